@@ -1,0 +1,100 @@
+"""The `driftdesk` command: the library's computations as JSON (or tables), and gates that exit non-zero.
+
+Exit codes: 0 success, 1 a gate failed, 2 bad input (one line on stderr). JSON keys only ever grow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from driftdesk.errors import DriftdeskError
+from driftdesk.jsonsafe import jsonable
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as exit 2 with one line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # noqa: D401
+        self.exit(EXIT_BAD_INPUT, f"driftdesk: {message}\n")
+
+
+def emit(doc: dict, fmt: str, table: str | None = None) -> None:
+    """Print a result: strict JSON (no NaN) or a human table."""
+    if fmt == "json":
+        print(json.dumps(jsonable(doc), indent=2, allow_nan=False))
+    else:
+        print(table if table is not None else json.dumps(jsonable(doc), indent=2, allow_nan=False))
+
+
+def _format_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("json", "table"), default="table", help="table for people, json for machines")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from driftdesk.sample import write_sample
+
+    written = write_sample(Path(args.out), seed=args.seed, days=args.days, scale=args.scale)
+    doc = {"out": str(args.out), "files": [{"path": str(p), "bytes": p.stat().st_size} for p in written]}
+    emit(doc, args.format, "\n".join(f"{p}  {p.stat().st_size:,} bytes" for p in written))
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    script = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+    if not script.exists():
+        raise DriftdeskError(f"cannot find the app at {script}; run from a source checkout")
+    env = dict(os.environ)
+    if args.data:
+        env["DRIFTDESK_DATA"] = str(Path(args.data).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+           "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="driftdesk", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("sample", help="write the seeded sample tables")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=int, default=91)
+    p.add_argument("--scale", type=int, default=1, help="multiply row counts, for benchmarks")
+    _format_arg(p)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("app", help="start the Streamlit app")
+    p.add_argument("--data", help="a folder of contract tables (default: the sample data)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    _format_arg(p)
+    p.set_defaults(func=cmd_app)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DriftdeskError as exc:
+        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"driftdesk: {reason}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Errors a user can act on. Every message names what is wrong and where."""
+
+from __future__ import annotations
+
+
+class DriftdeskError(ValueError):
+    """Bad input or an impossible request; the CLI maps it to exit code 2 with the message on stderr."""
+
+
+class ContractError(DriftdeskError):
+    """A table breaks the data contract (missing role, wrong type, bad timestamp, duplicates, range)."""
+
+    def __init__(self, message: str, violations: list | None = None):
+        super().__init__(message)
+        self.violations = list(violations or [])
+
+
+class InputFileError(DriftdeskError):
+    """A file cannot be read: missing, empty, unknown extension, unreadable CSV."""
+
+
+class WindowError(DriftdeskError):
+    """A window is malformed, empty or outside the data."""
+
+
+class PolicyError(DriftdeskError):
+    """A gate policy file or form is invalid."""

@@ -1,0 +1,23 @@
+# Shared by scripts/*.sh: a project venv installed from pyproject.toml, re-installed only when it changes.
+ensure_venv() {
+  local extra="${1:-}" spec="." stamp
+  [ -n "$extra" ] && spec=".[$extra]"
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-${extra:-base}"
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e "$spec"
+    touch "$stamp"
+  fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian's chromium for the browser test" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Start the app on the sample data (or on a folder given as --data DIR) at http://localhost:8501.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_env.sh
+ensure_venv
+export DO_NOT_TRACK=true MLFLOW_DISABLE_TELEMETRY=true
+exec .venv/bin/driftdesk app "$@"
