@@ -61,6 +61,23 @@ def cmd_app(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def _split_cols(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def cmd_llm(args: argparse.Namespace) -> int:
+    from driftdesk.contract import load_table
+    from driftdesk.llm import compare_calls
+    from driftdesk.windows import Window
+
+    calls = load_table(args.input, "llm_calls").frame
+    baseline = Window.parse(args.baseline, "baseline") if args.baseline else None
+    current = Window.parse(args.current, "current") if args.current else None
+    result = compare_calls(calls, by=_split_cols(args.by), baseline=baseline, current=current)
+    emit(result.to_dict(), args.format, str(result.groups))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftdesk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -79,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="do not open a browser")
     _format_arg(p)
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("llm", help="LLM quality, latency and cost per group")
+    p.add_argument("--input", required=True, help="llm_calls table (parquet, csv or arrow)")
+    p.add_argument("--by", help="group columns, comma separated (e.g. prompt_version,model)")
+    p.add_argument("--baseline", help="baseline window START/END (ISO 8601, UTC)")
+    p.add_argument("--current", help="current window START/END (ISO 8601, UTC)")
+    _format_arg(p)
+    p.set_defaults(func=cmd_llm)
 
     return parser
 
