@@ -1,0 +1,537 @@
+"""Business impact: segment KPIs as ratios of sums, and which segment moved CPA / ROAS / CR, by mix or by rate.
+
+Public API
+----------
+``kpi_table(kpis, *, by=(), every=None, ...) -> pl.DataFrame``
+    KPI series per segment (and per time bucket with ``every="1h" | "1d" | ...``): ``spend_sum``,
+    ``conversions_sum``, ``revenue_sum``, ``clicks_sum``, ``impressions_sum``, ``rows`` and the ratios
+    ``cpa``, ``roas``, ``cr``, ``ctr``, ``cpc``, ``cost_per_outcome``, each with ``<metric>_ci_low`` /
+    ``<metric>_ci_high`` (delta method, see below) and ``<metric>_note`` (why a value is null: "no
+    conversions", "too few conversions (12 < 30)", "no spend", ...). This is the series the gate
+    backtester and the seasonality checks read, e.g. ``kpi_table(kpis, by=["geo"], every="1d")``.
+``segment_impact(kpis, *, baseline, current, by, metric="cpa") -> ImpactResult``
+    The change of a global ratio metric between two windows split into a mix effect and a rate effect
+    per segment (Kitagawa 1955, symmetric form), with a summary sentence a leader can read.
+``impact_summary(result) -> str``
+    That sentence, e.g. "CPA rose 14.0% week over week (from 20.00 to 22.80): +9.0 points from more traffic
+    in geo=BR (mix), +5.0 points from costlier conversions in geo=DE (rate)."
+``spend_shift(kpis, *, baseline, current, by) -> pl.DataFrame``
+    Spend reallocation: each segment's share of spend in both windows.
+``decision_drift(decisions, *, baseline, current, by, bands=...) -> pl.DataFrame``
+    Share of positive decisions by segment and score band, baseline vs current, with Wilson intervals.
+
+Every metric is a ratio of sums (never a mean of per-row ratios). A zero denominator gives null with a
+reason, never infinity. Intervals use the delta method for a ratio of sums, treating each input row
+(an hour x segment of the kpis table) as one sampling unit:
+``Var(R) ~= n/(n-1) * sum((y_i - R x_i)^2) / (sum x_i)^2`` with ``R = sum y / sum x``; this is the
+linearisation (Taylor) variance of a ratio estimator (Cochran, Sampling Techniques, 3rd ed., 6.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+from scipy.stats import norm
+
+from driftdesk.errors import DriftdeskError, WindowError
+from driftdesk.jsonsafe import jsonable
+from driftdesk.windows import Window
+
+Metric = Literal["cpa", "roas", "cr"]
+Frame = pl.DataFrame | pl.LazyFrame
+
+# metric -> (numerator column, denominator column, what the denominator counts, why it can be undefined)
+RATIOS: dict[str, tuple[str, str]] = {
+    "cpa": ("spend", "conversions"),
+    "roas": ("revenue", "spend"),
+    "cr": ("conversions", "clicks"),
+    "ctr": ("clicks", "impressions"),
+    "cpc": ("spend", "clicks"),
+    "cost_per_outcome": ("spend", "outcome"),
+}
+IMPACT_METRICS: tuple[str, ...] = ("cpa", "roas", "cr")
+METRIC_LABELS = {"cpa": "CPA", "roas": "ROAS", "cr": "Conversion rate"}
+# metric -> higher is better?
+HIGHER_IS_BETTER = {"cpa": False, "roas": True, "cr": True}
+SUMMABLE = ("spend", "conversions", "revenue", "clicks", "impressions")
+DEFAULT_MIN_CONVERSIONS = 30
+
+
+def _as_lazy(frame: Frame) -> pl.LazyFrame:
+    if isinstance(frame, pl.LazyFrame):
+        return frame
+    if isinstance(frame, pl.DataFrame):
+        return frame.lazy()
+    raise DriftdeskError(f"expected a polars DataFrame or LazyFrame, got {type(frame).__name__}")
+
+
+def _as_window(value: Window | str, label: str) -> Window:
+    if isinstance(value, Window):
+        return value
+    return Window.parse(value, label)
+
+
+def _z(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
+def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str] = (), ts: str | None = None,
+                      source: str = "kpis") -> list[str]:
+    """The summable columns present; raise a DriftdeskError naming a missing, non-numeric or negative column.
+
+    Negative or null spend / conversions would silently bend every ratio, so they are refused with a few rows.
+    """
+    lf = _as_lazy(frame)
+    schema = lf.collect_schema()
+    missing = [c for c in [*required, *by, *([ts] if ts else [])] if c not in schema]
+    if missing:
+        raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
+    present = [c for c in SUMMABLE if c in schema]
+    for c in present:
+        if not schema[c].is_numeric():
+            raise DriftdeskError(f"{source}: column {c!r} must be numeric, found {schema[c]}")
+    if not present:
+        return present
+    checks = lf.select(
+        *[(pl.col(c) < 0).sum().alias(f"neg_{c}") for c in present],
+        *[(pl.col(c).is_null() | pl.col(c).is_nan()).sum().alias(f"null_{c}") for c in present],
+        *[pl.col(c).is_infinite().sum().alias(f"inf_{c}") for c in present],
+    ).collect()
+    for c in present:
+        for rule, key, expr in (
+            ("negative values are not allowed", f"neg_{c}", pl.col(c) < 0),
+            ("infinite values are not allowed", f"inf_{c}", pl.col(c).is_infinite()),
+        ):
+            n = int(checks[key][0])
+            if n:
+                rows = lf.with_row_index("row", offset=1).filter(expr).select("row", c).head(3).collect()
+                ex = "; ".join(f"row {r}: {v!r}" for r, v in rows.iter_rows())
+                raise DriftdeskError(f"{source}: column {c!r}: {rule} — {n} row{'s' if n != 1 else ''}, e.g. {ex}")
+        n = int(checks[f"null_{c}"][0])
+        if n and c in required:
+            rows = lf.with_row_index("row", offset=1).filter(pl.col(c).is_null() | pl.col(c).is_nan()).select("row").head(3).collect()
+            ex = ", ".join(str(r) for r in rows["row"])
+            raise DriftdeskError(f"{source}: column {c!r}: missing values ({n} rows, e.g. rows {ex}); "
+                                 "fill them (0 if nothing happened) rather than let a sum skip them")
+    return present
+
+
+def _ratio_exprs(name: str, num: str, den: str, *, z: float, min_den: float, den_word: str) -> list[pl.Expr]:
+    """ratio, delta-method interval and a note explaining a null, from the aggregated sums."""
+    y, x = pl.col(f"{num}_sum"), pl.col(f"{den}_sum")
+    n = pl.col("rows").cast(pl.Float64)
+    ratio = y / x
+    ss = pl.col(f"{num}_sq") - 2 * ratio * pl.col(f"{num}_x_{den}") + ratio**2 * pl.col(f"{den}_sq")
+    se = (n / (n - 1) * ss.clip(lower_bound=0.0)).sqrt() / x
+    defined = (x > 0) & x.is_not_null() & y.is_not_null() & (x >= min_den)
+    note = (
+        pl.when(y.is_null()).then(pl.lit(f"no {num} column"))
+        .when(x.is_null()).then(pl.lit(f"no {den} column"))
+        .when(x <= 0).then(pl.lit(f"no {den_word}"))
+        .when(x < min_den).then(pl.lit(f"too few {den_word} (") + x.round(1).cast(pl.String) + pl.lit(f" < {min_den:g})"))
+        .otherwise(None)
+    )
+    has_ci = defined & (n > 1)
+    return [
+        pl.when(defined).then(ratio).otherwise(None).alias(name),
+        pl.when(has_ci).then(ratio - z * se).otherwise(None).alias(f"{name}_ci_low"),
+        pl.when(has_ci).then(ratio + z * se).otherwise(None).alias(f"{name}_ci_high"),
+        note.alias(f"{name}_note"),
+    ]
+
+
+def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, ts: str = "ts",
+              outcome: str = "conversions", min_conversions: float = 0, confidence: float = 0.95,
+              source: str = "kpis") -> pl.DataFrame:
+    """Sums and ratio-of-sums KPIs per segment (``by``) and, with ``every`` ("1h", "1d", "1w"), per time bucket.
+
+    Columns: [ts], by..., rows, <x>_sum for spend/conversions/revenue/clicks/impressions (null when the
+    column is absent), cpa, roas, cr, ctr, cpc, cost_per_outcome (spend / sum of ``outcome``), each with
+    _ci_low/_ci_high (delta method over rows) and _note. CPA and cost per outcome are null, with a note,
+    when their count is zero or below ``min_conversions``; nothing is ever infinite.
+    """
+    by = list(by)
+    lf = _as_lazy(kpis)
+    present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
+    schema = lf.collect_schema()
+    if outcome not in schema:
+        raise DriftdeskError(f"{source}: outcome column {outcome!r} not found; columns are {list(schema)}")
+    keys = ([pl.col(ts).dt.truncate(every).alias(ts)] if every else []) + [pl.col(c) for c in by]
+    cols = {c: pl.col(c).cast(pl.Float64) for c in present}
+    cols["outcome"] = pl.col(outcome).cast(pl.Float64)
+    aggs = [pl.len().alias("rows")]
+    for c, e in cols.items():
+        aggs += [e.sum().alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
+    pairs = {(num, den) for num, den in RATIOS.values() if num in cols and den in cols}
+    aggs += [(cols[num] * cols[den]).sum().alias(f"{num}_x_{den}") for num, den in pairs]
+    out = lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)
+    absent = [c for c in SUMMABLE if c not in cols]
+    out = out.with_columns(*[pl.lit(None, pl.Float64).alias(f"{c}_{s}") for c in absent for s in ("sum", "sq")])
+    out = out.with_columns(
+        *[pl.lit(None, pl.Float64).alias(f"{num}_x_{den}") for num, den in RATIOS.values() if (num, den) not in pairs]
+    )
+    z = _z(confidence)
+    words = {"conversions": "conversions", "spend": "spend", "clicks": "clicks", "impressions": "impressions",
+             "outcome": f"{outcome}"}
+    mins = {"cpa": min_conversions, "cost_per_outcome": min_conversions if outcome == "conversions" else 0}
+    ratio_cols: list[pl.Expr] = []
+    for name, (num, den) in RATIOS.items():
+        ratio_cols += _ratio_exprs(name, num, den, z=z, min_den=mins.get(name, 0), den_word=words[den])
+    sums = [f"{c}_sum" for c in SUMMABLE]
+    metric_cols = [c for name in RATIOS for c in (name, f"{name}_ci_low", f"{name}_ci_high", f"{name}_note")]
+    lead = ([ts] if every else []) + by
+    result = (
+        out.with_columns(ratio_cols)
+        .with_columns(pl.col("outcome_sum").alias("outcome_sum"))
+        .select(*lead, "rows", *sums, "outcome_sum", *metric_cols)
+        .collect()
+    )
+    if lead:
+        result = result.sort(lead, nulls_last=True)
+    return result
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def _window_rows(lf: pl.LazyFrame, window: Window, ts: str, name: str, source: str) -> pl.LazyFrame:
+    sub = lf.filter(window.contains(ts))
+    n = sub.select(pl.len()).collect().item()
+    if n == 0:
+        span = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect()
+        a, b = span["a"][0], span["b"][0]
+        raise WindowError(f"{source}: the {name} window {window.iso()} has no rows; the data spans "
+                          f"{a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
+    return sub
+
+
+def _period_words(baseline: Window, current: Window) -> str:
+    lag = current.start - baseline.start
+    same_length = baseline.duration == current.duration
+    if same_length and lag == dt.timedelta(days=7):
+        return "week over week"
+    if same_length and lag == dt.timedelta(days=1):
+        return "day over day"
+    if same_length and lag == baseline.duration:
+        return "against the previous period"
+    return "against the baseline"
+
+
+# --------------------------------------------------------------------------- mix vs rate
+
+
+@dataclass(frozen=True)
+class ImpactResult:
+    """A global ratio metric's change between two windows, split per segment into mix and rate effects.
+
+    ``total``: baseline, current, change, change_pct, mix_effect, rate_effect (mix + rate == change exactly),
+    note. ``segments``: one row per segment seen in either window (see ``segment_impact``).
+    """
+
+    metric: str
+    baseline: Window
+    current: Window
+    by: tuple[str, ...]
+    total: dict
+    segments: pl.DataFrame
+    min_conversions: float
+    summary: str = ""
+    period: str = field(default="against the baseline")
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.segments
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "metric": self.metric,
+            "baseline_window": self.baseline.to_dict(),
+            "current_window": self.current.to_dict(),
+            "by": list(self.by),
+            "total": self.total,
+            "segments": self.segments,
+            "summary": self.summary,
+            "min_conversions": self.min_conversions,
+        })
+
+    def to_figure(self, kind: Literal["waterfall", "heatmap", "spend"] = "waterfall"):
+        from driftdesk.viz import business as viz
+
+        return {"waterfall": viz.impact_waterfall, "heatmap": viz.segment_heatmap, "spend": viz.spend_shift_bars}[kind](self)
+
+    def _repr_html_(self) -> str:
+        t = self.total
+        head = f"<p><b>{html.escape(self.summary)}</b></p>"
+        cols = [*self.by, "baseline", "current", "change", "mix_effect", "rate_effect", "note"]
+        table = self.segments.select(cols).head(30)._repr_html_()
+        return head + f"<p>total change {t.get('change')!r}: mix {t.get('mix_effect')!r}, rate {t.get('rate_effect')!r}</p>" + table
+
+
+def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str, by: Sequence[str] | str,
+                   metric: Metric = "cpa", ts: str = "ts", min_conversions: float = DEFAULT_MIN_CONVERSIONS,
+                   confidence: float = 0.95, source: str = "kpis") -> ImpactResult:
+    """Split the change of a global ratio metric (CPA, ROAS or CR) into per-segment mix and rate effects.
+
+    The global metric is a ratio of sums, M = sum(num) / sum(den) = sum_i w_i m_i, with w_i = den_i / sum(den)
+    the segment's share of the denominator (conversions for CPA, spend for ROAS, clicks for CR) and m_i its
+    own ratio. Between baseline (0) and current (1) the exact symmetric two-factor split of Kitagawa (1955,
+    "Components of a difference between two rates", JASA 50) - the Shapley value of the two factors - is
+
+        rate_i = (m1_i - m0_i) * (w0_i + w1_i) / 2          # the segment itself got better or worse
+        mix_i  = (w1_i - w0_i) * ((m0_i + m1_i) / 2 - M̄)    # traffic moved towards or away from it
+
+    with M̄ = (M0 + M1) / 2. Centring the mix term on M̄ changes no total (shares sum to one in both windows,
+    so sum_i (w1_i - w0_i) = 0) but makes a segment's mix effect mean "traffic moved to a segment dearer
+    (or cheaper) than average", as in price-volume-mix analysis. Then sum_i (mix_i + rate_i) = M1 - M0
+    exactly. A segment whose own ratio is undefined in a window (present in only one window, or with a
+    zero denominator there) has no rate: its rate_effect is null, its whole contribution
+    num1_i/D1 - num0_i/D0 (minus the centring term) is counted as mix, and its ``note`` says so. Segments
+    with fewer than ``min_conversions`` conversions keep their effects (so the parts still add up) but are
+    flagged "too few conversions" in ``note``.
+    """
+    if metric not in IMPACT_METRICS:
+        raise DriftdeskError(f"metric must be one of {list(IMPACT_METRICS)}, got {metric!r}")
+    by = [by] if isinstance(by, str) else list(by)
+    if not by:
+        raise DriftdeskError("segment_impact needs at least one segment column in `by`")
+    baseline = _as_window(baseline, "baseline")
+    current = _as_window(current, "current")
+    lf = _as_lazy(kpis)
+    num, den = RATIOS[metric]
+    check_kpi_columns(lf, required=(num, den, "spend", "conversions"), by=by, ts=ts, source=source)
+    tables = {}
+    for name, window in (("baseline", baseline), ("current", current)):
+        rows = _window_rows(lf, window, ts, name, source)
+        tables[name] = kpi_table(rows, by=by, ts=ts, min_conversions=0, confidence=confidence, source=source)
+    keep = ["rows", *[f"{c}_sum" for c in SUMMABLE], metric, f"{metric}_ci_low", f"{metric}_ci_high"]
+    b = tables["baseline"].select(*by, *keep).rename({c: f"{c}_baseline" for c in keep})
+    c = tables["current"].select(*by, *keep).rename({c: f"{c}_current" for c in keep})
+    seg = b.join(c, on=by, how="full", coalesce=True, nulls_equal=True)
+    fill = [f"{k}_sum_{w}" for k in SUMMABLE for w in ("baseline", "current")] + ["rows_baseline", "rows_current"]
+    seg = seg.with_columns(*[pl.col(f).fill_null(0) for f in fill if seg.schema[f] != pl.Null])
+    nb, db = seg[f"{num}_sum_baseline"].sum(), seg[f"{den}_sum_baseline"].sum()
+    nc, dc = seg[f"{num}_sum_current"].sum(), seg[f"{den}_sum_current"].sum()
+    label = METRIC_LABELS[metric]
+    den_word = {"conversions": "conversions", "spend": "spend", "clicks": "clicks"}[den]
+    m0 = nb / db if db > 0 else None
+    m1 = nc / dc if dc > 0 else None
+    total_note = None
+    if m0 is None or m1 is None:
+        which = " and ".join(w for w, m in (("baseline", m0), ("current", m1)) if m is None)
+        total_note = f"undefined: no {den_word} in the {which} window, so global {label} has no value there"
+    conv_b, conv_c = seg["conversions_sum_baseline"].sum(), seg["conversions_sum_current"].sum()
+    if total_note is None and min(conv_b, conv_c) < min_conversions:
+        total_note = f"too few conversions ({min(conv_b, conv_c):g} < {min_conversions:g}): the change may be noise"
+
+    mb, mc = pl.col(f"{metric}_baseline"), pl.col(f"{metric}_current")
+    if m0 is not None and m1 is not None:
+        mbar = (m0 + m1) / 2
+        w0 = pl.col(f"{den}_sum_baseline") / db
+        w1 = pl.col(f"{den}_sum_current") / dc
+        contribution = pl.col(f"{num}_sum_current") / dc - pl.col(f"{num}_sum_baseline") / db
+        rate = pl.when(mb.is_not_null() & mc.is_not_null()).then((mc - mb) * (w0 + w1) / 2).otherwise(None)
+        seg = seg.with_columns(w0.alias("share_baseline"), w1.alias("share_current"), contribution.alias("contribution"),
+                               rate.alias("rate_effect"))
+        seg = seg.with_columns(
+            (pl.col("contribution") - pl.col("rate_effect").fill_null(0.0)
+             - mbar * (pl.col("share_current") - pl.col("share_baseline"))).alias("mix_effect"),
+            (pl.col("contribution") - mbar * (pl.col("share_current") - pl.col("share_baseline"))).alias("contribution"),
+        )
+    else:
+        seg = seg.with_columns(
+            (pl.col(f"{den}_sum_baseline") / db if db > 0 else pl.lit(None, pl.Float64)).alias("share_baseline"),
+            (pl.col(f"{den}_sum_current") / dc if dc > 0 else pl.lit(None, pl.Float64)).alias("share_current"),
+            pl.lit(None, pl.Float64).alias("contribution"),
+            pl.lit(None, pl.Float64).alias("rate_effect"),
+            pl.lit(None, pl.Float64).alias("mix_effect"),
+        )
+    spend_b, spend_c = seg["spend_sum_baseline"].sum(), seg["spend_sum_current"].sum()
+    only_b = (pl.col("rows_current") == 0)
+    only_c = (pl.col("rows_baseline") == 0)
+    few = pl.min_horizontal("conversions_sum_baseline", "conversions_sum_current") < min_conversions
+    note = (
+        pl.when(pl.lit(m0 is None or m1 is None)).then(pl.lit("undefined: global " + label + " has no value in a window"))
+        .when(only_c).then(pl.lit("only in the current window: no rate, its whole contribution is mix"))
+        .when(only_b).then(pl.lit("only in the baseline window: no rate, its whole contribution is mix"))
+        .when(mb.is_null()).then(pl.lit(f"no {den_word} in the baseline window: {label} undefined there, "
+                                        "its whole contribution is mix"))
+        .when(mc.is_null()).then(pl.lit(f"no {den_word} in the current window: {label} undefined there, "
+                                        "its whole contribution is mix"))
+        .when(few).then(pl.lit("too few conversions (") + pl.min_horizontal("conversions_sum_baseline", "conversions_sum_current")
+                        .round(1).cast(pl.String) + pl.lit(f" < {min_conversions:g}): treat as noise"))
+        .otherwise(None)
+    )
+    seg = seg.with_columns(
+        mb.alias("baseline"), mc.alias("current"), (mc - mb).alias("change"),
+        pl.col("spend_sum_baseline").alias("spend_baseline"), pl.col("spend_sum_current").alias("spend_current"),
+        (pl.col("spend_sum_baseline") / spend_b if spend_b > 0 else pl.lit(None, pl.Float64)).alias("spend_share_baseline"),
+        (pl.col("spend_sum_current") / spend_c if spend_c > 0 else pl.lit(None, pl.Float64)).alias("spend_share_current"),
+        pl.col("conversions_sum_baseline").alias("conversions_baseline"),
+        pl.col("conversions_sum_current").alias("conversions_current"),
+        pl.col(f"{metric}_ci_low_baseline").alias("baseline_ci_low"), pl.col(f"{metric}_ci_high_baseline").alias("baseline_ci_high"),
+        pl.col(f"{metric}_ci_low_current").alias("current_ci_low"), pl.col(f"{metric}_ci_high_current").alias("current_ci_high"),
+        note.alias("note"),
+    ).with_columns((pl.col("spend_share_current") - pl.col("spend_share_baseline")).alias("spend_share_change"))
+    seg = seg.select(
+        *by, "baseline", "current", "change", "mix_effect", "rate_effect", "contribution",
+        "share_baseline", "share_current", "baseline_ci_low", "baseline_ci_high", "current_ci_low", "current_ci_high",
+        "conversions_baseline", "conversions_current", "spend_baseline", "spend_current",
+        "spend_share_baseline", "spend_share_current", "spend_share_change", "note",
+    ).sort(pl.col("contribution").abs(), descending=True, nulls_last=True)
+    change = (m1 - m0) if (m0 is not None and m1 is not None) else None
+    mix_total = float(seg["mix_effect"].sum()) if change is not None else None
+    rate_total = float(seg["rate_effect"].fill_null(0).sum()) if change is not None else None
+    total = {
+        "baseline": m0, "current": m1, "change": change,
+        "change_pct": (100 * change / m0) if change is not None and m0 else None,
+        "mix_effect": mix_total, "rate_effect": rate_total,
+        "baseline_denominator": db, "current_denominator": dc,
+        "conversions_baseline": conv_b, "conversions_current": conv_c,
+        "note": total_note,
+    }
+    period = _period_words(baseline, current)
+    result = ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, "", period)
+    return ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, impact_summary(result), period)
+
+
+def _segment_name(row: dict, by: Sequence[str]) -> str:
+    return " ".join(f"{c}={row[c]}" for c in by)
+
+
+def _fmt(value: float, metric: str) -> str:
+    return f"{100 * value:.2f}%" if metric == "cr" else f"{value:,.2f}"
+
+
+def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1) -> str:
+    """One sentence a leader can read: how much the metric moved and the few mix / rate effects behind it.
+
+    Effects are in points of the baseline value (effect / baseline * 100), so they add up to the percent
+    change. An effect is named if it is among the ``top`` largest and at least ``min_share`` of the change.
+    """
+    t = result.total
+    label = METRIC_LABELS[result.metric]
+    if t["change"] is None:
+        return f"{label} cannot be compared {result.period}: {t['note']}."
+    m0, m1, change = t["baseline"], t["current"], t["change"]
+    pct = t["change_pct"]
+    if pct is None:
+        return f"{label} moved from {_fmt(m0, result.metric)} to {_fmt(m1, result.metric)} {result.period}."
+    verb = "rose" if change > 0 else "fell" if change < 0 else "held"
+    head = f"{label} {verb} {abs(pct):.1f}% {result.period} (from {_fmt(m0, result.metric)} to {_fmt(m1, result.metric)})"
+    effects = []
+    for row in result.segments.iter_rows(named=True):
+        for kind in ("mix", "rate"):
+            value = row[f"{kind}_effect"]
+            if value is not None and math.isfinite(value):
+                effects.append((abs(value), kind, value, row))
+    effects.sort(key=lambda e: e[0], reverse=True)
+    scale = max(abs(change), max((e[0] for e in effects), default=0.0) * 0.5)
+    named = [e for e in effects[:top] if e[0] >= min_share * scale and e[0] > 0]
+    if not named:
+        return head + ": no single segment stands out." if verb != "held" else head + "."
+    parts = []
+    for _, kind, value, row in named:
+        points = 100 * value / m0
+        name = _segment_name(row, result.by)
+        if kind == "mix":
+            more = (row["share_current"] or 0) > (row["share_baseline"] or 0)
+            what = f"{'more' if more else 'less'} traffic in {name} (mix)"
+        else:
+            worse = (value > 0) != HIGHER_IS_BETTER[result.metric]
+            what = {
+                "cpa": f"{'costlier' if value > 0 else 'cheaper'} conversions in {name} (rate)",
+                "roas": f"{'higher' if value > 0 else 'lower'} return in {name} (rate)",
+                "cr": f"{'higher' if value > 0 else 'lower'} conversion in {name} (rate)",
+            }[result.metric]
+            del worse
+        caveat = " — few conversions, may be noise" if row["note"] and row["note"].startswith("too few") else ""
+        parts.append(f"{points:+.1f} points from {what}{caveat}")
+    return head + ": " + ", ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- spend and decisions
+
+
+def spend_shift(kpis: Frame, *, baseline: Window | str, current: Window | str, by: Sequence[str] | str,
+                ts: str = "ts", source: str = "kpis") -> pl.DataFrame:
+    """Spend reallocation: spend and share of spend per segment in both windows, largest shift first."""
+    by = [by] if isinstance(by, str) else list(by)
+    lf = _as_lazy(kpis)
+    check_kpi_columns(lf, required=("spend",), by=by, ts=ts, source=source)
+    frames = []
+    for name, window in (("baseline", _as_window(baseline, "baseline")), ("current", _as_window(current, "current"))):
+        rows = _window_rows(lf, window, ts, name, source)
+        frames.append(rows.group_by(by).agg(pl.col("spend").cast(pl.Float64).sum().alias(f"spend_{name}")).collect())
+    out = frames[0].join(frames[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("spend_baseline").fill_null(0.0), pl.col("spend_current").fill_null(0.0))
+    sb, sc = out["spend_baseline"].sum(), out["spend_current"].sum()
+    out = out.with_columns(
+        (pl.col("spend_baseline") / sb if sb > 0 else pl.lit(None, pl.Float64)).alias("share_baseline"),
+        (pl.col("spend_current") / sc if sc > 0 else pl.lit(None, pl.Float64)).alias("share_current"),
+    ).with_columns((pl.col("share_current") - pl.col("share_baseline")).alias("share_change"))
+    return out.sort(pl.col("share_change").abs(), descending=True, nulls_last=True)
+
+
+DEFAULT_BANDS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
+
+
+def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window | str, by: Sequence[str] | str = (),
+                   bands: Sequence[float] = DEFAULT_BANDS, ts: str = "ts", score: str = "score",
+                   decision: str = "decision", confidence: float = 0.95, source: str = "decisions") -> pl.DataFrame:
+    """Share of positive decisions by segment and score band, baseline vs current, with Wilson intervals.
+
+    A score band is [lower, upper) (the last one includes 1). A shift inside a band means the decision rule
+    moved (e.g. a threshold change); a shift in band counts means the scores moved.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    lf = _as_lazy(decisions)
+    schema = lf.collect_schema()
+    missing = [c for c in [ts, score, decision, *by] if c not in schema]
+    if missing:
+        raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
+    edges = sorted(set(float(b) for b in bands))
+    if len(edges) < 2:
+        raise DriftdeskError("bands needs at least two edges, e.g. (0, 0.3, 1)")
+    z = _z(confidence)
+    dec = pl.col(decision).cast(pl.Float64)
+    bad = lf.select((dec.is_not_null() & ~dec.is_in([0.0, 1.0])).sum()).collect().item()
+    if bad:
+        raise DriftdeskError(f"{source}: column {decision!r}: decisions must be 0/1 or true/false — {bad} rows are not")
+    band_idx = pl.sum_horizontal([(pl.col(score) >= e).cast(pl.Int32) for e in edges[1:-1]]).alias("band")
+    frames = []
+    for name, window in (("baseline", _as_window(baseline, "baseline")), ("current", _as_window(current, "current"))):
+        rows = _window_rows(lf, window, ts, name, source).filter(pl.col(decision).is_not_null())
+        frames.append(rows.group_by([*by, band_idx]).agg(
+            pl.len().alias(f"n_{name}"), dec.sum().alias(f"positive_{name}")).collect())
+    out = frames[0].join(frames[1], on=[*by, "band"], how="full", coalesce=True, nulls_equal=True)
+    out = out.with_columns(pl.col(c).fill_null(0) for c in ("n_baseline", "n_current", "positive_baseline", "positive_current"))
+    band_frame = pl.DataFrame({"band": list(range(len(edges) - 1)), "band_lower": edges[:-1], "band_upper": edges[1:]},
+                              schema={"band": out.schema["band"], "band_lower": pl.Float64, "band_upper": pl.Float64})
+    out = out.join(band_frame, on="band", how="left")
+    for name in ("baseline", "current"):
+        lo, hi = wilson_exprs(pl.col(f"positive_{name}"), pl.col(f"n_{name}"), z)
+        out = out.with_columns(
+            pl.when(pl.col(f"n_{name}") > 0).then(pl.col(f"positive_{name}") / pl.col(f"n_{name}")).alias(f"positive_share_{name}"),
+            lo.alias(f"positive_share_{name}_ci_low"), hi.alias(f"positive_share_{name}_ci_high"),
+        )
+    out = out.with_columns((pl.col("positive_share_current") - pl.col("positive_share_baseline")).alias("change"))
+    return out.sort([*by, "band"]).drop("band")
+
+
+def wilson_exprs(k: pl.Expr, n: pl.Expr, z: float) -> tuple[pl.Expr, pl.Expr]:
+    """Wilson score interval for k successes in n trials (null where n == 0)."""
+    n_ = n.cast(pl.Float64)
+    p = k.cast(pl.Float64) / n_
+    denom = 1 + z * z / n_
+    centre = (p + z * z / (2 * n_)) / denom
+    half = z * ((p * (1 - p) / n_ + z * z / (4 * n_ * n_)).clip(lower_bound=0.0)).sqrt() / denom
+    ok = n_ > 0
+    return (pl.when(ok).then((centre - half).clip(0.0, 1.0)).otherwise(None),
+            pl.when(ok).then((centre + half).clip(0.0, 1.0)).otherwise(None))
