@@ -1,0 +1,37 @@
+"""Seasonality vs drift: is it drift, or is it just Monday?
+
+STL / MSTL decomposition of metric series per segment (statsmodels, the only importer is ``stl.py``), robust
+residual scores (median / MAD), level-shift and trend drift kept apart from one-off anomalies, calendar days
+(holidays, promotions) treated as calendar, not drift, and a plain-words verdict per series.
+
+Two modes
+---------
+* batch (``causal=False``): the whole history is decomposed at once; for exploring (the app page, notebooks).
+* causal (``causal=True``): the flag at time t uses only data up to t. Every day the decomposition is refit on a
+  trailing window that ends before that day and applied forward; drift is a CUSUM on those forecast residuals.
+  Cutting off the data after t leaves every flag up to t unchanged (tested). Gates and backtests use this mode.
+
+Flags mark what is abnormal and do not linger: a point is ``anomaly`` (a one-off: robust score beyond
+``anomaly_z``), ``drift`` (a level shift or trend change being confirmed; ``drift_hold`` steps from the alarm,
+then the detector re-baselines on the new level) or ``normal``. A run of non-normal points is one alert.
+
+Public API (frame first, everything else keyword-only)
+-----------------------------------------------------
+>>> from driftdesk.seasonality import metric_series, detect, causal_flags, decompose
+>>> series = metric_series(kpis, "cpa", by=["geo"])          # ts, geo, value: ratios of sums per hour
+>>> result = detect(series, ts="ts", value="value", by=["geo"], causal=True, calendar=calendar_frame)
+>>> result.points      # by..., ts, value, trend, seasonal, resid, score, flag (normal/anomaly/drift), calendar
+>>> result.events      # by..., start, end, kind (level_shift/trend_change/anomaly/data_break), direction, magnitude
+>>> result.verdicts    # by..., status (seasonal/anomaly/drift/data_break/too_short/constant/empty), verdict
+>>> result.verdict(geo="DE")   # 'level shift of +15% since 7 Oct'
+>>> flags = causal_flags(series, ts="ts", value="value", by=["geo"])   # by..., ts, value, score, flag
+>>> decompose(one_series, ts="ts", value="value", periods=(24, 168))    # Decomposition: trend, seasonal, resid
+
+For a gate metric over many segment series (issue 6): build one long frame with ``metric_series`` (or your
+own ts / segment / value columns) and call ``causal_flags(frame, ts=..., value=..., by=[...])`` once: equal-
+length series share one linear STL operator, so a thousand series cost about as much as a few. A flag at t
+depends only on rows with ts <= t; an alert starts where a segment's flag leaves ``normal``.
+Bad input (duplicate timestamps, irregular spacing, a local-time DST change, an unknown column) raises
+``driftdesk.errors.SeasonalityError`` (a DriftdeskError: CLI exit 2); a series that is too short, constant or
+all null gets a verdict saying so instead of an exception, so one bad segment never stops a batch.
+"""
