@@ -39,6 +39,7 @@ from typing import Literal
 import polars as pl
 from scipy.stats import norm
 
+from driftdesk.calibration import proportion_interval
 from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.jsonsafe import jsonable
 from driftdesk.windows import Window
@@ -499,7 +500,6 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     edges = sorted(set(float(b) for b in bands))
     if len(edges) < 2:
         raise DriftdeskError("bands needs at least two edges, e.g. (0, 0.3, 1)")
-    z = _z(confidence)
     dec = pl.col(decision).cast(pl.Float64)
     bad = lf.select((dec.is_not_null() & ~dec.is_in([0.0, 1.0])).sum()).collect().item()
     if bad:
@@ -516,22 +516,12 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
                               schema={"band": out.schema["band"], "band_lower": pl.Float64, "band_upper": pl.Float64})
     out = out.join(band_frame, on="band", how="left")
     for name in ("baseline", "current"):
-        lo, hi = wilson_exprs(pl.col(f"positive_{name}"), pl.col(f"n_{name}"), z)
+        lo, hi = proportion_interval(out[f"positive_{name}"].to_numpy(), out[f"n_{name}"].to_numpy(),
+                                     confidence=confidence, method="wilson")
         out = out.with_columns(
             pl.when(pl.col(f"n_{name}") > 0).then(pl.col(f"positive_{name}") / pl.col(f"n_{name}")).alias(f"positive_share_{name}"),
-            lo.alias(f"positive_share_{name}_ci_low"), hi.alias(f"positive_share_{name}_ci_high"),
+            pl.Series(f"positive_share_{name}_ci_low", lo).fill_nan(None),
+            pl.Series(f"positive_share_{name}_ci_high", hi).fill_nan(None),
         )
     out = out.with_columns((pl.col("positive_share_current") - pl.col("positive_share_baseline")).alias("change"))
     return out.sort([*by, "band"]).drop("band")
-
-
-def wilson_exprs(k: pl.Expr, n: pl.Expr, z: float) -> tuple[pl.Expr, pl.Expr]:
-    """Wilson score interval for k successes in n trials (null where n == 0)."""
-    n_ = n.cast(pl.Float64)
-    p = k.cast(pl.Float64) / n_
-    denom = 1 + z * z / n_
-    centre = (p + z * z / (2 * n_)) / denom
-    half = z * ((p * (1 - p) / n_ + z * z / (4 * n_ * n_)).clip(lower_bound=0.0)).sqrt() / denom
-    ok = n_ > 0
-    return (pl.when(ok).then((centre - half).clip(0.0, 1.0)).otherwise(None),
-            pl.when(ok).then((centre + half).clip(0.0, 1.0)).otherwise(None))

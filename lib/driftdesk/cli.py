@@ -78,6 +78,55 @@ def cmd_llm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibration(args: argparse.Namespace) -> int:
+    from driftdesk.calibration import calibration_curve
+    from driftdesk.io import scan_table
+
+    frame = scan_table(args.input)
+    result = calibration_curve(frame, score=args.score, label=args.label, bins=args.bins, strategy=args.strategy,
+                               ts=args.ts, label_delay=args.label_delay, source=str(args.input))
+    doc = result.to_dict()
+    m = result.metrics
+    lines = [f"ECE {_num(m['ece'])}  MCE {_num(m['mce'])}  Brier {_num(m['brier'])}  n={m['n']:,} "
+             f"(excluded: {doc['n_unlabeled']} unlabelled, {doc['n_immature']} immature)",
+             f"{'lower':>7} {'upper':>7} {'count':>9} {'mean_score':>10} {'observed':>9} {'ci_low':>7} {'ci_high':>7}"]
+    for b in doc["bins"]:
+        lines.append(f"{b['lower']:>7.3f} {b['upper']:>7.3f} {b['count']:>9,} {_num(b['mean_score']):>10} "
+                     f"{_num(b['observed_rate']):>9} {_num(b['ci_low']):>7} {_num(b['ci_high']):>7}")
+    emit(doc, args.format, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from driftdesk.business import segment_impact
+    from driftdesk.contract import load_table
+
+    mapping = {"ts": args.ts} if args.ts != "ts" else None
+    by = _split_cols(args.by)
+    if not by:
+        raise DriftdeskError("--by needs at least one segment column, e.g. --by geo or --by geo,device")
+    table = load_table(args.input, "kpis", mapping=mapping)
+    result = segment_impact(table.frame, baseline=args.baseline, current=args.current, by=by, metric=args.metric,
+                            min_conversions=args.min_conversions, source=str(args.input))
+    doc = result.to_dict()
+    t = doc["total"]
+    lines = [result.summary,
+             f"total {args.metric}: baseline {_num(t['baseline'])}  current {_num(t['current'])}  change {_num(t['change'])}"
+             + (f"  ({t['note']})" if t["note"] else ""),
+             f"{' '.join(by):<24} {'baseline':>10} {'current':>10} {'change':>10} {'mix':>10} {'rate':>10}  note"]
+    for sg in doc["segments"]:
+        name = " ".join(str(sg[c]) for c in by)
+        lines.append(f"{name:<24} {_num(sg['baseline']):>10} {_num(sg['current']):>10} {_num(sg['change']):>10} "
+                     f"{_num(sg['mix_effect']):>10} {_num(sg['rate_effect']):>10}  {sg['note'] or ''}")
+    emit(doc, args.format, "\n".join(lines))
+    return EXIT_OK
+
+
+def _num(value, digits: int = 4) -> str:
+    """A number for a human table; undefined values say so instead of printing NaN or inf."""
+    return "undefined" if value is None else f"{value:.{digits}f}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftdesk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -104,6 +153,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--current", help="current window START/END (ISO 8601, UTC)")
     _format_arg(p)
     p.set_defaults(func=cmd_llm)
+
+    p = sub.add_parser("calibration", help="reliability curve, ECE, MCE and Brier score")
+    p.add_argument("--input", required=True, help="scored rows (parquet, csv or arrow)")
+    p.add_argument("--score", required=True, help="predicted probability column")
+    p.add_argument("--label", required=True, help="outcome column (0/1; null = not yet known, excluded)")
+    p.add_argument("--bins", type=int, default=10)
+    p.add_argument("--strategy", choices=("uniform", "quantile"), default="uniform")
+    p.add_argument("--ts", default="ts", help="timestamp column (only used with --label-delay)")
+    p.add_argument("--label-delay", help="count only labels older than this before the newest row, e.g. 3d or 36h")
+    _format_arg(p)
+    p.set_defaults(func=cmd_calibration)
+
+    p = sub.add_parser("impact", help="which segment moved CPA / ROAS / CR: mix vs rate")
+    p.add_argument("--input", required=True, help="kpis table (parquet, csv or arrow)")
+    p.add_argument("--baseline", required=True, help="baseline window START/END (ISO 8601, UTC)")
+    p.add_argument("--current", required=True, help="current window START/END (ISO 8601, UTC)")
+    p.add_argument("--by", required=True, help="segment columns, comma separated (e.g. geo,device)")
+    p.add_argument("--metric", choices=("cpa", "roas", "cr"), default="cpa")
+    p.add_argument("--ts", default="ts", help="timestamp column")
+    p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
+    _format_arg(p)
+    p.set_defaults(func=cmd_impact)
 
     return parser
 

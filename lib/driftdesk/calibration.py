@@ -1,0 +1,580 @@
+"""Calibration: do the scores mean what they say? Reliability curves, ECE, MCE, Brier, and collapsing scores.
+
+A model can keep its ranking (AUC) and still misprice every bid: probabilities drive bids and thresholds.
+Everything here is computed from per-bin aggregates (count, positives, sum of scores, sum of squared
+scores, sum of score x label), so the reduction from rows can run anywhere and the statistics stay exact.
+
+Public API
+----------
+``calibration_curve(frame, *, score="score", label="label", bins=10, strategy="uniform") -> CalibrationResult``
+    Reliability curve keeping *every* bin (empty ones too, ``observed_rate`` null there; scikit-learn's
+    ``calibration_curve`` silently drops them), a Wilson (or Jeffreys) interval per bin, ECE, MCE, Brier
+    and its decomposition.
+``compare_calibration(frame, *, baseline, current, by=None, ...) -> CalibrationComparison``
+    Baseline vs current on the same bins (quantile edges come from the baseline), per segment, score
+    quantiles and variance collapse ("scores collapse toward the mean": std(current) / std(baseline)
+    below ``collapse_ratio``).
+``calibration_by_segment``, ``score_quantiles``, ``calibration_series`` (ECE / Brier per time bucket, for
+    the gate backtester), ``mature_labels`` (label delay), ``bin_edges``, ``proportion_interval``.
+
+Labels arrive late. With ``label_delay`` only rows older than ``as_of - label_delay`` count (``as_of``
+defaults to the newest timestamp in the frame); a null label never counts. Both exclusions are counted
+in the result (``n_immature``, ``n_unlabeled``), never dropped silently.
+
+Brier decomposition (Murphy 1973, "A new vector partition of the probability score"): with forecasts
+grouped in bins b of n_b rows, mean score f_b, observed rate o_b and overall rate o,
+
+    reliability = sum_b n_b (f_b - o_b)^2 / N,  resolution = sum_b n_b (o_b - o)^2 / N,  uncertainty = o (1 - o).
+
+``reliability - resolution + uncertainty`` equals the Brier score exactly only when every row of a bin has
+the same score. With binned continuous scores it differs by the two within-bin terms of Stephenson,
+Coelho, Ferro and Doblas-Reyes (2008, "Two extra components in the Brier score decomposition"):
+``brier = reliability - resolution + uncertainty + within_bin_variance - 2 * within_bin_covariance``,
+both reported, so the identity is exact and checkable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from scipy.stats import beta, norm
+
+from driftdesk.errors import DriftdeskError, WindowError
+from driftdesk.jsonsafe import jsonable
+from driftdesk.windows import Window
+
+Strategy = Literal["uniform", "quantile"]
+Interval = Literal["wilson", "jeffreys"]
+Frame = pl.DataFrame | pl.LazyFrame
+DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+MAX_EXAMPLES = 3
+_AGG_COLS = ("count", "positives", "score_sum", "score_sq", "score_label")
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _as_lazy(frame: Frame) -> pl.LazyFrame:
+    if isinstance(frame, pl.LazyFrame):
+        return frame
+    if isinstance(frame, pl.DataFrame):
+        return frame.lazy()
+    raise DriftdeskError(f"expected a polars DataFrame or LazyFrame, got {type(frame).__name__}")
+
+
+def _parse_delay(value: dt.timedelta | str | float | None) -> dt.timedelta | None:
+    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m'."""
+    if value is None or isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int | float):
+        return dt.timedelta(hours=float(value))
+    text = str(value).strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if text and text[-1] in units:
+        try:
+            return dt.timedelta(**{units[text[-1]]: float(text[:-1])})
+        except ValueError:
+            pass
+    raise DriftdeskError(f"label delay {value!r} must look like '3d', '36h' or '90m'")
+
+
+def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
+    rows = lf.with_row_index("__row", offset=1).filter(mask).select("__row", column).head(MAX_EXAMPLES).collect()
+    return "; ".join(f"row {r}: {v!r}" for r, v in rows.iter_rows())
+
+
+def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None = "label",
+                        source: str = "input") -> None:
+    """Refuse scores that are not probabilities and labels that are not 0/1, naming a few rows.
+
+    A null label is allowed (the outcome has not arrived); a missing score is not (nothing was predicted).
+    """
+    lf = _as_lazy(frame)
+    schema = lf.collect_schema()
+    for col in [score, *([label] if label else [])]:
+        if col not in schema:
+            raise DriftdeskError(f"{source}: no column {col!r}; columns are {list(schema)}")
+    if not (schema[score].is_numeric()):
+        raise DriftdeskError(f"{source}: score column {score!r} must be numeric, found {schema[score]}")
+    s = pl.col(score).cast(pl.Float64)
+    rules = [
+        (s.is_null() | s.is_nan(), score, "missing score: every row needs a predicted probability"),
+        (s.is_infinite() | (s < 0) | (s > 1), score, "score outside [0, 1]: calibration needs probabilities"),
+    ]
+    if label:
+        dtype = schema[label]
+        if dtype == pl.Boolean:
+            pass
+        elif dtype.is_numeric():
+            y = pl.col(label).cast(pl.Float64)
+            rules.append((y.is_not_null() & ~y.is_in([0.0, 1.0]), label, "label other than 0/1"))
+        else:
+            raise DriftdeskError(f"{source}: label column {label!r} must be 0/1 or true/false, found {dtype}")
+    counts = lf.select([m.sum().alias(f"r{i}") for i, (m, _, _) in enumerate(rules)]).collect().row(0)
+    for (mask, col, rule), n in zip(rules, counts, strict=True):
+        if n:
+            raise DriftdeskError(f"{source}: column {col!r}: {rule} — {n} row{'s' if n != 1 else ''}, "
+                                 f"e.g. {_examples(lf, mask, col)}")
+
+
+def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
+                  label_delay: dt.timedelta | str | float | None = None,
+                  as_of: dt.datetime | None = None) -> tuple[pl.LazyFrame, dict]:
+    """Rows whose label counts: non-null and, with a delay, at least ``label_delay`` older than ``as_of``.
+
+    Returns the rows and the counts {n_rows, n_immature, n_unlabeled, n_used, cutoff}.
+    """
+    lf = _as_lazy(frame)
+    delay = _parse_delay(label_delay)
+    cutoff = None
+    if delay is not None:
+        if ts not in lf.collect_schema():
+            raise DriftdeskError(f"a label delay needs a timestamp column; no column {ts!r}")
+        if as_of is None:
+            as_of = lf.select(pl.col(ts).max()).collect().item()
+        cutoff = as_of - delay if as_of is not None else None
+    old = (pl.col(ts) < cutoff) if cutoff is not None else pl.lit(True)
+    counts = lf.select(
+        pl.len().alias("n_rows"),
+        (~old).sum().alias("n_immature"),
+        (old & pl.col(label).is_null()).sum().alias("n_unlabeled"),
+    ).collect().row(0, named=True)
+    used = lf.filter(old & pl.col(label).is_not_null())
+    info = {k: int(v or 0) for k, v in counts.items()}
+    info["n_used"] = info["n_rows"] - info["n_immature"] - info["n_unlabeled"]
+    info["cutoff"] = cutoff
+    return used, info
+
+
+# --------------------------------------------------------------------------- bins
+
+
+def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins: int = 10,
+              strategy: Strategy = "uniform", score: str = "score") -> np.ndarray:
+    """``bins + 1`` edges on [0, 1]: equal width, or the scores' quantiles (outer edges stretched to 0 and 1).
+
+    A row falls in bin i when edge_i <= score < edge_{i+1}; the last bin includes 1. This is scikit-learn's
+    rule (``searchsorted(edges[1:-1], side="right")``), so non-empty bins match its ``calibration_curve``.
+    Quantile edges can repeat when scores tie; the bins between them are then empty and kept.
+    """
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+        raise DriftdeskError(f"bins must be a whole number >= 1, got {bins!r}")
+    if strategy == "uniform":
+        return np.linspace(0.0, 1.0, bins + 1)
+    if strategy != "quantile":
+        raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
+    if isinstance(scores, pl.DataFrame | pl.LazyFrame):
+        values = _as_lazy(scores).select(pl.col(score).cast(pl.Float64)).collect().to_series().drop_nulls().to_numpy()
+    else:
+        values = np.asarray(pl.Series(scores, dtype=pl.Float64).drop_nulls().to_numpy(), dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise DriftdeskError("quantile bins need at least one score")
+    edges = np.quantile(values, np.linspace(0.0, 1.0, bins + 1))
+    edges[0], edges[-1] = 0.0, 1.0
+    return edges
+
+
+def _bin_expr(score: str, edges: np.ndarray) -> pl.Expr:
+    inner = [float(e) for e in edges[1:-1]]
+    s = pl.col(score).cast(pl.Float64)
+    if not inner:
+        return pl.lit(0, pl.Int32).alias("bin")
+    return pl.sum_horizontal([(s >= e).cast(pl.Int32) for e in inner]).cast(pl.Int32).alias("bin")
+
+
+def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", label: str = "label",
+                   group: Sequence[str | pl.Expr] = ()) -> pl.DataFrame:
+    """Per group and bin: count, positives, score_sum, score_sq, score_label; every bin present (zeros)."""
+    lf = _as_lazy(frame)
+    s = pl.col(score).cast(pl.Float64)
+    y = pl.col(label).cast(pl.Float64)
+    group_exprs = [pl.col(g) if isinstance(g, str) else g for g in group]
+    agg = lf.group_by([*group_exprs, _bin_expr(score, edges)]).agg(
+        pl.len().cast(pl.Int64).alias("count"),
+        y.sum().alias("positives"),
+        s.sum().alias("score_sum"),
+        (s * s).sum().alias("score_sq"),
+        (s * y).sum().alias("score_label"),
+    ).collect()
+    names = [c for c in agg.columns if c not in ("bin", *_AGG_COLS)]
+    grid = pl.DataFrame({"bin": np.arange(len(edges) - 1, dtype=np.int32)})
+    if names:
+        grid = agg.select(names).unique().join(grid, how="cross")
+    out = grid.join(agg, on=[*names, "bin"], how="left", nulls_equal=True)
+    out = out.with_columns(pl.col("count").fill_null(0), *[pl.col(c).fill_null(0.0) for c in _AGG_COLS[1:]])
+    return out.sort([*names, "bin"], nulls_last=True)
+
+
+def proportion_interval(k: np.ndarray, n: np.ndarray, *, confidence: float = 0.95,
+                        method: Interval = "wilson") -> tuple[np.ndarray, np.ndarray]:
+    """Interval for k successes in n trials: Wilson score or Jeffreys (Beta(k+1/2, n-k+1/2)); NaN where n = 0."""
+    if not 0 < confidence < 1:
+        raise DriftdeskError(f"confidence must be between 0 and 1, got {confidence}")
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    alpha = 1 - confidence
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "wilson":
+            z = norm.ppf(1 - alpha / 2)
+            p = k / n
+            denom = 1 + z * z / n
+            centre = (p + z * z / (2 * n)) / denom
+            half = z * np.sqrt(np.clip(p * (1 - p) / n + z * z / (4 * n * n), 0, None)) / denom
+            low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        elif method == "jeffreys":
+            low = np.where(k > 0, beta.ppf(alpha / 2, k + 0.5, n - k + 0.5), 0.0)
+            high = np.where(k < n, beta.ppf(1 - alpha / 2, k + 0.5, n - k + 0.5), 1.0)
+        else:
+            raise DriftdeskError(f"interval must be 'wilson' or 'jeffreys', got {method!r}")
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def _bins_table(agg: pl.DataFrame, edges: np.ndarray, *, confidence: float, interval: Interval) -> pl.DataFrame:
+    low, high = proportion_interval(agg["positives"].to_numpy(), agg["count"].to_numpy(),
+                                    confidence=confidence, method=interval)
+    idx = agg["bin"].to_numpy()
+    nonempty = pl.col("count") > 0
+    return agg.with_columns(
+        pl.Series("lower", edges[:-1][idx]),
+        pl.Series("upper", edges[1:][idx]),
+        pl.when(nonempty).then(pl.col("score_sum") / pl.col("count")).alias("mean_score"),
+        pl.when(nonempty).then(pl.col("positives") / pl.col("count")).alias("observed_rate"),
+        pl.Series("ci_low", low).fill_nan(None),
+        pl.Series("ci_high", high).fill_nan(None),
+    ).with_columns((pl.col("observed_rate") - pl.col("mean_score")).alias("gap"))
+
+
+def _summary_exprs() -> list[pl.Expr]:
+    """Per-group calibration metrics from a bins table (one row per bin, with mean_score / observed_rate)."""
+    n = pl.col("count").sum().cast(pl.Float64)
+    cnt = pl.col("count").cast(pl.Float64)
+    f, o = pl.col("mean_score").fill_null(0.0), pl.col("observed_rate").fill_null(0.0)
+    ybar = pl.col("positives").sum() / n
+    defined = n > 0
+
+    def d(e: pl.Expr) -> pl.Expr:
+        return pl.when(defined).then(e).otherwise(None)
+
+    return [
+        n.cast(pl.Int64).alias("n"),
+        pl.col("positives").sum().cast(pl.Int64).alias("n_positive"),
+        d((cnt * (o - f).abs()).sum() / n).alias("ece"),
+        d(pl.col("gap").abs().max()).alias("mce"),
+        d((pl.col("score_sq").sum() - 2 * pl.col("score_label").sum() + pl.col("positives").sum()) / n).alias("brier"),
+        d((cnt * (f - o) ** 2).sum() / n).alias("reliability"),
+        d((cnt * (o - ybar) ** 2).sum() / n).alias("resolution"),
+        d(ybar * (1 - ybar)).alias("uncertainty"),
+        d((pl.col("score_sq").sum() - (cnt * f * f).sum()) / n).alias("within_bin_variance"),
+        d((pl.col("score_label").sum() - (cnt * f * o).sum()) / n).alias("within_bin_covariance"),
+        d(pl.col("score_sum").sum() / n).alias("mean_score"),
+        d(ybar).alias("observed_rate"),
+    ]
+
+
+SUMMARY_KEYS = ("n", "n_positive", "ece", "mce", "brier", "reliability", "resolution", "uncertainty",
+                "within_bin_variance", "within_bin_covariance", "mean_score", "observed_rate")
+
+
+def summarize_bins(bins: pl.DataFrame, group: Sequence[str] = ()) -> pl.DataFrame:
+    """ECE, MCE, Brier and its decomposition per group, from a bins table."""
+    group = list(group)
+    if group:
+        return bins.group_by(group).agg(_summary_exprs()).sort(group, nulls_last=True)
+    return bins.select(_summary_exprs())
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """One reliability curve. ``bins`` has one row per bin (empty bins kept, observed_rate null there)."""
+
+    bins: pl.DataFrame
+    metrics: dict
+    edges: tuple[float, ...]
+    strategy: str
+    interval: str
+    confidence: float
+    counts: dict
+
+    @property
+    def ece(self) -> float | None:
+        return self.metrics["ece"]
+
+    @property
+    def mce(self) -> float | None:
+        return self.metrics["mce"]
+
+    @property
+    def brier(self) -> float | None:
+        return self.metrics["brier"]
+
+    @property
+    def n(self) -> int:
+        return self.metrics["n"]
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.bins
+
+    def to_dict(self) -> dict:
+        m = self.metrics
+        bins = self.bins.select("bin", "lower", "upper", "count", "positives", "mean_score", "observed_rate",
+                                "ci_low", "ci_high", "gap")
+        return jsonable({
+            "ece": m["ece"], "mce": m["mce"], "brier": m["brier"],
+            "brier_decomposition": {k: m[k] for k in ("reliability", "resolution", "uncertainty",
+                                                      "within_bin_variance", "within_bin_covariance")},
+            "n": m["n"], "n_positive": m["n_positive"], "mean_score": m["mean_score"],
+            "observed_rate": m["observed_rate"],
+            "n_rows": self.counts.get("n_rows"), "n_immature": self.counts.get("n_immature"),
+            "n_unlabeled": self.counts.get("n_unlabeled"), "label_cutoff": self.counts.get("cutoff"),
+            "strategy": self.strategy, "interval": self.interval, "confidence": self.confidence,
+            "note": None if m["n"] else "undefined: no labelled rows to calibrate against",
+            "bins": bins,
+        })
+
+    def to_figure(self):
+        from driftdesk.viz.calibration import reliability_diagram
+
+        return reliability_diagram(self)
+
+    def _repr_html_(self) -> str:
+        m = self.metrics
+        head = (f"<p><b>ECE</b> {_f(m['ece'])} · <b>MCE</b> {_f(m['mce'])} · <b>Brier</b> {_f(m['brier'])} "
+                f"· n={m['n']:,} ({self.strategy} bins)</p>")
+        return head + self.bins.select("lower", "upper", "count", "mean_score", "observed_rate", "ci_low", "ci_high")._repr_html_()
+
+
+def _f(value, digits: int = 4) -> str:
+    return "undefined" if value is None else f"{value:.{digits}f}"
+
+
+def _result(rows: pl.LazyFrame, counts: dict, *, edges: np.ndarray, score: str, label: str, strategy: str,
+            confidence: float, interval: Interval) -> CalibrationResult:
+    agg = bin_aggregates(rows, edges=edges, score=score, label=label)
+    bins = _bins_table(agg, edges, confidence=confidence, interval=interval)
+    metrics = summarize_bins(bins).row(0, named=True)
+    return CalibrationResult(bins, metrics, tuple(float(e) for e in edges), strategy, interval, confidence, counts)
+
+
+def calibration_curve(frame: Frame, *, score: str = "score", label: str = "label", bins: int = 10,
+                      strategy: Strategy = "uniform", edges: Sequence[float] | None = None, ts: str = "ts",
+                      label_delay: dt.timedelta | str | float | None = None, as_of: dt.datetime | None = None,
+                      confidence: float = 0.95, interval: Interval = "wilson", source: str = "input") -> CalibrationResult:
+    """Reliability curve, ECE (count-weighted |observed - mean score|), MCE (largest gap), Brier (+ decomposition).
+
+    ``edges`` overrides ``bins``/``strategy`` (to share bins between windows). Rows with a null label, or
+    younger than the label delay, are excluded and counted.
+    """
+    check_scores_labels(frame, score=score, label=label, source=source)
+    rows, counts = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
+    if edges is None:
+        if strategy == "quantile" and counts["n_used"] == 0:
+            edges_ = bin_edges([], bins=bins, strategy="uniform")
+        else:
+            edges_ = bin_edges(rows, bins=bins, strategy=strategy, score=score)
+    else:
+        edges_ = np.asarray(edges, dtype=float)
+        if edges_.ndim != 1 or edges_.size < 2 or np.any(np.diff(edges_) < 0):
+            raise DriftdeskError("edges must be an increasing list of at least two numbers")
+    return _result(rows, counts, edges=edges_, score=score, label=label, strategy=strategy if edges is None else "given",
+                   confidence=confidence, interval=interval)
+
+
+def calibration_by_segment(frame: Frame, *, by: Sequence[str] | str, score: str = "score", label: str = "label",
+                           bins: int = 10, strategy: Strategy = "uniform", edges: Sequence[float] | None = None,
+                           ts: str = "ts", label_delay: dt.timedelta | str | float | None = None,
+                           as_of: dt.datetime | None = None, source: str = "input") -> pl.DataFrame:
+    """ECE, MCE, Brier (and decomposition) per segment, on shared bins (quantile edges from all rows)."""
+    by = [by] if isinstance(by, str) else list(by)
+    check_scores_labels(frame, score=score, label=label, source=source)
+    rows, counts = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
+    if edges is None:
+        edges_ = bin_edges(rows, bins=bins, strategy=strategy, score=score) if counts["n_used"] else bin_edges([], bins=bins)
+    else:
+        edges_ = np.asarray(edges, dtype=float)
+    agg = bin_aggregates(rows, edges=edges_, score=score, label=label, group=by)
+    table = _bins_table(agg, edges_, confidence=0.95, interval="wilson")
+    return summarize_bins(table, by)
+
+
+def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (),
+                    quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pl.DataFrame:
+    """Score distribution per group: n, mean, std and the given quantiles (q01, q05, ...; linear interpolation)."""
+    lf = _as_lazy(frame)
+    s = pl.col(score).cast(pl.Float64)
+    aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
+    aggs += [s.quantile(q, interpolation="linear").alias(f"q{round(100 * q):02d}") for q in quantiles]
+    by = list(by)
+    return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).collect()
+
+
+def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (), score: str = "score",
+                       label: str = "label", ts: str = "ts", bins: int = 10, edges: Sequence[float] | None = None,
+                       label_delay: dt.timedelta | str | float | None = None, as_of: dt.datetime | None = None,
+                       source: str = "input") -> pl.DataFrame:
+    """ECE, MCE, Brier, mean score and observed rate per time bucket (and segment), on fixed uniform bins.
+
+    For monitoring and gate backtests: fixed edges keep buckets comparable over time.
+    """
+    by = list(by)
+    check_scores_labels(frame, score=score, label=label, source=source)
+    rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
+    edges_ = np.asarray(edges, dtype=float) if edges is not None else bin_edges([], bins=bins)
+    group = [pl.col(ts).dt.truncate(every).alias(ts), *by]
+    agg = bin_aggregates(rows, edges=edges_, score=score, label=label, group=group)
+    table = _bins_table(agg, edges_, confidence=0.95, interval="wilson")
+    out = summarize_bins(table, [ts, *by]).filter(pl.col("n") > 0)
+    return out.select(ts, *by, "n", "n_positive", "ece", "mce", "brier", "mean_score", "observed_rate")
+
+
+@dataclass(frozen=True)
+class CalibrationComparison:
+    """Baseline vs current calibration on shared bins, per segment, with score quantiles and variance collapse."""
+
+    baseline: CalibrationResult
+    current: CalibrationResult
+    baseline_window: Window
+    current_window: Window
+    by: tuple[str, ...]
+    segments: pl.DataFrame
+    quantiles: pl.DataFrame
+    std_ratio: float | None
+    collapse_ratio: float
+    collapsed: bool
+
+    @property
+    def change(self) -> dict:
+        out = {}
+        for k in ("ece", "mce", "brier"):
+            b, c = self.baseline.metrics[k], self.current.metrics[k]
+            out[k] = None if b is None or c is None else c - b
+        return out
+
+    def to_frame(self) -> pl.DataFrame:
+        return pl.concat([
+            self.baseline.bins.with_columns(pl.lit("baseline").alias("window")),
+            self.current.bins.with_columns(pl.lit("current").alias("window")),
+        ]).select("window", *self.baseline.bins.columns)
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "baseline_window": self.baseline_window.to_dict(), "current_window": self.current_window.to_dict(),
+            "baseline": self.baseline.to_dict(), "current": self.current.to_dict(), "change": self.change,
+            "by": list(self.by), "segments": self.segments, "quantiles": self.quantiles,
+            "std_ratio": self.std_ratio, "collapse_ratio": self.collapse_ratio, "collapsed": self.collapsed,
+            "summary": self.summary,
+        })
+
+    @property
+    def summary(self) -> str:
+        """A plain sentence: how calibration moved and whether scores collapsed."""
+        b, c = self.baseline.metrics, self.current.metrics
+        if b["ece"] is None or c["ece"] is None:
+            which = "baseline" if b["ece"] is None else "current"
+            return f"Calibration cannot be compared: no labelled rows in the {which} window."
+        direction = "worse" if c["ece"] > b["ece"] else "better" if c["ece"] < b["ece"] else "unchanged"
+        over = "over" if c["mean_score"] > c["observed_rate"] else "under"
+        text = (f"ECE {b['ece']:.3f} -> {c['ece']:.3f} ({direction}); Brier {b['brier']:.4f} -> {c['brier']:.4f}; "
+                f"current scores {over}-predict: mean score {c['mean_score']:.3f} vs observed rate {c['observed_rate']:.3f}.")
+        if self.collapsed:
+            text += f" Scores collapse toward the mean (std ratio {self.std_ratio:.2f} < {self.collapse_ratio:.2f})."
+        if not self.segments.is_empty() and "ece_change" in self.segments.columns:
+            worst = self.segments.filter(pl.col("ece_change").is_not_null()).sort("ece_change", descending=True).head(1)
+            if worst.height and worst["ece_change"][0] > 0:
+                name = " ".join(f"{k}={worst[k][0]}" for k in self.by)
+                text += f" Largest ECE rise: {name} (+{worst['ece_change'][0]:.3f})."
+        return text
+
+    def to_figure(self, kind: Literal["reliability", "quantiles", "segments"] = "reliability"):
+        from driftdesk.viz import calibration as viz
+
+        return {"reliability": viz.reliability_comparison, "quantiles": viz.quantile_comparison,
+                "segments": viz.segment_ece_bars}[kind](self)
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self.summary)}</b></p>" + self.segments.head(30)._repr_html_()
+
+
+def _window_frame(lf: pl.LazyFrame, window: Window, ts: str, name: str, source: str) -> pl.LazyFrame:
+    sub = lf.filter(window.contains(ts))
+    if sub.select(pl.len()).collect().item() == 0:
+        span = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect().row(0)
+        raise WindowError(f"{source}: the {name} window {window.iso()} has no rows; the data spans "
+                          f"{span[0].isoformat() if span[0] else '?'} to {span[1].isoformat() if span[1] else '?'}")
+    return sub
+
+
+def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window | str,
+                        by: Sequence[str] | str | None = None, score: str = "score", label: str = "label",
+                        ts: str = "ts", bins: int = 10, strategy: Strategy = "uniform",
+                        label_delay: dt.timedelta | str | float | None = None, as_of: dt.datetime | None = None,
+                        collapse_ratio: float = 0.7, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+                        confidence: float = 0.95, interval: Interval = "wilson",
+                        source: str = "decisions") -> CalibrationComparison:
+    """Calibration of the current window against the baseline on the same bins, overall and per segment.
+
+    Quantile edges come from the baseline's labelled scores. Score quantiles and the std ratio use every
+    scored row (labels are not needed to see scores collapse). ``as_of`` (for the label delay) defaults to
+    the newest timestamp in the whole frame.
+    """
+    baseline = baseline if isinstance(baseline, Window) else Window.parse(baseline, "baseline")
+    current = current if isinstance(current, Window) else Window.parse(current, "current")
+    by = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    lf = _as_lazy(frame)
+    schema = lf.collect_schema()
+    missing = [c for c in [ts, *by] if c not in schema]
+    if missing:
+        raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
+    check_scores_labels(lf, score=score, label=label, source=source)
+    if as_of is None and label_delay is not None:
+        as_of = lf.select(pl.col(ts).max()).collect().item()
+    wins = {"baseline": _window_frame(lf, baseline, ts, "baseline", source),
+            "current": _window_frame(lf, current, ts, "current", source)}
+    rows_b, counts_b = mature_labels(wins["baseline"], ts=ts, label=label, label_delay=label_delay, as_of=as_of)
+    if strategy == "quantile" and counts_b["n_used"]:
+        edges = bin_edges(rows_b, bins=bins, strategy="quantile", score=score)
+    else:
+        edges = bin_edges([], bins=bins, strategy="uniform")
+    res = {}
+    seg_tables = []
+    for name, sub in wins.items():
+        rows, counts = mature_labels(sub, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
+        res[name] = _result(rows, counts, edges=edges, score=score, label=label, strategy=strategy,
+                            confidence=confidence, interval=interval)
+        if by:
+            agg = bin_aggregates(rows, edges=edges, score=score, label=label, group=by)
+            table = _bins_table(agg, edges, confidence=confidence, interval=interval)
+            summ = summarize_bins(table, by).select(*by, "n", "ece", "mce", "brier", "mean_score", "observed_rate")
+            seg_tables.append(summ.rename({k: f"{k}_{name}" for k in ("n", "ece", "mce", "brier", "mean_score", "observed_rate")}))
+    if by:
+        segments = seg_tables[0].join(seg_tables[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
+            pl.col("n_baseline").fill_null(0), pl.col("n_current").fill_null(0),
+        ).with_columns(
+            (pl.col("ece_current") - pl.col("ece_baseline")).alias("ece_change"),
+            (pl.col("brier_current") - pl.col("brier_baseline")).alias("brier_change"),
+        ).with_columns(
+            pl.when(pl.col("n_baseline") == 0).then(pl.lit("undefined: no labelled rows in the baseline window"))
+            .when(pl.col("n_current") == 0).then(pl.lit("undefined: no labelled rows in the current window"))
+            .otherwise(None).alias("note")
+        ).sort(pl.col("ece_change"), descending=True, nulls_last=True)
+    else:
+        segments = pl.DataFrame()
+    qs = []
+    for name, sub in wins.items():
+        qs.append(score_quantiles(sub, score=score, quantiles=quantiles).with_columns(pl.lit(name).alias("window")))
+    qframe = pl.concat(qs).select("window", pl.exclude("window"))
+    std_b, std_c = qframe["std"][0], qframe["std"][1]
+    std_ratio = (std_c / std_b) if (std_b is not None and std_c is not None and std_b > 0) else None
+    collapsed = bool(std_ratio is not None and std_ratio < collapse_ratio)
+    return CalibrationComparison(res["baseline"], res["current"], baseline, current, tuple(by), segments, qframe,
+                                 std_ratio, collapse_ratio, collapsed)
