@@ -64,6 +64,9 @@ CANARY_SHARE = 0.10
 DE_CPA_UPLIFT = 0.15
 TABLET_CR_DROP = 0.35
 LABEL_DELAY_DAYS = 3
+V20_STRETCH = 1.8
+V20_DE_SHIFT = 1.2
+LEAD_COST_SHARE = 0.15
 
 INCIDENTS = (
     ("INC-a", INC_A[0], INC_A[1], "data", "P2", "source=affiliate",
@@ -301,15 +304,16 @@ def _decisions(clock: Clock, lam: np.ndarray, rng: np.random.Generator, scale: i
     kappa = 1.0 / np.sqrt(1.0 + np.pi * 0.6**2 / 8.0)
     logit_v19 = kappa * seen + rng.normal(0.0, 0.15, size=n)
     score_v19 = _sigmoid(logit_v19)
-    # model v2.0: same ranking, overconfident (logit stretched around the mean)
-    centre = float(_logit(np.array([label.mean()]))[0])
-    score_v20 = _sigmoid(centre + 1.8 * (logit_v19 - centre))
+    # model v2.0: same ranking, overconfident: the logit is stretched x1.8 around the bid threshold, so scores move
+    # away from it (and from the mean) while the decisions stay put; in DE it is also shifted up (its DE training
+    # slice was stale), so it bids on worse DE traffic
+    threshold = np.where(hour >= clock.hour_of(THRESHOLD_CHANGE), 0.28, 0.30)
+    centre = _logit(threshold)
+    score_v20 = _sigmoid(centre + V20_STRETCH * (logit_v19 - centre) + np.where(geo == 2, V20_DE_SHIFT, 0.0))
     share = _v2_share(clock)[hour]
     on_v20 = rng.random(n) < share
-    score = np.where(on_v20, score_v20, score_v19)
-    ts_us = hour.astype(np.int64) * US + offset
-    threshold = np.where(hour >= clock.hour_of(THRESHOLD_CHANGE), 0.28, 0.30)
-    decision = (score > threshold).astype(np.int8)
+    score = np.round(np.where(on_v20, score_v20, score_v19), 5).astype(np.float32)  # as stored
+    decision = (score.astype(np.float64) > threshold).astype(np.int8)
     full = hour >= clock.hour_of(FULL)
     rollback = hour >= clock.hour_of(ROLLBACK)
     release = np.where(
@@ -317,11 +321,10 @@ def _decisions(clock: Clock, lam: np.ndarray, rng: np.random.Generator, scale: i
         np.where(full, "model-v2.0-full", "model-v2.0-canary"),
         np.where(rollback, "model-v1.9-rollback", "model-v1.9"),
     )
-    cpc = GEO_CPC[geo] * SOURCE_CPC[src]
-    spend = decision * cpc * rng.gamma(4.0, 0.25, size=n)
+    # the market price of a won lead, independent of the score: a worse bid set shows up as a higher CPA
+    spend = decision * LEAD_COST_SHARE * GEO_AOV[geo] * SOURCE_CPC[src] * rng.gamma(4.0, 0.25, size=n)
     revenue = decision * label * GEO_AOV[geo] * rng.gamma(2.0, 0.5, size=n)
     matured = hour < clock.hours - LABEL_DELAY_DAYS * 24
-    del ts_us
     return pl.DataFrame(
         {
             "ts": clock.ts(hour, offset),
@@ -335,7 +338,7 @@ def _decisions(clock: Clock, lam: np.ndarray, rng: np.random.Generator, scale: i
             "page_speed_ms": np.round(speed).astype(np.int32),
             "ad_format": formats[fmt],
             "browser": browsers[brw],
-            "score": np.round(score, 5).astype(np.float32),
+            "score": score,
             "label": pl.Series(label).scatter(np.flatnonzero(~matured), None),
             "decision": decision,
             "spend": np.round(spend, 3).astype(np.float32),
@@ -521,7 +524,7 @@ def _calendar(clock: Clock) -> pl.DataFrame:
         "date": [d.strftime("%Y-%m-%d") for d, *_ in days],
         "name": [name for _, name, _, _ in days],
         "kind": [kind for _, _, kind, _ in days],
-        "segment": [segment or "" for *_, segment in days],
+        "segment": [segment for *_, segment in days],
     }, schema={k: pl.String for k in ("date", "name", "kind", "segment")})
 
 
