@@ -1,0 +1,193 @@
+"""The release gate: evaluate a policy once on a candidate against a baseline, so CI can block a change.
+
+Each gate's metric is computed over the *whole* candidate and the *whole* baseline (window, evaluation step
+and consecutive breaches are backtest notions and do not apply here). ``absolute`` gates read the candidate
+alone; every baseline comparison (day_over_day, week_over_week, trailing) compares the candidate with the
+baseline given; PSI bins come from the baseline. A gate with ``by`` is evaluated per segment and fails when
+any segment breaches; the gate's reported value is its worst segment. Segments below ``min_sample`` are not
+judged. A gate whose metric needs a table the inputs do not have is reported as not applicable (passed null)
+rather than failing the whole check; if no gate applies, that is bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from driftdesk.contract import load_dataset, validate_frame
+from driftdesk.errors import DriftdeskError, PolicyError
+from driftdesk.gates.engine import breaches, compare
+from driftdesk.gates.metrics import metric_series, parse_metric
+from driftdesk.gates.policy import Gate, Policy
+from driftdesk.io import scan_table
+from driftdesk.jsonsafe import jsonable
+
+_TABLE_ORDER = ("decisions", "kpis", "service", "llm_calls")
+
+
+class FileTables:
+    """One file seen as whichever contract table a metric needs (validated on first use, then cached)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.frame = scan_table(self.path).collect()
+        self._tables: dict[str, object] = {}
+        self.problems: dict[str, str] = {}
+
+    def get(self, name: str):
+        if name not in self._tables:
+            table, violations = validate_frame(self.frame, name, source=str(self.path))
+            if table is None:
+                self.problems[name] = "; ".join(v.message for v in violations if v.severity == "error")[:300]
+            self._tables[name] = table
+        return self._tables[name]
+
+
+def open_tables(path: str | Path):
+    """A folder of contract tables (a Dataset) or a single file seen as any table."""
+    path = Path(path)
+    if path.is_dir():
+        return load_dataset(path)
+    return FileTables(path)
+
+
+def _tables_for(inputs, gate: Gate):
+    spec = parse_metric(gate.metric)
+    names = (spec.table,) if spec.table else _TABLE_ORDER
+    for name in names:
+        t = inputs.get(name)
+        if t is not None and (spec.arg is None or spec.arg in t.frame.columns):
+            return name, t
+    return None, None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Pass or fail per gate, and overall; `segments` has every judged segment of every gate."""
+
+    policy: Policy
+    passed: bool
+    gates: pl.DataFrame  # name, metric, segment, value, threshold, direction, passed, action, status, reason
+    segments: pl.DataFrame
+
+    @property
+    def failed(self) -> pl.DataFrame:
+        return self.gates.filter(pl.col("passed") == False)  # noqa: E712
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.gates
+
+    def to_dict(self) -> dict:
+        return jsonable({"policy": self.policy.name, "passed": self.passed, "gates": self.gates,
+                         "segments": self.segments})
+
+    def to_figure(self):
+        from driftdesk.viz.gates import check_figure
+
+        return check_figure(self)
+
+    def _repr_html_(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        return f"<h4>Release gate {self.policy.name}: {verdict}</h4>" + self.gates._repr_html_()
+
+
+_GATE_SCHEMA = {"name": pl.String, "metric": pl.String, "segment": pl.String, "value": pl.Float64,
+                "threshold": pl.Float64, "direction": pl.String, "passed": pl.Boolean, "action": pl.String,
+                "status": pl.String, "reason": pl.String, "baseline_value": pl.Float64,
+                "candidate_value": pl.Float64}
+
+
+def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict]]:
+    where = f"gate {index + 1} ({gate.name!r})"
+    row = {"name": gate.name, "metric": gate.metric, "segment": None, "value": None, "threshold": gate.threshold,
+           "direction": gate.direction, "passed": None, "action": gate.action, "status": "not_applicable",
+           "reason": None, "baseline_value": None, "candidate_value": None}
+    name, cand_table = _tables_for(candidate, gate)
+    if cand_table is None:
+        row["reason"] = f"the candidate has no table with what {gate.metric} needs"
+        return row, []
+    needs_baseline = gate.comparison != "absolute"
+    base_table = baseline.get(name) if needs_baseline else None
+    if needs_baseline and base_table is None:
+        row["reason"] = f"the baseline has no {name} table for {gate.metric}"
+        return row, []
+    spec = parse_metric(gate.metric)
+    reference = base_table.frame if (needs_baseline and spec.kind == "distance") else None
+    cand = metric_series({name: cand_table}, gate.metric, by=gate.by, filter=gate.filter, where=where,
+                         reference=reference)
+    c_sum = cand.components.sum(axis=1)  # (S, K): the whole candidate
+    c_keys = cand.segments
+    b_sum = None
+    if needs_baseline:
+        base = metric_series({name: base_table}, gate.metric, by=gate.by, filter=gate.filter, where=where,
+                             reference=base_table.frame if spec.kind == "distance" else None)
+        b_index = {s: i for i, s in enumerate(base.segments)}
+        b_sum = np.zeros_like(c_sum)
+        present = np.array([s in b_index for s in c_keys])
+        for i, s in enumerate(c_keys):
+            if s in b_index:
+                if base.components.shape[-1] != c_sum.shape[-1]:
+                    raise DriftdeskError(f"{where}: baseline and candidate bins differ for {gate.metric}")
+                b_sum[i] = base.components[b_index[s]].sum(axis=0)
+    else:
+        present = np.ones(len(c_keys), bool)
+    value = compare(c_sum, b_sum, gate=gate, series=cand)
+    sample_ok = (cand.sample(c_sum) >= gate.min_sample) & present
+    if b_sum is not None:
+        sample_ok &= cand.sample(b_sum) >= gate.min_sample
+    judged = sample_ok & np.isfinite(value)
+    breach = breaches(value, judged, np.array([gate.threshold]), gate.direction)[0]
+    level = cand.level
+    seg_rows = []
+    for i, s in enumerate(c_keys):
+        seg_rows.append({
+            "name": gate.name, "segment": s, "value": float(value[i]) if np.isfinite(value[i]) else None,
+            "judged": bool(judged[i]), "passed": (not bool(breach[i])) if judged[i] else None,
+            "candidate_value": float(level(c_sum[i])) if level is not None else None,
+            "baseline_value": float(level(b_sum[i])) if (level is not None and b_sum is not None) else None,
+            "sample": float(cand.sample(c_sum[i])),
+        })
+    if not judged.any():
+        row.update(status="insufficient_sample",
+                   reason=f"no segment has a defined value with at least {gate.min_sample:g} {spec.sample_doc}")
+        return row, seg_rows
+    # the worst segment: the one furthest past (or closest to) the threshold in the gate's direction
+    v = np.where(judged, value, np.nan)
+    key = {"above": v, "below": -v, "either": np.abs(v)}[gate.direction]
+    worst = int(np.nanargmax(key))
+    failed = bool(breach.any())
+    row.update(segment=c_keys[worst], value=float(value[worst]), passed=not failed, status="fail" if failed else "pass",
+               candidate_value=seg_rows[worst]["candidate_value"], baseline_value=seg_rows[worst]["baseline_value"])
+    if failed:
+        bad = [c_keys[i] for i in np.nonzero(breach)[0]]
+        row["reason"] = f"{len(bad)} segment(s) breach: " + ", ".join(bad[:5]) + ("..." if len(bad) > 5 else "")
+    return row, seg_rows
+
+
+def check_release(policy: Policy, *, baseline, candidate) -> CheckResult:
+    """Evaluate every gate of `policy` on `candidate` against `baseline` (Datasets, FileTables or paths)."""
+    baseline = open_tables(baseline) if isinstance(baseline, str | Path) else baseline
+    candidate = open_tables(candidate) if isinstance(candidate, str | Path) else candidate
+    rows, segs = [], []
+    for i, gate in enumerate(policy.gates):
+        row, seg_rows = _judge(gate, baseline, candidate, i)
+        rows.append(row)
+        segs += seg_rows
+    gates = pl.DataFrame(rows, schema=_GATE_SCHEMA)
+    if gates.filter(pl.col("status") != "not_applicable").height == 0:
+        problems = getattr(candidate, "problems", {})
+        detail = "; ".join(f"as {k}: {v}" for k, v in problems.items())
+        raise PolicyError("no gate of the policy applies to the candidate"
+                          + (f" ({detail})" if detail else "") + "; gates need "
+                          + ", ".join(f"{g.name}: {g.metric}" for g in policy.gates))
+    segments = pl.DataFrame(segs, schema={"name": pl.String, "segment": pl.String, "value": pl.Float64,
+                                          "judged": pl.Boolean, "passed": pl.Boolean, "candidate_value": pl.Float64,
+                                          "baseline_value": pl.Float64, "sample": pl.Float64})
+    passed = not bool((gates["passed"] == False).any())  # noqa: E712
+    return CheckResult(policy, passed, gates, segments)
+
+
+__all__ = ["CheckResult", "FileTables", "check_release", "open_tables"]
