@@ -1,4 +1,9 @@
-"""driftdesk app: page config, navigation and the shared sidebar. Pages live in app_pages/."""
+"""driftdesk app: page config, navigation and the shared sidebar. Pages live in app_pages/.
+
+To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). The `data` URL parameter is
+carried across pages by `carry_data_param()`; link to a page with
+`st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ APP_DIR = Path(__file__).resolve().parent
 if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
 
-from ui.data import current_source, source_label  # noqa: E402
+from ui.data import carry_data_param  # noqa: E402
+from ui.sidebar import render_sidebar  # noqa: E402
 
 st.set_page_config(page_title="driftdesk", page_icon=":material/monitoring:", layout="wide")
 
@@ -20,8 +26,7 @@ PAGES = [
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", url_path="data"),
 ]
 
+source = carry_data_param()
 page = st.navigation(PAGES)
-with st.sidebar:
-    st.caption("Data loaded")
-    st.markdown(f"**{source_label(current_source())}**")
+render_sidebar(source)
 page.run()

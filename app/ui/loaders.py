@@ -1,0 +1,34 @@
+"""Cached library calls, keyed by the data source and the controls (never by widgets read inside)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from driftdesk.overview import Overview, dataset_summary, overview
+from ui.data import folder_mtime, load_source, source_folder
+
+
+def _stamp(source: str) -> float:
+    return folder_mtime(source_folder(source))
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
+def _overview(source: str, stamp: float, day: dt.date | None, span_days: int) -> Overview:
+    return overview(load_source(source), day=day, span_days=span_days)
+
+
+def overview_of(source: str, *, day: dt.date | None, span_days: int) -> Overview:
+    """The Overview of a data source's day (cached per source version, day and span)."""
+    return _overview(source, _stamp(source), day, span_days)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _summary(source: str, stamp: float):
+    return dataset_summary(load_source(source))
+
+
+def summary_of(source: str):
+    """Rows, time range and columns of each loaded table (raises DriftdeskError when the data cannot load)."""
+    return _summary(source, _stamp(source))

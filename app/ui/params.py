@@ -1,0 +1,17 @@
+"""Every URL parameter the app reads, in one place (the URL is the app's public interface: keep names stable).
+
+Widgets bound with ``bind="query-params"`` use their ``key`` as the parameter name, so the key constants
+below are also the widget keys. Add a line here for each parameter a new page introduces.
+"""
+
+from __future__ import annotations
+
+DATA = "data"  # which data: "sample", a folder on the server, or "upload:<hash>"; carried across pages
+
+# Overview
+DATE = "date"  # the day shown as "latest", YYYY-MM-DD
+SPAN = "span"  # timeline span in days
+
+# Data page
+SOURCE = "source"  # which way of choosing data is open: Sample / Folder / Upload
+TABLE = "table"  # the table whose columns are being mapped

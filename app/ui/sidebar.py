@@ -1,0 +1,24 @@
+"""The sidebar every page shares: which data is loaded (name, tables, time range)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from driftdesk.overview import describe_range
+from ui.data import source_label, try_load
+from ui.loaders import summary_of
+
+
+def render_sidebar(source: str) -> None:
+    with st.sidebar:
+        st.caption("Data loaded")
+        st.markdown(f"**{source_label(source)}**")
+        dataset, problem = try_load(source)
+        if dataset is None:
+            st.markdown(":red[:material/error: cannot load: see the Data page]")
+            return
+        summary = summary_of(source)
+        span = describe_range(summary)
+        if span:
+            st.markdown(f":material/date_range: {span} (UTC)")
+        st.markdown(":material/table: " + ", ".join(f"{t} ({n:,})" for t, n in summary.select("table", "rows").iter_rows()))

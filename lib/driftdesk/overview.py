@@ -1,0 +1,568 @@
+"""The Overview: per layer (service, data, model, business, LLM), how one day compares with its baselines.
+
+The day is compared with the same hours one day earlier (day over day) and one week earlier (week over
+week, same weekday), so a partial day is compared with the same partial hours. Each layer is a list of
+`Check`s; a check turns a table into one number per window (a ratio of sums, a rate, a percentile), and
+says which direction is bad and how large a change warns or alerts. Later analyses extend the Overview by
+adding checks (`overview(ds, checks=DEFAULT_CHECKS + (...))`), not by editing this function.
+
+Volumes (spend, rows, calls) follow the calendar: they are flagged only when both baselines agree, and not
+at all on a calendar day (holiday, promotion) listed in the calendar table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from driftdesk.contract import LAYERS, Dataset, Table
+from driftdesk.errors import WindowError
+from driftdesk.jsonsafe import iso_utc, jsonable
+from driftdesk.windows import Window, day_over_day, latest_day, week_over_week
+
+Status = Literal["ok", "warn", "alert", "no_data", "missing"]
+Direction = Literal["up", "down", "both"]
+Unit = Literal["rate", "usd", "ms", "count", "ratio", "score", "tokens"]
+
+SEVERITY: dict[str, int] = {"ok": 0, "warn": 1, "alert": 2}
+MIN_Z = 3.0
+ACTIVITY_TABLES = ("kpis", "decisions", "llm_calls", "service")
+LAYER_TABLES: dict[str, str] = {
+    "service": "service",
+    "data": "decisions",
+    "model": "decisions",
+    "business": "kpis",
+    "llm": "llm_calls",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One metric of a layer, computed per window from one table.
+
+    ``exprs`` returns ``(subject, expression)`` pairs for a table (an empty list when the table lacks the
+    columns): the subject names what the number is about (a feature, "all"), the expression reduces the
+    rows of one window to one number. ``by`` splits the table by a column (for example one row per
+    service). A change counts when it exceeds both the relative threshold and the absolute ``floor``;
+    for a rate with a sample size ``n`` (rows, requests, clicks), it must also be at least ``MIN_Z``
+    standard errors of a two-proportion test, and for a mean with ``n`` and ``sd`` of a two-sample z-test,
+    so a handful of events on a quiet day does not alert.
+    """
+
+    layer: str
+    table: str
+    metric: str
+    label: str
+    exprs: Callable[[Table], list[tuple[str, pl.Expr]]]
+    unit: Unit
+    bad: Direction
+    warn: float
+    alert: float
+    floor: float = 0.0
+    volume: bool = False
+    by: str | None = None
+    n: Callable[[], pl.Expr] | None = None
+    sd: Callable[[], pl.Expr] | None = None  # spread of the values behind a mean; None for a rate (binomial)
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """A ratio of sums; null when the denominator is zero (never inf)."""
+    return pl.when(den != 0).then(num / den)
+
+
+def _need(*cols: str) -> Callable[[Callable[[], pl.Expr]], Callable[[Table], list[tuple[str, pl.Expr]]]]:
+    """Build a single-expression check that applies only when the table has these columns."""
+
+    def wrap(make: Callable[[], pl.Expr]) -> Callable[[Table], list[tuple[str, pl.Expr]]]:
+        def exprs(table: Table) -> list[tuple[str, pl.Expr]]:
+            return [("all", make())] if all(c in table.frame.columns for c in cols) else []
+
+        return exprs
+
+    return wrap
+
+
+def _rate(col: str, *, truthy: bool) -> Callable[[Table], list[tuple[str, pl.Expr]]]:
+    """Share of rows where a boolean column is True (or False), among rows where it is known."""
+    expr = pl.col(col).cast(pl.Float64).mean()
+    return _need(col)(lambda: expr if truthy else 1.0 - expr)
+
+
+def _feature_null_rates(table: Table) -> list[tuple[str, pl.Expr]]:
+    return [(f, pl.col(f).null_count() / pl.len()) for f in table.features]
+
+
+def _mean(col: str) -> Callable[[Table], list[tuple[str, pl.Expr]]]:
+    return _need(col)(lambda: pl.col(col).mean())
+
+
+def _mean_check(layer: str, table: str, metric: str, label: str, col: str, unit: Unit, bad: Direction,
+                warn: float, alert: float) -> Check:
+    """A check on the mean of a column, tested for significance with the column's count and spread."""
+    return Check(layer, table, metric, label, _mean(col), unit, bad, warn, alert,
+                 n=lambda: pl.col(col).count(), sd=lambda: pl.col(col).std())
+
+
+def _rows(table: Table) -> list[tuple[str, pl.Expr]]:
+    return [("all", pl.len().cast(pl.Float64))]
+
+
+DEFAULT_CHECKS: tuple[Check, ...] = (
+    # service: one row per service
+    Check("service", "service", "latency_p99_ms", "p99 latency, worst hour", _need("latency_p99_ms")(lambda: pl.col("latency_p99_ms").max()),
+          "ms", "up", 0.25, 0.5, by="service"),
+    Check("service", "service", "timeout_rate", "timeout rate", _need("timeouts", "requests")(lambda: _ratio(pl.col("timeouts").sum(), pl.col("requests").sum())),
+          "rate", "up", 1.0, 3.0, floor=0.001, by="service", n=lambda: pl.col("requests").sum()),
+    Check("service", "service", "error_rate", "error rate", _need("errors", "requests")(lambda: _ratio(pl.col("errors").sum(), pl.col("requests").sum())),
+          "rate", "up", 0.5, 1.0, floor=0.002, by="service", n=lambda: pl.col("requests").sum()),
+    Check("service", "service", "requests", "requests", _need("requests")(lambda: pl.col("requests").sum()),
+          "count", "both", 0.3, 0.6, volume=True, by="service"),
+    # data: the decisions' inputs
+    Check("data", "decisions", "null_rate", "null rate", _feature_null_rates, "rate", "up", 0.5, 1.0, floor=0.02, n=pl.len),
+    Check("data", "decisions", "rows", "scored rows", _rows, "count", "both", 0.3, 0.6, volume=True),
+    # model: the decisions' outputs
+    _mean_check("model", "decisions", "score_mean", "score mean", "score", "score", "both", 0.08, 0.15),
+    Check("model", "decisions", "decision_rate", "positive decision rate", _mean("decision"), "rate", "both", 0.10, 0.25, floor=0.01,
+          n=lambda: pl.col("decision").count()),
+    Check("model", "decisions", "predicted_to_observed", "mean score / outcome rate (labelled rows)",
+          _need("score", "label")(lambda: _ratio(pl.col("score").filter(pl.col("label").is_not_null()).mean(), pl.col("label").mean())),
+          "ratio", "both", 0.10, 0.20),
+    # business: ratios of sums over the kpis
+    Check("business", "kpis", "cpa", "CPA", _need("spend", "conversions")(lambda: _ratio(pl.col("spend").sum(), pl.col("conversions").sum())),
+          "usd", "up", 0.10, 0.20),
+    Check("business", "kpis", "cr", "conversion rate (per click)", _need("conversions", "clicks")(lambda: _ratio(pl.col("conversions").sum(), pl.col("clicks").sum())),
+          "rate", "down", 0.10, 0.20, n=lambda: pl.col("clicks").sum()),
+    Check("business", "kpis", "roas", "ROAS", _need("revenue", "spend")(lambda: _ratio(pl.col("revenue").sum(), pl.col("spend").sum())),
+          "ratio", "down", 0.10, 0.20),
+    Check("business", "kpis", "spend", "spend", _need("spend")(lambda: pl.col("spend").sum()), "usd", "both", 0.25, 0.5, volume=True),
+    Check("business", "kpis", "conversions", "conversions", _need("conversions")(lambda: pl.col("conversions").sum()),
+          "count", "both", 0.25, 0.5, volume=True),
+    # llm: quality, cost and latency of the calls
+    Check("llm", "llm_calls", "validator_failure_rate", "validator failure rate", _rate("validator_ok", truthy=False),
+          "rate", "up", 0.5, 1.0, floor=0.005, n=lambda: pl.col("validator_ok").count()),
+    Check("llm", "llm_calls", "refusal_rate", "refusal rate", _rate("refusal", truthy=True), "rate", "up", 0.5, 1.0, floor=0.005,
+          n=lambda: pl.col("refusal").count()),
+    Check("llm", "llm_calls", "error_rate", "error rate", _rate("error", truthy=True), "rate", "up", 0.5, 1.0, floor=0.005,
+          n=lambda: pl.col("error").count()),
+    _mean_check("llm", "llm_calls", "cost_per_call", "cost per call", "cost", "usd", "up", 0.10, 0.25),
+    _mean_check("llm", "llm_calls", "output_tokens_mean", "output tokens per call", "output_tokens", "tokens", "up", 0.10, 0.25),
+    Check("llm", "llm_calls", "latency_p95_ms", "p95 latency", _need("latency_ms")(lambda: pl.col("latency_ms").quantile(0.95, "linear")),
+          "ms", "up", 0.25, 0.5),
+    _mean_check("llm", "llm_calls", "judge_score_mean", "judge score", "judge_score", "score", "down", 0.03, 0.06),
+    Check("llm", "llm_calls", "calls", "calls", _rows, "count", "both", 0.3, 0.6, volume=True),
+)
+
+METRIC_SCHEMA = {
+    "layer": pl.String, "table": pl.String, "metric": pl.String, "label": pl.String, "subject": pl.String,
+    "unit": pl.String, "bad": pl.String, "current": pl.Float64, "day_over_day": pl.Float64,
+    "week_over_week": pl.Float64, "change_day_over_day": pl.Float64, "change_week_over_week": pl.Float64,
+    "status_day_over_day": pl.String, "status_week_over_week": pl.String, "status": pl.String, "note": pl.String,
+}
+EVENT_SCHEMA = {
+    "kind": pl.String, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "name": pl.String,
+    "group": pl.String, "severity": pl.String, "detail": pl.String,
+}
+BASELINES = ("day_over_day", "week_over_week")
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The status of each layer on one day against its baselines, plus the releases and incidents around it."""
+
+    day: dt.date
+    current: Window
+    baselines: tuple[Window, ...]
+    layers: pl.DataFrame  # layer, table, status, alerts, warnings, note
+    metrics: pl.DataFrame  # one row per layer x metric x subject (METRIC_SCHEMA)
+    events: pl.DataFrame  # releases, incidents and calendar days in the timeline span (EVENT_SCHEMA)
+    span: Window  # the timeline's range: span_days up to the end of the day
+
+    def layer(self, name: str) -> pl.DataFrame:
+        """The metrics of one layer."""
+        return self.metrics.filter(pl.col("layer") == name)
+
+    def status(self, layer: str) -> str:
+        row = self.layers.filter(pl.col("layer") == layer)
+        return row["status"].item() if row.height else "missing"
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.metrics
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "day": self.day.isoformat(),
+            "current": self.current.to_dict(),
+            "baselines": [w.to_dict() for w in self.baselines],
+            "span": self.span.to_dict(),
+            "layers": self.layers,
+            "metrics": self.metrics,
+            "events": self.events,
+        })
+
+    def to_figure(self):
+        """Releases, incidents and calendar days on one timeline, the chosen day highlighted."""
+        from driftdesk.viz.timeline import timeline_figure
+
+        return timeline_figure(self)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r['layer'])}</td><td><b>{html.escape(r['status'])}</b></td>"
+            f"<td>{html.escape(r['note'] or '')}</td></tr>"
+            for r in self.layers.iter_rows(named=True)
+        )
+        head = f"<p><b>Overview of {self.day.isoformat()}</b> against the same hours a day and a week earlier</p>"
+        table = f"<table><tr><th>layer</th><th>status</th><th>why</th></tr>{rows}</table>"
+        return head + table + self.metrics._repr_html_()
+
+
+# --------------------------------------------------------------------------- days
+
+
+def activity_range(dataset: Dataset) -> tuple[dt.datetime, dt.datetime] | None:
+    """First and last timestamp over the tables that record activity (kpis, decisions, llm_calls, service)."""
+    bounds = [
+        dataset.tables[name].frame.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).row(0)
+        for name in ACTIVITY_TABLES if name in dataset.tables and dataset.tables[name].frame.height
+    ]
+    bounds = [b for b in bounds if b[0] is not None]
+    if not bounds:
+        return None
+    return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
+
+def default_day(dataset: Dataset) -> dt.date | None:
+    """The latest whole day of data (the day a daily report is about)."""
+    rng = activity_range(dataset)
+    if rng is None:
+        return None
+    window = latest_day(rng[1])
+    return max(window.start.date(), rng[0].date())
+
+
+def _day_windows(table: Table, day: dt.date) -> tuple[Window, Window, Window] | None:
+    """(current, day_over_day, week_over_week) for a table, the current window cut where its data ends."""
+    start = dt.datetime.combine(day, dt.time())
+    end = start + dt.timedelta(days=1)
+    last = table.frame["ts"].max()
+    if last is None:
+        return None
+    data_end = last.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    end = min(end, data_end)
+    if end <= start:
+        return None
+    current = Window(start, end, "current")
+    return current, day_over_day(current), week_over_week(current)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _classify(change: float | None, diff: float | None, check: Check) -> str | None:
+    if change is None or diff is None:
+        return None
+    signed = {"up": change, "down": -change, "both": abs(change)}[check.bad]
+    if abs(diff) < check.floor:
+        return "ok"
+    if signed >= check.alert:
+        return "alert"
+    if signed >= check.warn:
+        return "warn"
+    return "ok"
+
+
+def z_score(m1: float, n1: float, m0: float, n0: float, *, sd1: float | None = None, sd0: float | None = None,
+            rate: bool = True) -> float | None:
+    """Standardised difference of two window values: pooled two-proportion z for rates, Welch z for means."""
+    if not n1 or not n0:
+        return None
+    if rate:
+        pooled = (m1 * n1 + m0 * n0) / (n1 + n0)
+        se = (max(pooled * (1 - pooled), 0.0) * (1 / n1 + 1 / n0)) ** 0.5
+    else:
+        if sd1 is None or sd0 is None:
+            return None
+        se = (sd1**2 / n1 + sd0**2 / n0) ** 0.5
+    if se == 0:
+        return 0.0 if m1 == m0 else float("inf")
+    return abs(m1 - m0) / se
+
+
+def _significant(m1: float, n1: float | None, m0: float, n0: float | None, *, sd1: float | None = None,
+                 sd0: float | None = None, rate: bool = True, min_z: float = MIN_Z) -> bool:
+    """Whether a change stands out from sampling noise (at least ``min_z`` standard errors)."""
+    z = z_score(m1, n1 or 0.0, m0, n0 or 0.0, sd1=sd1, sd0=sd0, rate=rate)
+    return z is not None and z >= min_z
+
+
+def _relative(current: float | None, base: float | None) -> tuple[float | None, float | None]:
+    if current is None or base is None:
+        return None, None
+    diff = current - base
+    if base == 0:
+        return (0.0 if diff == 0 else float("inf") if diff > 0 else float("-inf")), diff
+    return diff / abs(base), diff
+
+
+def _calendar_days(dataset: Dataset) -> dict[dt.date, str]:
+    cal = dataset.get("calendar")
+    if cal is None:
+        return {}
+    return {d.date(): name for d, name in cal.frame.select("date", "name").iter_rows() if d is not None}
+
+
+def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, Window, Window],
+              calendar: dict[dt.date, str]) -> list[dict]:
+    """One record per check x subject (x group): the value in each window, the changes and the status."""
+    labels = ("current",) + BASELINES
+    frame = table.frame.lazy()
+    label_expr = pl.lit(None, pl.String)
+    for w, name in zip(windows, labels):
+        label_expr = pl.when(w.contains("ts")).then(pl.lit(name)).otherwise(label_expr)
+    within = frame.with_columns(label_expr.alias("__window")).filter(pl.col("__window").is_not_null())
+    current_day = windows[0].start.date()
+    records: list[dict] = []
+    for by in dict.fromkeys(c.by for c in checks):
+        group = [c for c in checks if c.by == by and (by is None or by in table.frame.columns)]
+        aggs: list[pl.Expr] = []
+        meta: dict[str, tuple[Check, str]] = {}
+        sizes: dict[str, tuple[str, str | None]] = {}  # metric alias -> its sample-size and spread aliases
+        for i, check in enumerate(group):
+            pairs = check.exprs(table)
+            if pairs and check.n is not None:
+                aggs.append(check.n().cast(pl.Float64).alias(f"__n{i}"))
+                if check.sd is not None:
+                    aggs.append(check.sd().cast(pl.Float64).alias(f"__sd{i}"))
+            for subject, expr in pairs:
+                alias = f"__m{len(meta)}"
+                aggs.append(expr.cast(pl.Float64).alias(alias))
+                meta[alias] = (check, subject)
+                if check.n is not None:
+                    sizes[alias] = (f"__n{i}", f"__sd{i}" if check.sd is not None else None)
+        if not aggs:
+            continue
+        keys = ["__window"] + ([by] if by else [])
+        values = within.group_by(keys).agg(aggs).collect()
+        groups = sorted(values[by].unique().drop_nulls().to_list()) if by else [None]
+        for g in groups:
+            part = values.filter(pl.col(by) == g) if by else values
+            per_window = {row["__window"]: row for row in part.iter_rows(named=True)}
+            for alias, (check, subject) in meta.items():
+                vals = {name: _finite(per_window.get(name, {}).get(alias)) for name in labels}
+                ns = sds = None
+                if alias in sizes:
+                    n_alias, sd_alias = sizes[alias]
+                    ns = {name: _finite(per_window.get(name, {}).get(n_alias)) for name in labels}
+                    sds = {name: _finite(per_window.get(name, {}).get(sd_alias)) for name in labels} if sd_alias else None
+                rec = {
+                    "layer": check.layer, "table": check.table, "metric": check.metric, "label": check.label,
+                    "subject": g if by else subject, "unit": check.unit, "bad": check.bad,
+                    "current": vals["current"], **{b: vals[b] for b in BASELINES},
+                }
+                statuses: dict[str, str | None] = {}
+                for base_name in BASELINES:
+                    change, diff = _relative(vals["current"], vals[base_name])
+                    rec[f"change_{base_name}"] = change
+                    statuses[base_name] = _classify(change, diff, check)
+                    if ns is not None and statuses[base_name] not in (None, "ok") and not _significant(
+                            vals["current"], ns["current"], vals[base_name], ns[base_name],
+                            sd1=sds["current"] if sds else None, sd0=sds[base_name] if sds else None,
+                            rate=sds is None):
+                        statuses[base_name] = "ok"
+                    rec[f"status_{base_name}"] = statuses[base_name]
+                rec["status"], rec["note"] = _combine(check, statuses, vals, current_day, windows, calendar)
+                records.append(rec)
+    return records
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return float(value)
+
+
+def _combine(check: Check, statuses: dict[str, str | None], vals: dict, day: dt.date,
+             windows: tuple[Window, ...], calendar: dict[dt.date, str]) -> tuple[str, str]:
+    """The metric's status over both baselines: the worse one for rates, the milder one for volumes."""
+    if vals["current"] is None:
+        return "no_data", "no value on this day" + (" (labels not matured yet?)" if check.metric == "predicted_to_observed" else "")
+    known = {b: s for b, s in statuses.items() if s is not None}
+    if not known:
+        return "no_data", "no baseline data"
+    if check.volume:
+        if day in calendar:
+            return "ok", f"calendar day ({calendar[day]}): volume changes expected"
+        starts = {b: w.start.date() for b, w in zip(BASELINES, windows[1:])}
+        usable = {b: s for b, s in known.items() if starts[b] not in calendar} or known
+        status = min(usable.values(), key=SEVERITY.__getitem__)
+        if status == "ok":
+            return "ok", ""
+        return status, ("both baselines agree" if len(usable) > 1 else f"vs {next(iter(usable)).replace('_', ' ')}")
+    status = max(known.values(), key=SEVERITY.__getitem__)
+    worst = [b.replace("_", " ") for b, s in known.items() if s == status and status != "ok"]
+    return status, (f"vs {' and '.join(worst)}" if worst else "")
+
+
+def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequence[Check] = DEFAULT_CHECKS,
+             span_days: int = 28) -> Overview:
+    """Status per layer of ``day`` (default: the latest whole day) against day-over-day and week-over-week.
+
+    The timeline lists releases, incidents and calendar days from ``span_days`` before the day to its end.
+    """
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day.strip()[:10])
+        except ValueError as exc:
+            raise WindowError(f"cannot read {day!r} as a day (expected YYYY-MM-DD, e.g. 2026-10-08)") from exc
+    if day is None:
+        day = default_day(dataset)
+        if day is None:
+            raise WindowError(f"{dataset.folder}: no activity table (kpis, decisions, llm_calls, service) has rows")
+    if span_days < 1:
+        raise WindowError(f"span_days must be at least 1, got {span_days}")
+    calendar = _calendar_days(dataset)
+    day_start = dt.datetime.combine(day, dt.time())
+    whole = Window(day_start, day_start + dt.timedelta(days=1), "current")
+    records: list[dict] = []
+    layer_rows: list[dict] = []
+    for layer in LAYERS:
+        table_name = LAYER_TABLES[layer]
+        layer_checks = [c for c in checks if c.layer == layer]
+        table = dataset.get(table_name)
+        if table is None:
+            layer_rows.append(_layer_row(layer, table_name, "missing", f"no {table_name} table loaded", []))
+            continue
+        windows = _day_windows(table, day)
+        has_rows = windows is not None and table.frame.lazy().filter(windows[0].contains("ts")).select(pl.len()).collect().item() > 0
+        if not has_rows:
+            layer_rows.append(_layer_row(layer, table_name, "no_data", f"no {table_name} rows on {day.isoformat()}", []))
+            continue
+        by_table: dict[str, list[Check]] = {}
+        for c in layer_checks:
+            by_table.setdefault(c.table, []).append(c)
+        recs: list[dict] = []
+        for tname, cs in by_table.items():
+            t = dataset.get(tname)
+            w = _day_windows(t, day) if t is not None else None
+            if t is not None and w is not None:
+                recs += _evaluate(t, cs, w, calendar)
+        records += recs
+        layer_rows.append(_layer_row(layer, table_name, None, "", recs))
+    metrics = pl.DataFrame(records, schema=METRIC_SCHEMA) if records else pl.DataFrame(schema=METRIC_SCHEMA)
+    span = Window(whole.end - dt.timedelta(days=span_days), whole.end, "timeline")
+    return Overview(
+        day=day,
+        current=whole,
+        baselines=(day_over_day(whole), week_over_week(whole)),
+        layers=pl.DataFrame(layer_rows, schema={"layer": pl.String, "table": pl.String, "status": pl.String,
+                                                "alerts": pl.Int64, "warnings": pl.Int64, "note": pl.String}),
+        metrics=metrics,
+        events=timeline_events(dataset, span),
+        span=span,
+    )
+
+
+def _layer_row(layer: str, table: str, status: str | None, note: str, recs: list[dict]) -> dict:
+    alerts = [r for r in recs if r["status"] == "alert"]
+    warns = [r for r in recs if r["status"] == "warn"]
+    if status is None:
+        judged = [r for r in recs if r["status"] in SEVERITY]
+        if not judged:
+            status, note = "no_data", "no baseline to compare with"
+        else:
+            status = max((r["status"] for r in judged), key=SEVERITY.__getitem__)
+            flagged = alerts or warns
+            note = ", ".join(_describe(r) for r in flagged[:3]) + (" …" if len(flagged) > 3 else "")
+    return {"layer": layer, "table": table, "status": status, "alerts": len(alerts), "warnings": len(warns), "note": note}
+
+
+def _describe(rec: dict) -> str:
+    subject = "" if rec["subject"] in ("all", None) else f" ({rec['subject']})"
+    changes = [rec[f"change_{b}"] for b in BASELINES if rec[f"status_{b}"] == rec["status"]]
+    change = next((c for c in changes if c is not None), None)
+    pct = "" if change is None else (" new" if change in (float("inf"), float("-inf")) else f" {change:+.0%}")
+    return f"{rec['label']}{subject}{pct}"
+
+
+# --------------------------------------------------------------------------- timeline events
+
+
+def timeline_events(dataset: Dataset, span: Window) -> pl.DataFrame:
+    """Releases, incidents and calendar days that touch the span, as one tidy frame."""
+    parts: list[pl.DataFrame] = []
+    rel = dataset.get("releases")
+    if rel is not None:
+        f = rel.frame.filter(span.contains("ts"))
+        parts.append(f.select(
+            pl.lit("release").alias("kind"), pl.col("ts").alias("start"), pl.lit(None, pl.Datetime("us")).alias("end"),
+            pl.col("release_id").alias("name"),
+            (pl.col("component") if "component" in f.columns else pl.lit(None, pl.String)).alias("group"),
+            pl.lit(None, pl.String).alias("severity"),
+            _detail(f, ["version", "traffic_share", "note"]).alias("detail"),
+        ))
+    inc = dataset.get("incidents")
+    if inc is not None:
+        f = inc.frame
+        end = pl.col("end") if "end" in f.columns else pl.lit(None, pl.Datetime("us"))
+        f = f.filter((pl.col("start") < span.end) & (end.is_null() | (end > span.start)))
+        parts.append(f.select(
+            pl.lit("incident").alias("kind"), pl.col("start"), end.alias("end"),
+            (pl.col("incident_id") if "incident_id" in f.columns else pl.lit("incident")).alias("name"),
+            (pl.col("layer") if "layer" in f.columns else pl.lit(None, pl.String)).alias("group"),
+            (pl.col("severity") if "severity" in f.columns else pl.lit(None, pl.String)).alias("severity"),
+            _detail(f, ["segment", "cause"]).alias("detail"),
+        ))
+    cal = dataset.get("calendar")
+    if cal is not None:
+        f = cal.frame.filter(span.contains("date"))
+        parts.append(f.select(
+            pl.lit("calendar").alias("kind"), pl.col("date").alias("start"),
+            (pl.col("date") + pl.duration(days=1)).alias("end"), pl.col("name"),
+            (pl.col("kind") if "kind" in f.columns else pl.lit(None, pl.String)).alias("group"),
+            pl.lit(None, pl.String).alias("severity"), pl.lit(None, pl.String).alias("detail"),
+        ))
+    if not parts:
+        return pl.DataFrame(schema=EVENT_SCHEMA)
+    return pl.concat([p.cast(EVENT_SCHEMA) for p in parts]).sort("start", "kind")
+
+
+def _detail(frame: pl.DataFrame, cols: list[str]) -> pl.Expr:
+    present = [c for c in cols if c in frame.columns]
+    if not present:
+        return pl.lit(None, pl.String)
+    return pl.concat_str(
+        [pl.when(pl.col(c).is_not_null()).then(pl.lit(f"{c}: ") + pl.col(c).cast(pl.String)) for c in present],
+        separator="; ", ignore_nulls=True,
+    )
+
+
+# --------------------------------------------------------------------------- dataset summary
+
+
+def dataset_summary(dataset: Dataset) -> pl.DataFrame:
+    """One row per loaded table: rows, time range and columns (what the sidebar and the Data page show)."""
+    rows = []
+    for name, table in dataset.tables.items():
+        time_col = next((c for c in ("ts", "start", "date") if c in table.frame.columns), None)
+        lo = hi = None
+        if time_col is not None and table.frame.height:
+            lo, hi = table.frame.select(pl.col(time_col).min().alias("lo"), pl.col(time_col).max().alias("hi")).row(0)
+        rows.append({"table": name, "source": table.source, "rows": table.frame.height, "start": lo, "end": hi,
+                     "columns": ", ".join(table.frame.columns)})
+    return pl.DataFrame(rows, schema={"table": pl.String, "source": pl.String, "rows": pl.Int64,
+                                      "start": pl.Datetime("us"), "end": pl.Datetime("us"), "columns": pl.String})
+
+
+def describe_range(summary: pl.DataFrame) -> str:
+    """'2026-08-03 → 2026-11-01' over the activity tables (else every table), or '' when none has a time."""
+    activity = summary.filter(pl.col("table").is_in(ACTIVITY_TABLES))
+    summary = activity if activity.height else summary
+    lo, hi = summary["start"].min(), summary["end"].max()
+    if lo is None or hi is None:
+        return ""
+    return f"{iso_utc(lo.date())} → {iso_utc(hi.date())}"
