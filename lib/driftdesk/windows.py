@@ -7,6 +7,7 @@ and days of week (week over week), so Monday morning is compared with Monday mor
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -85,3 +86,156 @@ def latest_day(ts_max: dt.datetime) -> Window:
     end = (ts_max + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     day_end = end.replace(hour=0)
     return Window(day_end - dt.timedelta(days=1), day_end, "current")
+
+
+# --------------------------------------------------------------------------- several baselines at once
+
+BASELINE_KINDS = ("day_over_day", "week_over_week", "previous_period", "custom", "training")
+
+
+def custom(text_or_window: str | Window, label: str = "custom") -> Window:
+    """A custom baseline range, 'A/B' or a Window."""
+    w = text_or_window if isinstance(text_or_window, Window) else Window.parse(text_or_window)
+    return Window(w.start, w.end, label)
+
+
+def training_reference(text_or_window: str | Window) -> Window:
+    """The period the model was trained on, as a baseline labelled 'training'."""
+    return custom(text_or_window, "training")
+
+
+def baselines_for(current: Window, *, kinds: tuple[str, ...] = ("day_over_day", "week_over_week"),
+                  custom_range: str | Window | None = None, training: str | Window | None = None) -> list[Window]:
+    """Every requested baseline of a current window, in a stable order (labels are the kinds)."""
+    unknown = [k for k in kinds if k not in BASELINE_KINDS]
+    if unknown:
+        raise WindowError(f"unknown baseline kind(s) {unknown}; kinds are {list(BASELINE_KINDS)}")
+    out: list[Window] = []
+    makers = {"day_over_day": day_over_day, "week_over_week": week_over_week, "previous_period": previous_period}
+    for k in kinds:
+        if k in makers:
+            out.append(makers[k](current))
+    if "custom" in kinds or custom_range is not None:
+        if custom_range is None:
+            raise WindowError("a custom baseline needs a range 'START/END'")
+        out.append(custom(custom_range))
+    if "training" in kinds or training is not None:
+        if training is None:
+            raise WindowError("a training baseline needs a range 'START/END'")
+        out.append(training_reference(training))
+    return out
+
+
+def is_calendar_aligned(current: Window, baseline: Window) -> bool:
+    """True when the baseline is the current window moved by whole days (same hours) or whole weeks."""
+    delta = current.start - baseline.start
+    return baseline.duration == current.duration and delta % dt.timedelta(days=1) == dt.timedelta(0)
+
+
+def aligned_rows(current: Window, baseline: Window, column: str | pl.Expr = "ts") -> pl.Expr:
+    """Rows of a baseline that share the current window's hours of day (and weekdays, if it spans under a week).
+
+    A custom or training baseline spans whole weeks while the current window may be one morning: keeping only
+    the same hours (and weekdays) compares Monday morning with Monday mornings, not with Saturday nights.
+    """
+    col = pl.col(column) if isinstance(column, str) else column
+    pred = baseline.contains(col)
+    if current.duration < dt.timedelta(days=1):
+        hours = sorted({(current.start + dt.timedelta(hours=h)).hour
+                        for h in range(max(1, math.ceil(current.duration / dt.timedelta(hours=1))))})
+        pred = pred & col.dt.hour().is_in(hours)
+    if current.duration < dt.timedelta(days=7):
+        days = sorted({(current.start + dt.timedelta(days=d)).isoweekday()
+                       for d in range(max(1, math.ceil(current.duration / dt.timedelta(days=1))))})
+        pred = pred & col.dt.weekday().is_in(days)
+    return pred
+
+
+# --------------------------------------------------------------------------- consensus
+
+FLAGGED = ("warn", "drift")
+DATA_LAYER_DIRECTIONS = ("nulls_up", "nulls_down", "schema", "new_categories")
+_ORDER = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
+
+
+def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_over_day", "week_over_week")) -> pl.DataFrame:
+    """Per column, whether the baselines agree.
+
+    ``tables`` maps a baseline label to its drift table (columns ``column``, ``status``, ``direction``).
+    A shift is *strong* when the day-over-day and week-over-week comparisons both flag it, agree in
+    direction, and the data layer (null rates, schema, new categories) shifted too; *consistent* without the
+    data layer; *mixed* when both flag in different directions. When only week-over-week flags it the shift is
+    *persisting* (it began before yesterday: warn); when only day-over-day flags it, today looks like the same
+    weekday last week, so it is the *calendar* (ok). With other baselines, *single* means one of them flags it.
+    """
+    labels = list(tables)
+    if not labels:
+        return pl.DataFrame(schema={"column": pl.String, "status": pl.String, "strength": pl.String})
+    cols: list[str] = []
+    for t in tables.values():
+        cols += [c for c in t["column"].to_list() if c not in cols]
+    lookup = {lab: {r["column"]: r for r in t.iter_rows(named=True)} for lab, t in tables.items()}
+    a, b = pair if all(p in tables for p in pair) else (labels[0], labels[1] if len(labels) > 1 else labels[0])
+    rows = []
+    for c in cols:
+        per = {lab: lookup[lab].get(c) for lab in labels}
+        statuses = {lab: (r["status"] if r else "not_enough_data") for lab, r in per.items()}
+        flagged = [lab for lab in labels if statuses[lab] in FLAGGED]
+        data_layer = any(r and (r["direction"] in DATA_LAYER_DIRECTIONS) and statuses[lab] in FLAGGED
+                         for lab, r in per.items())
+        ra, rb = per[a], per[b]
+        agree = bool(ra and rb and statuses[a] in FLAGGED and statuses[b] in FLAGGED and ra["direction"] == rb["direction"])
+        worst = max(statuses.values(), key=_ORDER.get)
+        if all(s == "not_enough_data" for s in statuses.values()):
+            strength, status = "none", "not_enough_data"
+        elif a != b and statuses[a] in FLAGGED and statuses[b] in FLAGGED:
+            strength = ("strong" if data_layer else "consistent") if agree else "mixed"
+            status = worst if agree else "warn"
+        elif flagged and a != b and statuses[b] in FLAGGED:
+            strength, status = "persisting", "warn"  # unlike last week, like yesterday: began before yesterday
+        elif flagged and a != b and statuses[a] in FLAGGED:
+            strength, status = "calendar", "ok"  # unlike yesterday, like last week: the weekly pattern
+        elif flagged:
+            strength = "single" if a != b else ("strong" if data_layer else "consistent")
+            status = "warn" if a != b else worst
+        else:
+            strength, status = "none", "ok"
+        rows.append({"column": c, "status": status, "strength": strength, "flagged_by": ", ".join(flagged),
+                     "agree_direction": agree, "data_layer_shift": data_layer,
+                     **{f"status_{lab}": statuses[lab] for lab in labels}})
+    return pl.DataFrame(rows).sort(pl.col("status").replace_strict(_ORDER, return_dtype=pl.Int8), "column",
+                                   descending=[True, False])
+
+
+def consensus_sentence(table: pl.DataFrame, reasons: dict[str, str] | None = None,
+                       labels: tuple[str, ...] = ("day_over_day", "week_over_week")) -> str:
+    """The consensus in one sentence, naming which of its conditions hold."""
+    reasons = reasons or {}
+    names = " and ".join(labels)
+    if table.is_empty() or table.filter(pl.col("status").is_in(FLAGGED)).is_empty():
+        if not table.is_empty() and (table["status"] == "not_enough_data").all():
+            return f"Not enough data to compare against {names}."
+        cal = table.filter(pl.col("strength") == "calendar")["column"].to_list() if "strength" in table.columns else []
+        tail = (f" Day over day alone moves {', '.join(cal[:4])}, as on the same weekday last week: calendar, not drift."
+                if cal else "")
+        return f"No column shifted beyond the thresholds against {names}.{tail}"
+    top = table.filter(pl.col("status").is_in(FLAGGED)).row(0, named=True)
+    others = [c for c in table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list() if c != top["column"]]
+    why = f" ({reasons[top['column']]})" if reasons.get(top["column"]) else ""
+    col = top["column"]
+    if top["strength"] == "strong":
+        text = (f"Strong shift in {col}{why}: both baselines flag it, in the same direction, and the data layer "
+                f"shifted too.")
+    elif top["strength"] == "consistent":
+        text = (f"Consistent shift in {col}{why}: both baselines flag it in the same direction; the data layer "
+                f"(nulls, schema, categories) did not shift, so look at traffic mix or the world, not the pipeline.")
+    elif top["strength"] == "mixed":
+        text = f"Mixed signal in {col}{why}: both baselines flag it but in different directions."
+    elif top["strength"] == "persisting":
+        text = (f"Persisting shift in {col}{why}: week over week flags it but day over day does not, so it began "
+                f"before yesterday and is still there.")
+    else:
+        text = f"Weak signal in {col}{why}: only {top['flagged_by']} flags it."
+    if others:
+        text += f" Also flagged: {', '.join(others[:5])}{'…' if len(others) > 5 else ''}."
+    return text

@@ -1,0 +1,541 @@
+"""Compare a baseline window with a current one, per column and per segment, and give each column a verdict.
+
+Flow: each column of each window is reduced once (``reduce_column``: a sorted array or category counts),
+statistics are read off the two aggregates (``compare_aggregates``), and a verdict follows from
+``Thresholds``. The verdict rests on effect sizes (PSI, Jensen-Shannon, null-rate change); a p-value must
+also be below its threshold, so tiny samples do not alarm on noise and huge samples do not alarm on
+trivial shifts. Below ``min_rows`` rows in either window the verdict is ``not_enough_data``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import polars as pl
+
+from driftdesk.drift import stats as st
+from driftdesk.errors import DriftdeskError
+from driftdesk.windows import Window
+
+STATUSES = ("ok", "warn", "drift", "not_enough_data")
+_RANK = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Verdict thresholds (the seeds' defaults). Round-trips through ``to_dict`` / ``from_dict``.
+
+    Null-rate thresholds are absolute changes of the share of missing values (0.02 = two points).
+    """
+
+    psi_warn: float = 0.1
+    psi_drift: float = 0.2
+    ks_pvalue: float = 0.01
+    js_warn: float = 0.05
+    js_drift: float = 0.1
+    chi2_pvalue: float = 0.01
+    null_rate_warn: float = 0.02
+    null_rate_drift: float = 0.05
+    null_pvalue: float = 0.01
+    out_of_range_warn: float = 0.05
+    min_rows: int = 100
+    psi_bins: int = st.DEFAULT_PSI_BINS
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+                raise DriftdeskError(f"threshold {f.name} must be a finite number >= 0, got {v!r}")
+        if self.psi_warn > self.psi_drift or self.js_warn > self.js_drift or self.null_rate_warn > self.null_rate_drift:
+            raise DriftdeskError("each warn threshold must be at most its drift threshold")
+        if self.psi_bins < 2:
+            raise DriftdeskError(f"psi_bins must be at least 2, got {self.psi_bins}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping | None) -> Thresholds:
+        doc = dict(doc or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise DriftdeskError(f"unknown drift threshold(s) {unknown}; known: {sorted(known)}")
+        return cls(**doc)
+
+
+# --------------------------------------------------------------------------- reduction
+
+
+def column_kind(dtype: pl.DataType) -> str | None:
+    """'numeric', 'categorical', or None for types drift does not compare (lists, structs, binary)."""
+    if dtype.is_numeric() or dtype.is_temporal():
+        return "numeric"
+    if dtype in (pl.String, pl.Categorical, pl.Boolean, pl.Null) or isinstance(dtype, pl.Enum | pl.Categorical):
+        return "categorical"
+    return None
+
+
+def reduce_column(series: pl.Series, kind: str) -> st.NumericSketch | st.CategoryCounts:
+    """The one pass over a column's rows: sort (numeric) or count categories."""
+    if kind == "numeric":
+        s = series
+        if s.dtype.is_temporal():
+            s = s.to_physical()
+        if s.dtype == pl.Null:
+            return st.NumericSketch(np.empty(0), s.len(), s.len(), 0)
+        arr = s.cast(pl.Float64).to_numpy()
+        return st.numeric_sketch(arr)
+    s = series.cast(pl.String) if series.dtype != pl.Null else pl.Series(series.name, [None] * series.len(), pl.String)
+    vc = s.drop_nulls().value_counts(name="__n")
+    return st.CategoryCounts(tuple(vc[s.name].to_list()), vc["__n"].to_numpy().astype(np.int64), s.len(), s.null_count())
+
+
+def _cast_kind(dtype: pl.DataType | None) -> str | None:
+    return None if dtype is None else column_kind(dtype)
+
+
+# --------------------------------------------------------------------------- one column
+
+
+def _fmt_pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -> dict:
+    """Every statistic and the verdict for one column from its two aggregates. Missing stats are None."""
+    t = thresholds
+    kind = "numeric" if isinstance(baseline, st.NumericSketch) else "categorical"
+    row: dict = {
+        "column": column, "kind": kind, "psi": None, "ks": None, "ks_pvalue": None, "wasserstein": None,
+        "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
+        "null_rate_reference": baseline.null_rate, "null_rate_current": current.null_rate,
+        "null_rate_change": None, "null_pvalue": None, "out_of_range_share": None,
+        "n_reference": baseline.n_rows, "n_current": current.n_rows,
+        "n_valid_reference": baseline.n, "n_valid_current": current.n,
+        "mean_reference": None, "mean_current": None,
+        "new_categories": [], "vanished_categories": [], "direction": "none",
+    }
+    if baseline.n_rows and current.n_rows:
+        row["null_rate_change"] = current.null_rate - baseline.null_rate
+        row["null_pvalue"] = st.two_proportion_pvalue(baseline.n_missing, baseline.n_rows, current.n_missing, current.n_rows)
+    if kind == "numeric":
+        a, b = baseline.sorted_values, current.sorted_values
+        if a.size and b.size:
+            row["psi"] = st.psi_numeric(a, b, bins=t.psi_bins)
+            row["ks"] = st.ks_statistic(a, b)
+            row["ks_pvalue"] = st.ks_pvalue(row["ks"], a.size, b.size)
+            w = st.wasserstein(a, b)
+            row["wasserstein"] = w
+            sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
+            row["wasserstein_norm"] = w / sd if sd > 0 and math.isfinite(sd) else None
+            outside = a.size and (np.searchsorted(b, a[0], side="left") + (b.size - np.searchsorted(b, a[-1], side="right")))
+            denom = b.size + current.n_infinite
+            row["out_of_range_share"] = float(outside + current.n_infinite) / denom if denom else None
+            row["mean_reference"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
+    else:
+        cats, bc, cc = st.aligned_shares(baseline, current)
+        if bc.sum() and cc.sum():
+            row["psi"] = st.psi_from_counts(bc, cc)
+            row["js"] = st.jensen_shannon(bc, cc)
+            row["chi2_pvalue"] = st.chi2_pvalue(bc, cc)
+            new = [cats[k] for k in np.flatnonzero((bc == 0) & (cc > 0))]
+            gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
+            row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
+            row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
+    row.update(_verdict(row, thresholds))
+    return row
+
+
+def _verdict(row: dict, t: Thresholds) -> dict:
+    """Status, reasons, a severity score for ordering, and the direction of the dominant signal."""
+    if row["n_reference"] < t.min_rows or row["n_current"] < t.min_rows:
+        return {"status": "not_enough_data", "severity": 0.0, "direction": "none",
+                "reasons": f"fewer than {t.min_rows} rows (baseline {row['n_reference']}, current {row['n_current']})"}
+    signals: list[tuple[str, float, str, str]] = []  # (status, effect/threshold, reason, direction)
+
+    def level(value: float | None, warn: float, drift: float) -> str:
+        if value is None:
+            return "ok"
+        return "drift" if value >= drift else "warn" if value >= warn else "ok"
+
+    d_null = row["null_rate_change"]
+    if d_null is not None:
+        lv = level(abs(d_null), t.null_rate_warn, t.null_rate_drift)
+        if lv != "ok" and (row["null_pvalue"] is None or row["null_pvalue"] < t.null_pvalue):
+            signals.append((lv, abs(d_null) / t.null_rate_drift,
+                            f"null rate {_fmt_pct(row['null_rate_reference'])} → {_fmt_pct(row['null_rate_current'])}",
+                            "nulls_up" if d_null > 0 else "nulls_down"))
+    enough = row["n_valid_reference"] >= t.min_rows and row["n_valid_current"] >= t.min_rows
+    if row["kind"] == "numeric" and enough and row["psi"] is not None:
+        lv = level(row["psi"], t.psi_warn, t.psi_drift)
+        p = row["ks_pvalue"]
+        if lv != "ok" and p is not None and p < t.ks_pvalue:
+            up = (row["mean_current"] or 0.0) >= (row["mean_reference"] or 0.0)
+            signals.append((lv, row["psi"] / t.psi_drift, f"PSI {row['psi']:.3f} (KS {row['ks']:.3f}, p={p:.2g})",
+                            "up" if up else "down"))
+        oor = row["out_of_range_share"]
+        if oor is not None and oor >= t.out_of_range_warn:
+            signals.append(("warn", oor / t.out_of_range_warn / 2, f"{oor:.1%} of values outside the baseline's range", "up"))
+    if row["kind"] == "categorical" and enough and row["js"] is not None:
+        lv_js = level(row["js"], t.js_warn, t.js_drift)
+        lv_psi = level(row["psi"], t.psi_warn, t.psi_drift)
+        lv = max(lv_js, lv_psi, key=_RANK.get)
+        p = row["chi2_pvalue"]
+        if lv != "ok" and p is not None and p < t.chi2_pvalue:
+            signals.append((lv, max(row["js"] / t.js_drift, row["psi"] / t.psi_drift),
+                            f"JS {row['js']:.3f}, PSI {row['psi']:.3f} (chi² p={p:.2g})", row.get("_top_mover") or "mix"))
+        if row["new_categories"]:
+            signals.append(("warn", 0.5, f"new categories: {', '.join(map(str, row['new_categories'][:5]))}", "new_categories"))
+    if not signals:
+        note = "all values missing in both windows" if not row["n_valid_reference"] and not row["n_valid_current"] else "no shift beyond thresholds"
+        return {"status": "ok", "severity": _effect(row, t), "direction": "none", "reasons": note}
+    signals.sort(key=lambda s: (_RANK[s[0]], s[1]), reverse=True)
+    status = signals[0][0]
+    return {"status": status, "severity": _RANK[status] + min(signals[0][1], 9.99) / 10, "direction": signals[0][3],
+            "reasons": "; ".join(s[2] for s in signals)}
+
+
+def _effect(row: dict, t: Thresholds) -> float:
+    """A unit-free effect size in [0, 1) so 'ok' columns still order by how close they are to a threshold."""
+    parts = [abs(row["null_rate_change"] or 0.0) / t.null_rate_drift, (row["psi"] or 0.0) / t.psi_drift,
+             (row["js"] or 0.0) / t.js_drift]
+    return _RANK["ok"] + min(max(parts), 9.99) / 10
+
+
+def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
+    cats, bc, cc = st.aligned_shares(baseline, current)
+    if not bc.sum() or not cc.sum():
+        return "mix"
+    change = cc / cc.sum() - bc / bc.sum()
+    k = int(np.argmax(np.abs(change)))
+    return f"{cats[k]}{'+' if change[k] > 0 else '-'}"
+
+
+def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, dtype_c, n_b: int, n_c: int) -> dict:
+    if dtype_b is None or dtype_c is None:
+        which = "baseline" if dtype_b is None else "current"
+        reason = f"column missing in the {which} window"
+    else:
+        reason = f"type changed between windows: {dtype_b} in the baseline, {dtype_c} in the current window"
+    return {"column": column, "kind": kind_b or kind_c or "unsupported", "psi": None, "ks": None, "ks_pvalue": None,
+            "wasserstein": None, "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
+            "null_rate_reference": None, "null_rate_current": None, "null_rate_change": None, "null_pvalue": None,
+            "out_of_range_share": None, "n_reference": n_b, "n_current": n_c, "n_valid_reference": 0,
+            "n_valid_current": 0, "mean_reference": None, "mean_current": None, "new_categories": [],
+            "vanished_categories": [], "direction": "schema", "status": "drift", "severity": 3.5, "reasons": reason}
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def _schema(frame: Frame) -> dict[str, pl.DataType]:
+    return dict(frame.collect_schema()) if isinstance(frame, pl.LazyFrame) else dict(frame.schema)
+
+
+def default_columns(baseline: Frame, current: Frame, *, exclude: Iterable[str] = ()) -> list[str]:
+    """Every column of either window drift can compare, in the baseline's order (timestamps left out)."""
+    sb, sc = _schema(baseline), _schema(current)
+    skip = set(exclude)
+    out = []
+    for name in [*sb, *[c for c in sc if c not in sb]]:
+        dtype = sb.get(name, sc.get(name))
+        if name in skip or dtype is None or dtype.is_temporal() or column_kind(dtype) is None:
+            continue
+        out.append(name)
+    return out
+
+
+def _collect(frame: Frame, cols: list[str]) -> pl.DataFrame:
+    if isinstance(frame, pl.LazyFrame):
+        try:
+            return frame.select(cols).collect()
+        except pl.exceptions.PolarsError as exc:
+            raise DriftdeskError(f"cannot read columns {cols}: {str(exc).strip().splitlines()[0]}") from exc
+    return frame.select(cols)
+
+
+def _height(frame: Frame) -> int:
+    if isinstance(frame, pl.LazyFrame):
+        return int(frame.select(pl.len()).collect().item())
+    return frame.height
+
+
+def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
+                   thresholds: Thresholds | None = None, workers: int | None = None,
+                   batch: int = 4, details: bool = False) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The drift table (one row per column) of two frames; lazy frames are read a few columns at a time.
+
+    With ``details``, also the per-bin distributions (for plots) and per-category shares, as a tuple.
+    """
+    t = thresholds or Thresholds()
+    sb, sc = _schema(baseline), _schema(current)
+    cols = list(columns) if columns else default_columns(baseline, current)
+    unknown = [c for c in cols if c not in sb and c not in sc]
+    if unknown:
+        raise DriftdeskError(f"unknown column(s) {unknown}; the windows have {sorted(set(sb) | set(sc))}")
+    n_b, n_c = _height(baseline), _height(current)
+    rows: dict[str, dict] = {}
+    comparable = []
+    for c in cols:
+        kb, kc = _cast_kind(sb.get(c)), _cast_kind(sc.get(c))
+        if sb.get(c) == pl.Null or sc.get(c) == pl.Null:  # an all-null column takes the other window's kind
+            kb = kb if sb.get(c) != pl.Null else (kc if sc.get(c) != pl.Null else kb)
+            kc = kb
+        if kb is None or kc is None or kb != kc:
+            if c in sb and c in sc and kb is None and kc is None:
+                raise DriftdeskError(f"column {c!r} has type {sb[c]}, which drift cannot compare (numbers or text only)")
+            rows[c] = _mismatch_row(c, kb, kc, sb.get(c), sc.get(c), n_b, n_c)
+        else:
+            comparable.append((c, kb))
+
+    def work(items: list[tuple[str, str]]) -> list[dict]:
+        names = [c for c, _ in items]
+        fb, fc = _collect(baseline, names), _collect(current, names)
+        out = []
+        for c, kind in items:
+            ab, ac = reduce_column(fb[c], kind), reduce_column(fc[c], kind)
+            row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
+            row = compare_aggregates_with(c, ab, ac, t, row_extra)
+            if details:
+                row["_dist"] = distribution_rows(c, ab, ac)
+                row["_cats"] = category_rows(c, ab, ac) if kind == "categorical" else []
+            out.append(row)
+        return out
+
+    groups = [comparable[k:k + batch] for k in range(0, len(comparable), batch)]
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if n_workers > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            results = list(pool.map(work, groups))
+    else:
+        results = [work(g) for g in groups]
+    for group in results:
+        for row in group:
+            rows[row["column"]] = row
+    table = _rows_frame([rows[c] for c in cols])
+    if not details:
+        return table
+    dist = [d for c in cols for d in rows[c].get("_dist", [])]
+    cats = [d for c in cols for d in rows[c].get("_cats", [])]
+    return (table, pl.DataFrame(dist, schema=_DIST_SCHEMA, orient="row"),
+            pl.DataFrame(cats, schema=_CAT_SCHEMA, orient="row"))
+
+
+_DIST_SCHEMA = {"column": pl.String, "bin": pl.Int64, "label": pl.String, "lower": pl.Float64, "upper": pl.Float64,
+                "baseline_share": pl.Float64, "current_share": pl.Float64}
+_CAT_SCHEMA = {"column": pl.String, "category": pl.String, "baseline_share": pl.Float64, "current_share": pl.Float64,
+               "change": pl.Float64, "psi_term": pl.Float64, "baseline_count": pl.Int64, "current_count": pl.Int64}
+
+
+def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: int = 25) -> list[dict]:
+    """Baseline and current shares on a common grid (numeric) or over the top categories, for plots."""
+    rows = []
+    if isinstance(baseline, st.NumericSketch):
+        a, b = baseline.sorted_values, current.sorted_values
+        if not a.size and not b.size:
+            return rows
+        both = [x for x in (a, b) if x.size]
+        lo = min(float(x[int(0.005 * (x.size - 1))]) for x in both)
+        hi = max(float(x[int(0.995 * (x.size - 1))]) for x in both)
+        if hi <= lo:
+            lo, hi = lo - 0.5, lo + 0.5
+        edges = np.linspace(lo, hi, bins + 1)
+        inner = edges[1:-1]
+        for name, x in (("a", a), ("b", b)):
+            cnt = st.bin_counts(x, inner) if x.size else np.zeros(bins)
+            share = cnt / max(x.size, 1)
+            if name == "a":
+                sa = share
+            else:
+                sb = share
+        for k in range(bins):
+            rows.append({"column": column, "bin": k, "label": f"{edges[k]:.4g}–{edges[k + 1]:.4g}",
+                         "lower": float(edges[k]), "upper": float(edges[k + 1]),
+                         "baseline_share": float(sa[k]), "current_share": float(sb[k])})
+        return rows
+    cats, bc, cc = st.aligned_shares(baseline, current)
+    pb = bc / bc.sum() if bc.sum() else bc.astype(float)
+    pc = cc / cc.sum() if cc.sum() else cc.astype(float)
+    order = np.argsort(-np.maximum(pb, pc), kind="stable")
+    keep, rest = order[:top], order[top:]
+    for k, idx in enumerate(keep):
+        rows.append({"column": column, "bin": k, "label": cats[idx], "lower": None, "upper": None,
+                     "baseline_share": float(pb[idx]), "current_share": float(pc[idx])})
+    if rest.size:
+        rows.append({"column": column, "bin": len(keep), "label": f"(other {rest.size})", "lower": None, "upper": None,
+                     "baseline_share": float(pb[rest].sum()), "current_share": float(pc[rest].sum())})
+    return rows
+
+
+def category_rows(column: str, baseline: st.CategoryCounts, current: st.CategoryCounts, *, top: int = 50) -> list[dict]:
+    """Each category's share in both windows and its PSI term; the largest movers first."""
+    cats, bc, cc = st.aligned_shares(baseline, current)
+    if not bc.sum() or not cc.sum():
+        return []
+    pb, pc = bc / bc.sum(), cc / cc.sum()
+    p, q = np.maximum(pb, st.PSI_EPSILON), np.maximum(pc, st.PSI_EPSILON)
+    terms = (q - p) * np.log(q / p)
+    order = np.argsort(-np.abs(pc - pb), kind="stable")[:top]
+    return [{"column": column, "category": cats[k], "baseline_share": float(pb[k]), "current_share": float(pc[k]),
+             "change": float(pc[k] - pb[k]), "psi_term": float(terms[k]), "baseline_count": int(bc[k]),
+             "current_count": int(cc[k])} for k in order]
+
+
+def compare_aggregates_with(column: str, baseline, current, thresholds: Thresholds, extra: dict) -> dict:
+    """compare_aggregates, with hints (the categorical top mover) available to the verdict."""
+    t = thresholds
+    row = compare_aggregates(column, baseline, current, t)
+    if extra:
+        row.update(extra)
+        row.update(_verdict(row, t))
+        row.pop("_top_mover", None)
+    return row
+
+
+_SCHEMA = {
+    "column": pl.String, "kind": pl.String, "status": pl.String, "severity": pl.Float64, "direction": pl.String,
+    "reasons": pl.String, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64, "wasserstein": pl.Float64,
+    "wasserstein_norm": pl.Float64, "js": pl.Float64, "chi2_pvalue": pl.Float64,
+    "null_rate_reference": pl.Float64, "null_rate_current": pl.Float64, "null_rate_change": pl.Float64,
+    "null_pvalue": pl.Float64, "out_of_range_share": pl.Float64, "n_reference": pl.Int64, "n_current": pl.Int64,
+    "n_valid_reference": pl.Int64, "n_valid_current": pl.Int64, "mean_reference": pl.Float64,
+    "mean_current": pl.Float64, "new_categories": pl.List(pl.String), "vanished_categories": pl.List(pl.String),
+}
+
+
+def _rows_frame(rows: list[dict]) -> pl.DataFrame:
+    clean = [{k: r.get(k) for k in _SCHEMA} for r in rows]
+    return pl.DataFrame(clean, schema=_SCHEMA, orient="row") if clean else pl.DataFrame(schema=_SCHEMA)
+
+
+def by_severity(table: pl.DataFrame) -> pl.DataFrame:
+    """Most severe first (drift, warn, ok, not enough data), then by effect size."""
+    return table.sort(["severity", "column"], descending=[True, False])
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def segment_table(baseline: Frame, current: Frame, *, by: str, columns: Sequence[str] | None = None,
+                  thresholds: Thresholds | None = None) -> pl.DataFrame:
+    """The drift table within each value of ``by`` (e.g. each source), with each segment's share of rows.
+
+    Shows which segments carry a shift: a null jump confined to source=affiliate appears in that row only.
+    """
+    t = thresholds or Thresholds()
+    sb, sc = _schema(baseline), _schema(current)
+    if by not in sb or by not in sc:
+        raise DriftdeskError(f"segment column {by!r} is not in both windows; columns are {sorted(set(sb) & set(sc))}")
+    cols = [c for c in (columns or default_columns(baseline, current)) if c != by]
+    keep_b = [c for c in cols if c in sb]
+    keep_c = [c for c in cols if c in sc]
+    fb = _collect(baseline, [by, *keep_b])
+    fc = _collect(current, [by, *keep_c])
+    fb = fb.with_columns(pl.col(by).cast(pl.String))
+    fc = fc.with_columns(pl.col(by).cast(pl.String))
+    parts_b = {k[0]: v for k, v in fb.partition_by(by, as_dict=True).items()}
+    parts_c = {k[0]: v for k, v in fc.partition_by(by, as_dict=True).items()}
+    values = sorted(set(parts_b) | set(parts_c), key=lambda v: (v is None, str(v)))
+    frames = []
+    for v in values:
+        pb = parts_b.get(v, fb.clear())
+        pc = parts_c.get(v, fc.clear())
+        table = compare_frames(pb, pc, columns=cols, thresholds=t, workers=1)
+        frames.append(table.with_columns(
+            pl.lit(v, dtype=pl.String).alias(by),
+            pl.lit(pb.height / fb.height if fb.height else None, dtype=pl.Float64).alias("share_reference"),
+            pl.lit(pc.height / fc.height if fc.height else None, dtype=pl.Float64).alias("share_current"),
+        ))
+    if not frames:
+        return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_reference"),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_current"))
+    out = pl.concat(frames)
+    return out.select(by, "share_reference", "share_current", *[c for c in out.columns
+                                                                 if c not in (by, "share_reference", "share_current")])
+
+
+def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None, by: str | None = None,
+                    thresholds: Thresholds | None = None, baseline_window: Window | None = None,
+                    current_window: Window | None = None, workers: int | None = None):
+    """Drift of every column (and per segment of ``by``) between two frames: a DriftResult.
+
+    The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time).
+    """
+    from driftdesk.drift.result import DriftResult
+
+    t = thresholds or Thresholds()
+    cols = list(columns) if columns else default_columns(baseline, current)
+    if not cols:
+        raise DriftdeskError("no columns to compare: the windows have no numeric or text columns")
+    table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True)
+    segments = segment_table(baseline, current, by=by, columns=cols, thresholds=t) if by else None
+    return DriftResult(table, dist, cats, t, segments, by, baseline_window, current_window)
+
+
+def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Window], ts: str = "ts",
+                      columns: Sequence[str] | None = None, by: str | None = None,
+                      thresholds: Thresholds | None = None, align: bool = True):
+    """One current window of a frame against several baselines of the same frame, with their consensus.
+
+    Baselines that are not whole days away from the current window (custom ranges, the training period) keep
+    only the rows at the current window's hours of day and weekdays when ``align`` is set.
+    """
+    from driftdesk.drift.result import BaselineComparison
+    from driftdesk.windows import aligned_rows, consensus, is_calendar_aligned
+
+    schema = _schema(frame)
+    if ts not in schema:
+        raise DriftdeskError(f"timestamp column {ts!r} not found; columns are {list(schema)}")
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    cols = list(columns) if columns else default_columns(lf, lf, exclude=[ts])
+    cur = lf.filter(current.contains(ts)).collect()
+    results = {}
+    for k, w in enumerate(baselines):
+        label = w.label or f"baseline_{k + 1}"
+        pred = w.contains(ts) if (not align or is_calendar_aligned(current, w)) else aligned_rows(current, w, ts)
+        base = lf.filter(pred).collect()
+        results[label] = compare_windows(base, cur, columns=cols, by=by, thresholds=thresholds,
+                                         baseline_window=w, current_window=current, workers=1)
+    return BaselineComparison(current, results, consensus({k: v.columns for k, v in results.items()}))
+
+
+def drift_history(frame: Frame, *, days: Sequence, baseline: str = "week_over_week", ts: str = "ts",
+                  columns: Sequence[str] | None = None, thresholds: Thresholds | None = None):
+    """Each given day (a date) against its baseline ('day_over_day' or 'week_over_week'): a DriftHistory."""
+    import datetime as dt
+
+    from driftdesk.drift.result import DriftHistory
+    from driftdesk.windows import day_over_day, week_over_week
+
+    makers = {"day_over_day": day_over_day, "week_over_week": week_over_week}
+    if baseline not in makers:
+        raise DriftdeskError(f"history baseline must be one of {list(makers)}, got {baseline!r}")
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    cols = list(columns) if columns else default_columns(lf, lf, exclude=[ts])
+    day_list = sorted(set(days))
+    if not day_list:
+        return DriftHistory(_rows_frame([]).with_columns(pl.lit(None, dtype=pl.Date).alias("day")), baseline)
+    lo = dt.datetime.combine(day_list[0], dt.time()) - dt.timedelta(days=7)
+    hi = dt.datetime.combine(day_list[-1], dt.time()) + dt.timedelta(days=1)
+    span = lf.filter((pl.col(ts) >= lo) & (pl.col(ts) < hi)).select(ts, *cols).collect()
+    span = span.with_columns(pl.col(ts).dt.date().alias("__day"))
+    by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
+    empty = span.drop("__day").clear()
+    frames = []
+    for d in day_list:
+        start = dt.datetime.combine(d, dt.time())
+        cur_w = Window(start, start + dt.timedelta(days=1), "current")
+        base_w = makers[baseline](cur_w)
+        table = compare_frames(by_day.get(base_w.start.date(), empty), by_day.get(d, empty), columns=cols,
+                               thresholds=thresholds, workers=1)
+        frames.append(table.with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
+    out = pl.concat(frames)
+    return DriftHistory(out.select("day", *[c for c in out.columns if c != "day"]), baseline)

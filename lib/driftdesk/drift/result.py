@@ -1,0 +1,162 @@
+"""Drift result objects: tidy frames plus verdicts, one shape for the app, the notebooks and the CLI."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from driftdesk.drift.compare import Thresholds, by_severity
+from driftdesk.jsonsafe import jsonable
+from driftdesk.windows import Window, consensus_sentence
+
+CONTRACT_KEYS = ("column", "kind", "psi", "ks", "ks_pvalue", "wasserstein", "js", "chi2_pvalue",
+                 "null_rate_reference", "null_rate_current", "status")
+
+
+def _html_table(frame: pl.DataFrame, cols: list[str], limit: int = 30) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = []
+    for r in frame.head(limit).iter_rows(named=True):
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            text = f"{v:.4g}" if isinstance(v, float) else ("" if v is None else str(v))
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """One baseline vs one current window: a row per column (``columns``), per segment and column
+    (``segments``, when compared ``by`` a column), per category (``categories``) and per plot bin
+    (``distributions``)."""
+
+    columns: pl.DataFrame
+    distributions: pl.DataFrame
+    categories: pl.DataFrame
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    segments: pl.DataFrame | None = None
+    by: str | None = None
+    baseline: Window | None = None
+    current: Window | None = None
+
+    @property
+    def status(self) -> str:
+        """The worst column status ('not_enough_data' only if every column lacks data)."""
+        order = ["drift", "warn", "ok", "not_enough_data"]
+        present = set(self.columns["status"].to_list())
+        return next((s for s in order if s in present), "not_enough_data")
+
+    def column(self, name: str) -> dict:
+        rows = self.columns.filter(pl.col("column") == name)
+        if rows.is_empty():
+            raise KeyError(name)
+        return rows.row(0, named=True)
+
+    def to_frame(self) -> pl.DataFrame:
+        """The drift table, most severe column first."""
+        return by_severity(self.columns)
+
+    def to_dict(self) -> dict:
+        """The CLI's JSON: ``columns`` (contract keys first, then extras), ``segments`` when compared by a column."""
+        cols = []
+        for r in self.to_frame().iter_rows(named=True):
+            cols.append({**{k: r[k] for k in CONTRACT_KEYS}, **{k: v for k, v in r.items() if k not in CONTRACT_KEYS}})
+        doc = {
+            "status": self.status,
+            "baseline": self.baseline.to_dict() if self.baseline else None,
+            "current": self.current.to_dict() if self.current else None,
+            "thresholds": self.thresholds.to_dict(),
+            "columns": cols,
+        }
+        if self.segments is not None:
+            doc["by"] = self.by
+            doc["segments"] = self.segments.sort(["severity", "column"], descending=[True, False]).to_dicts()
+        return jsonable(doc)
+
+    def to_figure(self, column: str | None = None):
+        """Baseline vs current distribution of one column (the most severe by default)."""
+        from driftdesk.viz.drift import distribution_figure
+
+        return distribution_figure(self, column or self.to_frame()["column"][0])
+
+    def _repr_html_(self) -> str:
+        cols = ["column", "kind", "status", "psi", "ks", "ks_pvalue", "wasserstein_norm", "js", "chi2_pvalue",
+                "null_rate_reference", "null_rate_current", "reasons"]
+        span = ""
+        if self.baseline and self.current:
+            span = f" — baseline {self.baseline.iso()} vs current {self.current.iso()}"
+        return f"<h4>Drift: {html.escape(self.status)}{html.escape(span)}</h4>" + _html_table(self.to_frame(), cols)
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """One current window against several baselines at once, with the consensus across them."""
+
+    current: Window
+    results: dict[str, DriftResult]
+    consensus: pl.DataFrame
+
+    @property
+    def status(self) -> str:
+        present = set(self.consensus["status"].to_list()) if not self.consensus.is_empty() else set()
+        return next((s for s in ("drift", "warn", "ok") if s in present), "not_enough_data")
+
+    @property
+    def sentence(self) -> str:
+        reasons: dict[str, str] = {}
+        for res in self.results.values():
+            for r in res.columns.iter_rows(named=True):
+                if r["status"] in ("warn", "drift") and r["column"] not in reasons:
+                    reasons[r["column"]] = r["reasons"]
+        return consensus_sentence(self.consensus, reasons, tuple(self.results))
+
+    def to_frame(self) -> pl.DataFrame:
+        """Consensus per column joined with every baseline's main statistics (suffix = baseline label)."""
+        out = self.consensus
+        for label, res in self.results.items():
+            part = res.columns.select("column", "psi", "ks", "js", "null_rate_change", "reasons").rename(
+                {c: f"{c}_{label}" for c in ("psi", "ks", "js", "null_rate_change", "reasons")})
+            out = out.join(part, on="column", how="left")
+        return out
+
+    def to_dict(self) -> dict:
+        return jsonable({"current": self.current.to_dict(), "status": self.status, "sentence": self.sentence,
+                         "consensus": self.consensus.to_dicts(),
+                         "baselines": {k: v.to_dict() for k, v in self.results.items()}})
+
+    def to_figure(self, column: str | None = None, baseline: str | None = None):
+        res = self.results[baseline or next(iter(self.results))]
+        return res.to_figure(column or (self.consensus["column"][0] if not self.consensus.is_empty() else None))
+
+    def _repr_html_(self) -> str:
+        cols = ["column", "status", "strength", "flagged_by", "agree_direction", "data_layer_shift",
+                *[f"status_{k}" for k in self.results]]
+        return (f"<h4>{html.escape(self.current.iso())}: {html.escape(self.status)}</h4>"
+                f"<p>{html.escape(self.sentence)}</p>" + _html_table(self.consensus, cols))
+
+
+@dataclass(frozen=True)
+class DriftHistory:
+    """Each day's drift table against a baseline, stacked: the statistics' recent history per column."""
+
+    daily: pl.DataFrame
+    baseline: str
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.daily
+
+    def to_dict(self) -> dict:
+        return jsonable({"baseline": self.baseline, "daily": self.daily})
+
+    def to_figure(self, statistic: str = "severity", columns: list[str] | None = None):
+        from driftdesk.viz.drift import history_figure
+
+        return history_figure(self, statistic, columns)
+
+    def _repr_html_(self) -> str:
+        cols = ["day", "column", "status", "psi", "ks", "js", "null_rate_change"]
+        return f"<h4>Drift history vs {html.escape(self.baseline)}</h4>" + _html_table(self.daily, cols, 60)
