@@ -122,6 +122,47 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_drift(args: argparse.Namespace) -> int:
+    from driftdesk.drift import Thresholds, compare_windows
+    from driftdesk.io import scan_table
+
+    reference, current = scan_table(args.reference), scan_table(args.current)
+    columns = [c for text in (args.columns or []) for c in _split_cols(text)]
+    thresholds = Thresholds(min_rows=args.min_rows)
+    result = compare_windows(reference, current, columns=columns or None, by=args.by, thresholds=thresholds)
+    doc = result.to_dict()
+    lines = [f"drift: {doc['status']}",
+             f"{'column':<20} {'kind':<11} {'status':<15} {'psi':>7} {'ks':>7} {'ks_p':>8} {'w/sd':>7} {'js':>7} "
+             f"{'chi2_p':>8} {'null ref→cur':>15}  why"]
+    for c in doc["columns"]:
+        nulls = f"{_pct(c['null_rate_reference'])}→{_pct(c['null_rate_current'])}"
+        lines.append(f"{c['column'][:20]:<20} {c['kind']:<11} {c['status']:<15} {_stat(c['psi']):>7} "
+                     f"{_stat(c['ks']):>7} {_pval(c['ks_pvalue']):>8} {_stat(c['wasserstein_norm']):>7} "
+                     f"{_stat(c['js']):>7} {_pval(c['chi2_pvalue']):>8} {nulls:>15}  {c['reasons']}")
+    for sg in doc.get("segments", []):
+        if sg["status"] in ("warn", "drift"):
+            lines.append(f"  segment {args.by}={sg[args.by]}: {sg['column']} {sg['status']} ({sg['reasons']})")
+    emit(doc, args.format, "\n".join(lines))
+    if args.fail_on and _STATUS_RANK[doc["status"]] >= _STATUS_RANK[args.fail_on]:
+        return EXIT_GATE_FAILED
+    return EXIT_OK
+
+
+_STATUS_RANK = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _stat(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _pval(value) -> str:
+    return "-" if value is None else f"{value:.1e}"
+
+
 def _num(value, digits: int = 4) -> str:
     """A number for a human table; undefined values say so instead of printing NaN or inf."""
     return "undefined" if value is None else f"{value:.{digits}f}"
@@ -175,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
     _format_arg(p)
     p.set_defaults(func=cmd_impact)
+
+    p = sub.add_parser("drift", help="drift table: PSI, KS, Wasserstein, JS, chi-squared, null rates per column")
+    p.add_argument("--reference", required=True, help="baseline rows (parquet, csv or arrow)")
+    p.add_argument("--current", required=True, help="current rows (parquet, csv or arrow)")
+    p.add_argument("--columns", nargs="+", help="columns to compare (space or comma separated; default: all)")
+    p.add_argument("--by", help="also compare within each value of this segment column")
+    p.add_argument("--min-rows", type=int, default=100, help="below this many rows a verdict is not_enough_data")
+    p.add_argument("--fail-on", choices=("warn", "drift"), help="exit 1 when the worst status reaches this")
+    _format_arg(p)
+    p.set_defaults(func=cmd_drift)
 
     return parser
 
