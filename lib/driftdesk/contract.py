@@ -19,7 +19,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import SUFFIXES, scan_table
+from driftdesk.io import SUFFIXES, collect_table
 
 Kind = Literal["datetime", "float", "int", "string", "bool", "binary", "any"]
 MAX_EXAMPLES = 5
@@ -352,6 +352,13 @@ _TRUE = ("true", "t", "yes", "y", "1", "1.0")
 _FALSE = ("false", "f", "no", "n", "0", "0.0")
 
 
+def _whole_column(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: str, rule: str) -> Violation:
+    """A violation for a column of the wrong type altogether, showing its first values."""
+    head = frame[col].head(MAX_EXAMPLES).to_list()
+    return Violation(source, spec.name, col, rule, frame.height, tuple((i + 1, repr(x)) for i, x in enumerate(head)),
+                     role.name)
+
+
 def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: str) -> tuple[pl.Expr, list[Violation]]:
     """An expression giving the column in its role's type, and the violations found while converting."""
     dtype = frame.schema[col]
@@ -389,31 +396,32 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
                 v.append(Violation(source, spec.name, col, "unparsable timestamp (expected ISO 8601, e.g. 2026-10-05T13:00:00Z)",
                                    rows.height, ex, role.name))
             return parsed, v
-        v.append(Violation(source, spec.name, col, f"wrong type: expected a timestamp, found {dtype}", frame.height, (), role.name))
+        v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected a timestamp, found {dtype}"))
         return c, v
 
     if kind in ("float", "int"):
-        target = pl.Float64 if kind == "float" else pl.Int64
         if dtype.is_numeric() or dtype == pl.Boolean:
-            out = c.cast(target)
+            out = c.cast(pl.Float64)
         elif dtype in (pl.String, pl.Categorical):
             s = c.cast(pl.String).str.strip_chars()
             out = s.cast(pl.Float64, strict=False)
-            bad_rows(out.is_null() & s.is_not_null() & (s != ""), f"wrong type: expected a number")
-            out = out.cast(target, strict=False) if kind == "int" else out
+            bad_rows(out.is_null() & s.is_not_null() & (s != ""), "wrong type: expected a number")
         else:
-            v.append(Violation(source, spec.name, col, f"wrong type: expected a number, found {dtype}", frame.height, (), role.name))
+            v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected a number, found {dtype}"))
             return c, v
-        if kind == "float":
-            bad_rows(out.is_infinite(), "not finite: infinite values are not allowed")
-            n_nan = frame.select(out.is_nan().sum()).item()
-            if n_nan:
-                bad_rows(out.is_nan(), "NaN read as missing", "warning")
-            out = out.fill_nan(None)
-        if role.min is not None:
-            bad_rows(out < role.min, f"out of range: must be >= {role.min:g}")
+        bad_rows(out.is_infinite(), "not finite: infinite values are not allowed")
+        n_nan = frame.select(out.is_nan().sum()).item()
+        if n_nan:
+            bad_rows(out.is_nan(), "NaN read as missing", "warning")
+        out = out.fill_nan(None)
+        if kind == "int":
+            bad_rows(out.is_finite() & (out != out.floor()), "not a whole number")
+        if role.min is not None:  # infinities are reported once, as not finite
+            bad_rows(out.is_finite() & (out < role.min), f"out of range: must be >= {role.min:g}")
         if role.max is not None:
-            bad_rows(out > role.max, f"out of range: must be <= {role.max:g}")
+            bad_rows(out.is_finite() & (out > role.max), f"out of range: must be <= {role.max:g}")
+        if kind == "int":
+            out = pl.when(out.is_finite()).then(out).cast(pl.Int64, strict=False)
         return out, v
 
     if kind in ("bool", "binary"):
@@ -428,7 +436,7 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
             bad_rows(s.is_not_null() & (s != "") & ~ok, "not boolean: values must be true/false or 1/0")
             out = pl.when(s.is_in(_TRUE)).then(True).when(s.is_in(_FALSE)).then(False)
         else:
-            v.append(Violation(source, spec.name, col, f"wrong type: expected true/false, found {dtype}", frame.height, (), role.name))
+            v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected true/false, found {dtype}"))
             return c, v
         return (out.cast(pl.Int8) if kind == "binary" else out.cast(pl.Boolean)), v
 
@@ -455,7 +463,21 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame, table: str, *, mapping: M
         try:
             frame = frame.collect()
         except pl.exceptions.PolarsError as exc:
-            raise InputFileError(f"{source}: cannot read: {str(exc).strip().splitlines()[0]}") from exc
+            raise InputFileError(f"{source}: cannot read: {_first_line(exc)}") from exc
+    try:
+        return _validate(frame, spec, mapping, source)
+    except pl.exceptions.PolarsError as exc:  # a case the rules above do not foresee: still a readable error
+        raise ContractError(f"{source}: cannot validate as table {table!r}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _validate(frame: pl.DataFrame, spec: TableSpec, mapping: Mapping_ | None,
+              source: str) -> tuple[Table | None, list[Violation]]:
+    table = spec.name
     if frame.height == 0:
         v = Violation(source, table, None, "empty: the table has no rows", 0)
         return None, [v]
@@ -518,7 +540,7 @@ def format_violations(violations: list[Violation], *, table: str, source: str) -
 
 def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None) -> Table:
     """Read a file and validate it as a contract table; ContractError lists every violation."""
-    frame = scan_table(path)
+    frame = collect_table(path)
     result, violations = validate_frame(frame, table, mapping=mapping, source=str(path))
     if result is None:
         raise ContractError(format_violations(violations, table=table, source=str(path)), violations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -38,8 +39,31 @@ def sniff_delimiter(path: str | Path) -> str:
     return best if counts[best] > 0 else ","
 
 
-def scan_table(path: str | Path) -> pl.LazyFrame:
-    """A LazyFrame over a file. Raises InputFileError for a missing, empty or unreadable file."""
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+_DECIMAL_POINT = re.compile(r"^\s*-?\d*\.\d+\s*$")
+
+
+def sniff_decimal_comma(path: str | Path, separator: str, *, lines: int = 200) -> bool:
+    """True when a non-comma-separated CSV writes decimals with a comma (``10,5``) and never with a point."""
+    if separator == ",":
+        return False
+    comma = point = False
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        handle.readline()
+        for _, line in zip(range(lines), handle):
+            for value in line.rstrip("\r\n").split(separator):
+                value = value.strip().strip('"')
+                comma = comma or bool(_DECIMAL_COMMA.match(value))
+                point = point or bool(_DECIMAL_POINT.match(value))
+    return comma and not point
+
+
+def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
+    """A LazyFrame over a file. Raises InputFileError for a missing, empty or unreadable file.
+
+    CSV: the delimiter (comma, semicolon, tab, pipe) and a decimal comma are sniffed. ``all_text`` reads every
+    CSV column as text, so the contract can name the rows that do not parse instead of the reader failing.
+    """
     path = Path(path)
     fmt = file_format(path)
     if not path.exists():
@@ -54,11 +78,14 @@ def scan_table(path: str | Path) -> pl.LazyFrame:
         elif fmt == "ipc":
             frame = pl.scan_ipc(path)
         else:
+            separator = sniff_delimiter(path)
             frame = pl.scan_csv(
                 path,
-                separator=sniff_delimiter(path),
-                infer_schema_length=10_000,
+                separator=separator,
+                infer_schema_length=0 if all_text else 10_000,
                 try_parse_dates=False,
+                decimal_comma=sniff_decimal_comma(path, separator),
+                encoding="utf8-lossy",
             )
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -69,10 +96,22 @@ def scan_table(path: str | Path) -> pl.LazyFrame:
     return frame
 
 
-def read_table(path: str | Path) -> pl.DataFrame:
-    """Eager version of scan_table, for small tables."""
+def collect_table(path: str | Path) -> pl.DataFrame:
+    """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
+    contract, not the reader, reports the offending rows."""
     try:
         return scan_table(path).collect()
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputFileError(f"{path}: cannot read: {first}") from exc
+        error: Exception = exc
+    if file_format(path) == "csv":
+        try:
+            return scan_table(path, all_text=True).collect()
+        except pl.exceptions.PolarsError as exc:
+            error = exc
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    raise InputFileError(f"{path}: cannot read: {first}") from error
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Eager version of scan_table, for small tables."""
+    return collect_table(path)
