@@ -348,13 +348,8 @@ def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: in
             lo, hi = lo - 0.5, lo + 0.5
         edges = np.linspace(lo, hi, bins + 1)
         inner = edges[1:-1]
-        for name, x in (("a", a), ("b", b)):
-            cnt = st.bin_counts(x, inner) if x.size else np.zeros(bins)
-            share = cnt / max(x.size, 1)
-            if name == "a":
-                sa = share
-            else:
-                sb = share
+        sa = st.bin_counts(a, inner) / a.size if a.size else np.zeros(bins)
+        sb = st.bin_counts(b, inner) / b.size if b.size else np.zeros(bins)
         for k in range(bins):
             rows.append({"column": column, "bin": k, "label": f"{edges[k]:.4g}–{edges[k + 1]:.4g}",
                          "lower": float(edges[k]), "upper": float(edges[k + 1]),

@@ -1,0 +1,251 @@
+"""Data quality between two windows: null-rate jumps, freshness, schema changes, duplicate keys, out-of-range values.
+
+Every check returns rows of one tidy frame (check, column, segment, value, threshold, status, message), so a
+report is one ``QualityResult``. Each check is also usable alone. Checks are polars aggregations: one pass
+per window, no loop over rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from driftdesk.drift.stats import two_proportion_pvalue
+from driftdesk.errors import DriftdeskError
+from driftdesk.jsonsafe import jsonable
+
+Frame = pl.DataFrame | pl.LazyFrame
+CHECK_SCHEMA = {"check": pl.String, "column": pl.String, "segment": pl.String, "value": pl.Float64,
+                "threshold": pl.Float64, "status": pl.String, "message": pl.String}
+_RANK = {"ok": 0, "warn": 1, "fail": 2}
+
+
+def _lazy(frame: Frame) -> pl.LazyFrame:
+    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+
+
+def _schema(frame: Frame) -> dict[str, pl.DataType]:
+    return dict(_lazy(frame).collect_schema())
+
+
+def _rows(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame([{k: r.get(k) for k in CHECK_SCHEMA} for r in rows], schema=CHECK_SCHEMA, orient="row")
+
+
+def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
+    c = pl.col(col)
+    return (c.is_null() | c.is_nan()) if dtype.is_float() else c.is_null()
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def null_rates(frame: Frame, *, columns: Sequence[str] | None = None, by: str | None = None) -> pl.DataFrame:
+    """Share of missing values (null, and NaN for floats) per column, and per segment of ``by``."""
+    schema = _schema(frame)
+    cols = [c for c in (columns or schema) if c != by]
+    unknown = [c for c in cols if c not in schema]
+    if unknown:
+        raise DriftdeskError(f"unknown column(s) {unknown}; columns are {list(schema)}")
+    exprs = [pl.len().alias("__rows"), *[_missing(c, schema[c]).sum().alias(c) for c in cols]]
+    lf = _lazy(frame)
+    agg = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(exprs) if by
+           else lf.select(exprs).with_columns(pl.lit(None, dtype=pl.String).alias("segment")))
+    wide = agg.collect()
+    if not cols:
+        return pl.DataFrame(schema={"segment": pl.String, "column": pl.String, "rows": pl.Int64, "missing": pl.Int64})
+    long = wide.unpivot(index=["segment", "__rows"], on=cols, variable_name="column", value_name="missing")
+    return long.select("segment", "column", pl.col("__rows").cast(pl.Int64).alias("rows"),
+                       pl.col("missing").cast(pl.Int64))
+
+
+def null_rate_jumps(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None, by: str | None = None,
+                    warn: float = 0.02, fail: float = 0.05, pvalue: float = 0.01, min_rows: int = 100) -> pl.DataFrame:
+    """Columns (per segment with ``by``) whose null rate changed by at least ``warn`` / ``fail`` (absolute),
+    with a two-proportion test below ``pvalue`` so small segments do not alarm on noise."""
+    sb, sc = _schema(baseline), _schema(current)
+    cols = [c for c in (columns or [c for c in sb if c in sc]) if c in sb and c in sc and c != by]
+    nb = null_rates(baseline, columns=cols, by=by)
+    nc = null_rates(current, columns=cols, by=by)
+    j = nb.join(nc, on=["segment", "column"], how="full", suffix="_current", nulls_equal=True, coalesce=True)
+    rows = []
+    for r in j.iter_rows(named=True):
+        n0, k0, n1, k1 = r["rows"] or 0, r["missing"] or 0, r["rows_current"] or 0, r["missing_current"] or 0
+        seg = f"{by}={r['segment']}" if by else None
+        if n0 < min_rows or n1 < min_rows:
+            continue
+        r0, r1 = k0 / n0, k1 / n1
+        p = two_proportion_pvalue(k0, n0, k1, n1)
+        change = r1 - r0
+        status = "ok"
+        if p is not None and p < pvalue:
+            status = "fail" if abs(change) >= fail else "warn" if abs(change) >= warn else "ok"
+        rows.append({"check": "null_rate_jump", "column": r["column"], "segment": seg, "value": change,
+                     "threshold": fail, "status": status,
+                     "message": f"null rate {r0:.1%} → {r1:.1%} ({n0:,} → {n1:,} rows, p={p:.2g})"})
+    return _rows(rows)
+
+
+def freshness(frame: Frame, *, ts: str = "ts", by: str | None = None, now: dt.datetime | None = None,
+              max_lag: dt.timedelta = dt.timedelta(hours=2)) -> pl.DataFrame:
+    """Latest timestamp per source (``by``) and its lag behind ``now`` (default: the newest row overall).
+
+    A source whose data stopped arriving while others continue shows a lag beyond ``max_lag``.
+    """
+    schema = _schema(frame)
+    if ts not in schema:
+        raise DriftdeskError(f"freshness: timestamp column {ts!r} not found; columns are {list(schema)}")
+    if by is not None and by not in schema:
+        raise DriftdeskError(f"freshness: source column {by!r} not found; columns are {list(schema)}")
+    lf = _lazy(frame)
+    latest = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(pl.col(ts).max().alias("latest"))
+              if by else lf.select(pl.col(ts).max().alias("latest")).with_columns(pl.lit(None, dtype=pl.String).alias("segment")))
+    latest = latest.collect().sort("segment", nulls_last=True)
+    if latest.is_empty() or latest["latest"].null_count() == latest.height:
+        return _rows([{"check": "freshness", "column": ts, "segment": None, "value": None, "threshold": None,
+                       "status": "fail", "message": "no rows with a timestamp"}])
+    ref = now or latest["latest"].max()
+    rows = []
+    for r in latest.iter_rows(named=True):
+        seg = f"{by}={r['segment']}" if by else None
+        if r["latest"] is None:
+            rows.append({"check": "freshness", "column": ts, "segment": seg, "value": None,
+                         "threshold": max_lag.total_seconds() / 3600, "status": "fail", "message": "no timestamps"})
+            continue
+        lag = ref - r["latest"]
+        hours = lag.total_seconds() / 3600
+        rows.append({"check": "freshness", "column": ts, "segment": seg, "value": hours,
+                     "threshold": max_lag.total_seconds() / 3600, "status": "fail" if lag > max_lag else "ok",
+                     "message": f"latest {r['latest'].isoformat()}Z, {hours:.1f} h behind {ref.isoformat()}Z"})
+    return _rows(rows)
+
+
+def schema_changes(baseline: Frame | Mapping[str, pl.DataType], current: Frame | Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """New, missing and retyped columns between two windows (or two schemas)."""
+    sb = dict(baseline) if isinstance(baseline, Mapping) else _schema(baseline)
+    sc = dict(current) if isinstance(current, Mapping) else _schema(current)
+    rows = []
+    for c in sb:
+        if c not in sc:
+            rows.append({"check": "schema", "column": c, "status": "fail", "message": f"column missing (was {sb[c]})"})
+        elif sb[c] != sc[c]:
+            rows.append({"check": "schema", "column": c, "status": "warn" if sb[c].is_numeric() and sc[c].is_numeric()
+                         else "fail", "message": f"type changed: {sb[c]} → {sc[c]}"})
+    for c in sc:
+        if c not in sb:
+            rows.append({"check": "schema", "column": c, "status": "warn", "message": f"new column ({sc[c]})"})
+    return _rows(rows)
+
+
+def duplicate_keys(frame: Frame, *, keys: Sequence[str], examples: int = 5) -> pl.DataFrame:
+    """Rows whose key (e.g. ts + segment columns) occurs more than once, with a few example keys."""
+    schema = _schema(frame)
+    missing = [k for k in keys if k not in schema]
+    if missing:
+        raise DriftdeskError(f"duplicate check: key column(s) {missing} not found; columns are {list(schema)}")
+    dup = (_lazy(frame).group_by(list(keys)).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
+           .sort("__n", descending=True).collect())
+    n_rows = int(dup["__n"].sum()) if dup.height else 0
+    ex = "; ".join(", ".join(f"{k}={r[k]}" for k in keys) + f" (x{r['__n']})" for r in dup.head(examples).iter_rows(named=True))
+    return _rows([{"check": "duplicate_keys", "column": ", ".join(keys), "value": float(n_rows), "threshold": 0.0,
+                   "status": "fail" if n_rows else "ok",
+                   "message": f"{n_rows:,} rows share {dup.height:,} keys" + (f", e.g. {ex}" if ex else "")
+                   if n_rows else "every key is unique"}])
+
+
+def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
+                 baseline: Frame | None = None, warn: float = 0.01, fail: float = 0.05) -> pl.DataFrame:
+    """Share of values outside given ranges, or (with ``baseline``) outside the baseline's observed range."""
+    sc = _schema(current)
+    bounds: dict[str, tuple[float | None, float | None]] = dict(ranges or {})
+    if baseline is not None:
+        sb = _schema(baseline)
+        num = [c for c in sb if c in sc and sb[c].is_numeric() and sc[c].is_numeric() and c not in bounds]
+        if num:
+            mm = _lazy(baseline).select([pl.col(c).min().alias(f"{c}__min") for c in num]
+                                        + [pl.col(c).max().alias(f"{c}__max") for c in num]).collect().row(0, named=True)
+            for c in num:
+                bounds[c] = (mm[f"{c}__min"], mm[f"{c}__max"])
+    unknown = [c for c in bounds if c not in sc]
+    if unknown:
+        raise DriftdeskError(f"range check: column(s) {unknown} not found; columns are {list(sc)}")
+    if not bounds:
+        return _rows([])
+    exprs = []
+    for c, (lo, hi) in bounds.items():
+        col = pl.col(c).cast(pl.Float64)
+        bad = pl.lit(False)
+        if lo is not None:
+            bad = bad | (col < lo)
+        if hi is not None:
+            bad = bad | (col > hi)
+        exprs += [bad.sum().alias(f"{c}__bad"), col.is_not_null().sum().alias(f"{c}__n")]
+    got = _lazy(current).select(exprs).collect().row(0, named=True)
+    rows = []
+    for c, (lo, hi) in bounds.items():
+        n, bad = got[f"{c}__n"], got[f"{c}__bad"]
+        share = bad / n if n else None
+        status = "ok" if not share else "fail" if share >= fail else "warn" if share >= warn else "ok"
+        rows.append({"check": "out_of_range", "column": c, "value": share, "threshold": fail, "status": status,
+                     "message": f"{bad:,} of {n:,} values outside [{lo}, {hi}]"})
+    return _rows(rows)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """Every quality check's rows in one frame; ``status`` is the worst (ok < warn < fail)."""
+
+    checks: pl.DataFrame
+
+    @property
+    def status(self) -> str:
+        present = set(self.checks["status"].to_list())
+        return next((s for s in ("fail", "warn") if s in present), "ok")
+
+    def issues(self) -> pl.DataFrame:
+        return self.checks.filter(pl.col("status") != "ok")
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.checks.sort(pl.col("status").replace_strict(_RANK, return_dtype=pl.Int8), "check", "column",
+                                descending=[True, False, False])
+
+    def to_dict(self) -> dict:
+        return jsonable({"status": self.status, "checks": self.to_frame()})
+
+    def to_figure(self):
+        from driftdesk.viz.drift import quality_figure
+
+        return quality_figure(self)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r['status'])}</td><td>{html.escape(r['check'])}</td>"
+            f"<td>{html.escape(r['column'] or '')}</td><td>{html.escape(r['segment'] or '')}</td>"
+            f"<td>{html.escape(r['message'] or '')}</td></tr>" for r in self.to_frame().head(40).iter_rows(named=True))
+        return (f"<h4>Data quality: {self.status}</h4><table><thead><tr><th>status</th><th>check</th><th>column</th>"
+                f"<th>segment</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def quality_report(baseline: Frame, current: Frame, *, ts: str | None = "ts", by: str | None = None,
+                   keys: Sequence[str] | None = None, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
+                   now: dt.datetime | None = None, max_lag: dt.timedelta = dt.timedelta(hours=2)) -> QualityResult:
+    """All checks of a current window against its baseline: schema, null-rate jumps (overall and per ``by``
+    segment), freshness per ``by`` source, duplicate ``keys``, out-of-range values (``ranges`` or the baseline's)."""
+    parts = [schema_changes(baseline, current)]
+    sc = _schema(current)
+    parts.append(null_rate_jumps(baseline, current))
+    if by:
+        parts.append(null_rate_jumps(baseline, current, by=by))
+    if ts and ts in sc:
+        parts.append(freshness(current, ts=ts, by=by, now=now, max_lag=max_lag))
+    if keys:
+        parts.append(duplicate_keys(current, keys=keys))
+    parts.append(out_of_range(current, ranges=ranges, baseline=None if ranges else baseline))
+    return QualityResult(pl.concat(parts))

@@ -1,0 +1,79 @@
+"""Drift figures: baseline vs current distribution, a statistic's daily history, segments, quality checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+import polars as pl
+
+if TYPE_CHECKING:
+    from driftdesk.drift.result import DriftHistory, DriftResult
+    from driftdesk.quality import QualityResult
+
+BASELINE_COLOR = "#7f7f7f"
+CURRENT_COLOR = "#d62728"
+STATUS_COLORS = {"drift": "#d62728", "warn": "#ff7f0e", "ok": "#2ca02c", "not_enough_data": "#bbbbbb",
+                 "fail": "#d62728"}
+
+
+def distribution_figure(result: DriftResult, column: str) -> go.Figure:
+    """Baseline and current shares side by side: histogram bins (numeric) or categories."""
+    part = result.distributions.filter(pl.col("column") == column).sort("bin")
+    fig = go.Figure()
+    if part.is_empty():
+        fig.add_annotation(text=f"no values to plot for {column}", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+        return fig
+    labels = part["label"].to_list()
+    fig.add_trace(go.Bar(x=labels, y=part["baseline_share"].to_list(), name="baseline", marker_color=BASELINE_COLOR))
+    fig.add_trace(go.Bar(x=labels, y=part["current_share"].to_list(), name="current", marker_color=CURRENT_COLOR,
+                         opacity=0.75))
+    row = result.column(column)
+    stats = [f"{k} {row[k]:.3f}" for k in ("psi", "ks", "wasserstein_norm", "js") if row.get(k) is not None]
+    fig.update_layout(barmode="group", title=f"{column}: {row['status']} — " + ", ".join(stats),
+                      yaxis_title="share of rows", yaxis_tickformat=".0%", height=360, margin=dict(t=50, b=40),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig
+
+
+def history_figure(history: DriftHistory, statistic: str = "severity", columns: list[str] | None = None) -> go.Figure:
+    """One line per column: a statistic over recent days, status colour on each point."""
+    daily = history.daily
+    if statistic not in daily.columns:
+        raise KeyError(f"no statistic {statistic!r} in the history; have {daily.columns}")
+    cols = columns or daily["column"].unique(maintain_order=True).to_list()
+    fig = go.Figure()
+    for c in cols:
+        part = daily.filter(pl.col("column") == c).sort("day")
+        fig.add_trace(go.Scatter(x=part["day"].to_list(), y=part[statistic].to_list(), name=c, mode="lines+markers",
+                                 marker=dict(color=[STATUS_COLORS.get(s, "#999") for s in part["status"].to_list()],
+                                             size=8),
+                                 hovertext=part["reasons"].to_list()))
+    fig.update_layout(title=f"{statistic} per day vs {history.baseline.replace('_', ' ')}", height=320,
+                      margin=dict(t=50, b=40), yaxis_title=statistic)
+    return fig
+
+
+def segment_figure(result: DriftResult, column: str, statistic: str = "severity") -> go.Figure:
+    """Per segment of ``result.by``: the chosen statistic for one column, coloured by status."""
+    if result.segments is None or result.by is None:
+        raise ValueError("the result has no segments: compare with by=<segment column>")
+    part = result.segments.filter(pl.col("column") == column).sort(statistic, descending=True, nulls_last=True)
+    fig = go.Figure(go.Bar(x=part[result.by].to_list(), y=part[statistic].to_list(),
+                           marker_color=[STATUS_COLORS.get(s, "#999") for s in part["status"].to_list()],
+                           hovertext=part["reasons"].to_list()))
+    fig.update_layout(title=f"{column} by {result.by}: {statistic}", height=300, margin=dict(t=50, b=40))
+    return fig
+
+
+def quality_figure(result: QualityResult) -> go.Figure:
+    """Count of checks per kind and status."""
+    counts = result.checks.group_by("check", "status").len().sort("check")
+    fig = go.Figure()
+    for status in ("fail", "warn", "ok"):
+        part = counts.filter(pl.col("status") == status)
+        fig.add_trace(go.Bar(x=part["check"].to_list(), y=part["len"].to_list(), name=status,
+                             marker_color=STATUS_COLORS.get(status)))
+    fig.update_layout(barmode="stack", title=f"data quality: {result.status}", height=300)
+    return fig
