@@ -306,6 +306,27 @@ def always_fire_times(span: tuple[dt.datetime, dt.datetime]) -> np.ndarray:
     return np.datetime64(span[0], "us") + (np.arange(1, hours + 1) * np.timedelta64(1, "h")).astype("timedelta64[us]")
 
 
+def load_history(folder) -> tuple[object, pl.DataFrame | None]:
+    """A data folder for a backtest: every contract table but the incident log, and the log itself.
+
+    The log is read on its own so that a header-only (empty) incidents file is a reportable state (precision
+    undefined) rather than a contract failure of the whole folder.
+    """
+    from pathlib import Path
+
+    from driftdesk.contract import TABLES, find_table_file, load_dataset, load_table
+    from driftdesk.io import scan_table
+
+    folder = Path(folder)
+    ds = load_dataset(folder, tables=[t for t in TABLES if t != "incidents"])
+    path = find_table_file(folder, "incidents")
+    if path is None:
+        return ds, None
+    if scan_table(path).head(1).collect().height == 0:
+        return ds, pl.DataFrame()
+    return ds, load_table(path, "incidents").frame
+
+
 def incidents_of(ds) -> pl.DataFrame | None:
     table = ds.get("incidents") if ds is not None else None
     return table.frame if table is not None else None

@@ -18,9 +18,9 @@ import numpy as np
 import polars as pl
 
 from driftdesk.contract import load_dataset, validate_frame
-from driftdesk.errors import DriftdeskError, PolicyError
+from driftdesk.errors import ContractError, DriftdeskError, PolicyError
 from driftdesk.gates.engine import breaches, compare
-from driftdesk.gates.metrics import metric_series, parse_metric
+from driftdesk.gates.metrics import metric_series, parse_metric, required_columns
 from driftdesk.gates.policy import Gate, Policy
 from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
@@ -39,8 +39,12 @@ class FileTables:
 
     def get(self, name: str):
         if name not in self._tables:
-            table, violations = validate_frame(self.frame, name, source=str(self.path))
-            if table is None:
+            try:
+                table, violations = validate_frame(self.frame, name, source=str(self.path))
+            except ContractError as exc:  # e.g. a required column of that table is missing: not this table
+                table, violations = None, []
+                self.problems[name] = str(exc)[:300]
+            if table is None and violations:
                 self.problems[name] = "; ".join(v.message for v in violations if v.severity == "error")[:300]
             self._tables[name] = table
         return self._tables[name]
@@ -59,7 +63,7 @@ def _tables_for(inputs, gate: Gate):
     names = (spec.table,) if spec.table else _TABLE_ORDER
     for name in names:
         t = inputs.get(name)
-        if t is not None and (spec.arg is None or spec.arg in t.frame.columns):
+        if t is not None and all(c in t.frame.columns for c in required_columns(spec)):
             return name, t
     return None, None
 

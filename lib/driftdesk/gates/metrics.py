@@ -211,6 +211,15 @@ def parse_metric(name: str, *, where: str = "gate") -> MetricSpec:
                       spec.needs_arg, spec.needs_by, arg or None, change)
 
 
+def required_columns(spec: MetricSpec) -> tuple[str, ...]:
+    """The columns a metric reads (besides ts and the segment columns)."""
+    if spec.family in RATIOS:
+        return RATIOS[spec.family].needs
+    if spec.family == "ece":
+        return ("score", "label")
+    return (spec.arg,) if spec.arg else ()
+
+
 # --------------------------------------------------------------------------- hourly components
 
 
