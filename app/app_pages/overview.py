@@ -32,8 +32,7 @@ day: dt.date = left.date_input(
     format="YYYY-MM-DD", help="Compared with the same hours one day and one week earlier. The URL keeps it.",
 )
 span: int = right.selectbox(
-    "Timeline span", SPANS, index=SPANS.index(28), key=params.SPAN, bind="query-params",
-    format_func=lambda d: f"last {d} days",
+    "Timeline span (days before the day)", SPANS, index=SPANS.index(28), key=params.SPAN, bind="query-params",
 )
 try:
     result = overview_of(current_source(), day=day, span_days=span)

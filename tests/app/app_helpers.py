@@ -1,0 +1,42 @@
+"""AppTest helpers (imported by the tests; a unique module name, unlike conftest): the app, page text, data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app" / "streamlit_app.py")
+
+
+def make_app(**query: str) -> AppTest:
+    """The whole app (entry script with navigation), with URL query parameters preset."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Every text the page shows (markdown, captions, titles, alerts), for 'the page says X' checks."""
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning",
+                                  "info", "success") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def hourly_kpis(days: int = 15, *, start: dt.datetime = dt.datetime(2026, 9, 1)) -> pl.DataFrame:
+    """Two segments, hourly, constant rates: a quiet advertiser."""
+    ts = pl.datetime_range(start, start + dt.timedelta(days=days), "1h", closed="left", eager=True)
+    one = pl.DataFrame({"ts": ts})
+    return pl.concat([
+        one.with_columns(geo=pl.lit(geo), clicks=pl.lit(100.0), conversions=pl.lit(conv), spend=pl.lit(50.0),
+                         impressions=pl.lit(1000.0), revenue=pl.lit(120.0))
+        for geo, conv in (("US", 4.0), ("DE", 2.0))
+    ])
