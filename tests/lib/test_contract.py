@@ -157,6 +157,13 @@ def test_empty_file_and_header_only_file(tmp_path):
     assert "header.csv" in msg and "empty: the table has no rows" in msg
 
 
+def test_an_empty_log_is_allowed_for_incidents_and_calendar(tmp_path):
+    table = load_table(csv(tmp_path, "incident_id,start,end,layer\n", "incidents.csv"), "incidents")
+    assert table.frame.height == 0 and table.frame.schema["start"] == pl.Datetime("us")
+    assert load_table(csv(tmp_path, "date,name,kind\n", "calendar.csv"), "calendar").frame.height == 0
+    assert "empty: the table has no rows" in error_of(csv(tmp_path, "ts,release_id\n", "releases.csv"), "releases")
+
+
 def test_duplicate_keys(tmp_path):
     path = csv(tmp_path, HEADER + "2026-10-05T13:00:00Z,US,mobile,1,1\n2026-10-05T13:00:00Z,US,desktop,1,1\n"
                                   "2026-10-05T13:00:00+00:00,US,mobile,2,2\n")

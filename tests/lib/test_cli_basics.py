@@ -1,0 +1,79 @@
+"""The `driftdesk` command as a pipeline sees it: a real subprocess, exit codes, one-line errors, strict JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from driftdesk.contract import load_dataset
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    return subprocess.run([sys.executable, "-m", "driftdesk.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120)
+
+
+def test_sample_writes_every_table_and_reports_them_as_json(tmp_path):
+    out = tmp_path / "data"
+    proc = run("sample", "--out", str(out), "--days", "14", "--seed", "3", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["out"] == str(out)
+    names = sorted(Path(f["path"]).name for f in doc["files"])
+    assert names == sorted(["kpis.parquet", "decisions.parquet", "llm_calls.parquet", "golden_runs.parquet",
+                            "service.parquet", "releases.csv", "incidents.csv", "calendar.csv", "driftdesk.toml"])
+    for f in doc["files"]:
+        assert Path(f["path"]).stat().st_size == f["bytes"] > 0
+    ds = load_dataset(out)
+    assert ds["kpis"].frame.height == 14 * 24 * 60
+    assert ds["incidents"].frame.height == 0 or ds["incidents"].frame["start"].max() < ds["kpis"].frame["ts"].max()
+
+
+def test_sample_table_format_lists_files_for_people(tmp_path):
+    proc = run("sample", "--out", str(tmp_path), "--days", "14")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 9
+    assert all(line.endswith(" bytes") for line in lines)
+
+
+def test_sample_scale_is_passed_through(tmp_path):
+    assert run("sample", "--out", str(tmp_path / "a"), "--days", "14").returncode == 0
+    assert run("sample", "--out", str(tmp_path / "b"), "--days", "14", "--scale", "2").returncode == 0
+    rows = [pl.scan_parquet(tmp_path / d / "decisions.parquet").select(pl.len()).collect().item() for d in "ab"]
+    assert 1.9 < rows[1] / rows[0] < 2.1
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["sample", "--out", "{tmp}", "--days", "5"], "--days must be at least 14"),
+    (["sample", "--out", "{tmp}", "--scale", "0"], "--scale must be a positive whole number"),
+    (["sample", "--out", "{tmp}", "--days", "many"], "invalid int value: 'many'"),
+    (["sample"], "the following arguments are required: --out"),
+    (["nonsense"], "invalid choice: 'nonsense'"),
+    (["sample", "--out", "{tmp}/file.txt"], "exists and is not a folder"),
+])
+def test_bad_input_exits_2_with_one_line_on_stderr(tmp_path, args, needle):
+    (tmp_path / "file.txt").write_text("x")
+    proc = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("driftdesk: ") and needle in lines[0]
+
+
+def test_installed_entry_point_works(tmp_path):
+    exe = Path(sys.executable).parent / "driftdesk"
+    if not exe.exists():
+        pytest.skip("no console script next to this interpreter")
+    proc = subprocess.run([str(exe), "sample", "--out", str(tmp_path), "--days", "14", "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["files"]
