@@ -1,0 +1,115 @@
+"""Calibration figures: reliability diagrams with interval bands and bin counts, score quantiles, segment ECE."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+if TYPE_CHECKING:
+    from driftdesk.calibration import CalibrationComparison, CalibrationResult
+
+BASELINE_COLOR = "#7f7f7f"
+CURRENT_COLOR = "#d62728"
+BAND = {"baseline": "rgba(127, 127, 127, 0.18)", "current": "rgba(214, 39, 40, 0.15)"}
+
+
+def _curve(fig: go.Figure, bins: pl.DataFrame, name: str, color: str, band: str) -> None:
+    """Observed rate against mean score with its interval as a shaded band; empty bins leave a gap."""
+    part = bins.filter(pl.col("count") > 0).sort("mean_score")
+    x = part["mean_score"].to_list()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=part["ci_high"].to_list() + part["ci_low"].to_list()[::-1],
+                             fill="toself", fillcolor=band, line={"width": 0}, hoverinfo="skip",
+                             name=f"{name} interval", legendgroup=name, showlegend=False), row=1, col=1)
+    fig.add_trace(go.Scatter(
+        x=x, y=part["observed_rate"].to_list(), mode="lines+markers", name=name, legendgroup=name,
+        line={"color": color}, marker={"size": 7},
+        customdata=list(zip(part["count"].to_list(), part["lower"].to_list(), part["upper"].to_list(),
+                            part["ci_low"].to_list(), part["ci_high"].to_list())),
+        hovertemplate=("bin %{customdata[1]:.3f}–%{customdata[2]:.3f}<br>mean score %{x:.3f}<br>"
+                       "observed %{y:.3f} (%{customdata[3]:.3f}–%{customdata[4]:.3f})<br>n=%{customdata[0]:,}"
+                       f"<extra>{name}</extra>"),
+    ), row=1, col=1)
+
+
+def _counts(fig: go.Figure, bins: pl.DataFrame, name: str, color: str) -> None:
+    mid = ((bins["lower"] + bins["upper"]) / 2).to_list()
+    width = (bins["upper"] - bins["lower"]).to_list()
+    fig.add_trace(go.Bar(x=mid, y=bins["count"].to_list(), width=width, name=f"{name} rows", marker_color=color,
+                         opacity=0.55, legendgroup=name, showlegend=False,
+                         hovertemplate=f"{name}: %{{y:,}} rows<extra></extra>"), row=2, col=1)
+
+
+def _frame(title: str) -> go.Figure:
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.04)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#444"},
+                             name="perfectly calibrated", hoverinfo="skip"), row=1, col=1)
+    fig.update_yaxes(title_text="observed rate", range=[0, 1], row=1, col=1)
+    fig.update_yaxes(title_text="rows per bin", row=2, col=1)
+    fig.update_xaxes(title_text="predicted probability (mean score in bin)", range=[0, 1], row=2, col=1)
+    fig.update_layout(title=title, barmode="overlay", height=560, margin={"t": 60, "l": 60, "r": 20, "b": 50},
+                      legend={"orientation": "h", "y": 1.08, "x": 0})
+    return fig
+
+
+def _title(label: str, m: dict) -> str:
+    if m["ece"] is None:
+        return f"{label}: no labelled rows"
+    return f"{label}: ECE {m['ece']:.3f}, Brier {m['brier']:.4f}, n={m['n']:,}"
+
+
+def reliability_diagram(result: CalibrationResult) -> go.Figure:
+    """One reliability curve with its interval band, and the rows in every bin (empty ones show as zero)."""
+    fig = _frame(_title("Reliability", result.metrics))
+    _curve(fig, result.bins, "scores", CURRENT_COLOR, BAND["current"])
+    _counts(fig, result.bins, "scores", CURRENT_COLOR)
+    return fig
+
+
+def reliability_comparison(comparison: CalibrationComparison) -> go.Figure:
+    """Baseline and current reliability curves on the same bins, with bands and bin counts below."""
+    b, c = comparison.baseline.metrics, comparison.current.metrics
+    title = "Reliability: baseline vs current"
+    if b["ece"] is not None and c["ece"] is not None:
+        title += f" (ECE {b['ece']:.3f} → {c['ece']:.3f})"
+    fig = _frame(title)
+    for name, res, color in (("baseline", comparison.baseline, BASELINE_COLOR), ("current", comparison.current, CURRENT_COLOR)):
+        _curve(fig, res.bins, name, color, BAND[name])
+        _counts(fig, res.bins, name, color)
+    return fig
+
+
+def quantile_comparison(comparison: CalibrationComparison) -> go.Figure:
+    """Score quantiles per window: a collapse toward the mean shows as the current line flattening."""
+    q = comparison.quantiles
+    cols = [c for c in q.columns if c.startswith("q") and c[1:].isdigit()]
+    levels = [int(c[1:]) / 100 for c in cols]
+    fig = go.Figure()
+    for row in q.iter_rows(named=True):
+        color = BASELINE_COLOR if row["window"] == "baseline" else CURRENT_COLOR
+        fig.add_trace(go.Scatter(x=levels, y=[row[c] for c in cols], mode="lines+markers", name=row["window"],
+                                 line={"color": color},
+                                 hovertemplate=f"{row['window']}: q%{{x:.2f}} = %{{y:.4f}}<extra></extra>"))
+    ratio = comparison.std_ratio
+    fig.update_layout(title="Score quantiles" + (f" (std ratio current/baseline {ratio:.2f})" if ratio is not None else ""),
+                      xaxis_title="quantile", yaxis_title="score", height=360, margin={"t": 50, "l": 60, "r": 20, "b": 40})
+    return fig
+
+
+def segment_ece_bars(comparison: CalibrationComparison) -> go.Figure:
+    """ECE per segment, baseline vs current."""
+    seg = comparison.segments
+    fig = go.Figure()
+    if seg.is_empty():
+        fig.add_annotation(text="no segment columns chosen", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        return fig
+    names = [" ".join(str(r[c]) for c in comparison.by) for r in seg.iter_rows(named=True)]
+    for name, color in (("baseline", BASELINE_COLOR), ("current", CURRENT_COLOR)):
+        fig.add_trace(go.Bar(x=names, y=seg[f"ece_{name}"].to_list(), name=name, marker_color=color,
+                             customdata=seg[f"n_{name}"].to_list(),
+                             hovertemplate=f"%{{x}}<br>{name} ECE %{{y:.4f}} (n=%{{customdata:,}})<extra></extra>"))
+    fig.update_layout(barmode="group", title="ECE per segment", yaxis_title="ECE", height=360,
+                      margin={"t": 50, "l": 60, "r": 20, "b": 40})
+    return fig
