@@ -32,6 +32,31 @@ own ts / segment / value columns) and call ``causal_flags(frame, ts=..., value=.
 length series share one linear STL operator, so a thousand series cost about as much as a few. A flag at t
 depends only on rows with ts <= t; an alert starts where a segment's flag leaves ``normal``.
 Bad input (duplicate timestamps, irregular spacing, a local-time DST change, an unknown column) raises
-``driftdesk.errors.SeasonalityError`` (a DriftdeskError: CLI exit 2); a series that is too short, constant or
+``driftdesk.seasonality.SeasonalityError`` (a DriftdeskError: CLI exit 2); a series that is too short, constant or
 all null gets a verdict saying so instead of an exception, so one bad segment never stops a batch.
 """
+
+from driftdesk.seasonality.causal import DetectConfig
+from driftdesk.seasonality.detect import CalendarDay, calendar_days, causal_flags, decompose, detect
+from driftdesk.seasonality.grid import SeasonalityError, default_periods
+from driftdesk.seasonality.result import Decomposition, SeasonalityResult
+from driftdesk.seasonality.series import METRICS, metric_series, segment_options
+
+score_series = detect
+
+__all__ = [
+    "METRICS",
+    "CalendarDay",
+    "Decomposition",
+    "DetectConfig",
+    "SeasonalityError",
+    "SeasonalityResult",
+    "calendar_days",
+    "causal_flags",
+    "decompose",
+    "default_periods",
+    "detect",
+    "metric_series",
+    "score_series",
+    "segment_options",
+]

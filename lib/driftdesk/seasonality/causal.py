@@ -1,0 +1,304 @@
+"""The causal detector: each flag at time t uses only values at or before t.
+
+For many equal-grid series at once (rows of a matrix). Once per block of ``refit_every`` steps (a day for
+hourly data) the decomposition is refit on the trailing window that ends where the block starts, with the
+shared linear STL operator, and applied forward:
+
+* expected value = level + seasonal forecast, where the seasonal forecast for step t is the fitted seasonal
+  component one cycle earlier and the level is the median of the deseasonalised values of the last
+  ``level_days`` (only since the last detected change);
+* score = (value - expected) / scale, the scale a robust one (1.4826 x MAD) of recent forecast residuals,
+  never below the in-sample residual scale of the fit;
+* anomaly: |score| >= anomaly_z. Anomalies, calendar days and missing values are kept out of later fits
+  (replaced by their expected value), so one spike does not bend the seasonal pattern;
+* drift: a two-sided CUSUM of the clipped scores (anomalies excluded) passes ``cusum_h``, or ``persist``
+  anomalies in a row with the same sign. The change is dated where the CUSUM last left zero, flagged
+  ``drift`` for ``drift_hold`` steps from the alarm, and the level is re-estimated from the new regime only,
+  so the flag does not linger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from driftdesk.seasonality.grid import DAY
+from driftdesk.seasonality.stl import StlOperator, default_specs, operator_for
+
+NORMAL, ANOMALY, DRIFT = 0, 1, 2
+FLAG_NAMES = ("normal", "anomaly", "drift")
+MAD_SCALE = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """Thresholds of the detector. Scores are robust z-scores; steps are grid steps (hours on hourly data)."""
+
+    anomaly_z: float = 5.0
+    cusum_k: float = 0.75
+    cusum_h: float = 15.0
+    clip_z: float = 3.5
+    persist_steps: int = 6
+    drift_hold_steps: int = 12
+    window_days: float = 28.0
+    level_days: float = 7.0
+    scale_days: float = 7.0
+    in_sample_inflation: float = 1.25
+    chain_days: float = 2.0
+    break_days: float = 1.0
+    jump: bool = True
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DriftAlarm:
+    series: int
+    start: int  # first step of the change (estimated)
+    alarm: int  # step at which it was confirmed
+    end: int  # last step flagged drift
+    direction: int
+    old_level: float
+    new_level: float
+
+    @property
+    def magnitude(self) -> float:
+        if not np.isfinite(self.old_level) or self.old_level == 0:
+            return float("nan")
+        return (self.new_level - self.old_level) / abs(self.old_level)
+
+
+@dataclass
+class CausalScan:
+    """Per-step arrays (m x n) and the drift alarms of a causal scan."""
+
+    level: np.ndarray
+    seasonal: np.ndarray
+    score: np.ndarray
+    flag: np.ndarray
+    filled: np.ndarray
+    alarms: list[DriftAlarm] = field(default_factory=list)
+    periods_used: np.ndarray | None = None  # per step: the longest period used by the fit (0 = warm-up)
+
+
+def steps_per_day(step: dt.timedelta) -> int:
+    return max(1, int(round(DAY / step))) if step < DAY else 1
+
+
+def _fill_rows(window: np.ndarray) -> np.ndarray:
+    """NaN in each row replaced by the previous value (then the next one for a leading gap)."""
+    out = window.copy()
+    mask = np.isnan(out)
+    if not mask.any():
+        return out
+    m, n = out.shape
+    idx = np.where(~mask, np.arange(n), 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    out = out[np.arange(m)[:, None], idx]
+    mask = np.isnan(out)
+    if mask.any():
+        rev = out[:, ::-1]
+        rmask = np.isnan(rev)
+        ridx = np.where(~rmask, np.arange(n), 0)
+        np.maximum.accumulate(ridx, axis=1, out=ridx)
+        rev = rev[np.arange(m)[:, None], ridx]
+        out = rev[:, ::-1]
+    return out
+
+
+def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
+    out = np.full(a.shape[0], np.nan)
+    ok = np.isfinite(a).any(axis=1)
+    if ok.any():
+        out[ok] = np.nanmedian(a[ok], axis=1)
+    return out
+
+
+def _mad_rows(a: np.ndarray) -> np.ndarray:
+    med = _nanmedian_rows(a)
+    return MAD_SCALE * _nanmedian_rows(np.abs(a - med[:, None]))
+
+
+@dataclass(frozen=True)
+class _Rows:
+    fore: np.ndarray  # (R, L): seasonal forecast for the next R steps
+    seasonal_tail: np.ndarray  # (K, L): fitted seasonal of the last K steps
+    fit_tail: np.ndarray  # (K2, L): fitted trend + seasonal of the last K2 steps
+
+
+_ROWS: dict[tuple, _Rows] = {}
+
+
+def _rows_for(op: StlOperator, refit: int, level_steps: int, scale_steps: int) -> _Rows:
+    key = (op.n, op.specs, refit, level_steps, scale_steps)
+    if key in _ROWS:
+        return _ROWS[key]
+    n = op.n
+    fore = np.zeros((refit, n))
+    for spec, s in zip(op.specs, op.seasonals):
+        for j in range(refit):
+            back = n + j - spec.period * (1 + j // spec.period)
+            fore[j] += s[back]
+    total_s = sum(op.seasonals)
+    k = min(n, level_steps)
+    k2 = min(n, scale_steps)
+    rows = _Rows(fore, total_s[n - k:], (op.trend + total_s)[n - k2:])
+    _ROWS[key] = rows
+    return rows
+
+
+def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta, periods: Sequence[int],
+                config: DetectConfig) -> CausalScan:
+    """Run the causal detector over the rows of ``values`` (m x n, NaN = missing) on a shared grid."""
+    y = np.atleast_2d(np.asarray(values, dtype=float))
+    m, n = y.shape
+    cal = np.zeros((m, n), dtype=bool) if calendar is None else np.atleast_2d(np.asarray(calendar, dtype=bool))
+    spd = steps_per_day(step)
+    refit = spd if step < DAY else 1
+    day_steps = max(1, int(round(DAY / step))) if step < DAY else 1
+    window = max(int(round(config.window_days * day_steps)), 1)
+    level_steps = max(int(round(config.level_days * day_steps)), 1)
+    scale_steps = max(int(round(config.scale_days * day_steps)), 1)
+    periods = tuple(sorted(int(p) for p in periods))
+
+    level = np.full((m, n), np.nan)
+    seas = np.full((m, n), np.nan)
+    score = np.full((m, n), np.nan)
+    flag = np.zeros((m, n), dtype=np.int8)
+    filled = np.full((m, n), np.nan)
+    clean = np.zeros((m, n), dtype=bool)  # an observed value that feeds later fits and levels
+    fc_resid = np.full((m, n), np.nan)  # forecast residuals of clean points, for the scale
+    used = np.zeros(n, dtype=np.int64)
+
+    s_plus = np.zeros(m)
+    s_minus = np.zeros(m)
+    zero_plus = np.full(m, -1, dtype=np.int64)
+    zero_minus = np.full(m, -1, dtype=np.int64)
+    run_len = np.zeros(m, dtype=np.int64)
+    run_sign = np.zeros(m)
+    run_start = np.zeros(m, dtype=np.int64)
+    regime = np.zeros(m, dtype=np.int64)  # first step of the current level regime
+    hold_until = np.zeros(m, dtype=np.int64)
+    alarms: list[DriftAlarm] = []
+    rows_idx = np.arange(m)
+
+    for t0 in range(0, n, refit):
+        t1 = min(n, t0 + refit)
+        usable = periods if periods and t0 >= 2 * periods[-1] else ()
+        if not usable:
+            # warm-up: nothing to compare with yet
+            obs = np.isfinite(y[:, t0:t1]) & ~cal[:, t0:t1]
+            filled[:, t0:t1] = np.where(obs, y[:, t0:t1], np.nan)
+            clean[:, t0:t1] = obs
+            continue
+        pmax = usable[-1]
+        length = window if t0 >= window else (t0 // pmax) * pmax
+        length = max(length, 2 * pmax)
+        used[t0:t1] = pmax
+        op = operator_for(length, default_specs(usable, jump=config.jump))
+        rows = _rows_for(op, refit, level_steps, scale_steps)
+        win = _fill_rows(filled[:, t0 - length:t0])
+        fit_ok = np.isfinite(win).all(axis=1)
+        win = np.where(fit_ok[:, None], win, 0.0)
+        sfc = win @ rows.fore.T  # (m, refit)
+        k = rows.seasonal_tail.shape[0]
+        # deseasonalise recent steps with the seasonal forecast made before they were seen (a shift near the
+        # window's end would otherwise leak into the refit's seasonal component)
+        deseas = np.where(np.isfinite(seas[:, t0 - k:t0]), win[:, -k:] - seas[:, t0 - k:t0],
+                          win[:, -k:] - win @ rows.seasonal_tail.T)
+        pos = np.arange(t0 - k, t0)
+        keep = clean[:, t0 - k:t0] & (pos[None, :] >= regime[:, None])
+        lvl = _nanmedian_rows(np.where(keep, deseas, np.nan))
+        fallback = _nanmedian_rows(np.where(clean[:, t0 - k:t0], deseas, np.nan))
+        lvl = np.where(np.isfinite(lvl), lvl, fallback)
+        k2 = rows.fit_tail.shape[0]
+        in_resid = win[:, -k2:] - win @ rows.fit_tail.T
+        sigma_in = _mad_rows(np.where(clean[:, t0 - k2:t0], in_resid, np.nan)) * config.in_sample_inflation
+        lo = max(0, t0 - scale_steps)
+        recent = fc_resid[:, lo:t0]
+        n_recent = np.isfinite(recent).sum(axis=1)
+        sigma_out = _mad_rows(recent)
+        # before enough forecast residuals exist: one cycle-over-cycle difference has twice the noise variance
+        k3 = min(k2, length - pmax)
+        diff = win[:, length - k3:] - win[:, length - k3 - pmax:length - pmax]
+        both = clean[:, t0 - k3:t0] & clean[:, t0 - k3 - pmax:t0 - pmax]
+        sigma_naive = _mad_rows(np.where(both, diff, np.nan)) / np.sqrt(2.0) * config.in_sample_inflation
+        sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
+        sigma = np.where(n_recent >= 3 * refit, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
+        floor = 1e-9 * np.fmax(np.abs(lvl), 1e-12)
+        sigma = np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
+        lvl = np.where(fit_ok, lvl, np.nan)
+        live: set[int] = set()
+
+        for t in range(t0, t1):
+            j = t - t0
+            for i in live:
+                sl = slice(regime[i], t)
+                d = y[i, sl] - seas[i, sl]
+                d = d[clean[i, sl] & np.isfinite(d)]
+                if d.size:
+                    lvl[i] = float(np.median(d))
+            expected = lvl + sfc[:, j]
+            yt = y[:, t]
+            z = (yt - expected) / sigma
+            ok = np.isfinite(yt) & np.isfinite(z)
+            upd = ok & ~cal[:, t]
+            level[:, t] = lvl
+            seas[:, t] = sfc[:, j]
+            score[:, t] = np.where(np.isfinite(yt), z, np.nan)
+            big = upd & (np.abs(z) >= config.anomaly_z)
+            sign = np.sign(z)
+            cont = big & (run_len > 0) & (sign == run_sign)
+            run_start = np.where(big & ~cont, t, run_start)
+            run_len = np.where(upd, np.where(big, np.where(cont, run_len + 1, 1), 0), run_len)
+            run_sign = np.where(big, sign, run_sign)
+            use = upd & ~big
+            zc = np.clip(np.nan_to_num(z), -config.clip_z, config.clip_z)
+            s_plus = np.where(use, np.maximum(0.0, s_plus + zc - config.cusum_k), s_plus)
+            s_minus = np.where(use, np.maximum(0.0, s_minus - zc - config.cusum_k), s_minus)
+            zero_plus = np.where(use & (s_plus == 0), t, zero_plus)
+            zero_minus = np.where(use & (s_minus == 0), t, zero_minus)
+            holding = t < hold_until
+            flag[:, t] = np.where(holding, DRIFT, np.where(big, ANOMALY, NORMAL))
+            good = upd & ~big
+            filled[:, t] = np.where(good, yt, np.where(np.isfinite(expected), expected, np.nan))
+            clean[:, t] = good
+            fc_resid[:, t] = np.where(good, yt - expected, np.nan)
+            fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= config.persist_steps))
+            fire &= ~holding
+            for i in rows_idx[fire]:
+                if run_len[i] >= config.persist_steps:
+                    start, direction = int(run_start[i]), int(run_sign[i])
+                elif s_plus[i] > config.cusum_h:
+                    start, direction = int(zero_plus[i]) + 1, 1
+                else:
+                    start, direction = int(zero_minus[i]) + 1, -1
+                start = max(start, int(regime[i]), 0)
+                sl = slice(start, t + 1)
+                obs = np.isfinite(y[i, sl]) & ~cal[i, sl]
+                filled[i, sl] = np.where(obs, y[i, sl], filled[i, sl])
+                clean[i, sl] = obs
+                fc_resid[i, sl] = np.nan
+                d = (y[i, sl] - seas[i, sl])[obs & np.isfinite(seas[i, sl])]
+                new_level = float(np.median(d)) if d.size else float(lvl[i])
+                if np.isfinite(lvl[i]) and np.isfinite(new_level):
+                    # later fits see the history before the change moved to the new level, so the step does
+                    # not leak into their seasonal component
+                    filled[i, :start] += new_level - lvl[i]
+                end = min(n - 1, t + config.drift_hold_steps - 1)
+                alarms.append(DriftAlarm(int(i), start, t, end, direction, float(lvl[i]), new_level))
+                hold_until[i] = t + config.drift_hold_steps
+                flag[i, t] = DRIFT
+                regime[i] = start
+                s_plus[i] = s_minus[i] = 0.0
+                zero_plus[i] = zero_minus[i] = t
+                run_len[i] = 0
+                lvl[i] = new_level
+                live.add(int(i))
+
+    scan = CausalScan(level, seas, score, flag, filled, alarms, used)
+    return scan

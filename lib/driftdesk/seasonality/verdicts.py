@@ -1,0 +1,139 @@
+"""Plain-words verdicts and events: what a person reads about one series.
+
+Status, in order of precedence: ``empty`` (no values), ``too_short``, ``constant``, ``data_break`` (a gap
+of at least ``break_days``), ``drift`` (a level shift or trend change), ``anomaly`` (one-off points),
+``seasonal`` (a repeating pattern and nothing else).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+from driftdesk.seasonality.causal import ANOMALY, DRIFT, DriftAlarm
+from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
+
+EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
+
+
+def when(value: dt.datetime, step: dt.timedelta) -> str:
+    """'14 Oct 09:00' for sub-daily data, '14 Oct' for daily."""
+    if step >= DAY:
+        return f"{value.day} {value:%b}"
+    return f"{value.day} {value:%b} {value:%H:%M}"
+
+
+def day(value: dt.datetime) -> str:
+    return f"{value.day} {value:%b}"
+
+
+def pct(x: float | None) -> str:
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x * 100:+.0f}%"
+
+
+def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int) -> list[dict]:
+    """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
+    change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift."""
+    events: list[dict] = []
+    for a in sorted(alarms, key=lambda a: a.alarm):
+        last = events[-1] if events else None
+        if last and a.direction == last["direction_sign"] and a.start - last["end_step"] <= chain_steps:
+            last["end_step"] = max(last["end_step"], a.end)
+            last["new_level"] = a.new_level
+            last["kind"] = "trend_change"
+            last["alarms"] += 1
+            continue
+        events.append({"start_step": a.start, "alarm_step": a.alarm, "end_step": a.end, "direction_sign": a.direction,
+                       "old_level": a.old_level, "new_level": a.new_level, "kind": "level_shift", "alarms": 1})
+    for e in events:
+        old = e["old_level"]
+        e["magnitude"] = (e["new_level"] - old) / abs(old) if np.isfinite(old) and old != 0 else float("nan")
+        e["magnitude_abs"] = e["new_level"] - old
+    return events
+
+
+def flag_runs(flags: np.ndarray, kind: int) -> list[tuple[int, int]]:
+    """Runs [a, b] (inclusive) of a flag value along a grid."""
+    hit = (flags == kind).astype(np.int8)
+    if not hit.any():
+        return []
+    edges = np.diff(np.concatenate([[0], hit, [0]]))
+    return [(int(a), int(b) - 1) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+
+
+def anomaly_events(flags: np.ndarray, values: np.ndarray, expected: np.ndarray, score: np.ndarray) -> list[dict]:
+    out = []
+    for a, b in flag_runs(flags, ANOMALY):
+        seg = np.abs(np.nan_to_num(score[a:b + 1], nan=0.0))
+        peak = a + int(np.argmax(seg))
+        exp = expected[peak]
+        rel = (values[peak] - exp) / abs(exp) if np.isfinite(exp) and exp != 0 else float("nan")
+        out.append({"kind": "anomaly", "start_step": a, "end_step": b, "peak_step": peak,
+                    "direction_sign": int(np.sign(score[peak])) if np.isfinite(score[peak]) else 0,
+                    "magnitude": rel, "magnitude_abs": values[peak] - exp if np.isfinite(exp) else float("nan"),
+                    "peak_score": float(score[peak])})
+    return out
+
+
+def drift_flags(n: int, events: list[dict], *, causal: bool) -> np.ndarray:
+    """Steps flagged drift: from the alarm (causal) or from the estimated start (batch) to the event's end."""
+    mask = np.zeros(n, dtype=bool)
+    for e in events:
+        a = e["alarm_step"] if causal else e["start_step"]
+        mask[a:e["end_step"] + 1] = True
+    return mask
+
+
+def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: Sequence[str], events: list[dict],
+                        breaks: list[tuple[int, int]], special: tuple[str, str] | None) -> tuple[str, str]:
+    """(status, verdict sentence) for one series."""
+    if special is not None:
+        return special
+    assert grid is not None
+    step = grid.step
+    ts0 = grid.start
+    notes = list(dropped)
+
+    def at(i: int) -> dt.datetime:
+        return ts0 + step * i
+
+    parts: list[str] = []
+    status = "seasonal"
+    if breaks:
+        a, b = max(breaks, key=lambda r: r[1] - r[0])
+        more = f" (and {len(breaks) - 1} more)" if len(breaks) > 1 else ""
+        parts.append(f"data break: no data from {when(at(a), step)} to {when(at(b), step)} "
+                     f"({span_words(b - a, step)}){more}")
+        status = "data_break"
+    drifts = [e for e in events if e["kind"] in ("level_shift", "trend_change")]
+    anomalies = [e for e in events if e["kind"] == "anomaly"]
+    if drifts:
+        big = max(drifts, key=lambda e: abs(np.nan_to_num(e["magnitude"])))
+        word = "level shift" if big["kind"] == "level_shift" else "trend change"
+        more = f" (and {len(drifts) - 1} more drift event{'s' if len(drifts) > 2 else ''})" if len(drifts) > 1 else ""
+        parts.append(f"{word} of {pct(big['magnitude'])} since {day(at(big['start_step']))}{more}")
+        status = "drift" if status == "seasonal" else status
+    if anomalies:
+        big = max(anomalies, key=lambda e: abs(np.nan_to_num(e["peak_score"])))
+        more = f" and {len(anomalies) - 1} more" if len(anomalies) > 1 else ""
+        parts.append(f"anomaly on {when(at(big['peak_step']), step)} ({pct(big['magnitude'])}){more}")
+        status = "anomaly" if status == "seasonal" else status
+    if not parts:
+        cycles = " + ".join(period_words(p, step) for p in periods)
+        parts.append(f"seasonal pattern ({cycles}), no drift" if cycles else "no seasonal period fits, no drift")
+    sentence = "; ".join(parts)
+    if notes:
+        sentence += " (" + "; ".join(notes) + ")"
+    return status, sentence
+
+
+def too_short_sentence(period: int, step: dt.timedelta, n: int) -> str:
+    return (f"too short to separate {period_words(period, step)} seasonality: need "
+            f"{span_words(2 * period, step)}, have {span_words(n, step)}")
+
+
+__all__ = ["EVENT_KINDS", "DRIFT", "merge_alarms", "anomaly_events", "drift_flags", "status_and_sentence"]
