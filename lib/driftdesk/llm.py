@@ -7,6 +7,7 @@ median over repeats (a flaky case counts by its majority), then the mean over ca
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ GROUP_METRICS = (
 )
 # metrics where a rise is bad, for comparisons
 HIGHER_IS_WORSE = frozenset(GROUP_METRICS) - {"calls", "judge_score_mean"}
+RATE_METRICS = ("validator_failure_rate", "refusal_rate", "error_rate")
 
 
 def _rate(col: str) -> pl.Expr:
@@ -94,7 +96,9 @@ class LlmResult:
 
     groups: pl.DataFrame  # group columns, optional `window`, then GROUP_METRICS
     by: tuple[str, ...]
-    comparison: pl.DataFrame | None = None  # group columns, metric, baseline, current, change, relative_change
+    # group columns, metric, baseline, current, change, relative_change, reference ("same group" or, for a group
+    # new in the current window, "all baseline calls")
+    comparison: pl.DataFrame | None = None
     baseline: Window | None = None
     current: Window | None = None
 
@@ -109,16 +113,46 @@ class LlmResult:
             doc["current"] = self.current.to_dict() if self.current else None
         return doc
 
-    def regressions(self, *, relative: float = 0.2) -> pl.DataFrame:
-        """Comparison rows where a higher-is-worse metric rose by more than `relative`."""
+    def regressions(self, *, relative: float = 0.2, alpha: float = 0.01) -> pl.DataFrame:
+        """Rows where a higher-is-worse metric rose by more than ``relative`` (the effect size), and, for rates,
+        the rise is also unlikely to be noise (two-proportion z-test p < ``alpha``)."""
         if self.comparison is None:
             return pl.DataFrame()
         return self.comparison.filter(
-            pl.col("metric").is_in(list(HIGHER_IS_WORSE)) & (pl.col("relative_change") > relative)
+            pl.col("metric").is_in(list(HIGHER_IS_WORSE))
+            & (pl.col("relative_change") > relative)
+            & (pl.col("p_value").is_null() | (pl.col("p_value") < alpha))
         )
 
+    def summary(self, *, relative: float = 0.2) -> list[str]:
+        """Plain sentences for the regressions (higher-is-worse metrics up by more than ``relative``)."""
+        return regression_sentences(self, relative=relative)
+
+    def to_figure(self, metric: str = "validator_failure_rate"):
+        from driftdesk.viz.llm import comparison_figure
+
+        return comparison_figure(self, metric)
+
     def _repr_html_(self) -> str:
-        return self.groups._repr_html_()
+        lines = "".join(f"<li>{s}</li>" for s in self.summary())
+        return (f"<ul>{lines}</ul>" if lines else "") + self.groups._repr_html_()
+
+
+def _two_proportion_pvalue(p0: pl.Expr, n0: pl.Expr, p1: pl.Expr, n1: pl.Expr) -> pl.Expr:
+    """Two-sided pooled two-proportion z-test (as statsmodels' proportions_ztest); null when undefined."""
+    pooled = (p0 * n0 + p1 * n1) / (n0 + n1)
+    se = (pooled * (1 - pooled) * (1 / n0 + 1 / n1)).sqrt()
+    z = ((p1 - p0) / se).abs()
+    # 2 * (1 - Phi(|z|)) = erfc(|z| / sqrt 2); polars has no erfc, so map through scipy once per column
+    return pl.when((se > 0) & (n0 > 0) & (n1 > 0)).then(
+        z.map_batches(lambda s: pl.Series(_erfc(s.to_numpy() / math.sqrt(2))), return_dtype=pl.Float64)
+    )
+
+
+def _erfc(x):
+    from scipy.special import erfc
+
+    return erfc(x)
 
 
 def compare_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), baseline: Window | None = None,
@@ -140,11 +174,87 @@ def compare_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (),
     for col in ("baseline", "current"):
         if col not in wide.columns:
             wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+    # A group new in the current window (a new prompt or model version) is compared with all baseline calls.
+    overall = summarize_calls(calls, window=baseline)
+    baseline_calls = groups.filter(pl.col("window") == "baseline").select(*by).with_columns(pl.lit(True).alias("_seen"))
+    overall_long = (
+        overall.select(pl.col(m).cast(pl.Float64) for m in GROUP_METRICS)
+        .unpivot(on=list(GROUP_METRICS), variable_name="metric", value_name="_overall")
+        if overall.height else pl.DataFrame(schema={"metric": pl.String, "_overall": pl.Float64})
+    )
+    wide = (
+        wide.join(baseline_calls, on=list(by), how="left", nulls_equal=True) if by else wide.with_columns(_seen=pl.lit(True))
+    ).join(overall_long, on="metric", how="left")
+    wide = wide.with_columns(
+        pl.when(pl.col("_seen")).then(pl.lit("same group")).otherwise(pl.lit("all baseline calls")).alias("reference"),
+        pl.when(pl.col("_seen")).then(pl.col("baseline")).otherwise(pl.col("_overall")).alias("baseline"),
+    )
+    counts = wide.filter(pl.col("metric") == "calls").select(
+        *by, pl.col("baseline").alias("_n0"), pl.col("current").alias("_n1"))
+    wide = wide.join(counts, on=list(by), how="left", nulls_equal=True) if by else wide.with_columns(
+        _n0=pl.lit(counts["_n0"][0]), _n1=pl.lit(counts["_n1"][0]))
     comparison = wide.with_columns(
         (pl.col("current") - pl.col("baseline")).alias("change"),
         pl.when(pl.col("baseline") != 0).then(pl.col("current") / pl.col("baseline") - 1.0).alias("relative_change"),
-    ).select(*by, "metric", "baseline", "current", "change", "relative_change")
+        pl.when(pl.col("metric").is_in(list(RATE_METRICS)))
+        .then(_two_proportion_pvalue(pl.col("baseline"), pl.col("_n0"), pl.col("current"), pl.col("_n1")))
+        .alias("p_value"),
+    ).select(*by, "metric", "baseline", "current", "change", "relative_change", "p_value", "reference")
     return LlmResult(groups, by, comparison, baseline, current)
+
+
+LABELS = {
+    "validator_failure_rate": ("validator failures", "rate"),
+    "refusal_rate": ("refusals", "rate"),
+    "error_rate": ("errors", "rate"),
+    "latency_p50_ms": ("p50 latency", "ms"),
+    "latency_p95_ms": ("p95 latency", "ms"),
+    "latency_p99_ms": ("p99 latency", "ms"),
+    "ttft_p50_ms": ("p50 time to first token", "ms"),
+    "ttft_p95_ms": ("p95 time to first token", "ms"),
+    "tokens_in_mean": ("input tokens per call", "tokens"),
+    "tokens_out_mean": ("output tokens per call", "tokens"),
+    "cost_total": ("total cost", "usd"),
+    "cost_per_call": ("cost per call", "usd"),
+    "judge_score_mean": ("judge score", "score"),
+    "calls": ("calls", "count"),
+}
+
+
+def format_metric(metric: str, value: float | None) -> str:
+    """A metric value as a reader expects it (2.9%, 812 ms, $0.0031)."""
+    if value is None:
+        return "undefined"
+    unit = LABELS.get(metric, (metric, ""))[1]
+    if unit == "rate":
+        return f"{value:.1%}" if value >= 0.1 else f"{value:.2%}"
+    if unit == "ms":
+        return f"{value:,.0f} ms"
+    if unit == "usd":
+        return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls: int = 30) -> list[str]:
+    """E.g. "validator failures rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
+    if result.comparison is None:
+        return []
+    calls = result.groups.filter(pl.col("window") == "current").select(*result.by, "calls")
+    reg = result.regressions(relative=relative)
+    if result.by:
+        reg = reg.join(calls, on=list(result.by), how="left").filter(pl.col("calls") >= min_calls)
+    sentences = []
+    for row in reg.sort("relative_change", descending=True).iter_rows(named=True):
+        who = ", ".join(f"{c}={row[c]}" for c in result.by) or "all calls"
+        label = LABELS.get(row["metric"], (row["metric"], ""))[0]
+        versus = "" if row["reference"] == "same group" else " (new; against all baseline calls)"
+        sentences.append(
+            f"{label} rose from {format_metric(row['metric'], row['baseline'])} to "
+            f"{format_metric(row['metric'], row['current'])} ({row['relative_change']:+.0%}) for {who}{versus}"
+        )
+    return sentences
 
 
 def golden_summary(runs: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = ("release_id",)) -> pl.DataFrame:
@@ -169,18 +279,36 @@ def golden_summary(runs: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = ("r
     return per_case.group_by(by).agg(out_aggs).sort(by).collect()
 
 
-def daily_cost(calls: pl.DataFrame | pl.LazyFrame, *, budget_per_day: float | None = None, by: Sequence[str] = ()) -> pl.DataFrame:
-    """Cost per UTC day (and group), with the share of a daily budget burned when one is given."""
+def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), every: str = "1d",
+                      budget_per_day: float | None = None) -> pl.DataFrame:
+    """GROUP_METRICS per time bucket (``every``: a polars duration such as "1h" or "1d") and group.
+
+    With a daily budget, ``budget_burn`` is the bucket's cost as a share of that day's budget, pro rata for
+    buckets shorter than a day.
+    """
     by = _check_by(calls, by)
+    lf = calls.lazy()
+    aggs = _aggregations(lf.collect_schema().names())
     out = (
-        calls.lazy()
-        .group_by(pl.col("ts").dt.truncate("1d").alias("day"), *by)
-        .agg(pl.col("cost").sum().alias("cost_total"), pl.len().alias("calls"))
-        .sort("day", *by)
+        lf.group_by(pl.col("ts").dt.truncate(every).alias("ts"), *by)
+        .agg(aggs)
+        .sort("ts", *by)
         .collect()
     )
     if budget_per_day is not None:
-        if budget_per_day <= 0:
+        if not budget_per_day > 0:
             raise DriftdeskError(f"llm: the daily budget must be positive, got {budget_per_day}")
-        out = out.with_columns((pl.col("cost_total") / budget_per_day).alias("budget_burn"))
+        try:
+            bucket_days = pl.duration(**_duration_kwargs(every)).dt.total_seconds() / 86_400
+        except ValueError as exc:
+            raise DriftdeskError(f"llm: cannot use a budget with buckets of {every!r}: {exc}") from exc
+        out = out.with_columns((pl.col("cost_total") / (budget_per_day * bucket_days)).alias("budget_burn"))
     return out
+
+
+def _duration_kwargs(every: str) -> dict:
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    number, unit = every[:-1], every[-1]
+    if unit not in units or not number.isdigit():
+        raise ValueError("use minutes, hours, days or weeks, e.g. 1h or 1d")
+    return {units[unit]: int(number)}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
-from driftdesk.llm import GROUP_METRICS, compare_calls, daily_cost, golden_summary, summarize_calls
+from driftdesk.llm import GROUP_METRICS, compare_calls, golden_summary, metrics_over_time, summarize_calls
 from driftdesk.windows import Window
 
 T0 = dt.datetime(2026, 9, 1)
@@ -88,6 +88,47 @@ def test_compare_windows_changes():
     assert set(GROUP_METRICS) <= set(doc["groups"][0])
 
 
+def test_rate_pvalues_match_statsmodels():
+    from statsmodels.stats.proportion import proportions_ztest
+
+    rng = np.random.default_rng(3)
+    n0, n1 = 4000, 1500
+    calls = pl.DataFrame({
+        "ts": [T0] * n0 + [T0 + dt.timedelta(days=1)] * n1,
+        "validator_ok": np.concatenate([rng.random(n0) > 0.005, rng.random(n1) > 0.03]),
+    })
+    res = compare_calls(calls, baseline=Window(T0, T0 + dt.timedelta(days=1)),
+                        current=Window(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2)))
+    row = res.comparison.filter(pl.col("metric") == "validator_failure_rate").row(0, named=True)
+    fails = [int((~calls["validator_ok"][:n0]).sum()), int((~calls["validator_ok"][n0:]).sum())]
+    _, expected = proportions_ztest(fails, [n0, n1])
+    assert row["p_value"] == pytest.approx(expected, rel=1e-9)
+    assert res.summary() and "validator failures rose" in res.summary()[0]
+
+
+def test_rare_rate_noise_is_not_a_regression():
+    # 2 refusals in 1,000 calls, then 4 in 1,000: +100%, but well within noise
+    calls = pl.DataFrame({
+        "ts": [T0] * 1000 + [T0 + dt.timedelta(days=1)] * 1000,
+        "refusal": [True] * 2 + [False] * 998 + [True] * 4 + [False] * 996,
+    })
+    res = compare_calls(calls, baseline=Window(T0, T0 + dt.timedelta(days=1)),
+                        current=Window(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2)))
+    row = res.comparison.filter(pl.col("metric") == "refusal_rate").row(0, named=True)
+    assert row["relative_change"] == pytest.approx(1.0) and row["p_value"] > 0.3
+    assert res.regressions().height == 0
+
+
+def test_new_version_is_compared_with_all_baseline_calls():
+    base = pl.DataFrame({"ts": [T0] * 100, "model": ["m1"] * 100, "cost": [1.0] * 100})
+    cur = pl.DataFrame({"ts": [T0 + dt.timedelta(days=1)] * 50, "model": ["m2"] * 50, "cost": [2.0] * 50})
+    res = compare_calls(pl.concat([base, cur]), by=["model"], baseline=Window(T0, T0 + dt.timedelta(days=1)),
+                        current=Window(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2)))
+    row = res.comparison.filter((pl.col("model") == "m2") & (pl.col("metric") == "cost_per_call")).row(0, named=True)
+    assert (row["baseline"], row["current"], row["reference"]) == (1.0, 2.0, "all baseline calls")
+    assert any("model=m2 (new" in s for s in res.summary())
+
+
 def test_regressions_flag_a_cost_jump():
     calls = make_calls(1000)
     later = calls.with_columns(pl.col("ts") + dt.timedelta(days=2), pl.col("cost") * 1.5)
@@ -112,13 +153,19 @@ def test_golden_summary_median_over_repeats():
     assert out["cases"].to_list() == [2, 2]
 
 
-def test_daily_cost_and_budget():
+def test_metrics_over_time_and_budget():
     calls = make_calls(500)
-    out = daily_cost(calls, budget_per_day=1.0)
-    assert out["cost_total"].sum() == pytest.approx(calls["cost"].sum())
-    assert (out["budget_burn"] == out["cost_total"]).all()
+    daily = metrics_over_time(calls, budget_per_day=2.0)
+    assert daily["calls"].sum() == calls.height
+    assert daily["cost_total"].sum() == pytest.approx(calls["cost"].sum())
+    assert daily["budget_burn"].to_list() == pytest.approx((daily["cost_total"] / 2.0).to_list())
+    hourly = metrics_over_time(calls, by=["prompt_version"], every="1h", budget_per_day=2.0)
+    assert hourly["budget_burn"].to_list() == pytest.approx((hourly["cost_total"] / (2.0 / 24)).to_list())
+    first_hour = calls.filter(pl.col("ts") < T0 + dt.timedelta(hours=1), pl.col("prompt_version") == "v2")
+    row = hourly.filter((pl.col("ts") == T0) & (pl.col("prompt_version") == "v2")).row(0, named=True)
+    assert row["latency_p95_ms"] == pytest.approx(np.percentile(first_hour["latency_ms"].to_numpy(), 95))
     with pytest.raises(DriftdeskError, match="budget"):
-        daily_cost(calls, budget_per_day=0)
+        metrics_over_time(calls, budget_per_day=0)
 
 
 def test_bad_input_messages():

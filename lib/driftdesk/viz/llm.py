@@ -1,0 +1,76 @@
+"""LLM figures: a metric per group over time with releases marked, baseline vs current, golden-set results."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+import polars as pl
+
+if TYPE_CHECKING:
+    from driftdesk.llm import LlmResult
+
+
+def _label(metric: str) -> str:
+    from driftdesk.llm import LABELS
+
+    return LABELS.get(metric, (metric, ""))[0]
+
+
+def _tickformat(metric: str) -> str | None:
+    from driftdesk.llm import LABELS
+
+    return ".1%" if LABELS.get(metric, ("", ""))[1] == "rate" else None
+
+
+def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None, releases: pl.DataFrame | None = None,
+                 shade: tuple | None = None) -> go.Figure:
+    """One line per group; releases as dotted vertical lines; an optional (start, end) window shaded."""
+    fig = go.Figure()
+    groups = series[group].unique(maintain_order=True).to_list() if group else [None]
+    for g in groups:
+        part = series.filter(pl.col(group) == g) if group else series
+        fig.add_trace(go.Scatter(x=part["ts"].to_list(), y=part[metric].to_list(), mode="lines+markers",
+                                 marker={"size": 4}, name=str(g) if g is not None else "all calls"))
+    if shade is not None:
+        fig.add_vrect(x0=shade[0], x1=shade[1], fillcolor="#1f77b4", opacity=0.08, line_width=0,
+                      annotation_text="current", annotation_position="top left")
+    if releases is not None and releases.height:
+        for row in releases.iter_rows(named=True):
+            fig.add_vline(x=row["ts"], line_dash="dot", line_color="#7f7f7f")
+            fig.add_annotation(x=row["ts"], y=1.0, yref="paper", text=row["release_id"], showarrow=False,
+                               textangle=-90, xanchor="right", yanchor="top", font={"size": 9, "color": "#555"})
+    fig.update_layout(title=f"{_label(metric)} per day", height=360, margin={"t": 50, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.15}, yaxis={"tickformat": _tickformat(metric)})
+    return fig
+
+
+def comparison_figure(result: LlmResult, metric: str) -> go.Figure:
+    """Baseline vs current bars per group for one metric."""
+    cmp = result.comparison
+    fig = go.Figure()
+    if cmp is None:
+        g = result.groups
+        names = [", ".join(str(r[c]) for c in result.by) or "all" for r in g.iter_rows(named=True)]
+        fig.add_trace(go.Bar(x=names, y=g[metric].to_list(), name=_label(metric)))
+    else:
+        part = cmp.filter(pl.col("metric") == metric)
+        names = [", ".join(str(r[c]) for c in result.by) or "all" for r in part.iter_rows(named=True)]
+        fig.add_trace(go.Bar(x=names, y=part["baseline"].to_list(), name="baseline", marker_color="#9ecae1"))
+        fig.add_trace(go.Bar(x=names, y=part["current"].to_list(), name="current", marker_color="#1f77b4"))
+    fig.update_layout(barmode="group", title=f"{_label(metric)}: baseline vs current", height=340,
+                      margin={"t": 50, "b": 30, "l": 10, "r": 10}, yaxis={"tickformat": _tickformat(metric)})
+    return fig
+
+
+def golden_figure(golden: pl.DataFrame) -> go.Figure:
+    """Pass rate and recall@k per release candidate."""
+    fig = go.Figure()
+    x = golden["release_id"].to_list()
+    fig.add_trace(go.Bar(x=x, y=golden["pass_rate"].to_list(), name="pass rate (median over repeats)"))
+    if "recall_at_k_mean" in golden.columns:
+        fig.add_trace(go.Bar(x=x, y=golden["recall_at_k_mean"].to_list(), name="recall@k"))
+    fig.update_layout(barmode="group", title="Golden set per release candidate", height=340,
+                      yaxis={"tickformat": ".0%", "range": [0, 1]}, margin={"t": 50, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
