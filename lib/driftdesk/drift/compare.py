@@ -93,7 +93,7 @@ def reduce_column(series: pl.Series, kind: str) -> st.NumericSketch | st.Categor
         arr = s.cast(pl.Float64).to_numpy()
         return st.numeric_sketch(arr)
     s = series.cast(pl.String) if series.dtype != pl.Null else pl.Series(series.name, [None] * series.len(), pl.String)
-    vc = s.drop_nulls().value_counts(name="__n")
+    vc = s.drop_nulls().value_counts(name="__n").sort(s.name)  # a stable order: sums are reproducible
     return st.CategoryCounts(tuple(vc[s.name].to_list()), vc["__n"].to_numpy().astype(np.int64), s.len(), s.null_count())
 
 
@@ -126,19 +126,8 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
         row["null_rate_change"] = current.null_rate - baseline.null_rate
         row["null_pvalue"] = st.two_proportion_pvalue(baseline.n_missing, baseline.n_rows, current.n_missing, current.n_rows)
     if kind == "numeric":
-        a, b = baseline.sorted_values, current.sorted_values
-        if a.size and b.size:
-            row["psi"] = st.psi_numeric(a, b, bins=t.psi_bins)
-            row["ks"] = st.ks_statistic(a, b)
-            row["ks_pvalue"] = st.ks_pvalue(row["ks"], a.size, b.size)
-            w = st.wasserstein(a, b)
-            row["wasserstein"] = w
-            sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
-            row["wasserstein_norm"] = w / sd if sd > 0 and math.isfinite(sd) else None
-            outside = a.size and (np.searchsorted(b, a[0], side="left") + (b.size - np.searchsorted(b, a[-1], side="right")))
-            denom = b.size + current.n_infinite
-            row["out_of_range_share"] = float(outside + current.n_infinite) / denom if denom else None
-            row["mean_reference"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf statistics (null in JSON)
+            _numeric_stats(row, baseline, current, t)
     else:
         cats, bc, cc = st.aligned_shares(baseline, current)
         if bc.sum() and cc.sum():
@@ -151,6 +140,23 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
             row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
     row.update(_verdict(row, thresholds))
     return row
+
+
+def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSketch, t: Thresholds) -> None:
+    a, b = baseline.sorted_values, current.sorted_values
+    if not (a.size and b.size):
+        return
+    row["psi"] = st.psi_numeric(a, b, bins=t.psi_bins)
+    row["ks"] = st.ks_statistic(a, b)
+    row["ks_pvalue"] = st.ks_pvalue(row["ks"], a.size, b.size)
+    w = st.wasserstein(a, b)
+    row["wasserstein"] = w
+    sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
+    row["wasserstein_norm"] = w / sd if sd > 0 and math.isfinite(sd) else None
+    outside = int(np.searchsorted(b, a[0], side="left")) + int(b.size - np.searchsorted(b, a[-1], side="right"))
+    denom = b.size + current.n_infinite
+    row["out_of_range_share"] = float(outside + current.n_infinite) / denom if denom else None
+    row["mean_reference"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
 
 
 def _verdict(row: dict, t: Thresholds) -> dict:

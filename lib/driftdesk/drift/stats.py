@@ -207,7 +207,7 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     if statistic is None or n == 0 or m == 0:
         return None
     en = n * m / (n + m)
-    return float(np.clip(sps.kstwo.sf(statistic, round(en)), 0.0, 1.0))
+    return float(np.clip(sps.kstwo.sf(statistic, max(1, round(en))), 0.0, 1.0))  # en < 0.5 only when n = m = 1
 
 
 def kolmogorov_pvalue(statistic: float, n: int, m: int) -> float:
@@ -228,8 +228,14 @@ def wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     n, m = sorted_a.size, sorted_b.size
     if n == 0 or m == 0:
         return None
+    with np.errstate(over="ignore", invalid="ignore"):  # differences beyond 1.8e308 are inf, as in scipy
+        return _wasserstein(sorted_a, sorted_b)
+
+
+def _wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float:
+    n, m = sorted_a.size, sorted_b.size
     if n == m:
-        return float(np.mean(np.abs(sorted_a - sorted_b)))
+        return float(np.sum(np.abs(sorted_a - sorted_b) / n))  # divide first: no overflow near 1.8e308
     g = math.gcd(n, m)
     step_a, step_b = m // g, n // g  # breaks of a at i*step_a, of b at j*step_b, on a scale of n*m/g
     total = 0.0
@@ -247,8 +253,8 @@ def wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
         breaks[-1] = hi
         left = breaks[:-1]
         diff = np.abs(sorted_a[left // step_a] - sorted_b[left // step_b])
-        total += float(np.dot(np.diff(breaks).astype(np.float64), diff))
-    return total / (n * step_a)
+        total += float(np.dot(np.diff(breaks) / (n * step_a), diff))
+    return total
 
 
 # --------------------------------------------------------------------------- categorical
