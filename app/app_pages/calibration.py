@@ -1,0 +1,132 @@
+"""Calibration: do the scores still mean what they say? Baseline vs current reliability, ECE, Brier, segments.
+
+URL parameters (all optional, bad values fall back to defaults): end (last day of the current window,
+YYYY-MM-DD), days (current window length), vs (previous week | previous period | previous day), by (segment
+column), bins, strategy (uniform | quantile), delay (label delay in days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from driftdesk.calibration import CalibrationComparison, compare_calibration
+from driftdesk.errors import DriftdeskError
+from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
+from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
+
+END, DAYS, VS, BY, BINS, STRATEGY, DELAY = "end", "days", "vs", "by", "bins", "strategy", "delay"
+DAY_CHOICES = (1, 3, 5, 7, 14, 28)
+# baseline choices: the label is the URL value too (a bound selectbox writes the shown option into the URL)
+BASELINES = {"previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
+BIN_CHOICES = (5, 10, 15, 20)
+DELAY_CHOICES = (0, 1, 2, 3, 7)
+NO_SEGMENT = "(none)"
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing calibration…")
+def _compare(source: str, stamp: float, baseline: str, current: str, by: str | None, bins: int, strategy: str,
+             delay_days: int) -> CalibrationComparison:
+    decisions = load_source(source)["decisions"].frame
+    return compare_calibration(decisions, baseline=baseline, current=current, by=by, bins=bins, strategy=strategy,
+                               label_delay=dt.timedelta(days=delay_days) if delay_days else None)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "undefined" if value is None else f"{value:.{digits}f}"
+
+
+def _delta(new: float | None, old: float | None, digits: int = 3) -> str | None:
+    return None if new is None or old is None else f"{new - old:+.{digits}f}"
+
+
+st.title("Calibration")
+st.caption("A model can keep its ranking and still misprice every bid. Do predicted probabilities match what "
+           "happened? Only labels that have arrived count.")
+dataset = current_dataset()
+if dataset is None:
+    st.stop()
+if "decisions" not in dataset:
+    st.info("No decisions table loaded: calibration needs scored rows with a score and a label. "
+            "Add a decisions file on the Data page.")
+    st.stop()
+table = dataset["decisions"]
+if not table.has("label"):
+    st.info("The decisions table has no label column: calibration needs outcomes (0/1). Map one on the Data page.")
+    st.stop()
+frame = table.frame
+first, last = frame["ts"].min().date(), frame["ts"].max().date()
+segment_choices = [NO_SEGMENT, *table.segments, *[c for c in ("model_version", "release_id") if table.has(c)]]
+
+c1, c2, c3 = st.columns(3)
+end: dt.date = c1.date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first, max_value=last,
+                             key=END, bind="query-params", format="YYYY-MM-DD")
+days: int = c2.selectbox("Current window length (days)", DAY_CHOICES, index=DAY_CHOICES.index(7), key=DAYS,
+                         bind="query-params")
+vs: str = c3.selectbox("Compared with", list(BASELINES), key=VS, bind="query-params",
+                       help="previous week: the same days one week earlier; previous period: the window right before; "
+                       "previous day: the same hours one day earlier")
+c4, c5, c6, c7 = st.columns(4)
+by: str = c4.selectbox("Per segment", segment_choices, index=segment_choices.index("model_version")
+                       if "model_version" in segment_choices else 0, key=BY, bind="query-params")
+bins: int = c5.selectbox("Bins", BIN_CHOICES, index=BIN_CHOICES.index(10), key=BINS, bind="query-params")
+strategy: str = c6.selectbox("Bin edges", ("uniform", "quantile"), key=STRATEGY, bind="query-params",
+                             help="quantile: equal-count bins from the baseline's scores, shared by both windows")
+delay: int = c7.selectbox("Label delay (days)", DELAY_CHOICES, key=DELAY, bind="query-params",
+                          help="Count only labels at least this old (before the newest row): late outcomes are not yet in.")
+
+current = Window(dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1) - dt.timedelta(days=days),
+                 dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1), "current")
+baseline = BASELINES[vs](current)
+st.markdown(f"**Current** {current.start:%Y-%m-%d %H:%M} → {current.end:%Y-%m-%d %H:%M} · "
+            f"**baseline** {baseline.start:%Y-%m-%d %H:%M} → {baseline.end:%Y-%m-%d %H:%M} (UTC, end excluded)")
+try:
+    source = current_source()
+    result = _compare(source, folder_mtime(source_folder(source)), baseline.iso(), current.iso(),
+                      None if by == NO_SEGMENT else by, bins, strategy, delay)
+except DriftdeskError as exc:
+    st.error(str(exc))
+    st.stop()
+
+b, c = result.baseline.metrics, result.current.metrics
+if c["n"] == 0 or b["n"] == 0:
+    st.warning("No labelled rows in the " + ("current" if c["n"] == 0 else "baseline")
+               + " window yet (labels arrive late): pick an earlier window or a shorter label delay.")
+st.markdown(f"**{result.summary}**")
+m = st.columns(5)
+m[0].metric("ECE (current)", _fmt(c["ece"]), _delta(c["ece"], b["ece"]), delta_color="inverse",
+            help="Expected calibration error: count-weighted |observed rate − mean score| over bins.")
+m[1].metric("Brier (current)", _fmt(c["brier"], 4), _delta(c["brier"], b["brier"], 4), delta_color="inverse")
+m[2].metric("MCE (current)", _fmt(c["mce"]), _delta(c["mce"], b["mce"]), delta_color="inverse",
+            help="Largest gap of any non-empty bin.")
+m[3].metric("Mean score vs observed", f"{_fmt(c['mean_score'])} / {_fmt(c['observed_rate'])}")
+m[4].metric("Score std ratio", _fmt(result.std_ratio, 2),
+            "collapsed" if result.collapsed else None, delta_color="inverse" if result.collapsed else "off",
+            help=f"std(current scores) / std(baseline scores); below {result.collapse_ratio} means scores collapse toward the mean.")
+cb, cc = result.baseline.counts, result.current.counts
+st.caption(f"Labelled rows counted: baseline {b['n']:,}, current {c['n']:,}. Excluded: "
+           f"{cb['n_unlabeled'] + cc['n_unlabeled']:,} without a label, {cb['n_immature'] + cc['n_immature']:,} "
+           f"younger than the label delay. Bands: 95% Wilson intervals. Empty bins are kept (zero rows).")
+st.plotly_chart(result.to_figure("reliability"), width="stretch", key="reliability")
+
+seg_tab, q_tab, bins_tab = st.tabs(["Per segment", "Score quantiles", "Bins"])
+with seg_tab:
+    if result.segments.is_empty():
+        st.info("Choose a segment column above to compare calibration per segment.")
+    else:
+        st.plotly_chart(result.to_figure("segments"), width="stretch", key="segments")
+        st.dataframe(result.segments.select(*result.by, "n_baseline", "n_current", "ece_baseline", "ece_current",
+                                            "ece_change", "brier_baseline", "brier_current", "brier_change", "note"),
+                     hide_index=True, width="stretch",
+                     column_config={k: st.column_config.NumberColumn(format="%.4f") for k in
+                                    ("ece_baseline", "ece_current", "ece_change", "brier_baseline", "brier_current",
+                                     "brier_change")})
+with q_tab:
+    st.plotly_chart(result.to_figure("quantiles"), width="stretch", key="quantiles")
+    st.dataframe(result.quantiles, hide_index=True, width="stretch")
+with bins_tab:
+    st.dataframe(result.to_frame().select("window", "lower", "upper", "count", "mean_score", "observed_rate",
+                                          "ci_low", "ci_high").with_columns(pl.col(pl.Float64).round(4)),
+                 hide_index=True, width="stretch")

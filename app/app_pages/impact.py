@@ -1,0 +1,142 @@
+"""Segments & impact: which segment moved CPA / ROAS / CR, by traffic mix or by its own rate, and where spend went.
+
+URL parameters (all optional, bad values fall back to defaults): end (last day of the current window,
+YYYY-MM-DD), days (current window length), vs (previous week | previous period | previous day), metric
+(CPA | ROAS | CR), by (one or more segment columns), min_conv (conversions below which a segment is flagged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from driftdesk.business import METRIC_LABELS, ImpactResult, decision_drift, segment_impact
+from driftdesk.errors import DriftdeskError
+from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
+from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
+
+END, DAYS, VS, METRIC, BY, MIN_CONV = "end", "days", "vs", "metric", "by", "min_conv"
+DAY_CHOICES = (1, 3, 5, 7, 14, 28)
+# baseline choices: the label is the URL value too (a bound selectbox writes the shown option into the URL)
+BASELINES = {"previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
+MIN_CONV_CHOICES = (0, 10, 30, 100)
+
+
+@st.cache_data(max_entries=32, show_spinner="Splitting the change into mix and rate…")
+def _impact(source: str, stamp: float, baseline: str, current: str, by: tuple[str, ...], metric: str,
+            min_conversions: int) -> ImpactResult:
+    kpis = load_source(source)["kpis"].frame
+    return segment_impact(kpis, baseline=baseline, current=current, by=list(by), metric=metric,
+                          min_conversions=min_conversions)
+
+
+@st.cache_data(max_entries=16, show_spinner="Comparing decisions by score band…")
+def _decisions(source: str, stamp: float, baseline: str, current: str, by: tuple[str, ...]) -> pl.DataFrame:
+    decisions = load_source(source)["decisions"].frame
+    return decision_drift(decisions, baseline=baseline, current=current, by=list(by))
+
+
+def _num(value: float | None, metric: str) -> str:
+    if value is None:
+        return "undefined"
+    return f"{value:.2%}" if metric == "cr" else f"{value:,.2f}"
+
+
+st.title("Segments & impact")
+st.caption("Did the global number move because traffic shifted between segments (mix) or because segments "
+           "themselves got better or worse (rate)? The parts add up exactly to the change.")
+dataset = current_dataset()
+if dataset is None:
+    st.stop()
+if "kpis" not in dataset:
+    st.info("No kpis table loaded: this page needs spend and conversions per hour and segment. "
+            "Add a kpis file on the Data page.")
+    st.stop()
+table = dataset["kpis"]
+if not table.segments:
+    st.info("The kpis table has no segment columns (geo, device, …): there is nothing to split the change by.")
+    st.stop()
+frame = table.frame
+first, last = frame["ts"].min().date(), frame["ts"].max().date()
+metrics = [m for m, needs in (("cpa", None), ("roas", "revenue"), ("cr", "clicks")) if needs is None or table.has(needs)]
+
+c1, c2, c3, c4 = st.columns(4)
+end: dt.date = c1.date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first, max_value=last,
+                             key=END, bind="query-params", format="YYYY-MM-DD")
+days: int = c2.selectbox("Current window length (days)", DAY_CHOICES, index=DAY_CHOICES.index(7), key=DAYS,
+                         bind="query-params")
+vs: str = c3.selectbox("Compared with", list(BASELINES), key=VS, bind="query-params",
+                       help="previous week: the same days one week earlier; previous period: the window right before; "
+                       "previous day: the same hours one day earlier")
+metric: str = c4.selectbox("Metric", [m.upper() for m in metrics], key=METRIC, bind="query-params",
+                           help="CPA = spend / conversions, ROAS = revenue / spend, CR = conversions / clicks").lower()
+c5, c6 = st.columns([3, 1])
+by: list[str] = c5.multiselect("Segment by", list(table.segments), default=[table.segments[0]], key=BY,
+                               bind="query-params", help="One or two columns read best; the heat map uses the first two.")
+min_conv: int = c6.selectbox("Flag segments under (conversions)", MIN_CONV_CHOICES, index=MIN_CONV_CHOICES.index(30),
+                             key=MIN_CONV, bind="query-params")
+if not by:
+    st.info("Choose at least one segment column.")
+    st.stop()
+
+current = Window(dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1) - dt.timedelta(days=days),
+                 dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1), "current")
+baseline = BASELINES[vs](current)
+st.markdown(f"**Current** {current.start:%Y-%m-%d %H:%M} → {current.end:%Y-%m-%d %H:%M} · "
+            f"**baseline** {baseline.start:%Y-%m-%d %H:%M} → {baseline.end:%Y-%m-%d %H:%M} (UTC, end excluded)")
+source = current_source()
+stamp = folder_mtime(source_folder(source))
+try:
+    result = _impact(source, stamp, baseline.iso(), current.iso(), tuple(by), metric, min_conv)
+except DriftdeskError as exc:
+    st.error(str(exc))
+    st.stop()
+
+t = result.total
+st.subheader(result.summary)
+if t["note"]:
+    st.warning(t["note"])
+m = st.columns(4)
+label = METRIC_LABELS[metric]
+m[0].metric(f"{label} baseline", _num(t["baseline"], metric))
+m[1].metric(f"{label} current", _num(t["current"], metric),
+            None if t["change_pct"] is None else f"{t['change_pct']:+.1f}%",
+            delta_color="inverse" if metric == "cpa" else "normal")
+m[2].metric("Mix effect", _num(t["mix_effect"], metric), help="Traffic moved between segments.")
+m[3].metric("Rate effect", _num(t["rate_effect"], metric), help="Segments themselves got better or worse.")
+
+if t["change"] is not None:
+    left, right = st.columns([3, 2])
+    left.plotly_chart(result.to_figure("waterfall"), width="stretch", key="waterfall")
+    right.plotly_chart(result.to_figure("heatmap"), width="stretch", key="heatmap")
+st.markdown("##### Every segment")
+st.caption("Effects are in the metric's own unit and add up to the total change. A segment present in only one "
+           "window, or with no conversions in one, has no rate: its whole contribution is mix (see note). "
+           "Intervals: 95% delta method over hourly rows.")
+st.dataframe(
+    result.segments.select(*result.by, "baseline", "current", "change", "mix_effect", "rate_effect",
+                           "conversions_baseline", "conversions_current", "current_ci_low", "current_ci_high", "note"),
+    hide_index=True, width="stretch",
+    column_config={k: st.column_config.NumberColumn(format="%.4f") for k in
+                   ("baseline", "current", "change", "mix_effect", "rate_effect", "current_ci_low", "current_ci_high")},
+)
+spend_tab, decisions_tab = st.tabs(["Spend shift", "Decisions by score band"])
+with spend_tab:
+    st.plotly_chart(result.to_figure("spend"), width="stretch", key="spend")
+with decisions_tab:
+    if "decisions" not in dataset or not dataset["decisions"].has("decision"):
+        st.info("No decisions table with a decision column loaded.")
+    else:
+        seg_cols = tuple(c for c in by if c in dataset["decisions"].frame.columns)
+        try:
+            drift = _decisions(source, stamp, baseline.iso(), current.iso(), seg_cols)
+        except DriftdeskError as exc:
+            st.error(str(exc))
+        else:
+            st.caption("Share of positive decisions (bids) per score band: a change inside a band means the decision "
+                       "rule moved; a change in band counts means the scores moved.")
+            st.dataframe(drift.select(*seg_cols, "band_lower", "band_upper", "n_baseline", "n_current",
+                                      "positive_share_baseline", "positive_share_current", "change"),
+                         hide_index=True, width="stretch")

@@ -1,0 +1,77 @@
+"""The Calibration page through AppTest: default view, deep links (INC-c), URL fallbacks, missing tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from app_helpers import make_app, no_exception, texts
+
+from driftdesk.paths import sample_data_dir
+
+PAGE = "app_pages/calibration.py"
+pytestmark = pytest.mark.skipif(not (sample_data_dir() / "decisions.parquet").exists(), reason="sample data not generated")
+
+
+def open_page(**query: str):
+    at = make_app(**query).run()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    return at
+
+
+def metric(at, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_default_view_compares_the_last_week_with_the_week_before():
+    at = open_page(data="sample")
+    assert at.title[0].value == "Calibration"
+    assert at.date_input(key="end").value == dt.date(2026, 11, 1)
+    assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "previous week"
+    page = texts(at)
+    assert "**Current** 2026-10-26 00:00 → 2026-11-02 00:00" in page
+    assert "**baseline** 2026-10-19 00:00 → 2026-10-26 00:00" in page
+    assert "without a label" in page  # the sample's last 3 days have no labels yet: counted, not hidden
+    assert len(at.get("plotly_chart")) >= 2  # reliability diagram + quantiles (segments tab too)
+    assert metric(at, "ECE (current)").value not in ("", "undefined")
+
+
+def test_deep_link_to_incident_c_shows_the_calibration_jump():
+    at = open_page(data="sample", end="2026-10-11", days="5", by="model_version", bins="10", strategy="uniform")
+    assert at.date_input(key="end").value == dt.date(2026, 10, 11)
+    assert at.selectbox(key="days").value == 5 and at.selectbox(key="by").value == "model_version"
+    ece = metric(at, "ECE (current)")
+    assert float(ece.delta) > 0.03  # v2.0 is overconfident
+    page = texts(at)
+    assert "(worse)" in page and "over-predict" in page
+    seg = at.dataframe[0].value
+    assert "v2.0" in seg["model_version"].to_list()
+
+
+def test_widgets_recompute_and_quantile_bins():
+    at = open_page(data="sample", end="2026-10-11", days="5")
+    before = metric(at, "ECE (current)").value
+    at.selectbox(key="strategy").set_value("quantile").run()
+    no_exception(at)
+    at.selectbox(key="by").set_value("geo").run()
+    no_exception(at)
+    assert "Largest ECE rise: geo=" in texts(at)
+    assert metric(at, "ECE (current)").value != before or at.selectbox(key="strategy").value == "quantile"
+
+
+def test_bad_url_values_fall_back_to_defaults():
+    at = open_page(data="sample", days="999", strategy="log", bins="abc", end="1999-01-01")
+    assert at.selectbox(key="days").value == 7
+    assert at.selectbox(key="strategy").value == "uniform"
+    assert at.selectbox(key="bins").value == 10
+
+
+def test_a_window_before_the_data_is_a_message():
+    at = open_page(data="sample", end="2026-08-05", days="7")
+    assert any("has no rows" in e.value for e in at.error)
+
+
+def test_no_decisions_table_says_so(kpis_folder):
+    at = open_page(data=str(kpis_folder))
+    assert any("No decisions table loaded" in i.value for i in at.info)

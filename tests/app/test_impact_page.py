@@ -1,0 +1,96 @@
+"""The Segments & impact page through AppTest: the sample's incidents b, c, d via deep links, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from app_helpers import hourly_kpis, make_app, no_exception, texts
+
+from driftdesk.paths import sample_data_dir
+
+PAGE = "app_pages/impact.py"
+needs_sample = pytest.mark.skipif(not (sample_data_dir() / "kpis.parquet").exists(), reason="sample data not generated")
+
+
+def open_page(**query):
+    at = make_app(**query).run()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    return at
+
+
+@needs_sample
+def test_incident_b_is_mix_from_br():
+    at = open_page(data="sample", end="2026-09-20", days="7", by="geo")
+    assert at.date_input(key="end").value == dt.date(2026, 9, 20)
+    assert at.multiselect(key="by").value == ["geo"]
+    headline = at.subheader[0].value
+    assert "week over week" in headline and "traffic in geo=BR (mix)" in headline
+    assert headline.index("geo=BR (mix)") < headline.index(")", headline.index("points"))  # BR named first
+    assert len(at.get("plotly_chart")) >= 3  # waterfall, heat map, spend shift
+
+
+@needs_sample
+def test_incident_c_is_rate_in_de():
+    at = open_page(data="sample", end="2026-10-11", days="5", by="geo", metric="CPA")
+    headline = at.subheader[0].value
+    assert headline.startswith("CPA rose") and "costlier conversions in geo=DE (rate)" in headline
+    table = at.dataframe[0].value
+    de = table[table["geo"] == "DE"].iloc[0]
+    assert de["rate_effect"] > abs(de["mix_effect"])
+
+
+@needs_sample
+def test_incident_d_is_rate_in_tablet_and_two_columns_deep_link():
+    at = open_page(data="sample", by="device")
+    assert "device=tablet (rate)" in at.subheader[0].value
+    at = open_page(data="sample", by=["geo", "device"], metric="ROAS")
+    assert at.multiselect(key="by").value == ["geo", "device"]
+    assert at.selectbox(key="metric").value == "ROAS"
+    assert at.subheader[0].value.startswith("ROAS ")
+
+
+@needs_sample
+def test_changing_controls_recomputes():
+    at = open_page(data="sample", end="2026-09-20", days="7")
+    at.selectbox(key="metric").set_value("CR").run()
+    no_exception(at)
+    assert at.subheader[0].value.startswith("Conversion rate ")
+    at.multiselect(key="by").set_value([]).run()
+    no_exception(at)
+    assert any("at least one segment" in i.value for i in at.info)
+
+
+@needs_sample
+def test_bad_url_values_fall_back():
+    at = open_page(data="sample", metric="ltv", days="2", vs="yearly")
+    assert at.selectbox(key="metric").value == "CPA"
+    assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "previous week"
+
+
+def test_zero_conversions_is_undefined_on_the_page(tmp_path):
+    folder = tmp_path / "zero"
+    folder.mkdir()
+    frame = hourly_kpis(days=15).with_columns(
+        pl.when(pl.col("ts") >= dt.datetime(2026, 9, 9)).then(0.0).otherwise(pl.col("conversions")).alias("conversions"))
+    frame.write_parquet(folder / "kpis.parquet")
+    at = open_page(data=str(folder), end="2026-09-15", days="7")
+    page = texts(at)
+    assert "cannot be compared" in at.subheader[0].value
+    assert "undefined" in page
+    assert not any("inf" in m.value.lower() for m in at.metric)
+
+
+def test_quiet_data_names_no_segment(kpis_folder):
+    at = open_page(data=str(kpis_folder))
+    assert "CPA held" in at.subheader[0].value
+
+
+def test_kpis_without_segments_says_so(tmp_path):
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    hourly_kpis(days=9).drop("geo").group_by("ts").agg(pl.exclude("ts").sum()).write_parquet(folder / "kpis.parquet")
+    at = open_page(data=str(folder))
+    assert any("no segment columns" in i.value for i in at.info)
