@@ -1,7 +1,7 @@
 """The deterministic generator behind sample_data/: the "Northwind Outdoor" story of sample_data/STORY.md.
 
-Everything comes from one ``numpy.random.default_rng(seed)`` stream drawn in a fixed order, arrays are built
-with numpy and written by polars with fixed options, so the default run reproduces the bundled files byte
+Everything comes from ``numpy.random.default_rng(seed)`` (one spawned stream per table, drawn in a fixed order),
+arrays are built with numpy and written by polars with fixed options, so the default run reproduces the bundled files byte
 for byte. Volumes carry a daily and a weekly cycle plus calendar days (payday on the 1st, US Labor Day);
 the incidents a..f of the story are injected at their exact times, and left out when ``days`` ends earlier.
 """
@@ -40,7 +40,7 @@ SOURCE_CR = np.array([0.050, 0.020, 0.035, 0.012])
 DEVICE_CR = np.array([0.85, 1.20, 1.00])
 GEO_CR = np.array([1.00, 0.95, 1.05, 0.70, 0.60])
 GEO_AOV = np.array([85.0, 70.0, 75.0, 35.0, 20.0])
-IMPRESSIONS_PER_HOUR = 400_000.0  # all segments, on an average hour
+IMPRESSIONS_PER_HOUR = 1_200_000.0  # all segments, on an average hour
 DECISIONS_PER_DAY = 3_300.0  # scored requests kept in the sample, before scale
 LLM_CALLS_PER_HOUR = {"ad_copy": 12.0, "keyword_expansion": 8.0, "support_chat": 20.0}
 
@@ -547,21 +547,23 @@ def write_sample(out: Path, *, seed: int = 7, days: int = STORY_DAYS, scale: int
         raise DriftdeskError(f"sample: {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     clock = Clock(days)
-    rng = np.random.default_rng(seed)
-    lam, _ = _volume(clock, rng)
+    # one independent stream per table, spawned from the seed: changing how one table is drawn leaves the others alone
+    volume_rng, kpis_rng, decisions_rng, llm_rng, golden_rng, service_rng, releases_rng = (
+        np.random.default_rng(seed).spawn(7))
+    lam, _ = _volume(clock, volume_rng)
     tables = {
-        "kpis": _kpis(clock, lam, rng),
-        "decisions": _decisions(clock, lam, rng, scale),
-        "llm_calls": _llm_calls(clock, rng, scale),
-        "golden_runs": _golden_runs(rng),
-        "service": _service(clock, lam, rng),
+        "kpis": _kpis(clock, lam, kpis_rng),
+        "decisions": _decisions(clock, lam, decisions_rng, scale),
+        "llm_calls": _llm_calls(clock, llm_rng, scale),
+        "golden_runs": _golden_runs(golden_rng),
+        "service": _service(clock, lam, service_rng),
     }
     written: list[Path] = []
     for name, frame in tables.items():
         path = out / f"{name}.parquet"
         frame.write_parquet(path, **PARQUET_OPTIONS)
         written.append(path)
-    for name, frame in (("releases", _releases(clock, rng)), ("incidents", _incidents(clock)),
+    for name, frame in (("releases", _releases(clock, releases_rng)), ("incidents", _incidents(clock)),
                         ("calendar", _calendar(clock))):
         path = out / f"{name}.csv"
         frame.write_csv(path, line_terminator="\n")

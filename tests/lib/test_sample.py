@@ -179,16 +179,20 @@ def test_inc_c_in_the_decisions_v2_bids_on_worse_de_traffic(ds):
     weeks_before = between("2026-09-23", "2026-09-28") | between("2026-09-30", "2026-10-05")
 
     def per_geo(frame: pl.DataFrame) -> pl.DataFrame:
-        won = frame.filter(pl.col("decision") == 1)
-        return won.group_by("geo").agg((pl.col("spend").sum() / pl.col("label").sum()).alias("cpa"),
-                                       pl.col("label").mean().alias("won_rate"))
+        return frame.group_by("geo").agg(
+            pl.col("decision").mean().alias("bid_rate"),
+            pl.col("label").filter(pl.col("decision") == 1).mean().alias("won_rate"),
+            (pl.col("spend").sum() / pl.col("label").filter(pl.col("decision") == 1).sum()).alias("cpa"))
 
     both = per_geo(dec.filter(full)).join(per_geo(dec.filter(weeks_before)), on="geo", suffix="_before")
-    change = dict(zip(both["geo"], both["cpa"] / both["cpa_before"] - 1))
-    assert 0.07 < change["DE"] < 0.25
-    assert all(abs(change[g]) < 0.07 for g in ("US", "GB", "BR", "IN")), change
-    de = both.filter(pl.col("geo") == "DE")
-    assert de["won_rate"][0] < de["won_rate_before"][0]  # worse traffic won
+    ratio = {r["geo"]: r for r in both.with_columns(
+        (pl.col(c) / pl.col(f"{c}_before")).alias(c) for c in ("bid_rate", "won_rate", "cpa")).iter_rows(named=True)}
+    # in DE v2.0 bids on far more requests, of worse quality, and pays more per conversion
+    assert ratio["DE"]["bid_rate"] > 1.4
+    assert ratio["DE"]["won_rate"] < 0.9
+    assert ratio["DE"]["cpa"] > 1.0
+    for geo in ("US", "GB", "BR", "IN"):  # elsewhere the same requests win: the stretch is centred on the threshold
+        assert 0.9 < ratio[geo]["bid_rate"] < 1.1, geo
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -298,9 +302,12 @@ def test_inc_f_scoring_api_p99_doubles_and_timeouts_spike(ds):
     assert 1.7 < inside["latency_p99_ms"].mean() / same_hours["latency_p99_ms"].mean() < 2.3
     timeout_rate = lambda f: f["timeouts"].sum() / f["requests"].sum()  # noqa: E731
     assert 12 < timeout_rate(inside) / timeout_rate(same_hours) < 30
-    others = ds["service"].frame.filter((pl.col("service") != "scoring-api") & between("2026-09-29T13:00", "2026-09-29T17:00"))
-    assert others["latency_p99_ms"].max() < 3 * ds["service"].frame.filter(pl.col("service") != "scoring-api")[
-        "latency_p99_ms"].median()
+    for name in ("bidder", "llm-gateway"):  # the other services stay quiet
+        other = ds["service"].frame.filter(pl.col("service") == name)
+        ratio = (other.filter(between("2026-09-29T13:00", "2026-09-29T17:00"))["latency_p99_ms"].mean()
+                 / other.filter(pl.col("ts").dt.hour().is_between(13, 16) & between("2026-09-15", "2026-09-29"))[
+                     "latency_p99_ms"].mean())
+        assert 0.75 < ratio < 1.3, (name, ratio)
 
 
 def test_sample_folder_is_small(ds):
