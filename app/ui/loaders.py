@@ -32,3 +32,15 @@ def _summary(source: str, stamp: float):
 def summary_of(source: str):
     """Rows, time range and columns of each loaded table (raises DriftdeskError when the data cannot load)."""
     return _summary(source, _stamp(source))
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing LLM versions…")
+def _llm_view(source: str, stamp: float, by: str | None, end_day: dt.date, days: int, budget_per_day: float | None):
+    from driftdesk.llm import llm_view
+
+    return llm_view(load_source(source), by=by, end_day=end_day, days=days, budget_per_day=budget_per_day)
+
+
+def llm_view_of(source: str, *, by: str | None, end_day: dt.date, days: int, budget_per_day: float | None):
+    """The LLM page's comparison, series and golden-set results (cached per source version and controls)."""
+    return _llm_view(source, _stamp(source), by, end_day, days, budget_per_day)

@@ -15,3 +15,10 @@ SPAN = "span"  # timeline span in days
 # Data page
 SOURCE = "source"  # which way of choosing data is open: Sample / Folder / Upload
 TABLE = "table"  # the table whose columns are being mapped
+
+# LLM page
+LLM_BY = "llm_by"  # group column: model, prompt_version, index_version, feature
+LLM_END = "llm_end"  # last day of the current window, YYYY-MM-DD
+LLM_DAYS = "llm_days"  # window length in days; the baseline is the same length right before
+LLM_METRIC = "llm_metric"  # metric of the trend chart
+LLM_BUDGET = "llm_budget"  # daily budget in USD for the burn chart (0 = none)

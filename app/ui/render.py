@@ -147,3 +147,67 @@ def render_summary(summary: pl.DataFrame) -> None:
         hide_index=True, width="stretch",
         column_config={"rows": st.column_config.NumberColumn(format="localized")},
     )
+
+
+LLM_TABLE_METRICS = ("calls", "validator_failure_rate", "refusal_rate", "latency_p95_ms", "tokens_out_mean",
+                     "cost_per_call", "judge_score_mean")
+
+
+def llm_table(view) -> pl.DataFrame:
+    """Current value and change vs baseline per group, formatted, worst regression first."""
+    from driftdesk.llm import LABELS
+
+    cmp = view.result.comparison
+    by = list(view.result.by)
+    current = view.result.groups.filter(pl.col("window") == "current")
+    rows = []
+    for group in current.iter_rows(named=True):
+        key = {c: group[c] for c in by}
+        part = cmp.filter(pl.all_horizontal([pl.col(c) == v for c, v in key.items()])) if by else cmp
+        row = {"group": ", ".join(str(v) for v in key.values()) or "all calls"}
+        for m in LLM_TABLE_METRICS:
+            label, unit = LABELS[m]
+            r = part.filter(pl.col("metric") == m)
+            cur = r["current"][0] if r.height else None
+            change = r["relative_change"][0] if r.height else None
+            row[label] = fmt_value(cur, unit) + (f"  ({fmt_change(change)})" if change is not None else "")
+        row["compared with"] = part["reference"][0] if part.height else ""
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def render_llm(view, *, metric: str, budget_per_day: float | None) -> None:
+    """The LLM page body: regressions in words, the per-version table, trend and comparison charts, golden set."""
+    from driftdesk.viz.llm import comparison_figure, golden_figure, trend_figure
+
+    cur, base = view.current, view.baseline
+    st.markdown(f"**Current** {cur.start:%Y-%m-%d} → {cur.end:%Y-%m-%d} vs **baseline** "
+                f"{base.start:%Y-%m-%d} → {base.end:%Y-%m-%d} (end excluded, UTC)")
+    sentences = view.result.summary()
+    if sentences:
+        st.warning("**Regressions** (up more than 20%, and for rates unlikely to be noise: p < 0.01)\n\n"
+                   + "\n".join(f"- {s}" for s in sentences))
+    else:
+        st.success("No regression: no cost, latency or failure metric rose by more than 20% (significantly, for rates).")
+    table = llm_table(view)
+    if table.height:
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption("Each cell: the current window's value (change vs baseline). A version new in the current window "
+                   "is compared with all baseline calls.")
+    else:
+        st.info("No LLM calls in the current window.")
+    group = view.result.by[0] if view.result.by else None
+    left, right = st.columns(2)
+    left.plotly_chart(trend_figure(view.series, metric, group=group, releases=view.releases,
+                                   shade=(cur.start, cur.end)), width="stretch")
+    right.plotly_chart(comparison_figure(view.result, metric), width="stretch")
+    if budget_per_day and "budget_burn" in view.series.columns:
+        daily = view.series.group_by("ts").agg(pl.col("cost_total").sum()).sort("ts")
+        over = daily.filter(pl.col("cost_total") > budget_per_day)
+        st.markdown(f"**Budget**: {over.height} of {daily.height} days above ${budget_per_day:,.0f}.")
+        st.bar_chart(daily, x="ts", y="cost_total")
+    if view.golden is not None and view.golden.height:
+        st.subheader("Golden set")
+        g1, g2 = st.columns([3, 2])
+        g1.dataframe(view.golden, hide_index=True, width="stretch")
+        g2.plotly_chart(golden_figure(view.golden), width="stretch")

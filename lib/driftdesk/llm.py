@@ -7,6 +7,7 @@ median over repeats (a flaky case counts by its majority), then the mean over ca
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
-from driftdesk.windows import Window
+from driftdesk.windows import Window, previous_period
 
 GROUP_METRICS = (
     "calls",
@@ -312,3 +313,48 @@ def _duration_kwargs(every: str) -> dict:
     if unit not in units or not number.isdigit():
         raise ValueError("use minutes, hours, days or weeks, e.g. 1h or 1d")
     return {units[unit]: int(number)}
+
+
+LLM_COMPONENTS = ("prompt", "llm_model", "index", "embedding", "retriever")
+
+
+@dataclass(frozen=True)
+class LlmView:
+    """Everything the LLM page shows: the comparison, daily series, golden-set results and LLM releases."""
+
+    result: LlmResult
+    series: pl.DataFrame
+    golden: pl.DataFrame | None
+    releases: pl.DataFrame | None
+    baseline: Window
+    current: Window
+
+    def to_dict(self) -> dict:
+        return {
+            **self.result.to_dict(),
+            "summary": self.result.summary(),
+            "golden": jsonable(self.golden) if self.golden is not None else None,
+        }
+
+
+def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget_per_day: float | None = None) -> LlmView:
+    """The current window (``days`` days ending on ``end_day``, inclusive) against the same length before it."""
+    if days < 1:
+        raise DriftdeskError(f"llm: the window must be at least one day, got {days}")
+    calls = dataset["llm_calls"].frame
+    end = dt.datetime.combine(end_day, dt.time()) + dt.timedelta(days=1)
+    current = Window(end - dt.timedelta(days=days), end, "current")
+    baseline = previous_period(current)
+    group = [by] if by else []
+    result = compare_calls(calls, by=group, baseline=baseline, current=current)
+    span_start = baseline.start - dt.timedelta(days=max(14, 2 * days))
+    series = metrics_over_time(calls.filter(Window(span_start, end).contains("ts")), by=group,
+                               budget_per_day=budget_per_day)
+    golden = golden_summary(dataset["golden_runs"].frame) if "golden_runs" in dataset else None
+    releases = None
+    if "releases" in dataset:
+        rel = dataset["releases"].frame
+        if "component" in rel.columns:
+            rel = rel.filter(pl.col("component").is_in(list(LLM_COMPONENTS)))
+        releases = rel.filter(Window(span_start, end).contains("ts")).sort("ts")
+    return LlmView(result, series, golden, releases, baseline, current)

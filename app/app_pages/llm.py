@@ -1,0 +1,54 @@
+"""LLM: quality, latency and cost per prompt, model or index version; current window vs the one before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from driftdesk.errors import DriftdeskError
+from driftdesk.llm import LABELS
+from ui import params
+from ui.data import current_dataset, current_source
+from ui.loaders import llm_view_of
+from ui.render import render_llm
+
+GROUPINGS = ("model", "prompt_version", "index_version", "feature")
+LENGTHS = (1, 2, 7, 14)
+TREND_METRICS = ("validator_failure_rate", "refusal_rate", "latency_p95_ms", "tokens_out_mean", "cost_total",
+                 "cost_per_call", "judge_score_mean")
+
+st.title("LLM")
+st.caption("Quality, latency and cost per version: is a new prompt, provider model or index worse, or just more expensive?")
+dataset = current_dataset()
+if dataset is None:
+    st.stop()
+if "llm_calls" not in dataset:
+    st.info("No llm_calls table in this data. Add one on the Data page (one row per LLM call: ts, model, "
+            "prompt_version, latency_ms, output_tokens, cost, validator_ok, ...).")
+    st.stop()
+calls = dataset["llm_calls"].frame
+groupings = [g for g in GROUPINGS if g in calls.columns] or ["(all calls)"]
+first, last = calls["ts"].min().date(), calls["ts"].max().date()
+
+c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1])
+by = c1.selectbox("Compare by", groupings, key=params.LLM_BY, bind="query-params")
+end_day: dt.date = c2.date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first,
+                                 max_value=last, key=params.LLM_END, bind="query-params", format="YYYY-MM-DD")
+days: int = c3.selectbox("Window length (days)", LENGTHS, index=LENGTHS.index(7), key=params.LLM_DAYS,
+                         bind="query-params", help="The baseline is the window of the same length right before it.")
+metric: str = c4.selectbox("Trend metric", TREND_METRICS, format_func=lambda m: LABELS[m][0], key=params.LLM_METRIC,
+                           bind="query-params")
+budget = c5.number_input("Daily budget (USD, optional)", min_value=0.0, value=0.0, step=10.0,
+                         key=params.LLM_BUDGET, bind="query-params",
+                         help="When set, the daily cost chart shows the share of the budget burned.")
+
+try:
+    view = llm_view_of(current_source(), by=None if by == "(all calls)" else by, end_day=end_day, days=days,
+                       budget_per_day=budget or None)
+except DriftdeskError as exc:
+    st.error(str(exc))
+    st.stop()
+render_llm(view, metric=metric, budget_per_day=budget or None)
+if view.golden is None:
+    st.caption("No golden_runs table: golden-set pass rates appear here when one is loaded.")
