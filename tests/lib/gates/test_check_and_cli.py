@@ -1,0 +1,135 @@
+"""The release gate (`gates check`) and the CLI contract for `gates backtest` / `gates check`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from gate_histories import kpis_frame
+
+from driftdesk.cli import main
+from driftdesk.errors import PolicyError
+from driftdesk.gates import check_release, parse_policy
+
+POLICY = """
+[policy]
+name = "release"
+
+[[gate]]
+name = "cpa_up"
+metric = "cpa"
+by = ["geo"]
+comparison = "week_over_week"
+threshold = 0.10
+min_sample = 50
+action = "rollback"
+
+[[gate]]
+name = "cpa_ceiling"
+metric = "cpa"
+by = []
+threshold = 50.0
+action = "notify"
+
+[[gate]]
+name = "latency"
+metric = "latency_p99_ms"
+threshold = 0.5
+comparison = "day_over_day"
+action = "rollback"
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    hours = 48
+    base = kpis_frame(np.full((2, hours), 100.0), np.full((2, hours), 10.0), segments={"geo": ["DE", "US"]})
+    spend = np.full((2, hours), 100.0)
+    spend[0] *= 1.2  # DE CPA 10 -> 12: +20%
+    cand = kpis_frame(spend, np.full((2, hours), 10.0), segments={"geo": ["DE", "US"]})
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    base.write_parquet(tmp_path / "base.parquet")
+    cand.write_csv(tmp_path / "cand.csv")
+    base.write_csv(tmp_path / "same.csv")
+    return policy, tmp_path / "base.parquet", tmp_path / "cand.csv", tmp_path / "same.csv"
+
+
+def test_check_by_hand(files):
+    policy, base, cand, _ = files
+    r = check_release(parse_policy(POLICY), baseline=base, candidate=cand)
+    assert not r.passed
+    g = {row["name"]: row for row in r.gates.iter_rows(named=True)}
+    assert g["cpa_up"]["passed"] is False and g["cpa_up"]["segment"] == "geo=DE"
+    assert g["cpa_up"]["value"] == pytest.approx(0.2)
+    assert g["cpa_up"]["candidate_value"] == pytest.approx(12.0) and g["cpa_up"]["baseline_value"] == pytest.approx(10)
+    assert g["cpa_ceiling"]["passed"] is True and g["cpa_ceiling"]["value"] == pytest.approx(11.0)
+    assert g["latency"]["status"] == "not_applicable" and g["latency"]["passed"] is None
+    segs = r.segments.filter(pl.col("name") == "cpa_up")
+    assert dict(segs.select("segment", "passed").rows()) == {"geo=DE": False, "geo=US": True}
+
+
+def test_check_insufficient_sample(files):
+    _, base, cand, _ = files
+    p = parse_policy(POLICY.replace("min_sample = 50", "min_sample = 100000"))
+    g = check_release(p, baseline=base, candidate=cand).gates.row(0, named=True)
+    assert g["status"] == "insufficient_sample" and g["passed"] is None and "100000 conversions" in g["reason"]
+
+
+def test_no_applicable_gate_is_bad_input(files):
+    _, base, cand, _ = files
+    p = parse_policy('[[gate]]\nmetric = "latency_p99_ms"\nthreshold = 1\n')
+    with pytest.raises(PolicyError, match="no gate of the policy applies"):
+        check_release(p, baseline=base, candidate=cand)
+
+
+def test_cli_check_exit_codes_and_keys(files, capsys):
+    policy, base, cand, same = files
+    assert main(["gates", "check", "--policy", str(policy), "--baseline", str(base), "--candidate", str(cand),
+                 "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["passed"] is False
+    for g in doc["gates"]:
+        assert {"name", "value", "threshold", "passed", "action"} <= set(g)
+    assert main(["gates", "check", "--policy", str(policy), "--baseline", str(base), "--candidate", str(same),
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"] is True
+    assert main(["gates", "check", "--policy", str(policy), "--baseline", str(base), "--candidate", str(same)]) == 0
+    assert "release gate release: PASSED" in capsys.readouterr().out
+
+
+def test_cli_bad_policy_is_exit_2_with_one_line(files, tmp_path, capsys):
+    _, base, cand, _ = files
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[gate]]\nmetric = "cpa"\nthreshold = "high"\n')
+    assert main(["gates", "check", "--policy", str(bad), "--baseline", str(base), "--candidate", str(cand)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "threshold must be a number" in err and "bad.toml" in err
+    bad.write_text('[[gate]]\nmetric = "cpa"\nthreshold = 0.1\nwindow = "24h\n')
+    assert main(["gates", "backtest", "--policy", str(bad), "--data", str(tmp_path)]) == 2
+    assert "line 4, column" in capsys.readouterr().err
+
+
+def test_cli_backtest_on_the_sample(sample_dir, capsys):
+    assert main(["gates", "backtest", "--policy", str(sample_dir / "policy.toml"), "--data", str(sample_dir),
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for key in ("alerts", "incidents", "precision", "recall", "alerts_per_week", "median_delay_hours"):
+        assert key in doc
+    assert isinstance(doc["alerts"], list) and doc["alerts"]
+    assert all({"caught", "delay_hours"} <= set(i) for i in doc["incidents"])
+    assert doc["alerts"][0]["ts"].endswith("Z")
+
+
+def test_cli_backtest_with_an_empty_incident_log(sample_dir, tmp_path, capsys):
+    for name in ("kpis.parquet", "service.parquet"):
+        (tmp_path / name).write_bytes((sample_dir / name).read_bytes())
+    (tmp_path / "incidents.csv").write_text("incident_id,start,end,layer,severity,segment,cause\n")
+    policy = tmp_path / "p.toml"
+    policy.write_text('[[gate]]\nmetric = "latency_p99_ms"\ncomparison = "trailing"\nthreshold = 0.5\nwindow = "2h"\n')
+    assert main(["gates", "backtest", "--policy", str(policy), "--data", str(tmp_path), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["precision"] is None and doc["incidents"] == []
+    assert "no incidents are labelled" in doc["reasons"]["precision"]

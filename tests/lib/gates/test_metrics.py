@@ -1,0 +1,190 @@
+"""Metric components and the engine, against hand computations and the drift / calibration modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from gate_histories import T0, at, dataset, kpis_frame, table
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from driftdesk.calibration import calibration_curve
+from driftdesk.contract import Dataset
+from driftdesk.drift.stats import psi_from_counts as drift_psi
+from driftdesk.errors import PolicyError
+from driftdesk.gates.engine import breaches, fires, gate_values, run_lengths
+from driftdesk.gates.metrics import metric_catalog, metric_names, metric_series, parse_metric, psi_from_counts
+from driftdesk.gates.policy import Gate
+
+
+def decisions(frame: pl.DataFrame) -> Dataset:
+    return Dataset("<x>", {"decisions": table(frame, "decisions")})
+
+
+def test_catalog_names_every_family():
+    names = metric_names()
+    for n in ("null_rate:<column>", "psi:<column>", "cpa", "cr", "ece", "latency_p99_ms", "timeout_rate",
+              "share:<column>", "validator_failure_rate"):
+        assert n in names
+    assert all(m.doc for m in metric_catalog())
+    assert parse_metric("ece_change").canonical == "ece_change"
+    with pytest.raises(PolicyError, match="unknown metric"):
+        parse_metric("moon_phase")
+
+
+def test_null_rate_by_hand():
+    frame = pl.DataFrame({
+        "ts": [at(0), at(0.5), at(0.9), at(1), at(1.2), at(3)],
+        "src": ["a", "a", "b", "a", "a", "b"],
+        "x": [1.0, None, float("nan"), None, 2.0, 3.0],
+        "score": [0.5] * 6,
+    })
+    s = metric_series(decisions(frame), "null_rate:x", by=("src",))
+    assert s.segments == ("src=a", "src=b") and s.hours == 4 and s.start == T0
+    # hour 0: a has 1 null of 2, b 1 (NaN) of 1; hour 1: a 1 of 2; hour 3: b 0 of 1
+    np.testing.assert_array_equal(s.components[0, :, 0], [1, 1, 0, 0])
+    np.testing.assert_array_equal(s.components[0, :, 1], [2, 2, 0, 0])
+    np.testing.assert_array_equal(s.components[1, :, 0], [1, 0, 0, 0])
+    np.testing.assert_array_equal(s.components[1, :, 1], [1, 0, 0, 1])
+    level = s.level(s.components)
+    assert level[0, 0] == 0.5 and np.isnan(level[0, 2])
+
+
+def test_window_cpa_is_a_ratio_of_sums():
+    spend = np.array([100.0, 300.0, 50.0, 0.0])
+    conv = np.array([10.0, 10.0, 1.0, 0.0])
+    s = metric_series(dataset(kpis=kpis_frame(spend, conv)), "cpa", by=())
+    gv = gate_values(s, Gate(name="g", metric="cpa", threshold=1, window_hours=2, by=()))
+    # windows ending at hour ends 2, 3, 4: (100+300)/20, (300+50)/11, 50/1 - never the mean of hourly CPAs
+    assert not gv.valid[0, 0]  # at the first hour end the 2 h window is not full yet
+    np.testing.assert_allclose(gv.values[0, 1:], [20.0, 350 / 11, 50.0])
+    assert gv.times.astype("datetime64[us]").tolist() == [at(1), at(2), at(3), at(4)]
+
+
+def test_share_sums_to_one_across_segments():
+    rng = np.random.default_rng(1)
+    spend = rng.uniform(0, 100, size=(3, 48))
+    s = metric_series(dataset(kpis=kpis_frame(spend, np.ones((3, 48)))), "share:spend", by=("geo",))
+    np.testing.assert_allclose(s.level(s.components).sum(axis=0), 1.0)
+    with pytest.raises(PolicyError, match="needs by"):
+        metric_series(dataset(kpis=kpis_frame(spend, np.ones((3, 48)))), "share:spend", by=())
+
+
+def test_latency_is_request_weighted():
+    frame = pl.DataFrame({"ts": [at(0), at(1)], "service": ["api", "api"], "requests": [100.0, 300.0],
+                          "latency_p99_ms": [10.0, 50.0], "timeouts": [1.0, 0.0]})
+    ds = Dataset("<x>", {"service": table(frame, "service")})
+    gv = gate_values(metric_series(ds, "latency_p99_ms"), Gate(name="g", metric="latency_p99_ms", threshold=1,
+                                                               window_hours=2))
+    assert gv.values[0, -1] == pytest.approx((100 * 10 + 300 * 50) / 400)
+    assert metric_series(ds, "timeout_rate").segments == ("service=api",)
+
+
+@settings(max_examples=80, deadline=None)
+@given(arrays(np.int64, st.integers(1, 12), elements=st.integers(0, 1000)),
+       arrays(np.int64, st.integers(1, 12), elements=st.integers(0, 1000)))
+def test_vectorised_psi_equals_the_drift_module(a, b):
+    n = min(a.size, b.size)
+    a, b = a[:n].astype(float), b[:n].astype(float)
+    ours = psi_from_counts(a[None, :], b[None, :])[0]
+    ref = drift_psi(b, a)  # drift's argument order is (baseline, current)
+    if ref is None:
+        assert np.isnan(ours)
+    else:
+        assert ours == pytest.approx(ref, rel=1e-12, abs=1e-12)
+        assert ours >= 0
+
+
+def test_psi_of_a_category_against_a_hand_computation():
+    # baseline day: 80 a, 20 b; current day: 50 a, 50 b
+    rows = [("a", 0)] * 80 + [("b", 0)] * 20 + [("a", 47)] * 50 + [("b", 47)] * 50
+    frame = pl.DataFrame({"ts": [at(h) for _, h in rows], "cat": [c for c, _ in rows],
+                          "score": [0.5] * len(rows)})
+    s = metric_series(decisions(frame), "psi:cat", by=())
+    gv = gate_values(s, Gate(name="g", metric="psi:cat", threshold=0.1, comparison="day_over_day",
+                             window_hours=24))
+    expected = (0.5 - 0.8) * np.log(0.5 / 0.8) + (0.5 - 0.2) * np.log(0.5 / 0.2)
+    assert gv.times[gv.valid[0]].astype("datetime64[us]").tolist() == [at(48)]
+    assert gv.values[0][gv.valid[0]][0] == pytest.approx(expected)
+
+
+def test_ece_equals_the_calibration_module():
+    rng = np.random.default_rng(3)
+    n = 4000
+    score = rng.uniform(0, 1, n)
+    label = (rng.uniform(0, 1, n) < score ** 1.5).astype(int)
+    frame = pl.DataFrame({"ts": [T0 + dt.timedelta(minutes=int(m)) for m in rng.integers(0, 48 * 60, n)],
+                          "score": score, "label": label, "geo": rng.choice(["x", "y"], n)})
+    s = metric_series(decisions(frame), "ece", by=("geo",))
+    total = s.components.sum(axis=1)
+    for i, geo in enumerate(("x", "y")):
+        ref = calibration_curve(frame.filter(pl.col("geo") == geo), bins=10).ece
+        assert s.level(total[i]) == pytest.approx(ref, rel=1e-9)
+
+
+def test_numeric_psi_waits_for_its_reference_week():
+    rng = np.random.default_rng(0)
+    n = 24 * 10 * 60
+    x = rng.normal(size=n)
+    x[24 * 9 * 60:] += 1.0  # day 9 shifts by one standard deviation
+    frame = pl.DataFrame({"ts": [T0 + dt.timedelta(minutes=i) for i in range(n)], "x": x, "score": rng.uniform(size=n)})
+    s = metric_series(decisions(frame), "psi:x", by=())
+    gv = gate_values(s, Gate(name="g", metric="psi:x", threshold=0.1, comparison="day_over_day", window_hours=24))
+    t = gv.times.astype("datetime64[us]")
+    assert t.min() == np.datetime64(at(168))
+    same = gv.values[0][(t <= np.datetime64(at(24 * 9))) & gv.valid[0]]
+    # same distribution: PSI of 10 bins on 1,440 rows a day is sampling noise, about 9 * 2 / 1440 = 0.0125
+    assert same.size and np.max(same) < 0.05
+    assert gv.values[0][t == np.datetime64(at(24 * 10))][0] > 0.5
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def _runs_by_loop(mask: np.ndarray) -> np.ndarray:
+    out = np.zeros(mask.shape, dtype=int)
+    for idx in np.ndindex(mask.shape[:-1]):
+        run = 0
+        for j, m in enumerate(mask[idx]):
+            run = run + 1 if m else 0
+            out[idx + (j,)] = run
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(0, 40))))
+def test_run_lengths_equal_a_plain_loop(mask):
+    np.testing.assert_array_equal(run_lengths(mask), _runs_by_loop(mask))
+
+
+def test_fires_once_per_run():
+    mask = np.array([1, 1, 1, 0, 1, 1, 0, 1], dtype=bool)
+    assert np.nonzero(fires(mask, 2))[0].tolist() == [1, 5]
+    assert np.nonzero(fires(mask, 1))[0].tolist() == [0, 4, 7]
+
+
+def test_breach_directions():
+    v = np.array([[-3.0, -1.0, 0.0, 2.0, np.nan]])
+    ok = np.isfinite(v)
+    assert breaches(v, ok, [1.5], "above")[0, 0].tolist() == [False, False, False, True, False]
+    assert breaches(v, ok, [-1.5], "below")[0, 0].tolist() == [True, False, False, False, False]
+    assert breaches(v, ok, [1.5], "either")[0, 0].tolist() == [True, False, False, True, False]
+    assert breaches(v, ok, [0.5, 5.0], "above").shape == (2, 1, 5)
+
+
+def test_daily_evaluation_runs_at_midnight():
+    s = metric_series(dataset(kpis=kpis_frame(np.full(24 * 5, 100.0), np.full(24 * 5, 10.0))), "cpa", by=())
+    gv = gate_values(s, Gate(name="g", metric="cpa", threshold=1, window_hours=24, every_hours=24))
+    assert gv.times.astype("datetime64[us]").tolist() == [at(24 * d) for d in range(1, 6)]
+
+
+def test_week_over_week_needs_a_week_and_a_window_of_history():
+    s = metric_series(dataset(kpis=kpis_frame(np.full(24 * 10, 100.0), np.full(24 * 10, 10.0))), "cpa", by=())
+    gv = gate_values(s, Gate(name="g", metric="cpa", threshold=1, window_hours=24, comparison="week_over_week"))
+    first = gv.times[gv.valid[0]].astype("datetime64[us]").min()
+    assert first == at(168 + 24)
+    assert np.nanmax(np.abs(gv.values)) == 0.0
