@@ -1,0 +1,91 @@
+"""Windows: parsing, calendar-aligned baselines, hour/weekday alignment of custom ranges, consensus rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from driftdesk.errors import WindowError
+from driftdesk.windows import (
+    Window,
+    aligned_rows,
+    baselines_for,
+    consensus,
+    consensus_sentence,
+    is_calendar_aligned,
+    latest_day,
+)
+
+MON = dt.datetime(2026, 8, 10)
+
+
+def test_parse_and_errors():
+    w = Window.parse("2026-08-10T00:00/2026-08-11T00:00", "current")
+    assert w.duration == dt.timedelta(days=1)
+    assert Window.parse("2026-08-10T02:00+02:00/2026-08-10T03:00Z").start == MON
+    with pytest.raises(WindowError, match="START/END"):
+        Window.parse("2026-08-10")
+    with pytest.raises(WindowError, match="must be after"):
+        Window(MON, MON)
+    assert latest_day(dt.datetime(2026, 11, 1, 23, 0)) == Window(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 2), "current")
+
+
+def test_baselines_keep_hours_and_weekdays():
+    cur = Window(MON + dt.timedelta(hours=9), MON + dt.timedelta(hours=12), "current")
+    dod, wow, cus, tr = baselines_for(cur, kinds=("day_over_day", "week_over_week"),
+                                      custom_range="2026-07-01T00:00/2026-08-01T00:00",
+                                      training="2026-06-01T00:00/2026-07-01T00:00")
+    assert (dod.label, dod.start) == ("day_over_day", dt.datetime(2026, 8, 9, 9))
+    assert (wow.label, wow.start.weekday(), wow.start.hour) == ("week_over_week", 0, 9)
+    assert (cus.label, tr.label) == ("custom", "training")
+    assert is_calendar_aligned(cur, dod) and is_calendar_aligned(cur, wow) and not is_calendar_aligned(cur, cus)
+    with pytest.raises(WindowError, match="unknown baseline"):
+        baselines_for(cur, kinds=("yesterday",))
+    with pytest.raises(WindowError, match="needs a range"):
+        baselines_for(cur, kinds=("custom",))
+
+
+def test_aligned_rows_keep_only_the_current_hours_and_weekday():
+    ts = pl.datetime_range(dt.datetime(2026, 7, 1), dt.datetime(2026, 8, 1), "1h", closed="left", eager=True)
+    frame = pl.DataFrame({"ts": ts})
+    cur = Window(MON + dt.timedelta(hours=9), MON + dt.timedelta(hours=12))  # a Monday morning
+    base = Window(dt.datetime(2026, 7, 1), dt.datetime(2026, 8, 1), "custom")
+    kept = frame.filter(aligned_rows(cur, base))
+    assert set(kept["ts"].dt.hour()) == {9, 10, 11}
+    assert set(kept["ts"].dt.weekday()) == {1}  # Mondays only
+    assert kept.height == 4 * 3  # four Mondays in July 2026, three hours each
+    week = Window(MON, MON + dt.timedelta(days=7))
+    assert frame.filter(aligned_rows(week, base)).height == frame.height  # a whole week keeps everything
+
+
+def table(rows):
+    return pl.DataFrame(rows, schema={"column": pl.String, "status": pl.String, "direction": pl.String}, orient="row")
+
+
+def test_consensus_rules():
+    dod = table([("a", "drift", "nulls_up"), ("b", "warn", "BR+"), ("c", "ok", "none"), ("d", "drift", "up"),
+                 ("e", "warn", "up")])
+    wow = table([("a", "drift", "nulls_up"), ("b", "drift", "BR+"), ("c", "drift", "up"), ("d", "ok", "none"),
+                 ("e", "warn", "down")])
+    out = {r["column"]: r for r in consensus({"day_over_day": dod, "week_over_week": wow}).iter_rows(named=True)}
+    assert (out["a"]["strength"], out["a"]["status"], out["a"]["data_layer_shift"]) == ("strong", "drift", True)
+    assert (out["b"]["strength"], out["b"]["status"], out["b"]["data_layer_shift"]) == ("consistent", "drift", False)
+    assert (out["c"]["strength"], out["c"]["status"]) == ("persisting", "warn")
+    assert (out["d"]["strength"], out["d"]["status"]) == ("calendar", "ok")
+    assert (out["e"]["strength"], out["e"]["status"], out["e"]["agree_direction"]) == ("mixed", "warn", False)
+    c = consensus({"day_over_day": dod, "week_over_week": wow})
+    assert c["column"][0] in ("a", "b")  # most severe first
+    assert consensus_sentence(c, {"a": "null rate 2% → 9%"}).startswith("Strong shift in a (null rate 2% → 9%)")
+
+
+def test_consensus_quiet_and_single_baseline():
+    quiet = table([("a", "ok", "none")])
+    c = consensus({"day_over_day": quiet, "week_over_week": quiet})
+    assert consensus_sentence(c).startswith("No column shifted")
+    one = consensus({"custom": table([("a", "drift", "up")])})
+    assert one.row(0, named=True)["status"] == "drift"
+    nd = consensus({"day_over_day": table([("a", "not_enough_data", "none")]),
+                    "week_over_week": table([("a", "not_enough_data", "none")])})
+    assert consensus_sentence(nd).startswith("Not enough data")
