@@ -42,6 +42,10 @@ class DetectConfig:
     cusum_h: float = 15.0
     clip_z: float = 3.5
     persist_steps: int = 6
+    block_k: float = 0.5
+    block_h: float = 5.0
+    vif_days: float = 14.0
+    min_drift: float = 0.03  # a level change smaller than this (relative) is not called drift
     drift_hold_steps: int = 12
     window_days: float = 28.0
     level_days: float = 7.0
@@ -50,6 +54,7 @@ class DetectConfig:
     chain_days: float = 2.0
     break_days: float = 1.0
     jump: bool = True
+    log: bool | str = "auto"  # model strictly positive series on the log scale
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -110,12 +115,41 @@ def _fill_rows(window: np.ndarray) -> np.ndarray:
     return out
 
 
+def _relative(old: float, new: float, log: bool) -> float:
+    if log:
+        return float(np.expm1(new - old))
+    if not np.isfinite(old) or old == 0:
+        return float("inf")
+    return (new - old) / abs(old)
+
+
+def _vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.ndarray:
+    """block x (robust variance of block means) / (robust variance of single values), per row."""
+    m, n = a.shape
+    nb = n // block
+    if nb < 3 or block < 2:
+        return np.ones(m)
+    blocks = a[:, n - nb * block:].reshape(m, nb, block)
+    cnt = np.isfinite(blocks).sum(axis=2)
+    means = np.where(cnt >= block // 2, np.nanmean(np.where(cnt[..., None] > 0, blocks, 0.0), axis=2), np.nan)
+    sd_mean = _mad_rows(means)
+    sd_one = np.ones(m) if standardised else _mad_rows(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return block * (sd_mean / sd_one) ** 2
+
+
 def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
-    out = np.full(a.shape[0], np.nan)
-    ok = np.isfinite(a).any(axis=1)
-    if ok.any():
-        out[ok] = np.nanmedian(a[ok], axis=1)
-    return out
+    """Median of the finite values of each row (NaN for a row without any); sorts once, no masked arrays."""
+    a = np.where(np.isfinite(a), a, np.nan)
+    srt = np.sort(a, axis=1)  # NaN sort last
+    k = np.isfinite(srt).sum(axis=1)
+    lo = np.clip((k - 1) // 2, 0, None)
+    hi = np.clip(k // 2, 0, None)
+    rows = np.arange(a.shape[0])
+    if a.shape[1] == 0:
+        return np.full(a.shape[0], np.nan)
+    out = 0.5 * (srt[rows, np.minimum(lo, a.shape[1] - 1)] + srt[rows, np.minimum(hi, a.shape[1] - 1)])
+    return np.where(k > 0, out, np.nan)
 
 
 def _mad_rows(a: np.ndarray) -> np.ndarray:
@@ -152,7 +186,7 @@ def _rows_for(op: StlOperator, refit: int, level_steps: int, scale_steps: int) -
 
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta, periods: Sequence[int],
-                config: DetectConfig) -> CausalScan:
+                config: DetectConfig, log: bool = False) -> CausalScan:
     """Run the causal detector over the rows of ``values`` (m x n, NaN = missing) on a shared grid."""
     y = np.atleast_2d(np.asarray(values, dtype=float))
     m, n = y.shape
@@ -183,6 +217,12 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     run_start = np.zeros(m, dtype=np.int64)
     regime = np.zeros(m, dtype=np.int64)  # first step of the current level regime
     hold_until = np.zeros(m, dtype=np.int64)
+    b_plus = np.zeros(m)  # block-level CUSUM (means of a day's scores): slow, small sustained shifts
+    b_minus = np.zeros(m)
+    b_zero_plus = np.zeros(m, dtype=np.int64)  # first step of the block after the block CUSUM last sat at zero
+    b_zero_minus = np.zeros(m, dtype=np.int64)
+    z_hist = np.full((m, n), np.nan)  # scores of clean points, for the within-day correlation (vif)
+    vif_steps = max(int(round(config.vif_days * day_steps)), refit)
     alarms: list[DriftAlarm] = []
     rows_idx = np.arange(m)
 
@@ -232,6 +272,15 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
         floor = 1e-9 * np.fmax(np.abs(lvl), 1e-12)
         sigma = np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
         lvl = np.where(fit_ok, lvl, np.nan)
+        # variance inflation of a block mean: day-level noise makes consecutive scores move together, and a
+        # CUSUM that ignores it raises false drift alarms (estimated from cycle-over-cycle differences in the
+        # window, and from the block means of recent scores once there are enough)
+        vif = _vif_rows(np.where(both, diff, np.nan), refit)
+        lo_v = max(0, t0 - vif_steps)
+        if t0 - lo_v >= 7 * refit and refit > 1:
+            vif = np.fmax(vif, _vif_rows(z_hist[:, lo_v:t0], refit, standardised=True))
+        vif = np.clip(np.nan_to_num(vif, nan=1.0), 1.0, float(refit))
+        root_vif = np.sqrt(vif)
         live: set[int] = set()
 
         for t in range(t0, t1):
@@ -257,7 +306,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             run_len = np.where(upd, np.where(big, np.where(cont, run_len + 1, 1), 0), run_len)
             run_sign = np.where(big, sign, run_sign)
             use = upd & ~big
-            zc = np.clip(np.nan_to_num(z), -config.clip_z, config.clip_z)
+            zc = np.clip(np.nan_to_num(z), -config.clip_z, config.clip_z) / root_vif
             s_plus = np.where(use, np.maximum(0.0, s_plus + zc - config.cusum_k), s_plus)
             s_minus = np.where(use, np.maximum(0.0, s_minus - zc - config.cusum_k), s_minus)
             zero_plus = np.where(use & (s_plus == 0), t, zero_plus)
@@ -268,11 +317,28 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             filled[:, t] = np.where(good, yt, np.where(np.isfinite(expected), expected, np.nan))
             clean[:, t] = good
             fc_resid[:, t] = np.where(good, yt - expected, np.nan)
+            z_hist[:, t] = np.where(use, z, np.nan)
             fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= config.persist_steps))
+            block_fire = np.zeros(m, dtype=bool)
+            if t == t1 - 1 and refit > 1:
+                zb_all = z_hist[:, t0:t1]
+                cnt = np.isfinite(zb_all).sum(axis=1)
+                zb = np.where(cnt > 0, np.nansum(np.clip(zb_all, -config.clip_z, config.clip_z), axis=1)
+                              / np.sqrt(np.maximum(cnt, 1) * vif), 0.0)
+                active = cnt >= refit // 2
+                b_plus = np.where(active, np.maximum(0.0, b_plus + zb - config.block_k), b_plus)
+                b_minus = np.where(active, np.maximum(0.0, b_minus - zb - config.block_k), b_minus)
+                b_zero_plus = np.where(active & (b_plus == 0), t1, b_zero_plus)
+                b_zero_minus = np.where(active & (b_minus == 0), t1, b_zero_minus)
+                block_fire = (b_plus > config.block_h) | (b_minus > config.block_h)
+            fire |= block_fire
             fire &= ~holding
             for i in rows_idx[fire]:
                 if run_len[i] >= config.persist_steps:
                     start, direction = int(run_start[i]), int(run_sign[i])
+                elif block_fire[i] and not (s_plus[i] > config.cusum_h or s_minus[i] > config.cusum_h):
+                    up = b_plus[i] > config.block_h
+                    start, direction = int(b_zero_plus[i] if up else b_zero_minus[i]), 1 if up else -1
                 elif s_plus[i] > config.cusum_h:
                     start, direction = int(zero_plus[i]) + 1, 1
                 else:
@@ -285,6 +351,12 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 fc_resid[i, sl] = np.nan
                 d = (y[i, sl] - seas[i, sl])[obs & np.isfinite(seas[i, sl])]
                 new_level = float(np.median(d)) if d.size else float(lvl[i])
+                if abs(_relative(lvl[i], new_level, log)) < config.min_drift:
+                    # statistically clear but too small to matter: start the CUSUMs again, no alarm
+                    s_plus[i] = s_minus[i] = b_plus[i] = b_minus[i] = 0.0
+                    zero_plus[i] = zero_minus[i] = t
+                    b_zero_plus[i] = b_zero_minus[i] = t + 1
+                    continue
                 if np.isfinite(lvl[i]) and np.isfinite(new_level):
                     # later fits see the history before the change moved to the new level, so the step does
                     # not leak into their seasonal component
@@ -295,6 +367,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 flag[i, t] = DRIFT
                 regime[i] = start
                 s_plus[i] = s_minus[i] = 0.0
+                b_plus[i] = b_minus[i] = 0.0
+                b_zero_plus[i] = b_zero_minus[i] = t + 1
+                z_hist[i, start:t + 1] = np.nan
                 zero_plus[i] = zero_minus[i] = t
                 run_len[i] = 0
                 lvl[i] = new_level

@@ -222,6 +222,12 @@ def _robust_z(resid: np.ndarray, clean: np.ndarray) -> np.ndarray:
     return (resid - med[:, None]) / mad[:, None]
 
 
+def _log(values: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(values)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
 def _interpolate_rows(values: np.ndarray) -> np.ndarray:
     out = values.copy()
     x = np.arange(values.shape[1])
@@ -262,35 +268,44 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
     groups: dict[tuple, list[_Series]] = {}
     for s in series:
         if s.special is None:
-            groups.setdefault((s.grid.start, s.grid.step, s.grid.n, s.periods), []).append(s)
+            finite = s.grid.values[s.grid.present]
+            use_log = config.log is True or (config.log == "auto" and bool((finite > 0).all()))
+            groups.setdefault((s.grid.start, s.grid.step, s.grid.n, s.periods, use_log), []).append(s)
     total = max(len(series), 1)
     done = 0
     results: dict[int, tuple[np.ndarray, ...]] = {}
-    for (_, step, n, pers), members in groups.items():
+    for (_, step, n, pers, use_log), members in groups.items():
         values = np.stack([s.grid.values for s in members])
+        # strictly positive metrics (volumes, rates, CPA, latency) are modelled on the log scale: seasonality
+        # and shifts are multiplicative there, and a doubling is the same shift at the peak and at night
+        work = _log(values) if use_log else values
         cal = np.stack([s.calendar for s in members])
-        scan = causal_scan(values, cal, step=step, periods=pers, config=config)
+        scan = causal_scan(work, cal, step=step, periods=pers, config=config, log=use_log)
         spd = steps_per_day(step)
         chain = int(round(config.chain_days * spd))
-        expected = scan.level + scan.seasonal
         if causal:
-            trend_m, seas_m = scan.level, scan.seasonal
-            resid_m = values - expected
+            trend_w, total_w = scan.level, scan.level + scan.seasonal
             score_m = scan.score
             flags_m = scan.flag.copy()
         else:
-            fill = np.where(np.isfinite(values) & ~cal & (scan.flag != 1), values, expected)
+            expected_w = scan.level + scan.seasonal
+            fill = np.where(np.isfinite(work) & ~cal & (scan.flag != 1), work, expected_w)
             fill = _interpolate_rows(fill)
             use_op = len(members) >= max(50, n // 4)
-            trend_m, seas_m, resid_fit = _decompose_many(fill, pers, jump=config.jump, use_operator=use_op)
-            resid_m = values - trend_m - seas_m
-            clean = np.isfinite(values) & ~cal
-            score_m = _robust_z(np.where(np.isfinite(resid_m), resid_m, resid_fit), clean)
+            t_w, s_w, resid_fit = _decompose_many(fill, pers, jump=config.jump, use_operator=use_op)
+            trend_w, total_w = t_w, t_w + s_w
+            resid_w = work - total_w
+            clean = np.isfinite(work) & ~cal
+            score_m = _robust_z(np.where(np.isfinite(resid_w), resid_w, resid_fit), clean)
             score_m = np.where(np.isfinite(values), score_m, np.nan)
             flags_m = np.where(clean & (np.abs(np.nan_to_num(score_m)) >= config.anomaly_z), 1, 0).astype(np.int8)
+        trend_m = np.exp(trend_w) if use_log else trend_w
+        expected = np.exp(total_w) if use_log else total_w
+        seas_m = expected - trend_m
+        resid_m = values - expected
         for idx, s in enumerate(members):
             alarms = [a for a in scan.alarms if a.series == idx]
-            drifts = merge_alarms(alarms, chain_steps=chain)
+            drifts = merge_alarms(alarms, chain_steps=chain, log=use_log)
             flags = flags_m[idx]
             dmask = drift_flags(n, drifts, causal=causal)
             flags = np.where(dmask, 2, flags).astype(np.int8)

@@ -35,7 +35,7 @@ def pct(x: float | None) -> str:
     return f"{x * 100:+.0f}%"
 
 
-def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int) -> list[dict]:
+def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False) -> list[dict]:
     """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
     change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift."""
     events: list[dict] = []
@@ -50,9 +50,13 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int) -> list[dict
         events.append({"start_step": a.start, "alarm_step": a.alarm, "end_step": a.end, "direction_sign": a.direction,
                        "old_level": a.old_level, "new_level": a.new_level, "kind": "level_shift", "alarms": 1})
     for e in events:
-        old = e["old_level"]
-        e["magnitude"] = (e["new_level"] - old) / abs(old) if np.isfinite(old) and old != 0 else float("nan")
-        e["magnitude_abs"] = e["new_level"] - old
+        old, new = e["old_level"], e["new_level"]
+        if log:  # levels are logs: the relative change is exp(new - old) - 1
+            e["magnitude"] = float(np.expm1(new - old))
+            e["magnitude_abs"] = float(np.exp(new) - np.exp(old))
+            continue
+        e["magnitude"] = (new - old) / abs(old) if np.isfinite(old) and old != 0 else float("nan")
+        e["magnitude_abs"] = new - old
     return events
 
 
