@@ -22,3 +22,7 @@ LLM_END = "llm_end"  # last day of the current window, YYYY-MM-DD
 LLM_DAYS = "llm_days"  # window length in days; the baseline is the same length right before
 LLM_METRIC = "llm_metric"  # metric of the trend chart
 LLM_BUDGET = "llm_budget"  # daily budget in USD for the burn chart (0 = none)
+
+# Gates page
+POLICY = "policy"  # the proposed policy, compact (deflated JSON, base64url): a proposal shared as a link
+GATE = "gate"  # the gate being edited and swept, by name

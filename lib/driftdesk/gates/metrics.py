@@ -434,3 +434,45 @@ def metric_series(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = 
                             valid_from=valid_from, notes=tuple(notes))
 
     raise PolicyError(f"{where}: metric {spec.canonical} has no implementation")  # registry and code disagree
+
+
+# --------------------------------------------------------------------------- what a dataset offers (for forms)
+
+
+def available_metrics(ds) -> list[str]:
+    """Concrete metric names the dataset can compute, for pickers: ratios whose columns exist, and the
+    column metrics for every feature / KPI column."""
+    out: list[str] = []
+    for spec in metric_catalog():
+        if spec.needs_arg:
+            if spec.family == "share":
+                kpis = ds.get("kpis")
+                out += [f"share:{c}" for c in ("spend", "conversions", "clicks", "impressions", "revenue")
+                        if kpis is not None and c in kpis.frame.columns]
+            else:
+                for name in ("decisions", "kpis", "llm_calls"):
+                    t = ds.get(name)
+                    if t is None:
+                        continue
+                    cols = list(t.features) if name == "decisions" else [
+                        c for c in t.frame.columns if c != "ts" and c not in t.segments]
+                    if name == "decisions" and spec.family == "psi":
+                        cols = [*t.segments, *cols]  # the traffic mix over a segment column, e.g. psi:geo
+                    out += [f"{spec.family}:{c}" for c in cols]
+            continue
+        table = ds.get(spec.table) if spec.table else None
+        if table is not None and all(c in table.frame.columns for c in required_columns(spec)):
+            out.append(spec.family)
+    return list(dict.fromkeys(out))
+
+
+def segment_columns(ds, metric: str) -> list[str]:
+    """Columns a metric can be split by: the text columns of the table it reads (not its own column)."""
+    spec = parse_metric(metric)
+    try:
+        table = _table_for(ds, spec, "metric")
+    except PolicyError:
+        return []
+    schema = table.frame.schema
+    return [c for c in table.frame.columns
+            if c not in ("ts", spec.arg, "release_id") and schema[c] == pl.String]

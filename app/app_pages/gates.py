@@ -1,0 +1,243 @@
+"""Gates: edit a policy in a form, see what it would have done on history, sweep a threshold, adopt it.
+
+The proposed policy lives in the URL (`policy`, compact) with the gate being edited (`gate`), so a proposal
+is a link. Nothing is computed here: the library replays, matches and sweeps; ui.gates caches and renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from driftdesk.errors import DriftdeskError
+from driftdesk.gates.metrics import available_metrics, segment_columns
+from driftdesk.gates.policy import (
+    ACTIONS,
+    CHANGES,
+    COMPARISONS,
+    DIRECTIONS,
+    Policy,
+    decode_policy,
+    encode_policy,
+    format_hours,
+    parse_gate,
+)
+from driftdesk.tracking import adopt_policy, load_adopted, policy_history
+from ui import params
+from ui.data import current_dataset, current_source
+from ui.gates import backtest_of, default_policy, render_backtest, render_summary, sweep_of, values_of
+
+WINDOWS = ("1h", "2h", "3h", "6h", "12h", "24h", "48h", "72h", "7d")
+STEPS = ("1h", "6h", "1d")
+
+st.title("Gates")
+st.caption("Would this policy have caught our incidents, how late, and how many false alarms would it have raised? "
+           "Edit the gates below; the URL keeps the proposal, so you can share it as a link.")
+dataset = current_dataset()
+if dataset is None:
+    st.stop()
+source = current_source()
+
+# ---------------------------------------------------------------- the proposed policy (URL, else the default)
+default = default_policy(source)
+policy: Policy | None = None
+code = st.query_params.get(params.POLICY)
+if code:
+    try:
+        policy = decode_policy(code)
+    except DriftdeskError as exc:
+        st.warning(f"The policy in the link cannot be used ({exc}); showing the default policy instead.")
+if policy is None:
+    if default is None:
+        st.info("No policy yet: the data folder has no policy.toml. Start from the bundled sample policy on the "
+                "Data page, or write one (see README, Gates).")
+        st.stop()
+    policy = default
+code = encode_policy(policy)
+
+
+def set_policy(new: Policy) -> None:
+    st.query_params[params.POLICY] = encode_policy(new)
+
+
+names = [g.name for g in policy.gates]
+wanted = st.query_params.get(params.GATE)
+gate_index = names.index(wanted) if wanted in names else 0
+form_id = hashlib.sha1(code.encode()).hexdigest()[:8]
+
+
+def _pick_gate() -> None:
+    st.query_params[params.GATE] = st.session_state[f"gate_pick_{form_id}"]
+
+
+# ---------------------------------------------------------------- the gates, and a form for one of them
+st.subheader(f"Policy {policy.name}")
+st.dataframe([{"gate": g.name, "rule": g.describe()} for g in policy.gates], hide_index=True, width="stretch")
+
+top = st.columns([2, 1, 1, 1])
+selected = top[0].selectbox("Gate to edit and sweep", names, index=gate_index, key=f"gate_pick_{form_id}",
+                            on_change=_pick_gate)
+gate_index = names.index(selected)
+gate = policy.gates[gate_index]
+if top[1].button("Add a gate", help="A copy of this gate, to edit", width="stretch"):
+    copy_name = f"{gate.name}_2"
+    while copy_name in names:
+        copy_name += "_2"
+    set_policy(policy.with_gate(parse_gate({**gate.to_dict(), "name": copy_name}), len(names)))
+    st.query_params[params.GATE] = copy_name
+    st.rerun()
+if top[2].button("Remove this gate", disabled=len(names) == 1, width="stretch"):
+    set_policy(Policy(gates=tuple(g for g in policy.gates if g.name != gate.name), name=policy.name,
+                      description=policy.description, grace_hours=policy.grace_hours))
+    st.query_params.pop(params.GATE, None)
+    st.rerun()
+if top[3].button("Reset to default", disabled=default is None or default == policy, width="stretch"):
+    st.query_params.pop(params.POLICY, None)
+    st.query_params.pop(params.GATE, None)
+    st.rerun()
+
+metrics = available_metrics(dataset)
+if gate.metric not in metrics:
+    metrics = [gate.metric, *metrics]
+try:
+    by_options = segment_columns(dataset, gate.metric)
+except DriftdeskError:
+    by_options = []
+by_value = [c for c in (gate.by or ()) if c in by_options]
+
+
+def _pick(options: tuple[str, ...] | list[str], value: str) -> tuple[list[str], int]:
+    opts = list(options) if value in options else [value, *options]
+    return opts, opts.index(value)
+
+
+with st.form(f"gate_form_{form_id}_{gate_index}"):
+    k = f"{form_id}_{gate_index}"
+    c1, c2, c3 = st.columns(3)
+    name = c1.text_input("Name", value=gate.name, key=f"name_{k}")
+    metric = c2.selectbox("Metric", metrics, index=metrics.index(gate.metric), key=f"metric_{k}",
+                          help="What to watch; `null_rate:<column>`, `psi:<column>` and `share:<column>` read a column.")
+    by = c3.multiselect("Per segment (by)", by_options, default=by_value, key=f"by_{k}",
+                        help="Evaluate the metric separately per value of these columns; empty = all traffic pooled.")
+    c1, c2, c3, c4 = st.columns(4)
+    comparison = c1.selectbox("Comparison", COMPARISONS, index=COMPARISONS.index(gate.comparison),
+                              key=f"comparison_{k}", help="absolute: the value itself; the others: its change "
+                              "against the same window a day / a week earlier, or the trailing days before it.")
+    change = c2.selectbox("Change as", CHANGES, index=CHANGES.index(gate.change), key=f"change_{k}",
+                          help="relative: (current - baseline) / baseline; difference: current - baseline.")
+    baseline_days = c3.number_input("Trailing baseline (days)", min_value=1, max_value=90, value=gate.baseline_days,
+                                    step=1, key=f"baseline_days_{k}")
+    direction = c4.selectbox("Alert when the value is", DIRECTIONS, index=DIRECTIONS.index(gate.direction),
+                             key=f"direction_{k}", format_func=lambda d: {"above": "above the threshold",
+                                                                         "below": "below the threshold",
+                                                                         "either": "beyond ± threshold"}[d])
+    c1, c2, c3, c4, c5 = st.columns(5)
+    threshold = c1.number_input("Threshold", value=float(gate.threshold), format="%.4f", step=0.01,
+                                key=f"threshold_{k}")
+    w_opts, w_idx = _pick(WINDOWS, format_hours(gate.window_hours))
+    window = c2.selectbox("Window", w_opts, index=w_idx, key=f"window_{k}",
+                          help="The value at each evaluation covers this much data ending then.")
+    e_opts, e_idx = _pick(STEPS, format_hours(gate.every_hours))
+    every = c3.selectbox("Evaluate every", e_opts, index=e_idx, key=f"every_{k}")
+    consecutive = c4.number_input("Consecutive breaches", min_value=1, max_value=48, value=gate.consecutive, step=1,
+                                  key=f"consecutive_{k}", help="Breaches in a row before the alert fires.")
+    min_sample = c5.number_input("Minimum sample", min_value=0.0, value=float(gate.min_sample), step=10.0,
+                                 key=f"min_sample_{k}", help="Below this (rows, conversions, requests...) the "
+                                 "window is not judged.")
+    action = st.radio("Action", ACTIONS, index=ACTIONS.index(gate.action), horizontal=True, key=f"action_{k}")
+    applied = st.form_submit_button("Apply to the proposal", type="primary")
+
+if applied:
+    raw = {**gate.to_dict(), "name": name.strip(), "metric": metric, "by": list(by), "comparison": comparison,
+           "change": change, "baseline_days": int(baseline_days), "direction": direction, "threshold": threshold,
+           "window": window, "every": every, "consecutive": int(consecutive), "min_sample": float(min_sample),
+           "action": action}
+    try:
+        new_gate = parse_gate(raw, index=gate_index, source="the form")
+        new_policy = policy.with_gate(new_gate, gate_index)
+        # a metric's segment columns must exist before the gate can be replayed
+        if new_gate.metric != gate.metric and new_gate.by:
+            bad = [c for c in new_gate.by if c not in segment_columns(dataset, new_gate.metric)]
+            if bad:
+                raise DriftdeskError(f"the form: {new_gate.metric} cannot be split by {bad}")
+    except DriftdeskError as exc:
+        st.error(str(exc))
+    else:
+        set_policy(new_policy)
+        st.query_params[params.GATE] = new_gate.name
+        st.rerun()
+
+# ---------------------------------------------------------------- what it would have done
+st.subheader("On history")
+try:
+    with st.status("Replaying the policy on history (no look-ahead)…", expanded=False) as status:
+        values = values_of(source, policy)
+        result = backtest_of(source, policy, values)
+        status.update(label=f"Replayed {len(policy.gates)} gate(s) over "
+                            f"{(result.span_end - result.span_start).days} days", state="complete")
+except DriftdeskError as exc:
+    st.error(f"This policy cannot be replayed on the loaded data: {exc}")
+    st.stop()
+render_summary(result)
+render_backtest(result)
+
+# ---------------------------------------------------------------- sweep of the selected gate
+st.subheader(f"Sweep: {gate.name}")
+current = None
+try:
+    adopted = load_adopted(policy.name)
+    if gate.name in [g.name for g in adopted.gates]:
+        g0 = adopted.gate(gate.name)
+        current = {"threshold": g0.threshold, "consecutive": g0.consecutive}
+except DriftdeskError:
+    if default is not None and gate.name in [g.name for g in default.gates]:
+        g0 = default.gate(gate.name)
+        current = {"threshold": g0.threshold, "consecutive": g0.consecutive}
+with st.spinner("Sweeping thresholds…"):
+    sweep = sweep_of(source, policy, gate.name, values, current)
+st.caption("Each point is the whole policy with this gate's threshold (and breaches in a row) changed. "
+           "'current' is the adopted (or default) value, 'proposed' the one in the form.")
+st.plotly_chart(sweep.to_figure(), width="stretch", key="gates_sweep")
+with st.expander("Sweep points"):
+    st.dataframe(sweep.frame, hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------- adopt
+st.subheader("Adopt")
+history = policy_history(policy.name)
+done = st.session_state.pop("gates_adopted", None)
+if done:
+    st.success(done)
+note = st.text_input("Why (kept with the version)", key=f"adopt_note_{form_id}")
+if st.session_state.get("gates_confirm") != code:
+    if st.button("Adopt this policy…", type="primary"):
+        st.session_state["gates_confirm"] = code
+        st.rerun()
+else:
+    next_version = int(history["version"].max() or 0) + 1 if history.height else 1
+    st.warning(f"Adopt **{policy.name}** as version {next_version}? This writes a new policy file (earlier versions "
+               f"are kept) and logs it with its backtest figures to MLflow.")
+    yes, no, _ = st.columns([1, 1, 4])
+    if yes.button("Confirm adopt", type="primary"):
+        st.session_state.pop("gates_confirm", None)
+        try:
+            with st.status("Saving and logging to MLflow…"):
+                adopted_version = adopt_policy(policy, backtest=result, note=note)
+        except DriftdeskError as exc:
+            st.error(f"Nothing was adopted: {exc}")
+        else:
+            st.session_state["gates_adopted"] = (f"Adopted {policy.name} version {adopted_version.version} "
+                                                 f"(MLflow run {adopted_version.run_id}).")
+            st.rerun()
+    if no.button("Cancel"):
+        st.session_state.pop("gates_confirm", None)
+        st.rerun()
+if history.height:
+    st.markdown(f"**Adopted versions of {policy.name}**")
+    st.dataframe(history.drop("path"), hide_index=True, width="stretch")
+else:
+    st.caption(f"No version of {policy.name} has been adopted yet.")
+st.download_button("Download the proposal (TOML)", policy.to_toml(), file_name=f"{policy.name}.toml",
+                   mime="application/toml")
+with st.expander("The proposal as a policy file"):
+    st.code(policy.to_toml(), language="toml")

@@ -1,0 +1,111 @@
+"""The Gates page through AppTest: default view, a deep link that sets the form, applying an edit, adopting."""
+
+from __future__ import annotations
+
+from app_helpers import make_app, no_exception, texts
+
+from driftdesk.gates.policy import decode_policy, encode_policy, parse_policy
+from driftdesk.paths import sample_data_dir
+
+LINKED = parse_policy("""
+[policy]
+name = "linked"
+
+[[gate]]
+name = "nulls"
+metric = "null_rate:ctr_7d"
+by = ["source"]
+threshold = 0.33
+window = "12h"
+consecutive = 3
+action = "rollback"
+
+[[gate]]
+name = "p99"
+metric = "latency_p99_ms"
+comparison = "trailing"
+threshold = 0.5
+window = "2h"
+min_sample = 10000
+action = "notify"
+""")
+
+
+def open_gates(**query):
+    at = make_app(**query)
+    at.run()
+    at.switch_page("app_pages/gates.py")
+    at.run()
+    no_exception(at)
+    return at
+
+
+def by_label(widgets, label):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return found[0]
+
+
+def test_default_page_shows_backtest_sweep_and_references():
+    at = open_gates()
+    page = texts(at)
+    assert "Policy northwind-default" in page
+    assert "Sweep: ctr_7d_nulls" in page
+    assert any(m.label == "Incidents caught (recall)" for m in at.metric)
+    recall = by_label(at.metric, "Incidents caught (recall)")
+    assert recall.value.endswith("of 8")
+    # the reference points sit beside the candidate
+    summary = [df.value for df in at.dataframe if "policy" in df.value.columns][0]
+    assert summary["policy"].to_list()[1:] == ["never fire", "always fire"]
+    assert len(at.get("plotly_chart")) == 2
+    assert by_label(at.number_input, "Threshold").value == 0.2
+
+
+def test_deep_link_sets_the_form():
+    at = open_gates(policy=encode_policy(LINKED), gate="nulls")
+    assert "Policy linked" in texts(at)
+    assert by_label(at.number_input, "Threshold").value == 0.33
+    assert by_label(at.number_input, "Consecutive breaches").value == 3
+    assert by_label(at.selectbox, "Window").value == "12h"
+    assert by_label(at.selectbox, "Metric").value == "null_rate:ctr_7d"
+    assert by_label(at.radio, "Action").value == "rollback"
+    at2 = open_gates(policy=encode_policy(LINKED), gate="p99")
+    assert by_label(at2.selectbox, "Comparison").value == "trailing"
+    assert by_label(at2.number_input, "Minimum sample").value == 10000.0
+    assert "Sweep: p99" in texts(at2)
+
+
+def test_applying_the_form_puts_the_edit_in_the_url():
+    at = open_gates(policy=encode_policy(LINKED), gate="nulls")
+    by_label(at.number_input, "Threshold").set_value(0.45)
+    by_label(at.number_input, "Consecutive breaches").set_value(1)
+    [b for b in at.button if b.label == "Apply to the proposal"][0].click()
+    at.run()
+    no_exception(at)
+    proposal = decode_policy(at.query_params["policy"][0] if isinstance(at.query_params["policy"], list)
+                             else at.query_params["policy"])
+    assert proposal.gate("nulls").threshold == 0.45 and proposal.gate("nulls").consecutive == 1
+    assert proposal.gate("p99") == LINKED.gate("p99")
+
+
+def test_a_broken_link_falls_back_with_a_message():
+    at = open_gates(policy="garbage!!", gate="nope")
+    assert "cannot be used" in texts(at)
+    assert "Policy northwind-default" in texts(at)
+
+
+def test_adopt_asks_for_confirmation_then_saves_a_version():
+    at = open_gates(policy=encode_policy(LINKED))
+    [b for b in at.button if b.label == "Adopt this policy…"][0].click()
+    at.run()
+    assert "Adopt **linked** as version 1?" in texts(at)
+    [b for b in at.button if b.label == "Confirm adopt"][0].click()
+    at.run()
+    no_exception(at)
+    assert "Adopted linked version 1" in texts(at)
+    history = [df.value for df in at.dataframe if "version" in df.value.columns][0]
+    assert history["version"].to_list() == [1]
+
+
+def test_sample_policy_file_exists():
+    assert (sample_data_dir() / "policy.toml").exists()
