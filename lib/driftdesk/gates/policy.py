@@ -217,7 +217,7 @@ def parse_gate(raw: Any, *, index: int = 0, source: str = "<policy>") -> Gate:
     if spec.kind == "distance" and comparison == "absolute":
         raise PolicyError(f"{where}: {metric} compares two windows, so comparison must be one of "
                           f"{list(COMPARISONS[1:])}, not 'absolute'")
-    if spec.kind == "change" and comparison == "absolute":
+    if spec.change and comparison == "absolute":
         raise PolicyError(f"{where}: {metric} is a change against a baseline, so comparison must be one of "
                           f"{list(COMPARISONS[1:])}, not 'absolute'")
     window_hours = parse_hours(raw.get("window", "24h"), where=where, field_name="window")
