@@ -44,6 +44,10 @@ def _num(value: float | None, metric: str) -> str:
     return f"{value:.2%}" if metric == "cr" else f"{value:,.2f}"
 
 
+def _points(effect: float | None, baseline: float | None) -> str | None:
+    return None if effect is None or not baseline else f"{100 * effect / baseline:+.1f} points"
+
+
 st.title("Segments & impact")
 st.caption("Did the global number move because traffic shifted between segments (mix) or because segments "
            "themselves got better or worse (rate)? The parts add up exactly to the change.")
@@ -104,8 +108,10 @@ m[0].metric(f"{label} baseline", _num(t["baseline"], metric))
 m[1].metric(f"{label} current", _num(t["current"], metric),
             None if t["change_pct"] is None else f"{t['change_pct']:+.1f}%",
             delta_color="inverse" if metric == "cpa" else "normal")
-m[2].metric("Mix effect", _num(t["mix_effect"], metric), help="Traffic moved between segments.")
-m[3].metric("Rate effect", _num(t["rate_effect"], metric), help="Segments themselves got better or worse.")
+m[2].metric("Mix effect", _num(t["mix_effect"], metric), _points(t["mix_effect"], t["baseline"]), delta_color="off",
+            help="Traffic moved between segments (in the metric's unit; below: points of the baseline value).")
+m[3].metric("Rate effect", _num(t["rate_effect"], metric), _points(t["rate_effect"], t["baseline"]), delta_color="off",
+            help="Segments themselves got better or worse (in the metric's unit; below: points of the baseline value).")
 
 if t["change"] is not None:
     left, right = st.columns([3, 2])

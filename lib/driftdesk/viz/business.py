@@ -48,7 +48,7 @@ def impact_waterfall(result: ImpactResult, top: int = 8) -> go.Figure:
         return fig
     eff = effects_frame(result, top)
     good_up = HIGHER_IS_BETTER[result.metric]
-    x = ["baseline"] + [f"{s} ({k})" for s, k in zip(eff["segment"], eff["kind"])] + ["current"]
+    x = ["baseline"] + [f"{s}<br>({k})" for s, k in zip(eff["segment"], eff["kind"])] + ["current"]
     y = [t["baseline"], *eff["effect"].to_list(), t["current"]]
     fig.add_trace(go.Waterfall(
         x=x, y=y, measure=["absolute"] + ["relative"] * eff.height + ["total"],
@@ -105,7 +105,7 @@ def segment_heatmap(result: ImpactResult, value: str = "contribution") -> go.Fig
                              colorbar={"title": "points"},
                              hovertemplate=f"{rows_col}=%{{y}}" + (f" {cols_col}=%{{x}}" if cols_col else "")
                              + "<br>%{z:+.2f} points of the change<extra></extra>"))
-    fig.update_layout(title=f"Where the {LABELS[result.metric]} change comes from (mix + rate, points of baseline)",
+    fig.update_layout(title=f"Contribution to the {LABELS[result.metric]} change (points)",
                       height=max(300, 60 * len(ys) + 120), margin={"t": 60, "l": 80, "r": 20, "b": 40},
                       xaxis_title=cols_col or "", yaxis_title=rows_col)
     return fig

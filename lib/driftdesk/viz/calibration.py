@@ -21,7 +21,7 @@ def _curve(fig: go.Figure, bins: pl.DataFrame, name: str, color: str, band: str)
     part = bins.filter(pl.col("count") > 0).sort("mean_score")
     x = part["mean_score"].to_list()
     fig.add_trace(go.Scatter(x=x + x[::-1], y=part["ci_high"].to_list() + part["ci_low"].to_list()[::-1],
-                             fill="toself", fillcolor=band, line={"width": 0}, hoverinfo="skip",
+                             mode="lines", fill="toself", fillcolor=band, line={"width": 0}, hoverinfo="skip",
                              name=f"{name} interval", legendgroup=name, showlegend=False), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=x, y=part["observed_rate"].to_list(), mode="lines+markers", name=name, legendgroup=name,
