@@ -139,6 +139,7 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
             row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
     row.update(_verdict(row, thresholds))
+    row["effect"] = _effect(row, thresholds)
     return row
 
 
@@ -201,7 +202,8 @@ def _verdict(row: dict, t: Thresholds) -> dict:
             signals.append(("warn", 0.5, f"new categories: {', '.join(map(str, row['new_categories'][:5]))}", "new_categories"))
     if not signals:
         note = "all values missing in both windows" if not row["n_valid_reference"] and not row["n_valid_current"] else "no shift beyond thresholds"
-        return {"status": "ok", "severity": _effect(row, t), "direction": "none", "reasons": note}
+        return {"status": "ok", "severity": _RANK["ok"] + min(_effect(row, t), 9.99) / 10, "direction": "none",
+                "reasons": note}
     signals.sort(key=lambda s: (_RANK[s[0]], s[1]), reverse=True)
     status = signals[0][0]
     return {"status": status, "severity": _RANK[status] + min(signals[0][1], 9.99) / 10, "direction": signals[0][3],
@@ -209,10 +211,11 @@ def _verdict(row: dict, t: Thresholds) -> dict:
 
 
 def _effect(row: dict, t: Thresholds) -> float:
-    """A unit-free effect size in [0, 1) so 'ok' columns still order by how close they are to a threshold."""
+    """The largest effect size as a multiple of its drift threshold (1.0 = at the threshold): null-rate change,
+    PSI, JS. Unit-free, so columns of any kind share one scale (and one sparkline)."""
     parts = [abs(row["null_rate_change"] or 0.0) / t.null_rate_drift, (row["psi"] or 0.0) / t.psi_drift,
              (row["js"] or 0.0) / t.js_drift]
-    return _RANK["ok"] + min(max(parts), 9.99) / 10
+    return float(max(parts))
 
 
 def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
@@ -235,7 +238,8 @@ def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, 
             "null_rate_reference": None, "null_rate_current": None, "null_rate_change": None, "null_pvalue": None,
             "out_of_range_share": None, "n_reference": n_b, "n_current": n_c, "n_valid_reference": 0,
             "n_valid_current": 0, "mean_reference": None, "mean_current": None, "new_categories": [],
-            "vanished_categories": [], "direction": "schema", "status": "drift", "severity": 3.5, "reasons": reason}
+            "vanished_categories": [], "direction": "schema", "status": "drift", "severity": 3.5, "effect": None,
+            "reasons": reason}
 
 
 # --------------------------------------------------------------------------- windows
@@ -402,7 +406,7 @@ def compare_aggregates_with(column: str, baseline, current, thresholds: Threshol
 
 _SCHEMA = {
     "column": pl.String, "kind": pl.String, "status": pl.String, "severity": pl.Float64, "direction": pl.String,
-    "reasons": pl.String, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64, "wasserstein": pl.Float64,
+    "reasons": pl.String, "effect": pl.Float64, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64, "wasserstein": pl.Float64,
     "wasserstein_norm": pl.Float64, "js": pl.Float64, "chi2_pvalue": pl.Float64,
     "null_rate_reference": pl.Float64, "null_rate_current": pl.Float64, "null_rate_change": pl.Float64,
     "null_pvalue": pl.Float64, "out_of_range_share": pl.Float64, "n_reference": pl.Int64, "n_current": pl.Int64,

@@ -1,0 +1,67 @@
+"""The Drift page through AppTest: default view, deep links to the sample's incidents, a quiet ordinary day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app_helpers import make_app, no_exception, texts
+
+
+def open_drift(**query: str):
+    at = make_app(**query).run()
+    at.switch_page("app_pages/drift.py").run()
+    no_exception(at)
+    return at
+
+
+def table_rows(at, key_col: str = "column") -> list[dict]:
+    frame = at.dataframe[0].value
+    return frame.to_dict("records") if hasattr(frame, "to_dict") else frame.to_dicts()
+
+
+def test_default_view_is_the_latest_day_of_decisions(sample_dataset):
+    at = open_drift()
+    assert at.title[0].value == "Drift"
+    assert at.selectbox(key="drift_table").value == "decisions"
+    assert at.date_input(key="drift_date").value == dt.date(2026, 11, 1)
+    assert at.multiselect(key="drift_baselines").value == ["day_over_day", "week_over_week"]
+    assert "**2026-11-01** —" in texts(at)
+    assert len(at.dataframe) >= 2  # the severity table and the segment table
+
+
+def test_deep_link_to_incident_a_shows_ctr_7d_first_and_affiliate_as_carrier():
+    at = open_drift(data="sample", drift_date="2026-08-26", drift_column="ctr_7d", drift_by="source")
+    assert at.date_input(key="drift_date").value == dt.date(2026, 8, 26)
+    assert at.selectbox(key="drift_column").value == "ctr_7d"
+    assert at.selectbox(key="drift_by").value == "source"
+    page = texts(at)
+    assert "Strong shift in ctr_7d (null rate" in at.error[0].value
+    rows = table_rows(at)
+    assert rows[0]["column"] == "ctr_7d" and rows[0]["verdict"].endswith("drift")
+    assert all(r["verdict"].endswith("ok") for r in rows[1:])
+    assert "**ctr_7d** shifts within **source = affiliate**." in page
+
+
+def test_deep_link_to_incident_b_shows_the_geo_mix_shift():
+    at = open_drift(data="sample", drift_date="2026-09-16", drift_column="geo", drift_vs="week_over_week")
+    assert "Persisting shift in geo" in at.warning[0].value
+    rows = table_rows(at)
+    assert rows[0]["column"] == "geo" and rows[0]["status_week_over_week"] == "drift"
+    assert "Largest mover in **geo**: **BR**" in texts(at)
+
+
+def test_ordinary_day_is_quiet_and_custom_baseline_works():
+    at = open_drift(data="sample", drift_date="2026-08-12")
+    assert at.success[0].value.startswith("**2026-08-12** — No column shifted")
+    at.multiselect(key="drift_baselines").set_value(["week_over_week", "custom"]).run()
+    at.text_input(key="drift_custom").input("2026-08-03T00:00/2026-08-10T00:00").run()
+    no_exception(at)
+    rows = table_rows(at)
+    assert "status_custom" in rows[0]
+    assert not any(r["verdict"].endswith("drift") for r in rows)
+
+
+def test_bad_custom_range_is_a_message_not_a_traceback():
+    at = open_drift(data="sample", drift_date="2026-08-12", drift_baselines="custom", drift_custom="yesterday")
+    no_exception(at)
+    assert "Custom baseline:" in at.warning[0].value
