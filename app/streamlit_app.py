@@ -24,6 +24,7 @@ st.set_page_config(page_title="driftdesk", page_icon=":material/monitoring:", la
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", url_path="data"),
+    st.Page("app_pages/drift.py", title="Drift", icon=":material/difference:", url_path="drift"),
     st.Page("app_pages/calibration.py", title="Calibration", icon=":material/target:", url_path="calibration"),
     st.Page("app_pages/impact.py", title="Segments & impact", icon=":material/waterfall_chart:", url_path="impact"),
     st.Page("app_pages/llm.py", title="LLM", icon=":material/smart_toy:", url_path="llm"),
