@@ -356,3 +356,26 @@ def test_generation_does_not_depend_on_python_hash_seed(tmp_path):
                        env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"})
     for name in GENERATED:
         assert (tmp_path / "0" / name).read_bytes() == (tmp_path / "1" / name).read_bytes(), name
+
+
+def test_the_ordinary_week_is_quiet_against_the_week_before(ds):
+    kpis = ds["kpis"].frame
+    week = kpis.filter(between("2026-08-10", "2026-08-17"))
+    before = kpis.filter(between("2026-08-03", "2026-08-10"))
+
+    def per_geo(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.group_by("geo").agg(pl.col("impressions").sum(),
+                                         (pl.col("spend").sum() / pl.col("conversions").sum()).alias("cpa"),
+                                         (pl.col("conversions").sum() / pl.col("clicks").sum()).alias("cr"))
+
+    both = per_geo(week).join(per_geo(before), on="geo", suffix="_before")
+    for col in ("impressions", "cpa", "cr"):
+        assert ((both[col] / both[f"{col}_before"] - 1).abs() < 0.05).all(), col
+    dec = ds["decisions"].frame
+    nulls = [dec.filter(w)["ctr_7d"].is_null().mean() for w in (between("2026-08-03", "2026-08-10"),
+                                                                  between("2026-08-10", "2026-08-17"))]
+    assert abs(nulls[0] - nulls[1]) < 0.01
+    for table in ("releases", "incidents"):
+        col = "ts" if table == "releases" else "start"
+        assert ds[table].frame.filter(between("2026-08-10", "2026-08-17", col)).height == 0
+    assert ds["calendar"].frame.filter(between("2026-08-10", "2026-08-17", "date")).height == 0
