@@ -2,10 +2,11 @@
 
 Usage in a test (mark it ``browser``):
 
+    from browser_helpers import open_page
+
     @pytest.mark.browser
     def test_my_page(app_url, browser_page, shoot):
-        browser_page.goto(f"{app_url}/my_page?data=sample")
-        wait_for_text(browser_page, "My page title")
+        open_page(browser_page, f"{app_url}/my_page?data=sample", "My page title")
         shoot(browser_page, "my_page")  # test-artifacts/my_page.png
 
 The app runs once per session (``streamlit run`` on a free localhost port, headless, killed at the end);
@@ -118,16 +119,3 @@ def shoot():
         return path
 
     return _shoot
-
-
-def wait_for_text(page, text: str, timeout_ms: int = 60_000) -> None:
-    """Wait until the app shows a text (Streamlit renders after the websocket run, not at load)."""
-    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout_ms)
-
-
-def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
-    page.wait_for_timeout(500)

@@ -36,8 +36,7 @@ def timeline_figure(result: Overview) -> go.Figure:
             marker_color=SEVERITY_COLORS.get(severity, "#7f7f7f"),
             name=f"incident {severity}",
             text=part["name"].to_list(),
-            textposition="inside",
-            insidetextanchor="start",
+            textposition="auto",
             customdata=list(zip(part["name"].to_list(), part["start"].to_list(), part["end"].to_list(),
                                 part["detail"].fill_null("").to_list())),
             hovertemplate="<b>%{customdata[0]}</b> " + severity + "<br>%{customdata[1]} → %{customdata[2]}"
@@ -70,7 +69,7 @@ def timeline_figure(result: Overview) -> go.Figure:
     fig.update_layout(
         barmode="overlay",
         height=360,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
         legend={"orientation": "h", "y": -0.12},
         xaxis={"type": "date", "range": [span_start, span_end + dt.timedelta(hours=6)], "title": None},
         yaxis={"categoryorder": "array", "categoryarray": list(reversed(rows)), "title": None},

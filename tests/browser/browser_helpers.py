@@ -1,0 +1,43 @@
+"""Helpers for browser tests (a unique module name, unlike conftest): waiting for Streamlit to render."""
+
+from __future__ import annotations
+
+
+def wait_for_text(page, text: str, timeout_ms: int = 60_000) -> None:
+    """Wait until the app shows a text (Streamlit renders after the websocket run, not at load)."""
+    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout_ms)
+
+
+def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+    )
+    page.wait_for_timeout(500)
+
+
+def open_page(page, url: str, text: str, timeout_ms: int = 90_000) -> None:
+    """Go to a URL of the served app and wait until it shows ``text`` and has finished running."""
+    page.goto(url)
+    wait_for_text(page, text, timeout_ms)
+    wait_for_idle(page, timeout_ms)
+
+
+def _segment(page, part: str, label: str):
+    return page.get_by_role("spinbutton", name=f"{part}, {label}")
+
+
+def shown_day(page, label: str) -> str:
+    """The ISO day a Streamlit date input shows (its year, month and day segments)."""
+    y, m, d = (int(_segment(page, part, label).get_attribute("aria-valuenow")) for part in ("year", "month", "day"))
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def set_day(page, label: str, iso_day: str) -> None:
+    """Type a day into a Streamlit date input segment by segment, then close the calendar so it commits."""
+    y, m, d = iso_day.split("-")
+    for part, digits in (("year", y), ("month", m), ("day", d)):
+        _segment(page, part, label).click()
+        page.keyboard.type(digits)
+    page.keyboard.press("Escape")
+    page.locator("h1").first.click()  # leaving the field commits the value (and reruns the app)

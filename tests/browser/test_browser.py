@@ -1,0 +1,66 @@
+"""The served app in Debian's Chromium: a shared Overview URL reopens the same view; the data source survives
+a page switch; a control writes its state into the URL. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from browser_helpers import open_page, set_day, shown_day, wait_for_idle, wait_for_text
+
+pytestmark = pytest.mark.browser
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def check_overview_of_2026_10_08(page) -> None:
+    wait_for_text(page, "Status of 2026-10-08 (Thursday, UTC)")
+    assert shown_day(page, "Day shown as latest (UTC)") == "2026-10-08"
+    # the 14-day span from the URL: the timeline (plotly SVG) starts 14 days before the day
+    page.get_by_text("Releases and incidents, 2026-09-25 to 2026-10-08").first.wait_for(timeout=30_000)
+    body = page.inner_text("body")
+    for layer in ("Service", "Data", "Model", "Business", "LLM"):
+        assert layer in body
+    assert "Sample advertiser (bundled)" in body  # sidebar
+
+
+def test_shared_overview_url_reopens_the_same_view(app_url, chromium, browser_page, shoot):
+    open_page(browser_page, f"{app_url}/?data=sample&date=2026-10-08&span=14", "Status of 2026-10-08")
+    check_overview_of_2026_10_08(browser_page)
+    shared = browser_page.url
+    assert query(shared) == {"data": "sample", "date": "2026-10-08", "span": "14"}
+    shoot(browser_page, "overview")
+
+    context = chromium.new_context(viewport={"width": 1600, "height": 1800})
+    try:
+        other = context.new_page()
+        open_page(other, shared, "Status of 2026-10-08")
+        check_overview_of_2026_10_08(other)
+        shoot(other, "overview-shared")
+    finally:
+        context.close()
+
+
+def test_page_switch_keeps_the_data_source(app_url, browser_page, shoot):
+    open_page(browser_page, f"{app_url}/?data=sample&date=2026-10-08", "Status of 2026-10-08")
+    browser_page.get_by_test_id("stSidebarNav").get_by_text("Data", exact=True).click()
+    wait_for_text(browser_page, "Loaded tables")
+    wait_for_idle(browser_page)
+    browser_page.wait_for_url(lambda url: query(url).get("data") == "sample", timeout=30_000)
+    assert urlparse(browser_page.url).path.rstrip("/").endswith("/data")
+    assert "Every table meets the data contract." in browser_page.inner_text("body")
+    shoot(browser_page, "data")
+    browser_page.get_by_test_id("stSidebarNav").get_by_text("Overview", exact=True).click()
+    # back on the Overview: the data source is still there, and so is the day (bound widgets keep their URL value)
+    wait_for_text(browser_page, "Status of 2026-10-08")
+    browser_page.wait_for_url(lambda url: query(url).get("data") == "sample", timeout=30_000)
+
+
+def test_choosing_a_day_writes_it_into_the_url(app_url, browser_page):
+    open_page(browser_page, f"{app_url}/?data=sample", "Status of 2026-11-01")
+    set_day(browser_page, "Day shown as latest (UTC)", "2026-09-29")
+    wait_for_text(browser_page, "Status of 2026-09-29")
+    browser_page.wait_for_url(lambda url: query(url).get("date") == "2026-09-29", timeout=30_000)
+    assert query(browser_page.url)["data"] == "sample"
