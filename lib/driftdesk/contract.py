@@ -188,6 +188,7 @@ TABLES: dict[str, TableSpec] = {
             _r("date", "datetime", required=True),
             _r("name", "string", required=True),
             _r("kind", "string", allowed=("holiday", "promotion")),
+            _r("segment", "string", doc="where the day applies, e.g. 'geo=US'; empty for everywhere"),
         ),
         key=("date",),
         allow_empty=True,

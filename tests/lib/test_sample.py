@@ -98,6 +98,8 @@ def test_daily_and_weekly_seasonality(ds):
 def test_payday_and_labor_day_are_calendar_days_with_their_volume_spike(ds):
     cal = ds["calendar"].frame
     assert set(cal["date"].dt.date().cast(pl.String)) == {"2026-09-01", "2026-09-07", "2026-10-01", "2026-11-01"}
+    assert cal.filter(pl.col("kind") == "holiday")["segment"].to_list() == ["geo=US"]
+    assert cal.filter(pl.col("kind") == "promotion")["segment"].null_count() == 3
     kpis = ds["kpis"].frame.with_columns(pl.col("ts").dt.date().alias("day"))
     daily = kpis.group_by("day").agg(pl.col("impressions").sum(), pl.col("conversions").sum(), pl.col("spend").sum())
     # compare each payday with the same weekday one and two weeks before
