@@ -17,7 +17,7 @@ from ui.data import folder_mtime, load_source, source_folder
 
 TABLES = ("decisions", "kpis", "llm_calls")
 HISTORY_DAYS = 14
-STATUS_ICON = {"drift": "🔴 drift", "warn": "🟠 warn", "ok": "🟢 ok", "not_enough_data": "⚪ not enough data"}
+STATUS_ICON = {"drift": "DRIFT", "warn": "warn", "ok": "ok", "not_enough_data": "not enough data"}
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,15 @@ def render_consensus(view: DriftView) -> None:
 
 def render_table(view: DriftView) -> None:
     baselines = list(view.comparison.results)
+    table = severity_table(view)
+    peak = max([1.0, *[max(h) for h in table["history"].drop_nulls().to_list() if h]])
     st.dataframe(
-        severity_table(view), hide_index=True, width="stretch",
+        table, hide_index=True, width="stretch", height=min(36 * (table.height + 1) + 4, 640),
         column_config={
             "history": st.column_config.LineChartColumn(
-                f"last {HISTORY_DAYS} days", y_min=0.0,
-                help="Effect size per day vs the same weekday a week earlier, as a multiple of its drift threshold"),
+                f"last {HISTORY_DAYS} days", y_min=0.0, y_max=peak,
+                help="Effect size per day vs the same weekday a week earlier, as a multiple of its drift threshold "
+                     "(one scale for every row: a bump that reaches the top crossed the threshold)"),
             "effect": st.column_config.NumberColumn("effect × threshold", format="%.2f",
                                                     help=f"vs {baselines[0].replace('_', ' ')}; 1.00 = at the drift threshold"),
             "psi": st.column_config.NumberColumn("PSI", format="%.3f"),

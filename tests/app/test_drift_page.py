@@ -37,8 +37,8 @@ def test_deep_link_to_incident_a_shows_ctr_7d_first_and_affiliate_as_carrier():
     page = texts(at)
     assert "Strong shift in ctr_7d (null rate" in at.error[0].value
     rows = table_rows(at)
-    assert rows[0]["column"] == "ctr_7d" and rows[0]["verdict"].endswith("drift")
-    assert all(r["verdict"].endswith("ok") for r in rows[1:])
+    assert rows[0]["column"] == "ctr_7d" and rows[0]["verdict"] == "DRIFT"
+    assert all(r["verdict"] == "ok" for r in rows[1:])
     assert "**ctr_7d** shifts within **source = affiliate**." in page
 
 
@@ -58,7 +58,7 @@ def test_ordinary_day_is_quiet_and_custom_baseline_works():
     no_exception(at)
     rows = table_rows(at)
     assert "status_custom" in rows[0]
-    assert not any(r["verdict"].endswith("drift") for r in rows)
+    assert not any(r["verdict"] == "DRIFT" for r in rows)
 
 
 def test_bad_custom_range_is_a_message_not_a_traceback():

@@ -361,7 +361,7 @@ def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: in
         sa = st.bin_counts(a, inner) / a.size if a.size else np.zeros(bins)
         sb = st.bin_counts(b, inner) / b.size if b.size else np.zeros(bins)
         for k in range(bins):
-            rows.append({"column": column, "bin": k, "label": f"{edges[k]:.4g}–{edges[k + 1]:.4g}",
+            rows.append({"column": column, "bin": k, "label": f"{(edges[k] + edges[k + 1]) / 2:.3g}",
                          "lower": float(edges[k]), "upper": float(edges[k + 1]),
                          "baseline_share": float(sa[k]), "current_share": float(sb[k])})
         return rows

@@ -25,13 +25,22 @@ def distribution_figure(result: DriftResult, column: str) -> go.Figure:
         fig.add_annotation(text=f"no values to plot for {column}", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
         return fig
-    labels = part["label"].to_list()
-    fig.add_trace(go.Bar(x=labels, y=part["baseline_share"].to_list(), name="baseline", marker_color=BASELINE_COLOR))
-    fig.add_trace(go.Bar(x=labels, y=part["current_share"].to_list(), name="current", marker_color=CURRENT_COLOR,
-                         opacity=0.75))
+    numeric = part["lower"].null_count() == 0
+    if numeric:  # a real x axis: bin centres, bars as wide as the bins
+        x = ((part["lower"] + part["upper"]) / 2).to_list()
+        width = (part["upper"] - part["lower"]).to_list()
+        fig.add_trace(go.Bar(x=x, width=width, y=part["baseline_share"].to_list(), name="baseline",
+                             marker_color=BASELINE_COLOR, opacity=0.6))
+        fig.add_trace(go.Bar(x=x, width=width, y=part["current_share"].to_list(), name="current",
+                             marker_color=CURRENT_COLOR, opacity=0.5))
+    else:
+        labels = part["label"].to_list()
+        fig.add_trace(go.Bar(x=labels, y=part["baseline_share"].to_list(), name="baseline", marker_color=BASELINE_COLOR))
+        fig.add_trace(go.Bar(x=labels, y=part["current_share"].to_list(), name="current", marker_color=CURRENT_COLOR,
+                             opacity=0.75))
     row = result.column(column)
     stats = [f"{k} {row[k]:.3f}" for k in ("psi", "ks", "wasserstein_norm", "js") if row.get(k) is not None]
-    fig.update_layout(barmode="group", title=f"{column}: {row['status']} — " + ", ".join(stats),
+    fig.update_layout(barmode="overlay" if numeric else "group", xaxis_title=column, title=f"{column}: {row['status']} — " + ", ".join(stats),
                       yaxis_title="share of rows", yaxis_tickformat=".0%", height=360, margin=dict(t=50, b=40),
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
     return fig
