@@ -88,6 +88,7 @@ class CausalScan:
     filled: np.ndarray
     alarms: list[DriftAlarm] = field(default_factory=list)
     periods_used: np.ndarray | None = None  # per step: the longest period used by the fit (0 = warm-up)
+    sigma: np.ndarray | None = None  # the score's scale at each step (m x n)
 
 
 def steps_per_day(step: dt.timedelta) -> int:
@@ -198,6 +199,11 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     level_steps = max(int(round(config.level_days * day_steps)), 1)
     scale_steps = max(int(round(config.scale_days * day_steps)), 1)
     periods = tuple(sorted(int(p) for p in periods))
+    if periods and refit == 1:
+        # coarse data (daily): a week of points is too few for a level or a scale
+        level_steps = max(level_steps, 2 * periods[-1])
+        scale_steps = max(scale_steps, 4 * periods[-1])
+    persist = min(config.persist_steps, max(2, level_steps // 4))
 
     level = np.full((m, n), np.nan)
     seas = np.full((m, n), np.nan)
@@ -207,6 +213,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     clean = np.zeros((m, n), dtype=bool)  # an observed value that feeds later fits and levels
     fc_resid = np.full((m, n), np.nan)  # forecast residuals of clean points, for the scale
     used = np.zeros(n, dtype=np.int64)
+    sigma_out_all = np.full((m, n), np.nan)
 
     s_plus = np.zeros(m)
     s_minus = np.zeros(m)
@@ -297,6 +304,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             ok = np.isfinite(yt) & np.isfinite(z)
             upd = ok & ~cal[:, t]
             level[:, t] = lvl
+            sigma_out_all[:, t] = sigma
             seas[:, t] = sfc[:, j]
             score[:, t] = np.where(np.isfinite(yt), z, np.nan)
             big = upd & (np.abs(z) >= config.anomaly_z)
@@ -318,7 +326,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             clean[:, t] = good
             fc_resid[:, t] = np.where(good, yt - expected, np.nan)
             z_hist[:, t] = np.where(use, z, np.nan)
-            fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= config.persist_steps))
+            fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= persist))
             block_fire = np.zeros(m, dtype=bool)
             if t == t1 - 1 and refit > 1:
                 zb_all = z_hist[:, t0:t1]
@@ -375,5 +383,5 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 lvl[i] = new_level
                 live.add(int(i))
 
-    scan = CausalScan(level, seas, score, flag, filled, alarms, used)
+    scan = CausalScan(level, seas, score, flag, filled, alarms, used, sigma_out_all)
     return scan

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from driftdesk.seasonality.causal import FLAG_NAMES, MAD_SCALE, NORMAL, DetectConfig, causal_scan, steps_per_day
+from driftdesk.seasonality.causal import (
+    FLAG_NAMES,
+    MAD_SCALE,
+    NORMAL,
+    DetectConfig,
+    _nanmedian_rows,
+    causal_scan,
+    steps_per_day,
+)
 from driftdesk.seasonality.grid import (
     DAY,
     Grid,
@@ -137,7 +145,8 @@ def _by_list(by) -> tuple[str, ...]:
 
 
 def _prepare(frame: Frame, *, ts: str, value: str, by, periods, source: str,
-             calendar: Sequence[CalendarDay], scope: Mapping[str, object]) -> tuple[pl.DataFrame, list[_Series], tuple]:
+             calendar: Sequence[CalendarDay], scope: Mapping[str, object],
+             causal: bool = False) -> tuple[pl.DataFrame, list[_Series], tuple]:
     df = _as_frame(frame)
     by = _by_list(by)
     missing = [c for c in by if c not in df.columns]
@@ -176,7 +185,8 @@ def _prepare(frame: Frame, *, ts: str, value: str, by, periods, source: str,
         finite = grid.values[grid.present]
         wanted = periods if periods is not None else default_periods(grid.step)
         fits = tuple(p for p in wanted if grid.n >= 2 * p)
-        if periods is not None and len(fits) < len(wanted):
+        if (periods is not None or causal) and len(fits) < len(wanted):
+            # causal: the model may not depend on how much data comes later, so no period is dropped
             p = max(x for x in wanted if x not in fits)
             s.special = ("too_short", too_short_sentence(p, grid.step, grid.n))
         elif not wanted:
@@ -212,13 +222,19 @@ def _decompose_many(values: np.ndarray, periods: tuple[int, ...], *, jump: bool,
     return trend, seas, resid
 
 
-def _robust_z(resid: np.ndarray, clean: np.ndarray) -> np.ndarray:
-    """(resid - median) / (1.4826 * MAD) per row, median and MAD over the clean points only."""
+def _robust_z(resid: np.ndarray, clean: np.ndarray, *, floor: np.ndarray | None = None) -> np.ndarray:
+    """(resid - median) / (1.4826 * MAD) per row, median and MAD over the clean points only.
+
+    ``floor``: a lower bound for the scale. With few cycles STL fits the noise into the seasonal component
+    and the residual MAD collapses; half the typical one-step forecast error keeps scores honest then.
+    """
     r = np.where(clean, resid, np.nan)
     med = np.nanmedian(np.where(clean.any(axis=1)[:, None], r, 0.0), axis=1)
     mad = MAD_SCALE * np.nanmedian(np.where(clean.any(axis=1)[:, None], np.abs(r - med[:, None]), 0.0), axis=1)
-    floor = 1e-12 * np.fmax(np.nanmax(np.abs(np.where(clean, resid, 0.0)), axis=1), 1.0)
-    mad = np.fmax(mad, floor)
+    floor_abs = 1e-12 * np.fmax(np.nanmax(np.abs(np.where(clean, resid, 0.0)), axis=1), 1.0)
+    mad = np.fmax(mad, floor_abs)
+    if floor is not None:
+        mad = np.fmax(mad, np.nan_to_num(floor, nan=0.0))
     return (resid - med[:, None]) / mad[:, None]
 
 
@@ -257,7 +273,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
     config = config or DetectConfig()
     days = calendar_days(calendar)
     base, series, by = _prepare(frame, ts=ts, value=value, by=by, periods=periods, source=source,
-                                calendar=days, scope=scope or {})
+                                calendar=days, scope=scope or {}, causal=causal)
     n_rows = base.height
     out = {k: np.full(n_rows, np.nan) for k in ("trend", "seasonal", "resid", "score")}
     out_flag = np.zeros(n_rows, dtype=np.int8)
@@ -296,7 +312,8 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             trend_w, total_w = t_w, t_w + s_w
             resid_w = work - total_w
             clean = np.isfinite(work) & ~cal
-            score_m = _robust_z(np.where(np.isfinite(resid_w), resid_w, resid_fit), clean)
+            score_m = _robust_z(np.where(np.isfinite(resid_w), resid_w, resid_fit), clean,
+                                floor=0.5 * _nanmedian_rows(scan.sigma))
             score_m = np.where(np.isfinite(values), score_m, np.nan)
             flags_m = np.where(clean & (np.abs(np.nan_to_num(score_m)) >= config.anomaly_z), 1, 0).astype(np.int8)
         trend_m = np.exp(trend_w) if use_log else trend_w

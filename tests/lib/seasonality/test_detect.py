@@ -1,0 +1,153 @@
+"""Scores, flags and events: against hand computations and on series whose truth we built."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from driftdesk.seasonality import DetectConfig, causal_flags, detect
+from driftdesk.seasonality.causal import _mad_rows, _nanmedian_rows
+from driftdesk.seasonality.detect import _robust_z
+from seasonality_helpers import T0, hourly, seasonal_series
+
+
+def test_robust_z_matches_a_hand_computation():
+    resid = np.array([[1.0, 2.0, 3.0, 4.0, 100.0, -2.0, 0.5]])
+    clean = np.ones_like(resid, dtype=bool)
+    med = 2.0  # median of -2, 0.5, 1, 2, 3, 4, 100
+    mad = 1.4826022185056018 * 1.5  # |dev| sorted 0, 1, 1, 1.5, 2, 4, 98 -> median 1.5
+    assert mad == pytest.approx(stats.median_abs_deviation(resid[0], scale="normal"))
+    np.testing.assert_allclose(_robust_z(resid, clean)[0], (resid[0] - med) / mad)
+    # points that are not clean (calendar, missing) do not enter the median or the MAD
+    clean[0, 4] = False
+    kept = np.delete(resid[0], 4)
+    expect = (resid[0] - np.median(kept)) / stats.median_abs_deviation(kept, scale="normal")
+    np.testing.assert_allclose(_robust_z(resid, clean)[0], expect)
+
+
+def test_row_median_and_mad_match_numpy_and_scipy():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(20, 33))
+    a[a > 1.2] = np.nan
+    np.testing.assert_allclose(_nanmedian_rows(a), np.array([np.median(r[np.isfinite(r)]) for r in a]))
+    np.testing.assert_allclose(_mad_rows(a), [stats.median_abs_deviation(r[np.isfinite(r)], scale="normal") for r in a])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_seasonality_alone_is_not_drift(causal):
+    frame = pl.concat([hourly(seasonal_series(42, seed=s), seed=s) for s in range(6)])
+    result = detect(frame, by="seed", causal=causal)
+    assert result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"])).height == 0
+    assert (result.points["flag"] == "drift").sum() == 0
+
+
+def test_a_ten_percent_level_shift_is_drift_within_a_day_and_dated():
+    values = seasonal_series(42, seed=3)
+    shift_at = 24 * 30 + 9
+    values[shift_at:] *= 1.10
+    result = detect(hourly(values), causal=True)
+    drifts = result.events.filter(pl.col("kind") == "level_shift")
+    assert drifts.height == 1
+    ev = drifts.row(0, named=True)
+    start = T0 + dt.timedelta(hours=shift_at)
+    assert ev["direction"] == "up"
+    assert ev["magnitude"] == pytest.approx(0.10, abs=0.03)
+    assert dt.timedelta(0) <= ev["detected_at"] - start <= dt.timedelta(hours=24)
+    assert abs(ev["start"] - start) <= dt.timedelta(hours=12)
+    assert result.verdict().startswith(f"level shift of +{round(ev['magnitude'] * 100)}% since {start.day} Apr")
+    # one alert: the flags leave normal once and come back
+    flags = result.points["flag"].to_numpy()
+    runs = np.flatnonzero(np.diff((flags != "normal").astype(int)) == 1)
+    assert len(runs) == 1
+
+
+def test_a_spike_is_an_anomaly_not_drift():
+    values = seasonal_series(35, seed=4)
+    at = 24 * 25 + 14
+    values[at:at + 3] *= 1.8
+    for causal in (False, True):
+        result = detect(hourly(values), causal=causal)
+        assert result.events["kind"].to_list() == ["anomaly"]
+        ev = result.events.row(0, named=True)
+        assert ev["start"] == T0 + dt.timedelta(hours=at) and ev["end"] == T0 + dt.timedelta(hours=at + 2)
+        assert ev["direction"] == "up" and ev["magnitude"] == pytest.approx(0.8, abs=0.15)
+        assert result.verdict().startswith(("anomaly on 27 Mar 14:00 (+", "anomaly on 27 Mar 15:00 (+", "anomaly on 27 Mar 16:00 (+"))
+
+
+def test_calendar_days_are_calendar_not_drift_or_anomaly():
+    values = seasonal_series(42, seed=5)
+    promo = 24 * 29
+    values[promo:promo + 24] *= 1.45
+    frame = hourly(values)
+    without = detect(frame, causal=True)
+    assert without.events.height > 0  # the promotion is visible...
+    day = (T0 + dt.timedelta(hours=promo)).date()
+    result = detect(frame, causal=True, calendar=[day])
+    assert result.events.height == 0  # ...and calendar once listed
+    assert result.points.filter(pl.col("calendar"))["flag"].unique().to_list() == ["normal"]
+    cal = pl.DataFrame({"date": [str(day)], "segment": ["geo=US"]})
+    scoped = detect(frame.with_columns(geo=pl.lit("DE")), by="geo", causal=True, calendar=cal)
+    assert scoped.events.height > 0  # a US holiday is not a DE calendar day
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cut_hour=st.integers(min_value=24 * 13, max_value=24 * 35 - 1), seed=st.integers(0, 3),
+       shape=st.sampled_from(["flat", "shift", "spike", "gap", "ramp"]))
+def test_causal_flags_up_to_t_do_not_change_when_later_data_is_cut(cut_hour, seed, shape):
+    values = seasonal_series(35, seed=seed)
+    if shape == "shift":
+        values[24 * 20:] *= 0.85
+    elif shape == "spike":
+        values[24 * 18 + 5] *= 2.5
+    elif shape == "gap":
+        values[24 * 19:24 * 19 + 30] = np.nan
+    elif shape == "ramp":
+        values[24 * 17:] *= np.linspace(1, 0.6, values.size - 24 * 17)
+    frame = hourly(values)
+    full = causal_flags(frame)
+    cut = causal_flags(frame.filter(pl.col("ts") <= T0 + dt.timedelta(hours=cut_hour)))
+    head = full.head(cut.height)
+    assert cut["flag"].to_list() == head["flag"].to_list()
+    np.testing.assert_array_equal(cut["score"].to_numpy(), head["score"].to_numpy())
+
+
+def test_causal_flags_for_many_segments_match_one_by_one():
+    frames = [hourly(seasonal_series(30, seed=s) * (1 + (s == 2) * 0.2 * (np.arange(720) > 500)), seg=f"s{s}")
+              for s in range(4)]
+    together = causal_flags(pl.concat(frames), by="seg")
+    for f in frames:
+        alone = causal_flags(f)
+        mine = together.filter(pl.col("seg") == f["seg"][0])
+        assert mine["flag"].to_list() == alone["flag"].to_list()
+        np.testing.assert_allclose(mine["score"].to_numpy(), alone["score"].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_batch_decomposition_adds_up_and_flags_the_same_shift():
+    values = seasonal_series(42, seed=8)
+    values[24 * 28:] *= 0.8
+    result = detect(hourly(values))
+    p = result.points
+    np.testing.assert_allclose((p["trend"] + p["seasonal"] + p["resid"]).to_numpy(), p["value"].to_numpy(), rtol=1e-9)
+    ev = result.events.filter(pl.col("kind") == "level_shift").row(0, named=True)
+    assert ev["direction"] == "down" and ev["magnitude"] == pytest.approx(-0.2, abs=0.04)
+    # batch flags cover the change from its (hindsight) start
+    assert p.filter(pl.col("ts") == ev["start"])["flag"][0] == "drift"
+
+
+def test_daily_data_uses_a_weekly_period():
+    rng = np.random.default_rng(2)
+    days = 120
+    t = np.arange(days)
+    v = 100 * (1 + 0.2 * np.sin(2 * np.pi * t / 7)) * (1 + rng.normal(0, 0.02, days))
+    v[90:] *= 1.25
+    frame = pl.DataFrame({"ts": [dt.datetime(2026, 1, 1) + dt.timedelta(days=int(i)) for i in t], "value": v})
+    result = detect(frame, causal=True, config=DetectConfig())
+    assert result.verdicts["periods"][0] == "7"
+    ev = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
+    assert ev.height >= 1 and ev["detected_at"][0] <= dt.datetime(2026, 1, 1) + dt.timedelta(days=97)

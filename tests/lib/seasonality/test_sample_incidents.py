@@ -1,0 +1,99 @@
+"""On the bundled sample: calendar and weekly pattern are not drift; INC-b, c, d are drift near their start;
+INC-f is an anomaly. Causal mode, as the gates use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from driftdesk.seasonality import detect, metric_series
+
+
+@pytest.fixture(scope="module")
+def tables(sample_dir):
+    return {
+        "kpis": pl.read_parquet(sample_dir / "kpis.parquet"),
+        "service": pl.read_parquet(sample_dir / "service.parquet"),
+        "calendar": pl.read_csv(sample_dir / "calendar.csv"),
+    }
+
+
+def _drifts(result):
+    return result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
+
+
+def _first_alarm_after(result, t0: dt.datetime):
+    flags = result.points.filter((pl.col("ts") >= t0 - dt.timedelta(hours=12)) & (pl.col("flag") == "drift"))
+    return flags["ts"].min()
+
+
+def test_inc_b_br_volume_is_drift_at_its_start(tables):
+    series = metric_series(tables["kpis"], "impressions", where={"geo": "BR"})
+    result = detect(series, causal=True, calendar=tables["calendar"], scope={"geo": "BR"})
+    start = dt.datetime(2026, 9, 14)
+    first = _first_alarm_after(result, start)
+    assert first is not None and first - start <= dt.timedelta(hours=12)
+    up = _drifts(result).filter(pl.col("direction") == "up").row(0, named=True)
+    assert abs(up["start"] - start) <= dt.timedelta(hours=12) and up["magnitude"] > 0.5
+    down = _drifts(result).filter((pl.col("direction") == "down") & (pl.col("start") >= dt.datetime(2026, 9, 20)))
+    assert down.height >= 1 and abs(down["start"][0] - dt.datetime(2026, 9, 21)) <= dt.timedelta(hours=12)
+    assert result.verdict().startswith("level shift of +")
+
+
+def test_inc_c_de_cpa_is_drift_at_the_full_rollout(tables):
+    series = metric_series(tables["kpis"], "cpa", where={"geo": "DE"})
+    result = detect(series, causal=True, calendar=tables["calendar"], scope={"geo": "DE"})
+    full = dt.datetime(2026, 10, 7)
+    first = _first_alarm_after(result, full)
+    assert first is not None and first - full <= dt.timedelta(days=2)
+    ev = _drifts(result).filter(pl.col("detected_at") >= full).row(0, named=True)
+    assert ev["direction"] == "up" and 0.08 <= ev["magnitude"] <= 0.25
+    # nothing before the canary
+    assert _drifts(result).filter(pl.col("detected_at") < dt.datetime(2026, 10, 5)).height == 0
+
+
+def test_inc_d_tablet_cr_decay_is_drift_within_days(tables):
+    series = metric_series(tables["kpis"], "cr", where={"device": "tablet"})
+    result = detect(series, causal=True, calendar=tables["calendar"], scope={"device": "tablet"})
+    start = dt.datetime(2026, 10, 19)
+    drifts = _drifts(result)
+    assert drifts.filter(pl.col("detected_at") < start).height == 0
+    ev = drifts.row(0, named=True)
+    assert ev["direction"] == "down"
+    assert dt.timedelta(0) <= ev["detected_at"] - start <= dt.timedelta(days=5)
+
+
+def test_inc_f_scoring_latency_spike_is_an_anomaly_not_drift(tables):
+    series = metric_series(tables["service"], "latency_p99_ms", where={"service": "scoring-api"})
+    for causal in (True, False):
+        result = detect(series, causal=causal)
+        assert _drifts(result).height == 0
+        anomalies = result.events.filter(pl.col("kind") == "anomaly")
+        hit = anomalies.filter((pl.col("start") >= dt.datetime(2026, 9, 29, 13)) & (pl.col("start") < dt.datetime(2026, 9, 29, 17)))
+        assert hit.height == 1 and hit["direction"][0] == "up"
+        assert result.verdict().startswith("anomaly on 29 Sep 1")
+
+
+def test_weekly_pattern_and_calendar_days_are_not_drift(tables):
+    # every geo's conversions: paydays (+45% all day) and US Labor Day are calendar; the weekly cycle is seasonal
+    series = metric_series(tables["kpis"], "conversions", by="geo")
+    result = detect(series, by="geo", causal=True, calendar=tables["calendar"])
+    drifts = _drifts(result)
+    # BR moves (INC-b); DE loses conversions when model v2.0 bids on worse traffic (INC-c, 5-12 Oct)
+    br = drifts.filter(pl.col("geo") == "BR")
+    assert br.height == 2
+    de = drifts.filter(pl.col("geo") == "DE")
+    assert de["detected_at"].is_between(dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 13)).all()
+    # nothing else, once the fits have seen three weekly cycles (the first scored week knows only two:
+    # known limitation, the first week after warm-up is the noisiest)
+    others = drifts.filter(~pl.col("geo").is_in(["BR", "DE"]) & (pl.col("detected_at") >= dt.datetime(2026, 8, 24)))
+    assert others.height == 0, others
+    cal = result.points.filter(pl.col("calendar"))
+    assert cal.height > 0 and (cal["flag"] == "normal").all()
+    us_labor_day = cal.filter((pl.col("geo") == "US") & (pl.col("ts").dt.date() == dt.date(2026, 9, 7)))
+    assert us_labor_day.height == 24
+    # the ordinary week stays quiet in every geo
+    quiet = result.points.filter(pl.col("ts").is_between(dt.datetime(2026, 8, 10), dt.datetime(2026, 8, 17), closed="left"))
+    assert (quiet["flag"] == "drift").sum() == 0
