@@ -349,6 +349,21 @@ _cell = st.one_of(st.none(), st.text(max_size=8), st.integers(-10, 10), st.float
                   st.booleans(), st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
 
 
+def _odd_series(odd: str, name: str, ints: list[int]) -> pl.Series:
+    series = pl.Series(name, ints, dtype=pl.Int64)
+    if odd == "date":
+        return series.cast(pl.Date)
+    if odd == "duration":
+        return series.cast(pl.Duration("ms"))
+    if odd == "list":
+        return pl.Series(name, [[i] for i in ints], dtype=pl.List(pl.Int64))
+    if odd == "cat":
+        return series.cast(pl.String).cast(pl.Categorical)
+    if odd == "tz":
+        return (series * 3_600_000_000).cast(pl.Datetime("us", "America/New_York"))
+    return pl.Series(name, [None] * len(ints), dtype=pl.Null)
+
+
 @settings(max_examples=150, deadline=None)
 @given(table=st.sampled_from(sorted(TABLES)), data=st.data())
 def test_random_garbage_frames_never_raise_anything_but_a_driftdesk_error(table, data):
@@ -358,7 +373,7 @@ def test_random_garbage_frames_never_raise_anything_but_a_driftdesk_error(table,
     n = data.draw(st.integers(0, 6))
     columns = {}
     for name in names:
-        kind = data.draw(st.sampled_from(["text", "int", "float", "bool", "datetime", "mixed"]))
+        kind = data.draw(st.sampled_from(["text", "int", "float", "bool", "datetime", "mixed", "odd"]))
         if kind == "text":
             values = data.draw(st.lists(st.one_of(st.none(), st.text(max_size=12)), min_size=n, max_size=n))
             columns[name] = pl.Series(name, values, dtype=pl.String)
@@ -372,9 +387,13 @@ def test_random_garbage_frames_never_raise_anything_but_a_driftdesk_error(table,
             values = data.draw(st.lists(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)),
                                         min_size=n, max_size=n))
             columns[name] = pl.Series(name, values, dtype=pl.Datetime("us"))
-        else:
+        elif kind == "mixed":
             values = [repr(x) for x in data.draw(st.lists(_cell, min_size=n, max_size=n))]
             columns[name] = pl.Series(name, values, dtype=pl.String)
+        else:  # types no role takes: dates, durations, lists, categoricals, zoned datetimes, nulls
+            odd = data.draw(st.sampled_from(["date", "duration", "list", "cat", "tz", "null"]))
+            ints = data.draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n))
+            columns[name] = _odd_series(odd, name, ints)
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"empty": np.zeros(n)})
     mapping = data.draw(st.one_of(st.none(), st.dictionaries(st.sampled_from([r.name for r in spec.roles] + ["bogus"]),
                                                              st.sampled_from(list(frame.columns) + ["missing"]),
@@ -387,3 +406,19 @@ def test_random_garbage_frames_never_raise_anything_but_a_driftdesk_error(table,
         assert violations and all(v.message.startswith("garbage: ") for v in violations)
     else:
         assert set(spec.required) <= set(result.frame.columns)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.sampled_from(sorted(TABLES)),
+       text=st.text(alphabet=st.sampled_from(list("ts,;\t|\n\"'0123456789-:TZ+. abcxyzé")), max_size=300),
+       header=st.sampled_from(["", "ts,score,conversions,spend\n", "release_id;case_id;passed\n",
+                               "start\tlayer\tseverity\n", "date,name\n"]))
+def test_random_csv_text_never_raises_anything_but_a_driftdesk_error(tmp_path, table, text, header):
+    path = tmp_path / "random.csv"
+    path.write_text(header + text, encoding="utf-8")
+    try:
+        result = load_table(path, table)
+    except DriftdeskError as exc:
+        assert str(path) in str(exc) or "unknown table" in str(exc)
+        return
+    assert isinstance(result, Table)
