@@ -77,8 +77,8 @@ def render_summary(result: BacktestResult) -> None:
     caught = int(result.incidents["caught"].sum()) if result.incidents.height else 0
     n_hist = int(result.incidents["in_history"].sum()) if result.incidents.height else 0
     cols = st.columns(4)
-    cols[0].metric("Incidents caught (recall)", f"{caught} of {n_hist}", fmt(result.recall, ".0%"),
-                   delta_color="off", help="Share of labelled incidents with at least one alert inside "
+    cols[0].metric("Incidents caught (recall)", f"{caught} of {n_hist}", help=f"Recall {fmt(result.recall, '.0%')}: "
+                   "share of labelled incidents with at least one alert inside "
                                            f"[start, end + {result.grace_hours:g} h].")
     cols[1].metric("Precision", fmt(result.precision, ".0%"), help=result.score.reasons.get(
         "precision", "Share of alerts that fell inside an incident window."))

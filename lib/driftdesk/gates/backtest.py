@@ -422,15 +422,21 @@ class SweepResult:
 
 
 def default_thresholds(gv: GateValues, *, n: int = 60) -> np.ndarray:
-    """Thresholds spread over the observed values (quantiles), from quiet to loud, plus the gate's own."""
+    """Thresholds over the observed values, from loud to silent: quantiles packed towards the extreme end
+    (where useful thresholds live), one just past the extreme (no alerts), and the gate's own."""
     v = gv.values[gv.valid]
     if gv.gate.direction == "either":
         v = np.abs(v)
     if v.size == 0:
         return np.array([gv.gate.threshold])
-    qs = np.quantile(v, np.linspace(0.5, 1.0, n)) if gv.gate.direction != "below" else \
-        np.quantile(v, np.linspace(0.0, 0.5, n))
-    return np.unique(np.append(qs, gv.gate.threshold))
+    tail = np.geomspace(0.5, 1e-4, n)
+    if gv.gate.direction == "below":
+        qs = np.quantile(v, tail)
+        beyond = v.min() - 1e-9 - 0.05 * abs(v.min())
+    else:
+        qs = np.quantile(v, 1 - tail)
+        beyond = v.max() + 1e-9 + 0.05 * abs(v.max())
+    return np.unique(np.concatenate([qs, [beyond, gv.gate.threshold]]))
 
 
 def sweep_arrays(gv: GateValues, thresholds: np.ndarray, consecutive: Sequence[int], inc: Incidents, *,

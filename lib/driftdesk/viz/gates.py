@@ -84,9 +84,12 @@ def sweep_figure(sweep: SweepResult) -> go.Figure:
         fig.add_trace(go.Scatter(x=delay["median_delay_hours"].to_list(), y=delay["recall"].to_list(),
                                  customdata=delay["threshold"].to_list(), mode="markers", name=f"{k} in a row",
                                  legendgroup=f"k{k}", showlegend=False, hovertemplate=hover), row=1, col=2)
-    _mark(fig, sweep, sweep.current, "current", "#7f7f7f", "square")
-    _mark(fig, sweep, sweep.proposed, "proposed", "#ffbf00", "star")
-    fig.update_xaxes(title_text="alerts per week", row=1, col=1)
+    if sweep.current and sweep.proposed and sweep.current == sweep.proposed:
+        _mark(fig, sweep, sweep.proposed, "current = proposed", "#ffbf00", "star")
+    else:
+        _mark(fig, sweep, sweep.current, "current", "#7f7f7f", "square")
+        _mark(fig, sweep, sweep.proposed, "proposed", "#ffbf00", "star")
+    fig.update_xaxes(title_text="alerts per week (log scale)", type="log", row=1, col=1)
     fig.update_xaxes(title_text="median detection delay (hours)", row=1, col=2)
     fig.update_yaxes(title_text="recall (share of incidents caught)", range=[-0.05, 1.1], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.1], row=1, col=2)
