@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from seasonality_helpers import T0, hourly, seasonal_series
 
 from driftdesk.seasonality import DetectConfig, causal_flags, detect
 from driftdesk.seasonality.causal import _mad_rows, _nanmedian_rows
 from driftdesk.seasonality.detect import _robust_z
-from seasonality_helpers import T0, hourly, seasonal_series
 
 
 def test_robust_z_matches_a_hand_computation():

@@ -9,11 +9,10 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from seasonality_helpers import T0, hourly, seasonal_series
 
 from driftdesk.seasonality import SeasonalityError, decompose, detect
 from driftdesk.seasonality.grid import default_periods
-
-from seasonality_helpers import T0, hourly, seasonal_series
 
 
 def test_default_periods_follow_the_sampling_interval():

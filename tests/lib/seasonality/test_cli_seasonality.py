@@ -1,0 +1,50 @@
+"""`driftdesk seasonality`: the JSON contract, tables for people, exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+from seasonality_helpers import hourly, seasonal_series
+
+from driftdesk.cli import main
+
+
+def test_json_has_every_point_and_the_event_keys(tmp_path, capsys):
+    values = seasonal_series(21, seed=1)
+    values[400:] *= 1.3
+    path = tmp_path / "s.csv"
+    hourly(values).write_csv(path)
+    assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--causal", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["points"]) == values.size
+    assert set(doc["points"][0]) >= {"ts", "value", "trend", "seasonal", "resid", "score", "flag"}
+    assert doc["points"][0]["ts"].endswith("Z")
+    assert {p["flag"] for p in doc["points"]} <= {"normal", "anomaly", "drift"}
+    drift = [e for e in doc["events"] if e["kind"] in ("level_shift", "trend_change")]
+    assert drift and drift[0]["direction"] == "up"
+    assert set(drift[0]) >= {"start", "end", "kind", "direction", "magnitude"}
+    assert doc["mode"] == "causal"
+
+
+def test_by_and_periods_and_table(tmp_path, capsys):
+    frame = pl.concat([hourly(seasonal_series(15, seed=s), seg=f"s{s}") for s in range(2)])
+    path = tmp_path / "s.parquet"
+    frame.write_parquet(path)
+    assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--by", "seg",
+                 "--period", "24", "168"]) == 0
+    out = capsys.readouterr().out
+    assert "seg=s0: seasonal: seasonal pattern (daily + weekly), no drift" in out
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    hourly(seasonal_series(9)).write_csv(path)
+    code = main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--period", "24", "168"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "too short to separate weekly seasonality: need 14 days, have 9 days" in err
+    pl.DataFrame({"ts": ["2026-01-01T00:00", "2026-01-01T00:00"], "value": [1.0, np.nan]}).write_csv(path)
+    assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value"]) == 2
+    assert "duplicate timestamps" in capsys.readouterr().err
