@@ -340,7 +340,12 @@ _FORMATS = (
 
 def _parse_text_ts(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(parsed UTC naive datetime, has-offset flag, is-blank flag) for a text timestamp column."""
-    s = pl.col(col).cast(pl.String).str.strip_chars()
+    s = (
+        pl.col(col).cast(pl.String).str.strip_chars()
+        .str.replace(r"\s*(?:UTC|GMT)$", "Z")  # BigQuery-style "2026-10-05 13:00:00 UTC"
+        .str.replace(r"(\d)\s+([+-]\d{2}:?\d{2})$", "${1}${2}")  # "13:00:00 +0000"
+        .str.replace(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$", "${1}${2}:00")  # Postgres "13:00:00+00"
+    )
     has_tz = s.str.contains(_TZ_SUFFIX)
     normal = s.str.replace(r"[Zz]$", "+00:00").str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
     with_tz = pl.coalesce(

@@ -85,6 +85,10 @@ def test_decisions_binary_and_features(tmp_path):
     ("2026-10-05T23:00:00-05:00", datetime(2026, 10, 6, 4, 0)),  # crosses midnight
     ("2026-10-05T13:00:00.250Z", datetime(2026, 10, 5, 13, 0, 0, 250_000)),
     ("2026-10-05T13:00:00z", datetime(2026, 10, 5, 13, 0)),
+    ("2026-10-05 13:00:00 UTC", datetime(2026, 10, 5, 13, 0)),  # BigQuery export
+    ("2026-10-05 13:00:00+02", datetime(2026, 10, 5, 11, 0)),  # Postgres timestamptz text
+    ("2026-10-05 13:00:00.5-07", datetime(2026, 10, 5, 20, 0, 0, 500_000)),
+    ("2026-10-05 13:00:00 +0100", datetime(2026, 10, 5, 12, 0)),
 ])
 def test_offsets_are_converted_to_utc(tmp_path, text, expected):
     path = csv(tmp_path, "ts,conversions,spend\n" + text + ",1,1\n")
@@ -92,8 +96,9 @@ def test_offsets_are_converted_to_utc(tmp_path, text, expected):
 
 
 def test_naive_timestamps_and_dates_are_taken_as_utc(tmp_path):
-    path = csv(tmp_path, "ts,conversions,spend\n2026-10-05 13:00:00,1,1\n2026-10-05,1,1\n")
-    assert load_table(path, "kpis").frame["ts"].to_list() == [datetime(2026, 10, 5, 13), datetime(2026, 10, 5)]
+    path = csv(tmp_path, "ts,conversions,spend\n2026-10-05 13:00:00,1,1\n2026-10-05,1,1\n2026-10-06 07:05,1,1\n")
+    assert load_table(path, "kpis").frame["ts"].to_list() == [datetime(2026, 10, 5, 13), datetime(2026, 10, 5),
+                                                              datetime(2026, 10, 6, 7, 5)]
 
 
 def test_tz_aware_parquet_is_converted_to_naive_utc(tmp_path):
