@@ -170,7 +170,7 @@ EVENT_SCHEMA = {
 BASELINES = ("day_over_day", "week_over_week")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Overview:
     """The status of each layer on one day against its baselines, plus the releases and incidents around it."""
 
@@ -192,6 +192,10 @@ class Overview:
 
     def to_frame(self) -> pl.DataFrame:
         return self.metrics
+
+    def __repr__(self) -> str:
+        statuses = ", ".join(f"{layer} {status}" for layer, status in self.layers.select("layer", "status").iter_rows())
+        return f"Overview({self.day.isoformat()}: {statuses})"
 
     def to_dict(self) -> dict:
         return jsonable({
