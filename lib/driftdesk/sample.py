@@ -191,8 +191,8 @@ def _tablet_decay(clock: Clock) -> np.ndarray:
     return np.where(h >= start, 1.0 - TABLET_CR_DROP * frac, 1.0)
 
 
-def _volume(clock: Clock, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Expected impressions per (hour, segment), and the BR multiplier of INC-b per hour."""
+def _volume(clock: Clock, rng: np.random.Generator) -> np.ndarray:
+    """Expected impressions per (hour, segment): seasonality, calendar days and INC-b's BR surge."""
     geo, dev, src = _segment_index()
     h = np.arange(clock.hours)
     day, hod = h // 24, h % 24
@@ -216,9 +216,8 @@ def _volume(clock: Clock, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
     # INC-b: BR scaled so that its share of impressions doubles
     s = base[geo == 3].sum() / base.sum()
     factor = 2.0 * (1.0 - s) / (1.0 - 2.0 * s)
-    br_mult = np.where(clock.mask(*INC_B), factor, 1.0)
-    lam[:, geo == 3] *= br_mult[:, None]
-    return lam, br_mult
+    lam[:, geo == 3] *= np.where(clock.mask(*INC_B), factor, 1.0)[:, None]
+    return lam
 
 
 def _kpis(clock: Clock, lam: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
@@ -550,7 +549,7 @@ def write_sample(out: Path, *, seed: int = 7, days: int = STORY_DAYS, scale: int
     # one independent stream per table, spawned from the seed: changing how one table is drawn leaves the others alone
     volume_rng, kpis_rng, decisions_rng, llm_rng, golden_rng, service_rng, releases_rng = (
         np.random.default_rng(seed).spawn(7))
-    lam, _ = _volume(clock, volume_rng)
+    lam = _volume(clock, volume_rng)
     tables = {
         "kpis": _kpis(clock, lam, kpis_rng),
         "decisions": _decisions(clock, lam, decisions_rng, scale),
