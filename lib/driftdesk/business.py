@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import polars as pl
 from scipy.stats import norm
 
@@ -95,6 +96,9 @@ def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str
     missing = [c for c in [*required, *by, *([ts] if ts else [])] if c not in schema]
     if missing:
         raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
+    if ts and not isinstance(schema[ts], pl.Datetime | pl.Date):
+        raise DriftdeskError(f"{source}: column {ts!r} must be a timestamp, found {schema[ts]}; load the file through "
+                             "the data contract (load_table) or parse it first")
     present = [c for c in SUMMABLE if c in schema]
     for c in present:
         if not schema[c].is_numeric():
@@ -132,15 +136,16 @@ def _ratio_exprs(name: str, num: str, den: str, *, z: float, min_den: float, den
     ratio = y / x
     ss = pl.col(f"{num}_sq") - 2 * ratio * pl.col(f"{num}_x_{den}") + ratio**2 * pl.col(f"{den}_sq")
     se = (n / (n - 1) * ss.clip(lower_bound=0.0)).sqrt() / x
-    defined = (x > 0) & x.is_not_null() & y.is_not_null() & (x >= min_den)
+    defined = (x > 0) & x.is_not_null() & y.is_not_null() & (x >= min_den) & ratio.is_finite()
     note = (
         pl.when(y.is_null()).then(pl.lit(f"no {num} column"))
         .when(x.is_null()).then(pl.lit(f"no {den} column"))
         .when(x <= 0).then(pl.lit(f"no {den_word}"))
         .when(x < min_den).then(pl.lit(f"too few {den_word} (") + x.round(1).cast(pl.String) + pl.lit(f" < {min_den:g})"))
+        .when(~ratio.is_finite()).then(pl.lit("not finite: the sums are too large to divide"))
         .otherwise(None)
     )
-    has_ci = defined & (n > 1)
+    has_ci = defined & (n > 1) & se.is_finite()
     return [
         pl.when(defined).then(ratio).otherwise(None).alias(name),
         pl.when(has_ci).then(ratio - z * se).otherwise(None).alias(f"{name}_ci_low"),
@@ -324,7 +329,10 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     m0 = nb / db if db > 0 else None
     m1 = nc / dc if dc > 0 else None
     total_note = None
-    if m0 is None or m1 is None:
+    if any(v is not None and not math.isfinite(v) for v in (m0, m1, nb, nc, db, dc)):
+        m0 = m1 = None
+        total_note = f"undefined: the sums are too large to represent, so global {label} has no value"
+    elif m0 is None or m1 is None:
         which = " and ".join(w for w, m in (("baseline", m0), ("current", m1)) if m is None)
         total_note = f"undefined: no {den_word} in the {which} window, so global {label} has no value there"
     conv_b, conv_c = seg["conversions_sum_baseline"].sum(), seg["conversions_sum_current"].sum()
@@ -334,12 +342,14 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     mb, mc = pl.col(f"{metric}_baseline"), pl.col(f"{metric}_current")
     if m0 is not None and m1 is not None:
         mbar = (m0 + m1) / 2
-        w0 = pl.col(f"{den}_sum_baseline") / db
-        w1 = pl.col(f"{den}_sum_current") / dc
-        contribution = pl.col(f"{num}_sum_current") / dc - pl.col(f"{num}_sum_baseline") / db
+        seg = seg.with_columns(
+            _divide(seg[f"{den}_sum_baseline"], db, "share_baseline"),
+            _divide(seg[f"{den}_sum_current"], dc, "share_current"),
+            (_divide(seg[f"{num}_sum_current"], dc, "c") - _divide(seg[f"{num}_sum_baseline"], db, "c")).alias("contribution"),
+        )
+        w0, w1 = pl.col("share_baseline"), pl.col("share_current")
         rate = pl.when(mb.is_not_null() & mc.is_not_null()).then((mc - mb) * (w0 + w1) / 2).otherwise(None)
-        seg = seg.with_columns(w0.alias("share_baseline"), w1.alias("share_current"), contribution.alias("contribution"),
-                               rate.alias("rate_effect"))
+        seg = seg.with_columns(rate.alias("rate_effect"))
         seg = seg.with_columns(
             (pl.col("contribution") - pl.col("rate_effect").fill_null(0.0)
              - mbar * (pl.col("share_current") - pl.col("share_baseline"))).alias("mix_effect"),
@@ -347,8 +357,8 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
         )
     else:
         seg = seg.with_columns(
-            (pl.col(f"{den}_sum_baseline") / db if db > 0 else pl.lit(None, pl.Float64)).alias("share_baseline"),
-            (pl.col(f"{den}_sum_current") / dc if dc > 0 else pl.lit(None, pl.Float64)).alias("share_current"),
+            _divide(seg[f"{den}_sum_baseline"], db, "share_baseline"),
+            _divide(seg[f"{den}_sum_current"], dc, "share_current"),
             pl.lit(None, pl.Float64).alias("contribution"),
             pl.lit(None, pl.Float64).alias("rate_effect"),
             pl.lit(None, pl.Float64).alias("mix_effect"),
@@ -372,8 +382,8 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     seg = seg.with_columns(
         mb.alias("baseline"), mc.alias("current"), (mc - mb).alias("change"),
         pl.col("spend_sum_baseline").alias("spend_baseline"), pl.col("spend_sum_current").alias("spend_current"),
-        (pl.col("spend_sum_baseline") / spend_b if spend_b > 0 else pl.lit(None, pl.Float64)).alias("spend_share_baseline"),
-        (pl.col("spend_sum_current") / spend_c if spend_c > 0 else pl.lit(None, pl.Float64)).alias("spend_share_current"),
+        _divide(seg["spend_sum_baseline"], spend_b, "spend_share_baseline"),
+        _divide(seg["spend_sum_current"], spend_c, "spend_share_current"),
         pl.col("conversions_sum_baseline").alias("conversions_baseline"),
         pl.col("conversions_sum_current").alias("conversions_current"),
         pl.col(f"{metric}_ci_low_baseline").alias("baseline_ci_low"), pl.col(f"{metric}_ci_high_baseline").alias("baseline_ci_high"),
@@ -391,7 +401,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     rate_total = float(seg["rate_effect"].fill_null(0).sum()) if change is not None else None
     total = {
         "baseline": m0, "current": m1, "change": change,
-        "change_pct": (100 * change / m0) if change is not None and m0 else None,
+        "change_pct": _finite(100 * (m1 / m0 - 1)) if change is not None and m0 else None,
         "mix_effect": mix_total, "rate_effect": rate_total,
         "baseline_denominator": db, "current_denominator": dc,
         "conversions_baseline": conv_b, "conversions_current": conv_c,
@@ -402,12 +412,26 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     return ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, impact_summary(result), period)
 
 
+def _divide(values: pl.Series, total: float, name: str) -> pl.Series:
+    """values / total in numpy (null when total is not positive). Polars divides by a constant through its
+    reciprocal, which overflows for subnormal totals; a share must stay exact."""
+    if not total > 0:
+        return pl.Series(name, [None] * len(values), dtype=pl.Float64)
+    return pl.Series(name, np.divide(values.cast(pl.Float64).to_numpy(), total))
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _segment_name(row: dict, by: Sequence[str]) -> str:
     return " ".join(f"{c}={row[c]}" for c in by)
 
 
 def _fmt(value: float, metric: str) -> str:
-    return f"{100 * value:.2f}%" if metric == "cr" else f"{value:,.2f}"
+    if metric == "cr":
+        return f"{100 * value:.2f}%"
+    return f"{value:,.2f}" if abs(value) < 1e9 else f"{value:.3g}"
 
 
 def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1) -> str:
@@ -439,7 +463,7 @@ def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1
         return head + ": no single segment stands out." if verb != "held" else head + "."
     parts = []
     for _, kind, value, row in named:
-        points = 100 * value / m0
+        points = 100 * (value / m0)
         name = _segment_name(row, result.by)
         if kind == "mix":
             more = (row["share_current"] or 0) > (row["share_baseline"] or 0)
@@ -474,8 +498,8 @@ def spend_shift(kpis: Frame, *, baseline: Window | str, current: Window | str, b
         pl.col("spend_baseline").fill_null(0.0), pl.col("spend_current").fill_null(0.0))
     sb, sc = out["spend_baseline"].sum(), out["spend_current"].sum()
     out = out.with_columns(
-        (pl.col("spend_baseline") / sb if sb > 0 else pl.lit(None, pl.Float64)).alias("share_baseline"),
-        (pl.col("spend_current") / sc if sc > 0 else pl.lit(None, pl.Float64)).alias("share_current"),
+        _divide(out["spend_baseline"], sb, "share_baseline"),
+        _divide(out["spend_current"], sc, "share_current"),
     ).with_columns((pl.col("share_current") - pl.col("share_baseline")).alias("share_change"))
     return out.sort(pl.col("share_change").abs(), descending=True, nulls_last=True)
 

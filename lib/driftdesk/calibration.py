@@ -109,8 +109,8 @@ def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None
     ]
     if label:
         dtype = schema[label]
-        if dtype == pl.Boolean:
-            pass
+        if dtype in (pl.Boolean, pl.Null) or lf.select(pl.col(label).is_not_null().sum()).collect().item() == 0:
+            pass  # booleans, or no outcome has arrived yet (an all-empty column reads as text)
         elif dtype.is_numeric():
             y = pl.col(label).cast(pl.Float64)
             rules.append((y.is_not_null() & ~y.is_in([0.0, 1.0]), label, "label other than 0/1"))
@@ -134,8 +134,11 @@ def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
     delay = _parse_delay(label_delay)
     cutoff = None
     if delay is not None:
-        if ts not in lf.collect_schema():
+        schema = lf.collect_schema()
+        if ts not in schema:
             raise DriftdeskError(f"a label delay needs a timestamp column; no column {ts!r}")
+        if not isinstance(schema[ts], pl.Datetime | pl.Date):
+            raise DriftdeskError(f"column {ts!r} must be a timestamp for a label delay, found {schema[ts]}")
         if as_of is None:
             as_of = lf.select(pl.col(ts).max()).collect().item()
         cutoff = as_of - delay if as_of is not None else None
@@ -535,6 +538,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     missing = [c for c in [ts, *by] if c not in schema]
     if missing:
         raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
+    if not isinstance(schema[ts], pl.Datetime | pl.Date):
+        raise DriftdeskError(f"{source}: column {ts!r} must be a timestamp, found {schema[ts]}")
     check_scores_labels(lf, score=score, label=label, source=source)
     if as_of is None and label_delay is not None:
         as_of = lf.select(pl.col(ts).max()).collect().item()

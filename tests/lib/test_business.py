@@ -342,3 +342,26 @@ def test_sample_ordinary_week_stays_quiet(sample_kpis):
     r = segment_impact(sample_kpis, baseline="2026-08-03T00:00/2026-08-10T00:00",
                        current="2026-08-10T00:00/2026-08-17T00:00", by="geo")
     assert abs(r.total["change_pct"]) < 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(spend=st.lists(st.floats(0, 1e300, allow_nan=False), min_size=2, max_size=6),
+       conv=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=2, max_size=6))
+def test_huge_values_never_print_infinity(spend, conv):
+    n = min(len(spend), len(conv))
+    df = pl.DataFrame({"ts": [T0 + dt.timedelta(days=7 * (i % 2)) for i in range(n)], "geo": ["a", "b"] * (n // 2) + ["a"] * (n % 2),
+                       "spend": spend[:n], "conversions": conv[:n]})
+    table = kpi_table(df, by=["geo"])
+    for col in ("cpa", "cpa_ci_low", "cpa_ci_high", "roas", "cpc"):
+        assert not table[col].is_infinite().any() and not table[col].is_nan().any()
+    r = segment_impact(df, baseline=BASE, current=CUR, by="geo")
+    json.dumps(r.to_dict(), allow_nan=False)
+    assert "inf" not in r.summary and "nan" not in r.summary
+
+
+def test_text_timestamps_are_refused_with_a_hint():
+    df = pl.DataFrame({"ts": ["2026-03-02"], "geo": ["a"], "spend": [1.0], "conversions": [1.0]})
+    with pytest.raises(DriftdeskError, match="must be a timestamp"):
+        kpi_table(df, every="1d")
+    with pytest.raises(DriftdeskError, match="must be a timestamp"):
+        segment_impact(df, baseline=BASE, current=CUR, by="geo")

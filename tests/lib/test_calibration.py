@@ -287,3 +287,17 @@ def test_sample_incident_c_is_a_calibration_jump_for_v2():
     quiet = compare_calibration(decisions, baseline="2026-08-03T00:00/2026-08-10T00:00",
                                 current="2026-08-10T00:00/2026-08-17T00:00")
     assert abs(quiet.change["ece"]) < 0.01
+
+
+def test_an_all_empty_label_column_means_no_labels_yet():
+    df = pl.DataFrame({"score": [0.1, 0.5], "label": [None, None]}, schema={"score": pl.Float64, "label": pl.String})
+    res = calibration_curve(df, bins=3)
+    assert res.metrics["n"] == 0 and res.counts["n_unlabeled"] == 2
+
+
+def test_text_timestamps_are_refused():
+    df = pl.DataFrame({"ts": ["2026-03-02"], "score": [0.2], "label": [1]})
+    with pytest.raises(DriftdeskError, match="must be a timestamp"):
+        calibration_curve(df, label_delay="1d")
+    with pytest.raises(DriftdeskError, match="must be a timestamp"):
+        compare_calibration(df, baseline="2026-03-01T00:00/2026-03-02T00:00", current="2026-03-02T00:00/2026-03-03T00:00")
