@@ -12,8 +12,9 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from driftdesk.calibration import CalibrationComparison, compare_calibration
+from driftdesk.calibration import CalibrationComparison, calibration_series, compare_calibration
 from driftdesk.errors import DriftdeskError
+from driftdesk.viz.calibration import calibration_over_time
 from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
 from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
 
@@ -32,6 +33,13 @@ def _compare(source: str, stamp: float, baseline: str, current: str, by: str | N
     decisions = load_source(source)["decisions"].frame
     return compare_calibration(decisions, baseline=baseline, current=current, by=by, bins=bins, strategy=strategy,
                                label_delay=dt.timedelta(days=delay_days) if delay_days else None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing calibration per day…")
+def _series(source: str, stamp: float, by: str | None, delay_days: int) -> pl.DataFrame:
+    decisions = load_source(source)["decisions"].frame
+    return calibration_series(decisions, every="1d", by=[by] if by else [], bins=10,
+                              label_delay=dt.timedelta(days=delay_days) if delay_days else None)
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -111,7 +119,14 @@ st.caption(f"Labelled rows counted: baseline {b['n']:,}, current {c['n']:,}. Exc
            f"younger than the label delay. Bands: 95% Wilson intervals. Empty bins are kept (zero rows).")
 st.plotly_chart(result.to_figure("reliability"), width="stretch", key="reliability")
 
-seg_tab, q_tab, bins_tab = st.tabs(["Per segment", "Score quantiles", "Bins"])
+seg_tab, time_tab, q_tab, bins_tab = st.tabs(["Per segment", "ECE over time", "Score quantiles", "Bins"])
+with time_tab:
+    segment = None if by == NO_SEGMENT else by
+    series = _series(source, folder_mtime(source_folder(source)), segment, delay)
+    st.plotly_chart(calibration_over_time(series, by=segment, windows={"baseline": baseline, "current": current}),
+                    width="stretch", key="over_time")
+    st.caption("Daily ECE on ten fixed equal-width bins (the series the gate backtester reads: "
+               "`driftdesk.calibration.calibration_series`). Days without labels are left out.")
 with seg_tab:
     if result.segments.is_empty():
         st.info("Choose a segment column above to compare calibration per segment.")

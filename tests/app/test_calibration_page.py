@@ -33,7 +33,7 @@ def test_default_view_compares_the_last_week_with_the_week_before():
     assert "**Current** 2026-10-26 00:00 → 2026-11-02 00:00" in page
     assert "**baseline** 2026-10-19 00:00 → 2026-10-26 00:00" in page
     assert "without a label" in page  # the sample's last 3 days have no labels yet: counted, not hidden
-    assert len(at.get("plotly_chart")) >= 2  # reliability diagram + quantiles (segments tab too)
+    assert len(at.get("plotly_chart")) >= 4  # reliability, per segment, ECE over time, quantiles
     assert metric(at, "ECE (current)").value not in ("", "undefined")
 
 

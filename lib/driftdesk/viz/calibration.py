@@ -113,3 +113,30 @@ def segment_ece_bars(comparison: CalibrationComparison) -> go.Figure:
     fig.update_layout(barmode="group", title="ECE per segment", yaxis_title="ECE", height=360,
                       margin={"t": 50, "l": 60, "r": 20, "b": 40})
     return fig
+
+
+def calibration_over_time(series: pl.DataFrame, *, by: str | None = None, windows: dict | None = None,
+                          metric: str = "ece") -> go.Figure:
+    """A calibration metric per time bucket (one line per segment), with the compared windows shaded.
+
+    ``series`` is ``calibration_series(...)``'s frame; ``windows`` maps a name to a Window.
+    """
+    fig = go.Figure()
+    if series.is_empty():
+        fig.add_annotation(text="no labelled rows", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        return fig
+    groups = series.partition_by(by, as_dict=True, maintain_order=True) if by else {("all",): series}
+    for key, part in groups.items():
+        name = str(key[0]) if isinstance(key, tuple) else str(key)
+        part = part.sort("ts")
+        fig.add_trace(go.Scatter(x=part["ts"].to_list(), y=part[metric].to_list(), mode="lines+markers", name=name,
+                                 marker={"size": 4}, customdata=part["n"].to_list(),
+                                 hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: {metric.upper()} %{{y:.4f}} "
+                                 "(n=%{customdata:,})<extra></extra>"))
+    for name, window in (windows or {}).items():
+        color = BAND.get(name, "rgba(31, 119, 180, 0.12)")
+        fig.add_vrect(x0=window.start, x1=window.end, fillcolor=color, line_width=0, annotation_text=name,
+                      annotation_position="top left")
+    fig.update_layout(title=f"{metric.upper()} per day", yaxis_title=metric.upper(), height=360,
+                      margin={"t": 50, "l": 60, "r": 20, "b": 40}, legend={"orientation": "h", "y": -0.15})
+    return fig
