@@ -3,7 +3,12 @@ ensure_venv() {
   local extra="${1:-}" spec="." stamp
   [ -n "$extra" ] && spec=".[$extra]"
   if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
+    if ! python3 -m venv .venv; then
+      # Debian ships venv's pip bootstrap separately
+      rm -rf .venv
+      apt_install "python3-venv"
+      python3 -m venv .venv
+    fi
   fi
   stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-${extra:-base}"
   if [ ! -f "$stamp" ]; then
@@ -13,11 +18,15 @@ ensure_venv() {
   fi
 }
 
-ensure_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
+apt_install() {
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "installing Debian's chromium for the browser test" >&2
+  echo "installing Debian package(s) $*" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  apt_install chromium
 }
