@@ -27,6 +27,7 @@ PAGES = [
     st.Page("app_pages/drift.py", title="Drift", icon=":material/difference:", url_path="drift"),
     st.Page("app_pages/calibration.py", title="Calibration", icon=":material/target:", url_path="calibration"),
     st.Page("app_pages/impact.py", title="Segments & impact", icon=":material/waterfall_chart:", url_path="impact"),
+    st.Page("app_pages/seasonality.py", title="Seasonality", icon=":material/calendar_month:", url_path="seasonality"),
     st.Page("app_pages/llm.py", title="LLM", icon=":material/smart_toy:", url_path="llm"),
     st.Page("app_pages/gates.py", title="Gates", icon=":material/rule:", url_path="gates"),
 ]
