@@ -365,3 +365,20 @@ def test_text_timestamps_are_refused_with_a_hint():
         kpi_table(df, every="1d")
     with pytest.raises(DriftdeskError, match="must be a timestamp"):
         segment_impact(df, baseline=BASE, current=CUR, by="geo")
+
+
+def test_figures_show_every_effect_or_say_why_not():
+    b = {"US": (2000, 100), "BR": (2000, 50), "DE": (1000, 50)}
+    c = {"US": (2000, 100), "BR": (4000, 100), "DE": (1400, 50)}
+    r = segment_impact(kpis(b, c), baseline=BASE, current=CUR, by="geo", min_conversions=0)
+    water = r.to_figure("waterfall").data[0]
+    assert list(water.measure) == ["absolute"] + ["relative"] * (len(water.x) - 2) + ["total"]
+    assert sum(water.y[1:-1]) == pytest.approx(r.total["change"], abs=1e-12)  # steps land on the current value
+    heat = r.to_figure("heatmap").data[0]
+    assert sorted(heat.y) == ["BR", "DE", "US"]
+    assert sum(v[0] for v in heat.z) == pytest.approx(100 * r.total["change"] / r.total["baseline"], abs=1e-9)
+    spend = r.to_figure("spend").data
+    assert [t.name for t in spend] == ["baseline", "current"]
+    undefined = segment_impact(kpis({"US": (2000, 100)}, {"US": (2000, 0)}), baseline=BASE, current=CUR, by="geo")
+    assert "undefined" in undefined.to_figure("waterfall").layout.annotations[0].text
+    assert "<b>" in r._repr_html_()

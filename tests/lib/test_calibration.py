@@ -301,3 +301,21 @@ def test_text_timestamps_are_refused():
         calibration_curve(df, label_delay="1d")
     with pytest.raises(DriftdeskError, match="must be a timestamp"):
         compare_calibration(df, baseline="2026-03-01T00:00/2026-03-02T00:00", current="2026-03-02T00:00/2026-03-03T00:00")
+
+
+def test_figures_keep_empty_bins_in_the_counts():
+    from driftdesk.viz.calibration import calibration_over_time
+
+    df = pl.DataFrame({"score": [0.05, 0.12, 0.15, 0.22, 0.25], "label": [0, 0, 1, 0, 1]})
+    fig = calibration_curve(df, bins=10).to_figure()
+    counts = next(t for t in fig.data if t.type == "bar")
+    assert list(counts.y) == [1, 2, 2, 0, 0, 0, 0, 0, 0, 0]
+    curve = next(t for t in fig.data if t.name == "scores")
+    assert len(curve.x) == 3  # the line only joins bins that have rows
+    data = scored(4000, seed=12)
+    cmp = compare_calibration(data, baseline="2026-03-02T00:00/2026-03-09T00:00",
+                              current="2026-03-09T00:00/2026-03-16T00:00", by="seg")
+    for kind in ("reliability", "quantiles", "segments"):
+        assert cmp.to_figure(kind).data
+    series = calibration_series(data, every="1d", by=["seg"])
+    assert len(calibration_over_time(series, by="seg").data) == 3
