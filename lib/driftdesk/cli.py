@@ -55,7 +55,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise DriftdeskError(f"cannot find the app at {script}; run from a source checkout")
     env = dict(os.environ)
     if args.data:
-        env["DRIFTDESK_DATA"] = str(Path(args.data).resolve())
+        folder = Path(args.data).expanduser().resolve()
+        if not folder.is_dir():
+            raise DriftdeskError(f"{args.data}: no such folder (--data takes a folder of table files, e.g. kpis.parquet)")
+        env["DRIFTDESK_DATA"] = str(folder)
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
            "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
     return subprocess.call(cmd, env=env)
