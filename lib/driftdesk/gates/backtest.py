@@ -117,6 +117,15 @@ def _median_rows(x: np.ndarray) -> np.ndarray:
         return np.where(n > 0, (take(lo) + take(hi)) / 2.0, np.nan) if s.shape[-1] else np.full(s.shape[:-1], np.nan)
 
 
+def _mean_rows(x: np.ndarray) -> np.ndarray:
+    """Row-wise mean ignoring NaN; NaN for a row with no finite value (no RuntimeWarning)."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=-1)
+    total = np.where(ok, x, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
 @dataclass(frozen=True)
 class Score:
     """Figures of one set of alert times against the incident log."""
@@ -480,9 +489,11 @@ def sweep_arrays(gv: GateValues, thresholds: np.ndarray, consecutive: Sequence[i
             "threshold": thresholds, "consecutive": np.full(m, k, dtype=np.int64), "alerts": alerts.astype(np.int64),
             "alerts_per_week": alerts / weeks, "precision": precision, "recall": recall,
             "median_delay_hours": _median_rows(np.where(hist[None, :], delays, np.nan)),
+            "mean_delay_hours": _mean_rows(np.where(hist[None, :], delays, np.nan)),
             "incidents_caught": caught.astype(np.int64),
         }))
-    return pl.concat(frames).with_columns(pl.col("precision", "recall", "median_delay_hours").fill_nan(None))
+    return pl.concat(frames).with_columns(
+        pl.col("precision", "recall", "median_delay_hours", "mean_delay_hours").fill_nan(None))
 
 
 def sweep_gate(ds, policy: Policy, gate: str, *, thresholds: Sequence[float] | None = None,
