@@ -356,12 +356,15 @@ def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: in
         hi = max(float(x[int(0.995 * (x.size - 1))]) for x in both)
         if hi <= lo:
             lo, hi = lo - 0.5, lo + 0.5
-        edges = np.linspace(lo, hi, bins + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            edges = np.linspace(lo, hi, bins + 1)
+        if not np.all(np.isfinite(edges)):  # a range beyond 1.8e308: no plot grid
+            return rows
         inner = edges[1:-1]
         sa = st.bin_counts(a, inner) / a.size if a.size else np.zeros(bins)
         sb = st.bin_counts(b, inner) / b.size if b.size else np.zeros(bins)
         for k in range(bins):
-            rows.append({"column": column, "bin": k, "label": f"{(edges[k] + edges[k + 1]) / 2:.3g}",
+            rows.append({"column": column, "bin": k, "label": f"{edges[k] / 2 + edges[k + 1] / 2:.3g}",
                          "lower": float(edges[k]), "upper": float(edges[k + 1]),
                          "baseline_share": float(sa[k]), "current_share": float(sb[k])})
         return rows

@@ -32,7 +32,7 @@ from scipy import stats as sps
 
 PSI_EPSILON = 1e-4
 DEFAULT_PSI_BINS = 10
-_CHUNK = 1 << 16  # Wasserstein: pieces per chunk
+_CHUNK = 1 << 17  # Wasserstein: steps per chunk
 _GRID_STEP = 64  # KS bound-and-refine: one grid point per this many baseline values
 
 
@@ -165,7 +165,7 @@ def ks_statistic(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     if n == 0 or m == 0:
         return None
     if n + m <= 20_000:
-        return _ks_exact_at(sorted_a, sorted_b, np.concatenate((sorted_a, sorted_b)))
+        return _ks_exact_at(sorted_a, sorted_b, np.concatenate((_distinct(sorted_a), _distinct(sorted_b))))
     grid = sorted_a[::_GRID_STEP]
     if grid[-1] != sorted_a[-1]:
         grid = np.append(grid, sorted_a[-1])
@@ -183,13 +183,20 @@ def ks_statistic(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     a_start = np.concatenate(([0], ia[:-1]))[todo]
     b_start = np.concatenate(([0], ib[:-1]))[todo]
     a_len, b_len = ia[todo] - a_start, ib[todo] - b_start
-    total = int(a_len.sum() + b_len.sum())
-    if total > (n + m) // 4:  # pathological (heavy ties): evaluate everywhere
-        return _ks_exact_at(sorted_a, sorted_b, np.concatenate((sorted_a, sorted_b)))
     idx_a = _ranges(a_start, a_len)
     idx_b = _ranges(b_start, b_len)
-    points = np.concatenate((sorted_a[idx_a], sorted_b[idx_b]))
+    points = np.concatenate((_distinct(sorted_a[idx_a]), _distinct(sorted_b[idx_b])))
     return max(best, _ks_exact_at(sorted_a, sorted_b, points))
+
+
+def _distinct(run: np.ndarray) -> np.ndarray:
+    """The last of each run of equal values in a sorted (or piecewise sorted) array: ties evaluated once."""
+    if run.size < 2:
+        return run
+    keep = np.empty(run.size, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=keep[:-1])
+    keep[-1] = True
+    return run[keep]
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -222,8 +229,8 @@ def kolmogorov_pvalue(statistic: float, n: int, m: int) -> float:
 def wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     """Wasserstein-1 distance, equal to scipy.stats.wasserstein_distance, as the integral of |Q_a - Q_b|.
 
-    Both quantile functions are step functions with breaks at i/n and j/m. On the integer scale u * n * m
-    the breaks are i*m and j*n; their merged order is known in closed form, so no search is needed.
+    Both quantile functions are step functions with steps of 1/n and 1/m; where each step of one meets the
+    steps of the other is known in closed form, so no merge or search is needed: O(n + m) on sorted arrays.
     """
     n, m = sorted_a.size, sorted_b.size
     if n == 0 or m == 0:
@@ -236,24 +243,24 @@ def _wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float:
     n, m = sorted_a.size, sorted_b.size
     if n == m:
         return float(np.sum(np.abs(sorted_a - sorted_b) / n))  # divide first: no overflow near 1.8e308
-    g = math.gcd(n, m)
-    step_a, step_b = m // g, n // g  # breaks of a at i*step_a, of b at j*step_b, on a scale of n*m/g
+    if m > n:  # W is symmetric; let b be the shorter sample, so each a-step meets at most two b-steps
+        sorted_a, sorted_b, n, m = sorted_b, sorted_a, m, n
+    # On the scale u * n * m, a's i-th step is [i*m, (i+1)*m) and b's j-th is [j*n, (j+1)*n). The a-step meets
+    # b-step jl = floor(i*m/n) for w1 = min((i+1)*m, (jl+1)*n) - i*m and b-step jl + 1 for the rest (m - w1).
+    # Every number is an integer below 2**53, so float64 holds it exactly, and a correctly rounded division of
+    # two such integers never rounds across an integer (its distance to one is at least 1/(n*m)).
+    fn, fm = float(n), float(m)
     total = 0.0
     for i0 in range(0, n, _CHUNK):  # chunks keep the temporaries in cache
-        i1 = min(i0 + _CHUNK, n)
-        lo, hi = i0 * step_a, i1 * step_a
-        j0, j1 = -(-lo // step_b), -(-hi // step_b)  # b-breaks in [lo, hi)
-        i = np.arange(i0, i1, dtype=np.int64)
-        j = np.arange(j0, j1, dtype=np.int64)
-        pos_a = (i - i0) + ((i * step_a + step_b - 1) // step_b - j0)  # b-breaks strictly before
-        pos_b = (j - j0) + ((j * step_b) // step_a + 1 - i0)  # a-breaks at or before
-        breaks = np.empty(i.size + j.size + 1, dtype=np.int64)
-        breaks[pos_a] = i * step_a
-        breaks[pos_b] = j * step_b
-        breaks[-1] = hi
-        left = breaks[:-1]
-        diff = np.abs(sorted_a[left // step_a] - sorted_b[left // step_b])
-        total += float(np.dot(np.diff(breaks) / (n * step_a), diff))
+        i = np.arange(i0, min(i0 + _CHUNK, n), dtype=np.float64)
+        start = i * fm
+        jl = np.floor(start / fn)
+        w1 = np.minimum(start + fm, (jl + 1.0) * fn) - start
+        jl_idx = jl.astype(np.int64)
+        a = sorted_a[i0:i0 + i.size]
+        share = w1 / (fn * fm)  # weights first, so huge values cannot overflow
+        part = share * np.abs(a - sorted_b[jl_idx]) + (1.0 / fn - share) * np.abs(a - sorted_b[np.minimum(jl_idx + 1, m - 1)])
+        total += float(np.sum(part))
     return total
 
 

@@ -27,7 +27,7 @@ def distribution_figure(result: DriftResult, column: str) -> go.Figure:
         return fig
     numeric = part["lower"].null_count() == 0
     if numeric:  # a real x axis: bin centres, bars as wide as the bins
-        x = ((part["lower"] + part["upper"]) / 2).to_list()
+        x = (part["lower"] / 2 + part["upper"] / 2).to_list()
         width = (part["upper"] - part["lower"]).to_list()
         fig.add_trace(go.Bar(x=x, width=width, y=part["baseline_share"].to_list(), name="baseline",
                              marker_color=BASELINE_COLOR, opacity=0.6))
