@@ -174,6 +174,10 @@ _OTHER: dict[str, MetricSpec] = {
                       "deciles of the first week for numbers, nulls as their own bin)", "rows", needs_arg=True),
     "share": MetricSpec("share", "kpis", "level", "the segment's share of the total of a KPI column (e.g. spend)",
                         "total of the column", needs_arg=True, needs_by=True),
+    "seasonality_flag": MetricSpec(
+        "seasonality_flag", None, "level",
+        "share of hours the seasonality module's causal mode flags <metric> as anomaly or drift (a flag at an hour "
+        "uses only data up to it; calendar days are calendar, not drift)", "flagged hours", needs_arg=True),
     "ece": MetricSpec("ece", "decisions", "level",
                       f"expected calibration error of score vs label ({ECE_BINS} equal-width bins, labelled rows)",
                       "labelled rows"),
@@ -207,12 +211,21 @@ def parse_metric(name: str, *, where: str = "gate") -> MetricSpec:
         raise PolicyError(f"{where}: metric {base} needs a column, e.g. {base}:ctr_7d")
     if not spec.needs_arg and arg:
         raise PolicyError(f"{where}: metric {base} takes no column, got {name!r}")
+    if spec.family == "seasonality_flag":
+        inner = parse_metric(arg, where=where)
+        if inner.kind == "distance" or inner.family == "seasonality_flag":
+            raise PolicyError(f"{where}: seasonality_flag needs a level metric such as cpa or null_rate:<column>, "
+                              f"got {arg!r}")
+        return MetricSpec(spec.family, inner.table, "level", spec.doc, spec.sample_doc, inner.default_by,
+                          True, inner.needs_by, inner.canonical, change)
     return MetricSpec(spec.family, spec.table, spec.kind, spec.doc, spec.sample_doc, spec.default_by,
                       spec.needs_arg, spec.needs_by, arg or None, change)
 
 
 def required_columns(spec: MetricSpec) -> tuple[str, ...]:
     """The columns a metric reads (besides ts and the segment columns)."""
+    if spec.family == "seasonality_flag":
+        return required_columns(parse_metric(spec.arg))
     if spec.family in RATIOS:
         return RATIOS[spec.family].needs
     if spec.family == "ece":
@@ -326,6 +339,8 @@ def metric_series(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = 
     by = spec.default_by if by is None else tuple(by)
     if spec.needs_by and not by:
         raise PolicyError(f"{where}: metric {spec.canonical} is a share of a total, so it needs by = [<segment column>]")
+    if spec.family == "seasonality_flag":
+        return _seasonality_flags(ds, spec, by, filter, where)
     table = _table_for(ds, spec, where)
     start, hours = _grid(table)
     lf = _frame_for(table, by, filter, where)
@@ -436,6 +451,35 @@ def metric_series(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = 
     raise PolicyError(f"{where}: metric {spec.canonical} has no implementation")  # registry and code disagree
 
 
+def _seasonality_flags(ds, spec: MetricSpec, by: tuple[str, ...], filt, where: str) -> MetricSeries:
+    """Hourly values of the inner metric per segment, flagged by the seasonality module's causal mode."""
+    from driftdesk.seasonality import causal_flags
+
+    inner = metric_series(ds, spec.arg, by=by, filter=filt, where=where)
+    values = inner.level(inner.components)  # (S, T): the hourly level (a ratio of that hour's sums)
+    ts = inner.start + np.arange(inner.hours) * HOUR
+    frame = pl.DataFrame({"ts": np.tile(np.array(ts, dtype="datetime64[us]"), len(inner.segments)),
+                          "__segment": np.repeat(np.array(inner.segments, dtype=object), inner.hours).astype(str),
+                          "value": values.ravel()})
+    calendar = ds.get("calendar")
+    flags = causal_flags(frame, ts="ts", value="value", by=["__segment"],
+                         calendar=calendar.frame if calendar is not None else None)
+    flags = flags.with_columns(
+        pl.col("flag").is_in(["anomaly", "drift"]).cast(pl.Float64).alias("num"),
+        pl.col("flag").is_not_null().cast(pl.Float64).alias("den"),
+        pl.col("ts").alias("__hour"),
+    )
+    comps = np.zeros((len(inner.segments), inner.hours, 2))
+    s_idx = {s: i for i, s in enumerate(inner.segments)}
+    si = np.array([s_idx[s] for s in flags["__segment"].to_list()], dtype=np.int64)
+    ti = ((flags["__hour"].to_numpy().astype("datetime64[us]") - np.datetime64(inner.start, "us"))
+          // np.timedelta64(1, "h")).astype(np.int64)
+    comps[si, ti, 0] = flags["num"].to_numpy()
+    comps[si, ti, 1] = flags["den"].to_numpy()
+    return MetricSeries(spec, inner.segments, inner.keys, inner.start, comps, _ratio, None, lambda c: c[..., 1],
+                        notes=("flags from driftdesk.seasonality (causal mode)",))
+
+
 # --------------------------------------------------------------------------- what a dataset offers (for forms)
 
 
@@ -445,7 +489,10 @@ def available_metrics(ds) -> list[str]:
     out: list[str] = []
     for spec in metric_catalog():
         if spec.needs_arg:
-            if spec.family == "share":
+            if spec.family == "seasonality_flag":
+                kpis = ds.get("kpis")
+                out += [f"seasonality_flag:{m}" for m in ("cpa", "cr", "roas") if kpis is not None]
+            elif spec.family == "share":
                 kpis = ds.get("kpis")
                 out += [f"share:{c}" for c in ("spend", "conversions", "clicks", "impressions", "revenue")
                         if kpis is not None and c in kpis.frame.columns]

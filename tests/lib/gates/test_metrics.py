@@ -188,3 +188,44 @@ def test_week_over_week_needs_a_week_and_a_window_of_history():
     first = gv.times[gv.valid[0]].astype("datetime64[us]").min()
     assert first == at(168 + 24)
     assert np.nanmax(np.abs(gv.values)) == 0.0
+
+
+# --------------------------------------------------------------------------- seasonality flags
+
+
+def test_seasonality_flag_parses_its_inner_metric():
+    spec = parse_metric("seasonality_flag:null_rate:ctr_7d")
+    assert spec.canonical == "seasonality_flag:null_rate:ctr_7d" and spec.table is None
+    with pytest.raises(PolicyError, match="needs a level metric"):
+        parse_metric("seasonality_flag:psi:geo")
+    with pytest.raises(PolicyError, match="unknown metric"):
+        parse_metric("seasonality_flag:moon")
+
+
+def test_seasonality_flag_catches_the_de_cpa_shift(sample_dataset):
+    s = metric_series(sample_dataset, "seasonality_flag:cpa", by=("geo",))
+    flagged = s.components[..., 0].sum(axis=1)
+    de = s.segments.index("geo=DE")
+    hours = np.nonzero(s.components[de, :, 0])[0]
+    first = s.start + dt.timedelta(hours=int(hours.min()))
+    # INC-c: DE CPA +15% once v2.0 takes all traffic on 2026-10-07
+    assert dt.datetime(2026, 10, 5) <= first <= dt.datetime(2026, 10, 12)
+    assert flagged[s.segments.index("geo=US")] == 0  # Labor Day and paydays are calendar, not drift
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(24 * 15, 24 * 24))
+def test_seasonality_flag_is_causal(seed, cut_hour):
+    rng = np.random.default_rng(seed)
+    hours = 24 * 28
+    cycle = 1 + 0.3 * np.sin(np.arange(hours) / 24 * 2 * np.pi)
+    conv = rng.poisson(50 * cycle).astype(float)
+    spend = conv * 10 * (1 + (np.arange(hours) > 24 * 20) * 0.4) * rng.lognormal(0, 0.05, hours)
+    frame = kpis_frame(spend, conv)
+    gate = Gate(name="g", metric="seasonality_flag:cpa", threshold=0.5, window_hours=1, by=())
+    cut = at(cut_hour)
+    full = gate_values(metric_series(dataset(kpis=frame), gate.metric, by=()), gate)
+    short = gate_values(metric_series(dataset(kpis=frame.filter(pl.col("ts") < cut)), gate.metric, by=()), gate)
+    n = short.times.size
+    keep = full.times[:n] <= np.datetime64(cut, "us")
+    np.testing.assert_array_equal(full.values[:, :n][:, keep], short.values[:, keep])
