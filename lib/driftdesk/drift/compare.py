@@ -90,8 +90,7 @@ def reduce_column(series: pl.Series, kind: str) -> st.NumericSketch | st.Categor
             s = s.to_physical()
         if s.dtype == pl.Null:
             return st.NumericSketch(np.empty(0), s.len(), s.len(), 0)
-        arr = s.cast(pl.Float64).to_numpy()
-        return st.numeric_sketch(arr)
+        return st.numeric_sketch(s.cast(pl.Float64).to_numpy(writable=True), in_place=True)
     s = series.cast(pl.String) if series.dtype != pl.Null else pl.Series(series.name, [None] * series.len(), pl.String)
     vc = s.drop_nulls().value_counts(name="__n").sort(s.name)  # a stable order: sums are reproducible
     return st.CategoryCounts(tuple(vc[s.name].to_list()), vc["__n"].to_numpy().astype(np.int64), s.len(), s.null_count())
