@@ -14,7 +14,9 @@ Public API
     per segment (Kitagawa 1955, symmetric form), with a summary sentence a leader can read.
 ``impact_summary(result) -> str``
     That sentence, e.g. "CPA rose 14.0% week over week (from 20.00 to 22.80): +9.0 points from more traffic
-    in geo=BR (mix), +5.0 points from costlier conversions in geo=DE (rate)."
+    in geo=BR (mix), +5.0 points from lower conversion in geo=DE device=mobile (rate)." A CPA rate effect is
+    worded from CPA = CPC / CR: "lower conversion" or "costlier clicks", whichever moved more (log scale),
+    or "costlier conversions" when there are no clicks.
 ``spend_shift(kpis, *, baseline, current, by) -> pl.DataFrame``
     Spend reallocation: each segment's share of spend in both windows.
 ``decision_drift(decisions, *, baseline, current, by, bands=...) -> pl.DataFrame``
@@ -316,7 +318,8 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     for name, window in (("baseline", baseline), ("current", current)):
         rows = _window_rows(lf, window, ts, name, source)
         tables[name] = kpi_table(rows, by=by, ts=ts, min_conversions=0, confidence=confidence, source=source)
-    keep = ["rows", *[f"{c}_sum" for c in SUMMABLE], metric, f"{metric}_ci_low", f"{metric}_ci_high"]
+    ratios = list(dict.fromkeys([metric, "cr", "cpc"]))  # CR and CPC say why a CPA moved
+    keep = ["rows", *[f"{c}_sum" for c in SUMMABLE], *ratios, f"{metric}_ci_low", f"{metric}_ci_high"]
     b = tables["baseline"].select(*by, *keep).rename({c: f"{c}_baseline" for c in keep})
     c = tables["current"].select(*by, *keep).rename({c: f"{c}_current" for c in keep})
     seg = b.join(c, on=by, how="full", coalesce=True, nulls_equal=True)
@@ -394,7 +397,8 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
         *by, "baseline", "current", "change", "mix_effect", "rate_effect", "contribution",
         "share_baseline", "share_current", "baseline_ci_low", "baseline_ci_high", "current_ci_low", "current_ci_high",
         "conversions_baseline", "conversions_current", "spend_baseline", "spend_current",
-        "spend_share_baseline", "spend_share_current", "spend_share_change", "note",
+        "spend_share_baseline", "spend_share_current", "spend_share_change",
+        "cr_baseline", "cr_current", "cpc_baseline", "cpc_current", "note",
     ).sort(pl.col("contribution").abs(), descending=True, nulls_last=True)
     change = (m1 - m0) if (m0 is not None and m1 is not None) else None
     mix_total = float(seg["mix_effect"].sum()) if change is not None else None
@@ -434,6 +438,17 @@ def _fmt(value: float, metric: str) -> str:
     return f"{value:,.2f}" if abs(value) < 1e9 else f"{value:.3g}"
 
 
+def _cpa_reason(row: dict, rose: bool) -> str:
+    """Why a segment's CPA moved: CPA = CPC / CR, so compare the log changes of conversion rate and click cost."""
+    cr0, cr1, cpc0, cpc1 = (row.get(k) for k in ("cr_baseline", "cr_current", "cpc_baseline", "cpc_current"))
+    if not all(v is not None and v > 0 and math.isfinite(v) for v in (cr0, cr1, cpc0, cpc1)):
+        return "costlier conversions" if rose else "cheaper conversions"
+    d_cr, d_cpc = math.log(cr1 / cr0), math.log(cpc1 / cpc0)
+    if rose:
+        return "lower conversion" if -d_cr >= d_cpc else "costlier clicks"
+    return "higher conversion" if d_cr >= -d_cpc else "cheaper clicks"
+
+
 def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1) -> str:
     """One sentence a leader can read: how much the metric moved and the few mix / rate effects behind it.
 
@@ -471,7 +486,7 @@ def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1
         else:
             worse = (value > 0) != HIGHER_IS_BETTER[result.metric]
             what = {
-                "cpa": f"{'costlier' if value > 0 else 'cheaper'} conversions in {name} (rate)",
+                "cpa": f"{_cpa_reason(row, value > 0)} in {name} (rate)",
                 "roas": f"{'higher' if value > 0 else 'lower'} return in {name} (rate)",
                 "cr": f"{'higher' if value > 0 else 'lower'} conversion in {name} (rate)",
             }[result.metric]

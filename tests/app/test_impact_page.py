@@ -36,7 +36,7 @@ def test_incident_b_is_mix_from_br():
 def test_incident_c_is_rate_in_de():
     at = open_page(data="sample", end="2026-10-11", days="5", by="geo", metric="CPA")
     headline = at.subheader[0].value
-    assert headline.startswith("CPA rose") and "costlier conversions in geo=DE (rate)" in headline
+    assert headline.startswith("CPA rose") and "lower conversion in geo=DE (rate)" in headline
     table = at.dataframe[0].value
     de = table[table["geo"] == "DE"].iloc[0]
     assert de["rate_effect"] > abs(de["mix_effect"])

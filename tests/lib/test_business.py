@@ -135,7 +135,7 @@ def test_pure_rate_has_no_mix_effect():
     assert r.segments["mix_effect"].abs().max() == pytest.approx(0, abs=1e-12)
     de = r.segments.filter(pl.col("geo") == "DE").row(0, named=True)
     assert de["rate_effect"] == pytest.approx(r.total["change"]) and de["change"] == pytest.approx(5.0)
-    assert "costlier conversions in geo=DE (rate)" in r.summary
+    assert "costlier clicks in geo=DE (rate)" in r.summary  # clicks held, so CR held: each click cost more
 
 
 def test_rate_effect_is_the_shapley_average_of_both_substitution_orders():
@@ -228,7 +228,7 @@ def test_summary_sentence_reads_like_the_story():
     r = segment_impact(kpis(b, c), baseline=BASE, current=CUR, by="geo", min_conversions=0)
     pct = 100 * (7400 / 250 - 25) / 25
     assert r.summary.startswith(f"CPA rose {pct:.1f}% week over week (from 25.00 to 29.60): ")
-    assert "more traffic in geo=BR (mix)" in r.summary and "costlier conversions in geo=DE (rate)" in r.summary
+    assert "more traffic in geo=BR (mix)" in r.summary and "costlier clicks in geo=DE (rate)" in r.summary
     points = [float(p.split(" points")[0]) for p in r.summary.split(": ", 1)[1].split(", ")]
     assert sum(points) == pytest.approx(pct, abs=1.0)  # the named parts explain nearly all the change
     assert impact_summary(r) == r.summary
@@ -326,7 +326,7 @@ def test_sample_incident_c_is_rate_in_de(sample_kpis):
     assert (name, kind) == ("geo=DE", "rate") and value > 0.5 * r.total["change"] > 0
     de = r.segments.filter(pl.col("geo") == "DE").row(0, named=True)
     assert de["current"] / de["baseline"] == pytest.approx(1.15, abs=0.06)
-    assert "costlier conversions in geo=DE (rate)" in r.summary
+    assert "lower conversion in geo=DE (rate)" in r.summary  # DE's bids went to worse traffic
 
 
 @needs_sample
@@ -334,7 +334,7 @@ def test_sample_incident_d_is_rate_in_tablet(sample_kpis):
     r = segment_impact(sample_kpis, baseline="2026-10-19T00:00/2026-10-26T00:00",
                        current="2026-10-26T00:00/2026-11-02T00:00", by="device")
     assert largest_effect(r)[:2] == ("device=tablet", "rate")
-    assert "device=tablet (rate)" in r.summary
+    assert "lower conversion in device=tablet (rate)" in r.summary
 
 
 @needs_sample
@@ -382,3 +382,14 @@ def test_figures_show_every_effect_or_say_why_not():
     undefined = segment_impact(kpis({"US": (2000, 100)}, {"US": (2000, 0)}), baseline=BASE, current=CUR, by="geo")
     assert "undefined" in undefined.to_figure("waterfall").layout.annotations[0].text
     assert "<b>" in r._repr_html_()
+
+
+def test_cpa_rate_is_worded_by_what_moved():
+    # DE: same clicks and click cost, half the conversions -> CPA doubles through conversion rate
+    b = {"US": (2000.0, 100.0, 0.0, 2000.0), "DE": (1000.0, 100.0, 0.0, 1000.0)}
+    c = {"US": (2000.0, 100.0, 0.0, 2000.0), "DE": (1000.0, 50.0, 0.0, 1000.0)}
+    r = segment_impact(kpis(b, c), baseline=BASE, current=CUR, by="geo", min_conversions=0)
+    assert "lower conversion in geo=DE (rate)" in r.summary
+    no_clicks = kpis(b, c).drop("clicks")
+    r = segment_impact(no_clicks, baseline=BASE, current=CUR, by="geo", min_conversions=0)
+    assert "costlier conversions in geo=DE (rate)" in r.summary
