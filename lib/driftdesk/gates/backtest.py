@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -448,38 +449,99 @@ def default_thresholds(gv: GateValues, *, n: int = 60) -> np.ndarray:
     return np.unique(np.concatenate([qs, [beyond, gv.gate.threshold]]))
 
 
-def sweep_arrays(gv: GateValues, thresholds: np.ndarray, consecutive: Sequence[int], inc: Incidents, *,
-                 span: tuple[dt.datetime, dt.datetime], grace_hours: float,
-                 others: Score | None = None) -> pl.DataFrame:
-    """All thresholds x run lengths at once with numpy broadcasting; see the module docstring for the rules.
+def _breach_scale(gv: GateValues, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values and thresholds turned so that a breach is always `x > t` (invalid evaluations: -inf)."""
+    d = gv.gate.direction
+    x = {"above": gv.values, "below": -gv.values, "either": np.abs(gv.values)}[d]
+    t = -thresholds if d == "below" else thresholds
+    return np.where(gv.valid, x, -np.inf), t
 
-    `others` is the score of the policy's other gates, whose alerts are added to every point.
+
+def _fire_intervals(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each evaluation, the thresholds t at which an alert fires there: lo <= t < hi.
+
+    A run of breaches (x > t) reaches exactly k at j when the k values ending at j all exceed t (t < their
+    minimum, hi) and the value before them does not (t >= x[j - k], lo; -inf at the start of history).
+    """
+    e = x.shape[-1]
+    hi = np.full(x.shape, -np.inf)
+    if e >= k:
+        hi[..., k - 1:] = np.lib.stride_tricks.sliding_window_view(x, k, axis=-1).min(axis=-1)
+    lo = np.full(x.shape, -np.inf)
+    if e > k:
+        lo[..., k:] = x[..., :-k]
+    return lo, hi
+
+
+def _count_containing(lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """How many intervals [lo, hi) contain each t: #(lo <= t) - #(hi <= t) over the non-empty ones."""
+    keep = lo < hi
+    lo_s, hi_s = np.sort(lo[keep]), np.sort(hi[keep])
+    return np.searchsorted(lo_s, t, side="right") - np.searchsorted(hi_s, t, side="right")
+
+
+def _first_fire_delays(fire_at, t_eval: np.ndarray, win: np.ndarray, start: np.ndarray, m: int) -> np.ndarray:
+    """(M, I) hours from each incident's start to the first alert inside its window (NaN: none)."""
+    delays = np.full((m, win.shape[0]), np.nan)
+    for i in range(win.shape[0]):
+        cols = np.nonzero(win[i])[0]
+        if cols.size == 0:
+            continue
+        hit = fire_at(cols)  # (M, |cols|): any segment fires there
+        has = hit.any(axis=1)
+        first = t_eval[cols][np.argmax(hit, axis=1)]
+        delays[has, i] = (first[has] - start[i]) / np.timedelta64(1, "h")
+    return delays
+
+
+def sweep_arrays(gv: GateValues, thresholds: np.ndarray, consecutive: Sequence[int], inc: Incidents, *,
+                 span: tuple[dt.datetime, dt.datetime], grace_hours: float, others: Score | None = None,
+                 method: Literal["intervals", "broadcast"] = "intervals") -> pl.DataFrame:
+    """Every threshold x run length at once; the matching rules are the module docstring's.
+
+    ``intervals`` (default): each evaluation fires for an interval of thresholds (see _fire_intervals), so the
+    alert count at every threshold is two searchsorted calls over those intervals, whatever the number of
+    thresholds; only incident windows are expanded per threshold, to find first alerts. ``broadcast``: breach
+    masks for all thresholds at once (M x segments x evaluations) and run lengths from cumulative sums, the
+    direct way, kept as an independent reference. `others` is the score of the policy's other gates, whose
+    alerts are added to every point.
     """
     thresholds = np.asarray(thresholds, dtype=np.float64)
     m = thresholds.size
-    lo, hi = incident_windows(inc, grace_hours)
-    t = gv.times.astype("datetime64[us]")
-    win = (t[None, :] >= lo[:, None]) & (t[None, :] <= hi[:, None])  # (I, E)
-    any_win = win.any(axis=0) if len(inc) else np.zeros(t.size, bool)
+    start, end = incident_windows(inc, grace_hours)
+    t_eval = gv.times.astype("datetime64[us]")
+    win = (t_eval[None, :] >= start[:, None]) & (t_eval[None, :] <= end[:, None])  # (I, E)
+    any_win = win.any(axis=0) if len(inc) else np.zeros(t_eval.size, bool)
     hist = in_history(inc, span, grace_hours)
     weeks = (span[1] - span[0]) / dt.timedelta(weeks=1)
-    runs = run_lengths(breaches(gv.values, gv.valid, thresholds, gv.gate.direction))  # (M, S, E)
-    other_first = np.array([np.datetime64(x, "us") if x is not None else np.datetime64("NaT", "us")
-                            for x in (others.first_alert if others else [None] * len(inc))], dtype="datetime64[us]")
+    x, t = _breach_scale(gv, thresholds)
+    runs = run_lengths(breaches(gv.values, gv.valid, thresholds, gv.gate.direction)) if method == "broadcast" else None
+    other_first = np.array([np.datetime64(v, "us") if v is not None else np.datetime64("NaT", "us")
+                            for v in (others.first_alert if others else [None] * len(inc))], dtype="datetime64[us]")
     frames = []
     for k in consecutive:
-        f = runs == k
-        alerts = f.sum(axis=(1, 2)) + (others.alerts if others else 0)
-        matched = (f & any_win).sum(axis=(1, 2)) + (others.matched_alerts if others else 0)
-        f_any = f.any(axis=1)  # (M, E)
-        delays = np.full((m, len(inc)), np.nan)
-        for i in range(len(inc)):
-            hit = f_any & win[i][None, :]
-            first = np.where(hit.any(axis=1), t[np.argmax(hit, axis=1)], np.datetime64("NaT", "us"))
+        if runs is not None:
+            f = runs == k
+            alerts = f.sum(axis=(1, 2))
+            matched = (f & any_win).sum(axis=(1, 2))
+            f_any = f.any(axis=1)
+            delays = _first_fire_delays(lambda cols, f_any=f_any: f_any[:, cols], t_eval, win, start, m)
+        else:
+            lo, hi = _fire_intervals(x, k)
+            alerts = _count_containing(lo, hi, t)
+            matched = _count_containing(lo[:, any_win], hi[:, any_win], t)
+
+            def fire_at(cols, lo=lo, hi=hi):
+                tt = t[:, None, None]
+                return ((lo[None, :, cols] <= tt) & (tt < hi[None, :, cols])).any(axis=1)
+
+            delays = _first_fire_delays(fire_at, t_eval, win, start, m)
+        alerts = alerts + (others.alerts if others else 0)
+        matched = matched + (others.matched_alerts if others else 0)
+        for i in range(len(inc)):  # the other gates' first alerts, when earlier
             if not np.isnat(other_first[i]):
-                first = np.where(np.isnat(first) | (other_first[i] < first), other_first[i], first)
-            ok = ~np.isnat(first)
-            delays[ok, i] = (first[ok] - lo[i]) / np.timedelta64(1, "h")
+                d = (other_first[i] - start[i]) / np.timedelta64(1, "h")
+                delays[:, i] = np.where(np.isnan(delays[:, i]) | (d < delays[:, i]), d, delays[:, i])
         caught = np.isfinite(delays[:, hist]).sum(axis=1) if len(inc) else np.zeros(m, int)
         n_hist = int(hist.sum())
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -289,3 +289,22 @@ def test_toml_policy_text_backtests(sample_dataset):
     p = parse_policy('[[gate]]\nmetric = "null_rate:ctr_7d"\nby = "source"\nthreshold = 0.2\nwindow = "6h"\n')
     r = backtest_policy(sample_dataset, p)
     assert r.incidents.filter(pl.col("incident_id") == "INC-a")["caught"].item()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.lists(st.floats(-2, 40), min_size=1, max_size=12), st.lists(st.integers(1, 5), min_size=1,
+                                                                                  max_size=3, unique=True))
+def test_interval_sweep_equals_the_broadcast_sweep(case, thresholds, ks):
+    """Two independent ways to sweep: interval counting vs breach masks and cumulative-sum run lengths."""
+    from driftdesk.gates.backtest import _span, policy_values, prepare_incidents, sweep_arrays
+
+    frame, gate, _ = case
+    ds = dataset(kpis=frame)
+    values = policy_values(ds, Policy(gates=(gate,)))
+    hours = frame["ts"].n_unique()
+    inc = prepare_incidents(incidents_frame([("x", at(hours * 0.3), at(hours * 0.4)),
+                                             ("y", at(hours * 0.35), at(hours * 0.8))]))
+    kw = dict(span=_span(values), grace_hours=6)
+    fast = sweep_arrays(values[0], np.array(thresholds), ks, inc, method="intervals", **kw)
+    slow = sweep_arrays(values[0], np.array(thresholds), ks, inc, method="broadcast", **kw)
+    assert fast.equals(slow)
