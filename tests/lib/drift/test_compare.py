@@ -145,3 +145,15 @@ def test_never_crashes_on_odd_values(xb, xc, cats):
         assert row["status"] in ("ok", "warn", "drift", "not_enough_data")
         if row["ks"] is not None:
             assert 0.0 <= row["ks"] <= 1.0
+
+
+def test_a_categorical_with_100k_levels_through_frames():
+    b = pl.DataFrame({"id": [f"u{k}" for k in RNG.integers(0, 100_000, 300_000)]})
+    c = pl.DataFrame({"id": [f"u{k}" for k in RNG.integers(50_000, 150_000, 300_000)]})
+    row = compare_windows(b, c).column("id")
+    assert row["status"] == "drift" and len(row["new_categories"]) == 20  # listed up to 20
+    pb = b["id"].value_counts().rename({"count": "b"})
+    pc = c["id"].value_counts().rename({"count": "c"})
+    j = pb.join(pc, on="id", how="full", coalesce=True).fill_null(0)
+    ref = jensenshannon(j["b"].to_numpy() / 300_000, j["c"].to_numpy() / 300_000, base=2)
+    assert row["js"] == pytest.approx(ref, abs=1e-12)
