@@ -82,13 +82,17 @@ def cmd_llm(args: argparse.Namespace) -> int:
 
 
 def cmd_calibration(args: argparse.Namespace) -> int:
-    from driftdesk.calibration import calibration_curve
+    from driftdesk.calibration import calibration_by_segment, calibration_curve
     from driftdesk.io import scan_table
 
     frame = scan_table(args.input)
     result = calibration_curve(frame, score=args.score, label=args.label, bins=args.bins, strategy=args.strategy,
                                ts=args.ts, label_delay=args.label_delay, source=str(args.input))
     doc = result.to_dict()
+    by = _split_cols(args.by)
+    if by:
+        doc["segments"] = calibration_by_segment(frame, by=by, score=args.score, label=args.label, edges=result.edges,
+                                                 ts=args.ts, label_delay=args.label_delay, source=str(args.input))
     m = result.metrics
     lines = [f"ECE {_num(m['ece'])}  MCE {_num(m['mce'])}  Brier {_num(m['brier'])}  n={m['n']:,} "
              f"(excluded: {doc['n_unlabeled']} unlabelled, {doc['n_immature']} immature)",
@@ -96,6 +100,10 @@ def cmd_calibration(args: argparse.Namespace) -> int:
     for b in doc["bins"]:
         lines.append(f"{b['lower']:>7.3f} {b['upper']:>7.3f} {b['count']:>9,} {_num(b['mean_score']):>10} "
                      f"{_num(b['observed_rate']):>9} {_num(b['ci_low']):>7} {_num(b['ci_high']):>7}")
+    if by:
+        lines.append(f"{' '.join(by):<24} {'n':>9} {'ece':>7} {'mce':>7} {'brier':>7}")
+        lines += [f"{' '.join(str(r[c]) for c in by):<24} {r['n']:>9,} {_num(r['ece']):>7} {_num(r['mce']):>7} "
+                  f"{_num(r['brier']):>7}" for r in doc["segments"].iter_rows(named=True)]
     emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
 
@@ -273,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=("uniform", "quantile"), default="uniform")
     p.add_argument("--ts", default="ts", help="timestamp column (only used with --label-delay)")
     p.add_argument("--label-delay", help="count only labels older than this before the newest row, e.g. 3d or 36h")
+    p.add_argument("--by", help="also report ECE, MCE and Brier per segment (columns, comma separated)")
     _format_arg(p)
     p.set_defaults(func=cmd_calibration)
 

@@ -266,6 +266,13 @@ def test_cli_calibration_json(tmp_path, capsys):
     assert code == 0 and len(doc["bins"]) == 10
     assert {"ece", "mce", "brier"} <= set(doc)
     assert {"lower", "upper", "count", "mean_score", "observed_rate", "ci_low", "ci_high"} <= set(doc["bins"][0])
+    seg_path = tmp_path / "seg.parquet"
+    scored(3000, seed=4).write_parquet(seg_path)
+    assert main(["calibration", "--input", str(seg_path), "--score", "score", "--label", "label", "--by", "seg",
+                 "--label-delay", "1d", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["seg"] for s in doc["segments"]] == ["a", "b", "c"] and doc["n_immature"] > 0
+    assert sum(s["n"] for s in doc["segments"]) == doc["n"]
     bad = tmp_path / "bad.csv"
     pl.DataFrame({"score": [0.1, 0.2], "label": [0, 3]}).write_csv(bad)
     assert main(["calibration", "--input", str(bad), "--score", "score", "--label", "label"]) == 2
