@@ -89,6 +89,13 @@ def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
     return "; ".join(f"row {r}: {v!r}" for r, v in rows.iter_rows())
 
 
+def _require(frame: Frame, columns: Sequence[str], source: str) -> None:
+    schema = _as_lazy(frame).collect_schema()
+    missing = [c for c in columns if c not in schema]
+    if missing:
+        raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
+
+
 def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None = "label",
                         source: str = "input") -> None:
     """Refuse scores that are not probabilities and labels that are not 0/1, naming a few rows.
@@ -401,6 +408,7 @@ def calibration_by_segment(frame: Frame, *, by: Sequence[str] | str, score: str 
                            as_of: dt.datetime | None = None, source: str = "input") -> pl.DataFrame:
     """ECE, MCE, Brier (and decomposition) per segment, on shared bins (quantile edges from all rows)."""
     by = [by] if isinstance(by, str) else list(by)
+    _require(frame, by, source)
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, counts = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     if edges is None:
@@ -432,6 +440,7 @@ def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (
     For monitoring and gate backtests: fixed edges keep buckets comparable over time.
     """
     by = list(by)
+    _require(frame, [ts, *by], source)
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     edges_ = np.asarray(edges, dtype=float) if edges is not None else bin_edges([], bins=bins)

@@ -273,6 +273,8 @@ def test_cli_calibration_json(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert [s["seg"] for s in doc["segments"]] == ["a", "b", "c"] and doc["n_immature"] > 0
     assert sum(s["n"] for s in doc["segments"]) == doc["n"]
+    assert main(["calibration", "--input", str(seg_path), "--score", "score", "--label", "label", "--by", "nope"]) == 2
+    assert "missing column(s) ['nope']" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     pl.DataFrame({"score": [0.1, 0.2], "label": [0, 3]}).write_csv(bad)
     assert main(["calibration", "--input", str(bad), "--score", "score", "--label", "label"]) == 2
