@@ -39,12 +39,14 @@ class DetectConfig:
 
     anomaly_z: float = 5.0
     cusum_k: float = 0.75
-    cusum_h: float = 15.0
+    cusum_h: float = 18.0
     clip_z: float = 3.5
     persist_steps: int = 6
     block_k: float = 0.5
     block_h: float = 5.0
-    vif_days: float = 14.0
+    vif_days: float = 21.0
+    window_steps: tuple[int, ...] = (6, 12, 24)
+    window_z: float = 5.0
     min_drift: float = 0.03  # a level change smaller than this (relative) is not called drift
     drift_hold_steps: int = 12
     window_days: float = 28.0
@@ -230,6 +232,10 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     b_zero_minus = np.zeros(m, dtype=np.int64)
     z_hist = np.full((m, n), np.nan)  # scores of clean points, for the within-day correlation (vif)
     vif_steps = max(int(round(config.vif_days * day_steps)), refit)
+    windows = tuple(w for w in config.window_steps if w <= refit) if refit > 1 else ()
+    csum = np.zeros((m, n + 1))  # running sums of clipped clean scores and their counts, for the window test
+    ccnt = np.zeros((m, n + 1))
+    reset_at = np.zeros(m, dtype=np.int64)
     alarms: list[DriftAlarm] = []
     rows_idx = np.arange(m)
 
@@ -288,6 +294,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             vif = np.fmax(vif, _vif_rows(z_hist[:, lo_v:t0], refit, standardised=True))
         vif = np.clip(np.nan_to_num(vif, nan=1.0), 1.0, float(refit))
         root_vif = np.sqrt(vif)
+        rho = np.clip((vif - 1.0) / max(refit - 1, 1), 0.0, 1.0)  # within-day correlation of scores
         live: set[int] = set()
 
         for t in range(t0, t1):
@@ -326,7 +333,23 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             clean[:, t] = good
             fc_resid[:, t] = np.where(good, yt - expected, np.nan)
             z_hist[:, t] = np.where(use, z, np.nan)
-            fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= persist))
+            zcl = np.clip(np.nan_to_num(z), -config.clip_z, config.clip_z)
+            csum[:, t + 1] = csum[:, t] + np.where(use, zcl, 0.0)
+            ccnt[:, t + 1] = ccnt[:, t] + use
+            # window test: the mean score of the last L steps against its variance under within-day correlation
+            # (quick on clear shifts, where a CUSUM scaled for a whole day's correlation is slow)
+            win_fire = np.zeros(m, dtype=bool)
+            win_start = np.zeros(m, dtype=np.int64)
+            for w in windows:
+                lo_w = np.maximum(t + 1 - w, reset_at)
+                s_w = csum[:, t + 1] - csum[rows_idx, lo_w]
+                c_w = ccnt[:, t + 1] - ccnt[rows_idx, lo_w]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    stat = s_w / np.sqrt(c_w * (1.0 + np.maximum(c_w - 1.0, 0.0) * rho))
+                hit = (c_w >= w // 2) & (np.abs(np.nan_to_num(stat)) > config.window_z) & ~win_fire
+                win_start = np.where(hit, lo_w, win_start)
+                win_fire |= hit
+            fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= persist) | win_fire)
             block_fire = np.zeros(m, dtype=bool)
             if t == t1 - 1 and refit > 1:
                 zb_all = z_hist[:, t0:t1]
@@ -344,6 +367,10 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             for i in rows_idx[fire]:
                 if run_len[i] >= config.persist_steps:
                     start, direction = int(run_start[i]), int(run_sign[i])
+                elif win_fire[i] and not (s_plus[i] > config.cusum_h or s_minus[i] > config.cusum_h):
+                    lo_i = int(win_start[i])
+                    start = lo_i
+                    direction = 1 if csum[i, t + 1] - csum[i, lo_i] > 0 else -1
                 elif block_fire[i] and not (s_plus[i] > config.cusum_h or s_minus[i] > config.cusum_h):
                     up = b_plus[i] > config.block_h
                     start, direction = int(b_zero_plus[i] if up else b_zero_minus[i]), 1 if up else -1
@@ -378,6 +405,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 b_plus[i] = b_minus[i] = 0.0
                 b_zero_plus[i] = b_zero_minus[i] = t + 1
                 z_hist[i, start:t + 1] = np.nan
+                reset_at[i] = t + 1
                 zero_plus[i] = zero_minus[i] = t
                 run_len[i] = 0
                 lvl[i] = new_level

@@ -322,7 +322,8 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
         resid_m = values - expected
         for idx, s in enumerate(members):
             alarms = [a for a in scan.alarms if a.series == idx]
-            drifts = merge_alarms(alarms, chain_steps=chain, log=use_log)
+            deseas = np.where(s.calendar, np.nan, work[idx] - scan.seasonal[idx])
+            drifts = merge_alarms(alarms, chain_steps=chain, log=use_log, deseasonalised=deseas)
             flags = flags_m[idx]
             dmask = drift_flags(n, drifts, causal=causal)
             flags = np.where(dmask, 2, flags).astype(np.int8)

@@ -35,7 +35,8 @@ def pct(x: float | None) -> str:
     return f"{x * 100:+.0f}%"
 
 
-def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False) -> list[dict]:
+def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False,
+                 deseasonalised: np.ndarray | None = None) -> list[dict]:
     """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
     change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift."""
     events: list[dict] = []
@@ -51,6 +52,13 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
                        "old_level": a.old_level, "new_level": a.new_level, "kind": "level_shift", "alarms": 1})
     for e in events:
         old, new = e["old_level"], e["new_level"]
+        if deseasonalised is not None and e["kind"] != "trend_change":
+            # the size of a shift, reported after the fact: the median over the whole flagged span, not only
+            # the few steps the alarm had seen
+            seg = deseasonalised[e["start_step"]:e["end_step"] + 1]
+            seg = seg[np.isfinite(seg)]
+            if seg.size:
+                new = float(np.median(seg))
         if log:  # levels are logs: the relative change is exp(new - old) - 1
             e["magnitude"] = float(np.expm1(new - old))
             e["magnitude_abs"] = float(np.exp(new) - np.exp(old))
