@@ -62,7 +62,7 @@ def _mark(fig: go.Figure, sweep: SweepResult, point: dict | None, label: str, co
         if x is None or nearest["recall"] is None:
             continue
         fig.add_trace(go.Scatter(
-            x=[x], y=[nearest["recall"]], mode="markers+text", text=[label], textposition="top center",
+            x=[x], y=[nearest["recall"]], mode="markers",
             marker={"size": 15, "color": color, "symbol": symbol, "line": {"width": 2, "color": "black"}},
             name=f"{label}: threshold {point['threshold']:g}, {point['consecutive']} in a row",
             showlegend=col == 1, legendgroup=label,
@@ -89,7 +89,9 @@ def sweep_figure(sweep: SweepResult) -> go.Figure:
     else:
         _mark(fig, sweep, sweep.current, "current", "#7f7f7f", "square")
         _mark(fig, sweep, sweep.proposed, "proposed", "#ffbf00", "star")
-    fig.update_xaxes(title_text="alerts per week (log scale)", type="log", row=1, col=1)
+    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 168]
+    fig.update_xaxes(title_text="alerts per week (log scale)", type="log", tickvals=ticks,
+                     ticktext=[f"{t:g}" for t in ticks], row=1, col=1)
     fig.update_xaxes(title_text="median detection delay (hours)", row=1, col=2)
     fig.update_yaxes(title_text="recall (share of incidents caught)", range=[-0.05, 1.1], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.1], row=1, col=2)
