@@ -21,6 +21,7 @@ from ui.data import (
     save_upload,
     set_source,
     source_folder,
+    source_kind,
     source_label,
     try_load,
     violations_frame,
@@ -36,7 +37,8 @@ folder = source_folder(source)
 st.markdown(f"Showing **{source_label(source)}** — `{folder}`")
 
 # ---------------------------------------------------------------- choose the data
-sample_tab, folder_tab, upload_tab = st.tabs(["Sample", "Folder", "Upload"], key=params.SOURCE, bind="query-params")
+sample_tab, folder_tab, upload_tab = st.tabs(["Sample", "Folder", "Upload"], default=source_kind(source), key=params.SOURCE,
+                                            bind="query-params")
 with sample_tab:
     st.markdown("The bundled sample advertiser: 91 days, hourly, with known incidents to find.")
     if st.button("Use the sample data", disabled=source == SAMPLE, key="use_sample"):

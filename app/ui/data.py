@@ -55,6 +55,13 @@ def is_sample(source: str) -> bool:
         return False
 
 
+def source_kind(source: str) -> str:
+    """'Sample', 'Upload' or 'Folder': which way of choosing data a source came from (the Data page's tabs)."""
+    if source == SAMPLE:
+        return "Sample"
+    return "Upload" if source.startswith(UPLOAD_PREFIX) else "Folder"
+
+
 def current_source() -> str:
     return st.query_params.get(DATA_PARAM) or st.session_state.get(_SESSION_KEY) or default_source()
 
@@ -271,6 +278,6 @@ def violations_frame(files: list[TableFile]) -> pl.DataFrame:
             if v["role"] and v["role"] != v["column"]:
                 column = f"{column} (role {v['role']})" if column else f"(role {v['role']})"
             rows.append({"file": Path(f.path).name, "table": f.table, "column": column, "rule": v["rule"],
-                         "count": v["count"], "examples": examples, "severity": v["severity"]})
+                         "count": v["count"] or None, "examples": examples, "severity": v["severity"]})
     return pl.DataFrame(rows, schema={"file": pl.String, "table": pl.String, "column": pl.String, "rule": pl.String,
                                       "count": pl.Int64, "examples": pl.String, "severity": pl.String})

@@ -143,7 +143,8 @@ def render_overview(result: Overview) -> None:
 def render_summary(summary: pl.DataFrame) -> None:
     """Each loaded table: rows, time range, columns."""
     st.dataframe(
-        summary.select("table", "rows", "start", "end", "columns", "source"),
+        summary.select("table", "rows", "start", "end", "columns",
+                       pl.col("source").str.replace(r"^.*[/\\]", "").alias("file")),
         hide_index=True, width="stretch",
         column_config={"rows": st.column_config.NumberColumn(format="localized")},
     )
