@@ -482,15 +482,14 @@ def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1
         name = _segment_name(row, result.by)
         if kind == "mix":
             more = (row["share_current"] or 0) > (row["share_baseline"] or 0)
-            what = f"{'more' if more else 'less'} traffic in {name} (mix)"
+            moved = "spend" if result.metric == "roas" else "traffic"  # ROAS weighs segments by spend
+            what = f"{'more' if more else 'less'} {moved} in {name} (mix)"
         else:
-            worse = (value > 0) != HIGHER_IS_BETTER[result.metric]
             what = {
                 "cpa": f"{_cpa_reason(row, value > 0)} in {name} (rate)",
                 "roas": f"{'higher' if value > 0 else 'lower'} return in {name} (rate)",
                 "cr": f"{'higher' if value > 0 else 'lower'} conversion in {name} (rate)",
             }[result.metric]
-            del worse
         caveat = " — few conversions, may be noise" if row["note"] and row["note"].startswith("too few") else ""
         parts.append(f"{points:+.1f} points from {what}{caveat}")
     return head + ": " + ", ".join(parts) + "."
