@@ -109,3 +109,20 @@ def test_adopt_asks_for_confirmation_then_saves_a_version():
 
 def test_sample_policy_file_exists():
     assert (sample_data_dir() / "policy.toml").exists()
+
+
+def test_a_policy_the_data_cannot_replay_gives_a_message(kpis_folder):
+    at = open_gates(data=str(kpis_folder))
+    page = texts(at)
+    assert "cannot be replayed on the loaded data" in page and "ctr_7d" in page
+    # the form is still there, so the gate can be fixed or removed
+    assert by_label(at.number_input, "Threshold").value == 0.2
+
+
+def test_a_kpis_only_policy_replays_without_incidents(kpis_folder):
+    only_cpa = parse_policy('[policy]\nname = "k"\n[[gate]]\nname = "cpa"\nmetric = "cpa"\nby = ["geo"]\n'
+                            'comparison = "day_over_day"\nthreshold = 0.2\n')
+    at = open_gates(data=str(kpis_folder), policy=encode_policy(only_cpa))
+    page = texts(at)
+    assert "no incidents are labelled" in page
+    assert by_label(at.metric, "Incidents caught (recall)").value == "0 of 0"
