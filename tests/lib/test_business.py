@@ -393,3 +393,16 @@ def test_cpa_rate_is_worded_by_what_moved():
     no_clicks = kpis(b, c).drop("clicks")
     r = segment_impact(no_clicks, baseline=BASE, current=CUR, by="geo", min_conversions=0)
     assert "costlier conversions in geo=DE (rate)" in r.summary
+
+
+@pytest.mark.skipif(not (sample_data_dir() / "decisions.parquet").exists(), reason="sample data not generated")
+def test_sample_threshold_change_shows_as_decision_drift_in_one_band():
+    from driftdesk.contract import load_table
+
+    decisions = load_table(sample_data_dir() / "decisions.parquet", "decisions").frame
+    out = decision_drift(decisions, baseline="2026-09-01T00:00/2026-09-08T00:00",
+                         current="2026-09-08T00:00/2026-09-15T00:00", bands=(0, 0.2, 0.28, 0.3, 1))
+    moved = out.filter(pl.col("change").abs() > 0.5)
+    # the bid threshold went from 0.30 to 0.28 on 2026-09-08: only the band in between changes its decisions
+    assert moved.select("band_lower", "band_upper").rows() == [(0.28, 0.3)]
+    assert moved["positive_share_current"][0] > 0.95 and moved["positive_share_baseline"][0] < 0.05
