@@ -20,7 +20,7 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("driftdesk-home")
     saved = {k: os.environ.get(k) for k in ("DRIFTDESK_HOME", "MLFLOW_TRACKING_URI", "DRIFTDESK_DATA")}
     os.environ["DRIFTDESK_HOME"] = str(home)
-    os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
     os.environ.pop("DRIFTDESK_DATA", None)
     yield home
     for key, value in saved.items():

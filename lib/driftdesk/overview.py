@@ -412,11 +412,18 @@ def _combine(check: Check, statuses: dict[str, str | None], vals: dict, day: dt.
     return status, (f"vs {' and '.join(worst)}" if worst else "")
 
 
+Probe = Callable[[Dataset, dt.date], list[dict]]
+"""A deeper status source (drift, seasonality, ...): given the data and the day, metric records with the keys of
+METRIC_SCHEMA (missing keys are null) and a ``status`` it decided itself. Records join their layer's card."""
+
+
 def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequence[Check] = DEFAULT_CHECKS,
-             span_days: int = 28) -> Overview:
+             probes: Sequence[Probe] = (), span_days: int = 28) -> Overview:
     """Status per layer of ``day`` (default: the latest whole day) against day-over-day and week-over-week.
 
-    The timeline lists releases, incidents and calendar days from ``span_days`` before the day to its end.
+    ``checks`` compare one number per window; ``probes`` add records computed any other way (e.g. a drift test),
+    so later analyses extend the Overview without changing it. The timeline lists releases, incidents and
+    calendar days from ``span_days`` before the day to its end.
     """
     if isinstance(day, str):
         try:
@@ -434,6 +441,14 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     whole = Window(day_start, day_start + dt.timedelta(days=1), "current")
     records: list[dict] = []
     layer_rows: list[dict] = []
+    probed: list[dict] = []
+    for probe in probes:
+        for rec in probe(dataset, day):
+            unknown = set(rec) - set(METRIC_SCHEMA)
+            if unknown or rec.get("layer") not in LAYERS or rec.get("status") not in (*SEVERITY, "no_data"):
+                raise ValueError(f"probe {getattr(probe, '__name__', probe)!r} returned a bad record {rec!r}: it needs a "
+                                 f"layer in {LAYERS}, a status in ok/warn/alert/no_data and only the keys {list(METRIC_SCHEMA)}")
+            probed.append({**dict.fromkeys(METRIC_SCHEMA), "subject": "all", "note": "", **rec})
     for layer in LAYERS:
         table_name = LAYER_TABLES[layer]
         layer_checks = [c for c in checks if c.layer == layer]
@@ -455,6 +470,7 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
             w = _day_windows(t, day) if t is not None else None
             if t is not None and w is not None:
                 recs += _evaluate(t, cs, w, calendar)
+        recs += [r for r in probed if r["layer"] == layer]
         records += recs
         layer_rows.append(_layer_row(layer, table_name, None, "", recs))
     metrics = pl.DataFrame(records, schema=METRIC_SCHEMA) if records else pl.DataFrame(schema=METRIC_SCHEMA)

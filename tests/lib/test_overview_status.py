@@ -175,3 +175,19 @@ def test_summary_and_figure(sample_dataset):
     names = {t.name for t in fig.data}
     assert "release" in names and any(n.startswith("incident") for n in names)
     assert set(result.events["name"]) >= {"INC-c", "model-v2.0-full"}
+
+
+def test_a_probe_extends_a_layer_without_changing_the_overview():
+    def drift_probe(dataset, day):
+        return [{"layer": "data", "metric": "psi", "label": "PSI", "subject": "ctr_7d", "unit": "ratio",
+                 "current": 0.31, "status": "alert", "note": f"drift on {day.isoformat()}"}]
+
+    ds = Dataset("x", {"decisions": table(decisions(40, 0.0), "decisions")})
+    plain = overview(ds, day=DAY)
+    assert plain.status("data") == "ok"
+    probed = overview(ds, day=DAY, probes=[drift_probe])
+    assert probed.status("data") == "alert"
+    assert "PSI (ctr_7d)" in probed.layers.filter(pl.col("layer") == "data")["note"].item()
+    assert probed.layer("data").filter(pl.col("metric") == "psi")["current"].item() == pytest.approx(0.31)
+    with pytest.raises(ValueError, match="bad record"):
+        overview(ds, day=DAY, probes=[lambda d, day: [{"layer": "weather", "status": "ok"}]])
