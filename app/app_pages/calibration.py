@@ -2,7 +2,8 @@
 
 URL parameters (all optional, bad values fall back to defaults): end (last day of the current window,
 YYYY-MM-DD), days (current window length), vs (previous week | previous period | previous day), by (segment
-column), bins, strategy (uniform | quantile), delay (label delay in days).
+column), segment (the value of that column whose reliability diagram is shown), bins, strategy (uniform |
+quantile), delay (label delay in days).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from driftdesk.viz.calibration import calibration_over_time
 from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
 from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
 
-END, DAYS, VS, BY, BINS, STRATEGY, DELAY = "end", "days", "vs", "by", "bins", "strategy", "delay"
+END, DAYS, VS, BY, BINS, STRATEGY, DELAY, SEGMENT = "end", "days", "vs", "by", "bins", "strategy", "delay", "segment"
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
 # baseline choices: the label is the URL value too (a bound selectbox writes the shown option into the URL)
 BASELINES = {"previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
@@ -33,6 +34,15 @@ def _compare(source: str, stamp: float, baseline: str, current: str, by: str | N
     decisions = load_source(source)["decisions"].frame
     return compare_calibration(decisions, baseline=baseline, current=current, by=by, bins=bins, strategy=strategy,
                                label_delay=dt.timedelta(days=delay_days) if delay_days else None)
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing calibration in one segment…")
+def _compare_one(source: str, stamp: float, baseline: str, current: str, by: str, value: str, bins: int,
+                 strategy: str, delay_days: int) -> CalibrationComparison:
+    decisions = load_source(source)["decisions"].frame
+    return compare_calibration(decisions.filter(pl.col(by).cast(pl.String) == value), baseline=baseline, current=current,
+                               bins=bins, strategy=strategy, label_delay=dt.timedelta(days=delay_days) if delay_days else None,
+                               source=f"decisions where {by}={value}")
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing calibration per day…")
@@ -138,6 +148,16 @@ with seg_tab:
                      column_config={k: st.column_config.NumberColumn(format="%.4f") for k in
                                     ("ece_baseline", "ece_current", "ece_change", "brier_baseline", "brier_current",
                                      "brier_change")})
+        values = [str(v) for v in result.segments[by].to_list()]
+        pick = st.selectbox(f"Reliability diagram of one {by}", values, key=SEGMENT, bind="query-params")
+        try:
+            one = _compare_one(source, folder_mtime(source_folder(source)), baseline.iso(), current.iso(), by, pick,
+                               bins, strategy, delay)
+        except DriftdeskError as exc:
+            st.info(f"{by}={pick}: {exc}")
+        else:
+            st.markdown(f"**{by}={pick}:** {one.summary}")
+            st.plotly_chart(one.to_figure("reliability"), width="stretch", key="segment_reliability")
 with q_tab:
     st.plotly_chart(result.to_figure("quantiles"), width="stretch", key="quantiles")
     st.dataframe(result.quantiles, hide_index=True, width="stretch")

@@ -49,6 +49,15 @@ def test_deep_link_to_incident_c_shows_the_calibration_jump():
     assert "v2.0" in seg["model_version"].to_list()
 
 
+def test_deep_link_to_one_segments_reliability_diagram():
+    at = open_page(data="sample", end="2026-10-11", days="5", by="geo", segment="DE")
+    assert at.selectbox(key="segment").value == "DE"
+    page = texts(at)
+    assert "**geo=DE:** ECE" in page and "(worse)" in page
+    at = open_page(data="sample", end="2026-10-11", days="5", by="model_version", segment="v2.0")
+    assert any("model_version=v2.0" in i.value and "no rows" in i.value for i in at.info)
+
+
 def test_widgets_recompute_and_quantile_bins():
     at = open_page(data="sample", end="2026-10-11", days="5")
     before = metric(at, "ECE (current)").value
