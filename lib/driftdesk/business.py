@@ -34,13 +34,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import polars as pl
-from scipy.stats import norm
 
 from driftdesk.calibration import proportion_interval
 from driftdesk.errors import DriftdeskError, WindowError
@@ -84,7 +84,7 @@ def _as_window(value: Window | str, label: str) -> Window:
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
-    return float(norm.ppf(0.5 + confidence / 2))
+    return statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str] = (), ts: str | None = None,
