@@ -194,13 +194,17 @@ except DriftdeskError:
     if default is not None and gate.name in [g.name for g in default.gates]:
         g0 = default.gate(gate.name)
         current = {"threshold": g0.threshold, "consecutive": g0.consecutive}
-with st.spinner("Sweeping thresholds…"):
-    sweep = sweep_of(source, policy, gate.name, values, current)
-st.caption("Each point is the whole policy with this gate's threshold (and breaches in a row) changed. "
-           "'current' is the adopted (or default) value, 'proposed' the one in the form.")
-st.plotly_chart(sweep.to_figure(), width="stretch", key="gates_sweep")
-with st.expander("Sweep points"):
-    st.dataframe(sweep.frame, hide_index=True, width="stretch")
+if gate.release_only:
+    st.info(f"{gate.name} is a release check ({gate.metric}, {gate.comparison}): it compares a candidate with a "
+            "baseline in `driftdesk gates check`, so there is no history to sweep it on.")
+else:
+    with st.spinner("Sweeping thresholds…"):
+        sweep = sweep_of(source, policy, gate.name, values, current)
+    st.caption("Each point is the whole policy with this gate's threshold (and breaches in a row) changed. "
+               "'current' is the adopted (or default) value, 'proposed' the one in the form.")
+    st.plotly_chart(sweep.to_figure(), width="stretch", key="gates_sweep")
+    with st.expander("Sweep points"):
+        st.dataframe(sweep.frame, hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- adopt
 st.subheader("Adopt")

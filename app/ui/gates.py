@@ -40,12 +40,13 @@ def values_of(source: str, policy: Policy) -> list[GateValues]:
     """Every gate's values over history, with a progress bar while anything is computed for the first time."""
     out: list[GateValues] = []
     bar = None
-    for i, gate in enumerate(policy.gates):
-        if bar is None and len(policy.gates) > 1:
+    replayable = [g for g in policy.gates if not g.release_only]  # release checks have no history
+    for i, gate in enumerate(replayable):
+        if bar is None and len(replayable) > 1:
             bar = st.progress(0.0, text="Replaying the policy on history…")
         if bar is not None:
-            bar.progress(i / len(policy.gates), text=f"Computing {gate.metric} for gate {gate.name} "
-                                                     f"({i + 1} of {len(policy.gates)})…")
+            bar.progress(i / len(replayable), text=f"Computing {gate.metric} for gate {gate.name} "
+                                                   f"({i + 1} of {len(replayable)})…")
         out.append(_gate_values(source, _stamp(source), _gate_key(gate)))
     if bar is not None:
         bar.empty()

@@ -126,3 +126,10 @@ def test_a_kpis_only_policy_replays_without_incidents(kpis_folder):
     page = texts(at)
     assert "no incidents are labelled" in page
     assert by_label(at.metric, "Incidents caught (recall)").value == "0 of 0"
+
+
+def test_a_release_check_is_listed_but_not_swept():
+    at = open_gates(gate="golden_recall")
+    assert "is a release check" in texts(at)
+    assert by_label(at.selectbox, "Comparison").value == "release"
+    assert any("golden_recall: a release check" in c for c in texts(at).splitlines())

@@ -294,9 +294,14 @@ def gate_alerts(gv: GateValues, *, threshold: float | None = None, consecutive: 
 
 
 def policy_values(ds, policy: Policy, *, progress: Callable[[float, str], None] | None = None) -> list[GateValues]:
-    """Every gate's values over history (the expensive part, computed once and reused by sweeps)."""
+    """Every replayable gate's values over history (the expensive part, computed once and reused by sweeps).
+
+    Release checks (comparison "release", golden-set metrics) are left out: they have no history to replay.
+    """
     out = []
     for i, g in enumerate(policy.gates):
+        if g.release_only:  # golden-set and candidate-vs-baseline checks have no history to replay
+            continue
         if progress:
             progress(i / len(policy.gates), f"computing {g.metric} for gate {g.name}")
         where = f"gate {i + 1} ({g.name!r})"
@@ -352,6 +357,9 @@ def backtest_policy(ds, policy: Policy, *, incidents: pl.DataFrame | None = None
     grace = float(policy.grace_hours if grace_hours is None else grace_hours)
     values = values if values is not None else policy_values(ds, policy, progress=progress)
     inc = prepare_incidents(incidents if incidents is not None else incidents_of(ds))
+    if not values:
+        raise PolicyError(f"policy {policy.name!r} has only release checks ({', '.join(g.name for g in policy.gates)}); "
+                          "there is nothing to replay on history: use `driftdesk gates check`")
     span = _span(values)
     alerts = pl.concat([gate_alerts(v) for v in values]).sort("ts", "gate", "segment")
     score = score_alert_times(alerts["ts"].to_numpy(), inc, span=span, grace_hours=grace)
@@ -386,6 +394,7 @@ def backtest_policy(ds, policy: Policy, *, incidents: pl.DataFrame | None = None
                               "action": [g.action for g in policy.gates]})
                 .join(per_gate, on="gate", how="left").with_columns(pl.col("alerts", "matched_alerts").fill_null(0)))
     notes = list(inc.notes)
+    notes += [f"{g.name}: a release check ({g.metric}), not replayed on history" for g in policy.gates if g.release_only]
     for v in values:
         notes += [f"{v.gate.name}: {n}" for n in v.series.notes]
     outside = inc.frame.filter(~pl.Series(hist, dtype=pl.Boolean))["incident_id"].to_list() if len(inc) else []
@@ -566,8 +575,10 @@ def sweep_gate(ds, policy: Policy, gate: str, *, thresholds: Sequence[float] | N
     `current` marks the adopted values ({"threshold", "consecutive"}); the policy's own values are the proposal.
     """
     target = policy.gate(gate)
+    if target.release_only:
+        raise PolicyError(f"gate {gate!r} is a release check: a sweep replays history, which it does not have")
     values = values if values is not None else policy_values(ds, policy)
-    idx = [g.name for g in policy.gates].index(gate)
+    idx = [v.gate.name for v in values].index(gate)
     gv = values[idx]
     inc = prepare_incidents(incidents if incidents is not None else incidents_of(ds))
     span = _span(values)

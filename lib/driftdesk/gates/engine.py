@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from driftdesk.errors import PolicyError
 from driftdesk.gates.metrics import MetricSeries
 from driftdesk.gates.policy import Gate
 
@@ -57,6 +58,9 @@ def compare(current: np.ndarray, baseline: np.ndarray | None, *, gate: Gate, ser
 
 def gate_values(series: MetricSeries, gate: Gate) -> GateValues:
     """Values of a gate at every evaluation time of history (every `every_hours`, aligned to UTC midnight)."""
+    if gate.release_only:
+        raise PolicyError(f"gate {gate.name!r} is a release check ({gate.metric}, {gate.comparison}): it compares a "
+                          "candidate with a baseline in `driftdesk gates check` and is not replayed on history")
     hours = series.hours
     cum = np.concatenate([np.zeros_like(series.components[:, :1, :]), np.cumsum(series.components, axis=1)], axis=1)
     # evaluation at hour end index e (data from hours < e); aligned to the clock so daily gates run at 00:00 UTC

@@ -166,7 +166,17 @@ RATIOS: dict[str, _Ratio] = {
                                "calls", ("judge_score",), ("feature",)),
 }
 
+# golden-set metrics (release checks): the llm module's per-release summary, per-case medians over repeats
+GOLDEN: dict[str, tuple[str, str]] = {
+    "golden_pass_rate": ("pass_rate", "share of golden cases that pass (median over repeats)"),
+    "golden_recall_at_k": ("recall_at_k_mean", "mean recall@k over golden cases (median over repeats)"),
+    "golden_ndcg": ("ndcg_mean", "mean nDCG over golden cases (median over repeats)"),
+    "golden_score": ("score_mean", "mean golden-case score (median over repeats)"),
+}
+
 _OTHER: dict[str, MetricSpec] = {
+    **{name: MetricSpec(name, "golden_runs", "level", doc + "; a release check, not replayed on history",
+                        "golden cases") for name, (_, doc) in GOLDEN.items()},
     "null_rate": MetricSpec("null_rate", None, "level", "share of rows where the column is null", "rows",
                             needs_arg=True),
     "psi": MetricSpec("psi", None, "distance",
@@ -230,6 +240,9 @@ def required_columns(spec: MetricSpec) -> tuple[str, ...]:
         return RATIOS[spec.family].needs
     if spec.family == "ece":
         return ("score", "label")
+    if spec.family in GOLDEN:
+        return ("case_id", "passed") if spec.family == "golden_pass_rate" else (
+            "case_id", GOLDEN[spec.family][0].removesuffix("_mean"))
     return (spec.arg,) if spec.arg else ()
 
 
@@ -294,6 +307,9 @@ def _frame_for(table, by: tuple[str, ...], filt, where: str) -> pl.LazyFrame:
 
 
 def _grid(table) -> tuple[dt.datetime, int]:
+    if "ts" not in table.frame.columns:
+        raise PolicyError(f"{table.source}: the {table.name} table has no timestamps, so its metrics are release "
+                          "checks (driftdesk gates check), not replayed on history")
     span = table.frame.select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b")).row(0)
     if span[0] is None:
         raise PolicyError(f"{table.source}: the {table.name} table has no timestamps")
@@ -342,6 +358,8 @@ def metric_series(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = 
     if spec.family == "seasonality_flag":
         return _seasonality_flags(ds, spec, by, filter, where)
     table = _table_for(ds, spec, where)
+    if spec.family in GOLDEN:
+        return _golden(table, spec, by, filter, where)
     start, hours = _grid(table)
     lf = _frame_for(table, by, filter, where)
     cols = table.frame.columns
@@ -449,6 +467,27 @@ def metric_series(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = 
                             valid_from=valid_from, notes=tuple(notes))
 
     raise PolicyError(f"{where}: metric {spec.canonical} has no implementation")  # registry and code disagree
+
+
+RELEASE_START = dt.datetime(1970, 1, 1)  # golden runs have no time: one placeholder hour holds them all
+
+
+def _golden(table, spec: MetricSpec, by: tuple[str, ...], filt, where: str) -> MetricSeries:
+    """Golden-set metrics from driftdesk.llm.golden_summary, as (value x cases, cases) per segment."""
+    from driftdesk.llm import golden_summary
+
+    lf = _frame_for(table, by, filt, where)
+    column = GOLDEN[spec.family][0]
+    group = list(by) or ["__all"]
+    frame = lf.with_columns(pl.lit("all").alias("__all")) if not by else lf
+    summary = golden_summary(frame.collect(), by=group)
+    if column not in summary.columns:
+        raise PolicyError(f"{where}: metric {spec.canonical} needs the column behind {column} in the golden runs")
+    summary = summary.with_columns((pl.col(column) * pl.col("cases")).alias("num"),
+                                   pl.col("cases").cast(pl.Float64).alias("den"), pl.lit(RELEASE_START).alias("__hour"))
+    keys, labels, comps = _dense(summary.select("__hour", *by, "num", "den"), by, ["num", "den"], RELEASE_START, 1)
+    return MetricSeries(spec, labels, keys, RELEASE_START, comps, _ratio, None, lambda c: c[..., 1],
+                        notes=("golden runs: one value per release (no time)",))
 
 
 def _seasonality_flags(ds, spec: MetricSpec, by: tuple[str, ...], filt, where: str) -> MetricSeries:

@@ -24,12 +24,13 @@ from typing import Any, Literal
 
 from driftdesk.errors import PolicyError
 
-Comparison = Literal["absolute", "day_over_day", "week_over_week", "trailing"]
+Comparison = Literal["absolute", "day_over_day", "week_over_week", "trailing", "release"]
 Direction = Literal["above", "below", "either"]
 Change = Literal["relative", "difference"]
 Action = Literal["rollback", "pause_for_review", "notify"]
 
-COMPARISONS: tuple[str, ...] = ("absolute", "day_over_day", "week_over_week", "trailing")
+COMPARISONS: tuple[str, ...] = ("absolute", "day_over_day", "week_over_week", "trailing", "release")
+TIME_COMPARISONS: tuple[str, ...] = ("day_over_day", "week_over_week", "trailing")
 DIRECTIONS: tuple[str, ...] = ("above", "below", "either")
 CHANGES: tuple[str, ...] = ("relative", "difference")
 ACTIONS: tuple[str, ...] = ("rollback", "pause_for_review", "notify")
@@ -76,6 +77,13 @@ class Gate:
     filter: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
+    def release_only(self) -> bool:
+        """A release check (candidate vs a baseline release, e.g. golden-set metrics): not replayed on history."""
+        from driftdesk.gates.metrics import parse_metric
+
+        return self.comparison == "release" or parse_metric(self.metric).table == "golden_runs"
+
+    @property
     def baseline_shift_hours(self) -> int | None:
         """How far back the baseline window starts, relative to the current one (None for absolute)."""
         return {"absolute": None, "day_over_day": 24, "week_over_week": 168}.get(
@@ -89,6 +97,8 @@ class Gate:
             what = f"{self.metric}"
         elif self.comparison == "trailing":
             what = f"{self.change} change of {self.metric} vs the trailing {self.baseline_days} days"
+        elif self.comparison == "release":
+            what = f"{self.change} change of {self.metric} vs the baseline release"
         else:
             what = f"{self.change} change of {self.metric} {self.comparison.replace('_', ' ')}"
         by = f" per {', '.join(self.by)}" if self.by else ""
@@ -220,6 +230,9 @@ def parse_gate(raw: Any, *, index: int = 0, source: str = "<policy>") -> Gate:
     if spec.change and comparison == "absolute":
         raise PolicyError(f"{where}: {metric} is a change against a baseline, so comparison must be one of "
                           f"{list(COMPARISONS[1:])}, not 'absolute'")
+    if spec.table == "golden_runs" and comparison in TIME_COMPARISONS:
+        raise PolicyError(f"{where}: {metric} reads golden runs, which have no time: comparison must be 'absolute' "
+                          f"(the candidate alone) or 'release' (against the baseline release), not {comparison!r}")
     window_hours = parse_hours(raw.get("window", "24h"), where=where, field_name="window")
     every_hours = parse_hours(raw.get("every", "1h"), where=where, field_name="every")
     baseline_days = int(_number(raw, "baseline_days", where, default=7, minimum=1, integer=True))

@@ -133,3 +133,72 @@ def test_cli_backtest_with_an_empty_incident_log(sample_dir, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["precision"] is None and doc["incidents"] == []
     assert "no incidents are labelled" in doc["reasons"]["precision"]
+
+
+def golden_frame(release: str, recalls: dict[str, list[float]], passed: dict[str, list[bool]]) -> pl.DataFrame:
+    rows = [(release, case, r, recalls[case][r], passed[case][r]) for case in recalls for r in range(len(recalls[case]))]
+    return pl.DataFrame(rows, schema=["release_id", "case_id", "repeat", "recall_at_k", "passed"], orient="row")
+
+
+GOLDEN_POLICY = """
+[[gate]]
+name = "recall"
+metric = "golden_recall_at_k"
+comparison = "release"
+direction = "below"
+threshold = -0.05
+action = "rollback"
+
+[[gate]]
+name = "pass_rate"
+metric = "golden_pass_rate"
+direction = "below"
+threshold = 0.6
+"""
+
+
+def test_golden_release_check_by_hand(tmp_path):
+    # per case: the median over repeats; the release value: the mean over cases
+    base = golden_frame("v1", {"a": [0.8, 0.8, 0.9], "b": [0.6, 0.7, 0.8]},
+                        {"a": [True, True, False], "b": [False, False, True]})
+    cand = golden_frame("v2", {"a": [0.7, 0.8, 0.7], "b": [0.6, 0.6, 0.9]},
+                        {"a": [True, True, True], "b": [True, False, True]})
+    base.write_csv(tmp_path / "base.csv")
+    cand.write_parquet(tmp_path / "cand.parquet")
+    r = check_release(parse_policy(GOLDEN_POLICY), baseline=tmp_path / "base.csv", candidate=tmp_path / "cand.parquet")
+    g = {row["name"]: row for row in r.gates.iter_rows(named=True)}
+    base_recall, cand_recall = (0.8 + 0.7) / 2, (0.7 + 0.6) / 2
+    assert g["recall"]["baseline_value"] == pytest.approx(base_recall)
+    assert g["recall"]["candidate_value"] == pytest.approx(cand_recall)
+    assert g["recall"]["value"] == pytest.approx(cand_recall / base_recall - 1) and g["recall"]["passed"] is False
+    assert g["pass_rate"]["value"] == pytest.approx(1.0) and g["pass_rate"]["passed"] is True  # both cases pass
+    assert not r.passed
+
+
+def test_golden_gates_are_release_checks(sample_dataset):
+    with pytest.raises(PolicyError, match="golden runs, which have no time"):
+        parse_policy('[[gate]]\nmetric = "golden_pass_rate"\ncomparison = "week_over_week"\nthreshold = 0.1\n')
+    from driftdesk.gates import backtest_policy, sweep_gate
+
+    mixed = parse_policy(GOLDEN_POLICY + '\n[[gate]]\nname = "nulls"\nmetric = "null_rate:ctr_7d"\nby = "source"\n'
+                                         'threshold = 0.2\nwindow = "6h"\n')
+    r = backtest_policy(sample_dataset, mixed)
+    assert set(r.alerts["gate"].unique()) == {"nulls"}
+    assert any("recall: a release check" in n for n in r.notes)
+    with pytest.raises(PolicyError, match="release check"):
+        sweep_gate(sample_dataset, mixed, "recall")
+    with pytest.raises(PolicyError, match="nothing to replay"):
+        backtest_policy(sample_dataset, parse_policy(GOLDEN_POLICY))
+
+
+def test_sample_golden_gate_blocks_the_index_rebuild(sample_dir, tmp_path, capsys):
+    runs = pl.read_parquet(sample_dir / "golden_runs.parquet")
+    for release in ("prompt-v2", "index-idx-2026-10", "prompt-v3"):
+        runs.filter(pl.col("release_id") == release).write_parquet(tmp_path / f"{release}.parquet")
+    args = ["gates", "check", "--policy", str(sample_dir / "policy.toml"), "--baseline",
+            str(tmp_path / "prompt-v2.parquet"), "--format", "json", "--candidate"]
+    assert main([*args, str(tmp_path / "index-idx-2026-10.parquet")]) == 1  # INC-e3: recall@5 0.80 -> 0.74
+    doc = json.loads(capsys.readouterr().out)
+    golden = [g for g in doc["gates"] if g["name"] == "golden_recall"][0]
+    assert golden["passed"] is False and golden["value"] == pytest.approx(-0.075, abs=0.01)
+    assert main([*args, str(tmp_path / "prompt-v3.parquet")]) == 0
