@@ -406,3 +406,11 @@ def test_sample_threshold_change_shows_as_decision_drift_in_one_band():
     # the bid threshold went from 0.30 to 0.28 on 2026-09-08: only the band in between changes its decisions
     assert moved.select("band_lower", "band_upper").rows() == [(0.28, 0.3)]
     assert moved["positive_share_current"][0] > 0.95 and moved["positive_share_baseline"][0] < 0.05
+
+
+def test_empty_kpis_give_undefined_not_errors():
+    empty = pl.DataFrame({"geo": [], "spend": [], "conversions": []},
+                         schema={"geo": pl.String, "spend": pl.Float64, "conversions": pl.Float64})
+    total = kpi_table(empty).row(0, named=True)
+    assert total["rows"] == 0 and total["cpa"] is None and total["cpa_note"] == "no conversions"
+    assert kpi_table(empty, by=["geo"]).height == 0

@@ -328,3 +328,17 @@ def test_figures_keep_empty_bins_in_the_counts():
         assert cmp.to_figure(kind).data
     series = calibration_series(data, every="1d", by=["seg"])
     assert len(calibration_over_time(series, by="seg").data) == 3
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+def test_empty_constant_and_one_row(strategy):
+    empty = pl.DataFrame({"score": [], "label": []}, schema={"score": pl.Float64, "label": pl.Int64})
+    res = calibration_curve(empty, bins=4, strategy=strategy)
+    assert res.bins.height == 4 and res.ece is None and res.to_dict()["note"].startswith("undefined")
+    constant = pl.DataFrame({"score": [0.3] * 5, "label": [0, 1, 0, 0, 1]})
+    res = calibration_curve(constant, bins=4, strategy=strategy)
+    assert res.bins["count"].sum() == 5 and res.ece == pytest.approx(0.1)  # |0.4 - 0.3|
+    prob_true, _ = sk_calibration_curve([0, 1, 0, 0, 1], [0.3] * 5, n_bins=4, strategy=strategy)
+    assert res.bins.filter(pl.col("count") > 0)["observed_rate"].to_list() == pytest.approx(list(prob_true))
+    one = calibration_curve(constant.head(1), bins=4, strategy=strategy)
+    assert one.ece == pytest.approx(0.3) and one.brier == pytest.approx(0.09)
