@@ -174,8 +174,10 @@ try:
     with st.status("Replaying the policy on history (no look-ahead)…", expanded=False) as status:
         values = values_of(source, policy)
         result = backtest_of(source, policy, values)
-        status.update(label=f"Replayed {len(policy.gates)} gate(s) over "
-                            f"{(result.span_end - result.span_start).days} days", state="complete")
+        checks = sum(g.release_only for g in policy.gates)
+        status.update(label=f"Replayed {len(values)} gate(s) over {(result.span_end - result.span_start).days} days"
+                            + (f"; {checks} release check(s) run only in `gates check`" if checks else ""),
+                      state="complete")
 except DriftdeskError as exc:
     st.error(f"This policy cannot be replayed on the loaded data: {exc}")
     st.stop()
