@@ -229,3 +229,42 @@ def test_seasonality_flag_is_causal(seed, cut_hour):
     n = short.times.size
     keep = full.times[:n] <= np.datetime64(cut, "us")
     np.testing.assert_array_equal(full.values[:, :n][:, keep], short.values[:, keep])
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+def test_one_row_history_gives_no_alert_and_no_crash():
+    from driftdesk.gates import backtest_policy
+    from driftdesk.gates.policy import Policy
+
+    one = kpis_frame(np.array([100.0]), np.array([10.0]))
+    for comparison in ("absolute", "day_over_day", "trailing"):
+        gate = Gate(name="g", metric="cpa", threshold=0.0, comparison=comparison, window_hours=1, by=())
+        r = backtest_policy(dataset(kpis=one), Policy(gates=(gate,)), incidents=pl.DataFrame())
+        assert r.alerts.height == (1 if comparison == "absolute" else 0)
+
+
+def test_all_null_and_constant_columns():
+    n = 24 * 9
+    frame = pl.DataFrame({"ts": [at(h) for h in range(n)], "x": [None] * n, "c": [3.0] * n,
+                          "score": [0.5] * n}, schema_overrides={"x": pl.Float64})
+    ds = decisions(frame)
+    nulls = metric_series(ds, "null_rate:x", by=())
+    assert np.all(nulls.level(nulls.components) == 1.0)
+    gv = gate_values(metric_series(ds, "psi:c", by=()), Gate(name="g", metric="psi:c", threshold=0.1,
+                                                             comparison="day_over_day", window_hours=24))
+    assert gv.valid.any() and np.nanmax(gv.values) == 0.0
+    with pytest.raises(PolicyError, match="no finite values"):
+        metric_series(ds, "psi:x", by=())
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 50)),
+              elements=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just(1e308))),
+       st.floats(-1e308, 1e308), st.integers(1, 4))
+def test_breaches_never_fire_on_undefined_values(values, threshold, k):
+    valid = np.isfinite(values)
+    for direction in ("above", "below", "either"):
+        f = fires(breaches(values, valid, [threshold], direction)[0], k)
+        assert not (f & ~valid).any()
