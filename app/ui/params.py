@@ -11,6 +11,8 @@ DATA = "data"  # which data: "sample", a folder on the server, or "upload:<hash>
 # Overview
 DATE = "date"  # the day shown as "latest", YYYY-MM-DD
 SPAN = "span"  # timeline span in days
+NUMBERS = "numbers"  # which layer's numbers are open below the cards
+EVENTS = "events"  # the releases-and-incidents table is expanded
 
 # Data page
 SOURCE = "source"  # which way of choosing data is open: Sample / Folder / Upload

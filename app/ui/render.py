@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from driftdesk.overview import Overview
+from ui import params
 
 STATUS_BADGE = {
     "ok": ":green-badge[:material/check_circle: ok]",
@@ -131,11 +132,13 @@ def render_overview(result: Overview) -> None:
     table = metrics_table(result)
     present = [name for name in result.layers["layer"] if table.filter(pl.col("layer") == name).height]
     if present:
-        for tab, name in zip(st.tabs([LAYER_TITLES.get(n, n) for n in present]), present):
+        tabs = st.tabs([LAYER_TITLES.get(n, n) for n in present], key=params.NUMBERS, bind="query-params")
+        for tab, name in zip(tabs, present):
             with tab:
                 st.dataframe(table.filter(pl.col("layer") == name).drop("layer"), hide_index=True, width="stretch")
     events = result.events.filter(pl.col("kind") != "calendar")
-    with st.expander(f"Releases and incidents in the timeline ({events.height})"):
+    with st.expander("Releases and incidents in the timeline, as a table", key=params.EVENTS, bind="query-params"):
+        st.caption(f"{events.height} in the last {result.span.duration.days} days up to {result.day.isoformat()}")
         st.dataframe(events.select("kind", "start", "end", "name", "group", "severity", "detail"),
                      hide_index=True, width="stretch")
 

@@ -7,12 +7,15 @@ import streamlit as st
 from driftdesk.overview import describe_range
 from ui.data import source_label, try_load
 from ui.loaders import summary_of
+from ui.params import DATA
 
 
 def render_sidebar(source: str) -> None:
     with st.sidebar:
         st.caption("Data loaded")
         st.markdown(f"**{source_label(source)}**")
+        st.page_link("app_pages/data.py", label="Change or check the data", icon=":material/swap_horiz:",
+                     query_params={DATA: source})
         dataset, problem = try_load(source)
         if dataset is None:
             st.markdown(":red[:material/error: cannot load: see the Data page]")

@@ -23,14 +23,18 @@ def check_overview_of_2026_10_08(page) -> None:
     body = page.inner_text("body")
     for layer in ("Service", "Data", "Model", "Business", "LLM"):
         assert layer in body
+    # the open tab of numbers and the expanded events table come from the URL too
+    assert page.get_by_role("tab", name="Model").get_attribute("aria-selected") == "true"
+    assert "in the last 14 days up to 2026-10-08" in body
     assert "Sample advertiser (bundled)" in body  # sidebar
 
 
 def test_shared_overview_url_reopens_the_same_view(app_url, chromium, browser_page, shoot):
-    open_page(browser_page, f"{app_url}/?data=sample&date=2026-10-08&span=14", "Status of 2026-10-08")
+    url = f"{app_url}/?data=sample&date=2026-10-08&span=14&numbers=Model&events=true"
+    open_page(browser_page, url, "Status of 2026-10-08")
     check_overview_of_2026_10_08(browser_page)
     shared = browser_page.url
-    assert query(shared) == {"data": "sample", "date": "2026-10-08", "span": "14"}
+    assert query(shared) == {"data": "sample", "date": "2026-10-08", "span": "14", "numbers": "Model", "events": "true"}
     shoot(browser_page, "overview")
 
     context = chromium.new_context(viewport={"width": 1600, "height": 1800})
