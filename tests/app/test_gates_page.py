@@ -133,3 +133,33 @@ def test_a_release_check_is_listed_but_not_swept():
     assert "is a release check" in texts(at)
     assert by_label(at.selectbox, "Comparison").value == "release"
     assert any("golden_recall: a release check" in c for c in texts(at).splitlines())
+
+
+def _policy_in_url(at):
+    raw = at.query_params["policy"]
+    return decode_policy(raw[0] if isinstance(raw, list) else raw)
+
+
+def test_add_and_remove_a_gate():
+    at = open_gates(policy=encode_policy(LINKED), gate="p99")
+    [b for b in at.button if b.label == "Add a gate"][0].click()
+    at.run()
+    no_exception(at)
+    added = _policy_in_url(at)
+    assert [g.name for g in added.gates] == ["nulls", "p99", "p99_2"]
+    assert added.gate("p99_2").metric == "latency_p99_ms"
+    at2 = open_gates(policy=encode_policy(added), gate="nulls")
+    [b for b in at2.button if b.label == "Remove this gate"][0].click()
+    at2.run()
+    no_exception(at2)
+    assert [g.name for g in _policy_in_url(at2).gates] == ["p99", "p99_2"]
+
+
+def test_an_invalid_edit_is_a_message_not_a_traceback():
+    at = open_gates(policy=encode_policy(LINKED), gate="nulls")
+    [w for w in at.text_input if w.label == "Name"][0].set_value("bad name!")
+    [b for b in at.button if b.label == "Apply to the proposal"][0].click()
+    at.run()
+    no_exception(at)
+    assert "name must be letters" in texts(at)
+    assert _policy_in_url(at) == LINKED  # the proposal is unchanged
