@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import polars as pl
+import pytest
 from app_helpers import hourly_kpis, make_app, no_exception, texts
 
 from driftdesk.contract import MAPPING_FILE, load_dataset, read_mappings
@@ -124,3 +125,36 @@ def test_mapping_round_trip(renamed_folder: Path):
     table = load_dataset(renamed_folder)["kpis"]
     assert table.segments == ("country",)
     assert table.frame["spend"].sum() == hourly_kpis(days=9)["spend"].sum()
+
+
+BAD_KPIS = {
+    "missing required column": ("ts,geo,spend\n2026-10-01T00:00,US,1\n", "required column missing"),
+    "wrong type": ("ts,geo,spend,conversions\n2026-10-01T00:00,US,abc,1\n", "wrong type: expected a number"),
+    "unparsable timestamp": ("ts,geo,spend,conversions\nsoon,US,1,1\n", "unparsable timestamp"),
+    "empty file": ("", "the file is empty"),
+    "duplicate keys": ("ts,geo,spend,conversions\n2026-10-01T00:00,US,1,1\n2026-10-01T00:00,US,2,1\n", "duplicate key"),
+    "mixed time zones": ("ts,geo,spend,conversions\n2026-10-01T00:00Z,US,1,1\n2026-10-01T01:00,US,1,1\n", "mixed time zones"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_KPIS))
+def test_each_kind_of_bad_input_is_a_readable_row(kind: str, tmp_path: Path):
+    content, rule = BAD_KPIS[kind]
+    (tmp_path / "kpis.csv").write_text(content, encoding="utf-8")
+    at = data_page(data=str(tmp_path))
+    assert any("does not load" in e.value for e in at.error)
+    problems = at.dataframe[0].value
+    row = problems[problems["rule"].str.contains(rule, regex=False)]
+    assert len(row) >= 1, problems.to_dict("records")
+    assert (row["file"] == "kpis.csv").all()
+    # the Overview of the same data says so too, without a traceback
+    at.query_params.clear()
+    at.switch_page("app_pages/overview.py").run()
+    no_exception(at)
+    assert any("Cannot load the data" in e.value for e in at.error)
+
+
+def test_a_csv_with_another_delimiter_just_loads(tmp_path: Path):
+    hourly_kpis(days=2).write_csv(tmp_path / "kpis.csv", separator=";")
+    at = data_page(data=str(tmp_path))
+    assert "Every table meets the data contract." in texts(at)
