@@ -84,3 +84,10 @@ def test_switching_page_keeps_the_data_source(kpis_folder):
     no_exception(at)
     assert at.query_params["data"] == str(kpis_folder)
     assert "no service table loaded" in texts(at)
+
+
+def test_data_without_activity_tables_gets_an_explanation(tmp_path):
+    (tmp_path / "releases.csv").write_text("ts,release_id,component\n2026-10-01T00:00Z,model-v1,model\n", encoding="utf-8")
+    at = make_app(data=str(tmp_path)).run()
+    no_exception(at)
+    assert any("nothing to compare" in i.value for i in at.info)
