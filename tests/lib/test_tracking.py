@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -27,7 +28,7 @@ def test_adopt_writes_new_versions_and_logs_them(tmp_path, backtest):
     policy = parse_policy(POLICY)
     v1 = adopt_policy(policy, backtest=backtest, note="first", folder=tmp_path)
     first_bytes = v1.path.read_bytes()
-    v2 = adopt_policy(policy.with_gate(policy.gates[0].__class__(**{**policy.gates[0].__dict__, "threshold": 0.3})),
+    v2 = adopt_policy(policy.with_gate(replace(policy.gates[0], threshold=0.3)),
                       backtest=backtest, note="second\nline", folder=tmp_path)
     assert (v1.version, v2.version) == (1, 2)
     assert v1.path.name == "v0001.toml" and v2.path.name == "v0002.toml"
