@@ -128,8 +128,11 @@ def main() -> int:
     paths = generate(args.rows, Path(args.folder))
     on_disk = sum(p.stat().st_size for p in paths) / 1e6
     floor_seconds(paths)  # warm the page cache so the floor and driftdesk read from the same place
-    floor, data_bytes = min(floor_seconds(paths) for _ in range(2))
-    dd = run_child(sys.executable, DRIFTDESK_CHILD, paths, timeout=3600)
+    floor, data_bytes = min(floor_seconds(paths) for _ in range(2))  # best of two
+    runs = [run_child(sys.executable, DRIFTDESK_CHILD, paths, timeout=3600) for _ in range(2)]
+    dd = min(runs, key=lambda r: r["seconds"])  # best of two, as for the floor: the machine is shared
+    dd["peak_mb"] = max(r["peak_mb"] for r in runs)
+    dd["base_mb"] = min(r["base_mb"] for r in runs)
     data_mb = data_bytes / 2**20
     peak_over_base = dd["peak_mb"] - dd["base_mb"]
     print(f"rows per window      {args.rows:,} x 25 columns ({N_NUMERIC} numeric with nulls, "
