@@ -8,11 +8,17 @@ def wait_for_text(page, text: str, timeout_ms: int = 60_000) -> None:
     page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout_ms)
 
 
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && document.querySelectorAll('[data-stale="true"]').length === 0;
+}"""
+
+
 def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    """Wait until Streamlit has finished running the script and drawn its result (no stale elements left)."""
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
     page.wait_for_timeout(500)
 
 

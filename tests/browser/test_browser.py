@@ -3,6 +3,7 @@ a page switch; a control writes its state into the URL. Screenshots go to test-a
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -68,3 +69,17 @@ def test_choosing_a_day_writes_it_into_the_url(app_url, browser_page):
     wait_for_text(browser_page, "Status of 2026-09-29")
     browser_page.wait_for_url(lambda url: query(url).get("date") == "2026-09-29", timeout=30_000)
     assert query(browser_page.url)["data"] == "sample"
+
+
+PAGE_STEMS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "app" / "app_pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("stem", PAGE_STEMS)
+def test_every_page_renders_on_the_sample_without_an_exception(app_url, browser_page, shoot, stem):
+    path = "" if stem == "overview" else stem
+    open_page(browser_page, f"{app_url}/{path}?data=sample", "Data loaded", timeout_ms=180_000)
+    wait_for_idle(browser_page, timeout_ms=180_000)
+    assert browser_page.get_by_test_id("stException").count() == 0, browser_page.get_by_test_id("stException").first.inner_text()
+    assert "Page not found" not in browser_page.inner_text("body")
+    assert query(browser_page.url).get("data") == "sample"
+    shoot(browser_page, f"page-{stem}")
