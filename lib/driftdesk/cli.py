@@ -64,6 +64,16 @@ def cmd_app(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def cmd_overview(args: argparse.Namespace) -> int:
+    from driftdesk.contract import load_dataset
+    from driftdesk.overview import overview
+
+    result = overview(load_dataset(args.data), day=args.day, span_days=args.span)
+    table = f"{result.day.isoformat()} vs the same hours a day and a week earlier\n{result.layers}"
+    emit(result.to_dict(), args.format, table)
+    return EXIT_OK
+
+
 def _split_cols(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
@@ -264,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="do not open a browser")
     _format_arg(p)
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("overview", help="per layer, the status of a day against the same hours a day and a week earlier")
+    p.add_argument("--data", required=True, help="a folder of contract tables (kpis.parquet, decisions.csv, ...)")
+    p.add_argument("--day", help="YYYY-MM-DD (default: the latest whole day of data)")
+    p.add_argument("--span", type=int, default=28, help="days of releases and incidents to list before the day")
+    _format_arg(p)
+    p.set_defaults(func=cmd_overview)
 
     p = sub.add_parser("llm", help="LLM quality, latency and cost per group")
     p.add_argument("--input", required=True, help="llm_calls table (parquet, csv or arrow)")

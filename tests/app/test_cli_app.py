@@ -21,3 +21,25 @@ def test_app_help_lists_its_options():
     assert out.returncode == 0
     for option in ("--data", "--port", "--headless"):
         assert option in out.stdout
+
+
+def test_overview_prints_the_same_result_as_the_library(sample_dataset, sample_dir):
+    import json
+
+    from driftdesk.overview import overview
+
+    out = subprocess.run([sys.executable, "-m", "driftdesk.cli", "overview", "--data", str(sample_dir), "--day", "2026-09-29",
+                          "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    expected = overview(sample_dataset, day="2026-09-29").to_dict()
+    assert doc["layers"] == expected["layers"]
+    assert doc["day"] == "2026-09-29"
+    assert {r["layer"]: r["status"] for r in doc["layers"]}["service"] == "alert"  # INC-f
+
+
+def test_overview_with_a_bad_day_exits_2(sample_dir):
+    out = subprocess.run([sys.executable, "-m", "driftdesk.cli", "overview", "--data", str(sample_dir), "--day", "Tuesday"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2
+    assert "expected YYYY-MM-DD" in out.stderr and len(out.stderr.strip().splitlines()) == 1
