@@ -351,7 +351,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 win_fire |= hit
             fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= persist) | win_fire)
             block_fire = np.zeros(m, dtype=bool)
-            if t == t1 - 1 and refit > 1:
+            if t == t0 + refit - 1 and refit > 1:  # a whole block only: never depends on where the data ends
                 zb_all = z_hist[:, t0:t1]
                 cnt = np.isfinite(zb_all).sum(axis=1)
                 zb = np.where(cnt > 0, np.nansum(np.clip(zb_all, -config.clip_z, config.clip_z), axis=1)

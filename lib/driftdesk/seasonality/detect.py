@@ -126,6 +126,7 @@ class _Series:
     dropped: tuple[str, ...] = ()
     special: tuple[str, str] | None = None
     calendar: np.ndarray | None = None
+    log_offset: float = 0.0
 
 
 def _as_frame(frame: Frame) -> pl.DataFrame:
@@ -238,12 +239,6 @@ def _robust_z(resid: np.ndarray, clean: np.ndarray, *, floor: np.ndarray | None 
     return (resid - med[:, None]) / mad[:, None]
 
 
-def _log(values: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(values)
-    return np.where(np.isfinite(out), out, np.nan)
-
-
 def _interpolate_rows(values: np.ndarray) -> np.ndarray:
     out = values.copy()
     x = np.arange(values.shape[1])
@@ -284,8 +279,11 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
     groups: dict[tuple, list[_Series]] = {}
     for s in series:
         if s.special is None:
-            finite = s.grid.values[s.grid.present]
-            use_log = config.log is True or (config.log == "auto" and bool((finite > 0).all()))
+            # decided on the warm-up (the first two longest cycles) only, so the causal mode stays causal
+            head = s.grid.values[:2 * max(s.periods)]
+            head = head[np.isfinite(head)]
+            use_log = head.size > 0 and (config.log is True or (config.log == "auto" and bool((head > 0).all())))
+            s.log_offset = 1e-3 * float(np.median(np.abs(head))) if use_log else 0.0
             groups.setdefault((s.grid.start, s.grid.step, s.grid.n, s.periods, use_log), []).append(s)
     total = max(len(series), 1)
     done = 0
@@ -294,7 +292,9 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
         values = np.stack([s.grid.values for s in members])
         # strictly positive metrics (volumes, rates, CPA, latency) are modelled on the log scale: seasonality
         # and shifts are multiplicative there, and a doubling is the same shift at the peak and at night
-        work = _log(values) if use_log else values
+        # log(max(y, 0) + c), c a thousandth of the warm-up's median: a later zero (an outage) stays visible
+        offset = np.array([s.log_offset for s in members])[:, None]
+        work = np.log(np.maximum(values, 0.0) + offset) if use_log else values
         cal = np.stack([s.calendar for s in members])
         scan = causal_scan(work, cal, step=step, periods=pers, config=config, log=use_log)
         spd = steps_per_day(step)
@@ -316,8 +316,8 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
                                 floor=0.5 * _nanmedian_rows(scan.sigma))
             score_m = np.where(np.isfinite(values), score_m, np.nan)
             flags_m = np.where(clean & (np.abs(np.nan_to_num(score_m)) >= config.anomaly_z), 1, 0).astype(np.int8)
-        trend_m = np.exp(trend_w) if use_log else trend_w
-        expected = np.exp(total_w) if use_log else total_w
+        trend_m = np.exp(trend_w) - offset if use_log else trend_w
+        expected = np.exp(total_w) - offset if use_log else total_w
         seas_m = expected - trend_m
         resid_m = values - expected
         for idx, s in enumerate(members):
@@ -325,8 +325,8 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             deseas = np.where(s.calendar, np.nan, work[idx] - scan.seasonal[idx])
             drifts = merge_alarms(alarms, chain_steps=chain, log=use_log, deseasonalised=deseas)
             flags = flags_m[idx]
-            dmask = drift_flags(n, drifts, causal=causal)
-            flags = np.where(dmask, 2, flags).astype(np.int8)
+            if not causal:  # causal flags come from the scan as they were raised; batch ones span each event
+                flags = np.where(drift_flags(n, drifts, causal=False), 2, flags).astype(np.int8)
             flags = np.where(s.calendar, NORMAL, flags).astype(np.int8)
             exp_i = trend_m[idx] + seas_m[idx]
             anomalies = [a for a in anomaly_events(flags, values[idx], exp_i, score_m[idx])

@@ -97,3 +97,14 @@ def test_weekly_pattern_and_calendar_days_are_not_drift(tables):
     # the ordinary week stays quiet in every geo
     quiet = result.points.filter(pl.col("ts").is_between(dt.datetime(2026, 8, 10), dt.datetime(2026, 8, 17), closed="left"))
     assert (quiet["flag"] == "drift").sum() == 0
+
+
+@pytest.mark.parametrize("metric,where", [("cpa", {"geo": "DE"}), ("cr", {"device": "tablet"})])
+def test_causal_flags_on_the_sample_do_not_change_when_later_data_is_cut(tables, metric, where):
+    from driftdesk.seasonality import causal_flags
+
+    series = metric_series(tables["kpis"], metric, where=where)
+    full = causal_flags(series, calendar=tables["calendar"], scope=where)
+    for cut in (dt.datetime(2026, 10, 8, 6), dt.datetime(2026, 10, 9, 6), dt.datetime(2026, 10, 24, 17)):
+        early = causal_flags(series.filter(pl.col("ts") <= cut), calendar=tables["calendar"], scope=where)
+        assert early["flag"].to_list() == full.head(early.height)["flag"].to_list()
