@@ -501,6 +501,9 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
     schema = _schema(frame)
     if ts not in schema:
         raise DriftdeskError(f"timestamp column {ts!r} not found; columns are {list(schema)}")
+    if not isinstance(schema[ts], pl.Datetime):
+        raise DriftdeskError(f"timestamp column {ts!r} has type {schema[ts]}, expected a datetime (load it through "
+                             "the data contract, which parses and converts timestamps to UTC)")
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     cols = list(columns) if columns else default_columns(lf, lf, exclude=[ts])
     cur = lf.filter(current.contains(ts)).collect()

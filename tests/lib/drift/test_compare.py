@@ -157,3 +157,20 @@ def test_a_categorical_with_100k_levels_through_frames():
     j = pb.join(pc, on="id", how="full", coalesce=True).fill_null(0)
     ref = jensenshannon(j["b"].to_numpy() / 300_000, j["c"].to_numpy() / 300_000, base=2)
     assert row["js"] == pytest.approx(ref, abs=1e-12)
+
+
+def test_compare_baselines_needs_a_datetime_column():
+    import datetime as dt
+
+    from driftdesk.drift import compare_baselines
+    from driftdesk.windows import Window, baselines_for
+
+    w = Window(dt.datetime(2026, 8, 10), dt.datetime(2026, 8, 11), "current")
+    frame = pl.DataFrame({"ts": ["2026-08-10"], "x": [1.0]})
+    with pytest.raises(DriftdeskError, match="expected a datetime"):
+        compare_baselines(frame, current=w, baselines=baselines_for(w))
+    with pytest.raises(DriftdeskError, match="'when' not found"):
+        compare_baselines(frame, current=w, baselines=baselines_for(w), ts="when")
+    ok = pl.DataFrame({"ts": [dt.datetime(2026, 8, 10, 5)], "x": [1.0]})
+    res = compare_baselines(ok, current=w, baselines=baselines_for(w))  # empty baselines: a verdict, no crash
+    assert res.status == "not_enough_data" and res.sentence.startswith("Not enough data")
