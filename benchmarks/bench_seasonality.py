@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -59,7 +61,7 @@ def run_parallel(frame: pl.DataFrame, *, causal: bool, workers: int) -> tuple[fl
     if workers == 1:
         out = [_run((chunks[0], causal))]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             out = list(pool.map(_run, [(c, causal) for c in chunks]))
     return time.perf_counter() - t, sum(o[1] for o in out)
 
@@ -75,6 +77,7 @@ def naive_mstl(frame: pl.DataFrame, k: int) -> float:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows up when piped
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--series", type=int, default=1000)
     ap.add_argument("--weeks", type=int, default=8)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
@@ -99,7 +100,8 @@ def _stl_matrices(n: int, spec: StlSpec, workers: int) -> tuple[np.ndarray, np.n
         return _impulse_block((n, 0, n, kw))
     edges = np.linspace(0, n, workers * 2 + 1).astype(int)
     blocks = [(n, int(a), int(b), kw) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: the caller may hold polars / BLAS threads, and a forked child can deadlock on their locks
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_impulse_block, blocks))
     return np.hstack([p[0] for p in parts]), np.hstack([p[1] for p in parts])
 
