@@ -47,7 +47,7 @@ class DetectConfig:
     vif_days: float = 21.0
     window_steps: tuple[int, ...] = (6, 12, 24)
     window_z: float = 5.0
-    min_drift: float = 0.03  # a level change smaller than this (relative) is not called drift
+    min_drift: float = 0.04  # a level change smaller than this (relative) is not called drift
     drift_hold_steps: int = 12
     window_days: float = 28.0
     level_days: float = 7.0
@@ -71,6 +71,7 @@ class DriftAlarm:
     direction: int
     old_level: float
     new_level: float
+    trigger: str = ""  # which test fired: cusum, window, day (block CUSUM) or run (anomalies in a row)
 
     @property
     def magnitude(self) -> float:
@@ -294,6 +295,10 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             vif = np.fmax(vif, _vif_rows(z_hist[:, lo_v:t0], refit, standardised=True))
         vif = np.clip(np.nan_to_num(vif, nan=1.0), 1.0, float(refit))
         root_vif = np.sqrt(vif)
+        # the window and day tests lean on the within-day correlation: only once a week of forecast
+        # residuals has measured it (before that the hourly CUSUM and runs of anomalies still work)
+        seasoned = t0 >= 2 * periods[-1] + 7 * refit
+        cusum_h = config.cusum_h if seasoned or refit == 1 else 1.5 * config.cusum_h
         rho = np.clip((vif - 1.0) / max(refit - 1, 1), 0.0, 1.0)  # within-day correlation of scores
         live: set[int] = set()
 
@@ -340,7 +345,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             # (quick on clear shifts, where a CUSUM scaled for a whole day's correlation is slow)
             win_fire = np.zeros(m, dtype=bool)
             win_start = np.zeros(m, dtype=np.int64)
-            for w in windows:
+            for w in (windows if seasoned else ()):
                 lo_w = np.maximum(t + 1 - w, reset_at)
                 s_w = csum[:, t + 1] - csum[rows_idx, lo_w]
                 c_w = ccnt[:, t + 1] - ccnt[rows_idx, lo_w]
@@ -349,9 +354,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 hit = (c_w >= w // 2) & (np.abs(np.nan_to_num(stat)) > config.window_z) & ~win_fire
                 win_start = np.where(hit, lo_w, win_start)
                 win_fire |= hit
-            fire = ((s_plus > config.cusum_h) | (s_minus > config.cusum_h) | (run_len >= persist) | win_fire)
+            fire = ((s_plus > cusum_h) | (s_minus > cusum_h) | (run_len >= persist) | win_fire)
             block_fire = np.zeros(m, dtype=bool)
-            if t == t0 + refit - 1 and refit > 1:  # a whole block only: never depends on where the data ends
+            if t == t0 + refit - 1 and refit > 1 and seasoned:  # a whole block only: never depends on where the data ends
                 zb_all = z_hist[:, t0:t1]
                 cnt = np.isfinite(zb_all).sum(axis=1)
                 zb = np.where(cnt > 0, np.nansum(np.clip(zb_all, -config.clip_z, config.clip_z), axis=1)
@@ -365,16 +370,20 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             fire |= block_fire
             fire &= ~holding
             for i in rows_idx[fire]:
-                if run_len[i] >= config.persist_steps:
+                trigger = "cusum"
+                if run_len[i] >= persist:
                     start, direction = int(run_start[i]), int(run_sign[i])
-                elif win_fire[i] and not (s_plus[i] > config.cusum_h or s_minus[i] > config.cusum_h):
+                    trigger = "run"
+                elif win_fire[i] and not (s_plus[i] > cusum_h or s_minus[i] > cusum_h):
                     lo_i = int(win_start[i])
                     start = lo_i
                     direction = 1 if csum[i, t + 1] - csum[i, lo_i] > 0 else -1
-                elif block_fire[i] and not (s_plus[i] > config.cusum_h or s_minus[i] > config.cusum_h):
+                    trigger = "window"
+                elif block_fire[i] and not (s_plus[i] > cusum_h or s_minus[i] > cusum_h):
                     up = b_plus[i] > config.block_h
                     start, direction = int(b_zero_plus[i] if up else b_zero_minus[i]), 1 if up else -1
-                elif s_plus[i] > config.cusum_h:
+                    trigger = "day"
+                elif s_plus[i] > cusum_h:
                     start, direction = int(zero_plus[i]) + 1, 1
                 else:
                     start, direction = int(zero_minus[i]) + 1, -1
@@ -397,7 +406,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                     # not leak into their seasonal component
                     filled[i, :start] += new_level - lvl[i]
                 end = min(n - 1, t + config.drift_hold_steps - 1)
-                alarms.append(DriftAlarm(int(i), start, t, end, direction, float(lvl[i]), new_level))
+                alarms.append(DriftAlarm(int(i), start, t, end, direction, float(lvl[i]), new_level, trigger))
                 hold_until[i] = t + config.drift_hold_steps
                 flag[i, t] = DRIFT
                 regime[i] = start

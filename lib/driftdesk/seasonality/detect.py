@@ -323,7 +323,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
         for idx, s in enumerate(members):
             alarms = [a for a in scan.alarms if a.series == idx]
             deseas = np.where(s.calendar, np.nan, work[idx] - scan.seasonal[idx])
-            drifts = merge_alarms(alarms, chain_steps=chain, log=use_log, deseasonalised=deseas)
+            drifts = merge_alarms(alarms, chain_steps=chain, log=use_log, deseasonalised=deseas, measure_steps=3 * spd)
             flags = flags_m[idx]
             if not causal:  # causal flags come from the scan as they were raised; batch ones span each event
                 flags = np.where(drift_flags(n, drifts, causal=False), 2, flags).astype(np.int8)

@@ -36,7 +36,7 @@ def pct(x: float | None) -> str:
 
 
 def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False,
-                 deseasonalised: np.ndarray | None = None) -> list[dict]:
+                 deseasonalised: np.ndarray | None = None, measure_steps: int = 72) -> list[dict]:
     """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
     change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift."""
     events: list[dict] = []
@@ -50,12 +50,15 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
             continue
         events.append({"start_step": a.start, "alarm_step": a.alarm, "end_step": a.end, "direction_sign": a.direction,
                        "old_level": a.old_level, "new_level": a.new_level, "kind": "level_shift", "alarms": 1})
-    for e in events:
+    for k, e in enumerate(events):
         old, new = e["old_level"], e["new_level"]
         if deseasonalised is not None and e["kind"] != "trend_change":
-            # the size of a shift, reported after the fact: the median over the whole flagged span, not only
-            # the few steps the alarm had seen
-            seg = deseasonalised[e["start_step"]:e["end_step"] + 1]
+            # the size of a shift, reported after the fact (flags are not affected): the median over its first
+            # ``measure_steps`` (three days of hours) or until the next change, not only the steps the alarm saw
+            stop = e["start_step"] + max(measure_steps, e["end_step"] - e["start_step"] + 1)
+            if k + 1 < len(events):
+                stop = min(stop, events[k + 1]["start_step"])
+            seg = deseasonalised[e["start_step"]:max(stop, e["alarm_step"] + 1)]
             seg = seg[np.isfinite(seg)]
             if seg.size:
                 new = float(np.median(seg))
