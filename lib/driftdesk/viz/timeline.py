@@ -69,8 +69,8 @@ def timeline_figure(result: Overview) -> go.Figure:
     fig.update_layout(
         barmode="overlay",
         height=360,
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
-        legend={"orientation": "h", "y": -0.12},
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
         xaxis={"type": "date", "range": [span_start, span_end + dt.timedelta(hours=6)], "title": None},
         yaxis={"categoryorder": "array", "categoryarray": list(reversed(rows)), "title": None},
         title={"text": f"Releases and incidents, {span_start.date().isoformat()} to {result.day.isoformat()}",
