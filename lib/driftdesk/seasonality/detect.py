@@ -32,7 +32,7 @@ from driftdesk.seasonality.grid import (
     value_expr,
 )
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
-from driftdesk.seasonality.stl import apply_operator, default_specs, operator_for, stl_direct
+from driftdesk.seasonality.stl import apply_operator, default_specs, operator_cached, operator_for, stl_direct
 from driftdesk.seasonality.verdicts import (
     anomaly_events,
     drift_flags,
@@ -307,7 +307,8 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             expected_w = scan.level + scan.seasonal
             fill = np.where(np.isfinite(work) & ~cal & (scan.flag != 1), work, expected_w)
             fill = _interpolate_rows(fill)
-            use_op = len(members) >= max(50, n // 4)
+            # the operator costs n impulse fits once; direct fits cost one per series
+            use_op = len(members) >= 8 and (len(members) >= n or operator_cached(n, default_specs(pers, jump=config.jump)))
             t_w, s_w, resid_fit = _decompose_many(fill, pers, jump=config.jump, use_operator=use_op)
             trend_w, total_w = t_w, t_w + s_w
             resid_w = work - total_w

@@ -134,6 +134,19 @@ def _cache_dir() -> Path | None:
     return path
 
 
+def operator_cached(n: int, specs: Sequence[StlSpec], *, iterate: int = 2) -> bool:
+    """Whether the operator is ready (in memory or on disk), so applying it costs no impulse fits."""
+    specs = tuple(specs)
+    key = (n, specs, iterate)
+    if key in _CACHE:
+        return True
+    folder = _cache_dir()
+    if folder is None:
+        return False
+    digest = hashlib.sha1(repr((OPERATOR_VERSION, key)).encode()).hexdigest()[:16]
+    return (folder / f"op-{n}-{digest}.npz").exists()
+
+
 def operator_for(n: int, specs: Sequence[StlSpec], *, iterate: int = 2, workers: int | None = None) -> StlOperator:
     """The (cached) linear MSTL operator for series of length n. Built from n impulse fits per period."""
     specs = tuple(specs)
