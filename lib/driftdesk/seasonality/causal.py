@@ -388,6 +388,14 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 else:
                     start, direction = int(zero_minus[i]) + 1, -1
                 start = max(start, int(regime[i]), 0)
+                if trigger in ("cusum", "day") and t - start > 1:
+                    # date the change where the mean score after it stands out most (the likelihood estimate
+                    # of a shift's start), not where the CUSUM last sat at zero
+                    zz = z_hist[i, start:t + 1]
+                    zz = np.where(np.isfinite(zz), zz, 0.0)
+                    tail = np.cumsum(zz[::-1])[::-1]
+                    size = np.arange(len(zz), 0, -1)
+                    start += int(np.argmax(direction * tail / np.sqrt(size)))
                 sl = slice(start, t + 1)
                 obs = np.isfinite(y[i, sl]) & ~cal[i, sl]
                 filled[i, sl] = np.where(obs, y[i, sl], filled[i, sl])
