@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -569,4 +570,8 @@ def write_sample(out: Path, *, seed: int = 7, days: int = STORY_DAYS, scale: int
         written.append(path)
     written.append(write_mappings(out, {"decisions": {"segments": ["geo", "device", "source"],
                                                       "features": list(FEATURES)}}))
+    # the default gate policy travels with the data it was written for (package data, copied verbatim)
+    policy = out / "policy.toml"
+    policy.write_bytes(files("driftdesk.gates").joinpath("default_policy.toml").read_bytes())
+    written.append(policy)
     return written

@@ -21,7 +21,7 @@ from driftdesk.sample import write_sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 GENERATED = ("kpis.parquet", "decisions.parquet", "llm_calls.parquet", "golden_runs.parquet", "service.parquet",
-             "releases.csv", "incidents.csv", "calendar.csv", "driftdesk.toml")
+             "releases.csv", "incidents.csv", "calendar.csv", "driftdesk.toml", "policy.toml")
 
 
 def t(text: str) -> datetime:
