@@ -351,7 +351,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 c_w = ccnt[:, t + 1] - ccnt[rows_idx, lo_w]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     stat = s_w / np.sqrt(c_w * (1.0 + np.maximum(c_w - 1.0, 0.0) * rho))
-                hit = (c_w >= w // 2) & (np.abs(np.nan_to_num(stat)) > config.window_z) & ~win_fire
+                # a fresh regime's level rests on few points: give it a day before testing it again
+                settled = t - reset_at >= refit
+                hit = (c_w >= w // 2) & (np.abs(np.nan_to_num(stat)) > config.window_z) & ~win_fire & settled
                 win_start = np.where(hit, lo_w, win_start)
                 win_fire |= hit
             fire = ((s_plus > cusum_h) | (s_minus > cusum_h) | (run_len >= persist) | win_fire)
