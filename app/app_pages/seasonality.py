@@ -66,7 +66,12 @@ def _compare(series: pl.DataFrame, day: dt.date, how: str) -> DayComparison:
 
 
 def fmt(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:,.4g}"
+    if v is None:
+        return "n/a"
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"{v / size:.2f}{unit}"
+    return f"{v:.4g}"
 
 
 def _pct(x: float | None) -> str | None:

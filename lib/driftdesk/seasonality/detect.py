@@ -299,6 +299,11 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
         scan = causal_scan(work, cal, step=step, periods=pers, config=config, log=use_log)
         spd = steps_per_day(step)
         chain = int(round(config.chain_days * spd))
+        drifts_all = []
+        for idx, s in enumerate(members):
+            deseas = np.where(s.calendar, np.nan, work[idx] - scan.seasonal[idx])
+            drifts_all.append(merge_alarms([a for a in scan.alarms if a.series == idx], chain_steps=chain, log=use_log,
+                                           deseasonalised=deseas, measure_steps=3 * spd))
         if causal:
             trend_w, total_w = scan.level, scan.level + scan.seasonal
             score_m = scan.score
@@ -307,9 +312,17 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             expected_w = scan.level + scan.seasonal
             fill = np.where(np.isfinite(work) & ~cal & (scan.flag != 1), work, expected_w)
             fill = _interpolate_rows(fill)
+            # take the detected level shifts out before STL and put them back into the trend: a smooth trend
+            # would smear a step over days and call the days around it anomalies
+            steps = np.zeros_like(fill)
+            for idx, drifts in enumerate(drifts_all):
+                for e in drifts:
+                    steps[idx, e["start_step"]:] += e["delta_level"]
+            fill = fill - steps
             # the operator costs n impulse fits once; direct fits cost one per series
             use_op = len(members) >= 8 and (len(members) >= n or operator_cached(n, default_specs(pers, jump=config.jump)))
             t_w, s_w, resid_fit = _decompose_many(fill, pers, jump=config.jump, use_operator=use_op)
+            t_w = t_w + steps
             trend_w, total_w = t_w, t_w + s_w
             resid_w = work - total_w
             clean = np.isfinite(work) & ~cal
@@ -322,9 +335,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
         seas_m = expected - trend_m
         resid_m = values - expected
         for idx, s in enumerate(members):
-            alarms = [a for a in scan.alarms if a.series == idx]
-            deseas = np.where(s.calendar, np.nan, work[idx] - scan.seasonal[idx])
-            drifts = merge_alarms(alarms, chain_steps=chain, log=use_log, deseasonalised=deseas, measure_steps=3 * spd)
+            drifts = drifts_all[idx]
             flags = flags_m[idx]
             if not causal:  # causal flags come from the scan as they were raised; batch ones span each event
                 flags = np.where(drift_flags(n, drifts, causal=False), 2, flags).astype(np.int8)

@@ -62,6 +62,7 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
             seg = seg[np.isfinite(seg)]
             if seg.size:
                 new = float(np.median(seg))
+        e["delta_level"] = new - old if np.isfinite(old) and np.isfinite(new) else 0.0
         if log:  # levels are logs: the relative change is exp(new - old) - 1
             e["magnitude"] = float(np.expm1(new - old))
             e["magnitude_abs"] = float(np.exp(new) - np.exp(old))
