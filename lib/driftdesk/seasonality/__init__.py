@@ -8,7 +8,11 @@ Two modes
 ---------
 * batch (``causal=False``): the whole history is decomposed at once; for exploring (the app page, notebooks).
 * causal (``causal=True``): the flag at time t uses only data up to t. Every day the decomposition is refit on a
-  trailing window that ends before that day and applied forward; drift is a CUSUM on those forecast residuals.
+  trailing four-week window that ends before that day and applied forward; drift is found on those forecast
+  residuals by an hourly CUSUM, a window test (6/12/24 h) and a day-level CUSUM, all corrected for within-day
+  correlation, or by a run of anomalies in a row. Strictly positive metrics are modelled on the log scale. The first
+  two weekly cycles are warm-up (flags normal, score null). Event sizes are measured after the fact over the
+  change's first three days; flags are never revised.
   Cutting off the data after t leaves every flag up to t unchanged (tested). Gates and backtests use this mode.
 
 Flags mark what is abnormal and do not linger: a point is ``anomaly`` (a one-off: robust score beyond
@@ -20,6 +24,8 @@ Public API (frame first, everything else keyword-only)
 >>> from driftdesk.seasonality import metric_series, detect, causal_flags, decompose
 >>> series = metric_series(kpis, "cpa", by=["geo"])          # ts, geo, value: ratios of sums per hour
 >>> result = detect(series, ts="ts", value="value", by=["geo"], causal=True, calendar=calendar_frame)
+>>> # calendar: a frame with `date` (and optional `segment` like 'geo=US'), or a list of dates; `scope={'geo': 'DE'}`
+>>> # names the segment a single series belongs to, so a US holiday is not masked in a DE series
 >>> result.points      # by..., ts, value, trend, seasonal, resid, score, flag (normal/anomaly/drift), calendar
 >>> result.events      # by..., start, end, kind (level_shift/trend_change/anomaly/data_break), direction, magnitude
 >>> result.verdicts    # by..., status (seasonal/anomaly/drift/data_break/too_short/constant/empty), verdict
