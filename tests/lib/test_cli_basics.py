@@ -28,7 +28,8 @@ def test_sample_writes_every_table_and_reports_them_as_json(tmp_path):
     assert doc["out"] == str(out)
     names = sorted(Path(f["path"]).name for f in doc["files"])
     assert names == sorted(["kpis.parquet", "decisions.parquet", "llm_calls.parquet", "golden_runs.parquet",
-                            "service.parquet", "releases.csv", "incidents.csv", "calendar.csv", "driftdesk.toml"])
+                            "service.parquet", "releases.csv", "incidents.csv", "calendar.csv", "driftdesk.toml",
+                            "policy.toml"])
     for f in doc["files"]:
         assert Path(f["path"]).stat().st_size == f["bytes"] > 0
     ds = load_dataset(out)
@@ -40,7 +41,7 @@ def test_sample_table_format_lists_files_for_people(tmp_path):
     proc = run("sample", "--out", str(tmp_path), "--days", "14")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 9
+    assert len(lines) == 10
     assert all(line.endswith(" bytes") for line in lines)
 
 
