@@ -43,9 +43,10 @@ import numpy as np
 import polars as pl
 
 from driftdesk.calibration import proportion_interval
-from driftdesk.errors import DriftdeskError, WindowError
+from driftdesk.errors import DriftdeskError
+from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
-from driftdesk.windows import Window
+from driftdesk.windows import Window, as_window, rows_in_window
 
 Metric = Literal["cpa", "roas", "cr"]
 Frame = pl.DataFrame | pl.LazyFrame
@@ -67,20 +68,6 @@ SUMMABLE = ("spend", "conversions", "revenue", "clicks", "impressions")
 DEFAULT_MIN_CONVERSIONS = 30
 
 
-def _as_lazy(frame: Frame) -> pl.LazyFrame:
-    if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    raise DriftdeskError(f"expected a polars DataFrame or LazyFrame, got {type(frame).__name__}")
-
-
-def _as_window(value: Window | str, label: str) -> Window:
-    if isinstance(value, Window):
-        return value
-    return Window.parse(value, label)
-
-
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
@@ -93,7 +80,7 @@ def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str
 
     Negative or null spend / conversions would silently bend every ratio, so they are refused with a few rows.
     """
-    lf = _as_lazy(frame)
+    lf = as_lazy(frame)
     schema = lf.collect_schema()
     missing = [c for c in [*required, *by, *([ts] if ts else [])] if c not in schema]
     if missing:
@@ -167,7 +154,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     when their count is zero or below ``min_conversions``; nothing is ever infinite.
     """
     by = list(by)
-    lf = _as_lazy(kpis)
+    lf = as_lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
     schema = lf.collect_schema()
     if outcome not in schema:
@@ -208,17 +195,6 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
 
 
 # --------------------------------------------------------------------------- windows
-
-
-def _window_rows(lf: pl.LazyFrame, window: Window, ts: str, name: str, source: str) -> pl.LazyFrame:
-    sub = lf.filter(window.contains(ts))
-    n = sub.select(pl.len()).collect().item()
-    if n == 0:
-        span = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect()
-        a, b = span["a"][0], span["b"][0]
-        raise WindowError(f"{source}: the {name} window {window.iso()} has no rows; the data spans "
-                          f"{a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
-    return sub
 
 
 def _period_words(baseline: Window, current: Window) -> str:
@@ -309,14 +285,14 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     by = [by] if isinstance(by, str) else list(by)
     if not by:
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
-    baseline = _as_window(baseline, "baseline")
-    current = _as_window(current, "current")
-    lf = _as_lazy(kpis)
+    baseline = as_window(baseline, "baseline")
+    current = as_window(current, "current")
+    lf = as_lazy(kpis)
     num, den = RATIOS[metric]
     check_kpi_columns(lf, required=(num, den, "spend", "conversions"), by=by, ts=ts, source=source)
     tables = {}
     for name, window in (("baseline", baseline), ("current", current)):
-        rows = _window_rows(lf, window, ts, name, source)
+        rows = rows_in_window(lf, window, ts=ts, name=name, source=source)
         tables[name] = kpi_table(rows, by=by, ts=ts, min_conversions=0, confidence=confidence, source=source)
     ratios = list(dict.fromkeys([metric, "cr", "cpc"]))  # CR and CPC say why a CPA moved
     keep = ["rows", *[f"{c}_sum" for c in SUMMABLE], *ratios, f"{metric}_ci_low", f"{metric}_ci_high"]
@@ -502,11 +478,11 @@ def spend_shift(kpis: Frame, *, baseline: Window | str, current: Window | str, b
                 ts: str = "ts", source: str = "kpis") -> pl.DataFrame:
     """Spend reallocation: spend and share of spend per segment in both windows, largest shift first."""
     by = [by] if isinstance(by, str) else list(by)
-    lf = _as_lazy(kpis)
+    lf = as_lazy(kpis)
     check_kpi_columns(lf, required=("spend",), by=by, ts=ts, source=source)
     frames = []
-    for name, window in (("baseline", _as_window(baseline, "baseline")), ("current", _as_window(current, "current"))):
-        rows = _window_rows(lf, window, ts, name, source)
+    for name, window in (("baseline", as_window(baseline, "baseline")), ("current", as_window(current, "current"))):
+        rows = rows_in_window(lf, window, ts=ts, name=name, source=source)
         frames.append(rows.group_by(by).agg(pl.col("spend").cast(pl.Float64).sum().alias(f"spend_{name}")).collect())
     out = frames[0].join(frames[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
         pl.col("spend_baseline").fill_null(0.0), pl.col("spend_current").fill_null(0.0))
@@ -530,7 +506,7 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     moved (e.g. a threshold change); a shift in band counts means the scores moved.
     """
     by = [by] if isinstance(by, str) else list(by)
-    lf = _as_lazy(decisions)
+    lf = as_lazy(decisions)
     schema = lf.collect_schema()
     missing = [c for c in [ts, score, decision, *by] if c not in schema]
     if missing:
@@ -544,8 +520,8 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
         raise DriftdeskError(f"{source}: column {decision!r}: decisions must be 0/1 or true/false — {bad} rows are not")
     band_idx = pl.sum_horizontal([(pl.col(score) >= e).cast(pl.Int32) for e in edges[1:-1]]).alias("band")
     frames = []
-    for name, window in (("baseline", _as_window(baseline, "baseline")), ("current", _as_window(current, "current"))):
-        rows = _window_rows(lf, window, ts, name, source).filter(pl.col(decision).is_not_null())
+    for name, window in (("baseline", as_window(baseline, "baseline")), ("current", as_window(current, "current"))):
+        rows = rows_in_window(lf, window, ts=ts, name=name, source=source).filter(pl.col(decision).is_not_null())
         frames.append(rows.group_by([*by, band_idx]).agg(
             pl.len().alias(f"n_{name}"), dec.sum().alias(f"positive_{name}")).collect())
     out = frames[0].join(frames[1], on=[*by, "band"], how="full", coalesce=True, nulls_equal=True)

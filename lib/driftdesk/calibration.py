@@ -45,9 +45,10 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from driftdesk.errors import DriftdeskError, WindowError
+from driftdesk.errors import DriftdeskError
+from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
-from driftdesk.windows import Window
+from driftdesk.windows import Window, as_window, rows_in_window
 
 Strategy = Literal["uniform", "quantile"]
 Interval = Literal["wilson", "jeffreys"]
@@ -58,14 +59,6 @@ _AGG_COLS = ("count", "positives", "score_sum", "score_sq", "score_label")
 
 
 # --------------------------------------------------------------------------- input
-
-
-def _as_lazy(frame: Frame) -> pl.LazyFrame:
-    if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    raise DriftdeskError(f"expected a polars DataFrame or LazyFrame, got {type(frame).__name__}")
 
 
 def _parse_delay(value: dt.timedelta | str | float | None) -> dt.timedelta | None:
@@ -90,7 +83,7 @@ def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
 
 
 def _require(frame: Frame, columns: Sequence[str], source: str) -> None:
-    schema = _as_lazy(frame).collect_schema()
+    schema = as_lazy(frame).collect_schema()
     missing = [c for c in columns if c not in schema]
     if missing:
         raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
@@ -102,7 +95,7 @@ def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None
 
     A null label is allowed (the outcome has not arrived); a missing score is not (nothing was predicted).
     """
-    lf = _as_lazy(frame)
+    lf = as_lazy(frame)
     schema = lf.collect_schema()
     for col in [score, *([label] if label else [])]:
         if col not in schema:
@@ -137,7 +130,7 @@ def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
 
     Returns the rows and the counts {n_rows, n_immature, n_unlabeled, n_used, cutoff}.
     """
-    lf = _as_lazy(frame)
+    lf = as_lazy(frame)
     delay = _parse_delay(label_delay)
     cutoff = None
     if delay is not None:
@@ -180,7 +173,7 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
     if strategy != "quantile":
         raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     if isinstance(scores, pl.DataFrame | pl.LazyFrame):
-        values = _as_lazy(scores).select(pl.col(score).cast(pl.Float64)).collect().to_series().drop_nulls().to_numpy()
+        values = as_lazy(scores).select(pl.col(score).cast(pl.Float64)).collect().to_series().drop_nulls().to_numpy()
     else:
         values = np.asarray(pl.Series(scores, dtype=pl.Float64).drop_nulls().to_numpy(), dtype=float)
     values = values[np.isfinite(values)]
@@ -202,7 +195,7 @@ def _bin_expr(score: str, edges: np.ndarray) -> pl.Expr:
 def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", label: str = "label",
                    group: Sequence[str | pl.Expr] = ()) -> pl.DataFrame:
     """Per group and bin: count, positives, score_sum, score_sq, score_label; every bin present (zeros)."""
-    lf = _as_lazy(frame)
+    lf = as_lazy(frame)
     s = pl.col(score).cast(pl.Float64)
     y = pl.col(label).cast(pl.Float64)
     computed = [g for g in group if not isinstance(g, str)]
@@ -425,7 +418,7 @@ def calibration_by_segment(frame: Frame, *, by: Sequence[str] | str, score: str 
 def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (),
                     quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pl.DataFrame:
     """Score distribution per group: n, mean, std and the given quantiles (q01, q05, ...; linear interpolation)."""
-    lf = _as_lazy(frame)
+    lf = as_lazy(frame)
     s = pl.col(score).cast(pl.Float64)
     aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
     aggs += [s.quantile(q, interpolation="linear").alias(f"q{round(100 * q):02d}") for q in quantiles]
@@ -521,15 +514,6 @@ class CalibrationComparison:
         return f"<p><b>{html.escape(self.summary)}</b></p>" + self.segments.head(30)._repr_html_()
 
 
-def _window_frame(lf: pl.LazyFrame, window: Window, ts: str, name: str, source: str) -> pl.LazyFrame:
-    sub = lf.filter(window.contains(ts))
-    if sub.select(pl.len()).collect().item() == 0:
-        span = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect().row(0)
-        raise WindowError(f"{source}: the {name} window {window.iso()} has no rows; the data spans "
-                          f"{span[0].isoformat() if span[0] else '?'} to {span[1].isoformat() if span[1] else '?'}")
-    return sub
-
-
 def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window | str,
                         by: Sequence[str] | str | None = None, score: str = "score", label: str = "label",
                         ts: str = "ts", bins: int = 10, strategy: Strategy = "uniform",
@@ -543,10 +527,10 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     scored row (labels are not needed to see scores collapse). ``as_of`` (for the label delay) defaults to
     the newest timestamp in the whole frame.
     """
-    baseline = baseline if isinstance(baseline, Window) else Window.parse(baseline, "baseline")
-    current = current if isinstance(current, Window) else Window.parse(current, "current")
+    baseline = as_window(baseline, "baseline")
+    current = as_window(current, "current")
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    lf = _as_lazy(frame)
+    lf = as_lazy(frame)
     schema = lf.collect_schema()
     missing = [c for c in [ts, *by] if c not in schema]
     if missing:
@@ -556,8 +540,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     check_scores_labels(lf, score=score, label=label, source=source)
     if as_of is None and label_delay is not None:
         as_of = lf.select(pl.col(ts).max()).collect().item()
-    wins = {"baseline": _window_frame(lf, baseline, ts, "baseline", source),
-            "current": _window_frame(lf, current, ts, "current", source)}
+    wins = {"baseline": rows_in_window(lf, baseline, ts=ts, name="baseline", source=source),
+            "current": rows_in_window(lf, current, ts=ts, name="current", source=source)}
     rows_b, counts_b = mature_labels(wins["baseline"], ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     if strategy == "quantile" and counts_b["n_used"]:
         edges = bin_edges(rows_b, bins=bins, strategy="quantile", score=score)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.errors import InputFileError
+from driftdesk.errors import DriftdeskError, InputFileError
 
 SUFFIXES = {
     ".parquet": "parquet",
@@ -19,6 +19,15 @@ SUFFIXES = {
     ".feather": "ipc",
 }
 _DELIMITERS = (",", ";", "\t", "|")
+
+
+def as_lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """A LazyFrame from either kind of polars frame; anything else is a clear error."""
+    if isinstance(frame, pl.LazyFrame):
+        return frame
+    if isinstance(frame, pl.DataFrame):
+        return frame.lazy()
+    raise DriftdeskError(f"expected a polars DataFrame or LazyFrame, got {type(frame).__name__}")
 
 
 def file_format(path: str | Path) -> str:

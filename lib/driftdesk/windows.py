@@ -88,6 +88,21 @@ def latest_day(ts_max: dt.datetime) -> Window:
     return Window(day_end - dt.timedelta(days=1), day_end, "current")
 
 
+def as_window(value: Window | str, label: str = "") -> Window:
+    """A Window from a Window or an 'A/B' text, so functions accept either."""
+    return value if isinstance(value, Window) else Window.parse(value, label)
+
+
+def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: str = "", source: str = "data") -> pl.LazyFrame:
+    """The rows inside a window; an empty window is a WindowError naming the window and the data's span."""
+    sub = lf.filter(window.contains(ts))
+    if sub.select(pl.len()).collect().item() == 0:
+        a, b = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect().row(0)
+        raise WindowError(f"{source}: the {name or window.label or 'selected'} window {window.iso()} has no rows; "
+                          f"the data spans {a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
+    return sub
+
+
 # --------------------------------------------------------------------------- several baselines at once
 
 BASELINE_KINDS = ("day_over_day", "week_over_week", "previous_period", "custom", "training")
