@@ -11,9 +11,11 @@ shared linear STL operator, and applied forward:
   never below the in-sample residual scale of the fit;
 * anomaly: |score| >= anomaly_z. Anomalies, calendar days and missing values are kept out of later fits
   (replaced by their expected value), so one spike does not bend the seasonal pattern;
-* drift: a two-sided CUSUM of the clipped scores (anomalies excluded) passes ``cusum_h``, or ``persist``
-  anomalies in a row with the same sign. The change is dated where the CUSUM last left zero, flagged
-  ``drift`` for ``drift_hold`` steps from the alarm, and the level is re-estimated from the new regime only,
+* drift: the mean residual of the last 12 or 24 steps is ``mean_z`` times the spread of such means away from
+  zero (the spread measured on the trailing window's forecast residuals, so a day-level factor and seasonal
+  misfit are in it), a CUSUM of day means passes ``block_h``, a two-sided CUSUM of the clipped scores
+  (anomalies excluded) passes ``cusum_h``, or ``persist`` anomalies in a row with the same sign. The change is
+  dated where the CUSUM last left zero (or where the window that fired begins), flagged ``drift`` for ``drift_hold`` steps from the alarm, and the level is re-estimated from the new regime only,
   so the flag does not linger.
 """
 
@@ -45,8 +47,17 @@ class DetectConfig:
     block_k: float = 0.5
     block_h: float = 5.0
     vif_days: float = 21.0
-    window_steps: tuple[int, ...] = (6, 12, 24)
+    # the older window test on scores with a modelled within-day correlation: off by default, the mean test below
+    # (whose spread is measured, not modelled) replaced it with fewer false alarms and earlier detection
+    window_steps: tuple[int, ...] = ()
     window_z: float = 5.0
+    # mean test: the mean forecast residual of the last 12 / 24 steps against the spread of such means measured
+    # in the trailing window; needs mean_days of forecast residuals (a weekly cycle of them). mean_z: with a
+    # correct spread a two-sided 5-sigma mean is about 6e-7 per test, so a few thousand tests per series-year
+    # stay far from one alarm; the margin is for the spread, estimated from a few weeks of day means
+    mean_steps: tuple[int, ...] = (12, 24)
+    mean_z: float = 5.0
+    mean_days: float = 7.0
     min_drift: float = 0.04  # a level change smaller than this (relative) is not called drift
     drift_hold_steps: int = 12
     window_days: float = 28.0
@@ -140,6 +151,29 @@ def _vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.nd
     sd_one = np.ones(m) if standardised else _mad_rows(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         return block * (sd_mean / sd_one) ** 2
+
+
+def _window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> np.ndarray:
+    """Per row: the spread (root mean square) of the means of w consecutive residuals, over every w-step stretch
+    with at least 3/4 of its points; NaN with fewer than ``min_windows`` stretches.
+
+    Measured directly, it carries whatever makes neighbouring residuals move together (a day-level factor, a
+    seasonal misfit, the error of the level) without a model of that correlation. The root mean square, not a
+    median: a robust scale of a few dozen correlated means is too noisy for a threshold far in the tail."""
+    m, n = resid.shape
+    if n < w:
+        return np.full(m, np.nan)
+    ok = np.isfinite(resid)
+    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
+    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    cnt = k[:, w:] - k[:, :-w]
+    full = cnt >= 0.75 * w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.where(full, (c[:, w:] - c[:, :-w]) / cnt, 0.0)
+    nwin = full.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt((means ** 2).sum(axis=1) / nwin)
+    return np.where(nwin >= min_windows, sd, np.nan)
 
 
 def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
@@ -237,6 +271,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     csum = np.zeros((m, n + 1))  # running sums of clipped clean scores and their counts, for the window test
     ccnt = np.zeros((m, n + 1))
     reset_at = np.zeros(m, dtype=np.int64)
+    mean_windows = tuple(w for w in config.mean_steps if 1 < w <= refit) if refit > 1 else ()
+    rsum = np.zeros((m, n + 1))  # running sums of clipped raw forecast residuals, for the mean test
+    mean_min = int(round(config.mean_days * day_steps))
     alarms: list[DriftAlarm] = []
     rows_idx = np.arange(m)
 
@@ -300,6 +337,21 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
         seasoned = t0 >= 2 * periods[-1] + 7 * refit
         cusum_h = config.cusum_h if seasoned or refit == 1 else 1.5 * config.cusum_h
         rho = np.clip((vif - 1.0) / max(refit - 1, 1), 0.0, 1.0)  # within-day correlation of scores
+        # mean test: the mean forecast residual of the last w steps against the measured spread of such means in
+        # the trailing window's forecast residuals (needs mean_days of them; until then the other tests work),
+        # never below the spread of w-step means of the window's cycle-over-cycle differences / sqrt(2): those
+        # cover the whole window, and a week of forecast residuals alone holds few independent day means, so
+        # it underestimates the spread now and then, and an underestimate is a false alarm
+        cyc = np.where(clean[:, t0 - length + pmax:t0] & clean[:, t0 - length:t0 - pmax],
+                       win[:, pmax:] - win[:, :-pmax], np.nan) if mean_windows else None
+        mean_sd = {}
+        for w in mean_windows:
+            sd_fc = _window_mean_sd(fc_resid[:, max(0, t0 - window):t0], w, mean_min)
+            sd_in = _window_mean_sd(cyc, w, 1) / np.sqrt(2.0)
+            mean_sd[w] = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
+        # for the level of a young regime (a few hours or days since a detected change): its error is the spread of
+        # a mean over that stretch, on top of the spread measured with a week-long level
+        sd_day = mean_sd[max(mean_windows)] if mean_windows else None
         live: set[int] = set()
 
         for t in range(t0, t1):
@@ -341,6 +393,8 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             zcl = np.clip(np.nan_to_num(z), -config.clip_z, config.clip_z)
             csum[:, t + 1] = csum[:, t] + np.where(use, zcl, 0.0)
             ccnt[:, t + 1] = ccnt[:, t] + use
+            rcl = np.clip(np.nan_to_num(yt - expected), -config.clip_z * sigma, config.clip_z * sigma)
+            rsum[:, t + 1] = rsum[:, t] + np.where(use, np.nan_to_num(rcl), 0.0)
             # window test: the mean score of the last L steps against its variance under within-day correlation
             # (quick on clear shifts, where a CUSUM scaled for a whole day's correlation is slow)
             win_fire = np.zeros(m, dtype=bool)
@@ -356,6 +410,27 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 hit = (c_w >= w // 2) & (np.abs(np.nan_to_num(stat)) > config.window_z) & ~win_fire & settled
                 win_start = np.where(hit, lo_w, win_start)
                 win_fire |= hit
+            # mean test (a clear step of a few day-level standard deviations within a day): fires when the mean
+            # of the last w residuals is mean_z of its measured spread away from zero
+            mean_fire = np.zeros(m, dtype=bool)
+            mean_start = np.zeros(m, dtype=np.int64)
+            settled = t - reset_at >= refit
+            young = (regime > 0) & (t - regime < level_steps)
+            age = np.maximum(t - regime, 1).astype(float)
+            level_var = np.where(young, sd_day ** 2 * np.maximum(1.0, max(mean_windows) / age), 0.0) \
+                if mean_windows else 0.0
+            for w in mean_windows:
+                lo_w = np.maximum(t + 1 - w, reset_at)
+                c_w = ccnt[:, t + 1] - ccnt[rows_idx, lo_w]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    stat = ((rsum[:, t + 1] - rsum[rows_idx, lo_w]) / np.maximum(c_w, 1.0)
+                            / np.sqrt(mean_sd[w] ** 2 + level_var))
+                hit = ((c_w >= 0.75 * w) & (np.abs(np.nan_to_num(stat)) > config.mean_z) & ~mean_fire
+                       & settled)
+                mean_start = np.where(hit, lo_w, mean_start)
+                mean_fire |= hit
+            win_start = np.where(win_fire, win_start, mean_start)
+            win_fire |= mean_fire
             fire = ((s_plus > cusum_h) | (s_minus > cusum_h) | (run_len >= persist) | win_fire)
             block_fire = np.zeros(m, dtype=bool)
             if t == t0 + refit - 1 and refit > 1 and seasoned:  # a whole block only: never depends on where the data ends
@@ -379,8 +454,10 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 elif win_fire[i] and not (s_plus[i] > cusum_h or s_minus[i] > cusum_h):
                     lo_i = int(win_start[i])
                     start = lo_i
-                    direction = 1 if csum[i, t + 1] - csum[i, lo_i] > 0 else -1
-                    trigger = "window"
+                    by_mean = bool(mean_fire[i]) and win_start[i] == mean_start[i]
+                    total = (rsum if by_mean else csum)[i, t + 1] - (rsum if by_mean else csum)[i, lo_i]
+                    direction = 1 if total > 0 else -1
+                    trigger = "mean" if by_mean else "window"
                 elif block_fire[i] and not (s_plus[i] > cusum_h or s_minus[i] > cusum_h):
                     up = b_plus[i] > config.block_h
                     start, direction = int(b_zero_plus[i] if up else b_zero_minus[i]), 1 if up else -1
@@ -390,7 +467,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 else:
                     start, direction = int(zero_minus[i]) + 1, -1
                 start = max(start, int(regime[i]), 0)
-                if trigger in ("cusum", "day") and t - start > 1:
+                if trigger in ("cusum", "day", "mean") and t - start > 1:
                     # date the change where the mean score after it stands out most (the likelihood estimate
                     # of a shift's start), not where the CUSUM last sat at zero
                     zz = z_hist[i, start:t + 1]
