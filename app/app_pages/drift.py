@@ -25,7 +25,8 @@ STATISTICS = ("effect", "psi", "js", "ks", "null_rate_change", "wasserstein_norm
 
 st.title("Drift")
 st.caption("Did the inputs or the scores shift, and is it real? The day is compared with the same hours a day "
-           "earlier and a week earlier; a shift both agree on is real, one only yesterday shows is the calendar.")
+           "earlier and a week earlier; a shift both agree on is real, one only yesterday shows is the calendar. "
+           "Outcomes (label, revenue) arrive late, so they are judged on the Calibration page, not here.")
 dataset = current_dataset()
 if dataset is None:
     st.stop()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
+from driftdesk.contract import OUTCOME_ROLES
 from driftdesk.drift import BaselineComparison, DriftHistory, compare_baselines, drift_history
 from driftdesk.drift.compare import default_columns
 from driftdesk.quality import QualityResult, quality_report
@@ -29,11 +30,14 @@ class DriftView:
 
 
 def drift_columns(dataset, table: str) -> list[str]:
-    """What to compare in a table: its segment and feature columns first, then the score, then the rest."""
+    """What to compare in a table: its segment and feature columns first, then the score, then the rest.
+
+    Outcome columns (label, revenue) are left out: they mature late, so their recent null rate always jumps.
+    """
     t = dataset[table]
     frame = t.frame
     first = [c for c in (*t.segments, *t.features, "score") if c in frame.columns]
-    rest = [c for c in default_columns(frame, frame, exclude=["ts"]) if c not in first]
+    rest = [c for c in default_columns(frame, frame, exclude=["ts", *OUTCOME_ROLES]) if c not in first]
     return first + rest
 
 

@@ -63,6 +63,9 @@ def _r(name: str, kind: Kind, **kw) -> Role:
 SEGMENTS = _r("segments", "string", many=True, doc="columns that split traffic (geo, device, source, ...)")
 FEATURES = _r("features", "any", many=True, doc="model input columns: numeric or categorical")
 LAYERS = ("service", "data", "model", "business", "llm")
+# Outcome roles arrive late (a label matures days after the decision): their null rate rises at the recent edge of
+# any data by design, so input-drift views leave them out and calibration counts only matured labels.
+OUTCOME_ROLES = ("label", "revenue")
 SEVERITIES = ("P0", "P1", "P2", "P3")
 COMPONENTS = ("model", "prompt", "feature_view", "index", "embedding", "threshold", "retriever", "config", "llm_model")
 CASE_KINDS = ("happy", "edge", "known_failure", "adversarial")

@@ -65,3 +65,12 @@ def test_bad_custom_range_is_a_message_not_a_traceback():
     at = open_drift(data="sample", drift_date="2026-08-12", drift_baselines="custom", drift_custom="yesterday")
     no_exception(at)
     assert "Custom baseline:" in at.warning[0].value
+
+
+def test_late_outcomes_are_not_input_drift():
+    # labels of the last days have not matured yet: their null rate jumps by design, which is not drift
+    at = open_drift(data="sample", drift_date="2026-11-01")
+    assert "label" not in at.selectbox(key="drift_column").options
+    assert "revenue" not in at.selectbox(key="drift_column").options
+    assert "shift in label" not in texts(at)
+    assert {r["column"] for r in table_rows(at)}.isdisjoint({"label", "revenue"})
