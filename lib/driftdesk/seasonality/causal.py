@@ -13,10 +13,12 @@ shared linear STL operator, and applied forward:
   (replaced by their expected value), so one spike does not bend the seasonal pattern;
 * drift: the mean residual of the last 12 or 24 steps is ``mean_z`` times the spread of such means away from
   zero (the spread measured on the trailing window's forecast residuals, so a day-level factor and seasonal
-  misfit are in it), a CUSUM of day means passes ``block_h``, a two-sided CUSUM of the clipped scores
+  misfit are in it), a CUSUM of day means passes ``block_h`` (scaled both by the modelled within-day correlation
+  and, once measured, by the spread of day means: both must agree), a two-sided CUSUM of the clipped scores
   (anomalies excluded) passes ``cusum_h``, or ``persist`` anomalies in a row with the same sign. The change is
-  dated where the CUSUM last left zero (or where the window that fired begins), flagged ``drift`` for ``drift_hold`` steps from the alarm, and the level is re-estimated from the new regime only,
-  so the flag does not linger.
+  dated where the mean residual after it stands out most (searched from where the CUSUM last left zero or the
+  window that fired begins), flagged ``drift`` for ``drift_hold`` steps from the alarm, and the level is
+  re-estimated from the new regime only, so the flag does not linger.
 """
 
 from __future__ import annotations
@@ -263,6 +265,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     hold_until = np.zeros(m, dtype=np.int64)
     b_plus = np.zeros(m)  # block-level CUSUM (means of a day's scores): slow, small sustained shifts
     b_minus = np.zeros(m)
+    bm_plus = np.zeros(m)  # the same CUSUM on day means scaled by their measured spread
+    bm_minus = np.zeros(m)
+    r_hist = np.full((m, n), np.nan)  # clipped forecast residuals of clean points, for those day means
     b_zero_plus = np.zeros(m, dtype=np.int64)  # first step of the block after the block CUSUM last sat at zero
     b_zero_minus = np.zeros(m, dtype=np.int64)
     z_hist = np.full((m, n), np.nan)  # scores of clean points, for the within-day correlation (vif)
@@ -395,6 +400,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             ccnt[:, t + 1] = ccnt[:, t] + use
             rcl = np.clip(np.nan_to_num(yt - expected), -config.clip_z * sigma, config.clip_z * sigma)
             rsum[:, t + 1] = rsum[:, t] + np.where(use, np.nan_to_num(rcl), 0.0)
+            r_hist[:, t] = np.where(use, rcl, np.nan)
             # window test: the mean score of the last L steps against its variance under within-day correlation
             # (quick on clear shifts, where a CUSUM scaled for a whole day's correlation is slow)
             win_fire = np.zeros(m, dtype=bool)
@@ -443,7 +449,20 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 b_minus = np.where(active, np.maximum(0.0, b_minus - zb - config.block_k), b_minus)
                 b_zero_plus = np.where(active & (b_plus == 0), t1, b_zero_plus)
                 b_zero_minus = np.where(active & (b_minus == 0), t1, b_zero_minus)
-                block_fire = (b_plus > config.block_h) | (b_minus > config.block_h)
+                if refit in mean_sd:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        zm = np.nansum(r_hist[:, t0:t1], axis=1) / np.maximum(cnt, 1) / mean_sd[refit]
+                    measured = np.isfinite(zm)
+                    zm = np.nan_to_num(zm)
+                    bm_plus = np.where(active, np.maximum(0.0, bm_plus + zm - config.block_k), bm_plus)
+                    bm_minus = np.where(active, np.maximum(0.0, bm_minus - zm - config.block_k), bm_minus)
+                else:
+                    measured = np.zeros(m, dtype=bool)
+                # where the day spread is measured, both scalings must agree: the modelled one alone misreads
+                # a day-level factor as drift now and then
+                ok_plus = ~measured | (bm_plus > config.block_h)
+                ok_minus = ~measured | (bm_minus > config.block_h)
+                block_fire = ((b_plus > config.block_h) & ok_plus) | ((b_minus > config.block_h) & ok_minus)
             fire |= block_fire
             fire &= ~holding
             for i in rows_idx[fire]:
@@ -459,7 +478,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                     direction = 1 if total > 0 else -1
                     trigger = "mean" if by_mean else "window"
                 elif block_fire[i] and not (s_plus[i] > cusum_h or s_minus[i] > cusum_h):
-                    up = b_plus[i] > config.block_h
+                    up = b_plus[i] > config.block_h and (not measured[i] or bm_plus[i] > config.block_h)
                     start, direction = int(b_zero_plus[i] if up else b_zero_minus[i]), 1 if up else -1
                     trigger = "day"
                 elif s_plus[i] > cusum_h:
@@ -484,7 +503,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 new_level = float(np.median(d)) if d.size else float(lvl[i])
                 if abs(_relative(lvl[i], new_level, log)) < config.min_drift:
                     # statistically clear but too small to matter: start the CUSUMs again, no alarm
-                    s_plus[i] = s_minus[i] = b_plus[i] = b_minus[i] = 0.0
+                    s_plus[i] = s_minus[i] = b_plus[i] = b_minus[i] = bm_plus[i] = bm_minus[i] = 0.0
                     zero_plus[i] = zero_minus[i] = t
                     b_zero_plus[i] = b_zero_minus[i] = t + 1
                     continue
@@ -498,9 +517,10 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 flag[i, t] = DRIFT
                 regime[i] = start
                 s_plus[i] = s_minus[i] = 0.0
-                b_plus[i] = b_minus[i] = 0.0
+                b_plus[i] = b_minus[i] = bm_plus[i] = bm_minus[i] = 0.0
                 b_zero_plus[i] = b_zero_minus[i] = t + 1
                 z_hist[i, start:t + 1] = np.nan
+                r_hist[i, start:t + 1] = np.nan
                 reset_at[i] = t + 1
                 zero_plus[i] = zero_minus[i] = t
                 run_len[i] = 0
