@@ -17,7 +17,7 @@ from driftdesk.calibration import CalibrationComparison, calibration_series, com
 from driftdesk.errors import DriftdeskError
 from driftdesk.viz.calibration import calibration_over_time
 from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
-from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
+from ui.data import current_source, folder_mtime, load_source, require_table, source_folder
 
 END, DAYS, VS, BY, BINS, STRATEGY, DELAY, SEGMENT = "end", "days", "vs", "by", "bins", "strategy", "delay", "segment"
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
@@ -63,14 +63,8 @@ def _delta(new: float | None, old: float | None, digits: int = 3) -> str | None:
 st.title("Calibration")
 st.caption("A model can keep its ranking and still misprice every bid. Do predicted probabilities match what "
            "happened? Only labels that have arrived count.")
-dataset = current_dataset()
-if dataset is None:
-    st.stop()
-if "decisions" not in dataset:
-    st.info("No decisions table loaded: calibration needs scored rows with a score and a label. "
+dataset, table = require_table("decisions", "No decisions table loaded: calibration needs scored rows with a score and a label. "
             "Add a decisions file on the Data page.")
-    st.stop()
-table = dataset["decisions"]
 if not table.has("label"):
     st.info("The decisions table has no label column: calibration needs outcomes (0/1). Map one on the Data page.")
     st.stop()

@@ -15,7 +15,7 @@ import streamlit as st
 from driftdesk.business import METRIC_LABELS, ImpactResult, decision_drift, segment_impact
 from driftdesk.errors import DriftdeskError
 from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
-from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
+from ui.data import current_source, folder_mtime, load_source, require_table, source_folder
 
 END, DAYS, VS, METRIC, BY, MIN_CONV = "end", "days", "vs", "metric", "by", "min_conv"
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
@@ -51,14 +51,8 @@ def _points(effect: float | None, baseline: float | None) -> str | None:
 st.title("Segments & impact")
 st.caption("Did the global number move because traffic shifted between segments (mix) or because segments "
            "themselves got better or worse (rate)? The parts add up exactly to the change.")
-dataset = current_dataset()
-if dataset is None:
-    st.stop()
-if "kpis" not in dataset:
-    st.info("No kpis table loaded: this page needs spend and conversions per hour and segment. "
+dataset, table = require_table("kpis", "No kpis table loaded: this page needs spend and conversions per hour and segment. "
             "Add a kpis file on the Data page.")
-    st.stop()
-table = dataset["kpis"]
 if not table.segments:
     st.info("The kpis table has no segment columns (geo, device, …): there is nothing to split the change by.")
     st.stop()

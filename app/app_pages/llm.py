@@ -9,7 +9,7 @@ import streamlit as st
 from driftdesk.errors import DriftdeskError
 from driftdesk.llm import LABELS
 from ui import params
-from ui.data import current_dataset, current_source
+from ui.data import current_source, require_table
 from ui.loaders import llm_view_of
 from ui.render import render_llm
 
@@ -20,14 +20,9 @@ TREND_METRICS = ("validator_failure_rate", "refusal_rate", "latency_p95_ms", "to
 
 st.title("LLM")
 st.caption("Quality, latency and cost per version: is a new prompt, provider model or index worse, or just more expensive?")
-dataset = current_dataset()
-if dataset is None:
-    st.stop()
-if "llm_calls" not in dataset:
-    st.info("No llm_calls table in this data. Add one on the Data page (one row per LLM call: ts, model, "
-            "prompt_version, latency_ms, output_tokens, cost, validator_ok, ...).")
-    st.stop()
-calls = dataset["llm_calls"].frame
+_, calls_table = require_table("llm_calls", "No llm_calls table in this data. Add one on the Data page (one row per "
+                               "LLM call: ts, model, prompt_version, latency_ms, output_tokens, cost, validator_ok, ...).")
+calls = calls_table.frame
 groupings = [g for g in GROUPINGS if g in calls.columns] or ["(all calls)"]
 first, last = calls["ts"].min().date(), calls["ts"].max().date()
 

@@ -281,3 +281,14 @@ def violations_frame(files: list[TableFile]) -> pl.DataFrame:
                          "count": v["count"] or None, "examples": examples, "severity": v["severity"]})
     return pl.DataFrame(rows, schema={"file": pl.String, "table": pl.String, "column": pl.String, "rule": pl.String,
                                       "count": pl.Int64, "examples": pl.String, "severity": pl.String})
+
+
+def require_table(name: str, missing_message: str):
+    """The URL's dataset and its ``name`` table; otherwise a message on the page and the script stops."""
+    dataset = current_dataset()
+    if dataset is None:
+        st.stop()
+    if name not in dataset:
+        st.info(missing_message)
+        st.stop()
+    return dataset, dataset[name]

@@ -469,7 +469,7 @@ def metric_series(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = 
     raise PolicyError(f"{where}: metric {spec.canonical} has no implementation")  # registry and code disagree
 
 
-RELEASE_START = dt.datetime(1970, 1, 1)  # golden runs have no time: one placeholder hour holds them all
+RELEASE_START = dt.datetime(1970, 1, 1)  # golden runs have no time: one nominal hour holds them all
 
 
 def _golden(table, spec: MetricSpec, by: tuple[str, ...], filt, where: str) -> MetricSeries:
