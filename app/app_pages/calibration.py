@@ -63,7 +63,7 @@ def _delta(new: float | None, old: float | None, digits: int = 3) -> str | None:
 st.title("Calibration")
 st.caption("A model can keep its ranking and still misprice every bid. Do predicted probabilities match what "
            "happened? Only labels that have arrived count.")
-dataset, table = require_table("decisions", "No decisions table loaded: calibration needs scored rows with a score and a label. "
+_, table = require_table("decisions", "No decisions table loaded: calibration needs scored rows with a score and a label. "
             "Add a decisions file on the Data page.")
 if not table.has("label"):
     st.info("The decisions table has no label column: calibration needs outcomes (0/1). Map one on the Data page.")
