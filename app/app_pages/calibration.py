@@ -16,13 +16,10 @@ import streamlit as st
 from driftdesk.calibration import CalibrationComparison, calibration_series, compare_calibration
 from driftdesk.errors import DriftdeskError
 from driftdesk.viz.calibration import calibration_over_time
-from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
+from ui import params
 from ui.data import current_source, folder_mtime, load_source, require_table, source_folder
+from ui.pickers import window_controls
 
-END, DAYS, VS, BY, BINS, STRATEGY, DELAY, SEGMENT = "end", "days", "vs", "by", "bins", "strategy", "delay", "segment"
-DAY_CHOICES = (1, 3, 5, 7, 14, 28)
-# baseline choices: the label is the URL value too (a bound selectbox writes the shown option into the URL)
-BASELINES = {"previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
 BIN_CHOICES = (5, 10, 15, 20)
 DELAY_CHOICES = (0, 1, 2, 3, 7)
 NO_SEGMENT = "(none)"
@@ -72,28 +69,18 @@ frame = table.frame
 first, last = frame["ts"].min().date(), frame["ts"].max().date()
 segment_choices = [NO_SEGMENT, *table.segments, *[c for c in ("model_version", "release_id") if table.has(c)]]
 
-c1, c2, c3 = st.columns(3)
-end: dt.date = c1.date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first, max_value=last,
-                             key=END, bind="query-params", format="YYYY-MM-DD")
-days: int = c2.selectbox("Current window length (days)", DAY_CHOICES, index=DAY_CHOICES.index(7), key=DAYS,
-                         bind="query-params")
-vs: str = c3.selectbox("Compared with", list(BASELINES), key=VS, bind="query-params",
-                       help="previous week: the same days one week earlier; previous period: the window right before; "
-                       "previous day: the same hours one day earlier")
+windows = window_controls(first, last, st.columns(3))
 c4, c5, c6, c7 = st.columns(4)
 by: str = c4.selectbox("Per segment", segment_choices, index=segment_choices.index("model_version")
-                       if "model_version" in segment_choices else 0, key=BY, bind="query-params")
-bins: int = c5.selectbox("Bins", BIN_CHOICES, index=BIN_CHOICES.index(10), key=BINS, bind="query-params")
-strategy: str = c6.selectbox("Bin edges", ("uniform", "quantile"), key=STRATEGY, bind="query-params",
+                       if "model_version" in segment_choices else 0, key=params.BY, bind="query-params")
+bins: int = c5.selectbox("Bins", BIN_CHOICES, index=BIN_CHOICES.index(10), key=params.BINS, bind="query-params")
+strategy: str = c6.selectbox("Bin edges", ("uniform", "quantile"), key=params.STRATEGY, bind="query-params",
                              help="quantile: equal-count bins from the baseline's scores, shared by both windows")
-delay: int = c7.selectbox("Label delay (days)", DELAY_CHOICES, key=DELAY, bind="query-params",
+delay: int = c7.selectbox("Label delay (days)", DELAY_CHOICES, key=params.DELAY, bind="query-params",
                           help="Count only labels at least this old (before the newest row): late outcomes are not yet in.")
 
-current = Window(dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1) - dt.timedelta(days=days),
-                 dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1), "current")
-baseline = BASELINES[vs](current)
-st.markdown(f"**Current** {current.start:%Y-%m-%d %H:%M} → {current.end:%Y-%m-%d %H:%M} · "
-            f"**baseline** {baseline.start:%Y-%m-%d %H:%M} → {baseline.end:%Y-%m-%d %H:%M} (UTC, end excluded)")
+current, baseline = windows.current, windows.baseline
+st.markdown(windows.describe())
 try:
     source = current_source()
     result = _compare(source, folder_mtime(source_folder(source)), baseline.iso(), current.iso(),
@@ -143,7 +130,7 @@ with seg_tab:
                                     ("ece_baseline", "ece_current", "ece_change", "brier_baseline", "brier_current",
                                      "brier_change")})
         values = [str(v) for v in result.segments[by].to_list()]
-        pick = st.selectbox(f"Reliability diagram of one {by}", values, key=SEGMENT, bind="query-params")
+        pick = st.selectbox(f"Reliability diagram of one {by}", values, key=params.SEGMENT, bind="query-params")
         try:
             one = _compare_one(source, folder_mtime(source_folder(source)), baseline.iso(), current.iso(), by, pick,
                                bins, strategy, delay)

@@ -7,20 +7,15 @@ YYYY-MM-DD), days (current window length), vs (previous week | previous period |
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import streamlit as st
 
 from driftdesk.business import METRIC_LABELS, ImpactResult, decision_drift, segment_impact
 from driftdesk.errors import DriftdeskError
-from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
+from ui import params
 from ui.data import current_source, folder_mtime, load_source, require_table, source_folder
+from ui.pickers import window_controls
 
-END, DAYS, VS, METRIC, BY, MIN_CONV = "end", "days", "vs", "metric", "by", "min_conv"
-DAY_CHOICES = (1, 3, 5, 7, 14, 28)
-# baseline choices: the label is the URL value too (a bound selectbox writes the shown option into the URL)
-BASELINES = {"previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
 MIN_CONV_CHOICES = (0, 10, 30, 100)
 
 
@@ -61,29 +56,20 @@ first, last = frame["ts"].min().date(), frame["ts"].max().date()
 metrics = [m for m, needs in (("cpa", None), ("roas", "revenue"), ("cr", "clicks")) if needs is None or table.has(needs)]
 
 c1, c2, c3, c4 = st.columns(4)
-end: dt.date = c1.date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first, max_value=last,
-                             key=END, bind="query-params", format="YYYY-MM-DD")
-days: int = c2.selectbox("Current window length (days)", DAY_CHOICES, index=DAY_CHOICES.index(7), key=DAYS,
-                         bind="query-params")
-vs: str = c3.selectbox("Compared with", list(BASELINES), key=VS, bind="query-params",
-                       help="previous week: the same days one week earlier; previous period: the window right before; "
-                       "previous day: the same hours one day earlier")
-metric: str = c4.selectbox("Metric", [m.upper() for m in metrics], key=METRIC, bind="query-params",
+windows = window_controls(first, last, (c1, c2, c3))
+metric: str = c4.selectbox("Metric", [m.upper() for m in metrics], key=params.METRIC, bind="query-params",
                            help="CPA = spend / conversions, ROAS = revenue / spend, CR = conversions / clicks").lower()
 c5, c6 = st.columns([3, 1])
-by: list[str] = c5.multiselect("Segment by", list(table.segments), default=[table.segments[0]], key=BY,
+by: list[str] = c5.multiselect("Segment by", list(table.segments), default=[table.segments[0]], key=params.BY,
                                bind="query-params", help="One or two columns read best; the heat map uses the first two.")
 min_conv: int = c6.selectbox("Flag segments under (conversions)", MIN_CONV_CHOICES, index=MIN_CONV_CHOICES.index(30),
-                             key=MIN_CONV, bind="query-params")
+                             key=params.MIN_CONV, bind="query-params")
 if not by:
     st.info("Choose at least one segment column.")
     st.stop()
 
-current = Window(dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1) - dt.timedelta(days=days),
-                 dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1), "current")
-baseline = BASELINES[vs](current)
-st.markdown(f"**Current** {current.start:%Y-%m-%d %H:%M} → {current.end:%Y-%m-%d %H:%M} · "
-            f"**baseline** {baseline.start:%Y-%m-%d %H:%M} → {baseline.end:%Y-%m-%d %H:%M} (UTC, end excluded)")
+current, baseline = windows.current, windows.baseline
+st.markdown(windows.describe())
 source = current_source()
 stamp = folder_mtime(source_folder(source))
 try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
 from driftdesk.errors import DriftdeskError
@@ -11,6 +9,7 @@ from driftdesk.llm import LABELS
 from ui import params
 from ui.data import current_source, require_table
 from ui.loaders import llm_view_of
+from ui.pickers import window_controls
 from ui.render import render_llm
 
 GROUPINGS = ("model", "prompt_version", "index_version", "feature")
@@ -28,10 +27,8 @@ first, last = calls["ts"].min().date(), calls["ts"].max().date()
 
 c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1])
 by = c1.selectbox("Compare by", groupings, key=params.LLM_BY, bind="query-params")
-end_day: dt.date = c2.date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first,
-                                 max_value=last, key=params.LLM_END, bind="query-params", format="YYYY-MM-DD")
-days: int = c3.selectbox("Window length (days)", LENGTHS, index=LENGTHS.index(7), key=params.LLM_DAYS,
-                         bind="query-params", help="The baseline is the window of the same length right before it.")
+windows = window_controls(first, last, (c2, c3), end_key=params.LLM_END, days_key=params.LLM_DAYS, vs_key=None,
+                          day_choices=LENGTHS)
 metric: str = c4.selectbox("Trend metric", TREND_METRICS, format_func=lambda m: LABELS[m][0], key=params.LLM_METRIC,
                            bind="query-params")
 budget = c5.number_input("Daily budget (USD, optional)", min_value=0.0, value=0.0, step=10.0,
@@ -39,7 +36,7 @@ budget = c5.number_input("Daily budget (USD, optional)", min_value=0.0, value=0.
                          help="When set, the daily cost chart shows the share of the budget burned.")
 
 try:
-    view = llm_view_of(current_source(), by=None if by == "(all calls)" else by, end_day=end_day, days=days,
+    view = llm_view_of(current_source(), by=None if by == "(all calls)" else by, end_day=windows.end, days=windows.days,
                        budget_per_day=budget or None)
 except DriftdeskError as exc:
     st.error(str(exc))

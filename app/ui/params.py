@@ -18,7 +18,19 @@ EVENTS = "events"  # the releases-and-incidents table is expanded
 SOURCE = "source"  # which way of choosing data is open: Sample / Folder / Upload
 TABLE = "table"  # the table whose columns are being mapped
 
-# LLM page
+# Calibration and Segments & impact: the window controls (ui/pickers.py) and each page's own controls
+END = "end"  # last day of the current window, YYYY-MM-DD
+DAYS = "days"  # current window length in days
+VS = "vs"  # baseline: previous week | previous period | previous day
+BY = "by"  # segment column (Calibration: one, or "(none)"; Segments & impact: one or more)
+SEGMENT = "segment"  # Calibration: the value of `by` whose reliability diagram is shown
+BINS = "bins"  # Calibration: number of score bins
+STRATEGY = "strategy"  # Calibration: bin edges, uniform | quantile
+DELAY = "delay"  # Calibration: label delay in days
+METRIC = "metric"  # Segments & impact: CPA | ROAS | CR
+MIN_CONV = "min_conv"  # Segments & impact: conversions below which a segment is flagged
+
+# LLM page (its window controls keep their own llm_ names: links shared before the pickers existed still open)
 LLM_BY = "llm_by"  # group column: model, prompt_version, index_version, feature
 LLM_END = "llm_end"  # last day of the current window, YYYY-MM-DD
 LLM_DAYS = "llm_days"  # window length in days; the baseline is the same length right before

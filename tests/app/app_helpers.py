@@ -20,6 +20,15 @@ def make_app(**query: str) -> AppTest:
     return at
 
 
+def open_page(page: str, /, **query: str) -> AppTest:
+    """The app opened on its default page, then switched to ``page`` (e.g. "app_pages/llm.py"); neither may raise."""
+    at = make_app(**query).run()
+    no_exception(at)
+    at.switch_page(page).run()
+    no_exception(at)
+    return at
+
+
 def texts(at: AppTest) -> str:
     """Every text the page shows (markdown, captions, titles, alerts), for 'the page says X' checks."""
     parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from app_helpers import make_app, no_exception, texts
+from app_helpers import no_exception, open_page, texts
 
 from driftdesk.paths import sample_data_dir
 
@@ -13,19 +13,12 @@ PAGE = "app_pages/calibration.py"
 pytestmark = pytest.mark.skipif(not (sample_data_dir() / "decisions.parquet").exists(), reason="sample data not generated")
 
 
-def open_page(**query: str):
-    at = make_app(**query).run()
-    at.switch_page(PAGE).run()
-    no_exception(at)
-    return at
-
-
 def metric(at, label: str):
     return next(m for m in at.metric if m.label == label)
 
 
 def test_default_view_compares_the_last_week_with_the_week_before():
-    at = open_page(data="sample")
+    at = open_page(PAGE, data="sample")
     assert at.title[0].value == "Calibration"
     assert at.date_input(key="end").value == dt.date(2026, 11, 1)
     assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "previous week"
@@ -38,7 +31,7 @@ def test_default_view_compares_the_last_week_with_the_week_before():
 
 
 def test_deep_link_to_incident_c_shows_the_calibration_jump():
-    at = open_page(data="sample", end="2026-10-11", days="5", by="model_version", bins="10", strategy="uniform")
+    at = open_page(PAGE, data="sample", end="2026-10-11", days="5", by="model_version", bins="10", strategy="uniform")
     assert at.date_input(key="end").value == dt.date(2026, 10, 11)
     assert at.selectbox(key="days").value == 5 and at.selectbox(key="by").value == "model_version"
     ece = metric(at, "ECE (current)")
@@ -50,16 +43,16 @@ def test_deep_link_to_incident_c_shows_the_calibration_jump():
 
 
 def test_deep_link_to_one_segments_reliability_diagram():
-    at = open_page(data="sample", end="2026-10-11", days="5", by="geo", segment="DE")
+    at = open_page(PAGE, data="sample", end="2026-10-11", days="5", by="geo", segment="DE")
     assert at.selectbox(key="segment").value == "DE"
     page = texts(at)
     assert "**geo=DE:** ECE" in page and "(worse)" in page
-    at = open_page(data="sample", end="2026-10-11", days="5", by="model_version", segment="v2.0")
+    at = open_page(PAGE, data="sample", end="2026-10-11", days="5", by="model_version", segment="v2.0")
     assert any("model_version=v2.0" in i.value and "no rows" in i.value for i in at.info)
 
 
 def test_widgets_recompute_and_quantile_bins():
-    at = open_page(data="sample", end="2026-10-11", days="5")
+    at = open_page(PAGE, data="sample", end="2026-10-11", days="5")
     before = metric(at, "ECE (current)").value
     at.selectbox(key="strategy").set_value("quantile").run()
     no_exception(at)
@@ -70,17 +63,17 @@ def test_widgets_recompute_and_quantile_bins():
 
 
 def test_bad_url_values_fall_back_to_defaults():
-    at = open_page(data="sample", days="999", strategy="log", bins="abc", end="1999-01-01")
+    at = open_page(PAGE, data="sample", days="999", strategy="log", bins="abc", end="1999-01-01")
     assert at.selectbox(key="days").value == 7
     assert at.selectbox(key="strategy").value == "uniform"
     assert at.selectbox(key="bins").value == 10
 
 
 def test_a_window_before_the_data_is_a_message():
-    at = open_page(data="sample", end="2026-08-05", days="7")
+    at = open_page(PAGE, data="sample", end="2026-08-05", days="7")
     assert any("has no rows" in e.value for e in at.error)
 
 
 def test_no_decisions_table_says_so(kpis_folder):
-    at = open_page(data=str(kpis_folder))
+    at = open_page(PAGE, data=str(kpis_folder))
     assert any("No decisions table loaded" in i.value for i in at.info)

@@ -7,22 +7,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from app_helpers import hourly_kpis, make_app, no_exception, texts
+from app_helpers import hourly_kpis, no_exception, open_page, texts
 
 from driftdesk.contract import MAPPING_FILE, load_dataset, read_mappings
 
-
-def data_page(**query: str):
-    at = make_app(**query).run()
-    no_exception(at)
-    at.switch_page("app_pages/data.py").run()
-    no_exception(at)
-    return at
+PAGE = "app_pages/data.py"
 
 
 def test_sample_is_loaded_valid_and_its_mapping_read_only(sample_dir: Path):
     before = (sample_dir / MAPPING_FILE).read_bytes()
-    at = data_page(data="sample")
+    at = open_page(PAGE, data="sample")
     page = texts(at)
     assert "Every table meets the data contract." in page
     assert "already remembered" in page
@@ -36,13 +30,13 @@ def test_sample_is_loaded_valid_and_its_mapping_read_only(sample_dir: Path):
 
 
 def test_deep_link_chooses_the_table_to_map():
-    at = data_page(data="sample", table="kpis")
+    at = open_page(PAGE, data="sample", table="kpis")
     assert at.selectbox(key="table").value == "kpis"
     assert at.selectbox(key="map_kpis_spend").value == "spend"
 
 
 def test_a_folder_that_does_not_exist_is_an_error_on_the_page(tmp_path: Path):
-    at = data_page(data="sample")
+    at = open_page(PAGE, data="sample")
     at.text_input[0].set_value(str(tmp_path / "missing"))
     at.button(key="FormSubmitter:folder_form-Load this folder").click().run()
     no_exception(at)
@@ -51,7 +45,7 @@ def test_a_folder_that_does_not_exist_is_an_error_on_the_page(tmp_path: Path):
 
 
 def test_loading_a_folder_puts_it_in_the_url(kpis_folder: Path):
-    at = data_page(data="sample")
+    at = open_page(PAGE, data="sample")
     at.text_input[0].set_value(str(kpis_folder))
     at.button(key="FormSubmitter:folder_form-Load this folder").click().run()
     no_exception(at)
@@ -60,7 +54,7 @@ def test_loading_a_folder_puts_it_in_the_url(kpis_folder: Path):
 
 
 def test_bad_upload_shows_violations_not_a_traceback():
-    at = data_page(data="sample")
+    at = open_page(PAGE, data="sample")
     good = hourly_kpis(days=2)
     buf = io.BytesIO()
     good.with_columns(spend=pl.lit(-1.0)).head(3).vstack(good.slice(3)).write_csv(buf)
@@ -81,7 +75,7 @@ def test_bad_upload_shows_violations_not_a_traceback():
 
 
 def test_upload_without_a_table_name_asks_which_table():
-    at = data_page(data="sample")
+    at = open_page(PAGE, data="sample")
     at.file_uploader(key="upload_files").set_value(("export_2026.csv", b"a,b\n1,2\n", "text/csv")).run()
     at.button(key="save_upload").click().run()
     no_exception(at)
@@ -94,7 +88,7 @@ def test_same_upload_gets_the_same_shareable_address():
     hourly_kpis(days=3).write_csv(content)
     addresses = []
     for _ in range(2):
-        at = data_page(data="sample")
+        at = open_page(PAGE, data="sample")
         at.file_uploader(key="upload_files").set_value(("kpis.csv", content.getvalue(), "text/csv")).run()
         at.button(key="save_upload").click().run()
         no_exception(at)
@@ -104,7 +98,7 @@ def test_same_upload_gets_the_same_shareable_address():
 
 
 def test_mapping_round_trip(renamed_folder: Path):
-    at = data_page(data=str(renamed_folder))
+    at = open_page(PAGE, data=str(renamed_folder))
     assert any("does not load" in e.value for e in at.error)
     problems = at.dataframe[0].value
     assert "required column missing" in set(problems["rule"])
@@ -120,7 +114,7 @@ def test_mapping_round_trip(renamed_folder: Path):
     assert remembered["segments"] == ["country"]
     assert "Every table meets the data contract." in texts(at)
     # the page reopened later prefills the remembered mapping, and the library loads the folder with it
-    again = data_page(data=str(renamed_folder))
+    again = open_page(PAGE, data=str(renamed_folder))
     assert again.selectbox(key="map_kpis_ts").value == "hour"
     table = load_dataset(renamed_folder)["kpis"]
     assert table.segments == ("country",)
@@ -141,7 +135,7 @@ BAD_KPIS = {
 def test_each_kind_of_bad_input_is_a_readable_row(kind: str, tmp_path: Path):
     content, rule = BAD_KPIS[kind]
     (tmp_path / "kpis.csv").write_text(content, encoding="utf-8")
-    at = data_page(data=str(tmp_path))
+    at = open_page(PAGE, data=str(tmp_path))
     assert any("does not load" in e.value for e in at.error)
     problems = at.dataframe[0].value
     row = problems[problems["rule"].str.contains(rule, regex=False)]
@@ -156,5 +150,5 @@ def test_each_kind_of_bad_input_is_a_readable_row(kind: str, tmp_path: Path):
 
 def test_a_csv_with_another_delimiter_just_loads(tmp_path: Path):
     hourly_kpis(days=2).write_csv(tmp_path / "kpis.csv", separator=";")
-    at = data_page(data=str(tmp_path))
+    at = open_page(PAGE, data=str(tmp_path))
     assert "Every table meets the data contract." in texts(at)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app_helpers import make_app, no_exception, texts
+from app_helpers import no_exception, open_page, texts
 
-
-def open_drift(**query: str):
-    at = make_app(**query).run()
-    at.switch_page("app_pages/drift.py").run()
-    no_exception(at)
-    return at
+PAGE = "app_pages/drift.py"
 
 
 def table_rows(at, key_col: str = "column") -> list[dict]:
@@ -20,7 +15,7 @@ def table_rows(at, key_col: str = "column") -> list[dict]:
 
 
 def test_default_view_is_the_latest_day_of_decisions(sample_dataset):
-    at = open_drift()
+    at = open_page(PAGE)
     assert at.title[0].value == "Drift"
     assert at.selectbox(key="drift_table").value == "decisions"
     assert at.date_input(key="drift_date").value == dt.date(2026, 11, 1)
@@ -30,7 +25,7 @@ def test_default_view_is_the_latest_day_of_decisions(sample_dataset):
 
 
 def test_deep_link_to_incident_a_shows_ctr_7d_first_and_affiliate_as_carrier():
-    at = open_drift(data="sample", drift_date="2026-08-26", drift_column="ctr_7d", drift_by="source")
+    at = open_page(PAGE, data="sample", drift_date="2026-08-26", drift_column="ctr_7d", drift_by="source")
     assert at.date_input(key="drift_date").value == dt.date(2026, 8, 26)
     assert at.selectbox(key="drift_column").value == "ctr_7d"
     assert at.selectbox(key="drift_by").value == "source"
@@ -43,7 +38,7 @@ def test_deep_link_to_incident_a_shows_ctr_7d_first_and_affiliate_as_carrier():
 
 
 def test_deep_link_to_incident_b_shows_the_geo_mix_shift():
-    at = open_drift(data="sample", drift_date="2026-09-16", drift_column="geo", drift_vs="week_over_week")
+    at = open_page(PAGE, data="sample", drift_date="2026-09-16", drift_column="geo", drift_vs="week_over_week")
     assert "Persisting shift in geo" in at.warning[0].value
     rows = table_rows(at)
     assert rows[0]["column"] == "geo" and rows[0]["status_week_over_week"] == "drift"
@@ -51,7 +46,7 @@ def test_deep_link_to_incident_b_shows_the_geo_mix_shift():
 
 
 def test_ordinary_day_is_quiet_and_custom_baseline_works():
-    at = open_drift(data="sample", drift_date="2026-08-12")
+    at = open_page(PAGE, data="sample", drift_date="2026-08-12")
     assert at.success[0].value.startswith("**2026-08-12** — No column shifted")
     at.multiselect(key="drift_baselines").set_value(["week_over_week", "custom"]).run()
     at.text_input(key="drift_custom").input("2026-08-03T00:00/2026-08-10T00:00").run()
@@ -62,14 +57,14 @@ def test_ordinary_day_is_quiet_and_custom_baseline_works():
 
 
 def test_bad_custom_range_is_a_message_not_a_traceback():
-    at = open_drift(data="sample", drift_date="2026-08-12", drift_baselines="custom", drift_custom="yesterday")
+    at = open_page(PAGE, data="sample", drift_date="2026-08-12", drift_baselines="custom", drift_custom="yesterday")
     no_exception(at)
     assert "Custom baseline:" in at.warning[0].value
 
 
 def test_late_outcomes_are_not_input_drift():
     # labels of the last days have not matured yet: their null rate jumps by design, which is not drift
-    at = open_drift(data="sample", drift_date="2026-11-01")
+    at = open_page(PAGE, data="sample", drift_date="2026-11-01")
     assert "label" not in at.selectbox(key="drift_column").options
     assert "revenue" not in at.selectbox(key="drift_column").options
     assert "shift in label" not in texts(at)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from app_helpers import hourly_kpis, make_app, no_exception, texts
+from app_helpers import hourly_kpis, no_exception, open_page, texts
 
 from driftdesk.paths import sample_data_dir
 
@@ -14,16 +14,9 @@ PAGE = "app_pages/impact.py"
 needs_sample = pytest.mark.skipif(not (sample_data_dir() / "kpis.parquet").exists(), reason="sample data not generated")
 
 
-def open_page(**query):
-    at = make_app(**query).run()
-    at.switch_page(PAGE).run()
-    no_exception(at)
-    return at
-
-
 @needs_sample
 def test_incident_b_is_mix_from_br():
-    at = open_page(data="sample", end="2026-09-20", days="7", by="geo")
+    at = open_page(PAGE, data="sample", end="2026-09-20", days="7", by="geo")
     assert at.date_input(key="end").value == dt.date(2026, 9, 20)
     assert at.multiselect(key="by").value == ["geo"]
     headline = at.subheader[0].value
@@ -34,7 +27,7 @@ def test_incident_b_is_mix_from_br():
 
 @needs_sample
 def test_incident_c_is_rate_in_de():
-    at = open_page(data="sample", end="2026-10-11", days="5", by="geo", metric="CPA")
+    at = open_page(PAGE, data="sample", end="2026-10-11", days="5", by="geo", metric="CPA")
     headline = at.subheader[0].value
     assert headline.startswith("CPA rose") and "lower conversion in geo=DE (rate)" in headline
     table = at.dataframe[0].value
@@ -44,9 +37,9 @@ def test_incident_c_is_rate_in_de():
 
 @needs_sample
 def test_incident_d_is_rate_in_tablet_and_two_columns_deep_link():
-    at = open_page(data="sample", by="device")
+    at = open_page(PAGE, data="sample", by="device")
     assert "device=tablet (rate)" in at.subheader[0].value
-    at = open_page(data="sample", by=["geo", "device"], metric="ROAS")
+    at = open_page(PAGE, data="sample", by=["geo", "device"], metric="ROAS")
     assert at.multiselect(key="by").value == ["geo", "device"]
     assert at.selectbox(key="metric").value == "ROAS"
     assert at.subheader[0].value.startswith("ROAS ")
@@ -54,7 +47,7 @@ def test_incident_d_is_rate_in_tablet_and_two_columns_deep_link():
 
 @needs_sample
 def test_changing_controls_recomputes():
-    at = open_page(data="sample", end="2026-09-20", days="7")
+    at = open_page(PAGE, data="sample", end="2026-09-20", days="7")
     at.selectbox(key="metric").set_value("CR").run()
     no_exception(at)
     assert at.subheader[0].value.startswith("Conversion rate ")
@@ -65,7 +58,7 @@ def test_changing_controls_recomputes():
 
 @needs_sample
 def test_bad_url_values_fall_back():
-    at = open_page(data="sample", metric="ltv", days="2", vs="yearly")
+    at = open_page(PAGE, data="sample", metric="ltv", days="2", vs="yearly")
     assert at.selectbox(key="metric").value == "CPA"
     assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "previous week"
 
@@ -76,7 +69,7 @@ def test_zero_conversions_is_undefined_on_the_page(tmp_path):
     frame = hourly_kpis(days=15).with_columns(
         pl.when(pl.col("ts") >= dt.datetime(2026, 9, 9)).then(0.0).otherwise(pl.col("conversions")).alias("conversions"))
     frame.write_parquet(folder / "kpis.parquet")
-    at = open_page(data=str(folder), end="2026-09-15", days="7")
+    at = open_page(PAGE, data=str(folder), end="2026-09-15", days="7")
     page = texts(at)
     assert "cannot be compared" in at.subheader[0].value
     assert "undefined" in page
@@ -84,7 +77,7 @@ def test_zero_conversions_is_undefined_on_the_page(tmp_path):
 
 
 def test_quiet_data_names_no_segment(kpis_folder):
-    at = open_page(data=str(kpis_folder))
+    at = open_page(PAGE, data=str(kpis_folder))
     assert "CPA held" in at.subheader[0].value
 
 
@@ -92,5 +85,14 @@ def test_kpis_without_segments_says_so(tmp_path):
     folder = tmp_path / "flat"
     folder.mkdir()
     hourly_kpis(days=9).drop("geo").group_by("ts").agg(pl.exclude("ts").sum()).write_parquet(folder / "kpis.parquet")
-    at = open_page(data=str(folder))
+    at = open_page(PAGE, data=str(folder))
     assert any("no segment columns" in i.value for i in at.info)
+
+
+@needs_sample
+def test_deep_link_chooses_the_baseline():
+    at = open_page(PAGE, data="sample", end="2026-09-20", days="3", vs="previous day")
+    assert at.selectbox(key="vs").value == "previous day"
+    page = texts(at)
+    assert "**Current** 2026-09-18 00:00 → 2026-09-21 00:00" in page
+    assert "**baseline** 2026-09-17 00:00 → 2026-09-20 00:00" in page

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from app_helpers import make_app, no_exception, texts
-from streamlit.testing.v1 import AppTest
+from app_helpers import open_page, texts
 
-
-def open_llm(**query) -> AppTest:
-    at = make_app(**query)
-    at.run()
-    at.switch_page("app_pages/llm.py")
-    at.run()
-    no_exception(at)
-    return at
+PAGE = "app_pages/llm.py"
 
 
 def test_llm_page_renders_default_view():
-    at = open_llm()
+    at = open_page(PAGE)
     assert at.title[0].value == "LLM"
     assert at.selectbox(key="llm_by").value == "model"
     assert len(at.dataframe) >= 1
 
 
 def test_deep_link_shows_the_provider_model_regression():
-    at = open_llm(llm_by="model", llm_end="2026-09-24", llm_days="2")
+    at = open_page(PAGE, llm_by="model", llm_end="2026-09-24", llm_days="2")
     assert at.selectbox(key="llm_by").value == "model"
     assert str(at.date_input(key="llm_end").value) == "2026-09-24"
     assert at.selectbox(key="llm_days").value == 2
@@ -32,7 +24,7 @@ def test_deep_link_shows_the_provider_model_regression():
 
 
 def test_ordinary_week_is_quiet():
-    at = open_llm(llm_by="feature", llm_end="2026-08-23", llm_days="7")
+    at = open_page(PAGE, llm_by="feature", llm_end="2026-08-23", llm_days="7")
     assert "No regression" in texts(at)
 
 
@@ -41,5 +33,11 @@ def test_missing_table_gives_a_message(tmp_path):
 
     pl.DataFrame({"ts": ["2026-10-01T00:00:00Z"], "geo": ["DE"], "conversions": [1.0], "spend": [2.0]}).write_csv(
         tmp_path / "kpis.csv")
-    at = open_llm(data=str(tmp_path))
+    at = open_page(PAGE, data=str(tmp_path))
     assert any("No llm_calls table" in i.value for i in at.info)
+
+
+def test_the_baseline_is_the_period_right_before_and_has_no_control():
+    at = open_page(PAGE, llm_end="2026-09-24", llm_days="2")
+    assert "**Current** 2026-09-23 → 2026-09-25 vs **baseline** 2026-09-21 → 2026-09-23" in texts(at)
+    assert not [s for s in at.selectbox if s.label == "Compared with"]

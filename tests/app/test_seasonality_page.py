@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from app_helpers import make_app, no_exception, texts
+from app_helpers import no_exception, open_page, texts
 
 from driftdesk.paths import sample_data_dir
 
@@ -13,16 +13,9 @@ PAGE = "app_pages/seasonality.py"
 needs_sample = pytest.mark.skipif(not (sample_data_dir() / "kpis.parquet").exists(), reason="sample data not generated")
 
 
-def open_page(**query):
-    at = make_app(**query).run()
-    at.switch_page(PAGE).run()
-    no_exception(at)
-    return at
-
-
 @needs_sample
 def test_default_view_shows_panels_verdict_and_every_segment():
-    at = open_page(data="sample")
+    at = open_page(PAGE, data="sample")
     assert at.selectbox(key="sz_table").value == "kpis"
     assert at.selectbox(key="sz_segment").value == "All traffic"
     assert len(at.get("plotly_chart")) == 2  # decomposition panels, DoD / WoW comparison
@@ -34,7 +27,7 @@ def test_default_view_shows_panels_verdict_and_every_segment():
 
 @needs_sample
 def test_deep_link_de_cpa_causal_is_drift_at_the_rollout():
-    at = open_page(data="sample", sz_metric="cpa", sz_segment="geo=DE", sz_mode="causal", sz_day="2026-10-08")
+    at = open_page(PAGE, data="sample", sz_metric="cpa", sz_segment="geo=DE", sz_mode="causal", sz_day="2026-10-08")
     assert at.selectbox(key="sz_metric").value == "cpa"
     assert at.selectbox(key="sz_segment").value == "geo=DE"
     assert at.selectbox(key="sz_mode").value == "causal"
@@ -47,14 +40,14 @@ def test_deep_link_de_cpa_causal_is_drift_at_the_rollout():
 
 @needs_sample
 def test_deep_link_service_latency_spike_is_an_anomaly():
-    at = open_page(data="sample", sz_table="service", sz_metric="latency_p99_ms", sz_segment="service=scoring-api")
+    at = open_page(PAGE, data="sample", sz_table="service", sz_metric="latency_p99_ms", sz_segment="service=scoring-api")
     assert at.selectbox(key="sz_table").value == "service"
     assert ": anomaly on 29 Sep 13:00" in at.subheader[0].value
 
 
 @needs_sample
 def test_bad_url_values_fall_back_and_controls_rerun():
-    at = open_page(data="sample", sz_metric="nonsense", sz_segment="geo=XX", sz_mode="sideways")
+    at = open_page(PAGE, data="sample", sz_metric="nonsense", sz_segment="geo=XX", sz_mode="sideways")
     assert at.selectbox(key="sz_metric").value == "impressions"
     assert at.selectbox(key="sz_segment").value == "All traffic"
     at.selectbox(key="sz_segment").set_value("geo=BR").run()
@@ -63,5 +56,5 @@ def test_bad_url_values_fall_back_and_controls_rerun():
 
 
 def test_too_short_data_gets_a_message_not_a_traceback(kpis_folder):
-    at = open_page(data=str(kpis_folder))
+    at = open_page(PAGE, data=str(kpis_folder))
     assert "Seasonality" in texts(at)

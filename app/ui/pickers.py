@@ -1,0 +1,69 @@
+"""Window controls shared by the pages that compare a current window with a baseline.
+
+One place for the end day, the window length and the baseline choice, so every page words them the same way.
+Each control is bound to the URL under the key the page passes (the names live in ui/params.py); a bad URL
+value falls back to the default, as with every bound widget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
+from ui import params
+
+DAY_CHOICES = (1, 3, 5, 7, 14, 28)
+DEFAULT_DAYS = 7
+# the label is the URL value too (a bound selectbox writes the shown option into the URL)
+BASELINES: dict[str, Callable[[Window], Window]] = {
+    "previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
+BASELINE_HELP = ("previous week: the same days one week earlier; previous period: the window right before; "
+                 "previous day: the same hours one day earlier")
+FIXED_BASELINE_HELP = "The baseline is the window of the same length right before it."
+
+
+@dataclass(frozen=True)
+class WindowChoice:
+    """What the controls chose: the current window, the baseline it is compared with, and the end day and length."""
+
+    current: Window
+    baseline: Window
+    end: dt.date
+    days: int
+
+    def describe(self) -> str:
+        """Both windows to the hour, so the reader sees exactly what is compared."""
+        c, b = self.current, self.baseline
+        return (f"**Current** {c.start:%Y-%m-%d %H:%M} → {c.end:%Y-%m-%d %H:%M} · "
+                f"**baseline** {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} (UTC, end excluded)")
+
+
+def current_window(end: dt.date, days: int) -> Window:
+    """The ``days`` whole UTC days ending on ``end`` (inclusive)."""
+    stop = dt.datetime.combine(end, dt.time()) + dt.timedelta(days=1)
+    return Window(stop - dt.timedelta(days=days), stop, "current")
+
+
+def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, end_key: str = params.END,
+                    days_key: str = params.DAYS, vs_key: str | None = params.VS,
+                    day_choices: Sequence[int] = DAY_CHOICES) -> WindowChoice:
+    """Draw the end day, window length and baseline controls into ``slots`` (e.g. columns), one each, in that order.
+
+    ``first`` and ``last`` bound the end day (the data's first and last day; the default is ``last``). Without
+    ``vs_key`` there is no baseline control (pass two slots): the baseline is the previous period of the same length.
+    """
+    if len(slots) != (3 if vs_key else 2):
+        raise ValueError(f"window_controls needs {3 if vs_key else 2} slots, got {len(slots)}")
+    end: dt.date = slots[0].date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first,
+                                       max_value=last, key=end_key, bind="query-params", format="YYYY-MM-DD")
+    days: int = slots[1].selectbox("Current window length (days)", day_choices, index=list(day_choices).index(DEFAULT_DAYS),
+                                   key=days_key, bind="query-params", help=None if vs_key else FIXED_BASELINE_HELP)
+    if vs_key:
+        vs: str = slots[2].selectbox("Compared with", list(BASELINES), key=vs_key, bind="query-params", help=BASELINE_HELP)
+        compare = BASELINES[vs]
+    else:
+        compare = previous_period
+    current = current_window(end, days)
+    return WindowChoice(current, compare(current), end, days)
