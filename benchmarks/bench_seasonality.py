@@ -86,6 +86,7 @@ def main() -> None:
     ap.add_argument("--naive", type=int, default=5, help="series to time the naive MSTL loop on")
     args = ap.parse_args()
     os.environ.setdefault("DRIFTDESK_STL_CACHE", tempfile.mkdtemp(prefix="driftdesk-stl-"))
+    from driftdesk.seasonality.causal import DetectConfig
     from driftdesk.seasonality.stl import default_specs, operator_for
 
     frame = make_series(args.series, args.weeks)
@@ -94,7 +95,7 @@ def main() -> None:
     print(f"{args.series} hourly series x {args.weeks} weeks ({n} points each), {args.workers} workers")
     print(f"naive MSTL(24, 168) loop: {per:.3f} s/series -> {per * args.series:.0f} s for all (extrapolated)")
 
-    specs = default_specs((24, 168))
+    specs = default_specs((24, 168), seasonal_deg=DetectConfig().seasonal_deg)
     t = time.perf_counter()
     for length in sorted({min(n, x) for x in (336, 504, 672)}):
         operator_for(length, specs, workers=args.workers)

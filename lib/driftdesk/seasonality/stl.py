@@ -46,27 +46,29 @@ class StlSpec:
     seasonal_jump: int = 1
     trend_jump: int = 1
     low_pass_jump: int = 1
+    seasonal_deg: int = 1
 
     @classmethod
-    def default(cls, period: int, seasonal: int, *, jump: bool = True) -> StlSpec:
+    def default(cls, period: int, seasonal: int, *, jump: bool = True, seasonal_deg: int = 1) -> StlSpec:
         """statsmodels' default trend and low-pass windows; jumps of about a tenth of a window (R's default)."""
         trend = _odd(1.5 * period / (1 - 1.5 / seasonal))
         low_pass = _odd(period + 1)
         if not jump:
-            return cls(period, seasonal, trend, low_pass)
+            return cls(period, seasonal, trend, low_pass, seasonal_deg=seasonal_deg)
         return cls(period, seasonal, trend, low_pass, math.ceil(seasonal / 10), math.ceil(trend / 10),
-                   math.ceil(low_pass / 10))
+                   math.ceil(low_pass / 10), seasonal_deg)
 
     def kwargs(self) -> dict:
         return {"period": self.period, "seasonal": self.seasonal, "trend": self.trend, "low_pass": self.low_pass,
                 "seasonal_jump": self.seasonal_jump, "trend_jump": self.trend_jump,
-                "low_pass_jump": self.low_pass_jump}
+                "low_pass_jump": self.low_pass_jump, "seasonal_deg": self.seasonal_deg}
 
 
-def default_specs(periods: Sequence[int], *, jump: bool = True) -> tuple[StlSpec, ...]:
+def default_specs(periods: Sequence[int], *, jump: bool = True, seasonal_deg: int = 1) -> tuple[StlSpec, ...]:
     """One spec per period, shortest first, with MSTL's default seasonal windows 11, 15, 19, ..."""
     ordered = sorted(int(p) for p in periods)
-    return tuple(StlSpec.default(p, 7 + 4 * (i + 1), jump=jump) for i, p in enumerate(ordered))
+    return tuple(StlSpec.default(p, 7 + 4 * (i + 1), jump=jump, seasonal_deg=seasonal_deg)
+                 for i, p in enumerate(ordered))
 
 
 @dataclass(frozen=True)
@@ -199,13 +201,14 @@ def stl_direct(values: np.ndarray, specs: Sequence[StlSpec], *, robust: bool = F
         res = STL(y, robust=robust, **specs[0].kwargs()).fit()
         return np.asarray(res.trend), np.asarray(res.seasonal)[None, :], np.asarray(res.resid)
     common = specs[0]
-    if any((s.seasonal_jump, s.trend_jump, s.low_pass_jump) != (common.seasonal_jump, common.trend_jump,
-                                                                 common.low_pass_jump) for s in specs):
+    if any((s.seasonal_jump, s.trend_jump, s.low_pass_jump, s.seasonal_deg)
+           != (common.seasonal_jump, common.trend_jump, common.low_pass_jump, common.seasonal_deg) for s in specs):
         # MSTL shares one set of STL keyword arguments across periods; run its loop with per-period STL fits.
         return _mstl_loop(y, specs, robust=robust, iterate=iterate)
     res = MSTL(y, periods=[s.period for s in specs], windows=[s.seasonal for s in specs], iterate=iterate,
                stl_kwargs={"robust": robust, "seasonal_jump": common.seasonal_jump,
-                           "trend_jump": common.trend_jump, "low_pass_jump": common.low_pass_jump}).fit()
+                           "trend_jump": common.trend_jump, "low_pass_jump": common.low_pass_jump,
+                           "seasonal_deg": common.seasonal_deg}).fit()
     return np.asarray(res.trend), np.asarray(res.seasonal).T, np.asarray(res.resid)
 
 

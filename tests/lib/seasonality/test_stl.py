@@ -30,14 +30,17 @@ def _series(n: int, seed: int, periods=(12, 48)) -> np.ndarray:
 
 
 @pytest.mark.parametrize("jump", [False, True])
-def test_single_period_operator_equals_statsmodels_stl(jump):
+@pytest.mark.parametrize("seasonal_deg", [0, 1])
+def test_single_period_operator_equals_statsmodels_stl(jump, seasonal_deg):
     n = 120
-    spec = default_specs((12,), jump=jump)
+    spec = default_specs((12,), jump=jump, seasonal_deg=seasonal_deg)
     op = operator_for(n, spec, workers=1)
     ys = np.stack([_series(n, s, (12,)) for s in range(3)])
     trend, seasonal, resid = apply_operator(op, ys)
     for i, y in enumerate(ys):
-        ref = STL(y, **spec[0].kwargs()).fit()
+        kw = spec[0].kwargs()
+        assert kw["seasonal_deg"] == seasonal_deg
+        ref = STL(y, **kw).fit()
         np.testing.assert_allclose(trend[i], ref.trend, atol=1e-9, rtol=0)
         np.testing.assert_allclose(seasonal[0, i], ref.seasonal, atol=1e-9, rtol=0)
         np.testing.assert_allclose(resid[i], ref.resid, atol=1e-9, rtol=0)
@@ -49,16 +52,18 @@ def test_default_windows_match_statsmodels_defaults():
     assert (spec.trend, spec.low_pass) == (model.config["trend"], model.config["low_pass"])
 
 
-def test_two_period_operator_equals_statsmodels_mstl():
+@pytest.mark.parametrize("seasonal_deg", [0, 1])
+def test_two_period_operator_equals_statsmodels_mstl(seasonal_deg):
     n = 200
     base = default_specs((12, 48), jump=True)
     # statsmodels' MSTL shares one set of jump parameters across periods: use the same ones here
-    specs = tuple(StlSpec(s.period, s.seasonal, s.trend, s.low_pass, 2, 7, 3) for s in base)
+    specs = tuple(StlSpec(s.period, s.seasonal, s.trend, s.low_pass, 2, 7, 3, seasonal_deg) for s in base)
     op = operator_for(n, specs, workers=1)
     y = _series(n, 7)
     trend, seasonals, resid = apply_operator(op, y[None, :])
     ref = MSTL(y, periods=[12, 48], windows=[s.seasonal for s in specs],
-               stl_kwargs={"seasonal_jump": 2, "trend_jump": 7, "low_pass_jump": 3}).fit()
+               stl_kwargs={"seasonal_jump": 2, "trend_jump": 7, "low_pass_jump": 3,
+                           "seasonal_deg": seasonal_deg}).fit()
     np.testing.assert_allclose(trend[0], ref.trend, atol=1e-9, rtol=0)
     np.testing.assert_allclose(seasonals[:, 0].T, ref.seasonal, atol=1e-9, rtol=0)
     np.testing.assert_allclose(resid[0], ref.resid, atol=1e-9, rtol=0)
