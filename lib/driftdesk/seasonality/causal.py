@@ -310,6 +310,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     rsum = np.zeros((m, n + 1))  # running sums of clipped raw forecast residuals, for the mean test
     mean_min = int(round(config.mean_days * day_steps))
     ref_steps = int(round(config.mean_ref_days * day_steps))
+    lag = int(round(config.mean_lag_days * day_steps))
     alarms: list[DriftAlarm] = []
     rows_idx = np.arange(m)
 
@@ -381,13 +382,12 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
         cyc = np.where(clean[:, t0 - length + pmax:t0] & clean[:, t0 - length:t0 - pmax],
                        win[:, pmax:] - win[:, :-pmax], np.nan) if mean_windows else None
         mean_sd = {}
-        lag = int(round(config.mean_lag_days * day_steps))
         if mean_windows:
-            # nor on residuals since the day-mean CUSUM last sat at zero: a shift that is building up there
-            # would widen the yardstick it is measured with, and never be called once it is a few days old
+            # the yardstick leaves out the last ``lag`` steps and, once the day-mean CUSUM is half way to an alarm,
+            # the residuals since it last sat at zero: a shift building up there would widen the yardstick it is
+            # measured with and never be called. Cutting every stretch where the CUSUM left zero would keep only
+            # the calm stretches and bias the yardstick low: hence half way.
             lo_fc, hi_fc = max(0, t0 - ref_steps - lag), max(0, t0 - lag)
-            # (only once that CUSUM is half way to an alarm: cutting every stretch where it left zero would keep
-            # the calm stretches only, and bias the yardstick low)
             half = 0.5 * config.block_h
             since = np.minimum(np.where(b_plus > half, b_zero_plus, t0), np.where(b_minus > half, b_zero_minus, t0))
             ref = fc_resid[:, lo_fc:hi_fc]

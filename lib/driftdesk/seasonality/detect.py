@@ -209,9 +209,7 @@ def _prepare(frame: Frame, *, ts: str, value: str, by, periods, source: str,
 # --------------------------------------------------------------------------- batch decomposition
 
 
-def _decompose_many(values: np.ndarray, periods: tuple[int, ...], *, jump: bool, seasonal_deg: int,
-                    use_operator: bool):
-    specs = default_specs(periods, jump=jump, seasonal_deg=seasonal_deg)
+def _decompose_many(values: np.ndarray, specs: tuple, *, use_operator: bool):
     if use_operator:
         trend, seasonals, resid = apply_operator(operator_for(values.shape[1], specs), values)
         return trend, seasonals.sum(axis=0), resid
@@ -323,8 +321,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             # the operator costs n impulse fits once; direct fits cost one per series
             specs = default_specs(pers, jump=config.jump, seasonal_deg=config.seasonal_deg)
             use_op = len(members) >= 8 and (len(members) >= n or operator_cached(n, specs))
-            t_w, s_w, resid_fit = _decompose_many(fill, pers, jump=config.jump, seasonal_deg=config.seasonal_deg,
-                                                  use_operator=use_op)
+            t_w, s_w, resid_fit = _decompose_many(fill, specs, use_operator=use_op)
             t_w = t_w + steps
             trend_w, total_w = t_w, t_w + s_w
             resid_w = work - total_w
