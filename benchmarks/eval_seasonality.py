@@ -1,6 +1,7 @@
 """Evaluate the causal seasonality detector on labelled synthetic series.
 
     .venv/bin/python benchmarks/eval_seasonality.py [--per-kind 40] [--weeks 8] [--seed 11] [--json out.json]
+    .venv/bin/python benchmarks/eval_seasonality.py --bounds   # what any mean test could do on this noise
 
 Every series is hourly, with a daily and a weekly multiplicative cycle, hourly noise and a day-level random
 factor (real traffic has both). Kinds: seasonality only; level shifts of 5, 10, 20 and 50% (up and down);
@@ -11,6 +12,13 @@ gap). Reported for the causal mode (each flag uses only earlier data), alerts be
 * false drift alerts per series-week: drift alerts on series with no drift, or before a change starts;
 * false anomaly alerts per series-week on series with nothing in them;
 * detection: the share of changes flagged drift within 24 hours / at all, and the median delay in hours.
+
+``--bounds`` puts the 10%-within-24-hours target against the noise: the forecast residuals of this generator
+(a day factor of 1.5%, hourly noise of 2-5%, a forecast of each weekday from four earlier ones) simulated
+directly, and the mean test of the last 12 / 24 hours run on them with a threshold that gives one chance in ten
+of any false alarm on 40 seasonality-only series over 6 weeks. Once with the spread of the means known exactly
+(a bound no detector reaches), once with it estimated like the detector does (from the residuals since the
+warm-up, older than two days, Student-t threshold).
 """
 
 from __future__ import annotations
@@ -136,6 +144,73 @@ def evaluate(frame: pl.DataFrame, labels: list[dict], holidays: list[dt.date], w
     return {"seconds": seconds, "series": len(labels), "weeks": weeks, "kinds": table}
 
 
+DAY_SD, FORECAST_CYCLES, WARM_DAYS, MIN_DAYS, LAG_DAYS = 0.015, 4, 14, 7, 2
+
+
+def _bound_residuals(rng: np.random.Generator, m: int, hours: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast residuals (log) of the generator: day factor + the error of a weekday forecast from earlier weeks
+    + hourly noise; and each series' hourly noise level."""
+    days = hours // 24 + 1
+    day_sd = DAY_SD * np.sqrt(1 + 1 / FORECAST_CYCLES)
+    noise = rng.uniform(0.02, 0.05, m)
+    r = np.repeat(rng.normal(0, day_sd, (m, days)), 24, axis=1)[:, :hours]
+    return r + rng.normal(0, 1, (m, hours)) * noise[:, None], noise
+
+
+def _window_z(r: np.ndarray, noise: np.ndarray, w: int, estimated: bool) -> np.ndarray:
+    """Mean of the last w hours over its spread, at every hour (0 before the test may run)."""
+    from scipy import stats
+
+    m, hours = r.shape
+    c = np.concatenate([np.zeros((m, 1)), np.cumsum(r, axis=1)], axis=1)
+    end = np.arange(w - 1, hours)
+    mean = np.zeros((m, hours))
+    mean[:, end] = (c[:, end + 1] - c[:, end + 1 - w]) / w
+    z = np.zeros((m, hours))
+    first = (WARM_DAYS + LAG_DAYS + MIN_DAYS) * 24
+    if not estimated:
+        # exact: the window's hours split over two calendar days, each with its own day factor
+        a = np.minimum(np.arange(hours) % 24 + 1, w)
+        share = (a / w) ** 2 + ((w - a) / w) ** 2
+        var = (DAY_SD ** 2 * (1 + 1 / FORECAST_CYCLES)) * share[None, :] + (noise ** 2)[:, None] / w
+        z[:, first:] = (mean / np.sqrt(var))[:, first:]
+        return z
+    sq = np.concatenate([np.zeros((m, 1)), np.cumsum(mean ** 2, axis=1)], axis=1)
+    for d in range(first // 24, hours // 24):
+        hi = (d - LAG_DAYS) * 24
+        lo = WARM_DAYS * 24 + w - 1
+        sd = np.sqrt((sq[:, hi] - sq[:, lo]) / (hi - lo))
+        t = mean[:, d * 24:(d + 1) * 24] / sd[:, None]
+        # the same tail as a normal's at the t statistic, with (hi - lo) / w degrees of freedom
+        z[:, d * 24:(d + 1) * 24] = np.sign(t) * -stats.norm.ppf(stats.t.sf(np.abs(t), df=(hi - lo) / w))
+    return z
+
+
+def bounds(weeks: int = 8, seed: int = 11, null_series: int = 4000, shift_series: int = 2000) -> list[dict]:
+    """Detection of 10% shifts within 24 hours by the mean test, spread known or estimated (see the docstring)."""
+    rng = np.random.default_rng(seed)
+    hours = weeks * 168
+    out = []
+    for estimated in (False, True):
+        null, noise = _bound_residuals(rng, null_series, hours)
+        peak = np.max([np.abs(_window_z(null, noise, w, estimated)).max(axis=1) for w in (12, 24)], axis=0)
+        threshold = float(np.quantile(peak, 0.9 ** (1 / 40)))  # P(no alarm on 40 series) = 0.9
+        caught = []
+        for sign in (1, -1):
+            r, noise = _bound_residuals(rng, shift_series, hours)
+            start = rng.integers(21 * 24, hours - 5 * 24, shift_series)
+            r = r + np.log(1 + 0.1 * sign) * (np.arange(hours)[None, :] >= start[:, None])
+            hit = np.zeros(shift_series, dtype=bool)
+            for w in (12, 24):
+                z = np.abs(_window_z(r, noise, w, estimated))
+                within = (np.arange(hours)[None, :] >= start[:, None]) & (np.arange(hours)[None, :] < start[:, None] + 24)
+                hit |= ((z > threshold) & within).any(axis=1)
+            caught.append(float(hit.mean()))
+        out.append({"spread": "estimated" if estimated else "known", "threshold": threshold,
+                    "within_24h_up": caught[0], "within_24h_down": caught[1]})
+    return out
+
+
 def render(result: dict) -> str:
     lines = [f"{result['series']} series x {result['weeks']} weeks hourly, causal mode, {result['seconds']:.1f} s",
              "",
@@ -156,7 +231,14 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=8)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--json")
+    ap.add_argument("--bounds", action="store_true", help="the mean test on simulated residuals, spread known or estimated")
     args = ap.parse_args()
+    if args.bounds:
+        print("| spread of the means | threshold (normal equivalent) | 10% up within 24 h | 10% down within 24 h |")
+        print("|---|---:|---:|---:|")
+        for b in bounds(args.weeks, args.seed):
+            print(f"| {b['spread']} | {b['threshold']:.2f} | {b['within_24h_up']:.0%} | {b['within_24h_down']:.0%} |")
+        return
     frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed)
     result = evaluate(frame, labels, holidays, args.weeks)
     print(render(result))

@@ -11,17 +11,20 @@ shared linear STL operator, and applied forward:
   never below the in-sample residual scale of the fit;
 * anomaly: |score| >= anomaly_z. Anomalies, calendar days and missing values are kept out of later fits
   (replaced by their expected value), so one spike does not bend the seasonal pattern;
-* drift: the mean residual of the last 12 or 24 steps is ``mean_z`` times the spread of such means away from
-  zero (the spread measured on forecast residuals, so a day-level factor and seasonal misfit are in it; only
-  on residuals older than ``mean_lag_days`` and from before the day-mean CUSUM last left zero, so a shift that
-  is building up does not widen its own yardstick), a CUSUM of day means passes ``block_h`` (scaled both by
+* drift: the mean residual of the last 12 or 24 steps (each clipped at ``clip_z`` scales, hourly anomalies
+  included) is far from zero against the spread of such means: as far as ``mean_z`` standard deviations of a
+  normal are, by Student's t with the degrees of freedom of that spread (measured on forecast residuals, so a
+  day-level factor and seasonal misfit are in it; only on residuals older than ``mean_lag_days`` and from
+  before the day-mean CUSUM last left zero, so a shift that is building up does not widen its own
+  yardstick), a CUSUM of day means passes ``block_h`` (scaled both by
   the modelled within-day correlation and, once measured, by the spread of day means: both must agree), a
   two-sided CUSUM of the clipped scores (anomalies excluded) passes ``cusum_h``, or ``persist`` anomalies in a
   row with the same sign. The change is dated at the least-squares split of the deseasonalised values (searched
   from where the CUSUM last left zero or the window that fired begins); its size is the new regime's median
   against the median before that split (the running level may have taken in part of the shift by then). It is
   flagged ``drift`` for ``drift_hold`` steps from the alarm, and the level is re-estimated from the new regime
-  only, so the flag does not linger.
+  only, so the flag does not linger. A change back to the level before the last alarm within ``recover_days``
+  ends that episode without an alarm of its own.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import norm as normal
+from scipy.stats import t as student_t
 
 from driftdesk.seasonality.grid import DAY
 from driftdesk.seasonality.stl import StlOperator, default_specs, operator_for
 
 NORMAL, ANOMALY, DRIFT = 0, 1, 2
 FLAG_NAMES = ("normal", "anomaly", "drift")
+_DEBUG = None
 MAD_SCALE = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
 
 
@@ -57,17 +63,23 @@ class DetectConfig:
     window_steps: tuple[int, ...] = ()
     window_z: float = 5.0
     # mean test: the mean forecast residual of the last 12 / 24 steps against the spread of such means measured
-    # in the trailing window; needs mean_days of forecast residuals (a weekly cycle of them). mean_z: with a
-    # correct spread a two-sided 5-sigma mean is about 6e-7 per test, so a few thousand tests per series-year
-    # stay far from one alarm; the margin is for the spread, estimated from a few weeks of day means
+    # in the trailing window; needs mean_days of forecast residuals (a weekly cycle of them). mean_z is a normal
+    # equivalent: a two-sided 4-sigma tail (6e-5 a test, a few hundred independent tests per series-year) once
+    # the spread is known; while it rests on a few weeks of day means the threshold is Student t's quantile at
+    # that tail, with one degree of freedom per w steps measured: for day means 8.5 after one week, 4.7 after
+    # four, 4.3 after eight (half-day means: 5.6, 4.3, 4.2), so a luckily calm week does not make it fire
     mean_steps: tuple[int, ...] = (12, 24)
-    mean_z: float = 5.0
+    mean_z: float = 4.0
     mean_days: float = 7.0
     # the spread of means is measured on forecast residuals older than this, so a shift in the last day or two
     # does not widen its own yardstick (an RMS over a window that holds the shift grows with the shift)
     mean_lag_days: float = 2.0
     mean_ref_days: float = 56.0  # how far back that spread is measured (longer than the refit window: less luck)
     min_drift: float = 0.04  # a level change smaller than this (relative) is not called drift
+    # a change back toward the level before the last alarm (within half that change, or min_drift), within this
+    # many days of it, is a recovery: the episode ends there and no new alarm is raised (a gate would otherwise
+    # fire twice on one dip)
+    recover_days: float = 7.0
     drift_hold_steps: int = 12
     window_days: float = 28.0
     level_days: float = 7.0
@@ -95,7 +107,8 @@ class DriftAlarm:
     direction: int
     old_level: float
     new_level: float
-    trigger: str = ""  # which test fired: cusum, window, day (block CUSUM) or run (anomalies in a row)
+    trigger: str = ""  # which test fired: cusum, window, mean, day (block CUSUM), run (anomalies in a row)
+    # or ``recovery`` (a return to the level before the last alarm: ends that episode, raises no alarm)
 
     @property
     def magnitude(self) -> float:
@@ -166,16 +179,16 @@ def _vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.nd
         return block * (sd_mean / sd_one) ** 2
 
 
-def _window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> np.ndarray:
+def _window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the spread (root mean square) of the means of w consecutive residuals, over every w-step stretch
-    with at least 3/4 of its points; NaN with fewer than ``min_windows`` stretches.
+    with at least 3/4 of its points (NaN with fewer than ``min_windows`` stretches), and the number of stretches.
 
     Measured directly, it carries whatever makes neighbouring residuals move together (a day-level factor, a
     seasonal misfit, the error of the level) without a model of that correlation. The root mean square, not a
     median: a robust scale of a few dozen correlated means is too noisy for a threshold far in the tail."""
     m, n = resid.shape
     if n < w:
-        return np.full(m, np.nan)
+        return np.full(m, np.nan), np.zeros(m, dtype=np.int64)
     ok = np.isfinite(resid)
     c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
     k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
@@ -186,7 +199,19 @@ def _window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> np.ndarray:
     nwin = full.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt((means ** 2).sum(axis=1) / nwin)
-    return np.where(nwin >= min_windows, sd, np.nan)
+    return np.where(nwin >= min_windows, sd, np.nan), nwin
+
+
+def _t_threshold(z: float, df: np.ndarray) -> np.ndarray:
+    """The threshold for a mean divided by a spread estimated with ``df`` degrees of freedom that is as rare as
+    ``z`` standard deviations of a normal: Student's t quantile at the normal tail probability of ``z``. A spread
+    measured on a week of day means misses by a third now and then; a fixed threshold either fires on such a
+    week or waits too long once months of residuals have pinned the spread down."""
+    df = np.asarray(df, dtype=float)
+    out = np.full(df.shape, np.inf)
+    ok = df >= 1
+    out[ok] = student_t.isf(normal.sf(z), df[ok])
+    return out
 
 
 def _date_change(d: np.ndarray, ok: np.ndarray, first: int, direction: int) -> int:
@@ -292,6 +317,13 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     run_sign = np.zeros(m)
     run_start = np.zeros(m, dtype=np.int64)
     regime = np.zeros(m, dtype=np.int64)  # first step of the current level regime
+    # the last drift alarm of each series (step, level before it, direction): a move back to that level soon
+    # after is a recovery, not a new drift
+    last_alarm = np.full(m, -(10 ** 12), dtype=np.int64)
+    last_old = np.full(m, np.nan)
+    last_size = np.zeros(m)  # its relative size
+    last_dir = np.zeros(m, dtype=np.int64)
+    recover_steps = int(round(config.recover_days * day_steps))
     hold_until = np.zeros(m, dtype=np.int64)
     b_plus = np.zeros(m)  # block-level CUSUM (means of a day's scores): slow, small sustained shifts
     b_minus = np.zeros(m)
@@ -307,7 +339,15 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     ccnt = np.zeros((m, n + 1))
     reset_at = np.zeros(m, dtype=np.int64)
     mean_windows = tuple(w for w in config.mean_steps if 1 < w <= refit) if refit > 1 else ()
-    rsum = np.zeros((m, n + 1))  # running sums of clipped raw forecast residuals, for the mean test
+    # the mean test and its yardstick: forecast residuals of every observed point outside the calendar, clipped at
+    # clip_z scales. Hourly anomalies stay in, clipped: a 10% shift on a quiet series puts half its hours past
+    # anomaly_z, and dropping them would both bias the mean toward zero and leave too few points to test. The
+    # test fires only if the hours that are not anomalies moved the same way too (``usum``: their sums), so a
+    # spike of a few hours is an anomaly, not a level shift
+    m_resid = np.full((m, n), np.nan)
+    rsum = np.zeros((m, n + 1))
+    rcnt = np.zeros((m, n + 1))
+    usum = np.zeros((m, n + 1))
     mean_min = int(round(config.mean_days * day_steps))
     ref_steps = int(round(config.mean_ref_days * day_steps))
     lag = int(round(config.mean_lag_days * day_steps))
@@ -390,12 +430,15 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             lo_fc, hi_fc = max(0, t0 - ref_steps - lag), max(0, t0 - lag)
             half = 0.5 * config.block_h
             since = np.minimum(np.where(b_plus > half, b_zero_plus, t0), np.where(b_minus > half, b_zero_minus, t0))
-            ref = fc_resid[:, lo_fc:hi_fc]
+            ref = m_resid[:, lo_fc:hi_fc]
             ref = np.where(np.arange(lo_fc, hi_fc)[None, :] < since[:, None], ref, np.nan)
+        mean_thr = {}
         for w in mean_windows:
-            sd_fc = _window_mean_sd(ref, w, mean_min)
-            sd_in = _window_mean_sd(cyc[:, :max(cyc.shape[1] - lag, 0)], w, 1) / np.sqrt(2.0)
+            sd_fc, n_fc = _window_mean_sd(ref, w, mean_min)
+            sd_in = _window_mean_sd(cyc[:, :max(cyc.shape[1] - lag, 0)], w, 1)[0] / np.sqrt(2.0)
             mean_sd[w] = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
+            # overlapping w-step means over L steps carry about L / w independent ones
+            mean_thr[w] = _t_threshold(config.mean_z, n_fc / w)
         # for the level of a young regime (a few hours or days since a detected change): its error is the spread of
         # a mean over that stretch, on top of the spread measured with a week-long level
         sd_day = mean_sd[max(mean_windows)] if mean_windows else None
@@ -441,7 +484,11 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
             csum[:, t + 1] = csum[:, t] + np.where(use, zcl, 0.0)
             ccnt[:, t + 1] = ccnt[:, t] + use
             rcl = np.clip(np.nan_to_num(yt - expected), -config.clip_z * sigma, config.clip_z * sigma)
-            rsum[:, t + 1] = rsum[:, t] + np.where(use, np.nan_to_num(rcl), 0.0)
+            counted = upd & np.isfinite(rcl)
+            m_resid[:, t] = np.where(counted, rcl, np.nan)
+            rsum[:, t + 1] = rsum[:, t] + np.where(counted, rcl, 0.0)
+            rcnt[:, t + 1] = rcnt[:, t] + counted
+            usum[:, t + 1] = usum[:, t] + np.where(use & counted, rcl, 0.0)
             r_hist[:, t] = np.where(use, rcl, np.nan)
             # window test: the mean score of the last L steps against its variance under within-day correlation
             # (quick on clear shifts, where a CUSUM scaled for a whole day's correlation is slow)
@@ -469,14 +516,20 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 if mean_windows else 0.0
             for w in mean_windows:
                 lo_w = np.maximum(t + 1 - w, reset_at)
-                c_w = ccnt[:, t + 1] - ccnt[rows_idx, lo_w]
+                c_w = rcnt[:, t + 1] - rcnt[rows_idx, lo_w]
+                c_use = ccnt[:, t + 1] - ccnt[rows_idx, lo_w]
+                scale = np.sqrt(mean_sd[w] ** 2 + level_var)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    stat = ((rsum[:, t + 1] - rsum[rows_idx, lo_w]) / np.maximum(c_w, 1.0)
-                            / np.sqrt(mean_sd[w] ** 2 + level_var))
-                hit = ((c_w >= 0.75 * w) & (np.abs(np.nan_to_num(stat)) > config.mean_z) & ~mean_fire
+                    stat = (rsum[:, t + 1] - rsum[rows_idx, lo_w]) / np.maximum(c_w, 1.0) / scale
+                    # the same mean over the hours that are not anomalies: at least half way, the same sign
+                    stat_use = (usum[:, t + 1] - usum[rows_idx, lo_w]) / np.maximum(c_use, 1.0) / scale
+                stat, stat_use = np.nan_to_num(stat), np.nan_to_num(stat_use)
+                corroborated = (c_use > 0) & (stat * stat_use > 0) & (np.abs(stat_use) >= 0.5 * mean_thr[w])
+                hit = ((c_w >= 0.75 * w) & (np.abs(stat) > mean_thr[w]) & corroborated & ~mean_fire
                        & settled)
                 mean_start = np.where(hit, lo_w, mean_start)
                 mean_fire |= hit
+                if _DEBUG is not None: _DEBUG.append((t, w, stat.copy(), mean_thr[w].copy(), c_w.copy(), settled.copy(), np.asarray(level_var).copy(), mean_sd[w].copy()))
             win_start = np.where(win_fire, win_start, mean_start)
             win_fire |= mean_fire
             fire = ((s_plus > cusum_h) | (s_minus > cusum_h) | (run_len >= persist) | win_fire)
@@ -542,6 +595,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                 filled[i, sl] = np.where(obs, y[i, sl], filled[i, sl])
                 clean[i, sl] = obs
                 fc_resid[i, sl] = np.nan
+                m_resid[i, sl] = np.nan
                 d = (y[i, sl] - seas[i, sl])[obs & np.isfinite(seas[i, sl])]
                 new_level = float(np.median(d)) if d.size else float(lvl[i])
                 if abs(_relative(old_level, new_level, log)) < config.min_drift:
@@ -554,10 +608,22 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                     # later fits see the history before the change moved to the new level, so the step does
                     # not leak into their seasonal component
                     filled[i, :start] += new_level - old_level
-                end = min(n - 1, t + config.drift_hold_steps - 1)
-                alarms.append(DriftAlarm(int(i), start, t, end, direction, old_level, new_level, trigger))
-                hold_until[i] = t + config.drift_hold_steps
-                flag[i, t] = DRIFT
+                # "back": closer to the level before the last change than half that change (or min_drift); the
+                # first hours of the new level are a noisy median, so an exact return is too much to ask
+                recovery = (direction == -last_dir[i] and t - last_alarm[i] <= recover_steps
+                            and abs(_relative(last_old[i], new_level, log)) < max(config.min_drift, 0.5 * last_size[i]))
+                if recovery:
+                    # back to the level before the last change within a few days: that change was a passing
+                    # episode (the batch view shows it from start to here); not a drift alarm of its own
+                    alarms.append(DriftAlarm(int(i), start, t, start - 1, direction, old_level, new_level, "recovery"))
+                    last_dir[i] = 0
+                else:
+                    end = min(n - 1, t + config.drift_hold_steps - 1)
+                    alarms.append(DriftAlarm(int(i), start, t, end, direction, old_level, new_level, trigger))
+                    hold_until[i] = t + config.drift_hold_steps
+                    flag[i, t] = DRIFT
+                    last_alarm[i], last_old[i], last_dir[i] = t, old_level, direction
+                    last_size[i] = abs(_relative(old_level, new_level, log))
                 regime[i] = start
                 s_plus[i] = s_minus[i] = 0.0
                 b_plus[i] = b_minus[i] = bm_plus[i] = bm_minus[i] = 0.0

@@ -38,10 +38,16 @@ def pct(x: float | None) -> str:
 def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False,
                  deseasonalised: np.ndarray | None = None, measure_steps: int = 72) -> list[dict]:
     """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
-    change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift."""
+    change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift. A ``recovery``
+    alarm ends the event before it (``recovered_step``) and is no event of its own."""
     events: list[dict] = []
     for a in sorted(alarms, key=lambda a: a.alarm):
         last = events[-1] if events else None
+        if a.trigger == "recovery":
+            if last is not None:
+                last["end_step"] = max(a.start - 1, last["start_step"])
+                last["recovered_step"] = a.start
+            continue
         if last and a.direction == last["direction_sign"] and a.start - last["end_step"] <= chain_steps:
             last["end_step"] = max(last["end_step"], a.end)
             last["new_level"] = a.new_level
@@ -58,6 +64,7 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
             stop = e["start_step"] + max(measure_steps, e["end_step"] - e["start_step"] + 1)
             if k + 1 < len(events):
                 stop = min(stop, events[k + 1]["start_step"])
+            stop = min(stop, e.get("recovered_step", stop))
             seg = deseasonalised[e["start_step"]:max(stop, e["alarm_step"] + 1)]
             seg = seg[np.isfinite(seg)]
             if seg.size:
@@ -131,7 +138,11 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
         big = max(drifts, key=lambda e: abs(np.nan_to_num(e["magnitude"])))
         word = "level shift" if big["kind"] == "level_shift" else "trend change"
         more = f" (and {len(drifts) - 1} more drift event{'s' if len(drifts) > 2 else ''})" if len(drifts) > 1 else ""
-        parts.append(f"{word} of {pct(big['magnitude'])} since {day(at(big['start_step']))}{more}")
+        if "recovered_step" in big:
+            span = f"from {day(at(big['start_step']))}, back by {when(at(big['recovered_step']), step)}"
+        else:
+            span = f"since {day(at(big['start_step']))}"
+        parts.append(f"{word} of {pct(big['magnitude'])} {span}{more}")
         status = "drift" if status == "seasonal" else status
     if anomalies:
         big = max(anomalies, key=lambda e: abs(np.nan_to_num(e["peak_score"])))

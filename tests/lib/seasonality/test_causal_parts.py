@@ -3,19 +3,21 @@ brute-force least-squares change point."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftdesk.seasonality.causal import _date_change, _window_mean_sd
+from driftdesk.seasonality.causal import _date_change, _t_threshold, _window_mean_sd
 
 
 def test_window_mean_spread_matches_a_direct_computation():
     rng = np.random.default_rng(4)
     r = rng.normal(size=(3, 200))
     r[1, 50:60] = np.nan
-    sd = _window_mean_sd(r, 24, 1)
+    sd = _window_mean_sd(r, 24, 1)[0]
     for i in range(3):
         means = [np.nanmean(r[i, a:a + 24]) for a in range(200 - 24 + 1)
                  if np.isfinite(r[i, a:a + 24]).sum() >= 18]
@@ -90,3 +92,57 @@ def test_a_shift_missed_on_its_first_day_is_still_called_and_dated(seed):
     assert abs(ev["start"] - start) <= dt.timedelta(hours=12)
     assert ev["detected_at"] - start <= dt.timedelta(days=4)
     assert ev["magnitude"] == pytest.approx(0.10, abs=0.04)
+
+
+def _t_isf_closed_form(p: float, df: int) -> float:
+    """Student t's upper quantile where it has a closed form: df 1 (Cauchy) and df 2."""
+    if df == 1:
+        return math.tan(math.pi * (0.5 - p))
+    u = 1 - 2 * p  # df 2: F(x) = 1/2 + x / (2 sqrt(2 + x^2))
+    return math.sqrt(2 * u * u / (1 - u * u))
+
+
+@pytest.mark.parametrize("z", [2.0, 3.0, 4.0])
+@pytest.mark.parametrize("df", [1, 2])
+def test_t_threshold_matches_closed_forms(z, df):
+    p = 0.5 * math.erfc(z / math.sqrt(2))  # the normal tail beyond z
+    got = _t_threshold(z, np.array([float(df)]))[0]
+    assert got == pytest.approx(_t_isf_closed_form(p, df), rel=1e-6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(z=st.floats(1.0, 6.0), a=st.floats(1.0, 500.0), b=st.floats(1.0, 500.0))
+def test_t_threshold_falls_toward_z_as_the_spread_is_known_better(z, a, b):
+    lo, hi = sorted((a, b))
+    t_lo, t_hi, t_inf = _t_threshold(z, np.array([lo, hi, 1e12]))
+    assert t_lo >= t_hi - 1e-9 >= z - 1e-6
+    assert t_inf == pytest.approx(z, abs=1e-6)
+    assert np.isinf(_t_threshold(z, np.array([0.5]))[0])  # less than one degree of freedom: never fires
+
+
+def test_a_shift_that_turns_its_hours_into_anomalies_is_called_within_a_day():
+    # a quiet series (2% hourly noise, a 1.5% day factor): a 10% step puts many of its hours past the anomaly
+    # threshold. They must count, clipped, toward the mean test: left out, they bias the mean toward zero and
+    # leave too few hours to test (the detector that left them out caught 4 of these 8 within a day)
+    import datetime as dt
+
+    import polars as pl
+    from seasonality_helpers import T0, hourly
+
+    from driftdesk.seasonality import detect
+
+    at = 24 * 30 + 7
+    start = T0 + dt.timedelta(hours=at)
+    t = np.arange(42 * 24)
+    base = 800 * (1 + 0.3 * np.sin(2 * np.pi * t / 24)) * (1 + 0.1 * np.sin(2 * np.pi * t / 168))
+    delays = []
+    for seed in range(8):
+        rng = np.random.default_rng(100 + seed)
+        values = base * np.exp(np.repeat(rng.normal(0, 0.015, 42), 24) + rng.normal(0, 0.02, t.size))
+        values[at:] *= 0.90
+        events = detect(hourly(values), causal=True).events
+        shifts = events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]) & (pl.col("direction") == "down")
+                               & (pl.col("detected_at") >= start))
+        assert shifts.height >= 1, f"seed {seed}: the step was never called"
+        delays.append(shifts["detected_at"][0] - start)
+    assert sum(d <= dt.timedelta(hours=24) for d in delays) >= 6, delays

@@ -67,6 +67,44 @@ def test_a_ten_percent_level_shift_is_drift_within_a_day_and_dated():
     assert len(runs) == 1
 
 
+def _drift_alerts(flags: np.ndarray) -> int:
+    """Runs of drift flags: what a gate on the causal flags would fire."""
+    drift = (flags == "drift").astype(int)
+    return int((np.diff(np.concatenate([[0], drift])) == 1).sum())
+
+
+def test_a_dip_that_comes_back_is_one_alarm_and_the_return_is_no_drift():
+    values = seasonal_series(42, seed=5)
+    dip_at, back_at = 24 * 30 + 6, 24 * 32 + 6
+    values[dip_at:back_at] *= 0.85
+    result = detect(hourly(values), causal=True)
+    assert _drift_alerts(result.points["flag"].to_numpy()) == 1
+    drifts = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
+    assert drifts.height == 1
+    ev = drifts.row(0, named=True)
+    dip, back = T0 + dt.timedelta(hours=dip_at), T0 + dt.timedelta(hours=back_at)
+    assert ev["direction"] == "down" and ev["magnitude"] == pytest.approx(-0.15, abs=0.03)
+    assert abs(ev["end"] - back) <= dt.timedelta(hours=12)  # the episode ends where the level came back
+    assert f"back by {back.day} Apr" in result.verdict()
+    # the batch view marks the episode as drift from its start to its end, and not after
+    batch = detect(hourly(values))
+    ts = batch.points["ts"].to_numpy()
+    drift = batch.points["flag"].to_numpy() == "drift"
+    assert drift[(ts >= np.datetime64(dip + dt.timedelta(hours=12))) & (ts < np.datetime64(back - dt.timedelta(hours=12)))].all()
+    assert not drift[ts >= np.datetime64(back + dt.timedelta(hours=12))].any()
+
+
+def test_a_move_past_the_old_level_is_a_new_alarm_not_a_recovery():
+    values = seasonal_series(42, seed=5)
+    dip_at, up_at = 24 * 30 + 6, 24 * 32 + 6
+    values[dip_at:] *= 0.85
+    values[up_at:] *= 1.4  # ends 19% above where it started: a change of its own
+    result = detect(hourly(values), causal=True)
+    assert _drift_alerts(result.points["flag"].to_numpy()) == 2
+    drifts = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"])).sort("start")
+    assert drifts["direction"].to_list() == ["down", "up"]
+
+
 def test_a_spike_is_an_anomaly_not_drift():
     values = seasonal_series(35, seed=4)
     at = 24 * 25 + 14
