@@ -36,17 +36,17 @@ from driftdesk.seasonality import causal_flags
 T0 = dt.datetime(2026, 1, 5)  # a Monday
 
 
-def base_series(rng: np.random.Generator, hours: int) -> np.ndarray:
+def base_series(rng: np.random.Generator, hours: int, day_sd: float = 0.015) -> np.ndarray:
     t = np.arange(hours)
     level = rng.uniform(200, 5000)
     daily = 1 + rng.uniform(0.2, 0.5) * np.sin(2 * np.pi * (t - rng.integers(0, 24)) / 24)
     weekly = 1 + rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * (t - rng.integers(0, 168)) / 168)
-    day_factor = np.repeat(rng.normal(0, 0.015, hours // 24 + 1), 24)[:hours]
+    day_factor = np.repeat(rng.normal(0, day_sd, hours // 24 + 1), 24)[:hours]
     noise = rng.normal(0, rng.uniform(0.02, 0.05), hours)
     return level * daily * weekly * np.exp(day_factor + noise)
 
 
-def make_set(per_kind: int, weeks: int, seed: int) -> tuple[pl.DataFrame, list[dict], list[dt.date]]:
+def make_set(per_kind: int, weeks: int, seed: int, day_sd: float = 0.015) -> tuple[pl.DataFrame, list[dict], list[dt.date]]:
     rng = np.random.default_rng(seed)
     hours = weeks * 168
     frames, labels = [], []
@@ -55,7 +55,7 @@ def make_set(per_kind: int, weeks: int, seed: int) -> tuple[pl.DataFrame, list[d
              "outliers", "holidays", "missing_hours"]
     for kind in kinds:
         for i in range(per_kind):
-            y = base_series(rng, hours)
+            y = base_series(rng, hours, day_sd)
             start = None
             if kind.startswith("shift_"):
                 size = int(kind.split("_")[1]) / 100 * (1 if i % 2 == 0 else -1)
@@ -230,6 +230,7 @@ def main() -> None:
     ap.add_argument("--per-kind", type=int, default=40)
     ap.add_argument("--weeks", type=int, default=8)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--day-sd", type=float, default=0.015, help="standard deviation of the day-level factor")
     ap.add_argument("--json")
     ap.add_argument("--bounds", action="store_true", help="the mean test on simulated residuals, spread known or estimated")
     args = ap.parse_args()
@@ -239,7 +240,7 @@ def main() -> None:
         for b in bounds(args.weeks, args.seed):
             print(f"| {b['spread']} | {b['threshold']:.2f} | {b['within_24h_up']:.0%} | {b['within_24h_down']:.0%} |")
         return
-    frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed)
+    frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed, args.day_sd)
     result = evaluate(frame, labels, holidays, args.weeks)
     print(render(result))
     if args.json:

@@ -63,14 +63,15 @@ class DetectConfig:
     window_steps: tuple[int, ...] = ()
     window_z: float = 5.0
     # mean test: the mean forecast residual of the last 12 / 24 steps against the spread of such means measured
-    # in the trailing window; needs mean_days of forecast residuals (a weekly cycle of them). mean_z is a normal
-    # equivalent: a two-sided 4-sigma tail (6e-5 a test, a few hundred independent tests per series-year) once
-    # the spread is known; while it rests on a few weeks of day means the threshold is Student t's quantile at
-    # that tail, with one degree of freedom per w steps measured: for day means 8.5 after one week, 4.7 after
-    # four, 4.3 after eight (half-day means: 5.6, 4.3, 4.2), so a luckily calm week does not make it fire
+    # in the trailing window; needs mean_days of forecast residuals. mean_z is a normal equivalent: a two-sided
+    # 4-sigma tail (6e-5 a test, a few hundred independent tests per series-year) once the spread is known;
+    # while it rests on a few days or weeks of means the threshold is Student t's quantile at that tail, with one
+    # degree of freedom per w steps measured: for day means 33 after three days, 8.5 after one week, 4.7 after
+    # four, 4.3 after eight (half-day means: 9.8, 5.6, 4.3, 4.2). A luckily calm week does not make it fire, and
+    # only a clear step is called on the few days of residuals right after the warm-up
     mean_steps: tuple[int, ...] = (12, 24)
     mean_z: float = 4.0
-    mean_days: float = 7.0
+    mean_days: float = 3.0
     # the spread of means is measured on forecast residuals older than this, so a shift in the last day or two
     # does not widen its own yardstick (an RMS over a window that holds the shift grows with the shift)
     mean_lag_days: float = 2.0

@@ -47,6 +47,7 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
             if last is not None:
                 last["end_step"] = max(a.start - 1, last["start_step"])
                 last["recovered_step"] = a.start
+                last["recovered_alarm_step"] = a.alarm
             continue
         if last and a.direction == last["direction_sign"] and a.start - last["end_step"] <= chain_steps:
             last["end_step"] = max(last["end_step"], a.end)

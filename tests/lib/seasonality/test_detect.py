@@ -92,6 +92,10 @@ def test_a_dip_that_comes_back_is_one_alarm_and_the_return_is_no_drift():
     drift = batch.points["flag"].to_numpy() == "drift"
     assert drift[(ts >= np.datetime64(dip + dt.timedelta(hours=12))) & (ts < np.datetime64(back - dt.timedelta(hours=12)))].all()
     assert not drift[ts >= np.datetime64(back + dt.timedelta(hours=12))].any()
+    # and its edges are no anomalies: the hours the scan judged against a stale level belong to the episode or
+    # to the level it came back to, and the step is taken out of the decomposition only while it lasted
+    assert batch.events.filter(pl.col("kind") == "anomaly").height == 0
+    assert batch.verdict().startswith("level shift of -1") and "anomaly" not in batch.verdict()
 
 
 def test_a_move_past_the_old_level_is_a_new_alarm_not_a_recovery():

@@ -42,6 +42,16 @@ def test_inc_b_br_volume_is_drift_at_its_start(tables):
     back = _first_alarm_after(result, dt.datetime(2026, 9, 21))
     assert back is None or back < dt.datetime(2026, 9, 21) + dt.timedelta(hours=12)  # only the hold of the first
     assert result.verdict().startswith("level shift of +") and "back by 21 Sep" in result.verdict()
+    # the batch view: one episode with clean edges (no anomalies from hours judged against a stale level, no
+    # step left in the trend after the return)
+    batch = detect(series, calendar=tables["calendar"], scope={"geo": "BR"})
+    assert batch.verdict().startswith("level shift of +") and "back by 21 Sep" in batch.verdict()
+    assert batch.events.filter(pl.col("kind") == "anomaly").height == 0, batch.events
+    trend = batch.points.sort("ts")
+    before = trend.filter(pl.col("ts") < dt.datetime(2026, 9, 13))["trend"].median()
+    after = trend.filter(pl.col("ts") > dt.datetime(2026, 9, 23))["trend"].median()
+    during = trend.filter(pl.col("ts").is_between(dt.datetime(2026, 9, 15), dt.datetime(2026, 9, 20)))["trend"].median()
+    assert abs(after / before - 1) < 0.05 and during / before > 1.5
 
 
 def test_inc_c_de_cpa_is_drift_at_the_full_rollout(tables):
