@@ -173,7 +173,8 @@ DATA_LAYER_DIRECTIONS = ("nulls_up", "nulls_down", "schema", "new_categories")
 _ORDER = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
 
 
-def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_over_day", "week_over_week")) -> pl.DataFrame:
+def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_over_day", "week_over_week"),
+              abnormal: dict[str, set[str]] | None = None) -> pl.DataFrame:
     """Per column, whether the baselines agree.
 
     ``tables`` maps a baseline label to its drift table (columns ``column``, ``status``, ``direction``).
@@ -182,7 +183,11 @@ def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_
     data layer; *mixed* when both flag in different directions. When only week-over-week flags it the shift is
     *persisting* (it began before yesterday: warn); when only day-over-day flags it, today looks like the same
     weekday last week, so it is the *calendar* (ok). With other baselines, *single* means one of them flags it.
+    ``abnormal`` maps a baseline label to the columns for which that baseline was itself abnormal (it differs
+    from the window before it, the current window does not): its flags there do not count, and a column left
+    with no other flag is *recovery* (ok: a recovery, not drift).
     """
+    abnormal = abnormal or {}
     labels = list(tables)
     if not labels:
         return pl.DataFrame(schema={"column": pl.String, "status": pl.String, "strength": pl.String})
@@ -194,7 +199,9 @@ def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_
     rows = []
     for c in cols:
         per = {lab: lookup[lab].get(c) for lab in labels}
-        statuses = {lab: (r["status"] if r else "not_enough_data") for lab, r in per.items()}
+        shown = {lab: (r["status"] if r else "not_enough_data") for lab, r in per.items()}
+        explained = [lab for lab in labels if shown[lab] in FLAGGED and c in abnormal.get(lab, ())]
+        statuses = {lab: ("ok" if lab in explained else st) for lab, st in shown.items()}
         flagged = [lab for lab in labels if statuses[lab] in FLAGGED]
         data_layer = any(r and (r["direction"] in DATA_LAYER_DIRECTIONS) and statuses[lab] in FLAGGED
                          for lab, r in per.items())
@@ -213,11 +220,14 @@ def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_
         elif flagged:
             strength = "single" if a != b else ("strong" if data_layer else "consistent")
             status = "warn" if a != b else worst
+        elif explained:
+            strength, status = "recovery", "ok"
         else:
             strength, status = "none", "ok"
         rows.append({"column": c, "status": status, "strength": strength, "flagged_by": ", ".join(flagged),
                      "agree_direction": agree, "data_layer_shift": data_layer,
-                     **{f"status_{lab}": statuses[lab] for lab in labels}})
+                     "abnormal_baseline": ", ".join(explained),
+                     **{f"status_{lab}": shown[lab] for lab in labels}})
     return pl.DataFrame(rows).sort(pl.col("status").replace_strict(_ORDER, return_dtype=pl.Int8), "column",
                                    descending=[True, False])
 
@@ -233,6 +243,14 @@ def consensus_sentence(table: pl.DataFrame, reasons: dict[str, str] | None = Non
         cal = table.filter(pl.col("strength") == "calendar")["column"].to_list() if "strength" in table.columns else []
         tail = (f" Day over day alone moves {', '.join(cal[:4])}, as on the same weekday last week: calendar, not drift."
                 if cal else "")
+        back = table.filter(pl.col("strength") == "recovery") if "strength" in table.columns else table.clear()
+        if back.height:
+            which = sorted({lab for v in back["abnormal_baseline"].to_list() for lab in v.split(", ")})
+            names_b = back["column"].to_list()
+            tail += (f" {', '.join(names_b[:4])} {'differs' if len(names_b) == 1 else 'differ'} from the "
+                     f"{' and '.join(b.replace('_', ' ') for b in which)} baseline only because that baseline was itself "
+                     f"abnormal (unlike the week before it, while the current window is like its own two weeks "
+                     f"earlier): a recovery, not drift.")
         return f"No column shifted beyond the thresholds against {names}.{tail}"
     top = table.filter(pl.col("status").is_in(FLAGGED)).row(0, named=True)
     others = [c for c in table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list() if c != top["column"]]

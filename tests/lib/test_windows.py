@@ -89,3 +89,23 @@ def test_consensus_quiet_and_single_baseline():
     nd = consensus({"day_over_day": table([("a", "not_enough_data", "none")]),
                     "week_over_week": table([("a", "not_enough_data", "none")])})
     assert consensus_sentence(nd).startswith("Not enough data")
+
+
+def test_consensus_drops_flags_that_an_abnormal_baseline_explains():
+    dod = table([("a", "ok", "none"), ("b", "drift", "BR-"), ("c", "ok", "none")])
+    wow = table([("a", "drift", "nulls_down"), ("b", "drift", "BR-"), ("c", "warn", "up")])
+    plain = {r["column"]: r for r in consensus({"day_over_day": dod, "week_over_week": wow}).iter_rows(named=True)}
+    assert plain["a"]["strength"] == "persisting"  # what week over week alone would say the day after an incident
+    abnormal = {"week_over_week": {"a", "b"}, "day_over_day": {"b"}}
+    c = consensus({"day_over_day": dod, "week_over_week": wow}, abnormal=abnormal)
+    out = {r["column"]: r for r in c.iter_rows(named=True)}
+    assert (out["a"]["strength"], out["a"]["status"], out["a"]["abnormal_baseline"]) == ("recovery", "ok",
+                                                                                         "week_over_week")
+    assert (out["b"]["strength"], out["b"]["status"]) == ("recovery", "ok")
+    assert out["b"]["abnormal_baseline"] == "day_over_day, week_over_week"
+    assert out["a"]["status_week_over_week"] == "drift"  # the raw comparison stays visible
+    assert (out["c"]["strength"], out["c"]["status"]) == ("persisting", "warn")  # not explained: still counts
+    only_explained = consensus({"day_over_day": dod.filter(pl.col("column") != "c"),
+                                "week_over_week": wow.filter(pl.col("column") != "c")}, abnormal=abnormal)
+    text = consensus_sentence(only_explained)
+    assert text.startswith("No column shifted") and "a, b differ from the" in text and "a recovery, not drift" in text

@@ -493,7 +493,9 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
     """One current window of a frame against several baselines of the same frame, with their consensus.
 
     Baselines that are not whole days away from the current window (custom ranges, the training period) keep
-    only the rows at the current window's hours of day and weekdays when ``align`` is set.
+    only the rows at the current window's hours of day and weekdays when ``align`` is set. A flag against a
+    baseline that was itself abnormal (an incident last week) does not count when the current window is back
+    to normal: see ``_abnormal_in_baseline``.
     """
     from driftdesk.drift.result import BaselineComparison
     from driftdesk.windows import aligned_rows, consensus, is_calendar_aligned
@@ -508,13 +510,63 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
     cols = list(columns) if columns else default_columns(lf, lf, exclude=[ts])
     cur = lf.filter(current.contains(ts)).collect()
     results = {}
+    abnormal = {}
     for k, w in enumerate(baselines):
         label = w.label or f"baseline_{k + 1}"
-        pred = w.contains(ts) if (not align or is_calendar_aligned(current, w)) else aligned_rows(current, w, ts)
+        aligned = is_calendar_aligned(current, w)
+        pred = w.contains(ts) if (not align or aligned) else aligned_rows(current, w, ts)
         base = lf.filter(pred).collect()
         results[label] = compare_windows(base, cur, columns=cols, by=by, thresholds=thresholds,
                                          baseline_window=w, current_window=current, workers=1)
-    return BaselineComparison(current, results, consensus({k: v.columns for k, v in results.items()}))
+        if aligned and w.start < current.start:
+            abnormal[label] = _abnormal_in_baseline(lf, ts, current, w, base, cur, results[label].columns, thresholds)
+    return BaselineComparison(current, results, consensus({k: v.columns for k, v in results.items()},
+                                                          abnormal=abnormal))
+
+
+def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl.DataFrame, cur: pl.DataFrame,
+                          table: pl.DataFrame, thresholds: Thresholds | None) -> set[str]:
+    """Flagged columns whose flag the baseline explains: the baseline moved against itself a step earlier, the
+    current window moved back against the baseline (the reverse direction), and the current window does not
+    share the baseline's move against itself two steps earlier; a step is the whole weeks that cover the
+    baseline's offset, so weekdays match. On the day after an incident, yesterday and last week were the
+    incident: without this, day over day and week over week call the recovery a shift. (Two weeks ago may have
+    had its own event, a holiday: then only the same move counts against the current window.)"""
+    import datetime as dt
+
+    flagged = table.filter(pl.col("status").is_in(["warn", "drift"]))["column"].to_list()
+    if not flagged:
+        return set()
+    week = dt.timedelta(days=7)
+    step = -(-(current.start - baseline.start) // week) * week
+    older = lf.filter(baseline.shift(-step).contains(ts)).select(flagged).collect()
+    clean = lf.filter(current.shift(-2 * step).contains(ts)).select(flagged).collect()
+    if older.is_empty() or clean.is_empty():
+        return set()
+    base_vs_older = compare_frames(older, base.select(flagged), columns=flagged, thresholds=thresholds, workers=1)
+    cur_vs_clean = compare_frames(clean, cur.select(flagged), columns=flagged, thresholds=thresholds, workers=1)
+    was = {r["column"]: r for r in base_vs_older.iter_rows(named=True)}
+    now = {r["column"]: r for r in cur_vs_clean.iter_rows(named=True)}
+    moved = {r["column"]: r["direction"] for r in table.iter_rows(named=True)}
+    out = set()
+    for c in flagged:
+        b, n = was.get(c), now.get(c)
+        if b is None or n is None or b["status"] not in ("warn", "drift") or moved.get(c) != _reverse(b["direction"]):
+            continue
+        if n["status"] == "ok" or (n["status"] in ("warn", "drift") and n["direction"] != b["direction"]):
+            out.add(c)
+    return out
+
+
+def _reverse(direction: str | None) -> str | None:
+    """The opposite move: up / down, nulls_up / nulls_down, a category's share up (BR+) / down (BR-); None for
+    moves without one (schema, new categories, a mix)."""
+    pairs = {"up": "down", "down": "up", "nulls_up": "nulls_down", "nulls_down": "nulls_up"}
+    if direction in pairs:
+        return pairs[direction]
+    if direction and len(direction) > 1 and direction[-1] in "+-":
+        return direction[:-1] + ("-" if direction[-1] == "+" else "+")
+    return None
 
 
 def drift_history(frame: Frame, *, days: Sequence, baseline: str = "week_over_week", ts: str = "ts",

@@ -77,3 +77,31 @@ def test_history_marks_the_incident_days_only(decisions):
     flagged = hist.filter(pl.col("status").is_in(["warn", "drift"])).select("day", "column").rows()
     assert sorted(flagged) == [(dt.date(2026, 8, 26), "ctr_7d"), (dt.date(2026, 8, 27), "ctr_7d"),
                                (dt.date(2026, 8, 28), "ctr_7d")]
+
+
+@pytest.mark.parametrize("when,column", [("2026-09-02", "ctr_7d"), ("2026-09-03", "ctr_7d"), ("2026-09-04", "ctr_7d"),
+                                         ("2026-09-21", "geo"), ("2026-09-22", "geo"), ("2026-09-27", "geo")])
+def test_the_week_after_an_incident_is_a_recovery_not_a_shift(decisions, when, column):
+    # week over week compares with the incident itself (INC-a 26-28 Aug, INC-b 14-20 Sep): that baseline differs
+    # from its own week before, the current day does not differ from two weeks back the same way
+    cmp = compare(decisions, when)
+    assert cmp.results["week_over_week"].column(column)["status"] in ("warn", "drift")  # the raw comparison flags it
+    row = cmp.consensus.filter(pl.col("column") == column).row(0, named=True)
+    assert (row["status"], row["strength"]) == ("ok", "recovery")
+    assert "week_over_week" in row["abnormal_baseline"]
+    assert cmp.status == "ok" and "a recovery, not drift" in cmp.sentence
+
+
+@pytest.mark.parametrize("when", ["2026-08-27", "2026-09-15"])
+def test_the_second_day_of_an_incident_is_not_explained_away(decisions, when):
+    # yesterday was the incident too, but today still differs from two weeks back: the flag stands
+    cmp = compare(decisions, when)
+    assert cmp.status in ("warn", "drift")
+    assert cmp.consensus.filter(pl.col("strength") == "recovery").is_empty()
+
+
+def test_reverse_moves():
+    from driftdesk.drift.compare import _reverse
+
+    assert [_reverse(d) for d in ("up", "down", "nulls_up", "nulls_down", "BR+", "mobile-", "schema", "mix", None)] == \
+        ["down", "up", "nulls_down", "nulls_up", "BR-", "mobile+", None, None, None]
