@@ -322,9 +322,12 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     # after is a recovery, not a new drift
     last_alarm = np.full(m, -(10 ** 12), dtype=np.int64)
     last_old = np.full(m, np.nan)
-    last_size = np.zeros(m)  # its relative size
+    last_new = np.full(m, np.nan)  # and after it
     last_dir = np.zeros(m, dtype=np.int64)
     recover_steps = int(round(config.recover_days * day_steps))
+    # the drift flag holds for drift_hold_steps, at most half a day: on daily data 12 steps would hide 12 days
+    # and keep the detector from seeing the level come back
+    hold = max(1, min(config.drift_hold_steps, day_steps // 2))
     hold_until = np.zeros(m, dtype=np.int64)
     b_plus = np.zeros(m)  # block-level CUSUM (means of a day's scores): slow, small sustained shifts
     b_minus = np.zeros(m)
@@ -610,21 +613,22 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                     # not leak into their seasonal component
                     filled[i, :start] += new_level - old_level
                 # "back": closer to the level before the last change than half that change (or min_drift); the
-                # first hours of the new level are a noisy median, so an exact return is too much to ask
+                # first hours of the new level are a noisy median, so an exact return is too much to ask. Measured
+                # on the working scale (logs: relative), so a series around zero needs no relative size
+                tolerance = np.log1p(config.min_drift) if log else config.min_drift * abs(np.nan_to_num(last_old[i]))
                 recovery = (direction == -last_dir[i] and t - last_alarm[i] <= recover_steps
-                            and abs(_relative(last_old[i], new_level, log)) < max(config.min_drift, 0.5 * last_size[i]))
+                            and abs(new_level - last_old[i]) < max(tolerance, 0.5 * abs(last_new[i] - last_old[i])))
                 if recovery:
                     # back to the level before the last change within a few days: that change was a passing
                     # episode (the batch view shows it from start to here); not a drift alarm of its own
                     alarms.append(DriftAlarm(int(i), start, t, start - 1, direction, old_level, new_level, "recovery"))
                     last_dir[i] = 0
                 else:
-                    end = min(n - 1, t + config.drift_hold_steps - 1)
+                    end = min(n - 1, t + hold - 1)
                     alarms.append(DriftAlarm(int(i), start, t, end, direction, old_level, new_level, trigger))
-                    hold_until[i] = t + config.drift_hold_steps
+                    hold_until[i] = t + hold
                     flag[i, t] = DRIFT
-                    last_alarm[i], last_old[i], last_dir[i] = t, old_level, direction
-                    last_size[i] = abs(_relative(old_level, new_level, log))
+                    last_alarm[i], last_old[i], last_new[i], last_dir[i] = t, old_level, new_level, direction
                 regime[i] = start
                 s_plus[i] = s_minus[i] = 0.0
                 b_plus[i] = b_minus[i] = bm_plus[i] = bm_minus[i] = 0.0

@@ -354,7 +354,8 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             breaks = gaps(s.grid, min_steps=max(1, int(round(config.break_days * spd))))
             s_events = drifts + anomalies
             status, sentence = status_and_sentence(s.grid, periods=pers, dropped=s.dropped, events=s_events,
-                                                   breaks=breaks, special=None)
+                                                   breaks=breaks, special=None,
+                                                   relative=use_log or not (values[idx] < 0).any())
             results[id(s)] = (trend_m[idx], seas_m[idx], resid_m[idx], score_m[idx], flags)
             for e in s_events:
                 event_rows.append(_event_row(s, e, scan.score[idx]))

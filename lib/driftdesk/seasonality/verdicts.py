@@ -113,8 +113,17 @@ def drift_flags(n: int, events: list[dict], *, causal: bool) -> np.ndarray:
 
 
 def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: Sequence[str], events: list[dict],
-                        breaks: list[tuple[int, int]], special: tuple[str, str] | None) -> tuple[str, str]:
-    """(status, verdict sentence) for one series."""
+                        breaks: list[tuple[int, int]], special: tuple[str, str] | None,
+                        relative: bool = True) -> tuple[str, str]:
+    """(status, verdict sentence) for one series. ``relative=False`` (a series that takes negative values, where a
+    percentage of a level near zero means nothing) states changes in the series' own units."""
+
+    def size(e: dict) -> str:
+        if relative:
+            return pct(e["magnitude"])
+        x = e["magnitude_abs"]
+        return f"{x:+.3g}" if x is not None and np.isfinite(x) else "n/a"
+
     if special is not None:
         return special
     assert grid is not None
@@ -136,19 +145,19 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
     drifts = [e for e in events if e["kind"] in ("level_shift", "trend_change")]
     anomalies = [e for e in events if e["kind"] == "anomaly"]
     if drifts:
-        big = max(drifts, key=lambda e: abs(np.nan_to_num(e["magnitude"])))
+        big = max(drifts, key=lambda e: abs(np.nan_to_num(e["magnitude" if relative else "magnitude_abs"])))
         word = "level shift" if big["kind"] == "level_shift" else "trend change"
         more = f" (and {len(drifts) - 1} more drift event{'s' if len(drifts) > 2 else ''})" if len(drifts) > 1 else ""
         if "recovered_step" in big:
             span = f"from {day(at(big['start_step']))}, back by {when(at(big['recovered_step']), step)}"
         else:
             span = f"since {day(at(big['start_step']))}"
-        parts.append(f"{word} of {pct(big['magnitude'])} {span}{more}")
+        parts.append(f"{word} of {size(big)} {span}{more}")
         status = "drift" if status == "seasonal" else status
     if anomalies:
         big = max(anomalies, key=lambda e: abs(np.nan_to_num(e["peak_score"])))
         more = f" and {len(anomalies) - 1} more" if len(anomalies) > 1 else ""
-        parts.append(f"anomaly on {when(at(big['peak_step']), step)} ({pct(big['magnitude'])}){more}")
+        parts.append(f"anomaly on {when(at(big['peak_step']), step)} ({size(big)}){more}")
         status = "anomaly" if status == "seasonal" else status
     if not parts:
         cycles = " + ".join(period_words(p, step) for p in periods)

@@ -193,3 +193,34 @@ def test_daily_data_uses_a_weekly_period():
     assert result.verdicts["periods"][0] == "7"
     ev = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
     assert ev.height >= 1 and ev["detected_at"][0] <= dt.datetime(2026, 1, 1) + dt.timedelta(days=97)
+
+
+def test_daily_data_sees_a_dip_come_back():
+    # on daily data the drift flag holds half a day at most (one step): a 12-step hold would hide 12 days and
+    # the return after three would be called a shift of its own
+    rng = np.random.default_rng(0)
+    d = np.arange(200)
+    values = 1000 * (1 + 0.2 * np.sin(2 * np.pi * d / 7)) * np.exp(rng.normal(0, 0.03, d.size))
+    values[150:153] *= 0.7
+    start = dt.datetime(2026, 1, 1)
+    frame = pl.DataFrame({"ts": [start + dt.timedelta(days=int(k)) for k in d], "value": values})
+    for causal in (True, False):
+        result = detect(frame, causal=causal)
+        drifts = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
+        assert drifts.height == 1, drifts
+        ev = drifts.row(0, named=True)
+        assert ev["direction"] == "down" and ev["start"] == start + dt.timedelta(days=150)
+        assert ev["end"] == start + dt.timedelta(days=152)
+        assert result.verdict().startswith("level shift of -") and "back by 3 Jun" in result.verdict()
+
+
+def test_a_series_around_zero_states_changes_in_its_own_units():
+    # a net-change metric (negative and positive values): a percentage of a level near zero means nothing
+    rng = np.random.default_rng(1)
+    t = np.arange(42 * 24)
+    values = 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, t.size)
+    values[24 * 30:] -= 8
+    result = detect(hourly(values), causal=True)
+    ev = result.events.filter(pl.col("kind") == "level_shift").row(0, named=True)
+    assert ev["magnitude_abs"] == pytest.approx(-8, abs=1.0)
+    assert result.verdict().startswith(f"level shift of {ev['magnitude_abs']:+.3g} since")
