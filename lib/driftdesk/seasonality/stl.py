@@ -12,10 +12,12 @@ Two ways to decompose:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -103,9 +105,32 @@ def _stl_matrices(n: int, spec: StlSpec, workers: int) -> tuple[np.ndarray, np.n
     edges = np.linspace(0, n, workers * 2 + 1).astype(int)
     blocks = [(n, int(a), int(b), kw) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     # spawn, not fork: the caller may hold polars / BLAS threads, and a forked child can deadlock on their locks
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _main_hidden_from_workers(), ProcessPoolExecutor(max_workers=workers,
+                                                          mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_impulse_block, blocks))
     return np.hstack([p[0] for p in parts]), np.hstack([p[1] for p in parts])
+
+
+@contextlib.contextmanager
+def _main_hidden_from_workers():
+    """A spawned worker first re-runs the caller's main script, which in a script without an
+    ``if __name__ == "__main__"`` guard calls this again (and redoes whatever came before it). The workers only
+    need this module, so the script is hidden from them while they start (multiprocessing looks for it in
+    ``__main__.__spec__`` and ``__main__.__file__``)."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    spec, has_file, file = getattr(main, "__spec__", None), hasattr(main, "__file__"), getattr(main, "__file__", None)
+    try:
+        main.__spec__ = None
+        if has_file:
+            del main.__file__
+        yield
+    finally:
+        main.__spec__ = spec
+        if has_file:
+            main.__file__ = file
 
 
 def _compose_mstl(n: int, mats: list[tuple[np.ndarray, np.ndarray]], iterate: int) -> tuple[np.ndarray, list]:

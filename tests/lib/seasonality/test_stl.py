@@ -93,3 +93,22 @@ def test_decompose_robust_equals_statsmodels_robust_stl():
     np.testing.assert_allclose(frame["trend"].to_numpy(), ref.trend, atol=1e-9)
     np.testing.assert_allclose(frame["seasonal_24"].to_numpy(), ref.seasonal, atol=1e-9)
     np.testing.assert_allclose(frame["resid"].to_numpy(), ref.resid, atol=1e-9)
+
+
+def test_parallel_build_from_a_script_without_a_main_guard(tmp_path):
+    # spawned workers re-run the caller's main script unless it is hidden from them: a plain script would build
+    # again inside each worker (multiprocessing raises there) and redo its own work. It must run once and work.
+    import subprocess
+    import sys
+
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from driftdesk.seasonality.stl import default_specs, operator_for\n"
+        "print('top level ran')\n"
+        "op = operator_for(480, default_specs((24,), jump=True), workers=2)\n"
+        "print('built', op.trend.shape)\n")
+    env = {**__import__("os").environ, "DRIFTDESK_STL_CACHE": "off"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["top level ran", "built (480, 480)"]
