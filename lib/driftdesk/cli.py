@@ -356,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _log_progress_to_stderr()
     try:
         return int(args.func(args) or 0)
     except DriftdeskError as exc:
@@ -364,6 +365,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def _log_progress_to_stderr() -> None:
+    """The library's notes on slow one-time work (building an STL operator) go to stderr, stdout stays data."""
+    import logging
+
+    logger = logging.getLogger("driftdesk")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("driftdesk: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import math
 import multiprocessing
 import os
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 from statsmodels.tsa.seasonal import MSTL, STL
+
+log = logging.getLogger(__name__)
 
 _CACHE: dict[tuple, StlOperator] = {}
 _LOCK = threading.Lock()
@@ -193,6 +196,9 @@ def operator_for(n: int, specs: Sequence[StlSpec], *, iterate: int = 2, workers:
             op = None
     if op is None:
         workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        where = f"then cached in {folder}" if folder else "not cached: DRIFTDESK_STL_CACHE=off"
+        log.info("building the STL operator for %d-step windows (periods %s; %d fits, once, %s)", n,
+                 ", ".join(str(sp.period) for sp in specs), n * len(specs), where)
         mats = [_stl_matrices(n, spec, workers) for spec in specs]
         trend, seasonal = _compose_mstl(n, mats, iterate)
         op = StlOperator(n, specs, trend, tuple(seasonal))
