@@ -42,7 +42,6 @@ from driftdesk.seasonality.stl import StlOperator, default_specs, operator_for
 
 NORMAL, ANOMALY, DRIFT = 0, 1, 2
 FLAG_NAMES = ("normal", "anomaly", "drift")
-_DEBUG = None
 MAD_SCALE = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
 
 
@@ -533,7 +532,6 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
                        & settled)
                 mean_start = np.where(hit, lo_w, mean_start)
                 mean_fire |= hit
-                if _DEBUG is not None: _DEBUG.append((t, w, stat.copy(), mean_thr[w].copy(), c_w.copy(), settled.copy(), np.asarray(level_var).copy(), mean_sd[w].copy()))
             win_start = np.where(win_fire, win_start, mean_start)
             win_fire |= mean_fire
             fire = ((s_plus > cusum_h) | (s_minus > cusum_h) | (run_len >= persist) | win_fire)
