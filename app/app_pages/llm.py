@@ -31,9 +31,9 @@ windows = window_controls(first, last, (c2, c3), end_key=params.LLM_END, days_ke
                           day_choices=LENGTHS)
 metric: str = c4.selectbox("Trend metric", TREND_METRICS, format_func=lambda m: LABELS[m][0], key=params.LLM_METRIC,
                            bind="query-params")
-budget = c5.number_input("Daily budget (USD, optional)", min_value=0.0, value=0.0, step=10.0,
+budget = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0,
                          key=params.LLM_BUDGET, bind="query-params",
-                         help="When set, the daily cost chart shows the share of the budget burned.")
+                         help="Optional (0 = none). When set, the daily cost chart shows the share of the budget burned.")
 
 try:
     view = llm_view_of(current_source(), by=None if by == "(all calls)" else by, end_day=windows.end, days=windows.days,

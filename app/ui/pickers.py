@@ -56,9 +56,10 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, end_key: 
     """
     if len(slots) != (3 if vs_key else 2):
         raise ValueError(f"window_controls needs {3 if vs_key else 2} slots, got {len(slots)}")
-    end: dt.date = slots[0].date_input("Current window ends on (UTC, inclusive)", value=last, min_value=first,
-                                       max_value=last, key=end_key, bind="query-params", format="YYYY-MM-DD")
-    days: int = slots[1].selectbox("Current window length (days)", day_choices, index=list(day_choices).index(DEFAULT_DAYS),
+    end: dt.date = slots[0].date_input("Window ends on (UTC)", value=last, min_value=first, max_value=last,
+                                       key=end_key, bind="query-params", format="YYYY-MM-DD",
+                                       help="The last day of the current window, included in it.")
+    days: int = slots[1].selectbox("Window length (days)", day_choices, index=list(day_choices).index(DEFAULT_DAYS),
                                    key=days_key, bind="query-params", help=None if vs_key else FIXED_BASELINE_HELP)
     if vs_key:
         vs: str = slots[2].selectbox("Compared with", list(BASELINES), key=vs_key, bind="query-params", help=BASELINE_HELP)

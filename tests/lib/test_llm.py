@@ -198,3 +198,17 @@ def test_cli_llm_json(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "driftdesk.cli", "llm", "--input", str(path), "--by", "nope",
                           "--format", "json"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "nope" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text(alphabet="abcdefghij-0123456789", min_size=0, max_size=60))
+def test_long_release_ids_wrap_without_losing_a_character(text):
+    from driftdesk.viz.llm import _wrap_id
+
+    wrapped = _wrap_id(text)
+    assert wrapped.replace("<br>", "") == text
+    # every break comes right after a dash, and a line (its closing dash aside) only runs past 12 characters when
+    # it is one piece with no dash to break at
+    lines = wrapped.split("<br>")
+    assert all(line.endswith("-") for line in lines[:-1])
+    assert all(len(line[:-1] if line.endswith("-") else line) <= 12 or "-" not in line[:-1] for line in lines)

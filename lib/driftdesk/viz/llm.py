@@ -63,6 +63,20 @@ def comparison_figure(result: LlmResult, metric: str) -> go.Figure:
     return fig
 
 
+def _wrap_id(text: str, width: int = 12) -> str:
+    """A long id on several lines (plotly's <br>), broken after dashes, each line at most about ``width``."""
+    parts = str(text).split("-")
+    lines, line = [], parts[0]
+    for part in parts[1:]:
+        if line and len(line) + 1 + len(part) > width:
+            lines.append(line + "-")
+            line = part
+        else:
+            line += "-" + part
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 def golden_figure(golden: pl.DataFrame) -> go.Figure:
     """Pass rate and recall@k per release candidate."""
     fig = go.Figure()
@@ -70,7 +84,10 @@ def golden_figure(golden: pl.DataFrame) -> go.Figure:
     fig.add_trace(go.Bar(x=x, y=golden["pass_rate"].to_list(), name="pass rate (median over repeats)"))
     if "recall_at_k_mean" in golden.columns:
         fig.add_trace(go.Bar(x=x, y=golden["recall_at_k_mean"].to_list(), name="recall@k"))
-    fig.update_layout(barmode="group", title="Golden set per release candidate", height=340,
-                      yaxis={"tickformat": ".0%", "range": [0, 1]}, margin={"t": 50, "b": 30, "l": 10, "r": 10},
-                      legend={"orientation": "h", "y": -0.2})
+    # release ids are long (llm-provider-m-2026-09): horizontal tick labels, wrapped at dashes, and the legend
+    # above the plot, where it cannot sit on them
+    fig.update_xaxes(tickangle=0, ticktext=[_wrap_id(r) for r in x], tickvals=x)
+    fig.update_layout(barmode="group", title="Golden set per release candidate", height=360,
+                      yaxis={"tickformat": ".0%", "range": [0, 1]}, margin={"t": 80, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return fig
