@@ -12,12 +12,14 @@ IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-    && document.querySelectorAll('[data-stale="true"]').length === 0;
+    && document.querySelectorAll('[data-stale="true"]').length === 0
+    && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0;
 }"""
 
 
 def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script and drawn its result (no stale elements left)."""
+    """Wait until Streamlit has finished running the script and drawn its result: no stale elements and no loading
+    skeletons left (a rerun queued by a URL-bound control leaves skeletons while the state already reads idle)."""
     page.wait_for_function(IDLE_JS, timeout=timeout_ms)
     page.wait_for_timeout(500)
 
