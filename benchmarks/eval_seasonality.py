@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/eval_seasonality.py [--per-kind 40] [--weeks 8] [--seed 11] [--json out.json]
     .venv/bin/python benchmarks/eval_seasonality.py --bounds   # what any mean test could do on this noise
+    .venv/bin/python benchmarks/eval_seasonality.py --daily    # daily series (the weekly period only)
 
 Every series is hourly, with a daily and a weekly multiplicative cycle, hourly noise and a day-level random
 factor (real traffic has both). Kinds: seasonality only; level shifts of 5, 10, 20 and 50% (up and down);
@@ -211,6 +212,49 @@ def bounds(weeks: int = 8, seed: int = 11, null_series: int = 4000, shift_series
     return out
 
 
+def daily(per_kind: int = 60, days: int = 540, seed: int = 0) -> list[dict]:
+    """Daily series over 1.5 years: a weekly pattern, a slow yearly wave the model does not know (period 7 only)
+    and 2-6% daily noise; seasonality only, or a 10% / 20% level shift (up and down) after day 120."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    start_day = dt.datetime(2024, 1, 1)
+    frames, labels = [], []
+    for kind in ("seasonal_only", "shift_10", "shift_20"):
+        for i in range(per_kind):
+            y = rng.uniform(100, 10_000) * (1 + rng.uniform(0.05, 0.3) * np.sin(2 * np.pi * (t - rng.integers(7)) / 7)) \
+                * (1 + rng.uniform(0, 0.2) * np.sin(2 * np.pi * (t - rng.integers(365)) / 365)) \
+                * np.exp(rng.normal(0, rng.uniform(0.02, 0.06), days))
+            start = None
+            if kind != "seasonal_only":
+                start = int(rng.integers(120, days - 30))
+                y[start:] *= 1 + int(kind.split("_")[1]) / 100 * (1 if i % 2 else -1)
+            sid = f"{kind}-{i:03d}"
+            frames.append(pl.DataFrame({"series": sid, "ts": [start_day + dt.timedelta(days=int(k)) for k in t], "value": y}))
+            labels.append((sid, kind, start))
+    flags = causal_flags(pl.concat(frames), by="series")
+    by_series = {k[0]: g["flag"].to_numpy() for k, g in flags.group_by(["series"], maintain_order=True)}
+    out = []
+    for kind in ("seasonal_only", "shift_10", "shift_20"):
+        false, delays = 0, []
+        for sid, k, start in labels:
+            if k != kind:
+                continue
+            drift = by_series[sid] == "drift"
+            starts = np.flatnonzero(drift & ~np.concatenate([[False], drift[:-1]]))
+            if start is None:
+                false += len(starts)
+                continue
+            false += int((starts < start - 1).sum())
+            after = starts[starts >= start - 1]
+            delays.append(int(max(0, after[0] - start)) if len(after) else None)
+        got = [d for d in delays if d is not None]
+        out.append({"kind": kind, "series": per_kind, "false_drift_per_series_year": false / (per_kind * (days - 14) / 365),
+                    "detected": len(got) / per_kind if delays else None,
+                    "within_7_days": sum(d <= 7 for d in got) / per_kind if delays else None,
+                    "median_delay_days": float(np.median(got)) if got else None})
+    return out
+
+
 def render(result: dict) -> str:
     lines = [f"{result['series']} series x {result['weeks']} weeks hourly, causal mode, {result['seconds']:.1f} s",
              "",
@@ -233,7 +277,18 @@ def main() -> None:
     ap.add_argument("--day-sd", type=float, default=0.015, help="standard deviation of the day-level factor")
     ap.add_argument("--json")
     ap.add_argument("--bounds", action="store_true", help="the mean test on simulated residuals, spread known or estimated")
+    ap.add_argument("--daily", action="store_true", help="daily series: false alarms per series-year, shift detection")
     args = ap.parse_args()
+    if args.daily:
+        print(f"daily series x 540 days, causal mode, seed {args.seed}")
+        print("| kind | series | false drift alerts / series-year | detected | within 7 days | median delay (days) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for e in daily(seed=args.seed):
+            pct = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
+            med = "-" if e["median_delay_days"] is None else f"{e['median_delay_days']:.0f}"
+            print(f"| {e['kind']} | {e['series']} | {e['false_drift_per_series_year']:.3f} | {pct(e['detected'])} "
+                  f"| {pct(e['within_7_days'])} | {med} |")
+        return
     if args.bounds:
         print("| spread of the means | threshold (normal equivalent) | 10% up within 24 h | 10% down within 24 h |")
         print("|---|---:|---:|---:|")

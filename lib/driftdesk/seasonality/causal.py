@@ -69,6 +69,9 @@ class DetectConfig:
     # four, 4.3 after eight (half-day means: 9.8, 5.6, 4.3, 4.2). A luckily calm week does not make it fire, and
     # only a clear step is called on the few days of residuals right after the warm-up
     mean_steps: tuple[int, ...] = (12, 24)
+    # the same test on daily (or coarser) data, where a refit block is one step: the mean of the last 3 and 7
+    # steps, its yardstick from up to 26 cycles of residuals older than the longest window (a week of days)
+    coarse_mean_steps: tuple[int, ...] = (3, 7)
     mean_z: float = 4.0
     mean_days: float = 3.0
     # the spread of means is measured on forecast residuals older than this, so a shift in the last day or two
@@ -341,7 +344,8 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     csum = np.zeros((m, n + 1))  # running sums of clipped clean scores and their counts, for the window test
     ccnt = np.zeros((m, n + 1))
     reset_at = np.zeros(m, dtype=np.int64)
-    mean_windows = tuple(w for w in config.mean_steps if 1 < w <= refit) if refit > 1 else ()
+    mean_windows = (tuple(w for w in config.mean_steps if 1 < w <= refit) if refit > 1
+                    else tuple(w for w in config.coarse_mean_steps if w > 1))
     # the mean test and its yardstick: forecast residuals of every observed point outside the calendar, clipped at
     # clip_z scales. Hourly anomalies stay in, clipped: a 10% shift on a quiet series puts half its hours past
     # anomaly_z, and dropping them would both bias the mean toward zero and leave too few points to test. The
@@ -354,6 +358,10 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     mean_min = int(round(config.mean_days * day_steps))
     ref_steps = int(round(config.mean_ref_days * day_steps))
     lag = int(round(config.mean_lag_days * day_steps))
+    if refit == 1 and mean_windows and periods:
+        # coarse data: 56 days are 56 points, too few for a yardstick; and a shift under way must not enter it
+        ref_steps = max(ref_steps, 26 * periods[-1])
+        lag = max(lag, max(mean_windows))
     alarms: list[DriftAlarm] = []
     rows_idx = np.arange(m)
 

@@ -224,3 +224,34 @@ def test_a_series_around_zero_states_changes_in_its_own_units():
     ev = result.events.filter(pl.col("kind") == "level_shift").row(0, named=True)
     assert ev["magnitude_abs"] == pytest.approx(-8, abs=1.0)
     assert result.verdict().startswith(f"level shift of {ev['magnitude_abs']:+.3g} since")
+
+
+def _daily(n_series: int, days: int, seed: int, shift: float = 0.0, at: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    start = dt.datetime(2025, 1, 6)
+    frames = []
+    for i in range(n_series):
+        y = rng.uniform(200, 5000) * (1 + 0.2 * np.sin(2 * np.pi * (t - i) / 7)) * np.exp(rng.normal(0, 0.04, days))
+        y[at:] *= 1 + shift * (1 if i % 2 else -1)
+        frames.append(pl.DataFrame({"s": i, "ts": [start + dt.timedelta(days=int(k)) for k in t], "value": y}))
+    return pl.concat(frames)
+
+
+def test_daily_level_shifts_are_called_within_a_week():
+    # daily data has no within-day hours for the mean test's 12 / 24-step windows: it takes the mean of the last 3
+    # and 7 days instead (before, the step CUSUM tuned for hourly data alone caught about 40% of 20% shifts)
+    frame = _daily(8, 300, seed=3, shift=0.2, at=200)
+    flags = causal_flags(frame, by="s")
+    start = dt.datetime(2025, 1, 6) + dt.timedelta(days=200)
+    caught = 0
+    for (_, ), g in flags.group_by(["s"], maintain_order=True):
+        drift = g.filter((pl.col("flag") == "drift") & (pl.col("ts") >= start))
+        caught += drift.height > 0 and drift["ts"].min() - start <= dt.timedelta(days=7)
+        assert g.filter((pl.col("flag") == "drift") & (pl.col("ts") < start)).height == 0
+    assert caught >= 7
+
+
+def test_daily_seasonality_alone_is_not_drift():
+    flags = causal_flags(_daily(10, 400, seed=4), by="s")
+    assert (flags["flag"] == "drift").sum() == 0
