@@ -11,12 +11,12 @@ shared linear STL operator, and applied forward:
   never below the in-sample residual scale of the fit;
 * anomaly: |score| >= anomaly_z. Anomalies, calendar days and missing values are kept out of later fits
   (replaced by their expected value), so one spike does not bend the seasonal pattern;
-* drift: the mean residual of the last 12 or 24 steps (each clipped at ``clip_z`` scales, hourly anomalies
-  included) is far from zero against the spread of such means: as far as ``mean_z`` standard deviations of a
-  normal are, by Student's t with the degrees of freedom of that spread (measured on forecast residuals, so a
-  day-level factor and seasonal misfit are in it; only on residuals older than ``mean_lag_days`` and from
-  before the day-mean CUSUM last left zero, so a shift that is building up does not widen its own
-  yardstick), a CUSUM of day means passes ``block_h`` (scaled both by
+* drift: the mean residual of the last 12 or 24 steps (3 or 7 on daily data; each clipped at ``clip_z``
+  scales, hourly anomalies included) is far from zero against the spread of such means: as far as ``mean_z``
+  standard deviations of a normal are, by Student's t with the degrees of freedom of that spread (measured on
+  forecast residuals, so a day-level factor and seasonal misfit are in it; only on residuals older than
+  ``mean_lag_days`` and from before the day-mean CUSUM last left zero, so a shift that is building up does not
+  widen its own yardstick), a CUSUM of day means passes ``block_h`` (scaled both by
   the modelled within-day correlation and, once measured, by the spread of day means: both must agree), a
   two-sided CUSUM of the clipped scores (anomalies excluded) passes ``cusum_h``, or ``persist`` anomalies in a
   row with the same sign. The change is dated at the least-squares split of the deseasonalised values (searched
