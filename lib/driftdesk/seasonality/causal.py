@@ -297,8 +297,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray, *, step: dt.timedelta,
     scale_steps = max(int(round(config.scale_days * day_steps)), 1)
     periods = tuple(sorted(int(p) for p in periods))
     if periods and refit == 1:
-        # coarse data (daily): a week of points is too few for a level or a scale
-        level_steps = max(level_steps, 2 * periods[-1])
+        # coarse data (daily): a week of points is too few for a level or a scale. The level's median spans at
+        # most 28 steps: over two cycles of weekly data (104 weeks) it would trail a steady trend by a year
+        level_steps = max(level_steps, min(2 * periods[-1], 28))
         scale_steps = max(scale_steps, 4 * periods[-1])
     persist = min(config.persist_steps, max(2, level_steps // 4))
 

@@ -255,3 +255,15 @@ def test_daily_level_shifts_are_called_within_a_week():
 def test_daily_seasonality_alone_is_not_drift():
     flags = causal_flags(_daily(10, 400, seed=4), by="s")
     assert (flags["flag"] == "drift").sum() == 0
+
+
+def test_weekly_data_with_a_steady_trend_is_not_a_stream_of_anomalies():
+    # weekly data (period 52): the causal level is a median of deseasonalised values; over two years (104 weeks)
+    # it would trail a steady trend by a year and call every week an anomaly. It spans at most 28 steps.
+    rng = np.random.default_rng(6)
+    t = np.arange(520)
+    values = 300 * np.exp(0.0006 * t) * (1 + 0.01 * np.sin(2 * np.pi * t / 52)) * np.exp(rng.normal(0, 0.005, t.size))
+    frame = pl.DataFrame({"ts": [dt.datetime(2010, 1, 4) + dt.timedelta(weeks=int(k)) for k in t], "value": values})
+    flags = causal_flags(frame)
+    assert (flags["flag"] == "anomaly").sum() <= 5
+    assert (flags["flag"] == "drift").sum() == 0
