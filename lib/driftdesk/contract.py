@@ -360,6 +360,28 @@ def _parse_text_ts(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return parsed, has_tz, blank
 
 
+# Unix epoch numbers by magnitude: 1973-2286 in seconds, milliseconds, microseconds or nanoseconds
+_EPOCH_UNITS = ((1e8, 1e11, "s"), (1e11, 1e14, "ms"), (1e14, 1e17, "us"), (1e17, 1e20, "ns"))
+EPOCH_RULE = ("numeric timestamps are read as Unix epoch time (UTC) in seconds, milliseconds, microseconds or "
+              "nanoseconds, told apart by size (1973-2286); these are not all in one of those ranges")
+
+
+def epoch_unit(values: pl.Series) -> str | None:
+    """The epoch unit every non-null value of a numeric timestamp column fits, or None (then it is no epoch)."""
+    finite = values.cast(pl.Float64).drop_nulls()
+    finite = finite.filter(finite.is_finite())
+    if finite.is_empty():
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    return next((unit for a, b, unit in _EPOCH_UNITS if a <= lo and hi < b), None)
+
+
+def epoch_expr(col: str, unit: str) -> pl.Expr:
+    """A numeric epoch column as naive UTC Datetime('us')."""
+    scale = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}[unit]
+    return (pl.col(col).cast(pl.Float64) * scale).round(0).cast(pl.Int64).cast(pl.Datetime("us"))
+
+
 _TRUE = ("true", "t", "yes", "y", "1", "1.0")
 _FALSE = ("false", "f", "no", "n", "0", "0.0")
 
@@ -408,6 +430,12 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
                 v.append(Violation(source, spec.name, col, "unparsable timestamp (expected ISO 8601, e.g. 2026-10-05T13:00:00Z)",
                                    rows.height, ex, role.name))
             return parsed, v
+        if dtype.is_numeric():
+            unit = epoch_unit(frame[col])
+            if unit is not None:
+                return epoch_expr(col, unit), v
+            v.append(_whole_column(frame, col, role, spec, source, EPOCH_RULE))
+            return c, v
         v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected a timestamp, found {dtype}"))
         return c, v
 

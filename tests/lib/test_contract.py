@@ -142,10 +142,25 @@ def test_wrong_type_names_the_rows(tmp_path):
     assert "row 12" not in msg  # at most five examples
 
 
+@pytest.mark.parametrize("scale", [1, 1_000, 1_000_000, 1_000_000_000])
+def test_unix_epoch_numbers_are_read_as_utc_by_their_size(tmp_path, scale):
+    from datetime import timezone
+
+    seconds = [1759669200, 1759672800]
+    path = csv(tmp_path, "ts,conversions,spend\n" + "".join(f"{s * scale},1,1\n" for s in seconds))
+    expected = [datetime.fromtimestamp(s, tz=timezone.utc).replace(tzinfo=None) for s in seconds]
+    assert load_table(path, "kpis").frame["ts"].to_list() == expected
+
+
 def test_wrong_type_of_a_whole_column(tmp_path):
-    path = csv(tmp_path, "ts,conversions,spend\n1759669200,1,1\n1759672800,1,1\n")
+    # numbers that are no Unix epoch (seconds since some start, YYYYMMDD): the rule and the first values
+    path = csv(tmp_path, "ts,conversions,spend\n0,1,1\n3600,1,1\n")
     msg = error_of(path)
-    assert "column 'ts': wrong type: expected a timestamp, found Int64 — 2 rows, e.g. row 1: 1759669200" in msg
+    assert "column 'ts': numeric timestamps are read as Unix epoch time" in msg and "row 1: 0" in msg
+    path = csv(tmp_path, "ts,conversions,spend\n20261005,1,1\n20261006,1,1\n")
+    assert "row 1: 20261005" in error_of(path)
+    path = csv(tmp_path, "ts,conversions,spend\ntrue,1,1\nfalse,1,1\n")
+    assert "column 'ts': wrong type: expected a timestamp, found Boolean" in error_of(path)
 
 
 def test_unparsable_timestamp(tmp_path):

@@ -117,6 +117,14 @@ def timestamp_expr(frame: pl.DataFrame, ts: str, *, source: str = "input") -> pl
         return col.dt.cast_time_unit("us")
     if dtype == pl.Date:
         return col.cast(pl.Datetime("us"))
+    if dtype.is_numeric():
+        from driftdesk.contract import EPOCH_RULE, epoch_expr, epoch_unit
+
+        unit = epoch_unit(frame[ts])
+        if unit is None:
+            ex = ", ".join(repr(x) for x in frame[ts].head(MAX_EXAMPLES).to_list())
+            raise SeasonalityError(f"{source}: column {ts!r}: {EPOCH_RULE}, e.g. {ex}")
+        return epoch_expr(ts, unit)
     if dtype == pl.String:
         from driftdesk.contract import _parse_text_ts
 
