@@ -68,7 +68,7 @@ def _wrap_id(text: str, width: int = 12) -> str:
     parts = str(text).split("-")
     lines, line = [], parts[0]
     for part in parts[1:]:
-        if line and len(line) + 1 + len(part) > width:
+        if len(line) + 1 + len(part) > width:
             lines.append(line + "-")
             line = part
         else:
