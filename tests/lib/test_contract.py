@@ -3,7 +3,7 @@ names the file, the column, the rule and up to five offending rows."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -144,11 +144,9 @@ def test_wrong_type_names_the_rows(tmp_path):
 
 @pytest.mark.parametrize("scale", [1, 1_000, 1_000_000, 1_000_000_000])
 def test_unix_epoch_numbers_are_read_as_utc_by_their_size(tmp_path, scale):
-    from datetime import timezone
-
     seconds = [1759669200, 1759672800]
     path = csv(tmp_path, "ts,conversions,spend\n" + "".join(f"{s * scale},1,1\n" for s in seconds))
-    expected = [datetime.fromtimestamp(s, tz=timezone.utc).replace(tzinfo=None) for s in seconds]
+    expected = [datetime.fromtimestamp(s, tz=UTC).replace(tzinfo=None) for s in seconds]
     assert load_table(path, "kpis").frame["ts"].to_list() == expected
 
 

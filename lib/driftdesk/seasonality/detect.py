@@ -349,8 +349,10 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
                 flags = np.where(drift_flags(n, drifts, causal=False), 2, flags).astype(np.int8)
             flags = np.where(s.calendar, NORMAL, flags).astype(np.int8)
             exp_i = trend_m[idx] + seas_m[idx]
+            # points inside a drift episode, or between a return and its confirmation, belong to that episode
+            spans = [(d["start_step"], max(d["end_step"], d.get("recovered_alarm_step", -1))) for d in drifts]
             anomalies = [a for a in anomaly_events(flags, values[idx], exp_i, score_m[idx])
-                         if not any(d["start_step"] <= a["start_step"] <= d["end_step"] for d in drifts)]
+                         if not any(lo <= a["start_step"] <= hi for lo, hi in spans)]
             breaks = gaps(s.grid, min_steps=max(1, int(round(config.break_days * spd))))
             s_events = drifts + anomalies
             status, sentence = status_and_sentence(s.grid, periods=pers, dropped=s.dropped, events=s_events,

@@ -129,7 +129,7 @@ def test_epoch_timestamps_are_read_and_relative_seconds_are_refused():
     values = 100 * (1 + 0.3 * np.sin(2 * np.pi * hours / 24)) * np.exp(np.random.default_rng(0).normal(0, 0.02, hours.size))
     start = 1759622400  # 2025-10-05 00:00 UTC
     res = detect(pl.DataFrame({"ts": start + 3600 * hours, "value": values}))
-    assert res.points["ts"][0] == dt.datetime.fromtimestamp(start, tz=dt.timezone.utc).replace(tzinfo=None)
+    assert res.points["ts"][0] == dt.datetime.fromtimestamp(start, tz=dt.UTC).replace(tzinfo=None)
     assert res.verdicts["step_seconds"][0] == 3600
     with pytest.raises(SeasonalityError, match="Unix epoch"):
         detect(pl.DataFrame({"ts": 3600 * hours, "value": values}))

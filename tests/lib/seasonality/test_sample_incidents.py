@@ -128,3 +128,19 @@ def test_causal_flags_on_the_sample_do_not_change_when_later_data_is_cut(tables,
     for cut in (dt.datetime(2026, 10, 8, 6), dt.datetime(2026, 10, 9, 6), dt.datetime(2026, 10, 24, 17)):
         early = causal_flags(series.filter(pl.col("ts") <= cut), calendar=tables["calendar"], scope=where)
         assert early["flag"].to_list() == full.head(early.height)["flag"].to_list()
+
+
+def test_the_same_incidents_on_daily_totals(tables):
+    # the sample summed per day: the weekly period alone, the daily mean test, the recovery; INC-b and INC-c are
+    # one episode each (the days between a return and its confirmation are no extra anomaly), the others quiet
+    kpis = tables["kpis"]
+    numeric = [c for c in ("impressions", "clicks", "conversions", "spend", "revenue") if c in kpis.columns]
+    daily = kpis.with_columns(pl.col("ts").dt.truncate("1d")).group_by(["ts", "geo"]).agg(pl.col(numeric).sum())
+    for metric, geo, start, back in [("impressions", "BR", "14 Sep", "21 Sep"), ("cpa", "DE", "7 Oct", "12 Oct")]:
+        series = metric_series(daily, metric, by="geo")
+        for causal in (True, False):
+            result = detect(series, by="geo", causal=causal, calendar=tables["calendar"])
+            verdicts = dict(zip(result.verdicts["geo"].to_list(), result.verdicts["verdict"].to_list()))
+            assert verdicts[geo].startswith("level shift of ") and verdicts[geo].endswith(f"from {start}, back by {back}")
+            quiet = [g for g, v in verdicts.items() if g not in ("BR", "DE")]
+            assert all(verdicts[g] == "seasonal pattern (weekly), no drift" for g in quiet), verdicts
