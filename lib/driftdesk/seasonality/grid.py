@@ -168,6 +168,16 @@ def _dst_hint(ts_sorted: np.ndarray) -> str:
     return ""
 
 
+def _calendar_hint(diffs_us: np.ndarray) -> str:
+    """A hint when the steps are calendar months, quarters or years: those differ in length, and the grid is fixed."""
+    days = diffs_us / 86_400e6
+    for low, high, what in ((28, 31, "months"), (89, 92, "quarters"), (365, 366, "years")):
+        if ((days >= low) & (days <= high)).all():
+            return (f" The steps look like calendar {what}, which differ in length: the seasonality module needs a "
+                    f"fixed step (hours, days or weeks), so use daily or weekly data for this series.")
+    return ""
+
+
 def infer_step(ts_sorted: np.ndarray, *, ts: str, source: str, label: str = "") -> dt.timedelta:
     """The sampling interval: the most common spacing; every spacing must be a whole multiple of it."""
     diffs = np.diff(ts_sorted.astype("datetime64[us]").astype(np.int64))
@@ -188,7 +198,7 @@ def infer_step(ts_sorted: np.ndarray, *, ts: str, source: str, label: str = "") 
         step = dt.timedelta(microseconds=step_us)
         raise SeasonalityError(f"{where}: irregular spacing: most steps are {describe_step(step)} but {len(off)} "
                                f"are not a whole multiple of it, e.g. {ex}. Aggregate to a regular grid first."
-                               + _dst_hint(ts_sorted[off]))
+                               + (_calendar_hint(diffs) or _dst_hint(ts_sorted[off])))
     return dt.timedelta(microseconds=step_us)
 
 

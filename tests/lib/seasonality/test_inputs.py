@@ -133,3 +133,11 @@ def test_epoch_timestamps_are_read_and_relative_seconds_are_refused():
     assert res.verdicts["step_seconds"][0] == 3600
     with pytest.raises(SeasonalityError, match="Unix epoch"):
         detect(pl.DataFrame({"ts": 3600 * hours, "value": values}))
+
+
+@pytest.mark.parametrize("months,word", [(1, "months"), (3, "quarters"), (12, "years")])
+def test_calendar_month_steps_are_refused_with_the_reason(months, word):
+    stamps = [dt.datetime(2020 + (k * months) // 12, 1 + (k * months) % 12, 1) for k in range(40)]
+    frame = pl.DataFrame({"ts": stamps, "value": np.linspace(1.0, 2.0, 40)})
+    with pytest.raises(SeasonalityError, match=f"calendar {word}, which differ in length"):
+        detect(frame)
