@@ -534,7 +534,9 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
     had its own event, a holiday: then only the same move counts against the current window.)"""
     import datetime as dt
 
-    flagged = table.filter(pl.col("status").is_in(["warn", "drift"]))["column"].to_list()
+    from driftdesk.windows import FLAGGED
+
+    flagged = table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list()
     if not flagged:
         return set()
     week = dt.timedelta(days=7)
@@ -551,9 +553,9 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
     out = set()
     for c in flagged:
         b, n = was.get(c), now.get(c)
-        if b is None or n is None or b["status"] not in ("warn", "drift") or moved.get(c) != _reverse(b["direction"]):
+        if b is None or n is None or b["status"] not in FLAGGED or moved.get(c) != _reverse(b["direction"]):
             continue
-        if n["status"] == "ok" or (n["status"] in ("warn", "drift") and n["direction"] != b["direction"]):
+        if n["status"] == "ok" or (n["status"] in FLAGGED and n["direction"] != b["direction"]):
             out.add(c)
     return out
 

@@ -309,23 +309,21 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             flags_m = scan.flag.copy()
         else:
             expected_w = scan.level + scan.seasonal
-            # points the scan called anomalies only because its level was stale (between a change and its alarm,
-            # or a return and its confirmation) belong to the new level: keep them; the level steps come out below
+            # per drift event: the points the scan called anomalies only because its level was stale (between a
+            # change and its alarm, or a return and its confirmation) belong to the new level, so they stay; and
+            # the level step comes out before STL and goes back into the trend (a smooth trend would smear a step
+            # over days and call the days around it anomalies). An episode that recovered holds its level only
+            # until the return.
             stale = np.zeros_like(cal)
+            steps = np.zeros_like(work)
             for idx, drifts in enumerate(drifts_all):
                 for e in drifts:
                     stale[idx, e["start_step"]:e["alarm_step"] + 1] = True
                     if "recovered_step" in e:
                         stale[idx, e["recovered_step"]:e["recovered_alarm_step"] + 1] = True
-            fill = np.where(np.isfinite(work) & ~cal & ((scan.flag != 1) | stale), work, expected_w)
-            fill = _interpolate_rows(fill)
-            # take the detected level shifts out before STL and put them back into the trend: a smooth trend
-            # would smear a step over days and call the days around it anomalies
-            steps = np.zeros_like(fill)
-            for idx, drifts in enumerate(drifts_all):
-                for e in drifts:  # an episode that recovered holds its level only until the return
                     steps[idx, e["start_step"]:e.get("recovered_step", n)] += e["delta_level"]
-            fill = fill - steps
+            fill = np.where(np.isfinite(work) & ~cal & ((scan.flag != 1) | stale), work, expected_w)
+            fill = _interpolate_rows(fill) - steps
             # the operator costs n impulse fits once; direct fits cost one per series
             specs = default_specs(pers, jump=config.jump, seasonal_deg=config.seasonal_deg)
             use_op = len(members) >= 8 and (len(members) >= n or operator_cached(n, specs))
