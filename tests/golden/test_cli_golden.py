@@ -1,0 +1,82 @@
+"""Every CLI command on the sample data gives the numbers it gave when the golden files were captured.
+
+Keys and values may be renamed (the maps below are the documented record of each rename) and keys may be
+added (JSON keys only grow), but no number, status or list may change. Prose (sentences, notes, reasons) may
+be reworded, so only its presence is checked. Floats are compared to 1e-9 relative: a change in summation
+order is not a change of result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from cli_cases import GOLDEN_DIR, cases, run_case, write_inputs
+
+# old JSON key -> new JSON key (the old key may stay beside the new one while it is deprecated)
+RENAMED_KEYS: dict[str, str] = {}
+# key -> {old value: new value}, for enumerations whose words changed
+RENAMED_VALUES: dict[str, dict[str, str]] = {}
+# keys holding prose: reworded freely, checked for presence only
+PROSE_KEYS = {"summary", "sentence", "verdict", "note", "notes", "reasons", "why", "reason", "description", "detail",
+              "text", "message", "caveat", "caveats"}
+REL_TOL, ABS_TOL = 1e-9, 1e-12
+
+
+def _compare(old, new, path: str, problems: list[str]) -> None:
+    if len(problems) > 20:
+        return
+    if isinstance(old, dict):
+        if not isinstance(new, dict):
+            problems.append(f"{path}: was an object, now {type(new).__name__}")
+            return
+        for key, value in old.items():
+            new_key = RENAMED_KEYS.get(key, key)
+            if new_key not in new:
+                problems.append(f"{path}.{key}: missing" + (f" (renamed {new_key})" if new_key != key else ""))
+                continue
+            if key in PROSE_KEYS:
+                continue
+            if key in RENAMED_VALUES and isinstance(value, str):
+                value = RENAMED_VALUES[key].get(value, value)
+            _compare(value, new[new_key], f"{path}.{key}", problems)
+    elif isinstance(old, list):
+        if not isinstance(new, list) or len(new) != len(old):
+            problems.append(f"{path}: list of {len(old)} became {len(new) if isinstance(new, list) else type(new).__name__}")
+            return
+        for i, (a, b) in enumerate(zip(old, new)):
+            _compare(a, b, f"{path}[{i}]", problems)
+    elif isinstance(old, bool) or old is None or isinstance(old, str):
+        if old != new:
+            problems.append(f"{path}: {old!r} became {new!r}")
+    elif isinstance(old, int | float):
+        if isinstance(new, bool) or not isinstance(new, int | float) or not math.isclose(old, new, rel_tol=REL_TOL,
+                                                                                          abs_tol=ABS_TOL):
+            problems.append(f"{path}: {old!r} became {new!r}")
+
+
+@pytest.fixture(scope="module")
+def inputs(sample_dir, tmp_path_factory):
+    return write_inputs(sample_dir, tmp_path_factory.mktemp("golden-inputs"))
+
+
+CASE_NAMES = sorted(p.stem for p in GOLDEN_DIR.glob("*.json"))
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_cli_output_unchanged(name, sample_dir, inputs):
+    from cli_cases import _anonymise
+
+    args = cases(sample_dir, inputs)[name]
+    golden = json.loads((GOLDEN_DIR / f"{name}.json").read_text())
+    code, doc = run_case(args)
+    assert code == golden["exit_code"]
+    tmp = str(next(iter(inputs.values())).parent)
+    problems: list[str] = []
+    _compare(golden["output"], _anonymise(doc, tmp, sample_dir), name, problems)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_case_has_a_golden_file(sample_dir, inputs):
+    assert set(cases(sample_dir, inputs)) == set(CASE_NAMES)
