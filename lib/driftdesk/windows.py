@@ -14,6 +14,8 @@ import polars as pl
 
 from driftdesk.errors import WindowError
 
+MAX_WINDOW_DAYS = 3660  # ten years: the longest window a control or an option may ask for
+
 
 def parse_timestamp(text: str) -> dt.datetime:
     """An ISO 8601 timestamp as naive UTC; an offset is converted, no offset means UTC."""
@@ -46,6 +48,19 @@ class Window:
             raise WindowError(f"window {text!r} must be 'START/END', e.g. 2026-10-05T00:00/2026-10-06T00:00")
         a, b = text.split("/")
         return cls(parse_timestamp(a), parse_timestamp(b), label)
+
+    @classmethod
+    def day(cls, day: dt.date, label: str = "current") -> Window:
+        """One whole UTC day, [day 00:00, next day 00:00)."""
+        return cls.ending(day, days=1, label=label)
+
+    @classmethod
+    def ending(cls, last_day: dt.date, *, days: int, label: str = "current") -> Window:
+        """The ``days`` whole UTC days ending with ``last_day`` (included)."""
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
+            raise WindowError(f"a window is 1 to {MAX_WINDOW_DAYS:,} days long, got {days!r}")
+        stop = dt.datetime.combine(last_day, dt.time()) + dt.timedelta(days=1)
+        return cls(stop - dt.timedelta(days=days), stop, label)
 
     @property
     def duration(self) -> dt.timedelta:

@@ -109,3 +109,18 @@ def test_consensus_drops_flags_that_an_abnormal_baseline_explains():
                                 "week_over_week": wow.filter(pl.col("column") != "c")}, abnormal=abnormal)
     text = consensus_sentence(only_explained)
     assert text.startswith("No column shifted") and "a, b differ from the" in text and "a recovery, not drift" in text
+
+
+def test_day_and_ending_are_whole_utc_days():
+    import datetime as dt
+
+    from driftdesk.errors import WindowError
+    from driftdesk.windows import Window
+
+    w = Window.day(dt.date(2026, 10, 8))
+    assert (w.start, w.end, w.label) == (dt.datetime(2026, 10, 8), dt.datetime(2026, 10, 9), "current")
+    e = Window.ending(dt.date(2026, 10, 11), days=7, label="x")
+    assert (e.start, e.end, e.label) == (dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 12), "x")
+    for bad in (0, -1, 10**12, 2.5, True):
+        with pytest.raises(WindowError, match="1 to 3,660 days"):
+            Window.ending(dt.date(2026, 10, 11), days=bad)
