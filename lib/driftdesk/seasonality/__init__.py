@@ -33,7 +33,7 @@ Public API (frame first, everything else keyword-only)
 >>> flags = causal_flags(series, ts="ts", value="value", by=["geo"])   # by..., ts, value, score, flag
 >>> decompose(one_series, ts="ts", value="value", periods=(24, 168))    # Decomposition: trend, seasonal, resid
 
-For a gate metric over many segment series (issue 6): build one long frame with ``metric_series`` (or your
+For a gate metric over many segment series: build one long frame with ``metric_series`` (or your
 own ts / segment / value columns) and call ``causal_flags(frame, ts=..., value=..., by=[...])`` once: equal-
 length series share one linear STL operator, so a thousand series cost about as much as a few. A flag at t
 depends only on rows with ts <= t; an alert starts where a segment's flag leaves ``normal``.
