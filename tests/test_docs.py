@@ -162,3 +162,14 @@ def test_a_block_can_be_marked_not_run(tmp_path):
     first, second = python_blocks(doc)
     assert (first.line, first.code, first.skip_reason) == (4, "x = 1\n", None)
     assert (second.line, second.skip_reason) == (9, "needs your warehouse")
+
+
+def test_setting_up_takes_the_two_documented_commands():
+    """README's "Set up" names two commands (run the app, run the tests); both scripts exist."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Set up\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```bash\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    commands = [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    assert [c for c in commands if c] == ["bash scripts/app.sh", "bash scripts/test.sh"]
+    assert all((ROOT / c.split()[1]).is_file() for c in commands if c)
+    assert "(CONTRIBUTING.md)" in readme
