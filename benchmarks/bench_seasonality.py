@@ -8,7 +8,7 @@ Reports seconds per series and in total for
 * the batch view of all series (causal scan for drift + full-history decomposition + scores + verdicts), cold
   (the full-length operator not built yet: one direct STL fit per series) and warm (the shared operator);
 * the causal replay of the whole period (a trailing-window refit every day, applied forward).
-Targets (issue 4): batch of 1,000 x 8 weeks under 60 s, causal replay under 10 minutes, on 2 cores.
+Targets: batch of 1,000 x 8 weeks under 60 s, causal replay under 10 minutes, on 2 cores.
 """
 
 from __future__ import annotations

@@ -50,15 +50,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    script = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+    from driftdesk.paths import app_script, sample_data_dir
+
+    script = app_script()
     if not script.exists():
-        raise DriftdeskError(f"cannot find the app at {script}; run from a source checkout")
+        raise DriftdeskError(f"cannot find the app's entry script at {script}: reinstall driftdesk")
     env = dict(os.environ)
     if args.data:
         folder = Path(args.data).expanduser().resolve()
         if not folder.is_dir():
             raise DriftdeskError(f"{args.data}: no such folder (--data takes a folder of table files, e.g. kpis.parquet)")
         env["DRIFTDESK_DATA"] = str(folder)
+    elif not env.get("DRIFTDESK_DATA"):
+        print(f"driftdesk: showing the sample data in {sample_data_dir()} (--data DIR shows your own folder)", flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
            "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
     return subprocess.call(cmd, env=env)

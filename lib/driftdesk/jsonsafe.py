@@ -20,7 +20,12 @@ def iso_utc(value: dt.datetime | dt.date) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """Recursively convert to plain JSON types; non-finite floats become None."""
+    """Recursively convert to plain JSON types; non-finite floats become None.
+
+    >>> import datetime as dt
+    >>> jsonable({"psi": float("nan"), "ts": dt.datetime(2026, 10, 5, 9), "counts": (1, 2)})
+    {'psi': None, 'ts': '2026-10-05T09:00:00Z', 'counts': [1, 2]}
+    """
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, float):

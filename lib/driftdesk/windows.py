@@ -43,7 +43,15 @@ class Window:
 
     @classmethod
     def parse(cls, text: str, label: str = "") -> Window:
-        """Parse 'A/B', an ISO 8601 interval of UTC timestamps (start included, end excluded)."""
+        """Parse 'A/B', an ISO 8601 interval of UTC timestamps (start included, end excluded).
+
+        An offset is converted to UTC; a time without one is taken as UTC.
+
+        >>> Window.parse("2026-10-05T00:00/2026-10-06T00:00").duration
+        datetime.timedelta(days=1)
+        >>> Window.parse("2026-10-05T02:00+02:00/2026-10-05T12:00Z").iso()
+        '2026-10-05T00:00:00/2026-10-05T12:00:00'
+        """
         if not isinstance(text, str) or text.count("/") != 1:
             raise WindowError(f"window {text!r} must be 'START/END', e.g. 2026-10-05T00:00/2026-10-06T00:00")
         a, b = text.split("/")
@@ -51,12 +59,22 @@ class Window:
 
     @classmethod
     def day(cls, day: dt.date, label: str = "current") -> Window:
-        """One whole UTC day, [day 00:00, next day 00:00)."""
+        """One whole UTC day, [day 00:00, next day 00:00).
+
+        >>> import datetime as dt
+        >>> Window.day(dt.date(2026, 10, 8)).iso()
+        '2026-10-08T00:00:00/2026-10-09T00:00:00'
+        """
         return cls.ending(day, days=1, label=label)
 
     @classmethod
     def ending(cls, last_day: dt.date, *, days: int, label: str = "current") -> Window:
-        """The ``days`` whole UTC days ending with ``last_day`` (included)."""
+        """The ``days`` whole UTC days ending with ``last_day`` (included).
+
+        >>> import datetime as dt
+        >>> Window.ending(dt.date(2026, 10, 8), days=7).iso()
+        '2026-10-02T00:00:00/2026-10-09T00:00:00'
+        """
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
             raise WindowError(f"a window is 1 to {MAX_WINDOW_DAYS:,} days long, got {days!r}")
         stop = dt.datetime.combine(last_day, dt.time()) + dt.timedelta(days=1)
@@ -87,7 +105,11 @@ def day_over_day(current: Window) -> Window:
 
 
 def week_over_week(current: Window) -> Window:
-    """The same weekday and hours one week earlier."""
+    """The same weekday and hours one week earlier.
+
+    >>> week_over_week(Window.parse("2026-10-08T09:00/2026-10-08T17:00")).iso()
+    '2026-10-01T09:00:00/2026-10-01T17:00:00'
+    """
     return current.shift(-dt.timedelta(days=7), "week_over_week")
 
 

@@ -21,19 +21,21 @@ then the detector re-baselines on the new level) or ``normal``. A run of non-nor
 
 Public API (frame first, everything else keyword-only)
 -----------------------------------------------------
->>> from driftdesk.seasonality import metric_series, detect, causal_flags, decompose
->>> series = metric_series(kpis, "cpa", by=["geo"])          # ts, geo, value: ratios of sums per hour
->>> result = detect(series, ts="ts", value="value", by=["geo"], causal=True, calendar=calendar_frame)
->>> # calendar: a frame with `date` (and optional `segment` like 'geo=US'), or a list of dates; `scope={'geo': 'DE'}`
->>> # names the segment a single series belongs to, so a US holiday is not masked in a DE series
->>> result.points      # by..., ts, value, trend, seasonal, resid, score, flag (normal/anomaly/drift), calendar
->>> result.events      # by..., start, end, kind (level_shift/trend_change/anomaly/data_break), direction, magnitude
->>> result.verdicts    # by..., status (seasonal/anomaly/drift/data_break/too_short/constant/empty), verdict
->>> result.verdict(geo="DE")   # 'level shift of +15% since 7 Oct'
->>> flags = causal_flags(series, ts="ts", value="value", by=["geo"])   # by..., ts, value, score, flag
->>> decompose(one_series, ts="ts", value="value", periods=(24, 168))    # Decomposition: trend, seasonal, resid
+An example on the sample's ``kpis`` and ``calendar`` tables (the README's Seasonality section runs a similar one)::
 
-For a gate metric over many segment series (issue 6): build one long frame with ``metric_series`` (or your
+    from driftdesk.seasonality import metric_series, detect, causal_flags, decompose
+    series = metric_series(kpis, "cpa", by=["geo"])          # ts, geo, value: ratios of sums per hour
+    result = detect(series, ts="ts", value="value", by=["geo"], causal=True, calendar=calendar)
+    # calendar: a frame with `date` (and optional `segment` like 'geo=US'), or a list of dates; `scope={'geo': 'DE'}`
+    # names the segment a single series belongs to, so a US holiday is not masked in a DE series
+    result.points      # by..., ts, value, trend, seasonal, resid, score, flag (normal/anomaly/drift), calendar
+    result.events      # by..., start, end, kind (level_shift/trend_change/anomaly/data_break), direction, magnitude
+    result.verdicts    # by..., status (seasonal/anomaly/drift/data_break/too_short/constant/empty), verdict
+    result.verdict(geo="DE")   # 'level shift of +15% from 7 Oct, back by 12 Oct 04:00'
+    flags = causal_flags(series, ts="ts", value="value", by=["geo"])   # by..., ts, value, score, flag
+    decompose(one_series, ts="ts", value="value", periods=(24, 168))    # Decomposition: trend, seasonal, resid
+
+For a gate metric over many segment series: build one long frame with ``metric_series`` (or your
 own ts / segment / value columns) and call ``causal_flags(frame, ts=..., value=..., by=[...])`` once: equal-
 length series share one linear STL operator, so a thousand series cost about as much as a few. A flag at t
 depends only on rows with ts <= t; an alert starts where a segment's flag leaves ``normal``.
