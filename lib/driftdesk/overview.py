@@ -24,7 +24,7 @@ from driftdesk.contract import LAYERS, Dataset, Table
 from driftdesk.errors import WindowError
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
-from driftdesk.windows import Window, day_over_day, latest_day, week_over_week
+from driftdesk.windows import Window, baseline_label, day_over_day, latest_day, week_over_week
 
 Status = Literal["not_enough_data", "ok", "warn", "alert", "missing"]  # driftdesk.status; missing: no table
 Direction = Literal["up", "down", "both"]
@@ -407,9 +407,9 @@ def _combine(check: Check, statuses: dict[str, str | None], vals: dict, day: dt.
         status = min(usable.values(), key=rank)
         if status == "ok":
             return "ok", ""
-        return status, ("both baselines agree" if len(usable) > 1 else f"vs {next(iter(usable)).replace('_', ' ')}")
+        return status, ("both baselines agree" if len(usable) > 1 else f"vs {baseline_label(next(iter(usable)))}")
     status = max(known.values(), key=rank)
-    worst = [b.replace("_", " ") for b, s in known.items() if s == status and status != "ok"]
+    worst = [baseline_label(b) for b, s in known.items() if s == status and status != "ok"]
     return status, (f"vs {' and '.join(worst)}" if worst else "")
 
 

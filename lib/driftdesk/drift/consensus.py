@@ -14,6 +14,7 @@ from driftdesk.status import FLAGGED, NOT_ENOUGH_DATA, OK, STATUS, WARN, rank, w
 from driftdesk.windows import baseline_label
 
 DATA_LAYER_DIRECTIONS = ("nulls_up", "nulls_down", "schema", "new_categories")
+STRENGTHS = ("strong", "consistent", "mixed", "persisting", "calendar", "single", "recovery", "none")
 
 
 def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_over_day", "week_over_week"),

@@ -12,7 +12,8 @@ from hypothesis import strategies as hs
 from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 
-from driftdesk.drift import Thresholds, compare_windows
+from driftdesk.drift import REASON_CODES, Thresholds, compare_windows
+from driftdesk.drift.thresholds import QUIET_CODES
 from driftdesk.errors import DriftdeskError
 
 RNG = np.random.default_rng(3)
@@ -78,6 +79,31 @@ def test_thresholds_round_trip_and_reject_nonsense():
         Thresholds.from_dict({"psi": 1})
     with pytest.raises(DriftdeskError, match="warn threshold"):
         Thresholds(psi_warn=0.3, psi_alert=0.2)
+
+
+def test_old_threshold_names_are_read_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning) as seen:
+        t = Thresholds.from_dict({"psi_drift": 0.3, "null_rate_drift": 0.1})
+    assert sorted(str(w.message) for w in seen) == [
+        "drift threshold 'null_rate_drift' is deprecated; use 'null_rate_alert'",
+        "drift threshold 'psi_drift' is deprecated; use 'psi_alert'"]
+    assert (t.psi_alert, t.null_rate_alert) == (0.3, 0.1)
+    with pytest.warns(DeprecationWarning):  # the drift JSON's thresholds (old and new keys side by side) read back
+        doc = compare_windows(*frames(n_b=200, n_c=200), columns=["x"]).to_dict()["thresholds"]
+        assert Thresholds.from_dict(doc) == Thresholds()
+
+
+def test_reason_codes_name_each_signal():
+    b, c = frames(shift=0.6, null_c=0.2, cats_c=("a", "b", "z"))
+    r = compare_windows(b, c)
+    for row in r.columns.iter_rows(named=True):
+        assert row["reason_codes"] and set(row["reason_codes"]) <= set(REASON_CODES)
+        assert (row["status"] in ("warn", "alert")) == (not set(row["reason_codes"]) <= set(QUIET_CODES))
+    assert {"null_rate_up", "distribution_shift"} <= set(r.column("x")["reason_codes"])
+    assert "new_categories" in r.column("c")["reason_codes"]
+    assert r.column("k")["reason_codes"] == ["no_shift"]
+    few = compare_windows(b.head(10), c.head(10)).column("x")
+    assert (few["status"], few["reason_codes"]) == ("not_enough_data", ["not_enough_rows"])
 
 
 def test_segments_show_which_segment_carries_the_shift():
