@@ -1,6 +1,7 @@
 """driftdesk app: page config, navigation and the shared sidebar. Pages live in app_pages/.
 
-To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). The `data` URL parameter is
+To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). Old spellings of URL parameters
+are rewritten before a page runs (`upgrade_query_params()`, see ui/params.py). The `data` URL parameter is
 carried across pages by `carry_data_param()`; link to a page with
 `st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more.
 """
@@ -17,6 +18,7 @@ if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
 
 from ui.data import carry_data_param  # noqa: E402
+from ui.params import upgrade_query_params  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402
 
 st.set_page_config(page_title="driftdesk", page_icon=":material/monitoring:", layout="wide")
@@ -32,7 +34,8 @@ PAGES = [
     st.Page("app_pages/gates.py", title="Gates", icon=":material/rule:", url_path="gates"),
 ]
 
-source = carry_data_param()
 page = st.navigation(PAGES)
+upgrade_query_params()  # after navigation, so the rerun it may ask for stays on the page the link names
+source = carry_data_param()
 render_sidebar(source)
 page.run()

@@ -11,14 +11,16 @@ import streamlit as st
 from driftdesk.contract import OUTCOME_ROLES
 from driftdesk.drift import BaselineComparison, DriftHistory, compare_baselines, drift_history
 from driftdesk.drift.compare import default_columns
+from driftdesk.drift.thresholds import QUIET_CODES
 from driftdesk.quality import QualityResult, quality_report
+from driftdesk.status import ALERT, FLAGGED, NOT_ENOUGH_DATA, OK, WARN
 from driftdesk.viz.drift import segment_figure
-from driftdesk.windows import Window, baselines_for
+from driftdesk.windows import Window, baseline_label, baselines_for
 from ui.data import folder_mtime, load_source, source_folder
 
 TABLES = ("decisions", "kpis", "llm_calls")
 HISTORY_DAYS = 14
-STATUS_ICON = {"drift": "DRIFT", "warn": "warn", "ok": "ok", "not_enough_data": "not enough data"}
+STATUS_ICON = {ALERT: "ALERT", WARN: "warn", OK: "ok", NOT_ENOUGH_DATA: "not enough data"}
 
 
 @dataclass(frozen=True)
@@ -78,23 +80,24 @@ def severity_table(view: DriftView) -> pl.DataFrame:
     out = cmp.consensus.join(spark, on="column", how="left")
     first = next(iter(cmp.results.values()))
     stats = first.columns.select("column", "kind", "psi", "ks", "ks_pvalue", "js", "chi2_pvalue",
-                                 "null_rate_reference", "null_rate_current", "effect")
+                                 "null_rate_baseline", "null_rate_current", "effect")
     out = out.join(stats, on="column", how="left")
-    reasons = pl.concat([r.columns.select("column", pl.format("{}: {}", pl.lit(k), "reasons").alias("why"))
-                         .filter(~pl.col("why").str.contains("no shift|fewer than|missing in both"))
+    findings = ~pl.col("reason_codes").list.eval(pl.element().is_in(QUIET_CODES)).list.all()
+    reasons = pl.concat([r.columns.filter(findings)
+                         .select("column", pl.format("{}: {}", pl.lit(k), "reasons").alias("why"))
                          for k, r in cmp.results.items()])
     why = reasons.group_by("column").agg(pl.col("why").str.join(" · "))
     out = out.join(why, on="column", how="left")
     out = out.with_columns(pl.col("status").replace_strict(STATUS_ICON, default=pl.col("status")).alias("verdict"))
     per = [f"status_{k}" for k in cmp.results]
     return out.select("column", "verdict", "strength", *per, "history", "effect", "kind", "psi", "ks", "ks_pvalue",
-                      "js", "chi2_pvalue", "null_rate_reference", "null_rate_current", "why")
+                      "js", "chi2_pvalue", "null_rate_baseline", "null_rate_current", "why")
 
 
 def render_consensus(view: DriftView) -> None:
     cmp = view.comparison
     text = cmp.sentence
-    {"drift": st.error, "warn": st.warning}.get(cmp.status, st.success)(f"**{cmp.current.start.date()}** — {text}")
+    {ALERT: st.error, WARN: st.warning}.get(cmp.status, st.success)(f"**{cmp.current.start.date()}** — {text}")
 
 
 def render_table(view: DriftView) -> None:
@@ -106,21 +109,21 @@ def render_table(view: DriftView) -> None:
         column_config={
             "history": st.column_config.LineChartColumn(
                 f"last {HISTORY_DAYS} days", y_min=0.0, y_max=peak,
-                help="Effect size per day vs the same weekday a week earlier, as a multiple of its drift threshold "
+                help="Effect size per day vs the same weekday a week earlier, as a multiple of its alert threshold "
                      "(one scale for every row: a bump that reaches the top crossed the threshold)"),
             "effect": st.column_config.NumberColumn("effect × threshold", format="%.2f",
-                                                    help=f"vs {baselines[0].replace('_', ' ')}; 1.00 = at the drift threshold"),
+                                                    help=f"vs {baseline_label(baselines[0])}; 1.00 = at the alert threshold"),
             "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
             "ks": st.column_config.NumberColumn("KS", format="%.3f"),
             "ks_pvalue": st.column_config.NumberColumn("KS p", format="%.1e"),
             "js": st.column_config.NumberColumn("JS", format="%.3f"),
             "chi2_pvalue": st.column_config.NumberColumn("χ² p", format="%.1e"),
-            "null_rate_reference": st.column_config.NumberColumn("nulls (baseline)", format="percent"),
+            "null_rate_baseline": st.column_config.NumberColumn("nulls (baseline)", format="percent"),
             "null_rate_current": st.column_config.NumberColumn("nulls (current)", format="percent"),
-            **{f"status_{k}": st.column_config.TextColumn(k.replace("_", " ")) for k in baselines},
+            **{f"status_{k}": st.column_config.TextColumn(baseline_label(k)) for k in baselines},
         },
     )
-    st.caption(f"Statistics columns are against **{baselines[0].replace('_', ' ')}**. The verdict rests on effect "
+    st.caption(f"Statistics columns are against **{baseline_label(baselines[0])}**. The verdict rests on effect "
                "sizes (PSI, JS, null-rate change); p-values are shown beside it and must also be small.")
 
 
@@ -143,18 +146,18 @@ def render_segments(view: DriftView, column: str, baseline: str) -> None:
         return
     seg = (result.segments.filter(pl.col("column") == column)
            .sort("severity", descending=True)
-           .select(result.by, "status", "reasons", "share_reference", "share_current", "effect", "psi", "js",
-                   "null_rate_reference", "null_rate_current", "n_reference", "n_current"))
-    carriers = seg.filter(pl.col("status").is_in(["warn", "drift"]))[result.by].to_list()
+           .select(result.by, "status", "reasons", "share_baseline", "share_current", "effect", "psi", "js",
+                   "null_rate_baseline", "null_rate_current", "n_baseline", "n_current"))
+    carriers = seg.filter(pl.col("status").is_in(FLAGGED))[result.by].to_list()
     if carriers:
         st.markdown(f"**{column}** shifts within **{result.by} = {', '.join(map(str, carriers))}**.")
     else:
         st.markdown(f"No single {result.by} segment of **{column}** shifts beyond the thresholds on its own.")
     left, right = st.columns([3, 2])
     left.dataframe(seg, hide_index=True, width="stretch", column_config={
-        "share_reference": st.column_config.NumberColumn("share (baseline)", format="percent"),
+        "share_baseline": st.column_config.NumberColumn("share (baseline)", format="percent"),
         "share_current": st.column_config.NumberColumn("share (current)", format="percent"),
-        "null_rate_reference": st.column_config.NumberColumn("nulls (baseline)", format="percent"),
+        "null_rate_baseline": st.column_config.NumberColumn("nulls (baseline)", format="percent"),
         "null_rate_current": st.column_config.NumberColumn("nulls (current)", format="percent"),
         "effect": st.column_config.NumberColumn("effect × threshold", format="%.2f"),
     })
@@ -168,4 +171,4 @@ def render_quality(view: DriftView) -> None:
     if issues.is_empty():
         st.markdown("No quality issue against the week-over-week baseline.")
     else:
-        st.dataframe(view.quality.to_frame().filter(pl.col("status") != "ok"), hide_index=True, width="stretch")
+        st.dataframe(view.quality.to_frame().filter(pl.col("status") != OK), hide_index=True, width="stretch")

@@ -2,9 +2,19 @@
 
 Widgets bound with ``bind="query-params"`` use their ``key`` as the parameter name, so the key constants
 below are also the widget keys. Add a line here for each parameter a new page introduces.
+
+Renaming a parameter or one of its values: add the old spelling to ``RENAMED_PARAMS`` / ``RENAMED_VALUES``.
+``upgrade_query_params()`` (called by the entry script before any page runs) rewrites an old spelling in the URL
+to today's and reruns, so a link shared before the rename opens the same view and the address bar shows the
+new spelling.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 DATA = "data"  # which data: "sample", a folder on the server, or "upload:<hash>"; carried across pages
 
@@ -21,7 +31,7 @@ TABLE = "table"  # the table whose columns are being mapped
 # Calibration and Segments & impact: the window controls (ui/pickers.py) and each page's own controls
 END = "end"  # last day of the current window, YYYY-MM-DD
 DAYS = "days"  # current window length in days
-VS = "vs"  # baseline: previous week | previous period | previous day
+VS = "vs"  # the kind of baseline: week_over_week | previous_period | day_over_day (driftdesk.windows.BASELINE_KINDS)
 BY = "by"  # segment column (Calibration: one, or "(none)"; Segments & impact: one or more)
 SEGMENT = "segment"  # Calibration: the value of `by` whose reliability diagram is shown
 BINS = "bins"  # Calibration: number of score bins
@@ -40,3 +50,42 @@ LLM_BUDGET = "llm_budget"  # daily budget in USD for the burn chart (0 = none)
 # Gates page
 POLICY = "policy"  # the proposed policy, compact (deflated JSON, base64url): a proposal shared as a link
 GATE = "gate"  # the gate being edited and swept, by name
+
+# --------------------------------------------------------------------------- old spellings still accepted
+
+RENAMED_PARAMS: dict[str, str] = {}  # old parameter name -> today's name
+RENAMED_VALUES: dict[str, dict[str, str]] = {  # parameter (today's name) -> {old value: today's value}
+    VS: {"previous week": "week_over_week", "previous period": "previous_period", "previous day": "day_over_day"},
+}
+
+
+def upgraded(query: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """The URL's parameters (name -> values) with old names and values in today's spelling.
+
+    A parameter given under both its old and its new name keeps the new one.
+    """
+    out: dict[str, list[str]] = {}
+    for name, values in query.items():
+        new = RENAMED_PARAMS.get(name, name)
+        if new != name and new in query:
+            continue
+        words = RENAMED_VALUES.get(new, {})
+        out[new] = [words.get(v, v) for v in values]
+    return out
+
+
+def upgrade_query_params() -> None:
+    """Rewrite old parameter names and values in ``st.query_params`` and rerun, before any widget reads them."""
+    query = {name: st.query_params.get_all(name) for name in st.query_params}
+    new = upgraded(query)
+    if new == query:
+        return
+    try:
+        for name in set(query) - set(new):
+            del st.query_params[name]
+        for name, values in new.items():
+            if query.get(name) != values:
+                st.query_params[name] = values[0] if len(values) == 1 else values
+    except StreamlitAPIException:  # bound to a widget already this session: the widget's own value stands
+        return
+    st.rerun()

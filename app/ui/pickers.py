@@ -2,7 +2,9 @@
 
 One place for the end day, the window length and the baseline choice, so every page words them the same way.
 Each control is bound to the URL under the key the page passes (the names live in ui/params.py); a bad URL
-value falls back to the default, as with every bound widget.
+value falls back to the default, as with every bound widget. The baseline choice is the kind of baseline
+(``week_over_week``, as in code, the CLI and JSON): a bound selectbox writes the option it shows into the URL,
+so the options are the kinds themselves and the help words each one.
 """
 
 from __future__ import annotations
@@ -11,33 +13,35 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from driftdesk.windows import Window, day_over_day, previous_period, week_over_week
+from driftdesk.windows import Window, baseline_label, day_over_day, previous_period, week_over_week
 from ui import params
 
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
 DEFAULT_DAYS = 7
-# the label is the URL value too (a bound selectbox writes the shown option into the URL)
 BASELINES: dict[str, Callable[[Window], Window]] = {
-    "previous week": week_over_week, "previous period": previous_period, "previous day": day_over_day}
-BASELINE_HELP = ("previous week: the same days one week earlier; previous period: the window right before; "
-                 "previous day: the same hours one day earlier")
+    "week_over_week": week_over_week, "previous_period": previous_period, "day_over_day": day_over_day}
+BASELINE_HELP = ("week_over_week: the same days one week earlier; previous_period: the window of the same length "
+                 "right before; day_over_day: the same hours one day earlier")
 FIXED_BASELINE_HELP = "The baseline is the window of the same length right before it."
 
 
 @dataclass(frozen=True)
 class WindowChoice:
-    """What the controls chose: the current window, the baseline it is compared with, and the end day and length."""
+    """What the controls chose: the current window, the baseline it is compared with (of kind ``vs``), and the end
+    day and length."""
 
     current: Window
     baseline: Window
     end: dt.date
     days: int
+    vs: str = "previous_period"
 
     def describe(self) -> str:
         """Both windows to the hour, so the reader sees exactly what is compared."""
         c, b = self.current, self.baseline
         return (f"**Current** {c.start:%Y-%m-%d %H:%M} → {c.end:%Y-%m-%d %H:%M} · "
-                f"**baseline** {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} (UTC, end excluded)")
+                f"**baseline** ({baseline_label(self.vs)}) {b.start:%Y-%m-%d %H:%M} → {b.end:%Y-%m-%d %H:%M} "
+                "(UTC, end excluded)")
 
 
 def current_window(end: dt.date, days: int) -> Window:
@@ -61,10 +65,8 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, end_key: 
                                        help="The last day of the current window, included in it.")
     days: int = slots[1].selectbox("Window length (days)", day_choices, index=list(day_choices).index(DEFAULT_DAYS),
                                    key=days_key, bind="query-params", help=None if vs_key else FIXED_BASELINE_HELP)
+    vs = "previous_period"
     if vs_key:
-        vs: str = slots[2].selectbox("Compared with", list(BASELINES), key=vs_key, bind="query-params", help=BASELINE_HELP)
-        compare = BASELINES[vs]
-    else:
-        compare = previous_period
+        vs = slots[2].selectbox("Compared with", list(BASELINES), key=vs_key, bind="query-params", help=BASELINE_HELP)
     current = current_window(end, days)
-    return WindowChoice(current, compare(current), end, days)
+    return WindowChoice(current, BASELINES[vs](current), end, days, vs)

@@ -8,16 +8,17 @@ import polars as pl
 import streamlit as st
 
 from driftdesk.overview import Overview
+from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
 from ui import params
 
 STATUS_BADGE = {
-    "ok": ":green-badge[:material/check_circle: ok]",
-    "warn": ":orange-badge[:material/warning: warn]",
-    "alert": ":red-badge[:material/error: alert]",
-    "no_data": ":gray-badge[:material/help: no data]",
-    "missing": ":gray-badge[:material/block: no table]",
+    OK: ":green-badge[:material/check_circle: ok]",
+    WARN: ":orange-badge[:material/warning: warn]",
+    ALERT: ":red-badge[:material/error: alert]",
+    NOT_ENOUGH_DATA: ":gray-badge[:material/help: not enough data]",
+    MISSING: ":gray-badge[:material/block: no table]",
 }
-STATUS_DOT = {"ok": ":green[●]", "warn": ":orange[●]", "alert": ":red[●]", "no_data": ":gray[○]", "missing": ":gray[○]"}
+STATUS_DOT = {OK: ":green[●]", WARN: ":orange[●]", ALERT: ":red[●]", NOT_ENOUGH_DATA: ":gray[○]", MISSING: ":gray[○]"}
 LAYER_TITLES = {"service": "Service", "data": "Data", "model": "Model", "business": "Business", "llm": "LLM"}
 
 
@@ -58,7 +59,8 @@ def _metric_line(row: dict) -> str:
 
 def card_rows(metrics: pl.DataFrame, limit: int = CARD_LINES) -> list[dict]:
     """The lines a layer card shows: per metric its most-moved subject (feature, service), flagged metrics first."""
-    order = {"alert": 0, "warn": 1, "ok": 2, "no_data": 3}
+    def order(status: str) -> int:  # most severe first: alert 0, warn 1, ok 2, not enough data 3
+        return rank(ALERT) - rank(status)
 
     def moved(row: dict) -> float:
         changes = [abs(c) for c in (row["change_day_over_day"], row["change_week_over_week"]) if c is not None]
@@ -66,10 +68,10 @@ def card_rows(metrics: pl.DataFrame, limit: int = CARD_LINES) -> list[dict]:
 
     best: dict[str, tuple[int, dict]] = {}
     for i, row in enumerate(metrics.iter_rows(named=True)):
-        key = (order.get(row["status"], 4), -moved(row))
-        if row["metric"] not in best or key < (order.get(best[row["metric"]][1]["status"], 4), -moved(best[row["metric"]][1])):
+        key = (order(row["status"]), -moved(row))
+        if row["metric"] not in best or key < (order(best[row["metric"]][1]["status"]), -moved(best[row["metric"]][1])):
             best[row["metric"]] = (best.get(row["metric"], (i, row))[0], row)
-    rows = sorted(best.values(), key=lambda ir: (order.get(ir[1]["status"], 4) > 1, ir[0]))
+    rows = sorted(best.values(), key=lambda ir: (order(ir[1]["status"]) > 1, ir[0]))
     return [r for _, r in rows[:limit]]
 
 
@@ -87,7 +89,7 @@ def render_status_grid(result: Overview) -> None:
                 st.markdown("  \n".join(_metric_line(r) for r in rows), unsafe_allow_html=True)
                 more = metrics.height - len(rows)
                 st.caption(f"table: {layer['table']}" + (f" · {more} more below" if more > 0 else ""))
-            elif layer["status"] == "missing":
+            elif layer["status"] == MISSING:
                 st.caption("Load this table on the Data page to see this layer.")
 
 
@@ -122,7 +124,7 @@ def render_overview(result: Overview) -> None:
     )
     counts = result.layers["status"].value_counts()
     n = {row["status"]: row["count"] for row in counts.iter_rows(named=True)}
-    summary = ", ".join(f"{n[s]} {label}" for s, label in (("alert", "alert"), ("warn", "warning"), ("ok", "ok"))
+    summary = ", ".join(f"{n[s]} {label}" for s, label in ((ALERT, "alert"), (WARN, "warning"), (OK, "ok"))
                         if n.get(s))
     if summary:
         st.caption(f"Layers: {summary}.")

@@ -46,6 +46,7 @@ from driftdesk.calibration import proportion_interval
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
+from driftdesk.segments import by_columns
 from driftdesk.windows import Window, as_window, rows_in_window
 
 Metric = Literal["cpa", "roas", "cr"]
@@ -153,7 +154,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     _ci_low/_ci_high (delta method over rows) and _note. CPA and cost per outcome are null, with a note,
     when their count is zero or below ``min_conversions``; nothing is ever infinite.
     """
-    by = list(by)
+    by = list(by_columns(by, kpis))
     lf = as_lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
     schema = lf.collect_schema()
@@ -282,7 +283,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     """
     if metric not in IMPACT_METRICS:
         raise DriftdeskError(f"metric must be one of {list(IMPACT_METRICS)}, got {metric!r}")
-    by = [by] if isinstance(by, str) else list(by)
+    by = list(by_columns(by, kpis))
     if not by:
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
     baseline = as_window(baseline, "baseline")
@@ -477,7 +478,7 @@ def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1
 def spend_shift(kpis: Frame, *, baseline: Window | str, current: Window | str, by: Sequence[str] | str,
                 ts: str = "ts", source: str = "kpis") -> pl.DataFrame:
     """Spend reallocation: spend and share of spend per segment in both windows, largest shift first."""
-    by = [by] if isinstance(by, str) else list(by)
+    by = list(by_columns(by, kpis))
     lf = as_lazy(kpis)
     check_kpi_columns(lf, required=("spend",), by=by, ts=ts, source=source)
     frames = []
@@ -505,7 +506,7 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     A score band is [lower, upper) (the last one includes 1). A shift inside a band means the decision rule
     moved (e.g. a threshold change); a shift in band counts means the scores moved.
     """
-    by = [by] if isinstance(by, str) else list(by)
+    by = list(by_columns(by, decisions))
     lf = as_lazy(decisions)
     schema = lf.collect_schema()
     missing = [c for c in [ts, score, decision, *by] if c not in schema]

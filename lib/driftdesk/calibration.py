@@ -48,6 +48,7 @@ import polars as pl
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
+from driftdesk.segments import by_columns
 from driftdesk.windows import Window, as_window, rows_in_window
 
 Strategy = Literal["uniform", "quantile"]
@@ -402,7 +403,7 @@ def calibration_by_segment(frame: Frame, *, by: Sequence[str] | str, score: str 
                            ts: str = "ts", label_delay: dt.timedelta | str | float | None = None,
                            as_of: dt.datetime | None = None, source: str = "input") -> pl.DataFrame:
     """ECE, MCE, Brier (and decomposition) per segment, on shared bins (quantile edges from all rows)."""
-    by = [by] if isinstance(by, str) else list(by)
+    by = list(by_columns(by, frame))
     _require(frame, by, source)
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, counts = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
@@ -422,7 +423,7 @@ def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (
     s = pl.col(score).cast(pl.Float64)
     aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
     aggs += [s.quantile(q, interpolation="linear").alias(f"q{round(100 * q):02d}") for q in quantiles]
-    by = list(by)
+    by = list(by_columns(by, lf))
     return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).collect()
 
 
@@ -434,7 +435,7 @@ def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (
 
     For monitoring and gate backtests: fixed edges keep buckets comparable over time.
     """
-    by = list(by)
+    by = list(by_columns(by, frame))
     _require(frame, [ts, *by], source)
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
@@ -529,7 +530,7 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     """
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
-    by = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    by = list(by_columns(by, frame))
     lf = as_lazy(frame)
     schema = lf.collect_schema()
     missing = [c for c in [ts, *by] if c not in schema]

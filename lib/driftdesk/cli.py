@@ -37,6 +37,45 @@ def _format_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("json", "table"), default="table", help="table for people, json for machines")
 
 
+def _deprecated(note: str) -> None:
+    """One line on stderr for an old option or value that still works (stdout stays data)."""
+    print(f"driftdesk: {note}", file=sys.stderr)
+
+
+class _RenamedOption(argparse.Action):
+    """An old option name kept as an alias of its new one: stores into the new option and says so on stderr."""
+
+    def __init__(self, option_strings, dest, *, new: str, **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        _deprecated(f"{option_string} is deprecated; use {self.new}")
+        setattr(namespace, self.dest, values)
+
+
+def _status_word(text: str) -> str:
+    """A status typed on the command line; an old spelling (drift, fail, no_data) is read as today's word."""
+    from driftdesk.status import canonical
+
+    word, note = canonical(text)
+    if note:
+        _deprecated(note)
+    return word
+
+
+def _split_cols(text: str | list[str] | None) -> list[str]:
+    """Column names from comma- and/or space-separated option values: the CLI splits, the library never does."""
+    parts = [text] if isinstance(text, str) else list(text or [])
+    return [c.strip() for part in parts for c in part.split(",") if c.strip()]
+
+
+def _by_arg(p: argparse.ArgumentParser, help_text: str, *, required: bool = False, several: bool = True) -> None:
+    """``--by`` the same way in every command: column names, space or comma separated (drift takes one)."""
+    p.add_argument("--by", nargs="+", required=required, metavar="COL",
+                   help=f"{help_text} (space or comma separated, e.g. --by geo,device)" if several else help_text)
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -76,10 +115,6 @@ def cmd_overview(args: argparse.Namespace) -> int:
     table = f"{result.day.isoformat()} vs the same hours a day and a week earlier\n{result.layers}"
     emit(result.to_dict(), args.format, table)
     return EXIT_OK
-
-
-def _split_cols(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
 def cmd_llm(args: argparse.Namespace) -> int:
@@ -150,25 +185,27 @@ def cmd_impact(args: argparse.Namespace) -> int:
 def cmd_drift(args: argparse.Namespace) -> int:
     from driftdesk.drift import Thresholds, compare_windows
     from driftdesk.io import scan_table
+    from driftdesk.status import FLAGGED, rank
 
-    reference, current = scan_table(args.reference), scan_table(args.current)
-    columns = [c for text in (args.columns or []) for c in _split_cols(text)]
+    baseline, current = scan_table(args.baseline), scan_table(args.current)
+    columns = _split_cols(args.columns)
+    by = _split_cols(args.by)
     thresholds = Thresholds(min_rows=args.min_rows)
-    result = compare_windows(reference, current, columns=columns or None, by=args.by, thresholds=thresholds)
+    result = compare_windows(baseline, current, columns=columns or None, by=by or None, thresholds=thresholds)
     doc = result.to_dict()
     lines = [f"drift: {doc['status']}",
              f"{'column':<20} {'kind':<11} {'status':<15} {'psi':>7} {'ks':>7} {'ks_p':>8} {'w/sd':>7} {'js':>7} "
-             f"{'chi2_p':>8} {'null ref→cur':>15}  why"]
+             f"{'chi2_p':>8} {'null base→cur':>15}  why"]
     for c in doc["columns"]:
-        nulls = f"{_pct(c['null_rate_reference'])}→{_pct(c['null_rate_current'])}"
+        nulls = f"{_pct(c['null_rate_baseline'])}→{_pct(c['null_rate_current'])}"
         lines.append(f"{c['column'][:20]:<20} {c['kind']:<11} {c['status']:<15} {_stat(c['psi']):>7} "
                      f"{_stat(c['ks']):>7} {_pval(c['ks_pvalue']):>8} {_stat(c['wasserstein_norm']):>7} "
                      f"{_stat(c['js']):>7} {_pval(c['chi2_pvalue']):>8} {nulls:>15}  {c['reasons']}")
     for sg in doc.get("segments", []):
-        if sg["status"] in ("warn", "drift"):
-            lines.append(f"  segment {args.by}={sg[args.by]}: {sg['column']} {sg['status']} ({sg['reasons']})")
+        if sg["status"] in FLAGGED:
+            lines.append(f"  segment {result.by}={sg[result.by]}: {sg['column']} {sg['status']} ({sg['reasons']})")
     emit(doc, args.format, "\n".join(lines))
-    if args.fail_on and _STATUS_RANK[doc["status"]] >= _STATUS_RANK[args.fail_on]:
+    if args.fail_on and rank(doc["status"]) >= rank(args.fail_on):
         return EXIT_GATE_FAILED
     return EXIT_OK
 
@@ -178,7 +215,7 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
     from driftdesk.seasonality import detect
 
     frame = read_table(args.input)
-    by = [c for text in (args.by or []) for c in _split_cols(text)]
+    by = _split_cols(args.by)
     calendar = read_table(args.calendar) if args.calendar else None
     result = detect(frame, ts=args.ts, value=args.value, by=by or None, periods=args.period or None,
                     causal=args.causal, calendar=calendar, source=str(args.input))
@@ -200,9 +237,6 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
             lines.append(f"{e['start']:<22} {e['end']:<22} {e['kind']:<13} {e['direction'] or '-':<5} {mag:>9}  {name}")
     emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
-
-
-_STATUS_RANK = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
 
 
 def cmd_gates_backtest(args: argparse.Namespace) -> int:
@@ -288,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("llm", help="LLM quality, latency and cost per group")
     p.add_argument("--input", required=True, help="llm_calls table (parquet, csv or arrow)")
-    p.add_argument("--by", help="group columns, comma separated (e.g. prompt_version,model)")
+    _by_arg(p, "group columns (e.g. prompt_version model)")
     p.add_argument("--baseline", help="baseline window START/END (ISO 8601, UTC)")
     p.add_argument("--current", help="current window START/END (ISO 8601, UTC)")
     _format_arg(p)
@@ -302,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=("uniform", "quantile"), default="uniform")
     p.add_argument("--ts", default="ts", help="timestamp column (only used with --label-delay)")
     p.add_argument("--label-delay", help="count only labels older than this before the newest row, e.g. 3d or 36h")
-    p.add_argument("--by", help="also report ECE, MCE and Brier per segment (columns, comma separated)")
+    _by_arg(p, "also report ECE, MCE and Brier per segment of these columns")
     _format_arg(p)
     p.set_defaults(func=cmd_calibration)
 
@@ -310,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="kpis table (parquet, csv or arrow)")
     p.add_argument("--baseline", required=True, help="baseline window START/END (ISO 8601, UTC)")
     p.add_argument("--current", required=True, help="current window START/END (ISO 8601, UTC)")
-    p.add_argument("--by", required=True, help="segment columns, comma separated (e.g. geo,device)")
+    _by_arg(p, "segment columns", required=True)
     p.add_argument("--metric", choices=("cpa", "roas", "cr"), default="cpa")
     p.add_argument("--ts", default="ts", help="timestamp column")
     p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
@@ -318,12 +352,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_impact)
 
     p = sub.add_parser("drift", help="drift table: PSI, KS, Wasserstein, JS, chi-squared, null rates per column")
-    p.add_argument("--reference", required=True, help="baseline rows (parquet, csv or arrow)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--baseline", help="baseline rows (parquet, csv or arrow)")
+    which.add_argument("--reference", dest="baseline", action=_RenamedOption, new="--baseline")
     p.add_argument("--current", required=True, help="current rows (parquet, csv or arrow)")
     p.add_argument("--columns", nargs="+", help="columns to compare (space or comma separated; default: all)")
-    p.add_argument("--by", help="also compare within each value of this segment column")
+    _by_arg(p, "also compare within each value of this segment column", several=False)
     p.add_argument("--min-rows", type=int, default=100, help="below this many rows a verdict is not_enough_data")
-    p.add_argument("--fail-on", choices=("warn", "drift"), help="exit 1 when the worst status reaches this")
+    p.add_argument("--fail-on", type=_status_word, choices=("warn", "alert"),
+                   help="exit 1 when the worst status reaches this (ok < warn < alert)")
     _format_arg(p)
     p.set_defaults(func=cmd_drift)
 
@@ -332,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ts", required=True, help="timestamp column (UTC, or ISO 8601 with an offset)")
     p.add_argument("--value", required=True, help="the metric column")
     p.add_argument("--period", type=int, nargs="+", help="seasonal periods in steps (default: from the interval; hourly 24 168)")
-    p.add_argument("--by", nargs="+", help="one series per value of these columns")
+    _by_arg(p, "one series per value of these columns")
     p.add_argument("--causal", action="store_true", help="each flag uses only earlier data (for gates and backtests)")
     p.add_argument("--calendar", help="holidays / promotions (a file with a date column, optional segment): not drift")
     _format_arg(p)

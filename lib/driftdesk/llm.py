@@ -16,6 +16,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
+from driftdesk.segments import by_columns
 from driftdesk.windows import Window, previous_period
 
 GROUP_METRICS = (
@@ -68,8 +69,9 @@ def _aggregations(columns: Sequence[str]) -> list[pl.Expr]:
     ]
 
 
-def _check_by(calls: pl.DataFrame | pl.LazyFrame, by: Sequence[str]) -> list[str]:
+def _check_by(calls: pl.DataFrame | pl.LazyFrame, by: str | Sequence[str]) -> list[str]:
     columns = calls.collect_schema().names()
+    by = by_columns(by, columns)
     missing = [c for c in by if c not in columns]
     if missing:
         raise DriftdeskError(f"llm: unknown group column(s) {missing}; columns are {columns}")

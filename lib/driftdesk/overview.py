@@ -23,13 +23,14 @@ import polars as pl
 from driftdesk.contract import LAYERS, Dataset, Table
 from driftdesk.errors import WindowError
 from driftdesk.jsonsafe import iso_utc, jsonable
-from driftdesk.windows import Window, day_over_day, latest_day, week_over_week
+from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
+from driftdesk.windows import Window, baseline_label, day_over_day, latest_day, week_over_week
 
-Status = Literal["ok", "warn", "alert", "no_data", "missing"]
+Status = Literal["not_enough_data", "ok", "warn", "alert", "missing"]  # driftdesk.status; missing: no table
 Direction = Literal["up", "down", "both"]
 Unit = Literal["rate", "usd", "ms", "count", "ratio", "score", "tokens"]
 
-SEVERITY: dict[str, int] = {"ok": 0, "warn": 1, "alert": 2}
+JUDGED = (OK, WARN, ALERT)  # the statuses a comparison gives; not_enough_data and missing judge nothing
 MIN_Z = 3.0
 ACTIVITY_TABLES = ("kpis", "decisions", "llm_calls", "service")
 LAYER_TABLES: dict[str, str] = {
@@ -188,7 +189,7 @@ class Overview:
 
     def status(self, layer: str) -> str:
         row = self.layers.filter(pl.col("layer") == layer)
-        return row["status"].item() if row.height else "missing"
+        return row["status"].item() if row.height else MISSING
 
     def to_frame(self) -> pl.DataFrame:
         return self.metrics
@@ -394,21 +395,21 @@ def _combine(check: Check, statuses: dict[str, str | None], vals: dict, day: dt.
              windows: tuple[Window, ...], calendar: dict[dt.date, str]) -> tuple[str, str]:
     """The metric's status over both baselines: the worse one for rates, the milder one for volumes."""
     if vals["current"] is None:
-        return "no_data", "no value on this day" + (" (labels not matured yet?)" if check.metric == "predicted_to_observed" else "")
+        return NOT_ENOUGH_DATA, "no value on this day" + (" (labels not matured yet?)" if check.metric == "predicted_to_observed" else "")
     known = {b: s for b, s in statuses.items() if s is not None}
     if not known:
-        return "no_data", "no baseline data"
+        return NOT_ENOUGH_DATA, "no baseline data"
     if check.volume:
         if day in calendar:
             return "ok", f"calendar day ({calendar[day]}): volume changes expected"
         starts = {b: w.start.date() for b, w in zip(BASELINES, windows[1:])}
         usable = {b: s for b, s in known.items() if starts[b] not in calendar} or known
-        status = min(usable.values(), key=SEVERITY.__getitem__)
+        status = min(usable.values(), key=rank)
         if status == "ok":
             return "ok", ""
-        return status, ("both baselines agree" if len(usable) > 1 else f"vs {next(iter(usable)).replace('_', ' ')}")
-    status = max(known.values(), key=SEVERITY.__getitem__)
-    worst = [b.replace("_", " ") for b, s in known.items() if s == status and status != "ok"]
+        return status, ("both baselines agree" if len(usable) > 1 else f"vs {baseline_label(next(iter(usable)))}")
+    status = max(known.values(), key=rank)
+    worst = [baseline_label(b) for b, s in known.items() if s == status and status != "ok"]
     return status, (f"vs {' and '.join(worst)}" if worst else "")
 
 
@@ -445,21 +446,22 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     for probe in probes:
         for rec in probe(dataset, day):
             unknown = set(rec) - set(METRIC_SCHEMA)
-            if unknown or rec.get("layer") not in LAYERS or rec.get("status") not in (*SEVERITY, "no_data"):
+            if unknown or rec.get("layer") not in LAYERS or rec.get("status") not in (*JUDGED, NOT_ENOUGH_DATA):
                 raise ValueError(f"probe {getattr(probe, '__name__', probe)!r} returned a bad record {rec!r}: it needs a "
-                                 f"layer in {LAYERS}, a status in ok/warn/alert/no_data and only the keys {list(METRIC_SCHEMA)}")
+                                 f"layer in {LAYERS}, a status in ok/warn/alert/not_enough_data and only the keys "
+                                 f"{list(METRIC_SCHEMA)}")
             probed.append({**dict.fromkeys(METRIC_SCHEMA), "subject": "all", "note": "", **rec})
     for layer in LAYERS:
         table_name = LAYER_TABLES[layer]
         layer_checks = [c for c in checks if c.layer == layer]
         table = dataset.get(table_name)
         if table is None:
-            layer_rows.append(_layer_row(layer, table_name, "missing", f"no {table_name} table loaded", []))
+            layer_rows.append(_layer_row(layer, table_name, MISSING, f"no {table_name} table loaded", []))
             continue
         windows = _day_windows(table, day)
         has_rows = windows is not None and table.frame.lazy().filter(windows[0].contains("ts")).select(pl.len()).collect().item() > 0
         if not has_rows:
-            layer_rows.append(_layer_row(layer, table_name, "no_data", f"no {table_name} rows on {day.isoformat()}", []))
+            layer_rows.append(_layer_row(layer, table_name, NOT_ENOUGH_DATA, f"no {table_name} rows on {day.isoformat()}", []))
             continue
         by_table: dict[str, list[Check]] = {}
         for c in layer_checks:
@@ -488,14 +490,14 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
 
 
 def _layer_row(layer: str, table: str, status: str | None, note: str, recs: list[dict]) -> dict:
-    alerts = [r for r in recs if r["status"] == "alert"]
-    warns = [r for r in recs if r["status"] == "warn"]
+    alerts = [r for r in recs if r["status"] == ALERT]
+    warns = [r for r in recs if r["status"] == WARN]
     if status is None:
-        judged = [r for r in recs if r["status"] in SEVERITY]
+        judged = [r for r in recs if r["status"] in JUDGED]
         if not judged:
-            status, note = "no_data", "no baseline to compare with"
+            status, note = NOT_ENOUGH_DATA, "no baseline to compare with"
         else:
-            status = max((r["status"] for r in judged), key=SEVERITY.__getitem__)
+            status = max((r["status"] for r in judged), key=rank)
             flagged = alerts or warns
             note = ", ".join(_describe(r) for r in flagged[:3]) + (" …" if len(flagged) > 3 else "")
     return {"layer": layer, "table": table, "status": status, "alerts": len(alerts), "warnings": len(warns), "note": note}

@@ -1,7 +1,7 @@
 """Data quality between two windows: null-rate jumps, freshness, schema changes, duplicate keys, out-of-range values.
 
 Every check returns rows of one tidy frame (check, column, segment, value, threshold, status, message), so a
-report is one ``QualityResult``. Each check is also usable alone. Checks are polars aggregations: one pass
+report is one ``QualityResult``. Statuses are the library's status words (ok, warn, alert; driftdesk.status). Each check is also usable alone. Checks are polars aggregations: one pass
 per window, no loop over rows.
 """
 
@@ -17,11 +17,12 @@ import polars as pl
 from driftdesk.drift.stats import two_proportion_pvalue
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
+from driftdesk.segments import by_columns
+from driftdesk.status import ALERT, OK, STATUS, WARN, rank, worst
 
 Frame = pl.DataFrame | pl.LazyFrame
 CHECK_SCHEMA = {"check": pl.String, "column": pl.String, "segment": pl.String, "value": pl.Float64,
                 "threshold": pl.Float64, "status": pl.String, "message": pl.String}
-_RANK = {"ok": 0, "warn": 1, "fail": 2}
 
 
 def _lazy(frame: Frame) -> pl.LazyFrame:
@@ -36,6 +37,14 @@ def _rows(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame([{k: r.get(k) for k in CHECK_SCHEMA} for r in rows], schema=CHECK_SCHEMA, orient="row")
 
 
+def _one_column(by: str | Sequence[str] | None, schema: Mapping[str, pl.DataType]) -> str | None:
+    """Quality checks split by one segment (or source) column: ``by`` is that column, a one-item list, or None."""
+    names = by_columns(by, schema)
+    if len(names) > 1:
+        raise DriftdeskError(f"quality checks split by one column at a time; got by={list(names)}")
+    return names[0] if names else None
+
+
 def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
     c = pl.col(col)
     return (c.is_null() | c.is_nan()) if dtype.is_float() else c.is_null()
@@ -44,9 +53,10 @@ def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
 # --------------------------------------------------------------------------- checks
 
 
-def null_rates(frame: Frame, *, columns: Sequence[str] | None = None, by: str | None = None) -> pl.DataFrame:
-    """Share of missing values (null, and NaN for floats) per column, and per segment of ``by``."""
+def null_rates(frame: Frame, *, columns: Sequence[str] | None = None, by: str | Sequence[str] | None = None) -> pl.DataFrame:
+    """Share of missing values (null, and NaN for floats) per column, and per segment of ``by`` (one column)."""
     schema = _schema(frame)
+    by = _one_column(by, schema)
     cols = [c for c in (columns or schema) if c != by]
     unknown = [c for c in cols if c not in schema]
     if unknown:
@@ -63,11 +73,13 @@ def null_rates(frame: Frame, *, columns: Sequence[str] | None = None, by: str | 
                        pl.col("missing").cast(pl.Int64))
 
 
-def null_rate_jumps(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None, by: str | None = None,
-                    warn: float = 0.02, fail: float = 0.05, pvalue: float = 0.01, min_rows: int = 100) -> pl.DataFrame:
-    """Columns (per segment with ``by``) whose null rate changed by at least ``warn`` / ``fail`` (absolute),
+def null_rate_jumps(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
+                    by: str | Sequence[str] | None = None, warn: float = 0.02, alert: float = 0.05, pvalue: float = 0.01,
+                    min_rows: int = 100) -> pl.DataFrame:
+    """Columns (per segment with ``by``) whose null rate changed by at least ``warn`` / ``alert`` (absolute),
     with a two-proportion test below ``pvalue`` so small segments do not alarm on noise."""
     sb, sc = _schema(baseline), _schema(current)
+    by = _one_column(by, sb)
     cols = [c for c in (columns or [c for c in sb if c in sc]) if c in sb and c in sc and c != by]
     nb = null_rates(baseline, columns=cols, by=by)
     nc = null_rates(current, columns=cols, by=by)
@@ -81,11 +93,11 @@ def null_rate_jumps(baseline: Frame, current: Frame, *, columns: Sequence[str] |
         r0, r1 = k0 / n0, k1 / n1
         p = two_proportion_pvalue(k0, n0, k1, n1)
         change = r1 - r0
-        status = "ok"
+        status = OK
         if p is not None and p < pvalue:
-            status = "fail" if abs(change) >= fail else "warn" if abs(change) >= warn else "ok"
+            status = ALERT if abs(change) >= alert else WARN if abs(change) >= warn else OK
         rows.append({"check": "null_rate_jump", "column": r["column"], "segment": seg, "value": change,
-                     "threshold": fail, "status": status,
+                     "threshold": alert, "status": status,
                      "message": f"null rate {r0:.1%} → {r1:.1%} ({n0:,} → {n1:,} rows, p={p:.2g})"})
     return _rows(rows)
 
@@ -97,6 +109,7 @@ def freshness(frame: Frame, *, ts: str = "ts", by: str | None = None, now: dt.da
     A source whose data stopped arriving while others continue shows a lag beyond ``max_lag``.
     """
     schema = _schema(frame)
+    by = _one_column(by, schema)
     if ts not in schema:
         raise DriftdeskError(f"freshness: timestamp column {ts!r} not found; columns are {list(schema)}")
     if by is not None and by not in schema:
@@ -107,19 +120,19 @@ def freshness(frame: Frame, *, ts: str = "ts", by: str | None = None, now: dt.da
     latest = latest.collect().sort("segment", nulls_last=True)
     if latest.is_empty() or latest["latest"].null_count() == latest.height:
         return _rows([{"check": "freshness", "column": ts, "segment": None, "value": None, "threshold": None,
-                       "status": "fail", "message": "no rows with a timestamp"}])
+                       "status": ALERT, "message": "no rows with a timestamp"}])
     ref = now or latest["latest"].max()
     rows = []
     for r in latest.iter_rows(named=True):
         seg = f"{by}={r['segment']}" if by else None
         if r["latest"] is None:
             rows.append({"check": "freshness", "column": ts, "segment": seg, "value": None,
-                         "threshold": max_lag.total_seconds() / 3600, "status": "fail", "message": "no timestamps"})
+                         "threshold": max_lag.total_seconds() / 3600, "status": ALERT, "message": "no timestamps"})
             continue
         lag = ref - r["latest"]
         hours = lag.total_seconds() / 3600
         rows.append({"check": "freshness", "column": ts, "segment": seg, "value": hours,
-                     "threshold": max_lag.total_seconds() / 3600, "status": "fail" if lag > max_lag else "ok",
+                     "threshold": max_lag.total_seconds() / 3600, "status": ALERT if lag > max_lag else OK,
                      "message": f"latest {r['latest'].isoformat()}Z, {hours:.1f} h behind {ref.isoformat()}Z"})
     return _rows(rows)
 
@@ -131,13 +144,13 @@ def schema_changes(baseline: Frame | Mapping[str, pl.DataType], current: Frame |
     rows = []
     for c in sb:
         if c not in sc:
-            rows.append({"check": "schema", "column": c, "status": "fail", "message": f"column missing (was {sb[c]})"})
+            rows.append({"check": "schema", "column": c, "status": ALERT, "message": f"column missing (was {sb[c]})"})
         elif sb[c] != sc[c]:
-            rows.append({"check": "schema", "column": c, "status": "warn" if sb[c].is_numeric() and sc[c].is_numeric()
-                         else "fail", "message": f"type changed: {sb[c]} → {sc[c]}"})
+            rows.append({"check": "schema", "column": c, "status": WARN if sb[c].is_numeric() and sc[c].is_numeric()
+                         else ALERT, "message": f"type changed: {sb[c]} → {sc[c]}"})
     for c in sc:
         if c not in sb:
-            rows.append({"check": "schema", "column": c, "status": "warn", "message": f"new column ({sc[c]})"})
+            rows.append({"check": "schema", "column": c, "status": WARN, "message": f"new column ({sc[c]})"})
     return _rows(rows)
 
 
@@ -152,13 +165,13 @@ def duplicate_keys(frame: Frame, *, keys: Sequence[str], examples: int = 5) -> p
     n_rows = int(dup["__n"].sum()) if dup.height else 0
     ex = "; ".join(", ".join(f"{k}={r[k]}" for k in keys) + f" (x{r['__n']})" for r in dup.head(examples).iter_rows(named=True))
     return _rows([{"check": "duplicate_keys", "column": ", ".join(keys), "value": float(n_rows), "threshold": 0.0,
-                   "status": "fail" if n_rows else "ok",
+                   "status": ALERT if n_rows else OK,
                    "message": f"{n_rows:,} rows share {dup.height:,} keys" + (f", e.g. {ex}" if ex else "")
                    if n_rows else "every key is unique"}])
 
 
 def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
-                 baseline: Frame | None = None, warn: float = 0.01, fail: float = 0.05) -> pl.DataFrame:
+                 baseline: Frame | None = None, warn: float = 0.01, alert: float = 0.05) -> pl.DataFrame:
     """Share of values outside given ranges, or (with ``baseline``) outside the baseline's observed range."""
     sc = _schema(current)
     bounds: dict[str, tuple[float | None, float | None]] = dict(ranges or {})
@@ -189,8 +202,8 @@ def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, flo
     for c, (lo, hi) in bounds.items():
         n, bad = got[f"{c}__n"], got[f"{c}__bad"]
         share = bad / n if n else None
-        status = "ok" if not share else "fail" if share >= fail else "warn" if share >= warn else "ok"
-        rows.append({"check": "out_of_range", "column": c, "value": share, "threshold": fail, "status": status,
+        status = OK if not share else ALERT if share >= alert else WARN if share >= warn else OK
+        rows.append({"check": "out_of_range", "column": c, "value": share, "threshold": alert, "status": status,
                      "message": f"{bad:,} of {n:,} values outside [{lo}, {hi}]"})
     return _rows(rows)
 
@@ -200,20 +213,20 @@ def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, flo
 
 @dataclass(frozen=True)
 class QualityResult:
-    """Every quality check's rows in one frame; ``status`` is the worst (ok < warn < fail)."""
+    """Every quality check's rows in one frame; ``status`` is the worst (ok < warn < alert)."""
 
     checks: pl.DataFrame
 
     @property
     def status(self) -> str:
-        present = set(self.checks["status"].to_list())
-        return next((s for s in ("fail", "warn") if s in present), "ok")
+        return worst(self.checks["status"].to_list(), default=OK)
 
     def issues(self) -> pl.DataFrame:
-        return self.checks.filter(pl.col("status") != "ok")
+        return self.checks.filter(pl.col("status") != OK)
 
     def to_frame(self) -> pl.DataFrame:
-        return self.checks.sort(pl.col("status").replace_strict(_RANK, return_dtype=pl.Int8), "check", "column",
+        order = {s: rank(s) for s in STATUS}
+        return self.checks.sort(pl.col("status").replace_strict(order, return_dtype=pl.Int8), "check", "column",
                                 descending=[True, False, False])
 
     def to_dict(self) -> dict:
@@ -233,7 +246,7 @@ class QualityResult:
                 f"<th>segment</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def quality_report(baseline: Frame, current: Frame, *, ts: str | None = "ts", by: str | None = None,
+def quality_report(baseline: Frame, current: Frame, *, ts: str | None = "ts", by: str | Sequence[str] | None = None,
                    keys: Sequence[str] | None = None, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
                    now: dt.datetime | None = None, max_lag: dt.timedelta = dt.timedelta(hours=2)) -> QualityResult:
     """All checks of a current window against its baseline: schema, null-rate jumps (overall and per ``by``

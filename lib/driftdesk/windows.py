@@ -1,7 +1,8 @@
 """Time windows: a current window and the baselines it is compared with.
 
 A window is [start, end) in naive UTC. Baselines keep the current window's hours of day (day over day)
-and days of week (week over week), so Monday morning is compared with Monday morning.
+and days of week (week over week), so Monday morning is compared with Monday morning. The kind of baseline
+(``BASELINE_KINDS``) is what code, the CLI, JSON and URLs name; ``baseline_label`` words it for people.
 """
 
 from __future__ import annotations
@@ -143,6 +144,19 @@ def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: st
 # --------------------------------------------------------------------------- several baselines at once
 
 BASELINE_KINDS = ("day_over_day", "week_over_week", "previous_period", "custom", "training")
+# how each kind of baseline is written for people (legends, captions, sentences); code, CLI, JSON and URLs use the kind
+BASELINE_LABELS: dict[str, str] = {
+    "day_over_day": "day over day",
+    "week_over_week": "week over week",
+    "previous_period": "previous period",
+    "custom": "custom range",
+    "training": "training reference",
+}
+
+
+def baseline_label(kind: str) -> str:
+    """The words for a baseline kind ('week_over_week' -> 'week over week'); other labels with spaces for '_'."""
+    return BASELINE_LABELS.get(kind, kind.replace("_", " "))
 
 
 def custom(text_or_window: str | Window, label: str = "custom") -> Window:
@@ -201,111 +215,3 @@ def aligned_rows(current: Window, baseline: Window, column: str | pl.Expr = "ts"
                        for d in range(max(1, math.ceil(current.duration / dt.timedelta(days=1))))})
         pred = pred & col.dt.weekday().is_in(days)
     return pred
-
-
-# --------------------------------------------------------------------------- consensus
-
-FLAGGED = ("warn", "drift")
-DATA_LAYER_DIRECTIONS = ("nulls_up", "nulls_down", "schema", "new_categories")
-_ORDER = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
-
-
-def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_over_day", "week_over_week"),
-              abnormal: dict[str, set[str]] | None = None) -> pl.DataFrame:
-    """Per column, whether the baselines agree.
-
-    ``tables`` maps a baseline label to its drift table (columns ``column``, ``status``, ``direction``).
-    A shift is *strong* when the day-over-day and week-over-week comparisons both flag it, agree in
-    direction, and the data layer (null rates, schema, new categories) shifted too; *consistent* without the
-    data layer; *mixed* when both flag in different directions. When only week-over-week flags it the shift is
-    *persisting* (it began before yesterday: warn); when only day-over-day flags it, today looks like the same
-    weekday last week, so it is the *calendar* (ok). With other baselines, *single* means one of them flags it.
-    ``abnormal`` maps a baseline label to the columns for which that baseline was itself abnormal (it differs
-    from the window before it, the current window does not): its flags there do not count, and a column left
-    with no other flag is *recovery* (ok: a recovery, not drift).
-    """
-    abnormal = abnormal or {}
-    labels = list(tables)
-    if not labels:
-        return pl.DataFrame(schema={"column": pl.String, "status": pl.String, "strength": pl.String})
-    cols: list[str] = []
-    for t in tables.values():
-        cols += [c for c in t["column"].to_list() if c not in cols]
-    lookup = {lab: {r["column"]: r for r in t.iter_rows(named=True)} for lab, t in tables.items()}
-    a, b = pair if all(p in tables for p in pair) else (labels[0], labels[1] if len(labels) > 1 else labels[0])
-    rows = []
-    for c in cols:
-        per = {lab: lookup[lab].get(c) for lab in labels}
-        shown = {lab: (r["status"] if r else "not_enough_data") for lab, r in per.items()}
-        explained = [lab for lab in labels if shown[lab] in FLAGGED and c in abnormal.get(lab, ())]
-        statuses = {lab: ("ok" if lab in explained else st) for lab, st in shown.items()}
-        flagged = [lab for lab in labels if statuses[lab] in FLAGGED]
-        data_layer = any(r and (r["direction"] in DATA_LAYER_DIRECTIONS) and statuses[lab] in FLAGGED
-                         for lab, r in per.items())
-        ra, rb = per[a], per[b]
-        agree = bool(ra and rb and statuses[a] in FLAGGED and statuses[b] in FLAGGED and ra["direction"] == rb["direction"])
-        worst = max(statuses.values(), key=_ORDER.get)
-        if all(s == "not_enough_data" for s in statuses.values()):
-            strength, status = "none", "not_enough_data"
-        elif a != b and statuses[a] in FLAGGED and statuses[b] in FLAGGED:
-            strength = ("strong" if data_layer else "consistent") if agree else "mixed"
-            status = worst if agree else "warn"
-        elif flagged and a != b and statuses[b] in FLAGGED:
-            strength, status = "persisting", "warn"  # unlike last week, like yesterday: began before yesterday
-        elif flagged and a != b and statuses[a] in FLAGGED:
-            strength, status = "calendar", "ok"  # unlike yesterday, like last week: the weekly pattern
-        elif flagged:
-            strength = "single" if a != b else ("strong" if data_layer else "consistent")
-            status = "warn" if a != b else worst
-        elif explained:
-            strength, status = "recovery", "ok"
-        else:
-            strength, status = "none", "ok"
-        rows.append({"column": c, "status": status, "strength": strength, "flagged_by": ", ".join(flagged),
-                     "agree_direction": agree, "data_layer_shift": data_layer,
-                     "abnormal_baseline": ", ".join(explained),
-                     **{f"status_{lab}": shown[lab] for lab in labels}})
-    return pl.DataFrame(rows).sort(pl.col("status").replace_strict(_ORDER, return_dtype=pl.Int8), "column",
-                                   descending=[True, False])
-
-
-def consensus_sentence(table: pl.DataFrame, reasons: dict[str, str] | None = None,
-                       labels: tuple[str, ...] = ("day_over_day", "week_over_week")) -> str:
-    """The consensus in one sentence, naming which of its conditions hold."""
-    reasons = reasons or {}
-    names = " and ".join(labels)
-    if table.is_empty() or table.filter(pl.col("status").is_in(FLAGGED)).is_empty():
-        if not table.is_empty() and (table["status"] == "not_enough_data").all():
-            return f"Not enough data to compare against {names}."
-        cal = table.filter(pl.col("strength") == "calendar")["column"].to_list() if "strength" in table.columns else []
-        tail = (f" Day over day alone moves {', '.join(cal[:4])}, as on the same weekday last week: calendar, not drift."
-                if cal else "")
-        back = table.filter(pl.col("strength") == "recovery") if "strength" in table.columns else table.clear()
-        if back.height:
-            which = sorted({lab for v in back["abnormal_baseline"].to_list() for lab in v.split(", ")})
-            names_b = back["column"].to_list()
-            tail += (f" {', '.join(names_b[:4])} {'differs' if len(names_b) == 1 else 'differ'} from the "
-                     f"{' and '.join(b.replace('_', ' ') for b in which)} baseline only because that baseline was itself "
-                     f"abnormal (unlike the week before it, while the current window is like its own two weeks "
-                     f"earlier): a recovery, not drift.")
-        return f"No column shifted beyond the thresholds against {names}.{tail}"
-    top = table.filter(pl.col("status").is_in(FLAGGED)).row(0, named=True)
-    others = [c for c in table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list() if c != top["column"]]
-    why = f" ({reasons[top['column']]})" if reasons.get(top["column"]) else ""
-    col = top["column"]
-    if top["strength"] == "strong":
-        text = (f"Strong shift in {col}{why}: both baselines flag it, in the same direction, and the data layer "
-                f"shifted too.")
-    elif top["strength"] == "consistent":
-        text = (f"Consistent shift in {col}{why}: both baselines flag it in the same direction; the data layer "
-                f"(nulls, schema, categories) did not shift, so look at traffic mix or the world, not the pipeline.")
-    elif top["strength"] == "mixed":
-        text = f"Mixed signal in {col}{why}: both baselines flag it but in different directions."
-    elif top["strength"] == "persisting":
-        text = (f"Persisting shift in {col}{why}: week over week flags it but day over day does not, so it began "
-                f"before yesterday and is still there.")
-    else:
-        text = f"Weak signal in {col}{why}: only {top['flagged_by']} flags it."
-    if others:
-        text += f" Also flagged: {', '.join(others[:5])}{'…' if len(others) > 5 else ''}."
-    return text

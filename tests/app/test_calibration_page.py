@@ -21,10 +21,10 @@ def test_default_view_compares_the_last_week_with_the_week_before():
     at = open_page(PAGE, data="sample")
     assert at.title[0].value == "Calibration"
     assert at.date_input(key="end").value == dt.date(2026, 11, 1)
-    assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "previous week"
+    assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "week_over_week"
     page = texts(at)
     assert "**Current** 2026-10-26 00:00 → 2026-11-02 00:00" in page
-    assert "**baseline** 2026-10-19 00:00 → 2026-10-26 00:00" in page
+    assert "**baseline** (week over week) 2026-10-19 00:00 → 2026-10-26 00:00" in page
     assert "without a label" in page  # the sample's last 3 days have no labels yet: counted, not hidden
     assert len(at.get("plotly_chart")) >= 4  # reliability, per segment, ECE over time, quantiles
     assert metric(at, "ECE (current)").value not in ("", "undefined")

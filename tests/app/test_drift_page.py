@@ -32,8 +32,11 @@ def test_deep_link_to_incident_a_shows_ctr_7d_first_and_affiliate_as_carrier():
     page = texts(at)
     assert "Strong shift in ctr_7d (null rate" in at.error[0].value
     rows = table_rows(at)
-    assert rows[0]["column"] == "ctr_7d" and rows[0]["verdict"] == "DRIFT"
+    assert rows[0]["column"] == "ctr_7d" and rows[0]["verdict"] == "ALERT"
     assert all(r["verdict"] == "ok" for r in rows[1:])
+    # "why" lists findings only (chosen by reason code): the quiet columns' "no shift" notes are left out
+    assert "day_over_day: null rate" in rows[0]["why"]
+    assert not any("no shift" in str(r["why"]) for r in rows)
     assert "**ctr_7d** shifts within **source = affiliate**." in page
 
 
@@ -41,7 +44,7 @@ def test_deep_link_to_incident_b_shows_the_geo_mix_shift():
     at = open_page(PAGE, data="sample", drift_date="2026-09-16", drift_column="geo", drift_vs="week_over_week")
     assert "Persisting shift in geo" in at.warning[0].value
     rows = table_rows(at)
-    assert rows[0]["column"] == "geo" and rows[0]["status_week_over_week"] == "drift"
+    assert rows[0]["column"] == "geo" and rows[0]["status_week_over_week"] == "alert"
     assert "Largest mover in **geo**: **BR**" in texts(at)
 
 
@@ -53,7 +56,7 @@ def test_ordinary_day_is_quiet_and_custom_baseline_works():
     no_exception(at)
     rows = table_rows(at)
     assert "status_custom" in rows[0]
-    assert not any(r["verdict"] == "DRIFT" for r in rows)
+    assert not any(r["verdict"] == "ALERT" for r in rows)
 
 
 def test_bad_custom_range_is_a_message_not_a_traceback():

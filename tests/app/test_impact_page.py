@@ -60,7 +60,7 @@ def test_changing_controls_recomputes():
 def test_bad_url_values_fall_back():
     at = open_page(PAGE, data="sample", metric="ltv", days="2", vs="yearly")
     assert at.selectbox(key="metric").value == "CPA"
-    assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "previous week"
+    assert at.selectbox(key="days").value == 7 and at.selectbox(key="vs").value == "week_over_week"
 
 
 def test_zero_conversions_is_undefined_on_the_page(tmp_path):
@@ -91,8 +91,19 @@ def test_kpis_without_segments_says_so(tmp_path):
 
 @needs_sample
 def test_deep_link_chooses_the_baseline():
-    at = open_page(PAGE, data="sample", end="2026-09-20", days="3", vs="previous day")
-    assert at.selectbox(key="vs").value == "previous day"
+    at = open_page(PAGE, data="sample", end="2026-09-20", days="3", vs="day_over_day")
+    assert at.selectbox(key="vs").value == "day_over_day"
     page = texts(at)
     assert "**Current** 2026-09-18 00:00 → 2026-09-21 00:00" in page
-    assert "**baseline** 2026-09-17 00:00 → 2026-09-20 00:00" in page
+    assert "**baseline** (day over day) 2026-09-17 00:00 → 2026-09-20 00:00" in page
+
+
+@needs_sample
+@pytest.mark.parametrize(("old", "new"), [("previous day", "day_over_day"), ("previous period", "previous_period"),
+                                          ("previous week", "week_over_week")])
+def test_a_link_with_an_old_baseline_value_opens_the_same_view(old, new):
+    then = open_page(PAGE, data="sample", end="2026-09-20", days="3", vs=old)
+    now = open_page(PAGE, data="sample", end="2026-09-20", days="3", vs=new)
+    assert then.selectbox(key="vs").value == now.selectbox(key="vs").value == new
+    assert then.query_params.get("vs") in (new, None)  # the address bar shows today's spelling (None: the default)
+    assert texts(then) == texts(now)

@@ -83,3 +83,11 @@ def test_every_page_renders_on_the_sample_without_an_exception(app_url, browser_
     assert "Page not found" not in browser_page.inner_text("body")
     assert query(browser_page.url).get("data") == "sample"
     shoot(browser_page, f"page-{stem}")
+
+
+def test_a_link_with_an_old_baseline_value_opens_the_same_view(app_url, browser_page):
+    # links shared before the baseline choice was spelled as its kind said vs=previous day
+    open_page(browser_page, f"{app_url}/impact?data=sample&end=2026-09-20&days=3&vs=previous+day", "Segments")
+    wait_for_text(browser_page, "(day over day) 2026-09-17 00:00")
+    browser_page.wait_for_url(lambda url: query(url).get("vs") == "day_over_day", timeout=30_000)
+    assert query(browser_page.url)["end"] == "2026-09-20"

@@ -1,8 +1,8 @@
 """The CLI on the sample data, one case per command: the inputs each case needs and the arguments it runs with.
 
 The JSON every case printed is kept in ``tests/golden/cli/<case>.json``. ``test_cli_golden.py`` runs each case
-again and compares, key by key, through ``RENAMED`` (old key -> new key, for keys that were renamed after the
-files were captured): a refactor must not change a number. Regenerate only on purpose, after a change that is
+again and compares, key by key, through ``RENAMED_KEYS`` and ``RENAMED_VALUES`` (old -> new, for keys and words
+renamed after the files were captured): a refactor must not change a number. Regenerate only on purpose, after a change that is
 meant to change results: ``python tests/golden/cli_cases.py``.
 """
 
@@ -66,10 +66,10 @@ def cases(sample: Path, files: dict[str, Path]) -> dict[str, list[str]]:
         "overview_default": ["overview", "--data", s],
         "overview_c": ["overview", "--data", s, "--day", "2026-10-08", "--span", "14"],
         "overview_a": ["overview", "--data", s, "--day", "2026-08-26"],
-        "drift_a": ["drift", "--reference", f["dec_a_base"], "--current", f["dec_a_cur"], "--by", "source"],
-        "drift_c": ["drift", "--reference", f["dec_before_c"], "--current", f["dec_during_c"],
+        "drift_a": ["drift", "--baseline", f["dec_a_base"], "--current", f["dec_a_cur"], "--by", "source"],
+        "drift_c": ["drift", "--baseline", f["dec_before_c"], "--current", f["dec_during_c"],
                     "--columns", "score,ctr_7d,geo,ad_format", "--by", "geo"],
-        "drift_quiet": ["drift", "--reference", f["dec_quiet"], "--current", f["dec_before_c"]],
+        "drift_quiet": ["drift", "--baseline", f["dec_quiet"], "--current", f["dec_before_c"]],
         "seasonality_geo": ["seasonality", "--input", f["conv_by_geo"], "--ts", "ts", "--value", "conversions",
                             "--by", "geo", "--calendar", str(sample / "calendar.csv")],
         "seasonality_causal": ["seasonality", "--input", f["cpa_all"], "--ts", "ts", "--value", "cpa", "--causal"],

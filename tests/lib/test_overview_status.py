@@ -130,9 +130,9 @@ def test_absent_tables_and_empty_days_are_said_plainly():
     assert result.status("service") == "missing"
     assert "no service table loaded" in result.layers.filter(pl.col("layer") == "service")["note"].item()
     later = overview(ds, day=dt.date(2026, 12, 1))
-    assert later.status("business") == "no_data"
+    assert later.status("business") == "not_enough_data"
     first = overview(ds, day=dt.date(2026, 9, 1))  # no baseline before the data starts
-    assert first.status("business") == "no_data"
+    assert first.status("business") == "not_enough_data"
 
 
 def test_default_day_is_the_latest_whole_day():
@@ -146,7 +146,7 @@ def test_default_day_is_the_latest_whole_day():
 def test_steady_traffic_is_never_flagged_and_serialises(spend, conversions, day_offset):
     ds = Dataset("x", {"kpis": table(kpis(spend=spend, conversions=conversions), "kpis")})
     result = overview(ds, day=dt.date(2026, 9, 1) + dt.timedelta(days=day_offset))
-    assert set(result.layers["status"]) <= {"ok", "no_data", "missing"}
+    assert set(result.layers["status"]) <= {"ok", "not_enough_data", "missing"}
     json.dumps(result.to_dict(), allow_nan=False)
     assert "<table>" in result._repr_html_()
 

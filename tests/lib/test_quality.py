@@ -40,7 +40,7 @@ def test_null_rate_jump_uses_effect_size_and_a_test():
     row = out.filter(pl.col("column") == "x").row(0, named=True)
     k0, k1 = base["x"].null_count(), cur["x"].null_count()
     assert row["value"] == pytest.approx(k1 / 2000 - k0 / 2000)
-    assert row["status"] == "fail"
+    assert row["status"] == "alert"
     p = sps.chi2_contingency(np.array([[k0, 2000 - k0], [k1, 2000 - k1]]), correction=False).pvalue
     assert f"p={p:.2g}" in row["message"]
     assert set(null_rate_jumps(base, base)["status"]) == {"ok"}
@@ -51,7 +51,7 @@ def test_null_rate_jump_uses_effect_size_and_a_test():
 def test_freshness_per_source():
     f = pl.DataFrame({"ts": [T0, T0 + dt.timedelta(hours=10), T0 + dt.timedelta(hours=3)], "src": ["a", "a", "b"]})
     out = freshness(f, by="src").sort("segment")
-    assert out["status"].to_list() == ["ok", "fail"]
+    assert out["status"].to_list() == ["ok", "alert"]
     assert out["value"].to_list() == [0.0, 7.0]
     with pytest.raises(DriftdeskError, match="'when' not found"):
         freshness(f, ts="when")
@@ -64,17 +64,17 @@ def test_schema_changes_new_missing_retyped():
     assert out["z"]["message"].startswith("column missing")
     assert out["w"]["message"].startswith("new column")
     assert out["x"]["status"] == "warn" and "Int64 → Float64" in out["x"]["message"]
-    assert out["y"]["status"] == "fail"
+    assert out["y"]["status"] == "alert"
 
 
 def test_duplicates_and_out_of_range():
     f = pl.DataFrame({"ts": [T0, T0, T0, T0 + dt.timedelta(hours=1)], "geo": ["US", "US", "DE", "US"],
                       "v": [1.0, 5.0, -1.0, None]})
     dup = duplicate_keys(f, keys=["ts", "geo"]).row(0, named=True)
-    assert dup["value"] == 2.0 and dup["status"] == "fail" and "geo=US" in dup["message"]
+    assert dup["value"] == 2.0 and dup["status"] == "alert" and "geo=US" in dup["message"]
     assert duplicate_keys(f, keys=["ts", "geo", "v"])["status"].to_list() == ["ok"]
     oor = out_of_range(f, ranges={"v": (0.0, 2.0)}).row(0, named=True)
-    assert oor["value"] == pytest.approx(2 / 3) and oor["status"] == "fail"
+    assert oor["value"] == pytest.approx(2 / 3) and oor["status"] == "alert"
     vs_base = out_of_range(f, baseline=pl.DataFrame({"v": [0.0, 10.0]})).row(0, named=True)
     assert vs_base["value"] == pytest.approx(1 / 3)
 
@@ -88,7 +88,7 @@ def test_report_on_sample_incident_a(sample_dataset):
     nulls = issues.filter(pl.col("check") == "null_rate_jump")
     assert set(nulls["column"]) == {"ctr_7d"}
     assert set(nulls["segment"].drop_nulls()) == {"source=affiliate"}
-    assert rep.status == "fail"
+    assert rep.status == "alert"
     json.dumps(rep.to_dict(), allow_nan=False)
     assert rep.to_figure().data and "<table>" in rep._repr_html_()
     quiet = quality_report(frame.filter(pl.col("ts").dt.date() == dt.date(2026, 8, 3)),

@@ -1,4 +1,4 @@
-"""Windows: parsing, calendar-aligned baselines, hour/weekday alignment of custom ranges, consensus rules."""
+"""Windows: parsing, calendar-aligned baselines, hour/weekday alignment of custom ranges, baseline labels."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from driftdesk.errors import WindowError
 from driftdesk.windows import (
     Window,
     aligned_rows,
+    baseline_label,
     baselines_for,
-    consensus,
-    consensus_sentence,
     is_calendar_aligned,
     latest_day,
 )
@@ -60,57 +59,6 @@ def test_aligned_rows_keep_only_the_current_hours_and_weekday():
     assert frame.filter(aligned_rows(week, base)).height == frame.height  # a whole week keeps everything
 
 
-def table(rows):
-    return pl.DataFrame(rows, schema={"column": pl.String, "status": pl.String, "direction": pl.String}, orient="row")
-
-
-def test_consensus_rules():
-    dod = table([("a", "drift", "nulls_up"), ("b", "warn", "BR+"), ("c", "ok", "none"), ("d", "drift", "up"),
-                 ("e", "warn", "up")])
-    wow = table([("a", "drift", "nulls_up"), ("b", "drift", "BR+"), ("c", "drift", "up"), ("d", "ok", "none"),
-                 ("e", "warn", "down")])
-    out = {r["column"]: r for r in consensus({"day_over_day": dod, "week_over_week": wow}).iter_rows(named=True)}
-    assert (out["a"]["strength"], out["a"]["status"], out["a"]["data_layer_shift"]) == ("strong", "drift", True)
-    assert (out["b"]["strength"], out["b"]["status"], out["b"]["data_layer_shift"]) == ("consistent", "drift", False)
-    assert (out["c"]["strength"], out["c"]["status"]) == ("persisting", "warn")
-    assert (out["d"]["strength"], out["d"]["status"]) == ("calendar", "ok")
-    assert (out["e"]["strength"], out["e"]["status"], out["e"]["agree_direction"]) == ("mixed", "warn", False)
-    c = consensus({"day_over_day": dod, "week_over_week": wow})
-    assert c["column"][0] in ("a", "b")  # most severe first
-    assert consensus_sentence(c, {"a": "null rate 2% → 9%"}).startswith("Strong shift in a (null rate 2% → 9%)")
-
-
-def test_consensus_quiet_and_single_baseline():
-    quiet = table([("a", "ok", "none")])
-    c = consensus({"day_over_day": quiet, "week_over_week": quiet})
-    assert consensus_sentence(c).startswith("No column shifted")
-    one = consensus({"custom": table([("a", "drift", "up")])})
-    assert one.row(0, named=True)["status"] == "drift"
-    nd = consensus({"day_over_day": table([("a", "not_enough_data", "none")]),
-                    "week_over_week": table([("a", "not_enough_data", "none")])})
-    assert consensus_sentence(nd).startswith("Not enough data")
-
-
-def test_consensus_drops_flags_that_an_abnormal_baseline_explains():
-    dod = table([("a", "ok", "none"), ("b", "drift", "BR-"), ("c", "ok", "none")])
-    wow = table([("a", "drift", "nulls_down"), ("b", "drift", "BR-"), ("c", "warn", "up")])
-    plain = {r["column"]: r for r in consensus({"day_over_day": dod, "week_over_week": wow}).iter_rows(named=True)}
-    assert plain["a"]["strength"] == "persisting"  # what week over week alone would say the day after an incident
-    abnormal = {"week_over_week": {"a", "b"}, "day_over_day": {"b"}}
-    c = consensus({"day_over_day": dod, "week_over_week": wow}, abnormal=abnormal)
-    out = {r["column"]: r for r in c.iter_rows(named=True)}
-    assert (out["a"]["strength"], out["a"]["status"], out["a"]["abnormal_baseline"]) == ("recovery", "ok",
-                                                                                         "week_over_week")
-    assert (out["b"]["strength"], out["b"]["status"]) == ("recovery", "ok")
-    assert out["b"]["abnormal_baseline"] == "day_over_day, week_over_week"
-    assert out["a"]["status_week_over_week"] == "drift"  # the raw comparison stays visible
-    assert (out["c"]["strength"], out["c"]["status"]) == ("persisting", "warn")  # not explained: still counts
-    only_explained = consensus({"day_over_day": dod.filter(pl.col("column") != "c"),
-                                "week_over_week": wow.filter(pl.col("column") != "c")}, abnormal=abnormal)
-    text = consensus_sentence(only_explained)
-    assert text.startswith("No column shifted") and "a, b differ from the" in text and "a recovery, not drift" in text
-
-
 def test_day_and_ending_are_whole_utc_days():
     import datetime as dt
 
@@ -124,3 +72,12 @@ def test_day_and_ending_are_whole_utc_days():
     for bad in (0, -1, 10**12, 2.5, True):
         with pytest.raises(WindowError, match="1 to 3,660 days"):
             Window.ending(dt.date(2026, 10, 11), days=bad)
+
+
+def test_baseline_kinds_have_one_label_each():
+    from driftdesk.windows import BASELINE_KINDS, BASELINE_LABELS
+
+    assert set(BASELINE_LABELS) == set(BASELINE_KINDS)
+    assert baseline_label("week_over_week") == "week over week"
+    assert baseline_label("previous_period") == "previous period"
+    assert baseline_label("baseline_2") == "baseline 2"  # a label of the caller's own

@@ -1,16 +1,18 @@
 """Drift: per-column and per-segment statistics between a baseline and a current window, with verdicts."""
 
 from driftdesk.drift.compare import (
-    Thresholds,
     compare_baselines,
     compare_frames,
     compare_windows,
     drift_history,
     segment_table,
 )
+from driftdesk.drift.consensus import consensus, consensus_sentence
 from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult
+from driftdesk.drift.thresholds import REASON_CODES, Thresholds
 
 __all__ = [
+    "REASON_CODES",
     "BaselineComparison",
     "DriftHistory",
     "DriftResult",
@@ -18,6 +20,8 @@ __all__ = [
     "compare_baselines",
     "compare_frames",
     "compare_windows",
+    "consensus",
+    "consensus_sentence",
     "drift_history",
     "segment_table",
 ]

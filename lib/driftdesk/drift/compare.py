@@ -2,72 +2,30 @@
 
 Flow: each column of each window is reduced once (``reduce_column``: a sorted array or category counts),
 statistics are read off the two aggregates (``compare_aggregates``), and a verdict follows from
-``Thresholds``. The verdict rests on effect sizes (PSI, Jensen-Shannon, null-rate change); a p-value must
-also be below its threshold, so tiny samples do not alarm on noise and huge samples do not alarm on
-trivial shifts. Below ``min_rows`` rows in either window the verdict is ``not_enough_data``.
+``Thresholds`` (the rule lives in ``drift/thresholds.py``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import polars as pl
 
 from driftdesk.drift import stats as st
+from driftdesk.drift.consensus import consensus
+from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult
+from driftdesk.drift.thresholds import Thresholds, effect, verdict
 from driftdesk.errors import DriftdeskError
-from driftdesk.windows import Window
+from driftdesk.segments import by_columns
+from driftdesk.status import ALERT, FLAGGED, OK
+from driftdesk.windows import Window, aligned_rows, day_over_day, is_calendar_aligned, week_over_week
 
-STATUSES = ("ok", "warn", "drift", "not_enough_data")
-_RANK = {"not_enough_data": 0, "ok": 1, "warn": 2, "drift": 3}
 Frame = pl.DataFrame | pl.LazyFrame
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Verdict thresholds (the seeds' defaults). Round-trips through ``to_dict`` / ``from_dict``.
-
-    Null-rate thresholds are absolute changes of the share of missing values (0.02 = two points).
-    """
-
-    psi_warn: float = 0.1
-    psi_drift: float = 0.2
-    ks_pvalue: float = 0.01
-    js_warn: float = 0.05
-    js_drift: float = 0.1
-    chi2_pvalue: float = 0.01
-    null_rate_warn: float = 0.02
-    null_rate_drift: float = 0.05
-    null_pvalue: float = 0.01
-    out_of_range_warn: float = 0.05
-    min_rows: int = 100
-    psi_bins: int = st.DEFAULT_PSI_BINS
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
-                raise DriftdeskError(f"threshold {f.name} must be a finite number >= 0, got {v!r}")
-        if self.psi_warn > self.psi_drift or self.js_warn > self.js_drift or self.null_rate_warn > self.null_rate_drift:
-            raise DriftdeskError("each warn threshold must be at most its drift threshold")
-        if self.psi_bins < 2:
-            raise DriftdeskError(f"psi_bins must be at least 2, got {self.psi_bins}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, doc: Mapping | None) -> Thresholds:
-        doc = dict(doc or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(doc) - known)
-        if unknown:
-            raise DriftdeskError(f"unknown drift threshold(s) {unknown}; known: {sorted(known)}")
-        return cls(**doc)
 
 
 # --------------------------------------------------------------------------- reduction
@@ -103,10 +61,6 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 # --------------------------------------------------------------------------- one column
 
 
-def _fmt_pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1%}"
-
-
 def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None."""
     t = thresholds
@@ -114,11 +68,11 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
     row: dict = {
         "column": column, "kind": kind, "psi": None, "ks": None, "ks_pvalue": None, "wasserstein": None,
         "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
-        "null_rate_reference": baseline.null_rate, "null_rate_current": current.null_rate,
+        "null_rate_baseline": baseline.null_rate, "null_rate_current": current.null_rate,
         "null_rate_change": None, "null_pvalue": None, "out_of_range_share": None,
-        "n_reference": baseline.n_rows, "n_current": current.n_rows,
-        "n_valid_reference": baseline.n, "n_valid_current": current.n,
-        "mean_reference": None, "mean_current": None,
+        "n_baseline": baseline.n_rows, "n_current": current.n_rows,
+        "n_valid_baseline": baseline.n, "n_valid_current": current.n,
+        "mean_baseline": None, "mean_current": None,
         "new_categories": [], "vanished_categories": [], "direction": "none",
     }
     if baseline.n_rows and current.n_rows:
@@ -137,8 +91,8 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
             gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
             row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
-    row.update(_verdict(row, thresholds))
-    row["effect"] = _effect(row, thresholds)
+    row.update(verdict(row, thresholds))
+    row["effect"] = effect(row, thresholds)
     return row
 
 
@@ -156,65 +110,7 @@ def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSke
     outside = int(np.searchsorted(b, a[0], side="left")) + int(b.size - np.searchsorted(b, a[-1], side="right"))
     denom = b.size + current.n_infinite
     row["out_of_range_share"] = float(outside + current.n_infinite) / denom if denom else None
-    row["mean_reference"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
-
-
-def _verdict(row: dict, t: Thresholds) -> dict:
-    """Status, reasons, a severity score for ordering, and the direction of the dominant signal."""
-    if row["n_reference"] < t.min_rows or row["n_current"] < t.min_rows:
-        return {"status": "not_enough_data", "severity": 0.0, "direction": "none",
-                "reasons": f"fewer than {t.min_rows} rows (baseline {row['n_reference']}, current {row['n_current']})"}
-    signals: list[tuple[str, float, str, str]] = []  # (status, effect/threshold, reason, direction)
-
-    def level(value: float | None, warn: float, drift: float) -> str:
-        if value is None:
-            return "ok"
-        return "drift" if value >= drift else "warn" if value >= warn else "ok"
-
-    d_null = row["null_rate_change"]
-    if d_null is not None:
-        lv = level(abs(d_null), t.null_rate_warn, t.null_rate_drift)
-        if lv != "ok" and (row["null_pvalue"] is None or row["null_pvalue"] < t.null_pvalue):
-            signals.append((lv, abs(d_null) / t.null_rate_drift,
-                            f"null rate {_fmt_pct(row['null_rate_reference'])} → {_fmt_pct(row['null_rate_current'])}",
-                            "nulls_up" if d_null > 0 else "nulls_down"))
-    enough = row["n_valid_reference"] >= t.min_rows and row["n_valid_current"] >= t.min_rows
-    if row["kind"] == "numeric" and enough and row["psi"] is not None:
-        lv = level(row["psi"], t.psi_warn, t.psi_drift)
-        p = row["ks_pvalue"]
-        if lv != "ok" and p is not None and p < t.ks_pvalue:
-            up = (row["mean_current"] or 0.0) >= (row["mean_reference"] or 0.0)
-            signals.append((lv, row["psi"] / t.psi_drift, f"PSI {row['psi']:.3f} (KS {row['ks']:.3f}, p={p:.2g})",
-                            "up" if up else "down"))
-        oor = row["out_of_range_share"]
-        if oor is not None and oor >= t.out_of_range_warn:
-            signals.append(("warn", oor / t.out_of_range_warn / 2, f"{oor:.1%} of values outside the baseline's range", "up"))
-    if row["kind"] == "categorical" and enough and row["js"] is not None:
-        lv_js = level(row["js"], t.js_warn, t.js_drift)
-        lv_psi = level(row["psi"], t.psi_warn, t.psi_drift)
-        lv = max(lv_js, lv_psi, key=_RANK.get)
-        p = row["chi2_pvalue"]
-        if lv != "ok" and p is not None and p < t.chi2_pvalue:
-            signals.append((lv, max(row["js"] / t.js_drift, row["psi"] / t.psi_drift),
-                            f"JS {row['js']:.3f}, PSI {row['psi']:.3f} (chi² p={p:.2g})", row.get("_top_mover") or "mix"))
-        if row["new_categories"]:
-            signals.append(("warn", 0.5, f"new categories: {', '.join(map(str, row['new_categories'][:5]))}", "new_categories"))
-    if not signals:
-        note = "all values missing in both windows" if not row["n_valid_reference"] and not row["n_valid_current"] else "no shift beyond thresholds"
-        return {"status": "ok", "severity": _RANK["ok"] + min(_effect(row, t), 9.99) / 10, "direction": "none",
-                "reasons": note}
-    signals.sort(key=lambda s: (_RANK[s[0]], s[1]), reverse=True)
-    status = signals[0][0]
-    return {"status": status, "severity": _RANK[status] + min(signals[0][1], 9.99) / 10, "direction": signals[0][3],
-            "reasons": "; ".join(s[2] for s in signals)}
-
-
-def _effect(row: dict, t: Thresholds) -> float:
-    """The largest effect size as a multiple of its drift threshold (1.0 = at the threshold): null-rate change,
-    PSI, JS. Unit-free, so columns of any kind share one scale (and one sparkline)."""
-    parts = [abs(row["null_rate_change"] or 0.0) / t.null_rate_drift, (row["psi"] or 0.0) / t.psi_drift,
-             (row["js"] or 0.0) / t.js_drift]
-    return float(max(parts))
+    row["mean_baseline"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
 
 
 def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
@@ -229,16 +125,17 @@ def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
 def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, dtype_c, n_b: int, n_c: int) -> dict:
     if dtype_b is None or dtype_c is None:
         which = "baseline" if dtype_b is None else "current"
-        reason = f"column missing in the {which} window"
+        reason, code = f"column missing in the {which} window", f"missing_in_{which}"
     else:
         reason = f"type changed between windows: {dtype_b} in the baseline, {dtype_c} in the current window"
+        code = "type_changed"
     return {"column": column, "kind": kind_b or kind_c or "unsupported", "psi": None, "ks": None, "ks_pvalue": None,
             "wasserstein": None, "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
-            "null_rate_reference": None, "null_rate_current": None, "null_rate_change": None, "null_pvalue": None,
-            "out_of_range_share": None, "n_reference": n_b, "n_current": n_c, "n_valid_reference": 0,
-            "n_valid_current": 0, "mean_reference": None, "mean_current": None, "new_categories": [],
-            "vanished_categories": [], "direction": "schema", "status": "drift", "severity": 3.5, "effect": None,
-            "reasons": reason}
+            "null_rate_baseline": None, "null_rate_current": None, "null_rate_change": None, "null_pvalue": None,
+            "out_of_range_share": None, "n_baseline": n_b, "n_current": n_c, "n_valid_baseline": 0,
+            "n_valid_current": 0, "mean_baseline": None, "mean_current": None, "new_categories": [],
+            "vanished_categories": [], "direction": "schema", "status": ALERT, "severity": 3.5, "effect": None,
+            "reasons": reason, "reason_codes": [code]}
 
 
 # --------------------------------------------------------------------------- windows
@@ -401,18 +298,18 @@ def compare_aggregates_with(column: str, baseline, current, thresholds: Threshol
     row = compare_aggregates(column, baseline, current, t)
     if extra:
         row.update(extra)
-        row.update(_verdict(row, t))
+        row.update(verdict(row, t))
         row.pop("_top_mover", None)
     return row
 
 
 _SCHEMA = {
     "column": pl.String, "kind": pl.String, "status": pl.String, "severity": pl.Float64, "direction": pl.String,
-    "reasons": pl.String, "effect": pl.Float64, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64, "wasserstein": pl.Float64,
+    "reasons": pl.String, "reason_codes": pl.List(pl.String), "effect": pl.Float64, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64, "wasserstein": pl.Float64,
     "wasserstein_norm": pl.Float64, "js": pl.Float64, "chi2_pvalue": pl.Float64,
-    "null_rate_reference": pl.Float64, "null_rate_current": pl.Float64, "null_rate_change": pl.Float64,
-    "null_pvalue": pl.Float64, "out_of_range_share": pl.Float64, "n_reference": pl.Int64, "n_current": pl.Int64,
-    "n_valid_reference": pl.Int64, "n_valid_current": pl.Int64, "mean_reference": pl.Float64,
+    "null_rate_baseline": pl.Float64, "null_rate_current": pl.Float64, "null_rate_change": pl.Float64,
+    "null_pvalue": pl.Float64, "out_of_range_share": pl.Float64, "n_baseline": pl.Int64, "n_current": pl.Int64,
+    "n_valid_baseline": pl.Int64, "n_valid_current": pl.Int64, "mean_baseline": pl.Float64,
     "mean_current": pl.Float64, "new_categories": pl.List(pl.String), "vanished_categories": pl.List(pl.String),
 }
 
@@ -422,22 +319,26 @@ def _rows_frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(clean, schema=_SCHEMA, orient="row") if clean else pl.DataFrame(schema=_SCHEMA)
 
 
-def by_severity(table: pl.DataFrame) -> pl.DataFrame:
-    """Most severe first (drift, warn, ok, not enough data), then by effect size."""
-    return table.sort(["severity", "column"], descending=[True, False])
-
-
 # --------------------------------------------------------------------------- public entry points
 
 
-def segment_table(baseline: Frame, current: Frame, *, by: str, columns: Sequence[str] | None = None,
+def _segment_column(by: str | Sequence[str], columns: Iterable[str]) -> str:
+    """Drift compares segments of one column at a time: ``by`` is that column (or a one-item list)."""
+    names = by_columns(by, set(columns))
+    if len(names) != 1:
+        raise DriftdeskError(f"drift compares the segments of one column at a time; got by={list(names)}")
+    return names[0]
+
+
+def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], columns: Sequence[str] | None = None,
                   thresholds: Thresholds | None = None) -> pl.DataFrame:
-    """The drift table within each value of ``by`` (e.g. each source), with each segment's share of rows.
+    """The drift table within each value of ``by`` (one column, e.g. source), with each segment's share of rows.
 
     Shows which segments carry a shift: a null jump confined to source=affiliate appears in that row only.
     """
     t = thresholds or Thresholds()
     sb, sc = _schema(baseline), _schema(current)
+    by = _segment_column(by, [*sb, *sc])
     if by not in sb or by not in sc:
         raise DriftdeskError(f"segment column {by!r} is not in both windows; columns are {sorted(set(sb) & set(sc))}")
     cols = [c for c in (columns or default_columns(baseline, current)) if c != by]
@@ -457,39 +358,39 @@ def segment_table(baseline: Frame, current: Frame, *, by: str, columns: Sequence
         table = compare_frames(pb, pc, columns=cols, thresholds=t, workers=1)
         frames.append(table.with_columns(
             pl.lit(v, dtype=pl.String).alias(by),
-            pl.lit(pb.height / fb.height if fb.height else None, dtype=pl.Float64).alias("share_reference"),
+            pl.lit(pb.height / fb.height if fb.height else None, dtype=pl.Float64).alias("share_baseline"),
             pl.lit(pc.height / fc.height if fc.height else None, dtype=pl.Float64).alias("share_current"),
         ))
     if not frames:
         return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
-                                            pl.lit(None, dtype=pl.Float64).alias("share_reference"),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_baseline"),
                                             pl.lit(None, dtype=pl.Float64).alias("share_current"))
     out = pl.concat(frames)
-    return out.select(by, "share_reference", "share_current", *[c for c in out.columns
-                                                                 if c not in (by, "share_reference", "share_current")])
+    return out.select(by, "share_baseline", "share_current", *[c for c in out.columns
+                                                                 if c not in (by, "share_baseline", "share_current")])
 
 
-def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None, by: str | None = None,
-                    thresholds: Thresholds | None = None, baseline_window: Window | None = None,
-                    current_window: Window | None = None, workers: int | None = None):
-    """Drift of every column (and per segment of ``by``) between two frames: a DriftResult.
+def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
+                    by: str | Sequence[str] | None = None, thresholds: Thresholds | None = None,
+                    baseline_window: Window | None = None, current_window: Window | None = None,
+                    workers: int | None = None) -> DriftResult:
+    """Drift of every column (and per segment of ``by``, one column) between two frames: a DriftResult.
 
     The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time).
     """
-    from driftdesk.drift.result import DriftResult
-
     t = thresholds or Thresholds()
     cols = list(columns) if columns else default_columns(baseline, current)
     if not cols:
         raise DriftdeskError("no columns to compare: the windows have no numeric or text columns")
+    by = _segment_column(by, [*_schema(baseline), *_schema(current)]) if by else None
     table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True)
     segments = segment_table(baseline, current, by=by, columns=cols, thresholds=t) if by else None
     return DriftResult(table, dist, cats, t, segments, by, baseline_window, current_window)
 
 
 def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Window], ts: str = "ts",
-                      columns: Sequence[str] | None = None, by: str | None = None,
-                      thresholds: Thresholds | None = None, align: bool = True):
+                      columns: Sequence[str] | None = None, by: str | Sequence[str] | None = None,
+                      thresholds: Thresholds | None = None, align: bool = True) -> BaselineComparison:
     """One current window of a frame against several baselines of the same frame, with their consensus.
 
     Baselines that are not whole days away from the current window (custom ranges, the training period) keep
@@ -497,9 +398,6 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
     baseline that was itself abnormal (an incident last week) does not count when the current window is back
     to normal: see ``_abnormal_in_baseline``.
     """
-    from driftdesk.drift.result import BaselineComparison
-    from driftdesk.windows import aligned_rows, consensus, is_calendar_aligned
-
     schema = _schema(frame)
     if ts not in schema:
         raise DriftdeskError(f"timestamp column {ts!r} not found; columns are {list(schema)}")
@@ -532,10 +430,6 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
     baseline's offset, so weekdays match. On the day after an incident, yesterday and last week were the
     incident: without this, day over day and week over week call the recovery a shift. (Two weeks ago may have
     had its own event, a holiday: then only the same move counts against the current window.)"""
-    import datetime as dt
-
-    from driftdesk.windows import FLAGGED
-
     flagged = table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list()
     if not flagged:
         return set()
@@ -555,7 +449,7 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
         b, n = was.get(c), now.get(c)
         if b is None or n is None or b["status"] not in FLAGGED or moved.get(c) != _reverse(b["direction"]):
             continue
-        if n["status"] == "ok" or (n["status"] in FLAGGED and n["direction"] != b["direction"]):
+        if n["status"] == OK or (n["status"] in FLAGGED and n["direction"] != b["direction"]):
             out.add(c)
     return out
 
@@ -571,22 +465,17 @@ def _reverse(direction: str | None) -> str | None:
     return None
 
 
-def drift_history(frame: Frame, *, days: Sequence, baseline: str = "week_over_week", ts: str = "ts",
-                  columns: Sequence[str] | None = None, thresholds: Thresholds | None = None):
-    """Each given day (a date) against its baseline ('day_over_day' or 'week_over_week'): a DriftHistory."""
-    import datetime as dt
-
-    from driftdesk.drift.result import DriftHistory
-    from driftdesk.windows import day_over_day, week_over_week
-
+def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", ts: str = "ts",
+                  columns: Sequence[str] | None = None, thresholds: Thresholds | None = None) -> DriftHistory:
+    """Each given day (a date) against its baseline of kind ``vs`` ('day_over_day' or 'week_over_week')."""
     makers = {"day_over_day": day_over_day, "week_over_week": week_over_week}
-    if baseline not in makers:
-        raise DriftdeskError(f"history baseline must be one of {list(makers)}, got {baseline!r}")
+    if vs not in makers:
+        raise DriftdeskError(f"history baseline kind vs must be one of {list(makers)}, got {vs!r}")
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     cols = list(columns) if columns else default_columns(lf, lf, exclude=[ts])
     day_list = sorted(set(days))
     if not day_list:
-        return DriftHistory(_rows_frame([]).with_columns(pl.lit(None, dtype=pl.Date).alias("day")), baseline)
+        return DriftHistory(_rows_frame([]).with_columns(pl.lit(None, dtype=pl.Date).alias("day")), vs)
     lo = dt.datetime.combine(day_list[0], dt.time()) - dt.timedelta(days=7)
     hi = dt.datetime.combine(day_list[-1], dt.time()) + dt.timedelta(days=1)
     span = lf.filter((pl.col(ts) >= lo) & (pl.col(ts) < hi)).select(ts, *cols).collect()
@@ -597,9 +486,9 @@ def drift_history(frame: Frame, *, days: Sequence, baseline: str = "week_over_we
     for d in day_list:
         start = dt.datetime.combine(d, dt.time())
         cur_w = Window(start, start + dt.timedelta(days=1), "current")
-        base_w = makers[baseline](cur_w)
+        base_w = makers[vs](cur_w)
         table = compare_frames(by_day.get(base_w.start.date(), empty), by_day.get(d, empty), columns=cols,
                                thresholds=thresholds, workers=1)
         frames.append(table.with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
     out = pl.concat(frames)
-    return DriftHistory(out.select("day", *[c for c in out.columns if c != "day"]), baseline)
+    return DriftHistory(out.select("day", *[c for c in out.columns if c != "day"]), vs)

@@ -7,12 +7,37 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from driftdesk.drift.compare import Thresholds, by_severity
+from driftdesk.drift.consensus import consensus_sentence
+from driftdesk.drift.thresholds import DEPRECATED_THRESHOLDS, Thresholds
 from driftdesk.jsonsafe import jsonable
-from driftdesk.windows import Window, consensus_sentence
+from driftdesk.status import FLAGGED, worst
+from driftdesk.windows import Window, baseline_label
 
 CONTRACT_KEYS = ("column", "kind", "psi", "ks", "ks_pvalue", "wasserstein", "js", "chi2_pvalue",
-                 "null_rate_reference", "null_rate_current", "status")
+                 "null_rate_baseline", "null_rate_current", "status")
+# JSON keys earlier versions wrote -> today's key; each old key is still written beside its new one (deprecated)
+DEPRECATED_KEYS: dict[str, str] = {
+    "null_rate_reference": "null_rate_baseline",
+    "n_reference": "n_baseline",
+    "n_valid_reference": "n_valid_baseline",
+    "mean_reference": "mean_baseline",
+    "share_reference": "share_baseline",
+    **DEPRECATED_THRESHOLDS,
+}
+
+
+def with_deprecated_keys(row: dict) -> dict:
+    """A JSON row with each deprecated key beside the key that replaced it (same value)."""
+    out = dict(row)
+    for old, new in DEPRECATED_KEYS.items():
+        if new in row:
+            out[old] = row[new]
+    return out
+
+
+def by_severity(table: pl.DataFrame) -> pl.DataFrame:
+    """Most severe first (alert, warn, ok, not enough data), then by column name."""
+    return table.sort(["severity", "column"], descending=[True, False])
 
 
 def _html_table(frame: pl.DataFrame, cols: list[str], limit: int = 30) -> str:
@@ -46,9 +71,7 @@ class DriftResult:
     @property
     def status(self) -> str:
         """The worst column status ('not_enough_data' only if every column lacks data)."""
-        order = ["drift", "warn", "ok", "not_enough_data"]
-        present = set(self.columns["status"].to_list())
-        return next((s for s in order if s in present), "not_enough_data")
+        return worst(self.columns["status"].to_list())
 
     def column(self, name: str) -> dict:
         rows = self.columns.filter(pl.col("column") == name)
@@ -61,20 +84,25 @@ class DriftResult:
         return by_severity(self.columns)
 
     def to_dict(self) -> dict:
-        """The CLI's JSON: ``columns`` (contract keys first, then extras), ``segments`` when compared by a column."""
+        """The CLI's JSON: ``columns`` (contract keys first, then extras), ``segments`` when compared by a column.
+
+        Renamed keys are written under their old name too while deprecated; ``deprecated_keys`` lists them.
+        """
         cols = []
         for r in self.to_frame().iter_rows(named=True):
-            cols.append({**{k: r[k] for k in CONTRACT_KEYS}, **{k: v for k, v in r.items() if k not in CONTRACT_KEYS}})
+            row = {**{k: r[k] for k in CONTRACT_KEYS}, **{k: v for k, v in r.items() if k not in CONTRACT_KEYS}}
+            cols.append(with_deprecated_keys(row))
         doc = {
             "status": self.status,
             "baseline": self.baseline.to_dict() if self.baseline else None,
             "current": self.current.to_dict() if self.current else None,
-            "thresholds": self.thresholds.to_dict(),
+            "thresholds": with_deprecated_keys(self.thresholds.to_dict()),
             "columns": cols,
+            "deprecated_keys": DEPRECATED_KEYS,
         }
         if self.segments is not None:
             doc["by"] = self.by
-            doc["segments"] = self.segments.sort(["severity", "column"], descending=[True, False]).to_dicts()
+            doc["segments"] = [with_deprecated_keys(r) for r in by_severity(self.segments).iter_rows(named=True)]
         return jsonable(doc)
 
     def to_figure(self, column: str | None = None):
@@ -85,7 +113,7 @@ class DriftResult:
 
     def _repr_html_(self) -> str:
         cols = ["column", "kind", "status", "psi", "ks", "ks_pvalue", "wasserstein_norm", "js", "chi2_pvalue",
-                "null_rate_reference", "null_rate_current", "reasons"]
+                "null_rate_baseline", "null_rate_current", "reasons"]
         span = ""
         if self.baseline and self.current:
             span = f" — baseline {self.baseline.iso()} vs current {self.current.iso()}"
@@ -102,15 +130,15 @@ class BaselineComparison:
 
     @property
     def status(self) -> str:
-        present = set(self.consensus["status"].to_list()) if not self.consensus.is_empty() else set()
-        return next((s for s in ("drift", "warn", "ok") if s in present), "not_enough_data")
+        """The worst consensus status ('not_enough_data' when no column could be judged)."""
+        return worst(self.consensus["status"].to_list()) if not self.consensus.is_empty() else worst(())
 
     @property
     def sentence(self) -> str:
         reasons: dict[str, str] = {}
         for res in self.results.values():
             for r in res.columns.iter_rows(named=True):
-                if r["status"] in ("warn", "drift") and r["column"] not in reasons:
+                if r["status"] in FLAGGED and r["column"] not in reasons:
                     reasons[r["column"]] = r["reasons"]
         return consensus_sentence(self.consensus, reasons, tuple(self.results))
 
@@ -128,8 +156,9 @@ class BaselineComparison:
                          "consensus": self.consensus.to_dicts(),
                          "baselines": {k: v.to_dict() for k, v in self.results.items()}})
 
-    def to_figure(self, column: str | None = None, baseline: str | None = None):
-        res = self.results[baseline or next(iter(self.results))]
+    def to_figure(self, column: str | None = None, vs: str | None = None):
+        """One column's distributions against the baseline labelled ``vs`` (the first baseline by default)."""
+        res = self.results[vs or next(iter(self.results))]
         return res.to_figure(column or (self.consensus["column"][0] if not self.consensus.is_empty() else None))
 
     def _repr_html_(self) -> str:
@@ -141,16 +170,20 @@ class BaselineComparison:
 
 @dataclass(frozen=True)
 class DriftHistory:
-    """Each day's drift table against a baseline, stacked: the statistics' recent history per column."""
+    """Each day's drift table against its baseline of kind ``vs`` (e.g. week_over_week), stacked: the
+    statistics' recent history per column."""
 
     daily: pl.DataFrame
-    baseline: str
+    vs: str
 
     def to_frame(self) -> pl.DataFrame:
         return self.daily
 
     def to_dict(self) -> dict:
-        return jsonable({"baseline": self.baseline, "daily": self.daily})
+        """``vs`` and the daily rows; ``baseline`` (the kind's old key) and the rows' old keys stay while deprecated."""
+        daily = [with_deprecated_keys(r) for r in self.daily.iter_rows(named=True)]
+        return jsonable({"vs": self.vs, "baseline": self.vs, "daily": daily,
+                         "deprecated_keys": {"baseline": "vs", **DEPRECATED_KEYS}})
 
     def to_figure(self, statistic: str = "severity", columns: list[str] | None = None):
         from driftdesk.viz.drift import history_figure
@@ -159,4 +192,4 @@ class DriftHistory:
 
     def _repr_html_(self) -> str:
         cols = ["day", "column", "status", "psi", "ks", "js", "null_rate_change"]
-        return f"<h4>Drift history vs {html.escape(self.baseline)}</h4>" + _html_table(self.daily, cols, 60)
+        return f"<h4>Drift history vs {html.escape(baseline_label(self.vs))}</h4>" + _html_table(self.daily, cols, 60)

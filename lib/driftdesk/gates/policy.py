@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from driftdesk.errors import PolicyError
+from driftdesk.windows import baseline_label
 
 Comparison = Literal["absolute", "day_over_day", "week_over_week", "trailing", "release"]
 Direction = Literal["above", "below", "either"]
@@ -100,7 +101,7 @@ class Gate:
         elif self.comparison == "release":
             what = f"{self.change} change of {self.metric} vs the baseline release"
         else:
-            what = f"{self.change} change of {self.metric} {self.comparison.replace('_', ' ')}"
+            what = f"{self.change} change of {self.metric} {baseline_label(self.comparison)}"
         by = f" per {', '.join(self.by)}" if self.by else ""
         return (f"{what}{by} over {format_hours(self.window_hours)} {arrow} {self.threshold:g}, "
                 f"{self.consecutive} evaluation(s) in a row -> {self.action}")

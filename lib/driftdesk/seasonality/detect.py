@@ -40,6 +40,7 @@ from driftdesk.seasonality.verdicts import (
     status_and_sentence,
     too_short_sentence,
 )
+from driftdesk.segments import by_columns
 
 Frame = pl.DataFrame | pl.LazyFrame
 Progress = Callable[[float, str], None]
@@ -137,19 +138,11 @@ def _as_frame(frame: Frame) -> pl.DataFrame:
     raise SeasonalityError(f"expected a polars DataFrame or LazyFrame, got {type(frame).__name__}")
 
 
-def _by_list(by) -> tuple[str, ...]:
-    if by is None:
-        return ()
-    if isinstance(by, str):
-        return tuple(c.strip() for c in by.split(",") if c.strip())
-    return tuple(by)
-
-
 def _prepare(frame: Frame, *, ts: str, value: str, by, periods, source: str,
              calendar: Sequence[CalendarDay], scope: Mapping[str, object],
              causal: bool = False) -> tuple[pl.DataFrame, list[_Series], tuple]:
     df = _as_frame(frame)
-    by = _by_list(by)
+    by = by_columns(by, df.columns)
     missing = [c for c in by if c not in df.columns]
     if missing:
         raise SeasonalityError(f"{source}: no column {missing[0]!r} to split series by; columns are {', '.join(df.columns[:20])}")

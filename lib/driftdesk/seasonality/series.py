@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from driftdesk.seasonality.grid import SeasonalityError
+from driftdesk.segments import by_columns
 
 Frame = pl.DataFrame | pl.LazyFrame
 
@@ -84,7 +85,7 @@ def metric_series(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequen
     timestamps) and segment, optionally filtered to one segment (``where={'geo': 'DE'}``)."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     columns = list(lf.collect_schema().names())
-    by = [by] if isinstance(by, str) else list(by or [])
+    by = list(by_columns(by, columns))
     for c in [ts, *by, *(where or {})]:
         if c not in columns:
             raise SeasonalityError(f"no column {c!r}; the table has {', '.join(columns)}")

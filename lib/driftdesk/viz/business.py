@@ -1,14 +1,12 @@
-"""Business impact figures: a waterfall of mix and rate effects, a heat map of segments, the spend shift."""
+"""Business impact figures: a waterfall of mix and rate effects, a heat map of segments, the spend shift.
+
+``result`` is an ImpactResult.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import plotly.graph_objects as go
 import polars as pl
-
-if TYPE_CHECKING:
-    from driftdesk.business import ImpactResult
 
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
@@ -21,7 +19,7 @@ def _name(row: dict, by) -> str:
     return " ".join(f"{c}={row[c]}" for c in by)
 
 
-def effects_frame(result: ImpactResult, top: int = 8) -> pl.DataFrame:
+def effects_frame(result, top: int = 8) -> pl.DataFrame:
     """The largest mix and rate effects (one row each), the rest summed as "other segments"."""
     rows = []
     for row in result.segments.iter_rows(named=True):
@@ -38,7 +36,7 @@ def effects_frame(result: ImpactResult, top: int = 8) -> pl.DataFrame:
     return head
 
 
-def impact_waterfall(result: ImpactResult, top: int = 8) -> go.Figure:
+def impact_waterfall(result, top: int = 8) -> go.Figure:
     """From the baseline value to the current one, one step per large mix or rate effect."""
     t = result.total
     label = LABELS[result.metric]
@@ -71,7 +69,7 @@ def impact_waterfall(result: ImpactResult, top: int = 8) -> go.Figure:
     return fig
 
 
-def segment_heatmap(result: ImpactResult, value: str = "contribution") -> go.Figure:
+def segment_heatmap(result, value: str = "contribution") -> go.Figure:
     """Segments on a grid (first `by` column down, second across): each cell's contribution to the change in
     points of the baseline value, with the segment's own change in the label."""
     seg = result.segments
@@ -111,7 +109,7 @@ def segment_heatmap(result: ImpactResult, value: str = "contribution") -> go.Fig
     return fig
 
 
-def spend_shift_bars(result: ImpactResult) -> go.Figure:
+def spend_shift_bars(result) -> go.Figure:
     """Share of spend per segment, baseline vs current (spend reallocation)."""
     seg = result.segments.sort("spend_share_current", descending=True, nulls_last=True)
     names = [_name(r, result.by) for r in seg.iter_rows(named=True)]

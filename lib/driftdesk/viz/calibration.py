@@ -1,15 +1,13 @@
-"""Calibration figures: reliability diagrams with interval bands and bin counts, score quantiles, segment ECE."""
+"""Calibration figures: reliability diagrams with interval bands and bin counts, score quantiles, segment ECE.
+
+``result`` is a CalibrationResult, ``comparison`` a CalibrationComparison.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
-
-if TYPE_CHECKING:
-    from driftdesk.calibration import CalibrationComparison, CalibrationResult
 
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
@@ -60,7 +58,7 @@ def _title(label: str, m: dict) -> str:
     return f"{label}: ECE {m['ece']:.3f}, Brier {m['brier']:.4f}, n={m['n']:,}"
 
 
-def reliability_diagram(result: CalibrationResult) -> go.Figure:
+def reliability_diagram(result) -> go.Figure:
     """One reliability curve with its interval band, and the rows in every bin (empty ones show as zero)."""
     fig = _frame(_title("Reliability", result.metrics))
     _curve(fig, result.bins, "scores", CURRENT_COLOR, BAND["current"])
@@ -68,7 +66,7 @@ def reliability_diagram(result: CalibrationResult) -> go.Figure:
     return fig
 
 
-def reliability_comparison(comparison: CalibrationComparison) -> go.Figure:
+def reliability_comparison(comparison) -> go.Figure:
     """Baseline and current reliability curves on the same bins, with bands and bin counts below."""
     b, c = comparison.baseline.metrics, comparison.current.metrics
     title = "Reliability: baseline vs current"
@@ -81,7 +79,7 @@ def reliability_comparison(comparison: CalibrationComparison) -> go.Figure:
     return fig
 
 
-def quantile_comparison(comparison: CalibrationComparison) -> go.Figure:
+def quantile_comparison(comparison) -> go.Figure:
     """Score quantiles per window: a collapse toward the mean shows as the current line flattening."""
     q = comparison.quantiles
     cols = [c for c in q.columns if c.startswith("q") and c[1:].isdigit()]
@@ -98,7 +96,7 @@ def quantile_comparison(comparison: CalibrationComparison) -> go.Figure:
     return fig
 
 
-def segment_ece_bars(comparison: CalibrationComparison) -> go.Figure:
+def segment_ece_bars(comparison) -> go.Figure:
     """ECE per segment, baseline vs current."""
     seg = comparison.segments
     fig = go.Figure()

@@ -1,24 +1,26 @@
-"""Drift figures: baseline vs current distribution, a statistic's daily history, segments, quality checks."""
+"""Drift figures: baseline vs current distribution, a statistic's daily history, segments, quality checks.
+
+``result`` is a DriftResult or a QualityResult, ``history`` a DriftHistory.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
 
-if TYPE_CHECKING:
-    from driftdesk.drift.result import DriftHistory, DriftResult
-    from driftdesk.quality import QualityResult
+from driftdesk.status import ALERT, NOT_ENOUGH_DATA, OK, WARN
+from driftdesk.windows import baseline_label
 
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
-STATUS_COLORS = {"drift": "#d62728", "warn": "#ff7f0e", "ok": "#2ca02c", "not_enough_data": "#bbbbbb",
-                 "fail": "#d62728"}
+STATUS_COLORS = {ALERT: "#d62728", WARN: "#ff7f0e", OK: "#2ca02c", NOT_ENOUGH_DATA: "#bbbbbb"}
 
 
-def distribution_figure(result: DriftResult, column: str) -> go.Figure:
-    """Baseline and current shares side by side: histogram bins (numeric) or categories."""
+def distribution_figure(result, column: str) -> go.Figure:
+    """Baseline and current shares side by side: histogram bins (numeric) or categories.
+
+    ``result`` is a DriftResult (read through its ``distributions`` and ``column()``).
+    """
     part = result.distributions.filter(pl.col("column") == column).sort("bin")
     fig = go.Figure()
     if part.is_empty():
@@ -46,8 +48,9 @@ def distribution_figure(result: DriftResult, column: str) -> go.Figure:
     return fig
 
 
-def history_figure(history: DriftHistory, statistic: str = "severity", columns: list[str] | None = None) -> go.Figure:
-    """One line per column: a statistic over recent days, status colour on each point."""
+def history_figure(history, statistic: str = "severity", columns: list[str] | None = None) -> go.Figure:
+    """One line per column: a statistic over recent days, status colour on each point (``history``: a
+    DriftHistory, read through ``daily`` and ``vs``)."""
     daily = history.daily
     if statistic not in daily.columns:
         raise KeyError(f"no statistic {statistic!r} in the history; have {daily.columns}")
@@ -59,13 +62,13 @@ def history_figure(history: DriftHistory, statistic: str = "severity", columns: 
                                  marker=dict(color=[STATUS_COLORS.get(s, "#999") for s in part["status"].to_list()],
                                              size=8),
                                  hovertext=part["reasons"].to_list()))
-    fig.update_layout(title=f"{statistic} per day vs {history.baseline.replace('_', ' ')}", height=320,
+    fig.update_layout(title=f"{statistic} per day vs {baseline_label(history.vs)}", height=320,
                       margin=dict(t=50, b=40), yaxis_title=statistic)
     return fig
 
 
-def segment_figure(result: DriftResult, column: str, statistic: str = "severity") -> go.Figure:
-    """Per segment of ``result.by``: the chosen statistic for one column, coloured by status."""
+def segment_figure(result, column: str, statistic: str = "severity") -> go.Figure:
+    """Per segment of ``result.by`` (a DriftResult): the chosen statistic for one column, coloured by status."""
     if result.segments is None or result.by is None:
         raise ValueError("the result has no segments: compare with by=<segment column>")
     part = result.segments.filter(pl.col("column") == column).sort(statistic, descending=True, nulls_last=True)
@@ -76,11 +79,11 @@ def segment_figure(result: DriftResult, column: str, statistic: str = "severity"
     return fig
 
 
-def quality_figure(result: QualityResult) -> go.Figure:
-    """Count of checks per kind and status."""
+def quality_figure(result) -> go.Figure:
+    """Count of checks per kind and status (``result``: a QualityResult, read through ``checks`` and ``status``)."""
     counts = result.checks.group_by("check", "status").len().sort("check")
     fig = go.Figure()
-    for status in ("fail", "warn", "ok"):
+    for status in (ALERT, WARN, OK):
         part = counts.filter(pl.col("status") == status)
         fig.add_trace(go.Bar(x=part["check"].to_list(), y=part["len"].to_list(), name=status,
                              marker_color=STATUS_COLORS.get(status)))

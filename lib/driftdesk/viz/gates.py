@@ -1,16 +1,13 @@
-"""Figures for gates: a backtest's alerts on a timeline with incidents shaded, sweep trade-off curves, a check."""
+"""Figures for gates: a backtest's alerts on a timeline with incidents shaded, sweep trade-off curves, a check.
+
+``result`` is a BacktestResult or a CheckResult, ``sweep`` a SweepResult.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
-
-if TYPE_CHECKING:
-    from driftdesk.gates.backtest import BacktestResult, SweepResult
-    from driftdesk.gates.evaluate import CheckResult
 
 CAUGHT = "rgba(44, 160, 44, 0.16)"
 MISSED = "rgba(214, 39, 40, 0.16)"
@@ -19,7 +16,7 @@ FALSE_ALERT = "#d62728"
 ACTION_SYMBOLS = {"rollback": "x", "pause_for_review": "diamond", "notify": "circle"}
 
 
-def backtest_timeline(result: BacktestResult) -> go.Figure:
+def backtest_timeline(result) -> go.Figure:
     """One row per gate; each alert a marker (green: inside an incident window, red: a false alarm); incidents
     shaded (green caught, red missed) and labelled with their id."""
     fig = go.Figure()
@@ -51,7 +48,7 @@ def backtest_timeline(result: BacktestResult) -> go.Figure:
     return fig
 
 
-def _mark(fig: go.Figure, sweep: SweepResult, point: dict | None, label: str, color: str, symbol: str) -> None:
+def _mark(fig: go.Figure, sweep, point: dict | None, label: str, color: str, symbol: str) -> None:
     if not point:
         return
     frame = sweep.frame.filter(pl.col("consecutive") == point["consecutive"])
@@ -69,7 +66,7 @@ def _mark(fig: go.Figure, sweep: SweepResult, point: dict | None, label: str, co
         ), row=1, col=col)
 
 
-def sweep_figure(sweep: SweepResult) -> go.Figure:
+def sweep_figure(sweep) -> go.Figure:
     """Recall against alerts per week and against median delay, one curve per consecutive-breach count."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("recall vs alerts per week", "recall vs median delay"),
                         horizontal_spacing=0.08)
@@ -102,7 +99,7 @@ def sweep_figure(sweep: SweepResult) -> go.Figure:
     return fig
 
 
-def check_figure(result: CheckResult) -> go.Figure:
+def check_figure(result) -> go.Figure:
     """Each gate's value beside its threshold, coloured by pass (green) or fail (red)."""
     g = result.gates.filter(pl.col("value").is_not_null())
     colors = [TRUE_ALERT if p else FALSE_ALERT for p in g["passed"].to_list()]

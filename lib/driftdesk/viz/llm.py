@@ -1,14 +1,12 @@
-"""LLM figures: a metric per group over time with releases marked, baseline vs current, golden-set results."""
+"""LLM figures: a metric per group over time with releases marked, baseline vs current, golden-set results.
+
+``result`` is an LlmResult.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import plotly.graph_objects as go
 import polars as pl
-
-if TYPE_CHECKING:
-    from driftdesk.llm import LlmResult
 
 
 def _label(metric: str) -> str:
@@ -45,7 +43,7 @@ def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None,
     return fig
 
 
-def comparison_figure(result: LlmResult, metric: str) -> go.Figure:
+def comparison_figure(result, metric: str) -> go.Figure:
     """Baseline vs current bars per group for one metric."""
     cmp = result.comparison
     fig = go.Figure()

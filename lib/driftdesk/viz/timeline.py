@@ -1,22 +1,21 @@
-"""Releases, incidents and calendar days on one timeline (the Overview's figure)."""
+"""Releases, incidents and calendar days on one timeline (the Overview's figure).
+
+``result`` is an Overview.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
-
-if TYPE_CHECKING:
-    from driftdesk.overview import Overview
 
 SEVERITY_COLORS = {"P0": "#7f0000", "P1": "#d62728", "P2": "#ff7f0e", "P3": "#bcbd22"}
 RELEASE_COLOR = "#1f77b4"
 LAYER_ROWS = ("service", "data", "model", "business", "llm")
 
 
-def timeline_figure(result: Overview) -> go.Figure:
+def timeline_figure(result) -> go.Figure:
     """Incidents as bars on one row per layer, releases as markers on their own row, the chosen day shaded."""
     events = result.events
     span_start, span_end = result.span.start, result.span.end

@@ -1,4 +1,4 @@
-"""`driftdesk drift`: the contract keys, nulls for statistics of the other kind, segments, exit codes."""
+"""`driftdesk drift`: the contract keys, nulls for statistics of the other kind, segments, exit codes, old spellings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from driftdesk.cli import main
 
-KEYS = ["column", "kind", "psi", "ks", "ks_pvalue", "wasserstein", "js", "chi2_pvalue", "null_rate_reference",
+KEYS = ["column", "kind", "psi", "ks", "ks_pvalue", "wasserstein", "js", "chi2_pvalue", "null_rate_baseline",
         "null_rate_current", "status"]
 
 
@@ -27,18 +27,18 @@ def files(tmp_path):
 
 def test_json_has_the_contract_keys(files, capsys):
     ref, cur = files
-    assert main(["drift", "--reference", str(ref), "--current", str(cur), "--format", "json"]) == 0
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     cols = {c["column"]: c for c in doc["columns"]}
     for c in cols.values():
         assert all(k in c for k in KEYS)
-    assert cols["x"]["kind"] == "numeric" and cols["x"]["js"] is None and cols["x"]["status"] == "drift"
+    assert cols["x"]["kind"] == "numeric" and cols["x"]["js"] is None and cols["x"]["status"] == "alert"
     assert cols["c"]["kind"] == "categorical" and cols["c"]["ks"] is None and cols["c"]["wasserstein"] is None
 
 
 def test_by_adds_segments_and_columns_filter(files, capsys):
     ref, cur = files
-    assert main(["drift", "--reference", str(ref), "--current", str(cur), "--columns", "x", "--by", "seg",
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--columns", "x", "--by", "seg",
                  "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [c["column"] for c in doc["columns"]] == ["x"]
@@ -48,9 +48,55 @@ def test_by_adds_segments_and_columns_filter(files, capsys):
 
 def test_fail_on_and_bad_input(files, capsys):
     ref, cur = files
-    assert main(["drift", "--reference", str(ref), "--current", str(cur), "--fail-on", "drift"]) == 1
-    assert "drift: drift" in capsys.readouterr().out
-    assert main(["drift", "--reference", str(ref), "--current", str(cur), "--columns", "nope"]) == 2
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--fail-on", "alert"]) == 1
+    assert "drift: alert" in capsys.readouterr().out
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--columns", "nope"]) == 2
     assert "unknown column(s) ['nope']" in capsys.readouterr().err
-    assert main(["drift", "--reference", str(ref) + ".missing.parquet", "--current", str(cur)]) == 2
+    assert main(["drift", "--baseline", str(ref) + ".missing.parquet", "--current", str(cur)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_old_spellings_still_work_with_a_note_on_stderr(files, capsys):
+    ref, cur = files
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--format", "json"]) == 0
+    new = capsys.readouterr()
+    assert new.err == ""
+    assert main(["drift", "--reference", str(ref), "--current", str(cur), "--fail-on", "drift", "--format", "json"]) == 1
+    old = capsys.readouterr()
+    assert old.out == new.out  # the same result
+    notes = old.err.strip().splitlines()
+    assert notes == ["driftdesk: --reference is deprecated; use --baseline",
+                     "driftdesk: status 'drift' is deprecated; it is now called 'alert'"]
+    with pytest.raises(SystemExit) as stop:
+        main(["drift", "--current", str(cur)])
+    assert stop.value.code == 2 and "--baseline is required" in capsys.readouterr().err
+
+
+def test_old_json_keys_stay_beside_the_new_ones(files, capsys):
+    ref, cur = files
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--by", "seg", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["deprecated_keys"]["null_rate_reference"] == "null_rate_baseline"
+    for row in doc["columns"] + doc["segments"]:
+        for old, new in doc["deprecated_keys"].items():
+            if new in row:
+                assert row[old] == row[new]
+    assert all(s["share_reference"] == s["share_baseline"] for s in doc["segments"])
+    assert doc["thresholds"]["psi_drift"] == doc["thresholds"]["psi_alert"] == 0.2
+
+
+def test_by_is_split_by_the_cli_and_drift_takes_one_column(files, capsys):
+    ref, cur = files
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--by", "seg,c"]) == 2
+    assert "one column at a time" in capsys.readouterr().err
+
+
+def test_reason_codes_travel_beside_the_prose(files, capsys):
+    from driftdesk.drift import REASON_CODES
+
+    ref, cur = files
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--format", "json"]) == 0
+    cols = {c["column"]: c for c in json.loads(capsys.readouterr().out)["columns"]}
+    assert cols["x"]["reason_codes"] == ["distribution_shift"]
+    assert cols["c"]["reason_codes"] == ["no_shift"]
+    assert all(code in REASON_CODES for c in cols.values() for code in c["reason_codes"])

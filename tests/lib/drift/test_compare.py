@@ -12,7 +12,8 @@ from hypothesis import strategies as hs
 from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 
-from driftdesk.drift import Thresholds, compare_windows
+from driftdesk.drift import REASON_CODES, Thresholds, compare_windows
+from driftdesk.drift.thresholds import QUIET_CODES
 from driftdesk.errors import DriftdeskError
 
 RNG = np.random.default_rng(3)
@@ -38,7 +39,7 @@ def test_frame_statistics_equal_scipy():
     assert x["ks_pvalue"] == pytest.approx(ref.pvalue, abs=1e-9)
     assert x["wasserstein"] == pytest.approx(sps.wasserstein_distance(b["x"].to_numpy(), c["x"].to_numpy()), rel=1e-9)
     assert x["wasserstein_norm"] == pytest.approx(x["wasserstein"] / np.std(b["x"].to_numpy(), ddof=1), rel=1e-9)
-    assert x["status"] == "drift"  # a 0.6 sd shift: PSI about 0.35
+    assert x["status"] == "alert"  # a 0.6 sd shift: PSI about 0.35
     cat = r.column("c")
     pb = b["c"].value_counts().sort("c")["count"].to_numpy()
     pc = c["c"].value_counts().sort("c")["count"].to_numpy()
@@ -63,11 +64,11 @@ def test_null_jump_new_categories_and_custom_thresholds():
     b, c = frames(null_c=0.2, cats_c=("a", "b", "z"), p_c=(0.5, 0.3, 0.2))
     r = compare_windows(b, c)
     x, cat = r.column("x"), r.column("c")
-    assert x["status"] == "drift" and "null rate" in x["reasons"] and x["direction"] == "nulls_up"
+    assert x["status"] == "alert" and "null rate" in x["reasons"] and x["direction"] == "nulls_up"
     assert x["null_rate_current"] == pytest.approx(c["x"].is_nan().mean())
     assert cat["new_categories"] == ["z"] and cat["vanished_categories"] == ["c"]
     assert cat["out_of_range_share"] == pytest.approx((c["c"] == "z").mean())
-    loose = Thresholds(null_rate_warn=0.5, null_rate_drift=0.6, psi_warn=5, psi_drift=6, js_warn=0.9, js_drift=0.95)
+    loose = Thresholds(null_rate_warn=0.5, null_rate_alert=0.6, psi_warn=5, psi_alert=6, js_warn=0.9, js_alert=0.95)
     assert compare_windows(b, c, columns=["x"], thresholds=loose).column("x")["status"] == "ok"
 
 
@@ -77,7 +78,32 @@ def test_thresholds_round_trip_and_reject_nonsense():
     with pytest.raises(DriftdeskError, match="unknown drift threshold"):
         Thresholds.from_dict({"psi": 1})
     with pytest.raises(DriftdeskError, match="warn threshold"):
-        Thresholds(psi_warn=0.3, psi_drift=0.2)
+        Thresholds(psi_warn=0.3, psi_alert=0.2)
+
+
+def test_old_threshold_names_are_read_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning) as seen:
+        t = Thresholds.from_dict({"psi_drift": 0.3, "null_rate_drift": 0.1})
+    assert sorted(str(w.message) for w in seen) == [
+        "drift threshold 'null_rate_drift' is deprecated; use 'null_rate_alert'",
+        "drift threshold 'psi_drift' is deprecated; use 'psi_alert'"]
+    assert (t.psi_alert, t.null_rate_alert) == (0.3, 0.1)
+    with pytest.warns(DeprecationWarning):  # the drift JSON's thresholds (old and new keys side by side) read back
+        doc = compare_windows(*frames(n_b=200, n_c=200), columns=["x"]).to_dict()["thresholds"]
+        assert Thresholds.from_dict(doc) == Thresholds()
+
+
+def test_reason_codes_name_each_signal():
+    b, c = frames(shift=0.6, null_c=0.2, cats_c=("a", "b", "z"))
+    r = compare_windows(b, c)
+    for row in r.columns.iter_rows(named=True):
+        assert row["reason_codes"] and set(row["reason_codes"]) <= set(REASON_CODES)
+        assert (row["status"] in ("warn", "alert")) == (not set(row["reason_codes"]) <= set(QUIET_CODES))
+    assert {"null_rate_up", "distribution_shift"} <= set(r.column("x")["reason_codes"])
+    assert "new_categories" in r.column("c")["reason_codes"]
+    assert r.column("k")["reason_codes"] == ["no_shift"]
+    few = compare_windows(b.head(10), c.head(10)).column("x")
+    assert (few["status"], few["reason_codes"]) == ("not_enough_data", ["not_enough_rows"])
 
 
 def test_segments_show_which_segment_carries_the_shift():
@@ -85,9 +111,9 @@ def test_segments_show_which_segment_carries_the_shift():
     c = c.with_columns(pl.when(pl.col("seg") == "s2").then(pl.col("x") + 1.0).otherwise(pl.col("x")).alias("x"))
     r = compare_windows(b, c, columns=["x", "c"], by="seg")
     seg = r.segments.filter(pl.col("column") == "x")
-    assert seg.filter(pl.col("seg") == "s2")["status"][0] == "drift"
+    assert seg.filter(pl.col("seg") == "s2")["status"][0] == "alert"
     assert seg.filter(pl.col("seg") == "s1")["status"][0] == "ok"
-    assert seg["share_reference"].sum() == pytest.approx(1.0)
+    assert seg["share_baseline"].sum() == pytest.approx(1.0)
     doc = r.to_dict()
     json.dumps(doc, allow_nan=False)
     assert {"columns", "segments", "by"} <= set(doc)
@@ -109,7 +135,7 @@ def test_bad_input_gives_verdicts_or_clear_messages():
     assert r.column("allnull")["status"] == "ok" and "missing in both" in r.column("allnull")["reasons"]
     assert r.column("const")["status"] == "ok" and r.column("const")["psi"] == 0.0
     assert r.column("const")["wasserstein_norm"] is None  # a constant baseline has no spread to normalise by
-    assert r.column("typed")["status"] == "drift" and "type changed" in r.column("typed")["reasons"]
+    assert r.column("typed")["status"] == "alert" and "type changed" in r.column("typed")["reasons"]
     assert "missing in the baseline" in r.column("only_current")["reasons"]
     one = compare_windows(b.head(1), c.head(1))
     assert set(one.columns["status"]) == {"not_enough_data"}
@@ -142,7 +168,7 @@ def test_never_crashes_on_odd_values(xb, xc, cats):
     r = compare_windows(b, c, thresholds=Thresholds(min_rows=1))
     json.dumps(r.to_dict(), allow_nan=False)
     for row in r.columns.iter_rows(named=True):
-        assert row["status"] in ("ok", "warn", "drift", "not_enough_data")
+        assert row["status"] in ("ok", "warn", "alert", "not_enough_data")
         if row["ks"] is not None:
             assert 0.0 <= row["ks"] <= 1.0
 
@@ -151,7 +177,7 @@ def test_a_categorical_with_100k_levels_through_frames():
     b = pl.DataFrame({"id": [f"u{k}" for k in RNG.integers(0, 100_000, 300_000)]})
     c = pl.DataFrame({"id": [f"u{k}" for k in RNG.integers(50_000, 150_000, 300_000)]})
     row = compare_windows(b, c).column("id")
-    assert row["status"] == "drift" and len(row["new_categories"]) == 20  # listed up to 20
+    assert row["status"] == "alert" and len(row["new_categories"]) == 20  # listed up to 20
     pb = b["id"].value_counts().rename({"count": "b"})
     pc = c["id"].value_counts().rename({"count": "c"})
     j = pb.join(pc, on="id", how="full", coalesce=True).fill_null(0)

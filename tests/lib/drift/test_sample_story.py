@@ -32,29 +32,29 @@ def compare(decisions, when: str, by: str | None = None):
 @pytest.mark.parametrize("when", ["2026-08-26", "2026-08-27"])
 def test_incident_a_ctr_7d_null_jump_is_strong_and_lives_in_affiliate(decisions, when):
     cmp = compare(decisions, when, by="source")
-    flagged = cmp.consensus.filter(pl.col("status").is_in(["warn", "drift"]))
+    flagged = cmp.consensus.filter(pl.col("status").is_in(["warn", "alert"]))
     assert flagged["column"].to_list() == ["ctr_7d"]
     top = cmp.consensus.row(0, named=True)
-    assert top["column"] == "ctr_7d" and top["status"] == "drift" and top["strength"] == "strong"
+    assert top["column"] == "ctr_7d" and top["status"] == "alert" and top["strength"] == "strong"
     assert cmp.sentence.startswith("Strong shift in ctr_7d (null rate")
     seg = cmp.results["week_over_week"].segments.filter(pl.col("column") == "ctr_7d")
-    bad = seg.filter(pl.col("status") == "drift")["source"].to_list()
+    bad = seg.filter(pl.col("status") == "alert")["source"].to_list()
     assert bad == ["affiliate"]
 
 
 def test_incident_a_last_day_still_flagged(decisions):
     cmp = compare(decisions, "2026-08-28")
     row = cmp.consensus.filter(pl.col("column") == "ctr_7d").row(0, named=True)
-    assert row["status"] in ("warn", "drift")
+    assert row["status"] in ("warn", "alert")
 
 
 @pytest.mark.parametrize("when", [f"2026-09-{d:02d}" for d in range(14, 21)])
 def test_incident_b_geo_mix_shift_flagged_every_day_of_the_campaign(decisions, when):
     cmp = compare(decisions, when)
     wow = cmp.results["week_over_week"].column("geo")
-    assert wow["status"] == "drift" and wow["direction"] == "BR+"
+    assert wow["status"] == "alert" and wow["direction"] == "BR+"
     row = cmp.consensus.filter(pl.col("column") == "geo").row(0, named=True)
-    assert row["status"] in ("warn", "drift")
+    assert row["status"] in ("warn", "alert")
     # the campaign starts on the 14th: day over day sees it that day, then only week over week
     assert row["strength"] == ("consistent" if when == "2026-09-14" else "persisting")
     cats = cmp.results["week_over_week"].categories.filter(pl.col("column") == "geo")
@@ -74,7 +74,7 @@ def test_history_marks_the_incident_days_only(decisions):
     frame, cols = decisions
     days = [dt.date(2026, 8, 10) + dt.timedelta(days=k) for k in range(21)]
     hist = drift_history(frame, days=days, columns=cols).daily
-    flagged = hist.filter(pl.col("status").is_in(["warn", "drift"])).select("day", "column").rows()
+    flagged = hist.filter(pl.col("status").is_in(["warn", "alert"])).select("day", "column").rows()
     assert sorted(flagged) == [(dt.date(2026, 8, 26), "ctr_7d"), (dt.date(2026, 8, 27), "ctr_7d"),
                                (dt.date(2026, 8, 28), "ctr_7d")]
 
@@ -85,7 +85,7 @@ def test_the_week_after_an_incident_is_a_recovery_not_a_shift(decisions, when, c
     # week over week compares with the incident itself (INC-a 26-28 Aug, INC-b 14-20 Sep): that baseline differs
     # from its own week before, the current day does not differ from two weeks back the same way
     cmp = compare(decisions, when)
-    assert cmp.results["week_over_week"].column(column)["status"] in ("warn", "drift")  # the raw comparison flags it
+    assert cmp.results["week_over_week"].column(column)["status"] in ("warn", "alert")  # the raw comparison flags it
     row = cmp.consensus.filter(pl.col("column") == column).row(0, named=True)
     assert (row["status"], row["strength"]) == ("ok", "recovery")
     assert "week_over_week" in row["abnormal_baseline"]
@@ -96,7 +96,7 @@ def test_the_week_after_an_incident_is_a_recovery_not_a_shift(decisions, when, c
 def test_the_second_day_of_an_incident_is_not_explained_away(decisions, when):
     # yesterday was the incident too, but today still differs from two weeks back: the flag stands
     cmp = compare(decisions, when)
-    assert cmp.status in ("warn", "drift")
+    assert cmp.status in ("warn", "alert")
     assert cmp.consensus.filter(pl.col("strength") == "recovery").is_empty()
 
 
