@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from driftdesk.drift.stats import two_proportion_pvalue
+from driftdesk.stats import two_proportion_pvalue
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
 

@@ -15,9 +15,18 @@ import pytest
 from cli_cases import GOLDEN_DIR, cases, run_case, write_inputs
 
 # old JSON key -> new JSON key (the old key may stay beside the new one while it is deprecated)
-RENAMED_KEYS: dict[str, str] = {}
+RENAMED_KEYS: dict[str, str] = {
+    "error_rate": "llm_error_rate",  # the LLM groups' error share (the service's error_rate is a value, not a key)
+}
 # key -> {old value: new value}, for enumerations whose words changed
-RENAMED_VALUES: dict[str, dict[str, str]] = {}
+RENAMED_VALUES: dict[str, dict[str, str]] = {
+    "metric": {"output_tokens_mean": "tokens_out_mean", "error_rate": "llm_error_rate"},
+}
+# (key, sibling key, sibling value) -> {old value: new value}: a rename that holds only in objects where the
+# sibling has that value; it takes precedence over RENAMED_VALUES
+RENAMED_VALUES_WHERE: dict[tuple[str, str, str], dict[str, str]] = {
+    ("metric", "layer", "service"): {"error_rate": "error_rate"},  # the service's error rate keeps its name
+}
 # keys holding prose: reworded freely, checked for presence only
 PROSE_KEYS = {"summary", "sentence", "verdict", "note", "notes", "reasons", "why", "reason", "description", "detail",
               "text", "message", "caveat", "caveats"}
@@ -38,8 +47,8 @@ def _compare(old, new, path: str, problems: list[str]) -> None:
                 continue
             if key in PROSE_KEYS:
                 continue
-            if key in RENAMED_VALUES and isinstance(value, str):
-                value = RENAMED_VALUES[key].get(value, value)
+            if isinstance(value, str):
+                value = _renamed_value(old, key, value)
             _compare(value, new[new_key], f"{path}.{key}", problems)
     elif isinstance(old, list):
         if not isinstance(new, list) or len(new) != len(old):
@@ -54,6 +63,13 @@ def _compare(old, new, path: str, problems: list[str]) -> None:
         if isinstance(new, bool) or not isinstance(new, int | float) or not math.isclose(old, new, rel_tol=REL_TOL,
                                                                                           abs_tol=ABS_TOL):
             problems.append(f"{path}: {old!r} became {new!r}")
+
+
+def _renamed_value(obj: dict, key: str, value: str) -> str:
+    for (k, sibling, sibling_value), renames in RENAMED_VALUES_WHERE.items():
+        if k == key and obj.get(sibling) == sibling_value and value in renames:
+            return renames[value]
+    return RENAMED_VALUES.get(key, {}).get(value, value)
 
 
 @pytest.fixture(scope="module")
