@@ -14,9 +14,9 @@ import polars as pl
 import streamlit as st
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.metrics import metrics_for
 from driftdesk.seasonality import SeasonalityResult, detect, metric_series
 from driftdesk.seasonality.compare import DayComparison, compare_day
-from driftdesk.metrics import metrics_for
 from driftdesk.seasonality.series import parse_segment, segment_options, series_metric
 from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
 

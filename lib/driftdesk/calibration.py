@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.stats import CALIBRATION_KEYS, IntervalMethod, calibration_errors, proportion_interval
@@ -307,13 +308,10 @@ class CalibrationResult:
 
     def _repr_html_(self) -> str:
         m = self.metrics
-        head = (f"<p><b>ECE</b> {_f(m['ece'])} · <b>MCE</b> {_f(m['mce'])} · <b>Brier</b> {_f(m['brier'])} "
+        head = (f"<p><b>ECE</b> {format_value(m['ece'], 'score')} · <b>MCE</b> {format_value(m['mce'], 'score')} · "
+                f"<b>Brier</b> {format_value(m['brier'], 'score')} "
                 f"· n={m['n']:,} ({self.strategy} bins)</p>")
         return head + self.bins.select("lower", "upper", "count", "mean_score", "observed_rate", "ci_low", "ci_high")._repr_html_()
-
-
-def _f(value, digits: int = 4) -> str:
-    return "undefined" if value is None else f"{value:.{digits}f}"
 
 
 def _result(rows: pl.LazyFrame, counts: dict, *, edges: np.ndarray, score: str, label: str, strategy: str,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from driftdesk.stats import two_proportion_pvalue
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
+from driftdesk.stats import two_proportion_pvalue
 
 Frame = pl.DataFrame | pl.LazyFrame
 CHECK_SCHEMA = {"check": pl.String, "column": pl.String, "segment": pl.String, "value": pl.Float64,

@@ -35,9 +35,8 @@ this module never reach it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import statistics
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np

@@ -59,10 +59,9 @@ def _compare(old, new, path: str, problems: list[str]) -> None:
     elif isinstance(old, bool) or old is None or isinstance(old, str):
         if old != new:
             problems.append(f"{path}: {old!r} became {new!r}")
-    elif isinstance(old, int | float):
-        if isinstance(new, bool) or not isinstance(new, int | float) or not math.isclose(old, new, rel_tol=REL_TOL,
-                                                                                          abs_tol=ABS_TOL):
-            problems.append(f"{path}: {old!r} became {new!r}")
+    elif isinstance(old, int | float) and (isinstance(new, bool) or not isinstance(new, int | float)
+                                           or not math.isclose(old, new, rel_tol=REL_TOL, abs_tol=ABS_TOL)):
+        problems.append(f"{path}: {old!r} became {new!r}")
 
 
 def _renamed_value(obj: dict, key: str, value: str) -> str:

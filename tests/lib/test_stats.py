@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from hypothesis.extra import numpy as hnp
-import polars as pl
 from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 from sklearn.metrics import brier_score_loss

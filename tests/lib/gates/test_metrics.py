@@ -252,3 +252,35 @@ def test_breaches_never_fire_on_undefined_values(values, threshold, k):
     for direction in ("above", "below", "either"):
         f = fires(breaches(values, valid, [threshold], direction)[0], k)
         assert not (f & ~valid).any()
+
+
+def test_an_old_metric_name_gives_exactly_the_same_components():
+    rng = np.random.default_rng(4)
+    n = 500
+    calls = pl.DataFrame({"ts": [T0 + dt.timedelta(minutes=int(m)) for m in rng.integers(0, 48 * 60, n)],
+                          "feature": rng.choice(["a", "b"], n), "output_tokens": rng.integers(10, 900, n),
+                          "model": ["m"] * n})
+    ds = Dataset("<x>", {"llm_calls": table(calls, "llm_calls")})
+    new = metric_components(ds, "tokens_out_mean")
+    old = metric_components(ds, "output_tokens_mean")
+    assert old.metric.canonical == "tokens_out_mean" and old.metric.note and not new.metric.note
+    np.testing.assert_array_equal(old.components, new.components)
+    assert old.segments == new.segments == ("feature=a", "feature=b")
+    hourly = calls.group_by(pl.col("ts").dt.truncate("1h"), "feature").agg(pl.col("output_tokens").mean())
+    one = hourly.sort("ts", "feature").row(0, named=True)
+    i = 0 if one["feature"] == "a" else 1
+    t = int((one["ts"] - T0) // dt.timedelta(hours=1))
+    assert new.level(new.components[i, t]) == pytest.approx(one["output_tokens"])
+
+
+def test_gates_read_the_registry_and_refuse_what_they_cannot_replay():
+    assert gate_metric("latency_p99_ms").table == "service"  # the LLM calls' p99 is a percentile, not replayable
+    assert gate_metric("llm_error_rate").table == "llm_calls" and gate_metric("error_rate").table == "service"
+    for name in ("score_mean", "tokens_in_mean", "judge_score_mean"):
+        assert name in metric_names()
+    with pytest.raises(PolicyError, match="cannot replay"):
+        gate_metric("latency_p50_ms")
+    with pytest.raises(PolicyError, match="already compares two windows"):
+        gate_metric("psi_change:geo")
+    with pytest.raises(PolicyError, match="takes no column"):
+        gate_metric("cpa:spend")
