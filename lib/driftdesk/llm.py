@@ -2,7 +2,9 @@
 
 Rates are ratios of counts (failures / calls); latency percentiles use linear interpolation (numpy's
 default), so a p95 here equals ``numpy.percentile(x, 95)``. Golden-set pass rate takes, per case, the
-median over repeats (a flaky case counts by its majority), then the mean over cases.
+median over repeats (a flaky case counts by its majority), then the mean over cases. The metrics, their
+names, labels, units and directions are the llm_calls entries of the registry (``driftdesk.metrics``); the
+LLM error share is ``llm_error_rate`` (JSON also keeps it under its old key ``error_rate``).
 """
 
 from __future__ import annotations
@@ -170,13 +172,8 @@ def _rate_pvalues(wide: pl.DataFrame) -> pl.Series:
     return pl.Series("p_value", np.where(rate, p, np.nan)).fill_nan(None)
 
 
-def format_metric(metric: str, value: float | None) -> str:
-    """An LLM metric's value as a reader expects it (2.9%, 812 ms, $0.0031)."""
-    return get_metric(metric, "llm_calls").format(value)
-
-
 def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls: int = 30) -> list[str]:
-    """E.g. "validator failures rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
+    """E.g. "validator failure rate rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
     if result.comparison is None:
         return []
     calls = result.groups.filter(pl.col("window") == "current").select(*result.by, "calls")
@@ -186,13 +183,10 @@ def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls:
     sentences = []
     for row in reg.sort("relative_change", descending=True).iter_rows(named=True):
         who = ", ".join(f"{c}={row[c]}" for c in result.by) or "all calls"
-        label = get_metric(row["metric"], "llm_calls").label
+        m = get_metric(row["metric"], "llm_calls")
         versus = "" if row["reference"] == "same group" else " (new; against all baseline calls)"
-        sentences.append(
-            f"{label} rose from {format_metric(row['metric'], row['baseline'])} to "
-            f"{format_metric(row['metric'], row['current'])} ({format_value(row['relative_change'], 'change')}) "
-            f"for {who}{versus}"
-        )
+        sentences.append(f"{m.label} rose from {m.format(row['baseline'])} to {m.format(row['current'])} "
+                         f"({format_value(row['relative_change'], 'change')}) for {who}{versus}")
     return sentences
 
 

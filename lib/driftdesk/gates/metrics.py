@@ -31,7 +31,7 @@ import polars as pl
 from driftdesk.business import kpi_table
 from driftdesk.calibration import bin_aggregates, bin_edges
 from driftdesk.errors import PolicyError
-from driftdesk.metrics import METRICS, Metric, find_metric, parse_metric
+from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric
 from driftdesk.stats import calibration_errors, psi_from_counts, quantile_edges
 
 Kind = Literal["level", "change", "distance"]
@@ -75,8 +75,7 @@ class MetricSpec:
 
     @property
     def canonical(self) -> str:
-        name = self.family + ("_change" if self.change else "")
-        return f"{name}:{self.arg}" if self.arg is not None else name
+        return MetricRef(self.family, self.arg, self.change).canonical
 
     @property
     def level_kind(self) -> Kind:
