@@ -15,7 +15,10 @@ Public API
     quantiles and variance collapse ("scores collapse toward the mean": std(current) / std(baseline)
     below ``collapse_ratio``).
 ``calibration_by_segment``, ``score_quantiles``, ``calibration_series`` (ECE / Brier per time bucket, for
-    the gate backtester), ``mature_labels`` (label delay), ``bin_edges``, ``proportion_interval``.
+    the gate backtester), ``mature_labels`` (label delay), ``bin_edges``, ``bin_aggregates``.
+
+The statistics themselves (ECE, MCE, Brier and its decomposition from per-bin sums; Wilson and Jeffreys
+intervals) live in ``driftdesk.stats``, shared with the gates.
 
 Labels arrive late. With ``label_delay`` only rows older than ``as_of - label_delay`` count (``as_of``
 defaults to the newest timestamp in the frame); a null label never counts. Both exclusions are counted

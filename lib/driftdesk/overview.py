@@ -3,8 +3,10 @@
 The day is compared with the same hours one day earlier (day over day) and one week earlier (week over
 week, same weekday), so a partial day is compared with the same partial hours. Each layer is a list of
 `Check`s; a check turns a table into one number per window (a ratio of sums, a rate, a percentile), and
-says which direction is bad and how large a change warns or alerts. Later analyses extend the Overview by
-adding checks (`overview(ds, checks=DEFAULT_CHECKS + (...))`), not by editing this function.
+says which direction is bad and how large a change warns or alerts. A check on a registered metric
+(``driftdesk.metrics``) is ``metric_check(layer, name, warn=..., alert=...)``: what the metric is comes from the
+registry, the thresholds stay here. Later analyses extend the Overview by adding checks
+(`overview(ds, checks=DEFAULT_CHECKS + (...))`), not by editing this function.
 
 Volumes (spend, rows, calls) follow the calendar: they are flagged only when both baselines agree, and not
 at all on a calendar day (holiday, promotion) listed in the calendar table.
