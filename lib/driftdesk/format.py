@@ -34,11 +34,11 @@ def format_value(value: float | int | None, unit: FormatUnit | str) -> str:
     if unit == "rate":
         return _percent(v, 1 if abs(v) >= 0.1 or v == 0 else 2)
     if unit == "pp":
-        return f"{100 * v:+.1f} pp" if abs(v) < _HUGE else f"{100 * v:+.3g} pp"
+        return f"{100 * v:+.1f} pp" if abs(v) < _HUGE else f"{_hundredfold(v, '+')} pp"
     if unit == "change":
-        return f"{v:+.0%}" if abs(v) < _HUGE else f"{100 * v:+.3g}%"
+        return f"{v:+.0%}" if abs(v) < _HUGE else f"{_hundredfold(v, '+')}%"
     if unit == "p_value":
-        return "< 0.001" if v < 0.001 else f"{v:.3f}"
+        return "< 0.001" if v < 0.001 else _number(v, 3)
     if unit == "count":
         return _number(v, 0 if v == int(v) or abs(v) >= 100 else 1)
     if unit == "ms":
@@ -63,4 +63,12 @@ def _number(v: float, decimals: int) -> str:
 
 
 def _percent(v: float, decimals: int) -> str:
-    return f"{v:.{decimals}%}" if abs(v) < _HUGE else f"{100 * v:.3g}%"
+    return f"{v:.{decimals}%}" if abs(v) < _HUGE else f"{_hundredfold(v)}%"
+
+
+def _hundredfold(v: float, sign: str = "") -> str:
+    """100 * v to three significant digits, without overflowing to inf near 1.8e308."""
+    if abs(v) < 1e300:
+        return f"{100 * v:{sign}.3g}"
+    mantissa, exponent = f"{v:{sign}.2e}".split("e")
+    return f"{float(mantissa):{sign}.3g}e+{int(exponent) + 2}"
