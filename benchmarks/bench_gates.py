@@ -29,7 +29,7 @@ from driftdesk.gates.backtest import (
     sweep_arrays,
 )
 from driftdesk.gates.engine import gate_values
-from driftdesk.gates.metrics import metric_series
+from driftdesk.gates.metrics import metric_components
 from driftdesk.gates.policy import Gate, Policy
 
 
@@ -83,7 +83,7 @@ def main() -> None:
     print(f"data: {kpis.frame.height:,} kpis rows = {args.days} days x 24 h x 60 segments; "
           f"gate: {gate.describe()}")
 
-    t_series, series = timed(lambda: metric_series(ds, gate.metric, by=gate.by), repeat=3)
+    t_series, series = timed(lambda: metric_components(ds, gate.metric, by=gate.by), repeat=3)
     t_values, gv = timed(lambda: gate_values(series, gate))
     span = (series.start, series.end)
     thresholds = default_thresholds(gv, n=args.thresholds)[: args.thresholds]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from driftdesk.business import METRIC_LABELS, ImpactResult, decision_drift, segment_impact
+from driftdesk.business import ImpactResult, decision_drift, metric_label, segment_impact
 from driftdesk.errors import DriftdeskError
 from ui import params
 from ui.data import current_source, folder_mtime, load_source, require_table, source_folder
@@ -83,7 +83,7 @@ st.subheader(result.summary)
 if t["note"]:
     st.warning(t["note"])
 m = st.columns(4)
-label = METRIC_LABELS[metric]
+label = metric_label(metric)
 m[0].metric(f"{label} baseline", _num(t["baseline"], metric))
 m[1].metric(f"{label} current", _num(t["current"], metric),
             None if t["change_pct"] is None else f"{t['change_pct']:+.1f}%",

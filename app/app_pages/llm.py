@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from driftdesk.errors import DriftdeskError
-from driftdesk.llm import LABELS
+from driftdesk.metrics import get_metric
 from ui import params
 from ui.data import current_source, require_table
 from ui.loaders import llm_view_of
@@ -29,7 +29,7 @@ c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1])
 by = c1.selectbox("Compare by", groupings, key=params.LLM_BY, bind="query-params")
 windows = window_controls(first, last, (c2, c3), end_key=params.LLM_END, days_key=params.LLM_DAYS, vs_key=None,
                           day_choices=LENGTHS)
-metric: str = c4.selectbox("Trend metric", TREND_METRICS, format_func=lambda m: LABELS[m][0], key=params.LLM_METRIC,
+metric: str = c4.selectbox("Trend metric", TREND_METRICS, format_func=lambda m: get_metric(m, "llm_calls").label, key=params.LLM_METRIC,
                            bind="query-params")
 budget = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0,
                          key=params.LLM_BUDGET, bind="query-params",

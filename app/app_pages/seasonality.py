@@ -14,9 +14,10 @@ import polars as pl
 import streamlit as st
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.metrics import metrics_for
 from driftdesk.seasonality import SeasonalityResult, detect, metric_series
 from driftdesk.seasonality.compare import DayComparison, compare_day
-from driftdesk.seasonality.series import METRIC_LABELS, METRICS, parse_segment, segment_options
+from driftdesk.seasonality.series import parse_segment, segment_options, series_metric
 from ui.data import current_dataset, current_source, folder_mtime, load_source, source_folder
 
 TABLE, METRIC, SEGMENT, MODE, DAY = "sz_table", "sz_metric", "sz_segment", "sz_mode", "sz_day"
@@ -37,7 +38,7 @@ def _segment_columns(dataset, table: str) -> list[str]:
 def _metrics_for(frame: pl.DataFrame, table: str) -> list[str]:
     if table == "service":
         return [m for m in SERVICE_METRICS if m in frame.columns]
-    return [m for m, spec in METRICS.items() if all(c in frame.columns for c in spec[1:])]
+    return [m.name for m in metrics_for(table) if all(c in frame.columns for c in m.columns)]
 
 
 def _calendar(source: str):
@@ -122,7 +123,8 @@ if series.height == 0:
     st.stop()
 
 row = result.verdicts.row(0, named=True)
-st.subheader(f"{STATUS_ICON.get(row['status'], '')} {METRIC_LABELS.get(metric, metric)}, {segment}: {row['verdict']}")
+label = series_metric(frame, metric).label
+st.subheader(f"{STATUS_ICON.get(row['status'], '')} {label[:1].upper() + label[1:]}, {segment}: {row['verdict']}")
 st.caption(f"Periods {row['periods'] or 'none'} (steps of one hour: 24 = daily, 168 = weekly) · "
            f"{row['n_points']:,} points · {mode} mode · anomaly |score| ≥ {result.config['anomaly_z']:g}. "
            "Shaded orange: drift events; shaded blue: calendar days.")
@@ -138,7 +140,7 @@ with right:
     first_day = series["ts"].min().date()
     day: dt.date = st.date_input("Day to compare (UTC)", value=last_full, min_value=first_day, max_value=last_full,
                                  key=DAY, bind="query-params", format="YYYY-MM-DD")
-    how = "sum" if METRICS.get(metric, ("mean",))[0] == "sum" else "mean"
+    how = "sum" if series_metric(frame, metric).aggregation in ("sum", "count") else "mean"
     comparison = _compare(series, day, how)
     t = comparison.totals
     m1, m2, m3 = st.columns(3)

@@ -14,7 +14,7 @@ import streamlit as st
 from driftdesk.gates import backtest_policy, sweep_gate
 from driftdesk.gates.backtest import BacktestResult, SweepResult
 from driftdesk.gates.engine import GateValues, gate_values
-from driftdesk.gates.metrics import metric_series
+from driftdesk.gates.metrics import metric_components
 from driftdesk.gates.policy import Gate, Policy, decode_policy, encode_policy, load_policy
 from driftdesk.paths import sample_data_dir
 from ui.data import folder_mtime, load_source, source_folder
@@ -27,8 +27,8 @@ def _stamp(source: str) -> float:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _gate_values(source: str, stamp: float, gate_code: str) -> GateValues:
     gate = decode_policy(gate_code).gates[0]
-    series = metric_series(load_source(source), gate.metric, by=gate.by, filter=gate.filter,
-                           where=f"gate {gate.name!r}")
+    series = metric_components(load_source(source), gate.metric, by=gate.by, filter=gate.filter,
+                               context=f"gate {gate.name!r}")
     return gate_values(series, gate)
 
 

@@ -161,7 +161,7 @@ LLM_TABLE_METRICS = ("calls", "validator_failure_rate", "refusal_rate", "latency
 
 def llm_table(view) -> pl.DataFrame:
     """Current value and change vs baseline per group, formatted, worst regression first."""
-    from driftdesk.llm import LABELS
+    from driftdesk.metrics import get_metric
 
     cmp = view.result.comparison
     by = list(view.result.by)
@@ -172,7 +172,7 @@ def llm_table(view) -> pl.DataFrame:
         part = cmp.filter(pl.all_horizontal([pl.col(c) == v for c, v in key.items()])) if by else cmp
         row = {"group": ", ".join(str(v) for v in key.values()) or "all calls"}
         for m in LLM_TABLE_METRICS:
-            label, unit = LABELS[m]
+            label, unit = get_metric(m, "llm_calls").label, get_metric(m, "llm_calls").unit
             r = part.filter(pl.col("metric") == m)
             cur = r["current"][0] if r.height else None
             change = r["relative_change"][0] if r.height else None

@@ -13,7 +13,7 @@ Public API
     The change of a global ratio metric between two windows split into a mix effect and a rate effect
     per segment (Kitagawa 1955, symmetric form), with a summary sentence a leader can read.
 ``impact_summary(result) -> str``
-    That sentence, e.g. "CPA rose 14.0% week over week (from 20.00 to 22.80): +9.0 points from more traffic
+    That sentence, e.g. "CPA rose 14.0% week over week (from $20.00 to $22.80): +9.0 points from more traffic
     in geo=BR (mix), +5.0 points from lower conversion in geo=DE device=mobile (rate)." A CPA rate effect is
     worded from CPA = CPC / CR: "lower conversion" or "costlier clicks", whichever moved more (log scale),
     or "costlier conversions" when there are no clicks.
@@ -23,10 +23,11 @@ Public API
     Share of positive decisions by segment and score band, baseline vs current, with Wilson intervals.
 
 Every metric is a ratio of sums (never a mean of per-row ratios). A zero denominator gives null with a
-reason, never infinity. Intervals use the delta method for a ratio of sums, treating each input row
-(an hour x segment of the kpis table) as one sampling unit:
+reason, never infinity. Intervals use the delta method for a ratio of sums (``driftdesk.stats.ratio_of_sums``),
+treating each input row (an hour x segment of the kpis table) as one sampling unit:
 ``Var(R) ~= n/(n-1) * sum((y_i - R x_i)^2) / (sum x_i)^2`` with ``R = sum y / sum x``; this is the
-linearisation (Taylor) variance of a ratio estimator (Cochran, Sampling Techniques, 3rd ed., 6.3).
+linearisation (Taylor) variance of a ratio estimator (Cochran, Sampling Techniques, 3rd ed., 6.3). What each
+metric is (its columns, label, unit) comes from the registry, ``driftdesk.metrics``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -42,37 +42,33 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from driftdesk.calibration import proportion_interval
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
+from driftdesk.metrics import get_metric, metrics_for
 from driftdesk.segments import by_columns
+from driftdesk.stats import proportion_interval, ratio_of_sums, two_sided_z
 from driftdesk.windows import Window, as_window, rows_in_window
 
 Metric = Literal["cpa", "roas", "cr"]
 Frame = pl.DataFrame | pl.LazyFrame
 
-# metric -> (numerator column, denominator column, what the denominator counts, why it can be undefined)
+KPI_METRICS = metrics_for("kpis")
+# metric -> (numerator column, denominator column): the registry's kpis ratios, and cost per outcome, whose
+# denominator is the outcome column the caller picks (conversions by default)
 RATIOS: dict[str, tuple[str, str]] = {
-    "cpa": ("spend", "conversions"),
-    "roas": ("revenue", "spend"),
-    "cr": ("conversions", "clicks"),
-    "ctr": ("clicks", "impressions"),
-    "cpc": ("spend", "clicks"),
+    **{m.name: m.columns for m in KPI_METRICS if m.aggregation == "ratio"},
     "cost_per_outcome": ("spend", "outcome"),
 }
-IMPACT_METRICS: tuple[str, ...] = ("cpa", "roas", "cr")
-METRIC_LABELS = {"cpa": "CPA", "roas": "ROAS", "cr": "Conversion rate"}
-# metric -> higher is better?
-HIGHER_IS_BETTER = {"cpa": False, "roas": True, "cr": True}
-SUMMABLE = ("spend", "conversions", "revenue", "clicks", "impressions")
+IMPACT_METRICS: tuple[str, ...] = ("cpa", "roas", "cr")  # ratios whose change splits into mix and rate
+SUMMABLE = tuple(m.columns[0] for m in KPI_METRICS if m.aggregation == "sum")
 DEFAULT_MIN_CONVERSIONS = 30
 
 
-def _z(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
-    return statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+def metric_label(metric: str) -> str:
+    """A kpis metric's label, capitalised to start a sentence: "CPA", "Conversion rate (per click)"."""
+    label = get_metric(metric, "kpis").label
+    return label[:1].upper() + label[1:]
 
 
 def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str] = (), ts: str | None = None,
@@ -123,9 +119,8 @@ def _ratio_exprs(name: str, num: str, den: str, *, z: float, min_den: float, den
     """ratio, delta-method interval and a note explaining a null, from the aggregated sums."""
     y, x = pl.col(f"{num}_sum"), pl.col(f"{den}_sum")
     n = pl.col("rows").cast(pl.Float64)
-    ratio = y / x
-    ss = pl.col(f"{num}_sq") - 2 * ratio * pl.col(f"{num}_x_{den}") + ratio**2 * pl.col(f"{den}_sq")
-    se = (n / (n - 1) * ss.clip(lower_bound=0.0)).sqrt() / x
+    ratio, se = ratio_of_sums(y, x, num_sq=pl.col(f"{num}_sq"), den_sq=pl.col(f"{den}_sq"),
+                              num_x_den=pl.col(f"{num}_x_{den}"), n=n)
     defined = (x > 0) & x.is_not_null() & y.is_not_null() & (x >= min_den) & ratio.is_finite()
     note = (
         pl.when(y.is_null()).then(pl.lit(f"no {num} column"))
@@ -174,7 +169,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     out = out.with_columns(
         *[pl.lit(None, pl.Float64).alias(f"{num}_x_{den}") for num, den in RATIOS.values() if (num, den) not in pairs]
     )
-    z = _z(confidence)
+    z = two_sided_z(confidence)
     words = {"conversions": "conversions", "spend": "spend", "clicks": "clicks", "impressions": "impressions",
              "outcome": f"{outcome}"}
     mins = {"cpa": min_conversions, "cost_per_outcome": min_conversions if outcome == "conversions" else 0}
@@ -288,77 +283,111 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
-    lf = as_lazy(kpis)
+    seg = _segments_in_both(as_lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,
+                            source=source)
+    total = _global_change(seg, metric, min_conversions)
+    seg = _mix_and_rate(seg, metric, total)
+    seg = _segment_rows(seg, metric, by, note=_segment_note(metric, total, min_conversions))
+    defined = total["change"] is not None
+    total = {**total, "mix_effect": float(seg["mix_effect"].sum()) if defined else None,
+             "rate_effect": float(seg["rate_effect"].fill_null(0).sum()) if defined else None}
+    total = {k: total[k] for k in ("baseline", "current", "change", "change_pct", "mix_effect", "rate_effect",
+                                   "baseline_denominator", "current_denominator", "conversions_baseline",
+                                   "conversions_current", "note")}
+    period = _period_words(baseline, current)
+    result = ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, "", period)
+    return ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, impact_summary(result), period)
+
+
+def _segments_in_both(lf: pl.LazyFrame, metric: str, *, by: list[str], windows: tuple[Window, Window], ts: str,
+                      confidence: float, source: str) -> pl.DataFrame:
+    """Per segment, both windows' sums and ratios side by side (<column>_baseline, <column>_current); a segment
+    seen in one window only has zero sums in the other."""
     num, den = RATIOS[metric]
     check_kpi_columns(lf, required=(num, den, "spend", "conversions"), by=by, ts=ts, source=source)
-    tables = {}
-    for name, window in (("baseline", baseline), ("current", current)):
-        rows = rows_in_window(lf, window, ts=ts, name=name, source=source)
-        tables[name] = kpi_table(rows, by=by, ts=ts, min_conversions=0, confidence=confidence, source=source)
     ratios = list(dict.fromkeys([metric, "cr", "cpc"]))  # CR and CPC say why a CPA moved
     keep = ["rows", *[f"{c}_sum" for c in SUMMABLE], *ratios, f"{metric}_ci_low", f"{metric}_ci_high"]
-    b = tables["baseline"].select(*by, *keep).rename({c: f"{c}_baseline" for c in keep})
-    c = tables["current"].select(*by, *keep).rename({c: f"{c}_current" for c in keep})
-    seg = b.join(c, on=by, how="full", coalesce=True, nulls_equal=True)
+    sides = []
+    for name, window in zip(("baseline", "current"), windows):
+        rows = rows_in_window(lf, window, ts=ts, name=name, source=source)
+        table = kpi_table(rows, by=by, ts=ts, min_conversions=0, confidence=confidence, source=source)
+        sides.append(table.select(*by, *keep).rename({c: f"{c}_{name}" for c in keep}))
+    seg = sides[0].join(sides[1], on=by, how="full", coalesce=True, nulls_equal=True)
     fill = [f"{k}_sum_{w}" for k in SUMMABLE for w in ("baseline", "current")] + ["rows_baseline", "rows_current"]
-    seg = seg.with_columns(*[pl.col(f).fill_null(0) for f in fill if seg.schema[f] != pl.Null])
+    return seg.with_columns(*[pl.col(f).fill_null(0) for f in fill if seg.schema[f] != pl.Null])
+
+
+def _global_change(seg: pl.DataFrame, metric: str, min_conversions: float) -> dict:
+    """The global ratio in both windows (a ratio of the segments' sums), its change and why it may be undefined."""
+    num, den = RATIOS[metric]
+    label = metric_label(metric)
     nb, db = seg[f"{num}_sum_baseline"].sum(), seg[f"{den}_sum_baseline"].sum()
     nc, dc = seg[f"{num}_sum_current"].sum(), seg[f"{den}_sum_current"].sum()
-    label = METRIC_LABELS[metric]
-    den_word = {"conversions": "conversions", "spend": "spend", "clicks": "clicks"}[den]
     m0 = nb / db if db > 0 else None
     m1 = nc / dc if dc > 0 else None
-    total_note = None
+    note = None
     if any(v is not None and not math.isfinite(v) for v in (m0, m1, nb, nc, db, dc)):
         m0 = m1 = None
-        total_note = f"undefined: the sums are too large to represent, so global {label} has no value"
+        note = f"undefined: the sums are too large to represent, so global {label} has no value"
     elif m0 is None or m1 is None:
         which = " and ".join(w for w, m in (("baseline", m0), ("current", m1)) if m is None)
-        total_note = f"undefined: no {den_word} in the {which} window, so global {label} has no value there"
+        note = f"undefined: no {den} in the {which} window, so global {label} has no value there"
     conv_b, conv_c = seg["conversions_sum_baseline"].sum(), seg["conversions_sum_current"].sum()
-    if total_note is None and min(conv_b, conv_c) < min_conversions:
-        total_note = f"too few conversions ({min(conv_b, conv_c):g} < {min_conversions:g}): the change may be noise"
+    if note is None and min(conv_b, conv_c) < min_conversions:
+        note = f"too few conversions ({min(conv_b, conv_c):g} < {min_conversions:g}): the change may be noise"
+    change = (m1 - m0) if (m0 is not None and m1 is not None) else None
+    return {"baseline": m0, "current": m1, "change": change,
+            "change_pct": _finite(100 * (m1 / m0 - 1)) if change is not None and m0 else None,
+            "baseline_denominator": db, "current_denominator": dc,
+            "conversions_baseline": conv_b, "conversions_current": conv_c, "note": note}
 
+
+def _mix_and_rate(seg: pl.DataFrame, metric: str, total: dict) -> pl.DataFrame:
+    """Each segment's shares of the denominator, and its contribution split into rate and mix (Kitagawa)."""
+    num, den = RATIOS[metric]
+    m0, m1, db, dc = total["baseline"], total["current"], total["baseline_denominator"], total["current_denominator"]
+    seg = seg.with_columns(_divide(seg[f"{den}_sum_baseline"], db, "share_baseline"),
+                           _divide(seg[f"{den}_sum_current"], dc, "share_current"))
+    if m0 is None or m1 is None:
+        return seg.with_columns(*[pl.lit(None, pl.Float64).alias(c) for c in ("contribution", "rate_effect", "mix_effect")])
+    mbar = (m0 + m1) / 2
     mb, mc = pl.col(f"{metric}_baseline"), pl.col(f"{metric}_current")
-    if m0 is not None and m1 is not None:
-        mbar = (m0 + m1) / 2
-        seg = seg.with_columns(
-            _divide(seg[f"{den}_sum_baseline"], db, "share_baseline"),
-            _divide(seg[f"{den}_sum_current"], dc, "share_current"),
-            (_divide(seg[f"{num}_sum_current"], dc, "c") - _divide(seg[f"{num}_sum_baseline"], db, "c")).alias("contribution"),
-        )
-        w0, w1 = pl.col("share_baseline"), pl.col("share_current")
-        rate = pl.when(mb.is_not_null() & mc.is_not_null()).then((mc - mb) * (w0 + w1) / 2).otherwise(None)
-        seg = seg.with_columns(rate.alias("rate_effect"))
-        seg = seg.with_columns(
-            (pl.col("contribution") - pl.col("rate_effect").fill_null(0.0)
-             - mbar * (pl.col("share_current") - pl.col("share_baseline"))).alias("mix_effect"),
-            (pl.col("contribution") - mbar * (pl.col("share_current") - pl.col("share_baseline"))).alias("contribution"),
-        )
-    else:
-        seg = seg.with_columns(
-            _divide(seg[f"{den}_sum_baseline"], db, "share_baseline"),
-            _divide(seg[f"{den}_sum_current"], dc, "share_current"),
-            pl.lit(None, pl.Float64).alias("contribution"),
-            pl.lit(None, pl.Float64).alias("rate_effect"),
-            pl.lit(None, pl.Float64).alias("mix_effect"),
-        )
-    spend_b, spend_c = seg["spend_sum_baseline"].sum(), seg["spend_sum_current"].sum()
-    only_b = (pl.col("rows_current") == 0)
-    only_c = (pl.col("rows_baseline") == 0)
-    few = pl.min_horizontal("conversions_sum_baseline", "conversions_sum_current") < min_conversions
-    note = (
-        pl.when(pl.lit(m0 is None or m1 is None)).then(pl.lit("undefined: global " + label + " has no value in a window"))
-        .when(only_c).then(pl.lit("only in the current window: no rate, its whole contribution is mix"))
-        .when(only_b).then(pl.lit("only in the baseline window: no rate, its whole contribution is mix"))
-        .when(mb.is_null()).then(pl.lit(f"no {den_word} in the baseline window: {label} undefined there, "
+    w0, w1 = pl.col("share_baseline"), pl.col("share_current")
+    seg = seg.with_columns(
+        (_divide(seg[f"{num}_sum_current"], dc, "c") - _divide(seg[f"{num}_sum_baseline"], db, "c")).alias("contribution"),
+        pl.when(mb.is_not_null() & mc.is_not_null()).then((mc - mb) * (w0 + w1) / 2).otherwise(None).alias("rate_effect"),
+    )
+    return seg.with_columns(
+        (pl.col("contribution") - pl.col("rate_effect").fill_null(0.0) - mbar * (w1 - w0)).alias("mix_effect"),
+        (pl.col("contribution") - mbar * (w1 - w0)).alias("contribution"),
+    )
+
+
+def _segment_note(metric: str, total: dict, min_conversions: float) -> pl.Expr:
+    """Why a segment's effects need care: undefined globally or in a window, one window only, too few conversions."""
+    den = RATIOS[metric][1]
+    label = metric_label(metric)
+    mb, mc = pl.col(f"{metric}_baseline"), pl.col(f"{metric}_current")
+    fewest = pl.min_horizontal("conversions_sum_baseline", "conversions_sum_current")
+    undefined = total["baseline"] is None or total["current"] is None
+    return (
+        pl.when(pl.lit(undefined)).then(pl.lit("undefined: global " + label + " has no value in a window"))
+        .when(pl.col("rows_baseline") == 0).then(pl.lit("only in the current window: no rate, its whole contribution is mix"))
+        .when(pl.col("rows_current") == 0).then(pl.lit("only in the baseline window: no rate, its whole contribution is mix"))
+        .when(mb.is_null()).then(pl.lit(f"no {den} in the baseline window: {label} undefined there, "
                                         "its whole contribution is mix"))
-        .when(mc.is_null()).then(pl.lit(f"no {den_word} in the current window: {label} undefined there, "
+        .when(mc.is_null()).then(pl.lit(f"no {den} in the current window: {label} undefined there, "
                                         "its whole contribution is mix"))
-        .when(few).then(pl.lit("too few conversions (") + pl.min_horizontal("conversions_sum_baseline", "conversions_sum_current")
-                        .round(1).cast(pl.String) + pl.lit(f" < {min_conversions:g}): treat as noise"))
+        .when(fewest < min_conversions).then(pl.lit("too few conversions (") + fewest.round(1).cast(pl.String)
+                                             + pl.lit(f" < {min_conversions:g}): treat as noise"))
         .otherwise(None)
     )
+
+
+def _segment_rows(seg: pl.DataFrame, metric: str, by: list[str], *, note: pl.Expr) -> pl.DataFrame:
+    """The published segment table: values, change, effects, shares, intervals, spend; largest contribution first."""
+    mb, mc = pl.col(f"{metric}_baseline"), pl.col(f"{metric}_current")
+    spend_b, spend_c = seg["spend_sum_baseline"].sum(), seg["spend_sum_current"].sum()
     seg = seg.with_columns(
         mb.alias("baseline"), mc.alias("current"), (mc - mb).alias("change"),
         pl.col("spend_sum_baseline").alias("spend_baseline"), pl.col("spend_sum_current").alias("spend_current"),
@@ -370,27 +399,13 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
         pl.col(f"{metric}_ci_low_current").alias("current_ci_low"), pl.col(f"{metric}_ci_high_current").alias("current_ci_high"),
         note.alias("note"),
     ).with_columns((pl.col("spend_share_current") - pl.col("spend_share_baseline")).alias("spend_share_change"))
-    seg = seg.select(
+    return seg.select(
         *by, "baseline", "current", "change", "mix_effect", "rate_effect", "contribution",
         "share_baseline", "share_current", "baseline_ci_low", "baseline_ci_high", "current_ci_low", "current_ci_high",
         "conversions_baseline", "conversions_current", "spend_baseline", "spend_current",
         "spend_share_baseline", "spend_share_current", "spend_share_change",
         "cr_baseline", "cr_current", "cpc_baseline", "cpc_current", "note",
     ).sort(pl.col("contribution").abs(), descending=True, nulls_last=True)
-    change = (m1 - m0) if (m0 is not None and m1 is not None) else None
-    mix_total = float(seg["mix_effect"].sum()) if change is not None else None
-    rate_total = float(seg["rate_effect"].fill_null(0).sum()) if change is not None else None
-    total = {
-        "baseline": m0, "current": m1, "change": change,
-        "change_pct": _finite(100 * (m1 / m0 - 1)) if change is not None and m0 else None,
-        "mix_effect": mix_total, "rate_effect": rate_total,
-        "baseline_denominator": db, "current_denominator": dc,
-        "conversions_baseline": conv_b, "conversions_current": conv_c,
-        "note": total_note,
-    }
-    period = _period_words(baseline, current)
-    result = ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, "", period)
-    return ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, impact_summary(result), period)
 
 
 def _divide(values: pl.Series, total: float, name: str) -> pl.Series:
@@ -410,9 +425,7 @@ def _segment_name(row: dict, by: Sequence[str]) -> str:
 
 
 def _fmt(value: float, metric: str) -> str:
-    if metric == "cr":
-        return f"{100 * value:.2f}%"
-    return f"{value:,.2f}" if abs(value) < 1e9 else f"{value:.3g}"
+    return get_metric(metric, "kpis").format(value)
 
 
 def _cpa_reason(row: dict, rose: bool) -> str:
@@ -433,7 +446,7 @@ def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1
     change. An effect is named if it is among the ``top`` largest and at least ``min_share`` of the change.
     """
     t = result.total
-    label = METRIC_LABELS[result.metric]
+    label = metric_label(result.metric)
     if t["change"] is None:
         return f"{label} cannot be compared {result.period}: {t['note']}."
     m0, m1, change = t["baseline"], t["current"], t["change"]

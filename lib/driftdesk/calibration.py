@@ -15,7 +15,10 @@ Public API
     quantiles and variance collapse ("scores collapse toward the mean": std(current) / std(baseline)
     below ``collapse_ratio``).
 ``calibration_by_segment``, ``score_quantiles``, ``calibration_series`` (ECE / Brier per time bucket, for
-    the gate backtester), ``mature_labels`` (label delay), ``bin_edges``, ``proportion_interval``.
+    the gate backtester), ``mature_labels`` (label delay), ``bin_edges``, ``bin_aggregates``.
+
+The statistics themselves (ECE, MCE, Brier and its decomposition from per-bin sums; Wilson and Jeffreys
+intervals) live in ``driftdesk.stats``, shared with the gates.
 
 Labels arrive late. With ``label_delay`` only rows older than ``as_of - label_delay`` count (``as_of``
 defaults to the newest timestamp in the frame); a null label never counts. Both exclusions are counted
@@ -37,7 +40,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -46,13 +48,15 @@ import numpy as np
 import polars as pl
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.segments import by_columns
+from driftdesk.stats import CALIBRATION_KEYS, IntervalMethod, calibration_errors, proportion_interval
 from driftdesk.windows import Window, as_window, rows_in_window
 
 Strategy = Literal["uniform", "quantile"]
-Interval = Literal["wilson", "jeffreys"]
+Interval = IntervalMethod
 Frame = pl.DataFrame | pl.LazyFrame
 DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 MAX_EXAMPLES = 3
@@ -218,33 +222,6 @@ def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", lab
     return out.sort([*names, "bin"], nulls_last=True)
 
 
-def proportion_interval(k: np.ndarray, n: np.ndarray, *, confidence: float = 0.95,
-                        method: Interval = "wilson") -> tuple[np.ndarray, np.ndarray]:
-    """Interval for k successes in n trials: Wilson score or Jeffreys (Beta(k+1/2, n-k+1/2)); NaN where n = 0."""
-    if not 0 < confidence < 1:
-        raise DriftdeskError(f"confidence must be between 0 and 1, got {confidence}")
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    alpha = 1 - confidence
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if method == "wilson":
-            z = statistics.NormalDist().inv_cdf(1 - alpha / 2)
-            p = k / n
-            denom = 1 + z * z / n
-            centre = (p + z * z / (2 * n)) / denom
-            half = z * np.sqrt(np.clip(p * (1 - p) / n + z * z / (4 * n * n), 0, None)) / denom
-            low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-        elif method == "jeffreys":
-            from scipy.stats import beta  # only here: scipy.stats costs a fraction of a second to import
-
-            low = np.where(k > 0, beta.ppf(alpha / 2, k + 0.5, n - k + 0.5), 0.0)
-            high = np.where(k < n, beta.ppf(1 - alpha / 2, k + 0.5, n - k + 0.5), 1.0)
-        else:
-            raise DriftdeskError(f"interval must be 'wilson' or 'jeffreys', got {method!r}")
-    empty = n <= 0
-    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
-
-
 def _bins_table(agg: pl.DataFrame, edges: np.ndarray, *, confidence: float, interval: Interval) -> pl.DataFrame:
     low, high = proportion_interval(agg["positives"].to_numpy(), agg["count"].to_numpy(),
                                     confidence=confidence, method=interval)
@@ -260,43 +237,21 @@ def _bins_table(agg: pl.DataFrame, edges: np.ndarray, *, confidence: float, inte
     ).with_columns((pl.col("observed_rate") - pl.col("mean_score")).alias("gap"))
 
 
-def _summary_exprs() -> list[pl.Expr]:
-    """Per-group calibration metrics from a bins table (one row per bin, with mean_score / observed_rate)."""
-    n = pl.col("count").sum().cast(pl.Float64)
-    cnt = pl.col("count").cast(pl.Float64)
-    f, o = pl.col("mean_score").fill_null(0.0), pl.col("observed_rate").fill_null(0.0)
-    ybar = pl.col("positives").sum() / n
-    defined = n > 0
-
-    def d(e: pl.Expr) -> pl.Expr:
-        return pl.when(defined).then(e).otherwise(None)
-
-    return [
-        n.cast(pl.Int64).alias("n"),
-        pl.col("positives").sum().cast(pl.Int64).alias("n_positive"),
-        d((cnt * (o - f).abs()).sum() / n).alias("ece"),
-        d(pl.col("gap").abs().max()).alias("mce"),
-        d((pl.col("score_sq").sum() - 2 * pl.col("score_label").sum() + pl.col("positives").sum()) / n).alias("brier"),
-        d((cnt * (f - o) ** 2).sum() / n).alias("reliability"),
-        d((cnt * (o - ybar) ** 2).sum() / n).alias("resolution"),
-        d(ybar * (1 - ybar)).alias("uncertainty"),
-        d((pl.col("score_sq").sum() - (cnt * f * f).sum()) / n).alias("within_bin_variance"),
-        d((pl.col("score_label").sum() - (cnt * f * o).sum()) / n).alias("within_bin_covariance"),
-        d(pl.col("score_sum").sum() / n).alias("mean_score"),
-        d(ybar).alias("observed_rate"),
-    ]
-
-
-SUMMARY_KEYS = ("n", "n_positive", "ece", "mce", "brier", "reliability", "resolution", "uncertainty",
-                "within_bin_variance", "within_bin_covariance", "mean_score", "observed_rate")
-
-
 def summarize_bins(bins: pl.DataFrame, group: Sequence[str] = ()) -> pl.DataFrame:
-    """ECE, MCE, Brier and its decomposition per group, from a bins table."""
+    """ECE, MCE, Brier and its decomposition per group, from a bins table (every bin of every group present)."""
     group = list(group)
-    if group:
-        return bins.group_by(group).agg(_summary_exprs()).sort(group, nulls_last=True)
-    return bins.select(_summary_exprs())
+    bins = bins.sort([*group, "bin"], nulls_last=True)
+    keys = bins.select(group).unique(maintain_order=True) if group else pl.DataFrame()
+    if group and keys.height == 0:
+        return keys.with_columns(*[pl.lit(None, pl.Int64 if k in ("n", "n_positive") else pl.Float64).alias(k)
+                                   for k in CALIBRATION_KEYS])
+    shape = (keys.height if group else 1, -1)
+    sums = {c: bins[c].to_numpy().astype(np.float64).reshape(shape) for c in _AGG_COLS}
+    stats = calibration_errors(sums["count"], sums["score_sum"], sums["positives"], score_sq=sums["score_sq"],
+                               score_label=sums["score_label"])
+    out = pl.DataFrame({k: pl.Series(k, v, dtype=pl.Int64 if k in ("n", "n_positive") else pl.Float64).fill_nan(None)
+                        for k, v in stats.items()})
+    return pl.concat([keys, out], how="horizontal") if group else out
 
 
 # --------------------------------------------------------------------------- results
@@ -357,13 +312,10 @@ class CalibrationResult:
 
     def _repr_html_(self) -> str:
         m = self.metrics
-        head = (f"<p><b>ECE</b> {_f(m['ece'])} · <b>MCE</b> {_f(m['mce'])} · <b>Brier</b> {_f(m['brier'])} "
+        head = (f"<p><b>ECE</b> {format_value(m['ece'], 'score')} · <b>MCE</b> {format_value(m['mce'], 'score')} · "
+                f"<b>Brier</b> {format_value(m['brier'], 'score')} "
                 f"· n={m['n']:,} ({self.strategy} bins)</p>")
         return head + self.bins.select("lower", "upper", "count", "mean_score", "observed_rate", "ci_low", "ci_high")._repr_html_()
-
-
-def _f(value, digits: int = 4) -> str:
-    return "undefined" if value is None else f"{value:.{digits}f}"
 
 
 def _result(rows: pl.LazyFrame, counts: dict, *, edges: np.ndarray, score: str, label: str, strategy: str,

@@ -2,71 +2,47 @@
 
 Rates are ratios of counts (failures / calls); latency percentiles use linear interpolation (numpy's
 default), so a p95 here equals ``numpy.percentile(x, 95)``. Golden-set pass rate takes, per case, the
-median over repeats (a flaky case counts by its majority), then the mean over cases.
+median over repeats (a flaky case counts by its majority), then the mean over cases. The metrics, their
+names, labels, units and directions are the llm_calls entries of the registry (``driftdesk.metrics``); the
+LLM error share is ``llm_error_rate`` (JSON also keeps it under its old key ``error_rate``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
 from driftdesk.jsonsafe import jsonable
+from driftdesk.metrics import get_metric, metric_expr, metrics_for
 from driftdesk.segments import by_columns
+from driftdesk.stats import two_proportion_pvalue
 from driftdesk.windows import Window, previous_period
 
-GROUP_METRICS = (
-    "calls",
-    "validator_failure_rate",
-    "refusal_rate",
-    "error_rate",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "ttft_p50_ms",
-    "ttft_p95_ms",
-    "tokens_in_mean",
-    "tokens_out_mean",
-    "cost_total",
-    "cost_per_call",
-    "judge_score_mean",
-)
+LLM_METRICS = tuple(metrics_for("llm_calls"))
+GROUP_METRICS = tuple(m.name for m in LLM_METRICS)
 # metrics where a rise is bad, for comparisons
-HIGHER_IS_WORSE = frozenset(GROUP_METRICS) - {"calls", "judge_score_mean"}
-RATE_METRICS = ("validator_failure_rate", "refusal_rate", "error_rate")
-
-
-def _rate(col: str) -> pl.Expr:
-    """Share of calls where a boolean column is true; null when the column is all null."""
-    return pl.col(col).cast(pl.Float64).mean()
+HIGHER_IS_WORSE = frozenset(m.name for m in LLM_METRICS if m.direction == "higher_is_worse")
+RATE_METRICS = tuple(m.name for m in LLM_METRICS if m.aggregation == "rate")
+DEPRECATED_KEYS = {"error_rate": "llm_error_rate"}  # old JSON key -> metric, kept beside it in to_dict
 
 
 def _aggregations(columns: Sequence[str]) -> list[pl.Expr]:
+    """GROUP_METRICS from the registry; a metric whose column is absent is null (undefined, not zero).
+
+    cost_per_call is cost_total / calls here, so the table's three columns agree exactly.
+    """
     present = set(columns)
-
-    def maybe(col: str, expr: pl.Expr, name: str) -> pl.Expr:
-        return (expr if col in present else pl.lit(None, dtype=pl.Float64)).alias(name)
-
-    return [
-        pl.len().alias("calls"),
-        maybe("validator_ok", 1.0 - _rate("validator_ok"), "validator_failure_rate"),
-        maybe("refusal", _rate("refusal"), "refusal_rate"),
-        maybe("error", _rate("error"), "error_rate"),
-        maybe("latency_ms", pl.col("latency_ms").quantile(0.50, "linear"), "latency_p50_ms"),
-        maybe("latency_ms", pl.col("latency_ms").quantile(0.95, "linear"), "latency_p95_ms"),
-        maybe("latency_ms", pl.col("latency_ms").quantile(0.99, "linear"), "latency_p99_ms"),
-        maybe("ttft_ms", pl.col("ttft_ms").quantile(0.50, "linear"), "ttft_p50_ms"),
-        maybe("ttft_ms", pl.col("ttft_ms").quantile(0.95, "linear"), "ttft_p95_ms"),
-        maybe("input_tokens", pl.col("input_tokens").mean(), "tokens_in_mean"),
-        maybe("output_tokens", pl.col("output_tokens").mean(), "tokens_out_mean"),
-        maybe("cost", pl.col("cost").sum(), "cost_total"),
-        maybe("cost", pl.col("cost").sum() / pl.len(), "cost_per_call"),
-        maybe("judge_score", pl.col("judge_score").mean(), "judge_score_mean"),
-    ]
+    out = []
+    for m in LLM_METRICS:
+        expr = pl.col("cost").sum() / pl.len() if m.name == "cost_per_call" else metric_expr(m, float64=False)
+        out.append((expr if present.issuperset(m.columns) else pl.lit(None, dtype=pl.Float64)).alias(m.name))
+    return out
 
 
 def _check_by(calls: pl.DataFrame | pl.LazyFrame, by: str | Sequence[str]) -> list[str]:
@@ -109,7 +85,9 @@ class LlmResult:
         return self.groups
 
     def to_dict(self) -> dict:
-        doc: dict = {"by": list(self.by), "groups": jsonable(self.groups)}
+        groups = self.groups.with_columns(pl.col(new).alias(old) for old, new in DEPRECATED_KEYS.items()
+                                          if new in self.groups.columns)
+        doc: dict = {"by": list(self.by), "groups": jsonable(groups)}
         if self.comparison is not None:
             doc["comparison"] = jsonable(self.comparison)
             doc["baseline"] = self.baseline.to_dict() if self.baseline else None
@@ -139,23 +117,6 @@ class LlmResult:
     def _repr_html_(self) -> str:
         lines = "".join(f"<li>{s}</li>" for s in self.summary())
         return (f"<ul>{lines}</ul>" if lines else "") + self.groups._repr_html_()
-
-
-def _two_proportion_pvalue(p0: pl.Expr, n0: pl.Expr, p1: pl.Expr, n1: pl.Expr) -> pl.Expr:
-    """Two-sided pooled two-proportion z-test (as statsmodels' proportions_ztest); null when undefined."""
-    pooled = (p0 * n0 + p1 * n1) / (n0 + n1)
-    se = (pooled * (1 - pooled) * (1 / n0 + 1 / n1)).sqrt()
-    z = ((p1 - p0) / se).abs()
-    # 2 * (1 - Phi(|z|)) = erfc(|z| / sqrt 2); polars has no erfc, so map through scipy once per column
-    return pl.when((se > 0) & (n0 > 0) & (n1 > 0)).then(
-        z.map_batches(lambda s: pl.Series(_erfc(s.to_numpy() / math.sqrt(2))), return_dtype=pl.Float64)
-    )
-
-
-def _erfc(x):
-    from scipy.special import erfc
-
-    return erfc(x)
 
 
 def compare_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), baseline: Window | None = None,
@@ -199,49 +160,22 @@ def compare_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (),
     comparison = wide.with_columns(
         (pl.col("current") - pl.col("baseline")).alias("change"),
         pl.when(pl.col("baseline") != 0).then(pl.col("current") / pl.col("baseline") - 1.0).alias("relative_change"),
-        pl.when(pl.col("metric").is_in(list(RATE_METRICS)))
-        .then(_two_proportion_pvalue(pl.col("baseline"), pl.col("_n0"), pl.col("current"), pl.col("_n1")))
-        .alias("p_value"),
+        _rate_pvalues(wide),
     ).select(*by, "metric", "baseline", "current", "change", "relative_change", "p_value", "reference")
     return LlmResult(groups, by, comparison, baseline, current)
 
 
-LABELS = {
-    "validator_failure_rate": ("validator failures", "rate"),
-    "refusal_rate": ("refusals", "rate"),
-    "error_rate": ("errors", "rate"),
-    "latency_p50_ms": ("p50 latency", "ms"),
-    "latency_p95_ms": ("p95 latency", "ms"),
-    "latency_p99_ms": ("p99 latency", "ms"),
-    "ttft_p50_ms": ("p50 time to first token", "ms"),
-    "ttft_p95_ms": ("p95 time to first token", "ms"),
-    "tokens_in_mean": ("input tokens per call", "tokens"),
-    "tokens_out_mean": ("output tokens per call", "tokens"),
-    "cost_total": ("total cost", "usd"),
-    "cost_per_call": ("cost per call", "usd"),
-    "judge_score_mean": ("judge score", "score"),
-    "calls": ("calls", "count"),
-}
-
-
-def format_metric(metric: str, value: float | None) -> str:
-    """A metric value as a reader expects it (2.9%, 812 ms, $0.0031)."""
-    if value is None:
-        return "undefined"
-    unit = LABELS.get(metric, (metric, ""))[1]
-    if unit == "rate":
-        return f"{value:.1%}" if value >= 0.1 else f"{value:.2%}"
-    if unit == "ms":
-        return f"{value:,.0f} ms"
-    if unit == "usd":
-        return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+def _rate_pvalues(wide: pl.DataFrame) -> pl.Series:
+    """Two-proportion z-test p-values of the rate metrics' baseline vs current (null for other metrics)."""
+    n0, n1 = (wide[c].cast(pl.Float64).to_numpy() for c in ("_n0", "_n1"))
+    p0, p1 = (wide[c].cast(pl.Float64).to_numpy() for c in ("baseline", "current"))
+    p = two_proportion_pvalue(p0 * n0, n0, p1 * n1, n1)
+    rate = wide["metric"].is_in(list(RATE_METRICS)).to_numpy()
+    return pl.Series("p_value", np.where(rate, p, np.nan)).fill_nan(None)
 
 
 def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls: int = 30) -> list[str]:
-    """E.g. "validator failures rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
+    """E.g. "validator failure rate rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
     if result.comparison is None:
         return []
     calls = result.groups.filter(pl.col("window") == "current").select(*result.by, "calls")
@@ -251,12 +185,10 @@ def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls:
     sentences = []
     for row in reg.sort("relative_change", descending=True).iter_rows(named=True):
         who = ", ".join(f"{c}={row[c]}" for c in result.by) or "all calls"
-        label = LABELS.get(row["metric"], (row["metric"], ""))[0]
+        m = get_metric(row["metric"], "llm_calls")
         versus = "" if row["reference"] == "same group" else " (new; against all baseline calls)"
-        sentences.append(
-            f"{label} rose from {format_metric(row['metric'], row['baseline'])} to "
-            f"{format_metric(row['metric'], row['current'])} ({row['relative_change']:+.0%}) for {who}{versus}"
-        )
+        sentences.append(f"{m.label} rose from {m.format(row['baseline'])} to {m.format(row['current'])} "
+                         f"({format_value(row['relative_change'], 'change')}) for {who}{versus}")
     return sentences
 
 

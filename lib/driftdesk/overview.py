@@ -3,8 +3,10 @@
 The day is compared with the same hours one day earlier (day over day) and one week earlier (week over
 week, same weekday), so a partial day is compared with the same partial hours. Each layer is a list of
 `Check`s; a check turns a table into one number per window (a ratio of sums, a rate, a percentile), and
-says which direction is bad and how large a change warns or alerts. Later analyses extend the Overview by
-adding checks (`overview(ds, checks=DEFAULT_CHECKS + (...))`), not by editing this function.
+says which direction is bad and how large a change warns or alerts. A check on a registered metric
+(``driftdesk.metrics``) is ``metric_check(layer, name, warn=..., alert=...)``: what the metric is comes from the
+registry, the thresholds stay here. Later analyses extend the Overview by adding checks
+(`overview(ds, checks=DEFAULT_CHECKS + (...))`), not by editing this function.
 
 Volumes (spend, rows, calls) follow the calendar: they are flagged only when both baselines agree, and not
 at all on a calendar day (holiday, promotion) listed in the calendar table.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -22,13 +25,15 @@ import polars as pl
 
 from driftdesk.contract import LAYERS, Dataset, Table
 from driftdesk.errors import WindowError
+from driftdesk.format import format_value
 from driftdesk.jsonsafe import iso_utc, jsonable
+from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
+from driftdesk.stats import mean_difference_z, two_proportion_z
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
 from driftdesk.windows import Window, baseline_label, day_over_day, latest_day, week_over_week
 
 Status = Literal["not_enough_data", "ok", "warn", "alert", "missing"]  # driftdesk.status; missing: no table
 Direction = Literal["up", "down", "both"]
-Unit = Literal["rate", "usd", "ms", "count", "ratio", "score", "tokens"]
 
 JUDGED = (OK, WARN, ALERT)  # the statuses a comparison gives; not_enough_data and missing judge nothing
 MIN_Z = 3.0
@@ -71,11 +76,6 @@ class Check:
     sd: Callable[[], pl.Expr] | None = None  # spread of the values behind a mean; None for a rate (binomial)
 
 
-def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
-    """A ratio of sums; null when the denominator is zero (never inf)."""
-    return pl.when(den != 0).then(num / den)
-
-
 def _need(*cols: str) -> Callable[[Callable[[], pl.Expr]], Callable[[Table], list[tuple[str, pl.Expr]]]]:
     """Build a single-expression check that applies only when the table has these columns."""
 
@@ -88,74 +88,55 @@ def _need(*cols: str) -> Callable[[Callable[[], pl.Expr]], Callable[[Table], lis
     return wrap
 
 
-def _rate(col: str, *, truthy: bool) -> Callable[[Table], list[tuple[str, pl.Expr]]]:
-    """Share of rows where a boolean column is True (or False), among rows where it is known."""
-    expr = pl.col(col).cast(pl.Float64).mean()
-    return _need(col)(lambda: expr if truthy else 1.0 - expr)
+def metric_check(layer: str, name: str, *, warn: float, alert: float, floor: float = 0.0, volume: bool = False,
+                 by: str | None = None, table: str | None = None) -> Check:
+    """A check on a registered metric (``driftdesk.metrics``): its table, label, unit, bad direction, value and
+    sample size come from the registry; the thresholds are the Overview's. A rate is tested with the
+    two-proportion z-test, a mean with Welch's z; a volume is bad in both directions."""
+    m = get_metric(name, table or LAYER_TABLES[layer])
+    test = "proportion" if m.unit == "rate" else "mean" if m.aggregation == "mean" else None
+    return Check(layer, m.table, m.name, m.label, _need(*m.columns)(lambda: metric_expr(m, float64=False)), m.unit,
+                 "both" if volume else bad_direction(m), warn, alert, floor, volume, by,
+                 n=(lambda: sample_expr(m)) if test else None,
+                 sd=(lambda: pl.col(m.columns[0]).std()) if test == "mean" else None)
 
 
 def _feature_null_rates(table: Table) -> list[tuple[str, pl.Expr]]:
     return [(f, pl.col(f).null_count() / pl.len()) for f in table.features]
 
 
-def _mean(col: str) -> Callable[[Table], list[tuple[str, pl.Expr]]]:
-    return _need(col)(lambda: pl.col(col).mean())
-
-
-def _mean_check(layer: str, table: str, metric: str, label: str, col: str, unit: Unit, bad: Direction,
-                warn: float, alert: float) -> Check:
-    """A check on the mean of a column, tested for significance with the column's count and spread."""
-    return Check(layer, table, metric, label, _mean(col), unit, bad, warn, alert,
-                 n=lambda: pl.col(col).count(), sd=lambda: pl.col(col).std())
-
-
-def _rows(table: Table) -> list[tuple[str, pl.Expr]]:
-    return [("all", pl.len().cast(pl.Float64))]
-
-
 DEFAULT_CHECKS: tuple[Check, ...] = (
-    # service: one row per service
-    Check("service", "service", "latency_p99_ms", "p99 latency, worst hour", _need("latency_p99_ms")(lambda: pl.col("latency_p99_ms").max()),
-          "ms", "up", 0.25, 0.5, by="service"),
-    Check("service", "service", "timeout_rate", "timeout rate", _need("timeouts", "requests")(lambda: _ratio(pl.col("timeouts").sum(), pl.col("requests").sum())),
-          "rate", "up", 1.0, 3.0, floor=0.001, by="service", n=lambda: pl.col("requests").sum()),
-    Check("service", "service", "error_rate", "error rate", _need("errors", "requests")(lambda: _ratio(pl.col("errors").sum(), pl.col("requests").sum())),
-          "rate", "up", 0.5, 1.0, floor=0.002, by="service", n=lambda: pl.col("requests").sum()),
-    Check("service", "service", "requests", "requests", _need("requests")(lambda: pl.col("requests").sum()),
-          "count", "both", 0.3, 0.6, volume=True, by="service"),
+    # service: one row per service; latency is the worst hour of the window
+    Check("service", "service", "latency_p99_ms", "p99 latency, worst hour",
+          _need("latency_p99_ms")(lambda: pl.col("latency_p99_ms").max()), "ms", "up", 0.25, 0.5, by="service"),
+    metric_check("service", "timeout_rate", warn=1.0, alert=3.0, floor=0.001, by="service"),
+    metric_check("service", "error_rate", warn=0.5, alert=1.0, floor=0.002, by="service"),
+    metric_check("service", "requests", warn=0.3, alert=0.6, volume=True, by="service"),
     # data: the decisions' inputs
     Check("data", "decisions", "null_rate", "null rate", _feature_null_rates, "rate", "up", 0.5, 1.0, floor=0.02, n=pl.len),
-    Check("data", "decisions", "rows", "scored rows", _rows, "count", "both", 0.3, 0.6, volume=True),
+    metric_check("data", "rows", warn=0.3, alert=0.6, volume=True),
     # model: the decisions' outputs
-    _mean_check("model", "decisions", "score_mean", "score mean", "score", "score", "both", 0.08, 0.15),
-    Check("model", "decisions", "decision_rate", "positive decision rate", _mean("decision"), "rate", "both", 0.10, 0.25, floor=0.01,
-          n=lambda: pl.col("decision").count()),
+    metric_check("model", "score_mean", warn=0.08, alert=0.15),
+    metric_check("model", "decision_rate", warn=0.10, alert=0.25, floor=0.01),
     Check("model", "decisions", "predicted_to_observed", "mean score / outcome rate (labelled rows)",
-          _need("score", "label")(lambda: _ratio(pl.col("score").filter(pl.col("label").is_not_null()).mean(), pl.col("label").mean())),
+          _need("score", "label")(lambda: pl.when(pl.col("label").mean() != 0).then(
+              pl.col("score").filter(pl.col("label").is_not_null()).mean() / pl.col("label").mean())),
           "ratio", "both", 0.10, 0.20),
     # business: ratios of sums over the kpis
-    Check("business", "kpis", "cpa", "CPA", _need("spend", "conversions")(lambda: _ratio(pl.col("spend").sum(), pl.col("conversions").sum())),
-          "usd", "up", 0.10, 0.20),
-    Check("business", "kpis", "cr", "conversion rate (per click)", _need("conversions", "clicks")(lambda: _ratio(pl.col("conversions").sum(), pl.col("clicks").sum())),
-          "rate", "down", 0.10, 0.20, n=lambda: pl.col("clicks").sum()),
-    Check("business", "kpis", "roas", "ROAS", _need("revenue", "spend")(lambda: _ratio(pl.col("revenue").sum(), pl.col("spend").sum())),
-          "ratio", "down", 0.10, 0.20),
-    Check("business", "kpis", "spend", "spend", _need("spend")(lambda: pl.col("spend").sum()), "usd", "both", 0.25, 0.5, volume=True),
-    Check("business", "kpis", "conversions", "conversions", _need("conversions")(lambda: pl.col("conversions").sum()),
-          "count", "both", 0.25, 0.5, volume=True),
+    metric_check("business", "cpa", warn=0.10, alert=0.20),
+    metric_check("business", "cr", warn=0.10, alert=0.20),
+    metric_check("business", "roas", warn=0.10, alert=0.20),
+    metric_check("business", "spend", warn=0.25, alert=0.5, volume=True),
+    metric_check("business", "conversions", warn=0.25, alert=0.5, volume=True),
     # llm: quality, cost and latency of the calls
-    Check("llm", "llm_calls", "validator_failure_rate", "validator failure rate", _rate("validator_ok", truthy=False),
-          "rate", "up", 0.5, 1.0, floor=0.005, n=lambda: pl.col("validator_ok").count()),
-    Check("llm", "llm_calls", "refusal_rate", "refusal rate", _rate("refusal", truthy=True), "rate", "up", 0.5, 1.0, floor=0.005,
-          n=lambda: pl.col("refusal").count()),
-    Check("llm", "llm_calls", "error_rate", "error rate", _rate("error", truthy=True), "rate", "up", 0.5, 1.0, floor=0.005,
-          n=lambda: pl.col("error").count()),
-    _mean_check("llm", "llm_calls", "cost_per_call", "cost per call", "cost", "usd", "up", 0.10, 0.25),
-    _mean_check("llm", "llm_calls", "output_tokens_mean", "output tokens per call", "output_tokens", "tokens", "up", 0.10, 0.25),
-    Check("llm", "llm_calls", "latency_p95_ms", "p95 latency", _need("latency_ms")(lambda: pl.col("latency_ms").quantile(0.95, "linear")),
-          "ms", "up", 0.25, 0.5),
-    _mean_check("llm", "llm_calls", "judge_score_mean", "judge score", "judge_score", "score", "down", 0.03, 0.06),
-    Check("llm", "llm_calls", "calls", "calls", _rows, "count", "both", 0.3, 0.6, volume=True),
+    metric_check("llm", "validator_failure_rate", warn=0.5, alert=1.0, floor=0.005),
+    metric_check("llm", "refusal_rate", warn=0.5, alert=1.0, floor=0.005),
+    metric_check("llm", "llm_error_rate", warn=0.5, alert=1.0, floor=0.005),
+    metric_check("llm", "cost_per_call", warn=0.10, alert=0.25),
+    metric_check("llm", "tokens_out_mean", warn=0.10, alert=0.25),
+    metric_check("llm", "latency_p95_ms", warn=0.25, alert=0.5),
+    metric_check("llm", "judge_score_mean", warn=0.03, alert=0.06),
+    metric_check("llm", "calls", warn=0.3, alert=0.6, volume=True),
 )
 
 METRIC_SCHEMA = {
@@ -281,28 +262,16 @@ def _classify(change: float | None, diff: float | None, check: Check) -> str | N
     return "ok"
 
 
-def z_score(m1: float, n1: float, m0: float, n0: float, *, sd1: float | None = None, sd0: float | None = None,
-            rate: bool = True) -> float | None:
-    """Standardised difference of two window values: pooled two-proportion z for rates, Welch z for means."""
-    if not n1 or not n0:
-        return None
-    if rate:
-        pooled = (m1 * n1 + m0 * n0) / (n1 + n0)
-        se = (max(pooled * (1 - pooled), 0.0) * (1 / n1 + 1 / n0)) ** 0.5
-    else:
-        if sd1 is None or sd0 is None:
-            return None
-        se = (sd1**2 / n1 + sd0**2 / n0) ** 0.5
-    if se == 0:
-        return 0.0 if m1 == m0 else float("inf")
-    return abs(m1 - m0) / se
-
-
 def _significant(m1: float, n1: float | None, m0: float, n0: float | None, *, sd1: float | None = None,
                  sd0: float | None = None, rate: bool = True, min_z: float = MIN_Z) -> bool:
-    """Whether a change stands out from sampling noise (at least ``min_z`` standard errors)."""
-    z = z_score(m1, n1 or 0.0, m0, n0 or 0.0, sd1=sd1, sd0=sd0, rate=rate)
-    return z is not None and z >= min_z
+    """Whether a change stands out from sampling noise (at least ``min_z`` standard errors): the pooled
+    two-proportion z for rates, Welch's z for means."""
+    n1, n0 = n1 or 0.0, n0 or 0.0
+    if rate:
+        z = two_proportion_z(m0 * n0, n0, m1 * n1, n1)
+    else:
+        z = mean_difference_z(m0, math.nan if sd0 is None else sd0, n0, m1, math.nan if sd1 is None else sd1, n1)
+    return z is not None and abs(z) >= min_z
 
 
 def _relative(current: float | None, base: float | None) -> tuple[float | None, float | None]:
@@ -507,7 +476,8 @@ def _describe(rec: dict) -> str:
     subject = "" if rec["subject"] in ("all", None) else f" ({rec['subject']})"
     changes = [rec[f"change_{b}"] for b in BASELINES if rec[f"status_{b}"] == rec["status"]]
     change = next((c for c in changes if c is not None), None)
-    pct = "" if change is None else (" new" if change in (float("inf"), float("-inf")) else f" {change:+.0%}")
+    pct = "" if change is None else (" new" if change in (float("inf"), float("-inf")) else
+                                     f" {format_value(change, 'change')}")
     return f"{rec['label']}{subject}{pct}"
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from driftdesk.drift.stats import two_proportion_pvalue
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
 from driftdesk.segments import by_columns
+from driftdesk.stats import two_proportion_pvalue
 from driftdesk.status import ALERT, OK, STATUS, WARN, rank, worst
 
 Frame = pl.DataFrame | pl.LazyFrame

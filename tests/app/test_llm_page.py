@@ -20,7 +20,7 @@ def test_deep_link_shows_the_provider_model_regression():
     assert str(at.date_input(key="llm_end").value) == "2026-09-24"
     assert at.selectbox(key="llm_days").value == 2
     body = texts(at)
-    assert "validator failures rose" in body and "provider-m-2026-09" in body
+    assert "validator failure rate rose" in body and "provider-m-2026-09" in body
 
 
 def test_ordinary_week_is_quiet():

@@ -28,6 +28,8 @@ RENAMED_KEYS: dict[str, str] = {
     "psi_drift": "psi_alert",
     "js_drift": "js_alert",
     "null_rate_drift": "null_rate_alert",
+    # the LLM groups' error share (the service's error_rate is a value, not a key)
+    "error_rate": "llm_error_rate",
 }
 # where a value's word changed: a pattern over the key's path (case name, then keys, list indices left out) ->
 # {old word: new word}. Status words became one set (not_enough_data, ok, warn, alert); seasonality's verdict
@@ -38,6 +40,13 @@ RENAMED_VALUES: dict[str, dict[str, str]] = {
     "drift_*.segments.status": {"drift": "alert"},
     "overview_*.layers.status": {"no_data": "not_enough_data"},
     "overview_*.metrics.status": {"no_data": "not_enough_data"},
+    # metric names spelled one way (the registry's): an old name in a policy still works, with a note
+    "*.metric": {"output_tokens_mean": "tokens_out_mean", "error_rate": "llm_error_rate"},
+}
+# (key, sibling key, sibling value) -> {old value: new value}: a rename that holds only in objects where the
+# sibling has that value; it takes precedence over RENAMED_VALUES
+RENAMED_VALUES_WHERE: dict[tuple[str, str, str], dict[str, str]] = {
+    ("metric", "layer", "service"): {"error_rate": "error_rate"},  # the service's error rate keeps its name
 }
 # keys holding prose: reworded freely, checked for presence only
 PROSE_KEYS = {"summary", "sentence", "verdict", "note", "notes", "reasons", "why", "reason", "description", "detail",
@@ -60,7 +69,7 @@ def _compare(old, new, path: str, problems: list[str]) -> None:
             if key in PROSE_KEYS:
                 continue
             if isinstance(value, str):
-                value = renamed_value(f"{path}.{key}", value)
+                value = renamed_value(f"{path}.{key}", value, old, key)
             _compare(value, new[new_key], f"{path}.{key}", problems)
     elif isinstance(old, list):
         if not isinstance(new, list) or len(new) != len(old):
@@ -76,8 +85,12 @@ def _compare(old, new, path: str, problems: list[str]) -> None:
         problems.append(f"{path}: {old!r} became {new!r}")
 
 
-def renamed_value(path: str, value: str) -> str:
-    """The word a golden value is written as today, by the first RENAMED_VALUES pattern its path matches."""
+def renamed_value(path: str, value: str, obj: dict | None = None, key: str | None = None) -> str:
+    """The word a golden value is written as today: a sibling-conditioned rename first, then the first
+    RENAMED_VALUES pattern its path matches."""
+    for (k, sibling, sibling_value), renames in RENAMED_VALUES_WHERE.items():
+        if obj is not None and k == key and obj.get(sibling) == sibling_value and value in renames:
+            return renames[value]
     bare = re.sub(r"\[\d+\]", "", path)
     for pattern, words in RENAMED_VALUES.items():
         if fnmatchcase(bare, pattern):

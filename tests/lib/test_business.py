@@ -227,7 +227,7 @@ def test_summary_sentence_reads_like_the_story():
     c = {"US": (2000, 100), "BR": (4000, 100), "DE": (1400, 50)}
     r = segment_impact(kpis(b, c), baseline=BASE, current=CUR, by="geo", min_conversions=0)
     pct = 100 * (7400 / 250 - 25) / 25
-    assert r.summary.startswith(f"CPA rose {pct:.1f}% week over week (from 25.00 to 29.60): ")
+    assert r.summary.startswith(f"CPA rose {pct:.1f}% week over week (from $25.00 to $29.60): ")
     assert "more traffic in geo=BR (mix)" in r.summary and "costlier clicks in geo=DE (rate)" in r.summary
     points = [float(p.split(" points")[0]) for p in r.summary.split(": ", 1)[1].split(", ")]
     assert sum(points) == pytest.approx(pct, abs=1.0)  # the named parts explain nearly all the change

@@ -21,7 +21,6 @@ from driftdesk.calibration import (
     calibration_series,
     compare_calibration,
     mature_labels,
-    proportion_interval,
     score_quantiles,
 )
 from driftdesk.cli import main
@@ -80,18 +79,6 @@ def test_hand_computed_case_and_exact_murphy_identity():
     assert m["uncertainty"] == pytest.approx(0.75 * 0.25)
     assert m["reliability"] - m["resolution"] + m["uncertainty"] == pytest.approx(m["brier"], abs=1e-15)
     assert m["within_bin_variance"] == pytest.approx(0.0, abs=1e-15)
-
-
-def test_wilson_and_jeffreys_match_statsmodels():
-    k = np.array([1, 5, 17, 40, 99])
-    n = np.array([10, 20, 50, 41, 100])
-    for method in ("wilson", "jeffreys"):
-        low, high = proportion_interval(k, n, confidence=0.9, method=method)
-        ref_low, ref_high = proportion_confint(k, n, alpha=0.1, method=method)
-        np.testing.assert_allclose(low, ref_low, rtol=1e-9)
-        np.testing.assert_allclose(high, ref_high, rtol=1e-9)
-    low, high = proportion_interval(np.array([0]), np.array([0]))
-    assert np.isnan(low[0]) and np.isnan(high[0])
 
 
 def test_bins_carry_wilson_interval():

@@ -103,7 +103,7 @@ def test_rate_pvalues_match_statsmodels():
     fails = [int((~calls["validator_ok"][:n0]).sum()), int((~calls["validator_ok"][n0:]).sum())]
     _, expected = proportions_ztest(fails, [n0, n1])
     assert row["p_value"] == pytest.approx(expected, rel=1e-9)
-    assert res.summary() and "validator failures rose" in res.summary()[0]
+    assert res.summary() and "validator failure rate rose" in res.summary()[0]
 
 
 def test_rare_rate_noise_is_not_a_regression():

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 
-from driftdesk.drift import stats as st
+from driftdesk import stats as st
 from driftdesk.drift.consensus import consensus
 from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult
 from driftdesk.drift.thresholds import Thresholds, effect, verdict
@@ -284,8 +284,7 @@ def category_rows(column: str, baseline: st.CategoryCounts, current: st.Category
     if not bc.sum() or not cc.sum():
         return []
     pb, pc = bc / bc.sum(), cc / cc.sum()
-    p, q = np.maximum(pb, st.PSI_EPSILON), np.maximum(pc, st.PSI_EPSILON)
-    terms = (q - p) * np.log(q / p)
+    terms = st.psi_terms(bc, cc)
     order = np.argsort(-np.abs(pc - pb), kind="stable")[:top]
     return [{"column": column, "category": cats[k], "baseline_share": float(pb[k]), "current_share": float(pc[k]),
              "change": float(pc[k] - pb[k]), "psi_term": float(terms[k]), "baseline_count": int(bc[k]),

@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
-from driftdesk.drift.stats import DEFAULT_PSI_BINS
 from driftdesk.errors import DriftdeskError
+from driftdesk.stats import DEFAULT_PSI_BINS
 from driftdesk.status import ALERT, NOT_ENOUGH_DATA, OK, WARN, rank
 
 # threshold names earlier versions used -> today's (the alert level was called "drift")

@@ -34,7 +34,7 @@ import polars as pl
 
 from driftdesk.errors import PolicyError
 from driftdesk.gates.engine import GateValues, breaches, fires, gate_values, run_lengths
-from driftdesk.gates.metrics import HOUR, metric_series
+from driftdesk.gates.metrics import HOUR, metric_components
 from driftdesk.gates.policy import Policy
 from driftdesk.jsonsafe import jsonable
 
@@ -304,8 +304,8 @@ def policy_values(ds, policy: Policy, *, progress: Callable[[float, str], None] 
             continue
         if progress:
             progress(i / len(policy.gates), f"computing {g.metric} for gate {g.name}")
-        where = f"gate {i + 1} ({g.name!r})"
-        series = metric_series(ds, g.metric, by=g.by, filter=g.filter, where=where)
+        context = f"gate {i + 1} ({g.name!r})"
+        series = metric_components(ds, g.metric, by=g.by, filter=g.filter, context=context)
         out.append(gate_values(series, g))
     if progress:
         progress(1.0, "matching alerts to incidents")
@@ -393,7 +393,7 @@ def backtest_policy(ds, policy: Policy, *, incidents: pl.DataFrame | None = None
     per_gate = (pl.DataFrame({"gate": [g.name for g in policy.gates], "metric": [g.metric for g in policy.gates],
                               "action": [g.action for g in policy.gates]})
                 .join(per_gate, on="gate", how="left").with_columns(pl.col("alerts", "matched_alerts").fill_null(0)))
-    notes = list(inc.notes)
+    notes = [*policy.notes, *inc.notes]
     notes += [f"{g.name}: a release check ({g.metric}), not replayed on history" for g in policy.gates if g.release_only]
     for v in values:
         notes += [f"{v.gate.name}: {n}" for n in v.series.notes]

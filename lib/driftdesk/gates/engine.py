@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from driftdesk.errors import PolicyError
-from driftdesk.gates.metrics import MetricSeries
+from driftdesk.gates.metrics import MetricComponents
 from driftdesk.gates.policy import Gate
 
 
@@ -27,7 +27,7 @@ class GateValues:
     """The compared value of one gate per segment at each evaluation time (an hour end), and where it is defined."""
 
     gate: Gate
-    series: MetricSeries
+    series: MetricComponents
     times: np.ndarray  # (E,) datetime64[us]: when each evaluation happens
     values: np.ndarray  # (S, E) float, NaN where undefined
     valid: np.ndarray  # (S, E) bool
@@ -42,10 +42,10 @@ def _window_sums(cum: np.ndarray, end: np.ndarray, length: int) -> tuple[np.ndar
     return cum[:, hi_c, :] - cum[:, lo_c, :], ok
 
 
-def compare(current: np.ndarray, baseline: np.ndarray | None, *, gate: Gate, series: MetricSeries) -> np.ndarray:
+def compare(current: np.ndarray, baseline: np.ndarray | None, *, gate: Gate, series: MetricComponents) -> np.ndarray:
     """The gate's value from window components: the level, its change against the baseline, or a distance."""
     if series.distance is not None:
-        return series.distance(current, baseline)
+        return series.distance(baseline, current)
     level = series.level(current)
     if baseline is None:
         return level
@@ -56,7 +56,7 @@ def compare(current: np.ndarray, baseline: np.ndarray | None, *, gate: Gate, ser
         return np.where(base != 0, (level - base) / np.abs(np.where(base != 0, base, 1.0)), np.nan)
 
 
-def gate_values(series: MetricSeries, gate: Gate) -> GateValues:
+def gate_values(series: MetricComponents, gate: Gate) -> GateValues:
     """Values of a gate at every evaluation time of history (every `every_hours`, aligned to UTC midnight)."""
     if gate.release_only:
         raise PolicyError(f"gate {gate.name!r} is a release check ({gate.metric}, {gate.comparison}): it compares a "

@@ -20,7 +20,7 @@ import polars as pl
 from driftdesk.contract import load_dataset, validate_frame
 from driftdesk.errors import ContractError, DriftdeskError, PolicyError
 from driftdesk.gates.engine import breaches, compare
-from driftdesk.gates.metrics import metric_series, parse_metric, required_columns
+from driftdesk.gates.metrics import gate_metric, metric_components, required_columns
 from driftdesk.gates.policy import Gate, Policy
 from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
@@ -59,7 +59,7 @@ def open_tables(path: str | Path):
 
 
 def _tables_for(inputs, gate: Gate):
-    spec = parse_metric(gate.metric)
+    spec = gate_metric(gate.metric)
     names = (spec.table,) if spec.table else _TABLE_ORDER
     for name in names:
         t = inputs.get(name)
@@ -86,7 +86,7 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         return jsonable({"policy": self.policy.name, "passed": self.passed, "gates": self.gates,
-                         "segments": self.segments})
+                         "segments": self.segments, "notes": list(self.policy.notes)})
 
     def to_figure(self):
         from driftdesk.viz.gates import check_figure
@@ -105,7 +105,7 @@ _GATE_SCHEMA = {"name": pl.String, "metric": pl.String, "segment": pl.String, "v
 
 
 def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict]]:
-    where = f"gate {index + 1} ({gate.name!r})"
+    context = f"gate {index + 1} ({gate.name!r})"
     row = {"name": gate.name, "metric": gate.metric, "segment": None, "value": None, "threshold": gate.threshold,
            "direction": gate.direction, "passed": None, "action": gate.action, "status": "not_applicable",
            "reason": None, "baseline_value": None, "candidate_value": None}
@@ -118,23 +118,23 @@ def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict
     if needs_baseline and base_table is None:
         row["reason"] = f"the baseline has no {name} table for {gate.metric}"
         return row, []
-    spec = parse_metric(gate.metric)
+    spec = gate_metric(gate.metric)
     reference = base_table.frame if (needs_baseline and spec.kind == "distance") else None
-    cand = metric_series({name: cand_table}, gate.metric, by=gate.by, filter=gate.filter, where=where,
-                         reference=reference)
+    cand = metric_components({name: cand_table}, gate.metric, by=gate.by, filter=gate.filter, context=context,
+                             reference=reference)
     c_sum = cand.components.sum(axis=1)  # (S, K): the whole candidate
     c_keys = cand.segments
     b_sum = None
     if needs_baseline:
-        base = metric_series({name: base_table}, gate.metric, by=gate.by, filter=gate.filter, where=where,
-                             reference=base_table.frame if spec.kind == "distance" else None)
+        base = metric_components({name: base_table}, gate.metric, by=gate.by, filter=gate.filter, context=context,
+                                 reference=base_table.frame if spec.kind == "distance" else None)
         b_index = {s: i for i, s in enumerate(base.segments)}
         b_sum = np.zeros_like(c_sum)
         present = np.array([s in b_index for s in c_keys])
         for i, s in enumerate(c_keys):
             if s in b_index:
                 if base.components.shape[-1] != c_sum.shape[-1]:
-                    raise DriftdeskError(f"{where}: baseline and candidate bins differ for {gate.metric}")
+                    raise DriftdeskError(f"{context}: baseline and candidate bins differ for {gate.metric}")
                 b_sum[i] = base.components[b_index[s]].sum(axis=0)
     else:
         present = np.ones(len(c_keys), bool)

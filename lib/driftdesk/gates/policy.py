@@ -8,7 +8,8 @@ which it stays silent, the action (rollback, pause_for_review, notify), and opti
 it is evaluated per (``by``) and a row filter (``filter``).
 
 Every problem is reported as a PolicyError naming the file, the gate and the field; a TOML syntax error
-names the line and column.
+names the line and column. A metric written by an old name still works: the policy reads it by its current
+name and keeps a one-line note in ``Policy.notes`` (the CLI also prints it on stderr).
 """
 
 from __future__ import annotations
@@ -80,9 +81,9 @@ class Gate:
     @property
     def release_only(self) -> bool:
         """A release check (candidate vs a baseline release, e.g. golden-set metrics): not replayed on history."""
-        from driftdesk.gates.metrics import parse_metric
+        from driftdesk.gates.metrics import gate_metric
 
-        return self.comparison == "release" or parse_metric(self.metric).table == "golden_runs"
+        return self.comparison == "release" or gate_metric(self.metric).table == "golden_runs"
 
     @property
     def baseline_shift_hours(self) -> int | None:
@@ -132,12 +133,16 @@ class Gate:
 
 @dataclass(frozen=True)
 class Policy:
-    """A named list of gates, plus how alerts are matched to incidents in a backtest (grace after an incident)."""
+    """A named list of gates, plus how alerts are matched to incidents in a backtest (grace after an incident).
+
+    ``notes``: what reading the file noticed without refusing it (a metric written by a deprecated name).
+    """
 
     gates: tuple[Gate, ...]
     name: str = "policy"
     description: str = ""
     grace_hours: int = 24
+    notes: tuple[str, ...] = ()
 
     def gate(self, name: str) -> Gate:
         for g in self.gates:
@@ -209,7 +214,12 @@ def _number(raw: dict, key: str, where: str, *, default: float | None = None, mi
 
 def parse_gate(raw: Any, *, index: int = 0, source: str = "<policy>") -> Gate:
     """One [[gate]] table as a Gate; unknown keys, types and names are PolicyErrors naming the field."""
-    from driftdesk.gates.metrics import parse_metric  # the registry knows the metric names
+    return _read_gate(raw, index=index, source=source)[0]
+
+
+def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, ...]]:
+    """The gate and the notes on it (a deprecated metric name)."""
+    from driftdesk.gates.metrics import gate_metric  # the registry knows the metric names
 
     where = _where(source, index, raw)
     if not isinstance(raw, dict):
@@ -223,7 +233,7 @@ def parse_gate(raw: Any, *, index: int = 0, source: str = "<policy>") -> Gate:
     metric = raw.get("metric")
     if not isinstance(metric, str):
         raise PolicyError(f"{where}: metric is required and must be text like \"null_rate:ctr_7d\", got {metric!r}")
-    spec = parse_metric(metric, where=where)
+    spec = gate_metric(metric, context=where)
     comparison = _choice(raw, "comparison", COMPARISONS, "absolute", where)
     if spec.kind == "distance" and comparison == "absolute":
         raise PolicyError(f"{where}: {metric} compares two windows, so comparison must be one of "
@@ -274,7 +284,7 @@ def parse_gate(raw: Any, *, index: int = 0, source: str = "<policy>") -> Gate:
         baseline_days=baseline_days,
         by=by,
         filter=tuple(filt),
-    )
+    ), ((f"{where}: {spec.note}",) if spec.note else ())
 
 
 def policy_from_dict(doc: Any, *, source: str = "<policy>") -> Policy:
@@ -295,7 +305,8 @@ def policy_from_dict(doc: Any, *, source: str = "<policy>") -> Policy:
         gates_raw = [gates_raw]
     if not isinstance(gates_raw, list) or not gates_raw:
         raise PolicyError(f"{source}: the policy has no gates; add at least one [[gate]] section")
-    gates = tuple(parse_gate(g, index=i, source=source) for i, g in enumerate(gates_raw))
+    read = [_read_gate(g, index=i, source=source) for i, g in enumerate(gates_raw)]
+    gates = tuple(g for g, _ in read)
     name = head.get("name", "policy")
     if not isinstance(name, str) or not _NAME.match(name):
         raise PolicyError(f"{source}: [policy] name must be letters, digits, '_', '-', '.' or ':', got {name!r}")
@@ -303,7 +314,9 @@ def policy_from_dict(doc: Any, *, source: str = "<policy>") -> Policy:
     if not isinstance(description, str):
         raise PolicyError(f"{source}: [policy] description must be text")
     grace = parse_hours(head.get("grace", "24h"), where=f"{source}: [policy]", field_name="grace", allow_zero=True)
-    return validate_policy(Policy(gates=gates, name=name, description=description, grace_hours=grace), source=source)
+    notes = tuple(n for _, gate_notes in read for n in gate_notes)
+    return validate_policy(Policy(gates=gates, name=name, description=description, grace_hours=grace, notes=notes),
+                           source=source)
 
 
 def validate_policy(policy: Policy, *, source: str = "<policy>") -> Policy:

@@ -48,12 +48,11 @@ from driftdesk.seasonality.causal import DetectConfig
 from driftdesk.seasonality.detect import CalendarDay, calendar_days, causal_flags, decompose, detect
 from driftdesk.seasonality.grid import SeasonalityError, default_periods
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
-from driftdesk.seasonality.series import METRICS, metric_series, segment_options
+from driftdesk.seasonality.series import metric_series, segment_options
 
 score_series = detect
 
 __all__ = [
-    "METRICS",
     "CalendarDay",
     "Decomposition",
     "DetectConfig",

@@ -8,11 +8,19 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from driftdesk.metrics import get_metric
+
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
 UP, DOWN = "#d62728", "#2ca02c"
-LABELS = {"cpa": "CPA", "roas": "ROAS", "cr": "CR"}
-HIGHER_IS_BETTER = {"cpa": False, "roas": True, "cr": True}
+
+
+def _label(metric: str) -> str:
+    return get_metric(metric, "kpis").label
+
+
+def _higher_is_better(metric: str) -> bool:
+    return get_metric(metric, "kpis").direction == "higher_is_better"
 
 
 def _name(row: dict, by) -> str:
@@ -39,13 +47,13 @@ def effects_frame(result, top: int = 8) -> pl.DataFrame:
 def impact_waterfall(result, top: int = 8) -> go.Figure:
     """From the baseline value to the current one, one step per large mix or rate effect."""
     t = result.total
-    label = LABELS[result.metric]
+    label = _label(result.metric)
     fig = go.Figure()
     if t["change"] is None:
         fig.add_annotation(text=f"{label} undefined: {t['note']}", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
         return fig
     eff = effects_frame(result, top)
-    good_up = HIGHER_IS_BETTER[result.metric]
+    good_up = _higher_is_better(result.metric)
     x = ["baseline"] + [f"{s}<br>({k})" for s, k in zip(eff["segment"], eff["kind"])] + ["current"]
     y = [t["baseline"], *eff["effect"].to_list(), t["current"]]
     fig.add_trace(go.Waterfall(
@@ -87,7 +95,7 @@ def segment_heatmap(result, value: str = "contribution") -> go.Figure:
     if len(result.by) > 2:  # more than two columns: sum the rest away for the grid
         data = data.group_by([rows_col, cols_col]).agg(pl.col("points").sum(), pl.lit(None, pl.Float64).alias("pct"))
     ys = sorted(data[rows_col].cast(pl.String).unique().to_list())
-    xs = sorted(data[cols_col].cast(pl.String).unique().to_list()) if cols_col else [LABELS[result.metric]]
+    xs = sorted(data[cols_col].cast(pl.String).unique().to_list()) if cols_col else [_label(result.metric)]
     z = [[None] * len(xs) for _ in ys]
     text = [[""] * len(xs) for _ in ys]
     for row in data.iter_rows(named=True):
@@ -97,13 +105,13 @@ def segment_heatmap(result, value: str = "contribution") -> go.Figure:
         pct = row["pct"]
         text[i][j] = f"{row['points']:+.2f} pts" + (f"<br>{pct:+.0f}% own" if pct is not None else "")
     bound = max((abs(v) for r in z for v in r if v is not None), default=1.0) or 1.0
-    good_up = HIGHER_IS_BETTER[result.metric]
+    good_up = _higher_is_better(result.metric)
     scale = [[0, DOWN], [0.5, "#f7f7f7"], [1, UP]] if not good_up else [[0, UP], [0.5, "#f7f7f7"], [1, DOWN]]
     fig.add_trace(go.Heatmap(z=z, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale=scale, zmin=-bound, zmax=bound,
                              colorbar={"title": "points"},
                              hovertemplate=f"{rows_col}=%{{y}}" + (f" {cols_col}=%{{x}}" if cols_col else "")
                              + "<br>%{z:+.2f} points of the change<extra></extra>"))
-    fig.update_layout(title=f"Contribution to the {LABELS[result.metric]} change (points)",
+    fig.update_layout(title=f"Contribution to the {_label(result.metric)} change (points)",
                       height=max(300, 60 * len(ys) + 120), margin={"t": 60, "l": 80, "r": 20, "b": 40},
                       xaxis_title=cols_col or "", yaxis_title=rows_col)
     return fig

@@ -8,17 +8,17 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from driftdesk.metrics import find_metric
+
 
 def _label(metric: str) -> str:
-    from driftdesk.llm import LABELS
-
-    return LABELS.get(metric, (metric, ""))[0]
+    found = find_metric(metric, table="llm_calls")
+    return found.label if found else metric
 
 
 def _tickformat(metric: str) -> str | None:
-    from driftdesk.llm import LABELS
-
-    return ".1%" if LABELS.get(metric, ("", ""))[1] == "rate" else None
+    found = find_metric(metric, table="llm_calls")
+    return ".1%" if found and found.unit == "rate" else None
 
 
 def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None, releases: pl.DataFrame | None = None,

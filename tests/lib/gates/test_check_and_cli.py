@@ -202,3 +202,29 @@ def test_sample_golden_gate_blocks_the_index_rebuild(sample_dir, tmp_path, capsy
     golden = [g for g in doc["gates"] if g["name"] == "golden_recall"][0]
     assert golden["passed"] is False and golden["value"] == pytest.approx(-0.075, abs=0.01)
     assert main([*args, str(tmp_path / "prompt-v3.parquet")]) == 0
+
+
+def test_cli_reads_an_old_metric_name_with_one_line_on_stderr(tmp_path):
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(8)
+    for name, mean in (("base", 300), ("cand", 420)):
+        pl.DataFrame({"ts": pl.datetime_range(pl.datetime(2026, 1, 5), pl.datetime(2026, 1, 6), "1m", eager=True)[:600],
+                      "feature": "chat", "model": "m", "output_tokens": rng.poisson(mean, 600)}).write_parquet(
+            tmp_path / f"{name}.parquet")
+    docs = {}
+    for metric in ("output_tokens_mean", "tokens_out_mean"):
+        policy = tmp_path / f"{metric}.toml"
+        policy.write_text(f'[[gate]]\nname = "tokens"\nmetric = "{metric}"\ncomparison = "trailing"\nthreshold = 0.2\n')
+        proc = subprocess.run([sys.executable, "-m", "driftdesk.cli", "gates", "check", "--policy", str(policy),
+                               "--baseline", str(tmp_path / "base.parquet"), "--candidate",
+                               str(tmp_path / "cand.parquet"), "--format", "json"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        docs[metric] = (json.loads(proc.stdout), proc.stderr)
+    old, new = docs["output_tokens_mean"], docs["tokens_out_mean"]
+    assert old[0]["gates"] == new[0]["gates"] and old[0]["gates"][0]["metric"] == "tokens_out_mean"
+    assert new[1] == "" and new[0]["notes"] == []
+    assert old[1].count("\n") == 1 and "'output_tokens_mean' is deprecated" in old[1]
+    assert len(old[0]["notes"]) == 1

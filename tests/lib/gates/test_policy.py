@@ -165,3 +165,25 @@ def test_url_encoding_round_trips(gate_list, grace):
 def test_bad_link_is_a_policy_error():
     with pytest.raises(PolicyError, match="cannot be read"):
         decode_policy("not-a-policy")
+
+
+OLD_NAME = """
+[[gate]]
+name = "tokens"
+metric = "output_tokens_mean"
+by = ["feature"]
+comparison = "trailing"
+threshold = 0.2
+"""
+
+
+def test_a_renamed_metric_still_works_with_a_one_line_note(caplog):
+    with caplog.at_level("WARNING", logger="driftdesk"):
+        old = parse_policy(OLD_NAME, source="old.toml")
+    new = parse_policy(OLD_NAME.replace("output_tokens_mean", "tokens_out_mean"), source="new.toml")
+    assert old.gates == new.gates and old.gates[0].metric == "tokens_out_mean"
+    assert new.notes == ()
+    assert len(old.notes) == 1 and "old.toml: gate 1 ('tokens')" in old.notes[0]
+    assert "'output_tokens_mean' is deprecated" in old.notes[0] and "'tokens_out_mean'" in old.notes[0]
+    assert "output_tokens_mean" in caplog.text  # the CLI prints this logger on stderr
+    assert "notes" not in old.to_dict() and parse_policy(old.to_toml()).notes == ()

@@ -1,17 +1,20 @@
-"""Drift statistics as pure functions on aggregates: sorted arrays (numeric) and category counts.
+"""Every statistic driftdesk computes, once, as a pure function on aggregates, baseline first: ``f(baseline, current, ...)``.
 
-The reduction from raw rows to these aggregates (``numeric_sketch``, ``category_counts``) is the only step
-that touches every row; every statistic below reads only the aggregates, so the reduction can run elsewhere.
+The reduction from raw rows to aggregates (sorted arrays, category counts, per-bin sums, window sums) is the only
+step that touches every row; every statistic below reads only aggregates, so the reduction can run elsewhere.
+Where a statistic takes counts it works along the last axis, so one window pair (1-D counts, a float back) and
+many windows at once (the gate backtest, an array back) are the same function.
 
 Conventions (documented because they change numbers):
 
 * Missing values are null or NaN. They count in the null rate and are left out of every distribution
   statistic. ±inf are left out too and counted as ``n_infinite`` (an infinite current value is outside
   the baseline's range).
-* PSI: ``sum((q - p) * ln(q / p))`` over bins, with each bin's share floored at ``PSI_EPSILON`` (1e-4) so an
-  empty bin gives a large but finite term. Numeric bins are cut at the baseline's quantiles (deciles by
-  default, numpy's "linear" quantile) with duplicate edges dropped, so ties and constant columns give fewer
-  bins, never empty duplicates; bins are ``(-inf, e1], (e1, e2], ..., (ek, inf)``.
+* PSI: ``sum((q - p) * ln(q / p))`` over bins, p the baseline's share and q the current one, each floored at
+  ``PSI_EPSILON`` (1e-4) so an empty bin gives a large but finite term; a bin empty in both windows adds
+  exactly 0. Numeric bins are cut at the baseline's quantiles (deciles by default, numpy's "linear" quantile)
+  with duplicate edges dropped, so ties and constant columns give fewer bins, never empty duplicates; bins are
+  ``(-inf, e1], (e1, e2], ..., (ek, inf)``.
 * KS: the two-sample statistic ``sup |F_b - F_c|`` exactly as ``scipy.stats.ks_2samp``; its p-value from the
   asymptotic Kolmogorov distribution: ``scipy.stats.kstwo.sf(D, round(n*m/(n+m)))`` (what
   ``ks_2samp(method="asymp")`` uses) up to an effective n of 20,000, the limiting distribution
@@ -20,22 +23,33 @@ Conventions (documented because they change numbers):
   the two quantile functions, which needs no merge or search (O(n + m) on sorted arrays).
 * Jensen-Shannon *distance* in base 2 (so in [0, 1]), equal to ``scipy.spatial.distance.jensenshannon(p, q,
   base=2)``; chi-squared p-value of the 2 x K table as ``scipy.stats.chi2_contingency(..., correction=False)``.
+* Two proportions: the pooled z-test (statsmodels' ``proportions_ztest``). Its square is Pearson's chi-squared
+  of the 2 x 2 table without continuity correction, so the p-values are the same test's.
+* Intervals: Wilson score or Jeffreys for a proportion; the delta method for a ratio of sums.
+* Calibration: ECE, MCE, Brier and Brier's decomposition from per-bin sums (count, score sum, label sum).
+
+scipy is imported inside the functions that need it: it costs a fraction of a second, and most callers of
+this module never reach it.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-from scipy import special
-from scipy import stats as sps
+import polars as pl
+
+from driftdesk.errors import DriftdeskError
 
 PSI_EPSILON = 1e-4
 DEFAULT_PSI_BINS = 10
 _CHUNK = 1 << 17  # Wasserstein: steps per chunk
 KS_FINITE_N_LIMIT = 20_000  # above this effective n, the limiting Kolmogorov p-value
 _GRID_STEP = 64  # KS bound-and-refine: one grid point per this many baseline values
+_HUGE, _HUGE_SCALE = 2.0**1000, 2.0**-24  # Wasserstein of values near 1.8e308 is summed scaled down
 
 
 # --------------------------------------------------------------------------- aggregates
@@ -105,19 +119,39 @@ def category_counts(categories, counts, *, n_missing: int = 0) -> CategoryCounts
 # --------------------------------------------------------------------------- PSI
 
 
-def psi_from_shares(baseline_share: np.ndarray, current_share: np.ndarray, *, epsilon: float = PSI_EPSILON) -> float:
-    """Population stability index of two share vectors over the same bins."""
-    p = np.maximum(np.asarray(baseline_share, dtype=np.float64), epsilon)
-    q = np.maximum(np.asarray(current_share, dtype=np.float64), epsilon)
-    return float(np.sum((q - p) * np.log(q / p)))
+def psi_terms(baseline_counts: np.ndarray, current_counts: np.ndarray, *,
+              epsilon: float = PSI_EPSILON) -> np.ndarray:
+    """Each bin's PSI term ``(q - p) ln(q / p)`` along the last axis (shares floored at ``epsilon``).
 
-
-def psi_from_counts(baseline_counts: np.ndarray, current_counts: np.ndarray, *, epsilon: float = PSI_EPSILON) -> float | None:
+    NaN in every bin of a window pair where either window is empty. A bin empty in both windows contributes
+    exactly 0, so categories that only appear later never change an earlier value (a backtest stays causal).
+    """
     b = np.asarray(baseline_counts, dtype=np.float64)
     c = np.asarray(current_counts, dtype=np.float64)
-    if b.sum() <= 0 or c.sum() <= 0:
-        return None
-    return psi_from_shares(b / b.sum(), c / c.sum(), epsilon=epsilon)
+    b_n = b.sum(axis=-1, keepdims=True)
+    c_n = c.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.maximum(b / np.where(b_n > 0, b_n, 1.0), epsilon)
+        q = np.maximum(c / np.where(c_n > 0, c_n, 1.0), epsilon)
+        terms = (q - p) * np.log(q / p)
+    return np.where((b_n > 0) & (c_n > 0), terms, np.nan)
+
+
+def psi_from_counts(baseline_counts: np.ndarray, current_counts: np.ndarray, *, epsilon: float = PSI_EPSILON):
+    """Population stability index between bin counts, along the last axis.
+
+    1-D counts (one window pair): a float, or None when either window is empty. Counts of shape (..., bins)
+    (many windows at once, e.g. every hour of a backtest): an array of shape (...), NaN where undefined.
+    """
+    return _scalar(psi_terms(baseline_counts, current_counts, epsilon=epsilon).sum(axis=-1))
+
+
+def _scalar(values: np.ndarray):
+    """A 0-d result as a float (None when undefined); any other shape unchanged."""
+    values = np.asarray(values)
+    if values.ndim:
+        return values
+    return None if np.isnan(values) else float(values)
 
 
 def quantile_edges(sorted_baseline: np.ndarray, bins: int = DEFAULT_PSI_BINS) -> np.ndarray:
@@ -226,6 +260,9 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     ``scipy.special.kolmogorov(sqrt(en) * D)`` is used; it differs from kstwo by at most about 1e-3 at
     en = 2e4 and less as en grows (checked in the tests).
     """
+    from scipy import special
+    from scipy import stats as sps
+
     if statistic is None or n == 0 or m == 0:
         return None
     en = n * m / (n + m)
@@ -238,6 +275,8 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
 
 def kolmogorov_pvalue(statistic: float, n: int, m: int) -> float:
     """The limiting (n, m -> inf) Kolmogorov p-value, for reference: scipy.special.kolmogorov(sqrt(en) * D)."""
+    from scipy import special
+
     en = n * m / (n + m)
     return float(special.kolmogorov(math.sqrt(en) * statistic))
 
@@ -254,8 +293,13 @@ def wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     n, m = sorted_a.size, sorted_b.size
     if n == 0 or m == 0:
         return None
+    top = max(abs(sorted_a[0]), abs(sorted_a[-1]), abs(sorted_b[0]), abs(sorted_b[-1]))
     with np.errstate(over="ignore", invalid="ignore"):  # differences beyond 1.8e308 are inf, as in scipy
-        return _wasserstein(sorted_a, sorted_b)
+        if top <= _HUGE:
+            return _wasserstein(sorted_a, sorted_b)
+        # near 1.8e308: sum scaled down by a power of two (exact), and no further than the range, which bounds W
+        spread = max(sorted_a[-1], sorted_b[-1]) - min(sorted_a[0], sorted_b[0])
+        return min(_wasserstein(sorted_a * _HUGE_SCALE, sorted_b * _HUGE_SCALE) / _HUGE_SCALE, float(spread))
 
 
 def _wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float:
@@ -304,6 +348,8 @@ def aligned_shares(baseline: CategoryCounts, current: CategoryCounts) -> tuple[t
 
 def jensen_shannon(baseline_counts: np.ndarray, current_counts: np.ndarray) -> float | None:
     """Jensen-Shannon distance, base 2, in [0, 1]; equal to scipy.spatial.distance.jensenshannon(p, q, base=2)."""
+    from scipy import special
+
     p = np.asarray(baseline_counts, dtype=np.float64)
     q = np.asarray(current_counts, dtype=np.float64)
     if p.sum() <= 0 or q.sum() <= 0:
@@ -316,6 +362,8 @@ def jensen_shannon(baseline_counts: np.ndarray, current_counts: np.ndarray) -> f
 
 def chi2_pvalue(baseline_counts: np.ndarray, current_counts: np.ndarray) -> float | None:
     """p-value of Pearson's chi-squared test of the 2 x K table (no continuity correction)."""
+    from scipy import stats as sps
+
     b = np.asarray(baseline_counts, dtype=np.float64)
     c = np.asarray(current_counts, dtype=np.float64)
     keep = (b + c) > 0
@@ -333,8 +381,164 @@ def chi2_pvalue(baseline_counts: np.ndarray, current_counts: np.ndarray) -> floa
     return float(sps.chi2.sf(stat, k - 1))
 
 
-def two_proportion_pvalue(k1: int, n1: int, k2: int, n2: int) -> float | None:
-    """Chi-squared (no correction) p-value for two rates k1/n1 vs k2/n2; used for null-rate jumps."""
-    if n1 == 0 or n2 == 0:
-        return None
-    return chi2_pvalue(np.array([k1, n1 - k1]), np.array([k2, n2 - k2]))
+# --------------------------------------------------------------------------- two samples: proportions and means
+
+
+def two_proportion_z(baseline_successes, baseline_n, current_successes, current_n):
+    """Pooled two-proportion z, ``(p_c - p_b) / sqrt(p (1 - p) (1/n_b + 1/n_c))`` with p the pooled rate.
+
+    As statsmodels' ``proportions_ztest``; z squared is the chi-squared statistic of the 2 x 2 table without
+    continuity correction. Works elementwise on arrays. Undefined (None, or NaN in an array) when a window has
+    no trials; when the pooled variance is 0 (nobody, or everybody, succeeded in both windows) the rates are
+    equal and z is 0.
+    """
+    kb, nb, kc, nc = (np.asarray(x, dtype=np.float64) for x in (baseline_successes, baseline_n, current_successes,
+                                                                 current_n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (kb + kc) / (nb + nc)
+        se = np.sqrt(np.clip(pooled * (1 - pooled), 0.0, None) * (1 / nb + 1 / nc))
+        z = _standardised(kc / nc - kb / nb, se)
+    return _scalar(np.where((nb > 0) & (nc > 0), z, np.nan))
+
+
+def two_proportion_pvalue(baseline_successes, baseline_n, current_successes, current_n):
+    """Two-sided p-value of the pooled two-proportion z-test, ``erfc(|z| / sqrt 2)``: 1 for equal rates.
+
+    The same test as Pearson's chi-squared on the 2 x 2 table without correction (its p-value is equal).
+    """
+    from scipy import special
+
+    z = np.asarray(two_proportion_z(baseline_successes, baseline_n, current_successes, current_n), dtype=np.float64)
+    return _scalar(special.erfc(np.abs(z) / math.sqrt(2)))
+
+
+def mean_difference_z(baseline_mean, baseline_sd, baseline_n, current_mean, current_sd, current_n):
+    """Welch's z for two means, ``(m_c - m_b) / sqrt(s_b^2 / n_b + s_c^2 / n_c)``, elementwise.
+
+    Undefined when a window has no values or a spread is unknown (NaN); with no spread at all, 0 for equal
+    means and an infinite z for different ones.
+    """
+    mb, sb, nb, mc, sc, nc = (np.asarray(x, dtype=np.float64) for x in (baseline_mean, baseline_sd, baseline_n,
+                                                                        current_mean, current_sd, current_n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = _standardised(mc - mb, np.sqrt(sb**2 / nb + sc**2 / nc))
+    return _scalar(np.where((nb > 0) & (nc > 0), z, np.nan))
+
+
+def _standardised(diff: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """diff / se; where se is 0: 0 for no difference, an infinite z for any difference (NaN stays NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(se > 0, diff / np.where(se > 0, se, 1.0),
+                        np.where(diff == 0, 0.0, np.sign(diff) * np.inf) + se * 0.0)
+
+
+# --------------------------------------------------------------------------- intervals
+
+IntervalMethod = Literal["wilson", "jeffreys"]
+
+
+def two_sided_z(confidence: float) -> float:
+    """The normal quantile of a two-sided interval at ``confidence`` (1.96 at 0.95)."""
+    if not 0 < confidence < 1:
+        raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
+    return statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def proportion_interval(successes: np.ndarray, trials: np.ndarray, *, confidence: float = 0.95,
+                        method: IntervalMethod = "wilson") -> tuple[np.ndarray, np.ndarray]:
+    """Interval for k successes in n trials: Wilson score, or Jeffreys (Beta(k + 1/2, n - k + 1/2) quantiles).
+
+    Equal to statsmodels' ``proportion_confint(k, n, method="wilson" | "jeffreys")``, except that Jeffreys takes
+    Brown, Cai and DasGupta's (2001) boundary rule: lower bound 0 when k = 0, upper bound 1 when k = n.
+    NaN where n = 0.
+    """
+    z = two_sided_z(confidence)
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    alpha = 1 - confidence
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "wilson":
+            p = k / n
+            denom = 1 + z * z / n
+            centre = (p + z * z / (2 * n)) / denom
+            half = z * np.sqrt(np.clip(p * (1 - p) / n + z * z / (4 * n * n), 0, None)) / denom
+            low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        elif method == "jeffreys":
+            from scipy.stats import beta
+
+            low = np.where(k > 0, beta.ppf(alpha / 2, k + 0.5, n - k + 0.5), 0.0)
+            high = np.where(k < n, beta.ppf(1 - alpha / 2, k + 0.5, n - k + 0.5), 1.0)
+        else:
+            raise DriftdeskError(f"interval must be 'wilson' or 'jeffreys', got {method!r}")
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def ratio_of_sums(num_sum: pl.Expr, den_sum: pl.Expr, *, num_sq: pl.Expr, den_sq: pl.Expr, num_x_den: pl.Expr,
+                  n: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A ratio of sums ``R = sum y / sum x`` and its delta-method standard error, from per-unit sums.
+
+    ``Var(R) ~= n/(n-1) * sum((y_i - R x_i)^2) / (sum x_i)^2`` with the square expanded into
+    ``sum y^2 - 2 R sum xy + R^2 sum x^2``, so only sums are needed: the linearisation (Taylor) variance of a
+    ratio estimator (Cochran, Sampling Techniques, 3rd ed., 6.3), each input row one sampling unit. Polars
+    expressions, evaluated per group after the sums; the caller decides where R is undefined.
+    """
+    ratio = num_sum / den_sum
+    ss = num_sq - 2 * ratio * num_x_den + ratio**2 * den_sq
+    se = (n / (n - 1) * ss.clip(lower_bound=0.0)).sqrt() / den_sum
+    return ratio, se
+
+
+# --------------------------------------------------------------------------- calibration
+
+CALIBRATION_KEYS = ("n", "n_positive", "ece", "mce", "brier", "reliability", "resolution", "uncertainty",
+                    "within_bin_variance", "within_bin_covariance", "mean_score", "observed_rate")
+
+
+def calibration_errors(count: np.ndarray, score_sum: np.ndarray, label_sum: np.ndarray, *,
+                       score_sq: np.ndarray | None = None, score_label: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """ECE, MCE, Brier and its decomposition from per-bin sums, along the last axis (the bins).
+
+    With n_b rows in bin b, mean score f_b = score_sum_b / n_b, observed rate o_b = label_sum_b / n_b, N rows
+    and overall rate o:
+
+    * ECE = sum_b n_b |o_b - f_b| / N = sum_b |label_sum_b - score_sum_b| / N; MCE = max over non-empty bins
+      of |o_b - f_b|;
+    * Brier = (sum s^2 - 2 sum s y + sum y) / N, which needs ``score_sq`` and ``score_label`` (else NaN);
+    * reliability, resolution, uncertainty (Murphy 1973) and the within-bin variance and covariance of
+      Stephenson et al. (2008), so that ``brier = reliability - resolution + uncertainty + within_bin_variance
+      - 2 * within_bin_covariance`` exactly.
+
+    Returns arrays keyed by ``CALIBRATION_KEYS`` with the bin axis removed; NaN where N is 0.
+    """
+    cnt = np.asarray(count, dtype=np.float64)
+    s = np.asarray(score_sum, dtype=np.float64)
+    y = np.asarray(label_sum, dtype=np.float64)
+    n, pos = cnt.sum(axis=-1), y.sum(axis=-1)
+    nonempty = cnt > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe_cnt = np.where(nonempty, cnt, 1.0)
+        f = np.where(nonempty, s / safe_cnt, 0.0)
+        o = np.where(nonempty, y / safe_cnt, 0.0)
+        total = np.where(n > 0, n, 1.0)
+        ybar = pos / total
+        out = {
+            "n": n, "n_positive": pos,
+            "ece": np.abs(y - s).sum(axis=-1) / total,
+            "mce": np.where(nonempty, np.abs(o - f), -np.inf).max(axis=-1, initial=-np.inf),
+            "reliability": (cnt * (f - o) ** 2).sum(axis=-1) / total,
+            "resolution": (cnt * (o - ybar[..., None]) ** 2).sum(axis=-1) / total,
+            "uncertainty": ybar * (1 - ybar),
+            "mean_score": s.sum(axis=-1) / total,
+            "observed_rate": ybar,
+        }
+        if score_sq is None or score_label is None:
+            nan = np.full(np.shape(n), np.nan)
+            out.update(brier=nan, within_bin_variance=nan, within_bin_covariance=nan)
+        else:
+            sq = np.asarray(score_sq, dtype=np.float64).sum(axis=-1)
+            sl = np.asarray(score_label, dtype=np.float64).sum(axis=-1)
+            out.update(brier=(sq - 2 * sl + pos) / total, within_bin_variance=(sq - (cnt * f * f).sum(axis=-1)) / total,
+                       within_bin_covariance=(sl - (cnt * f * o).sum(axis=-1)) / total)
+    undefined = n <= 0
+    return {k: (out[k] if k in ("n", "n_positive") else np.where(undefined, np.nan, out[k])) for k in CALIBRATION_KEYS}
