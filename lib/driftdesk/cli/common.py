@@ -1,0 +1,117 @@
+"""What every command shares: exit codes, one-line errors, JSON or table output, and options spelled one way."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from driftdesk.jsonsafe import jsonable
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as exit 2 with one line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # noqa: D401
+        self.exit(EXIT_BAD_INPUT, f"driftdesk: {message}\n")
+
+
+def emit(doc: dict, fmt: str, table: str | None = None) -> None:
+    """Print a result: strict JSON (no NaN) or a human table."""
+    if fmt == "json" or table is None:
+        print(json.dumps(jsonable(doc), indent=2, allow_nan=False))
+    else:
+        print(table)
+
+
+def format_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("json", "table"), default="table", help="table for people, json for machines")
+
+
+def deprecated(note: str) -> None:
+    """One line on stderr for an old option or value that still works (stdout stays data)."""
+    print(f"driftdesk: {note}", file=sys.stderr)
+
+
+class RenamedOption(argparse.Action):
+    """An old option name kept as an alias of its new one: stores into the new option and says so on stderr."""
+
+    def __init__(self, option_strings, dest, *, new: str, **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        deprecated(f"{option_string} is deprecated; use {self.new}")
+        setattr(namespace, self.dest, values)
+
+
+def status_word(text: str) -> str:
+    """A status typed on the command line; an old spelling (drift, fail, no_data) is read as today's word."""
+    from driftdesk.status import canonical
+
+    word, note = canonical(text)
+    if note:
+        deprecated(note)
+    return word
+
+
+def split_cols(text: str | list[str] | None) -> list[str]:
+    """Column names from comma- and/or space-separated option values: the CLI splits, the library never does."""
+    parts = [text] if isinstance(text, str) else list(text or [])
+    return [c.strip() for part in parts for c in part.split(",") if c.strip()]
+
+
+def by_arg(p: argparse.ArgumentParser, help_text: str, *, required: bool = False, several: bool = True) -> None:
+    """``--by`` the same way in every command: column names, space or comma separated (drift takes one)."""
+    p.add_argument("--by", nargs="+", required=required, metavar="COL",
+                   help=f"{help_text} (space or comma separated, e.g. --by geo,device)" if several else help_text)
+
+
+def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:
+    """``--input FILE`` or ``--data DIR [--table NAME]``: a file as it is, or a folder's table read as the app reads it."""
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--input", help=f"{what} (parquet, csv or arrow)")
+    which.add_argument("--data", metavar="DIR", help="a folder of tables, read through its mapping (driftdesk.toml) "
+                       "and the data contract, as the app reads it")
+    p.add_argument("--table", default=table, help=f"with --data: the table to read (default: {table})")
+
+
+def read_source(args: argparse.Namespace, *, contract: bool = True):
+    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too."""
+    if args.data:
+        from driftdesk.contract import load_dataset
+
+        dataset = load_dataset(args.data)
+        table = dataset.get(args.table)
+        if table is None:
+            from driftdesk.errors import InputFileError
+
+            found = ", ".join(sorted(dataset.tables)) or "none"
+            raise InputFileError(f"{args.data}: no {args.table} table in this folder (tables found: {found})")
+        return table.frame, table.source
+    if contract:
+        from driftdesk.contract import load_table
+
+        return load_table(args.input, args.table).frame, str(args.input)
+    from driftdesk.io import scan_table
+
+    return scan_table(args.input), str(args.input)
+
+
+def pct(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def stat(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def pval(value) -> str:
+    return "-" if value is None else f"{value:.1e}"
+
+
+def num(value, digits: int = 4) -> str:
+    """A number for a human table; undefined values say so instead of printing NaN or inf."""
+    return "undefined" if value is None else f"{value:.{digits}f}"

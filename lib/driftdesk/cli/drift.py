@@ -1,0 +1,81 @@
+"""``driftdesk drift``: per column, PSI, KS, Wasserstein, JS, chi-squared and null rates of two windows, with verdicts."""
+
+from __future__ import annotations
+
+import argparse
+
+from driftdesk.cli.common import (
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    RenamedOption,
+    by_arg,
+    emit,
+    format_arg,
+    pct,
+    pval,
+    split_cols,
+    stat,
+    status_word,
+)
+
+
+def _windows(args: argparse.Namespace):
+    """The two frames: two files, or two windows (START/END) of a folder's table."""
+    from driftdesk.io import scan_table
+
+    if not args.data:
+        return scan_table(args.baseline), scan_table(args.current)
+    from driftdesk.contract import load_dataset
+    from driftdesk.errors import DriftdeskError
+    from driftdesk.windows import Window, rows_in_window
+
+    table = load_dataset(args.data).get(args.table)
+    if table is None:
+        raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
+    lf = table.frame.lazy()
+    return tuple(rows_in_window(lf, Window.parse(text, label), name=label, source=table.source)
+                 for text, label in ((args.baseline, "baseline"), (args.current, "current")))
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from driftdesk.drift import Thresholds, compare_windows
+    from driftdesk.status import FLAGGED, rank
+
+    baseline, current = _windows(args)
+    by = split_cols(args.by)
+    result = compare_windows(baseline, current, columns=split_cols(args.columns) or None, by=by or None,
+                             thresholds=Thresholds(min_rows=args.min_rows))
+    doc = result.to_dict()
+    lines = [f"drift: {doc['status']}",
+             f"{'column':<20} {'kind':<11} {'status':<15} {'psi':>7} {'ks':>7} {'ks_p':>8} {'w/sd':>7} {'js':>7} "
+             f"{'chi2_p':>8} {'null base→cur':>15}  why"]
+    for c in doc["columns"]:
+        nulls = f"{pct(c['null_rate_baseline'])}→{pct(c['null_rate_current'])}"
+        lines.append(f"{c['column'][:20]:<20} {c['kind']:<11} {c['status']:<15} {stat(c['psi']):>7} "
+                     f"{stat(c['ks']):>7} {pval(c['ks_pvalue']):>8} {stat(c['wasserstein_norm']):>7} "
+                     f"{stat(c['js']):>7} {pval(c['chi2_pvalue']):>8} {nulls:>15}  {c['reasons']}")
+    for sg in doc.get("segments", []):
+        if sg["status"] in FLAGGED:
+            lines.append(f"  segment {result.by}={sg[result.by]}: {sg['column']} {sg['status']} ({sg['reasons']})")
+    emit(doc, args.format, "\n".join(lines))
+    if args.fail_on and rank(doc["status"]) >= rank(args.fail_on):
+        return EXIT_GATE_FAILED
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    p = sub.add_parser("drift", help="drift table: PSI, KS, Wasserstein, JS, chi-squared, null rates per column")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--baseline", help="baseline rows (parquet, csv or arrow); with --data, a window START/END")
+    which.add_argument("--reference", dest="baseline", action=RenamedOption, new="--baseline")
+    p.add_argument("--current", required=True, help="current rows (parquet, csv or arrow); with --data, a window START/END")
+    p.add_argument("--data", metavar="DIR", help="a folder of tables: compare two windows of its --table, read "
+                   "through its mapping and the data contract as the app reads it")
+    p.add_argument("--table", default="decisions", help="with --data: the table to compare (default: decisions)")
+    p.add_argument("--columns", nargs="+", help="columns to compare (space or comma separated; default: all)")
+    by_arg(p, "also compare within each value of this segment column", several=False)
+    p.add_argument("--min-rows", type=int, default=100, help="below this many rows a verdict is not_enough_data")
+    p.add_argument("--fail-on", type=status_word, choices=("warn", "alert"),
+                   help="exit 1 when the worst status reaches this (ok < warn < alert)")
+    format_arg(p)
+    p.set_defaults(func=cmd_drift)

@@ -1,0 +1,63 @@
+"""``driftdesk gates backtest|check``: a policy replayed on history, or applied to a release (exit 1 when it fails)."""
+
+from __future__ import annotations
+
+import argparse
+
+from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, Parser, emit, format_arg, num
+
+
+def cmd_gates_backtest(args: argparse.Namespace) -> int:
+    from driftdesk.gates import backtest_policy, load_policy
+    from driftdesk.gates.backtest import load_history
+
+    policy = load_policy(args.policy)
+    ds, incidents = load_history(args.data)
+    result = backtest_policy(ds, policy, incidents=incidents, grace_hours=args.grace_hours)
+    doc = result.to_dict()
+    lines = [f"backtest of {policy.name} on {doc['span']['start']} .. {doc['span']['end']} "
+             f"({doc['span']['weeks']:.1f} weeks, grace {result.grace_hours:g} h)",
+             f"{'policy':<28} {'alerts':>6} {'per week':>9} {'precision':>9} {'recall':>7} {'median delay h':>15}"]
+    for name, s in (("candidate: " + policy.name, result.score), *result.references.items()):
+        lines.append(f"{name[:28]:<28} {s.alerts:>6} {s.alerts_per_week:>9.2f} {num(s.precision, 3):>9} "
+                     f"{num(s.recall, 3):>7} {num(s.median_delay_hours, 1):>15}")
+    lines += [f"  {k}: {v}" for k, v in result.score.reasons.items()]
+    lines.append(f"{'incident':<10} {'start':<20} {'caught':<7} {'delay h':>8}  by")
+    for inc in doc["incidents"]:
+        lines.append(f"{inc['incident_id'][:10]:<10} {inc['start']:<20} {'yes' if inc['caught'] else 'NO':<7} "
+                     f"{num(inc['delay_hours'], 1):>8}  {inc['caught_by'] or ''}")
+    lines += [f"note: {n}" for n in result.notes]
+    emit(doc, args.format, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_gates_check(args: argparse.Namespace) -> int:
+    from driftdesk.gates import check_release, load_policy
+
+    result = check_release(load_policy(args.policy), baseline=args.baseline, candidate=args.candidate)
+    doc = result.to_dict()
+    lines = [f"release gate {result.policy.name}: {'PASSED' if result.passed else 'FAILED'}",
+             f"{'gate':<24} {'status':<20} {'value':>10} {'threshold':>10}  action / segment / reason"]
+    for g in doc["gates"]:
+        lines.append(f"{g['name'][:24]:<24} {g['status']:<20} {num(g['value'], 4):>10} {g['threshold']:>10.4g}  "
+                     f"{g['action']} {g['segment'] or ''} {g['reason'] or ''}")
+    emit(doc, args.format, "\n".join(lines))
+    return EXIT_OK if result.passed else EXIT_GATE_FAILED
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gates", help="gate policies: simulate on history, or check a release")
+    gates = p.add_subparsers(dest="gates_command", required=True, parser_class=Parser)
+    p = gates.add_parser("backtest", help="replay a policy on history: alerts, incidents caught, precision, recall")
+    p.add_argument("--policy", required=True, help="policy file (TOML)")
+    p.add_argument("--data", required=True, help="folder of contract tables, with incidents.csv as the incident log")
+    p.add_argument("--grace-hours", type=float, help="an alert up to this long after an incident ends still counts "
+                   "(default: the policy's grace)")
+    format_arg(p)
+    p.set_defaults(func=cmd_gates_backtest)
+    p = gates.add_parser("check", help="a release gate: exit 1 when a gate fails on the candidate vs the baseline")
+    p.add_argument("--policy", required=True, help="policy file (TOML)")
+    p.add_argument("--baseline", required=True, help="baseline table file or folder")
+    p.add_argument("--candidate", required=True, help="candidate table file or folder")
+    format_arg(p)
+    p.set_defaults(func=cmd_gates_check)

@@ -1,0 +1,81 @@
+"""Every analysis command reads a folder's table (``--data DIR --table NAME``) exactly as it reads the same rows
+from a file (``--input FILE``): the same numbers either way."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+
+import polars as pl
+import pytest
+
+from driftdesk.cli import main
+
+BEFORE_C = "2026-09-28T00:00/2026-10-05T00:00"
+DURING_C = "2026-10-05T00:00/2026-10-12T00:00"
+
+
+def run(args: list[str]) -> tuple[int, dict | None, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([*args, "--format", "json"])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return code, (json.loads(out.getvalue()) if out.getvalue() else None), err.getvalue()
+
+
+def same(a, b) -> bool:
+    """Equal, floats to 1e-12 relative (a contract-validated table may sum in another order)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    return a == b
+
+
+def without_source(doc):
+    """Drop the keys that name where the rows came from (a file path or a folder's table)."""
+    if isinstance(doc, dict):
+        return {k: without_source(v) for k, v in doc.items() if k not in ("source", "summary")}
+    if isinstance(doc, list):
+        return [without_source(v) for v in doc]
+    return doc
+
+
+@pytest.mark.parametrize("command, file, extra", [
+    ("calibration", "decisions.parquet", ["--by", "model_version"]),
+    ("impact", "kpis.parquet", ["--baseline", BEFORE_C, "--current", DURING_C, "--by", "geo"]),
+    ("llm", "llm_calls.parquet", ["--by", "prompt_version"]),
+])
+def test_data_folder_equals_input_file(sample_dir, command, file, extra):
+    code_f, by_file, _ = run([command, "--input", str(sample_dir / file), *extra])
+    code_d, by_folder, _ = run([command, "--data", str(sample_dir), *extra])
+    assert code_f == code_d == 0
+    assert same(without_source(by_folder), without_source(by_file))
+
+
+def test_drift_compares_two_windows_of_a_folder_table(sample_dir, tmp_path):
+    decisions = pl.read_parquet(sample_dir / "decisions.parquet")
+    for name, text in (("b", BEFORE_C), ("c", DURING_C)):
+        a, b = (pl.lit(x).str.to_datetime("%Y-%m-%dT%H:%M") for x in text.split("/"))
+        decisions.filter((pl.col("ts") >= a) & (pl.col("ts") < b)).write_parquet(tmp_path / f"{name}.parquet")
+    cols = ["--columns", "score,ctr_7d,geo"]
+    code_f, by_file, _ = run(["drift", "--baseline", str(tmp_path / "b.parquet"), "--current", str(tmp_path / "c.parquet"), *cols])
+    code_d, by_folder, _ = run(["drift", "--data", str(sample_dir), "--baseline", BEFORE_C, "--current", DURING_C, *cols])
+    assert code_f == code_d == 0
+    assert same(by_folder["columns"], by_file["columns"])
+
+
+def test_missing_table_and_empty_window_are_bad_input(sample_dir, tmp_path):
+    code, _, err = run(["llm", "--data", str(sample_dir), "--table", "nope"])
+    assert code == 2 and "no nope table" in err and "tables found" in err and err.count("\n") == 1
+    code, _, err = run(["drift", "--data", str(sample_dir), "--baseline", "2030-01-01T00:00/2030-01-02T00:00",
+                        "--current", DURING_C])
+    assert code == 2 and "baseline window" in err and "has no rows" in err
+    code, _, err = run(["calibration", "--input", str(sample_dir / "decisions.parquet"), "--data", str(sample_dir)])
+    assert code == 2 and "not allowed with" in err
