@@ -9,15 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from driftdesk.seasonality.causal import (
-    FLAG_NAMES,
-    MAD_SCALE,
-    NORMAL,
-    DetectConfig,
-    _nanmedian_rows,
-    causal_scan,
-    steps_per_day,
-)
+from driftdesk.seasonality.causal import causal_scan
+from driftdesk.seasonality.config import DetectConfig, steps_per_day, warmup_steps
 from driftdesk.seasonality.grid import (
     DAY,
     Grid,
@@ -32,6 +25,8 @@ from driftdesk.seasonality.grid import (
     value_expr,
 )
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
+from driftdesk.seasonality.rowstats import MAD_SCALE, nanmedian_rows
+from driftdesk.seasonality.state import FLAG_NAMES, NORMAL
 from driftdesk.seasonality.stl import apply_operator, default_specs, operator_cached, operator_for, stl_direct
 from driftdesk.seasonality.verdicts import (
     anomaly_events,
@@ -279,7 +274,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
     for s in series:
         if s.special is None:
             # decided on the warm-up (the first two longest cycles) only, so the causal mode stays causal
-            head = s.grid.values[:2 * max(s.periods)]
+            head = s.grid.values[:warmup_steps(s.periods)]
             head = head[np.isfinite(head)]
             use_log = head.size > 0 and (config.log is True or (config.log == "auto" and bool((head > 0).all())))
             s.log_offset = 1e-3 * float(np.median(np.abs(head))) if use_log else 0.0
@@ -333,7 +328,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             resid_w = work - total_w
             clean = np.isfinite(work) & ~cal
             score_m = _robust_z(np.where(np.isfinite(resid_w), resid_w, resid_fit), clean,
-                                floor=0.5 * _nanmedian_rows(scan.sigma))
+                                floor=0.5 * nanmedian_rows(scan.sigma))
             score_m = np.where(np.isfinite(values), score_m, np.nan)
             flags_m = np.where(clean & (np.abs(np.nan_to_num(score_m)) >= config.anomaly_z), 1, 0).astype(np.int8)
         trend_m = np.exp(trend_w) - offset if use_log else trend_w
