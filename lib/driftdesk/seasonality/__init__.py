@@ -42,8 +42,9 @@ Bad input (duplicate timestamps, irregular spacing, a local-time DST change, an 
 all null gets a verdict saying so instead of an exception, so one bad segment never stops a batch.
 """
 
+from driftdesk.seasonality.calendar import CalendarDay, calendar_days
 from driftdesk.seasonality.causal import DetectConfig
-from driftdesk.seasonality.detect import CalendarDay, calendar_days, causal_flags, decompose, detect
+from driftdesk.seasonality.detect import causal_flags, decompose, detect
 from driftdesk.seasonality.grid import SeasonalityError, default_periods
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
 from driftdesk.seasonality.series import METRICS, metric_series, segment_options
