@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from driftdesk.seasonality.block_fit import BlockFit
 from driftdesk.seasonality.config import ScanSettings
 from driftdesk.seasonality.rowstats import date_change
-from driftdesk.seasonality.scan_step import Triggered
-from driftdesk.seasonality.state import DRIFT, DriftAlarm, ScanState
+from driftdesk.seasonality.state import DRIFT, BlockFit, DriftAlarm, ScanState, Triggered
 
 
 def handle_alarms(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, trig: Triggered) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from driftdesk.seasonality.causal import CausalScan
 from driftdesk.seasonality.config import DetectConfig
 from driftdesk.seasonality.rowstats import MAD_SCALE, nanmedian_rows
-from driftdesk.seasonality.state import ANOMALY
+from driftdesk.seasonality.state import ANOMALY, CausalScan
 from driftdesk.seasonality.stl import apply_operator, default_specs, operator_cached, operator_for, stl_direct
 
 

@@ -10,28 +10,8 @@ import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
 from driftdesk.seasonality.rowstats import fill_rows, mad_rows, nanmedian_rows, t_threshold, vif_rows, window_mean_sd
-from driftdesk.seasonality.state import ScanState
+from driftdesk.seasonality.state import BlockFit, ScanState
 from driftdesk.seasonality.stl import StlOperator, default_specs, operator_for
-
-
-@dataclass(frozen=True)
-class BlockFit:
-    """The fit one block of steps is scored with (per series unless noted)."""
-
-    forecast: np.ndarray  # (m, refit): seasonal forecast of the block's steps
-    level: np.ndarray  # the level at the block's start (NaN where the window could not be fitted)
-    sigma: np.ndarray  # the score's scale
-    vif: np.ndarray  # variance inflation of a day mean of scores (within-day correlation)
-    root_vif: np.ndarray  # its square root: scores are divided by it before the hourly CUSUM
-    seasoned: bool  # a week of forecast residuals has measured that correlation: the day test may run
-    cusum_h: float  # the hourly CUSUM's threshold (higher before the correlation is measured)
-    mean_sd: dict[int, np.ndarray]  # per mean window w: the measured spread of w-step mean residuals
-    mean_thr: dict[int, np.ndarray]  # per mean window w: the threshold for the mean over that spread
-
-    @property
-    def day_sd(self) -> np.ndarray | None:
-        """The spread of the longest mean (a day's): the error of a young regime's level is on top of it."""
-        return self.mean_sd[max(self.mean_sd)] if self.mean_sd else None
 
 
 @dataclass(frozen=True)

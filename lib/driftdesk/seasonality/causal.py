@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,23 +38,9 @@ from driftdesk.seasonality.alarms import handle_alarms
 from driftdesk.seasonality.block_fit import fit_block
 from driftdesk.seasonality.config import DetectConfig, ScanSettings, scan_settings
 from driftdesk.seasonality.scan_step import observe, record, relevel, run_tests, update_cusum, update_run
-from driftdesk.seasonality.state import DriftAlarm, ScanState
+from driftdesk.seasonality.state import CausalScan, ScanState
 
 __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
-
-
-@dataclass
-class CausalScan:
-    """Per-step arrays (m x n) and the drift alarms of a causal scan."""
-
-    level: np.ndarray
-    seasonal: np.ndarray
-    score: np.ndarray
-    flag: np.ndarray
-    filled: np.ndarray
-    alarms: list[DriftAlarm] = field(default_factory=list)
-    periods_used: np.ndarray | None = None  # per step: the longest period used by the fit (0 = warm-up)
-    sigma: np.ndarray | None = None  # the score's scale at each step (m x n)
 
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.timedelta, periods: Sequence[int],

@@ -16,12 +16,12 @@ import polars as pl
 
 from driftdesk.seasonality.batch import batch_view, interpolate_rows
 from driftdesk.seasonality.calendar import CalendarInput, calendar_days
-from driftdesk.seasonality.causal import CausalScan, causal_scan
+from driftdesk.seasonality.causal import causal_scan
 from driftdesk.seasonality.config import DetectConfig, steps_per_day
 from driftdesk.seasonality.grid import SeasonalityError, describe_step, gaps
 from driftdesk.seasonality.prepare import Frame, PreparedSeries, group_series, prepare_series
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
-from driftdesk.seasonality.state import DRIFT, FLAG_NAMES, NORMAL
+from driftdesk.seasonality.state import DRIFT, FLAG_NAMES, NORMAL, CausalScan
 from driftdesk.seasonality.stl import default_specs, stl_direct
 from driftdesk.seasonality.verdicts import anomaly_events, drift_flags, merge_alarms, status_and_sentence
 

@@ -4,36 +4,10 @@ end of a whole day, the day-mean CUSUM). Raising the alarm itself is ``alarms.ha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from driftdesk.seasonality.block_fit import BlockFit
 from driftdesk.seasonality.config import ScanSettings
-from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL, ScanState
-
-
-@dataclass(frozen=True)
-class Observation:
-    """Step t of every series against the fit: value, expected value and score, and which points count."""
-
-    value: np.ndarray
-    expected: np.ndarray
-    z: np.ndarray
-    scored: np.ndarray  # observed, with a finite score, outside the calendar
-    anomaly: np.ndarray  # scored and beyond anomaly_z
-    calm: np.ndarray  # scored and no anomaly: feeds later fits, levels and the CUSUMs
-
-
-@dataclass(frozen=True)
-class Triggered:
-    """Which tests call a change at step t, per series, and where the mean and day tests date its start."""
-
-    fire: np.ndarray
-    mean_fire: np.ndarray
-    mean_start: np.ndarray
-    day_fire: np.ndarray
-    day_measured: np.ndarray  # the day spread was measured, so the measured day CUSUM had a say
+from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL, BlockFit, Observation, ScanState, Triggered
 
 
 def relevel(state: ScanState, t: int) -> None:

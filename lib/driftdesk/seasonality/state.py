@@ -1,13 +1,17 @@
-"""What the causal scan carries from one step to the next, grouped by the part of the algorithm that owns it.
+"""The data of the causal scan, grouped by the part of the algorithm that owns it; the functions that move it
+along live in ``block_fit`` (the refit at each block's start), ``scan_step`` (score, record, test) and
+``alarms`` (a change called), and ``causal.causal_scan`` runs them.
 
-One ``ScanState`` per scan (m series on a shared grid of n steps). The step functions in ``block_fit``,
-``scan_step`` and ``alarms`` read it and update only the parts named in their docstrings; everything a flag at
-step t depends on is in here and was written at or before t.
+``ScanState`` is what evolves from one step to the next (m series on a shared grid of n steps); the step
+functions update only the parts named in their docstrings, and everything a flag at step t depends on was
+written at or before t. ``BlockFit`` (one block's fit), ``Observation`` (one step scored) and ``Triggered``
+(which tests called a change) are the frozen values passed between those functions; ``CausalScan`` is what
+the scan returns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -209,3 +213,60 @@ class ScanState:
         """Start every CUSUM of series i again after step t (a change was handled there)."""
         self.cusum.reset(i, t)
         self.day.reset(i, t + 1)
+
+
+@dataclass(frozen=True)
+class BlockFit:
+    """The fit one block of steps is scored with (per series unless noted)."""
+
+    forecast: np.ndarray  # (m, refit): seasonal forecast of the block's steps
+    level: np.ndarray  # the level at the block's start (NaN where the window could not be fitted)
+    sigma: np.ndarray  # the score's scale
+    vif: np.ndarray  # variance inflation of a day mean of scores (within-day correlation)
+    root_vif: np.ndarray  # its square root: scores are divided by it before the hourly CUSUM
+    seasoned: bool  # a week of forecast residuals has measured that correlation: the day test may run
+    cusum_h: float  # the hourly CUSUM's threshold (higher before the correlation is measured)
+    mean_sd: dict[int, np.ndarray]  # per mean window w: the measured spread of w-step mean residuals
+    mean_thr: dict[int, np.ndarray]  # per mean window w: the threshold for the mean over that spread
+
+    @property
+    def day_sd(self) -> np.ndarray | None:
+        """The spread of the longest mean (a day's): the error of a young regime's level is on top of it."""
+        return self.mean_sd[max(self.mean_sd)] if self.mean_sd else None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Step t of every series against the fit: value, expected value and score, and which points count."""
+
+    value: np.ndarray
+    expected: np.ndarray
+    z: np.ndarray
+    scored: np.ndarray  # observed, with a finite score, outside the calendar
+    anomaly: np.ndarray  # scored and beyond anomaly_z
+    calm: np.ndarray  # scored and no anomaly: feeds later fits, levels and the CUSUMs
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """Which tests call a change at step t, per series, and where the mean and day tests date its start."""
+
+    fire: np.ndarray
+    mean_fire: np.ndarray
+    mean_start: np.ndarray
+    day_fire: np.ndarray
+    day_measured: np.ndarray  # the day spread was measured, so the measured day CUSUM had a say
+
+
+@dataclass
+class CausalScan:
+    """Per-step arrays (m x n) and the drift alarms of a causal scan."""
+
+    level: np.ndarray
+    seasonal: np.ndarray
+    score: np.ndarray
+    flag: np.ndarray
+    filled: np.ndarray
+    alarms: list[DriftAlarm] = field(default_factory=list)
+    periods_used: np.ndarray | None = None  # per step: the longest period used by the fit (0 = warm-up)
+    sigma: np.ndarray | None = None  # the score's scale at each step (m x n)
