@@ -9,7 +9,7 @@ Two modes
 * batch (``causal=False``): the whole history is decomposed at once; for exploring (the app page, notebooks).
 * causal (``causal=True``): the flag at time t uses only data up to t. Every day the decomposition is refit on a
   trailing four-week window that ends before that day and applied forward; drift is found on those forecast
-  residuals by an hourly CUSUM, a window test (6/12/24 h) and a day-level CUSUM, all corrected for within-day
+  residuals by an hourly CUSUM, a mean test (12 / 24 h) and a day-level CUSUM, all corrected for within-day
   correlation, or by a run of anomalies in a row. Strictly positive metrics are modelled on the log scale. The first
   two weekly cycles are warm-up (flags normal, score null). Event sizes are measured after the fact over the
   change's first three days; flags are never revised.
@@ -33,7 +33,7 @@ Public API (frame first, everything else keyword-only)
 >>> flags = causal_flags(series, ts="ts", value="value", by=["geo"])   # by..., ts, value, score, flag
 >>> decompose(one_series, ts="ts", value="value", periods=(24, 168))    # Decomposition: trend, seasonal, resid
 
-For a gate metric over many segment series (issue 6): build one long frame with ``metric_series`` (or your
+For a gate metric over many segment series: build one long frame with ``metric_series`` (or your
 own ts / segment / value columns) and call ``causal_flags(frame, ts=..., value=..., by=[...])`` once: equal-
 length series share one linear STL operator, so a thousand series cost about as much as a few. A flag at t
 depends only on rows with ts <= t; an alert starts where a segment's flag leaves ``normal``.
