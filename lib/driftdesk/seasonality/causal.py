@@ -1,7 +1,7 @@
 """The causal detector: each flag at time t uses only values at or before t.
 
-For many equal-grid series at once (rows of a matrix). Once per block of ``refit_every`` steps (a day for
-hourly data) the decomposition is refit on the trailing window that ends where the block starts, with the
+For many equal-grid series at once (rows of a matrix). Once per block of steps (a day of hourly data, one step
+of daily data) the decomposition is refit on the trailing window that ends where the block starts, with the
 shared linear STL operator, and applied forward:
 
 * expected value = level + seasonal forecast, where the seasonal forecast for step t is the fitted seasonal
@@ -25,6 +25,10 @@ shared linear STL operator, and applied forward:
   flagged ``drift`` for ``drift_hold`` steps from the alarm, and the level is re-estimated from the new regime
   only, so the flag does not linger. A change back to the level before the last alarm within ``recover_days``
   ends that episode without an alarm of its own.
+
+The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
+holds what evolves along the scan, and ``causal_scan`` below runs the step functions of ``block_fit`` (the
+refit), ``scan_step`` (score, record, test) and ``alarms`` (a change called) block by block.
 """
 
 from __future__ import annotations
