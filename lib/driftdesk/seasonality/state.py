@@ -21,6 +21,8 @@ FLAG_NAMES = ("normal", "anomaly", "drift")
 
 @dataclass
 class DriftAlarm:
+    """A change called in one series; levels on the working scale (logs for a series modelled on the log scale)."""
+
     series: int
     start: int  # first step of the change (estimated)
     alarm: int  # step at which it was confirmed
@@ -30,12 +32,6 @@ class DriftAlarm:
     new_level: float
     trigger: str = ""  # which test fired: cusum, mean, day (block CUSUM), run (anomalies in a row)
     # or ``recovery`` (a return to the level before the last alarm: ends that episode, raises no alarm)
-
-    @property
-    def magnitude(self) -> float:
-        if not np.isfinite(self.old_level) or self.old_level == 0:
-            return float("nan")
-        return (self.new_level - self.old_level) / abs(self.old_level)
 
 
 @dataclass
@@ -249,7 +245,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class Triggered:
-    """Which tests call a change at step t, per series, and where the mean and day tests date its start."""
+    """Which tests call a change at step t, per series, and where the mean test dates its start."""
 
     fire: np.ndarray
     mean_fire: np.ndarray
