@@ -9,7 +9,7 @@ Two modes
 * batch (``causal=False``): the whole history is decomposed at once; for exploring (the app page, notebooks).
 * causal (``causal=True``): the flag at time t uses only data up to t. Every day the decomposition is refit on a
   trailing four-week window that ends before that day and applied forward; drift is found on those forecast
-  residuals by an hourly CUSUM, a window test (6/12/24 h) and a day-level CUSUM, all corrected for within-day
+  residuals by an hourly CUSUM, a mean test (12 / 24 h) and a day-level CUSUM, all corrected for within-day
   correlation, or by a run of anomalies in a row. Strictly positive metrics are modelled on the log scale. The first
   two weekly cycles are warm-up (flags normal, score null). Event sizes are measured after the fact over the
   change's first three days; flags are never revised.
@@ -44,8 +44,9 @@ Bad input (duplicate timestamps, irregular spacing, a local-time DST change, an 
 all null gets a verdict saying so instead of an exception, so one bad segment never stops a batch.
 """
 
+from driftdesk.seasonality.calendar import CalendarDay, calendar_days
 from driftdesk.seasonality.causal import DetectConfig
-from driftdesk.seasonality.detect import CalendarDay, calendar_days, causal_flags, decompose, detect
+from driftdesk.seasonality.detect import causal_flags, decompose, detect
 from driftdesk.seasonality.grid import SeasonalityError, default_periods
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
 from driftdesk.seasonality.series import metric_series, segment_options

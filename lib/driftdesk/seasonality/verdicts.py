@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from driftdesk.seasonality.causal import ANOMALY, DRIFT, DriftAlarm
 from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
+from driftdesk.seasonality.state import ANOMALY, DRIFT, DriftAlarm
 
 EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
 

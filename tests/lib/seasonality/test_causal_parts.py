@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftdesk.seasonality.causal import _date_change, _t_threshold, _window_mean_sd
+from driftdesk.seasonality.rowstats import date_change, t_threshold, window_mean_sd
 
 
 def test_window_mean_spread_matches_a_direct_computation():
     rng = np.random.default_rng(4)
     r = rng.normal(size=(3, 200))
     r[1, 50:60] = np.nan
-    sd = _window_mean_sd(r, 24, 1)[0]
+    sd = window_mean_sd(r, 24, 1)[0]
     for i in range(3):
         means = [np.nanmean(r[i, a:a + 24]) for a in range(200 - 24 + 1)
                  if np.isfinite(r[i, a:a + 24]).sum() >= 18]
@@ -48,7 +48,7 @@ def test_change_is_dated_at_the_least_squares_split(n, frac, size, seed, first):
     at = int(n * frac)
     d[at:] += size
     direction = 1 if size > 0 else -1
-    got = _date_change(d, np.ones(n, dtype=bool), first, direction)
+    got = date_change(d, np.ones(n, dtype=bool), first, direction)
     assert got == _brute_force_split(d, first, direction)
 
 
@@ -56,8 +56,8 @@ def test_dating_skips_missing_values():
     d = np.array([0.0, 0.1, -0.1, 9.0, 0.0, 5.0, 5.1, 4.9, 5.0])
     ok = np.ones(d.size, dtype=bool)
     ok[3] = False  # a spike left out of the fit
-    assert _date_change(d, ok, 0, 1) == 5  # between the last 0 and the first 5, the spike ignored
-    assert _date_change(d, np.ones(d.size, dtype=bool), 0, 1) == 3  # with the spike, it would start the change
+    assert date_change(d, ok, 0, 1) == 5  # between the last 0 and the first 5, the spike ignored
+    assert date_change(d, np.ones(d.size, dtype=bool), 0, 1) == 3  # with the spike, it would start the change
 
 
 def _noisy_day_series(days: int, seed: int) -> np.ndarray:
@@ -106,7 +106,7 @@ def _t_isf_closed_form(p: float, df: int) -> float:
 @pytest.mark.parametrize("df", [1, 2])
 def test_t_threshold_matches_closed_forms(z, df):
     p = 0.5 * math.erfc(z / math.sqrt(2))  # the normal tail beyond z
-    got = _t_threshold(z, np.array([float(df)]))[0]
+    got = t_threshold(z, np.array([float(df)]))[0]
     assert got == pytest.approx(_t_isf_closed_form(p, df), rel=1e-6)
 
 
@@ -114,10 +114,10 @@ def test_t_threshold_matches_closed_forms(z, df):
 @given(z=st.floats(1.0, 6.0), a=st.floats(1.0, 500.0), b=st.floats(1.0, 500.0))
 def test_t_threshold_falls_toward_z_as_the_spread_is_known_better(z, a, b):
     lo, hi = sorted((a, b))
-    t_lo, t_hi, t_inf = _t_threshold(z, np.array([lo, hi, 1e12]))
+    t_lo, t_hi, t_inf = t_threshold(z, np.array([lo, hi, 1e12]))
     assert t_lo >= t_hi - 1e-9 >= z - 1e-6
     assert t_inf == pytest.approx(z, abs=1e-6)
-    assert np.isinf(_t_threshold(z, np.array([0.5]))[0])  # less than one degree of freedom: never fires
+    assert np.isinf(t_threshold(z, np.array([0.5]))[0])  # less than one degree of freedom: never fires
 
 
 def test_a_shift_that_turns_its_hours_into_anomalies_is_called_within_a_day():

@@ -1,0 +1,121 @@
+"""Statistics along the rows of a matrix, one row per series: the detector scores many series at once, so every
+median, spread and threshold here is vectorised over rows (NaN = missing)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm as normal
+from scipy.stats import t as student_t
+
+MAD_SCALE = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
+
+
+def fill_rows(window: np.ndarray) -> np.ndarray:
+    """NaN in each row replaced by the previous value (then the next one for a leading gap)."""
+    out = window.copy()
+    mask = np.isnan(out)
+    if not mask.any():
+        return out
+    m, n = out.shape
+    idx = np.where(~mask, np.arange(n), 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    out = out[np.arange(m)[:, None], idx]
+    mask = np.isnan(out)
+    if mask.any():
+        rev = out[:, ::-1]
+        rmask = np.isnan(rev)
+        ridx = np.where(~rmask, np.arange(n), 0)
+        np.maximum.accumulate(ridx, axis=1, out=ridx)
+        rev = rev[np.arange(m)[:, None], ridx]
+        out = rev[:, ::-1]
+    return out
+
+
+def nanmedian_rows(a: np.ndarray) -> np.ndarray:
+    """Median of the finite values of each row (NaN for a row without any); sorts once, no masked arrays."""
+    a = np.where(np.isfinite(a), a, np.nan)
+    srt = np.sort(a, axis=1)  # NaN sort last
+    k = np.isfinite(srt).sum(axis=1)
+    lo = np.clip((k - 1) // 2, 0, None)
+    hi = np.clip(k // 2, 0, None)
+    rows = np.arange(a.shape[0])
+    if a.shape[1] == 0:
+        return np.full(a.shape[0], np.nan)
+    out = 0.5 * (srt[rows, np.minimum(lo, a.shape[1] - 1)] + srt[rows, np.minimum(hi, a.shape[1] - 1)])
+    return np.where(k > 0, out, np.nan)
+
+
+def mad_rows(a: np.ndarray) -> np.ndarray:
+    """Robust standard deviation of each row: 1.4826 x the median absolute deviation of its finite values."""
+    med = nanmedian_rows(a)
+    return MAD_SCALE * nanmedian_rows(np.abs(a - med[:, None]))
+
+
+def vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.ndarray:
+    """block x (robust variance of block means) / (robust variance of single values), per row: how much a
+    block mean varies beyond independent values (1 when they are independent)."""
+    m, n = a.shape
+    nb = n // block
+    if nb < 3 or block < 2:
+        return np.ones(m)
+    blocks = a[:, n - nb * block:].reshape(m, nb, block)
+    cnt = np.isfinite(blocks).sum(axis=2)
+    means = np.where(cnt >= block // 2, np.nanmean(np.where(cnt[..., None] > 0, blocks, 0.0), axis=2), np.nan)
+    sd_mean = mad_rows(means)
+    sd_one = np.ones(m) if standardised else mad_rows(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return block * (sd_mean / sd_one) ** 2
+
+
+def window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the spread (root mean square) of the means of w consecutive residuals, over every w-step stretch
+    with at least 3/4 of its points (NaN with fewer than ``min_windows`` stretches), and the number of stretches.
+
+    Measured directly, it carries whatever makes neighbouring residuals move together (a day-level factor, a
+    seasonal misfit, the error of the level) without a model of that correlation. The root mean square, not a
+    median: a robust scale of a few dozen correlated means is too noisy for a threshold far in the tail."""
+    m, n = resid.shape
+    if n < w:
+        return np.full(m, np.nan), np.zeros(m, dtype=np.int64)
+    ok = np.isfinite(resid)
+    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
+    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    cnt = k[:, w:] - k[:, :-w]
+    full = cnt >= 0.75 * w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.where(full, (c[:, w:] - c[:, :-w]) / cnt, 0.0)
+    nwin = full.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt((means ** 2).sum(axis=1) / nwin)
+    return np.where(nwin >= min_windows, sd, np.nan), nwin
+
+
+def t_threshold(z: float, df: np.ndarray) -> np.ndarray:
+    """The threshold for a mean divided by a spread estimated with ``df`` degrees of freedom that is as rare as
+    ``z`` standard deviations of a normal: Student's t quantile at the normal tail probability of ``z``. A spread
+    measured on a week of day means misses by a third now and then; a fixed threshold either fires on such a
+    week or waits too long once months of residuals have pinned the spread down."""
+    df = np.asarray(df, dtype=float)
+    out = np.full(df.shape, np.inf)
+    ok = df >= 1
+    out[ok] = student_t.isf(normal.sf(z), df[ok])
+    return out
+
+
+def date_change(d: np.ndarray, ok: np.ndarray, first: int, direction: int) -> int:
+    """Where a shift in ``direction`` most likely began, at or after ``first``: the split of the valid values of
+    ``d`` that maximises the two-sample statistic (mean after - mean before) x sqrt(n_before n_after / n), the
+    least-squares estimate of a single change point. Values before ``first`` only serve as the 'before' side."""
+    v = np.where(ok, d, 0.0)
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    k = np.concatenate([[0], np.cumsum(ok)])
+    total, count = c[-1], k[-1]
+    splits = np.arange(max(first, 0), len(d))
+    nb, na = k[splits], count - k[splits]
+    valid = (nb >= 2) & (na >= 2)
+    if not valid.any():
+        return int(max(first, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = (total - c[splits]) / na - c[splits] / nb
+        stat = np.where(valid, direction * gap * np.sqrt(nb * na / count), -np.inf)
+    return int(splits[int(np.argmax(stat))])
