@@ -31,11 +31,11 @@ def check_overview_of_2026_10_08(page) -> None:
 
 
 def test_shared_overview_url_reopens_the_same_view(app_url, chromium, browser_page, shoot):
-    url = f"{app_url}/?data=sample&date=2026-10-08&span=14&numbers=Model&events=true"
+    url = f"{app_url}/?data=sample&day=2026-10-08&span=14&numbers=Model&events=true"
     open_page(browser_page, url, "Status of 2026-10-08")
     check_overview_of_2026_10_08(browser_page)
     shared = browser_page.url
-    assert query(shared) == {"data": "sample", "date": "2026-10-08", "span": "14", "numbers": "Model", "events": "true"}
+    assert query(shared) == {"data": "sample", "day": "2026-10-08", "span": "14", "numbers": "Model", "events": "true"}
     shoot(browser_page, "overview")
 
     context = chromium.new_context(viewport={"width": 1600, "height": 1800})
@@ -49,7 +49,7 @@ def test_shared_overview_url_reopens_the_same_view(app_url, chromium, browser_pa
 
 
 def test_page_switch_keeps_the_data_source(app_url, browser_page, shoot):
-    open_page(browser_page, f"{app_url}/?data=sample&date=2026-10-08", "Status of 2026-10-08")
+    open_page(browser_page, f"{app_url}/?data=sample&day=2026-10-08", "Status of 2026-10-08")
     browser_page.get_by_test_id("stSidebarNav").get_by_text("Data", exact=True).click()
     wait_for_text(browser_page, "Loaded tables")
     wait_for_idle(browser_page)
@@ -67,7 +67,7 @@ def test_choosing_a_day_writes_it_into_the_url(app_url, browser_page):
     open_page(browser_page, f"{app_url}/?data=sample", "Status of 2026-11-01")
     set_day(browser_page, "Day shown as latest (UTC)", "2026-09-29")
     wait_for_text(browser_page, "Status of 2026-09-29")
-    browser_page.wait_for_url(lambda url: query(url).get("date") == "2026-09-29", timeout=30_000)
+    browser_page.wait_for_url(lambda url: query(url).get("day") == "2026-09-29", timeout=30_000)
     assert query(browser_page.url)["data"] == "sample"
 
 
