@@ -614,11 +614,12 @@ class CalibrationView:
 
 
 def _largest_rise(segments: pl.DataFrame, by: str) -> str | None:
-    """The segment whose ECE rose most (the first compared one: segments are sorted by ECE change)."""
+    """The segment whose ECE rose most; segments that could not be compared last, ties by name."""
     if segments.is_empty():
         return None
-    compared = segments.filter(pl.col("ece_change").is_not_null())
-    return str((compared if compared.height else segments)[by][0])
+    ranked = segments.with_columns(pl.col(by).cast(pl.String)).sort(["ece_change", by], descending=[True, False],
+                                                                     nulls_last=True)
+    return ranked[by][0]
 
 
 def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week",

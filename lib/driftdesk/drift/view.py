@@ -174,8 +174,7 @@ def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence
     frame = dataset[table].frame
     cols = drift_columns(dataset, table)
     current = Window.day(day)
-    baselines = baselines_for(current, kinds=tuple(k for k in kinds if k != "custom"),
-                              custom_range=custom if "custom" in kinds else None)
+    baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None)
     comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by)
     history = drift_history(frame, days=[day - dt.timedelta(days=k) for k in range(history_days)], columns=cols)
     against = next((w for w in baselines if w.label == QUALITY_VS), baselines[0])
