@@ -36,7 +36,8 @@ def render_calibration(view: CalibrationView) -> None:
     m[2].metric("MCE (current)", format_value(c["mce"], "score"), _delta(c["mce"], b["mce"]), delta_color="inverse",
                 help="Largest gap of any non-empty bin.")
     m[3].metric("Mean score vs observed",
-                f"{format_value(c['mean_score'], 'score')} / {format_value(c['observed_rate'], 'score')}")
+                f"{format_value(c['mean_score'], 'rate')} / {format_value(c['observed_rate'], 'rate')}",
+                help="The current window's mean predicted probability against the share of positive labels.")
     m[4].metric("Score std ratio", format_value(result.std_ratio, "ratio"),
                 "collapsed" if result.collapsed else None, delta_color="inverse" if result.collapsed else "off",
                 help=f"std(current scores) / std(baseline scores); below {format_value(result.collapse_ratio, 'ratio')}"

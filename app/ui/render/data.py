@@ -6,6 +6,7 @@ import streamlit as st
 
 from driftdesk.contract import Dataset
 from driftdesk.folder import FolderReport
+from driftdesk.format import format_value
 from ui.render.overview import render_summary
 from ui.render.text import md, table
 
@@ -17,7 +18,7 @@ def render_contract(report: FolderReport, dataset: Dataset | None, summary, prob
     if dataset is not None:
         render_summary(summary)
     else:
-        st.error(f"The data does not load: {violations.height} problem(s) below. "
+        st.error(f"The data does not load: {format_value(violations.height, 'count')} problem(s) below. "
                  "Fix the files, or map your column names to roles.")
     st.subheader("Contract check")
     if dataset is None and violations.height == 0 and problem:

@@ -24,14 +24,14 @@ def render_backtest(view: GatesView) -> None:
     result = view.backtest
     caught, in_history = view.caught
     cols = st.columns(4)
-    cols[0].metric("Incidents caught (recall)", f"{caught} of {in_history}",
+    cols[0].metric("Incidents caught (recall)", f"{format_value(caught, 'count')} of {format_value(in_history, 'count')}",
                    help=f"Recall {format_value(result.recall, 'rate')}: share of labelled incidents with at least one "
                         f"alert inside [start, end + {format_value(result.grace_hours, 'count')} h].")
     cols[1].metric("Precision", format_value(result.precision, "rate"), help=md(result.score.reasons.get(
         "precision", "Share of alerts that fell inside an incident window.")))
     cols[2].metric("Alerts per week", format_value(result.alerts_per_week, "ratio"),
                    help=f"{format_value(result.score.alerts, 'count')} alerts over "
-                        f"{(result.span_end - result.span_start).days} days.")
+                        f"{format_value((result.span_end - result.span_start).days, 'count')} days.")
     cols[3].metric("Median detection delay", _hours(result.median_delay_hours),
                    help=md(result.score.reasons.get("median_delay_hours", "From incident start to its first alert.")))
     for reason in result.score.reasons.values():
@@ -49,7 +49,7 @@ def render_backtest(view: GatesView) -> None:
     with right:
         st.markdown("**Alerts per gate**")
         table(result.per_gate, units={"alerts": "count", "matched_alerts": "count"})
-    with st.expander(f"All {result.alerts.height} alerts"):
+    with st.expander(f"All {format_value(result.alerts.height, 'count')} alerts"):
         table(result.alerts, units={"value": "score", "threshold": "score"})
     for note in result.notes:
         st.caption(f"Note: {md(note)}")

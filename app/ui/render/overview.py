@@ -35,7 +35,7 @@ def render_status_grid(result: Overview) -> None:
             if rows:
                 st.markdown("  \n".join(_metric_line(r) for r in rows))
                 more = result.layer(layer["layer"]).height - len(rows)
-                st.caption(f"table: {md(layer['table'])}" + (f" · {more} more below" if more > 0 else ""))
+                st.caption(f"table: {md(layer['table'])}" + (f" · {format_value(more, 'count')} more below" if more > 0 else ""))
             elif layer["status"] == MISSING:
                 st.caption("Load this table on the Data page to see this layer.")
 
@@ -69,7 +69,8 @@ def render_overview(result: Overview) -> None:
                 table(numbers.filter(pl.col("layer") == name).drop("layer"))
     events = result.events.filter(pl.col("kind") != "calendar")
     with st.expander("Releases and incidents in the timeline, as a table", key=params.EVENTS, bind="query-params"):
-        st.caption(f"{events.height} in the last {result.span.duration.days} days up to {result.day.isoformat()}")
+        st.caption(f"{format_value(events.height, 'count')} in the last {format_value(result.span.duration.days, 'count')} "
+                   f"days up to {result.day.isoformat()}")
         table(events.select("kind", "start", "end", "name", "group", "severity", "detail"))
 
 

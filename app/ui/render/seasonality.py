@@ -14,9 +14,11 @@ VERDICT_ICON = {"seasonal": ":material/check_circle:", "anomaly": ":material/bol
 
 
 def render_seasonality(view: SeasonalityView) -> None:
-    """The verdict, the decomposition beside the day against its baselines, and the events."""
+    """The verdict, the day against its baselines (totals, then hour by hour beside the decomposition), the events."""
     st.subheader(f"{VERDICT_ICON.get(view.verdict['status'], '')} {md(view.headline)}")
     st.caption(md(view.details) + " Shaded orange: drift events; shaded blue: calendar days.")
+    for col, (label, value, change) in zip(st.columns(3), view.day_totals()):
+        col.metric(label, value, change, delta_color="off", border=True, height="stretch")
     left, right = st.columns([3, 2])
     with left:
         if view.decomposed:
@@ -25,8 +27,6 @@ def render_seasonality(view: SeasonalityView) -> None:
             st.info(md(view.verdict["verdict"]))
     with right:
         if view.comparison is not None:
-            for col, (label, value, change) in zip(st.columns(3), view.day_totals()):
-                col.metric(label, value, change, delta_color="off")
             st.plotly_chart(view.comparison.to_figure(), width="stretch", key="comparison")
         st.caption("Day over day compares with yesterday's same hours; week over week with the same weekday, which "
                    "already carries the weekly pattern, so a gap only there is rarely 'just Monday'.")
