@@ -24,8 +24,8 @@ from driftdesk.gates.policy import (
     format_hours,
     parse_gate,
 )
-from driftdesk.gates.view import default_policy, sweep_reference
-from driftdesk.tracking import adopt_policy, policy_history
+from driftdesk.gates.view import default_policy
+from driftdesk.tracking import adopt_policy, adopted_thresholds, policy_history
 from ui import params
 from ui.data import current_source, source_folder
 from ui.loaders import current_dataset, gates_view_of
@@ -175,7 +175,7 @@ if applied:
 st.subheader("On history")
 try:
     view = gates_view_of(source, policy=policy, gate=gate.name,
-                         reference=sweep_reference(policy.name, gate.name, default))
+                         reference=adopted_thresholds(policy.name, gate.name, default))
 except DriftdeskError as exc:
     show_error("This policy cannot be replayed on the loaded data.", exc)
     st.stop()

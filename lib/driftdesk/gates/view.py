@@ -1,8 +1,8 @@
 """The Gates page's view: a proposed policy replayed on history, and one gate's threshold swept.
 
 ``gates_view(dataset, policy, gate=...)`` computes every replayable gate's values once and shares them between the
-backtest and the sweep. ``default_policy(folder)`` is the policy a folder starts from, and ``sweep_reference``
-the threshold a sweep marks as "current" (the adopted version's, else the default policy's).
+backtest and the sweep. ``default_policy(folder)`` is the policy a folder starts from; the values a sweep marks as
+"current" come from ``driftdesk.tracking.adopted_thresholds``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.backtest import BacktestResult, SweepResult, backtest_policy, policy_values, sweep_gate
 from driftdesk.gates.engine import GateValues
@@ -32,21 +31,6 @@ def default_policy(folder: str | Path) -> Policy | None:
         if path.exists():
             return load_policy(path)
     return None
-
-
-def sweep_reference(policy_name: str, gate: str, default: Policy | None) -> dict | None:
-    """The threshold and breaches in a row a sweep marks as current: the latest adopted version's, else the
-    default policy's (None when neither has the gate)."""
-    from driftdesk.tracking import load_adopted
-
-    try:
-        adopted = load_adopted(policy_name)
-    except DriftdeskError:
-        adopted = default
-    if adopted is None or gate not in [g.name for g in adopted.gates]:
-        return None
-    g = adopted.gate(gate)
-    return {"threshold": g.threshold, "consecutive": g.consecutive}
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from polars.testing import assert_frame_equal
 from driftdesk.errors import PolicyError
 from driftdesk.gates import backtest_policy, parse_policy, sweep_gate
 from driftdesk.gates.backtest import policy_values
-from driftdesk.gates.view import default_policy, gates_view, sweep_reference
+from driftdesk.gates.view import default_policy, gates_view
 from driftdesk.paths import sample_data_dir
-from driftdesk.tracking import adopt_policy
+from driftdesk.tracking import adopt_policy, adopted_thresholds
 
 HOURS = 720
 POLICY = parse_policy("""
@@ -79,11 +79,11 @@ def test_default_policy_is_the_folders_else_the_samples(tmp_path):
     assert default_policy(tmp_path).name == "view-test"
 
 
-def test_sweep_reference_is_the_adopted_version_else_the_default(tmp_path, monkeypatch):
+def test_the_sweeps_current_values_are_the_adopted_version_else_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("DRIFTDESK_HOME", str(tmp_path))
-    assert sweep_reference("view-test", "cpa_high", POLICY) == {"threshold": 20.0, "consecutive": 2}
-    assert sweep_reference("view-test", "cpa_high", None) is None
+    assert adopted_thresholds("view-test", "cpa_high", POLICY) == {"threshold": 20.0, "consecutive": 2}
+    assert adopted_thresholds("view-test", "cpa_high", None) is None
     adopted = parse_policy(POLICY.to_toml().replace("threshold = 20.0", "threshold = 30.0"))
     adopt_policy(adopted, note="test")
-    assert sweep_reference("view-test", "cpa_high", POLICY) == {"threshold": 30.0, "consecutive": 2}
-    assert sweep_reference("view-test", "nowhere", POLICY) is None
+    assert adopted_thresholds("view-test", "cpa_high", POLICY) == {"threshold": 30.0, "consecutive": 2}
+    assert adopted_thresholds("view-test", "nowhere", POLICY) is None
