@@ -35,7 +35,7 @@ def render_drift(view: DriftView, *, column: str, vs: str, statistic: str) -> No
     {ALERT: st.error, WARN: st.warning}.get(view.status, st.success)(f"**{view.day.isoformat()}** — {md(view.sentence)}")
     st.subheader("Columns by severity")
     render_severity(view)
-    st.subheader(f"{column}: baseline vs current")
+    st.subheader(f"{md(column)}: baseline vs current")
     left, right = st.columns(2)
     left.plotly_chart(view.to_figure(column, vs), width="stretch", key="drift_distribution")
     right.plotly_chart(view.history.to_figure(statistic, [column]), width="stretch", key="drift_history")
