@@ -1,4 +1,8 @@
-"""Overview: per layer, the chosen day against the same hours a day and a week earlier; releases and incidents."""
+"""Overview: per layer, the chosen day against the same hours a day and a week earlier; releases and incidents.
+
+URL parameters (bad values fall back to defaults): day (YYYY-MM-DD), span (timeline days), numbers (the open tab of
+numbers), events (the events table expanded).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ import streamlit as st
 from driftdesk.errors import DriftdeskError
 from driftdesk.overview import activity_range, default_day
 from ui import params
-from ui.data import current_dataset, current_source
-from ui.loaders import overview_of
-from ui.render import render_overview
+from ui.data import current_source
+from ui.loaders import current_dataset, overview_of
+from ui.render import render_overview, show_error
 
 SPANS = (7, 14, 28, 91)
 
 st.title("Overview")
-dataset = current_dataset()
+source = current_source()
+dataset = current_dataset(source)
 if dataset is None:
     st.stop()
 bounds = activity_range(dataset)
@@ -24,19 +29,19 @@ if bounds is None:
     st.info("The loaded tables have no rows with timestamps yet: nothing to compare.")
     st.stop()
 first, last = bounds[0].date(), bounds[1].date()
-latest = default_day(dataset) or last
 
 left, right, _ = st.columns([1, 1, 2])
 day: dt.date = left.date_input(
-    "Day shown as latest (UTC)", value=latest, min_value=first, max_value=last, key=params.DATE, bind="query-params",
-    format="YYYY-MM-DD", help="Compared with the same hours one day and one week earlier. The URL keeps it.",
+    "Day shown as latest (UTC)", value=default_day(dataset) or last, min_value=first, max_value=last, key=params.DAY,
+    bind="query-params", format="YYYY-MM-DD",
+    help="Compared with the same hours one day and one week earlier. The URL keeps it.",
 )
 span: int = right.selectbox(
     "Timeline span (days before the day)", SPANS, index=SPANS.index(28), key=params.SPAN, bind="query-params",
 )
 try:
-    result = overview_of(current_source(), day=day, span_days=span)
+    result = overview_of(source, day=day, span_days=span)
 except DriftdeskError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 render_overview(result)

@@ -150,6 +150,7 @@ EVENT_SCHEMA = {
     "group": pl.String, "severity": pl.String, "detail": pl.String,
 }
 BASELINES = ("day_over_day", "week_over_week")
+CARD_LINES = 4  # metrics a layer's card leads with; every metric is in ``Overview.metrics``
 
 
 @dataclass(frozen=True, repr=False)
@@ -171,6 +172,39 @@ class Overview:
     def status(self, layer: str) -> str:
         row = self.layers.filter(pl.col("layer") == layer)
         return row["status"].item() if row.height else MISSING
+
+    def headlines(self, layer: str, *, limit: int = CARD_LINES) -> list[dict]:
+        """The metric rows a layer's card leads with: per metric its most-moved subject (feature, service), flagged
+        metrics first, then in the layer's own order; at most ``limit``."""
+        def severity(row: dict) -> int:  # alert 0, warn 1, ok 2, not enough data 3
+            return rank(ALERT) - rank(row["status"])
+
+        def moved(row: dict) -> float:
+            changes = [abs(c) for c in (row["change_day_over_day"], row["change_week_over_week"]) if c is not None]
+            return max(changes, default=0.0)
+
+        best: dict[str, tuple[int, dict]] = {}
+        for i, row in enumerate(self.layer(layer).iter_rows(named=True)):
+            first, held = best.get(row["metric"], (i, None))
+            if held is None or (severity(row), -moved(row)) < (severity(held), -moved(held)):
+                best[row["metric"]] = (first, row)
+        rows = sorted(best.values(), key=lambda ir: (severity(ir[1]) > 1, ir[0]))
+        return [r for _, r in rows[:limit]]
+
+    @property
+    def headline(self) -> str:
+        """The day and its two baselines, in a sentence."""
+        dod, wow = self.baselines
+        return (f"Status of {self.day.isoformat()} ({self.day.strftime('%A')}, UTC) against the same hours one day "
+                f"earlier ({dod.start.date().isoformat()}) and one week earlier ({wow.start.date().isoformat()}).")
+
+    @property
+    def status_counts(self) -> str | None:
+        """How many layers are at each status, worst first ("Layers: 1 alert, 3 ok."); None when none is judged."""
+        counts = {s: self.layers.filter(pl.col("status") == s).height for s in (ALERT, WARN, OK)}
+        words = {ALERT: "alert", WARN: "warning", OK: "ok"}
+        parts = [f"{n} {words[s]}" for s, n in counts.items() if n]
+        return f"Layers: {', '.join(parts)}." if parts else None
 
     def to_frame(self) -> pl.DataFrame:
         return self.metrics
