@@ -267,8 +267,7 @@ def default_day(dataset: Dataset) -> dt.date | None:
 
 def _day_windows(table: Table, day: dt.date) -> tuple[Window, Window, Window] | None:
     """(current, day_over_day, week_over_week) for a table, the current window cut where its data ends."""
-    start = dt.datetime.combine(day, dt.time())
-    end = start + dt.timedelta(days=1)
+    start, end = Window.day(day).start, Window.day(day).end
     last = table.frame["ts"].max()
     if last is None:
         return None
@@ -441,8 +440,7 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     if span_days < 1:
         raise WindowError(f"span_days must be at least 1, got {span_days}")
     calendar = _calendar_days(dataset)
-    day_start = dt.datetime.combine(day, dt.time())
-    whole = Window(day_start, day_start + dt.timedelta(days=1), "current")
+    whole = Window.day(day)
     records: list[dict] = []
     layer_rows: list[dict] = []
     probed: list[dict] = []
