@@ -27,9 +27,14 @@ def batch_view(values: np.ndarray, work: np.ndarray, cal: np.ndarray, scan: Caus
     fill = np.where(np.isfinite(work) & ~cal & ((scan.flag != ANOMALY) | stale), work, expected)
     fill = interpolate_rows(fill) - steps
     # every series at once through STL's sparse smoothers (cost linear in the series' length)
-    specs = default_specs(periods, jump=config.jump, seasonal_deg=config.seasonal_deg)
-    trend, seasonals, resid_fit = decompose_rows(fill, specs)
-    seasonal = seasonals.sum(axis=0)
+    if periods:
+        specs = default_specs(periods, jump=config.jump, seasonal_deg=config.seasonal_deg)
+        trend, seasonals, resid_fit = decompose_rows(fill, specs)
+        seasonal = seasonals.sum(axis=0)
+    else:  # a robust level model: the median level between drift events
+        trend = np.repeat(np.median(fill, axis=1, keepdims=True), n, axis=1)
+        seasonal = np.zeros_like(fill)
+        resid_fit = fill - trend
     trend = trend + steps
     total = trend + seasonal
     resid = work - total

@@ -47,4 +47,6 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "too short to separate weekly seasonality: need 14 days, have 9 days" in err
     pl.DataFrame({"ts": ["2026-01-01T00:00", "2026-01-01T00:00"], "value": [1.0, np.nan]}).write_csv(path)
     assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value"]) == 2
+    assert "all 2 rows share one timestamp" in capsys.readouterr().err
+    assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--strict"]) == 2
     assert "duplicate timestamps" in capsys.readouterr().err
