@@ -112,6 +112,13 @@ def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows
     sigma_naive = mad_rows(np.where(both, diff, np.nan)) / np.sqrt(2.0) * inflation
     sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
     sigma = np.where(n_recent >= 3 * s.refit, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
+    if state.active != s.periods:
+        # a longer cycle is not in the model yet (a weekday against the days before it): the score's scale takes
+        # in how much whole cycles differ from one another (root mean square, so the days a weekly pattern
+        # moves most count), or that cycle would be flagged as anomalies until it joins
+        with np.errstate(invalid="ignore"):
+            spread = np.sqrt(np.nanmean(np.where(both, diff, np.nan) ** 2, axis=1) / 2.0) * inflation
+        sigma = np.fmax(sigma, np.nan_to_num(spread, nan=0.0))
     floor = 1e-9 * np.fmax(np.abs(level), 1e-12)
     sigma = np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
     return sigma, np.where(both, diff, np.nan)

@@ -65,7 +65,7 @@ class DetectConfig:
     # alerts: a run of abnormal flags within episode_hours of the last one of its kind continues that episode
     # (no new alert); at most alert_budget new episodes alert per series in any 7 days (None: no budget)
     episode_hours: float = 6.0
-    alert_budget: int | None = 3
+    alert_budget: int | None = 7
 
     def to_dict(self) -> dict:
         return {**dict(self.__dict__), **RETIRED_SETTINGS}

@@ -306,7 +306,7 @@ def _points_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: di
             out[k][s.rows] = o.arrays[k][pos]
         if o.flags is not None:
             out_flag[s.rows] = o.flags[pos]
-            out_cal[s.rows] = s.calendar[pos]
+            out_cal[s.rows] = s.calendar[pos // s.per_model_step]
     points = base.select(
         *[pl.col(c) for c in by],
         pl.col("__ts").alias("ts"),
