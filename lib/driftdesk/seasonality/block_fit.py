@@ -116,8 +116,9 @@ def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows
         # a longer cycle is not in the model yet (a weekday against the days before it): the score's scale takes
         # in how much whole cycles differ from one another (root mean square, so the days a weekly pattern
         # moves most count), or that cycle would be flagged as anomalies until it joins
-        with np.errstate(invalid="ignore"):
-            spread = np.sqrt(np.nanmean(np.where(both, diff, np.nan) ** 2, axis=1) / 2.0) * inflation
+        sq = np.where(both, diff, 0.0) ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = np.sqrt(sq.sum(axis=1) / both.sum(axis=1) / 2.0) * inflation
         sigma = np.fmax(sigma, np.nan_to_num(spread, nan=0.0))
     floor = 1e-9 * np.fmax(np.abs(level), 1e-12)
     sigma = np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
