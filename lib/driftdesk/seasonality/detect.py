@@ -112,6 +112,9 @@ class _GroupFit:
     drifts: list[list[dict]]  # per series: drift events (merged alarms)
     causal_score: np.ndarray  # the scan's scores (an event's peak score when it has none of its own)
     sigma: np.ndarray  # the scan's score scale (working scale; NaN in the warm-up)
+    level_w: np.ndarray  # trend and seasonal on the working scale (logs for a log model), and the log offset
+    seasonal_w: np.ndarray
+    offset: np.ndarray
 
 
 def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool) -> _GroupFit:
@@ -131,7 +134,7 @@ def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, 
     trend = np.exp(trend_w) - offset if use_log else trend_w
     expected = np.exp(total_w) - offset if use_log else total_w
     return _GroupFit(step, periods, use_log, values, trend, expected - trend, values - expected, score, flags,
-                     drifts, scan.score, scan.sigma)
+                     drifts, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0])
 
 
 def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta, config: DetectConfig,
@@ -174,9 +177,10 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
               "score": fit.score[idx]}
     k = s.per_model_step
     if k > 1:
-        arrays = full_resolution(s.grid.values, k, trend=fit.trend[idx], seasonal=fit.seasonal[idx],
-                                 sigma=fit.sigma[idx], model_flags=flags, calendar=s.calendar, relative=fit.log,
-                                 day_steps=steps_per_day(fit.step), anomaly_z=config.anomaly_z, causal=causal)
+        arrays = full_resolution(s.grid.values, k, level_w=fit.level_w[idx], seasonal_w=fit.seasonal_w[idx],
+                                 offset=float(fit.offset[idx]) if fit.log else None, sigma=fit.sigma[idx],
+                                 model_flags=flags, calendar=s.calendar, day_steps=steps_per_day(fit.step),
+                                 anomaly_z=config.anomaly_z, causal=causal)
         flags = arrays.pop("flag")
         drifts = [_finer(d, k) for d in drifts]
     step = s.grid.step

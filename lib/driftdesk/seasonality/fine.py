@@ -1,8 +1,9 @@
 """Points at full resolution for data finer than the hourly model (1 to 30 minutes).
 
 The model (seasonal fit, level, drift tests) runs on hourly means; each point is then judged against its hour's
-expected value. Its score is its residual over a robust scale (1.4826 x MAD) of the residuals of the last week of
-points, measured before each day starts in causal mode (over the whole series in batch mode), never below the
+expected value (its seasonal part linear between the hours' centres). Its score is its residual (relative to
+the expected value for a log model) over a robust scale of the residuals of the last week of points on the same
+side of their median (1.4826 x the median distance: the MAD for symmetric noise), measured before each day starts in causal mode (over the whole series in batch mode), never below the
 hourly model's scale, and for counts never below Poisson's sqrt(expected). A point is an anomaly when its score
 passes both ``anomaly_z`` and the largest score of the week before its day (see ``_rate_threshold``: about one
 alert a week at most on a quiet series, whatever its noise looks like). Drift flags come from the hourly
@@ -20,26 +21,26 @@ from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL
 SCALE_DAYS = 7
 
 
-def full_resolution(values: np.ndarray, k: int, *, trend: np.ndarray, seasonal: np.ndarray, sigma: np.ndarray,
-                    model_flags: np.ndarray, calendar: np.ndarray, relative: bool, day_steps: int, anomaly_z: float,
-                    causal: bool) -> dict[str, np.ndarray]:
+def full_resolution(values: np.ndarray, k: int, *, level_w: np.ndarray, seasonal_w: np.ndarray,
+                    offset: float | None, sigma: np.ndarray, model_flags: np.ndarray, calendar: np.ndarray,
+                    day_steps: int, anomaly_z: float, causal: bool) -> dict[str, np.ndarray]:
     """trend, seasonal, resid, score and flag per point of a series whose model steps are k points each.
-    ``trend``, ``seasonal`` (raw scale), ``sigma`` (working scale), ``model_flags`` and ``calendar`` per model step."""
+    ``level_w``, ``seasonal_w`` and ``sigma`` per model step on the working scale (logs when ``offset`` is
+    given: values = exp(working) - offset), ``model_flags`` and ``calendar`` per model step."""
     n = len(values)
     hour = np.arange(n) // k
-    expected = trend[hour] + seasonal[hour]
+    level = level_w[hour]
+    seasonal_fine = _within_hours(seasonal_w, k, day_steps, causal)[:n]
+    if offset is not None:
+        trend = np.exp(level) - offset
+        expected = np.exp(level + seasonal_fine) - offset
+    else:
+        trend, expected = level, level + seasonal_fine
     resid = values - expected
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = resid / np.abs(expected) if relative else resid
     cal = calendar[hour]
     live = np.isfinite(sigma[hour]) if causal else np.ones(n, dtype=bool)
+    r, floor = _stabilised(values, expected, level + seasonal_fine, offset, np.nan_to_num(sigma[hour], nan=0.0))
     ok = np.isfinite(r) & ~cal & live
-    floor = np.nan_to_num(sigma[hour], nan=0.0)
-    finite = values[np.isfinite(values)]
-    if finite.size and (finite >= 0).all() and np.allclose(finite, np.round(finite)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            poisson = np.sqrt(np.maximum(np.abs(expected), 1.0))
-            floor = np.fmax(floor, poisson / np.abs(expected) if relative else poisson)
     scale = _trailing_scale(r, ok, k * day_steps, causal)
     scale = np.fmax(np.nan_to_num(scale, nan=np.inf), np.fmax(floor, 1e-12))
     score = np.where(ok, r / scale, np.nan)
@@ -53,11 +54,46 @@ def full_resolution(values: np.ndarray, k: int, *, trend: np.ndarray, seasonal: 
                     np.where(anomaly | ((carried == ANOMALY) & last_of_hour), ANOMALY, NORMAL)).astype(np.int8)
     flag = np.where(cal, NORMAL, flag).astype(np.int8)
     score = np.where(np.isfinite(values), score, np.nan)
-    return {"trend": trend[hour], "seasonal": seasonal[hour], "resid": resid, "score": score, "flag": flag}
+    return {"trend": trend, "seasonal": expected - trend, "resid": resid, "score": score, "flag": flag}
+
+
+def _stabilised(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray, offset: float | None,
+                sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Residuals on a scale where the noise is about as wide at every level, and a lower bound for their scale:
+    counts (non-negative whole numbers) on the square-root scale, where Poisson noise has a standard deviation of
+    1/2 (Anscombe's sqrt(y + 3/8)); other series of a log model on the log scale (multiplicative noise; the
+    hourly model's scale bounds it); anything else as it is."""
+    finite = values[np.isfinite(values)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if finite.size and (finite >= 0).all() and np.array_equal(finite, np.round(finite)):
+            r = np.sqrt(np.maximum(values, 0.0) + 0.375) - np.sqrt(np.maximum(expected, 0.0) + 0.375)
+            return r, np.full(len(values), 0.5)
+        if offset is not None:
+            return np.log(np.maximum(values, 0.0) + offset) - expected_w, sigma
+    return values - expected, sigma
+
+
+def _within_hours(seasonal: np.ndarray, k: int, day_steps: int, causal: bool) -> np.ndarray:
+    """The seasonal component at each of an hour's k points: linear between the hours' centres (an hour's mean
+    sits at its centre; a daily cycle can move several percent within an hour). In causal mode the next hour's
+    value is used only when it was forecast with this one (same refit block); otherwise the line is continued
+    from the hour before."""
+    h = len(seasonal)
+    prev = np.r_[seasonal[:1], seasonal[:-1]]
+    nxt = np.r_[seasonal[1:], seasonal[-1:]]
+    prev = np.where(np.isfinite(prev), prev, seasonal)
+    if causal:
+        same_block = (np.arange(h) + 1) % max(day_steps, 1) != 0
+        nxt = np.where(same_block, nxt, 2 * seasonal - prev)
+    nxt = np.where(np.isfinite(nxt), nxt, seasonal)
+    u = (np.arange(k) + 0.5) / k - 0.5  # each point's offset from its hour's centre, in hours
+    lo, hi = (seasonal - prev)[:, None], (nxt - seasonal)[:, None]
+    return (seasonal[:, None] + np.where(u < 0, lo * u, hi * u)).ravel()
 
 
 def _trailing_scale(r: np.ndarray, ok: np.ndarray, day: int, causal: bool) -> np.ndarray:
-    """Robust scale of the residuals: per day, over the week before it (causal) or over everything (batch)."""
+    """Robust scale (1.4826 x MAD) of the residuals: per day, over the week before it (causal), or over
+    everything (batch)."""
     n = len(r)
     good = np.where(ok, r, np.nan)
     if not causal:
