@@ -8,7 +8,8 @@
    run of non-normal flags starts, written as one CSV per series (``timestamp,alert``) for the scorer shipped
    with the data, whose score (never alerting 0, perfect 100) is printed beside the published detectors'.
 2. **Package-shipped real series** (statsmodels' datasets: Mauna Loa CO2 weekly, yearly sunspots, the Nile's
-   yearly flow): no labels, so what is measured is that each gets a verdict and how many alerts a year it raises.
+   yearly flow): no labels, so what is measured is that each gets a verdict (or a clear refusal: calendar years
+   differ in length, and the grid is fixed) and how many alerts a year it raises.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from driftdesk.seasonality import detect
+from driftdesk.seasonality import SeasonalityError, detect
 
 TWEETS = Path(os.environ.get("DRIFTDESK_REALDATA", "../shared/realdata")) / "tweets"
 PUBLISHED = ("ARTime", "contextOSE", "earthgeckoSkyline", "numenta", "knncad", "twitterADVec", "windowedGaussian",
@@ -93,7 +94,12 @@ def package_series() -> list[dict]:
     }
     out = []
     for name, frame in frames.items():
-        result = detect(frame, causal=True, source=name)
+        try:
+            result = detect(frame, causal=True, source=name)
+        except SeasonalityError as exc:  # calendar years differ in length: refused with the reason
+            out.append({"series": name, "points": frame.height, "status": "refused", "alerts": 0,
+                        "alerts_per_year": 0.0, "verdict": str(exc).split(": ", 2)[-1]})
+            continue
         v = result.verdicts.row(0, named=True)
         years = (frame["ts"].max() - frame["ts"].min()) / dt.timedelta(days=365.25)
         alerts = int(alert_starts(result.points["flag"].to_numpy()).sum())
@@ -131,9 +137,10 @@ def main() -> None:
     s = d["standard"]
     print(f"\ndriftdesk, standard profile: {s['tp']} of {s['windows']} windows caught, {s['fp']} alerts outside them")
     pkg = package_series()
-    print("\n| package series | points | verdict kind | alerts | alerts / year |\n|---|---:|---|---:|---:|")
+    print("\n| package series | points | verdict kind | alerts | alerts / year | verdict |\n|---|---:|---|---:|---:|---|")
     for r in pkg:
-        print(f"| {r['series']} | {r['points']} | {r['status']} | {r['alerts']} | {r['alerts_per_year']:.2f} |")
+        print(f"| {r['series']} | {r['points']} | {r['status']} | {r['alerts']} | {r['alerts_per_year']:.2f} "
+              f"| {r['verdict'][:160]} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"tweets": run, "scores": scores, "package": pkg}, indent=2, default=str))
 

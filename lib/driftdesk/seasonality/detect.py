@@ -229,8 +229,6 @@ def _notes_sentence(s: PreparedSeries, fit: _GroupFit, idx: int, counts: Episode
     notes = list(s.grid.notes.sentences(s.grid.step))
     if s.per_model_step > 1:
         notes.append(f"modelled on hourly means, points judged {describe_step(s.grid.step)}")
-    if s.level_only:
-        notes.append("judged against a robust level (no seasonal period)")
     if causal and not np.isfinite(fit.sigma[idx]).any():
         grid = s.model_grid()
         notes.append(f"warming up until {when(_live_from(s), grid.step)}: no flags yet")

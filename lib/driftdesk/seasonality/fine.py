@@ -103,7 +103,7 @@ def _trailing_scale(r: np.ndarray, ok: np.ndarray, day: int, causal: bool) -> np
     for d0 in range(0, n, day):
         past = good[max(0, d0 - SCALE_DAYS * day):d0]
         past = past[np.isfinite(past)]
-        if past.size >= day // 4:
+        if past.size >= day // 2:
             out[d0:d0 + day] = MAD_SCALE * np.median(np.abs(past - np.median(past)))
     return out
 

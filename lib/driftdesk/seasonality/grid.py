@@ -35,6 +35,10 @@ DUPLICATE_RULES = ("mean", "sum", "first", "last")
 # a grid holds at most this many steps per distinct timestamp (and MAX_GRID in all): a series whose steps vary by
 # orders of magnitude is put on a coarser grid rather than on millions of empty steps
 MAX_STEPS_PER_ROW, MAX_GRID = 50, 2_000_000
+# calendar months, quarters and years differ in length: such a series is put on a grid of their mean length, each
+# row at its nearest position (so the n-th month is the n-th step), and said so
+CALENDAR_STEPS = {"months": dt.timedelta(days=30.436875), "quarters": dt.timedelta(days=91.310625),
+                  "years": dt.timedelta(days=365.2425)}
 ROUND_STEPS = tuple(dt.timedelta(seconds=s) for s in (
     1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 43200, 86400,
     7 * 86400))
@@ -52,14 +56,17 @@ class GridNotes:
     off_step_rows: int = 0  # rows whose spacing from the previous one was no whole multiple of the grid step
     combined_rows: int = 0  # rows that share a step with another (after regridding), combined by ``rule``
     empty_steps: int = 0
+    calendar: str = ""  # "months", "quarters" or "years": one step per calendar unit
 
     def sentences(self, step: dt.timedelta) -> list[str]:
         out = []
+        if self.calendar:
+            out.append(f"calendar {self.calendar} taken as steps of {step / DAY:g} days, each row at its nearest step")
         if self.duplicate_rows:
             ex = ", ".join(self.duplicate_examples)
             out.append(f"{self.duplicate_rows} row{'s' if self.duplicate_rows != 1 else ''} with a repeated "
                        f"timestamp combined ({self.rule}), e.g. {ex}")
-        if self.regridded:
+        if self.regridded and not self.calendar:
             out.append(f"irregular spacing put on a {describe_step(step)} grid ({self.off_step_rows} rows off the "
                        f"step; {self.combined_rows} rows combined ({self.rule}) within a step; "
                        f"{self.empty_steps} empty steps left as gaps)")
@@ -91,6 +98,9 @@ class Grid:
 
 
 def describe_step(step: dt.timedelta) -> str:
+    for what, length in CALENDAR_STEPS.items():
+        if step == length:
+            return {"months": "monthly", "quarters": "quarterly", "years": "yearly"}[what]
     if step % DAY == dt.timedelta(0):
         d = step // DAY
         return "daily" if d == 1 else f"every {d} days"
@@ -116,6 +126,10 @@ def default_periods(step: dt.timedelta) -> tuple[int, ...]:
         return (7,)
     if step == WEEK:
         return (52,)
+    if step == CALENDAR_STEPS["months"]:
+        return (12,)
+    if step == CALENDAR_STEPS["quarters"]:
+        return (4,)
     return ()
 
 
@@ -210,14 +224,22 @@ def _dst_hint(ts_sorted: np.ndarray) -> str:
     return ""
 
 
-def _calendar_hint(diffs_us: np.ndarray) -> str:
-    """A hint when the steps are calendar months, quarters or years: those differ in length, and the grid is fixed."""
+def _calendar_unit(diffs_us: np.ndarray) -> str:
+    """'months', 'quarters' or 'years' when every step is one of those (they differ in length), else ''."""
     days = diffs_us / 86_400e6
     for low, high, what in ((28, 31, "months"), (89, 92, "quarters"), (365, 366, "years")):
         if ((days >= low) & (days <= high)).all():
-            return (f" The steps look like calendar {what}, which differ in length: the seasonality module needs a "
-                    f"fixed step (hours, days or weeks), so use daily or weekly data for this series.")
+            return what
     return ""
+
+
+def _calendar_hint(diffs_us: np.ndarray) -> str:
+    """A hint when the steps are calendar months, quarters or years: those differ in length."""
+    what = _calendar_unit(diffs_us)
+    if not what:
+        return ""
+    return (f" The steps look like calendar {what}, which differ in length: leave strict off to take each as one "
+            f"step of {CALENDAR_STEPS[what] / DAY:g} days, or use daily or weekly data for this series.")
 
 
 def _examples(ts_sorted: np.ndarray, idx: np.ndarray) -> tuple[str, ...]:
@@ -233,8 +255,9 @@ def round_step(spacing_us: float) -> dt.timedelta:
 def infer_step(ts_sorted: np.ndarray, *, ts: str, source: str, label: str = "",
                strict: bool = True) -> tuple[dt.timedelta, bool]:
     """(the sampling interval, whether the series must be regridded). Regular: the most common spacing between
-    distinct timestamps, every spacing a whole multiple of it. Otherwise the median spacing rounded to a round
-    step (``strict``: an error naming a few rows). Duplicates are for the caller (``to_grid``)."""
+    distinct timestamps, every spacing a whole multiple of it. Calendar months, quarters or years: their mean
+    length. Otherwise the median spacing rounded to a round step (``strict``: an error naming a few rows).
+    Duplicates are for the caller (``to_grid``)."""
     diffs = np.diff(ts_sorted.astype("datetime64[us]").astype(np.int64))
     where = f"{source}: column {ts!r}{label}"
     if len(diffs) == 0:
@@ -247,7 +270,10 @@ def infer_step(ts_sorted: np.ndarray, *, ts: str, source: str, label: str = "",
     off = np.flatnonzero((diffs > 0) & (diffs % step_us != 0))
     if not len(off):
         return dt.timedelta(microseconds=step_us), False
-    if strict or _calendar_hint(positive):
+    unit = _calendar_unit(positive)
+    if unit and not strict:
+        return CALENDAR_STEPS[unit], True
+    if strict:
         ex = ", ".join(f"{_fmt_ts(ts_sorted[i])} -> {_fmt_ts(ts_sorted[i + 1])}" for i in off[:MAX_EXAMPLES])
         step = dt.timedelta(microseconds=step_us)
         raise SeasonalityError(f"{where}: irregular spacing: most steps are {describe_step(step)} but {len(off)} "
@@ -312,9 +338,13 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
         coarser = [r for r in ROUND_STEPS if span // int(r / dt.timedelta(microseconds=1)) + 1 <= limit]
         step = coarser[0] if coarser else ROUND_STEPS[-1]
         step_us, regrid = int(step / dt.timedelta(microseconds=1)), True
-    if regrid:  # a grid of round steps (whole multiples since the epoch), so series of one kind line up
+    unit = next((u for u, length in CALENDAR_STEPS.items() if step == length), "") if regrid else ""
+    if regrid and not unit:  # a grid of round steps (whole multiples since the epoch), so series of one kind line up
         start = np.datetime64(int(start.astype(np.int64)) // step_us * step_us, "us")
-    pos = ((ts_values - start).astype(np.int64) // step_us).astype(np.int64)
+    if unit:  # the n-th month (quarter, year) is the n-th step
+        pos = np.round((ts_values - start).astype(np.int64) / step_us).astype(np.int64)
+    else:
+        pos = ((ts_values - start).astype(np.int64) // step_us).astype(np.int64)
     n = int(pos.max()) + 1 if len(pos) else 0
     v = np.asarray(values, dtype=float)
     v = np.where(np.isfinite(v), v, np.nan)
@@ -329,7 +359,7 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
         rule=duplicates, duplicate_rows=len(repeated), duplicate_examples=_examples(ts_sorted, repeated),
         regridded=regrid, off_step_rows=off,
         combined_rows=int((per_step[per_step > 1] - 1).sum()) - len(repeated) if regrid else 0,
-        empty_steps=int((per_step == 0).sum()) if regrid else 0)
+        empty_steps=int((per_step == 0).sum()) if regrid else 0, calendar=unit)
     del sorted_pos
     return Grid(start.astype(dt.datetime), step, grid, pos, len(pos), notes)
 

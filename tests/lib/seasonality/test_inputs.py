@@ -147,4 +147,8 @@ def test_calendar_month_steps_are_refused_with_the_reason(months, word):
     stamps = [dt.datetime(2020 + (k * months) // 12, 1 + (k * months) % 12, 1) for k in range(40)]
     frame = pl.DataFrame({"ts": stamps, "value": np.linspace(1.0, 2.0, 40)})
     with pytest.raises(SeasonalityError, match=f"calendar {word}, which differ in length"):
-        detect(frame)
+        detect(frame, strict=True)
+    result = detect(frame, causal=True)  # one step per calendar unit, said so
+    assert result.verdicts["status"][0] in ("seasonal", "drift", "anomaly")
+    assert f"calendar {word} taken as steps of" in result.notes[0]
+    assert result.points.height == 40
