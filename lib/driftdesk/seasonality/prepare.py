@@ -4,10 +4,9 @@ of equal grids that share one linear STL operator."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import datetime as dt
 
 import numpy as np
 import polars as pl
