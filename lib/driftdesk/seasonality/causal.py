@@ -26,6 +26,11 @@ shared linear STL operator, and applied forward:
   only, so the flag does not linger. A change back to the level before the last alarm within ``recover_days``
   ends that episode without an alarm of its own.
 
+The model grows with the history: the first fit comes after two cycles of the shortest period, a longer period
+joins once two of its cycles are seen (every test and scale starts again then, ``state.model_from``), and the
+drift tests run only once every period has joined (before, a weekend could not be told from a level shift). With
+no period at all the forecast is the level alone (a robust level model).
+
 The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
 holds what evolves along the scan, and ``causal_scan`` below runs the step functions of ``block_fit`` (the
 refit), ``scan_step`` (score, record, test) and ``alarms`` (a change called) block by block.

@@ -44,7 +44,6 @@ def group_episodes(flags: np.ndarray, *, gap: int, budget: int | None, week: int
     """The flags with continuing and over-budget runs set to normal, and the counts (see the module text)."""
     out = flags.copy()
     last_end = {True: -(10 ** 12), False: -(10 ** 12)}  # per kind (drift?): end of its last run
-    suppressed_kind = {True: False, False: False}  # the ongoing episode of that kind was over budget
     alerts: list[int] = []
     counts = {"episodes": 0, "continued": 0, "suppressed": 0}
     for a, b in runs(flags):
@@ -60,8 +59,6 @@ def group_episodes(flags: np.ndarray, *, gap: int, budget: int | None, week: int
         if budget is not None and recent >= budget:
             out[a:b + 1] = NORMAL
             counts["suppressed"] += 1
-            suppressed_kind[drift] = True
             continue
-        suppressed_kind[drift] = False
         alerts.append(a)
     return out, EpisodeCounts(len(alerts), counts["episodes"], counts["continued"], counts["suppressed"])
