@@ -30,7 +30,7 @@ def full_resolution(values: np.ndarray, k: int, *, level_w: np.ndarray, seasonal
     n = len(values)
     hour = np.arange(n) // k
     level = level_w[hour]
-    seasonal_fine = _within_hours(seasonal_w, k, day_steps, causal)[:n]
+    seasonal_fine = _within_hours(seasonal_w, k, causal)[:n]
     if offset is not None:
         trend = np.exp(level) - offset
         expected = np.exp(level + seasonal_fine) - offset
@@ -73,21 +73,18 @@ def _stabilised(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray
     return values - expected, sigma
 
 
-def _within_hours(seasonal: np.ndarray, k: int, day_steps: int, causal: bool) -> np.ndarray:
-    """The seasonal component at each of an hour's k points: linear between the hours' centres (an hour's mean
-    sits at its centre; a daily cycle can move several percent within an hour). In causal mode the next hour's
-    value is used only when it was forecast with this one (same refit block); otherwise the line is continued
-    from the hour before."""
-    h = len(seasonal)
+def _within_hours(seasonal: np.ndarray, k: int, causal: bool) -> np.ndarray:
+    """The seasonal component at each of an hour's k points: an hour's mean sits at its centre, and a daily
+    cycle can move several percent within an hour. In batch mode linear between the hours' centres; in causal
+    mode the line through the hour before and this one, continued (the next hour's value is not used: where the
+    data ends it does not exist, and a point's score may not depend on whether it does)."""
     prev = np.r_[seasonal[:1], seasonal[:-1]]
-    nxt = np.r_[seasonal[1:], seasonal[-1:]]
     prev = np.where(np.isfinite(prev), prev, seasonal)
-    if causal:
-        same_block = (np.arange(h) + 1) % max(day_steps, 1) != 0
-        nxt = np.where(same_block, nxt, 2 * seasonal - prev)
+    nxt = prev if causal else np.r_[seasonal[1:], seasonal[-1:]]
     nxt = np.where(np.isfinite(nxt), nxt, seasonal)
     u = (np.arange(k) + 0.5) / k - 0.5  # each point's offset from its hour's centre, in hours
-    lo, hi = (seasonal - prev)[:, None], (nxt - seasonal)[:, None]
+    lo = (seasonal - prev)[:, None]
+    hi = lo if causal else (nxt - seasonal)[:, None]
     return (seasonal[:, None] + np.where(u < 0, lo * u, hi * u)).ravel()
 
 
