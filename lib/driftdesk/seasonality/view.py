@@ -15,6 +15,7 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk.calendars import effective_calendar
 from driftdesk.contract import Dataset
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -68,8 +69,9 @@ def seasonality_days(dataset: Dataset, table: str) -> tuple[dt.date, dt.date] | 
     return first.date(), max(first.date(), (last - dt.timedelta(hours=23)).date())
 
 
-def _calendar(dataset: Dataset) -> pl.DataFrame | None:
-    return dataset["calendar"].frame if "calendar" in dataset else None
+def _calendar(dataset: Dataset, columns: Sequence[str] = ()) -> pl.DataFrame:
+    """The dataset's calendar days for series split or filtered by ``columns`` (driftdesk.calendars)."""
+    return effective_calendar(dataset).for_series(columns)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
     frame = dataset[table].frame
     where = parse_segment(segment)
     series = metric_series(frame, metric, where=where)
-    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset), scope=where)
+    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset, list(where)), scope=where)
     described = series_metric(frame, metric)
     how = "sum" if described.aggregation in ("sum", "count") else "mean"
     comparison = None
@@ -220,7 +222,7 @@ def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = 
     for i, col in enumerate(cols):
         try:
             series = metric_series(frame, metric, by=col)
-            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset))
+            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset, [col]))
         except DriftdeskError as exc:
             errors.append((col, str(exc)))
             continue
