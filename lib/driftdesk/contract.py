@@ -352,8 +352,8 @@ def _validate(frame: pl.DataFrame, spec: TableSpec, mapping: Mapping_ | None,
     if spec.key:
         key_cols = [c for k in spec.key for c in (segments if k == "segments" else [k]) if c in out.columns]
         keyed = out
-        if "segments" in spec.key and not segments:
-            # no segments chosen: rows still differ by the text columns left out, which must not read as duplicates
+        if "segments" in spec.key:
+            # segments left out (none chosen, or fewer): rows still differ by those text columns, not duplicates
             left_out = [c for c in frame.columns if c not in out.columns and c not in single.values()
                         and (frame.schema[c] in (pl.String, pl.Categorical) or isinstance(frame.schema[c], pl.Enum))]
             keyed = pl.concat([out, frame.select(pl.col(left_out).cast(pl.String))], how="horizontal")
@@ -495,12 +495,22 @@ def read_mappings(folder: str | Path) -> dict[str, dict]:
 
 def write_settings(folder: str | Path, settings: FolderSettings, *, replace: bool = True) -> Path:
     """Write driftdesk.toml beside the data, atomically; with ``replace=False`` an existing file is kept (an error)."""
+    return write_settings_text(folder, settings.to_toml(), replace=replace)
+
+
+def write_settings_text(folder: str | Path, text: str, *, replace: bool = True) -> Path:
+    """Write the text of a driftdesk.toml atomically, after checking it reads back; ``replace=False`` keeps an
+    existing file (a ContractError saying so)."""
     path = Path(folder) / MAPPING_FILE
     if not replace and path.exists():
         raise ContractError(f"{path} already exists and is kept as it is; write over it on purpose (--force in the "
                             "CLI), or edit it")
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ContractError(f"{path}: the settings would not read back as TOML ({exc}); nothing written") from exc
     tmp = path.with_name(f".{MAPPING_FILE}.tmp")
-    tmp.write_text(settings.to_toml(), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
 
@@ -515,6 +525,24 @@ def write_mappings(folder: str | Path, mappings: Mapping[str, Mapping_]) -> Path
     files = {t: roles["file"] for t, roles in mappings.items() if isinstance(roles.get("file"), str)}
     roles = {t: {r: c for r, c in m.items() if r != "file"} for t, m in mappings.items()}
     return write_settings(folder, FolderSettings(roles, files, calendar))
+
+
+def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
+    """Remember, per table, its file (``file``) and the column of each role in the folder's driftdesk.toml; the
+    other tables and the calendar settings stay as they are. A driftdesk.toml that cannot be read is never written
+    over (the ContractError says why)."""
+    settings = read_settings(folder)
+    mappings, files = dict(settings.mappings), dict(settings.files)
+    for table, given in tables.items():
+        if table not in TABLES:
+            raise ContractError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
+        roles = {r: (list(c) if isinstance(c, list | tuple) else c) for r, c in given.items() if r != "file"}
+        mappings[table] = roles
+        if given.get("file"):
+            files[table] = str(given["file"])
+        else:
+            files.pop(table, None)
+    return write_settings(folder, FolderSettings(mappings, files, settings.calendar))
 
 
 def _proposal(folder: Path, settings: FolderSettings) -> FolderProposal:

@@ -43,6 +43,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
 from driftdesk.io import SUFFIXES, scan_table
 from driftdesk.jsonsafe import jsonable
 from driftdesk.tables import TABLES, Role, TableSpec
@@ -364,6 +365,7 @@ class TableFit:
     evidence: float
     missing: tuple[str, ...]
     problems: tuple[str, ...] = ()  # remembered columns the file does not have
+    unmapped: tuple[str, ...] = ()  # roles remembered without a column on purpose ("")
 
     @property
     def acceptable(self) -> bool:
@@ -377,7 +379,7 @@ class TableFit:
 
     def mapping(self) -> dict:
         """Role -> column (single roles), plus the segment / feature lists: what the contract loads with."""
-        out: dict = {r.role: r.column for r in self.roles}
+        out: dict = {r.role: r.column for r in self.roles} | dict.fromkeys(self.unmapped, "")
         if self.segments is not None:
             out["segments"] = list(self.segments)
         if self.features is not None:
@@ -434,7 +436,8 @@ def fit_table(profiles: Sequence[ColumnProfile], table: str, *, remembered: Mapp
             and p.kind in ("number", "binary") and not p.dtype.startswith("String"))
     evidence = sum(_weight(spec, r.role) * r.confidence for r in roles)
     missing = tuple(r for r in spec.required if r not in chosen)
-    return TableFit(table, roles, segments, features, round(evidence, 3), missing, tuple(problems))
+    unmapped = tuple(r.name for r in spec.roles if not r.many and r.name in remembered and not remembered[r.name])
+    return TableFit(table, roles, segments, features, round(evidence, 3), missing, tuple(problems), unmapped)
 
 
 def _listed(remembered: Mapping, role: str) -> tuple[str, ...] | None:
@@ -474,7 +477,7 @@ class FileProposal:
     dtypes: tuple[str, ...] = ()
     note: str | None = None  # why the file is not loaded, and what to do
     error: str | None = None  # the file cannot be read
-    remembered: bool = False  # the folder's driftdesk.toml chose this file or its roles
+    remembered: bool = False  # the folder's driftdesk.toml names this file as its table
 
     @property
     def name(self) -> str:
@@ -491,6 +494,11 @@ class FileProposal:
 
     def mapping(self) -> dict:
         return self.fit.mapping() if self.fit is not None else {}
+
+    def role_reasons(self) -> dict[str, str]:
+        """Role -> why its column was proposed, with the confidence."""
+        return {r.role: f"{r.reason} (confidence {format_value(r.confidence, 'score')})"
+                for r in (self.fit.roles if self.fit else ())}
 
     def to_dict(self) -> dict:
         return jsonable({
@@ -540,7 +548,8 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
     profiles = profile_frame(sample)
     columns, dtypes = tuple(sample.columns), tuple(str(t) for t in sample.dtypes)
     remembered = remembered or {}
-    fits_ = {t: fit_table(profiles, t, remembered=remembered.get(t)) for t in ([table] if table else TABLES)}
+    # rank the tables by content alone; a remembered mapping then applies to the table chosen
+    fits_ = {t: fit_table(profiles, t) for t in ([table] if table else TABLES)}
     scored, bonus_reason = {}, {}
     for t, f in fits_.items():
         bonus, bonus_reason[t] = name_bonus(path, t)
@@ -548,19 +557,21 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
         if readable or bonus >= 10 or table is not None:
             scored[t] = f.evidence + bonus
     ranked = sorted(scored.items(), key=lambda kv: -kv[1])
-    stale = [(t, f) for t, f in fits_.items() if f.problems and (not ranked or ranked[0][0] == t)]
     base = dict(candidates=tuple((t, round(e, 2)) for t, e in ranked), columns=columns, dtypes=dtypes)
-    if stale:
-        t, f = stale[0]
-        note = (f"{name}: {f.problems[0]}, so the {t} table is not loaded (its columns are {', '.join(columns[:15])}). "
-                "Correct the mapping on the Data page or in driftdesk.toml; the other tables still load.")
-        return FileProposal(path, None, 0.0, (), f, note=note, remembered=True, **base)
     if not ranked:
         needs = "; ".join(f"{t} needs {', '.join(TABLES[t].required)}" for t in ("kpis", "decisions", "llm_calls"))
         note = (f"{name} matches no table: its columns ({', '.join(columns[:12])}) fill no table's required roles "
                 f"({needs}, ...). Choose its table on the Data page, or leave it out of the folder.")
         return FileProposal(path, None, 0.0, (), note=note, **base)
-    best, evidence = ranked[0]
+    best = ranked[0][0]
+    if remembered.get(best):
+        fits_[best] = fit_table(profiles, best, remembered=remembered[best])
+        if fits_[best].problems:
+            note = (f"{name}: {fits_[best].problems[0]}, so the {best} table is not loaded (its columns are "
+                    f"{', '.join(columns[:15])}). Correct the mapping on the Data page or in driftdesk.toml; the other "
+                    "tables still load.")
+            return FileProposal(path, None, 0.0, (), fits_[best], note=note, remembered=True, **base)
+    evidence = ranked[0][1]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     fit = fits_[best]
     named = scored[best] - fit.evidence >= 10
@@ -569,7 +580,7 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
     runner_up = f"also fits {ranked[1][0]}" if len(ranked) > 1 and second > 0.6 * evidence else ""
     reasons = tuple(x for x in (bonus_reason[best], *(f"{r.role} = {r.column} ({r.reason})" for r in strongest),
                                 runner_up) if x)
-    return FileProposal(path, best, conf, reasons, fit, note=None, remembered=bool(remembered.get(best)), **base)
+    return FileProposal(path, best, conf, reasons, fit, note=None, **base)
 
 
 @dataclass(frozen=True)
@@ -588,6 +599,25 @@ class FolderProposal:
         """Why some files are not loaded, each naming the file and what to do."""
         return tuple(f.note for f in self.files if f.note)
 
+    def remembered_form(self) -> dict[str, dict]:
+        """Table -> its file and roles, as ``contract.remember_tables`` writes them into driftdesk.toml."""
+        return {t: {"file": f.name, **f.mapping()} for t, f in self.tables.items()}
+
+    @property
+    def readable(self) -> tuple[str, ...]:
+        """The names of the files whose columns could be read (any of them can be chosen for a table)."""
+        return tuple(f.name for f in self.files if f.columns)
+
+    @property
+    def table_files(self) -> dict[str, str]:
+        """Table -> the name of the file read as it, in the contract's order of tables."""
+        return {t: self.tables[t].name for t in TABLES if t in self.tables}
+
+    @property
+    def unremembered(self) -> tuple[str, ...]:
+        """The tables loaded from a proposal that driftdesk.toml does not hold yet."""
+        return tuple(t for t, f in self.tables.items() if not f.remembered)
+
     def to_frame(self) -> pl.DataFrame:
         rows = [{"file": f.name, "table": f.table, "confidence": f.confidence if f.table else None,
                  "level": f.level if f.table else None, "why": "; ".join(f.reasons) if f.table else (f.note or ""),
@@ -598,16 +628,20 @@ class FolderProposal:
     def to_dict(self) -> dict:
         return jsonable({"folder": self.folder, "files": [f.to_dict() for f in self.files], "notes": list(self.notes)})
 
-    def to_toml(self) -> str:
-        """The proposal as driftdesk.toml: one ``[mapping.<table>]`` per loaded file, with its file and roles."""
-        lines = [f"# driftdesk.toml proposed for {self.folder}"]
+    def to_toml(self, *, calendar: Mapping | None = None) -> str:
+        """The proposal as driftdesk.toml: one ``[mapping.<table>]`` per loaded file, with its file and roles (and
+        a ``[calendar]`` section when given)."""
+        lines = [f"# driftdesk.toml proposed for {' '.join(self.folder.splitlines())}"]
         for table, f in sorted(self.tables.items()):
-            lines += ["", f"# {f.name}: {table}, {f.level} confidence ({f.confidence:.2f})",
-                      *(f"#   {r}" for r in f.reasons), f"[mapping.{table}]", f"file = {toml_string(f.name)}"]
+            lines += ["", f"# {' '.join(f.name.splitlines())}: {table}, {f.level} confidence ({f.confidence:.2f})",
+                      *(f"#   {' '.join(r.splitlines())}" for r in f.reasons), f"[mapping.{table}]",
+                      f"file = {toml_string(f.name)}"]
             for role, col in f.mapping().items():
                 lines.append(f"{role} = {toml_value(col)}")
+        if calendar:
+            lines += ["", "[calendar]", *(f"{key} = {toml_value(value)}" for key, value in calendar.items())]
         for note in self.notes:
-            lines += ["", f"# not loaded: {note}"]
+            lines += ["", f"# not loaded: {' '.join(note.splitlines())}"]
         return "\n".join(lines) + "\n"
 
     def _repr_html_(self) -> str:
@@ -652,8 +686,11 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
         "from the other files")) for table, name in (files or {}).items() if name not in pinned)
     paths = data_files(folder)
     proposals = {}
+    elsewhere = set(pinned.values())
     for path in paths:
-        prop = propose_file(path, table=pinned.get(path.name), remembered=mappings)
+        table = pinned.get(path.name)  # a table pinned to one file lends its remembered roles to that file only
+        remembered = {t: m for t, m in mappings.items() if t == table or (table is None and t not in elsewhere)}
+        prop = propose_file(path, table=table, remembered=remembered)
         if path.name in pinned and prop.table is not None:
             prop = replace(prop, confidence=1.0, reasons=("chosen in driftdesk.toml", *prop.reasons), remembered=True)
         proposals[path.name] = prop
