@@ -37,7 +37,7 @@ SHIFT = T0 + dt.timedelta(days=24)  # conversions drop by a fifth in geo=DE from
 def dataset() -> Dataset:
     parts = []
     for i, geo in enumerate(("DE", "US")):
-        clicks = seasonal_series(DAYS, seed=i, level=400.0)
+        clicks = seasonal_series(DAYS, seed=i, level=1500.0)  # >= 30 conversions an hour: enough to read a CPA
         ts = [T0 + dt.timedelta(hours=h) for h in range(clicks.size)]
         rate = np.where((np.array(ts) >= SHIFT) & (geo == "DE"), 0.04, 0.05)
         parts.append(pl.DataFrame({"ts": ts, "geo": geo, "device": "mobile" if i else "desktop", "clicks": clicks,
