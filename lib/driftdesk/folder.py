@@ -17,7 +17,7 @@ from driftdesk.contract import TABLES, Violation, read_settings, validate_frame
 from driftdesk.errors import ContractError, DriftdeskError
 from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
-from driftdesk.proposal import FileProposal, FolderProposal, RoleProposal, propose_folder
+from driftdesk.proposal import FileProposal, FolderProposal, RoleProposal, named_table, propose_folder
 
 VIOLATION_SCHEMA = {"file": pl.String, "table": pl.String, "column": pl.String, "rule": pl.String, "count": pl.Int64,
                     "examples": pl.String, "severity": pl.String}
@@ -25,8 +25,7 @@ VIOLATION_SCHEMA = {"file": pl.String, "table": pl.String, "column": pl.String, 
 
 def guess_table(filename: str) -> str | None:
     """The contract table a file is named after (kpis.csv -> kpis, "LLM-calls.parquet" -> llm_calls), if any."""
-    stem = Path(filename).name.split(".")[0].strip().lower().replace("-", "_").replace(" ", "_")
-    return stem if stem in TABLES else None
+    return named_table(filename)
 
 
 @dataclass(frozen=True)

@@ -447,12 +447,17 @@ def _listed(remembered: Mapping, role: str) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def named_table(filename: str) -> str | None:
+    """The table a file is named after (``kpis.csv``, ``LLM-calls.parquet``), if any."""
+    stem = normalise(Path(filename).name.split(".")[0])
+    return stem if stem in TABLES else None
+
+
 def name_bonus(filename: str, table: str) -> tuple[float, str]:
     """Evidence from the file's name: named after the table (decisive), or mentioning it."""
-    stem = normalise(Path(filename).name.split(".")[0])
-    if stem == table:
+    if named_table(filename) == table:
         return 10.0, f"named after the {table} table"
-    words = set(stem.split("_"))
+    words = set(normalise(Path(filename).name.split(".")[0]).split("_"))
     hit = next((w for w in NAME_WORDS[table] if w in words), None)
     if hit is not None:
         return 1.0, f"its name mentions {hit!r}"
@@ -497,7 +502,7 @@ class FileProposal:
 
     def role_reasons(self) -> dict[str, str]:
         """Role -> why its column was proposed, with the confidence."""
-        return {r.role: f"{r.reason} (confidence {format_value(r.confidence, 'score')})"
+        return {r.role: f"{r.reason} (confidence {format_value(r.confidence, 'rate')})"
                 for r in (self.fit.roles if self.fit else ())}
 
     def to_dict(self) -> dict:
@@ -541,7 +546,7 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
     try:
         sample = frame if frame is not None else read_sample(path)
     except DriftdeskError as exc:
-        named = table or next((t for t in TABLES if name_bonus(path, t)[0] >= 10), None)
+        named = table or named_table(path)
         if named is not None:  # a file named after its table stays that table: the contract check shows the error
             return FileProposal(path, named, 0.0, (f"named after the {named} table",), error=str(exc))
         return FileProposal(path, None, 0.0, (), error=str(exc), note=f"{exc} (the other files still load)")

@@ -22,7 +22,7 @@ def render_files(report: FolderReport) -> None:
     st.caption(f"{format_value(files.height, 'count')} data file(s), {format_value(loaded, 'count')} read as a table. "
                "Tables are found by content (column names, types and values), whatever the files are called.")
     if files.height:
-        table(files.select("file", "table", "level", "confidence", "why", "remembered"), units={"confidence": "score"},
+        table(files.select("file", "table", "level", "confidence", "why", "remembered"), units={"confidence": "rate"},
               column_config={"why": st.column_config.TextColumn("why", width="large")})
     for note in report.notes:
         st.warning(md(note), icon=":material/help:")
