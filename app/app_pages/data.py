@@ -1,4 +1,8 @@
-"""Data: choose the sample, a folder or uploaded files; map columns to roles; see what breaks the contract.
+"""Data: choose the sample, a folder or uploaded files; see which table each file is read as and why; confirm the
+proposal or correct a table's file and columns; see what breaks the contract and which calendar days apply.
+
+A folder of someone else's files loads in three clicks: the Folder tab, "Load this folder" (the tables are proposed
+from the files' content and load at once), and "Remember this mapping" (kept in driftdesk.toml beside the data).
 
 URL parameters: source (the open tab: Sample / Folder / Upload), table (the table being mapped).
 """
@@ -9,9 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from driftdesk.contract import MAPPING_FILE, TABLES, ContractError, read_mappings, write_mappings
+from driftdesk.contract import MAPPING_FILE, TABLES, remember_tables
 from driftdesk.errors import DriftdeskError
-from driftdesk.folder import guess_table
 from driftdesk.io import SUFFIXES
 from ui import params
 from ui.data import (
@@ -25,14 +28,27 @@ from ui.data import (
     source_kind,
     source_label,
 )
-from ui.loaders import folder_report_of, summary_of, try_load
-from ui.render import md, render_contract, show_error
+from ui.loaders import calendar_of, file_proposal_of, folder_report_of, summary_of, try_load
+from ui.render import md, render_calendar, render_contract, render_files, show_error
 
 NONE = "(none)"
+
+
+def remember(folder: Path, tables: dict) -> None:
+    """Write the mapping beside the data (the user's click is the consent), then reload the page."""
+    try:
+        written = remember_tables(folder, tables)
+    except (DriftdeskError, OSError) as exc:
+        show_error(f"Nothing written to {folder / MAPPING_FILE}", exc)
+    else:
+        st.toast(f"Saved to {md(written)}.", icon=":material/save:")
+        st.rerun()
+
 
 st.title("Data")
 source = current_source()
 folder = source_folder(source)
+readonly = is_sample(source)
 st.markdown(f"Showing **{md(source_label(source))}** — {md(folder)}")
 
 # ---------------------------------------------------------------- choose the data
@@ -46,7 +62,7 @@ with sample_tab:
 with folder_tab, st.form("folder_form"):
     start = "" if source == SAMPLE or source.startswith(UPLOAD_PREFIX) else source
     path_text = st.text_input("Folder on this server", value=start, placeholder="/data/my_advertiser",
-                              help="Files named after their table: kpis.parquet, decisions.csv, releases.csv, …")
+                              help="Any file names: each file is read as the table its columns fit (Parquet, CSV, Arrow).")
     if st.form_submit_button("Load this folder"):
         chosen = Path(path_text.strip()).expanduser()
         if not path_text.strip():
@@ -58,76 +74,76 @@ with folder_tab, st.form("folder_form"):
             st.rerun()
 with upload_tab:
     uploaded = st.file_uploader(
-        "Upload table files (named after their table, e.g. kpis.csv)", accept_multiple_files=True,
+        "Upload your table files (any names: each is read as the table its columns fit)", accept_multiple_files=True,
         type=sorted(s.lstrip(".") for s in SUFFIXES), key="upload_files",
     )
-    if uploaded:
-        choices = {}
-        for i, f in enumerate(uploaded):
-            guess = guess_table(f.name)
-            options = [NONE, *TABLES]
-            choices[f.file_id] = st.selectbox(f"Table in {md(f.name)}", options,
-                                              index=options.index(guess) if guess else 0, key=f"upload_table_{i}")
-        if st.button("Save and load these files", key="save_upload"):
-            try:
-                new_source = save_upload([(choices[f.file_id], f.name, f.getvalue()) for f in uploaded])
-            except DriftdeskError as exc:
-                show_error(exc)
-            else:
-                set_source(new_source)
-                st.rerun()
+    if st.button("Save and load these files", key="save_upload", disabled=not uploaded):
+        try:
+            new_source = save_upload([(f.name, f.getvalue()) for f in uploaded])
+        except DriftdeskError as exc:
+            show_error(exc)
+        else:
+            set_source(new_source)
+            st.rerun()
 
-# ---------------------------------------------------------------- what is loaded, what is wrong
+# ---------------------------------------------------------------- which file is which table, what loads
 dataset, problem = try_load(source)
 report = folder_report_of(source, validate=dataset is None)
 if report.error:
     show_error(report.error)
     st.stop()
+render_files(report)
+proposal = report.proposal
+if proposal is not None and proposal.tables and not readonly:
+    st.caption(f"Keep this reading of the files in {MAPPING_FILE} beside the data: the CLI and the next visit read it "
+               "too. Correct a table below first if it is wrong.")
+    if st.button("Remember this mapping", type="primary", key="remember_proposal", disabled=not proposal.unremembered,
+                 help="Already remembered" if not proposal.unremembered else None):
+        remember(folder, proposal.remembered_form())
 render_contract(report, dataset, summary_of(source) if dataset is not None else None, problem)
+if dataset is not None:
+    render_calendar(calendar_of(source))
 
-# ---------------------------------------------------------------- map columns to roles
-st.subheader("Column mapping")
-mappable = report.mappable
-if not mappable:
-    st.info("No readable table files here to map. Files are found by name: kpis.parquet, decisions.csv, …")
+# ---------------------------------------------------------------- correct one table: its file and its columns
+st.subheader("Correct a table")
+files = proposal.readable if proposal is not None else ()
+if not files:
+    st.info("No readable data files here (Parquet, CSV or Arrow).")
     st.stop()
-names = [f.table for f in mappable]
-table = st.selectbox("Table", names, key=params.TABLE, bind="query-params")
-entry = next(f for f in mappable if f.table == table)
-spec = TABLES[table]
-readonly = is_sample(source)
+proposed = proposal.table_files
+table = st.selectbox("Table", [*proposed, *(t for t in TABLES if t not in proposed)], key=params.TABLE,
+                     bind="query-params", help="The tables read from a file come first.")
 if readonly:
     st.info(f"The sample's mapping is already remembered in its {MAPPING_FILE}; it is shown here read-only.")
-st.caption(f"One row = {spec.grain}. Pick which of your columns plays each role; your column names stay as they are.")
+spec = TABLES[table]
+options = [NONE, *files]
+file = st.selectbox(f"File holding the {table} table", options, key=f"file_{table}", disabled=readonly,
+                    index=options.index(proposed[table]) if table in proposed else 0)
+if file == NONE:
+    st.caption(f"Choose the file that holds the {table} table ({spec.grain}).")
+    st.stop()
+entry = file_proposal_of(source, file=file, table=table)
+st.caption(f"One row = {spec.grain}. Pick which of your columns plays each role; your column names stay as they are. "
+           "The proposal's reasons are under each role's help.")
+why = entry.role_reasons()
 with st.form(f"mapping_{table}"):
     chosen: dict = {}
     columns = list(entry.columns)
+    mapping = entry.mapping()
     cols = st.columns(3)
-    single_roles = [r for r in spec.roles if not r.many]
-    for i, role in enumerate(single_roles):
-        options = [NONE, *columns]
-        current = entry.mapping.get(role.name)
-        label = f"{role.name} (required)" if role.required else role.name
+    for i, role in enumerate(r for r in spec.roles if not r.many):
+        role_options = [NONE, *columns]
+        current = mapping.get(role.name)
         chosen[role.name] = cols[i % 3].selectbox(
-            label, options, index=options.index(current) if current in columns else 0, disabled=readonly,
-            key=f"map_{table}_{role.name}", help=role.doc or f"{role.kind} column",
+            f"{role.name} (required)" if role.required else role.name, role_options,
+            index=role_options.index(current) if current in columns else 0, disabled=readonly,
+            key=f"map_{table}_{role.name}", help=why.get(role.name) or role.doc or f"{role.kind} column",
         )
     for role in (r for r in spec.roles if r.many):
         chosen[role.name] = st.multiselect(
-            role.name, columns, default=[c for c in entry.mapping.get(role.name, []) if c in columns],
+            role.name, columns, default=[c for c in mapping.get(role.name, []) if c in columns],
             disabled=readonly, key=f"map_{table}_{role.name}", help=role.doc,
         )
-    saved = st.form_submit_button("Remember this mapping", disabled=readonly)
+    saved = st.form_submit_button("Remember this table", disabled=readonly)
 if saved and not readonly:
-    mapping = {role: col for role, col in chosen.items() if isinstance(col, list) or col != NONE}
-    try:
-        existing = read_mappings(folder)
-    except ContractError:
-        existing = {}
-    try:
-        written = write_mappings(folder, {**existing, table: mapping})
-    except OSError as exc:
-        show_error(f"Cannot write {folder / MAPPING_FILE}", exc)
-    else:
-        st.success(f"Saved to {md(written)}.")
-        st.rerun()
+    remember(folder, {table: {"file": file, **{r: ("" if c == NONE else c) for r, c in chosen.items()}}})

@@ -8,14 +8,16 @@ ui/loaders.py.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from driftdesk.contract import TABLES
+from driftdesk.contract import MAPPING_FILE
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import SUFFIXES
 from driftdesk.paths import sample_data_dir, state_dir
@@ -99,41 +101,64 @@ def source_label(source: str) -> str:
 
 # --------------------------------------------------------------------------- uploads
 
+MANIFEST = ".files.json"  # file name -> sha256 of its bytes, beside each stored upload
+_UNSAFE = re.compile(r"[^\w .()+-]")
 
-def save_upload(files: list[tuple[str, str, bytes]]) -> str:
-    """Store uploaded (table, filename, bytes) under uploads/<content hash>/<table><suffix>; return its source name.
 
-    The folder appears atomically (written beside, then renamed), so a half-written upload is never loaded,
-    and the same files always get the same address (the URL stays shareable on this server).
+def upload_name(filename: str) -> str:
+    """A safe file name for an uploaded file: its own name without folders, odd characters replaced."""
+    name = _UNSAFE.sub("_", Path(str(filename).replace("\\", "/")).name).strip(" .")[:120]
+    return name or "upload"
+
+
+def save_upload(files: list[tuple[str, bytes]]) -> str:
+    """Store uploaded (filename, bytes) under uploads/<content hash>/ with their own names; return the source name.
+
+    Which table each file is comes from its content (``driftdesk.proposal``), as for a folder. The folder appears
+    atomically (written beside, then renamed), so a half-written upload is never loaded, and the same files always
+    get the same address (the URL stays shareable on this server). A mapping remembered for an earlier upload
+    whose files are all among these (same names, same bytes) is carried over, so uploading one more file keeps it.
     """
     if not files:
         raise DriftdeskError("no files to save: choose at least one file")
-    seen: dict[str, str] = {}
-    for table, filename, _content in files:
-        suffix = Path(filename).suffix.lower()
-        if suffix not in SUFFIXES:
-            raise DriftdeskError(f"{filename}: cannot tell the format from the extension {suffix or '(none)'!r}; "
-                                 f"use one of {', '.join(sorted(SUFFIXES))}")
-        if table not in TABLES:
-            raise DriftdeskError(f"{filename}: choose which table it holds (one of {', '.join(TABLES)})")
-        if table in seen:
-            raise DriftdeskError(f"{filename} and {seen[table]} are both marked as table {table!r}; keep one")
-        seen[table] = filename
-    digest = hashlib.sha256()
-    for table, filename, content in sorted(files, key=lambda f: f[0]):
-        digest.update(f"{table}{Path(filename).suffix.lower()}\0{len(content)}\0".encode())
-        digest.update(content)
+    named: dict[str, bytes] = {}
+    for filename, content in files:
+        name = upload_name(filename)
+        if Path(name).suffix.lower() not in SUFFIXES:
+            raise DriftdeskError(f"{filename}: cannot tell the format from the extension "
+                                 f"{Path(name).suffix or '(none)'!r}; use one of {', '.join(sorted(SUFFIXES))}")
+        if name in named:
+            raise DriftdeskError(f"{filename}: two files are named {name}; rename one")
+        named[name] = content
+    hashes = {name: hashlib.sha256(content).hexdigest() for name, content in named.items()}
+    digest = hashlib.sha256(json.dumps(sorted(hashes.items())).encode())
     key = digest.hexdigest()[:16]
     target = uploads_root() / key
     if not target.exists():
         uploads_root().mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=uploads_root()))
         try:
-            for table, filename, content in files:
-                (tmp / f"{table}{Path(filename).suffix.lower()}").write_bytes(content)
+            for name, content in named.items():
+                (tmp / name).write_bytes(content)
+            (tmp / MANIFEST).write_text(json.dumps(hashes, indent=0, sort_keys=True), encoding="utf-8")
+            _carry_mapping(tmp, hashes)
             os.replace(tmp, target)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
             if not target.exists():
                 raise
     return UPLOAD_PREFIX + key
+
+
+def _carry_mapping(folder: Path, hashes: dict[str, str]) -> None:
+    """Copy the driftdesk.toml of the earlier upload with the most files that are all among these ones."""
+    best, size = None, 0
+    for earlier in uploads_root().iterdir():
+        try:
+            theirs = json.loads((earlier / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (earlier / MAPPING_FILE).is_file() and theirs.items() <= hashes.items() and len(theirs) > size:
+            best, size = earlier, len(theirs)
+    if best is not None:
+        shutil.copyfile(best / MAPPING_FILE, folder / MAPPING_FILE)

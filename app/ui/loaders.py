@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import streamlit as st
 
 from driftdesk.business import ImpactView, impact_view
+from driftdesk.calendars import Calendar, effective_calendar
 from driftdesk.calibration import CalibrationView, calibration_view
-from driftdesk.contract import Dataset, Table, load_dataset
+from driftdesk.contract import Dataset, Table, load_dataset, read_mappings
 from driftdesk.drift.view import DriftView, drift_view
 from driftdesk.errors import DriftdeskError
 from driftdesk.folder import FolderReport, inspect_folder
@@ -25,6 +27,7 @@ from driftdesk.gates.policy import Policy, decode_policy, encode_policy
 from driftdesk.gates.view import GatesView, gates_view
 from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
+from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.seasonality.view import SeasonalityView, SegmentVerdicts, seasonality_view, segment_verdicts
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
@@ -97,6 +100,26 @@ def _folder(folder: str, version: float, validate: bool) -> FolderReport:
 def folder_report_of(source: str, *, validate: bool) -> FolderReport:
     """The source folder's table files, proposed mappings and (with ``validate``) contract violations."""
     return _folder(str(source_folder(source)), stamp(source), validate)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _file_proposal(folder: str, version: float, file: str, table: str) -> FileProposal:
+    return propose_file(Path(folder) / file, table=table, remembered=read_mappings(folder))
+
+
+def file_proposal_of(source: str, *, file: str, table: str) -> FileProposal:
+    """One file of the source folder read as ``table``: its proposed roles (a remembered mapping kept)."""
+    return _file_proposal(str(source_folder(source)), stamp(source), Path(file).name, table)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _calendar(source: str, version: float) -> Calendar:
+    return effective_calendar(load_source(source))
+
+
+def calendar_of(source: str) -> Calendar:
+    """The calendar days the source's data is read with, and where each came from."""
+    return _calendar(source, stamp(source))
 
 
 # --------------------------------------------------------------------------- one view per page

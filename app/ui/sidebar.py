@@ -1,4 +1,4 @@
-"""The sidebar every page shares: which data is loaded (name, tables, time range)."""
+"""The sidebar every page shares: which data is loaded (name, tables, time range) and its calendar days."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import streamlit as st
 from driftdesk.format import format_value
 from driftdesk.overview import describe_range
 from ui.data import source_label
-from ui.loaders import summary_of, try_load
+from ui.loaders import calendar_of, summary_of, try_load
 from ui.params import DATA
 from ui.render.text import md
 
@@ -28,3 +28,4 @@ def render_sidebar(source: str) -> None:
             st.markdown(f":material/date_range: {md(span)} (UTC)")
         st.markdown(":material/table: " + ", ".join(f"{md(t)} ({format_value(n, 'count')})"
                                                     for t, n in summary.select("table", "rows").iter_rows()))
+        st.caption(f":material/event: {md(calendar_of(source).summary)} Listed on the Data page.")

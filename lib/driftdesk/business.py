@@ -63,7 +63,7 @@ RATIOS: dict[str, tuple[str, str]] = {
 }
 IMPACT_METRICS: tuple[str, ...] = ("cpa", "roas", "cr")  # ratios whose change splits into mix and rate
 SUMMABLE = tuple(m.columns[0] for m in KPI_METRICS if m.aggregation == "sum")
-DEFAULT_MIN_CONVERSIONS = 30
+DEFAULT_MIN_CONVERSIONS = get_metric("cpa", "kpis").min_count[1]  # the registry's one low-volume rule
 
 
 def metric_label(metric: str) -> str:

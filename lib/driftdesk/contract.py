@@ -19,184 +19,30 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import SUFFIXES, collect_table
+from driftdesk.io import collect_table
+from driftdesk.proposal import FolderProposal, propose_folder, toml_value
+from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
+    CASE_KINDS,
+    COMPONENTS,
+    FEATURES,
+    LAYERS,
+    OUTCOME_ROLES,
+    SEGMENTS,
+    SEVERITIES,
+    TABLES,
+    Kind,
+    Role,
+    TableSpec,
+)
+from driftdesk.timestamps import (  # noqa: F401  (re-exported for the seasonality module's grid)
+    EPOCH_RULE,
+    epoch_expr,
+    epoch_unit,
+    parse_text_timestamps,
+)
 
-Kind = Literal["datetime", "float", "int", "string", "bool", "binary", "any"]
 MAX_EXAMPLES = 5
-
-
-@dataclass(frozen=True)
-class Role:
-    name: str
-    kind: Kind
-    required: bool = False
-    many: bool = False  # segments / features: any number of the user's columns
-    min: float | None = None
-    max: float | None = None
-    allowed: tuple[str, ...] | None = None
-    doc: str = ""
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    grain: str
-    roles: tuple[Role, ...]
-    key: tuple[str, ...] = ()  # roles that identify a row; "segments" expands to the segment columns
-    allow_empty: bool = False  # a log (incidents, calendar) may truthfully have no rows
-
-    def role(self, name: str) -> Role:
-        for r in self.roles:
-            if r.name == name:
-                return r
-        raise KeyError(name)
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        return tuple(r.name for r in self.roles if r.required)
-
-
-def _r(name: str, kind: Kind, **kw) -> Role:
-    return Role(name, kind, **kw)
-
-
-SEGMENTS = _r("segments", "string", many=True, doc="columns that split traffic (geo, device, source, ...)")
-FEATURES = _r("features", "any", many=True, doc="model input columns: numeric or categorical")
-LAYERS = ("service", "data", "model", "business", "llm")
-# Outcome roles arrive late (a label matures days after the decision): their null rate rises at the recent edge of
-# any data by design, so input-drift views leave them out and calibration counts only matured labels.
-OUTCOME_ROLES = ("label", "revenue")
-SEVERITIES = ("P0", "P1", "P2", "P3")
-COMPONENTS = ("model", "prompt", "feature_view", "index", "embedding", "threshold", "retriever", "config", "llm_model")
-CASE_KINDS = ("happy", "edge", "known_failure", "adversarial")
-
-TABLES: dict[str, TableSpec] = {
-    "decisions": TableSpec(
-        "decisions",
-        "one scored request / lead / auction",
-        (
-            _r("ts", "datetime", required=True),
-            SEGMENTS,
-            FEATURES,
-            _r("score", "float", required=True, min=0.0, max=1.0, doc="predicted probability"),
-            _r("label", "binary", doc="outcome 0/1; null until it matures"),
-            _r("decision", "binary"),
-            _r("spend", "float", min=0.0),
-            _r("revenue", "float", min=0.0),
-            _r("model_version", "string"),
-            _r("release_id", "string"),
-        ),
-    ),
-    "kpis": TableSpec(
-        "kpis",
-        "hour x segment",
-        (
-            _r("ts", "datetime", required=True),
-            SEGMENTS,
-            _r("impressions", "float", min=0.0),
-            _r("clicks", "float", min=0.0),
-            _r("conversions", "float", required=True, min=0.0),
-            _r("spend", "float", required=True, min=0.0),
-            _r("revenue", "float", min=0.0),
-        ),
-        key=("ts", "segments"),
-    ),
-    "llm_calls": TableSpec(
-        "llm_calls",
-        "one LLM call",
-        (
-            _r("ts", "datetime", required=True),
-            _r("feature", "string", doc="the app or feature that made the call"),
-            _r("model", "string"),
-            _r("prompt_version", "string"),
-            _r("index_version", "string", doc="retriever / index version"),
-            _r("latency_ms", "float", min=0.0),
-            _r("ttft_ms", "float", min=0.0),
-            _r("input_tokens", "float", min=0.0),
-            _r("output_tokens", "float", min=0.0),
-            _r("cost", "float", min=0.0),
-            _r("validator_ok", "bool"),
-            _r("refusal", "bool"),
-            _r("error", "bool"),
-            _r("user_feedback", "float", min=-1.0, max=1.0),
-            _r("judge_score", "float", min=0.0, max=1.0),
-            _r("release_id", "string"),
-        ),
-    ),
-    "golden_runs": TableSpec(
-        "golden_runs",
-        "one golden-set case x repeat x candidate",
-        (
-            _r("release_id", "string", required=True),
-            _r("case_id", "string", required=True),
-            _r("case_kind", "string", allowed=CASE_KINDS),
-            _r("repeat", "int", min=0.0),
-            _r("passed", "bool", required=True),
-            _r("score", "float", min=0.0, max=1.0),
-            _r("recall_at_k", "float", min=0.0, max=1.0),
-            _r("ndcg", "float", min=0.0, max=1.0),
-            _r("tokens", "float", min=0.0),
-            _r("latency_ms", "float", min=0.0),
-        ),
-        key=("release_id", "case_id", "repeat"),
-    ),
-    "releases": TableSpec(
-        "releases",
-        "one change of anything that ships",
-        (
-            _r("ts", "datetime", required=True),
-            _r("release_id", "string", required=True),
-            _r("component", "string", allowed=COMPONENTS),
-            _r("version", "string"),
-            _r("git_commit", "string"),
-            _r("traffic_share", "float", min=0.0, max=1.0),
-            _r("note", "string"),
-        ),
-        key=("release_id", "ts"),
-    ),
-    "incidents": TableSpec(
-        "incidents",
-        "one known incident (the team's log)",
-        (
-            _r("start", "datetime", required=True),
-            _r("end", "datetime"),
-            _r("layer", "string", allowed=LAYERS),
-            _r("severity", "string", allowed=SEVERITIES),
-            _r("segment", "string", doc="e.g. 'source=affiliate' or 'geo=DE'; empty for global"),
-            _r("cause", "string"),
-            _r("incident_id", "string"),
-        ),
-        allow_empty=True,
-    ),
-    "service": TableSpec(
-        "service",
-        "time x service",
-        (
-            _r("ts", "datetime", required=True),
-            _r("service", "string", required=True),
-            _r("requests", "float", min=0.0),
-            _r("errors", "float", min=0.0),
-            _r("timeouts", "float", min=0.0),
-            _r("latency_p50_ms", "float", min=0.0),
-            _r("latency_p95_ms", "float", min=0.0),
-            _r("latency_p99_ms", "float", min=0.0),
-            _r("queue_depth", "float", min=0.0),
-        ),
-        key=("ts", "service"),
-    ),
-    "calendar": TableSpec(
-        "calendar",
-        "one holiday or promotion day: calendar, not drift",
-        (
-            _r("date", "datetime", required=True),
-            _r("name", "string", required=True),
-            _r("kind", "string", allowed=("holiday", "promotion")),
-            _r("segment", "string", doc="where the day applies, e.g. 'geo=US'; empty for everywhere"),
-        ),
-        key=("date",),
-        allow_empty=True,
-    ),
-}
+_parse_text_ts = parse_text_timestamps  # the name the seasonality grid imports
 
 Mapping_ = Mapping[str, "str | list[str] | tuple[str, ...]"]
 
@@ -266,8 +112,8 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
                     mapping: Mapping_ | None, source: str) -> tuple[dict[str, str], list[str], list[str]]:
     """Role -> column for single roles, plus the segment and feature column lists.
 
-    Unmapped single roles default to a column of the same name. Segments default to the text columns no
-    other role claims; features (decisions only) to the numeric ones.
+    Unmapped single roles default to a column of the same name; a role mapped to ``""`` has no column on purpose.
+    Segments default to the text columns no other role claims; features (decisions only) to the numeric ones.
     """
     mapping = dict(mapping or {})
     unknown_roles = sorted(set(mapping) - {r.name for r in spec.roles})
@@ -281,6 +127,8 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
         if role.many:
             continue
         col = mapping.get(role.name)
+        if role.name in mapping and not col:
+            continue  # deliberately without a column (a same-name column is not taken either)
         if col:
             if not isinstance(col, str):
                 raise ContractError(f"{source}: role {role.name!r} takes one column, got {col!r}")
@@ -329,58 +177,6 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
 
 # --------------------------------------------------------------------------- coercion
 
-_TZ_SUFFIX = r"(Z|z|[+-]\d{2}:?\d{2})$"
-_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-)
-
-
-def _parse_text_ts(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(parsed UTC naive datetime, has-offset flag, is-blank flag) for a text timestamp column."""
-    s = (
-        pl.col(col).cast(pl.String).str.strip_chars()
-        .str.replace(r"\s*(?:UTC|GMT)$", "Z")  # BigQuery-style "2026-10-05 13:00:00 UTC"
-        .str.replace(r"(\d)\s+([+-]\d{2}:?\d{2})$", "${1}${2}")  # "13:00:00 +0000"
-        .str.replace(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$", "${1}${2}:00")  # Postgres "13:00:00+00"
-    )
-    has_tz = s.str.contains(_TZ_SUFFIX)
-    normal = s.str.replace(r"[Zz]$", "+00:00").str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
-    with_tz = pl.coalesce(
-        [normal.str.strptime(pl.Datetime("us", "UTC"), f + "%:z", strict=False) for f in _FORMATS[:-1]]
-    ).dt.replace_time_zone(None)
-    naive = pl.coalesce([s.str.strptime(pl.Datetime("us"), f, strict=False) for f in _FORMATS])
-    parsed = pl.when(has_tz).then(with_tz).otherwise(naive)
-    blank = s.is_null() | (s == "")
-    return parsed, has_tz, blank
-
-
-# Unix epoch numbers by magnitude: 1973-2286 in seconds, milliseconds, microseconds or nanoseconds
-_EPOCH_UNITS = ((1e8, 1e11, "s"), (1e11, 1e14, "ms"), (1e14, 1e17, "us"), (1e17, 1e20, "ns"))
-EPOCH_RULE = ("numeric timestamps are read as Unix epoch time (UTC) in seconds, milliseconds, microseconds or "
-              "nanoseconds, told apart by size (1973-2286); these are not all in one of those ranges")
-
-
-def epoch_unit(values: pl.Series) -> str | None:
-    """The epoch unit every non-null value of a numeric timestamp column fits, or None (then it is no epoch)."""
-    finite = values.cast(pl.Float64).drop_nulls()
-    finite = finite.filter(finite.is_finite())
-    if finite.is_empty():
-        return None
-    lo, hi = float(finite.min()), float(finite.max())
-    return next((unit for a, b, unit in _EPOCH_UNITS if a <= lo and hi < b), None)
-
-
-def epoch_expr(col: str, unit: str) -> pl.Expr:
-    """A numeric epoch column as naive UTC Datetime('us')."""
-    scale = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}[unit]
-    return (pl.col(col).cast(pl.Float64) * scale).round(0).cast(pl.Int64).cast(pl.Datetime("us"))
-
 
 _TRUE = ("true", "t", "yes", "y", "1", "1.0")
 _FALSE = ("false", "f", "no", "n", "0", "0.0")
@@ -413,7 +209,7 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
         if dtype == pl.Date:
             return c.cast(pl.Datetime("us")), v
         if dtype in (pl.String, pl.Categorical):
-            parsed, has_tz, blank = _parse_text_ts(col)
+            parsed, has_tz, blank = parse_text_timestamps(col)
             tmp = frame.select(parsed.alias("p"), has_tz.alias("tz"), blank.alias("b"), c.cast(pl.String))
             n_tz = int(tmp["tz"].sum())
             non_blank = int((~tmp["b"]).sum())
@@ -555,8 +351,15 @@ def _validate(frame: pl.DataFrame, spec: TableSpec, mapping: Mapping_ | None,
             violations.append(Violation(source, table, single[role_name], "missing value in a required column", n, ex, role_name))
     if spec.key:
         key_cols = [c for k in spec.key for c in (segments if k == "segments" else [k]) if c in out.columns]
+        keyed = out
+        if "segments" in spec.key:
+            # segments left out (none chosen, or fewer): rows still differ by those text columns, not duplicates
+            left_out = [c for c in frame.columns if c not in out.columns and c not in single.values()
+                        and (frame.schema[c] in (pl.String, pl.Categorical) or isinstance(frame.schema[c], pl.Enum))]
+            keyed = pl.concat([out, frame.select(pl.col(left_out).cast(pl.String))], how="horizontal")
+            key_cols += left_out
         if key_cols:
-            dup = out.with_row_index("__row", offset=1).filter(pl.len().over(key_cols) > 1)
+            dup = keyed.with_row_index("__row", offset=1).filter(pl.len().over(key_cols) > 1)
             if dup.height:
                 ex = tuple(
                     (int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in key_cols))
@@ -588,25 +391,28 @@ def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None)
 
 
 def find_table_file(folder: str | Path, table: str) -> Path | None:
-    """The file for a table in a folder: ``<table>.<ext>`` for any extension we read."""
-    folder = Path(folder)
-    for suffix in SUFFIXES:
-        candidate = folder / f"{table}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
+    """The file holding a table in a folder: the one driftdesk.toml names, else the one its content fits best."""
+    from_folder = _proposal(Path(folder), read_settings(folder)).tables.get(table)
+    return Path(from_folder.path) if from_folder is not None else None
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Every contract table found in a folder, validated. Missing optional tables are simply absent."""
+    """Every contract table found in a folder, validated. Missing optional tables are simply absent.
+
+    ``notes`` say which files were not loaded and why (each names the file and what to do); ``calendar`` is the
+    folder's ``[calendar]`` section (public holidays, retail events: see ``driftdesk.calendars``).
+    """
 
     folder: str
     tables: dict[str, Table]
+    notes: tuple[str, ...] = ()
+    calendar: Mapping = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Table:
         if name not in self.tables:
-            raise ContractError(f"{self.folder}: no {name} table (expected a file named {name}.parquet, .csv or .arrow)")
+            raise ContractError(f"{self.folder}: no {name} table (no file in the folder fits it; the Data page or "
+                                "`driftdesk map --data DIR` shows which table each file is)")
         return self.tables[name]
 
     def get(self, name: str) -> Table | None:
@@ -619,66 +425,162 @@ class Dataset:
 MAPPING_FILE = "driftdesk.toml"
 
 
-def read_mappings(folder: str | Path) -> dict[str, dict]:
-    """The remembered column mappings of a folder: ``[mapping.<table>]`` sections of driftdesk.toml."""
+@dataclass(frozen=True)
+class FolderSettings:
+    """What a folder's driftdesk.toml remembers: per table its file and the role of each column, and the calendar.
+
+    ``[mapping.<table>]`` maps roles to column names (``file`` names the file holding the table; a role set to
+    ``""`` has no column on purpose); ``[calendar]`` sets public holidays and retail events.
+    """
+
+    mappings: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    calendar: dict = field(default_factory=dict)
+
+    def to_toml(self) -> str:
+        lines = []
+        for table, roles in sorted(self.mappings.items()):
+            lines.append(f"[mapping.{table}]")
+            if table in self.files:
+                lines.append(f"file = {toml_value(self.files[table])}")
+            lines += [f"{role} = {toml_value(col)}" for role, col in roles.items()]
+            lines.append("")
+        for table in sorted(set(self.files) - set(self.mappings)):
+            lines += [f"[mapping.{table}]", f"file = {toml_value(self.files[table])}", ""]
+        if self.calendar:
+            lines += ["[calendar]", *(f"{key} = {toml_value(value)}" for key, value in self.calendar.items()), ""]
+        return "\n".join(lines)
+
+
+def read_settings(folder: str | Path) -> FolderSettings:
+    """The folder's driftdesk.toml read and checked (an absent file remembers nothing)."""
     path = Path(folder) / MAPPING_FILE
     if not path.exists():
-        return {}
+        return FolderSettings()
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ContractError(f"{path}: not valid TOML: {exc}") from exc
-    mappings = doc.get("mapping", {})
-    if not isinstance(mappings, dict) or not all(isinstance(v, dict) for v in mappings.values()):
+    sections = doc.get("mapping", {})
+    if not isinstance(sections, dict) or not all(isinstance(v, dict) for v in sections.values()):
         raise ContractError(f"{path}: [mapping.<table>] sections must map roles to column names")
-    unknown = sorted(set(mappings) - set(TABLES))
+    unknown = sorted(set(sections) - set(TABLES))
     if unknown:
         raise ContractError(f"{path}: mapping for unknown table(s) {unknown}; tables are {sorted(TABLES)}")
-    return mappings
+    mappings, files = {}, {}
+    for table, section in sections.items():
+        roles = dict(section)
+        file = roles.pop("file", None)
+        if file is not None:
+            if not isinstance(file, str) or not file or Path(file).name != file:
+                raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder, got {file!r}")
+            files[table] = file
+        bad = {r: v for r, v in roles.items()
+               if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(c, str) for c in v)))}
+        if bad:
+            raise ContractError(f"{path}: [mapping.{table}] maps roles to a column name or a list of names; "
+                                f"not {bad}")
+        if roles or file is None:
+            mappings[table] = roles
+    calendar = doc.get("calendar", {})
+    if not isinstance(calendar, dict):
+        raise ContractError(f"{path}: [calendar] must be a table of settings (holidays, events, prime_day)")
+    return FolderSettings(mappings, files, dict(calendar))
 
 
-def write_mappings(folder: str | Path, mappings: Mapping[str, Mapping_]) -> Path:
-    """Remember column mappings next to the data (atomic write)."""
-    lines = []
-    for table, roles in sorted(mappings.items()):
-        lines.append(f"[mapping.{table}]")
-        for role, col in roles.items():
-            value = "[" + ", ".join(_toml_str(c) for c in col) + "]" if isinstance(col, list | tuple) else _toml_str(col)
-            lines.append(f"{role} = {value}")
-        lines.append("")
+def read_mappings(folder: str | Path) -> dict[str, dict]:
+    """The remembered column mappings of a folder: role -> column(s) per table (``[mapping.<table>]``)."""
+    return read_settings(folder).mappings
+
+
+def write_settings(folder: str | Path, settings: FolderSettings, *, replace: bool = True) -> Path:
+    """Write driftdesk.toml beside the data, atomically; with ``replace=False`` an existing file is kept (an error)."""
+    return write_settings_text(folder, settings.to_toml(), replace=replace)
+
+
+def write_settings_text(folder: str | Path, text: str, *, replace: bool = True) -> Path:
+    """Write the text of a driftdesk.toml atomically, after checking it reads back; ``replace=False`` keeps an
+    existing file (a ContractError saying so)."""
     path = Path(folder) / MAPPING_FILE
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
+    if not replace and path.exists():
+        raise ContractError(f"{path} already exists and is kept as it is; write over it on purpose (--force in the "
+                            "CLI), or edit it")
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ContractError(f"{path}: the settings would not read back as TOML ({exc}); nothing written") from exc
+    tmp = path.with_name(f".{MAPPING_FILE}.tmp")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 
-def _toml_str(value: str) -> str:
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def write_mappings(folder: str | Path, mappings: Mapping[str, Mapping_]) -> Path:
+    """Remember column mappings next to the data (atomic write); a table's ``file`` key names its file. The
+    folder's other settings (its calendar) are kept."""
+    try:
+        calendar = read_settings(folder).calendar
+    except ContractError:
+        calendar = {}
+    files = {t: roles["file"] for t, roles in mappings.items() if isinstance(roles.get("file"), str)}
+    roles = {t: {r: c for r, c in m.items() if r != "file"} for t, m in mappings.items()}
+    return write_settings(folder, FolderSettings(roles, files, calendar))
+
+
+def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
+    """Remember, per table, its file (``file``) and the column of each role in the folder's driftdesk.toml; the
+    other tables and the calendar settings stay as they are. A driftdesk.toml that cannot be read is never written
+    over (the ContractError says why)."""
+    settings = read_settings(folder)
+    mappings, files = dict(settings.mappings), dict(settings.files)
+    for table, given in tables.items():
+        if table not in TABLES:
+            raise ContractError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
+        roles = {r: (list(c) if isinstance(c, list | tuple) else c) for r, c in given.items() if r != "file"}
+        mappings[table] = roles
+        if given.get("file"):
+            files[table] = str(given["file"])
+        else:
+            files.pop(table, None)
+    return write_settings(folder, FolderSettings(mappings, files, settings.calendar))
+
+
+def _proposal(folder: Path, settings: FolderSettings) -> FolderProposal:
+    return propose_folder(folder, mappings=settings.mappings, files=settings.files)
 
 
 def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None = None,
-                 tables: list[str] | None = None) -> Dataset:
-    """Load every contract table present in a folder; raise one ContractError listing all violations.
+                 tables: list[str] | None = None, holidays: str | list[str] | None = None) -> Dataset:
+    """Load every contract table in a folder; raise one ContractError listing every table's violations.
 
-    Without explicit mappings, the folder's remembered ones (driftdesk.toml) apply.
+    Which file is which table, and which column plays each role, is what the folder's driftdesk.toml remembers,
+    else what ``driftdesk.proposal`` reads from the files' content. A file that fits no table, a second file
+    for a table, or a remembered column the file lacks is left out with a note (``Dataset.notes``) and the other
+    tables load. ``mappings`` replaces the remembered role mappings; ``holidays`` the calendar's countries.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(f"{folder}: no such folder")
-    mappings = mappings if mappings is not None else read_mappings(folder)
+    settings = read_settings(folder)
+    if mappings is not None:
+        settings = FolderSettings({t: dict(m) for t, m in mappings.items()}, settings.files, settings.calendar)
+    proposal = _proposal(folder, settings)
     found: dict[str, Table] = {}
     problems: list[str] = []
-    for name in tables or list(TABLES):
-        path = find_table_file(folder, name)
-        if path is None:
+    for name, file in proposal.tables.items():
+        if tables and name not in tables:
             continue
         try:
-            found[name] = load_table(path, name, mapping=mappings.get(name))
+            found[name] = load_table(file.path, name, mapping=file.mapping())
         except (ContractError, InputFileError) as exc:
             problems.append(str(exc))
     if problems:
         raise ContractError("\n".join(problems))
     if not found:
-        raise InputFileError(f"{folder}: no contract tables found (expected files like kpis.parquet, decisions.csv)")
-    return Dataset(str(folder), found)
+        why = " ".join(proposal.notes)
+        raise InputFileError(f"{folder}: no contract tables found (files of kpis, decisions, llm_calls, ... as Parquet, "
+                             f"CSV or Arrow)" + (f". {why}" if why else ""))
+    calendar = dict(settings.calendar)
+    if holidays is not None:
+        calendar["holidays"] = holidays
+    return Dataset(str(folder), {t: found[t] for t in TABLES if t in found}, proposal.notes, calendar)

@@ -50,6 +50,18 @@ class Metric:
     - ``per_case``: (column,), per golden case the median over repeats (for a pass flag: passed when at least
       half the repeats pass), then the mean over cases;
     - ``binned``: (score, label), computed from per-bin sums (the expected calibration error).
+
+    ``min_count`` is the one low-volume rule: below that sum of a count column, one point of the metric (an hour
+    of a segment in a series, a segment in a window) is "not enough data" rather than a reading. A conversion
+    rate on five clicks is 0% or 20% by chance, and an hour with one conversion makes CPA jump sevenfold: read
+    as a series, both look like -100% or +600% anomalies. For a ratio the column is its denominator (clicks for
+    CR and CPC, impressions for CTR, conversions for CPA, so a collapse of the numerator, say conversions to zero
+    on a busy hour, is still read); for ROAS it is conversions, whose few events carry its revenue. Each minimum
+    puts about thirty events behind a reading at a typical rate, so a count's relative error stays near
+    1/sqrt(30), about 18%, and a zero is no longer a plausible outcome (P = e^-30): thirty conversions (CPA,
+    ROAS), thirty clicks (CPC), a thousand clicks (CR, at a 3% conversion rate) and a thousand impressions (CTR,
+    at a 3% click-through rate). The impact view flags a segment below it as "too few conversions"; the
+    seasonality series leave such hours out as not enough data.
     """
 
     name: str
@@ -63,6 +75,7 @@ class Metric:
     quantile: float | None = None
     negate: bool = False
     default_by: tuple[str, ...] = ()  # the segment columns it is usually read per (a gate's default)
+    min_count: tuple[str, float] | None = None  # (count column, least sum) a point needs to be read; see below
 
     @property
     def additive(self) -> bool:
@@ -84,8 +97,8 @@ class Metric:
         return format_value(value, self.unit)
 
 
-def _ratio(name, label, table, num, den, direction, unit, doc, by=()) -> Metric:
-    return Metric(name, label, table, "ratio", (num, den), direction, unit, doc, default_by=by)
+def _ratio(name, label, table, num, den, direction, unit, doc, by=(), least=None) -> Metric:
+    return Metric(name, label, table, "ratio", (num, den), direction, unit, doc, default_by=by, min_count=least)
 
 
 def _sum(name, label, table, column, direction, unit) -> Metric:
@@ -110,13 +123,15 @@ METRICS: tuple[Metric, ...] = (
     _sum("spend", "spend", "kpis", "spend", "either", "usd"),
     _sum("revenue", "revenue", "kpis", "revenue", "higher_is_better", "usd"),
     _ratio("ctr", "click-through rate", "kpis", "clicks", "impressions", "higher_is_better", "rate",
-           "click-through rate: clicks / impressions"),
+           "click-through rate: clicks / impressions", least=("impressions", 1000.0)),
     _ratio("cr", "conversion rate (per click)", "kpis", "conversions", "clicks", "higher_is_better", "rate",
-           "conversion rate: conversions / clicks"),
+           "conversion rate: conversions / clicks", least=("clicks", 1000.0)),
     _ratio("cpa", "CPA", "kpis", "spend", "conversions", "higher_is_worse", "usd",
-           "cost per acquisition: spend / conversions"),
-    _ratio("cpc", "CPC", "kpis", "spend", "clicks", "higher_is_worse", "usd", "cost per click: spend / clicks"),
-    _ratio("roas", "ROAS", "kpis", "revenue", "spend", "higher_is_better", "ratio", "return on ad spend: revenue / spend"),
+           "cost per acquisition: spend / conversions", least=("conversions", 30.0)),
+    _ratio("cpc", "CPC", "kpis", "spend", "clicks", "higher_is_worse", "usd", "cost per click: spend / clicks",
+           least=("clicks", 30.0)),
+    _ratio("roas", "ROAS", "kpis", "revenue", "spend", "higher_is_better", "ratio", "return on ad spend: revenue / spend",
+           least=("conversions", 30.0)),
     # service: hour x service rows
     _sum("requests", "requests", "service", "requests", "either", "count"),
     _ratio("error_rate", "error rate", "service", "errors", "requests", "higher_is_worse", "rate",

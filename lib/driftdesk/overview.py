@@ -9,7 +9,8 @@ registry, the thresholds stay here. Later analyses extend the Overview by adding
 (`overview(ds, checks=DEFAULT_CHECKS + (...))`), not by editing this function.
 
 Volumes (spend, rows, calls) follow the calendar: they are flagged only when both baselines agree, and not
-at all on a calendar day (holiday, promotion) listed in the calendar table.
+at all on a calendar day of the whole business (``driftdesk.calendars``: the calendar table, retail events such
+as Black Friday, and the public holidays of a country that brings most of the traffic).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk.calendars import effective_calendar
 from driftdesk.contract import LAYERS, Dataset, Table
 from driftdesk.errors import WindowError
 from driftdesk.format import format_value
@@ -317,10 +319,9 @@ def _relative(current: float | None, base: float | None) -> tuple[float | None, 
 
 
 def _calendar_days(dataset: Dataset) -> dict[dt.date, str]:
-    cal = dataset.get("calendar")
-    if cal is None:
-        return {}
-    return {d.date(): name for d, name in cal.frame.select("date", "name").iter_rows() if d is not None}
+    """The days that count for the whole business (driftdesk.calendars: your calendar table, retail events, and the
+    public holidays of a country that is most of the traffic)."""
+    return effective_calendar(dataset).whole_business()
 
 
 def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, Window, Window],
@@ -541,14 +542,13 @@ def timeline_events(dataset: Dataset, span: Window) -> pl.DataFrame:
             (pl.col("severity") if "severity" in f.columns else pl.lit(None, pl.String)).alias("severity"),
             _detail(f, ["segment", "cause"]).alias("detail"),
         ))
-    cal = dataset.get("calendar")
-    if cal is not None:
-        f = cal.frame.filter(span.contains("date"))
-        parts.append(f.select(
+    days = effective_calendar(dataset).days.filter(pl.col("everywhere") & span.contains("date"))
+    if days.height:
+        parts.append(days.select(
             pl.lit("calendar").alias("kind"), pl.col("date").alias("start"),
-            (pl.col("date") + pl.duration(days=1)).alias("end"), pl.col("name"),
-            (pl.col("kind") if "kind" in f.columns else pl.lit(None, pl.String)).alias("group"),
-            pl.lit(None, pl.String).alias("severity"), pl.lit(None, pl.String).alias("detail"),
+            (pl.col("date") + pl.duration(days=1)).alias("end"), pl.col("name"), pl.col("kind").alias("group"),
+            pl.lit(None, pl.String).alias("severity"),
+            pl.concat_str([pl.col("source"), pl.col("segment")], separator="; ", ignore_nulls=True).alias("detail"),
         ))
     if not parts:
         return pl.DataFrame(schema=EVENT_SCHEMA)

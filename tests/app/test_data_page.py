@@ -9,9 +9,16 @@ import polars as pl
 import pytest
 from app_helpers import hourly_kpis, no_exception, open_page, texts
 
-from driftdesk.contract import MAPPING_FILE, load_dataset, read_mappings
+from driftdesk.contract import MAPPING_FILE, load_dataset, read_mappings, read_settings
+from driftdesk.paths import state_dir
+from foreign_data import KPIS_FILE, NOTES_FILE, SCORES_FILE, write_foreign_folder
 
 PAGE = "app_pages/data.py"
+
+
+def frame_with(at, column: str):
+    """The page's dataframe that has ``column`` (Files: why; Loaded tables: rows; Contract check: rule)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_sample_is_loaded_valid_and_its_mapping_read_only(sample_dir: Path):
@@ -20,18 +27,23 @@ def test_sample_is_loaded_valid_and_its_mapping_read_only(sample_dir: Path):
     page = texts(at)
     assert "Every table meets the data contract." in page
     assert "already remembered" in page
-    shown = at.dataframe[0].value  # the loaded tables: rows, time range, columns
+    shown = frame_with(at, "rows")  # the loaded tables: rows, time range, columns
     assert {"kpis", "decisions", "llm_calls", "releases", "incidents"} <= set(shown["table"])
     kpis_rows = int(shown.loc[shown["table"] == "kpis", "rows"].iloc[0])
     assert kpis_rows == pl.scan_parquet(sample_dir / "kpis.parquet").select(pl.len()).collect().item()
-    submit = at.button(key="FormSubmitter:mapping_decisions-Remember this mapping")
+    files = frame_with(at, "why")  # which table each file is read as, and why
+    assert dict(zip(files["file"], files["table"]))["kpis.parquet"] == "kpis"
+    submit = at.button(key="FormSubmitter:mapping_decisions-Remember this table")
     assert submit.disabled
+    assert not [b for b in at.button if b.key == "remember_proposal"]  # the sample is never written to
     assert (sample_dir / MAPPING_FILE).read_bytes() == before
+    assert any("calendar days" in e.label for e in at.expander)
 
 
 def test_deep_link_chooses_the_table_to_map():
     at = open_page(PAGE, data="sample", table="kpis")
     assert at.selectbox(key="table").value == "kpis"
+    assert at.selectbox(key="file_kpis").value == "kpis.parquet"
     assert at.selectbox(key="map_kpis_spend").value == "spend"
 
 
@@ -53,6 +65,79 @@ def test_loading_a_folder_puts_it_in_the_url(kpis_folder: Path):
     assert "Every table meets the data contract." in texts(at)
 
 
+def test_a_foreign_folder_loads_in_three_clicks(tmp_path: Path):
+    """Files named anything, foreign column names, local times with offsets: the Folder tab (the browser's first
+    click; AppTest has every tab's content at hand), "Load this folder", "Remember this mapping"."""
+    foreign = write_foreign_folder(tmp_path / "advertiser")
+    at = open_page(PAGE, data="sample")
+    clicks = 1  # the Folder tab
+    at.text_input[0].set_value(str(foreign.folder))  # typing is not a click
+    at.button(key="FormSubmitter:folder_form-Load this folder").click().run()
+    clicks += 1
+    no_exception(at)
+    assert at.query_params["data"] == str(foreign.folder.resolve())
+    assert "Every table meets the data contract." in texts(at)  # loaded from the proposal already
+    files = frame_with(at, "why")
+    read_as = {f: t if isinstance(t, str) else None for f, t in zip(files["file"], files["table"])}
+    assert read_as == {KPIS_FILE: "kpis", SCORES_FILE: "decisions", NOTES_FILE: None}
+    assert any(NOTES_FILE in w.value and "matches no table" in w.value for w in at.warning)
+    at.button(key="remember_proposal").click().run()
+    clicks += 1
+    no_exception(at)
+    assert clicks <= 3
+    settings = read_settings(foreign.folder)
+    assert settings.files == {"kpis": KPIS_FILE, "decisions": SCORES_FILE}
+    assert settings.mappings["kpis"]["spend"] == "Cost (USD)" and settings.mappings["kpis"]["ts"] == "Event Time"
+    assert at.button(key="remember_proposal").disabled  # nothing left to remember
+    # every page of the app now reads the folder
+    at.switch_page("app_pages/overview.py").run()
+    no_exception(at)
+    assert not at.error
+
+
+def test_correcting_a_table_is_remembered_and_read_back(tmp_path: Path):
+    foreign = write_foreign_folder(tmp_path / "advertiser")
+    at = open_page(PAGE, data=str(foreign.folder), table="kpis")
+    assert at.selectbox(key="file_kpis").value == KPIS_FILE
+    assert at.selectbox(key="map_kpis_revenue").value == "Purchase Value"
+    at.selectbox(key="map_kpis_revenue").set_value("(none)")  # not the revenue this team reports
+    at.multiselect(key="map_kpis_segments").set_value(["Country"])
+    at.button(key="FormSubmitter:mapping_kpis-Remember this table").click().run()
+    no_exception(at)
+    remembered = read_settings(foreign.folder)
+    assert remembered.files["kpis"] == KPIS_FILE
+    assert remembered.mappings["kpis"]["revenue"] == "" and remembered.mappings["kpis"]["segments"] == ["Country"]
+    table = load_dataset(foreign.folder)["kpis"]
+    assert table.segments == ("Country",) and not table.has("revenue")
+    again = open_page(PAGE, data=str(foreign.folder), table="kpis")
+    assert again.selectbox(key="map_kpis_revenue").value == "(none)"
+
+
+def test_a_remembered_column_the_file_lacks_is_named_and_the_rest_loads(tmp_path: Path):
+    foreign = write_foreign_folder(tmp_path / "advertiser")
+    (foreign.folder / MAPPING_FILE).write_text(f'[mapping.kpis]\nfile = "{KPIS_FILE}"\nspend = "Spend EUR"\n',
+                                               encoding="utf-8")
+    before = (foreign.folder / MAPPING_FILE).read_bytes()
+    at = open_page(PAGE, data=str(foreign.folder))
+    warning = next(w.value for w in at.warning if "Spend EUR" in w.value)
+    assert KPIS_FILE.split(" ")[0] in warning and "Correct the mapping" in warning
+    shown = frame_with(at, "rows")
+    assert list(shown["table"]) == ["decisions"]  # the rest of the folder still loads
+    assert (foreign.folder / MAPPING_FILE).read_bytes() == before  # nothing overwritten
+
+
+def test_two_files_of_one_table_load_one_and_say_what_to_do_with_the_other(tmp_path: Path):
+    foreign = write_foreign_folder(tmp_path / "advertiser")
+    copy = foreign.folder / "campaign export old.csv"
+    pl.read_csv(foreign.kpis).head(500).write_csv(copy)
+    at = open_page(PAGE, data=str(foreign.folder))
+    warning = next(w.value for w in at.warning if "also looks like the kpis table" in w.value)
+    assert "campaign export old.csv" in warning.replace("\\", "") and "move it out" in warning
+    shown = frame_with(at, "rows")
+    assert set(shown["table"]) == {"kpis", "decisions"}
+    assert shown.loc[shown["table"] == "kpis", "file"].iloc[0] == KPIS_FILE
+
+
 def test_bad_upload_shows_violations_not_a_traceback():
     at = open_page(PAGE, data="sample")
     good = hourly_kpis(days=2)
@@ -61,12 +146,11 @@ def test_bad_upload_shows_violations_not_a_traceback():
     at.file_uploader(key="upload_files").set_value([("kpis.csv", buf.getvalue(), "text/csv"),
                                                     ("incidents.csv", b"", "text/csv")]).run()
     no_exception(at)
-    assert at.selectbox(key="upload_table_0").value == "kpis"  # guessed from the file name
     at.button(key="save_upload").click().run()
     no_exception(at)
     assert at.query_params["data"].startswith("upload:")
     assert any("does not load" in e.value for e in at.error)
-    problems = at.dataframe[0].value
+    problems = frame_with(at, "rule")
     spend = problems[problems["column"].str.startswith("spend")]
     assert spend["rule"].iloc[0] == "out of range: must be >= 0"
     assert int(spend["count"].iloc[0]) == 3
@@ -74,13 +158,13 @@ def test_bad_upload_shows_violations_not_a_traceback():
     assert any("empty" in rule for rule in problems.loc[problems["table"] == "incidents", "rule"])
 
 
-def test_upload_without_a_table_name_asks_which_table():
+def test_an_upload_that_fits_no_table_says_so_and_what_to_do():
     at = open_page(PAGE, data="sample")
     at.file_uploader(key="upload_files").set_value(("export_2026.csv", b"a,b\n1,2\n", "text/csv")).run()
     at.button(key="save_upload").click().run()
     no_exception(at)
-    assert any("choose which table it holds" in e.value for e in at.error)
-    assert at.query_params["data"] == "sample"
+    assert at.query_params["data"].startswith("upload:")
+    assert any("export_2026.csv matches no table" in w.value.replace("\\", "") for w in at.warning)
 
 
 def test_same_upload_gets_the_same_shareable_address():
@@ -97,23 +181,44 @@ def test_same_upload_gets_the_same_shareable_address():
     assert addresses[0] == addresses[1]
 
 
+def test_a_reupload_that_only_adds_a_file_keeps_the_mapping(tmp_path: Path):
+    foreign = write_foreign_folder(tmp_path / "advertiser")
+    kpis = (KPIS_FILE, foreign.kpis.read_bytes(), "text/csv")
+    at = open_page(PAGE, data="sample")
+    at.file_uploader(key="upload_files").set_value([kpis]).run()
+    at.button(key="save_upload").click().run()
+    first = at.query_params["data"]
+    at.selectbox(key="table").set_value("kpis").run()
+    at.multiselect(key="map_kpis_segments").set_value(["Platform"])
+    at.button(key="FormSubmitter:mapping_kpis-Remember this table").click().run()
+    no_exception(at)
+    again = open_page(PAGE, data="sample")
+    scores = (SCORES_FILE, foreign.scores.read_bytes(), "application/octet-stream")
+    again.file_uploader(key="upload_files").set_value([kpis, scores]).run()
+    again.button(key="save_upload").click().run()
+    no_exception(again)
+    second = again.query_params["data"]
+    assert second != first  # new files, a new address ...
+    ds = load_dataset(state_dir() / "uploads" / second.removeprefix("upload:"))
+    assert ds["kpis"].segments == ("Platform",)  # ... and the mapping chosen for the first upload
+    assert "decisions" in ds
+
+
 def test_mapping_round_trip(renamed_folder: Path):
+    """A table named after its table but with the user's column names loads from the proposal; remembering keeps it."""
     at = open_page(PAGE, data=str(renamed_folder))
-    assert any("does not load" in e.value for e in at.error)
-    problems = at.dataframe[0].value
-    assert "required column missing" in set(problems["rule"])
+    assert "Every table meets the data contract." in texts(at)
     assert at.selectbox(key="table").value == "kpis"
-    at.selectbox(key="map_kpis_ts").set_value("hour")
-    at.selectbox(key="map_kpis_spend").set_value("cost")
-    at.selectbox(key="map_kpis_conversions").set_value("sales")
+    assert at.selectbox(key="map_kpis_ts").value == "hour"
+    assert at.selectbox(key="map_kpis_spend").value == "cost"
+    assert at.selectbox(key="map_kpis_conversions").value == "sales"
     at.multiselect(key="map_kpis_segments").set_value(["country"])
-    at.button(key="FormSubmitter:mapping_kpis-Remember this mapping").click().run()
+    at.button(key="FormSubmitter:mapping_kpis-Remember this table").click().run()
     no_exception(at)
     remembered = read_mappings(renamed_folder)["kpis"]
     assert remembered["ts"] == "hour" and remembered["spend"] == "cost" and remembered["conversions"] == "sales"
     assert remembered["segments"] == ["country"]
     assert "Every table meets the data contract." in texts(at)
-    # the page reopened later prefills the remembered mapping, and the library loads the folder with it
     again = open_page(PAGE, data=str(renamed_folder))
     assert again.selectbox(key="map_kpis_ts").value == "hour"
     table = load_dataset(renamed_folder)["kpis"]
@@ -137,7 +242,7 @@ def test_each_kind_of_bad_input_is_a_readable_row(kind: str, tmp_path: Path):
     (tmp_path / "kpis.csv").write_text(content, encoding="utf-8")
     at = open_page(PAGE, data=str(tmp_path))
     assert any("does not load" in e.value for e in at.error)
-    problems = at.dataframe[0].value
+    problems = frame_with(at, "rule")
     row = problems[problems["rule"].str.contains(rule, regex=False)]
     assert len(row) >= 1, problems.to_dict("records")
     assert (row["file"] == "kpis.csv").all()

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from browser_helpers import open_page, set_day, shown_day, wait_for_idle, wait_for_text
 
+from foreign_data import write_foreign_folder
+
 pytestmark = pytest.mark.browser
 
 
@@ -107,3 +109,31 @@ def test_values_from_data_are_text_not_html_or_markdown(app_url, browser_page, s
         assert browser_page.locator('a[href="http://x"], a[href="http://x/"]').count() == 0
         assert browser_page.get_by_test_id("stException").count() == 0
         shoot(browser_page, f"untrusted-{path or 'overview'}")
+
+
+def test_a_foreign_folder_loads_in_three_clicks(app_url, browser_page, shoot, tmp_path):
+    """Files named anything, foreign column names, New York times with offsets: three clicks from the Data page to
+    loaded tables and a remembered mapping."""
+    foreign = write_foreign_folder(tmp_path / "advertiser")
+    page = browser_page
+    open_page(page, f"{app_url}/data?data=sample", "Loaded tables")
+    clicks = 0
+    page.get_by_role("tab", name="Folder").click()
+    clicks += 1
+    page.get_by_role("textbox", name="Folder on this server").fill(str(foreign.folder))  # typing is not a click
+    page.get_by_role("button", name="Load this folder").click()
+    clicks += 1
+    page.wait_for_url(lambda url: query(url).get("data") == str(foreign.folder.resolve()), timeout=60_000)
+    wait_for_text(page, "Every table meets the data contract.", timeout_ms=120_000)
+    wait_for_idle(page, timeout_ms=120_000)
+    body = page.inner_text("body")
+    assert "notes.csv matches no table" in body  # the file that is no table is named, the rest loads
+    page.get_by_role("button", name="Remember this mapping").click()
+    clicks += 1
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.innerText.includes("
+                           "'Remember this mapping') && b.disabled)", timeout=60_000)
+    wait_for_idle(page)
+    assert clicks <= 3
+    assert (foreign.folder / "driftdesk.toml").is_file()
+    assert page.get_by_test_id("stException").count() == 0
+    shoot(page, "data-foreign-folder")

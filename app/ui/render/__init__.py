@@ -5,7 +5,7 @@ sentences); values from data are escaped before they reach markdown and never re
 """
 
 from ui.render.calibration import render_calibration
-from ui.render.data import render_contract
+from ui.render.data import render_calendar, render_contract, render_files
 from ui.render.drift import render_drift
 from ui.render.gates import render_backtest, render_sweep
 from ui.render.impact import render_impact
@@ -18,9 +18,11 @@ __all__ = [
     "describe_windows",
     "md",
     "render_backtest",
+    "render_calendar",
     "render_calibration",
     "render_contract",
     "render_drift",
+    "render_files",
     "render_impact",
     "render_llm",
     "render_overview",

@@ -1,15 +1,29 @@
-"""``driftdesk calibration``: reliability curve, ECE, MCE and Brier score, per segment with ``--by``."""
+"""``driftdesk calibration``: reliability curve, ECE, MCE and Brier score, per segment with ``--by``; with
+``--baseline A/B --current A/B``, how calibration changed between two windows (as the Calibration page shows it)."""
 
 from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, num, read_source, source_args, split_cols
+from driftdesk.cli.common import (
+    EXIT_OK,
+    by_arg,
+    emit,
+    format_arg,
+    load_folder,
+    num,
+    read_source,
+    source_args,
+    split_cols,
+)
+from driftdesk.errors import DriftdeskError
 
 
 def cmd_calibration(args: argparse.Namespace) -> int:
     from driftdesk.calibration import calibration_by_segment, calibration_curve
 
+    if args.baseline or args.current:
+        return _compare(args)
     frame, source = read_source(args, contract=False)
     result = calibration_curve(frame, score=args.score, label=args.label, bins=args.bins, strategy=args.strategy,
                                ts=args.ts, label_delay=args.label_delay, source=source)
@@ -19,6 +33,40 @@ def cmd_calibration(args: argparse.Namespace) -> int:
         doc["segments"] = calibration_by_segment(frame, by=by, score=args.score, label=args.label, edges=result.edges,
                                                  ts=args.ts, label_delay=args.label_delay, source=source)
     emit(doc, args.format, _table(doc, result.metrics, by))
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Baseline window against current window on shared bins: the change of ECE, MCE and Brier, per segment."""
+    from driftdesk.calibration import compare_calibration
+    from driftdesk.contract import load_table
+
+    if not (args.baseline and args.current):
+        raise DriftdeskError("--baseline and --current go together: two windows START/END to compare")
+    if args.data:
+        frame, source = load_folder(args)[args.table].frame, f"{args.data} ({args.table})"
+        score, label, ts = args.score, args.label, args.ts
+    else:  # read through the contract, so text timestamps (with offsets) become UTC times
+        mapping = {"ts": args.ts, "score": args.score, "label": args.label}
+        frame, source = load_table(args.input, args.table, mapping=mapping).frame, str(args.input)
+        score, label, ts = "score", "label", "ts"
+    by = split_cols(args.by)
+    result = compare_calibration(frame, baseline=args.baseline, current=args.current, by=by or None, score=score,
+                                 label=label, ts=ts, bins=args.bins, strategy=args.strategy,
+                                 label_delay=args.label_delay, source=source)
+    doc = result.to_dict()
+    current = doc["current"]
+    doc.update({k: current[k] for k in ("ece", "mce", "brier", "bins")})  # the keys every calibration answer has
+    c, b = result.current.metrics, result.baseline.metrics
+    lines = [result.summary,
+             f"{'':<9} {'baseline':>9} {'current':>9} {'change':>9}",
+             *(f"{k.upper():<9} {num(b[k]):>9} {num(c[k]):>9} {num(result.change[k]):>9}" for k in ("ece", "mce", "brier")),
+             f"{'n':<9} {b['n']:>9,} {c['n']:>9,}"]
+    if by:
+        lines.append(f"{' '.join(by):<24} {'ece_base':>9} {'ece_cur':>9} {'change':>9}")
+        lines += [f"{' '.join(str(r[k]) for k in by):<24} {num(r['ece_baseline']):>9} {num(r['ece_current']):>9} "
+                  f"{num(r['ece_change']):>9}" for r in result.segments.iter_rows(named=True)]
+    emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
 
 
@@ -45,6 +93,8 @@ def register(sub) -> None:
     p.add_argument("--strategy", choices=("uniform", "quantile"), default="uniform")
     p.add_argument("--ts", default="ts", help="timestamp column (only used with --label-delay)")
     p.add_argument("--label-delay", help="count only labels older than this before the newest row, e.g. 3d or 36h")
+    p.add_argument("--baseline", metavar="A/B", help="compare this window (START/END, ISO 8601 UTC) ...")
+    p.add_argument("--current", metavar="A/B", help="... with this one: the change of ECE, MCE and Brier, on shared bins")
     by_arg(p, "also report ECE, MCE and Brier per segment of these columns")
     format_arg(p)
     p.set_defaults(func=cmd_calibration)

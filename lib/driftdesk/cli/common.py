@@ -30,9 +30,30 @@ def format_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("json", "table"), default="table", help="table for people, json for machines")
 
 
-def deprecated(note: str) -> None:
-    """One line on stderr for an old option or value that still works (stdout stays data)."""
-    print(f"driftdesk: {note}", file=sys.stderr)
+def note(text: str) -> None:
+    """One line on stderr beside the result (stdout stays data): a file left out, a setting not understood."""
+    print(f"driftdesk: {' '.join(text.split())}", file=sys.stderr)
+
+
+def deprecated(text: str) -> None:
+    """One line on stderr for an old option or value that still works."""
+    note(text)
+
+
+def holidays_arg(p: argparse.ArgumentParser) -> None:
+    """``--holidays``: the countries whose public holidays are calendar days, the same way in every command."""
+    p.add_argument("--holidays", metavar="CODES", help="public holidays of these countries (e.g. US,DE), auto (the "
+                   "countries of a geo / country segment, the default) or none; overrides driftdesk.toml")
+
+
+def load_folder(args: argparse.Namespace):
+    """The dataset of ``--data`` (with ``--holidays`` if the command has it); files left out are noted on stderr."""
+    from driftdesk.contract import load_dataset
+
+    dataset = load_dataset(args.data, holidays=getattr(args, "holidays", None))
+    for line in dataset.notes:
+        note(f"not loaded: {line}")
+    return dataset
 
 
 class RenamedOption(argparse.Action):
@@ -51,9 +72,9 @@ def status_word(text: str) -> str:
     """A status typed on the command line; an old spelling (drift, fail, no_data) is read as today's word."""
     from driftdesk.status import canonical
 
-    word, note = canonical(text)
-    if note:
-        deprecated(note)
+    word, notice = canonical(text)
+    if notice:
+        deprecated(notice)
     return word
 
 
@@ -81,9 +102,7 @@ def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:
 def read_source(args: argparse.Namespace, *, contract: bool = True):
     """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too."""
     if args.data:
-        from driftdesk.contract import load_dataset
-
-        dataset = load_dataset(args.data)
+        dataset = load_folder(args)
         table = dataset.get(args.table)
         if table is None:
             from driftdesk.errors import InputFileError

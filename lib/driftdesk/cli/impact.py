@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, num, source_args, split_cols
+from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, load_folder, num, source_args, split_cols
 from driftdesk.errors import DriftdeskError
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
     from driftdesk.business import segment_impact
-    from driftdesk.contract import load_dataset, load_table
+    from driftdesk.contract import load_table
 
     by = split_cols(args.by)
     if not by:
         raise DriftdeskError("--by needs at least one segment column, e.g. --by geo or --by geo,device")
     if args.data:
-        table = load_dataset(args.data).get(args.table)
+        table = load_folder(args).get(args.table)
         if table is None:
             raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
     else:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, emit, format_arg
+from driftdesk.cli.common import EXIT_OK, emit, format_arg, holidays_arg, load_folder, note
 
 
 def cmd_overview(args: argparse.Namespace) -> int:
-    from driftdesk.contract import load_dataset
+    from driftdesk.calendars import effective_calendar
     from driftdesk.overview import overview
 
-    result = overview(load_dataset(args.data), day=args.day, span_days=args.span)
+    dataset = load_folder(args)
+    for line in effective_calendar(dataset).notes:
+        note(line)
+    result = overview(dataset, day=args.day, span_days=args.span)
     table = f"{result.day.isoformat()} vs the same hours a day and a week earlier\n{result.layers}"
     emit(result.to_dict(), args.format, table)
     return EXIT_OK
@@ -19,8 +22,9 @@ def cmd_overview(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("overview", help="per layer, the status of a day against the same hours a day and a week earlier")
-    p.add_argument("--data", required=True, help="a folder of contract tables (kpis.parquet, decisions.csv, ...)")
+    p.add_argument("--data", required=True, help="a folder of table files (any names: each is read as the table its content fits)")
     p.add_argument("--day", help="YYYY-MM-DD (default: the latest whole day of data)")
     p.add_argument("--span", type=int, default=28, help="days of releases and incidents to list before the day")
+    holidays_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_overview)

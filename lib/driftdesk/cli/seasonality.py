@@ -5,24 +5,31 @@ from __future__ import annotations
 import argparse
 import sys
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, read_source, source_args, split_cols
+from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, holidays_arg, load_folder, source_args, split_cols
 from driftdesk.errors import DriftdeskError
 
 
 def _series_input(args: argparse.Namespace):
-    """(frame, ts, value, by, source): a file's rows as they are (``--input``), or a folder's table turned into
+    """(frame, ts, value, by, source, calendar): a file's rows as they are (``--input``), or a folder's table turned into
     a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa [--by geo]``)."""
     by = split_cols(args.by)
     if args.data:
         if not args.metric:
             raise DriftdeskError("--data reads a table of rows: name the metric to follow with --metric "
                                  "(cr, cpa, roas, ctr, cpc, spend, conversions, ...)")
+        from driftdesk.calendars import effective_calendar
         from driftdesk.seasonality import metric_series
 
-        frame, source = read_source(args)
+        dataset = load_folder(args)
+        table = dataset.get(args.table)
+        if table is None:
+            raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "
+                                 f"{', '.join(sorted(dataset.tables)) or 'none'})")
         every = args.every or "1h"
-        series = metric_series(frame, args.metric, ts="ts", by=by or None, every=every)
-        return series, "ts", "value", by, f"{source} ({args.metric} per {every})"
+        series = metric_series(table.frame, args.metric, ts="ts", by=by or None, every=every)
+        # the folder's calendar (its table, public holidays, retail events) unless --calendar names a file
+        calendar = _calendar_file(args) or effective_calendar(dataset, holidays=args.holidays).for_series(by)
+        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar
     if args.metric:
         raise DriftdeskError("--metric builds a series from a folder's table (--data DIR --table kpis); with "
                              "--input FILE name the value column with --value")
@@ -30,15 +37,19 @@ def _series_input(args: argparse.Namespace):
         raise DriftdeskError("--input FILE needs --ts COL and --value COL")
     from driftdesk.io import read_table
 
-    return read_table(args.input), args.ts, args.value, by, str(args.input)
+    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args)
+
+
+def _calendar_file(args: argparse.Namespace):
+    from driftdesk.io import read_table
+
+    return read_table(args.calendar) if args.calendar else None
 
 
 def cmd_seasonality(args: argparse.Namespace) -> int:
-    from driftdesk.io import read_table
     from driftdesk.seasonality import detect
 
-    frame, ts, value, by, source = _series_input(args)
-    calendar = read_table(args.calendar) if args.calendar else None
+    frame, ts, value, by, source, calendar = _series_input(args)
     result = detect(frame, ts=ts, value=value, by=by or None, periods=args.period or None,
                     causal=args.causal, calendar=calendar, source=source, duplicates=args.duplicates,
                     strict=args.strict)
@@ -77,6 +88,7 @@ def register(sub) -> None:
                         "this rule, and said on stderr (default: mean)")
     p.add_argument("--strict", action="store_true", help="refuse repeated timestamps and irregular spacing "
                    "instead of combining and regridding them")
+    holidays_arg(p)
     p.add_argument("--period", type=int, nargs="+", help="seasonal periods in steps (default: from the interval; hourly 24 168)")
     by_arg(p, "one series per value of these columns")
     p.add_argument("--causal", action="store_true", help="each flag uses only earlier data (for gates and backtests)")

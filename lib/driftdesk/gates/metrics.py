@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk.business import kpi_table
+from driftdesk.calendars import effective_calendar
 from driftdesk.calibration import bin_aggregates, bin_edges
 from driftdesk.errors import PolicyError
 from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric
@@ -439,9 +440,8 @@ def _seasonality_flags(ds, spec: MetricSpec, by: tuple[str, ...], filt, context:
     frame = pl.DataFrame({"ts": np.tile(np.array(ts, dtype="datetime64[us]"), len(inner.segments)),
                           "__segment": np.repeat(np.array(inner.segments, dtype=object), inner.hours).astype(str),
                           "value": values.ravel()})
-    calendar = ds.get("calendar")
     flags = causal_flags(frame, ts="ts", value="value", by=["__segment"],
-                         calendar=calendar.frame if calendar is not None else None)
+                         calendar=effective_calendar(ds).for_series())
     flags = flags.with_columns(
         pl.col("flag").is_in(["anomaly", "drift"]).cast(pl.Float64).alias("num"),
         pl.col("flag").is_not_null().cast(pl.Float64).alias("den"),

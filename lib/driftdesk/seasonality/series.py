@@ -2,6 +2,9 @@
 
 Everything is one polars group-by per call: rows -> (ts bucket, segment) aggregates -> metric. Ratios are
 ratios of sums, never means of per-row ratios; a zero denominator gives a null (a missing step), never inf.
+A point with less volume than the metric's registered minimum (``Metric.min_count``: thirty conversions behind
+a CPA, a thousand clicks behind a conversion rate) is not enough data: its value is null too, so a thin hour is
+a missing reading rather than a -100% anomaly. ``thin_points`` lists them.
 
 Metric names are read by the registry (``driftdesk.metrics``): a registered name (``cpa``, ``cr``, ``ctr``,
 ``roas``, ``conversions``, ``latency_p99_ms`` ...), ``sum:COL``, ``mean:COL``, ``max:COL``, ``null_rate:COL``,
@@ -12,9 +15,11 @@ otherwise, e.g. ``queue_depth``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk.format import format_value
 from driftdesk.metrics import Metric, metric_expr, resolve_metric
 from driftdesk.seasonality.grid import SeasonalityError
 from driftdesk.segments import by_columns, segment_values
@@ -39,12 +44,37 @@ def metric_series(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequen
     for c in [ts, *by, *(where or {})]:
         if c not in columns:
             raise SeasonalityError(f"no column {c!r}; the table has {', '.join(columns)}")
-    value = metric_expr(series_metric(lf, metric))
+    m = series_metric(lf, metric)
+    out = _points(lf, m, ts=ts, by=by, where=where, every=every)
+    enough = pl.col("__volume").is_null() | (pl.col("__volume") >= m.min_count[1]) if m.min_count else pl.lit(True)
+    return out.with_columns(pl.when(enough).then(pl.col("value").cast(pl.Float64).fill_nan(None))
+                            .alias("value")).select("ts", *by, "value")
+
+
+def _points(lf: pl.LazyFrame, m, *, ts: str, by: list[str], where: Mapping[str, object] | None,
+            every: str | None) -> pl.DataFrame:
+    """ts, by..., value and (when the metric has a minimum count whose column the table has) __volume."""
     for c, v in (where or {}).items():
         lf = lf.filter(pl.col(c).cast(pl.String) == str(v))
     key = pl.col(ts).dt.truncate(every).alias("ts") if every else pl.col(ts).alias("ts")
-    out = lf.group_by([key, *by]).agg(value.alias("value")).sort([*by, "ts"]).collect()
-    return out.with_columns(pl.col("value").cast(pl.Float64).fill_nan(None)).select("ts", *by, "value")
+    aggs = [metric_expr(m).alias("value")]
+    if m.min_count and m.min_count[0] in lf.collect_schema().names():
+        aggs.append(pl.col(m.min_count[0]).cast(pl.Float64).sum().alias("__volume"))
+    else:
+        aggs.append(pl.lit(None, pl.Float64).alias("__volume"))
+    return lf.group_by([key, *by]).agg(aggs).sort([*by, "ts"]).collect()
+
+
+def thin_points(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequence[str] | None = None,
+                where: Mapping[str, object] | None = None, every: str | None = None) -> pl.DataFrame:
+    """ts, by..., volume of the points below the metric's minimum count (none when it has no minimum)."""
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    by = list(by_columns(by, list(lf.collect_schema().names())))
+    m = series_metric(lf, metric)
+    out = _points(lf, m, ts=ts, by=by, where=where, every=every)
+    if not m.min_count:
+        return out.select("ts", *by, pl.col("__volume").alias("volume")).clear()
+    return out.filter(pl.col("__volume") < m.min_count[1]).select("ts", *by, pl.col("__volume").alias("volume"))
 
 
 def segment_options(frame: Frame, columns: Sequence[str], *, max_values: int = 50) -> list[str]:
@@ -66,3 +96,35 @@ def parse_segment(option: str | None) -> dict[str, str]:
         c, v = part.split("=", 1)
         out[c.strip()] = v.strip()
     return out
+
+
+@dataclass(frozen=True)
+class LowVolume:
+    """Points of one series below the metric's minimum count (``column`` summing to less than ``least``)."""
+
+    thin: int
+    total: int
+    column: str
+    least: float
+
+    @property
+    def mostly(self) -> bool:
+        """At least half the points are too thin to read: the series says little either way."""
+        return self.total > 0 and self.thin * 2 >= self.total
+
+    @property
+    def sentence(self) -> str:
+        return (f"{format_value(self.thin, 'count')} of {format_value(self.total, 'count')} points have fewer than "
+                f"{format_value(self.least, 'count')} {self.column} behind them and are left out.")
+
+
+def low_volume(frame: Frame, metric: str, *, where: Mapping[str, object] | None = None) -> LowVolume | None:
+    """How many points of one series are below the metric's minimum count (None when none are)."""
+    m = series_metric(frame, metric)
+    if not m.min_count:
+        return None
+    thin = thin_points(frame, metric, where=where).height
+    if not thin:
+        return None
+    total = metric_series(frame, m.min_count[0], where=where).height
+    return LowVolume(thin, total, *m.min_count)

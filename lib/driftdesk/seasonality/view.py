@@ -15,6 +15,7 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk.calendars import effective_calendar
 from driftdesk.contract import Dataset
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -23,7 +24,14 @@ from driftdesk.metrics import metrics_for
 from driftdesk.seasonality.compare import DayComparison, compare_day
 from driftdesk.seasonality.detect import detect
 from driftdesk.seasonality.result import SeasonalityResult
-from driftdesk.seasonality.series import metric_series, parse_segment, segment_options, series_metric
+from driftdesk.seasonality.series import (
+    LowVolume,
+    low_volume,
+    metric_series,
+    parse_segment,
+    segment_options,
+    series_metric,
+)
 
 SEASONALITY_TABLES = ("kpis", "service")  # hourly tables with a metric per hour
 SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "requests", "errors", "timeouts", "queue_depth")
@@ -68,8 +76,9 @@ def seasonality_days(dataset: Dataset, table: str) -> tuple[dt.date, dt.date] | 
     return first.date(), max(first.date(), (last - dt.timedelta(hours=23)).date())
 
 
-def _calendar(dataset: Dataset) -> pl.DataFrame | None:
-    return dataset["calendar"].frame if "calendar" in dataset else None
+def _calendar(dataset: Dataset, columns: Sequence[str] = ()) -> pl.DataFrame:
+    """The dataset's calendar days for series split or filtered by ``columns`` (driftdesk.calendars)."""
+    return effective_calendar(dataset).for_series(columns)
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class SeasonalityView:
     comparison: DayComparison | None
     how: Literal["sum", "mean"]
     unit: str
+    low_volume: LowVolume | None = None  # points below the metric's minimum count, left out (driftdesk.metrics)
 
     @property
     def verdict(self) -> dict:
@@ -96,7 +106,10 @@ class SeasonalityView:
 
     @property
     def headline(self) -> str:
-        return f"{self.label[:1].upper() + self.label[1:]}, {self.segment}: {self.verdict['verdict']}"
+        label = f"{self.label[:1].upper() + self.label[1:]}, {self.segment}"
+        if self.low_volume is not None and (self.low_volume.mostly or self.verdict["status"] == "empty"):
+            return f"{label}: not enough data. {self.low_volume.sentence}"
+        return f"{label}: {self.verdict['verdict']}"
 
     @property
     def details(self) -> str:
@@ -104,7 +117,7 @@ class SeasonalityView:
         v = self.verdict
         return (f"Periods {v['periods'] or 'none'} (steps of one hour: 24 = daily, 168 = weekly) · "
                 f"{format_value(v['n_points'], 'count')} points · {self.mode} mode · anomaly |score| ≥ "
-                f"{format_value(self.result.config['anomaly_z'], 'count')}.")
+                f"{format_value(self.result.config['anomaly_z'], 'count')}." + (f" {self.low_volume.sentence}" if self.low_volume else ""))
 
     @property
     def decomposed(self) -> bool:
@@ -131,7 +144,8 @@ class SeasonalityView:
     def to_dict(self) -> dict:
         return jsonable({
             "table": self.table, "metric": self.metric, "label": self.label, "segment": self.segment,
-            "mode": self.mode, "headline": self.headline, "seasonality": self.result.to_dict(),
+            "mode": self.mode, "headline": self.headline, "low_volume": self.low_volume.sentence if self.low_volume else None,
+            "seasonality": self.result.to_dict(),
             "day": self.day.isoformat() if self.day else None,
             "comparison": self.comparison.to_dict() if self.comparison else None,
         })
@@ -156,7 +170,7 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
     frame = dataset[table].frame
     where = parse_segment(segment)
     series = metric_series(frame, metric, where=where)
-    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset), scope=where)
+    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset, list(where)), scope=where)
     described = series_metric(frame, metric)
     how = "sum" if described.aggregation in ("sum", "count") else "mean"
     comparison = None
@@ -165,7 +179,8 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
         day = min(max(day or last, series["ts"].min().date()), last)
         comparison = compare_day(series, day, how=how)
     return SeasonalityView(table, metric, described.label, segment or ALL_TRAFFIC, mode, series, result,
-                           day if comparison is not None else None, comparison, how, described.unit)
+                           day if comparison is not None else None, comparison, how, described.unit,
+                           low_volume(frame, metric, where=where))
 
 
 @dataclass(frozen=True)
@@ -220,7 +235,7 @@ def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = 
     for i, col in enumerate(cols):
         try:
             series = metric_series(frame, metric, by=col)
-            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset))
+            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset, [col]))
         except DriftdeskError as exc:
             errors.append((col, str(exc)))
             continue

@@ -14,6 +14,7 @@ from hypothesis import strategies as hs
 from polars.testing import assert_frame_equal
 from seasonality_helpers import T0, seasonal_series
 
+from driftdesk.calendars import effective_calendar
 from driftdesk.contract import Dataset, Table
 from driftdesk.errors import DriftdeskError
 from driftdesk.seasonality import detect, metric_series
@@ -36,7 +37,7 @@ SHIFT = T0 + dt.timedelta(days=24)  # conversions drop by a fifth in geo=DE from
 def dataset() -> Dataset:
     parts = []
     for i, geo in enumerate(("DE", "US")):
-        clicks = seasonal_series(DAYS, seed=i, level=400.0)
+        clicks = seasonal_series(DAYS, seed=i, level=1500.0)  # >= 30 conversions an hour: enough to read a CPA
         ts = [T0 + dt.timedelta(hours=h) for h in range(clicks.size)]
         rate = np.where((np.array(ts) >= SHIFT) & (geo == "DE"), 0.04, 0.05)
         parts.append(pl.DataFrame({"ts": ts, "geo": geo, "device": "mobile" if i else "desktop", "clicks": clicks,
@@ -65,7 +66,7 @@ def test_the_views_numbers_equal_the_direct_calls(metric, segment, offset):
     where = {} if segment == "All traffic" else {"geo": "DE"}
     series = metric_series(ds["kpis"].frame, metric, where=where)
     assert_frame_equal(view.series, series)
-    direct = detect(series, scope=where)
+    direct = detect(series, scope=where, calendar=effective_calendar(ds).for_series(list(where)))  # holidays of DE, US
     for part in ("points", "events", "verdicts"):
         assert_frame_equal(getattr(view.result, part), getattr(direct, part))
     last_full = (T0 + dt.timedelta(days=DAYS - 1)).date()

@@ -1,0 +1,92 @@
+"""Folders in other people's shapes, built inside the tests: foreign column names, files not named after tables,
+local times with UTC offsets (and the daylight-saving hour that repeats), no calendar and no incidents table.
+
+``write_foreign_folder(folder)`` writes an advertiser selling in the US and Germany:
+
+- ``Campaign Export (Q4).csv``: hourly per country (US, DE) x platform (ios, android), local New York time with
+  its offset ("2026-11-01 01:00:00-04:00", then the repeated hour "2026-11-01 01:00:00-05:00"), columns
+  ``Event Time``, ``Impressions``, ``Clicks``, ``Cost (USD)``, ``Purchases``, ``Purchase Value``. Black Friday
+  (2026-11-27) doubles traffic and purchases everywhere (CPA unchanged); from 2026-11-30 android in DE converts
+  25% less per click (its CPA rises).
+- ``scored_requests.parquet``: one scored request per row, ``scored_at`` in Berlin time, ``country``,
+  ``platform``, ``p_convert`` (a probability), ``converted`` (0/1, empty for the last two days), ``bid_usd``,
+  ``model``.
+- ``notes.csv``: a file that is no table at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+START = dt.datetime(2026, 10, 19)  # a Monday (UTC)
+END = dt.datetime(2026, 12, 7)  # seven whole weeks
+BLACK_FRIDAY = dt.date(2026, 11, 27)  # the day after the fourth Thursday of November (26th), by hand
+CYBER_MONDAY = dt.date(2026, 11, 30)
+THANKSGIVING = dt.date(2026, 11, 26)
+DROP_FROM = dt.datetime(2026, 11, 30)
+KPIS_FILE = "Campaign Export (Q4).csv"
+SCORES_FILE = "scored_requests.parquet"
+NOTES_FILE = "notes.csv"
+
+
+@dataclass(frozen=True)
+class ForeignFolder:
+    folder: Path
+    kpis: Path
+    scores: Path
+    notes: Path
+
+
+def _hourly(rng: np.random.Generator) -> pl.DataFrame:
+    ts = pl.datetime_range(START, END, "1h", closed="left", eager=True, time_zone="UTC")
+    grid = (pl.DataFrame({"ts": ts})
+            .join(pl.DataFrame({"country": ["US", "DE"], "share": [0.6, 0.4]}), how="cross")
+            .join(pl.DataFrame({"platform": ["ios", "android"]}), how="cross"))
+    hour = grid["ts"].dt.hour().to_numpy()
+    daily = 1.0 + 0.5 * np.sin((hour - 14) / 24 * 2 * np.pi)
+    promo = (grid["ts"].dt.date() == BLACK_FRIDAY).to_numpy() * 1.0 + 1.0
+    impressions = rng.poisson(4000 * grid["share"].to_numpy() * daily * promo)
+    clicks = rng.binomial(impressions, 0.05)
+    drop = ((grid["ts"].dt.replace_time_zone(None) >= DROP_FROM) & (grid["country"] == "DE")
+            & (grid["platform"] == "android")).to_numpy()
+    purchases = rng.binomial(clicks, np.where(drop, 0.06 * 0.75, 0.06))
+    cost = clicks * rng.gamma(50, 0.8 / 50, clicks.size)
+    value = purchases * rng.gamma(20, 45 / 20, clicks.size)
+    return grid.select("ts", "country", "platform").with_columns(
+        imps=impressions, clicks=clicks, cost=np.round(cost, 2), purchases=purchases, value=np.round(value, 2))
+
+
+def write_foreign_folder(folder: Path, *, seed: int = 11) -> ForeignFolder:
+    """Write the advertiser's files into ``folder`` (see the module docstring)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    hourly = _hourly(rng)
+    export = hourly.select(
+        pl.col("ts").dt.convert_time_zone("America/New_York").dt.strftime("%Y-%m-%d %H:%M:%S%:z").alias("Event Time"),
+        pl.col("country").alias("Country"), pl.col("platform").alias("Platform"),
+        pl.col("imps").alias("Impressions"), pl.col("clicks").alias("Clicks"), pl.col("cost").alias("Cost (USD)"),
+        pl.col("purchases").alias("Purchases"), pl.col("value").alias("Purchase Value"))
+    kpis = folder / KPIS_FILE
+    export.write_csv(kpis)
+    n = 20_000
+    seconds = rng.integers(0, int((END - START).total_seconds()), n)
+    scored_at = pl.Series([START + dt.timedelta(seconds=int(s)) for s in np.sort(seconds)]).dt.replace_time_zone("UTC")
+    p = np.clip(rng.beta(2, 30, n), 0.001, 0.999)
+    converted = rng.binomial(1, p).astype(float)
+    late = (scored_at.dt.replace_time_zone(None) >= END - dt.timedelta(days=2)).to_numpy()
+    scores = pl.DataFrame({
+        "scored_at": scored_at.dt.convert_time_zone("Europe/Berlin"),
+        "country": rng.choice(["US", "DE"], n, p=[0.6, 0.4]), "platform": rng.choice(["ios", "android"], n),
+        "p_convert": p, "converted": pl.Series(np.where(late, np.nan, converted)).fill_nan(None).cast(pl.Int8),
+        "bid_usd": np.round(rng.gamma(3, 0.4, n), 3), "model": rng.choice(["gbm-7", "gbm-8"], n),
+    })
+    scores_path = folder / SCORES_FILE
+    scores.write_parquet(scores_path)
+    notes = folder / NOTES_FILE
+    pl.DataFrame({"author": ["ana", "bo"], "text": ["check Q4 budget", "new creatives on Monday"]}).write_csv(notes)
+    return ForeignFolder(folder, kpis, scores_path, notes)
