@@ -4,7 +4,8 @@ budget per series and week.
 An alert fires where a series' flag leaves ``normal`` (a run of non-normal points is one alert). A series that
 keeps misbehaving raises run after run; here, walking forward in time (so each decision uses only the past):
 
-* a run that starts within ``episode_gap`` of the end of the last run of its kind (drift, or anomaly) belongs to
+* a run (of one flag: anomaly and drift runs are told apart by their first point, so nothing looks ahead)
+  that starts within ``episode_gap`` of the end of the last run of its kind (drift, or anomaly) belongs to
   that ongoing episode: its points are set back to ``normal`` (the episode already alerted), and counted;
 * a run that starts a new episode when the series has already raised ``alert_budget`` alerts in the trailing
   week is suppressed whole (points set to ``normal``), and so are the runs that continue it; both are counted.
@@ -32,12 +33,13 @@ class EpisodeCounts:
 
 
 def runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end] (inclusive) of each run of non-normal flags."""
-    hit = (flags != NORMAL).astype(np.int8)
-    if not hit.any():
+    """[start, end] (inclusive) of each run of one non-normal flag (a change from anomaly to drift starts a new
+    run), so a run's kind is known from its first point, without looking ahead."""
+    if flags.size == 0:
         return []
-    edges = np.diff(np.concatenate([[0], hit, [0]]))
-    return [(int(a), int(b) - 1) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+    starts = np.flatnonzero(np.concatenate([[True], flags[1:] != flags[:-1]]))
+    ends = np.concatenate([starts[1:] - 1, [flags.size - 1]])
+    return [(int(a), int(b)) for a, b in zip(starts, ends) if flags[a] != NORMAL]
 
 
 def group_episodes(flags: np.ndarray, *, gap: int, budget: int | None, week: int) -> tuple[np.ndarray, EpisodeCounts]:
@@ -47,7 +49,7 @@ def group_episodes(flags: np.ndarray, *, gap: int, budget: int | None, week: int
     alerts: list[int] = []
     counts = {"episodes": 0, "continued": 0, "suppressed": 0}
     for a, b in runs(flags):
-        drift = bool((flags[a:b + 1] == DRIFT).any())
+        drift = bool(flags[a] == DRIFT)
         ongoing = a - last_end[drift] <= gap
         last_end[drift] = b
         if ongoing:
