@@ -136,7 +136,7 @@ def test_regressions_flag_a_cost_jump():
     b = Window(T0, T0 + dt.timedelta(days=2))
     c = Window(T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=4))
     reg = compare_calls(both, baseline=b, current=c).regressions(relative=0.2)
-    assert set(reg["metric"]) == {"cost_total", "cost_per_call"}
+    assert set(reg["metric"]) == {"cost_total", "cost_per_call", "cost_per_success"}
 
 
 def test_golden_summary_median_over_repeats():

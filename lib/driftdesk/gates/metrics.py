@@ -31,7 +31,7 @@ import polars as pl
 from driftdesk.business import kpi_table
 from driftdesk.calibration import bin_aggregates, bin_edges
 from driftdesk.errors import PolicyError
-from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric
+from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric, success_expr
 from driftdesk.stats import calibration_errors, psi_from_counts, quantile_edges
 
 Kind = Literal["level", "change", "distance"]
@@ -329,6 +329,8 @@ def _parts(metric: Metric) -> tuple[pl.Expr, pl.Expr]:
     if metric.aggregation == "rate":
         flag = pl.col(metric.columns[0]).cast(pl.Boolean)
         return (~flag if metric.negate else flag).cast(pl.Float64), one
+    if metric.aggregation == "per_success":
+        return cols[0], success_expr(metric).cast(pl.Float64)
     return cols[0], one  # mean
 
 
