@@ -18,6 +18,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
+from driftdesk.golden import golden_summary
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import get_metric, metric_expr, metrics_for
 from driftdesk.segments import by_columns
@@ -190,28 +191,6 @@ def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls:
         sentences.append(f"{m.label} rose from {m.format(row['baseline'])} to {m.format(row['current'])} "
                          f"({format_value(row['relative_change'], 'change')}) for {who}{versus}")
     return sentences
-
-
-def golden_summary(runs: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = ("release_id",)) -> pl.DataFrame:
-    """Golden-set results per release: pass rate (median over repeats, mean over cases), recall@k, nDCG."""
-    by = _check_by(runs, by)
-    lf = runs.lazy()
-    cols = lf.collect_schema().names()
-    per_case_aggs = [pl.col("passed").cast(pl.Float64).median().alias("passed_median")]
-    for col in ("score", "recall_at_k", "ndcg", "tokens", "latency_ms"):
-        if col in cols:
-            per_case_aggs.append(pl.col(col).median().alias(col))
-    per_case = lf.group_by([*by, "case_id"]).agg(*per_case_aggs, pl.len().alias("repeats"))
-    out_aggs = [
-        pl.len().alias("cases"),
-        (pl.col("passed_median") >= 0.5).cast(pl.Float64).mean().alias("pass_rate"),
-        pl.col("repeats").min().alias("repeats_min"),
-    ]
-    for col, name in (("score", "score_mean"), ("recall_at_k", "recall_at_k_mean"), ("ndcg", "ndcg_mean"),
-                      ("tokens", "tokens_mean"), ("latency_ms", "latency_ms_median")):
-        if col in cols:
-            out_aggs.append((pl.col(col).median() if name.endswith("median") else pl.col(col).mean()).alias(name))
-    return per_case.group_by(by).agg(out_aggs).sort(by).collect()
 
 
 def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), every: str = "1d",
