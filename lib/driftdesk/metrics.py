@@ -191,6 +191,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "mean": ("the column's mean", "column"),
     "max": ("the column's maximum", "column"),
     "rate": ("sum of a numerator column / sum of a denominator column", "NUM/DEN"),
+    "budget_burn": ("share of the day's budget spent: the column's sum since 00:00 UTC / a gate's daily budget",
+                    "column"),
 }
 
 # columns that are counts or amounts: a bare column name of these is summed, any other is averaged
