@@ -11,13 +11,13 @@ import argparse
 import logging
 import sys
 
-from driftdesk.cli import calibration, data, drift, gates, impact, llm, overview, seasonality
+from driftdesk.cli import calibration, data, drift, gates, impact, llm, otel, overview, seasonality
 from driftdesk.cli.common import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, Parser
 from driftdesk.errors import DriftdeskError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
-COMMANDS = (data, overview, llm, calibration, impact, drift, seasonality, gates)
+COMMANDS = (data, overview, llm, otel, calibration, impact, drift, seasonality, gates)
 
 
 def build_parser() -> argparse.ArgumentParser:

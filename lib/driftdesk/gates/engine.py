@@ -8,7 +8,8 @@ cumulative sums over the hourly components, so every window of history costs one
 A budget gate (``budget_burn:<column>``) sums the column from 00:00 UTC of the evaluation's day instead of over
 `window`, and divides by the segment's daily budget. It is evaluated at 01:00 ... 23:00: at 00:00 the day is
 over and a new budget begins, so a run of breaches never crosses midnight and every day that burns past the
-threshold raises its own alert.
+threshold raises its own alert. A day that history starts in the middle of is not judged (what it spent before the
+data starts is unknown).
 
 An alert fires at the evaluation where a run of consecutive breaches reaches `consecutive`; a run longer
 than that is still one alert, and the next alert needs the run to break first. An evaluation that cannot be
