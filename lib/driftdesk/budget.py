@@ -33,6 +33,8 @@ from driftdesk.status import ALERT, OK, WARN
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 ALL_CALLS = "all calls"
+# the moments a day's burn can be read at, as a page offers them: the latest data, or an hour end
+AS_OF_CHOICES: tuple[str, ...] = ("latest", *(f"{h:02d}:00" for h in range(1, 25)))
 REASONS = {
     "over_budget": "the day's budget is spent",
     "past_alert_share": "more than the alert share of the budget is spent",
@@ -103,6 +105,13 @@ class BudgetBurn:
         items = "".join(f"<li>{s}</li>" for s in self.sentences())
         return f"<h4>Budget burn on {self.day} as of {self.as_of:%H:%M} UTC</h4><ul>{items}</ul>" + \
             self.groups._repr_html_()
+
+
+def as_of_hour(choice: str) -> int | None:
+    """The hour of an ``AS_OF_CHOICES`` entry (None for "latest")."""
+    if choice not in AS_OF_CHOICES:
+        raise DriftdeskError(f"budget: read the burn at one of {', '.join(AS_OF_CHOICES[:3])} ... 24:00, got {choice!r}")
+    return None if choice == "latest" else int(choice[:2])
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -215,4 +224,4 @@ def _figures(rows: pl.DataFrame, frame: pl.DataFrame, hourly: pl.DataFrame, star
         pl.col("alert_at").cast(pl.Datetime("us")), "status", "reason_codes")
 
 
-__all__ = ["ALL_CALLS", "REASONS", "BudgetBurn", "budget_burn"]
+__all__ = ["ALL_CALLS", "AS_OF_CHOICES", "REASONS", "BudgetBurn", "as_of_hour", "budget_burn"]

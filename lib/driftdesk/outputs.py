@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
-from driftdesk.drift.compare import compare_frames, segment_table
+from driftdesk.drift.compare import compare_frames
 from driftdesk.drift.thresholds import Thresholds
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
@@ -102,91 +101,83 @@ class OutputDrift:
                 + (f"<ul>{notes}</ul>" if notes else "") + self.table._repr_html_())
 
 
-ALL = "__all"  # the one group when there is no `by`
+def _refusal_row(baseline: pl.DataFrame, current: pl.DataFrame, alpha: float, min_rows: int) -> dict:
+    """Refusal rates of both sides, the two-proportion p-value and a status."""
+    if REFUSAL not in baseline.columns or REFUSAL not in current.columns:
+        return {"refusal_rate_baseline": None, "refusal_rate_current": None, "refusal_pvalue": None,
+                "refusal_status": None}
+    (kb, nb), (kc, nc) = ((float(f[REFUSAL].cast(pl.Float64).sum()), f[REFUSAL].count()) for f in (baseline, current))
+    p = two_proportion_pvalue(kb, nb, kc, nc) if nb and nc else None
+    rb, rc = (kb / nb if nb else None), (kc / nc if nc else None)
+    if nb < min_rows or nc < min_rows or p is None:
+        status = NOT_ENOUGH_DATA
+    elif p < alpha and rc > rb:
+        status = ALERT if rc >= 2 * rb else WARN
+    else:
+        status = OK
+    return {"refusal_rate_baseline": rb, "refusal_rate_current": rc, "refusal_pvalue": p, "refusal_status": status}
 
 
-def _refusals(frame: Frame, keys: list[str], side: str) -> pl.DataFrame:
-    lf = frame.lazy().with_columns(pl.lit("all").alias(ALL)) if keys == [ALL] else frame.lazy()
-    return (lf.group_by(pl.col(keys[0]).cast(pl.String))
-            .agg(pl.col(REFUSAL).cast(pl.Float64).sum().alias(f"k_{side}"),
-                 pl.col(REFUSAL).count().cast(pl.Float64).alias(f"n_{side}")).collect())
+def _compare(baseline: pl.DataFrame, current: pl.DataFrame, t: Thresholds, alpha: float, text: str | None,
+             n: int) -> dict:
+    drift = compare_frames(baseline, current, columns=[TOKENS], thresholds=t, workers=1).row(0, named=True)
+    row = {"calls_baseline": baseline.height, "calls_current": current.height,
+           "tokens_mean_baseline": drift["mean_baseline"], "tokens_mean_current": drift["mean_current"],
+           "psi": drift["psi"], "ks": drift["ks"], "ks_pvalue": drift["ks_pvalue"], "wasserstein": drift["wasserstein"],
+           "tokens_status": drift["status"], "tokens_reasons": drift["reasons"],
+           **_refusal_row(baseline, current, alpha, t.min_rows)}
+    for side, frame in (("baseline", baseline), ("current", current)):
+        row[f"repetition_{side}"] = (repetitiveness(frame, text=text, n=n)["repetition"][0]
+                                     if text is not None and frame.height else None)
+    row["status"] = worst([s for s in (row["tokens_status"], row["refusal_status"]) if s is not None])
+    return row
 
 
-def _refusal_status(row: dict, alpha: float, min_rows: int) -> str:
-    a, b, p = row["refusal_rate_baseline"], row["refusal_rate_current"], row["refusal_pvalue"]
-    if not ((row["n_baseline"] or 0) >= min_rows and (row["n_current"] or 0) >= min_rows) or p is None:
-        return NOT_ENOUGH_DATA
-    if p < alpha and b > a:
-        return ALERT if b >= 2 * a else WARN
-    return OK
-
-
-def _refusal_table(baseline: Frame, current: Frame, keys: list[str], alpha: float, min_rows: int) -> pl.DataFrame:
-    """Per group: refusal rates, the two-proportion p-value and a status."""
-    both = _refusals(baseline, keys, "baseline").join(_refusals(current, keys, "current"), on=keys, how="full",
-                                                      coalesce=True)
-    p = np.asarray(two_proportion_pvalue(*(both[c].fill_null(0.0).to_numpy() for c in
-                                           ("k_baseline", "n_baseline", "k_current", "n_current"))),
-                   dtype=np.float64).reshape(-1)
-    both = both.with_columns((pl.col("k_baseline") / pl.col("n_baseline")).alias("refusal_rate_baseline"),
-                             (pl.col("k_current") / pl.col("n_current")).alias("refusal_rate_current"),
-                             pl.Series("refusal_pvalue", p).fill_nan(None))
-    status = [_refusal_status(r, alpha, min_rows) for r in both.iter_rows(named=True)]
-    return both.with_columns(pl.Series("refusal_status", status, dtype=pl.String)).select(
-        *keys, "refusal_rate_baseline", "refusal_rate_current", "refusal_pvalue", "refusal_status")
+SCHEMA = {"calls_baseline": pl.Int64, "calls_current": pl.Int64, "tokens_mean_baseline": pl.Float64,
+          "tokens_mean_current": pl.Float64, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64,
+          "wasserstein": pl.Float64, "tokens_status": pl.String, "tokens_reasons": pl.String,
+          "refusal_rate_baseline": pl.Float64, "refusal_rate_current": pl.Float64, "refusal_pvalue": pl.Float64,
+          "refusal_status": pl.String, "repetition_baseline": pl.Float64, "repetition_current": pl.Float64,
+          "status": pl.String, "reference": pl.String}
 
 
 def output_drift(baseline: Frame, current: Frame, *, by: str | None = None, text: str | None = None,
                  thresholds: Thresholds | None = None, alpha: float = 0.01, n: int = 3,
                  labels: tuple[str, str] = ("baseline", "current")) -> OutputDrift:
     """Output length (drift statistics), refusal rate (two-proportion test) and, with ``text``, repetitiveness of
-    ``current`` calls against ``baseline`` calls, overall or per value of one ``by`` column."""
+    ``current`` calls against ``baseline`` calls, overall or per value of one ``by`` column. A group that has no
+    baseline calls (a new version) is compared with all baseline calls (``reference``)."""
     t = thresholds or Thresholds()
     group = by_columns(by, baseline)
     if len(group) > 1:
         raise DriftdeskError("output drift compares the groups of one column at a time (e.g. by='feature')")
-    group_col = group[0] if group else None
+    frames = {}
     for side, frame in (("baseline", baseline), ("current", current)):
         columns = frame.collect_schema().names()
         missing = [c for c in (TOKENS, *group, *([text] if text else [])) if c not in columns]
         if missing:
             raise DriftdeskError(f"output drift: the {side} calls have no column(s) {missing}; columns are {columns}")
-    if group_col:
-        drift, keys = segment_table(baseline, current, by=group_col, columns=[TOKENS], thresholds=t), [group_col]
-    else:
-        drift, keys = compare_frames(baseline, current, columns=[TOKENS], thresholds=t).with_columns(
-            pl.lit("all").alias(ALL)), [ALL]
-    table = drift.select(*keys, pl.col("n_baseline").alias("calls_baseline"), pl.col("n_current").alias("calls_current"),
-                         pl.col("mean_baseline").alias("tokens_mean_baseline"),
-                         pl.col("mean_current").alias("tokens_mean_current"), "psi", "ks", "ks_pvalue", "wasserstein",
-                         pl.col("status").alias("tokens_status"), pl.col("reasons").alias("tokens_reasons"))
-    notes: list[str] = []
-    if all(REFUSAL in f.collect_schema().names() for f in (baseline, current)):
-        table = table.join(_refusal_table(baseline, current, keys, alpha, t.min_rows), on=keys, how="left")
-    else:
+        keep = [c for c in ("ts", TOKENS, REFUSAL, *group, *([text] if text else [])) if c in columns]
+        frames[side] = frame.lazy().select(keep).collect()
+    base, cur = frames["baseline"], frames["current"]
+    notes = []
+    if REFUSAL not in base.columns or REFUSAL not in cur.columns:
         notes.append("no refusal column in both sets of calls: refusal rates are not compared")
-        table = table.with_columns(*[pl.lit(None, pl.Float64).alias(c) for c in (
-            "refusal_rate_baseline", "refusal_rate_current", "refusal_pvalue")], pl.lit(None, pl.String).alias(
-            "refusal_status"))
-    table = _with_repetition(table, baseline, current, keys, text, n, notes)
-    status = [worst([s for s in (a, b) if s is not None]) for a, b in
-              zip(table["tokens_status"].to_list(), table["refusal_status"].to_list())]
-    table = table.with_columns(pl.Series("status", status, dtype=pl.String))
-    return OutputDrift(table.drop(ALL, strict=False), group_col, *labels, tuple(notes))
-
-
-def _with_repetition(table: pl.DataFrame, baseline: Frame, current: Frame, keys: list[str], text: str | None, n: int,
-                     notes: list[str]) -> pl.DataFrame:
     if text is None:
         notes.append("no output text given: repetitiveness is not measured")
-        return table.with_columns(pl.lit(None, pl.Float64).alias("repetition_baseline"),
-                                  pl.lit(None, pl.Float64).alias("repetition_current"))
-    for side, frame in (("baseline", baseline), ("current", current)):
-        lf = frame.lazy().with_columns(pl.lit("all").alias(ALL)) if keys == [ALL] else frame.lazy()
-        rep = repetitiveness(lf, text=text, by=keys, n=n)
-        table = table.join(rep.select(pl.col(keys[0]).cast(pl.String), pl.col("repetition").alias(f"repetition_{side}")),
-                           on=keys, how="left")
-    return table
+    if not group:
+        rows = [{**_compare(base, cur, t, alpha, text, n), "reference": "same group"}]
+        return OutputDrift(pl.DataFrame(rows, schema=SCHEMA), None, *labels, tuple(notes))
+    col = group[0]
+    parts_b = {k[0]: v for k, v in base.with_columns(pl.col(col).cast(pl.String)).partition_by(col, as_dict=True).items()}
+    parts_c = {k[0]: v for k, v in cur.with_columns(pl.col(col).cast(pl.String)).partition_by(col, as_dict=True).items()}
+    rows = []
+    for value in sorted(set(parts_b) | set(parts_c), key=lambda v: (v is None, str(v))):
+        own = parts_b.get(value)
+        reference = "same group" if own is not None else "all baseline calls"
+        row = _compare(own if own is not None else base, parts_c.get(value, cur.clear()), t, alpha, text, n)
+        rows.append({col: value, **row, "reference": reference})
+    return OutputDrift(pl.DataFrame(rows, schema={col: pl.String, **SCHEMA}), col, *labels, tuple(notes))
 
 
 def version_calls(calls: Frame, *, column: str, baseline: str, candidate: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:

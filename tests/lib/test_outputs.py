@@ -125,3 +125,13 @@ def test_output_drift_with_text_reports_repetition():
     cur = base.with_columns(pl.Series("text", templated))
     row = output_drift(base, cur, text="text").table.row(0, named=True)
     assert row["repetition_current"] == 1.0 and row["repetition_baseline"] < 0.5
+
+
+def test_a_new_version_is_compared_with_all_baseline_calls():
+    base, cand = version_calls(BOTH, column="prompt_version", baseline="v2", candidate="v3")
+    grouped = output_drift(base, cand, by="prompt_version").table
+    whole = output_drift(base, cand).table
+    v3 = grouped.filter(pl.col("prompt_version") == "v3").row(0, named=True)
+    assert v3["reference"] == "all baseline calls" and v3["psi"] == whole["psi"][0]
+    v2 = grouped.filter(pl.col("prompt_version") == "v2").row(0, named=True)
+    assert v2["calls_current"] == 0 and v2["status"] == "not_enough_data"
