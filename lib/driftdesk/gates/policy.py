@@ -128,6 +128,8 @@ class Gate:
         if self.is_budget:
             return (f"{self.metric.split(':', 1)[1]} since 00:00 UTC as a share of the daily budget{by} {arrow} "
                     f"{self.threshold:g} -> {self.action}")
+        if self.release_only:  # judged once per candidate: no window, no run of evaluations
+            return f"{what}{by} {arrow} {self.threshold:g} -> {self.action}{warn}"
         return (f"{what}{by} over {format_hours(self.window_hours)} {arrow} {self.threshold:g}, "
                 f"{self.consecutive} evaluation(s) in a row -> {self.action}{warn}")
 
