@@ -94,7 +94,7 @@ class GoldenComparison:
     baseline: str
     candidate: str
     summary: pl.DataFrame  # golden_summary of the two releases (baseline first)
-    by_kind: pl.DataFrame  # case_kind ("all" first), cases, pass_rate_baseline, pass_rate_candidate, change, flips
+    by_kind: pl.DataFrame  # case_kind ("all" first), cases, pass_rate_baseline, pass_rate_candidate, flips, change_pp
     flips: pl.DataFrame  # case_id, case_kind, flip, passes/repeats/agreeing per side
     caveats: tuple[str, ...] = ()
 
@@ -118,7 +118,7 @@ class GoldenComparison:
         return jsonable({
             "baseline": self.baseline, "candidate": self.candidate,
             "pass_rate": {"baseline": total["pass_rate_baseline"], "candidate": total["pass_rate_candidate"],
-                          "change": total["change"]},
+                          "change_pp": total["change_pp"]},
             "flips_to_fail": self.flips_to_fail, "flips_to_pass": self.flips_to_pass,
             "by_kind": self.by_kind, "flips": self.flips, "summary": self.summary, "caveats": list(self.caveats),
         })
@@ -186,7 +186,7 @@ def _by_kind(paired: pl.DataFrame, has_kind: bool) -> pl.DataFrame:
         parts.append(paired.group_by(CASE_KIND).agg(aggs).sort(_kind_rank(), CASE_KIND)
                      .select(total.columns).cast(total.schema))
     out = pl.concat(parts)
-    return out.with_columns((pl.col("pass_rate_candidate") - pl.col("pass_rate_baseline")).alias("change"))
+    return out.with_columns((pl.col("pass_rate_candidate") - pl.col("pass_rate_baseline")).alias("change_pp"))
 
 
 def _caveats(b: pl.DataFrame, c: pl.DataFrame, paired: pl.DataFrame, has_kind: bool, baseline: str,

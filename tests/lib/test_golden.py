@@ -51,7 +51,7 @@ def test_comparison_by_hand():
         ("adversarial", 0, 1), ("happy", 1, 0)]
     assert any("1 case(s) ran only in r2" in c for c in cmp.caveats)
     doc = cmp.to_dict()
-    assert doc["flips_to_fail"] == 1 and doc["pass_rate"]["change"] == 0.0 and len(doc["flips"]) == 2
+    assert doc["flips_to_fail"] == 1 and doc["pass_rate"]["change_pp"] == 0.0 and len(doc["flips"]) == 2
     assert "case(s) flipped" in cmp._repr_html_()
 
 

@@ -18,12 +18,12 @@ from ui.render.text import STATUS_BADGE, STATUS_WORD, md, table
 
 GOLDEN_UNITS = {"cases": "count", "pass_rate": "rate", "repeats_min": "count", "score_mean": "score",
                 "recall_at_k_mean": "score", "ndcg_mean": "score", "tokens_mean": "tokens", "latency_ms_median": "ms"}
-KIND_UNITS = {"cases": "count", "pass_rate_baseline": "rate", "pass_rate_candidate": "rate", "change": "change",
+KIND_UNITS = {"cases": "count", "pass_rate_baseline": "rate", "pass_rate_candidate": "rate", "change_pp": "pp",
               "flips_to_fail": "count", "flips_to_pass": "count"}
 OUTPUT_UNITS = {"calls_baseline": "count", "calls_current": "count", "tokens_mean_baseline": "tokens",
-                "tokens_mean_current": "tokens", "psi": "score", "ks": "score", "ks_pvalue": "score",
+                "tokens_mean_current": "tokens", "psi": "score", "ks": "score", "ks_pvalue": "p_value",
                 "wasserstein": "tokens", "refusal_rate_baseline": "rate", "refusal_rate_current": "rate",
-                "refusal_pvalue": "score", "repetition_baseline": "rate", "repetition_current": "rate"}
+                "refusal_pvalue": "p_value", "repetition_baseline": "rate", "repetition_current": "rate"}
 
 
 def versions_table(view: LlmView) -> pl.DataFrame:

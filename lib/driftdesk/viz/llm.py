@@ -99,8 +99,9 @@ def golden_kind_figure(comparison) -> go.Figure:
     fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_baseline"].to_list(), name=f"baseline: {comparison.baseline}",
                          marker_color="#9ecae1"))
     fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_candidate"].to_list(), name=f"candidate: {comparison.candidate}",
-                         marker_color="#1f77b4", text=[f"{n} flipped to fail" if n else "" for n in
-                                                       kinds["flips_to_fail"].to_list()], textposition="outside"))
+                         marker_color="#1f77b4", text=[f"{n} to fail" if n else "" for n in
+                                                       kinds["flips_to_fail"].to_list()], textposition="outside",
+                         textfont={"size": 11}, constraintext="none", cliponaxis=False))
     fig.update_layout(barmode="group", title="Golden pass rate per case kind", height=360,
                       yaxis={"tickformat": ".0%", "range": [0, 1.1]}, margin={"t": 80, "b": 30, "l": 10, "r": 10},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})

@@ -99,7 +99,7 @@ def test_flip_count_is_the_pass_rate_change(cases):
     c = runs("c", {f"k{i}": y for i, (_, y) in enumerate(cases)}, kinds)
     golden = compare_golden(pl.concat([b, c]), baseline="b", candidate="c")
     total = golden.by_kind.row(0, named=True)
-    assert total["change"] == pytest.approx((golden.flips_to_pass - golden.flips_to_fail) / len(cases))
+    assert total["change_pp"] == pytest.approx((golden.flips_to_pass - golden.flips_to_fail) / len(cases))
     back = compare_golden(pl.concat([b, c]), baseline="c", candidate="b")
     assert (back.flips_to_fail, back.flips_to_pass) == (golden.flips_to_pass, golden.flips_to_fail)
     gate = parse_policy('[[gate]]\nmetric = "golden_flips_to_fail"\ncomparison = "release"\nthreshold = 0\n')
