@@ -2,15 +2,18 @@
 
 URL parameters (all optional, bad values fall back to defaults): by (model | prompt_version | index_version |
 feature), end (last day of the current window, YYYY-MM-DD), days (its length; the baseline is the same length
-right before), metric (of the trend chart), budget (daily budget in USD, 0 = none).
+right before), metric (of the trend chart), budget (daily budget in USD, 0 = none), asof (the hour of the last day
+the budget burn is read at, HH:00, or latest), golden_baseline and golden_candidate (the golden releases
+compared case by case).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from driftdesk.budget import AS_OF_CHOICES, as_of_hour
 from driftdesk.errors import DriftdeskError
-from driftdesk.llm import TREND_METRICS, llm_groupings
+from driftdesk.llm import TREND_METRICS, golden_pair, golden_releases, llm_groupings
 from driftdesk.windows import day_range
 from ui import params
 from ui.data import current_source
@@ -24,8 +27,9 @@ ALL_CALLS = "(all calls)"
 st.title("LLM")
 st.caption("Quality, latency and cost per version: is a new prompt, provider model or index worse, or just more expensive?")
 source = current_source()
-_, calls = require_table(source, "llm_calls", "No llm_calls table in this data. Add one on the Data page (one row per "
-                         "LLM call: ts, model, prompt_version, latency_ms, output_tokens, cost, validator_ok, ...).")
+dataset, calls = require_table(source, "llm_calls", "No llm_calls table in this data. Add one on the Data page (one "
+                               "row per LLM call: ts, model, prompt_version, latency_ms, output_tokens, cost, "
+                               "validator_ok, ...).")
 days = day_range(calls.frame)
 if days is None:
     st.info("The llm_calls table has no rows.")
@@ -40,11 +44,25 @@ metric: str = c4.selectbox("Trend metric", TREND_METRICS, key=params.METRIC, bin
 budget: float = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
                                 bind="query-params",
                                 help="Optional (0 = none). When set, the daily cost chart shows the budget burned.")
+golden = golden_releases(dataset)
+pair = golden_pair(dataset, days[1])
+g1, g2, g3 = st.columns(3)
+golden_baseline = golden_candidate = None
+if pair is not None:
+    golden_baseline = g1.selectbox("Golden baseline release", golden, index=golden.index(pair[0]),
+                                   key=params.GOLDEN_BASELINE, bind="query-params",
+                                   help="The golden-set release the candidate is compared with, case by case.")
+    golden_candidate = g2.selectbox("Golden candidate release", golden, index=golden.index(pair[1]),
+                                    key=params.GOLDEN_CANDIDATE, bind="query-params")
+as_of: str = g3.selectbox("Budget read at (UTC, last day)", AS_OF_CHOICES, key=params.AS_OF, bind="query-params",
+                          disabled=not budget, help="The hour of the window's last day at which the budget burn and "
+                          "its projection are read (latest: the end of the day, or of the data).")
 
 try:
     view = llm_view_of(source, by=None if by == ALL_CALLS else by, end=windows.end, days=windows.days,
-                       budget_per_day=budget or None)
+                       budget_per_day=budget or None, golden_baseline=golden_baseline,
+                       golden_candidate=golden_candidate, budget_as_of=as_of_hour(as_of))
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()
-render_llm(view, metric=metric)
+render_llm(view, metric=metric, source=source)

@@ -203,13 +203,18 @@ def impact_view_of(source: str, *, end: dt.date, days: int, vs: str, by: Sequenc
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing LLM versions…")
-def _llm(source: str, version: float, by: str | None, end: dt.date, days: int, budget_per_day: float | None) -> LlmView:
-    return llm_view(load_source(source), by=by, end_day=end, days=days, budget_per_day=budget_per_day)
+def _llm(source: str, version: float, by: str | None, end: dt.date, days: int, budget_per_day: float | None,
+         golden: tuple[str | None, str | None], budget_as_of: int | None) -> LlmView:
+    return llm_view(load_source(source), by=by, end_day=end, days=days, budget_per_day=budget_per_day,
+                    golden_baseline=golden[0], golden_candidate=golden[1], budget_as_of=budget_as_of)
 
 
-def llm_view_of(source: str, *, by: str | None, end: dt.date, days: int, budget_per_day: float | None) -> LlmView:
-    """The LLM page's comparison, series and golden-set results."""
-    return _llm(source, stamp(source), by, end, days, budget_per_day)
+def llm_view_of(source: str, *, by: str | None, end: dt.date, days: int, budget_per_day: float | None,
+                golden_baseline: str | None = None, golden_candidate: str | None = None,
+                budget_as_of: int | None = None) -> LlmView:
+    """The LLM page's comparison, series, output drift, budget burn and golden-set results."""
+    return _llm(source, stamp(source), by, end, days, budget_per_day, (golden_baseline, golden_candidate),
+                budget_as_of)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

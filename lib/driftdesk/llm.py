@@ -16,10 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from driftdesk.budget import BudgetBurn, budget_burn
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
+from driftdesk.golden import GoldenComparison, compare_golden, golden_summary
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import get_metric, metric_expr, metrics_for
+from driftdesk.outputs import OutputDrift, output_drift
 from driftdesk.segments import by_columns
 from driftdesk.stats import two_proportion_pvalue
 from driftdesk.windows import Window, previous_period
@@ -174,44 +177,28 @@ def _rate_pvalues(wide: pl.DataFrame) -> pl.Series:
     return pl.Series("p_value", np.where(rate, p, np.nan)).fill_nan(None)
 
 
-def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls: int = 30) -> list[str]:
-    """E.g. "validator failure rate rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
+def flagged_regressions(result: LlmResult, *, relative: float = 0.2, min_calls: int = 30) -> pl.DataFrame:
+    """The regressions worth a sentence, worst first: ``LlmResult.regressions`` of groups with at least
+    ``min_calls`` calls in the current window."""
     if result.comparison is None:
-        return []
+        return pl.DataFrame()
     calls = result.groups.filter(pl.col("window") == "current").select(*result.by, "calls")
     reg = result.regressions(relative=relative)
     if result.by:
-        reg = reg.join(calls, on=list(result.by), how="left").filter(pl.col("calls") >= min_calls)
+        reg = reg.join(calls, on=list(result.by), how="left").filter(pl.col("calls") >= min_calls).drop("calls")
+    return reg.sort("relative_change", descending=True)
+
+
+def regression_sentences(result: LlmResult, *, relative: float = 0.2, min_calls: int = 30) -> list[str]:
+    """E.g. "validator failure rate rose from 0.52% to 3.1% (+496%) for model=provider-m-2026-09"."""
     sentences = []
-    for row in reg.sort("relative_change", descending=True).iter_rows(named=True):
+    for row in flagged_regressions(result, relative=relative, min_calls=min_calls).iter_rows(named=True):
         who = ", ".join(f"{c}={row[c]}" for c in result.by) or "all calls"
         m = get_metric(row["metric"], "llm_calls")
         versus = "" if row["reference"] == "same group" else " (new; against all baseline calls)"
         sentences.append(f"{m.label} rose from {m.format(row['baseline'])} to {m.format(row['current'])} "
                          f"({format_value(row['relative_change'], 'change')}) for {who}{versus}")
     return sentences
-
-
-def golden_summary(runs: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = ("release_id",)) -> pl.DataFrame:
-    """Golden-set results per release: pass rate (median over repeats, mean over cases), recall@k, nDCG."""
-    by = _check_by(runs, by)
-    lf = runs.lazy()
-    cols = lf.collect_schema().names()
-    per_case_aggs = [pl.col("passed").cast(pl.Float64).median().alias("passed_median")]
-    for col in ("score", "recall_at_k", "ndcg", "tokens", "latency_ms"):
-        if col in cols:
-            per_case_aggs.append(pl.col(col).median().alias(col))
-    per_case = lf.group_by([*by, "case_id"]).agg(*per_case_aggs, pl.len().alias("repeats"))
-    out_aggs = [
-        pl.len().alias("cases"),
-        (pl.col("passed_median") >= 0.5).cast(pl.Float64).mean().alias("pass_rate"),
-        pl.col("repeats").min().alias("repeats_min"),
-    ]
-    for col, name in (("score", "score_mean"), ("recall_at_k", "recall_at_k_mean"), ("ndcg", "ndcg_mean"),
-                      ("tokens", "tokens_mean"), ("latency_ms", "latency_ms_median")):
-        if col in cols:
-            out_aggs.append((pl.col(col).median() if name.endswith("median") else pl.col(col).mean()).alias(name))
-    return per_case.group_by(by).agg(out_aggs).sort(by).collect()
 
 
 def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), every: str = "1d",
@@ -250,6 +237,86 @@ def _duration_kwargs(every: str) -> dict:
 
 
 LLM_COMPONENTS = ("prompt", "llm_model", "index", "embedding", "retriever")
+# a version column of the calls -> the release component that ships it
+VERSION_COMPONENTS = {"model": "llm_model", "prompt_version": "prompt", "index_version": "index"}
+RELEASE_COLUMNS = {"release_id": pl.String, "release_ts": pl.Datetime("us"), "component": pl.String,
+                   "release_note": pl.String, "found_by": pl.String}
+
+
+def regression_releases(result: LlmResult, calls: pl.DataFrame | pl.LazyFrame, releases: pl.DataFrame | None,
+                        *, relative: float = 0.2, min_calls: int = 30) -> pl.DataFrame:
+    """Each flagged regression (``flagged_regressions``) with the release that introduced it.
+
+    A version group (model, prompt_version, index_version) is matched to the last release that shipped that
+    version before the current window ended (``found_by`` "version"); any other group to the earliest release id
+    its current calls carry that its baseline calls do not (``found_by`` "new in the window"); else none.
+    """
+    reg = flagged_regressions(result, relative=relative, min_calls=min_calls)
+    by = list(result.by)
+    empty = pl.DataFrame(schema={**{c: pl.String for c in by}, "metric": pl.String, "label": pl.String,
+                                 "baseline": pl.Float64, "current": pl.Float64, "relative_change": pl.Float64,
+                                 **RELEASE_COLUMNS})
+    if not reg.height:
+        return empty
+    rows = [{**{c: row[c] for c in by}, "metric": row["metric"], "label": get_metric(row["metric"], "llm_calls").label,
+             "baseline": row["baseline"], "current": row["current"], "relative_change": row["relative_change"],
+             **_introduced_by(row, by, result, calls, releases)} for row in reg.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=empty.schema)
+
+
+def _introduced_by(row: dict, by: list[str], result: LlmResult, calls, releases: pl.DataFrame | None) -> dict:
+    none = dict.fromkeys(RELEASE_COLUMNS)
+    rel = releases if releases is not None and {"release_id", "ts"} <= set(releases.columns) else None
+    column = by[0] if len(by) == 1 else None
+    if rel is not None and column in VERSION_COMPONENTS and {"component", "version"} <= set(rel.columns):
+        hit = rel.filter((pl.col("component") == VERSION_COMPONENTS[column])
+                         & (pl.col("version").cast(pl.String) == str(row[column])) & (pl.col("ts") < result.current.end))
+        if hit.height:
+            last = hit.sort("ts").row(-1, named=True)
+            return {"release_id": last["release_id"], "release_ts": last["ts"], "component": last["component"],
+                    "release_note": last.get("note"), "found_by": "version"}
+    if "release_id" not in calls.collect_schema().names():
+        return none
+    lf = calls.lazy().filter(pl.all_horizontal([pl.col(c).cast(pl.String) == str(row[c]) for c in by] or [pl.lit(True)]))
+    seen = set(lf.filter(result.baseline.contains("ts")).select(pl.col("release_id").unique()).collect().to_series())
+    new = (lf.filter(result.current.contains("ts") & ~pl.col("release_id").is_in(list(seen)))
+           .group_by("release_id").agg(pl.col("ts").min()).sort("ts").collect())
+    if not new.height:
+        return none
+    first = new.row(0, named=True)
+    match = rel.filter(pl.col("release_id") == first["release_id"]) if rel is not None else None
+    info = match.row(0, named=True) if match is not None and match.height else {}
+    return {"release_id": first["release_id"], "release_ts": info.get("ts", first["ts"]),
+            "component": info.get("component"), "release_note": info.get("note"), "found_by": "new in the window"}
+
+
+def golden_releases(dataset) -> list[str]:
+    """The releases that have golden runs, in the order they shipped (the releases table's times where it has
+    them, the others after, by name)."""
+    if "golden_runs" not in dataset:
+        return []
+    names = sorted(dataset["golden_runs"].frame["release_id"].cast(pl.String).unique().drop_nulls().to_list())
+    shipped = _release_times(dataset)
+    return sorted(names, key=lambda r: (shipped.get(r) is None, shipped.get(r) or dt.datetime.min, r))
+
+
+def _release_times(dataset) -> dict[str, dt.datetime]:
+    if "releases" not in dataset:
+        return {}
+    rel = dataset["releases"].frame
+    return dict(rel.group_by("release_id").agg(pl.col("ts").min()).iter_rows())
+
+
+def golden_pair(dataset, end_day: dt.date) -> tuple[str, str] | None:
+    """Default golden comparison for a window ending on ``end_day``: the first golden release as the baseline, and
+    the last one live by the end of that day as the candidate (the last one when none has a time)."""
+    releases = golden_releases(dataset)
+    if len(releases) < 2:
+        return None
+    shipped = _release_times(dataset)
+    end = dt.datetime.combine(end_day, dt.time()) + dt.timedelta(days=1)
+    live = [r for r in releases[1:] if shipped.get(r) is not None and shipped[r] < end]
+    return releases[0], (live[-1] if live else releases[-1])
 # the metrics of the page's per-version table, in its column order
 TABLE_METRICS = ("calls", "validator_failure_rate", "refusal_rate", "latency_p95_ms", "tokens_out_mean",
                  "cost_per_call", "judge_score_mean")
@@ -266,8 +333,9 @@ def llm_groupings(calls: pl.DataFrame | pl.LazyFrame) -> list[str]:
 
 @dataclass(frozen=True)
 class LlmView:
-    """Everything the LLM page shows: the comparison, daily series, golden-set results and LLM releases, and the
-    daily cost against a budget (``daily_cost``, when one is given)."""
+    """Everything the LLM page shows: the comparison, the regressions with the releases that introduced them,
+    daily series, output drift, golden-set results (and a baseline release against a candidate, case by case),
+    LLM releases, and against a daily budget the daily cost and the end day's burn with its projection."""
 
     result: LlmResult
     series: pl.DataFrame
@@ -277,6 +345,11 @@ class LlmView:
     current: Window
     budget_per_day: float | None = None
     daily_cost: pl.DataFrame | None = None  # ts, cost_total over every group, one row per day
+    regressions: pl.DataFrame | None = None  # regression_releases
+    output: OutputDrift | None = None
+    golden_comparison: GoldenComparison | None = None
+    golden_releases: tuple[str, ...] = ()
+    burn: BudgetBurn | None = None
 
     def versions(self) -> pl.DataFrame:
         """One row per group of the current window: ``group`` (its name), and per metric of ``TABLE_METRICS`` the
@@ -322,11 +395,22 @@ class LlmView:
             "versions": jsonable(self.versions()),
             "budget_per_day": self.budget_per_day,
             "daily_cost": jsonable(self.daily_cost) if self.daily_cost is not None else None,
+            "regressions": jsonable(self.regressions) if self.regressions is not None else None,
+            "output_drift": self.output.to_dict() if self.output is not None else None,
+            "golden_comparison": self.golden_comparison.to_dict() if self.golden_comparison is not None else None,
+            "budget_burn": self.burn.to_dict() if self.burn is not None else None,
         }
 
 
-def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget_per_day: float | None = None) -> LlmView:
-    """The current window (``days`` days ending on ``end_day``, inclusive) against the same length before it."""
+def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget_per_day: float | None = None,
+             golden_baseline: str | None = None, golden_candidate: str | None = None,
+             budget_as_of: int | None = None) -> LlmView:
+    """The current window (``days`` days ending on ``end_day``, inclusive) against the same length before it.
+
+    ``golden_baseline`` / ``golden_candidate`` pick the golden releases compared case by case (default:
+    ``golden_pair``); ``budget_as_of`` is the hour (1-24) of ``end_day`` the budget burn is read at (default: the
+    end of the day, or of the data).
+    """
     if days < 1:
         raise DriftdeskError(f"llm: the window must be at least one day, got {days}")
     calls = dataset["llm_calls"].frame
@@ -339,13 +423,28 @@ def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget
     series = metrics_over_time(calls.filter(Window(span_start, end).contains("ts")), by=group,
                                budget_per_day=budget_per_day)
     golden = golden_summary(dataset["golden_runs"].frame) if "golden_runs" in dataset else None
-    releases = None
+    releases = all_releases = None
     if "releases" in dataset:
-        rel = dataset["releases"].frame
+        all_releases = dataset["releases"].frame
+        rel = all_releases
         if "component" in rel.columns:
             rel = rel.filter(pl.col("component").is_in(list(LLM_COMPONENTS)))
         releases = rel.filter(Window(span_start, end).contains("ts")).sort("ts")
-    daily = None
+    daily = burn = None
     if budget_per_day:
         daily = series.group_by("ts").agg(pl.col("cost_total").sum()).sort("ts")
-    return LlmView(result, series, golden, releases, baseline, current, budget_per_day or None, daily)
+        as_of = dt.datetime.combine(end_day, dt.time()) + dt.timedelta(hours=budget_as_of) if budget_as_of else None
+        burn = budget_burn(calls, budget=budget_per_day, day=end_day, as_of=as_of)
+    output = None
+    if "output_tokens" in calls.columns:
+        text = "output_text" if "output_text" in calls.columns else None
+        output = output_drift(calls.filter(baseline.contains("ts")), calls.filter(current.contains("ts")), by=by,
+                              text=text)
+    pair = golden_pair(dataset, end_day)
+    comparison = None
+    if pair is not None:
+        base, cand = golden_baseline or pair[0], golden_candidate or pair[1]
+        comparison = compare_golden(dataset["golden_runs"].frame, baseline=base, candidate=cand)
+    return LlmView(result, series, golden, releases, baseline, current, budget_per_day or None, daily,
+                   regression_releases(result, calls, all_releases), output, comparison,
+                   tuple(golden_releases(dataset)), burn)

@@ -30,7 +30,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 
 Aggregation = Literal["ratio", "rate", "mean", "weighted_mean", "percentile", "sum", "count", "max", "null_rate",
-                      "per_case", "binned"]
+                      "per_success", "per_case", "paired", "binned"]
 Direction = Literal["higher_is_worse", "higher_is_better", "either"]
 Unit = Literal["usd", "rate", "ms", "count", "ratio", "score", "tokens"]
 
@@ -47,8 +47,12 @@ class Metric:
     - ``mean``, ``percentile`` (at ``quantile``, linear interpolation), ``sum``, ``max``: (column,);
     - ``null_rate``: (column,), the share of rows where the column is null;
     - ``count``: (), the number of rows;
+    - ``per_success``: (value, ok flag, fail flag, ...), the value summed over all rows / the rows that succeeded:
+      the ok flag true and every fail flag false (a null flag does not count against a row);
     - ``per_case``: (column,), per golden case the median over repeats (for a pass flag: passed when at least
       half the repeats pass), then the mean over cases;
+    - ``paired``: (column,), per golden case the majority verdict in a candidate release against the same case in
+      a baseline release (the cases that flipped); it needs both releases, so it is a release check only;
     - ``binned``: (score, label), computed from per-bin sums (the expected calibration error).
 
     ``min_count`` is the one low-volume rule: below that sum of a count column, one point of the metric (an hour
@@ -80,13 +84,15 @@ class Metric:
     @property
     def additive(self) -> bool:
         """Whether any window's value is a ratio of window sums of hourly parts (what a gate can replay)."""
-        return self.aggregation in ("ratio", "rate", "mean", "weighted_mean")
+        return self.aggregation in ("ratio", "rate", "mean", "weighted_mean", "per_success")
 
     @property
     def sample(self) -> str:
         """What the metric's sample size counts (a gate's ``min_sample``)."""
         if self.aggregation in ("ratio", "weighted_mean"):
             return self.columns[1]
+        if self.aggregation == "per_success":
+            return "successful calls"
         if self.table == "golden_runs":
             return "golden cases"
         if self.aggregation == "binned":
@@ -95,6 +101,10 @@ class Metric:
 
     def format(self, value: float | None) -> str:
         return format_value(value, self.unit)
+
+
+# a successful LLM call: (value summed, the flag that must be true, the flags that must be false)
+SUCCESS_COLUMNS: tuple[str, ...] = ("cost", "validator_ok", "refusal", "error")
 
 
 def _ratio(name, label, table, num, den, direction, unit, doc, by=(), least=None) -> Metric:
@@ -170,11 +180,17 @@ METRICS: tuple[Metric, ...] = (
            "LLM cost per call", default_by=("feature",)),
     Metric("judge_score_mean", "judge score", "llm_calls", "mean", ("judge_score",), "higher_is_better", "score",
            "mean judge score of LLM calls", default_by=("feature",)),
+    Metric("cost_per_success", "cost per successful call", "llm_calls", "per_success", SUCCESS_COLUMNS,
+           "higher_is_worse", "usd", "LLM cost / successful calls (validator ok, no refusal, no error): what one "
+           "usable answer costs, failed calls included", default_by=("feature",)),
     # golden_runs: golden-set case x repeat x candidate release
     _golden("golden_pass_rate", "golden pass rate", "passed", "rate", "share of golden cases that pass"),
     _golden("golden_recall_at_k", "golden recall@k", "recall_at_k", "score", "mean recall@k over golden cases"),
     _golden("golden_ndcg", "golden nDCG", "ndcg", "score", "mean nDCG over golden cases"),
     _golden("golden_score", "golden score", "score", "score", "mean golden-case score"),
+    Metric("golden_flips_to_fail", "golden cases flipped to fail", "golden_runs", "paired", ("passed",),
+           "higher_is_worse", "count", "golden cases that pass in the baseline release and fail in the candidate "
+           "(each side's majority over repeats); a release check"),
 )
 
 # old name -> current name: still accepted everywhere, with a one-line deprecation note
@@ -190,6 +206,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "mean": ("the column's mean", "column"),
     "max": ("the column's maximum", "column"),
     "rate": ("sum of a numerator column / sum of a denominator column", "NUM/DEN"),
+    "budget_burn": ("share of the day's budget spent: the column's sum since 00:00 UTC / a gate's daily budget",
+                    "column"),
 }
 
 # columns that are counts or amounts: a bare column name of these is summed, any other is averaged
@@ -265,6 +283,9 @@ def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
         return 1.0 - share if metric.negate else share
     if agg == "null_rate":
         return pl.col(metric.columns[0]).is_null().mean().cast(pl.Float64)
+    if agg == "per_success":
+        den = success_expr(metric).cast(pl.Float64).sum()
+        return pl.when(den != 0).then(cols[0].sum() / den)
     if agg == "percentile":
         return cols[0].quantile(metric.quantile, "linear")
     if agg in ("mean", "sum", "max"):
@@ -272,13 +293,25 @@ def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
     if agg == "count":
         return pl.len()
     raise DriftdeskError(f"metric {metric.name} ({agg}) is not one aggregation over rows; "
-                         + ("use driftdesk.llm.golden_summary" if agg == "per_case" else "use driftdesk.calibration"))
+                         + {"per_case": "use driftdesk.llm.golden_summary", "paired": "use driftdesk.llm.compare_golden"}
+                         .get(agg, "use driftdesk.calibration"))
+
+
+def success_expr(metric: Metric) -> pl.Expr:
+    """Per row of a ``per_success`` metric: whether it succeeded (ok flag true, fail flags false; null flags pass)."""
+    ok_flag, *fail_flags = metric.columns[1:]
+    ok = pl.col(ok_flag).cast(pl.Boolean).fill_null(True)
+    for flag in fail_flags:
+        ok = ok & ~pl.col(flag).cast(pl.Boolean).fill_null(False)
+    return ok
 
 
 def sample_expr(metric: Metric) -> pl.Expr:
     """The metric's sample size over the same rows: the denominator's sum for a ratio, else the known values."""
     if metric.aggregation in ("ratio", "weighted_mean"):
         return pl.col(metric.columns[1]).sum()
+    if metric.aggregation == "per_success":
+        return success_expr(metric).sum()
     if metric.columns:
         return pl.col(metric.columns[0]).count()
     return pl.len()

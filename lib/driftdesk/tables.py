@@ -107,6 +107,7 @@ TABLES: dict[str, TableSpec] = {
             _r("user_feedback", "float", min=-1.0, max=1.0),
             _r("judge_score", "float", min=0.0, max=1.0),
             _r("release_id", "string"),
+            _r("output_text", "string", doc="the output, for repetitiveness between consecutive outputs"),
         ),
     ),
     "golden_runs": TableSpec(

@@ -41,3 +41,30 @@ def test_the_baseline_is_the_period_right_before_and_has_no_control():
     at = open_page(PAGE, end="2026-09-24", days="2")
     assert "**Current** 2026-09-23 → 2026-09-25 vs **baseline** 2026-09-21 → 2026-09-23" in texts(at)
     assert not [s for s in at.selectbox if s.label == "Compared with"]
+
+
+def test_a_regression_links_to_the_release_that_introduced_it():
+    at = open_page(PAGE, by="model", end="2026-09-24", days="2")
+    links = [link.proto for link in at.get("page_link") if link.proto.page == "llm"]
+    assert len(links) == 1 and "llm-provider-m-2026-09" in links[0].label and "shipped this version" in links[0].label
+    # the link opens this page on the release's first two days, the regression's metric drawn
+    assert links[0].query_string == "data=sample&end=2026-09-24&days=2&metric=validator_failure_rate&by=model"
+
+
+def test_budget_burn_read_at_an_hour_with_its_projection():
+    at = open_page(PAGE, by="feature", end="2026-09-03", days="1", budget="8", asof="15:00")
+    assert at.selectbox(key="asof").value == "15:00"
+    body = texts(at)
+    assert "all calls: $" in body and "spent by 15:00 UTC" in body and "at $" in body
+    assert "Budget: " in body
+
+
+def test_flipped_golden_cases_with_their_kinds():
+    at = open_page(PAGE, golden_baseline="prompt-v2", golden_candidate="llm-provider-m-2026-09")
+    assert at.selectbox(key="golden_candidate").value == "llm-provider-m-2026-09"
+    assert "llm-provider-m-2026-09** against **prompt-v2**, case by case: 15 case(s) flipped pass → fail" in texts(at)
+    flips = next(d.value for d in at.dataframe if "flip" in d.value.columns)
+    known = flips[flips["case_kind"] == "known_failure"]
+    assert known["case_id"].tolist() == ["case-098"] and known["flip"].tolist() == ["pass_to_fail"]
+    kinds = next(d.value for d in at.dataframe if "pass_rate_candidate" in d.value.columns)
+    assert kinds["case_kind"].tolist() == ["all", "known_failure", "adversarial", "edge", "happy"]

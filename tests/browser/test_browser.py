@@ -137,3 +137,19 @@ def test_a_foreign_folder_loads_in_three_clicks(app_url, browser_page, shoot, tm
     assert (foreign.folder / "driftdesk.toml").is_file()
     assert page.get_by_test_id("stException").count() == 0
     shoot(page, "data-foreign-folder")
+
+
+def test_llm_link_shows_the_release_budget_burn_and_flipped_cases(app_url, browser_page, shoot):
+    url = (f"{app_url}/llm?data=sample&by=model&end=2026-09-24&days=2&budget=8&asof=15%3A00"
+           "&golden_baseline=prompt-v3&golden_candidate=llm-provider-m-2026-09")
+    open_page(browser_page, url, "Golden set", timeout_ms=180_000)
+    wait_for_idle(browser_page, timeout_ms=180_000)
+    wait_for_text(browser_page, "case by case")
+    body = browser_page.inner_text("body")
+    assert "release llm-provider-m-2026-09" in body and "open its first two days" in body
+    assert "spent by 15:00 UTC" in body
+    assert browser_page.get_by_test_id("stException").count() == 0
+    assert query(browser_page.url)["golden_candidate"] == "llm-provider-m-2026-09"
+    shoot(browser_page, "llm-incident-e2")
+    browser_page.get_by_text("case by case").first.scroll_into_view_if_needed()
+    shoot(browser_page, "llm-incident-e2-golden")

@@ -136,7 +136,7 @@ def test_regressions_flag_a_cost_jump():
     b = Window(T0, T0 + dt.timedelta(days=2))
     c = Window(T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=4))
     reg = compare_calls(both, baseline=b, current=c).regressions(relative=0.2)
-    assert set(reg["metric"]) == {"cost_total", "cost_per_call"}
+    assert set(reg["metric"]) == {"cost_total", "cost_per_call", "cost_per_success"}
 
 
 def test_golden_summary_median_over_repeats():
@@ -212,3 +212,47 @@ def test_long_release_ids_wrap_without_losing_a_character(text):
     lines = wrapped.split("<br>")
     assert all(line.endswith("-") for line in lines[:-1])
     assert all(len(line[:-1] if line.endswith("-") else line) <= 12 or "-" not in line[:-1] for line in lines)
+
+
+def test_regressions_name_the_release_that_introduced_them():
+    from driftdesk.llm import regression_releases
+
+    calls = make_calls(1200).with_columns(pl.lit("m1").alias("model"), pl.lit("r1").alias("release_id"))
+    later = calls.with_columns(pl.col("ts") + dt.timedelta(days=2), pl.col("cost") * 2,
+                               pl.lit("m2").alias("model"), pl.lit("r2").alias("release_id"))
+    both = pl.concat([calls, later])
+    b, c = Window(T0, T0 + dt.timedelta(days=2)), Window(T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=4))
+    releases = pl.DataFrame({"ts": [T0 - dt.timedelta(days=9), T0 + dt.timedelta(days=2, hours=1)],
+                             "release_id": ["r1", "r2-rollout"], "component": ["llm_model", "llm_model"],
+                             "version": ["m1", "m2"], "note": ["old", "new provider model"]})
+    by_model = regression_releases(compare_calls(both, by=["model"], baseline=b, current=c), both, releases)
+    row = by_model.filter(pl.col("metric") == "cost_per_call").row(0, named=True)
+    assert (row["model"], row["release_id"], row["found_by"], row["release_note"]) == (
+        "m2", "r2-rollout", "version", "new provider model")
+    overall = regression_releases(compare_calls(both, baseline=b, current=c), both, releases)
+    row = overall.filter(pl.col("metric") == "cost_per_call").row(0, named=True)
+    assert (row["release_id"], row["found_by"]) == ("r2", "new in the window")  # r2 is not in the releases table
+    assert row["release_ts"] == later["ts"].min()
+    quiet = regression_releases(compare_calls(both.drop("release_id"), baseline=b, current=c),
+                                both.drop("release_id"), None)
+    assert quiet["release_id"].null_count() == quiet.height > 0
+
+
+def test_golden_releases_in_shipping_order_and_the_default_pair(sample_dataset):
+    from driftdesk.llm import golden_pair, golden_releases
+
+    assert golden_releases(sample_dataset) == ["prompt-v2", "prompt-v3", "llm-provider-m-2026-09", "index-idx-2026-10"]
+    assert golden_pair(sample_dataset, dt.date(2026, 9, 24)) == ("prompt-v2", "llm-provider-m-2026-09")
+    assert golden_pair(sample_dataset, dt.date(2026, 11, 1)) == ("prompt-v2", "index-idx-2026-10")
+
+
+def test_llm_view_carries_budget_golden_and_output_drift(sample_dataset):
+    from driftdesk.llm import llm_view
+
+    view = llm_view(sample_dataset, by="feature", end_day=dt.date(2026, 9, 2), days=1, budget_per_day=8.0,
+                    budget_as_of=12, golden_candidate="prompt-v3")
+    assert view.burn.as_of == dt.datetime(2026, 9, 2, 12) and view.golden_comparison.candidate == "prompt-v3"
+    assert view.output.table.filter(pl.col("feature") == "ad_copy")["tokens_status"][0] == "alert"  # INC-e1
+    doc = json.loads(json.dumps(view.to_dict(), allow_nan=False))
+    assert doc["regressions"][0]["release_id"] == "prompt-v3"
+    assert doc["golden_comparison"]["flips_to_pass"] == 11 and doc["budget_burn"]["groups"][0]["budget"] == 8.0

@@ -40,8 +40,8 @@ def test_every_metric_reads_columns_of_its_table_and_is_named_once_per_table():
 
 def test_every_metric_computes_on_the_sample(sample_dataset):
     for m in METRICS:
-        if m.aggregation in ("per_case", "binned"):
-            with pytest.raises(DriftdeskError, match="golden_summary|calibration"):
+        if m.aggregation in ("per_case", "paired", "binned"):
+            with pytest.raises(DriftdeskError, match="golden_summary|compare_golden|calibration"):
                 metric_expr(m)
             continue
         value = sample_dataset[m.table].frame.select(metric_expr(m).alias("v")).item()
@@ -68,6 +68,17 @@ ROWS = pl.DataFrame({
 def test_each_aggregation_by_hand(aggregation, columns, expected):
     m = Metric("m", "m", "t", aggregation, columns, "either", "ratio", "doc", quantile=0.9)
     assert ROWS.select(metric_expr(m)).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_per_success_by_hand():
+    """Cost over every call / the calls whose validator passed, not refused, no error; a null flag passes."""
+    calls = pl.DataFrame({"cost": [1.0, 2.0, 4.0, 8.0, 16.0], "ok": [True, False, True, None, True],
+                          "refused": [False, False, True, False, None], "errored": [False, False, False, None, False]})
+    m = Metric("c", "c", "t", "per_success", ("cost", "ok", "refused", "errored"), "either", "usd", "doc")
+    successes = 3  # rows 1, 4 (null flags) and 5 (null refusal); row 2 failed validation, row 3 was refused
+    assert calls.select(metric_expr(m)).item() == pytest.approx(31.0 / successes, rel=1e-12)
+    assert calls.select(sample_expr(m)).item() == successes
+    assert calls.head(3).tail(2).select(metric_expr(m)).item() is None  # no success: undefined, not inf
 
 
 def test_rates_negate_ratios_never_divide_by_zero_and_samples():

@@ -11,13 +11,13 @@ import argparse
 import logging
 import sys
 
-from driftdesk.cli import calibration, data, drift, gates, impact, llm, map, overview, seasonality
+from driftdesk.cli import calibration, data, drift, gates, impact, llm, map, otel, overview, seasonality
 from driftdesk.cli.common import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, Parser
 from driftdesk.errors import DriftdeskError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
-COMMANDS = (data, map, overview, llm, calibration, impact, drift, seasonality, gates)
+COMMANDS = (data, map, overview, llm, otel, calibration, impact, drift, seasonality, gates)
 
 
 def build_parser() -> argparse.ArgumentParser:

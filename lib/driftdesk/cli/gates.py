@@ -34,12 +34,14 @@ def cmd_gates_backtest(args: argparse.Namespace) -> int:
 def cmd_gates_check(args: argparse.Namespace) -> int:
     from driftdesk.gates import check_release, load_policy
 
-    result = check_release(load_policy(args.policy), baseline=args.baseline, candidate=args.candidate)
+    result = check_release(load_policy(args.policy), baseline=args.baseline, candidate=args.candidate,
+                           baseline_release=args.baseline_release, candidate_release=args.candidate_release)
     doc = result.to_dict()
-    lines = [f"release gate {result.policy.name}: {'PASSED' if result.passed else 'FAILED'}",
-             f"{'gate':<24} {'status':<20} {'value':>10} {'threshold':>10}  action / segment / reason"]
+    warned = f" with {result.warnings.height} warning(s)" if result.warnings.height else ""
+    lines = [f"release gate {result.policy.name}: {'PASSED' if result.passed else 'FAILED'}{warned}",
+             f"{'gate':<28} {'status':<20} {'value':>10} {'threshold':>10}  action / segment / reason"]
     for g in doc["gates"]:
-        lines.append(f"{g['name'][:24]:<24} {g['status']:<20} {num(g['value'], 4):>10} {g['threshold']:>10.4g}  "
+        lines.append(f"{g['name'][:28]:<28} {g['status']:<20} {num(g['value'], 4):>10} {g['threshold']:>10.4g}  "
                      f"{g['action']} {g['segment'] or ''} {g['reason'] or ''}")
     emit(doc, args.format, "\n".join(lines))
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
@@ -59,5 +61,8 @@ def register(sub) -> None:
     p.add_argument("--policy", required=True, help="policy file (TOML)")
     p.add_argument("--baseline", required=True, help="baseline table file or folder")
     p.add_argument("--candidate", required=True, help="candidate table file or folder")
+    p.add_argument("--baseline-release", metavar="ID", help="only the baseline's rows of this release_id (baseline and "
+                   "candidate may then be the same folder)")
+    p.add_argument("--candidate-release", metavar="ID", help="only the candidate's rows of this release_id")
     format_arg(p)
     p.set_defaults(func=cmd_gates_check)

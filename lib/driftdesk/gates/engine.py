@@ -5,6 +5,12 @@ current window is the `window` hours ending at tau; the baseline is the same win
 one week, or the `baseline_days` right before the current window (trailing). Window sums come from
 cumulative sums over the hourly components, so every window of history costs one subtraction.
 
+A budget gate (``budget_burn:<column>``) sums the column from 00:00 UTC of the evaluation's day instead of over
+`window`, and divides by the segment's daily budget. It is evaluated at 01:00 ... 23:00: at 00:00 the day is
+over and a new budget begins, so a run of breaches never crosses midnight and every day that burns past the
+threshold raises its own alert. A day that history starts in the middle of is not judged (what it spent before the
+data starts is unknown).
+
 An alert fires at the evaluation where a run of consecutive breaches reaches `consecutive`; a run longer
 than that is still one alert, and the next alert needs the run to break first. An evaluation that cannot be
 made (not enough history for the baseline, fewer than `min_sample`, an undefined value) is not a breach and
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from driftdesk.errors import PolicyError
-from driftdesk.gates.metrics import MetricComponents
+from driftdesk.gates.metrics import MetricComponents, is_budget
 from driftdesk.gates.policy import Gate
 
 
@@ -68,7 +74,12 @@ def gate_values(series: MetricComponents, gate: Gate) -> GateValues:
     ends = np.arange(1, hours + 1)
     ends = ends[((start_hour + ends) % gate.every_hours == 0) & (ends >= max(series.valid_from, 1))]
     w = gate.window_hours
-    current, ok = _window_sums(cum, ends, w)
+    if is_budget(gate.metric):  # from 00:00 UTC of the day of the last hour; the 00:00 evaluation closes a day
+        since_midnight = (start_hour + ends - 1) % 24 + 1
+        current, ok = _window_sums(cum, ends, since_midnight)
+        ok &= since_midnight < 24
+    else:
+        current, ok = _window_sums(cum, ends, w)
     valid = np.broadcast_to(ok, (current.shape[0], ends.size)).copy()
     sample_ok = series.sample(current) >= gate.min_sample
     baseline = None
@@ -81,6 +92,9 @@ def gate_values(series: MetricComponents, gate: Gate) -> GateValues:
         valid &= bok
         sample_ok &= series.sample(baseline) >= gate.min_sample
     values = compare(current, baseline, gate=gate, series=series)
+    if is_budget(gate.metric):
+        budgets = np.array([gate.budget_for(s) or np.nan for s in series.segments], dtype=np.float64)
+        values = values / budgets[:, None]  # a segment without a budget is never judged
     valid &= sample_ok & np.isfinite(values)
     values = np.where(valid, values, np.nan)
     times = series.hour_ends()[ends - 1]

@@ -5,13 +5,20 @@ and consecutive breaches are backtest notions and do not apply here). ``absolute
 alone; every baseline comparison (day_over_day, week_over_week, trailing) compares the candidate with the
 baseline given; PSI bins come from the baseline. A gate with ``by`` is evaluated per segment and fails when
 any segment breaches; the gate's reported value is its worst segment. Segments below ``min_sample`` are not
-judged. A gate whose metric needs a table the inputs do not have is reported as not applicable (passed null)
-rather than failing the whole check; if no gate applies, that is bad input.
+judged. A gate whose metric needs a table (or a filter column) the inputs do not have is reported as not
+applicable (passed null) rather than failing the whole check; if no gate applies, that is bad input. A budget
+gate watches spend over time (the backtest replays it) and does not apply to a release.
+
+A failing gate with ``on_fail = "warn"`` is reported with status ``warn`` and passed true: the release is not
+blocked. Golden cases that flipped are counted case by case, over the cases of both releases.
+
+Baseline and candidate may be the same folder or file: ``baseline_release`` / ``candidate_release`` then pick
+each side's rows by ``release_id`` (tables without that column do not apply; an unknown release is bad input).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +27,7 @@ import polars as pl
 from driftdesk.contract import load_dataset, validate_frame
 from driftdesk.errors import ContractError, DriftdeskError, PolicyError
 from driftdesk.gates.engine import breaches, compare
-from driftdesk.gates.metrics import gate_metric, metric_components, required_columns
+from driftdesk.gates.metrics import gate_metric, is_budget, metric_components, required_columns
 from driftdesk.gates.policy import Gate, Policy
 from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
@@ -61,11 +68,41 @@ def open_tables(path: str | Path):
 def _tables_for(inputs, gate: Gate):
     spec = gate_metric(gate.metric)
     names = (spec.table,) if spec.table else _TABLE_ORDER
+    needs = (*required_columns(spec), *(c for c, _ in gate.filter))
     for name in names:
         t = inputs.get(name)
-        if t is not None and all(c in t.frame.columns for c in required_columns(spec)):
+        if t is not None and all(c in t.frame.columns for c in needs):
             return name, t
     return None, None
+
+
+class ReleaseTables:
+    """The rows of one release (``release_id``) in every table of a Dataset or FileTables; a table without a
+    release_id column, or without rows of that release, is absent."""
+
+    def __init__(self, inputs, release: str, *, role: str):
+        self.inputs, self.release = inputs, release
+        known = _release_ids(inputs)
+        if release not in known:
+            raise PolicyError(f"the {role} release {release!r} is in no table of the {role} (releases there: "
+                              f"{', '.join(sorted(known)[:20]) or 'none, no table has a release_id column'})")
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return getattr(self.inputs, "problems", {})
+
+    def get(self, name: str):
+        table = self.inputs.get(name)
+        if table is None or "release_id" not in table.frame.columns:
+            return None
+        rows = table.frame.filter(pl.col("release_id") == self.release)
+        return replace(table, frame=rows) if rows.height else None
+
+
+def _release_ids(inputs) -> set[str]:
+    frames = [inputs.frame] if isinstance(inputs, FileTables) else [t.frame for t in inputs.tables.values()]
+    return {r for f in frames if "release_id" in f.columns
+            for r in f["release_id"].cast(pl.String).drop_nulls().unique().to_list()}
 
 
 @dataclass(frozen=True)
@@ -79,14 +116,21 @@ class CheckResult:
 
     @property
     def failed(self) -> pl.DataFrame:
+        """The gates that block the release."""
         return self.gates.filter(pl.col("passed") == False)  # noqa: E712
+
+    @property
+    def warnings(self) -> pl.DataFrame:
+        """The gates that breached but only warn (``on_fail = "warn"``)."""
+        return self.gates.filter(pl.col("status") == "warn")
 
     def to_frame(self) -> pl.DataFrame:
         return self.gates
 
     def to_dict(self) -> dict:
         return jsonable({"policy": self.policy.name, "passed": self.passed, "gates": self.gates,
-                         "segments": self.segments, "notes": list(self.policy.notes)})
+                         "warnings": self.warnings["name"].to_list(), "segments": self.segments,
+                         "notes": list(self.policy.notes)})
 
     def to_figure(self):
         from driftdesk.viz.gates import check_figure
@@ -101,14 +145,17 @@ class CheckResult:
 _GATE_SCHEMA = {"name": pl.String, "metric": pl.String, "segment": pl.String, "value": pl.Float64,
                 "threshold": pl.Float64, "direction": pl.String, "passed": pl.Boolean, "action": pl.String,
                 "status": pl.String, "reason": pl.String, "baseline_value": pl.Float64,
-                "candidate_value": pl.Float64}
+                "candidate_value": pl.Float64, "on_fail": pl.String}
 
 
 def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict]]:
     context = f"gate {index + 1} ({gate.name!r})"
     row = {"name": gate.name, "metric": gate.metric, "segment": None, "value": None, "threshold": gate.threshold,
            "direction": gate.direction, "passed": None, "action": gate.action, "status": "not_applicable",
-           "reason": None, "baseline_value": None, "candidate_value": None}
+           "reason": None, "baseline_value": None, "candidate_value": None, "on_fail": gate.on_fail}
+    if is_budget(gate.metric):
+        row["reason"] = "a budget burn is watched over time (gates backtest, the LLM page), not in a release check"
+        return row, []
     name, cand_table = _tables_for(candidate, gate)
     if cand_table is None:
         row["reason"] = f"the candidate has no table with what {gate.metric} needs"
@@ -126,8 +173,10 @@ def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict
     c_keys = cand.segments
     b_sum = None
     if needs_baseline:
+        # PSI: bins from the baseline on both sides; golden flips: the cases of both releases on both sides
+        base_reference = (cand_table.frame if spec.paired else base_table.frame) if spec.kind == "distance" else None
         base = metric_components({name: base_table}, gate.metric, by=gate.by, filter=gate.filter, context=context,
-                                 reference=base_table.frame if spec.kind == "distance" else None)
+                                 reference=base_reference)
         b_index = {s: i for i, s in enumerate(base.segments)}
         b_sum = np.zeros_like(c_sum)
         present = np.array([s in b_index for s in c_keys])
@@ -163,18 +212,27 @@ def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict
     key = {"above": v, "below": -v, "either": np.abs(v)}[gate.direction]
     worst = int(np.nanargmax(key))
     failed = bool(breach.any())
-    row.update(segment=c_keys[worst], value=float(value[worst]), passed=not failed, status="fail" if failed else "pass",
+    warns = failed and gate.on_fail == "warn"
+    row.update(segment=c_keys[worst], value=float(value[worst]), passed=warns or not failed,
+               status="warn" if warns else "fail" if failed else "pass",
                candidate_value=seg_rows[worst]["candidate_value"], baseline_value=seg_rows[worst]["baseline_value"])
     if failed:
         bad = [c_keys[i] for i in np.nonzero(breach)[0]]
-        row["reason"] = f"{len(bad)} segment(s) breach: " + ", ".join(bad[:5]) + ("..." if len(bad) > 5 else "")
+        row["reason"] = (("warning, not blocking: " if warns else "") + f"{len(bad)} segment(s) breach: "
+                         + ", ".join(bad[:5]) + ("..." if len(bad) > 5 else ""))
     return row, seg_rows
 
 
-def check_release(policy: Policy, *, baseline, candidate) -> CheckResult:
-    """Evaluate every gate of `policy` on `candidate` against `baseline` (Datasets, FileTables or paths)."""
+def check_release(policy: Policy, *, baseline, candidate, baseline_release: str | None = None,
+                  candidate_release: str | None = None) -> CheckResult:
+    """Evaluate every gate of `policy` on `candidate` against `baseline` (Datasets, FileTables or paths), each
+    optionally narrowed to one release's rows."""
     baseline = open_tables(baseline) if isinstance(baseline, str | Path) else baseline
     candidate = open_tables(candidate) if isinstance(candidate, str | Path) else candidate
+    if baseline_release is not None:
+        baseline = ReleaseTables(baseline, baseline_release, role="baseline")
+    if candidate_release is not None:
+        candidate = ReleaseTables(candidate, candidate_release, role="candidate")
     rows, segs = [], []
     for i, gate in enumerate(policy.gates):
         row, seg_rows = _judge(gate, baseline, candidate, i)
@@ -194,4 +252,4 @@ def check_release(policy: Policy, *, baseline, candidate) -> CheckResult:
     return CheckResult(policy, passed, gates, segments)
 
 
-__all__ = ["CheckResult", "FileTables", "check_release", "open_tables"]
+__all__ = ["CheckResult", "FileTables", "ReleaseTables", "check_release", "open_tables"]

@@ -8,14 +8,16 @@ scale seam: the components are the aggregate table a warehouse could produce.
 
 What a metric is (its table, columns, aggregation) comes from the registry, ``driftdesk.metrics``; a gate can
 watch every registered metric that is a ratio of window sums (ratios, rates, means, weighted means), the
-golden-set metrics (release checks), ``ece``, and the column families ``null_rate:<column>``,
-``psi:<column>``, ``share:<column>`` and ``seasonality_flag:<metric>``.
+golden-set metrics (release checks, among them the cases that flipped between two releases), ``ece``, and the
+column families ``null_rate:<column>``, ``psi:<column>``, ``share:<column>``, ``seasonality_flag:<metric>`` and
+``budget_burn:<column>`` (the column's sum per hour; the engine turns it into the share of a day's budget spent).
 
 Kinds:
 
 - ``level``: a value from one window (null rate, CPA, p99 latency); compare it ``absolute`` or against a baseline.
 - ``change``: ``<level>_change`` is the same level, but the gate must compare it with a baseline window.
-- ``distance``: a value from two windows (PSI of a column's distribution); a baseline comparison is required.
+- ``distance``: a value from two windows (PSI of a column's distribution) or two releases (golden cases that
+  flipped: ``paired``); a baseline comparison is required.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from driftdesk.business import kpi_table
 from driftdesk.calendars import effective_calendar
 from driftdesk.calibration import bin_aggregates, bin_edges
 from driftdesk.errors import PolicyError
-from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric
+from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric, success_expr
 from driftdesk.stats import calibration_errors, psi_from_counts, quantile_edges
 
 Kind = Literal["level", "change", "distance"]
@@ -73,6 +75,7 @@ class MetricSpec:
     arg: str | None = None
     change: bool = False  # spelled <family>_change
     note: str | None = None  # a deprecation note when written by an old name
+    paired: bool = False  # compares the same golden cases in two releases
 
     @property
     def canonical(self) -> str:
@@ -84,12 +87,14 @@ class MetricSpec:
 
 
 def _gateable(metric: Metric) -> bool:
-    return metric.additive or metric.aggregation in ("per_case", "binned")
+    return metric.additive or metric.aggregation in ("per_case", "paired", "binned")
 
 
 def _registry_spec(metric: Metric) -> MetricSpec:
     doc = metric.doc + ("; a release check, not replayed on history" if metric.table == "golden_runs" else "")
-    return MetricSpec(metric.name, metric.table, "level", doc, metric.sample, metric.default_by)
+    paired = metric.aggregation == "paired"
+    return MetricSpec(metric.name, metric.table, "distance" if paired else "level", doc,
+                      "paired cases" if paired else metric.sample, metric.default_by, paired=paired)
 
 
 _FAMILIES: dict[str, MetricSpec] = {
@@ -104,6 +109,11 @@ _FAMILIES: dict[str, MetricSpec] = {
         "seasonality_flag", None, "level",
         "share of hours the seasonality module's causal mode flags <metric> as anomaly or drift (a flag at an hour "
         "uses only data up to it; calendar days are calendar, not drift)", "flagged hours", needs_arg=True),
+    "budget_burn": MetricSpec(
+        "budget_burn", None, "level",
+        "share of the day's budget spent: the column's sum since 00:00 UTC over the gate's daily budget (per segment "
+        "value); evaluated every hour, so an 80% threshold warns before the money is gone", "column total",
+        needs_arg=True),
 }
 
 
@@ -156,6 +166,11 @@ def required_columns(spec: MetricSpec) -> tuple[str, ...]:
     if metric.table == "golden_runs":
         return ("case_id", *metric.columns)
     return metric.columns
+
+
+def is_budget(metric: str) -> bool:
+    """Whether a gate metric is a daily budget burn (the engine windows it from 00:00 UTC, not over `window`)."""
+    return metric.startswith("budget_burn:")
 
 
 # --------------------------------------------------------------------------- hourly components
@@ -230,17 +245,21 @@ def _grid(table) -> tuple[dt.datetime, int]:
     return start, hours
 
 
+def _segment_index(rows: pl.DataFrame, by: tuple[str, ...]) -> tuple[pl.DataFrame, tuple[str, ...], np.ndarray]:
+    """The segments of `by` in the rows (keys, labels like ``geo=DE``) and each row's segment index."""
+    if not by:
+        return pl.DataFrame(), ("all",), np.zeros(rows.height, dtype=np.int64)
+    keys = rows.select(by).unique().sort(by)
+    labels = tuple(", ".join(f"{c}={v}" for c, v in zip(by, row)) for row in keys.iter_rows())
+    idx = rows.join(keys.with_row_index("__s"), on=list(by), how="left", nulls_equal=True,
+                    maintain_order="left")["__s"].to_numpy()
+    return keys, labels, idx
+
+
 def _dense(hourly: pl.DataFrame, by: tuple[str, ...], names: list[str], start: dt.datetime,
            hours: int) -> tuple[pl.DataFrame, tuple[str, ...], np.ndarray]:
     """Scatter (hour, by..., components) rows into a dense (segments, hours, components) array."""
-    if by:
-        keys = hourly.select(by).unique().sort(by)
-        labels = tuple(", ".join(f"{c}={v}" for c, v in zip(by, row)) for row in keys.iter_rows())
-        idx = hourly.join(keys.with_row_index("__s"), on=list(by), how="left", nulls_equal=True)["__s"].to_numpy()
-    else:
-        keys = pl.DataFrame()
-        labels = ("all",)
-        idx = np.zeros(hourly.height, dtype=np.int64)
+    keys, labels, idx = _segment_index(hourly, by)
     out = np.zeros((len(labels), hours, len(names)), dtype=np.float64)
     if hourly.height:
         t = ((hourly["__hour"].to_numpy().astype("datetime64[us]") - np.datetime64(start, "us"))
@@ -271,6 +290,8 @@ def metric_components(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | Non
     if spec.family == "seasonality_flag":
         return _seasonality_flags(ds, spec, by, filter, context)
     table = _table_for(ds, spec, context)
+    if spec.paired:
+        return _golden_pairs(table, spec, by, filter, context, reference)
     if spec.family in GOLDEN_COLUMNS:
         return _golden(table, spec, by, filter, context)
     part = _Part(spec, table, by, _frame_for(table, by, filter, context), *_grid(table), context)
@@ -279,7 +300,8 @@ def metric_components(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | Non
         raise PolicyError(f"{context}: metric {spec.canonical} needs column(s) {missing} in the {table.name} table")
     if spec.family == "psi":
         return _psi(part, reference)
-    build = {"null_rate": _null_rate, "share": _share, "ece": _ece_bins}.get(spec.family, _registry_ratio)
+    build = {"null_rate": _null_rate, "share": _share, "ece": _ece_bins, "budget_burn": _hourly_sum}.get(
+        spec.family, _registry_ratio)
     return build(part)
 
 
@@ -330,6 +352,8 @@ def _parts(metric: Metric) -> tuple[pl.Expr, pl.Expr]:
     if metric.aggregation == "rate":
         flag = pl.col(metric.columns[0]).cast(pl.Boolean)
         return (~flag if metric.negate else flag).cast(pl.Float64), one
+    if metric.aggregation == "per_success":
+        return cols[0], success_expr(metric).cast(pl.Float64)
     return cols[0], one  # mean
 
 
@@ -339,6 +363,14 @@ def _null_rate(part: _Part) -> MetricComponents:
     null = c.is_null() | (c.is_nan() if part.table.frame.schema[column].is_float() else pl.lit(False))
     return part.ratio_of(_aggregate(part.rows, part.by, [null.cast(pl.Float64).sum().alias("num"),
                                                          pl.len().cast(pl.Float64).alias("den")]))
+
+
+def _hourly_sum(part: _Part) -> MetricComponents:
+    """The column's sum per hour (one component): the engine adds it up from midnight for a budget burn."""
+    column = pl.col(part.spec.arg).cast(pl.Float64)
+    hourly = _aggregate(part.rows, part.by, [column.sum().alias("total")])
+    keys, labels, comps = part.dense(hourly, ["total"])
+    return MetricComponents(part.spec, labels, keys, part.start, comps, lambda c: c[..., 0], None, lambda c: c[..., 0])
 
 
 def _share(part: _Part) -> MetricComponents:
@@ -414,7 +446,7 @@ RELEASE_START = dt.datetime(1970, 1, 1)  # golden runs have no time: one nominal
 
 def _golden(table, spec: MetricSpec, by: tuple[str, ...], filt, context: str) -> MetricComponents:
     """Golden-set metrics from driftdesk.llm.golden_summary, as (value x cases, cases) per segment."""
-    from driftdesk.llm import golden_summary
+    from driftdesk.golden import golden_summary
 
     lf = _frame_for(table, by, filt, context)
     column = GOLDEN_COLUMNS[spec.family]
@@ -428,6 +460,37 @@ def _golden(table, spec: MetricSpec, by: tuple[str, ...], filt, context: str) ->
     keys, labels, comps = _dense(summary.select("__hour", *by, "num", "den"), by, ["num", "den"], RELEASE_START, 1)
     return MetricComponents(spec, labels, keys, RELEASE_START, comps, _ratio, None, lambda c: c[..., 1],
                         notes=("golden runs: one value per release (no time)",))
+
+
+def _flips(baseline: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Cases passing in the baseline and failing in the current release, from (passed..., present...) components."""
+    k = baseline.shape[-1] // 2
+    both = (baseline[..., k:] > 0) & (current[..., k:] > 0)
+    return (both & (baseline[..., :k] > 0) & (current[..., :k] == 0)).sum(axis=-1).astype(np.float64)
+
+
+def _golden_pairs(table, spec: MetricSpec, by: tuple[str, ...], filt, context: str,
+                  reference: pl.DataFrame | None) -> MetricComponents:
+    """Per segment, each golden case's verdict and presence (driftdesk.golden.case_verdicts) over the cases of this
+    release and of the ``reference`` release (so both sides of a check lay the cases out alike)."""
+    from driftdesk.golden import case_verdicts
+
+    if reference is None:
+        raise PolicyError(f"{context}: {spec.canonical} compares two releases: it needs a baseline release")
+    own = case_verdicts(_frame_for(table, by, filt, context), by=list(by), kind_column=None).collect()
+    ref = reference.lazy()
+    for c, values in filt:
+        if c in reference.columns:
+            ref = ref.filter(pl.col(c).cast(pl.String).is_in(list(values)))
+    cases = sorted(set(own["case_id"].to_list()) | set(ref.select("case_id").collect()["case_id"].to_list()))
+    j = own["case_id"].replace_strict(cases, list(range(len(cases))), return_dtype=pl.Int64).to_numpy()
+    keys, labels, idx = _segment_index(own, by)
+    comps = np.zeros((len(labels), 1, 2 * len(cases)), dtype=np.float64)  # (passed per case, present per case)
+    comps[idx, 0, j] = own["passed"].cast(pl.Float64).to_numpy()
+    comps[idx, 0, len(cases) + j] = 1.0
+    return MetricComponents(spec, labels, keys, RELEASE_START, comps, None, _flips,
+                            lambda c: (c[..., c.shape[-1] // 2:] > 0).sum(axis=-1).astype(np.float64),
+                            notes=("golden cases compared one by one between two releases (no time)",))
 
 
 def _seasonality_flags(ds, spec: MetricSpec, by: tuple[str, ...], filt, context: str) -> MetricComponents:
@@ -470,6 +533,8 @@ def available_metrics(ds) -> list[str]:
             if spec.family == "seasonality_flag":
                 kpis = ds.get("kpis")
                 out += [f"seasonality_flag:{m}" for m in ("cpa", "cr", "roas") if kpis is not None]
+            elif spec.family == "budget_burn":
+                continue  # a budget gate needs its budget, which a picker does not ask for
             elif spec.family == "share":
                 kpis = ds.get("kpis")
                 out += [f"share:{c}" for c in ("spend", "conversions", "clicks", "impressions", "revenue")

@@ -7,6 +7,11 @@ window, how often it is evaluated, how many consecutive breaches raise an alert,
 which it stays silent, the action (rollback, pause_for_review, notify), and optionally the segment columns
 it is evaluated per (``by``) and a row filter (``filter``).
 
+In a release check (``driftdesk gates check``) a failing gate blocks the release unless it says ``on_fail =
+"warn"``: then it is reported (status ``warn``) and the check still passes. A budget gate watches
+``budget_burn:<column>`` (e.g. ``budget_burn:cost``): the column's sum since 00:00 UTC as a share of the gate's
+daily ``budget``, one number for every segment or a table per segment value (``budget = { ad_copy = 40.0 }``).
+
 Every problem is reported as a PolicyError naming the file, the gate and the field; a TOML syntax error
 names the line and column. A metric written by an old name still works: the policy reads it by its current
 name and keeps a one-line note in ``Policy.notes`` (the CLI also prints it on stderr).
@@ -30,12 +35,15 @@ Comparison = Literal["absolute", "day_over_day", "week_over_week", "trailing", "
 Direction = Literal["above", "below", "either"]
 Change = Literal["relative", "difference"]
 Action = Literal["rollback", "pause_for_review", "notify"]
+OnFail = Literal["block", "warn"]
 
 COMPARISONS: tuple[str, ...] = ("absolute", "day_over_day", "week_over_week", "trailing", "release")
 TIME_COMPARISONS: tuple[str, ...] = ("day_over_day", "week_over_week", "trailing")
 DIRECTIONS: tuple[str, ...] = ("above", "below", "either")
 CHANGES: tuple[str, ...] = ("relative", "difference")
 ACTIONS: tuple[str, ...] = ("rollback", "pause_for_review", "notify")
+ON_FAIL: tuple[str, ...] = ("block", "warn")
+ANY_SEGMENT = "*"  # the budget key of a single budget for every segment
 _DURATION = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
 _NAME = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 
@@ -77,6 +85,18 @@ class Gate:
     baseline_days: int = 7
     by: tuple[str, ...] | None = None  # None: the metric's default segmentation
     filter: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    on_fail: OnFail = "block"  # in a release check: a failure blocks, or only warns
+    budget: tuple[tuple[str, float], ...] = ()  # daily budget per segment value (ANY_SEGMENT: every segment)
+
+    @property
+    def is_budget(self) -> bool:
+        return self.metric.startswith("budget_burn:")
+
+    def budget_for(self, segment: str) -> float | None:
+        """The daily budget of a segment label (``feature=ad_copy``), by its value or the label, else the default."""
+        budgets = dict(self.budget)
+        value = segment.split("=", 1)[1] if self.by and len(self.by) == 1 and "=" in segment else segment
+        return budgets.get(value, budgets.get(segment, budgets.get(ANY_SEGMENT)))
 
     @property
     def release_only(self) -> bool:
@@ -104,8 +124,14 @@ class Gate:
         else:
             what = f"{self.change} change of {self.metric} {baseline_label(self.comparison)}"
         by = f" per {', '.join(self.by)}" if self.by else ""
+        warn = " (warns, does not block a release)" if self.on_fail == "warn" else ""
+        if self.is_budget:
+            return (f"{self.metric.split(':', 1)[1]} since 00:00 UTC as a share of the daily budget{by} {arrow} "
+                    f"{self.threshold:g} -> {self.action}")
+        if self.release_only:  # judged once per candidate: no window, no run of evaluations
+            return f"{what}{by} {arrow} {self.threshold:g} -> {self.action}{warn}"
         return (f"{what}{by} over {format_hours(self.window_hours)} {arrow} {self.threshold:g}, "
-                f"{self.consecutive} evaluation(s) in a row -> {self.action}")
+                f"{self.consecutive} evaluation(s) in a row -> {self.action}{warn}")
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {
@@ -128,6 +154,13 @@ class Gate:
             d["by"] = list(self.by)
         if self.filter:
             d["filter"] = {c: list(v) for c, v in self.filter}
+        if self.on_fail != "block":
+            d["on_fail"] = self.on_fail
+        if self.budget:
+            budgets = dict(self.budget)
+            d["budget"] = budgets[ANY_SEGMENT] if list(budgets) == [ANY_SEGMENT] else budgets
+        if self.is_budget:
+            d.pop("window")
         return d
 
 
@@ -175,7 +208,7 @@ class Policy:
 
 _GATE_KEYS = {
     "name", "metric", "comparison", "threshold", "direction", "change", "window", "every", "consecutive",
-    "min_sample", "action", "baseline_days", "by", "filter",
+    "min_sample", "action", "baseline_days", "by", "filter", "on_fail", "budget",
 }
 _POLICY_KEYS = {"name", "description", "grace"}
 
@@ -235,12 +268,15 @@ def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, .
         raise PolicyError(f"{where}: metric is required and must be text like \"null_rate:ctr_7d\", got {metric!r}")
     spec = gate_metric(metric, context=where)
     comparison = _choice(raw, "comparison", COMPARISONS, "absolute", where)
-    if spec.kind == "distance" and comparison == "absolute":
+    if spec.kind == "distance" and comparison == "absolute" and not spec.paired:
         raise PolicyError(f"{where}: {metric} compares two windows, so comparison must be one of "
                           f"{list(COMPARISONS[1:])}, not 'absolute'")
     if spec.change and comparison == "absolute":
         raise PolicyError(f"{where}: {metric} is a change against a baseline, so comparison must be one of "
                           f"{list(COMPARISONS[1:])}, not 'absolute'")
+    if spec.paired and comparison != "release":
+        raise PolicyError(f"{where}: {metric} compares a candidate release with a baseline release case by case, so "
+                          f"comparison must be 'release', not {comparison!r}")
     if spec.table == "golden_runs" and comparison in TIME_COMPARISONS:
         raise PolicyError(f"{where}: {metric} reads golden runs, which have no time: comparison must be 'absolute' "
                           f"(the candidate alone) or 'release' (against the baseline release), not {comparison!r}")
@@ -269,6 +305,7 @@ def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, .
         if not isinstance(vals, list) or not vals or not all(isinstance(v, str) for v in vals):
             raise PolicyError(f"{where}: filter.{col} must be a value or a list of values (text), got {filt_raw[col]!r}")
         filt.append((col, tuple(vals)))
+    budget = _budget(raw, spec.family, comparison, where)
     return Gate(
         name=name,
         metric=spec.canonical,
@@ -284,7 +321,38 @@ def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, .
         baseline_days=baseline_days,
         by=by,
         filter=tuple(filt),
+        on_fail=_choice(raw, "on_fail", ON_FAIL, "block", where),  # type: ignore[arg-type]
+        budget=budget,
     ), ((f"{where}: {spec.note}",) if spec.note else ())
+
+
+def _budget(raw: dict, family: str, comparison: str, where: str) -> tuple[tuple[str, float], ...]:
+    """The daily budget of a budget_burn gate: one positive number, or a table of them per segment value."""
+    if family != "budget_burn":
+        if "budget" in raw:
+            raise PolicyError(f"{where}: budget belongs to a budget_burn:<column> gate, not to {raw.get('metric')!r}")
+        return ()
+    if comparison != "absolute":
+        raise PolicyError(f"{where}: a budget burn is already a share of the budget: comparison must be 'absolute'")
+    if "window" in raw:
+        raise PolicyError(f"{where}: a budget burn counts from 00:00 UTC each day; remove window")
+    value = raw.get("budget")
+    if value is None:
+        raise PolicyError(f"{where}: a budget_burn gate needs budget = <USD per day>, or a table per segment value "
+                          "like budget = { ad_copy = 40.0 }")
+    table = value if isinstance(value, dict) else {ANY_SEGMENT: value}
+    if not table:
+        raise PolicyError(f"{where}: budget is an empty table; give at least one segment's daily budget")
+    out = []
+    for key, amount in table.items():
+        label = "budget" if key == ANY_SEGMENT else f"budget.{key}"
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount != amount:
+            raise PolicyError(f"{where}: {label} must be a number (USD per day), got {amount!r}")
+        if not 0 < amount < float("inf"):
+            raise PolicyError(f"{where}: {label} must be a positive amount per day, got {amount!r} (a budget of zero "
+                              "would be spent by the first call)")
+        out.append((str(key), float(amount)))
+    return tuple(out)
 
 
 def policy_from_dict(doc: Any, *, source: str = "<policy>") -> Policy:
@@ -414,7 +482,7 @@ def decode_policy(text: str) -> Policy:
 
 
 __all__ = [
-    "ACTIONS", "CHANGES", "COMPARISONS", "DIRECTIONS", "Gate", "Policy", "decode_policy", "dumps_toml",
+    "ACTIONS", "ANY_SEGMENT", "CHANGES", "COMPARISONS", "DIRECTIONS", "ON_FAIL", "Gate", "Policy", "decode_policy", "dumps_toml",
     "encode_policy", "format_hours", "load_policy", "parse_gate", "parse_hours", "parse_policy",
     "policy_from_dict", "validate_policy",
 ]

@@ -89,3 +89,39 @@ def golden_figure(golden: pl.DataFrame) -> go.Figure:
                       yaxis={"tickformat": ".0%", "range": [0, 1]}, margin={"t": 80, "b": 30, "l": 10, "r": 10},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return fig
+
+
+def golden_kind_figure(comparison) -> go.Figure:
+    """Pass rate per case kind, baseline release beside the candidate (a GoldenComparison)."""
+    kinds = comparison.by_kind
+    x = kinds["case_kind"].to_list()
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_baseline"].to_list(), name=f"baseline: {comparison.baseline}",
+                         marker_color="#9ecae1"))
+    fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_candidate"].to_list(), name=f"candidate: {comparison.candidate}",
+                         marker_color="#1f77b4", text=[f"{n} to fail" if n else "" for n in
+                                                       kinds["flips_to_fail"].to_list()], textposition="outside",
+                         textfont={"size": 11}, constraintext="none", cliponaxis=False))
+    fig.update_layout(barmode="group", title="Golden pass rate per case kind", height=360,
+                      yaxis={"tickformat": ".0%", "range": [0, 1.1]}, margin={"t": 80, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return fig
+
+
+def output_drift_figure(drift) -> go.Figure:
+    """Mean output tokens and refusal rate per group, baseline beside current (an OutputDrift)."""
+    from plotly.subplots import make_subplots
+
+    table = drift.table
+    names = table[drift.by].to_list() if drift.by else ["all calls"]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("output tokens per call", "refusal rate"))
+    for side, color in (("baseline", "#9ecae1"), ("current", "#1f77b4")):
+        label = drift.baseline_label if side == "baseline" else drift.current_label
+        fig.add_trace(go.Bar(x=names, y=table[f"tokens_mean_{side}"].to_list(), name=label, marker_color=color,
+                             legendgroup=side), row=1, col=1)
+        fig.add_trace(go.Bar(x=names, y=table[f"refusal_rate_{side}"].to_list(), name=label, marker_color=color,
+                             legendgroup=side, showlegend=False), row=1, col=2)
+    fig.update_yaxes(tickformat=".1%", row=1, col=2)
+    fig.update_layout(barmode="group", height=340, title="Output drift", margin={"t": 70, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.15})
+    return fig
