@@ -1,4 +1,4 @@
-"""Lazy readers for Parquet, CSV and Arrow IPC, chosen by extension, with clear errors."""
+"""Lazy readers for Parquet, CSV, Arrow IPC and OpenTelemetry spans in JSON, chosen by extension, with clear errors."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ SUFFIXES = {
     ".arrow": "ipc",
     ".ipc": "ipc",
     ".feather": "ipc",
+    ".json": "otlp",  # OpenTelemetry GenAI spans (OTLP JSON, JSON lines), read as llm_calls rows by driftdesk.otel
+    ".jsonl": "otlp",
 }
 _DELIMITERS = (",", ";", "\t", "|")
 
@@ -86,6 +88,8 @@ def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
             frame = pl.scan_parquet(path)
         elif fmt == "ipc":
             frame = pl.scan_ipc(path)
+        elif fmt == "otlp":
+            frame = _otlp_calls(path)
         else:
             separator = sniff_delimiter(path)
             frame = pl.scan_csv(
@@ -103,6 +107,17 @@ def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
     if len(schema) == 0:
         raise InputFileError(f"{path}: the file has no columns")
     return frame
+
+
+def _otlp_calls(path: Path) -> pl.LazyFrame:
+    """A JSON file of OpenTelemetry GenAI spans as one row per LLM call (``driftdesk otel import`` reports what
+    it left out); JSON that is not spans is refused, since it has no table shape."""
+    from driftdesk.otel import is_otlp_file, read_otlp
+
+    if not is_otlp_file(path):
+        raise InputFileError(f"{path}: a JSON file is read only as OpenTelemetry spans (OTLP JSON or JSON lines); "
+                             "this one does not look like spans. Export tables as Parquet or CSV")
+    return read_otlp(path)[0].lazy()
 
 
 def collect_table(path: str | Path) -> pl.DataFrame:

@@ -34,9 +34,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -496,34 +494,4 @@ def _roles(attributes: Mapping[str, str | Sequence[str]] | None) -> dict[str, tu
     return roles
 
 
-def import_otlp(path: str | Path, out: str | Path, *, attributes: Mapping[str, str | Sequence[str]] | None = None,
-                force: bool = False) -> OtelImport:
-    """Read spans (``read_otlp``), check the rows against the llm_calls contract, and write
-    ``<out>/llm_calls.parquet`` atomically (a temporary file renamed into place)."""
-    from driftdesk.contract import format_violations, validate_frame
-    from driftdesk.errors import ContractError
-
-    frame, report = read_otlp(path, attributes=attributes)
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise InputFileError(f"{folder}: exists and is not a folder")
-    target = folder / "llm_calls.parquet"
-    if target.exists() and not force:
-        raise InputFileError(f"{target}: exists; pass --force (force=True) to replace it")
-    table, violations = validate_frame(frame, "llm_calls", source=str(path))
-    if table is None:
-        raise ContractError(format_violations(violations, table="llm_calls", source=str(path)), violations)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".llm_calls.", suffix=".parquet", dir=folder)
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return OtelImport(report.source, report.spans, report.calls, report.skipped, report.missing, report.invalid,
-                      report.notes, str(target))
-
-
-__all__ = ["DEFAULT_ATTRIBUTES", "OtelImport", "import_otlp", "is_otlp_file", "read_otlp"]
+__all__ = ["DEFAULT_ATTRIBUTES", "OtelImport", "is_otlp_file", "read_otlp"]

@@ -21,10 +21,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from driftdesk.cli import main
+from driftdesk.cli.otel import import_otlp
 from driftdesk.contract import load_table
 from driftdesk.errors import DriftdeskError, InputFileError
 from driftdesk.llm import summarize_calls
-from driftdesk.otel import import_otlp, is_otlp_file, read_otlp
+from driftdesk.otel import is_otlp_file, read_otlp
 
 
 class Producer:
@@ -288,3 +289,23 @@ def test_tokens_are_summed_over_the_lowest_spans_that_carry_them(tmp_path_factor
     assert report.calls == 1
     expected = lowest_carriers(tree)
     assert frame["output_tokens"][0] == (None if expected is None else float(expected))
+
+
+def test_a_folder_with_an_otlp_export_loads_it_as_llm_calls(producer, tmp_path):
+    """The Data page and ``--data`` read a folder through the proposal: a file of spans is an llm_calls table by its
+    content, whatever its name; a JSON file that is not spans is left out with a note, the rest still loads."""
+    from driftdesk.contract import load_dataset
+    from driftdesk.proposal import propose_folder
+
+    for _ in range(3):
+        agent_request(producer.tracer)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    producer.write_collector_lines(folder / "traces-2026-10.jsonl")
+    (folder / "settings.json").write_text(json.dumps({"theme": "dark"}))
+    proposal = propose_folder(folder)
+    assert proposal.tables.get("llm_calls") is not None
+    dataset = load_dataset(folder)
+    calls = dataset["llm_calls"].frame
+    assert calls.height == 3 and calls["index_version"].to_list() == ["idx-2026-10"] * 3
+    assert any("settings.json" in note for note in dataset.notes)

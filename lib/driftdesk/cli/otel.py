@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from driftdesk.cli.common import EXIT_OK, Parser, emit, format_arg
+from driftdesk.contract import format_violations, validate_frame
+from driftdesk.errors import ContractError, InputFileError
+from driftdesk.otel import OtelImport, read_otlp
 
 
 def _attributes(pairs: list[str] | None) -> dict[str, list[str]]:
@@ -21,11 +28,36 @@ def _attributes(pairs: list[str] | None) -> dict[str, list[str]]:
 
 
 def cmd_otel_import(args: argparse.Namespace) -> int:
-    from driftdesk.otel import import_otlp
-
     report = import_otlp(args.input, args.out, attributes=_attributes(args.attribute), force=args.force)
     emit(report.to_dict(), args.format, "\n".join([*report.sentences(), f"written: {report.output}"]))
     return EXIT_OK
+
+
+def import_otlp(path: str | Path, out: str | Path, *, attributes: Mapping[str, str | Sequence[str]] | None = None,
+                force: bool = False) -> OtelImport:
+    """Read spans (``read_otlp``), check the rows against the llm_calls contract, and write
+    ``<out>/llm_calls.parquet`` atomically (a temporary file renamed into place)."""
+    frame, report = read_otlp(path, attributes=attributes)
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise InputFileError(f"{folder}: exists and is not a folder")
+    target = folder / "llm_calls.parquet"
+    if target.exists() and not force:
+        raise InputFileError(f"{target}: exists; pass --force (force=True) to replace it")
+    table, violations = validate_frame(frame, "llm_calls", source=str(path))
+    if table is None:
+        raise ContractError(format_violations(violations, table="llm_calls", source=str(path)), violations)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".llm_calls.", suffix=".parquet", dir=folder)
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return OtelImport(report.source, report.spans, report.calls, report.skipped, report.missing, report.invalid,
+                      report.notes, str(target))
 
 
 def register(sub) -> None:
