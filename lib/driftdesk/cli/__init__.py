@@ -11,13 +11,25 @@ import argparse
 import logging
 import sys
 
-from driftdesk.cli import calibration, data, drift, gates, impact, llm, overview, seasonality
+from driftdesk.cli import (
+    calibration,
+    canary,
+    data,
+    drift,
+    gates,
+    impact,
+    incident,
+    llm,
+    overview,
+    releases,
+    seasonality,
+)
 from driftdesk.cli.common import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, Parser
 from driftdesk.errors import DriftdeskError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
-COMMANDS = (data, overview, llm, calibration, impact, drift, seasonality, gates)
+COMMANDS = (data, overview, llm, calibration, impact, drift, seasonality, gates, releases, canary, incident)
 
 
 def build_parser() -> argparse.ArgumentParser:
