@@ -20,6 +20,7 @@ Model and prompt versions and their aliases (champion, challenger) live in the M
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import html
 import json
@@ -259,7 +260,7 @@ def find_release(releases: pl.DataFrame, release_id: str) -> dict:
     rows = releases.filter(pl.col("release_id") == release_id)
     if rows.height == 0:
         known = releases["release_id"].to_list()
-        close = [r for r in known if release_id.lower() in r.lower() or r.lower() in release_id.lower()][:5]
+        close = difflib.get_close_matches(release_id, known, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known ids include {', '.join(known[-5:])}"
         raise ReleaseError(f"unknown release id {release_id!r}" + (hint if known else "; the releases table is empty"))
     return rows.row(0, named=True)
