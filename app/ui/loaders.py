@@ -44,3 +44,27 @@ def _llm_view(source: str, stamp: float, by: str | None, end_day: dt.date, days:
 def llm_view_of(source: str, *, by: str | None, end_day: dt.date, days: int, budget_per_day: float | None):
     """The LLM page's comparison, series and golden-set results (cached per source version and controls)."""
     return _llm_view(source, _stamp(source), by, end_day, days, budget_per_day)
+
+
+@st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
+def _rollout(source: str, stamp: float, control: str, candidate: str, by: tuple[str, ...]):
+    from driftdesk.rollout import rollout_view
+
+    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None)
+
+
+def rollout_of(source: str, *, control: str, candidate: str, by: tuple[str, ...]):
+    """The Rollouts page's judgement (cached per source version and controls)."""
+    return _rollout(source, _stamp(source), control, candidate, by)
+
+
+@st.cache_data(max_entries=16, show_spinner="Replaying the gates and gathering what changed…")
+def _incident(source: str, stamp: float, incident_id: str):
+    from driftdesk.incidents import incident_view
+
+    return incident_view(load_source(source), incident_id)
+
+
+def incident_of(source: str, incident_id: str):
+    """The Incidents page's view of one incident (cached per source version and incident)."""
+    return _incident(source, _stamp(source), incident_id)

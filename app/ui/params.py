@@ -51,6 +51,18 @@ LLM_BUDGET = "llm_budget"  # daily budget in USD for the burn chart (0 = none)
 POLICY = "policy"  # the proposed policy, compact (deflated JSON, base64url): a proposal shared as a link
 GATE = "gate"  # the gate being edited and swept, by name
 
+# Known-good baselines (the pickers of Calibration and Segments & impact, Drift, the Overview)
+PINNED = "pinned"  # the pinned reference window START/END (UTC) when the baseline kind is pinned
+OV_KNOWN_GOOD = "known_good"  # Overview: also compare with a known-good baseline: last_release | pinned
+
+# Rollouts page
+RO_CONTROL = "ro_control"  # the control's version (e.g. v1.9)
+RO_CANDIDATE = "ro_candidate"  # the candidate's version (e.g. v2.0)
+RO_BY = "ro_by"  # segment columns for every gate (empty: each gate's own, else each segment column)
+
+# Incidents page
+INCIDENT = "incident"  # the incident id shown (incident_id of the log)
+
 # --------------------------------------------------------------------------- old spellings still accepted
 
 RENAMED_PARAMS: dict[str, str] = {}  # old parameter name -> today's name

@@ -217,3 +217,93 @@ def render_llm(view, *, metric: str, budget_per_day: float | None) -> None:
         g1, g2 = st.columns([3, 2])
         g1.dataframe(view.golden, hide_index=True, width="stretch")
         g2.plotly_chart(golden_figure(view.golden), width="stretch")
+
+
+DECISION_BOX = {"rollback": st.error, "pause_for_review": st.warning, "continue": st.success,
+                "not_enough_data": st.info}
+DECISION_WORDS = {"rollback": "Roll back", "pause_for_review": "Pause for review", "continue": "Continue",
+                  "not_enough_data": "Not enough data"}
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "–" if low is None or high is None else f"[{low:+.3f}, {high:+.3f}]"
+
+
+def rollout_table(result) -> pl.DataFrame:
+    """Each gate and segment at the decision: both arms, the change with its interval, the verdict."""
+    from driftdesk.format import format_value
+
+    rows = []
+    for r in result.segments.iter_rows(named=True):
+        rows.append({"gate": r["gate"], "segment": r["segment"], "control": format_value(r["control"], "score"),
+                     "candidate": format_value(r["candidate"], "score"), "change": format_value(r["change"], "score"),
+                     "interval": _interval(r["ci_low"], r["ci_high"]), "threshold": f"{r['threshold']:g}",
+                     "verdict": r["verdict"], "rows": f"{r['n_control'] or 0:,.0f} / {r['n_candidate'] or 0:,.0f}",
+                     "why": r["note"] or ""})
+    return pl.DataFrame(rows, schema=dict.fromkeys(["gate", "segment", "control", "candidate", "change", "interval",
+                                                    "threshold", "verdict", "rows", "why"], pl.String))
+
+
+def render_rollout(result) -> None:
+    """The Rollouts page body: the decision and why, the figure, every segment, the replayed timeline."""
+    when = f" at {result.decided_at:%Y-%m-%d %H:%M} UTC" if result.decided_at else ""
+    DECISION_BOX[result.decision](f"**{DECISION_WORDS[result.decision]}**{when}: {result.reason}")
+    st.caption(f"{result.candidate} vs {result.control} (column {result.arm_column}) under the rollout policy "
+               f"{result.policy.name}, {result.span.start:%Y-%m-%d %H:%M} → {result.span.end:%Y-%m-%d %H:%M} UTC. "
+               f"Intervals: {result.confidence:.0%}; a breach is beyond the threshold and beyond the noise.")
+    for note in result.notes:
+        st.warning(note)
+    st.plotly_chart(result.to_figure(), width="stretch", key="rollout_figure")
+    st.markdown("##### Candidate vs control in every segment, at the decision")
+    st.dataframe(rollout_table(result), hide_index=True, width="stretch")
+    with st.expander("The decision at every evaluation"):
+        st.dataframe(result.timeline, hide_index=True, width="stretch")
+
+
+def render_incident(view) -> None:
+    """The Incidents page body: headline, timeline, what was live and changed, severity, checklist, gates, export."""
+    from driftdesk.incidents import postmortem_archive
+
+    inc = view.incident
+    st.subheader(f"{inc['incident_id']} · {inc.get('layer') or 'layer unknown'} · {inc.get('segment') or 'all traffic'}")
+    st.text(inc.get("cause") or "")
+    m = st.columns(4)
+    m[0].metric("Severity logged", view.severity_logged or "–")
+    m[1].metric("Severity suggested", view.severity_suggested,
+                help="From the evidence, by the first rule that holds: P0 wrong predictions to more than half the "
+                     "traffic, P1 a KPI down more than 20%, P2 drift with 5-20% degradation, P3 drift without impact.")
+    m[2].metric("First alert", f"{view.asked_at:%m-%d %H:%M}" if view.caught else "none")
+    delay = view.gates.filter(pl.col("caught"))["delay_hours"].min() if view.caught else None
+    m[3].metric("Caught after", "not caught" if delay is None else f"{delay:.0f} h")
+    st.caption(f"Alerts from {view.policy_source}.")
+    st.plotly_chart(view.to_figure(), width="stretch", key="incident_timeline")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("##### What was live when it started")
+        st.dataframe(view.live.components.select("component", "role", "release_id", "version", "since",
+                                                 "traffic_share"), hide_index=True, width="stretch")
+    with right:
+        st.markdown(f"##### What changed (48 h before the start, up to {view.asked_at:%Y-%m-%d %H:%M})")
+        st.dataframe(view.changes, hide_index=True, width="stretch")
+    st.markdown("##### The first 30 minutes")
+    st.dataframe(view.checklist, hide_index=True, width="stretch")
+    sev_tab, gates_tab, canary_tab = st.tabs(["Severity evidence", "Gates", "Canary"])
+    with sev_tab:
+        st.dataframe(view.evidence, hide_index=True, width="stretch")
+    with gates_tab:
+        st.dataframe(view.gates, hide_index=True, width="stretch")
+    with canary_tab:
+        if view.rollout:
+            r = view.rollout
+            st.markdown(f"The rollout policy judged the canary {r['release_id']} ({r['candidate']} vs {r['control']}): "
+                        f"**{r['decision']}**" + (f" at {r['decided_at']:%Y-%m-%d %H:%M} UTC, "
+                                                  f"{r['hours_after_canary_start']:.0f} h into the canary"
+                                                  if r["decided_at"] else "")
+                        + (f"; segments: {', '.join(r['segments'])}" if r["segments"] else "") + ".")
+        else:
+            st.caption("No model canary took traffic around this incident.")
+    for note in view.notes:
+        st.caption(note)
+    st.download_button("Export the postmortem (Markdown, PNG figures, JSON)", data=lambda: postmortem_archive(view),
+                       file_name=f"{inc['incident_id']}-postmortem.zip", mime="application/zip",
+                       icon=":material/download:", on_click="ignore")

@@ -501,6 +501,28 @@ def export_postmortem(view: IncidentView, folder: str | Path) -> dict:
     return {"folder": str(target), "files": written, "notes": notes}
 
 
+def postmortem_archive(view: IncidentView) -> bytes:
+    """The exported postmortem (Markdown, figures, JSON) as one zip, for a download button."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = export_postmortem(view, tmp)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in out["files"]:
+                zf.write(path, arcname=Path(path).name)
+    return buffer.getvalue()
+
+
+def incident_ids(dataset: Dataset) -> list[str]:
+    """The incident log's ids, newest first (what the Incidents page offers)."""
+    from driftdesk.gates.backtest import incidents_of, prepare_incidents
+
+    log = prepare_incidents(incidents_of(dataset)).frame
+    return log.sort("start", descending=True)["incident_id"].to_list()
+
+
 def _save_figure(fig, folder: Path, stem: str, notes: list[str]) -> str:
     """PNG through kaleido (which drives a local Chromium); standalone HTML when that cannot run here."""
     try:

@@ -8,10 +8,13 @@ from driftdesk.rollout.compare import VERDICTS, RolloutMetric, rollout_metric
 from driftdesk.rollout.judge import (
     DECISIONS,
     RolloutResult,
+    canary_pairs,
     default_rollout_policy,
     judge_rollout,
     rollout_policy,
+    rollout_view,
+    versions,
 )
 
-__all__ = ["DECISIONS", "VERDICTS", "RolloutMetric", "RolloutResult", "default_rollout_policy", "judge_rollout",
-           "rollout_metric", "rollout_policy"]
+__all__ = ["DECISIONS", "VERDICTS", "RolloutMetric", "RolloutResult", "canary_pairs", "default_rollout_policy",
+           "judge_rollout", "rollout_metric", "rollout_policy", "rollout_view", "versions"]

@@ -355,3 +355,42 @@ def _final(timeline: pl.DataFrame, evals: pl.DataFrame, policy: Policy) -> tuple
     last = timeline.row(timeline.height - 1, named=True) if timeline.height else None
     reasons = evals["note"].drop_nulls().unique().to_list()[:3] if evals.height else ["no rows in the rollout span"]
     return "not_enough_data", (last["ts"] if last else None), "nothing could be judged: " + "; ".join(reasons)
+
+
+# --------------------------------------------------------------------------- what the Rollouts page shows
+
+
+def canary_pairs(dataset) -> list[tuple[str, str]]:
+    """(control, candidate) versions of every model canary in the releases table (partial traffic share), newest
+    first; the control is the full release the canary ran beside."""
+    from driftdesk.releases import prepare_releases, previous_release
+
+    rel = dataset.get("releases")
+    if rel is None:
+        return []
+    table = prepare_releases(rel.frame)
+    out = []
+    for row in table.filter(pl.col("traffic_share") < 1).sort("ts", descending=True).iter_rows(named=True):
+        before = previous_release(table, row["release_id"])
+        if before and before["version"] and row["version"] and (before["version"], row["version"]) not in out:
+            out.append((before["version"], row["version"]))
+    return out
+
+
+def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | None = None,
+                 table: str = "decisions", policy: Policy | None = None) -> RolloutResult:
+    """The Rollouts page's one call: ``candidate`` vs ``control`` in a dataset's table (its mapped segment columns)."""
+    found = dataset.get(table)
+    if found is None:
+        raise DriftdeskError(f"{dataset.folder}: no {table} table: a rollout is judged on rows scored by both versions")
+    return judge_rollout(found.frame, control=control, candidate=candidate, policy=policy, by=by or None,
+                         segments=found.segments, source=found.source)
+
+
+def versions(dataset, table: str = "decisions") -> list[str]:
+    """The versions a rollout can compare in a table: the values of its first arm column (model_version, ...)."""
+    found = dataset.get(table)
+    if found is None:
+        return []
+    column = next((c for c in ARM_COLUMNS if c in found.frame.columns), None)
+    return sorted(found.frame[column].cast(pl.String).unique().drop_nulls().to_list()) if column else []
