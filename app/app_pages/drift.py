@@ -8,6 +8,7 @@ import streamlit as st
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.windows import Window
+from ui import params
 from ui.data import current_dataset, current_source
 from ui.drift_view import (
     TABLES,
@@ -20,7 +21,7 @@ from ui.drift_view import (
     render_table,
 )
 
-BASELINES = ("day_over_day", "week_over_week", "custom")
+BASELINES = ("day_over_day", "week_over_week", "custom", "last_release", "pinned")
 STATISTICS = ("effect", "psi", "js", "ks", "null_rate_change", "wasserstein_norm")
 
 st.title("Drift")
@@ -50,15 +51,19 @@ kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_ov
                             "filtered to the current day's weekday.")
 custom = c4.text_input("Custom baseline range (START/END, UTC)", key="drift_custom", bind="query-params",
                        placeholder="2026-08-03T00:00/2026-08-10T00:00", disabled="custom" not in kinds)
+pinned = c4.text_input("Pinned reference (START/END, UTC)", key=params.PINNED, bind="query-params",
+                       placeholder="2026-09-28T00:00/2026-10-05T00:00", disabled="pinned" not in kinds,
+                       help="A known-good window; last_release places one before the release live on the day.")
 if not kinds:
     st.info("Choose at least one baseline.")
     st.stop()
-if "custom" in kinds:
-    try:
-        Window.parse(custom or "")
-    except DriftdeskError as exc:
-        st.warning(f"Custom baseline: {exc}")
-        st.stop()
+for kind, text in (("custom", custom), ("pinned", pinned)):
+    if kind in kinds:
+        try:
+            Window.parse(text or "")
+        except DriftdeskError as exc:
+            st.warning(f"{kind.capitalize()} baseline: {exc}")
+            st.stop()
 
 columns = drift_columns(dataset, table)
 segments = [s for s in dataset[table].segments if s in frame.columns]
@@ -71,7 +76,8 @@ statistic = d4.selectbox("History statistic", STATISTICS, key="drift_stat", bind
 try:
     with st.spinner("Comparing the day with its baselines…"):
         view = drift_view_of(current_source(), table=table, day=day, kinds=tuple(kinds),
-                             custom=custom if "custom" in kinds else None, by=None if by == "(none)" else by)
+                             custom=custom if "custom" in kinds else None, by=None if by == "(none)" else by,
+                             pinned=pinned if "pinned" in kinds else None)
 except DriftdeskError as exc:
     st.error(str(exc))
     st.stop()

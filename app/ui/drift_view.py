@@ -45,14 +45,16 @@ def drift_columns(dataset, table: str) -> list[str]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _view(source: str, stamp: float, table: str, day: dt.date, kinds: tuple[str, ...], custom: str | None,
-          by: str | None) -> DriftView:
+          by: str | None, pinned: str | None = None) -> DriftView:
     dataset = load_source(source)
     frame = dataset[table].frame
     cols = drift_columns(dataset, table)
     start = dt.datetime.combine(day, dt.time())
     current = Window(start, start + dt.timedelta(days=1), "current")
-    bases = baselines_for(current, kinds=tuple(k for k in kinds if k != "custom"),
-                          custom_range=custom if "custom" in kinds else None)
+    releases = dataset.get("releases")
+    bases = baselines_for(current, kinds=tuple(k for k in kinds if k not in ("custom", "pinned")),
+                          custom_range=custom if "custom" in kinds else None, pinned=pinned if "pinned" in kinds else None,
+                          releases=releases.frame if releases is not None and "last_release" in kinds else None)
     comparison = compare_baselines(frame, current=current, baselines=bases, columns=cols, by=by)
     history = drift_history(frame, days=[day - dt.timedelta(days=k) for k in range(HISTORY_DAYS)], columns=cols)
     quality = None
@@ -64,9 +66,9 @@ def _view(source: str, stamp: float, table: str, day: dt.date, kinds: tuple[str,
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, kinds: tuple[str, ...], custom: str | None,
-                  by: str | None) -> DriftView:
+                  by: str | None, pinned: str | None = None) -> DriftView:
     """The page's computation, cached per data version and controls."""
-    return _view(source, folder_mtime(source_folder(source)), table, day, kinds, custom, by)
+    return _view(source, folder_mtime(source_folder(source)), table, day, kinds, custom, by, pinned)
 
 
 # --------------------------------------------------------------------------- render

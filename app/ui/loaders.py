@@ -15,13 +15,18 @@ def _stamp(source: str) -> float:
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
-def _overview(source: str, stamp: float, day: dt.date | None, span_days: int) -> Overview:
-    return overview(load_source(source), day=day, span_days=span_days)
+def _overview(source: str, stamp: float, day: dt.date | None, span_days: int, known_good: str | None = None,
+              pinned: str | None = None) -> Overview:
+    from driftdesk.windows import pinned_reference
+
+    good = pinned_reference(pinned) if known_good == "pinned" else known_good
+    return overview(load_source(source), day=day, span_days=span_days, known_good=good)
 
 
-def overview_of(source: str, *, day: dt.date | None, span_days: int) -> Overview:
-    """The Overview of a data source's day (cached per source version, day and span)."""
-    return _overview(source, _stamp(source), day, span_days)
+def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good: str | None = None,
+                pinned: str | None = None) -> Overview:
+    """The Overview of a data source's day (cached per source version, day, span and known-good baseline)."""
+    return _overview(source, _stamp(source), day, span_days, known_good, pinned)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -13,7 +13,19 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from driftdesk.windows import Window, baseline_label, day_over_day, previous_period, week_over_week
+import streamlit as st
+
+from driftdesk.errors import DriftdeskError
+from driftdesk.windows import (
+    KNOWN_GOOD_KINDS,
+    Window,
+    baseline_label,
+    day_over_day,
+    last_release,
+    pinned_reference,
+    previous_period,
+    week_over_week,
+)
 from ui import params
 
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
@@ -21,7 +33,8 @@ DEFAULT_DAYS = 7
 BASELINES: dict[str, Callable[[Window], Window]] = {
     "week_over_week": week_over_week, "previous_period": previous_period, "day_over_day": day_over_day}
 BASELINE_HELP = ("week_over_week: the same days one week earlier; previous_period: the window of the same length "
-                 "right before; day_over_day: the same hours one day earlier")
+                 "right before; day_over_day: the same hours one day earlier; last_release: the same days, whole weeks "
+                 "back, before the release live at the window's end (known good); pinned: a reference window you pin")
 FIXED_BASELINE_HELP = "The baseline is the window of the same length right before it."
 
 
@@ -67,6 +80,28 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, end_key: 
                                    key=days_key, bind="query-params", help=None if vs_key else FIXED_BASELINE_HELP)
     vs = "previous_period"
     if vs_key:
-        vs = slots[2].selectbox("Compared with", list(BASELINES), key=vs_key, bind="query-params", help=BASELINE_HELP)
+        vs = slots[2].selectbox("Compared with", [*BASELINES, *KNOWN_GOOD_KINDS], key=vs_key, bind="query-params",
+                                help=BASELINE_HELP)
     current = current_window(end, days)
+    if vs in KNOWN_GOOD_KINDS:
+        return WindowChoice(current, known_good_baseline(vs, current, slots[2]), end, days, vs)
     return WindowChoice(current, BASELINES[vs](current), end, days, vs)
+
+
+def known_good_baseline(vs: str, current: Window, slot) -> Window:
+    """The last-release baseline from the data's releases table, or the pinned window typed into ``slot`` (bound
+    to the URL as ``pinned``); what cannot be placed is a message on the page, and the page stops."""
+    from ui.data import current_dataset
+
+    try:
+        if vs == "pinned":
+            text = slot.text_input("Pinned reference (START/END, UTC)", key=params.PINNED, bind="query-params",
+                                   placeholder="2026-09-28T00:00/2026-10-05T00:00")
+            return pinned_reference(text or "")
+        dataset = current_dataset()
+        releases = dataset.get("releases") if dataset is not None else None
+        return last_release(current, releases.frame if releases is not None else None)
+    except DriftdeskError as exc:
+        st.warning(f"Baseline {baseline_label(vs)}: {exc}")
+        st.stop()
+        raise

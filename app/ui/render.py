@@ -106,21 +106,28 @@ def metrics_table(result: Overview) -> pl.DataFrame:
             "change d/d": fmt_change(r["change_day_over_day"]),
             "week before": fmt_value(r["week_over_week"], r["unit"]),
             "change w/w": fmt_change(r["change_week_over_week"]),
+            "known good": fmt_value(r["known_good"], r["unit"]),
+            "change k/g": fmt_change(r["change_known_good"]),
             "note": r["note"],
         }
         for r in result.metrics.iter_rows(named=True)
     ]
-    return pl.DataFrame(rows, schema=dict.fromkeys(
-        ["layer", "metric", "subject", "status", "current", "day before", "change d/d", "week before", "change w/w", "note"],
-        pl.String))
+    columns = ["layer", "metric", "subject", "status", "current", "day before", "change d/d", "week before",
+               "change w/w", "known good", "change k/g", "note"]
+    if len(result.baselines) < 3:  # no known-good baseline asked for
+        columns = [c for c in columns if c not in ("known good", "change k/g")]
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))
 
 
 def render_overview(result: Overview) -> None:
     """The Overview page body: headline, status grid, timeline, all numbers."""
-    dod, wow = result.baselines
+    dod, wow = result.baselines[:2]
+    good = result.baselines[2:]
     st.markdown(
         f"Status of **{result.day.isoformat()}** ({result.day.strftime('%A')}, UTC) against the same hours "
-        f"one day earlier ({dod.start.date().isoformat()}) and one week earlier ({wow.start.date().isoformat()})."
+        f"one day earlier ({dod.start.date().isoformat()}) and one week earlier ({wow.start.date().isoformat()})"
+        + (f", and the known-good baseline {good[0].start:%Y-%m-%d %H:%M} → {good[0].end:%Y-%m-%d %H:%M}." if good
+           else ".")
     )
     counts = result.layers["status"].value_counts()
     n = {row["status"]: row["count"] for row in counts.iter_rows(named=True)}
