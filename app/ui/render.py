@@ -293,7 +293,9 @@ def render_incident(view) -> None:
         st.markdown(f"##### What changed (48 h before the start, up to {view.asked_at:%Y-%m-%d %H:%M})")
         st.dataframe(view.changes, hide_index=True, width="stretch")
     st.markdown("##### The first 30 minutes")
-    st.dataframe(view.checklist, hide_index=True, width="stretch")
+    with st.container(border=True):
+        for step, answer in view.checklist.iter_rows():
+            st.markdown(f"**{step}**  \n{answer}")
     sev_tab, gates_tab, canary_tab = st.tabs(["Severity evidence", "Gates", "Canary"])
     with sev_tab:
         st.dataframe(view.evidence, hide_index=True, width="stretch")
