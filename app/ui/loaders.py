@@ -64,12 +64,20 @@ def rollout_of(source: str, *, control: str, candidate: str, by: tuple[str, ...]
 
 
 @st.cache_data(max_entries=16, show_spinner="Replaying the gates and gathering what changed…")
-def _incident(source: str, stamp: float, incident_id: str):
+def _incident(source: str, stamp: float, incident_id: str, adopted: str):
     from driftdesk.incidents import incident_view
 
     return incident_view(load_source(source), incident_id)
 
 
+def _adopted_stamp() -> str:
+    """The newest adoption of any policy: adopting one changes which alerts the incidents are read against."""
+    from driftdesk.tracking import policy_history
+
+    adopted = policy_history()["adopted_at"].drop_nulls()
+    return adopted.max() if adopted.len() else ""
+
+
 def incident_of(source: str, incident_id: str):
-    """The Incidents page's view of one incident (cached per source version and incident)."""
-    return _incident(source, _stamp(source), incident_id)
+    """The Incidents page's view of one incident (cached per source version, incident and adopted policy)."""
+    return _incident(source, _stamp(source), incident_id, _adopted_stamp())

@@ -9,12 +9,13 @@ from app_helpers import open_page, texts
 PAGE = "app_pages/incidents.py"
 
 
-def test_a_deep_link_opens_incident_c():
+def test_a_deep_link_opens_incident_c(tmp_path, monkeypatch):
+    monkeypatch.setenv("DRIFTDESK_HOME", str(tmp_path))  # no adopted policy: the alerts of the folder's policy.toml
     at = open_page(PAGE, incident="INC-c")
     assert at.selectbox(key="incident").value == "INC-c"
     body = texts(at)
     assert "INC-c · model · geo=DE" in body
-    assert "Alerts from the data folder's policy.toml" in body or "Alerts from adopted policy" in body
+    assert "Alerts from the data folder's policy.toml (no policy has been adopted)." in body
     severities = {m.label: m.value for m in at.metric}
     assert severities["Severity logged"] == "P1" and severities["Severity suggested"] in ("P0", "P1", "P2", "P3")
     frames = [d.value for d in at.dataframe]
