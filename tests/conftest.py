@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,46 @@ def sample_dataset(sample_dir: Path):
     from driftdesk.contract import load_dataset
 
     return load_dataset(sample_dir)
+
+
+@dataclass(frozen=True)
+class HostileData:
+    """A data folder whose segment and service names are HTML and markdown (``values``); ``html`` leads a layer."""
+
+    folder: Path
+    html: str
+    markdown: str
+    directive: str
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return self.html, self.markdown, self.directive
+
+
+@pytest.fixture(scope="session")
+def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> HostileData:
+    """kpis and service tables over three weeks; the segment and service named ``html`` move on the last day."""
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    data = HostileData(tmp_path_factory.mktemp("hostile"), "<img src=x onerror=alert(1)>",
+                       "**bold** [link](http://x)", ":red[red] $x$")
+    start, days = dt.datetime(2026, 9, 1), 22
+    last_day = start + dt.timedelta(days=days - 1)
+    ts = pl.datetime_range(start, start + dt.timedelta(days=days), "1h", closed="left", eager=True)
+    moved = pl.col("ts") >= last_day
+    kpis = pl.concat([pl.DataFrame({"ts": ts}).with_columns(
+        geo=pl.lit(name), clicks=pl.lit(100.0), conversions=pl.lit(conv), spend=pl.lit(50.0),
+        impressions=pl.lit(1000.0), revenue=pl.lit(120.0)) for name, conv in zip(data.values, (4.0, 2.0, 3.0))])
+    kpis = kpis.with_columns(pl.when(moved & (pl.col("geo") == data.html)).then(pl.col("conversions") / 4)
+                             .otherwise(pl.col("conversions")).alias("conversions"))
+    kpis.write_parquet(data.folder / "kpis.parquet")
+    rng = np.random.default_rng(0)
+    service = pl.concat([pl.DataFrame({"ts": ts, "service": name, "requests": 1000.0, "latency_p99_ms": 200.0,
+                                       "errors": rng.poisson(5, ts.len()).astype(float)}) for name in data.values])
+    service = service.with_columns(pl.when(moved & (pl.col("service") == data.html)).then(5000.0)
+                                   .otherwise(pl.col("latency_p99_ms")).alias("latency_p99_ms"))
+    service.write_parquet(data.folder / "service.parquet")
+    return data

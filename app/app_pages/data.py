@@ -1,4 +1,7 @@
-"""Data: choose the sample, a folder or uploaded files; map columns to roles; see what breaks the contract."""
+"""Data: choose the sample, a folder or uploaded files; map columns to roles; see what breaks the contract.
+
+URL parameters: source (the open tab: Sample / Folder / Upload), table (the table being mapped).
+"""
 
 from __future__ import annotations
 
@@ -8,33 +11,29 @@ import streamlit as st
 
 from driftdesk.contract import MAPPING_FILE, TABLES, ContractError, read_mappings, write_mappings
 from driftdesk.errors import DriftdeskError
+from driftdesk.folder import guess_table
 from driftdesk.io import SUFFIXES
 from ui import params
 from ui.data import (
     SAMPLE,
     UPLOAD_PREFIX,
     current_source,
-    folder_mtime,
-    guess_table,
-    inspect_folder,
     is_sample,
     save_upload,
     set_source,
     source_folder,
     source_kind,
     source_label,
-    try_load,
-    violations_frame,
 )
-from ui.loaders import summary_of
-from ui.render import render_summary
+from ui.loaders import folder_report_of, summary_of, try_load
+from ui.render import md, render_contract, show_error
 
 NONE = "(none)"
 
 st.title("Data")
 source = current_source()
 folder = source_folder(source)
-st.markdown(f"Showing **{source_label(source)}** — `{folder}`")
+st.markdown(f"Showing **{md(source_label(source))}** — {md(folder)}")
 
 # ---------------------------------------------------------------- choose the data
 sample_tab, folder_tab, upload_tab = st.tabs(["Sample", "Folder", "Upload"], default=source_kind(source), key=params.SOURCE,
@@ -53,7 +52,7 @@ with folder_tab, st.form("folder_form"):
         if not path_text.strip():
             st.error("Type the path of a folder on this server.")
         elif not chosen.is_dir():
-            st.error(f"{chosen}: no such folder on this server.")
+            show_error(f"{chosen}: no such folder on this server.")
         else:
             set_source(str(chosen.resolve()))
             st.rerun()
@@ -67,46 +66,28 @@ with upload_tab:
         for i, f in enumerate(uploaded):
             guess = guess_table(f.name)
             options = [NONE, *TABLES]
-            choices[f.file_id] = st.selectbox(f"Table in {f.name}", options,
+            choices[f.file_id] = st.selectbox(f"Table in {md(f.name)}", options,
                                               index=options.index(guess) if guess else 0, key=f"upload_table_{i}")
         if st.button("Save and load these files", key="save_upload"):
             try:
                 new_source = save_upload([(choices[f.file_id], f.name, f.getvalue()) for f in uploaded])
             except DriftdeskError as exc:
-                st.error(str(exc))
+                show_error(exc)
             else:
                 set_source(new_source)
                 st.rerun()
 
 # ---------------------------------------------------------------- what is loaded, what is wrong
 dataset, problem = try_load(source)
-files, folder_error = inspect_folder(str(folder), folder_mtime(folder), dataset is None)
-if folder_error:
-    st.error(folder_error)
+report = folder_report_of(source, validate=dataset is None)
+if report.error:
+    show_error(report.error)
     st.stop()
-
-st.subheader("Loaded tables")
-if dataset is not None:
-    render_summary(summary_of(source))
-else:
-    st.error(f"The data does not load: {len(violations_frame(files))} problem(s) below. "
-             "Fix the files, or map your column names to roles.")
-
-st.subheader("Contract check")
-warnings = [w.to_dict() for t in (dataset.tables.values() if dataset else []) for w in t.warnings]
-problems = violations_frame(files)
-if dataset is None and problems.height == 0 and problem:
-    st.error(problem)
-elif problems.height:
-    st.dataframe(problems, hide_index=True, width="stretch")
-else:
-    st.success("Every table meets the data contract.", icon=":material/check_circle:")
-for w in warnings:
-    st.warning(w["message"])
+render_contract(report, dataset, summary_of(source) if dataset is not None else None, problem)
 
 # ---------------------------------------------------------------- map columns to roles
 st.subheader("Column mapping")
-mappable = [f for f in files if f.columns]
+mappable = report.mappable
 if not mappable:
     st.info("No readable table files here to map. Files are found by name: kpis.parquet, decisions.csv, …")
     st.stop()
@@ -146,7 +127,7 @@ if saved and not readonly:
     try:
         written = write_mappings(folder, {**existing, table: mapping})
     except OSError as exc:
-        st.error(f"Cannot write {folder / MAPPING_FILE}: {exc}")
+        show_error(f"Cannot write {folder / MAPPING_FILE}", exc)
     else:
-        st.success(f"Saved to {written}.")
+        st.success(f"Saved to {md(written)}.")
         st.rerun()

@@ -1,4 +1,10 @@
-"""Drift: a day against the previous day and the same weekday last week (or a custom range), per column and segment."""
+"""Drift: a day against the previous day and the same weekday last week (or a custom range), per column and segment.
+
+URL parameters (bad values fall back to defaults): table (decisions | kpis | llm_calls), day (YYYY-MM-DD),
+baselines (day_over_day, week_over_week, custom, last_release, pinned), custom (the custom range START/END), pinned
+(the pinned reference window START/END), column, by (a segment column or "(none)"), vs (the baseline whose
+distribution is drawn), statistic (of the history chart).
+"""
 
 from __future__ import annotations
 
@@ -6,50 +12,44 @@ import datetime as dt
 
 import streamlit as st
 
+from driftdesk.drift.view import DRIFT_TABLES, drift_columns, drift_segments
 from driftdesk.errors import DriftdeskError
-from driftdesk.windows import Window
+from driftdesk.windows import Window, day_range
 from ui import params
-from ui.data import current_dataset, current_source
-from ui.drift_view import (
-    TABLES,
-    drift_columns,
-    drift_view_of,
-    render_column,
-    render_consensus,
-    render_quality,
-    render_segments,
-    render_table,
-)
+from ui.data import current_source
+from ui.loaders import current_dataset, drift_view_of
+from ui.render import md, render_drift, show_error
 
 BASELINES = ("day_over_day", "week_over_week", "custom", "last_release", "pinned")
 STATISTICS = ("effect", "psi", "js", "ks", "null_rate_change", "wasserstein_norm")
+NO_SEGMENT = "(none)"
 
 st.title("Drift")
 st.caption("Did the inputs or the scores shift, and is it real? The day is compared with the same hours a day "
            "earlier and a week earlier; a shift both agree on is real, one only yesterday shows is the calendar. "
            "Outcomes (label, revenue) arrive late, so they are judged on the Calibration page, not here.")
-dataset = current_dataset()
+source = current_source()
+dataset = current_dataset(source)
 if dataset is None:
     st.stop()
-tables = [t for t in TABLES if t in dataset]
+tables = [t for t in DRIFT_TABLES if t in dataset]
 if not tables:
     st.info("No decisions, kpis or llm_calls table in this data: nothing to compare. Add one on the Data page.")
     st.stop()
 
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
-table = c1.selectbox("Table", tables, key="drift_table", bind="query-params")
-frame = dataset[table].frame
-if frame.is_empty():
+table: str = c1.selectbox("Table", tables, key=params.TABLE, bind="query-params")
+days = day_range(dataset[table].frame)
+if days is None:
     st.info(f"The {table} table has no rows.")
     st.stop()
-first, last = frame["ts"].min().date(), frame["ts"].max().date()
-day: dt.date = c2.date_input("Current day (UTC)", value=last, min_value=first, max_value=last, key="drift_date",
+day: dt.date = c2.date_input("Current day (UTC)", value=days[1], min_value=days[0], max_value=days[1], key=params.DAY,
                              bind="query-params", format="YYYY-MM-DD")
-kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_over_week"], key="drift_baselines",
-                       bind="query-params",  # no format_func: the URL keeps the option names themselves
+kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_over_week"], key=params.BASELINES,
+                       bind="query-params",  # no format_func: the URL keeps the kinds themselves
                        help="Day over day and week over week keep the same hours and weekday; a custom range is "
                             "filtered to the current day's weekday.")
-custom = c4.text_input("Custom baseline range (START/END, UTC)", key="drift_custom", bind="query-params",
+custom = c4.text_input("Custom baseline range (START/END, UTC)", key=params.CUSTOM, bind="query-params",
                        placeholder="2026-08-03T00:00/2026-08-10T00:00", disabled="custom" not in kinds)
 pinned = c4.text_input("Pinned reference (START/END, UTC)", key=params.PINNED, bind="query-params",
                        placeholder="2026-09-28T00:00/2026-10-05T00:00", disabled="pinned" not in kinds,
@@ -62,32 +62,21 @@ for kind, text in (("custom", custom), ("pinned", pinned)):
         try:
             Window.parse(text or "")
         except DriftdeskError as exc:
-            st.warning(f"{kind.capitalize()} baseline: {exc}")
+            st.warning(f"{kind.capitalize()} baseline: {md(exc)}")
             st.stop()
 
-columns = drift_columns(dataset, table)
-segments = [s for s in dataset[table].segments if s in frame.columns]
 d1, d2, d3, d4 = st.columns(4)
-column = d1.selectbox("Column", columns, key="drift_column", bind="query-params")
-by = d2.selectbox("Segment drill-down by", ["(none)", *segments], key="drift_by", bind="query-params")
-vs = d3.selectbox("Distribution against", [k for k in BASELINES if k in kinds], key="drift_vs", bind="query-params")
-statistic = d4.selectbox("History statistic", STATISTICS, key="drift_stat", bind="query-params")
+column: str = d1.selectbox("Column", drift_columns(dataset, table), key=params.COLUMN, bind="query-params")
+by: str = d2.selectbox("Segment drill-down by", [NO_SEGMENT, *drift_segments(dataset, table)], key=params.BY,
+                       bind="query-params")
+vs: str = d3.selectbox("Distribution against", [k for k in BASELINES if k in kinds], key=params.VS,
+                       bind="query-params")
+statistic: str = d4.selectbox("History statistic", STATISTICS, key=params.STATISTIC, bind="query-params")
 
 try:
-    with st.spinner("Comparing the day with its baselines…"):
-        view = drift_view_of(current_source(), table=table, day=day, kinds=tuple(kinds),
-                             custom=custom if "custom" in kinds else None, by=None if by == "(none)" else by,
-                             pinned=pinned if "pinned" in kinds else None)
+    view = drift_view_of(source, table=table, day=day, vs=kinds, custom=custom if "custom" in kinds else None,
+                         by=None if by == NO_SEGMENT else by, pinned=pinned if "pinned" in kinds else None)
 except DriftdeskError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
-
-render_consensus(view)
-st.subheader("Columns by severity")
-render_table(view)
-st.subheader(f"{column}: baseline vs current")
-render_column(view, column, vs, statistic)
-st.subheader("Which segments carry the shift")
-render_segments(view, column, vs)
-with st.expander("Data quality (null-rate jumps, freshness, schema, ranges) vs week over week"):
-    render_quality(view)
+render_drift(view, column=column, vs=vs, statistic=statistic)

@@ -1,7 +1,8 @@
 """Gates: edit a policy in a form, see what it would have done on history, sweep a threshold, adopt it.
 
 The proposed policy lives in the URL (`policy`, compact) with the gate being edited (`gate`), so a proposal
-is a link. Nothing is computed here: the library replays, matches and sweeps; ui.gates caches and renders.
+is a link. The page holds the form and the adopt step; the library's gates_view replays, matches and sweeps
+(cached in ui/loaders.py), and ui/render draws the result.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from driftdesk.gates.policy import (
     format_hours,
     parse_gate,
 )
-from driftdesk.tracking import adopt_policy, load_adopted, policy_history
+from driftdesk.gates.view import default_policy
+from driftdesk.tracking import adopt_policy, adopted_thresholds, policy_history
 from ui import params
-from ui.data import current_dataset, current_source
-from ui.gates import backtest_of, default_policy, render_backtest, render_summary, sweep_of, values_of
+from ui.data import current_source, source_folder
+from ui.loaders import current_dataset, gates_view_of
+from ui.render import md, render_backtest, render_sweep, show_error
 
 WINDOWS = ("1h", "2h", "3h", "6h", "12h", "24h", "48h", "72h", "7d")
 STEPS = ("1h", "6h", "1d")
@@ -34,20 +37,20 @@ STEPS = ("1h", "6h", "1d")
 st.title("Gates")
 st.caption("Would this policy have caught our incidents, how late, and how many false alarms would it have raised? "
            "Edit the gates below; the URL keeps the proposal, so you can share it as a link.")
-dataset = current_dataset()
+source = current_source()
+dataset = current_dataset(source)
 if dataset is None:
     st.stop()
-source = current_source()
 
 # ---------------------------------------------------------------- the proposed policy (URL, else the default)
-default = default_policy(source)
+default = default_policy(source_folder(source))
 policy: Policy | None = None
 code = st.query_params.get(params.POLICY)
 if code:
     try:
         policy = decode_policy(code)
     except DriftdeskError as exc:
-        st.warning(f"The policy in the link cannot be used ({exc}); showing the default policy instead.")
+        st.warning(f"The policy in the link cannot be used ({md(exc)}); showing the default policy instead.")
 if policy is None:
     if default is None:
         st.info("No policy yet: the data folder has no policy.toml. Start from the bundled sample policy on the "
@@ -72,7 +75,7 @@ def _pick_gate() -> None:
 
 
 # ---------------------------------------------------------------- the gates, and a form for one of them
-st.subheader(f"Policy {policy.name}")
+st.subheader(f"Policy {md(policy.name)}")
 st.dataframe([{"gate": g.name, "rule": g.describe()} for g in policy.gates], hide_index=True, width="stretch")
 
 top = st.columns([2, 1, 1, 1])
@@ -162,7 +165,7 @@ if applied:
             if bad:
                 raise DriftdeskError(f"the form: {new_gate.metric} cannot be split by {bad}")
     except DriftdeskError as exc:
-        st.error(str(exc))
+        show_error(exc)
     else:
         set_policy(new_policy)
         st.query_params[params.GATE] = new_gate.name
@@ -171,49 +174,24 @@ if applied:
 # ---------------------------------------------------------------- what it would have done
 st.subheader("On history")
 try:
-    with st.status("Replaying the policy on history (no look-ahead)…", expanded=False) as status:
-        values = values_of(source, policy)
-        result = backtest_of(source, policy, values)
-        checks = sum(g.release_only for g in policy.gates)
-        status.update(label=f"Replayed {len(values)} gate(s) over {(result.span_end - result.span_start).days} days"
-                            + (f"; {checks} release check(s) run only in `gates check`" if checks else ""),
-                      state="complete")
+    view = gates_view_of(source, policy=policy, gate=gate.name,
+                         reference=adopted_thresholds(policy.name, gate.name, default))
 except DriftdeskError as exc:
-    st.error(f"This policy cannot be replayed on the loaded data: {exc}")
+    show_error("This policy cannot be replayed on the loaded data.", exc)
     st.stop()
-render_summary(result)
-render_backtest(result)
+st.caption(view.replayed + " (no look-ahead).")
+render_backtest(view)
 
 # ---------------------------------------------------------------- sweep of the selected gate
-st.subheader(f"Sweep: {gate.name}")
-current = None
-try:
-    adopted = load_adopted(policy.name)
-    if gate.name in [g.name for g in adopted.gates]:
-        g0 = adopted.gate(gate.name)
-        current = {"threshold": g0.threshold, "consecutive": g0.consecutive}
-except DriftdeskError:
-    if default is not None and gate.name in [g.name for g in default.gates]:
-        g0 = default.gate(gate.name)
-        current = {"threshold": g0.threshold, "consecutive": g0.consecutive}
-if gate.release_only:
-    st.info(f"{gate.name} is a release check ({gate.metric}, {gate.comparison}): it compares a candidate with a "
-            "baseline in `driftdesk gates check`, so there is no history to sweep it on.")
-else:
-    with st.spinner("Sweeping thresholds…"):
-        sweep = sweep_of(source, policy, gate.name, values, current)
-    st.caption("Each point is the whole policy with this gate's threshold (and breaches in a row) changed. "
-               "'current' is the adopted (or default) value, 'proposed' the one in the form.")
-    st.plotly_chart(sweep.to_figure(), width="stretch", key="gates_sweep")
-    with st.expander("Sweep points"):
-        st.dataframe(sweep.frame, hide_index=True, width="stretch")
+st.subheader(f"Sweep: {md(gate.name)}")
+render_sweep(view)
 
 # ---------------------------------------------------------------- adopt
 st.subheader("Adopt")
 history = policy_history(policy.name)
 done = st.session_state.pop("gates_adopted", None)
 if done:
-    st.success(done)
+    st.success(md(done))
 note = st.text_input("Why (kept with the version)", key=f"adopt_note_{form_id}")
 if st.session_state.get("gates_confirm") != code:
     if st.button("Adopt this policy…", type="primary"):
@@ -221,16 +199,16 @@ if st.session_state.get("gates_confirm") != code:
         st.rerun()
 else:
     next_version = int(history["version"].max() or 0) + 1 if history.height else 1
-    st.warning(f"Adopt **{policy.name}** as version {next_version}? This writes a new policy file (earlier versions "
+    st.warning(f"Adopt **{md(policy.name)}** as version {next_version}? This writes a new policy file (earlier versions "
                f"are kept) and logs it with its backtest figures to MLflow.")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button("Confirm adopt", type="primary"):
         st.session_state.pop("gates_confirm", None)
         try:
             with st.status("Saving and logging to MLflow…"):
-                adopted_version = adopt_policy(policy, backtest=result, note=note)
+                adopted_version = adopt_policy(policy, backtest=view.backtest, note=note)
         except DriftdeskError as exc:
-            st.error(f"Nothing was adopted: {exc}")
+            show_error("Nothing was adopted.", exc)
         else:
             st.session_state["gates_adopted"] = (f"Adopted {policy.name} version {adopted_version.version} "
                                                  f"(MLflow run {adopted_version.run_id}).")
@@ -239,10 +217,10 @@ else:
         st.session_state.pop("gates_confirm", None)
         st.rerun()
 if history.height:
-    st.markdown(f"**Adopted versions of {policy.name}**")
+    st.markdown(f"**Adopted versions of {md(policy.name)}**")
     st.dataframe(history.drop("path"), hide_index=True, width="stretch")
 else:
-    st.caption(f"No version of {policy.name} has been adopted yet.")
+    st.caption(f"No version of {md(policy.name)} has been adopted yet.")
 st.download_button("Download the proposal (TOML)", policy.to_toml(), file_name=f"{policy.name}.toml",
                    mime="application/toml")
 with st.expander("The proposal as a policy file"):

@@ -1,46 +1,50 @@
-"""LLM: quality, latency and cost per prompt, model or index version; current window vs the one before it."""
+"""LLM: quality, latency and cost per prompt, model or index version; current window vs the one before it.
+
+URL parameters (all optional, bad values fall back to defaults): by (model | prompt_version | index_version |
+feature), end (last day of the current window, YYYY-MM-DD), days (its length; the baseline is the same length
+right before), metric (of the trend chart), budget (daily budget in USD, 0 = none).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from driftdesk.errors import DriftdeskError
-from driftdesk.metrics import get_metric
+from driftdesk.llm import TREND_METRICS, llm_groupings
+from driftdesk.windows import day_range
 from ui import params
-from ui.data import current_source, require_table
-from ui.loaders import llm_view_of
+from ui.data import current_source
+from ui.loaders import llm_view_of, require_table
 from ui.pickers import window_controls
-from ui.render import render_llm
+from ui.render import render_llm, show_error
 
-GROUPINGS = ("model", "prompt_version", "index_version", "feature")
 LENGTHS = (1, 2, 7, 14)
-TREND_METRICS = ("validator_failure_rate", "refusal_rate", "latency_p95_ms", "tokens_out_mean", "cost_total",
-                 "cost_per_call", "judge_score_mean")
+ALL_CALLS = "(all calls)"
 
 st.title("LLM")
 st.caption("Quality, latency and cost per version: is a new prompt, provider model or index worse, or just more expensive?")
-_, calls_table = require_table("llm_calls", "No llm_calls table in this data. Add one on the Data page (one row per "
-                               "LLM call: ts, model, prompt_version, latency_ms, output_tokens, cost, validator_ok, ...).")
-calls = calls_table.frame
-groupings = [g for g in GROUPINGS if g in calls.columns] or ["(all calls)"]
-first, last = calls["ts"].min().date(), calls["ts"].max().date()
+source = current_source()
+_, calls = require_table(source, "llm_calls", "No llm_calls table in this data. Add one on the Data page (one row per "
+                         "LLM call: ts, model, prompt_version, latency_ms, output_tokens, cost, validator_ok, ...).")
+days = day_range(calls.frame)
+if days is None:
+    st.info("The llm_calls table has no rows.")
+    st.stop()
 
-c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1])
-by = c1.selectbox("Compare by", groupings, key=params.LLM_BY, bind="query-params")
-windows = window_controls(first, last, (c2, c3), end_key=params.LLM_END, days_key=params.LLM_DAYS, vs_key=None,
-                          day_choices=LENGTHS)
-metric: str = c4.selectbox("Trend metric", TREND_METRICS, format_func=lambda m: get_metric(m, "llm_calls").label, key=params.LLM_METRIC,
-                           bind="query-params")
-budget = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0,
-                         key=params.LLM_BUDGET, bind="query-params",
-                         help="Optional (0 = none). When set, the daily cost chart shows the share of the budget burned.")
+c1, c2, c3, c4, c5 = st.columns(5)
+by: str = c1.selectbox("Compare by", llm_groupings(calls.frame) or [ALL_CALLS], key=params.BY, bind="query-params")
+windows = window_controls(*days, (c2, c3), vs=False, day_choices=LENGTHS)
+metric: str = c4.selectbox("Trend metric", TREND_METRICS, key=params.METRIC, bind="query-params",
+                           help="A metric name as in the CLI and gate policies (validator_failure_rate: share of "
+                                "calls whose output failed the validator).")
+budget: float = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
+                                bind="query-params",
+                                help="Optional (0 = none). When set, the daily cost chart shows the budget burned.")
 
 try:
-    view = llm_view_of(current_source(), by=None if by == "(all calls)" else by, end_day=windows.end, days=windows.days,
+    view = llm_view_of(source, by=None if by == ALL_CALLS else by, end=windows.end, days=windows.days,
                        budget_per_day=budget or None)
 except DriftdeskError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
-render_llm(view, metric=metric, budget_per_day=budget or None)
-if view.golden is None:
-    st.caption("No golden_runs table: golden-set pass rates appear here when one is loaded.")
+render_llm(view, metric=metric)

@@ -1,83 +1,260 @@
-"""Cached library calls, keyed by the data source and the controls (never by widgets read inside)."""
+"""Every cached library call of the app, in one place.
+
+Each page's view is one library function (driftdesk.overview.overview, drift.view.drift_view, ...); this module
+caches it keyed by the data source, the source's version stamp (the newest file time in its folder, so an edited
+file is recomputed) and the page's controls, never by widgets read inside. Loading the data is cached as a
+resource (shared, never mutated). A page that cannot load its data gets a message and stops, never a traceback.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import streamlit as st
 
+from driftdesk.business import ImpactView, impact_view
+from driftdesk.calibration import CalibrationView, calibration_view
+from driftdesk.contract import Dataset, Table, load_dataset
+from driftdesk.drift.view import DriftView, drift_view
+from driftdesk.errors import DriftdeskError
+from driftdesk.folder import FolderReport, inspect_folder
+from driftdesk.gates.engine import GateValues, gate_values
+from driftdesk.gates.metrics import metric_components
+from driftdesk.gates.policy import Policy, decode_policy, encode_policy
+from driftdesk.gates.view import GatesView, gates_view
+from driftdesk.incidents import IncidentView, incident_view
+from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
-from ui.data import folder_mtime, load_source, source_folder
+from driftdesk.rollout import RolloutResult, rollout_view
+from driftdesk.seasonality.view import SeasonalityView, SegmentVerdicts, seasonality_view, segment_verdicts
+from driftdesk.tracking import policy_history
+from driftdesk.windows import pinned_reference
+from ui.data import folder_mtime, source_folder, source_label
+from ui.params import DATA
+from ui.render.text import show_error
 
 
-def _stamp(source: str) -> float:
+def stamp(source: str) -> float:
+    """The version of a data source: the newest modification time in its folder."""
     return folder_mtime(source_folder(source))
 
 
-@st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
-def _overview(source: str, stamp: float, day: dt.date | None, span_days: int, known_good: str | None = None,
-              pinned: str | None = None) -> Overview:
-    from driftdesk.windows import pinned_reference
-
-    good = pinned_reference(pinned) if known_good == "pinned" else known_good
-    return overview(load_source(source), day=day, span_days=span_days, known_good=good)
+# --------------------------------------------------------------------------- the data
 
 
-def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good: str | None = None,
-                pinned: str | None = None) -> Overview:
-    """The Overview of a data source's day (cached per source version, day, span and known-good baseline)."""
-    return _overview(source, _stamp(source), day, span_days, known_good, pinned)
+@st.cache_resource(max_entries=8, show_spinner="Loading and validating the data…")
+def _load(folder: str, mtime: float) -> Dataset:
+    return load_dataset(folder)
+
+
+def load_source(source: str) -> Dataset:
+    """The validated dataset of a data source (raises DriftdeskError when it cannot load)."""
+    return _load(str(source_folder(source)), stamp(source))
+
+
+def try_load(source: str) -> tuple[Dataset | None, str | None]:
+    """(dataset, None) or (None, the reason it cannot load): for places that must not show an error box."""
+    try:
+        return load_source(source), None
+    except DriftdeskError as exc:
+        return None, str(exc)
+
+
+def current_dataset(source: str) -> Dataset | None:
+    """The dataset of a source; when it cannot load, a message on the page (and a link to the Data page) and None."""
+    try:
+        return load_source(source)
+    except DriftdeskError as exc:
+        show_error(f"Cannot load the data {source_label(source)}. Open the Data page to see what to fix.", exc)
+        st.page_link("app_pages/data.py", label="Open the Data page", icon=":material/table_chart:",
+                     query_params={DATA: source})
+        return None
+
+
+def require_table(source: str, name: str, missing_message: str) -> tuple[Dataset, Table]:
+    """The dataset and its ``name`` table; otherwise a message on the page and the script stops."""
+    dataset = current_dataset(source)
+    if dataset is None:
+        st.stop()
+    if name not in dataset:
+        st.info(missing_message)
+        st.stop()
+    return dataset, dataset[name]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _summary(source: str, stamp: float):
+def _summary(source: str, version: float):
     return dataset_summary(load_source(source))
 
 
 def summary_of(source: str):
     """Rows, time range and columns of each loaded table (raises DriftdeskError when the data cannot load)."""
-    return _summary(source, _stamp(source))
+    return _summary(source, stamp(source))
+
+
+@st.cache_data(max_entries=16, show_spinner="Checking the files against the data contract…")
+def _folder(folder: str, version: float, validate: bool) -> FolderReport:
+    return inspect_folder(folder, validate=validate)
+
+
+def folder_report_of(source: str, *, validate: bool) -> FolderReport:
+    """The source folder's table files, proposed mappings and (with ``validate``) contract violations."""
+    return _folder(str(source_folder(source)), stamp(source), validate)
+
+
+# --------------------------------------------------------------------------- one view per page
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
+def _overview(source: str, version: float, day: dt.date | None, span_days: int, known_good: str | None,
+              pinned: str | None) -> Overview:
+    good = pinned_reference(pinned or "") if known_good == "pinned" else known_good
+    return overview(load_source(source), day=day, span_days=span_days, known_good=good)
+
+
+def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good: str | None = None,
+                pinned: str | None = None) -> Overview:
+    """The Overview of a data source's day; ``known_good`` (last_release | pinned, with the ``pinned`` window)
+    adds a third baseline."""
+    return _overview(source, stamp(source), day, span_days, known_good, pinned)
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
+def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
+           by: str | None, pinned: str | None) -> DriftView:
+    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned)
+
+
+def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
+                  by: str | None, pinned: str | None = None) -> DriftView:
+    """The Drift page's view of one table and day."""
+    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned)
+
+
+@st.cache_data(max_entries=64, show_spinner="Decomposing the series…")
+def _seasonality(source: str, version: float, table: str, metric: str, segment: str, mode: str,
+                 day: dt.date | None) -> SeasonalityView:
+    return seasonality_view(load_source(source), table=table, metric=metric, segment=segment, mode=mode, day=day)
+
+
+def seasonality_view_of(source: str, *, table: str, metric: str, segment: str, mode: str,
+                        day: dt.date | None) -> SeasonalityView:
+    """One metric of one segment decomposed, and one day against the day and the week before."""
+    return _seasonality(source, stamp(source), table, metric, segment, mode, day)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _segment_column(source: str, version: float, table: str, metric: str, mode: str, column: str) -> SegmentVerdicts:
+    return segment_verdicts(load_source(source), table=table, metric=metric, mode=mode, columns=[column])
+
+
+def segment_verdicts_of(source: str, *, table: str, metric: str, mode: str,
+                        columns: Sequence[str]) -> SegmentVerdicts:
+    """Every segment's verdict, one column at a time (cached per column), with a progress bar."""
+    bar = st.progress(0.0, text="Decomposing every segment…")
+    parts = []
+    for i, column in enumerate(columns):
+        parts.append(_segment_column(source, stamp(source), table, metric, mode, column))
+        bar.progress((i + 1) / len(columns), text=f"{column}: {parts[-1].verdicts.height} series decomposed")
+    bar.empty()
+    return SegmentVerdicts.combine(parts)
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing calibration…")
+def _calibration(source: str, version: float, end: dt.date, days: int, vs: str, by: str | None, segment: str | None,
+                 bins: int, strategy: str, delay: int, pinned: str | None) -> CalibrationView:
+    return calibration_view(load_source(source), end=end, days=days, vs=vs, by=by, segment=segment, bins=bins,
+                            strategy=strategy, label_delay_days=delay, pinned=pinned)
+
+
+def calibration_view_of(source: str, *, end: dt.date, days: int, vs: str, by: str | None, segment: str | None,
+                        bins: int, strategy: str, delay: int, pinned: str | None = None) -> CalibrationView:
+    """The Calibration page's view: the current window against its baseline, per segment and per day."""
+    return _calibration(source, stamp(source), end, days, vs, by, segment, bins, strategy, delay, pinned)
+
+
+@st.cache_data(max_entries=32, show_spinner="Splitting the change into mix and rate…")
+def _impact(source: str, version: float, end: dt.date, days: int, vs: str, by: tuple[str, ...], metric: str,
+            min_conversions: int, pinned: str | None) -> ImpactView:
+    return impact_view(load_source(source), end=end, days=days, vs=vs, by=list(by), metric=metric,
+                       min_conversions=min_conversions, pinned=pinned)
+
+
+def impact_view_of(source: str, *, end: dt.date, days: int, vs: str, by: Sequence[str], metric: str,
+                   min_conversions: int, pinned: str | None = None) -> ImpactView:
+    """The Segments & impact page's view: the metric's change split into mix and rate per segment."""
+    return _impact(source, stamp(source), end, days, vs, tuple(by), metric, min_conversions, pinned)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing LLM versions…")
-def _llm_view(source: str, stamp: float, by: str | None, end_day: dt.date, days: int, budget_per_day: float | None):
-    from driftdesk.llm import llm_view
-
-    return llm_view(load_source(source), by=by, end_day=end_day, days=days, budget_per_day=budget_per_day)
+def _llm(source: str, version: float, by: str | None, end: dt.date, days: int, budget_per_day: float | None) -> LlmView:
+    return llm_view(load_source(source), by=by, end_day=end, days=days, budget_per_day=budget_per_day)
 
 
-def llm_view_of(source: str, *, by: str | None, end_day: dt.date, days: int, budget_per_day: float | None):
-    """The LLM page's comparison, series and golden-set results (cached per source version and controls)."""
-    return _llm_view(source, _stamp(source), by, end_day, days, budget_per_day)
+def llm_view_of(source: str, *, by: str | None, end: dt.date, days: int, budget_per_day: float | None) -> LlmView:
+    """The LLM page's comparison, series and golden-set results."""
+    return _llm(source, stamp(source), by, end, days, budget_per_day)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _gate_values(source: str, version: float, gate_code: str) -> GateValues:
+    """One gate's values over all of history (the expensive part): never mutated, shared by backtests and sweeps."""
+    gate = decode_policy(gate_code).gates[0]
+    series = metric_components(load_source(source), gate.metric, by=gate.by, filter=gate.filter,
+                               context=f"gate {gate.name!r}")
+    return gate_values(series, gate)
+
+
+def _values(source: str, policy: Policy) -> list[GateValues]:
+    """Every replayable gate's values, cached per gate, with a progress bar while any is computed."""
+    replayable = [g for g in policy.gates if not g.release_only]  # release checks have no history
+    bar = st.progress(0.0, text="Replaying the policy on history…") if len(replayable) > 1 else None
+    out = []
+    for i, gate in enumerate(replayable):
+        if bar is not None:
+            bar.progress(i / len(replayable), text=f"Computing {gate.metric} for gate {gate.name} "
+                                                   f"({i + 1} of {len(replayable)})…")
+        out.append(_gate_values(source, stamp(source), encode_policy(Policy(gates=(gate,)))))
+    if bar is not None:
+        bar.empty()
+    return out
+
+
+@st.cache_data(max_entries=32, show_spinner="Replaying the policy on history (no look-ahead)…")
+def _gates(source: str, version: float, code: str, gate: str, reference: tuple | None,
+           _values: list[GateValues]) -> GatesView:
+    return gates_view(load_source(source), decode_policy(code), gate=gate,
+                      reference=dict(reference) if reference else None, values=_values)
+
+
+def gates_view_of(source: str, *, policy: Policy, gate: str, reference: dict | None) -> GatesView:
+    """The Gates page's view: the policy's backtest and the sweep of ``gate`` (keyed by the policy's own text)."""
+    ref = tuple(sorted(reference.items())) if reference else None
+    return _gates(source, stamp(source), encode_policy(policy), gate, ref, _values(source, policy))
 
 
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
-def _rollout(source: str, stamp: float, control: str, candidate: str, by: tuple[str, ...]):
-    from driftdesk.rollout import rollout_view
-
+def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
     return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None)
 
 
-def rollout_of(source: str, *, control: str, candidate: str, by: tuple[str, ...]):
-    """The Rollouts page's judgement (cached per source version and controls)."""
-    return _rollout(source, _stamp(source), control, candidate, by)
+def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:
+    """The Rollouts page's judgement of ``candidate`` against ``control`` (``by``: segment columns for every gate)."""
+    return _rollout(source, stamp(source), control, candidate, tuple(by))
 
 
 @st.cache_data(max_entries=16, show_spinner="Replaying the gates and gathering what changed…")
-def _incident(source: str, stamp: float, incident_id: str, adopted: str):
-    from driftdesk.incidents import incident_view
-
+def _incident(source: str, version: float, incident_id: str, adopted: str) -> IncidentView:
     return incident_view(load_source(source), incident_id)
 
 
 def _adopted_stamp() -> str:
     """The newest adoption of any policy: adopting one changes which alerts the incidents are read against."""
-    from driftdesk.tracking import policy_history
-
     adopted = policy_history()["adopted_at"].drop_nulls()
-    return adopted.max() if adopted.len() else ""
+    return str(adopted.max()) if adopted.len() else ""
 
 
-def incident_of(source: str, incident_id: str):
+def incident_of(source: str, incident_id: str) -> IncidentView:
     """The Incidents page's view of one incident (cached per source version, incident and adopted policy)."""
-    return _incident(source, _stamp(source), incident_id, _adopted_stamp())
+    return _incident(source, stamp(source), incident_id, _adopted_stamp())

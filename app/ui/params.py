@@ -1,7 +1,10 @@
 """Every URL parameter the app reads, in one place (the URL is the app's public interface: keep names stable).
 
-Widgets bound with ``bind="query-params"`` use their ``key`` as the parameter name, so the key constants
-below are also the widget keys. Add a line here for each parameter a new page introduces.
+One name per concept, the glossary's word (docs/glossary.md), on every page that has the concept: ``day`` for
+the day a page is about, ``end`` and ``days`` for a window, ``vs`` for a baseline kind, ``by`` for segment
+columns, ``table``, ``metric``, ``segment``, ``mode``. A page-specific name only where the concept is the page's
+own. Widgets bound with ``bind="query-params"`` use their ``key`` as the parameter name, so the constants below
+are also the widget keys. Add a line here for each parameter a new page introduces, and list it in the README.
 
 Renaming a parameter or one of its values: add the old spelling to ``RENAMED_PARAMS`` / ``RENAMED_VALUES``.
 ``upgrade_query_params()`` (called by the entry script before any page runs) rewrites an old spelling in the URL
@@ -18,34 +21,43 @@ from streamlit.errors import StreamlitAPIException
 
 DATA = "data"  # which data: "sample", a folder on the server, or "upload:<hash>"; carried across pages
 
+# shared: the same word wherever the concept appears
+DAY = "day"  # the day a page is about, YYYY-MM-DD (Overview, Drift, Seasonality)
+END = "end"  # last day of the current window, YYYY-MM-DD (Calibration, Segments & impact, LLM)
+DAYS = "days"  # current window length in days (Calibration, Segments & impact, LLM)
+VS = "vs"  # a baseline kind, driftdesk.windows.BASELINE_KINDS (Calibration, Segments & impact; Drift: the one
+# whose distribution is drawn)
+BY = "by"  # segment column(s) an analysis is split by (Calibration: one or "(none)"; Segments & impact, Rollouts: one
+# or more; Drift: one or "(none)"; LLM: the version column, or "(all calls)")
+SEGMENT = "segment"  # the one segment shown on its own (Calibration: a value of `by`; Seasonality: COLUMN=VALUE)
+TABLE = "table"  # which table (Data: the one being mapped; Drift, Seasonality: the one analysed)
+METRIC = "metric"  # a registered metric name, driftdesk.metrics (Segments & impact, Seasonality, LLM's trend)
+MODE = "mode"  # Seasonality: batch | causal
+
 # Overview
-DATE = "date"  # the day shown as "latest", YYYY-MM-DD
 SPAN = "span"  # timeline span in days
 NUMBERS = "numbers"  # which layer's numbers are open below the cards
 EVENTS = "events"  # the releases-and-incidents table is expanded
 
 # Data page
 SOURCE = "source"  # which way of choosing data is open: Sample / Folder / Upload
-TABLE = "table"  # the table whose columns are being mapped
 
-# Calibration and Segments & impact: the window controls (ui/pickers.py) and each page's own controls
-END = "end"  # last day of the current window, YYYY-MM-DD
-DAYS = "days"  # current window length in days
-VS = "vs"  # the kind of baseline: week_over_week | previous_period | day_over_day (driftdesk.windows.BASELINE_KINDS)
-BY = "by"  # segment column (Calibration: one, or "(none)"; Segments & impact: one or more)
-SEGMENT = "segment"  # Calibration: the value of `by` whose reliability diagram is shown
-BINS = "bins"  # Calibration: number of score bins
-STRATEGY = "strategy"  # Calibration: bin edges, uniform | quantile
-DELAY = "delay"  # Calibration: label delay in days
-METRIC = "metric"  # Segments & impact: CPA | ROAS | CR
-MIN_CONV = "min_conv"  # Segments & impact: conversions below which a segment is flagged
+# Drift
+BASELINES = "baselines"  # the baseline kinds the day is compared with at once
+CUSTOM = "custom"  # the custom baseline range, START/END (UTC)
+COLUMN = "column"  # the column whose distribution, history and segments are drawn
+STATISTIC = "statistic"  # the statistic of the history chart
 
-# LLM page (its window controls keep their own llm_ names: links shared before the pickers existed still open)
-LLM_BY = "llm_by"  # group column: model, prompt_version, index_version, feature
-LLM_END = "llm_end"  # last day of the current window, YYYY-MM-DD
-LLM_DAYS = "llm_days"  # window length in days; the baseline is the same length right before
-LLM_METRIC = "llm_metric"  # metric of the trend chart
-LLM_BUDGET = "llm_budget"  # daily budget in USD for the burn chart (0 = none)
+# Calibration
+BINS = "bins"  # number of score bins
+STRATEGY = "strategy"  # bin edges, uniform | quantile
+DELAY = "delay"  # label delay in days
+
+# Segments & impact
+MIN_CONV = "min_conv"  # conversions below which a segment is flagged
+
+# LLM
+BUDGET = "budget"  # daily budget in USD for the burn chart (0 = none)
 
 # Gates page
 POLICY = "policy"  # the proposed policy, compact (deflated JSON, base64url): a proposal shared as a link
@@ -53,21 +65,33 @@ GATE = "gate"  # the gate being edited and swept, by name
 
 # Known-good baselines (the pickers of Calibration and Segments & impact, Drift, the Overview)
 PINNED = "pinned"  # the pinned reference window START/END (UTC) when the baseline kind is pinned
-OV_KNOWN_GOOD = "known_good"  # Overview: also compare with a known-good baseline: last_release | pinned
+KNOWN_GOOD = "known_good"  # Overview: also compare with a known-good baseline: last_release | pinned
 
-# Rollouts page
-RO_CONTROL = "ro_control"  # the control's version (e.g. v1.9)
-RO_CANDIDATE = "ro_candidate"  # the candidate's version (e.g. v2.0)
-RO_BY = "ro_by"  # segment columns for every gate (empty: each gate's own, else each segment column)
+# Rollouts page (segment columns: BY)
+CONTROL = "control"  # the control's version, the one already live (e.g. v1.9)
+CANDIDATE = "candidate"  # the candidate's version, the one judged (e.g. v2.0)
 
 # Incidents page
 INCIDENT = "incident"  # the incident id shown (incident_id of the log)
 
 # --------------------------------------------------------------------------- old spellings still accepted
 
-RENAMED_PARAMS: dict[str, str] = {}  # old parameter name -> today's name
+RENAMED_PARAMS: dict[str, str] = {  # old parameter name -> today's name
+    "date": DAY,  # Overview
+    "drift_date": DAY, "drift_table": TABLE, "drift_baselines": BASELINES, "drift_custom": CUSTOM, "drift_by": BY,
+    "drift_column": COLUMN, "drift_vs": VS, "drift_stat": STATISTIC,
+    "sz_table": TABLE, "sz_metric": METRIC, "sz_segment": SEGMENT, "sz_mode": MODE, "sz_day": DAY,
+    "llm_by": BY, "llm_end": END, "llm_days": DAYS, "llm_metric": METRIC, "llm_budget": BUDGET,
+}
 RENAMED_VALUES: dict[str, dict[str, str]] = {  # parameter (today's name) -> {old value: today's value}
     VS: {"previous week": "week_over_week", "previous period": "previous_period", "previous day": "day_over_day"},
+    METRIC: {
+        # Segments & impact wrote its metrics in capitals; the LLM trend chart wrote the metric's label
+        "CPA": "cpa", "ROAS": "roas", "CR": "cr",
+        "validator failure rate": "validator_failure_rate", "refusal rate": "refusal_rate",
+        "p95 latency": "latency_p95_ms", "output tokens per call": "tokens_out_mean", "total cost": "cost_total",
+        "cost per call": "cost_per_call", "judge score": "judge_score_mean",
+    },
 }
 
 

@@ -42,13 +42,14 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.contract import Dataset, Table
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import get_metric, metrics_for
 from driftdesk.segments import by_columns
 from driftdesk.stats import proportion_interval, ratio_of_sums, two_sided_z
-from driftdesk.windows import Window, as_window, rows_in_window
+from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
 
 Metric = Literal["cpa", "roas", "cr"]
 Frame = pl.DataFrame | pl.LazyFrame
@@ -553,3 +554,76 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
         )
     out = out.with_columns((pl.col("positive_share_current") - pl.col("positive_share_baseline")).alias("change"))
     return out.sort([*by, "band"]).drop("band")
+
+
+# --------------------------------------------------------------------------- the Segments & impact page's view
+
+IMPACT_NEEDS: dict[str, str | None] = {"cpa": None, "roas": "revenue", "cr": "clicks"}  # column beyond spend, conversions
+
+
+def impact_metrics(kpis: Table) -> list[str]:
+    """The impact metrics a kpis table offers: CPA always, ROAS with revenue, CR with clicks."""
+    return [m for m in IMPACT_METRICS if IMPACT_NEEDS[m] is None or kpis.has(IMPACT_NEEDS[m])]
+
+
+@dataclass(frozen=True)
+class ImpactView:
+    """Everything the Segments & impact page shows: the metric's change split into mix and rate per segment (against
+    the baseline of kind ``vs``), and the decisions' positive share per score band (``decisions``; ``decisions_note``
+    says why it is missing)."""
+
+    impact: ImpactResult
+    vs: str
+    decisions: pl.DataFrame | None
+    decisions_by: tuple[str, ...]
+    decisions_note: str | None
+
+    @property
+    def unit(self) -> str:
+        return get_metric(self.impact.metric, "kpis").unit
+
+    def share_of_baseline(self, effect: str) -> float | None:
+        """A total effect (``mix_effect``, ``rate_effect``) as a share of the baseline value (x 100: the points of
+        the summary sentence)."""
+        t = self.impact.total
+        value, base = t[effect], t["baseline"]
+        return None if value is None or not base else value / base
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.impact.to_frame()
+
+    def to_dict(self) -> dict:
+        return jsonable({"vs": self.vs, "impact": self.impact.to_dict(), "decisions": self.decisions,
+                         "decisions_by": list(self.decisions_by), "decisions_note": self.decisions_note})
+
+    def to_figure(self, kind: Literal["waterfall", "heatmap", "spend"] = "waterfall"):
+        return self.impact.to_figure(kind)
+
+    def _repr_html_(self) -> str:
+        return self.impact._repr_html_()
+
+
+def impact_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week", by: Sequence[str],
+                metric: Metric = "cpa", min_conversions: float = DEFAULT_MIN_CONVERSIONS,
+                pinned: str | Window | None = None) -> ImpactView:
+    """The kpis' ``metric`` over the ``days`` days ending ``end`` against the baseline of kind ``vs`` (``pinned``:
+    the window of a ``pinned`` baseline; ``last_release`` is placed from the releases table), split per segment of
+    ``by`` into mix and rate; with the decisions' positive share per score band by the same columns (those the
+    decisions table has)."""
+    current = Window.ending(end, days=days)
+    releases = dataset.get("releases")
+    baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
+                             releases=releases.frame if releases is not None else None)[0]
+    impact = segment_impact(dataset["kpis"].frame, baseline=baseline, current=current, by=by, metric=metric,
+                            min_conversions=min_conversions)
+    decisions, seg, note = None, (), None
+    table = dataset.get("decisions")
+    if table is None or not table.has("decision"):
+        note = "No decisions table with a decision column loaded."
+    else:
+        seg = tuple(c for c in impact.by if c in table.frame.columns)
+        try:
+            decisions = decision_drift(table.frame, baseline=baseline, current=current, by=seg)
+        except DriftdeskError as exc:
+            note = str(exc)
+    return ImpactView(impact, vs, decisions, seg, note)

@@ -47,13 +47,14 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.contract import Dataset, Table
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.segments import by_columns
 from driftdesk.stats import CALIBRATION_KEYS, IntervalMethod, calibration_errors, proportion_interval
-from driftdesk.windows import Window, as_window, rows_in_window
+from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
 
 Strategy = Literal["uniform", "quantile"]
 Interval = IntervalMethod
@@ -533,3 +534,118 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     collapsed = bool(std_ratio is not None and std_ratio < collapse_ratio)
     return CalibrationComparison(res["baseline"], res["current"], baseline, current, tuple(by), segments, qframe,
                                  std_ratio, collapse_ratio, collapsed)
+
+
+# --------------------------------------------------------------------------- the Calibration page's view
+
+SEGMENT_EXTRAS = ("model_version", "release_id")  # decisions columns worth comparing calibration by, besides segments
+
+
+def calibration_segment_columns(decisions: Table) -> list[str]:
+    """The columns calibration can be compared by: the table's segments, then model_version and release_id."""
+    return [*decisions.segments, *[c for c in SEGMENT_EXTRAS if decisions.has(c) and c not in decisions.segments]]
+
+
+def default_calibration_by(columns: Sequence[str]) -> str | None:
+    """Per model version when there is one: a new model is the usual reason calibration moves."""
+    return "model_version" if "model_version" in columns else None
+
+
+@dataclass(frozen=True)
+class CalibrationView:
+    """Everything the Calibration page shows: the comparison of the current window with its baseline (of kind
+    ``vs``), overall and per value of ``by``; ECE per day; and one segment's comparison (``segment``, by default the
+    one whose ECE rose most), or why it has none (``segment_note``)."""
+
+    comparison: CalibrationComparison
+    series: pl.DataFrame  # ts, by..., ece, brier, n: daily, on ten equal-width bins
+    vs: str
+    by: str | None
+    segment: str | None
+    segment_comparison: CalibrationComparison | None
+    segment_note: str | None
+    label_delay_days: int
+
+    @property
+    def missing_labels(self) -> str | None:
+        """Which window has no labelled rows yet, in a sentence (None when both have some)."""
+        b, c = self.comparison.baseline.metrics, self.comparison.current.metrics
+        if c["n"] and b["n"]:
+            return None
+        which = "current" if c["n"] == 0 else "baseline"
+        return (f"No labelled rows in the {which} window yet (labels arrive late): pick an earlier window or a "
+                "shorter label delay.")
+
+    @property
+    def counts(self) -> str:
+        """The rows counted and those left out, in a sentence."""
+        b, c = self.comparison.baseline, self.comparison.current
+        unlabeled = b.counts["n_unlabeled"] + c.counts["n_unlabeled"]
+        immature = b.counts["n_immature"] + c.counts["n_immature"]
+        return (f"Labelled rows counted: baseline {format_value(b.n, 'count')}, current {format_value(c.n, 'count')}. "
+                f"Excluded: {format_value(unlabeled, 'count')} without a label, {format_value(immature, 'count')} "
+                "younger than the label delay. Bands: 95% Wilson intervals. Empty bins are kept (zero rows).")
+
+    @property
+    def segment_summary(self) -> str | None:
+        """The chosen segment's comparison in a sentence, or why there is none."""
+        if self.segment is None or self.by is None:
+            return None
+        if self.segment_comparison is None:
+            return f"{self.by}={self.segment}: {self.segment_note}"
+        return f"{self.by}={self.segment}: {self.segment_comparison.summary}"
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.comparison.to_frame()
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "vs": self.vs, "by": self.by, "label_delay_days": self.label_delay_days,
+            "comparison": self.comparison.to_dict(), "series": self.series, "segment": self.segment,
+            "segment_comparison": self.segment_comparison.to_dict() if self.segment_comparison else None,
+            "segment_note": self.segment_note,
+        })
+
+    def to_figure(self, kind: Literal["reliability", "quantiles", "segments"] = "reliability"):
+        return self.comparison.to_figure(kind)
+
+    def _repr_html_(self) -> str:
+        return self.comparison._repr_html_()
+
+
+def _largest_rise(segments: pl.DataFrame, by: str) -> str | None:
+    """The segment whose ECE rose most; segments that could not be compared last, ties by name."""
+    if segments.is_empty():
+        return None
+    ranked = segments.with_columns(pl.col(by).cast(pl.String)).sort(["ece_change", by], descending=[True, False],
+                                                                     nulls_last=True)
+    return ranked[by][0]
+
+
+def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week",
+                     by: str | None = None, segment: str | None = None, bins: int = 10,
+                     strategy: Strategy = "uniform", label_delay_days: int = 0,
+                     pinned: str | Window | None = None) -> CalibrationView:
+    """The decisions' calibration over the ``days`` days ending ``end`` against the baseline of kind ``vs``
+    (``pinned``: the window of a ``pinned`` baseline; ``last_release`` is placed from the releases table),
+    per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own."""
+    decisions = dataset["decisions"].frame
+    current = Window.ending(end, days=days)
+    releases = dataset.get("releases")
+    baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
+                             releases=releases.frame if releases is not None else None)[0]
+    delay = dt.timedelta(days=label_delay_days) if label_delay_days else None
+    comparison = compare_calibration(decisions, baseline=baseline, current=current, by=by, bins=bins,
+                                     strategy=strategy, label_delay=delay)
+    series = calibration_series(decisions, every="1d", by=[by] if by else [], bins=10, label_delay=delay)
+    one, note = None, None
+    if by is not None and segment is None:
+        segment = _largest_rise(comparison.segments, by)
+    if by is not None and segment is not None:
+        try:
+            one = compare_calibration(decisions.filter(pl.col(by).cast(pl.String) == segment), baseline=baseline,
+                                      current=current, bins=bins, strategy=strategy, label_delay=delay,
+                                      source=f"decisions where {by}={segment}")
+        except DriftdeskError as exc:
+            note = str(exc)
+    return CalibrationView(comparison, series, vs, by, segment if by else None, one, note, label_delay_days)

@@ -96,7 +96,7 @@ class IncidentView:
     live: LiveState  # what was live when the incident started
     changes: pl.DataFrame  # kind (release, drift, quality, calendar), ts, what, detail
     gates: pl.DataFrame  # gate, metric, action, caught, first_alert, delay_hours
-    evidence: pl.DataFrame  # rule, value, detail
+    evidence: pl.DataFrame  # severity, holds, detail (one row per rule, P0 first)
     severity_suggested: str
     checklist: pl.DataFrame  # step, answer
     rollout: dict | None  # the canary judgement of a partial release in the window, if there is one
@@ -109,6 +109,11 @@ class IncidentView:
     @property
     def caught(self) -> bool:
         return bool(self.gates["caught"].any()) if self.gates.height else False
+
+    @property
+    def delay_hours(self) -> float | None:
+        """Hours from the incident's start to the first gate that caught it (None when none did)."""
+        return self.gates.filter(pl.col("caught"))["delay_hours"].min() if self.caught else None
 
     def to_frame(self) -> pl.DataFrame:
         return self.changes

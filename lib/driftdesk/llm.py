@@ -250,11 +250,24 @@ def _duration_kwargs(every: str) -> dict:
 
 
 LLM_COMPONENTS = ("prompt", "llm_model", "index", "embedding", "retriever")
+# the metrics of the page's per-version table, in its column order
+TABLE_METRICS = ("calls", "validator_failure_rate", "refusal_rate", "latency_p95_ms", "tokens_out_mean",
+                 "cost_per_call", "judge_score_mean")
+TREND_METRICS = ("validator_failure_rate", "refusal_rate", "latency_p95_ms", "tokens_out_mean", "cost_total",
+                 "cost_per_call", "judge_score_mean")
+GROUPINGS = ("model", "prompt_version", "index_version", "feature")  # what a version is, in the order offered
+
+
+def llm_groupings(calls: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The columns the LLM calls can be compared by (model, prompt_version, index_version, feature) they have."""
+    columns = calls.collect_schema().names()
+    return [g for g in GROUPINGS if g in columns]
 
 
 @dataclass(frozen=True)
 class LlmView:
-    """Everything the LLM page shows: the comparison, daily series, golden-set results and LLM releases."""
+    """Everything the LLM page shows: the comparison, daily series, golden-set results and LLM releases, and the
+    daily cost against a budget (``daily_cost``, when one is given)."""
 
     result: LlmResult
     series: pl.DataFrame
@@ -262,12 +275,53 @@ class LlmView:
     releases: pl.DataFrame | None
     baseline: Window
     current: Window
+    budget_per_day: float | None = None
+    daily_cost: pl.DataFrame | None = None  # ts, cost_total over every group, one row per day
+
+    def versions(self) -> pl.DataFrame:
+        """One row per group of the current window: ``group`` (its name), and per metric of ``TABLE_METRICS`` the
+        current value and its relative change against the baseline (``<metric>_change``), and what the group is
+        compared with (``reference``: the same group, or all baseline calls for a new one)."""
+        cmp = self.result.comparison
+        by = list(self.result.by)
+        current = self.result.groups.filter(pl.col("window") == "current")
+        rows = []
+        for group in current.iter_rows(named=True):
+            key = {c: group[c] for c in by}
+            part = cmp.filter(pl.all_horizontal([pl.col(c) == v for c, v in key.items()])) if by else cmp
+            row: dict = {"group": ", ".join(str(v) for v in key.values()) or "all calls"}
+            for m in TABLE_METRICS:
+                r = part.filter(pl.col("metric") == m)
+                row[m] = r["current"][0] if r.height else None
+                row[f"{m}_change"] = r["relative_change"][0] if r.height else None
+            row["reference"] = part["reference"][0] if part.height else None
+            rows.append(row)
+        schema = {"group": pl.String, **{c: pl.Float64 for m in TABLE_METRICS for c in (m, f"{m}_change")},
+                  "reference": pl.String}
+        return pl.DataFrame(rows, schema=schema)
+
+    @property
+    def days_over_budget(self) -> int | None:
+        """How many days cost more than the daily budget (None without one)."""
+        if self.daily_cost is None or self.budget_per_day is None:
+            return None
+        return self.daily_cost.filter(pl.col("cost_total") > self.budget_per_day).height
+
+    @property
+    def budget_sentence(self) -> str | None:
+        if self.days_over_budget is None:
+            return None
+        return (f"Budget: {self.days_over_budget} of {self.daily_cost.height} days above "
+                f"{format_value(self.budget_per_day, 'usd')}.")
 
     def to_dict(self) -> dict:
         return {
             **self.result.to_dict(),
             "summary": self.result.summary(),
             "golden": jsonable(self.golden) if self.golden is not None else None,
+            "versions": jsonable(self.versions()),
+            "budget_per_day": self.budget_per_day,
+            "daily_cost": jsonable(self.daily_cost) if self.daily_cost is not None else None,
         }
 
 
@@ -276,9 +330,9 @@ def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget
     if days < 1:
         raise DriftdeskError(f"llm: the window must be at least one day, got {days}")
     calls = dataset["llm_calls"].frame
-    end = dt.datetime.combine(end_day, dt.time()) + dt.timedelta(days=1)
-    current = Window(end - dt.timedelta(days=days), end, "current")
+    current = Window.ending(end_day, days=days)
     baseline = previous_period(current)
+    end = current.end
     group = [by] if by else []
     result = compare_calls(calls, by=group, baseline=baseline, current=current)
     span_start = baseline.start - dt.timedelta(days=max(14, 2 * days))
@@ -291,4 +345,7 @@ def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget
         if "component" in rel.columns:
             rel = rel.filter(pl.col("component").is_in(list(LLM_COMPONENTS)))
         releases = rel.filter(Window(span_start, end).contains("ts")).sort("ts")
-    return LlmView(result, series, golden, releases, baseline, current)
+    daily = None
+    if budget_per_day:
+        daily = series.group_by("ts").agg(pl.col("cost_total").sum()).sort("ts")
+    return LlmView(result, series, golden, releases, baseline, current, budget_per_day or None, daily)

@@ -30,7 +30,7 @@ from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
 from driftdesk.stats import mean_difference_z, two_proportion_z
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
-from driftdesk.windows import Window, baseline_label, day_over_day, latest_day, week_over_week
+from driftdesk.windows import Window, baseline_label, day_over_day, last_release, latest_day, week_over_week
 
 Status = Literal["not_enough_data", "ok", "warn", "alert", "missing"]  # driftdesk.status; missing: no table
 Direction = Literal["up", "down", "both"]
@@ -152,6 +152,7 @@ EVENT_SCHEMA = {
 }
 BASELINES = ("day_over_day", "week_over_week")
 KNOWN_GOOD = "known_good"  # a third baseline on request: the last release before this one, or a pinned window
+CARD_LINES = 4  # metrics a layer's card leads with; every metric is in ``Overview.metrics``
 
 
 @dataclass(frozen=True, repr=False)
@@ -173,6 +174,48 @@ class Overview:
     def status(self, layer: str) -> str:
         row = self.layers.filter(pl.col("layer") == layer)
         return row["status"].item() if row.height else MISSING
+
+    def headlines(self, layer: str, *, limit: int = CARD_LINES) -> list[dict]:
+        """The metric rows a layer's card leads with: per metric its most-moved subject (feature, service), flagged
+        metrics first, then in the layer's own order; at most ``limit``."""
+        def severity(row: dict) -> int:  # alert 0, warn 1, ok 2, not enough data 3
+            return rank(ALERT) - rank(row["status"])
+
+        def moved(row: dict) -> float:
+            changes = [abs(c) for c in (row["change_day_over_day"], row["change_week_over_week"],
+                                        row.get(f"change_{KNOWN_GOOD}")) if c is not None]
+            return max(changes, default=0.0)
+
+        best: dict[str, tuple[int, dict]] = {}
+        for i, row in enumerate(self.layer(layer).iter_rows(named=True)):
+            first, held = best.get(row["metric"], (i, None))
+            if held is None or (severity(row), -moved(row)) < (severity(held), -moved(held)):
+                best[row["metric"]] = (first, row)
+        rows = sorted(best.values(), key=lambda ir: (severity(ir[1]) > 1, ir[0]))
+        return [r for _, r in rows[:limit]]
+
+    @property
+    def known_good(self) -> Window | None:
+        """The known-good baseline when one was asked for (the third baseline), else None."""
+        return self.baselines[2] if len(self.baselines) > 2 else None
+
+    @property
+    def headline(self) -> str:
+        """The day and its baselines, in a sentence."""
+        dod, wow = self.baselines[:2]
+        good = self.known_good
+        return (f"Status of {self.day.isoformat()} ({self.day.strftime('%A')}, UTC) against the same hours one day "
+                f"earlier ({dod.start.date().isoformat()}) and one week earlier ({wow.start.date().isoformat()})"
+                + (f", and the known-good baseline {good.start:%Y-%m-%d %H:%M} → {good.end:%Y-%m-%d %H:%M}."
+                   if good is not None else "."))
+
+    @property
+    def status_counts(self) -> str | None:
+        """How many layers are at each status, worst first ("Layers: 1 alert, 3 ok."); None when none is judged."""
+        counts = {s: self.layers.filter(pl.col("status") == s).height for s in (ALERT, WARN, OK)}
+        words = {ALERT: "alert", WARN: "warning", OK: "ok"}
+        parts = [f"{n} {words[s]}" for s, n in counts.items() if n]
+        return f"Layers: {', '.join(parts)}." if parts else None
 
     def to_frame(self) -> pl.DataFrame:
         return self.metrics
@@ -235,8 +278,7 @@ def default_day(dataset: Dataset) -> dt.date | None:
 
 def _day_windows(table: Table, day: dt.date) -> tuple[Window, Window, Window] | None:
     """(current, day_over_day, week_over_week) for a table, the current window cut where its data ends."""
-    start = dt.datetime.combine(day, dt.time())
-    end = start + dt.timedelta(days=1)
+    start, end = Window.day(day).start, Window.day(day).end
     last = table.frame["ts"].max()
     if last is None:
         return None
@@ -418,8 +460,7 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     if span_days < 1:
         raise WindowError(f"span_days must be at least 1, got {span_days}")
     calendar = _calendar_days(dataset)
-    day_start = dt.datetime.combine(day, dt.time())
-    whole = Window(day_start, day_start + dt.timedelta(days=1), "current")
+    whole = Window.day(day)
     records: list[dict] = []
     layer_rows: list[dict] = []
     probed: list[dict] = []
@@ -473,8 +514,6 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
 
 def _known_good(dataset: Dataset, current: Window, known_good: str | Window | None) -> Window | None:
     """The known-good baseline of a current window: placed before the last release, or the pinned window."""
-    from driftdesk.windows import last_release
-
     if known_good is None:
         return None
     if isinstance(known_good, Window):

@@ -33,3 +33,10 @@ def by_columns(by: str | Sequence[str] | None,
             raise DriftdeskError(f"by={name!r} is not a column name; to segment by several columns pass a list, "
                                  f"by={parts!r}")
     return names
+
+
+def segment_values(frame: pl.DataFrame | pl.LazyFrame, column: str, *, max_values: int = 50) -> list[str]:
+    """The values of a segment column as text, sorted, nulls left out, at most ``max_values`` (a picker's options)."""
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    values = lf.select(pl.col(column).cast(pl.String).unique().sort()).collect()[column].drop_nulls().to_list()
+    return values[:max_values]

@@ -202,6 +202,20 @@ def load_adopted(name: str, version: int | None = None, *, folder: str | Path | 
     return load_policy(root / f"v{v:04d}.toml")
 
 
+def adopted_thresholds(name: str, gate: str, default: Policy | None = None, *,
+                       folder: str | Path | None = None) -> dict | None:
+    """The threshold and breaches in a row adopted for a gate (what a sweep marks as current): the latest adopted
+    version's, else ``default``'s when no version is adopted; None when that policy has no such gate."""
+    try:
+        policy = load_adopted(name, folder=folder)
+    except DriftdeskError:
+        policy = default
+    if policy is None or gate not in [g.name for g in policy.gates]:
+        return None
+    g = policy.gate(gate)
+    return {"threshold": g.threshold, "consecutive": g.consecutive}
+
+
 # --------------------------------------------------------------------------- registry: model and prompt versions
 
 REGISTRY_KINDS = ("model", "prompt")

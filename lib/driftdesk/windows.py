@@ -264,3 +264,12 @@ def aligned_rows(current: Window, baseline: Window, column: str | pl.Expr = "ts"
                        for d in range(max(1, math.ceil(current.duration / dt.timedelta(days=1))))})
         pred = pred & col.dt.weekday().is_in(days)
     return pred
+
+
+def day_range(frame: pl.DataFrame | pl.LazyFrame, *, ts: str = "ts") -> tuple[dt.date, dt.date] | None:
+    """The first and last UTC day with rows (None for a frame without timestamps): the bounds of a day picker."""
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    lo, hi = lf.select(pl.col(ts).min().alias("lo"), pl.col(ts).max().alias("hi")).collect().row(0)
+    if lo is None or hi is None:
+        return None
+    return lo.date(), hi.date()

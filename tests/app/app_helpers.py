@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -21,19 +22,27 @@ def make_app(**query: str) -> AppTest:
 
 
 def open_page(page: str, /, **query: str) -> AppTest:
-    """The app opened on its default page, then switched to ``page`` (e.g. "app_pages/llm.py"); neither may raise."""
-    at = make_app(**query).run()
-    no_exception(at)
-    at.switch_page(page).run()
+    """The app opened on ``page`` (e.g. "app_pages/llm.py") with the query, as a shared link opens it; no exception.
+
+    Pages share parameter names (``day``, ``table``, ``metric``...): opening the default page first would bind them
+    to its widgets, and Streamlit drops a parameter bound on another page when the page switches.
+    """
+    at = make_app(**query).switch_page(page).run()
     no_exception(at)
     return at
 
 
+MARKDOWN_KINDS = ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success")
+
+
+def shown(markdown: str) -> str:
+    """Markdown as a reader sees its text: the app escapes data values (``ui.render.text.md``); undo that."""
+    return re.sub(r"\\([\\`*_\[\]<>#|~$:&])", r"\1", str(markdown))
+
+
 def texts(at: AppTest) -> str:
-    """Every text the page shows (markdown, captions, titles, alerts), for 'the page says X' checks."""
-    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning",
-                                  "info", "success") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    """Every text the page shows (markdown, captions, titles, alerts) as read, for 'the page says X' checks."""
+    return "\n".join(shown(e.value) for kind in MARKDOWN_KINDS for e in getattr(at, kind))
 
 
 def no_exception(at: AppTest) -> None:

@@ -26,15 +26,15 @@ def test_a_bad_pinned_window_is_a_message():
 
 
 def test_drift_against_the_last_release():
-    at = open_page("app_pages/drift.py", drift_table="decisions", drift_date="2026-10-09",
-                   drift_baselines=["week_over_week", "last_release"], drift_vs="last_release")
-    assert at.multiselect(key="drift_baselines").value == ["week_over_week", "last_release"]
-    assert at.selectbox(key="drift_vs").value == "last_release"
+    at = open_page("app_pages/drift.py", table="decisions", day="2026-10-09",
+                   baselines=["week_over_week", "last_release"], vs="last_release")
+    assert at.multiselect(key="baselines").value == ["week_over_week", "last_release"]
+    assert at.selectbox(key="vs").value == "last_release"
     assert "score" in at.error[0].value  # the v2.0 scores shifted against the state before the release
 
 
 def test_overview_with_a_known_good_baseline():
-    at = open_page("app_pages/overview.py", date="2026-10-10", known_good="last_release")
+    at = open_page("app_pages/overview.py", day="2026-10-10", known_good="last_release")
     assert at.selectbox(key="known_good").value == "last_release"
     assert "and the known-good baseline 2026-10-03 00:00" in texts(at)
     assert "change k/g" in at.dataframe[0].value.columns

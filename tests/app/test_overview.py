@@ -18,19 +18,19 @@ def test_overview_of_the_sample_shows_every_layer_for_the_latest_day(sample_data
     for title in LAYER_TITLES:
         assert f"#### {title} " in page
     # the sample ends 2026-11-01T23:00: the latest whole day
-    assert at.date_input(key="date").value == dt.date(2026, 11, 1)
-    assert "Status of **2026-11-01**" in page
+    assert at.date_input(key="day").value == dt.date(2026, 11, 1)
+    assert "Status of 2026-11-01" in page
     assert "Sample advertiser (bundled)" in page  # sidebar: what is loaded
     assert "2026-08-03 → 2026-11-01" in page
 
 
 def test_deep_link_sets_the_day_and_span():
-    at = make_app(data="sample", date="2026-10-08", span="14").run()
+    at = make_app(data="sample", day="2026-10-08", span="14").run()
     no_exception(at)
-    assert at.date_input(key="date").value == dt.date(2026, 10, 8)
+    assert at.date_input(key="day").value == dt.date(2026, 10, 8)
     assert at.selectbox(key="span").value == 14
     page = texts(at)
-    assert "Status of **2026-10-08** (Thursday, UTC)" in page
+    assert "Status of 2026-10-08 (Thursday, UTC)" in page
     assert "one week earlier (2026-10-01)" in page
     # model v2.0 went to full traffic on 10-07 (incident INC-c): the model layer is flagged that week
     model_card = next(m.value for m in at.markdown if m.value.startswith("#### Model"))
@@ -40,18 +40,18 @@ def test_deep_link_sets_the_day_and_span():
 def test_changing_the_day_recomputes_the_view():
     # (the browser writes a bound widget's value into the URL; tests/browser checks that part)
     at = make_app(data="sample").run()
-    at.date_input(key="date").set_value(dt.date(2026, 9, 29)).run()
+    at.date_input(key="day").set_value(dt.date(2026, 9, 29)).run()
     no_exception(at)
-    assert "Status of **2026-09-29**" in texts(at)
+    assert "Status of 2026-09-29" in texts(at)
     # the scoring-api latency incident (INC-f) that afternoon
     service_card = next(m.value for m in at.markdown if m.value.startswith("#### Service"))
     assert "alert" in service_card
 
 
 def test_a_day_outside_the_data_falls_back_to_the_latest():
-    at = make_app(data="sample", date="1999-01-01").run()
+    at = make_app(data="sample", day="1999-01-01").run()
     no_exception(at)
-    assert at.date_input(key="date").value == dt.date(2026, 11, 1)
+    assert at.date_input(key="day").value == dt.date(2026, 11, 1)
 
 
 def test_absent_tables_are_said_plainly(kpis_folder):

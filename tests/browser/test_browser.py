@@ -4,7 +4,7 @@ a page switch; a control writes its state into the URL. Screenshots go to test-a
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from browser_helpers import open_page, set_day, shown_day, wait_for_idle, wait_for_text
@@ -31,11 +31,11 @@ def check_overview_of_2026_10_08(page) -> None:
 
 
 def test_shared_overview_url_reopens_the_same_view(app_url, chromium, browser_page, shoot):
-    url = f"{app_url}/?data=sample&date=2026-10-08&span=14&numbers=Model&events=true"
+    url = f"{app_url}/?data=sample&day=2026-10-08&span=14&numbers=Model&events=true"
     open_page(browser_page, url, "Status of 2026-10-08")
     check_overview_of_2026_10_08(browser_page)
     shared = browser_page.url
-    assert query(shared) == {"data": "sample", "date": "2026-10-08", "span": "14", "numbers": "Model", "events": "true"}
+    assert query(shared) == {"data": "sample", "day": "2026-10-08", "span": "14", "numbers": "Model", "events": "true"}
     shoot(browser_page, "overview")
 
     context = chromium.new_context(viewport={"width": 1600, "height": 1800})
@@ -49,7 +49,7 @@ def test_shared_overview_url_reopens_the_same_view(app_url, chromium, browser_pa
 
 
 def test_page_switch_keeps_the_data_source(app_url, browser_page, shoot):
-    open_page(browser_page, f"{app_url}/?data=sample&date=2026-10-08", "Status of 2026-10-08")
+    open_page(browser_page, f"{app_url}/?data=sample&day=2026-10-08", "Status of 2026-10-08")
     browser_page.get_by_test_id("stSidebarNav").get_by_text("Data", exact=True).click()
     wait_for_text(browser_page, "Loaded tables")
     wait_for_idle(browser_page)
@@ -67,7 +67,7 @@ def test_choosing_a_day_writes_it_into_the_url(app_url, browser_page):
     open_page(browser_page, f"{app_url}/?data=sample", "Status of 2026-11-01")
     set_day(browser_page, "Day shown as latest (UTC)", "2026-09-29")
     wait_for_text(browser_page, "Status of 2026-09-29")
-    browser_page.wait_for_url(lambda url: query(url).get("date") == "2026-09-29", timeout=30_000)
+    browser_page.wait_for_url(lambda url: query(url).get("day") == "2026-09-29", timeout=30_000)
     assert query(browser_page.url)["data"] == "sample"
 
 
@@ -91,3 +91,19 @@ def test_a_link_with_an_old_baseline_value_opens_the_same_view(app_url, browser_
     wait_for_text(browser_page, "(day over day) 2026-09-17 00:00")
     browser_page.wait_for_url(lambda url: query(url).get("vs") == "day_over_day", timeout=30_000)
     assert query(browser_page.url)["end"] == "2026-09-20"
+
+
+def test_values_from_data_are_text_not_html_or_markdown(app_url, browser_page, shoot, hostile_data):
+    """Segment and service names that are HTML and markdown show as typed: no image, no link, no bold, no colour."""
+    data = quote(str(hostile_data.folder), safe="")
+    pages = (("impact", "end=2026-09-22&days=1&vs=day_over_day", "Segments", hostile_data.html),
+             ("", "day=2026-09-22", "Status of 2026-09-22", hostile_data.html),
+             ("seasonality", f"segment={quote('geo=' + hostile_data.markdown, safe='')}", "Seasonality",
+              hostile_data.markdown))
+    for path, query_string, text, named in pages:  # (tables draw on a canvas: their cells are not page text)
+        open_page(browser_page, f"{app_url}/{path}?data={data}&{query_string}", text, timeout_ms=180_000)
+        assert named in browser_page.inner_text("body"), path
+        assert browser_page.locator('img[src="x"]').count() == 0
+        assert browser_page.locator('a[href="http://x"], a[href="http://x/"]').count() == 0
+        assert browser_page.get_by_test_id("stException").count() == 0
+        shoot(browser_page, f"untrusted-{path or 'overview'}")

@@ -16,10 +16,10 @@ def query(url: str) -> dict[str, list[str]]:
 
 
 def test_a_shared_rollout_link_shows_the_rollback_on_de(app_url, browser_page, shoot):
-    url = f"{app_url}/rollouts?data=sample&ro_control=v1.9&ro_candidate=v2.0&ro_by=geo"
+    url = f"{app_url}/rollouts?data=sample&control=v1.9&candidate=v2.0&by=geo"
     open_page(browser_page, url, "Roll back", timeout_ms=180_000)
     wait_for_text(browser_page, "calibration in breach in geo=DE")
-    assert query(browser_page.url)["ro_by"] == ["geo"]
+    assert query(browser_page.url)["by"] == ["geo"]
     shoot(browser_page, "rollouts")
 
 

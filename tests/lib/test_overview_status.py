@@ -176,3 +176,30 @@ def test_a_probe_extends_a_layer_without_changing_the_overview():
     assert probed.layer("data").filter(pl.col("metric") == "psi")["current"].item() == pytest.approx(0.31)
     with pytest.raises(ValueError, match="bad record"):
         overview(ds, day=DAY, probes=[lambda d, day: [{"layer": "weather", "status": "ok"}]])
+
+
+def test_a_cards_headlines_are_each_metrics_most_moved_subject_flagged_first(sample_dataset):
+    result = overview(sample_dataset, day="2026-09-29")  # the scoring-api latency spike (INC-f)
+    for layer in result.layers["layer"]:
+        rows = result.headlines(layer)
+        metrics = result.layer(layer)
+        assert len(rows) == min(4, metrics["metric"].n_unique())
+        assert len({r["metric"] for r in rows}) == len(rows)
+        ranks = [0 if r["status"] in ("alert", "warn") else 1 for r in rows]
+        assert ranks == sorted(ranks)  # flagged metrics lead
+        for r in rows:  # nothing of the same metric is worse, or as bad and moved more
+            same = metrics.filter(pl.col("metric") == r["metric"]).iter_rows(named=True)
+            worst = max(("not_enough_data", "ok", "warn", "alert").index(o["status"]) for o in same)
+            assert ("not_enough_data", "ok", "warn", "alert").index(r["status"]) == worst
+    service = result.headlines("service")
+    assert service[0]["status"] == "alert" and service[0]["subject"] == "scoring-api"
+    assert len(result.headlines("service", limit=1)) == 1
+
+
+def test_the_headline_and_the_status_counts(sample_dataset):
+    result = overview(sample_dataset, day="2026-10-08")
+    assert result.headline == ("Status of 2026-10-08 (Thursday, UTC) against the same hours one day earlier "
+                               "(2026-10-07) and one week earlier (2026-10-01).")
+    counts = {s: result.layers.filter(pl.col("status") == s).height for s in ("alert", "warn", "ok")}
+    words = [f"{n} {w}" for n, w in ((counts["alert"], "alert"), (counts["warn"], "warning"), (counts["ok"], "ok")) if n]
+    assert result.status_counts == f"Layers: {', '.join(words)}."

@@ -10,12 +10,14 @@ from driftdesk.drift.compare import (
 from driftdesk.drift.consensus import consensus, consensus_sentence
 from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult
 from driftdesk.drift.thresholds import REASON_CODES, Thresholds
+from driftdesk.drift.view import DriftView, drift_view
 
 __all__ = [
     "REASON_CODES",
     "BaselineComparison",
     "DriftHistory",
     "DriftResult",
+    "DriftView",
     "Thresholds",
     "compare_baselines",
     "compare_frames",
@@ -23,5 +25,6 @@ __all__ = [
     "consensus",
     "consensus_sentence",
     "drift_history",
+    "drift_view",
     "segment_table",
 ]

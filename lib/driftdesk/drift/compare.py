@@ -475,16 +475,14 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
     day_list = sorted(set(days))
     if not day_list:
         return DriftHistory(_rows_frame([]).with_columns(pl.lit(None, dtype=pl.Date).alias("day")), vs)
-    lo = dt.datetime.combine(day_list[0], dt.time()) - dt.timedelta(days=7)
-    hi = dt.datetime.combine(day_list[-1], dt.time()) + dt.timedelta(days=1)
-    span = lf.filter((pl.col(ts) >= lo) & (pl.col(ts) < hi)).select(ts, *cols).collect()
+    span = Window(Window.day(day_list[0]).start - dt.timedelta(days=7), Window.day(day_list[-1]).end)
+    span = lf.filter(span.contains(ts)).select(ts, *cols).collect()
     span = span.with_columns(pl.col(ts).dt.date().alias("__day"))
     by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
     empty = span.drop("__day").clear()
     frames = []
     for d in day_list:
-        start = dt.datetime.combine(d, dt.time())
-        cur_w = Window(start, start + dt.timedelta(days=1), "current")
+        cur_w = Window.day(d)
         base_w = makers[vs](cur_w)
         table = compare_frames(by_day.get(base_w.start.date(), empty), by_day.get(d, empty), columns=cols,
                                thresholds=thresholds, workers=1)

@@ -94,6 +94,16 @@ def rollout_metric(name: str, columns: Collection[str], *, context: str = "rollo
                       f"{agg} (for latency percentiles judge mean:<latency column> instead)")
 
 
+def change_unit(metric: RolloutMetric, *, relative: bool) -> str:
+    """The ``driftdesk.format`` unit a change of ``metric`` (and its threshold) is written in: a relative change as
+    +14%, a difference of two shares in pp, a PSI as a score, any other difference in the metric's own unit."""
+    if metric.kind == "distribution":
+        return "score"
+    if relative:
+        return "change"
+    return "pp" if metric.unit == "rate" else metric.unit
+
+
 # --------------------------------------------------------------------------- reduction
 
 

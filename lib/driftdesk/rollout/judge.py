@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from driftdesk.rollout.compare import (
     RolloutMetric,
     arm_values,
     calibration_cells,
+    change_unit,
     compare_calibration_cells,
     compare_distribution,
     compare_sums,
@@ -199,6 +200,11 @@ class RolloutResult:
     segment_columns: tuple[str, ...]
     confidence: float
     notes: tuple[str, ...] = ()
+    units: dict[str, tuple[str, str]] = field(default_factory=dict)  # gate -> units of its values and of its change
+
+    def unit(self, gate: str) -> tuple[str, str]:
+        """(unit of both arms' values, unit of the change and threshold) of a gate, for ``driftdesk.format``."""
+        return self.units.get(gate, ("score", "score"))
 
     @property
     def broken_segments(self) -> list[str]:
@@ -305,6 +311,8 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
             raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {units.columns}")
     metrics = {g.name: rollout_metric(g.metric, units.columns, context=f"rollout gate {g.name!r}")
                for g in policy.gates}
+    value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
+                   for g in policy.gates}
     span = _rollout_span(units, ts, start, end)
     units = units.filter(span.contains(ts))
     notes: list[str] = []
@@ -317,7 +325,8 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     at = evals.filter(pl.col("ts") == decided_at) if decided_at is not None else evals.head(0)
     cols = [c for c in dict.fromkeys([*(by_cols or ()), *seg_cols]) if c in evals.columns]
     return RolloutResult(control, candidate, column, policy, span, decision, decided_at, reason,
-                         at.select(*SEGMENT_SCHEMA, *cols), timeline, evals, tuple(cols), confidence, tuple(notes))
+                         at.select(*SEGMENT_SCHEMA, *cols), timeline, evals, tuple(cols), confidence, tuple(notes),
+                         value_units)
 
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,

@@ -38,8 +38,7 @@ def compare_day(series: pl.DataFrame, day: dt.date, *, ts: str = "ts", value: st
                 how: str = "mean") -> DayComparison:
     """``series`` (ts, value) on ``day`` (UTC) against day-over-day and week-over-week, aligned by hour.
     ``how`` summarises each day: 'sum' for volumes, 'mean' for rates."""
-    start = dt.datetime.combine(day, dt.time())
-    current = Window(start, start + dt.timedelta(days=1), "current")
+    current = Window.day(day)
     parts = []
     for win in (current, day_over_day(current), week_over_week(current)):
         label = win.label or "current"
@@ -49,7 +48,7 @@ def compare_day(series: pl.DataFrame, day: dt.date, *, ts: str = "ts", value: st
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.join(part, on="offset_hours", how="full", coalesce=True)
-    frame = frame.sort("offset_hours").with_columns((pl.lit(start) + pl.duration(minutes=pl.col("offset_hours") * 60))
+    frame = frame.sort("offset_hours").with_columns((pl.lit(current.start) + pl.duration(minutes=pl.col("offset_hours") * 60))
                                                     .alias("ts"))
     agg = pl.sum if how == "sum" else pl.mean
     totals = frame.select(agg("current"), agg("day_over_day"), agg("week_over_week")).row(0, named=True)

@@ -17,7 +17,7 @@ import polars as pl
 
 from driftdesk.metrics import Metric, metric_expr, resolve_metric
 from driftdesk.seasonality.grid import SeasonalityError
-from driftdesk.segments import by_columns
+from driftdesk.segments import by_columns, segment_values
 
 Frame = pl.DataFrame | pl.LazyFrame
 
@@ -49,11 +49,9 @@ def metric_series(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequen
 
 def segment_options(frame: Frame, columns: Sequence[str], *, max_values: int = 50) -> list[str]:
     """'All traffic' and one 'col=value' per value of each segment column: the page's segment picker."""
-    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     options = ["All traffic"]
     for c in columns:
-        values = lf.select(pl.col(c).cast(pl.String).unique().sort()).collect()[c].drop_nulls().to_list()
-        options += [f"{c}={v}" for v in values[:max_values]]
+        options += [f"{c}={v}" for v in segment_values(frame, c, max_values=max_values)]
     return options
 
 

@@ -1,0 +1,186 @@
+"""The Drift page's view: one day against its baselines, the last two weeks per column, and data quality.
+
+``drift_view(dataset, table=..., day=...)`` is the one call behind the page (and a notebook cell): it compares
+the day with each baseline (``compare_baselines``), stacks the last ``history_days`` days against the same weekday
+a week earlier (``drift_history``) and runs the quality checks against week over week (``quality_report``). Which
+columns a table's drift compares is decided here (``drift_columns``), not by the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from driftdesk.contract import OUTCOME_ROLES, Dataset
+from driftdesk.drift.compare import compare_baselines, default_columns, drift_history
+from driftdesk.drift.result import BaselineComparison, DriftHistory
+from driftdesk.drift.thresholds import QUIET_CODES
+from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
+from driftdesk.jsonsafe import jsonable
+from driftdesk.quality import QualityResult, quality_report
+from driftdesk.status import FLAGGED, OK
+from driftdesk.windows import Window, baselines_for
+
+DRIFT_TABLES = ("decisions", "kpis", "llm_calls")  # the tables whose columns drift compares
+DEFAULT_VS = ("day_over_day", "week_over_week")
+HISTORY_DAYS = 14
+QUALITY_VS = "week_over_week"  # the baseline the quality checks compare with (the first baseline without it)
+STATISTICS = ("psi", "ks", "ks_pvalue", "js", "chi2_pvalue", "null_rate_baseline", "null_rate_current")
+SEGMENT_COLUMNS = ("status", "reasons", "share_baseline", "share_current", "effect", "psi", "js",
+                   "null_rate_baseline", "null_rate_current", "n_baseline", "n_current")
+
+
+def drift_columns(dataset: Dataset, table: str) -> list[str]:
+    """What to compare in a table: its segment and feature columns first, then the score, then the rest.
+
+    Outcome columns (label, revenue) are left out: they mature late, so their recent null rate always jumps.
+    """
+    t = dataset[table]
+    frame = t.frame
+    first = [c for c in (*t.segments, *t.features, "score") if c in frame.columns]
+    rest = [c for c in default_columns(frame, frame, exclude=["ts", *OUTCOME_ROLES]) if c not in first]
+    return first + rest
+
+
+def drift_segments(dataset: Dataset, table: str) -> list[str]:
+    """The segment columns a table's drift can be split by."""
+    t = dataset[table]
+    return [s for s in t.segments if s in t.frame.columns]
+
+
+@dataclass(frozen=True)
+class DriftView:
+    """Everything the Drift page shows for one table and day: the comparison with each baseline (``vs``), the
+    recent history of every column, and the quality checks."""
+
+    table: str
+    day: dt.date
+    comparison: BaselineComparison
+    history: DriftHistory
+    quality: QualityResult
+    columns: tuple[str, ...]
+
+    @property
+    def vs(self) -> tuple[str, ...]:
+        """The baseline kinds compared, in order (the first is the one the statistics columns are against)."""
+        return tuple(self.comparison.results)
+
+    @property
+    def status(self) -> str:
+        return self.comparison.status
+
+    @property
+    def sentence(self) -> str:
+        """The consensus across baselines in one sentence."""
+        return self.comparison.sentence
+
+    @property
+    def quality_vs(self) -> str:
+        """The baseline kind the quality checks compared with."""
+        return QUALITY_VS if QUALITY_VS in self.comparison.results else self.vs[0]
+
+    def severity_table(self) -> pl.DataFrame:
+        """One row per column, most severe first: its status overall and per baseline, the consensus strength, the
+        effect per day over the last days (``history``, oldest first; 0 where it could not be computed), the first
+        baseline's statistics, and ``why``: the findings per baseline (quiet reasons left out, by reason code)."""
+        cmp = self.comparison
+        spark = (self.history.daily.sort("day").group_by("column", maintain_order=True)
+                 .agg(pl.col("effect").fill_null(0.0).alias("history")))
+        first = next(iter(cmp.results.values()))
+        stats = first.columns.select("column", "kind", "effect", *STATISTICS)
+        findings = ~pl.col("reason_codes").list.eval(pl.element().is_in(QUIET_CODES)).list.all()
+        reasons = pl.concat([r.columns.filter(findings).select("column", pl.format("{}: {}", pl.lit(k), "reasons")
+                                                                .alias("why"))
+                             for k, r in cmp.results.items()])
+        why = reasons.group_by("column", maintain_order=True).agg(pl.col("why").str.join(" · "))
+        out = (cmp.consensus.join(spark, on="column", how="left").join(stats, on="column", how="left")
+               .join(why, on="column", how="left"))
+        return out.select("column", "status", "strength", *[f"status_{k}" for k in cmp.results], "history", "effect",
+                          "kind", *STATISTICS, "why")
+
+    def largest_mover(self, column: str, vs: str) -> str | None:
+        """The category of a text column whose share moved most against baseline ``vs``, in a sentence."""
+        cat = self.comparison.results[vs].categories.filter(pl.col("column") == column)
+        if cat.is_empty():
+            return None
+        top = cat.row(0, named=True)
+        return (f"Largest mover in {column}: {top['category']}, {format_value(top['baseline_share'], 'rate')} → "
+                f"{format_value(top['current_share'], 'rate')} of rows.")
+
+    def segment_table(self, column: str, vs: str) -> pl.DataFrame | None:
+        """One column's drift per segment against baseline ``vs``, most severe first (None without ``by``)."""
+        result = self.comparison.results[vs]
+        if result.segments is None or result.by is None:
+            return None
+        return (result.segments.filter(pl.col("column") == column).sort("severity", descending=True)
+                .select(result.by, *SEGMENT_COLUMNS))
+
+    def carriers(self, column: str, vs: str) -> str | None:
+        """Which segments carry a column's shift against baseline ``vs``, in a sentence (None without ``by``)."""
+        by = self.comparison.results[vs].by
+        seg = self.segment_table(column, vs)
+        if seg is None or by is None:
+            return None
+        flagged = seg.filter(pl.col("status").is_in(FLAGGED))[by].to_list()
+        if flagged:
+            return f"{column} shifts within {by} = {', '.join(map(str, flagged))}."
+        return f"No single {by} segment of {column} shifts beyond the thresholds on its own."
+
+    def quality_issues(self) -> pl.DataFrame:
+        """The quality checks that are not ok."""
+        return self.quality.to_frame().filter(pl.col("status") != OK)
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.severity_table()
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "table": self.table,
+            "day": self.day.isoformat(),
+            "status": self.status,
+            "sentence": self.sentence,
+            "vs": list(self.vs),
+            "columns": self.severity_table(),
+            "comparison": self.comparison.to_dict(),
+            "history": self.history.to_dict(),
+            "quality_vs": self.quality_vs,
+            "quality": self.quality.to_dict(),
+        })
+
+    def to_figure(self, column: str | None = None, vs: str | None = None):
+        """One column's baseline vs current distribution (the most severe column against the first baseline)."""
+        return self.comparison.to_figure(column, vs)
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self.table)}, {self.day.isoformat()}</b></p>" + self.comparison._repr_html_()
+
+
+def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence[str] = DEFAULT_VS,
+               custom: str | Window | None = None, by: str | None = None, pinned: str | Window | None = None,
+               history_days: int = HISTORY_DAYS) -> DriftView:
+    """``table`` on ``day`` (UTC) against each baseline kind in ``vs`` (``custom`` needs the ``custom`` range,
+    ``pinned`` the pinned reference window; ``last_release`` is placed from the releases table), optionally per
+    segment column ``by``; with the last ``history_days`` days week over week and the quality checks of the day
+    against week over week (or the first baseline)."""
+    kinds = (vs,) if isinstance(vs, str) else tuple(vs)
+    if not kinds:
+        raise DriftdeskError("drift: choose at least one baseline kind (vs)")
+    if table not in DRIFT_TABLES:
+        raise DriftdeskError(f"drift compares the {', '.join(DRIFT_TABLES)} tables, not {table!r}")
+    frame = dataset[table].frame
+    cols = drift_columns(dataset, table)
+    current = Window.day(day)
+    releases = dataset.get("releases")
+    baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None,
+                              pinned=pinned if "pinned" in kinds else None,
+                              releases=releases.frame if releases is not None else None)
+    comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by)
+    history = drift_history(frame, days=[day - dt.timedelta(days=k) for k in range(history_days)], columns=cols)
+    against = next((w for w in baselines if w.label == QUALITY_VS), baselines[0])
+    quality = quality_report(frame.filter(against.contains("ts")), frame.filter(current.contains("ts")), by=by, ts="ts")
+    return DriftView(table, day, comparison, history, quality, tuple(cols))

@@ -1,0 +1,232 @@
+"""The Seasonality page's views: one metric of one segment decomposed, and the verdict of every segment.
+
+``seasonality_view`` is one series: its decomposition, flags, events and verdict, and one day beside the day
+before and the week before. ``segment_verdicts`` is the same metric for every value of every segment column,
+drifting segments first. Which tables, metrics and segments the page offers is decided here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from driftdesk.contract import Dataset
+from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
+from driftdesk.jsonsafe import jsonable
+from driftdesk.metrics import metrics_for
+from driftdesk.seasonality.compare import DayComparison, compare_day
+from driftdesk.seasonality.detect import detect
+from driftdesk.seasonality.result import SeasonalityResult
+from driftdesk.seasonality.series import metric_series, parse_segment, segment_options, series_metric
+
+SEASONALITY_TABLES = ("kpis", "service")  # hourly tables with a metric per hour
+SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "requests", "errors", "timeouts", "queue_depth")
+MODES = ("batch", "causal")
+ALL_TRAFFIC = "All traffic"
+# verdict kinds, most in need of a look first: the order the every-segment table is sorted by
+VERDICT_ORDER = ("drift", "data_break", "anomaly", "seasonal", "constant", "too_short", "empty")
+
+Mode = Literal["batch", "causal"]
+
+
+def seasonality_tables(dataset: Dataset) -> list[str]:
+    """The loaded tables the page can decompose."""
+    return [t for t in SEASONALITY_TABLES if t in dataset]
+
+
+def seasonality_metrics(dataset: Dataset, table: str) -> list[str]:
+    """The metrics a table offers: the registry's metrics whose columns it has (the service's own columns)."""
+    columns = dataset[table].frame.columns
+    if table == "service":
+        return [m for m in SERVICE_METRICS if m in columns]
+    return [m.name for m in metrics_for(table) if all(c in columns for c in m.columns)]
+
+
+def segment_columns(dataset: Dataset, table: str) -> list[str]:
+    """The columns a table's series are split by (the service table: per service)."""
+    return ["service"] if table == "service" else list(dataset[table].segments)
+
+
+def seasonality_segments(dataset: Dataset, table: str) -> list[str]:
+    """The segments one series can be: 'All traffic' (not for the service table) and every 'column=value'."""
+    options = segment_options(dataset[table].frame, segment_columns(dataset, table))
+    return [o for o in options if o != ALL_TRAFFIC] if table == "service" else options
+
+
+def seasonality_days(dataset: Dataset, table: str) -> tuple[dt.date, dt.date] | None:
+    """The first day of a table and its last whole day (the latest day that can be compared hour by hour)."""
+    ts = dataset[table].frame["ts"]
+    if ts.is_empty() or ts.max() is None:
+        return None
+    first, last = ts.min(), ts.max()
+    return first.date(), max(first.date(), (last - dt.timedelta(hours=23)).date())
+
+
+def _calendar(dataset: Dataset) -> pl.DataFrame | None:
+    return dataset["calendar"].frame if "calendar" in dataset else None
+
+
+@dataclass(frozen=True)
+class SeasonalityView:
+    """One metric of one segment: the series, its decomposition, flags, events and verdict, and one ``day`` against
+    the day before and the week before (summed for volumes, averaged for rates: ``how``)."""
+
+    table: str
+    metric: str
+    label: str
+    segment: str
+    mode: Mode
+    series: pl.DataFrame  # ts, value
+    result: SeasonalityResult
+    day: dt.date | None
+    comparison: DayComparison | None
+    how: Literal["sum", "mean"]
+    unit: str
+
+    @property
+    def verdict(self) -> dict:
+        """The series' verdict row: status (the kind of finding), verdict (a sentence), periods, n_points."""
+        return self.result.verdicts.row(0, named=True)
+
+    @property
+    def headline(self) -> str:
+        return f"{self.label[:1].upper() + self.label[1:]}, {self.segment}: {self.verdict['verdict']}"
+
+    @property
+    def details(self) -> str:
+        """How the series was read: periods, points, mode and the anomaly threshold."""
+        v = self.verdict
+        return (f"Periods {v['periods'] or 'none'} (steps of one hour: 24 = daily, 168 = weekly) · "
+                f"{format_value(v['n_points'], 'count')} points · {self.mode} mode · anomaly |score| ≥ "
+                f"{format_value(self.result.config['anomaly_z'], 'count')}.")
+
+    @property
+    def decomposed(self) -> bool:
+        """Whether there is a decomposition to draw (not too short, empty or constant)."""
+        return self.verdict["status"] not in ("too_short", "empty", "constant")
+
+    def day_totals(self) -> list[tuple[str, str, str | None]]:
+        """(label, value, change) for the day and its two baselines, formatted in the metric's unit."""
+        if self.comparison is None or self.day is None:
+            return []
+        t = self.comparison.totals
+        word = "total" if self.how == "sum" else "mean"
+        return [
+            (f"{self.day:%a %d %b} ({word})", format_value(t["current"], self.unit), None),
+            ("vs day before", format_value(t["day_over_day"], self.unit),
+             _change(t["change_vs_day_over_day"])),
+            ("vs week before", format_value(t["week_over_week"], self.unit),
+             _change(t["change_vs_week_over_week"])),
+        ]
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.result.points
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "table": self.table, "metric": self.metric, "label": self.label, "segment": self.segment,
+            "mode": self.mode, "headline": self.headline, "seasonality": self.result.to_dict(),
+            "day": self.day.isoformat() if self.day else None,
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+        })
+
+    def to_figure(self):
+        return self.result.to_figure()
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self.headline)}</b></p>" + self.result._repr_html_()
+
+
+def _change(value: float | None) -> str | None:
+    return None if value is None else format_value(value, "change")
+
+
+def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str = ALL_TRAFFIC, mode: Mode = "batch",
+                     day: dt.date | None = None) -> SeasonalityView:
+    """One metric of one segment ('All traffic' or 'column=value') decomposed in ``mode``, and ``day`` (by default
+    the last whole day) hour by hour against the day before and the week before."""
+    if mode not in MODES:
+        raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    frame = dataset[table].frame
+    where = parse_segment(segment)
+    series = metric_series(frame, metric, where=where)
+    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset), scope=where)
+    described = series_metric(frame, metric)
+    how = "sum" if described.aggregation in ("sum", "count") else "mean"
+    comparison = None
+    if series.height:
+        last = (series["ts"].max() - dt.timedelta(hours=23)).date()
+        day = min(max(day or last, series["ts"].min().date()), last)
+        comparison = compare_day(series, day, how=how)
+    return SeasonalityView(table, metric, described.label, segment or ALL_TRAFFIC, mode, series, result,
+                           day if comparison is not None else None, comparison, how, described.unit)
+
+
+@dataclass(frozen=True)
+class SegmentVerdicts:
+    """One metric's verdict for every value of every segment column (``segment`` is 'column=value'), the series in
+    most need of a look first, and the columns that could not be decomposed with the reason."""
+
+    table: str
+    metric: str
+    mode: Mode
+    columns: tuple[str, ...]
+    verdicts: pl.DataFrame  # segment, status, verdict
+    errors: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def combine(cls, parts: Sequence[SegmentVerdicts]) -> SegmentVerdicts:
+        """Several columns' verdicts (computed one column at a time) as one."""
+        if not parts:
+            raise DriftdeskError("seasonality: no segment verdicts to combine")
+        first = parts[0]
+        return cls(first.table, first.metric, first.mode, tuple(c for p in parts for c in p.columns),
+                   _ordered(pl.concat([p.verdicts for p in parts])), tuple(e for p in parts for e in p.errors))
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.verdicts
+
+    def to_dict(self) -> dict:
+        return jsonable({"table": self.table, "metric": self.metric, "mode": self.mode, "columns": list(self.columns),
+                         "verdicts": self.verdicts, "errors": dict(self.errors)})
+
+    def _repr_html_(self) -> str:
+        return self.verdicts._repr_html_()
+
+
+VERDICT_SCHEMA = {"segment": pl.String, "status": pl.String, "verdict": pl.String}
+
+
+def _ordered(verdicts: pl.DataFrame) -> pl.DataFrame:
+    rank = {kind: i for i, kind in enumerate(VERDICT_ORDER)}
+    return verdicts.sort(pl.col("status").replace_strict(rank, default=len(rank)), "segment")
+
+
+def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
+                     columns: Sequence[str] | None = None,
+                     progress: Callable[[float, str], None] | None = None) -> SegmentVerdicts:
+    """The verdict of ``metric`` for every value of each segment column (all of the table's by default); a column
+    that cannot be decomposed is listed in ``errors`` instead of stopping the others. ``progress(share, text)`` is
+    called after each column."""
+    frame = dataset[table].frame
+    cols = list(columns) if columns is not None else segment_columns(dataset, table)
+    parts, errors = [], []
+    for i, col in enumerate(cols):
+        try:
+            series = metric_series(frame, metric, by=col)
+            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset))
+        except DriftdeskError as exc:
+            errors.append((col, str(exc)))
+            continue
+        parts.append(res.verdicts.select(pl.format("{}={}", pl.lit(col), pl.col(col).cast(pl.String)).alias("segment"),
+                                         "status", "verdict"))
+        if progress is not None:
+            progress((i + 1) / len(cols), f"{col}: {res.verdicts.height} series decomposed")
+    verdicts = pl.concat(parts) if parts else pl.DataFrame(schema=VERDICT_SCHEMA)
+    return SegmentVerdicts(table, metric, mode, tuple(cols), _ordered(verdicts), tuple(errors))

@@ -1,0 +1,123 @@
+"""seasonality_view and segment_verdicts: the Seasonality page's numbers are the direct calls they compose."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from polars.testing import assert_frame_equal
+from seasonality_helpers import T0, seasonal_series
+
+from driftdesk.contract import Dataset, Table
+from driftdesk.errors import DriftdeskError
+from driftdesk.seasonality import detect, metric_series
+from driftdesk.seasonality.compare import compare_day
+from driftdesk.seasonality.view import (
+    SegmentVerdicts,
+    seasonality_days,
+    seasonality_metrics,
+    seasonality_segments,
+    seasonality_tables,
+    seasonality_view,
+    segment_verdicts,
+)
+
+DAYS = 35
+SHIFT = T0 + dt.timedelta(days=24)  # conversions drop by a fifth in geo=DE from here: its CPA shifts up
+
+
+@cache
+def dataset() -> Dataset:
+    parts = []
+    for i, geo in enumerate(("DE", "US")):
+        clicks = seasonal_series(DAYS, seed=i, level=400.0)
+        ts = [T0 + dt.timedelta(hours=h) for h in range(clicks.size)]
+        rate = np.where((np.array(ts) >= SHIFT) & (geo == "DE"), 0.04, 0.05)
+        parts.append(pl.DataFrame({"ts": ts, "geo": geo, "device": "mobile" if i else "desktop", "clicks": clicks,
+                                   "conversions": clicks * rate, "spend": clicks * 0.8, "impressions": clicks * 20}))
+    kpis = Table("kpis", pl.concat(parts).sort("ts"), "synthetic", segments=("geo", "device"))
+    return Dataset("synthetic", {"kpis": kpis})
+
+
+def test_what_the_page_offers():
+    ds = dataset()
+    assert seasonality_tables(ds) == ["kpis"]
+    metrics = seasonality_metrics(ds, "kpis")
+    assert {"cpa", "cr", "ctr", "conversions"} <= set(metrics) and "roas" not in metrics  # no revenue column
+    assert seasonality_segments(ds, "kpis") == ["All traffic", "geo=DE", "geo=US", "device=desktop", "device=mobile"]
+    first, last_full = seasonality_days(ds, "kpis")
+    assert first == T0.date() and last_full == (T0 + dt.timedelta(days=DAYS - 1)).date()
+
+
+@settings(max_examples=6, deadline=None)
+@given(metric=hs.sampled_from(["cpa", "conversions", "cr"]), segment=hs.sampled_from(["All traffic", "geo=DE"]),
+       offset=hs.integers(min_value=0, max_value=DAYS + 3))
+def test_the_views_numbers_equal_the_direct_calls(metric, segment, offset):
+    ds = dataset()
+    day = T0.date() + dt.timedelta(days=offset)
+    view = seasonality_view(ds, table="kpis", metric=metric, segment=segment, day=day)
+    where = {} if segment == "All traffic" else {"geo": "DE"}
+    series = metric_series(ds["kpis"].frame, metric, where=where)
+    assert_frame_equal(view.series, series)
+    direct = detect(series, scope=where)
+    for part in ("points", "events", "verdicts"):
+        assert_frame_equal(getattr(view.result, part), getattr(direct, part))
+    last_full = (T0 + dt.timedelta(days=DAYS - 1)).date()
+    assert view.day == min(day, last_full)  # a day past the last whole day is the last whole day
+    how = "sum" if metric == "conversions" else "mean"
+    assert view.how == how
+    comparison = compare_day(series, view.day, how=how)
+    assert_frame_equal(view.comparison.frame, comparison.frame)
+    assert view.comparison.totals == comparison.totals
+    json.dumps(view.to_dict(), allow_nan=False)
+
+
+def test_the_shift_reads_as_drift_in_its_segment_and_the_sentences_use_the_unit():
+    view = seasonality_view(dataset(), table="kpis", metric="cpa", segment="geo=DE",
+                            day=(SHIFT + dt.timedelta(days=1)).date())
+    assert view.verdict["status"] == "drift"
+    assert view.headline.startswith("CPA, geo=DE: level shift of +")
+    assert view.decomposed
+    label, value, change = view.day_totals()[2]
+    assert label == "vs week before" and value.startswith("$") and change.startswith("+")
+
+
+def test_default_day_is_the_last_whole_day_and_batch_or_causal():
+    view = seasonality_view(dataset(), table="kpis", metric="conversions", mode="causal")
+    assert view.day == (T0 + dt.timedelta(days=DAYS - 1)).date()
+    assert view.result.causal
+    with pytest.raises(DriftdeskError, match="mode must be one of"):
+        seasonality_view(dataset(), table="kpis", metric="cpa", mode="sideways")
+
+
+def test_segment_verdicts_equal_detect_per_column_drift_first():
+    ds = dataset()
+    result = segment_verdicts(ds, table="kpis", metric="cpa")
+    assert result.columns == ("geo", "device")
+    # desktop is DE's traffic: both drift, and come first (then by name)
+    assert result.verdicts.head(2).rows() == result.verdicts.filter(pl.col("status") == "drift").rows()
+    assert result.verdicts["segment"].head(2).to_list() == ["device=desktop", "geo=DE"]
+    for column in ("geo", "device"):
+        direct = detect(metric_series(ds["kpis"].frame, "cpa", by=column), by=column)
+        for row in direct.verdicts.iter_rows(named=True):
+            mine = result.verdicts.filter(pl.col("segment") == f"{column}={row[column]}").row(0, named=True)
+            assert (mine["status"], mine["verdict"]) == (row["status"], row["verdict"])
+    one_by_one = SegmentVerdicts.combine([segment_verdicts(ds, table="kpis", metric="cpa", columns=[c])
+                                          for c in ("geo", "device")])
+    assert_frame_equal(one_by_one.verdicts, result.verdicts)
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_a_column_that_cannot_be_decomposed_is_reported_not_raised():
+    seen = []
+    result = segment_verdicts(dataset(), table="kpis", metric="cpa", columns=["geo", "nowhere"],
+                              progress=lambda share, text: seen.append(share))
+    assert [c for c, _ in result.errors] == ["nowhere"] and "no column 'nowhere'" in result.errors[0][1]
+    assert set(result.verdicts["segment"]) == {"geo=DE", "geo=US"}
+    assert seen == [0.5]  # after each decomposed column
