@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
@@ -15,7 +16,8 @@ from driftdesk.calibration import calibration_view, compare_calibration
 from driftdesk.drift.view import drift_view
 from driftdesk.errors import DriftdeskError
 from driftdesk.gates.backtest import backtest_policy
-from driftdesk.incidents import incident_policy, incident_view
+from driftdesk.gates.policy import load_policy
+from driftdesk.incidents import incident_view
 from driftdesk.rollout import judge_rollout
 from driftdesk.rollout.compare import RolloutMetric, change_unit
 from driftdesk.windows import Window, last_release, pinned_reference
@@ -81,17 +83,12 @@ def test_a_rollout_names_each_gates_units(sample_dataset):
 
 
 def test_when_incident_c_was_caught(sample_dataset):
-    view = incident_view(sample_dataset, "INC-c", judge_canary=False)
+    policy = load_policy(Path(sample_dataset.folder) / "policy.toml")  # not an adopted one other tests may leave
+    view = incident_view(sample_dataset, "INC-c", policy=policy, judge_canary=False)
     caught = view.gates.filter(view.gates["caught"])
     assert view.caught and caught.height
     assert view.delay_hours == caught["delay_hours"].min()
     assert view.asked_at == view.incident["start"] + dt.timedelta(hours=view.delay_hours)
-    nothing = incident_view(sample_dataset, "INC-c", judge_canary=False, backtest=_no_alerts(sample_dataset))
+    silent = replace(backtest_policy(sample_dataset, policy), alerts=view.alerts.head(0))  # a policy that caught nothing
+    nothing = incident_view(sample_dataset, "INC-c", policy=policy, backtest=silent, judge_canary=False)
     assert not nothing.caught and nothing.delay_hours is None
-
-
-def _no_alerts(dataset):
-    """The same policy's backtest with every alert removed: a policy that caught nothing."""
-    policy, _ = incident_policy(dataset.folder)
-    result = backtest_policy(dataset, policy)
-    return replace(result, alerts=result.alerts.head(0))
