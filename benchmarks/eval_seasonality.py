@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/eval_seasonality.py [--per-kind 40] [--weeks 8] [--seed 11] [--json out.json]
     .venv/bin/python benchmarks/eval_seasonality.py --bounds   # what any mean test could do on this noise
     .venv/bin/python benchmarks/eval_seasonality.py --daily    # daily series (the weekly period only)
+    .venv/bin/python benchmarks/eval_seasonality.py --minutes 5   # the same kinds at 5 minutes
 
 Every series is hourly, with a daily and a weekly multiplicative cycle, hourly noise and a day-level random
 factor (real traffic has both). Kinds: seasonality only; level shifts of 5, 10, 20 and 50% (up and down);
@@ -37,18 +38,24 @@ from driftdesk.seasonality import causal_flags
 T0 = dt.datetime(2026, 1, 5)  # a Monday
 
 
-def base_series(rng: np.random.Generator, hours: int, day_sd: float = 0.015) -> np.ndarray:
-    t = np.arange(hours)
+def base_series(rng: np.random.Generator, hours: int, day_sd: float = 0.015, per_hour: int = 1) -> np.ndarray:
+    """``hours`` x ``per_hour`` points; finer points carry sqrt(per_hour) times the hourly noise, so their hourly
+    means are as noisy as the hourly series."""
+    t = np.arange(hours * per_hour) / per_hour
     level = rng.uniform(200, 5000)
     daily = 1 + rng.uniform(0.2, 0.5) * np.sin(2 * np.pi * (t - rng.integers(0, 24)) / 24)
     weekly = 1 + rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * (t - rng.integers(0, 168)) / 168)
-    day_factor = np.repeat(rng.normal(0, day_sd, hours // 24 + 1), 24)[:hours]
-    noise = rng.normal(0, rng.uniform(0.02, 0.05), hours)
+    day_factor = np.repeat(rng.normal(0, day_sd, hours // 24 + 1), 24 * per_hour)[:t.size]
+    noise = rng.normal(0, rng.uniform(0.02, 0.05) * np.sqrt(per_hour), t.size)
     return level * daily * weekly * np.exp(day_factor + noise)
 
 
-def make_set(per_kind: int, weeks: int, seed: int, day_sd: float = 0.015) -> tuple[pl.DataFrame, list[dict], list[dt.date]]:
+def make_set(per_kind: int, weeks: int, seed: int, day_sd: float = 0.015,
+             minutes: int = 60) -> tuple[pl.DataFrame, list[dict], list[dt.date]]:
+    """Labelled series; ``minutes`` < 60 makes them that fine (positions below are in points, ``start`` in
+    hours)."""
     rng = np.random.default_rng(seed)
+    k = 60 // minutes
     hours = weeks * 168
     frames, labels = [], []
     holidays = [(T0 + dt.timedelta(days=d)).date() for d in (24, 38)]
@@ -56,33 +63,34 @@ def make_set(per_kind: int, weeks: int, seed: int, day_sd: float = 0.015) -> tup
              "outliers", "holidays", "missing_hours"]
     for kind in kinds:
         for i in range(per_kind):
-            y = base_series(rng, hours, day_sd)
+            y = base_series(rng, hours, day_sd, k)
+            n = y.size
             start = None
             if kind.startswith("shift_"):
                 size = int(kind.split("_")[1]) / 100 * (1 if i % 2 == 0 else -1)
                 start = int(rng.integers(21 * 24, hours - 5 * 24))
-                y[start:] *= 1 + size
+                y[start * k:] *= 1 + size
             elif kind == "trend_drift":
                 start = int(rng.integers(21 * 24, hours - 14 * 24))
-                ramp = np.clip((np.arange(hours) - start) / (14 * 24), 0, 1)
+                ramp = np.clip((np.arange(n) / k - start) / (14 * 24), 0, 1)
                 y *= 1 - 0.3 * ramp
             elif kind == "variance_change":
                 start = int(rng.integers(21 * 24, hours - 5 * 24))
-                y[start:] *= np.exp(rng.normal(0, 0.08, hours - start))
+                y[start * k:] *= np.exp(rng.normal(0, 0.08 * np.sqrt(k), n - start * k))
             elif kind == "outliers":
-                spots = rng.choice(np.arange(15 * 24, hours), 5, replace=False)
+                spots = rng.choice(np.arange(15 * 24 * k, n), 5, replace=False)
                 y[spots] *= rng.choice([0.4, 1.6], 5)
             elif kind == "holidays":
                 for d, f in zip(holidays, (0.7, 1.45)):
                     a = (dt.datetime.combine(d, dt.time()) - T0) // dt.timedelta(hours=1)
-                    y[a:a + 24] *= f
+                    y[a * k:(a + 24) * k] *= f
             elif kind == "missing_hours":
-                y[rng.random(hours) < 0.03] = np.nan
+                y[rng.random(n) < 0.03] = np.nan
                 g = int(rng.integers(20 * 24, hours - 2 * 24))
-                y[g:g + 12] = np.nan
+                y[g * k:(g + 12) * k] = np.nan
             sid = f"{kind}-{i:03d}"
             keep = np.isfinite(y) | (kind != "missing_hours")
-            ts = [T0 + dt.timedelta(hours=int(h)) for h in np.flatnonzero(keep)]
+            ts = [T0 + dt.timedelta(minutes=int(p) * minutes) for p in np.flatnonzero(keep)]
             frames.append(pl.DataFrame({"series": sid, "ts": ts, "value": y[keep]}))
             labels.append({"series": sid, "kind": kind, "start": start})
     return pl.concat(frames), labels, holidays
@@ -112,7 +120,7 @@ def evaluate(frame: pl.DataFrame, labels: list[dict], holidays: list[dt.date], w
     for lab in labels:
         g = by_series[lab["series"]].sort("ts")
         f = g["flag"].to_numpy()
-        hours = ((g["ts"] - T0).dt.total_hours()).to_numpy()
+        hours = ((g["ts"] - T0).dt.total_minutes() / 60).to_numpy()
         drift_alerts = hours[alert_starts(f, ("drift",))]
         anomaly_alerts = hours[alert_starts(f, ("anomaly",))]
         start = lab["start"]
@@ -256,7 +264,7 @@ def daily(per_kind: int = 60, days: int = 540, seed: int = 0) -> list[dict]:
 
 
 def render(result: dict) -> str:
-    lines = [f"{result['series']} series x {result['weeks']} weeks hourly, causal mode, {result['seconds']:.1f} s",
+    lines = [f"{result['series']} series x {result['weeks']} weeks, causal mode, {result['seconds']:.1f} s",
              "",
              "| kind | series | false drift alerts / week | anomaly alerts / week | detected | within 24 h | median delay (h) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -275,6 +283,8 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=8)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--day-sd", type=float, default=0.015, help="standard deviation of the day-level factor")
+    ap.add_argument("--minutes", type=int, default=60, help="sampling interval (5: 5-minute series, hourly means "
+                    "as noisy as the hourly set)")
     ap.add_argument("--json")
     ap.add_argument("--bounds", action="store_true", help="the mean test on simulated residuals, spread known or estimated")
     ap.add_argument("--daily", action="store_true", help="daily series: false alarms per series-year, shift detection")
@@ -295,7 +305,7 @@ def main() -> None:
         for b in bounds(args.weeks, args.seed):
             print(f"| {b['spread']} | {b['threshold']:.2f} | {b['within_24h_up']:.0%} | {b['within_24h_down']:.0%} |")
         return
-    frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed, args.day_sd)
+    frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed, args.day_sd, args.minutes)
     result = evaluate(frame, labels, holidays, args.weeks)
     print(render(result))
     if args.json:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,7 +36,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         print(f"driftdesk: showing the sample data in {sample_data_dir()} (--data DIR shows your own folder)", flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
            "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
-    return subprocess.call(cmd, env=env)
+    # the server replaces this process (no child of ours to outlive a Ctrl-C, a kill or a closed terminal)
+    sys.stdout.flush()
+    os.execve(sys.executable, cmd, env)
+    return EXIT_OK  # not reached
 
 
 def register(sub) -> None:

@@ -3,29 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, split_cols
+from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, read_source, source_args, split_cols
 from driftdesk.errors import DriftdeskError
+
+
+def _series_input(args: argparse.Namespace):
+    """(frame, ts, value, by, source): a file's rows as they are (``--input``), or a folder's table turned into
+    a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa [--by geo]``)."""
+    by = split_cols(args.by)
+    if args.data:
+        if not args.metric:
+            raise DriftdeskError("--data reads a table of rows: name the metric to follow with --metric "
+                                 "(cr, cpa, roas, ctr, cpc, spend, conversions, ...)")
+        from driftdesk.seasonality import metric_series
+
+        frame, source = read_source(args)
+        every = args.every or "1h"
+        series = metric_series(frame, args.metric, ts="ts", by=by or None, every=every)
+        return series, "ts", "value", by, f"{source} ({args.metric} per {every})"
+    if args.metric:
+        raise DriftdeskError("--metric builds a series from a folder's table (--data DIR --table kpis); with "
+                             "--input FILE name the value column with --value")
+    if not args.ts or not args.value:
+        raise DriftdeskError("--input FILE needs --ts COL and --value COL")
+    from driftdesk.io import read_table
+
+    return read_table(args.input), args.ts, args.value, by, str(args.input)
 
 
 def cmd_seasonality(args: argparse.Namespace) -> int:
     from driftdesk.io import read_table
     from driftdesk.seasonality import detect
 
-    frame = read_table(args.input)
-    by = split_cols(args.by)
+    frame, ts, value, by, source = _series_input(args)
     calendar = read_table(args.calendar) if args.calendar else None
-    result = detect(frame, ts=args.ts, value=args.value, by=by or None, periods=args.period or None,
-                    causal=args.causal, calendar=calendar, source=str(args.input))
+    result = detect(frame, ts=ts, value=value, by=by or None, periods=args.period or None,
+                    causal=args.causal, calendar=calendar, source=source, duplicates=args.duplicates,
+                    strict=args.strict)
+    for note in result.notes:  # what was combined or regridded, on stderr (stdout stays data)
+        print(f"driftdesk: {note}", file=sys.stderr)
     verdicts = result.verdicts.to_dicts()
     unusable = [v for v in verdicts if v["status"] in ("empty", "too_short")]
     if verdicts and len(unusable) == len(verdicts):
-        raise DriftdeskError(f"{args.input}: column {args.value!r}: {unusable[0]['verdict']}")
+        raise DriftdeskError(f"{source}: column {value!r}: {unusable[0]['verdict']}")
     doc = result.to_dict()
     mode = "causal" if args.causal else "batch"
     lines = [f"seasonality ({mode}): {len(verdicts)} series, {len(doc['events'])} events"]
     for v in verdicts:
-        name = ", ".join(f"{c}={v[c]}" for c in result.by) or args.value
+        name = ", ".join(f"{c}={v[c]}" for c in result.by) or value
         lines.append(f"  {name}: {v['status']}: {v['verdict']}")
     if doc["events"]:
         lines.append(f"{'start':<22} {'end':<22} {'kind':<13} {'dir':<5} {'magnitude':>9}  series")
@@ -39,9 +66,17 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("seasonality", help="STL decomposition, drift vs anomaly flags and a verdict per series")
-    p.add_argument("--input", required=True, help="rows with a timestamp and a value (parquet, csv or arrow)")
-    p.add_argument("--ts", required=True, help="timestamp column (UTC, or ISO 8601 with an offset)")
-    p.add_argument("--value", required=True, help="the metric column")
+    source_args(p, table="kpis", what="rows with a timestamp and a value")
+    p.add_argument("--ts", help="with --input: the timestamp column (UTC, or ISO 8601 with an offset)")
+    p.add_argument("--value", help="with --input: the metric column")
+    p.add_argument("--metric", help="with --data: the metric built from the table's rows per hour and segment, as "
+                   "the app does (cr, cpa, roas, ctr, cpc, spend, conversions, or any name the registry knows)")
+    p.add_argument("--every", help="with --metric: the time bucket (default 1h; e.g. 1d)")
+    p.add_argument("--duplicates", choices=("mean", "sum", "first", "last"), default="mean",
+                   help="rows that repeat a timestamp (a daylight-saving hour, a double export) are combined by "
+                        "this rule, and said on stderr (default: mean)")
+    p.add_argument("--strict", action="store_true", help="refuse repeated timestamps and irregular spacing "
+                   "instead of combining and regridding them")
     p.add_argument("--period", type=int, nargs="+", help="seasonal periods in steps (default: from the interval; hourly 24 168)")
     by_arg(p, "one series per value of these columns")
     p.add_argument("--causal", action="store_true", help="each flag uses only earlier data (for gates and backtests)")

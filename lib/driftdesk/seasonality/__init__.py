@@ -11,13 +11,22 @@ Two modes
   trailing four-week window that ends before that day and applied forward; drift is found on those forecast
   residuals by an hourly CUSUM, a mean test (12 / 24 h) and a day-level CUSUM, all corrected for within-day
   correlation, or by a run of anomalies in a row. Strictly positive metrics are modelled on the log scale. The first
-  two weekly cycles are warm-up (flags normal, score null). Event sizes are measured after the fact over the
-  change's first three days; flags are never revised.
+  two cycles of the shortest period are warm-up (flags normal, score null); a longer period joins the model once
+  two of its cycles are seen, and the drift tests start once every period has. Event sizes are measured after the
+  fact over the change's first three days; flags are never revised.
   Cutting off the data after t leaves every flag up to t unchanged (tested). Gates and backtests use this mode.
 
 Flags mark what is abnormal and do not linger: a point is ``anomaly`` (a one-off: robust score beyond
 ``anomaly_z``), ``drift`` (a level shift or trend change being confirmed; ``drift_hold`` steps from the alarm,
-then the detector re-baselines on the new level) or ``normal``. A run of non-normal points is one alert.
+then the detector re-baselines on the new level) or ``normal``. A run of non-normal points is one alert; a run
+within ``episode_hours`` of the last one of its kind continues that episode (set back to normal, counted), and at
+most ``alert_budget`` new episodes alert per series in any seven days (``episodes``).
+
+Real series as they come: rows that repeat a timestamp are combined (``duplicates=`` mean, sum, first, last),
+irregular spacing is regridded at the typical step, calendar months / quarters / years are one step each, data
+finer than hourly is modelled on hourly means and scored point by point (``fine``), a series too short for any
+period is judged against a robust level; all counted in the verdicts and said in ``result.notes``.
+``strict=True`` refuses repeated timestamps and irregular spacing instead.
 
 Public API (frame first, everything else keyword-only)
 -----------------------------------------------------
@@ -39,9 +48,10 @@ For a gate metric over many segment series: build one long frame with ``metric_s
 own ts / segment / value columns) and call ``causal_flags(frame, ts=..., value=..., by=[...])`` once: equal-
 length series share one linear STL operator, so a thousand series cost about as much as a few. A flag at t
 depends only on rows with ts <= t; an alert starts where a segment's flag leaves ``normal``.
-Bad input (duplicate timestamps, irregular spacing, a local-time DST change, an unknown column) raises
-``driftdesk.seasonality.SeasonalityError`` (a DriftdeskError: CLI exit 2); a series that is too short, constant or
-all null gets a verdict saying so instead of an exception, so one bad segment never stops a batch.
+Bad input (an unknown column, text that is not a number or a time; with ``strict=True`` also duplicate timestamps,
+irregular spacing or a local-time DST change) raises ``driftdesk.seasonality.SeasonalityError`` (a DriftdeskError:
+CLI exit 2); a series that is too short, constant or all null gets a verdict saying so instead of an exception,
+so one bad segment never stops a batch.
 """
 
 from driftdesk.seasonality.calendar import CalendarDay, calendar_days

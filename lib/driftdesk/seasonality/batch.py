@@ -8,7 +8,7 @@ import numpy as np
 from driftdesk.seasonality.config import DetectConfig
 from driftdesk.seasonality.rowstats import MAD_SCALE, nanmedian_rows
 from driftdesk.seasonality.state import ANOMALY, CausalScan
-from driftdesk.seasonality.stl import apply_operator, default_specs, operator_cached, operator_for, stl_direct
+from driftdesk.seasonality.stl import decompose_rows, default_specs
 
 
 def batch_view(values: np.ndarray, work: np.ndarray, cal: np.ndarray, scan: CausalScan, drifts: list[list[dict]],
@@ -26,10 +26,15 @@ def batch_view(values: np.ndarray, work: np.ndarray, cal: np.ndarray, scan: Caus
     expected = scan.level + scan.seasonal
     fill = np.where(np.isfinite(work) & ~cal & ((scan.flag != ANOMALY) | stale), work, expected)
     fill = interpolate_rows(fill) - steps
-    # the operator costs n impulse fits once; direct fits cost one per series
-    specs = default_specs(periods, jump=config.jump, seasonal_deg=config.seasonal_deg)
-    use_op = len(work) >= 8 and (len(work) >= n or operator_cached(n, specs))
-    trend, seasonal, resid_fit = _decompose_many(fill, specs, use_operator=use_op)
+    # every series at once through STL's sparse smoothers (cost linear in the series' length)
+    if periods:
+        specs = default_specs(periods, jump=config.jump, seasonal_deg=config.seasonal_deg)
+        trend, seasonals, resid_fit = decompose_rows(fill, specs)
+        seasonal = seasonals.sum(axis=0)
+    else:  # a robust level model: the median level between drift events
+        trend = np.repeat(np.median(fill, axis=1, keepdims=True), n, axis=1)
+        seasonal = np.zeros_like(fill)
+        resid_fit = fill - trend
     trend = trend + steps
     total = trend + seasonal
     resid = work - total
@@ -53,19 +58,6 @@ def _stale_and_steps(drifts: list[list[dict]], cal: np.ndarray, work: np.ndarray
                 stale[idx, e["recovered_step"]:e["recovered_alarm_step"] + 1] = True
             steps[idx, e["start_step"]:e.get("recovered_step", n)] += e["delta_level"]
     return stale, steps
-
-
-def _decompose_many(values: np.ndarray, specs: tuple, *, use_operator: bool):
-    if use_operator:
-        trend, seasonals, resid = apply_operator(operator_for(values.shape[1], specs), values)
-        return trend, seasonals.sum(axis=0), resid
-    trend = np.empty_like(values)
-    seas = np.empty_like(values)
-    resid = np.empty_like(values)
-    for i, row in enumerate(values):
-        t, s, r = stl_direct(row, specs)
-        trend[i], seas[i], resid[i] = t, s.sum(axis=0), r
-    return trend, seas, resid
 
 
 def robust_z(resid: np.ndarray, clean: np.ndarray, *, floor: np.ndarray | None = None) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from driftdesk.seasonality.config import ScanSettings
 from driftdesk.seasonality.rowstats import fill_rows, mad_rows, nanmedian_rows, t_threshold, vif_rows, window_mean_sd
 from driftdesk.seasonality.state import BlockFit, ScanState
-from driftdesk.seasonality.stl import StlOperator, default_specs, operator_for
+from driftdesk.seasonality.stl import default_specs, operator_for
 
 
 @dataclass(frozen=True)
@@ -24,38 +24,47 @@ class _Rows:
 _ROWS: dict[tuple, _Rows] = {}
 
 
-def _rows_for(op: StlOperator, refit: int, level_steps: int, scale_steps: int) -> _Rows:
-    """The rows of the linear STL operator a block needs, as matrices applied to every series at once."""
-    key = (op.n, op.specs, refit, level_steps, scale_steps)
+def _rows_for(n: int, periods: tuple[int, ...], s: ScanSettings) -> _Rows:
+    """The rows of the linear STL operator a block needs, as matrices applied to every series at once. Without
+    a period (a level model) the forecast is the level alone and the in-sample fit is the window's mean."""
+    key = (n, periods, s.refit, s.level_steps, s.scale_steps, s.config.jump, s.config.seasonal_deg)
     if key in _ROWS:
         return _ROWS[key]
-    n = op.n
-    fore = np.zeros((refit, n))
-    for spec, s in zip(op.specs, op.seasonals):
-        for j in range(refit):
-            back = n + j - spec.period * (1 + j // spec.period)
-            fore[j] += s[back]
-    total_s = sum(op.seasonals)
-    k = min(n, level_steps)
-    k2 = min(n, scale_steps)
-    rows = _Rows(fore, total_s[n - k:], (op.trend + total_s)[n - k2:])
+    k, k2 = min(n, s.level_steps), min(n, s.scale_steps)
+    if not periods:
+        rows = _Rows(np.zeros((s.refit, n)), np.zeros((k, n)), np.full((k2, n), 1.0 / n))
+    else:
+        op = operator_for(n, default_specs(periods, jump=s.config.jump, seasonal_deg=s.config.seasonal_deg))
+        fore = np.zeros((s.refit, n))
+        for spec, seas in zip(op.specs, op.seasonals):
+            for j in range(s.refit):
+                back = n + j - spec.period * (1 + j // spec.period)
+                fore[j] += seas[back]
+        total_s = sum(op.seasonals)
+        rows = _Rows(fore, total_s[n - k:], (op.trend + total_s)[n - k2:])
+    if len(_ROWS) > 64:
+        _ROWS.clear()
     _ROWS[key] = rows
     return rows
 
 
 def fit_block(state: ScanState, s: ScanSettings, t0: int) -> BlockFit:
-    """Refit on the trailing window that ends at ``t0`` (``s.window`` steps, fewer but whole cycles early on)."""
-    pmax = s.periods[-1]
-    length = s.window if t0 >= s.window else (t0 // pmax) * pmax
-    length = max(length, 2 * pmax)
-    op = operator_for(length, default_specs(s.periods, jump=s.config.jump, seasonal_deg=s.config.seasonal_deg))
-    rows = _rows_for(op, s.refit, s.level_steps, s.scale_steps)
+    """Refit on the trailing window that ends at ``t0`` (``s.window`` steps, fewer but whole cycles early on),
+    with the periods two cycles of have been seen by then."""
+    active = s.active_periods(t0)
+    pmax = active[-1] if active else 1
+    if active:
+        length = s.window if t0 >= s.window else (t0 // pmax) * pmax
+        length = max(length, 2 * pmax)
+    else:
+        length = min(s.window, t0)
+    rows = _rows_for(length, active, s)
     win = fill_rows(state.filled[:, t0 - length:t0])
     fit_ok = np.isfinite(win).all(axis=1)
     win = np.where(fit_ok[:, None], win, 0.0)
     level = _start_level(state, win, rows, t0)
     sigma, cycle_diff = _score_scale(state, s, win, rows, t0, pmax, level)
-    seasoned = t0 >= s.seasoned
+    seasoned = t0 >= state.model_from + 7 * s.refit
     mean_sd, mean_thr = _mean_yardstick(state, s, win, t0, pmax)
     vif = _day_vif(state, s, cycle_diff, t0)
     return BlockFit(
@@ -72,7 +81,8 @@ def _start_level(state: ScanState, win: np.ndarray, rows: _Rows, t0: int) -> np.
     made before they were seen: a shift near the window's end would otherwise leak into the refit's seasonal
     component and hide in the level."""
     k = rows.seasonal_tail.shape[0]
-    seen = state.seasonal[:, t0 - k:t0]
+    seen = state.seasonal[:, t0 - k:t0].copy()
+    seen[:, :max(0, state.model_from - (t0 - k))] = np.nan  # forecasts of a simpler model miss a cycle
     deseas = np.where(np.isfinite(seen), win[:, -k:] - seen, win[:, -k:] - win @ rows.seasonal_tail.T)
     clean = state.history.clean[:, t0 - k:t0]
     pos = np.arange(t0 - k, t0)
@@ -93,7 +103,7 @@ def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows
     k2 = rows.fit_tail.shape[0]
     in_resid = win[:, -k2:] - win @ rows.fit_tail.T
     sigma_in = mad_rows(np.where(clean[:, t0 - k2:t0], in_resid, np.nan)) * inflation
-    recent = state.history.forecast[:, max(0, t0 - s.scale_steps):t0]
+    recent = state.history.forecast[:, max(0, t0 - s.scale_steps, state.model_from):t0]
     n_recent = np.isfinite(recent).sum(axis=1)
     sigma_out = mad_rows(recent)
     k3 = min(k2, length - pmax)
@@ -102,6 +112,14 @@ def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows
     sigma_naive = mad_rows(np.where(both, diff, np.nan)) / np.sqrt(2.0) * inflation
     sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
     sigma = np.where(n_recent >= 3 * s.refit, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
+    if state.active != s.periods:
+        # a longer cycle is not in the model yet (a weekday against the days before it): the score's scale takes
+        # in how much whole cycles differ from one another (root mean square, so the days a weekly pattern
+        # moves most count), or that cycle would be flagged as anomalies until it joins
+        sq = np.where(both, diff, 0.0) ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = np.sqrt(sq.sum(axis=1) / both.sum(axis=1) / 2.0) * inflation
+        sigma = np.fmax(sigma, np.nan_to_num(spread, nan=0.0))
     floor = 1e-9 * np.fmax(np.abs(level), 1e-12)
     sigma = np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
     return sigma, np.where(both, diff, np.nan)
@@ -112,7 +130,7 @@ def _day_vif(state: ScanState, s: ScanSettings, cycle_diff: np.ndarray, t0: int)
     and a CUSUM that ignores it raises false drift alarms. Estimated from cycle-over-cycle differences in the
     window, and from the block means of recent scores once there are a week of them; between 1 and ``refit``."""
     vif = vif_rows(cycle_diff, s.refit)
-    lo = max(0, t0 - s.vif_steps)
+    lo = max(0, t0 - s.vif_steps, state.model_from)
     if t0 - lo >= 7 * s.refit and s.refit > 1:
         vif = np.fmax(vif, vif_rows(state.history.scores[:, lo:t0], s.refit, standardised=True))
     return np.clip(np.nan_to_num(vif, nan=1.0), 1.0, float(s.refit))
@@ -135,7 +153,7 @@ def _mean_yardstick(state: ScanState, s: ScanSettings, win: np.ndarray, t0: int,
     clean, length = state.history.clean, win.shape[1]
     cyc = np.where(clean[:, t0 - length + pmax:t0] & clean[:, t0 - length:t0 - pmax], win[:, pmax:] - win[:, :-pmax],
                    np.nan)
-    lo, hi = max(0, t0 - s.ref_steps - s.lag), max(0, t0 - s.lag)
+    lo, hi = max(0, t0 - s.ref_steps - s.lag, state.model_from), max(0, t0 - s.lag, state.model_from)
     half, day = 0.5 * s.config.block_h, state.day
     since = np.minimum(np.where(day.plus > half, day.zero_plus, t0), np.where(day.minus > half, day.zero_minus, t0))
     ref = np.where(np.arange(lo, hi)[None, :] < since[:, None], state.history.clipped[:, lo:hi], np.nan)

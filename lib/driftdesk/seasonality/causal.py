@@ -26,6 +26,11 @@ shared linear STL operator, and applied forward:
   only, so the flag does not linger. A change back to the level before the last alarm within ``recover_days``
   ends that episode without an alarm of its own.
 
+The model grows with the history: the first fit comes after two cycles of the shortest period, a longer period
+joins once two of its cycles are seen (every test and scale starts again then, ``state.model_from``), and the
+drift tests run only once every period has joined (before, a weekend could not be told from a level shift). With
+no period at all the forecast is the level alone (a robust level model).
+
 The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
 holds what evolves along the scan, and ``causal_scan`` below runs the step functions of ``block_fit`` (the
 refit), ``scan_step`` (score, record, test) and ``alarms`` (a change called) block by block.
@@ -75,10 +80,21 @@ def _warm_up(state: ScanState, t0: int, t1: int) -> None:
     state.history.clean[:, t0:t1] = obs
 
 
+def _new_model(state: ScanState, active: tuple[int, ...], t0: int) -> None:
+    """A longer period joins the model at ``t0`` (or the first model starts): every test starts again there."""
+    state.active, state.model_from = active, t0
+    for i in range(state.values.shape[0]):
+        state.reset_tests(i, t0 - 1)
+    state.tests_from = np.maximum(state.tests_from, t0)
+
+
 def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int) -> None:
     """One block: refit at its start, then each step scored against that fit."""
+    active = s.active_periods(t0)
+    if active != state.active or t0 == s.warmup:
+        _new_model(state, active, t0)
     fit = fit_block(state, s, t0)
-    state.periods_used[t0:t1] = s.periods[-1]
+    state.periods_used[t0:t1] = active[-1] if active else 1
     state.current_level = fit.level.copy()
     state.relevel[:] = False
     for t in range(t0, t1):

@@ -62,6 +62,10 @@ class DetectConfig:
     # weekly values swings with each one (the 24-hour forecast error fell from 2.0% to 1.7% on the eval set)
     seasonal_deg: int = 0
     log: bool | str = "auto"  # model strictly positive series on the log scale
+    # alerts: a run of abnormal flags within episode_hours of the last one of its kind continues that episode
+    # (no new alert); at most alert_budget new episodes alert per series in any 7 days (None: no budget)
+    episode_hours: float = 6.0
+    alert_budget: int | None = 7
 
     def to_dict(self) -> dict:
         return {**dict(self.__dict__), **RETIRED_SETTINGS}
@@ -72,9 +76,16 @@ def steps_per_day(step: dt.timedelta) -> int:
     return max(1, int(round(DAY / step))) if step < DAY else 1
 
 
-def warmup_steps(periods: Sequence[int]) -> int:
-    """Steps before the first fit: two cycles of the longest period (nothing to compare with before that)."""
-    return 2 * max(periods)
+def warmup_steps(periods: Sequence[int], step: dt.timedelta) -> int:
+    """Steps before the first fit: two cycles of the shortest period (the model then has something to compare
+    with; longer periods join as two of their cycles are seen); with no period (a level model) half a day of
+    steps, at least a handful."""
+    if periods:
+        return 2 * min(periods)
+    return max(LEVEL_WARMUP, steps_per_day(step) // 2)
+
+
+LEVEL_WARMUP = 8
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,11 @@ class ScanSettings:
         return self.refit == 1
 
     def in_warmup(self, t0: int) -> bool:
-        return not self.periods or t0 < self.warmup
+        return t0 < self.warmup
+
+    def active_periods(self, t0: int) -> tuple[int, ...]:
+        """The periods a fit at ``t0`` uses: those two cycles of have been seen."""
+        return tuple(p for p in self.periods if t0 >= 2 * p)
 
 
 def scan_settings(config: DetectConfig, *, step: dt.timedelta, periods: Sequence[int], log: bool) -> ScanSettings:
@@ -132,7 +147,7 @@ def scan_settings(config: DetectConfig, *, step: dt.timedelta, periods: Sequence
         # coarse data: 56 days are 56 points, too few for a yardstick; and a shift under way must not enter it
         ref_steps = max(ref_steps, 26 * periods[-1])
         lag = max(lag, max(mean_windows))
-    warmup = warmup_steps(periods) if periods else 0
+    warmup = warmup_steps(periods, step)
     return ScanSettings(
         config=config, periods=periods, log=log, day_steps=day_steps, refit=refit, warmup=warmup,
         seasoned=warmup + 7 * refit,

@@ -17,13 +17,15 @@ import polars as pl
 from driftdesk.seasonality.batch import batch_view, interpolate_rows
 from driftdesk.seasonality.calendar import CalendarInput, calendar_days
 from driftdesk.seasonality.causal import causal_scan
-from driftdesk.seasonality.config import DetectConfig, steps_per_day
-from driftdesk.seasonality.grid import SeasonalityError, describe_step, gaps
+from driftdesk.seasonality.config import DetectConfig, steps_per_day, warmup_steps
+from driftdesk.seasonality.episodes import EpisodeCounts, group_episodes
+from driftdesk.seasonality.fine import full_resolution
+from driftdesk.seasonality.grid import DAY, HOUR, WEEK, SeasonalityError, describe_step, gaps
 from driftdesk.seasonality.prepare import Frame, PreparedSeries, group_series, prepare_series
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
 from driftdesk.seasonality.state import DRIFT, FLAG_NAMES, NORMAL, CausalScan
 from driftdesk.seasonality.stl import default_specs, stl_direct
-from driftdesk.seasonality.verdicts import anomaly_events, drift_flags, merge_alarms, status_and_sentence
+from driftdesk.seasonality.verdicts import anomaly_events, drift_flags, merge_alarms, status_and_sentence, when
 
 Progress = Callable[[float, str], None]
 POINT_ARRAYS = ("trend", "seasonal", "resid", "score")
@@ -32,19 +34,24 @@ POINT_ARRAYS = ("trend", "seasonal", "resid", "score")
 def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequence[str] | None = None,
            periods: int | Sequence[int] | None = None, causal: bool = False, calendar: CalendarInput = None,
            scope: Mapping[str, object] | None = None, config: DetectConfig | None = None,
-           progress: Progress | None = None, source: str = "input") -> SeasonalityResult:
+           progress: Progress | None = None, source: str = "input", duplicates: str = "mean",
+           strict: bool = False) -> SeasonalityResult:
     """Flags, events and a verdict for every series in ``frame`` (one series per value of ``by``).
 
     ``causal=True``: a flag at t uses only rows with ts <= t (for gates and backtests); otherwise the whole
     history is decomposed at once (for exploring). ``calendar``: holiday / promotion days that are calendar,
     not drift (a frame with ``date`` and optional ``segment`` such as ``geo=US``, or a list of dates);
     ``scope`` names the segment the whole frame belongs to (e.g. {'geo': 'US'}) for matching the calendar.
-    Periods default from the sampling interval (hourly: 24 and 168).
+    Periods default from the sampling interval (hourly: 24 and 168; finer data is modelled on hourly means).
+    Rows that repeat a timestamp are combined by ``duplicates`` (mean, sum, first, last) and irregular spacing is
+    put on a regular grid at its typical step, both counted in the verdicts and in ``result.notes``;
+    ``strict=True`` refuses them instead.
     """
     config = config or DetectConfig()
     days = calendar_days(calendar)
     base, series, by = prepare_series(frame, ts=ts, value=value, by=by, periods=periods, source=source,
-                                      calendar=days, scope=scope or {}, causal=causal)
+                                      calendar=days, scope=scope or {}, causal=causal, duplicates=duplicates,
+                                      strict=strict)
     outcomes: dict[int, _Outcome] = {}  # by id of the series, in the order they were done
 
     def done(s: PreparedSeries, outcome: _Outcome) -> None:
@@ -59,10 +66,24 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
     for s in series:
         if s.special is not None:
             done(s, _special_outcome(s))
-    cfg = {**config.to_dict(), "periods": _periods_echo(periods), "calendar_days": [str(d.date) for d in days]}
+    cfg = {**config.to_dict(), "periods": _periods_echo(periods), "calendar_days": [str(d.date) for d in days],
+           "duplicates": duplicates, "strict": strict}
     return SeasonalityResult(_points_frame(base, series, outcomes, by),
                              _events_frame(base, list(outcomes.values()), by),
-                             _verdicts_frame(base, series, list(outcomes.values()), by), by, causal, cfg)
+                             _verdicts_frame(base, series, list(outcomes.values()), by), by, causal, cfg,
+                             _input_notes(series, by, source))
+
+
+def _input_notes(series: list[PreparedSeries], by: tuple[str, ...], source: str) -> tuple[str, ...]:
+    """One line per series whose rows were combined or regridded (the CLI prints them on stderr)."""
+    out = []
+    for s in series:
+        if s.grid is None:
+            continue
+        for sentence in s.grid.notes.sentences(s.grid.step):
+            name = ", ".join(f"{c}={s.key[c]}" for c in by)
+            out.append(f"{source}{' (' + name + ')' if name else ''}: {sentence}")
+    return tuple(out)
 
 
 def _periods_echo(periods) -> list[int] | None:
@@ -90,13 +111,17 @@ class _GroupFit:
     flags: np.ndarray  # the scan's flags (causal) or the batch view's anomaly flags
     drifts: list[list[dict]]  # per series: drift events (merged alarms)
     causal_score: np.ndarray  # the scan's scores (an event's peak score when it has none of its own)
+    sigma: np.ndarray  # the scan's score scale (working scale; NaN in the warm-up)
+    level_w: np.ndarray  # trend and seasonal on the working scale (logs for a log model), and the log offset
+    seasonal_w: np.ndarray
+    offset: np.ndarray
 
 
 def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool) -> _GroupFit:
     """The causal scan of a group's series (on the log scale when they are strictly positive), its alarms
     merged into drift events, and in batch mode the whole history decomposed around those events."""
     _, step, n, periods, use_log = key
-    values = np.stack([s.grid.values for s in members])
+    values = np.stack([s.model_grid().values for s in members])
     offset = np.array([s.log_offset for s in members])[:, None]
     work = np.log(np.maximum(values, 0.0) + offset) if use_log else values
     cal = np.stack([s.calendar for s in members])
@@ -109,7 +134,7 @@ def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, 
     trend = np.exp(trend_w) - offset if use_log else trend_w
     expected = np.exp(total_w) - offset if use_log else total_w
     return _GroupFit(step, periods, use_log, values, trend, expected - trend, values - expected, score, flags,
-                     drifts, scan.score)
+                     drifts, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0])
 
 
 def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta, config: DetectConfig,
@@ -140,28 +165,78 @@ class _Outcome:
 
 
 def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectConfig, *, causal: bool) -> _Outcome:
-    """Flags (calendar days are normal; in batch mode drift spans each event), events and the verdict."""
-    n = s.grid.n
+    """Flags (calendar days are normal; in batch mode drift spans each event; finer data judged point by point
+    against its hour), episodes and the alert budget, events and the verdict."""
+    n = fit.values.shape[1]
     drifts = fit.drifts[idx]
     flags = fit.flags[idx]
     if not causal:  # causal flags come from the scan as they were raised; batch ones span each event
         flags = np.where(drift_flags(n, drifts, causal=False), DRIFT, flags).astype(np.int8)
     flags = np.where(s.calendar, NORMAL, flags).astype(np.int8)
-    expected = fit.trend[idx] + fit.seasonal[idx]
-    # points inside a drift episode, or between a return and its confirmation, belong to that episode
-    spans = [(d["start_step"], max(d["end_step"], d.get("recovered_alarm_step", -1))) for d in drifts]
-    anomalies = [a for a in anomaly_events(flags, fit.values[idx], expected, fit.score[idx])
-                 if not any(lo <= a["start_step"] <= hi for lo, hi in spans)]
-    breaks = gaps(s.grid, min_steps=max(1, int(round(config.break_days * steps_per_day(fit.step)))))
-    events = drifts + anomalies
-    status, sentence = status_and_sentence(s.grid, periods=fit.periods, dropped=s.dropped, events=events,
-                                           breaks=breaks, special=None,
-                                           relative=fit.log or not (fit.values[idx] < 0).any())
-    rows = [_event_row(s, e, fit.causal_score[idx]) for e in events]
-    rows += [_break_row(s, a, b) for a, b in breaks]
     arrays = {"trend": fit.trend[idx], "seasonal": fit.seasonal[idx], "resid": fit.resid[idx],
               "score": fit.score[idx]}
-    return _Outcome(arrays, flags, rows, _verdict_row(s, status, sentence, fit.periods, fit.step))
+    k = s.per_model_step
+    if k > 1:
+        arrays = full_resolution(s.grid.values, k, level_w=fit.level_w[idx], seasonal_w=fit.seasonal_w[idx],
+                                 offset=float(fit.offset[idx]) if fit.log else None, sigma=fit.sigma[idx],
+                                 model_flags=flags, calendar=s.calendar, day_steps=steps_per_day(fit.step),
+                                 anomaly_z=config.anomaly_z, causal=causal)
+        flags = arrays.pop("flag")
+        drifts = [_finer(d, k) for d in drifts]
+    step = s.grid.step
+    flags, counts = group_episodes(flags, gap=max(1, int(round(config.episode_hours * HOUR / step))),
+                                   budget=config.alert_budget, week=int(round(WEEK / step)))
+    values = s.grid.values
+    expected = arrays["trend"] + arrays["seasonal"]
+    # points inside a drift episode, or between a return and its confirmation, belong to that episode
+    spans = [(d["start_step"], max(d["end_step"], d.get("recovered_alarm_step", -1))) for d in drifts]
+    anomalies = [a for a in anomaly_events(flags, values, expected, arrays["score"])
+                 if not any(lo <= a["start_step"] <= hi for lo, hi in spans)]
+    breaks = gaps(s.grid, min_steps=max(1, int(round(config.break_days * DAY / step))))
+    events = drifts + anomalies
+    status, sentence = status_and_sentence(s.grid, periods=fit.periods, dropped=s.dropped, events=events,
+                                           breaks=breaks, special=None, relative=fit.log or not (fit.values[idx] < 0).any())
+    sentence += _notes_sentence(s, fit, idx, counts, config, causal=causal)
+    causal_score = np.repeat(fit.causal_score[idx], k)[:s.grid.n] if k > 1 else fit.causal_score[idx]
+    rows = [_event_row(s, e, causal_score) for e in events]
+    rows += [_break_row(s, a, b) for a, b in breaks]
+    verdict = _verdict_row(s, status, sentence, fit.periods, fit.step)
+    verdict.update(alerts=counts.alerts, episodes=counts.episodes, suppressed_alerts=counts.suppressed,
+                   live_from=_live_from(s))
+    return _Outcome(arrays, flags, rows, verdict)
+
+
+def _live_from(s: PreparedSeries) -> dt.datetime:
+    """When flags start: the end of the warm-up (two cycles of the shortest period, or the level model's)."""
+    grid = s.model_grid()
+    return grid.start + grid.step * warmup_steps(s.periods, grid.step)
+
+
+def _finer(event: dict, k: int) -> dict:
+    """A drift event on the hourly model's steps, on the k-times finer grid of the points."""
+    out = dict(event)
+    for key in ("start_step", "alarm_step", "recovered_step", "recovered_alarm_step"):
+        if key in out:
+            out[key] = out[key] * k
+    out["end_step"] = event["end_step"] * k + k - 1
+    return out
+
+
+def _notes_sentence(s: PreparedSeries, fit: _GroupFit, idx: int, counts: EpisodeCounts, config: DetectConfig, *,
+                    causal: bool) -> str:
+    """What the verdict adds about the input and the alerts: duplicates combined, regridding, the model on
+    hourly means, the warm-up, episodes and the alert budget."""
+    notes = list(s.grid.notes.sentences(s.grid.step))
+    if s.per_model_step > 1:
+        notes.append(f"modelled on hourly means, points judged {describe_step(s.grid.step)}")
+    if causal and not np.isfinite(fit.sigma[idx]).any():
+        grid = s.model_grid()
+        notes.append(f"warming up until {when(_live_from(s), grid.step)}: no flags yet")
+    if counts.continued or counts.suppressed:
+        notes.append(f"{counts.alerts} alerts for {counts.episodes} episodes"
+                     + (f", {counts.suppressed} over the budget of {config.alert_budget} a week suppressed"
+                        if counts.suppressed else ""))
+    return (" [" + "; ".join(notes) + "]") if notes else ""
 
 
 def _special_outcome(s: PreparedSeries) -> _Outcome:
@@ -172,12 +247,23 @@ def _special_outcome(s: PreparedSeries) -> _Outcome:
         v = s.grid.values
         zero = np.where(np.isfinite(v), 0.0, np.nan)
         arrays = {"trend": v, "seasonal": zero, "resid": zero, "score": zero}
-    return _Outcome(arrays, None, [], _verdict_row(s, status, sentence, s.periods, s.grid.step if s.grid else None))
+    if s.grid is not None:
+        notes = s.grid.notes.sentences(s.grid.step)
+        sentence += (" [" + "; ".join(notes) + "]") if notes else ""
+    return _Outcome(arrays, None, [], _verdict_row(s, status, sentence, s.periods,
+                                                   s.model_grid().step if s.grid else None))
 
 
 def _verdict_row(s: PreparedSeries, status: str, sentence: str, periods, step: dt.timedelta | None) -> dict:
+    """``periods`` are in steps of the model (``model_step_seconds``: hourly for finer data); ``step_seconds`` is
+    the data's own step; ``duplicate_rows`` were combined into their step, ``regridded`` rows put on a grid."""
+    notes = s.grid.notes if s.grid is not None else None
     return {**s.key, "status": status, "verdict": sentence, "periods": ", ".join(map(str, periods)),
-            "step_seconds": step.total_seconds() if step is not None else None, "n_points": len(s.rows)}
+            "step_seconds": s.grid.step.total_seconds() if s.grid is not None else None, "n_points": len(s.rows),
+            "model_step_seconds": step.total_seconds() if step is not None else None,
+            "duplicate_rows": notes.duplicate_rows if notes else 0,
+            "regridded": bool(notes.regridded) if notes else False,
+            "alerts": 0, "episodes": 0, "suppressed_alerts": 0, "live_from": None}
 
 
 def _event_row(s: PreparedSeries, e: dict, causal_score: np.ndarray) -> dict:
@@ -222,7 +308,7 @@ def _points_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: di
             out[k][s.rows] = o.arrays[k][pos]
         if o.flags is not None:
             out_flag[s.rows] = o.flags[pos]
-            out_cal[s.rows] = s.calendar[pos]
+            out_cal[s.rows] = s.calendar[pos // s.per_model_step]
     points = base.select(
         *[pl.col(c) for c in by],
         pl.col("__ts").alias("ts"),
@@ -231,8 +317,11 @@ def _points_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: di
         pl.Series("flag", np.array(FLAG_NAMES)[out_flag]).alias("flag"),
         pl.Series("calendar", out_cal).alias("calendar"),
     ).with_columns(pl.col("value").fill_nan(None))
-    return points.with_columns(pl.when(pl.col(c).is_infinite()).then(None).otherwise(pl.col(c)).alias(c)
-                               for c in ("value", *POINT_ARRAYS))
+    points = points.with_columns(pl.when(pl.col(c).is_infinite()).then(None).otherwise(pl.col(c)).alias(c)
+                                 for c in ("value", *POINT_ARRAYS))
+    # a row combined with others into its step keeps its own value: its residual is its own too
+    return points.with_columns(pl.coalesce(pl.col("value") - pl.col("trend") - pl.col("seasonal"), pl.col("resid"))
+                               .alias("resid"))
 
 
 def _events_frame(base: pl.DataFrame, outcomes: list[_Outcome], by: tuple[str, ...]) -> pl.DataFrame:
@@ -248,7 +337,9 @@ def _verdicts_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: 
                     by: tuple[str, ...]) -> pl.DataFrame:
     """One row per series, in the input's order of series."""
     schema = {**{c: base.schema[c] for c in by}, "status": pl.String, "verdict": pl.String, "periods": pl.String,
-              "step_seconds": pl.Float64, "n_points": pl.Int64}
+              "step_seconds": pl.Float64, "n_points": pl.Int64, "model_step_seconds": pl.Float64,
+              "duplicate_rows": pl.Int64, "regridded": pl.Boolean, "alerts": pl.Int64, "episodes": pl.Int64,
+              "suppressed_alerts": pl.Int64, "live_from": pl.Datetime("us")}
     verdicts = pl.DataFrame([o.verdict for o in outcomes], schema=schema)
     if not by:
         return verdicts

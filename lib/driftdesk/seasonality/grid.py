@@ -1,9 +1,13 @@
 """From rows to a regular time grid, checking what statsmodels' STL would silently get wrong.
 
-STL needs equally spaced values with no gaps and no NaN. Here each series is checked and put on a grid:
-duplicate timestamps and irregular spacing are errors (with a few offending rows, and a hint when they
-look like a daylight-saving change in local-time input); missing steps and null values are kept as NaN on
-the grid (filled later for fitting, never scored); long gaps are reported as data breaks.
+STL needs equally spaced values with no gaps and no NaN. Here each series is put on a grid, and what that took
+is counted (``GridNotes``): rows that repeat a timestamp (a clock change, a double scrape) are combined into one
+value per step (``duplicates``: mean, sum, first or last); a series whose spacing is not a whole multiple of one
+step (sensors that report every 5 minutes, give or take) is put on a regular grid at its typical step (the median
+spacing rounded to a round step), values combined within each step and empty steps left as gaps. Missing steps and
+null values are NaN on the grid (filled later for fitting, never scored); long gaps are reported as data breaks.
+``strict=True`` refuses duplicates and irregular spacing instead (with a few offending rows, and a hint when they
+look like a daylight-saving change in local-time input).
 """
 
 from __future__ import annotations
@@ -27,6 +31,48 @@ class SeasonalityError(DriftdeskError):
     """A series cannot be decomposed as given: names the column, the rule and a few offending rows."""
 
 
+DUPLICATE_RULES = ("mean", "sum", "first", "last")
+# a grid holds at most this many steps per distinct timestamp (and MAX_GRID in all): a series whose steps vary by
+# orders of magnitude is put on a coarser grid rather than on millions of empty steps
+MAX_STEPS_PER_ROW, MAX_GRID = 50, 2_000_000
+# calendar months, quarters and years differ in length: such a series is put on a grid of their mean length, each
+# row at its nearest position (so the n-th month is the n-th step), and said so
+CALENDAR_STEPS = {"months": dt.timedelta(days=30.436875), "quarters": dt.timedelta(days=91.310625),
+                  "years": dt.timedelta(days=365.2425)}
+ROUND_STEPS = tuple(dt.timedelta(seconds=s) for s in (
+    1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 43200, 86400,
+    7 * 86400))
+
+
+@dataclass(frozen=True)
+class GridNotes:
+    """What putting one series on its grid took: rows combined because they repeat a timestamp, and whether the
+    series was regridded from irregular spacing (its typical step, rows off that step, steps left empty)."""
+
+    rule: str = "mean"
+    duplicate_rows: int = 0  # rows that repeat an earlier row's timestamp (combined into its step)
+    duplicate_examples: tuple[str, ...] = ()
+    regridded: bool = False
+    off_step_rows: int = 0  # rows whose spacing from the previous one was no whole multiple of the grid step
+    combined_rows: int = 0  # rows that share a step with another (after regridding), combined by ``rule``
+    empty_steps: int = 0
+    calendar: str = ""  # "months", "quarters" or "years": one step per calendar unit
+
+    def sentences(self, step: dt.timedelta) -> list[str]:
+        out = []
+        if self.calendar:
+            out.append(f"calendar {self.calendar} taken as steps of {step / DAY:g} days, each row at its nearest step")
+        if self.duplicate_rows:
+            ex = ", ".join(self.duplicate_examples)
+            out.append(f"{self.duplicate_rows} row{'s' if self.duplicate_rows != 1 else ''} with a repeated "
+                       f"timestamp combined ({self.rule}), e.g. {ex}")
+        if self.regridded and not self.calendar:
+            out.append(f"irregular spacing put on a {describe_step(step)} grid ({self.off_step_rows} rows off the "
+                       f"step; {self.combined_rows} rows combined ({self.rule}) within a step; "
+                       f"{self.empty_steps} empty steps left as gaps)")
+        return out
+
+
 @dataclass(frozen=True)
 class Grid:
     """One series on a regular grid: position i is start + i * step; NaN where a step has no finite value."""
@@ -36,6 +82,7 @@ class Grid:
     values: np.ndarray  # float, length n, NaN = missing / null / non-finite
     row_pos: np.ndarray  # grid position of every input row (input order)
     n_rows: int
+    notes: GridNotes = GridNotes()
 
     @property
     def n(self) -> int:
@@ -51,14 +98,19 @@ class Grid:
 
 
 def describe_step(step: dt.timedelta) -> str:
+    for what, length in CALENDAR_STEPS.items():
+        if step == length:
+            return {"months": "monthly", "quarters": "quarterly", "years": "yearly"}[what]
     if step % DAY == dt.timedelta(0):
         d = step // DAY
         return "daily" if d == 1 else f"every {d} days"
     if step % HOUR == dt.timedelta(0):
         h = step // HOUR
         return "hourly" if h == 1 else f"every {h} hours"
+    if step < dt.timedelta(minutes=1):
+        return f"every {step.total_seconds():g} seconds"
     minutes = step.total_seconds() / 60
-    return f"every {minutes:g} minutes"
+    return "every minute" if minutes == 1 else f"every {minutes:g} minutes"
 
 
 def default_periods(step: dt.timedelta) -> tuple[int, ...]:
@@ -74,6 +126,10 @@ def default_periods(step: dt.timedelta) -> tuple[int, ...]:
         return (7,)
     if step == WEEK:
         return (52,)
+    if step == CALENDAR_STEPS["months"]:
+        return (12,)
+    if step == CALENDAR_STEPS["quarters"]:
+        return (4,)
     return ()
 
 
@@ -168,43 +224,91 @@ def _dst_hint(ts_sorted: np.ndarray) -> str:
     return ""
 
 
-def _calendar_hint(diffs_us: np.ndarray) -> str:
-    """A hint when the steps are calendar months, quarters or years: those differ in length, and the grid is fixed."""
+def _calendar_unit(diffs_us: np.ndarray) -> str:
+    """'months', 'quarters' or 'years' when every step is one of those (they differ in length), else ''."""
     days = diffs_us / 86_400e6
     for low, high, what in ((28, 31, "months"), (89, 92, "quarters"), (365, 366, "years")):
         if ((days >= low) & (days <= high)).all():
-            return (f" The steps look like calendar {what}, which differ in length: the seasonality module needs a "
-                    f"fixed step (hours, days or weeks), so use daily or weekly data for this series.")
+            return what
     return ""
 
 
-def infer_step(ts_sorted: np.ndarray, *, ts: str, source: str, label: str = "") -> dt.timedelta:
-    """The sampling interval: the most common spacing; every spacing must be a whole multiple of it."""
+def _calendar_hint(diffs_us: np.ndarray) -> str:
+    """A hint when the steps are calendar months, quarters or years: those differ in length."""
+    what = _calendar_unit(diffs_us)
+    if not what:
+        return ""
+    return (f" The steps look like calendar {what}, which differ in length: leave strict off to take each as one "
+            f"step of {CALENDAR_STEPS[what] / DAY:g} days, or use daily or weekly data for this series.")
+
+
+def _examples(ts_sorted: np.ndarray, idx: np.ndarray) -> tuple[str, ...]:
+    return tuple(sorted({_fmt_ts(t) for t in ts_sorted[idx[:MAX_EXAMPLES]]}))
+
+
+def round_step(spacing_us: float) -> dt.timedelta:
+    """The round step (1 s, 5 s, ..., 1, 5, 15 minutes, 1 hour, ..., a day, a week) nearest a typical spacing."""
+    us = np.array([r / dt.timedelta(microseconds=1) for r in ROUND_STEPS])
+    return ROUND_STEPS[int(np.argmin(np.abs(np.log(us / max(spacing_us, 1.0)))))]
+
+
+def infer_step(ts_sorted: np.ndarray, *, ts: str, source: str, label: str = "",
+               strict: bool = True) -> tuple[dt.timedelta, bool]:
+    """(the sampling interval, whether the series must be regridded). Regular: the most common spacing between
+    distinct timestamps, every spacing a whole multiple of it. Calendar months, quarters or years: their mean
+    length. Otherwise the median spacing rounded to a round step (``strict``: an error naming a few rows).
+    Duplicates are for the caller (``to_grid``)."""
     diffs = np.diff(ts_sorted.astype("datetime64[us]").astype(np.int64))
     where = f"{source}: column {ts!r}{label}"
     if len(diffs) == 0:
         raise SeasonalityError(f"{where}: a single timestamp, cannot tell the sampling interval")
-    dup = np.flatnonzero(diffs == 0)
-    if len(dup):
-        times = ts_sorted[dup]
-        ex = ", ".join(sorted({_fmt_ts(t) for t in times[:MAX_EXAMPLES]}))
-        raise SeasonalityError(f"{where}: {len(dup)} duplicate timestamps (one value per step is needed), e.g. {ex}."
-                               + _dst_hint(times))
-    values, counts = np.unique(diffs, return_counts=True)
+    positive = diffs[diffs > 0]
+    if positive.size == 0:
+        raise SeasonalityError(f"{where}: every row has the same timestamp, cannot tell the sampling interval")
+    values, counts = np.unique(positive, return_counts=True)
     step_us = int(values[np.argmax(counts)])
-    off = np.flatnonzero(diffs % step_us != 0)
-    if len(off):
+    off = np.flatnonzero((diffs > 0) & (diffs % step_us != 0))
+    if not len(off):
+        return dt.timedelta(microseconds=step_us), False
+    unit = _calendar_unit(positive)
+    if unit and not strict:
+        return CALENDAR_STEPS[unit], True
+    if strict:
         ex = ", ".join(f"{_fmt_ts(ts_sorted[i])} -> {_fmt_ts(ts_sorted[i + 1])}" for i in off[:MAX_EXAMPLES])
         step = dt.timedelta(microseconds=step_us)
         raise SeasonalityError(f"{where}: irregular spacing: most steps are {describe_step(step)} but {len(off)} "
-                               f"are not a whole multiple of it, e.g. {ex}. Aggregate to a regular grid first."
-                               + (_calendar_hint(diffs) or _dst_hint(ts_sorted[off])))
-    return dt.timedelta(microseconds=step_us)
+                               f"are not a whole multiple of it, e.g. {ex}. Aggregate to a regular grid first, or "
+                               "leave strict off to have it regridded at its typical step."
+                               + (_calendar_hint(positive) or _dst_hint(ts_sorted[off])))
+    return round_step(float(np.median(positive))), True
+
+
+def _combine(pos: np.ndarray, values: np.ndarray, n: int, rule: str) -> np.ndarray:
+    """One value per grid step from the rows in it (``pos`` in time order): mean, sum, first or last of the
+    finite values; NaN where a step has none."""
+    ok = np.isfinite(values)
+    out = np.full(n, np.nan)
+    if rule in ("mean", "sum"):
+        total = np.bincount(pos[ok], weights=values[ok], minlength=n)
+        count = np.bincount(pos[ok], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(count > 0, total / count if rule == "mean" else total, np.nan)
+        return out
+    p, v = pos[ok], values[ok]
+    if rule == "last":
+        p, v = p[::-1], v[::-1]
+    first = np.unique(p, return_index=True)[1]
+    out[p[first]] = v[first]
+    return out
 
 
 def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, label: str = "",
-            step: dt.timedelta | None = None) -> Grid:
-    """Put one series (numpy datetime64 timestamps, float values in input order) on its regular grid."""
+            step: dt.timedelta | None = None, duplicates: str = "mean", strict: bool = False) -> Grid:
+    """Put one series (numpy datetime64 timestamps, float values in input order) on its regular grid: rows that
+    repeat a timestamp combined by ``duplicates``, irregular spacing regridded at the typical step (both counted
+    in ``Grid.notes``); ``strict`` refuses either instead."""
+    if duplicates not in DUPLICATE_RULES:
+        raise SeasonalityError(f"{source}: duplicates={duplicates!r}: choose one of {', '.join(DUPLICATE_RULES)}")
     ts_values = np.asarray(ts_values).astype("datetime64[us]")
     if np.isnat(ts_values).any():
         rows = np.flatnonzero(np.isnat(ts_values))[:MAX_EXAMPLES] + 1
@@ -212,17 +316,52 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
                                f"e.g. rows {', '.join(map(str, rows))}")
     order = np.argsort(ts_values, kind="stable")
     ts_sorted = ts_values[order]
+    where = f"{source}: column {ts!r}{label}"
+    repeated = np.flatnonzero(np.diff(ts_sorted.astype(np.int64)) == 0) + 1
+    if len(repeated) and strict:
+        raise SeasonalityError(f"{where}: {len(repeated)} duplicate timestamps (one value per step is needed), e.g. "
+                               f"{', '.join(_examples(ts_sorted, repeated))}. Pass duplicates=mean|sum|first|last "
+                               "(--duplicates) to combine them." + _dst_hint(ts_sorted[repeated]))
+    regrid = False
     if step is None:
-        step = infer_step(ts_sorted, ts=ts, source=source, label=label)
-    step_us = np.int64(step / dt.timedelta(microseconds=1))
+        step, regrid = infer_step(ts_sorted, ts=ts, source=source, label=label, strict=strict)
     start = ts_sorted[0]
-    pos = ((ts_values - start).astype(np.int64) // step_us).astype(np.int64)
+    step_us = int(step / dt.timedelta(microseconds=1))
+    span = int((ts_sorted[-1] - start).astype(np.int64))
+    distinct = len(ts_sorted) - len(repeated)
+    limit = min(MAX_GRID, MAX_STEPS_PER_ROW * max(distinct, 2))
+    if span // step_us + 1 > limit:
+        if strict:
+            raise SeasonalityError(f"{where}: steps vary by orders of magnitude: a {describe_step(step)} grid over "
+                                   f"{span_words(span // step_us, step)} would hold {span // step_us + 1:,} steps for "
+                                   f"{distinct:,} timestamps; aggregate to a coarser step first")
+        coarser = [r for r in ROUND_STEPS if span // int(r / dt.timedelta(microseconds=1)) + 1 <= limit]
+        step = coarser[0] if coarser else ROUND_STEPS[-1]
+        step_us, regrid = int(step / dt.timedelta(microseconds=1)), True
+    unit = next((u for u, length in CALENDAR_STEPS.items() if step == length), "") if regrid else ""
+    if regrid and not unit:  # a grid of round steps (whole multiples since the epoch), so series of one kind line up
+        start = np.datetime64(int(start.astype(np.int64)) // step_us * step_us, "us")
+    if unit:  # the n-th month (quarter, year) is the n-th step
+        pos = np.round((ts_values - start).astype(np.int64) / step_us).astype(np.int64)
+    else:
+        pos = ((ts_values - start).astype(np.int64) // step_us).astype(np.int64)
     n = int(pos.max()) + 1 if len(pos) else 0
-    grid = np.full(n, np.nan)
     v = np.asarray(values, dtype=float)
     v = np.where(np.isfinite(v), v, np.nan)
-    grid[pos] = v
-    return Grid(start.astype(dt.datetime), step, grid, pos, len(pos))
+    grid = _combine(pos[order], v[order], n, duplicates)
+    per_step = np.bincount(pos, minlength=n)
+    sorted_pos = pos[order]
+    off = 0
+    if regrid:
+        d = np.diff(ts_sorted.astype(np.int64))
+        off = int(((d > 0) & (d % step_us != 0)).sum())
+    notes = GridNotes(
+        rule=duplicates, duplicate_rows=len(repeated), duplicate_examples=_examples(ts_sorted, repeated),
+        regridded=regrid, off_step_rows=off,
+        combined_rows=int((per_step[per_step > 1] - 1).sum()) - len(repeated) if regrid else 0,
+        empty_steps=int((per_step == 0).sum()) if regrid else 0, calendar=unit)
+    del sorted_pos
+    return Grid(start.astype(dt.datetime), step, grid, pos, len(pos), notes)
 
 
 def gaps(grid: Grid, *, min_steps: int = 1) -> list[tuple[int, int]]:

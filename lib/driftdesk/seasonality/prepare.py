@@ -4,6 +4,7 @@ of equal grids that share one linear STL operator."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ import polars as pl
 from driftdesk.seasonality.calendar import CalendarDay, calendar_mask
 from driftdesk.seasonality.config import DetectConfig, warmup_steps
 from driftdesk.seasonality.grid import (
+    HOUR,
     Grid,
     SeasonalityError,
     default_periods,
@@ -36,12 +38,18 @@ class PreparedSeries:
 
     key: dict
     rows: np.ndarray  # row ids in the input
-    grid: Grid | None
-    periods: tuple[int, ...] = ()
+    grid: Grid | None  # the series on its own grid: every input row has a position on it
+    periods: tuple[int, ...] = ()  # in steps of ``model``
     dropped: tuple[str, ...] = ()
     special: tuple[str, str] | None = None
-    calendar: np.ndarray | None = None
+    calendar: np.ndarray | None = None  # on ``model``
     log_offset: float = 0.0
+    model: Grid | None = None  # the grid the model is fitted on: ``grid``, or its hourly means for finer data
+    per_model_step: int = 1  # steps of ``grid`` in one step of ``model``
+    level_only: bool = False  # no seasonal period: a robust level model
+
+    def model_grid(self) -> Grid:
+        return self.model if self.model is not None else self.grid
 
 
 def as_frame(frame: Frame) -> pl.DataFrame:
@@ -64,8 +72,9 @@ def period_list(periods, *, source: str) -> tuple[int, ...] | None:
 
 
 def prepare_series(frame: Frame, *, ts: str, value: str, by, periods, source: str,
-                   calendar: Sequence[CalendarDay], scope: Mapping[str, object],
-                   causal: bool = False) -> tuple[pl.DataFrame, list[PreparedSeries], tuple]:
+                   calendar: Sequence[CalendarDay], scope: Mapping[str, object], causal: bool = False,
+                   duplicates: str = "mean", strict: bool = False,
+                   ) -> tuple[pl.DataFrame, list[PreparedSeries], tuple]:
     """(rows with ``__row``, the by columns, ``__ts`` and ``__v``; one PreparedSeries per key; the by columns)."""
     df = as_frame(frame)
     by = by_columns(by, df.columns)
@@ -91,39 +100,80 @@ def prepare_series(frame: Frame, *, ts: str, value: str, by, periods, source: st
         if g.height == 0 or not np.isfinite(vals).any():
             s.special = ("empty", f"no values: all {g.height} rows are null or not finite")
             continue
-        if g.height == 1:
-            s.special = ("too_short", "one row: too short to tell the sampling interval or any seasonality")
+        stamps = g["__ts"].to_numpy()
+        if g.height == 1 or (not strict and g["__ts"].n_unique() == 1):
+            what = "one row" if g.height == 1 else f"all {g.height} rows share one timestamp"
+            s.special = ("too_short", f"{what}: too short to tell the sampling interval or any seasonality")
             continue
         label = "" if not by else " (series " + ", ".join(f"{c}={key[c]}" for c in by) + ")"
-        s.grid = to_grid(g["__ts"].to_numpy(), vals, ts=ts, source=source, label=label)
-        _choose_periods(s, periods, causal=causal)
+        s.grid = to_grid(stamps, vals, ts=ts, source=source, label=label, duplicates=duplicates, strict=strict)
+        wanted = _model_grid(s, periods)
+        _choose_periods(s, wanted, explicit=periods is not None, causal=causal)
         finite = s.grid.values[s.grid.present]
         if s.special is None and np.ptp(finite) == 0:
             s.special = ("constant", f"constant at {finite[0]:g}: no seasonality or drift to find")
-        s.calendar = calendar_mask(s.grid, calendar, {**dict(scope), **key})
+        s.calendar = calendar_mask(s.model_grid(), calendar, {**dict(scope), **key})
     return base, series, by
 
 
-def _choose_periods(s: PreparedSeries, periods: tuple[int, ...] | None, *, causal: bool) -> None:
-    """The periods series ``s`` is fitted with: those asked for (or the defaults) that two cycles of fit in it.
-    Asked for explicitly, or causal (the model may not depend on how much data comes later), a period that
-    does not fit makes the series too short instead of being dropped."""
+def _model_grid(s: PreparedSeries, periods: tuple[int, ...] | None) -> tuple[int, ...]:
+    """Data finer than hourly (1 to 30 minutes) is modelled on hourly means: the drift tests and the seasonal
+    fit need hours, not minutes, and a 4-week window of 5-minute steps would be 12 times as long (its operator
+    144 times as large). Points are scored at full resolution against the hourly model later. Returns the
+    periods wanted, in model steps (explicit periods in the data's steps are divided down when they can be)."""
     grid = s.grid
-    wanted = periods if periods is not None else default_periods(grid.step)
+    k = HOUR // grid.step if grid.step < HOUR and HOUR % grid.step == dt.timedelta(0) else 1
+    if k > 1 and (periods is None or all(p % k == 0 for p in periods)):
+        s.per_model_step = k
+        s.model = hourly_means(grid, k)
+        return default_periods(HOUR) if periods is None else tuple(p // k for p in periods)
+    return default_periods(grid.step) if periods is None else periods
+
+
+def hourly_means(grid: Grid, k: int) -> Grid:
+    """The means of each run of k steps (an hour) that has at least half its values; NaN otherwise."""
+    n = -(-grid.n // k)
+    vals = np.full(n * k, np.nan)
+    vals[:grid.n] = grid.values
+    blocks = vals.reshape(n, k)
+    count = np.isfinite(blocks).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(count * 2 >= k, np.nansum(blocks, axis=1) / np.maximum(count, 1), np.nan)
+    return Grid(grid.start, grid.step * k, means, grid.row_pos // k, grid.n_rows, grid.notes)
+
+
+MIN_LEVEL_POINTS = 8  # a level model needs a handful of values before it can tell one off
+
+
+def _choose_periods(s: PreparedSeries, wanted: tuple[int, ...], *, explicit: bool, causal: bool) -> None:
+    """The periods series ``s`` is fitted with. Asked for explicitly, a period that two cycles of do not fit in
+    makes the series too short. Otherwise: in causal mode every default period, each joining the model once two
+    of its cycles have been seen (the model at t may not depend on how much data comes after t); in batch mode
+    those two cycles of fit in. With no period at all (none fits, or none for this sampling interval) a robust
+    level model (median and MAD), if there are a handful of values."""
+    grid = s.model_grid()
     fits = tuple(p for p in wanted if grid.n >= 2 * p)
-    if (periods is not None or causal) and len(fits) < len(wanted):
+    if explicit and len(fits) < len(wanted):
         p = max(x for x in wanted if x not in fits)
         s.special = ("too_short", too_short_sentence(p, grid.step, grid.n))
-    elif not wanted:
-        s.special = ("too_short", f"no default seasonal period for data sampled {describe_step(grid.step)}; "
-                                  "pass the periods explicitly (--period N)")
-    elif not fits:
-        s.special = ("too_short", too_short_sentence(min(wanted), grid.step, grid.n))
-    else:
-        s.periods = fits
-        s.dropped = tuple(f"{period_words(p, grid.step)} seasonality not separated: need "
-                          f"{span_words(2 * p, grid.step)}, have {span_words(grid.n, grid.step)}"
-                          for p in wanted if p not in fits)
+        return
+    s.periods = wanted if causal else fits
+    s.dropped = tuple(f"{period_words(p, grid.step)} seasonality not separated: need "
+                      f"{span_words(2 * p, grid.step)}, have {span_words(grid.n, grid.step)}"
+                      for p in wanted if p not in fits)
+    if not wanted:
+        s.dropped = (f"no default seasonal period for data sampled {describe_step(grid.step)} (pass the periods "
+                     "explicitly, --period N): judged against a robust level",)
+    if not s.periods or not fits:
+        if int(grid.present.sum()) < MIN_LEVEL_POINTS:
+            why = (too_short_sentence(min(wanted), grid.step, grid.n) if wanted else
+                   f"{int(grid.present.sum())} values")
+            s.special = ("too_short", f"{why}; fewer than {MIN_LEVEL_POINTS} values for a level model")
+            return
+        if not causal or not wanted:
+            s.periods, s.level_only = (), True
+            if wanted:
+                s.dropped = (too_short_sentence(min(wanted), grid.step, grid.n) + ": judged against a robust level",)
 
 
 def group_series(series: Sequence[PreparedSeries], config: DetectConfig) -> dict[tuple, list[PreparedSeries]]:
@@ -137,9 +187,10 @@ def group_series(series: Sequence[PreparedSeries], config: DetectConfig) -> dict
     for s in series:
         if s.special is not None:
             continue
-        head = s.grid.values[:warmup_steps(s.periods)]
+        head = s.model_grid().values[:warmup_steps(s.periods, s.model_grid().step)]
         head = head[np.isfinite(head)]
         use_log = head.size > 0 and (config.log is True or (config.log == "auto" and bool((head > 0).all())))
         s.log_offset = 1e-3 * float(np.median(np.abs(head))) if use_log else 0.0
-        groups.setdefault((s.grid.start, s.grid.step, s.grid.n, s.periods, use_log), []).append(s)
+        grid = s.model_grid()
+        groups.setdefault((grid.start, grid.step, grid.n, s.periods, use_log), []).append(s)
     return groups

@@ -56,6 +56,7 @@ class SeasonalityResult:
     by: tuple[str, ...] = ()
     causal: bool = False
     config: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what preparing the input took: rows combined, series regridded
 
     def to_frame(self) -> pl.DataFrame:
         return self.points
@@ -65,7 +66,8 @@ class SeasonalityResult:
         if not key:
             return self
         return SeasonalityResult(self.points.filter(_key_filter(self.by, key)), self.events.filter(_key_filter(self.by, key)),
-                                 self.verdicts.filter(_key_filter(self.by, key)), self.by, self.causal, self.config)
+                                 self.verdicts.filter(_key_filter(self.by, key)), self.by, self.causal, self.config,
+                                 self.notes)
 
     def verdict(self, **key) -> str:
         """The plain-words verdict of one series (the only one when there is no ``by``)."""
@@ -83,6 +85,7 @@ class SeasonalityResult:
             "events": self.events,
             "verdicts": self.verdicts,
             "config": self.config,
+            "notes": list(self.notes),
         })
 
     def to_figure(self, **key):

@@ -139,7 +139,8 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
 
 
 def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> Triggered:
-    """Every test at step t; a series whose drift flag still holds raises no new alarm."""
+    """Every test at step t; a series whose drift flag still holds raises no new alarm, and none is raised
+    before every period has joined the model."""
     m = state.values.shape[0]
     mean_fire, mean_start = mean_test(state, fit, s, t)
     if t == t0 + s.refit - 1 and s.refit > 1 and fit.seasoned:
@@ -148,4 +149,7 @@ def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int,
         day_fire, measured = np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
     fire = state.cusum.over(fit.cusum_h) | (state.run.length >= s.persist) | mean_fire | day_fire
     fire &= ~(t < state.episodes.hold_until)
+    # a level shift cannot be told from a longer cycle not yet in the model (a weekend against a daily-only
+    # fit): until every period has joined, only anomalies are flagged
+    fire &= state.active == s.periods
     return Triggered(fire, mean_fire, mean_start, day_fire, measured)

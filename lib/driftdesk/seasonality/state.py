@@ -185,6 +185,10 @@ class ScanState:
     day: DayCusum
     run: AnomalyRun
     episodes: Episodes
+    # the periods the fits use, and the step they began to: a longer period joining the model starts the
+    # tests' and scales' history again (residuals of the simpler model are no yardstick for the new one)
+    active: tuple[int, ...] = ()
+    model_from: int = 0
 
     @classmethod
     def start(cls, values: np.ndarray, calendar: np.ndarray) -> ScanState:

@@ -2,37 +2,39 @@
 
 Two ways to decompose:
 
-* ``stl_direct``: statsmodels' own STL / MSTL on one series (robust if asked). Slow on long periods.
-* ``operator_for`` + ``apply_operator``: non-robust STL is linear in the series, so for a given length and
-  set of periods the whole decomposition is a matrix. We build it once from impulse responses (statsmodels
-  fits of unit vectors, using STL's jump parameters to make each fit cheap), compose MSTL's iterations with
-  matrix products, cache it (memory and disk) and apply it to any number of equal-length series with one
-  matrix product. Equal to statsmodels to about 1e-12 (tests/lib/seasonality/test_stl.py).
+* ``stl_direct``: statsmodels' own STL / MSTL on one series (robust if asked).
+* ``mstl_apply`` and ``operator_for`` + ``apply_operator``: non-robust STL is linear in the series. Every smoother
+  in it (the loess of each cycle-subseries, the low-pass filter's moving averages and loess, the trend loess,
+  with STL's jump parameters interpolating between loess fits) is a fixed sparse matrix that depends only on the
+  positions, built here from the same formulas as statsmodels' code (``statsmodels/tsa/stl/_stl.pyx``:
+  ``_est``, ``_ess``, ``_ss``, ``_fts``). ``mstl_apply`` runs STL's inner loop and MSTL's iterations on a whole
+  matrix of series at once (one column per series); run on the identity it gives the decomposition as an
+  operator (n x n), of which the causal scan needs only a few rows. Equal to statsmodels to about 1e-12
+  (tests/lib/seasonality/test_stl.py).
+
+Everything runs in the calling thread: no worker processes are started, so nothing can outlive the call. An
+operator for a 4-week hourly window takes a fraction of a second, so operators are kept in memory only (a bounded
+cache); one build per key at a time, shared by every thread that asks for it (the app's sessions).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import logging
 import math
-import multiprocessing
-import os
-import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 from statsmodels.tsa.seasonal import MSTL, STL
 
-log = logging.getLogger(__name__)
-
-_CACHE: dict[tuple, StlOperator] = {}
+CACHE_SIZE = 12  # operators kept in memory (a 4-week hourly window's is 10 MB)
+_CACHE: OrderedDict[tuple, StlOperator] = OrderedDict()
 _LOCK = threading.Lock()
-OPERATOR_VERSION = 1
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
+INNER_ITER = 5  # statsmodels' inner iterations of a non-robust fit
 
 
 def _odd(x: float) -> int:
@@ -86,131 +88,220 @@ class StlOperator:
     seasonals: tuple[np.ndarray, ...]  # each (n, n)
 
 
-def _impulse_block(args: tuple[int, int, int, dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Responses of STL (trend, seasonal) to the unit vectors e_start..e_stop-1."""
-    n, start, stop, kw = args
-    trend = np.empty((n, stop - start))
-    seasonal = np.empty((n, stop - start))
-    e = np.zeros(n)
-    for j in range(start, stop):
-        e[j] = 1.0
-        res = STL(e, **kw).fit()
-        trend[:, j - start] = res.trend
-        seasonal[:, j - start] = res.seasonal
-        e[j] = 0.0
+# --------------------------------------------------------------------------- the smoothers as sparse matrices
+
+
+def _est_weights(n: int, span: int, deg: int, xs: int, nleft: int, nright: int) -> np.ndarray | None:
+    """The loess fit at position ``xs`` (1-based) from the points nleft..nright: its weights on those points
+    (statsmodels' ``_est`` without robustness weights); None where no point has weight (the fit is the value)."""
+    h = float(max(xs - nleft, nright - xs))
+    if span > n:
+        h += (span - n) // 2
+    j = np.arange(nleft, nright + 1, dtype=float)  # 1-based positions
+    r = np.abs(j - xs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(r <= 0.999 * h, np.where(r <= 0.001 * h, 1.0, (1.0 - (r / h) ** 3) ** 3), 0.0)
+    a = w.sum()
+    if a <= 0:
+        return None
+    w = w / a
+    if h > 0 and deg > 0:
+        centre = float((w * j).sum())
+        c = float((w * (j - centre) ** 2).sum())
+        if math.sqrt(c) > 0.001 * (n - 1.0):
+            w = w * ((xs - centre) / c * (j - centre) + 1.0)
+    return w
+
+
+class _Rows:
+    """Rows of a sparse matrix, collected one smoothing weight vector at a time."""
+
+    def __init__(self) -> None:
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+
+    def add(self, row: int, first_col: int, weights: np.ndarray) -> None:
+        self.r.append(np.full(len(weights), row))
+        self.c.append(np.arange(first_col, first_col + len(weights)))
+        self.v.append(weights)
+
+    def matrix(self, shape: tuple[int, int]) -> sparse.csr_matrix:
+        if not self.r:
+            return sparse.csr_matrix(shape)
+        return sparse.csr_matrix((np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
+                                 shape=shape)
+
+
+def _fit(rows: _Rows, row: int, n: int, span: int, deg: int, xs: int, nleft: int, nright: int,
+         col0: int = 0) -> None:
+    w = _est_weights(n, span, deg, xs, nleft, nright)
+    if w is None:  # statsmodels keeps the value itself there
+        rows.add(row, col0 + xs - 1, np.ones(1))
+    else:
+        rows.add(row, col0 + nleft - 1, w)
+
+
+@lru_cache(maxsize=256)
+def _ess(n: int, span: int, deg: int, jump: int) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """statsmodels' ``_ess`` (loess at every ``jump``-th point, linear interpolation between) as two sparse
+    matrices: the fits (k x n, one row per fitted point) and the interpolation (n x k)."""
+    if n < 2:
+        return sparse.identity(n, format="csr"), sparse.identity(n, format="csr")
+    nj = min(jump, n - 1)
+    fits = _Rows()
+    at: list[int] = []  # 0-based positions with a loess fit, in the order of the rows of ``fits``
+    nleft = nright = 0
+    if span >= n:
+        nleft, nright = 1, n
+        positions = range(0, n, nj)
+        for i in positions:
+            _fit(fits, len(at), n, span, deg, i + 1, nleft, nright)
+            at.append(i)
+    elif nj == 1:
+        nsh = (span + 2) // 2
+        nleft, nright = 1, span
+        for i in range(n):
+            if i + 1 > nsh and nright != n:
+                nleft, nright = nleft + 1, nright + 1
+            _fit(fits, len(at), n, span, deg, i + 1, nleft, nright)
+            at.append(i)
+    else:
+        nsh = (span + 1) // 2
+        for i in range(0, n, nj):
+            if i + 1 < nsh:
+                nleft, nright = 1, span
+            elif i + 1 >= n - nsh + 1:
+                nleft, nright = n - span + 1, n
+            else:
+                nleft, nright = i + 1 - nsh + 1, span + i + 1 - nsh
+            _fit(fits, len(at), n, span, deg, i + 1, nleft, nright)
+            at.append(i)
+    if nj == 1:
+        return fits.matrix((len(at), n)), sparse.identity(n, format="csr")
+    k_last = ((n - 1) // nj) * nj + 1  # 1-based: the last fitted point of the regular grid
+    if k_last != n:
+        _fit(fits, len(at), n, span, deg, n, nleft, nright)
+        at.append(n - 1)
+    index = {pos: r for r, pos in enumerate(at)}
+    interp = _Rows()
+    for j in range(n):
+        if j in index:
+            interp.add(j, index[j], np.ones(1))
+            continue
+        if j < k_last - 1:
+            lo = (j // nj) * nj
+            hi, width = lo + nj, nj
+        else:
+            lo, hi = k_last - 1, n - 1
+            width = n - k_last
+        f = (j - lo) / width
+        interp.r.append(np.array([j, j]))
+        interp.c.append(np.array([index[lo], index[hi]]))
+        interp.v.append(np.array([1.0 - f, f]))
+    return fits.matrix((len(at), n)), interp.matrix((n, len(at)))
+
+
+def _smooth(x: np.ndarray, n: int, span: int, deg: int, jump: int) -> np.ndarray:
+    fits, interp = _ess(n, span, deg, jump)
+    return interp @ (fits @ x)
+
+
+@lru_cache(maxsize=64)
+def _cycle_subseries(n: int, spec: StlSpec) -> sparse.csr_matrix:
+    """statsmodels' ``_ss``: each cycle-subseries smoothed and extended by one cycle at both ends, as one
+    (n + 2 period) x n matrix."""
+    p, ns, deg = spec.period, spec.seasonal, spec.seasonal_deg
+    rows = _Rows()
+    for j in range(p):
+        k = (n - (j + 1)) // p + 1
+        cols = j + p * np.arange(k)
+        fits, interp = _ess(k, ns, deg, spec.seasonal_jump)
+        inner = (interp @ fits).tocoo()
+        rows.r.append((inner.row + 1) * p + j)
+        rows.c.append(cols[inner.col])
+        rows.v.append(inner.data)
+        for out, xs, nleft, nright, fallback in ((0, 0, 1, min(ns, k), 0), (k + 1, k + 1, max(1, k - ns + 1), k, k - 1)):
+            w = _est_weights(k, ns, deg, xs, nleft, nright)
+            if w is None:  # statsmodels copies the neighbouring smoothed value
+                neighbour = (interp @ fits)[fallback].tocoo()
+                rows.r.append(np.full(neighbour.nnz, out * p + j))
+                rows.c.append(cols[neighbour.col])
+                rows.v.append(neighbour.data)
+            else:
+                rows.r.append(np.full(len(w), out * p + j))
+                rows.c.append(cols[nleft - 1:nright])
+                rows.v.append(w)
+    return rows.matrix((n + 2 * p, n))
+
+
+def _moving_average(x: np.ndarray, length: int) -> np.ndarray:
+    c = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    return (c[length:] - c[:-length]) / length
+
+
+def stl_apply(x: np.ndarray, spec: StlSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Non-robust STL of every column of ``x`` (n x m): (trend, seasonal), each n x m; statsmodels' inner loop."""
+    n, p = x.shape[0], spec.period
+    ss = _cycle_subseries(n, spec)
+    trend = np.zeros_like(x)
+    seasonal = trend
+    for _ in range(INNER_ITER):
+        cyc = ss @ (x - trend)
+        low = _moving_average(_moving_average(_moving_average(cyc, p), p), 3)
+        low = _smooth(low, n, spec.low_pass, 1, spec.low_pass_jump)
+        seasonal = cyc[p:p + n] - low
+        trend = _smooth(x - seasonal, n, spec.trend, 1, spec.trend_jump)
     return trend, seasonal
 
 
-def _stl_matrices(n: int, spec: StlSpec, workers: int) -> tuple[np.ndarray, np.ndarray]:
-    kw = spec.kwargs()
-    if workers <= 1 or n < 400:
-        return _impulse_block((n, 0, n, kw))
-    edges = np.linspace(0, n, workers * 2 + 1).astype(int)
-    blocks = [(n, int(a), int(b), kw) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    # spawn, not fork: the caller may hold polars / BLAS threads, and a forked child can deadlock on their locks
-    with _main_hidden_from_workers(), ProcessPoolExecutor(max_workers=workers,
-                                                          mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_impulse_block, blocks))
-    return np.hstack([p[0] for p in parts]), np.hstack([p[1] for p in parts])
-
-
-@contextlib.contextmanager
-def _main_hidden_from_workers():
-    """A spawned worker first re-runs the caller's main script, which in a script without an
-    ``if __name__ == "__main__"`` guard calls this again (and redoes whatever came before it). The workers only
-    need this module, so the script is hidden from them while they start (multiprocessing looks for it in
-    ``__main__.__spec__`` and ``__main__.__file__``)."""
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    spec, has_file, file = getattr(main, "__spec__", None), hasattr(main, "__file__"), getattr(main, "__file__", None)
-    try:
-        main.__spec__ = None
-        if has_file:
-            del main.__file__
-        yield
-    finally:
-        main.__spec__ = spec
-        if has_file:
-            main.__file__ = file
-
-
-def _compose_mstl(n: int, mats: list[tuple[np.ndarray, np.ndarray]], iterate: int) -> tuple[np.ndarray, list]:
-    """MSTL's loop (statsmodels.tsa.stl.mstl.MSTL.fit) with matrices in place of vectors."""
-    k = len(mats)
-    iterate = 1 if k == 1 else iterate
-    seasonal = [np.zeros((n, n)) for _ in range(k)]
-    deseas = np.eye(n)
-    trend = np.zeros((n, n))
-    for _ in range(iterate):
-        for i, (t_op, s_op) in enumerate(mats):
+def mstl_apply(x: np.ndarray, specs: Sequence[StlSpec], *, iterate: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """MSTL's loop (statsmodels.tsa.stl.mstl.MSTL.fit) over the columns of ``x`` (n x m): trend (n x m) and the
+    seasonals (k x n x m), shortest period first."""
+    specs = tuple(specs)
+    x = np.asarray(x, dtype=float)
+    seasonal = np.zeros((len(specs), *x.shape))
+    deseas, trend = x.copy(), np.zeros_like(x)
+    for _ in range(1 if len(specs) == 1 else iterate):
+        for i, spec in enumerate(specs):
             deseas = deseas + seasonal[i]
-            seasonal[i] = s_op @ deseas
-            trend = t_op @ deseas
+            trend, seasonal[i] = stl_apply(deseas, spec)
             deseas = deseas - seasonal[i]
     return trend, seasonal
 
 
-def _cache_dir() -> Path | None:
-    root = os.environ.get("DRIFTDESK_STL_CACHE")
-    if root == "off":
-        return None
-    path = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "driftdesk" / "stl"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return path
+def decompose_rows(values: np.ndarray, specs: Sequence[StlSpec], *, iterate: int = 2):
+    """Non-robust MSTL of the rows of ``values`` (m x n, no NaN): trend (m x n), seasonals (k x m x n), resid."""
+    y = np.atleast_2d(np.asarray(values, dtype=float))
+    trend, seasonal = mstl_apply(y.T, specs, iterate=iterate)
+    trend, seasonal = trend.T, np.transpose(seasonal, (0, 2, 1))
+    return trend, seasonal, y - trend - seasonal.sum(axis=0)
 
 
-def operator_cached(n: int, specs: Sequence[StlSpec], *, iterate: int = 2) -> bool:
-    """Whether the operator is ready (in memory or on disk), so applying it costs no impulse fits."""
-    specs = tuple(specs)
-    key = (n, specs, iterate)
-    if key in _CACHE:
-        return True
-    folder = _cache_dir()
-    if folder is None:
-        return False
-    digest = hashlib.sha1(repr((OPERATOR_VERSION, key)).encode()).hexdigest()[:16]
-    return (folder / f"op-{n}-{digest}.npz").exists()
+# --------------------------------------------------------------------------- operators
 
 
-def operator_for(n: int, specs: Sequence[StlSpec], *, iterate: int = 2, workers: int | None = None) -> StlOperator:
-    """The (cached) linear MSTL operator for series of length n. Built from n impulse fits per period."""
+def operator_for(n: int, specs: Sequence[StlSpec], *, iterate: int = 2) -> StlOperator:
+    """The linear MSTL operator for series of length n (cached in memory). Threads asking for the same operator
+    while it is being built wait for that one build."""
     specs = tuple(specs)
     key = (n, specs, iterate)
     with _LOCK:
         if key in _CACHE:
+            _CACHE.move_to_end(key)
             return _CACHE[key]
-    digest = hashlib.sha1(repr((OPERATOR_VERSION, key)).encode()).hexdigest()[:16]
-    folder = _cache_dir()
-    file = folder / f"op-{n}-{digest}.npz" if folder else None
-    op = None
-    if file is not None and file.exists():
-        try:
-            data = np.load(file)
-            op = StlOperator(n, specs, data["trend"], tuple(data[f"s{i}"] for i in range(len(specs))))
-        except (OSError, ValueError, KeyError):
-            op = None
-    if op is None:
-        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        where = f"then cached in {folder}" if folder else "not cached: DRIFTDESK_STL_CACHE=off"
-        log.info("building the STL operator for %d-step windows (periods %s; %d fits, once, %s)", n,
-                 ", ".join(str(sp.period) for sp in specs), n * len(specs), where)
-        mats = [_stl_matrices(n, spec, workers) for spec in specs]
-        trend, seasonal = _compose_mstl(n, mats, iterate)
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:
+        with _LOCK:
+            if key in _CACHE:
+                return _CACHE[key]
+        trend, seasonal = mstl_apply(np.eye(n), specs, iterate=iterate)
         op = StlOperator(n, specs, trend, tuple(seasonal))
-        if file is not None:
-            tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
-            try:
-                np.savez(tmp, trend=trend, **{f"s{i}": s for i, s in enumerate(seasonal)})
-                os.replace(tmp, file)
-            except OSError:
-                pass
-    with _LOCK:
-        _CACHE[key] = op
+        with _LOCK:
+            _CACHE[key] = op
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+            _KEY_LOCKS.pop(key, None)
     return op
 
 

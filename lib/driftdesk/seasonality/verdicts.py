@@ -19,14 +19,17 @@ EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
 
 
 def when(value: dt.datetime, step: dt.timedelta) -> str:
-    """'14 Oct 09:00' for sub-daily data, '14 Oct' for daily."""
+    """'14 Oct 09:00' for sub-daily data, '14 Oct' for daily, 'Oct 2026' for monthly or coarser."""
+    if step >= dt.timedelta(days=28):
+        return f"{value:%b %Y}"
     if step >= DAY:
         return f"{value.day} {value:%b}"
     return f"{value.day} {value:%b} {value:%H:%M}"
 
 
-def day(value: dt.datetime) -> str:
-    return f"{value.day} {value:%b}"
+def day(value: dt.datetime, step: dt.timedelta = DAY) -> str:
+    """'14 Oct'; 'Oct 2026' for monthly or coarser data."""
+    return f"{value:%b %Y}" if step >= dt.timedelta(days=28) else f"{value.day} {value:%b}"
 
 
 def pct(x: float | None) -> str:
@@ -149,9 +152,9 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
         word = "level shift" if big["kind"] == "level_shift" else "trend change"
         more = f" (and {len(drifts) - 1} more drift event{'s' if len(drifts) > 2 else ''})" if len(drifts) > 1 else ""
         if "recovered_step" in big:
-            span = f"from {day(at(big['start_step']))}, back by {when(at(big['recovered_step']), step)}"
+            span = f"from {day(at(big['start_step']), step)}, back by {when(at(big['recovered_step']), step)}"
         else:
-            span = f"since {day(at(big['start_step']))}"
+            span = f"since {day(at(big['start_step']), step)}"
         parts.append(f"{word} of {size(big)} {span}{more}")
         status = "drift" if status == "seasonal" else status
     if anomalies:

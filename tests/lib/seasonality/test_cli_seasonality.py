@@ -47,4 +47,36 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "too short to separate weekly seasonality: need 14 days, have 9 days" in err
     pl.DataFrame({"ts": ["2026-01-01T00:00", "2026-01-01T00:00"], "value": [1.0, np.nan]}).write_csv(path)
     assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value"]) == 2
+    assert "all 2 rows share one timestamp" in capsys.readouterr().err
+    assert main(["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--strict"]) == 2
+    assert "duplicate timestamps" in capsys.readouterr().err
+
+
+def test_a_kpis_table_is_read_as_a_metric_series_per_segment(sample_dir, capsys):
+    # the kpis table has one row per hour and segment: the metric is built per hour (ratios of sums), as the app
+    # does, so no "duplicate timestamps"
+    code = main(["seasonality", "--data", str(sample_dir), "--table", "kpis", "--metric", "cpa", "--by", "geo",
+                 "--causal", "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    import json
+
+    doc = json.loads(out.out)
+    assert {v["geo"] for v in doc["verdicts"]} >= {"DE", "US", "BR"}
+    de = next(v for v in doc["verdicts"] if v["geo"] == "DE")
+    assert de["status"] == "drift" and de["duplicate_rows"] == 0
+    assert main(["seasonality", "--data", str(sample_dir), "--table", "kpis", "--format", "json"]) == 2
+    assert "--metric" in capsys.readouterr().err
+
+
+def test_a_daylight_saving_hour_is_combined_and_named_on_stderr(tmp_path, capsys):
+    frame = hourly(seasonal_series(10))
+    repeated = frame.filter(pl.col("ts") == frame["ts"][100])
+    path = tmp_path / "dst.csv"
+    pl.concat([frame, repeated]).write_csv(path)
+    args = ["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--format", "json"]
+    assert main([*args, "--duplicates", "sum"]) == 0
+    out = capsys.readouterr()
+    assert "1 row with a repeated timestamp combined (sum)" in out.err and str(frame["ts"][100])[:16] in out.err
+    assert main([*args, "--strict"]) == 2
     assert "duplicate timestamps" in capsys.readouterr().err

@@ -40,7 +40,12 @@ def test_duplicate_timestamps_name_the_rows_and_hint_at_dst():
     ts.insert(3, dt.datetime(2026, 10, 25, 2))
     frame = pl.DataFrame({"ts": ts, "value": np.arange(5.0)})
     with pytest.raises(SeasonalityError, match=r"duplicate timestamps.*2026-10-25 02:00.*daylight-saving"):
-        detect(frame)
+        detect(frame, strict=True)
+    # by default they are combined (mean), counted and said
+    result = detect(frame)
+    assert result.verdicts["duplicate_rows"][0] == 1
+    assert "1 row with a repeated timestamp combined (mean), e.g. 2026-10-25 02:00" in result.notes[0]
+    assert result.points.height == 5  # still one point per input row
 
 
 def test_offsets_are_converted_to_utc_so_dst_input_with_offsets_is_regular():
@@ -54,7 +59,9 @@ def test_irregular_spacing_is_an_error_with_examples():
     ts = [T0 + dt.timedelta(hours=h) for h in range(50)] + [T0 + dt.timedelta(hours=50, minutes=30)]
     frame = pl.DataFrame({"ts": ts, "value": np.ones(51)})
     with pytest.raises(SeasonalityError, match=r"irregular spacing: most steps are hourly.*2026-03-04 01:00 -> 2026-03-04 02:30"):
-        detect(frame)
+        detect(frame, strict=True)
+    result = detect(frame)  # regridded at its typical step (hourly), the counts said
+    assert result.verdicts["regridded"][0] and "put on a hourly grid" in result.notes[0]
 
 
 def test_gaps_are_an_error_for_decompose_and_a_data_break_for_detect():
@@ -140,4 +147,8 @@ def test_calendar_month_steps_are_refused_with_the_reason(months, word):
     stamps = [dt.datetime(2020 + (k * months) // 12, 1 + (k * months) % 12, 1) for k in range(40)]
     frame = pl.DataFrame({"ts": stamps, "value": np.linspace(1.0, 2.0, 40)})
     with pytest.raises(SeasonalityError, match=f"calendar {word}, which differ in length"):
-        detect(frame)
+        detect(frame, strict=True)
+    result = detect(frame, causal=True)  # one step per calendar unit, said so
+    assert result.verdicts["status"][0] in ("seasonal", "drift", "anomaly")
+    assert f"calendar {word} taken as steps of" in result.notes[0]
+    assert result.points.height == 40

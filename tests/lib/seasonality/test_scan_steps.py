@@ -25,7 +25,9 @@ HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 def test_settings_turn_days_into_steps():
     hourly_s = scan_settings(DetectConfig(), step=HOUR, periods=(168, 24), log=True)
     assert hourly_s.periods == (24, 168)
-    assert (hourly_s.refit, hourly_s.warmup, hourly_s.seasoned, hourly_s.window) == (24, 336, 336 + 168, 672)
+    # the warm-up is two cycles of the shortest period; the weekly period joins after two weeks
+    assert (hourly_s.refit, hourly_s.warmup, hourly_s.window) == (24, 48, 672)
+    assert hourly_s.active_periods(48) == (24,) and hourly_s.active_periods(336) == (24, 168)
     assert (hourly_s.level_steps, hourly_s.persist, hourly_s.hold, hourly_s.recover_steps) == (168, 6, 12, 168)
     assert (hourly_s.mean_windows, hourly_s.mean_min, hourly_s.ref_steps, hourly_s.lag) == ((12, 24), 72, 1344, 48)
     # daily: a week of points is too few for a level (two cycles) or a scale (four), the flag holds one step,
@@ -34,7 +36,8 @@ def test_settings_turn_days_into_steps():
     assert (daily_s.refit, daily_s.warmup, daily_s.level_steps, daily_s.scale_steps) == (1, 14, 14, 28)
     assert (daily_s.persist, daily_s.hold, daily_s.mean_windows, daily_s.ref_steps, daily_s.lag) == (3, 1, (3, 7), 182, 7)
     assert daily_s.coarse and not hourly_s.coarse
-    assert scan_settings(DetectConfig(), step=HOUR, periods=(), log=False).in_warmup(10 ** 6)
+    level = scan_settings(DetectConfig(), step=HOUR, periods=(), log=False)  # a level model: half a day
+    assert level.in_warmup(11) and not level.in_warmup(12)
 
 
 def _fit(m: int) -> BlockFit:
@@ -122,9 +125,10 @@ def test_nothing_at_step_t_reads_anything_after_t(cut, seed):
 def test_the_warm_up_has_no_scores_and_no_fit():
     y = _two_series(21, 3)
     scan = causal_scan(y, None, step=HOUR, periods=(24, 168), config=DetectConfig(), log=True)
-    warm = 2 * 168
+    warm = 2 * 24  # two daily cycles; the weekly period joins after two weeks
     assert np.isnan(scan.score[:, :warm]).all() and (scan.flag[:, :warm] == 0).all()
-    assert (scan.periods_used[:warm] == 0).all() and (scan.periods_used[warm:] == 168).all()
+    assert (scan.periods_used[:warm] == 0).all() and (scan.periods_used[warm:336] == 24).all()
+    assert (scan.periods_used[336:] == 168).all()
     assert np.isfinite(scan.score[:, warm:]).mean() > 0.99
 
 

@@ -8,16 +8,17 @@ import pytest
 from statsmodels.tsa.seasonal import MSTL, STL
 
 from driftdesk.seasonality import decompose
-from driftdesk.seasonality.stl import StlSpec, apply_operator, default_specs, operator_for
+from driftdesk.seasonality.stl import StlSpec, apply_operator, decompose_rows, default_specs, operator_for
 
 
 @pytest.fixture(autouse=True)
-def _fresh_operator_cache(tmp_path, monkeypatch):
-    """Build operators here, never read one a previous run left on disk."""
-    monkeypatch.setenv("DRIFTDESK_STL_CACHE", str(tmp_path))
+def _fresh_operator_cache(monkeypatch):
+    """Build operators here, never use one an earlier test built."""
+    from collections import OrderedDict
+
     from driftdesk.seasonality import stl
 
-    monkeypatch.setattr(stl, "_CACHE", {})
+    monkeypatch.setattr(stl, "_CACHE", OrderedDict())
 
 
 def _series(n: int, seed: int, periods=(12, 48)) -> np.ndarray:
@@ -34,7 +35,7 @@ def _series(n: int, seed: int, periods=(12, 48)) -> np.ndarray:
 def test_single_period_operator_equals_statsmodels_stl(jump, seasonal_deg):
     n = 120
     spec = default_specs((12,), jump=jump, seasonal_deg=seasonal_deg)
-    op = operator_for(n, spec, workers=1)
+    op = operator_for(n, spec)
     ys = np.stack([_series(n, s, (12,)) for s in range(3)])
     trend, seasonal, resid = apply_operator(op, ys)
     for i, y in enumerate(ys):
@@ -58,7 +59,7 @@ def test_two_period_operator_equals_statsmodels_mstl(seasonal_deg):
     base = default_specs((12, 48), jump=True)
     # statsmodels' MSTL shares one set of jump parameters across periods: use the same ones here
     specs = tuple(StlSpec(s.period, s.seasonal, s.trend, s.low_pass, 2, 7, 3, seasonal_deg) for s in base)
-    op = operator_for(n, specs, workers=1)
+    op = operator_for(n, specs)
     y = _series(n, 7)
     trend, seasonals, resid = apply_operator(op, y[None, :])
     ref = MSTL(y, periods=[12, 48], windows=[s.seasonal for s in specs],
@@ -69,14 +70,52 @@ def test_two_period_operator_equals_statsmodels_mstl(seasonal_deg):
     np.testing.assert_allclose(resid[0], ref.resid, atol=1e-9, rtol=0)
 
 
-def test_operator_parallel_build_equals_serial():
-    specs = default_specs((24,), jump=True)
-    a = operator_for(480, specs, workers=1)
+@pytest.mark.parametrize("n", [26, 27, 31, 50, 97, 250])
+@pytest.mark.parametrize("jump", [False, True])
+def test_sparse_smoothers_equal_statsmodels_at_awkward_lengths(n, jump):
+    # lengths where the jumps leave a short last stretch, a subseries shorter than the seasonal window, or one
+    # cycle-subseries longer than the others
+    spec = default_specs((12,), jump=jump, seasonal_deg=1)[0]
+    ys = np.stack([_series(n, s, (12,)) for s in range(4)])
+    trend, seasonals, resid = decompose_rows(ys, [spec])
+    for i, y in enumerate(ys):
+        ref = STL(y, **spec.kwargs()).fit()
+        np.testing.assert_allclose(trend[i], ref.trend, atol=1e-9, rtol=0)
+        np.testing.assert_allclose(seasonals[0, i], ref.seasonal, atol=1e-9, rtol=0)
+
+
+def test_operator_equals_decomposing_the_rows():
+    specs = default_specs((24, 168), jump=True, seasonal_deg=0)
+    ys = np.stack([_series(336, s, (24, 168)) for s in range(3)])
+    a = apply_operator(operator_for(336, specs), ys)
+    b = decompose_rows(ys, specs)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, atol=1e-9, rtol=0)
+
+
+def test_one_build_per_key_when_threads_ask_at_once(monkeypatch):
+    # the app's sessions are threads: a rerun that asks for an operator being built waits for that build
+    import threading
+
     from driftdesk.seasonality import stl
 
-    stl._CACHE.clear()
-    b = operator_for(480, specs, workers=2, iterate=2)
-    np.testing.assert_allclose(a.trend, b.trend, atol=1e-12)
+    calls = []
+    real = stl.mstl_apply
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stl, "mstl_apply", counted)
+    specs = default_specs((24,), jump=True)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(operator_for(480, specs))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(got) == 6 and all(g is got[0] for g in got)
+    assert len(calls) == 1
 
 
 def test_decompose_robust_equals_statsmodels_robust_stl():
@@ -93,22 +132,3 @@ def test_decompose_robust_equals_statsmodels_robust_stl():
     np.testing.assert_allclose(frame["trend"].to_numpy(), ref.trend, atol=1e-9)
     np.testing.assert_allclose(frame["seasonal_24"].to_numpy(), ref.seasonal, atol=1e-9)
     np.testing.assert_allclose(frame["resid"].to_numpy(), ref.resid, atol=1e-9)
-
-
-def test_parallel_build_from_a_script_without_a_main_guard(tmp_path):
-    # spawned workers re-run the caller's main script unless it is hidden from them: a plain script would build
-    # again inside each worker (multiprocessing raises there) and redo its own work. It must run once and work.
-    import subprocess
-    import sys
-
-    script = tmp_path / "plain.py"
-    script.write_text(
-        "import numpy as np\n"
-        "from driftdesk.seasonality.stl import default_specs, operator_for\n"
-        "print('top level ran')\n"
-        "op = operator_for(480, default_specs((24,), jump=True), workers=2)\n"
-        "print('built', op.trend.shape)\n")
-    env = {**__import__("os").environ, "DRIFTDESK_STL_CACHE": "off"}
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.splitlines() == ["top level ran", "built (480, 480)"]
