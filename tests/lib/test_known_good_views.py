@@ -33,8 +33,7 @@ def test_calibration_against_the_last_release_is_the_direct_call(sample_dataset)
     assert (baseline.start, baseline.end) == (dt.datetime(2026, 9, 30), dt.datetime(2026, 10, 3))
     assert view.comparison.baseline_window == baseline
     direct = compare_calibration(sample_dataset["decisions"].frame, baseline=baseline, current=current)
-    assert view.comparison.current.metrics == direct.current.metrics
-    assert view.comparison.baseline.metrics == direct.baseline.metrics
+    assert_frame_equal(view.comparison.to_frame(), direct.to_frame())
 
 
 def test_impact_against_a_pinned_window_is_the_direct_call(sample_dataset):
