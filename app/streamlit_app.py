@@ -32,6 +32,8 @@ PAGES = [
     st.Page("app_pages/seasonality.py", title="Seasonality", icon=":material/calendar_month:", url_path="seasonality"),
     st.Page("app_pages/llm.py", title="LLM", icon=":material/smart_toy:", url_path="llm"),
     st.Page("app_pages/gates.py", title="Gates", icon=":material/rule:", url_path="gates"),
+    st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/call_split:", url_path="rollouts"),
+    st.Page("app_pages/incidents.py", title="Incidents", icon=":material/emergency:", url_path="incidents"),
 ]
 
 page = st.navigation(PAGES)

@@ -1,8 +1,8 @@
 """Calibration: do the scores still mean what they say? Baseline vs current reliability, ECE, Brier, segments.
 
 URL parameters (all optional, bad values fall back to defaults): end (last day of the current window,
-YYYY-MM-DD), days (current window length), vs (week_over_week | previous_period | day_over_day), by (segment
-column), segment (the value of that column whose reliability diagram is shown; by default the one whose ECE rose
+YYYY-MM-DD), days (current window length), vs (week_over_week | previous_period | day_over_day | last_release |
+pinned), pinned (the pinned reference window START/END), by (segment column), segment (the value of that column whose reliability diagram is shown; by default the one whose ECE rose
 most), bins, strategy (uniform | quantile), delay (label delay in days).
 """
 
@@ -58,7 +58,7 @@ delay: int = c8.selectbox("Label delay (days)", DELAY_CHOICES, key=params.DELAY,
 try:
     view = calibration_view_of(source, end=windows.end, days=windows.days, vs=windows.vs,
                                by=None if by == NO_SEGMENT else by, segment=segment, bins=bins, strategy=strategy,
-                               delay=delay)
+                               delay=delay, pinned=windows.pinned)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

@@ -1,8 +1,9 @@
 """Drift: a day against the previous day and the same weekday last week (or a custom range), per column and segment.
 
 URL parameters (bad values fall back to defaults): table (decisions | kpis | llm_calls), day (YYYY-MM-DD),
-baselines (day_over_day, week_over_week, custom), custom (the custom range START/END), column, by (a segment
-column or "(none)"), vs (the baseline whose distribution is drawn), statistic (of the history chart).
+baselines (day_over_day, week_over_week, custom, last_release, pinned), custom (the custom range START/END), pinned
+(the pinned reference window START/END), column, by (a segment column or "(none)"), vs (the baseline whose
+distribution is drawn), statistic (of the history chart).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ui.data import current_source
 from ui.loaders import current_dataset, drift_view_of
 from ui.render import md, render_drift, show_error
 
-BASELINES = ("day_over_day", "week_over_week", "custom")
+BASELINES = ("day_over_day", "week_over_week", "custom", "last_release", "pinned")
 STATISTICS = ("effect", "psi", "js", "ks", "null_rate_change", "wasserstein_norm")
 NO_SEGMENT = "(none)"
 
@@ -50,15 +51,19 @@ kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_ov
                             "filtered to the current day's weekday.")
 custom = c4.text_input("Custom baseline range (START/END, UTC)", key=params.CUSTOM, bind="query-params",
                        placeholder="2026-08-03T00:00/2026-08-10T00:00", disabled="custom" not in kinds)
+pinned = c4.text_input("Pinned reference (START/END, UTC)", key=params.PINNED, bind="query-params",
+                       placeholder="2026-09-28T00:00/2026-10-05T00:00", disabled="pinned" not in kinds,
+                       help="A known-good window; last_release places one before the release live on the day.")
 if not kinds:
     st.info("Choose at least one baseline.")
     st.stop()
-if "custom" in kinds:
-    try:
-        Window.parse(custom or "")
-    except DriftdeskError as exc:
-        st.warning(f"Custom baseline: {md(exc)}")
-        st.stop()
+for kind, text in (("custom", custom), ("pinned", pinned)):
+    if kind in kinds:
+        try:
+            Window.parse(text or "")
+        except DriftdeskError as exc:
+            st.warning(f"{kind.capitalize()} baseline: {md(exc)}")
+            st.stop()
 
 d1, d2, d3, d4 = st.columns(4)
 column: str = d1.selectbox("Column", drift_columns(dataset, table), key=params.COLUMN, bind="query-params")
@@ -70,7 +75,7 @@ statistic: str = d4.selectbox("History statistic", STATISTICS, key=params.STATIS
 
 try:
     view = drift_view_of(source, table=table, day=day, vs=kinds, custom=custom if "custom" in kinds else None,
-                         by=None if by == NO_SEGMENT else by)
+                         by=None if by == NO_SEGMENT else by, pinned=pinned if "pinned" in kinds else None)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

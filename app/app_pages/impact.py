@@ -1,7 +1,8 @@
 """Segments & impact: which segment moved CPA / ROAS / CR, by traffic mix or by its own rate, and where spend went.
 
 URL parameters (all optional, bad values fall back to defaults): end (last day of the current window,
-YYYY-MM-DD), days (current window length), vs (week_over_week | previous_period | day_over_day), metric
+YYYY-MM-DD), days (current window length), vs (week_over_week | previous_period | day_over_day | last_release |
+pinned), pinned (the pinned reference window START/END), metric
 (cpa | roas | cr), by (one or more segment columns), min_conv (conversions below which a segment is flagged).
 """
 
@@ -49,7 +50,7 @@ if not by:
 
 try:
     view = impact_view_of(source, end=windows.end, days=windows.days, vs=windows.vs, by=by, metric=metric,
-                          min_conversions=min_conv)
+                          min_conversions=min_conv, pinned=windows.pinned)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

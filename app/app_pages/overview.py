@@ -1,6 +1,7 @@
 """Overview: per layer, the chosen day against the same hours a day and a week earlier; releases and incidents.
 
-URL parameters (bad values fall back to defaults): day (YYYY-MM-DD), span (timeline days), numbers (the open tab of
+URL parameters (bad values fall back to defaults): day (YYYY-MM-DD), span (timeline days), known_good (none |
+last_release | pinned: a third baseline), pinned (the pinned reference window START/END), numbers (the open tab of
 numbers), events (the events table expanded).
 """
 
@@ -12,12 +13,15 @@ import streamlit as st
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.overview import activity_range, default_day
+from driftdesk.windows import KNOWN_GOOD_KINDS
 from ui import params
 from ui.data import current_source
 from ui.loaders import current_dataset, overview_of
+from ui.pickers import pinned_control
 from ui.render import render_overview, show_error
 
 SPANS = (7, 14, 28, 91)
+NO_KNOWN_GOOD = "none"
 
 st.title("Overview")
 source = current_source()
@@ -30,7 +34,7 @@ if bounds is None:
     st.stop()
 first, last = bounds[0].date(), bounds[1].date()
 
-left, right, _ = st.columns([1, 1, 2])
+left, right, good_col = st.columns([1, 1, 2])
 day: dt.date = left.date_input(
     "Day shown as latest (UTC)", value=default_day(dataset) or last, min_value=first, max_value=last, key=params.DAY,
     bind="query-params", format="YYYY-MM-DD",
@@ -39,8 +43,14 @@ day: dt.date = left.date_input(
 span: int = right.selectbox(
     "Timeline span (days before the day)", SPANS, index=SPANS.index(28), key=params.SPAN, bind="query-params",
 )
+known_good: str = good_col.selectbox(
+    "Also against a known-good baseline", (NO_KNOWN_GOOD, *KNOWN_GOOD_KINDS), key=params.KNOWN_GOOD,
+    bind="query-params", help="last_release: the same hours, whole weeks back, before the release live on the day; "
+                              "pinned: a window you pin. A break that lasts for weeks still shows against it.")
+pinned = pinned_control(good_col) if known_good == "pinned" else None
 try:
-    result = overview_of(source, day=day, span_days=span)
+    result = overview_of(source, day=day, span_days=span, known_good=None if known_good == NO_KNOWN_GOOD else known_good,
+                         pinned=pinned)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

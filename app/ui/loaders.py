@@ -25,10 +25,14 @@ from driftdesk.gates.engine import GateValues, gate_values
 from driftdesk.gates.metrics import metric_components
 from driftdesk.gates.policy import Policy, decode_policy, encode_policy
 from driftdesk.gates.view import GatesView, gates_view
+from driftdesk.incidents import IncidentView, incident_view
 from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
+from driftdesk.rollout import RolloutResult, rollout_view
 from driftdesk.seasonality.view import SeasonalityView, SegmentVerdicts, seasonality_view, segment_verdicts
+from driftdesk.tracking import policy_history
+from driftdesk.windows import pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
 from ui.render.text import show_error
@@ -126,25 +130,29 @@ def calendar_of(source: str) -> Calendar:
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
-def _overview(source: str, version: float, day: dt.date | None, span_days: int) -> Overview:
-    return overview(load_source(source), day=day, span_days=span_days)
+def _overview(source: str, version: float, day: dt.date | None, span_days: int, known_good: str | None,
+              pinned: str | None) -> Overview:
+    good = pinned_reference(pinned or "") if known_good == "pinned" else known_good
+    return overview(load_source(source), day=day, span_days=span_days, known_good=good)
 
 
-def overview_of(source: str, *, day: dt.date | None, span_days: int) -> Overview:
-    """The Overview of a data source's day."""
-    return _overview(source, stamp(source), day, span_days)
+def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good: str | None = None,
+                pinned: str | None = None) -> Overview:
+    """The Overview of a data source's day; ``known_good`` (last_release | pinned, with the ``pinned`` window)
+    adds a third baseline."""
+    return _overview(source, stamp(source), day, span_days, known_good, pinned)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
-           by: str | None) -> DriftView:
-    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by)
+           by: str | None, pinned: str | None) -> DriftView:
+    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned)
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
-                  by: str | None) -> DriftView:
+                  by: str | None, pinned: str | None = None) -> DriftView:
     """The Drift page's view of one table and day."""
-    return _drift(source, stamp(source), table, day, tuple(vs), custom, by)
+    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned)
 
 
 @st.cache_data(max_entries=64, show_spinner="Decomposing the series…")
@@ -178,28 +186,28 @@ def segment_verdicts_of(source: str, *, table: str, metric: str, mode: str,
 
 @st.cache_data(max_entries=32, show_spinner="Comparing calibration…")
 def _calibration(source: str, version: float, end: dt.date, days: int, vs: str, by: str | None, segment: str | None,
-                 bins: int, strategy: str, delay: int) -> CalibrationView:
+                 bins: int, strategy: str, delay: int, pinned: str | None) -> CalibrationView:
     return calibration_view(load_source(source), end=end, days=days, vs=vs, by=by, segment=segment, bins=bins,
-                            strategy=strategy, label_delay_days=delay)
+                            strategy=strategy, label_delay_days=delay, pinned=pinned)
 
 
 def calibration_view_of(source: str, *, end: dt.date, days: int, vs: str, by: str | None, segment: str | None,
-                        bins: int, strategy: str, delay: int) -> CalibrationView:
+                        bins: int, strategy: str, delay: int, pinned: str | None = None) -> CalibrationView:
     """The Calibration page's view: the current window against its baseline, per segment and per day."""
-    return _calibration(source, stamp(source), end, days, vs, by, segment, bins, strategy, delay)
+    return _calibration(source, stamp(source), end, days, vs, by, segment, bins, strategy, delay, pinned)
 
 
 @st.cache_data(max_entries=32, show_spinner="Splitting the change into mix and rate…")
 def _impact(source: str, version: float, end: dt.date, days: int, vs: str, by: tuple[str, ...], metric: str,
-            min_conversions: int) -> ImpactView:
+            min_conversions: int, pinned: str | None) -> ImpactView:
     return impact_view(load_source(source), end=end, days=days, vs=vs, by=list(by), metric=metric,
-                       min_conversions=min_conversions)
+                       min_conversions=min_conversions, pinned=pinned)
 
 
 def impact_view_of(source: str, *, end: dt.date, days: int, vs: str, by: Sequence[str], metric: str,
-                   min_conversions: int) -> ImpactView:
+                   min_conversions: int, pinned: str | None = None) -> ImpactView:
     """The Segments & impact page's view: the metric's change split into mix and rate per segment."""
-    return _impact(source, stamp(source), end, days, vs, tuple(by), metric, min_conversions)
+    return _impact(source, stamp(source), end, days, vs, tuple(by), metric, min_conversions, pinned)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing LLM versions…")
@@ -252,3 +260,29 @@ def gates_view_of(source: str, *, policy: Policy, gate: str, reference: dict | N
     """The Gates page's view: the policy's backtest and the sweep of ``gate`` (keyed by the policy's own text)."""
     ref = tuple(sorted(reference.items())) if reference else None
     return _gates(source, stamp(source), encode_policy(policy), gate, ref, _values(source, policy))
+
+
+@st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
+def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
+    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None)
+
+
+def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:
+    """The Rollouts page's judgement of ``candidate`` against ``control`` (``by``: segment columns for every gate)."""
+    return _rollout(source, stamp(source), control, candidate, tuple(by))
+
+
+@st.cache_data(max_entries=16, show_spinner="Replaying the gates and gathering what changed…")
+def _incident(source: str, version: float, incident_id: str, adopted: str) -> IncidentView:
+    return incident_view(load_source(source), incident_id)
+
+
+def _adopted_stamp() -> str:
+    """The newest adoption of any policy: adopting one changes which alerts the incidents are read against."""
+    adopted = policy_history()["adopted_at"].drop_nulls()
+    return str(adopted.max()) if adopted.len() else ""
+
+
+def incident_of(source: str, incident_id: str) -> IncidentView:
+    """The Incidents page's view of one incident (cached per source version, incident and adopted policy)."""
+    return _incident(source, stamp(source), incident_id, _adopted_stamp())

@@ -27,8 +27,8 @@ END = "end"  # last day of the current window, YYYY-MM-DD (Calibration, Segments
 DAYS = "days"  # current window length in days (Calibration, Segments & impact, LLM)
 VS = "vs"  # a baseline kind, driftdesk.windows.BASELINE_KINDS (Calibration, Segments & impact; Drift: the one
 # whose distribution is drawn)
-BY = "by"  # segment column(s) an analysis is split by (Calibration: one or "(none)"; Segments & impact: one or
-# more; Drift: one or "(none)"; LLM: the version column, or "(all calls)")
+BY = "by"  # segment column(s) an analysis is split by (Calibration: one or "(none)"; Segments & impact, Rollouts: one
+# or more; Drift: one or "(none)"; LLM: the version column, or "(all calls)")
 SEGMENT = "segment"  # the one segment shown on its own (Calibration: a value of `by`; Seasonality: COLUMN=VALUE)
 TABLE = "table"  # which table (Data: the one being mapped; Drift, Seasonality: the one analysed)
 METRIC = "metric"  # a registered metric name, driftdesk.metrics (Segments & impact, Seasonality, LLM's trend)
@@ -65,6 +65,17 @@ GOLDEN_CANDIDATE = "golden_candidate"  # the golden release compared with the ba
 # Gates page
 POLICY = "policy"  # the proposed policy, compact (deflated JSON, base64url): a proposal shared as a link
 GATE = "gate"  # the gate being edited and swept, by name
+
+# Known-good baselines (the pickers of Calibration and Segments & impact, Drift, the Overview)
+PINNED = "pinned"  # the pinned reference window START/END (UTC) when the baseline kind is pinned
+KNOWN_GOOD = "known_good"  # Overview: also compare with a known-good baseline: last_release | pinned
+
+# Rollouts page (segment columns: BY)
+CONTROL = "control"  # the control's version, the one already live (e.g. v1.9)
+CANDIDATE = "candidate"  # the candidate's version, the one judged (e.g. v2.0)
+
+# Incidents page
+INCIDENT = "incident"  # the incident id shown (incident_id of the log)
 
 # --------------------------------------------------------------------------- old spellings still accepted
 

@@ -4,7 +4,9 @@ One place for the end day, the window length and the baseline choice, so every p
 binds them to the same URL parameters (``end``, ``days``, ``vs``: ui/params.py). A bad URL value falls back to the
 default, as with every bound widget. The baseline choice is the kind of baseline (``week_over_week``, as in code,
 the CLI and JSON): a bound selectbox writes the option it shows into the URL, so the options are the kinds
-themselves and the help words each one. The library builds the windows from these choices.
+themselves and the help words each one. The library builds the windows from these choices; a known-good
+baseline (``last_release``, ``pinned``) is placed by the library too, the pinned window typed into the URL's
+``pinned``.
 """
 
 from __future__ import annotations
@@ -13,23 +15,32 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import streamlit as st
+
+from driftdesk.errors import DriftdeskError
+from driftdesk.windows import KNOWN_GOOD_KINDS, Window, baseline_label
 from ui import params
+from ui.render.text import md
 
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
 DEFAULT_DAYS = 7
-BASELINE_KINDS = ("week_over_week", "previous_period", "day_over_day")
+BASELINE_KINDS = ("week_over_week", "previous_period", "day_over_day", *KNOWN_GOOD_KINDS)
 BASELINE_HELP = ("week_over_week: the same days one week earlier; previous_period: the window of the same length "
-                 "right before; day_over_day: the same hours one day earlier")
+                 "right before; day_over_day: the same hours one day earlier; last_release: the same days, whole weeks "
+                 "back, before the release live at the window's end (known good); pinned: a reference window you pin")
+PINNED_PLACEHOLDER = "2026-09-28T00:00/2026-10-05T00:00"
 FIXED_BASELINE_HELP = "The baseline is the window of the same length right before it."
 
 
 @dataclass(frozen=True)
 class WindowChoice:
-    """What the controls chose: the current window's last day and length, and the kind of baseline (``vs``)."""
+    """What the controls chose: the current window's last day and length, the kind of baseline (``vs``), and the
+    pinned window's text when ``vs`` is ``pinned``."""
 
     end: dt.date
     days: int
     vs: str = "previous_period"
+    pinned: str | None = None
 
 
 def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, vs: bool = True,
@@ -50,4 +61,18 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, vs: bool 
     if vs:
         kind = slots[2].selectbox("Compared with", BASELINE_KINDS, key=params.VS, bind="query-params",
                                   help=BASELINE_HELP)
-    return WindowChoice(end, days, kind)
+    pinned = pinned_control(slots[2]) if kind == "pinned" else None
+    return WindowChoice(end, days, kind, pinned)
+
+
+def pinned_control(slot, *, label: str = "Pinned reference (START/END, UTC)") -> str:
+    """The pinned reference window typed into ``slot`` (bound to the URL as ``pinned``); text that is not a window
+    is a message on the page, and the page stops."""
+    text = slot.text_input(label, key=params.PINNED, bind="query-params", placeholder=PINNED_PLACEHOLDER,
+                           help="A window you know was good; a break that lasts for weeks still shows against it.")
+    try:
+        Window.parse(text or "")
+    except DriftdeskError as exc:
+        st.warning(f"Baseline {baseline_label('pinned')}: {md(exc)}")
+        st.stop()
+    return text

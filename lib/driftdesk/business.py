@@ -604,12 +604,16 @@ class ImpactView:
 
 
 def impact_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week", by: Sequence[str],
-                metric: Metric = "cpa", min_conversions: float = DEFAULT_MIN_CONVERSIONS) -> ImpactView:
-    """The kpis' ``metric`` over the ``days`` days ending ``end`` against the baseline of kind ``vs``, split per
-    segment of ``by`` into mix and rate; with the decisions' positive share per score band by the same columns
-    (those the decisions table has)."""
+                metric: Metric = "cpa", min_conversions: float = DEFAULT_MIN_CONVERSIONS,
+                pinned: str | Window | None = None) -> ImpactView:
+    """The kpis' ``metric`` over the ``days`` days ending ``end`` against the baseline of kind ``vs`` (``pinned``:
+    the window of a ``pinned`` baseline; ``last_release`` is placed from the releases table), split per segment of
+    ``by`` into mix and rate; with the decisions' positive share per score band by the same columns (those the
+    decisions table has)."""
     current = Window.ending(end, days=days)
-    baseline = baselines_for(current, kinds=(vs,))[0]
+    releases = dataset.get("releases")
+    baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
+                             releases=releases.frame if releases is not None else None)[0]
     impact = segment_impact(dataset["kpis"].frame, baseline=baseline, current=current, by=by, metric=metric,
                             min_conversions=min_conversions)
     decisions, seg, note = None, (), None

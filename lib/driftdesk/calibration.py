@@ -624,12 +624,16 @@ def _largest_rise(segments: pl.DataFrame, by: str) -> str | None:
 
 def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week",
                      by: str | None = None, segment: str | None = None, bins: int = 10,
-                     strategy: Strategy = "uniform", label_delay_days: int = 0) -> CalibrationView:
-    """The decisions' calibration over the ``days`` days ending ``end`` against the baseline of kind ``vs``,
+                     strategy: Strategy = "uniform", label_delay_days: int = 0,
+                     pinned: str | Window | None = None) -> CalibrationView:
+    """The decisions' calibration over the ``days`` days ending ``end`` against the baseline of kind ``vs``
+    (``pinned``: the window of a ``pinned`` baseline; ``last_release`` is placed from the releases table),
     per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own."""
     decisions = dataset["decisions"].frame
     current = Window.ending(end, days=days)
-    baseline = baselines_for(current, kinds=(vs,))[0]
+    releases = dataset.get("releases")
+    baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
+                             releases=releases.frame if releases is not None else None)[0]
     delay = dt.timedelta(days=label_delay_days) if label_delay_days else None
     comparison = compare_calibration(decisions, baseline=baseline, current=current, by=by, bins=bins,
                                      strategy=strategy, label_delay=delay)

@@ -25,3 +25,11 @@ class WindowError(DriftdeskError):
 
 class PolicyError(DriftdeskError):
     """A gate policy file or form is invalid."""
+
+
+class ReleaseError(DriftdeskError):
+    """A release manifest or the releases table is invalid, or a release id is unknown."""
+
+
+class TrackingError(DriftdeskError):
+    """The MLflow tracking or registry store cannot be reached or refused a request."""

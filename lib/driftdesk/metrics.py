@@ -156,6 +156,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("score_mean", "score mean", "decisions", "mean", ("score",), "either", "score", "mean score"),
     Metric("decision_rate", "positive decision rate", "decisions", "mean", ("decision",), "either", "rate",
            "share of rows with a positive decision"),
+    _ratio("observed_to_predicted", "outcome rate / mean score", "decisions", "label", "score", "either", "ratio",
+           "calibration in the large: outcomes / sum of scores over labelled rows (1 when the scores are right on "
+           "average; a row without a label counts in neither)"),
     Metric("ece", "expected calibration error", "decisions", "binned", ("score", "label"), "higher_is_worse", "score",
            "expected calibration error of score vs label (10 equal-width bins, labelled rows)"),
     # llm_calls: one LLM call each

@@ -32,7 +32,7 @@ from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
 from driftdesk.stats import mean_difference_z, two_proportion_z
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
-from driftdesk.windows import Window, baseline_label, day_over_day, latest_day, week_over_week
+from driftdesk.windows import Window, baseline_label, day_over_day, last_release, latest_day, week_over_week
 
 Status = Literal["not_enough_data", "ok", "warn", "alert", "missing"]  # driftdesk.status; missing: no table
 Direction = Literal["up", "down", "both"]
@@ -146,12 +146,14 @@ METRIC_SCHEMA = {
     "unit": pl.String, "bad": pl.String, "current": pl.Float64, "day_over_day": pl.Float64,
     "week_over_week": pl.Float64, "change_day_over_day": pl.Float64, "change_week_over_week": pl.Float64,
     "status_day_over_day": pl.String, "status_week_over_week": pl.String, "status": pl.String, "note": pl.String,
+    "known_good": pl.Float64, "change_known_good": pl.Float64, "status_known_good": pl.String,
 }
 EVENT_SCHEMA = {
     "kind": pl.String, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "name": pl.String,
     "group": pl.String, "severity": pl.String, "detail": pl.String,
 }
 BASELINES = ("day_over_day", "week_over_week")
+KNOWN_GOOD = "known_good"  # a third baseline on request: the last release before this one, or a pinned window
 CARD_LINES = 4  # metrics a layer's card leads with; every metric is in ``Overview.metrics``
 
 
@@ -182,7 +184,8 @@ class Overview:
             return rank(ALERT) - rank(row["status"])
 
         def moved(row: dict) -> float:
-            changes = [abs(c) for c in (row["change_day_over_day"], row["change_week_over_week"]) if c is not None]
+            changes = [abs(c) for c in (row["change_day_over_day"], row["change_week_over_week"],
+                                        row.get(f"change_{KNOWN_GOOD}")) if c is not None]
             return max(changes, default=0.0)
 
         best: dict[str, tuple[int, dict]] = {}
@@ -194,11 +197,19 @@ class Overview:
         return [r for _, r in rows[:limit]]
 
     @property
+    def known_good(self) -> Window | None:
+        """The known-good baseline when one was asked for (the third baseline), else None."""
+        return self.baselines[2] if len(self.baselines) > 2 else None
+
+    @property
     def headline(self) -> str:
-        """The day and its two baselines, in a sentence."""
-        dod, wow = self.baselines
+        """The day and its baselines, in a sentence."""
+        dod, wow = self.baselines[:2]
+        good = self.known_good
         return (f"Status of {self.day.isoformat()} ({self.day.strftime('%A')}, UTC) against the same hours one day "
-                f"earlier ({dod.start.date().isoformat()}) and one week earlier ({wow.start.date().isoformat()}).")
+                f"earlier ({dod.start.date().isoformat()}) and one week earlier ({wow.start.date().isoformat()})"
+                + (f", and the known-good baseline {good.start:%Y-%m-%d %H:%M} → {good.end:%Y-%m-%d %H:%M}."
+                   if good is not None else "."))
 
     @property
     def status_counts(self) -> str | None:
@@ -324,15 +335,18 @@ def _calendar_days(dataset: Dataset) -> dict[dt.date, str]:
     return effective_calendar(dataset).whole_business()
 
 
-def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, Window, Window],
+def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, ...],
               calendar: dict[dt.date, str]) -> list[dict]:
-    """One record per check x subject (x group): the value in each window, the changes and the status."""
-    labels = ("current",) + BASELINES
+    """One record per check x subject (x group): the value in each window, the changes and the status.
+
+    ``windows`` is (current, day over day, week over week), and a known-good baseline fourth when asked for.
+    """
+    bases = BASELINES + ((KNOWN_GOOD,) if len(windows) > 3 else ())
+    labels = ("current",) + bases
     frame = table.frame.lazy()
-    label_expr = pl.lit(None, pl.String)
-    for w, name in zip(windows, labels):
-        label_expr = pl.when(w.contains("ts")).then(pl.lit(name)).otherwise(label_expr)
-    within = frame.with_columns(label_expr.alias("__window")).filter(pl.col("__window").is_not_null())
+    # one copy of the rows per window: a known-good window may coincide with another baseline
+    within = pl.concat([frame.filter(w.contains("ts")).with_columns(pl.lit(name).alias("__window"))
+                        for w, name in zip(windows, labels)])
     current_day = windows[0].start.date()
     records: list[dict] = []
     for by in dict.fromkeys(c.by for c in checks):
@@ -370,13 +384,15 @@ def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, Wind
                 rec = {
                     "layer": check.layer, "table": check.table, "metric": check.metric, "label": check.label,
                     "subject": g if by else subject, "unit": check.unit, "bad": check.bad,
-                    "current": vals["current"], **{b: vals[b] for b in BASELINES},
+                    "current": vals["current"], **{b: vals[b] for b in bases},
                 }
                 statuses: dict[str, str | None] = {}
-                for base_name in BASELINES:
+                for base_name, window in zip(bases, windows[1:]):
                     change, diff = _relative(vals["current"], vals[base_name])
                     rec[f"change_{base_name}"] = change
-                    statuses[base_name] = _classify(change, diff, check)
+                    # a volume is comparable only over a window of the same length (a pinned week is not a day)
+                    comparable = not check.volume or window.duration == windows[0].duration
+                    statuses[base_name] = _classify(change, diff, check) if comparable else None
                     if ns is not None and statuses[base_name] not in (None, "ok") and not _significant(
                             vals["current"], ns["current"], vals[base_name], ns[base_name],
                             sd1=sds["current"] if sds else None, sd0=sds[base_name] if sds else None,
@@ -405,7 +421,7 @@ def _combine(check: Check, statuses: dict[str, str | None], vals: dict, day: dt.
     if check.volume:
         if day in calendar:
             return "ok", f"calendar day ({calendar[day]}): volume changes expected"
-        starts = {b: w.start.date() for b, w in zip(BASELINES, windows[1:])}
+        starts = {b: w.start.date() for b, w in zip((*BASELINES, KNOWN_GOOD), windows[1:])}
         usable = {b: s for b, s in known.items() if starts[b] not in calendar} or known
         status = min(usable.values(), key=rank)
         if status == "ok":
@@ -422,8 +438,12 @@ METRIC_SCHEMA (missing keys are null) and a ``status`` it decided itself. Record
 
 
 def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequence[Check] = DEFAULT_CHECKS,
-             probes: Sequence[Probe] = (), span_days: int = 28) -> Overview:
+             probes: Sequence[Probe] = (), span_days: int = 28, known_good: str | Window | None = None) -> Overview:
     """Status per layer of ``day`` (default: the latest whole day) against day-over-day and week-over-week.
+
+    ``known_good`` adds a third baseline that a lasting break cannot become: ``"last_release"`` (the same hours,
+    whole weeks back, before the release live on the day; from the releases table) or a pinned ``Window``. Its
+    values are the ``known_good`` columns, and its status counts in each metric's status.
 
     ``checks`` compare one number per window; ``probes`` add records computed any other way (e.g. a drift test),
     so later analyses extend the Overview without changing it. The timeline lists releases, incidents and
@@ -465,6 +485,7 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
         if not has_rows:
             layer_rows.append(_layer_row(layer, table_name, NOT_ENOUGH_DATA, f"no {table_name} rows on {day.isoformat()}", []))
             continue
+        known = _known_good(dataset, windows[0], known_good)
         by_table: dict[str, list[Check]] = {}
         for c in layer_checks:
             by_table.setdefault(c.table, []).append(c)
@@ -473,7 +494,7 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
             t = dataset.get(tname)
             w = _day_windows(t, day) if t is not None else None
             if t is not None and w is not None:
-                recs += _evaluate(t, cs, w, calendar)
+                recs += _evaluate(t, cs, w + ((_known_good(dataset, w[0], known_good),) if known else ()), calendar)
         recs += [r for r in probed if r["layer"] == layer]
         records += recs
         layer_rows.append(_layer_row(layer, table_name, None, "", recs))
@@ -482,13 +503,27 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     return Overview(
         day=day,
         current=whole,
-        baselines=(day_over_day(whole), week_over_week(whole)),
+        baselines=(day_over_day(whole), week_over_week(whole))
+        + ((_known_good(dataset, whole, known_good),) if known_good is not None else ()),
         layers=pl.DataFrame(layer_rows, schema={"layer": pl.String, "table": pl.String, "status": pl.String,
                                                 "alerts": pl.Int64, "warnings": pl.Int64, "note": pl.String}),
         metrics=metrics,
         events=timeline_events(dataset, span),
         span=span,
     )
+
+
+def _known_good(dataset: Dataset, current: Window, known_good: str | Window | None) -> Window | None:
+    """The known-good baseline of a current window: placed before the last release, or the pinned window."""
+    if known_good is None:
+        return None
+    if isinstance(known_good, Window):
+        return Window(known_good.start, known_good.end, KNOWN_GOOD)
+    if known_good != "last_release":
+        raise WindowError(f"known_good must be 'last_release' or a pinned Window, got {known_good!r}")
+    releases = dataset.get("releases")
+    w = last_release(current, releases.frame if releases is not None else None)
+    return Window(w.start, w.end, KNOWN_GOOD)
 
 
 def _layer_row(layer: str, table: str, status: str | None, note: str, recs: list[dict]) -> dict:
@@ -507,7 +542,7 @@ def _layer_row(layer: str, table: str, status: str | None, note: str, recs: list
 
 def _describe(rec: dict) -> str:
     subject = "" if rec["subject"] in ("all", None) else f" ({rec['subject']})"
-    changes = [rec[f"change_{b}"] for b in BASELINES if rec[f"status_{b}"] == rec["status"]]
+    changes = [rec[f"change_{b}"] for b in (*BASELINES, KNOWN_GOOD) if rec.get(f"status_{b}") == rec["status"]]
     change = next((c for c in changes if c is not None), None)
     pct = "" if change is None else (" new" if change in (float("inf"), float("-inf")) else
                                      f" {format_value(change, 'change')}")

@@ -143,7 +143,9 @@ def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: st
 
 # --------------------------------------------------------------------------- several baselines at once
 
-BASELINE_KINDS = ("day_over_day", "week_over_week", "previous_period", "custom", "training")
+BASELINE_KINDS = ("day_over_day", "week_over_week", "previous_period", "custom", "training", "last_release", "pinned")
+# known-good kinds: they stay on the state before a change however long the change lasts
+KNOWN_GOOD_KINDS = ("last_release", "pinned")
 # how each kind of baseline is written for people (legends, captions, sentences); code, CLI, JSON and URLs use the kind
 BASELINE_LABELS: dict[str, str] = {
     "day_over_day": "day over day",
@@ -151,6 +153,8 @@ BASELINE_LABELS: dict[str, str] = {
     "previous_period": "previous period",
     "custom": "custom range",
     "training": "training reference",
+    "last_release": "last release before this one",
+    "pinned": "pinned reference",
 }
 
 
@@ -170,9 +174,48 @@ def training_reference(text_or_window: str | Window) -> Window:
     return custom(text_or_window, "training")
 
 
+def pinned_reference(text_or_window: str | Window) -> Window:
+    """A reference window the team pinned as known good, as a baseline labelled 'pinned'."""
+    return custom(text_or_window, "pinned")
+
+
+def last_release(current: Window, releases: pl.DataFrame | None, *, component: str | None = None,
+                 ts: str = "ts") -> Window:
+    """Known-good baseline: the current window moved back by whole weeks until it ends before the release live at
+    its end took traffic ("the last release before this one").
+
+    The release is the latest row of the releases table (of ``component``, if given) that starts before the
+    current window ends. Whole weeks keep the hours and the weekdays, so Monday morning is still compared with a
+    Monday morning, and a break that lasts for weeks is still compared with the state before it instead of with
+    itself a week earlier.
+
+    >>> import datetime as dt, polars as pl
+    >>> rel = pl.DataFrame({"ts": [dt.datetime(2026, 10, 7)], "release_id": ["model-v2.0-full"]})
+    >>> last_release(Window.parse("2026-10-20T00:00/2026-10-21T00:00"), rel).iso()
+    '2026-10-06T00:00:00/2026-10-07T00:00:00'
+    """
+    if releases is None or releases.height == 0 or ts not in releases.columns:
+        raise WindowError("the last-release baseline needs a releases table (ts, release_id, component)")
+    rows = releases.filter(pl.col(ts) < current.end)
+    if component is not None:
+        if "component" not in releases.columns:
+            raise WindowError(f"the releases table has no component column to pick {component!r} releases from")
+        rows = rows.filter(pl.col("component") == component)
+    if rows.height == 0:
+        what = f"{component} release" if component else "release"
+        raise WindowError(f"no {what} starts before {current.end.isoformat()}: there is no last release to compare with")
+    started = rows[ts].max()
+    weeks = math.ceil((current.end - started) / dt.timedelta(weeks=1))
+    return current.shift(-dt.timedelta(weeks=max(weeks, 1)), "last_release")
+
+
 def baselines_for(current: Window, *, kinds: tuple[str, ...] = ("day_over_day", "week_over_week"),
-                  custom_range: str | Window | None = None, training: str | Window | None = None) -> list[Window]:
-    """Every requested baseline of a current window, in a stable order (labels are the kinds)."""
+                  custom_range: str | Window | None = None, training: str | Window | None = None,
+                  releases: pl.DataFrame | None = None, pinned: str | Window | None = None) -> list[Window]:
+    """Every requested baseline of a current window, in a stable order (labels are the kinds).
+
+    ``releases`` (the releases table) places a ``last_release`` baseline, ``pinned`` ('A/B') a ``pinned`` one.
+    """
     unknown = [k for k in kinds if k not in BASELINE_KINDS]
     if unknown:
         raise WindowError(f"unknown baseline kind(s) {unknown}; kinds are {list(BASELINE_KINDS)}")
@@ -189,6 +232,12 @@ def baselines_for(current: Window, *, kinds: tuple[str, ...] = ("day_over_day", 
         if training is None:
             raise WindowError("a training baseline needs a range 'START/END'")
         out.append(training_reference(training))
+    if "last_release" in kinds:
+        out.append(last_release(current, releases))
+    if "pinned" in kinds or pinned is not None:
+        if pinned is None:
+            raise WindowError("a pinned baseline needs a range 'START/END'")
+        out.append(pinned_reference(pinned))
     return out
 
 

@@ -81,3 +81,55 @@ def test_baseline_kinds_have_one_label_each():
     assert baseline_label("week_over_week") == "week over week"
     assert baseline_label("previous_period") == "previous period"
     assert baseline_label("baseline_2") == "baseline 2"  # a label of the caller's own
+
+
+# --------------------------------------------------------------------------- known-good baselines
+
+
+def _releases():
+    import polars as pl
+
+    return pl.DataFrame({"ts": [dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 7), dt.datetime(2026, 10, 14)],
+                         "release_id": ["model-canary", "model-full", "prompt-v4"],
+                         "component": ["model", "model", "prompt"]})
+
+
+def test_last_release_moves_back_whole_weeks_to_before_the_release():
+    from driftdesk.windows import last_release
+
+    current = Window.parse("2026-10-21T09:00/2026-10-21T17:00")
+    base = last_release(current, _releases())  # the prompt release of 10-14 is the one live at the window
+    assert base.iso() == "2026-10-07T09:00:00/2026-10-07T17:00:00"  # one week back would still be on 10-14's release
+    model = last_release(current, _releases(), component="model")
+    assert model.iso() == "2026-09-30T09:00:00/2026-09-30T17:00:00"  # before 10-07, same weekday and hours
+    assert model.label == "last_release"
+
+
+def test_a_week_long_window_starting_at_the_release_goes_back_one_week():
+    from driftdesk.windows import last_release
+
+    week = Window.parse("2026-10-07T00:00/2026-10-14T00:00")
+    assert last_release(week, _releases(), component="model").iso() == "2026-09-30T00:00:00/2026-10-07T00:00:00"
+
+
+def test_known_good_baselines_come_from_baselines_for():
+    from driftdesk.windows import KNOWN_GOOD_KINDS, baseline_label, baselines_for
+
+    current = Window.parse("2026-10-21T00:00/2026-10-22T00:00")
+    out = baselines_for(current, kinds=("week_over_week", *KNOWN_GOOD_KINDS), releases=_releases(),
+                        pinned="2026-09-01T00:00/2026-09-08T00:00")
+    assert [w.label for w in out] == ["week_over_week", "last_release", "pinned"]
+    assert out[2].iso() == "2026-09-01T00:00:00/2026-09-08T00:00:00"
+    assert baseline_label("last_release") == "last release before this one"
+
+
+def test_known_good_baselines_say_what_they_need():
+    from driftdesk.windows import baselines_for, last_release
+
+    current = Window.parse("2026-10-01T00:00/2026-10-02T00:00")
+    with pytest.raises(WindowError, match="no release starts before"):
+        last_release(current, _releases())
+    with pytest.raises(WindowError, match="needs a releases table"):
+        baselines_for(current, kinds=("last_release",))
+    with pytest.raises(WindowError, match="pinned baseline needs a range"):
+        baselines_for(current, kinds=("pinned",))

@@ -9,8 +9,10 @@ from ui.render.data import render_calendar, render_contract, render_files
 from ui.render.drift import render_drift
 from ui.render.gates import render_backtest, render_sweep
 from ui.render.impact import render_impact
+from ui.render.incidents import render_incident
 from ui.render.llm import render_llm
 from ui.render.overview import render_overview, render_summary
+from ui.render.rollout import render_rollout
 from ui.render.seasonality import render_seasonality, render_segment_verdicts
 from ui.render.text import describe_windows, md, show_error, table
 
@@ -24,8 +26,10 @@ __all__ = [
     "render_drift",
     "render_files",
     "render_impact",
+    "render_incident",
     "render_llm",
     "render_overview",
+    "render_rollout",
     "render_seasonality",
     "render_segment_verdicts",
     "render_summary",

@@ -12,15 +12,16 @@ from ui import params
 from ui.render.text import STATUS_BADGE, STATUS_DOT, md, table
 
 LAYER_TITLES = {"service": "Service", "data": "Data", "model": "Model", "business": "Business", "llm": "LLM"}
-NUMBER_COLUMNS = ("current", "day_over_day", "week_over_week")
+NUMBER_COLUMNS = ("current", "day_over_day", "week_over_week", "known_good")
+CHANGES = {"change_day_over_day": "d/d", "change_week_over_week": "w/w", "change_known_good": "k/g"}
 
 
-def _metric_line(row: dict) -> str:
+def _metric_line(row: dict, *, known_good: bool) -> str:
     subject = "" if row["subject"] in (None, "all") else f" · {md(row['subject'])}"
+    changes = [f"{short} {md(format_value(row[c], 'change'))}" for c, short in CHANGES.items()
+               if known_good or c != "change_known_good"]
     return (f"{STATUS_DOT.get(row['status'], '')} **{md(row['label'])}**{subject}: "
-            f"{md(format_value(row['current'], row['unit']))}  \n"
-            f":gray[:small[d/d {md(format_value(row['change_day_over_day'], 'change'))} · "
-            f"w/w {md(format_value(row['change_week_over_week'], 'change'))}]]")
+            f"{md(format_value(row['current'], row['unit']))}  \n:gray[:small[{' · '.join(changes)}]]")
 
 
 def render_status_grid(result: Overview) -> None:
@@ -33,7 +34,7 @@ def render_status_grid(result: Overview) -> None:
                 st.caption(md(layer["note"]))
             rows = result.headlines(layer["layer"])
             if rows:
-                st.markdown("  \n".join(_metric_line(r) for r in rows))
+                st.markdown("  \n".join(_metric_line(r, known_good=result.known_good is not None) for r in rows))
                 more = result.layer(layer["layer"]).height - len(rows)
                 st.caption(f"table: {md(layer['table'])}" + (f" · {format_value(more, 'count')} more below" if more > 0 else ""))
             elif layer["status"] == MISSING:
@@ -41,15 +42,16 @@ def render_status_grid(result: Overview) -> None:
 
 
 def metrics_table(result: Overview) -> pl.DataFrame:
-    """The Overview's numbers, each formatted in its own unit (a column mixes units, so the cells are text)."""
+    """The Overview's numbers, each formatted in its own unit (a column mixes units, so the cells are text); the
+    known-good columns only when a known-good baseline was asked for."""
     m = result.metrics
     cells = [pl.Series(c, [format_value(v, u) for v, u in zip(m[c].to_list(), m["unit"].to_list())], dtype=pl.String)
              for c in NUMBER_COLUMNS]
-    changes = [pl.Series(c, [format_value(v, "change") for v in m[c].to_list()], dtype=pl.String)
-               for c in ("change_day_over_day", "change_week_over_week")]
+    changes = [pl.Series(c, [format_value(v, "change") for v in m[c].to_list()], dtype=pl.String) for c in CHANGES]
+    known_good = [cells[3].alias("known good"), changes[2].alias("change k/g")] if result.known_good is not None else []
     return pl.DataFrame([m["layer"], m["label"].alias("metric"), m["subject"], m["status"], cells[0],
                          cells[1].alias("day before"), changes[0].alias("change d/d"), cells[2].alias("week before"),
-                         changes[1].alias("change w/w"), m["note"]])
+                         changes[1].alias("change w/w"), *known_good, m["note"]])
 
 
 def render_overview(result: Overview) -> None:

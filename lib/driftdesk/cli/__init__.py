@@ -11,13 +11,27 @@ import argparse
 import logging
 import sys
 
-from driftdesk.cli import calibration, data, drift, gates, impact, llm, map, otel, overview, seasonality
+from driftdesk.cli import (
+    calibration,
+    canary,
+    data,
+    drift,
+    gates,
+    impact,
+    incident,
+    llm,
+    map,
+    otel,
+    overview,
+    releases,
+    seasonality,
+)
 from driftdesk.cli.common import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, Parser
 from driftdesk.errors import DriftdeskError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
-COMMANDS = (data, map, overview, llm, otel, calibration, impact, drift, seasonality, gates)
+COMMANDS = (data, map, overview, llm, otel, calibration, impact, drift, seasonality, gates, releases, canary, incident)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -161,11 +161,12 @@ class DriftView:
 
 
 def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence[str] = DEFAULT_VS,
-               custom: str | Window | None = None, by: str | None = None,
+               custom: str | Window | None = None, by: str | None = None, pinned: str | Window | None = None,
                history_days: int = HISTORY_DAYS) -> DriftView:
-    """``table`` on ``day`` (UTC) against each baseline kind in ``vs`` (``custom`` needs the ``custom`` range),
-    optionally per segment column ``by``; with the last ``history_days`` days week over week and the quality
-    checks of the day against week over week (or the first baseline)."""
+    """``table`` on ``day`` (UTC) against each baseline kind in ``vs`` (``custom`` needs the ``custom`` range,
+    ``pinned`` the pinned reference window; ``last_release`` is placed from the releases table), optionally per
+    segment column ``by``; with the last ``history_days`` days week over week and the quality checks of the day
+    against week over week (or the first baseline)."""
     kinds = (vs,) if isinstance(vs, str) else tuple(vs)
     if not kinds:
         raise DriftdeskError("drift: choose at least one baseline kind (vs)")
@@ -174,7 +175,10 @@ def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence
     frame = dataset[table].frame
     cols = drift_columns(dataset, table)
     current = Window.day(day)
-    baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None)
+    releases = dataset.get("releases")
+    baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None,
+                              pinned=pinned if "pinned" in kinds else None,
+                              releases=releases.frame if releases is not None else None)
     comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by)
     history = drift_history(frame, days=[day - dt.timedelta(days=k) for k in range(history_days)], columns=cols)
     against = next((w for w in baselines if w.label == QUALITY_VS), baselines[0])

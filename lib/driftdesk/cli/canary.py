@@ -1,0 +1,53 @@
+"""``driftdesk canary``: a candidate judged against its control per segment under a rollout policy (exit 1 on
+rollback), with the decision replayed over the rollout."""
+
+from __future__ import annotations
+
+import argparse
+
+from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, by_arg, emit, format_arg, num, split_cols
+from driftdesk.errors import DriftdeskError
+
+
+def cmd_canary(args: argparse.Namespace) -> int:
+    from driftdesk.contract import load_dataset
+    from driftdesk.rollout import judge_rollout
+    from driftdesk.windows import parse_timestamp
+
+    dataset = load_dataset(args.data)
+    table = dataset.get(args.table)
+    if table is None:
+        raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "
+                             f"{', '.join(sorted(dataset.tables)) or 'none'})")
+    result = judge_rollout(table.frame, control=args.control, candidate=args.candidate, policy=args.policy,
+                           by=split_cols(args.by) or None, arm=args.arm, segments=table.segments,
+                           start=parse_timestamp(args.start) if args.start else None,
+                           end=parse_timestamp(args.end) if args.end else None, source=table.source)
+    doc = result.to_dict()
+    lines = [f"{args.candidate} vs {args.control} ({result.arm_column}) under {result.policy.name}: "
+             f"{result.decision.upper()}" + (f" at {doc['decided_at']}" if doc["decided_at"] else ""),
+             result.reason,
+             f"{'gate':<16} {'segment':<22} {'control':>10} {'candidate':>10} {'change':>9} {'interval':>21}  verdict"]
+    for s in doc["segments"]:
+        ci = f"[{num(s['ci_low'], 3)}, {num(s['ci_high'], 3)}]" if s["ci_low"] is not None else "-"
+        lines.append(f"{s['gate'][:16]:<16} {s['segment'][:22]:<22} {num(s['control']):>10} {num(s['candidate']):>10} "
+                     f"{num(s['change'], 3):>9} {ci:>21}  {s['verdict']}" + (f" ({s['note']})" if s["note"] else ""))
+    lines += [f"note: {n}" for n in result.notes]
+    emit(doc, args.format, "\n".join(lines))
+    return EXIT_GATE_FAILED if result.decision == "rollback" else EXIT_OK
+
+
+def register(sub) -> None:
+    p = sub.add_parser("canary", help="judge a canary or shadow rollout per segment; exit 1 on rollback")
+    p.add_argument("--data", required=True, metavar="DIR", help="a folder of tables, read through its mapping")
+    p.add_argument("--table", default="decisions", help="the table with both arms' rows (default: decisions)")
+    p.add_argument("--control", required=True, help="the control's version (e.g. v1.9)")
+    p.add_argument("--candidate", required=True, help="the candidate's version (e.g. v2.0)")
+    p.add_argument("--arm", help="the column that names the arms (default: the first of model_version, release_id, "
+                   "variant that holds both)")
+    by_arg(p, "segment columns for every gate (default: each gate's own, else each segment column)")
+    p.add_argument("--policy", help="rollout policy file (TOML; default: driftdesk's rollout policy)")
+    p.add_argument("--start", help="judge from this time (ISO 8601; default: the candidate's first row)")
+    p.add_argument("--end", help="judge until this time (default: the candidate's last row)")
+    format_arg(p)
+    p.set_defaults(func=cmd_canary)

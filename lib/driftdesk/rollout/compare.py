@@ -1,0 +1,332 @@
+"""Candidate against control, per segment: each rollout metric's value in both arms, its change and an interval.
+
+Rows are sampling units (a scored request, an LLM call). The reduction is the only pass over rows: per hour, arm
+and segment, the sums each metric needs (``hourly_sums``); any evaluation window is then a sum over its hours.
+
+Intervals of the change (two-sided, ``confidence`` 0.95 by default):
+
+* a **rate** (successes out of trials, e.g. conversions per bought lead, validator failures per call): the
+  difference by Newcombe's hybrid score interval (from the two Wilson intervals), the relative change by the
+  log (Katz) interval of the rate ratio; as statsmodels' ``confint_proportions_2indep(method="newcomb")`` and
+  ``(compare="ratio", method="log")``;
+* a **ratio of sums** (CPA, ROAS) and a **mean** (a ratio with 1 per row): each arm's standard error by the
+  delta method (``driftdesk.stats.ratio_of_sums``); the difference ``d +- z sqrt(se_c^2 + se_b^2)`` (Welch's z
+  interval for means), the relative change on the log scale, ``exp(log(c / b) +- z sqrt((se_c/c)^2 +
+  (se_b/b)^2)) - 1`` (defined when both values are positive);
+* **calibration** (ECE, 10 equal-width bins): a bootstrap from per-bin aggregates. The bootstrap resamples rows
+  by their (bin, label) cell (multinomial counts) and draws each cell's score sum from its mean and spread
+  (normal, which a row bootstrap approaches within a cell), ``BOOTSTRAP_DRAWS`` times with a fixed seed, and
+  takes the percentiles of the change. ECE is biased upwards in small samples (noise alone gives about
+  ``sqrt(2 / (pi n))`` per bin), so its gate needs a minimum sample;
+* a **distribution** (``psi:<column>``): the change is the PSI of the candidate's values against the control's
+  deciles, with no interval; its significance is the KS test's p-value (``driftdesk.stats``).
+
+A change counts as significant when its interval excludes no change (for PSI: KS p-value below
+``1 - confidence``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from driftdesk.errors import PolicyError
+from driftdesk.gates.policy import Gate
+from driftdesk.metrics import resolve_metric
+from driftdesk.stats import (
+    ks_pvalue,
+    ks_statistic,
+    proportion_interval,
+    psi_numeric,
+    ratio_of_sums,
+    two_sided_z,
+)
+
+Kind = Literal["ratio", "rate", "mean", "calibration", "distribution"]
+ECE_BINS = 10
+BOOTSTRAP_DRAWS = 2000
+BOOTSTRAP_SEED = 20_261_005  # fixed: the same data gives the same interval every time
+ARMS = ("control", "candidate")
+
+
+@dataclass(frozen=True)
+class RolloutMetric:
+    """A metric as a rollout judges it: how it reduces per arm, the unit columns it reads, what its sample counts."""
+
+    name: str
+    label: str
+    kind: Kind
+    columns: tuple[str, ...]
+    unit: str
+    sample: str
+    negate: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.name.replace(":", "__")
+
+
+def rollout_metric(name: str, columns: Collection[str], *, context: str = "rollout gate") -> RolloutMetric:
+    """Resolve a policy's metric name on the unit table's ``columns`` (names from the registry, ``ece``,
+    ``psi:<column>``, ``mean:<column>``, ``rate:NUM/DEN``)."""
+    if name.startswith("psi:"):
+        col = name.split(":", 1)[1]
+        if col not in columns:
+            raise PolicyError(f"{context}: {name} needs the column {col!r}; the table has {', '.join(columns)}")
+        return RolloutMetric(name, f"PSI of {col}", "distribution", (col,), "score", "rows")
+    metric = resolve_metric(name, columns=list(columns), context=context, error=PolicyError)
+    agg = metric.aggregation
+    if agg == "binned":
+        return RolloutMetric(metric.name, metric.label, "calibration", metric.columns, metric.unit, "labelled rows")
+    if agg == "ratio":
+        kind: Kind = "rate" if metric.unit == "rate" else "ratio"
+        return RolloutMetric(metric.name, metric.label, kind, metric.columns, metric.unit, metric.columns[1])
+    if agg == "rate":
+        return RolloutMetric(metric.name, metric.label, "rate", metric.columns, metric.unit, "rows", metric.negate)
+    if agg == "mean":
+        return RolloutMetric(metric.name, metric.label, "mean", metric.columns, metric.unit, "rows")
+    raise PolicyError(f"{context}: a rollout is judged on ratios, rates, means, ece and psi:<column>; {name} is a "
+                      f"{agg} (for latency percentiles judge mean:<latency column> instead)")
+
+
+def change_unit(metric: RolloutMetric, *, relative: bool) -> str:
+    """The ``driftdesk.format`` unit a change of ``metric`` (and its threshold) is written in: a relative change as
+    +14%, a difference of two shares in pp, a PSI as a score, any other difference in the metric's own unit."""
+    if metric.kind == "distribution":
+        return "score"
+    if relative:
+        return "change"
+    return "pp" if metric.unit == "rate" else metric.unit
+
+
+# --------------------------------------------------------------------------- reduction
+
+
+def known(metric: RolloutMetric) -> pl.Expr:
+    """Rows where every column the metric reads is known (a label not yet matured leaves its row out)."""
+    return pl.all_horizontal([pl.col(c).is_not_null() & ~pl.col(c).cast(pl.Float64).is_nan() for c in metric.columns])
+
+
+def sum_exprs(metric: RolloutMetric) -> list[pl.Expr]:
+    """Additive per-hour sums of one metric (prefixed by its key), computed over the rows it can read."""
+    k, ok = metric.key, known(metric)
+    f = [pl.col(c).cast(pl.Float64) for c in metric.columns]
+    if metric.kind in ("ratio", "rate") and len(f) == 2:
+        y, x = f
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), y.filter(ok).sum().alias(f"{k}__y"),
+                x.filter(ok).sum().alias(f"{k}__x"), (y * y).filter(ok).sum().alias(f"{k}__yy"),
+                (x * x).filter(ok).sum().alias(f"{k}__xx"), (x * y).filter(ok).sum().alias(f"{k}__xy")]
+    if metric.kind == "rate":  # one flag column: successes among the rows that have it
+        flag = (1.0 - f[0]) if metric.negate else f[0]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__x"), flag.filter(ok).sum().alias(f"{k}__y")]
+    if metric.kind == "mean":
+        y = f[0]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), y.filter(ok).sum().alias(f"{k}__y"),
+                ok.cast(pl.Float64).sum().alias(f"{k}__x"), (y * y).filter(ok).sum().alias(f"{k}__yy"),
+                ok.cast(pl.Float64).sum().alias(f"{k}__xx"), y.filter(ok).sum().alias(f"{k}__xy")]
+    return []
+
+
+def calibration_cells(units: pl.LazyFrame, metric: RolloutMetric, keys: Sequence[str]) -> pl.LazyFrame:
+    """Per key, bin (equal-width, ``ECE_BINS``) and label: rows, score sum, score sum of squares."""
+    score, label = metric.columns
+    s = pl.col(score).cast(pl.Float64)
+    bin_ = (s * ECE_BINS).floor().clip(0, ECE_BINS - 1).cast(pl.Int32)
+    return (units.filter(known(metric)).group_by(*keys, bin_.alias("__bin"), pl.col(label).cast(pl.Int8).alias("__label"))
+            .agg(pl.len().cast(pl.Float64).alias("count"), s.sum().alias("score_sum"), (s * s).sum().alias("score_sq")))
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def rate_change(k_b: float, n_b: float, k_c: float, n_c: float, *, relative: bool, confidence: float
+                ) -> tuple[float | None, float | None, float | None]:
+    """(change, low, high) of a rate: difference by Newcombe's hybrid score interval, relative by the log (Katz)
+    interval of the ratio; None where undefined (no trials, or no successes for a ratio)."""
+    if n_b <= 0 or n_c <= 0:
+        return None, None, None
+    p_b, p_c = k_b / n_b, k_c / n_c
+    if relative:
+        if k_b <= 0 or k_c <= 0:
+            return (None if k_b <= 0 else p_c / p_b - 1.0), None, None
+        se = math.sqrt(1 / k_c - 1 / n_c + 1 / k_b - 1 / n_b)
+        z = two_sided_z(confidence)
+        r = math.log(p_c / p_b)
+        return p_c / p_b - 1.0, math.exp(r - z * se) - 1.0, math.exp(r + z * se) - 1.0
+    (lo_b,), (hi_b,) = proportion_interval(np.array([k_b]), np.array([n_b]), confidence=confidence)
+    (lo_c,), (hi_c,) = proportion_interval(np.array([k_c]), np.array([n_c]), confidence=confidence)
+    d = p_c - p_b
+    low = d - math.sqrt((p_c - lo_c) ** 2 + (hi_b - p_b) ** 2)
+    high = d + math.sqrt((hi_c - p_c) ** 2 + (p_b - lo_b) ** 2)
+    return d, low, high
+
+
+def ratio_change(r_b: float | None, se_b: float | None, r_c: float | None, se_c: float | None, *, relative: bool,
+                 confidence: float) -> tuple[float | None, float | None, float | None]:
+    """(change, low, high) of two independent estimates with standard errors (delta method; log scale for a
+    relative change, which needs both positive)."""
+    if r_b is None or r_c is None:
+        return None, None, None
+    z = two_sided_z(confidence)
+    if not relative:
+        if se_b is None or se_c is None:
+            return r_c - r_b, None, None
+        half = z * math.sqrt(se_b**2 + se_c**2)
+        return r_c - r_b, r_c - r_b - half, r_c - r_b + half
+    if r_b == 0:
+        return None, None, None
+    change = (r_c - r_b) / abs(r_b)
+    if r_b <= 0 or r_c <= 0 or se_b is None or se_c is None:
+        return change, None, None
+    half = z * math.sqrt((se_c / r_c) ** 2 + (se_b / r_b) ** 2)
+    lr = math.log(r_c / r_b)
+    return change, math.exp(lr - half) - 1.0, math.exp(lr + half) - 1.0
+
+
+def ece_draws(count: np.ndarray, score_sum: np.ndarray, score_sq: np.ndarray, *, rng: np.random.Generator,
+              draws: int = BOOTSTRAP_DRAWS) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap draws of per-cell (counts, score sums), shape (draws, cells): counts resampled multinomially, each
+    cell's score sum drawn from its mean and spread (read ECE off them with ``ece_from_cells``)."""
+    n = count.sum()
+    mean = np.where(count > 0, score_sum / np.where(count > 0, count, 1), 0.0)
+    var = np.where(count > 1, np.clip(score_sq / np.where(count > 0, count, 1) - mean**2, 0, None), 0.0)
+    counts = rng.multinomial(int(n), count / n, size=draws).astype(np.float64)  # (B, cells)
+    sums = counts * mean + np.sqrt(counts * var) * rng.standard_normal(counts.shape)
+    return counts, sums
+
+
+def ece_from_cells(bins: np.ndarray, label: np.ndarray, counts: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """ECE = sum over bins |labels - scores| / rows, along the last axis of per-cell counts and score sums."""
+    total = counts.sum(axis=-1)
+    gap = np.zeros(counts.shape[:-1])
+    for b in np.unique(bins):
+        in_bin = bins == b
+        positives = (counts * (label == 1) * in_bin).sum(axis=-1)
+        gap = gap + np.abs(positives - (sums * in_bin).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, gap / np.where(total > 0, total, 1), np.nan)
+
+
+# --------------------------------------------------------------------------- one window
+
+
+def arm_values(sums: pl.DataFrame, metric: RolloutMetric) -> pl.DataFrame:
+    """Each row's (an arm x segment) value, standard error and sample of a ratio, rate or mean metric."""
+    k = metric.key
+    c = {s: pl.col(f"{k}__{s}").fill_null(0.0) for s in ("n", "y", "x", "yy", "xx", "xy")}
+    if metric.kind == "rate":
+        value = pl.when(c["x"] > 0).then(c["y"] / c["x"])
+        return sums.with_columns(value.alias(f"{k}__value"), pl.lit(None, pl.Float64).alias(f"{k}__se"),
+                                 c["x"].alias(f"{k}__sample"))
+    r, se = ratio_of_sums(c["y"], c["x"], num_sq=c["yy"], den_sq=c["xx"], num_x_den=c["xy"], n=c["n"])
+    return sums.with_columns(pl.when(c["x"] > 0).then(r).alias(f"{k}__value"),
+                             pl.when((c["x"] > 0) & (c["n"] > 1) & se.is_finite()).then(se).alias(f"{k}__se"),
+                             c["x"].alias(f"{k}__sample"))
+
+
+def compare_sums(metric: RolloutMetric, control: dict | None, candidate: dict | None, *, relative: bool,
+                 confidence: float) -> dict:
+    """One segment's comparison from the two arms' ``arm_values`` rows (a ratio, rate or mean metric)."""
+    k = metric.key
+    c0, c1 = control or {}, candidate or {}
+    v_b, se_b, n_b = c0.get(f"{k}__value"), c0.get(f"{k}__se"), c0.get(f"{k}__sample") or 0.0
+    v_c, se_c, n_c = c1.get(f"{k}__value"), c1.get(f"{k}__se"), c1.get(f"{k}__sample") or 0.0
+    if metric.kind == "rate":
+        change, low, high = rate_change(c0.get(f"{k}__y") or 0.0, n_b, c1.get(f"{k}__y") or 0.0, n_c,
+                                        relative=relative, confidence=confidence)
+    else:
+        change, low, high = ratio_change(v_b, se_b, v_c, se_c, relative=relative, confidence=confidence)
+    return {"metric": metric.name, "control": v_b, "candidate": v_c, "change": change, "ci_low": low, "ci_high": high,
+            "p_value": None, "n_control": n_b, "n_candidate": n_c}
+
+
+def compare_calibration_cells(metric: RolloutMetric, control: pl.DataFrame, candidate: pl.DataFrame, *,
+                              relative: bool, confidence: float, seed: int = BOOTSTRAP_SEED) -> dict:
+    """ECE of both arms from their cells, and a bootstrap interval of the change."""
+    cells = pl.DataFrame({"__bin": np.repeat(np.arange(ECE_BINS, dtype=np.int32), 2),
+                          "__label": np.tile(np.array([0, 1], dtype=np.int8), ECE_BINS)})
+
+    def arrays(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        full = cells.join(frame.select("__bin", "__label", "count", "score_sum", "score_sq"), on=["__bin", "__label"],
+                          how="left").fill_null(0.0)
+        return full["count"].to_numpy(), full["score_sum"].to_numpy(), full["score_sq"].to_numpy()
+
+    bins, labels = cells["__bin"].to_numpy(), cells["__label"].to_numpy()
+    (cnt_b, s_b, q_b), (cnt_c, s_c, q_c) = arrays(control), arrays(candidate)
+    ece_b = float(ece_from_cells(bins, labels, cnt_b, s_b)) if cnt_b.sum() else None
+    ece_c = float(ece_from_cells(bins, labels, cnt_c, s_c)) if cnt_c.sum() else None
+    out = {"metric": metric.name, "control": ece_b, "candidate": ece_c, "change": None, "ci_low": None,
+           "ci_high": None, "p_value": None, "n_control": float(cnt_b.sum()), "n_candidate": float(cnt_c.sum())}
+    if ece_b is None or ece_c is None:
+        return out
+    rng = np.random.default_rng(seed)
+    draws_b = ece_from_cells(bins, labels, *ece_draws(cnt_b, s_b, q_b, rng=rng))
+    draws_c = ece_from_cells(bins, labels, *ece_draws(cnt_c, s_c, q_c, rng=rng))
+    alpha = 1 - confidence
+    if relative:
+        if ece_b <= 0:
+            return out
+        out["change"] = ece_c / ece_b - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            diffs = draws_c / draws_b - 1.0
+    else:
+        out["change"] = ece_c - ece_b
+        diffs = draws_c - draws_b
+    diffs = diffs[np.isfinite(diffs)]
+    if diffs.size:
+        out["ci_low"], out["ci_high"] = (float(v) for v in np.quantile(diffs, [alpha / 2, 1 - alpha / 2]))
+    return out
+
+
+def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: np.ndarray) -> dict:
+    """PSI of the candidate's values against the control's deciles, KS p-value, and each arm's mean."""
+    b = np.sort(control[np.isfinite(control)])
+    c = np.sort(candidate[np.isfinite(candidate)])
+    psi = psi_numeric(b, c) if b.size and c.size else None
+    p = ks_pvalue(ks_statistic(b, c), b.size, c.size) if b.size and c.size else None
+    return {"metric": metric.name, "control": float(b.mean()) if b.size else None,
+            "candidate": float(c.mean()) if c.size else None, "change": psi, "ci_low": None, "ci_high": None,
+            "p_value": p, "n_control": float(b.size), "n_candidate": float(c.size)}
+
+
+# --------------------------------------------------------------------------- verdicts
+
+VERDICTS = ("not_enough_data", "ok", "inconclusive", "breach")
+
+
+def verdict(row: dict, gate: Gate, *, confidence: float) -> tuple[str, str]:
+    """(verdict, note) of one segment under one gate.
+
+    ``not_enough_data``: an arm has no traffic or fewer than ``min_sample``, or the change is undefined;
+    ``breach``: the change is beyond the threshold in the bad direction and significant (its interval excludes no
+    change; for PSI the KS p-value is below 1 - confidence); ``inconclusive``: beyond the threshold but within the
+    noise; ``ok``: within the threshold.
+    """
+    n_b, n_c = row["n_control"] or 0.0, row["n_candidate"] or 0.0
+    sample = row.get("sample") or "rows"
+    if n_b <= 0 or n_c <= 0:
+        return "not_enough_data", f"no {'control' if n_b <= 0 else 'candidate'} traffic"
+    if min(n_b, n_c) < gate.min_sample:
+        arm, n = ("control", n_b) if n_b < n_c else ("candidate", n_c)
+        return "not_enough_data", f"{arm} has {n:,.0f} {sample} < {gate.min_sample:g}"
+    change = row["change"]
+    if change is None or not math.isfinite(change):
+        return "not_enough_data", "the change is undefined (a value is missing or zero)"
+    t = gate.threshold
+    bad = {"above": change > t, "below": change < t, "either": abs(change) > abs(t)}[gate.direction]
+    if not bad:
+        return "ok", ""
+    if row["p_value"] is not None:
+        significant = row["p_value"] < 1 - confidence
+    elif row["ci_low"] is None or row["ci_high"] is None:
+        significant = False
+    else:
+        significant = row["ci_low"] > 0 or row["ci_high"] < 0
+    if significant:
+        return "breach", "beyond the threshold and beyond the noise"
+    return "inconclusive", "beyond the threshold but within the noise (the interval includes no change)"

@@ -1,0 +1,405 @@
+"""Judge a rollout (a canary with split traffic, or a shadow with the same requests scored twice) under a policy,
+and replay the judgement along the rollout's timeline: when would it have rolled back?
+
+A rollout policy is a gate policy (``driftdesk.gates.policy``, the same TOML) whose gates compare the candidate
+with the control (``comparison = "release"``). Each gate is evaluated every ``every`` hours on the last ``window``
+hours of the rollout, per segment (its ``by`` columns; without ``by``, each segment column of the table on its own
+and all traffic), with ``min_sample`` per arm. Decisions, most severe first:
+
+* ``rollback``: a gate whose action is rollback is in breach (beyond its threshold and beyond the noise) in any
+  segment with enough data, ``consecutive`` evaluations in a row;
+* ``pause_for_review``: the same for a gate whose action is pause_for_review (quality: calibration, score
+  distribution, latency, cost);
+* ``continue``: something was judged and nothing above happened (notify gates are reported, not acted on);
+* ``not_enough_data``: nothing could be judged (no control traffic, too few rows in every segment).
+
+The rollout's decision is its first rollback along the timeline (a rollback ends a rollout), else its first pause,
+else the last evaluation's decision. Its ``segments`` are the comparisons at that moment.
+
+Which rows are which arm: the first of ``model_version``, ``release_id`` or ``variant`` that holds both names
+(or the ``arm`` column given). A shadow comparison has both arms on the same requests; the same code judges it.
+On a per-request table (decisions) without kpis columns, a bought lead is a row with ``decision`` = 1 (every row
+without a decision column) and its conversion is its ``label``: ``clicks`` and ``conversions`` are derived so
+that CPA, ROAS and CR read as in the registry (spend / conversions, revenue / spend, conversions / clicks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+
+from driftdesk.errors import DriftdeskError, PolicyError
+from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
+from driftdesk.jsonsafe import jsonable
+from driftdesk.rollout.compare import (
+    RolloutMetric,
+    arm_values,
+    calibration_cells,
+    change_unit,
+    compare_calibration_cells,
+    compare_distribution,
+    compare_sums,
+    rollout_metric,
+    sum_exprs,
+    verdict,
+)
+from driftdesk.segments import by_columns
+from driftdesk.windows import Window
+
+ARM_COLUMNS = ("model_version", "release_id", "variant")
+DECISIONS = ("not_enough_data", "continue", "pause_for_review", "rollback")
+HOUR = dt.timedelta(hours=1)
+SEGMENT_SCHEMA = {
+    "ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String, "segment": pl.String, "metric": pl.String,
+    "control": pl.Float64, "candidate": pl.Float64, "change": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
+    "p_value": pl.Float64, "n_control": pl.Float64, "n_candidate": pl.Float64, "threshold": pl.Float64,
+    "verdict": pl.String, "note": pl.String,
+}
+
+
+def default_rollout_policy() -> Policy:
+    """The rollout policy shipped with driftdesk (rollout/default_policy.toml)."""
+    text = resources.files("driftdesk.rollout").joinpath("default_policy.toml").read_text(encoding="utf-8")
+    return rollout_policy(parse_policy(text, source="driftdesk default rollout policy"))
+
+
+def rollout_policy(policy: Policy | str | Path) -> Policy:
+    """A policy whose every gate compares the candidate with the control (comparison = "release")."""
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    wrong = [g.name for g in policy.gates if g.comparison != "release"]
+    if wrong:
+        raise PolicyError(f"rollout policy {policy.name!r}: gate(s) {wrong} must compare the candidate with the "
+                          "control: write comparison = \"release\"")
+    return policy
+
+
+# --------------------------------------------------------------------------- arms
+
+
+def arm_column(frame: pl.DataFrame, control: str, candidate: str, column: str | None = None) -> str:
+    """The column that tells the arms apart: ``column``, or the first of ARM_COLUMNS holding both names."""
+    if control == candidate:
+        raise DriftdeskError(f"control and candidate are both {control!r}: name two different versions")
+    options = [column] if column else [c for c in ARM_COLUMNS if c in frame.columns]
+    if column and column not in frame.columns:
+        raise DriftdeskError(f"no column {column!r} to tell the arms apart; the table has {frame.columns}")
+    if not options:
+        raise DriftdeskError(f"no column tells the arms apart: add one of {list(ARM_COLUMNS)} (or name it)")
+    for col in options:
+        values = set(frame[col].cast(pl.String).unique().drop_nulls().to_list())
+        if control in values and candidate in values:
+            return col
+    shown = "; ".join(f"{c}: {', '.join(sorted(frame[c].cast(pl.String).unique().drop_nulls().to_list())[:8])}"
+                      for c in options)
+    raise DriftdeskError(f"no column holds both the control {control!r} and the candidate {candidate!r} ({shown})")
+
+
+def rollout_units(frame: pl.DataFrame, *, column: str, control: str, candidate: str) -> pl.DataFrame:
+    """The rows of both arms with an ``__arm`` column, and ``clicks`` / ``conversions`` derived where missing."""
+    arm = pl.col(column).cast(pl.String)
+    out = frame.filter(arm.is_in([control, candidate])).with_columns(
+        pl.when(arm == candidate).then(pl.lit("candidate")).otherwise(pl.lit("control")).alias("__arm"))
+    extra = []
+    bought = pl.col("decision").cast(pl.Float64) if "decision" in frame.columns else pl.lit(1.0)
+    if "clicks" not in frame.columns and ("decision" in frame.columns or "label" in frame.columns):
+        extra.append(bought.alias("clicks"))
+    if "conversions" not in frame.columns and "label" in frame.columns:
+        extra.append((pl.col("label").cast(pl.Float64) * bought).alias("conversions"))
+    return out.with_columns(extra) if extra else out
+
+
+# --------------------------------------------------------------------------- one evaluation
+
+
+def _segmentations(gate: Gate, segments: Sequence[str], by: Sequence[str] | None) -> list[tuple[str, ...]]:
+    if by is not None:
+        return [tuple(by)]
+    if gate.by is not None:
+        return [gate.by]
+    return [()] + [(c,) for c in segments]
+
+
+def _segment_name(keys: Sequence[str], values: Sequence) -> str:
+    return " ".join(f"{k}={v}" for k, v in zip(keys, values)) or "all"
+
+
+def evaluate_window(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], *,
+                    confidence: float) -> list[dict]:
+    """Every segment's comparison and verdict under one gate in one window of rows."""
+    relative = gate.change == "relative"
+    rows: list[dict] = []
+    if metric.kind in ("ratio", "rate", "mean"):
+        sums = units.group_by("__arm", *keys).agg(sum_exprs(metric))
+        sums = arm_values(sums, metric)
+        groups = _arm_rows(sums, keys)
+        for seg, arms in groups.items():
+            rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                         **compare_sums(metric, arms.get("control"), arms.get("candidate"), relative=relative,
+                                        confidence=confidence)})
+    elif metric.kind == "calibration":
+        cells = calibration_cells(units.lazy(), metric, ["__arm", *keys]).collect()
+        empty = cells.head(0)
+        for seg, part in _partitions(cells, keys).items():
+            arms = part.partition_by("__arm", as_dict=True)
+            rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                         **compare_calibration_cells(metric, arms.get(("control",), empty), arms.get(("candidate",), empty),
+                                                     relative=relative, confidence=confidence)})
+    else:
+        col = metric.columns[0]
+        values = units.select("__arm", *keys, pl.col(col).cast(pl.Float64))
+        for seg, part in _partitions(values, keys).items():
+            b = part.filter(pl.col("__arm") == "control")[col].drop_nulls().to_numpy()
+            c = part.filter(pl.col("__arm") == "candidate")[col].drop_nulls().to_numpy()
+            rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                         **compare_distribution(metric, b, c)})
+    for row in rows:
+        row["sample"] = metric.sample
+        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
+    return rows
+
+
+def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
+    if not keys:
+        return {(): frame}
+    return {tuple(k): part for k, part in sorted(frame.partition_by(list(keys), as_dict=True).items(),
+                                                 key=lambda kv: tuple(str(v) for v in kv[0]))}
+
+
+def _arm_rows(sums: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, dict[str, dict]]:
+    out: dict[tuple, dict[str, dict]] = {}
+    for row in sums.iter_rows(named=True):
+        out.setdefault(tuple(row[k] for k in keys), {})[row["__arm"]] = row
+    return dict(sorted(out.items(), key=lambda kv: tuple(str(v) for v in kv[0])))
+
+
+# --------------------------------------------------------------------------- the replay
+
+
+@dataclass(frozen=True)
+class RolloutResult:
+    """A rollout's decision, the segment comparisons behind it, and the decision replayed over its timeline."""
+
+    control: str
+    candidate: str
+    arm_column: str
+    policy: Policy
+    span: Window
+    decision: str
+    decided_at: dt.datetime | None
+    reason: str
+    segments: pl.DataFrame  # the comparisons at the decision (SEGMENT_SCHEMA plus the segment columns)
+    timeline: pl.DataFrame  # ts, decision, segments, gates
+    evaluations: pl.DataFrame  # every comparison at every evaluation
+    segment_columns: tuple[str, ...]
+    confidence: float
+    notes: tuple[str, ...] = ()
+    units: dict[str, tuple[str, str]] = field(default_factory=dict)  # gate -> units of its values and of its change
+
+    def unit(self, gate: str) -> tuple[str, str]:
+        """(unit of both arms' values, unit of the change and threshold) of a gate, for ``driftdesk.format``."""
+        return self.units.get(gate, ("score", "score"))
+
+    @property
+    def broken_segments(self) -> list[str]:
+        """The segments in breach of a rollback gate at the decision."""
+        return self.segments.filter((pl.col("verdict") == "breach") & (pl.col("action") == "rollback"))[
+            "segment"].unique(maintain_order=True).to_list()
+
+    def to_frame(self) -> pl.DataFrame:
+        return self.segments
+
+    def to_dict(self) -> dict:
+        seg_cols = [c for c in self.segment_columns if c in self.segments.columns]
+        return jsonable({
+            "decision": self.decision, "decided_at": self.decided_at, "reason": self.reason,
+            "control": self.control, "candidate": self.candidate, "arm_column": self.arm_column,
+            "policy": self.policy.name, "confidence": self.confidence, "span": self.span.to_dict(),
+            "segments": self.segments.select(*seg_cols, *[c for c in SEGMENT_SCHEMA if c != "ts"]),
+            "timeline": self.timeline, "notes": list(self.notes),
+        })
+
+    def to_figure(self):
+        from driftdesk.viz.rollout import rollout_figure
+
+        return rollout_figure(self)
+
+    def _repr_html_(self) -> str:
+        return (f"<h4>{html.escape(self.candidate)} vs {html.escape(self.control)}: {html.escape(self.decision)}</h4>"
+                f"<p>{html.escape(self.reason)}</p>" + self.segments.drop("ts")._repr_html_())
+
+
+def _evaluation_times(span: Window, every_hours: int) -> list[dt.datetime]:
+    times, t = [], span.start + dt.timedelta(hours=every_hours)
+    while t < span.end:
+        times.append(t)
+        t += dt.timedelta(hours=every_hours)
+    return [*times, span.end]
+
+
+def _rollout_span(units: pl.DataFrame, ts: str, start, end) -> Window:
+    cand = units.filter(pl.col("__arm") == "candidate")[ts]
+    first = start or cand.min().replace(minute=0, second=0, microsecond=0)
+    last = end or (cand.max().replace(minute=0, second=0, microsecond=0) + HOUR)
+    if last <= first:
+        raise DriftdeskError(f"the rollout span {first.isoformat()} to {last.isoformat()} is empty")
+    return Window(first, last, "rollout")
+
+
+def _runs(evals: pl.DataFrame) -> pl.DataFrame:
+    """Per gate and segment, how many evaluations in a row (up to each one) were in breach."""
+    return evals.sort("gate", "segment", "ts").with_columns(
+        (pl.col("verdict") == "breach").cast(pl.Int32).alias("__b")).with_columns(
+        pl.col("__b").cum_sum().over("gate", "segment").alias("__c")).with_columns(
+        (pl.col("__c") - pl.when(pl.col("__b") == 0).then(pl.col("__c")).otherwise(None)
+         .forward_fill().over("gate", "segment").fill_null(0)).alias("run")).drop("__b", "__c")
+
+
+def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """The decision at each evaluation time, with the segments and gates that made it."""
+    need = {g.name: g.consecutive for g in policy.gates}
+    fired = _runs(evals).with_columns(
+        (pl.col("run") >= pl.col("gate").replace_strict(need, return_dtype=pl.Int64)).alias("fired"))
+    rows = []
+    for (t,), part in sorted(fired.partition_by("ts", as_dict=True).items()):
+        decision, why = "not_enough_data", part.filter(pl.col("verdict") != "not_enough_data")
+        hits = part.filter(pl.col("fired"))
+        for action, word in (("rollback", "rollback"), ("pause_for_review", "pause_for_review")):
+            acted = hits.filter(pl.col("action") == action)
+            if acted.height:
+                decision, why = word, acted
+                break
+        else:
+            if why.height:
+                decision = "continue"
+                why = hits  # notify gates that fired, if any
+        rows.append({"ts": t, "decision": decision,
+                     "segments": ", ".join(why["segment"].unique(maintain_order=True).to_list()) if decision in
+                     ("rollback", "pause_for_review") else ", ".join(hits["segment"].unique(maintain_order=True).to_list()),
+                     "gates": ", ".join(sorted(set(why["gate"].to_list()))) if decision != "not_enough_data" else ""})
+    return pl.DataFrame(rows, schema={"ts": pl.Datetime("us"), "decision": pl.String, "segments": pl.String,
+                                      "gates": pl.String})
+
+
+def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
+                  by: str | Sequence[str] | None = None, arm: str | None = None, segments: Sequence[str] = (),
+                  start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
+                  ts: str = "ts", source: str = "decisions") -> RolloutResult:
+    """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
+    the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
+
+    ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
+    time for a gate without ``by`` (default: the string columns that are not the arm column).
+    """
+    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    if ts not in df.columns:
+        raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
+    policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
+    column = arm_column(df, control, candidate, arm)
+    units = rollout_units(df, column=column, control=control, candidate=candidate)
+    by_cols = by_columns(by, units) if by is not None else None
+    seg_cols = tuple(segments) or tuple(c for c, t in units.schema.items()
+                                        if t == pl.String and c not in (*ARM_COLUMNS, column, "__arm"))
+    for c in [*(by_cols or ()), *(c for g in policy.gates for c in (g.by or ()))]:
+        if c not in units.columns:
+            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {units.columns}")
+    metrics = {g.name: rollout_metric(g.metric, units.columns, context=f"rollout gate {g.name!r}")
+               for g in policy.gates}
+    value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
+                   for g in policy.gates}
+    span = _rollout_span(units, ts, start, end)
+    units = units.filter(span.contains(ts))
+    notes: list[str] = []
+    if units.filter(pl.col("__arm") == "control").height == 0:
+        notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
+                     f"{span.end.isoformat()}: nothing can be judged")
+    evals = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence)
+    timeline = _decide(evals, policy)
+    decision, decided_at, reason = _final(timeline, evals, policy)
+    at = evals.filter(pl.col("ts") == decided_at) if decided_at is not None else evals.head(0)
+    cols = [c for c in dict.fromkeys([*(by_cols or ()), *seg_cols]) if c in evals.columns]
+    return RolloutResult(control, candidate, column, policy, span, decision, decided_at, reason,
+                         at.select(*SEGMENT_SCHEMA, *cols), timeline, evals, tuple(cols), confidence, tuple(notes),
+                         value_units)
+
+
+def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
+            seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float) -> pl.DataFrame:
+    every = min(g.every_hours for g in policy.gates)
+    rows: list[dict] = []
+    for t in _evaluation_times(span, every):
+        for gate in policy.gates:
+            if t != span.end and (t - span.start) % dt.timedelta(hours=gate.every_hours):
+                continue
+            window = Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t)
+            part = units.filter(window.contains(ts))
+            for keys in _segmentations(gate, seg_cols, by_cols):
+                for row in evaluate_window(part, gate, metrics[gate.name], keys, confidence=confidence):
+                    rows.append({**row, "ts": t, "gate": gate.name, "action": gate.action,
+                                 "threshold": gate.threshold})
+    schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.columns},
+              **{c: units.schema[c] for c in (by_cols or ()) if c in units.columns}}
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+
+
+def _final(timeline: pl.DataFrame, evals: pl.DataFrame, policy: Policy) -> tuple[str, dt.datetime | None, str]:
+    for word in ("rollback", "pause_for_review"):
+        hit = timeline.filter(pl.col("decision") == word)
+        if hit.height:
+            row = hit.row(0, named=True)
+            return word, row["ts"], (f"{row['gates']} in breach in {row['segments']} (beyond the threshold and the "
+                                     f"noise, enough evaluations in a row) at {row['ts'].isoformat()}")
+    judged = timeline.filter(pl.col("decision") != "not_enough_data")
+    if judged.height:
+        row = judged.row(judged.height - 1, named=True)
+        return "continue", row["ts"], "no gate in breach in any segment with enough data"
+    last = timeline.row(timeline.height - 1, named=True) if timeline.height else None
+    reasons = evals["note"].drop_nulls().unique().to_list()[:3] if evals.height else ["no rows in the rollout span"]
+    return "not_enough_data", (last["ts"] if last else None), "nothing could be judged: " + "; ".join(reasons)
+
+
+# --------------------------------------------------------------------------- what the Rollouts page shows
+
+
+def canary_pairs(dataset) -> list[tuple[str, str]]:
+    """(control, candidate) versions of every model canary in the releases table (partial traffic share), newest
+    first; the control is the full release the canary ran beside."""
+    from driftdesk.releases import prepare_releases, previous_release
+
+    rel = dataset.get("releases")
+    if rel is None:
+        return []
+    table = prepare_releases(rel.frame)
+    out = []
+    for row in table.filter(pl.col("traffic_share") < 1).sort("ts", descending=True).iter_rows(named=True):
+        before = previous_release(table, row["release_id"])
+        if before and before["version"] and row["version"] and (before["version"], row["version"]) not in out:
+            out.append((before["version"], row["version"]))
+    return out
+
+
+def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | None = None,
+                 table: str = "decisions", policy: Policy | None = None) -> RolloutResult:
+    """The Rollouts page's one call: ``candidate`` vs ``control`` in a dataset's table (its mapped segment columns)."""
+    found = dataset.get(table)
+    if found is None:
+        raise DriftdeskError(f"{dataset.folder}: no {table} table: a rollout is judged on rows scored by both versions")
+    return judge_rollout(found.frame, control=control, candidate=candidate, policy=policy, by=by or None,
+                         segments=found.segments, source=found.source)
+
+
+def versions(dataset, table: str = "decisions") -> list[str]:
+    """The versions a rollout can compare in a table: the values of its first arm column (model_version, ...)."""
+    found = dataset.get(table)
+    if found is None:
+        return []
+    column = next((c for c in ARM_COLUMNS if c in found.frame.columns), None)
+    return sorted(found.frame[column].cast(pl.String).unique().drop_nulls().to_list()) if column else []

@@ -1,0 +1,36 @@
+"""The Incidents page: a deep link opens one incident with what changed, both severities, the checklist and an
+export; a folder without an incident log gets a message."""
+
+from __future__ import annotations
+
+import polars as pl
+from app_helpers import open_page, texts
+
+PAGE = "app_pages/incidents.py"
+
+
+def test_a_deep_link_opens_incident_c(tmp_path, monkeypatch):
+    monkeypatch.setenv("DRIFTDESK_HOME", str(tmp_path))  # no adopted policy: the alerts of the folder's policy.toml
+    at = open_page(PAGE, incident="INC-c")
+    assert at.selectbox(key="incident").value == "INC-c"
+    body = texts(at)
+    assert "INC-c · model · geo=DE" in body
+    assert "Alerts from the data folder's policy.toml (no policy has been adopted)." in body
+    severities = {m.label: m.value for m in at.metric}
+    assert severities["Severity logged"] == "P1" and severities["Severity suggested"] in ("P0", "P1", "P2", "P3")
+    frames = [d.value for d in at.dataframe]
+    assert "**3. Roll back or not?**  \nRoll back model-v2.0-full to model-v1.9" in body
+    changes = next(f for f in frames if "kind" in f.columns)
+    assert "model-v2.0-canary" in set(changes["what"])
+
+
+def test_the_default_is_the_newest_incident():
+    at = open_page(PAGE)
+    assert at.selectbox(key="incident").value == "INC-d"
+
+
+def test_no_incident_log_gives_a_message(tmp_path):
+    pl.DataFrame({"ts": ["2026-10-01T00:00:00Z"], "geo": ["DE"], "conversions": [1.0], "spend": [2.0]}).write_csv(
+        tmp_path / "kpis.csv")
+    at = open_page(PAGE, data=str(tmp_path))
+    assert any("No incidents table" in i.value for i in at.info)

@@ -1,0 +1,95 @@
+"""`driftdesk releases`, `canary` and `incident` as a pipeline sees them: exit codes, JSON keys of the CLI contract,
+one-line errors for bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+
+import pytest
+
+from driftdesk.cli import main
+from driftdesk.releases import MANIFEST_FIELDS
+
+
+def run(*args: str) -> tuple[int, dict | str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*args, "--format", "json"])
+    text = out.getvalue()
+    return code, (json.loads(text) if text.strip() else text), err.getvalue()
+
+
+@pytest.fixture
+def manifests(tmp_path):
+    a = dict.fromkeys(MANIFEST_FIELDS) | {"model_version": "v1.9", "thresholds": {"bid": 0.28}, "git_commit": "75b06ba"}
+    b = {**a, "model_version": "v2.0", "git_commit": "6a5aad9"}
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(dict(reversed(list(b.items())))))
+    (tmp_path / "bad.json").write_text(json.dumps({k: v for k, v in a.items() if k != "config"}))
+    return tmp_path
+
+
+def test_releases_id_and_diff(manifests):
+    code, doc, _ = run("releases", "id", "--manifest", str(manifests / "a.json"))
+    assert code == 0 and doc["release_id"].startswith("rel-")
+    code, diff, _ = run("releases", "diff", "--baseline", str(manifests / "a.json"), "--candidate",
+                        str(manifests / "b.json"))
+    assert code == 0 and [c["field"] for c in diff["changed"]] == ["model_version", "git_commit"]
+    assert diff["baseline"] == doc["release_id"]
+
+
+def test_a_manifest_missing_a_field_exits_2_with_one_line(manifests):
+    code, _, err = run("releases", "id", "--manifest", str(manifests / "bad.json"))
+    assert code == 2 and "missing field(s) ['config']" in err and err.count("\n") == 1
+
+
+def test_releases_live(sample_dir):
+    code, doc, _ = run("releases", "live", "--data", str(sample_dir), "--at", "2026-10-06T00:00")
+    assert code == 0 and doc["release_id"] == "model-v2.0-canary"
+    model = [c for c in doc["components"] if c["component"] == "model"]
+    assert [(c["role"], c["release_id"]) for c in model] == [("live", "model-v1.9"), ("canary", "model-v2.0-canary")]
+
+
+def test_releases_live_refuses_overlapping_releases(sample_dir, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    text = (sample_dir / "releases.csv").read_text().splitlines()
+    dup = text[-1].replace("config-2026-10-26", "config-2026-10-26b")
+    (folder / "releases.csv").write_text("\n".join([*text, dup]) + "\n")
+    code, _, err = run("releases", "live", "--data", str(folder))
+    assert code == 2 and "overlapping releases" in err and "config-2026-10-26b" in err
+
+
+@pytest.mark.slow
+def test_canary_exits_1_on_rollback_with_the_contract_keys(sample_dir):
+    code, doc, _ = run("canary", "--data", str(sample_dir), "--control", "v1.9", "--candidate", "v2.0", "--by", "geo")
+    assert code == 1 and doc["decision"] == "rollback"
+    assert doc["decided_at"] < "2026-10-07"
+    row = doc["segments"][0]
+    assert {"geo", "metric", "control", "candidate", "change", "ci_low", "ci_high", "verdict"} <= set(row)
+    assert {s["segment"] for s in doc["segments"] if s["verdict"] == "breach" and s["action"] == "rollback"} == {"geo=DE"}
+
+
+def test_canary_with_an_unknown_version_exits_2(sample_dir):
+    code, _, err = run("canary", "--data", str(sample_dir), "--control", "v1.8", "--candidate", "v2.0")
+    assert code == 2 and "no column holds both the control 'v1.8'" in err
+
+
+@pytest.mark.slow
+def test_incident_with_export(sample_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample_dir, data)
+    code, doc, _ = run("incident", "--data", str(data), "--id", "INC-e2", "--export", str(tmp_path / "pm"))
+    assert code == 0
+    assert {"live_release", "changes", "severity_suggested", "severity_logged", "gates"} <= set(doc)
+    assert doc["severity_logged"] == "P1" and doc["severity_suggested"] in ("P0", "P1", "P2", "P3")
+    assert sorted(p.rsplit("/", 1)[-1] for p in doc["export"]["files"]) == [
+        "INC-e2-postmortem.md", "INC-e2-timeline.png", "INC-e2.json"]
+
+
+def test_incident_unknown_id_exits_2(sample_dir):
+    code, _, err = run("incident", "--data", str(sample_dir), "--id", "INC-z")
+    assert code == 2 and "unknown incident id 'INC-z'" in err
