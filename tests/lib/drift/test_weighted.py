@@ -151,7 +151,7 @@ def test_segment_shares_are_shares_of_traffic():
 def test_bad_weights_are_refused_with_rows(bad):
     base = pl.DataFrame({"geo": ["A", "B", "A"], "w": [1.0, 2.0, 3.0]})
     cur = pl.DataFrame({"geo": ["A", "B", "A"], "w": [1.0, bad, 3.0]})
-    with pytest.raises(DriftdeskError, match=rf"weight column 'w' of the current window: 1 row with a missing, negative or infinite weight, e.g. row 2"):
+    with pytest.raises(DriftdeskError, match=r"weight column 'w' of the current window: 1 row with a missing, negative or infinite weight, e.g. row 2"):
         compare_frames(base, cur, columns=["geo"], weight="w")
     with pytest.raises(DriftdeskError, match="not among the columns"):
         compare_frames(base, cur, columns=["geo"], weight="clicks")
