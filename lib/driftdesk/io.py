@@ -105,9 +105,31 @@ def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
     return frame
 
 
+def memory_estimate(path: str | Path) -> int:
+    """Bytes a file takes once read into memory: a Parquet file's uncompressed size (from its footer), else the
+    file size (CSV and Arrow hold about as much in memory as on disk)."""
+    path = Path(path)
+    if file_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+            return sum(meta.row_group(k).total_byte_size for k in range(meta.num_row_groups))
+        except (OSError, ValueError):
+            pass
+    return path.stat().st_size if path.exists() else 0
+
+
 def collect_table(path: str | Path) -> pl.DataFrame:
     """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
-    contract, not the reader, reports the offending rows."""
+    contract, not the reader, reports the offending rows. A file larger than the memory budget is refused
+    before reading (``driftdesk.engine``)."""
+    from driftdesk.engine import require_fits
+
+    if Path(path).is_file():
+        require_fits(memory_estimate(path), what=f"{path}: reading the whole table",
+                     hint="the row-reducing commands read a Parquet file given with --input in batches "
+                          "(drift, calibration; --engine spark past one machine)")
     try:
         return scan_table(path).collect()
     except pl.exceptions.PolarsError as exc:

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 
+from driftdesk import engine
+from driftdesk import sketch as sk
 from driftdesk import stats as st
 from driftdesk.drift.consensus import consensus
 from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult, Weighting
@@ -40,7 +42,7 @@ def column_kind(dtype: pl.DataType) -> str | None:
     return None
 
 
-Aggregate = st.NumericSketch | st.CategoryCounts | st.WeightedValues | st.WeightedCounts
+Aggregate = st.NumericSketch | st.CategoryCounts | st.WeightedValues | st.WeightedCounts | sk.HistogramSketch
 
 
 def reduce_column(series: pl.Series, kind: str, *, weights: pl.Series | None = None,
@@ -87,7 +89,7 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None."""
     t = thresholds
-    kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues) else "categorical"
+    kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues | sk.HistogramSketch) else "categorical"
     weighted = isinstance(baseline, st.WeightedValues | st.WeightedCounts)
     row: dict = {
         "column": column, "kind": kind, "psi": None, "ks": None, "ks_pvalue": None, "wasserstein": None,
@@ -98,6 +100,8 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
         "n_valid_baseline": baseline.n, "n_valid_current": current.n,
         "mean_baseline": None, "mean_current": None,
         "new_categories": [], "vanished_categories": [], "direction": "none",
+        "method": "sketch" if isinstance(baseline, sk.HistogramSketch) else "exact",
+        "ks_error": None, "wasserstein_error": None, "psi_low": None, "psi_high": None,
     }
     if weighted and baseline.null_rate is not None and current.null_rate is not None:
         row["null_rate_change"] = current.null_rate - baseline.null_rate
@@ -108,7 +112,10 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
         row["null_pvalue"] = st.two_proportion_pvalue(baseline.n_missing, baseline.n_rows, current.n_missing, current.n_rows)
     if kind == "numeric":
         with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf statistics (null in JSON)
-            (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t)
+            if isinstance(baseline, sk.HistogramSketch):
+                _sketch_numeric_stats(row, baseline, current, t)
+            else:
+                (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t)
     else:
         cats, bc, cc = st.aligned_shares(baseline, current)
         if bc.sum() and cc.sum():
@@ -162,6 +169,21 @@ def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.
     row["mean_baseline"], row["mean_current"] = st.weighted_mean(a, wa), st.weighted_mean(b, wb)
 
 
+def _sketch_numeric_stats(row: dict, baseline: sk.HistogramSketch, current: sk.HistogramSketch, t: Thresholds) -> None:
+    """The numeric statistics read off two histogram sketches, each with its error bound (``driftdesk.sketch``)."""
+    if not (baseline.n and current.n):
+        return
+    row["psi"], row["psi_low"], row["psi_high"] = sk.psi_estimate(baseline, current, bins=t.psi_bins)
+    low, high = sk.ks_bounds(baseline, current)
+    row["ks"], row["ks_error"] = low, high - low
+    row["ks_pvalue"] = st.ks_pvalue(low, baseline.n, current.n)
+    row["wasserstein"], row["wasserstein_error"] = sk.wasserstein_estimate(baseline, current)
+    sd = baseline.std
+    row["wasserstein_norm"] = row["wasserstein"] / sd if sd and math.isfinite(sd) else None
+    row["out_of_range_share"] = sk.out_of_range_share(baseline, current)
+    row["mean_baseline"], row["mean_current"] = baseline.mean, current.mean
+
+
 def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
     cats, bc, cc = st.aligned_shares(baseline, current)
     if not bc.sum() or not cc.sum():
@@ -181,7 +203,7 @@ def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, 
     return {"column": column, "kind": kind_b or kind_c or "unsupported", "psi": None, "ks": None, "ks_pvalue": None,
             "wasserstein": None, "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
             "null_rate_baseline": None, "null_rate_current": None, "null_rate_change": None, "null_pvalue": None,
-            "out_of_range_share": None, "n_baseline": n_b, "n_current": n_c, "n_valid_baseline": 0,
+            "out_of_range_share": None, "n_baseline": n_b, "n_current": n_c, "n_valid_baseline": 0, "method": None,
             "n_valid_current": 0, "mean_baseline": None, "mean_current": None, "new_categories": [],
             "vanished_categories": [], "direction": "schema", "status": ALERT, "severity": 3.5, "effect": None,
             "reasons": reason, "reason_codes": [code]}
@@ -191,7 +213,7 @@ def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, 
 
 
 def _schema(frame: Frame) -> dict[str, pl.DataType]:
-    return dict(frame.collect_schema()) if isinstance(frame, pl.LazyFrame) else dict(frame.schema)
+    return engine.schema(frame)
 
 
 def default_columns(baseline: Frame, current: Frame, *, exclude: Iterable[str] = ()) -> list[str]:
@@ -217,9 +239,7 @@ def _collect(frame: Frame, cols: list[str]) -> pl.DataFrame:
 
 
 def _height(frame: Frame) -> int:
-    if isinstance(frame, pl.LazyFrame):
-        return int(frame.select(pl.len()).collect().item())
-    return frame.height
+    return engine.height(frame)
 
 
 def check_weight(frame: Frame, weight: str, *, window: str = "") -> None:
@@ -283,14 +303,24 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         else:
             comparable.append((c, kb))
 
-    def work(items: list[tuple[str, str]]) -> list[dict]:
+    path, batch, n_workers = _plan(baseline, current, n_b, n_c, comparable, weight=weight, batch=batch,
+                                   workers=workers)
+
+    def reduce(items: list[tuple[str, str]]) -> tuple[dict, dict]:
+        if path is not None:  # lazy or Spark: the engine reduces, only aggregates reach memory
+            return (engine.reduce_columns(baseline, items, path=path),
+                    engine.reduce_columns(current, items, path=path))
         names = [c for c, _ in items]
         read = [*names, weight] if weight and weight not in names else names
         fb, fc = _collect(baseline, read), _collect(current, read)
+        return ({c: reduce_column(fb[c], k, weights=_weights(fb, weight), sample=sample) for c, k in items},
+                {c: reduce_column(fc[c], k, weights=_weights(fc, weight), sample=sample) for c, k in items})
+
+    def work(items: list[tuple[str, str]]) -> list[dict]:
+        aggs_b, aggs_c = reduce(items)
         out = []
         for c, kind in items:
-            ab = reduce_column(fb[c], kind, weights=_weights(fb, weight), sample=sample)
-            ac = reduce_column(fc[c], kind, weights=_weights(fc, weight), sample=sample)
+            ab, ac = aggs_b[c], aggs_c[c]
             row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
             row = compare_aggregates_with(c, ab, ac, t, row_extra)
             if details:
@@ -300,7 +330,6 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         return out
 
     groups = [comparable[k:k + batch] for k in range(0, len(comparable), batch)]
-    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if n_workers > 1 and len(groups) > 1:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             results = list(pool.map(work, groups))
@@ -330,6 +359,8 @@ def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: in
     rows = []
     if isinstance(baseline, st.WeightedValues):
         return _weighted_distribution_rows(column, baseline, current, bins=bins)
+    if isinstance(baseline, sk.HistogramSketch):  # each sketch bin drawn at its mean
+        return _weighted_distribution_rows(column, _centroids(baseline), _centroids(current), bins=bins)
     if isinstance(baseline, st.NumericSketch):
         a, b = baseline.sorted_values, current.sorted_values
         if not a.size and not b.size:
@@ -390,6 +421,12 @@ def _weighted_distribution_rows(column: str, baseline: st.WeightedValues, curren
             for k in range(bins)]
 
 
+def _centroids(s: sk.HistogramSketch) -> st.WeightedValues:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return st.WeightedValues(s.sum / s.count, s.count, s.n_rows, s.n, float(s.n_rows), float(s.n_missing),
+                                 float(s.n_infinite), float(s.n_rows), float(s.n))
+
+
 def _weighted_point(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The first value whose cumulative weight share reaches q (for plot ranges only)."""
     cum = np.cumsum(weights)
@@ -408,6 +445,31 @@ def category_rows(column: str, baseline: st.CategoryCounts, current: st.Category
     return [{"column": column, "category": cats[k], "baseline_share": float(pb[k]), "current_share": float(pc[k]),
              "change": float(pc[k] - pb[k]), "psi_term": float(terms[k]), "baseline_count": count(bc[k]),
              "current_count": count(cc[k])} for k in order]
+
+
+def _plan(baseline: Frame, current: Frame, n_b: int, n_c: int, items: list[tuple[str, str]], *,
+          weight: str | None, batch: int, workers: int | None) -> tuple[engine.Path_ | None, int, int]:
+    """How to reduce: eager frames in memory as they are (path None); lazy or Spark frames by their engine,
+    numeric columns sorted (exact) while a batch of them fits the memory budget, else as histogram sketches
+    (one column at a time). Weighted rows need the exact path."""
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    eager = isinstance(baseline, pl.DataFrame) and isinstance(current, pl.DataFrame)
+    if eager or (weight and not (engine.is_spark(baseline) or engine.is_spark(current))):
+        if not eager:
+            engine.require_fits((n_b + n_c) * engine.EXACT_BYTES_PER_VALUE * min(batch, len(items) or 1),
+                                what=f"weighted drift of {n_b + n_c:,} rows",
+                                hint="weighted drift sorts each column in memory; compare shorter windows")
+        return None, batch, n_workers
+    if weight:
+        raise DriftdeskError("weighted drift runs on the polars engine (a kpis table is hour x segment aggregates, "
+                             "small enough for it); drop --weight or --engine spark")
+    numeric = sum(1 for _, k in items if k == "numeric")
+    rows = n_b + n_c
+    if not numeric or engine.exact_fits(rows, min(batch, numeric) * n_workers):
+        return "exact", batch, n_workers
+    if engine.exact_fits(rows, 1):
+        return "exact", 1, 1
+    return "sketch", 1, 1
 
 
 def _share(part: pl.DataFrame, whole: pl.DataFrame, weight: str | None) -> float | None:
@@ -437,6 +499,8 @@ _SCHEMA = {
     "null_pvalue": pl.Float64, "out_of_range_share": pl.Float64, "n_baseline": pl.Int64, "n_current": pl.Int64,
     "n_valid_baseline": pl.Int64, "n_valid_current": pl.Int64, "mean_baseline": pl.Float64,
     "mean_current": pl.Float64, "new_categories": pl.List(pl.String), "vanished_categories": pl.List(pl.String),
+    "method": pl.String, "ks_error": pl.Float64, "wasserstein_error": pl.Float64, "psi_low": pl.Float64,
+    "psi_high": pl.Float64,
 }
 
 
