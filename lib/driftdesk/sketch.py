@@ -233,3 +233,20 @@ def out_of_range_share(baseline: HistogramSketch, current: HistogramSketch) -> f
     a_min, a_max = float(baseline.lo.min()), float(baseline.hi.max())
     outside = float(current.count[(current.hi < a_min) | (current.lo > a_max)].sum())
     return (outside + current.n_infinite) / denom
+
+
+def quantiles(s: HistogramSketch, probs: np.ndarray) -> np.ndarray:
+    """numpy's 'linear' quantiles read off a sketch: exact where the two ranks either side of a quantile fall in
+    different bins (their values are a bin's largest and the next bin's smallest) or in a bin of one value;
+    otherwise the bin's largest value, within ``2 ALPHA |x|`` of the exact quantile."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if not s.n:
+        return np.full(probs.shape, np.nan)
+    cum = np.cumsum(s.count)
+    pos = probs * (s.n - 1)
+    f = np.floor(pos)
+    k_lo = np.minimum(np.searchsorted(cum, f, side="right"), s.bins.size - 1)
+    k_hi = np.minimum(np.searchsorted(cum, np.minimum(f + 1, s.n - 1), side="right"), s.bins.size - 1)
+    a = np.where(k_lo == k_hi, s.hi[k_lo], s.hi[k_lo])
+    b = np.where(k_lo == k_hi, s.hi[k_hi], s.lo[k_hi])
+    return a + (b - a) * (pos - f)

@@ -250,7 +250,7 @@ def _dense(hourly: pl.DataFrame, by: tuple[str, ...], names: list[str], start: d
 
 def _aggregate(lf: pl.LazyFrame, by: tuple[str, ...], aggs: list[pl.Expr]) -> pl.DataFrame:
     hour = pl.col("ts").dt.truncate("1h").alias("__hour")
-    return lf.group_by([hour, *[pl.col(b).cast(pl.String) for b in by]]).agg(aggs).collect()
+    return lf.group_by([hour, *[pl.col(b).cast(pl.String) for b in by]]).agg(aggs).collect(engine="streaming")
 
 
 def metric_components(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = None,
@@ -370,7 +370,7 @@ def _psi(part: _Part, reference: pl.DataFrame | None) -> MetricComponents:
     hourly = (rows.with_columns(bin_expr.alias("__bin"))
               .group_by([pl.col("ts").dt.truncate("1h").alias("__hour"), *[pl.col(c).cast(pl.String) for c in part.by],
                          "__bin"])
-              .agg(pl.len().cast(pl.Float64).alias("n")).collect())
+              .agg(pl.len().cast(pl.Float64).alias("n")).collect(engine="streaming"))
     names = [f"b{i}" for i in range(len(categories))]
     if hourly.height:
         mapping = pl.DataFrame({"__bin": pl.Series(categories).cast(hourly["__bin"].dtype), "__name": names})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
@@ -95,3 +96,23 @@ def test_missing_and_infinite_are_counted():
     assert s.mean == 1.5 and s.std == pytest.approx(np.std([1.0, 2.0], ddof=1))
     empty = sketch.from_values(np.array([np.nan]))
     assert sketch.ks_bounds(empty, s) is None and sketch.psi_estimate(s, empty) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(samples, hs.lists(hs.floats(0, 1), min_size=1, max_size=5))
+def test_quantiles_within_alpha_of_numpys(a, probs):
+    x = np.asarray(a, dtype=float)
+    got = sketch.quantiles(sketch.from_values(x), np.asarray(probs))
+    want = np.quantile(x, probs)
+    assert np.all(np.abs(got - want) <= 2 * sketch.ALPHA / (1 - sketch.ALPHA) * np.abs(want) * 1.0000001 + 1e-290)
+
+
+def test_calibration_quantile_edges_past_the_budget(monkeypatch):
+    from driftdesk.calibration import bin_edges
+
+    rng = np.random.default_rng(4)
+    frame = pl.DataFrame({"score": rng.beta(2, 8, 50_000)})
+    exact = bin_edges(frame, bins=10, strategy="quantile")
+    monkeypatch.setenv("DRIFTDESK_MEMORY_BUDGET", "64K")
+    sketched = bin_edges(frame, bins=10, strategy="quantile")
+    assert np.all(np.abs(sketched - exact) <= 2 * sketch.ALPHA / (1 - sketch.ALPHA) * exact + 1e-12)
