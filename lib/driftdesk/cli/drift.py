@@ -10,6 +10,7 @@ from driftdesk.cli.common import (
     RenamedOption,
     by_arg,
     emit,
+    engine_arg,
     format_arg,
     pct,
     pval,
@@ -24,6 +25,13 @@ def _windows(args: argparse.Namespace):
     (a kpis table's rows count by their impressions)."""
     from driftdesk.io import scan_table
 
+    if args.engine == "spark":
+        from driftdesk.engine import spark
+        from driftdesk.errors import DriftdeskError
+
+        if args.data:
+            raise DriftdeskError("--engine spark reads --baseline and --current as Parquet files or folders, not --data")
+        return spark.read_parquet(args.baseline), spark.read_parquet(args.current), None
     if not args.data:
         return scan_table(args.baseline), scan_table(args.current), None
     from driftdesk.contract import load_dataset
@@ -83,6 +91,7 @@ def register(sub) -> None:
     p.add_argument("--weight", metavar="COL", help="count each row by this column (traffic: impressions, clicks, "
                    "spend) instead of once; 'rows' counts rows. Default: impressions for --data with --table kpis "
                    "(its rows are hour x segment aggregates), rows otherwise")
+    engine_arg(p)
     p.add_argument("--sample-size", choices=("weight_sum", "kish"), help="what the tests count when weighted: "
                    "weight_sum (the weight counts units, as impressions or clicks; the default for those) or kish "
                    "(rows, discounted for unequal weights; the default for other weights such as spend)")

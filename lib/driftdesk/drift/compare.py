@@ -534,6 +534,8 @@ def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], c
     if by not in sb or by not in sc:
         raise DriftdeskError(f"segment column {by!r} is not in both windows; columns are {sorted(set(sb) & set(sc))}")
     cols = [c for c in (columns or default_columns(baseline, current)) if c != by]
+    if weight is None and not (isinstance(baseline, pl.DataFrame) and isinstance(current, pl.DataFrame)):
+        return _segments_by_engine(baseline, current, by, cols, t)
     keep_b = [c for c in cols if c in sb]
     keep_c = [c for c in cols if c in sc]
     extra = [weight] if weight and weight not in (by, *cols) else []
@@ -552,6 +554,34 @@ def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], c
         frames.append(table.with_columns(
             pl.lit(_share(pb, fb, weight), dtype=pl.Float64).alias("share_baseline"),
             pl.lit(_share(pc, fc, weight), dtype=pl.Float64).alias("share_current"),
+        ).with_columns(pl.lit(v, dtype=pl.String).alias(by)))
+    if not frames:
+        return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_baseline"),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_current"))
+    out = pl.concat(frames)
+    return out.select(by, "share_baseline", "share_current", *[c for c in out.columns
+                                                                 if c not in (by, "share_baseline", "share_current")])
+
+
+def _segments_by_engine(baseline, current, by: str, cols: list[str], t: Thresholds) -> pl.DataFrame:
+    """segment_table for lazy or Spark frames: each segment's rows selected by its engine and reduced there, so
+    no window is read whole into memory."""
+    counts = [engine.reduce_columns(f, [(by, "categorical")], path="exact")[by] for f in (baseline, current)]
+    shares = []
+    for c in counts:
+        n = dict(zip(c.categories, (int(k) for k in c.counts)))
+        if c.n_missing:
+            n[None] = c.n_missing
+        shares.append((n, c.n_rows))
+    values = sorted(set(shares[0][0]) | set(shares[1][0]), key=lambda v: (v is None, str(v)))
+    frames = []
+    for v in values:
+        table = compare_frames(engine.where_equal(baseline, by, v), engine.where_equal(current, by, v), columns=cols,
+                               thresholds=t, workers=1)
+        frames.append(table.with_columns(
+            *[pl.lit(n.get(v, 0) / total if total else None, dtype=pl.Float64).alias(f"share_{name}")
+              for (n, total), name in zip(shares, ("baseline", "current"))],
         ).with_columns(pl.lit(v, dtype=pl.String).alias(by)))
     if not frames:
         return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),

@@ -105,6 +105,16 @@ def height(frame) -> int:
     return frame.height
 
 
+def where_equal(frame, column: str, value: str | None):
+    """The rows whose ``column``, read as text, equals ``value`` (null when ``value`` is None), lazily."""
+    if is_spark(frame):
+        from driftdesk.engine import spark
+
+        return spark.where_equal(frame, column, value)
+    col = pl.col(column).cast(pl.String)
+    return frame.lazy().filter(col.is_null() if value is None else col == value)
+
+
 def reduce_columns(frame, items: list[tuple[str, str]], *, path: Path_) -> dict:
     """Each column of a window reduced for drift, by the frame's engine: {column: aggregate}.
 
