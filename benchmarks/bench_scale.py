@@ -118,7 +118,7 @@ def subset(folder: Path, rows: int, out: Path) -> Path:
     """The first rows/2 of each window, for the Spark comparison (whole chunks)."""
     for window in ("baseline", "current"):
         (out / window).mkdir(parents=True, exist_ok=True)
-        for k, part in enumerate(sorted((folder / window).glob("*.parquet"))[: max(1, rows // 2 // CHUNK)]):
+        for part in sorted((folder / window).glob("*.parquet"))[: max(1, rows // 2 // CHUNK)]:
             target = out / window / part.name
             if not target.exists():
                 os.link(part, target)

@@ -48,7 +48,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk.contract import Dataset, Table
-from driftdesk.engine import exact_fits
+from driftdesk.engine.budget import exact_fits
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.io import as_lazy

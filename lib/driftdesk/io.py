@@ -158,7 +158,7 @@ def collect_table(path: str | Path) -> pl.DataFrame:
     """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
     contract, not the reader, reports the offending rows. A file larger than the memory budget is refused
     before reading (``driftdesk.engine``)."""
-    from driftdesk.engine import require_fits
+    from driftdesk.engine.budget import require_fits
 
     if Path(path).is_file():
         require_fits(memory_estimate(path), what=f"{path}: reading the whole table",

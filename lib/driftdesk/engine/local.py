@@ -7,7 +7,7 @@ import polars as pl
 
 from driftdesk import sketch
 from driftdesk import stats as st
-from driftdesk.engine import Path_, collect
+from driftdesk.engine.budget import Path_, collect
 from driftdesk.errors import DriftdeskError
 
 

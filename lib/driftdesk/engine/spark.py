@@ -21,7 +21,7 @@ import polars as pl
 
 from driftdesk import sketch
 from driftdesk import stats as st
-from driftdesk.engine import Path_
+from driftdesk.engine.budget import Path_
 from driftdesk.errors import DriftdeskError
 
 MASTER_ENV = "DRIFTDESK_SPARK_MASTER"
