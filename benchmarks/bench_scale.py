@@ -39,22 +39,24 @@ N_FEATURES = 17
 
 
 def _chunk(rng: np.random.Generator, rows: int, start: np.datetime64, current: bool) -> pl.DataFrame:
-    cols: dict[str, object] = {"ts": start + np.sort(rng.integers(0, 86_400_000_000, rows)).astype("timedelta64[us]")}
+    """One chunk of the log, built from normal draws (the fastest numpy makes) shaped into the features' laws."""
+    cols: dict[str, object] = {"ts": pl.Series(start + np.sort(rng.integers(0, 86_400_000_000, rows))
+                                               .astype("timedelta64[us]")).cast(pl.Datetime("us"))}
     for j, (name, levels) in enumerate(SEGMENTS.items()):
-        p = np.random.default_rng(j).dirichlet(np.ones(levels))
+        cum = np.cumsum(np.random.default_rng(j).dirichlet(np.ones(levels)))
+        codes = np.minimum(np.searchsorted(cum, rng.random(rows, dtype=np.float32)), levels - 1)
         if current and j == 0:
-            p = np.roll(p, 1)
-        cols[name] = np.array([f"{name}_{i}" for i in range(levels)])[rng.choice(levels, rows, p=p)]
+            codes = (codes + 1) % levels
+        cols[name] = pl.Series([f"{name}_{i}" for i in range(levels)]).gather(codes)
     for j in range(N_FEATURES):
-        shift = 0.1 if current and j % 6 == 0 else 0.0
-        x = [rng.normal(shift, 1, rows), rng.lognormal(shift, 1, rows), np.round(rng.exponential(3 + shift, rows)),
-             rng.gamma(2, 1 + shift, rows)][j % 4]
-        x[rng.random(rows) < 0.01 * (1 + j % 3)] = np.nan
+        z = rng.standard_normal(rows, dtype=np.float32).astype(np.float64) + (0.1 if current and j % 6 == 0 else 0.0)
+        x = [z, np.exp(z), np.round(3 * np.abs(z)), z * z][j % 4]
+        x[rng.random(rows, dtype=np.float32) < 0.01 * (1 + j % 3)] = np.nan
         cols[f"f_{j:02d}"] = x
-    score = 1 / (1 + np.exp(-(cols["f_00"].clip(-5, 5) * 0.8 - 2 + (0.2 if current else 0.0))))
-    cols["score"] = np.nan_to_num(score, nan=0.1)
-    cols["label"] = (rng.random(rows) < cols["score"]).astype(np.int8)
-    return pl.DataFrame(cols).with_columns(pl.col("ts").cast(pl.Datetime("us")))
+    score = 1 / (1 + np.exp(-(np.nan_to_num(cols["f_00"]) * 0.8 - 2 + (0.2 if current else 0.0))))
+    cols["score"] = score
+    cols["label"] = (rng.random(rows, dtype=np.float32) < score).astype(np.int8)
+    return pl.DataFrame(cols)
 
 
 def generate(rows: int, folder: Path, seed: int = 17) -> Path:
@@ -69,7 +71,7 @@ def generate(rows: int, folder: Path, seed: int = 17) -> Path:
         while left > 0:
             n = min(CHUNK, left)
             _chunk(rng, n, np.datetime64("2026-10-01") + np.timedelta64(k, "D"), k == 1).write_parquet(
-                folder / window / f"part-{part:05d}.parquet", row_group_size=500_000)
+                folder / window / f"part-{part:05d}.parquet", row_group_size=500_000, compression="lz4")
             left, part = left - n, part + 1
     done.touch()
     return folder
