@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import jsonable
@@ -61,7 +62,7 @@ def summarize_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (
     if window is not None:
         lf = lf.filter(window.contains("ts"))
     aggs = _aggregations(lf.collect_schema().names())
-    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).collect(engine="streaming")
+    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
     if by:
         out = out.sort(by)
     if not by and out["calls"][0] == 0:
@@ -211,7 +212,7 @@ def golden_summary(runs: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = ("r
                       ("tokens", "tokens_mean"), ("latency_ms", "latency_ms_median")):
         if col in cols:
             out_aggs.append((pl.col(col).median() if name.endswith("median") else pl.col(col).mean()).alias(name))
-    return per_case.group_by(by).agg(out_aggs).sort(by).collect(engine="streaming")
+    return per_case.group_by(by).agg(out_aggs).sort(by).pipe(collect)
 
 
 def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), every: str = "1d",
@@ -228,7 +229,7 @@ def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] =
         lf.group_by(pl.col("ts").dt.truncate(every).alias("ts"), *by)
         .agg(aggs)
         .sort("ts", *by)
-        .collect(engine="streaming")
+        .pipe(collect)
     )
     if budget_per_day is not None:
         if not budget_per_day > 0:

@@ -10,6 +10,7 @@ leaving Spark to retry.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -83,8 +84,9 @@ def stop() -> None:
     """Stop the process's session (tests and benchmarks end with it)."""
     global _SESSION
     if _SESSION is not None:
-        _SESSION.stop()
-        _SESSION = None
+        session, _SESSION = _SESSION, None
+        with contextlib.suppress(Exception):  # a JVM that already exited has nothing left to stop
+            session.stop()
 
 
 # --------------------------------------------------------------------------- tables
