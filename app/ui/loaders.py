@@ -145,14 +145,15 @@ def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good:
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
-           by: str | None, pinned: str | None) -> DriftView:
-    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned)
+           by: str | None, pinned: str | None, weight: str | None) -> DriftView:
+    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
+                      weight=weight)
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
-                  by: str | None, pinned: str | None = None) -> DriftView:
-    """The Drift page's view of one table and day."""
-    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned)
+                  by: str | None, pinned: str | None = None, weight: str | None = None) -> DriftView:
+    """The Drift page's view of one table and day (rows weighted by ``weight``; None: the table's default)."""
+    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
 @st.cache_data(max_entries=64, show_spinner="Decomposing the series…")

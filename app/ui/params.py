@@ -47,6 +47,7 @@ BASELINES = "baselines"  # the baseline kinds the day is compared with at once
 CUSTOM = "custom"  # the custom baseline range, START/END (UTC)
 COLUMN = "column"  # the column whose distribution, history and segments are drawn
 STATISTIC = "statistic"  # the statistic of the history chart
+WEIGHT = "weight"  # what a row counts for: a traffic column of kpis (impressions, clicks, spend) or "rows"
 
 # Calibration
 BINS = "bins"  # number of score bins

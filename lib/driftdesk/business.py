@@ -43,6 +43,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk.contract import Dataset, Table
+from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
@@ -96,7 +97,7 @@ def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str
         *[(pl.col(c) < 0).sum().alias(f"neg_{c}") for c in present],
         *[(pl.col(c).is_null() | pl.col(c).is_nan()).sum().alias(f"null_{c}") for c in present],
         *[pl.col(c).is_infinite().sum().alias(f"inf_{c}") for c in present],
-    ).collect()
+    ).pipe(collect)
     for c in present:
         for rule, key, expr in (
             ("negative values are not allowed", f"neg_{c}", pl.col(c) < 0),
@@ -184,7 +185,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
         out.with_columns(ratio_cols)
         .with_columns(pl.col("outcome_sum").alias("outcome_sum"))
         .select(*lead, "rows", *sums, "outcome_sum", *metric_cols)
-        .collect()
+        .pipe(collect)
     )
     if lead:
         result = result.sort(lead, nulls_last=True)
@@ -498,7 +499,7 @@ def spend_shift(kpis: Frame, *, baseline: Window | str, current: Window | str, b
     frames = []
     for name, window in (("baseline", as_window(baseline, "baseline")), ("current", as_window(current, "current"))):
         rows = rows_in_window(lf, window, ts=ts, name=name, source=source)
-        frames.append(rows.group_by(by).agg(pl.col("spend").cast(pl.Float64).sum().alias(f"spend_{name}")).collect())
+        frames.append(rows.group_by(by).agg(pl.col("spend").cast(pl.Float64).sum().alias(f"spend_{name}")).pipe(collect))
     out = frames[0].join(frames[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
         pl.col("spend_baseline").fill_null(0.0), pl.col("spend_current").fill_null(0.0))
     sb, sc = out["spend_baseline"].sum(), out["spend_current"].sum()
@@ -530,7 +531,7 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     if len(edges) < 2:
         raise DriftdeskError("bands needs at least two edges, e.g. (0, 0.3, 1)")
     dec = pl.col(decision).cast(pl.Float64)
-    bad = lf.select((dec.is_not_null() & ~dec.is_in([0.0, 1.0])).sum()).collect().item()
+    bad = lf.select((dec.is_not_null() & ~dec.is_in([0.0, 1.0])).sum()).pipe(collect).item()
     if bad:
         raise DriftdeskError(f"{source}: column {decision!r}: decisions must be 0/1 or true/false — {bad} rows are not")
     band_idx = pl.sum_horizontal([(pl.col(score) >= e).cast(pl.Int32) for e in edges[1:-1]]).alias("band")
@@ -538,7 +539,7 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     for name, window in (("baseline", as_window(baseline, "baseline")), ("current", as_window(current, "current"))):
         rows = rows_in_window(lf, window, ts=ts, name=name, source=source).filter(pl.col(decision).is_not_null())
         frames.append(rows.group_by([*by, band_idx]).agg(
-            pl.len().alias(f"n_{name}"), dec.sum().alias(f"positive_{name}")).collect())
+            pl.len().alias(f"n_{name}"), dec.sum().alias(f"positive_{name}")).pipe(collect))
     out = frames[0].join(frames[1], on=[*by, "band"], how="full", coalesce=True, nulls_equal=True)
     out = out.with_columns(pl.col(c).fill_null(0) for c in ("n_baseline", "n_current", "positive_baseline", "positive_current"))
     band_frame = pl.DataFrame({"band": list(range(len(edges) - 1)), "band_lower": edges[:-1], "band_upper": edges[1:]},

@@ -48,11 +48,13 @@ import numpy as np
 import polars as pl
 
 from driftdesk.contract import Dataset, Table
+from driftdesk.engine.budget import collect, exact_fits
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.segments import by_columns
+from driftdesk.sketch import quantiles as sketch_quantiles
 from driftdesk.stats import CALIBRATION_KEYS, IntervalMethod, calibration_errors, proportion_interval
 from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
 
@@ -115,14 +117,14 @@ def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None
     ]
     if label:
         dtype = schema[label]
-        if dtype in (pl.Boolean, pl.Null) or lf.select(pl.col(label).is_not_null().sum()).collect().item() == 0:
+        if dtype in (pl.Boolean, pl.Null) or lf.select(pl.col(label).is_not_null().sum()).pipe(collect).item() == 0:
             pass  # booleans, or no outcome has arrived yet (an all-empty column reads as text)
         elif dtype.is_numeric():
             y = pl.col(label).cast(pl.Float64)
             rules.append((y.is_not_null() & ~y.is_in([0.0, 1.0]), label, "label other than 0/1"))
         else:
             raise DriftdeskError(f"{source}: label column {label!r} must be 0/1 or true/false, found {dtype}")
-    counts = lf.select([m.sum().alias(f"r{i}") for i, (m, _, _) in enumerate(rules)]).collect().row(0)
+    counts = lf.select([m.sum().alias(f"r{i}") for i, (m, _, _) in enumerate(rules)]).pipe(collect).row(0)
     for (mask, col, rule), n in zip(rules, counts, strict=True):
         if n:
             raise DriftdeskError(f"{source}: column {col!r}: {rule} — {n} row{'s' if n != 1 else ''}, "
@@ -146,14 +148,14 @@ def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
         if not isinstance(schema[ts], pl.Datetime | pl.Date):
             raise DriftdeskError(f"column {ts!r} must be a timestamp for a label delay, found {schema[ts]}")
         if as_of is None:
-            as_of = lf.select(pl.col(ts).max()).collect().item()
+            as_of = lf.select(pl.col(ts).max()).pipe(collect).item()
         cutoff = as_of - delay if as_of is not None else None
     old = (pl.col(ts) < cutoff) if cutoff is not None else pl.lit(True)
     counts = lf.select(
         pl.len().alias("n_rows"),
         (~old).sum().alias("n_immature"),
         (old & pl.col(label).is_null()).sum().alias("n_unlabeled"),
-    ).collect().row(0, named=True)
+    ).pipe(collect).row(0, named=True)
     used = lf.filter(old & pl.col(label).is_not_null())
     info = {k: int(v or 0) for k, v in counts.items()}
     info["n_used"] = info["n_rows"] - info["n_immature"] - info["n_unlabeled"]
@@ -179,13 +181,28 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
     if strategy != "quantile":
         raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     if isinstance(scores, pl.DataFrame | pl.LazyFrame):
-        values = as_lazy(scores).select(pl.col(score).cast(pl.Float64)).collect().to_series().drop_nulls().to_numpy()
+        lf = as_lazy(scores)
+        n = lf.select(pl.col(score).is_not_null().sum()).pipe(collect).item()
+        if not exact_fits(n):  # beyond the memory budget: the edges from a histogram sketch (driftdesk.sketch)
+            return _sketch_edges(lf, score, bins)
+        values = lf.select(pl.col(score).cast(pl.Float64)).pipe(collect).to_series().drop_nulls().to_numpy()
     else:
         values = np.asarray(pl.Series(scores, dtype=pl.Float64).drop_nulls().to_numpy(), dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
         raise DriftdeskError("quantile bins need at least one score")
     edges = np.quantile(values, np.linspace(0.0, 1.0, bins + 1))
+    edges[0], edges[-1] = 0.0, 1.0
+    return edges
+
+
+def _sketch_edges(lf: pl.LazyFrame, score: str, bins: int) -> np.ndarray:
+    from driftdesk.engine.local import reduce_columns
+
+    s = reduce_columns(lf.select(pl.col(score).cast(pl.Float64)), [(score, "numeric")], path="sketch")[score]
+    if not s.n:
+        raise DriftdeskError("quantile bins need at least one score")
+    edges = sketch_quantiles(s, np.linspace(0.0, 1.0, bins + 1))
     edges[0], edges[-1] = 0.0, 1.0
     return edges
 
@@ -213,7 +230,7 @@ def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", lab
         s.sum().alias("score_sum"),
         (s * s).sum().alias("score_sq"),
         (s * y).sum().alias("score_label"),
-    ).collect()
+    ).pipe(collect)
     names = [c for c in agg.columns if c not in ("bin", *_AGG_COLS)]
     grid = pl.DataFrame({"bin": np.arange(len(edges) - 1, dtype=np.int32)})
     if names:
@@ -377,7 +394,7 @@ def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (
     aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
     aggs += [s.quantile(q, interpolation="linear").alias(f"q{round(100 * q):02d}") for q in quantiles]
     by = list(by_columns(by, lf))
-    return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).collect()
+    return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).pipe(collect)
 
 
 def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (), score: str = "score",
@@ -493,7 +510,7 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
         raise DriftdeskError(f"{source}: column {ts!r} must be a timestamp, found {schema[ts]}")
     check_scores_labels(lf, score=score, label=label, source=source)
     if as_of is None and label_delay is not None:
-        as_of = lf.select(pl.col(ts).max()).collect().item()
+        as_of = lf.select(pl.col(ts).max()).pipe(collect).item()
     wins = {"baseline": rows_in_window(lf, baseline, ts=ts, name="baseline", source=source),
             "current": rows_in_window(lf, current, ts=ts, name="current", source=source)}
     rows_b, counts_b = mature_labels(wins["baseline"], ts=ts, label=label, label_delay=label_delay, as_of=as_of)

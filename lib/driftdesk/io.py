@@ -69,18 +69,52 @@ def sniff_decimal_comma(path: str | Path, separator: str, *, lines: int = 200) -
     return comma and not point
 
 
+def parquet_files(path: str | Path) -> list[Path]:
+    """The Parquet files of a path: the file itself, or every ``*.parquet`` file under a folder (a partitioned
+    dataset), which must all have the same columns and types. A mismatch is named with the two files and the
+    column, before any engine reads a row (engines otherwise fail late or take one file's schema)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file or folder")
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file()) if path.is_dir() else [path]
+    if not files:
+        raise InputFileError(f"{path}: the folder holds no .parquet files")
+    first = None
+    for f in files:
+        try:
+            schema = pq.read_schema(f)
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"{f}: cannot read as parquet: {str(exc).strip().splitlines()[0]}") from exc
+        fields = {n: str(schema.field(n).type) for n in schema.names}
+        if first is None:
+            first = (f, fields)
+            continue
+        ref_file, ref = first
+        diff = next((c for c in [*ref, *fields] if ref.get(c) != fields.get(c)), None)
+        if diff is not None:
+            raise InputFileError(f"{path}: mixed schemas: column {diff!r} is {ref.get(diff, 'absent')} in "
+                                 f"{ref_file.name} but {fields.get(diff, 'absent')} in {f.name}; a folder is read "
+                                 "as one table, so its files must share columns and types")
+    return files
+
+
 def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
-    """A LazyFrame over a file. Raises InputFileError for a missing, empty or unreadable file.
+    """A LazyFrame over a file, or over a folder of Parquet files with one schema (``parquet_files``). Raises
+    InputFileError for a missing, empty or unreadable file.
 
     CSV: the delimiter (comma, semicolon, tab, pipe) and a decimal comma are sniffed. ``all_text`` reads every
     CSV column as text, so the contract can name the rows that do not parse instead of the reader failing.
     """
     path = Path(path)
+    if path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") != "parquet":
+        raise InputFileError(f"{path}: is a folder, expected a file")
+    if path.is_dir():
+        return pl.scan_parquet(parquet_files(path))
     fmt = file_format(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a folder, expected a file")
     if path.stat().st_size == 0:
         raise InputFileError(f"{path}: the file is empty")
     try:
@@ -120,9 +154,31 @@ def _otlp_calls(path: Path) -> pl.LazyFrame:
     return read_otlp(path)[0].lazy()
 
 
+def memory_estimate(path: str | Path) -> int:
+    """Bytes a file takes once read into memory: a Parquet file's uncompressed size (from its footer), else the
+    file size (CSV and Arrow hold about as much in memory as on disk)."""
+    path = Path(path)
+    if file_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+            return sum(meta.row_group(k).total_byte_size for k in range(meta.num_row_groups))
+        except (OSError, ValueError):
+            pass
+    return path.stat().st_size if path.exists() else 0
+
+
 def collect_table(path: str | Path) -> pl.DataFrame:
     """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
-    contract, not the reader, reports the offending rows."""
+    contract, not the reader, reports the offending rows. A file larger than the memory budget is refused
+    before reading (``driftdesk.engine``)."""
+    from driftdesk.engine.budget import require_fits
+
+    if Path(path).is_file():
+        require_fits(memory_estimate(path), what=f"{path}: reading the whole table",
+                     hint="the row-reducing commands read a Parquet file given with --input in batches "
+                          "(drift, calibration; --engine spark past one machine)")
     try:
         return scan_table(path).collect()
     except pl.exceptions.PolarsError as exc:

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk.budget import BudgetBurn, budget_burn
+from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.golden import GoldenComparison, compare_golden, golden_summary
@@ -64,7 +65,7 @@ def summarize_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (
     if window is not None:
         lf = lf.filter(window.contains("ts"))
     aggs = _aggregations(lf.collect_schema().names())
-    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).collect()
+    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
     if by:
         out = out.sort(by)
     if not by and out["calls"][0] == 0:
@@ -215,7 +216,7 @@ def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] =
         lf.group_by(pl.col("ts").dt.truncate(every).alias("ts"), *by)
         .agg(aggs)
         .sort("ts", *by)
-        .collect()
+        .pipe(collect)
     )
     if budget_per_day is not None:
         if not budget_per_day > 0:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk.engine.budget import collect
 from driftdesk.errors import WindowError
 
 MAX_WINDOW_DAYS = 3660  # ten years: the longest window a control or an option may ask for
@@ -134,8 +135,8 @@ def as_window(value: Window | str, label: str = "") -> Window:
 def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: str = "", source: str = "data") -> pl.LazyFrame:
     """The rows inside a window; an empty window is a WindowError naming the window and the data's span."""
     sub = lf.filter(window.contains(ts))
-    if sub.select(pl.len()).collect().item() == 0:
-        a, b = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect().row(0)
+    if sub.select(pl.len()).pipe(collect).item() == 0:
+        a, b = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).pipe(collect).row(0)
         raise WindowError(f"{source}: the {name or window.label or 'selected'} window {window.iso()} has no rows; "
                           f"the data spans {a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
     return sub
@@ -269,7 +270,7 @@ def aligned_rows(current: Window, baseline: Window, column: str | pl.Expr = "ts"
 def day_range(frame: pl.DataFrame | pl.LazyFrame, *, ts: str = "ts") -> tuple[dt.date, dt.date] | None:
     """The first and last UTC day with rows (None for a frame without timestamps): the bounds of a day picker."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    lo, hi = lf.select(pl.col(ts).min().alias("lo"), pl.col(ts).max().alias("hi")).collect().row(0)
+    lo, hi = lf.select(pl.col(ts).min().alias("lo"), pl.col(ts).max().alias("hi")).pipe(collect).row(0)
     if lo is None or hi is None:
         return None
     return lo.date(), hi.date()

@@ -90,6 +90,13 @@ def by_arg(p: argparse.ArgumentParser, help_text: str, *, required: bool = False
                    help=f"{help_text} (space or comma separated, e.g. --by geo,device)" if several else help_text)
 
 
+def engine_arg(p: argparse.ArgumentParser) -> None:
+    """``--engine polars|spark``: where the reduction from rows to aggregates runs (the JSON is the same)."""
+    p.add_argument("--engine", choices=("polars", "spark"), default="polars",
+                   help="where rows are reduced to aggregates: polars on this machine (streaming past memory), or "
+                        "Apache Spark (DRIFTDESK_SPARK_MASTER, local mode by default; needs the spark extra)")
+
+
 def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:
     """``--input FILE`` or ``--data DIR [--table NAME]``: a file as it is, or a folder's table read as the app reads it."""
     which = p.add_mutually_exclusive_group(required=True)
