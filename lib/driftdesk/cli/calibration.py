@@ -9,11 +9,13 @@ from driftdesk.cli.common import (
     EXIT_OK,
     by_arg,
     emit,
+    engine_arg,
     format_arg,
     load_folder,
     num,
     read_source,
     source_args,
+    spark_source,
     split_cols,
 )
 from driftdesk.errors import DriftdeskError
@@ -43,11 +45,14 @@ def _compare(args: argparse.Namespace) -> int:
 
     if not (args.baseline and args.current):
         raise DriftdeskError("--baseline and --current go together: two windows START/END to compare")
-    if args.data:
+    mapping = {"ts": args.ts, "score": args.score, "label": args.label}
+    if args.engine == "spark":
+        frame, source = spark_source(args, mapping=None if args.data else mapping)
+        score, label, ts = (args.score, args.label, args.ts) if args.data else ("score", "label", "ts")
+    elif args.data:
         frame, source = load_folder(args)[args.table].frame, f"{args.data} ({args.table})"
         score, label, ts = args.score, args.label, args.ts
     else:  # read through the contract, so text timestamps (with offsets) become UTC times
-        mapping = {"ts": args.ts, "score": args.score, "label": args.label}
         frame, source = load_table(args.input, args.table, mapping=mapping).frame, str(args.input)
         score, label, ts = "score", "label", "ts"
     by = split_cols(args.by)
@@ -96,5 +101,6 @@ def register(sub) -> None:
     p.add_argument("--baseline", metavar="A/B", help="compare this window (START/END, ISO 8601 UTC) ...")
     p.add_argument("--current", metavar="A/B", help="... with this one: the change of ECE, MCE and Brier, on shared bins")
     by_arg(p, "also report ECE, MCE and Brier per segment of these columns")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_calibration)

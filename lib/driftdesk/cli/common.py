@@ -107,7 +107,10 @@ def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:
 
 
 def read_source(args: argparse.Namespace, *, contract: bool = True):
-    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too."""
+    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too.
+    With ``--engine spark`` the frame is a Spark table (``spark_source``)."""
+    if getattr(args, "engine", "polars") == "spark":
+        return spark_source(args, contract=contract)
     if args.data:
         dataset = load_folder(args)
         table = dataset.get(args.table)
@@ -124,6 +127,21 @@ def read_source(args: argparse.Namespace, *, contract: bool = True):
     from driftdesk.io import scan_table
 
     return scan_table(args.input), str(args.input)
+
+
+def spark_source(args: argparse.Namespace, *, contract: bool = True, mapping: dict | None = None):
+    """(Spark table, source name) for ``--engine spark``: ``--input`` as a Parquet file or folder (a contract table
+    when ``contract``, with ``mapping``), or the table of ``--data DIR`` read through the folder's mapping."""
+    from driftdesk.engine import spark
+    from driftdesk.engine.spark.contract import read_folder_table, read_table
+
+    if args.data:
+        table = read_folder_table(args.data, args.table)
+    elif contract:
+        table = read_table(args.input, args.table, mapping=mapping)
+    else:
+        table = spark.read_parquet(args.input)
+    return table, table.source
 
 
 def pct(value) -> str:
