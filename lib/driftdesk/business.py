@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import MIN_COUNT, check_every
 from driftdesk.contract import Dataset, Table
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
@@ -156,7 +157,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     schema = lf.collect_schema()
     if outcome not in schema:
         raise DriftdeskError(f"{source}: outcome column {outcome!r} not found; columns are {list(schema)}")
-    keys = ([pl.col(ts).dt.truncate(every).alias(ts)] if every else []) + [pl.col(c) for c in by]
+    keys = ([pl.col(ts).dt.truncate(check_every(every)).alias(ts)] if every else []) + [pl.col(c) for c in by]
     cols = {c: pl.col(c).cast(pl.Float64) for c in present}
     cols["outcome"] = pl.col(outcome).cast(pl.Float64)
     aggs = [pl.len().alias("rows")]
@@ -611,6 +612,7 @@ def impact_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_ov
     ``by`` into mix and rate; with the decisions' positive share per score band by the same columns (those the
     decisions table has)."""
     current = Window.ending(end, days=days)
+    MIN_COUNT.check(min_conversions, where="impact: min_conversions")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]

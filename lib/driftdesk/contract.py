@@ -19,7 +19,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import collect_table
+from driftdesk.io import collect_table, read_toml
 from driftdesk.proposal import FolderProposal, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
@@ -457,10 +457,7 @@ def read_settings(folder: str | Path) -> FolderSettings:
     path = Path(folder) / MAPPING_FILE
     if not path.exists():
         return FolderSettings()
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ContractError(f"{path}: not valid TOML: {exc}") from exc
+    doc = read_toml(path, error=ContractError)
     sections = doc.get("mapping", {})
     if not isinstance(sections, dict) or not all(isinstance(v, dict) for v in sections.values()):
         raise ContractError(f"{path}: [mapping.<table>] sections must map roles to column names")

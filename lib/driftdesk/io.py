@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import polars as pl
@@ -107,6 +108,32 @@ def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
     if len(schema) == 0:
         raise InputFileError(f"{path}: the file has no columns")
     return frame
+
+
+def read_toml(path: str | Path, *, error: type[DriftdeskError] = InputFileError) -> dict:
+    """A TOML settings file (driftdesk.toml, a manifest) read whole, within its bounds; every way it can be unreadable
+    (a folder, not UTF-8, too large, nested too deep, bad syntax) is ``error`` naming the file."""
+    from driftdesk.bounds import NESTING_DEPTH, TOML_BYTES, check_depth, check_size
+
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{path}: is a folder, expected a TOML file")
+    try:
+        check_size(path.stat().st_size, what=str(path), limit=TOML_BYTES)
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        return check_depth(tomllib.loads(text), what=str(path))
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise error(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise error(f"{path}: nested deeper than {NESTING_DEPTH} levels of tables and lists") from exc
+    except DriftdeskError as exc:
+        raise error(str(exc)) from exc
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _otlp_calls(path: Path) -> pl.LazyFrame:
