@@ -17,11 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory):
-    """DRIFTDESK_HOME (uploads, policies) and one MLflow SQLite store per test session, never the developer's."""
+    """DRIFTDESK_HOME (uploads, policies) and one MLflow SQLite store per test session, never the developer's; the
+    app may read the test session's temporary folders (DRIFTDESK_DATA_ROOTS), where the tests write their data."""
     home = tmp_path_factory.mktemp("driftdesk-home")
-    saved = {k: os.environ.get(k) for k in ("DRIFTDESK_HOME", "MLFLOW_TRACKING_URI", "DRIFTDESK_DATA")}
+    saved = {k: os.environ.get(k) for k in ("DRIFTDESK_HOME", "MLFLOW_TRACKING_URI", "DRIFTDESK_DATA",
+                                            "DRIFTDESK_DATA_ROOTS")}
     os.environ["DRIFTDESK_HOME"] = str(home)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    os.environ["DRIFTDESK_DATA_ROOTS"] = str(tmp_path_factory.getbasetemp())
     os.environ.pop("DRIFTDESK_DATA", None)
     yield home
     for key, value in saved.items():
