@@ -47,7 +47,7 @@ from driftdesk.contract import Dataset, Table
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
-from driftdesk.metrics import get_metric, metrics_for
+from driftdesk.metrics import get_metric, known_sum, metrics_for
 from driftdesk.segments import by_columns
 from driftdesk.stats import proportion_interval, ratio_of_sums, two_sided_z
 from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
@@ -162,7 +162,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     cols["outcome"] = pl.col(outcome).cast(pl.Float64)
     aggs = [pl.len().alias("rows")]
     for c, e in cols.items():
-        aggs += [e.sum().alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
+        aggs += [known_sum(e).alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
     pairs = {(num, den) for num, den in RATIOS.values() if num in cols and den in cols}
     aggs += [(cols[num] * cols[den]).sum().alias(f"{num}_x_{den}") for num, den in pairs]
     out = lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)

@@ -36,8 +36,10 @@ from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported
 )
 from driftdesk.timestamps import (  # noqa: F401  (re-exported for the seasonality module's grid)
     EPOCH_RULE,
+    EPOCH_UNIT_NAMES,
     epoch_expr,
     epoch_unit,
+    likely_epoch_range,
     parse_text_timestamps,
 )
 
@@ -148,6 +150,13 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
             [Violation(source, spec.name, m, "required column missing", 0, role=m) for m in missing],
         )
     claimed = set(single.values())
+    twice = {c: [r for r, col in single.items() if col == c] for c in claimed}
+    twice = {c: roles for c, roles in twice.items() if len(roles) > 1}
+    if twice:
+        col, roles = sorted(twice.items())[0]
+        raise ContractError(f"{source}: column {col!r} is mapped to {len(roles)} roles ({', '.join(roles)}) of table "
+                            f"{spec.name!r}; a column plays one role: map each role to its own column (or to \"\" "
+                            "for none)")
 
     def listed(role: str) -> list[str] | None:
         if role not in mapping:
@@ -172,6 +181,15 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
         features = given_features if given_features is not None else [
             c for c in columns if c not in claimed and c not in segments and schema[c].is_numeric()
         ]
+    for role, cols in (("segments", segments), ("features", features)):
+        repeated = [c for c in cols if cols.count(c) > 1]
+        if repeated:
+            raise ContractError(f"{source}: column {repeated[0]!r} is listed twice in {role}; list each column once")
+        clash = [c for c in cols if c in claimed or (role == "features" and c in segments)]
+        if clash:
+            other = next((r for r, c in single.items() if c == clash[0]), "segments")
+            raise ContractError(f"{source}: column {clash[0]!r} is listed in {role} and also plays {other} in table "
+                                f"{spec.name!r}; a column plays one role")
     return single, segments, features
 
 
@@ -230,7 +248,15 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
             unit = epoch_unit(frame[col])
             if unit is not None:
                 return epoch_expr(col, unit), v
-            v.append(_whole_column(frame, col, role, spec, source, EPOCH_RULE))
+            likely = likely_epoch_range(frame[col])
+            if likely is None:
+                v.append(_whole_column(frame, col, role, spec, source, EPOCH_RULE))
+            else:
+                unit, low, high = likely
+                x = c.cast(pl.Float64)
+                bad_rows(x.is_not_null() & ~((x >= low) & (x < high)),
+                         f"epoch time out of range: the column reads as Unix time in {EPOCH_UNIT_NAMES[unit]}, "
+                         f"which must be from {low:.0e} to {high:.0e} (1973-03-03 to 2286-11-20)")
             return c, v
         v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected a timestamp, found {dtype}"))
         return c, v

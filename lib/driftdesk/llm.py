@@ -22,7 +22,7 @@ from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.format import format_value
 from driftdesk.golden import GoldenComparison, compare_golden, golden_summary
 from driftdesk.jsonsafe import jsonable
-from driftdesk.metrics import get_metric, metric_expr, metrics_for
+from driftdesk.metrics import get_metric, known_sum, metric_expr, metrics_for
 from driftdesk.outputs import OutputDrift, output_drift
 from driftdesk.segments import by_columns
 from driftdesk.stats import two_proportion_pvalue
@@ -44,7 +44,7 @@ def _aggregations(columns: Sequence[str]) -> list[pl.Expr]:
     present = set(columns)
     out = []
     for m in LLM_METRICS:
-        expr = pl.col("cost").sum() / pl.len() if m.name == "cost_per_call" else metric_expr(m, float64=False)
+        expr = known_sum(pl.col("cost")) / pl.len() if m.name == "cost_per_call" else metric_expr(m, float64=False)
         out.append((expr if present.issuperset(m.columns) else pl.lit(None, dtype=pl.Float64)).alias(m.name))
     return out
 
