@@ -26,7 +26,7 @@ from driftdesk.bounds import UPLOAD_FILE_BYTES, UPLOAD_FILES, check_size
 from driftdesk.contract import MAPPING_FILE
 from driftdesk.errors import DriftdeskError, LimitError, PathError
 from driftdesk.io import SUFFIXES
-from driftdesk.paths import data_roots, inside_roots, safe_name, sample_data_dir, state_dir
+from driftdesk.paths import as_file_name, data_roots, inside_roots, safe_name, sample_data_dir, state_dir
 from ui.params import DATA
 
 SAMPLE = "sample"
@@ -125,13 +125,11 @@ def source_label(source: str) -> str:
 # --------------------------------------------------------------------------- uploads
 
 MANIFEST = ".files.json"  # file name -> sha256 of its bytes, beside each stored upload
-_UNSAFE = re.compile(r"[^\w .()+-]")
 
 
 def upload_name(filename: str) -> str:
     """A safe file name for an uploaded file: its own name without folders, odd characters replaced."""
-    name = _UNSAFE.sub("_", Path(str(filename).replace("\\", "/")).name).strip(" .")[:120]
-    return name or "upload"
+    return as_file_name(Path(str(filename).replace("\\", "/")).name, default="upload")
 
 
 def save_upload(files: list[tuple[str, bytes]]) -> str:

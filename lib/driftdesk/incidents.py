@@ -39,6 +39,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
 from driftdesk.jsonsafe import iso_utc, jsonable
+from driftdesk.paths import as_file_name
 from driftdesk.releases import LiveState, changes_between, live_at, prepare_releases, previous_release
 from driftdesk.windows import Window
 
@@ -479,11 +480,11 @@ def export_postmortem(view: IncidentView, folder: str | Path) -> dict:
     into ``folder``. All files are written to a temporary folder first and moved in only when every one is done,
     so a failure leaves nothing half-written. Returns the paths and notes."""
     target = Path(folder)
+    stem = as_file_name(view.incident["incident_id"], default="incident")  # the files are named after it
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DriftdeskError(f"cannot create the export folder {target}: {exc}") from exc
-    stem = str(view.incident["incident_id"])
     notes: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix=".postmortem-", dir=target))
     try:

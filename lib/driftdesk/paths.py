@@ -9,6 +9,7 @@ through an import, because Streamlit runs the app from a file path and the sampl
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -83,6 +84,23 @@ def safe_name(name: object, *, what: str = "name") -> str:
     if len(name) > MAX_NAME_CHARS:
         raise refuse(f"it is longer than {MAX_NAME_CHARS} characters")
     return name
+
+
+_UNSAFE_CHARS = re.compile(r"[^\w .()+-]")
+
+
+def as_file_name(text: object, *, default: str = "file") -> str:
+    """A file name made from a value (an uploaded file's name, an incident id): characters that could leave the
+    folder or mean something to a shell replaced by '_', leading dots and spaces dropped, at most 120 characters,
+    checked by ``safe_name``.
+
+    >>> as_file_name("../INC/2026:01")
+    'INC_2026_01'
+    """
+    name = _UNSAFE_CHARS.sub("_", str(text)).strip(" ._")[:120].rstrip(" .")
+    if not name or name.split(".")[0].lower() in _RESERVED:
+        name = f"{default}-{name}" if name else default
+    return safe_name(name)
 
 
 # --------------------------------------------------------------------------- which folders the app may read
