@@ -152,6 +152,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     when their count is zero or below ``min_conversions``; nothing is ever infinite.
     """
     by = list(by_columns(by, kpis))
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     lf = as_lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
     schema = lf.collect_schema()
@@ -283,6 +284,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     by = list(by_columns(by, kpis))
     if not by:
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
     seg = _segments_in_both(as_lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,

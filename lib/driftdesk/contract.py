@@ -9,6 +9,7 @@ five offending rows.
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
 from collections.abc import Mapping
@@ -462,6 +463,7 @@ class FolderSettings:
     mappings: dict[str, dict] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     calendar: dict = field(default_factory=dict)
+    read: dict = field(default_factory=dict)  # how text files are read: [read] encoding (driftdesk.io)
 
     def to_toml(self) -> str:
         lines = []
@@ -475,6 +477,8 @@ class FolderSettings:
             lines += [f"[mapping.{table}]", f"file = {toml_value(self.files[table])}", ""]
         if self.calendar:
             lines += ["[calendar]", *(f"{key} = {toml_value(value)}" for key, value in self.calendar.items()), ""]
+        if self.read:
+            lines += ["[read]", *(f"{key} = {toml_value(value)}" for key, value in self.read.items()), ""]
         return "\n".join(lines)
 
 
@@ -498,6 +502,10 @@ def read_settings(folder: str | Path) -> FolderSettings:
             if not isinstance(file, str) or not file or Path(file).name != file:
                 raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder, got {file!r}")
             files[table] = file
+        unknown_roles = sorted(set(roles) - {r.name for r in TABLES[table].roles})
+        if unknown_roles:
+            raise ContractError(f"{path}: [mapping.{table}] names unknown role(s) {unknown_roles}; the roles of "
+                                f"{table} are {[r.name for r in TABLES[table].roles]}")
         bad = {r: v for r, v in roles.items()
                if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(c, str) for c in v)))}
         if bad:
@@ -505,10 +513,19 @@ def read_settings(folder: str | Path) -> FolderSettings:
                                 f"not {bad}")
         if roles or file is None:
             mappings[table] = roles
+    read = doc.get("read", {})
+    if not isinstance(read, dict) or set(read) - {"encoding"}:
+        raise ContractError(f"{path}: [read] takes one setting, encoding (e.g. encoding = \"cp1252\")")
+    if "encoding" in read:
+        try:
+            codecs.lookup(str(read["encoding"]))
+        except LookupError as exc:
+            raise ContractError(f"{path}: [read] encoding {read['encoding']!r} is not an encoding Python knows "
+                                "(e.g. \"cp1252\", \"latin-1\", \"utf-16\")") from exc
     calendar = doc.get("calendar", {})
     if not isinstance(calendar, dict):
         raise ContractError(f"{path}: [calendar] must be a table of settings (holidays, events, prime_day)")
-    return FolderSettings(mappings, files, dict(calendar))
+    return FolderSettings(mappings, files, dict(calendar), dict(read))
 
 
 def read_mappings(folder: str | Path) -> dict[str, dict]:
@@ -540,14 +557,14 @@ def write_settings_text(folder: str | Path, text: str, *, replace: bool = True) 
 
 def write_mappings(folder: str | Path, mappings: Mapping[str, Mapping_]) -> Path:
     """Remember column mappings next to the data (atomic write); a table's ``file`` key names its file. The
-    folder's other settings (its calendar) are kept."""
+    folder's other settings (its calendar, how its files are read) are kept."""
     try:
-        calendar = read_settings(folder).calendar
+        kept = read_settings(folder)
     except ContractError:
-        calendar = {}
+        kept = FolderSettings()
     files = {t: roles["file"] for t, roles in mappings.items() if isinstance(roles.get("file"), str)}
     roles = {t: {r: c for r, c in m.items() if r != "file"} for t, m in mappings.items()}
-    return write_settings(folder, FolderSettings(roles, files, calendar))
+    return write_settings(folder, FolderSettings(roles, files, kept.calendar, kept.read))
 
 
 def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
@@ -565,7 +582,7 @@ def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
             files[table] = str(given["file"])
         else:
             files.pop(table, None)
-    return write_settings(folder, FolderSettings(mappings, files, settings.calendar))
+    return write_settings(folder, FolderSettings(mappings, files, settings.calendar, settings.read))
 
 
 def _proposal(folder: Path, settings: FolderSettings) -> FolderProposal:
@@ -586,7 +603,8 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
         raise InputFileError(f"{folder}: no such folder")
     settings = read_settings(folder)
     if mappings is not None:
-        settings = FolderSettings({t: dict(m) for t, m in mappings.items()}, settings.files, settings.calendar)
+        settings = FolderSettings({t: dict(m) for t, m in mappings.items()}, settings.files, settings.calendar,
+                                  settings.read)
     proposal = _proposal(folder, settings)
     found: dict[str, Table] = {}
     problems: list[str] = []

@@ -94,11 +94,23 @@ def _bad_input(reason: str) -> int:
     return EXIT_BAD_INPUT
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a command run in-process may have redirected it since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _log_progress_to_stderr() -> None:
     """The library's notes on slow one-time work (building an STL operator) go to stderr, stdout stays data."""
     logger = logging.getLogger("driftdesk")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("driftdesk: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

@@ -97,9 +97,16 @@ def status_word(text: str) -> str:
 
 
 def split_cols(text: str | list[str] | None) -> list[str]:
-    """Column names from comma- and/or space-separated option values: the CLI splits, the library never does."""
+    """Column names from comma- and/or space-separated option values: the CLI splits, the library never does.
+    A column named twice is an error (the answer would count it twice or fail later with a reader's message)."""
     parts = [text] if isinstance(text, str) else list(text or [])
-    return [c.strip() for part in parts for c in part.split(",") if c.strip()]
+    names = [c.strip() for part in parts for c in part.split(",") if c.strip()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        from driftdesk.errors import DriftdeskError
+
+        raise DriftdeskError(f"column {twice[0]!r} is named twice in {', '.join(names)}; name each column once")
+    return names
 
 
 def by_arg(p: argparse.ArgumentParser, help_text: str, *, required: bool = False, several: bool = True) -> None:

@@ -1,0 +1,169 @@
+"""Every kind of bad input the robustness suite tries, per face (a unique module name, unlike conftest).
+
+A kind is one way input can be wrong (a window of 10**20 days, a CSV that is not UTF-8, a link naming a folder
+outside the allowed roots). Each case names its kind; ``all_kinds()`` is what the README's reliability section
+counts. Placeholders in a CLI case's arguments: ``{tiny}`` (a small good folder), ``{sample}`` (the bundled sample),
+``{bad[name]}`` (a broken file of robust_data.bad_files), ``{tmp}`` (a fresh temporary folder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+W_OUT = "2026-01-01T00:00/2026-01-02T00:00"  # a window before the tiny data
+W_OUT2 = "2026-01-02T00:00/2026-01-03T00:00"
+W_IN = "2026-09-08T00:00/2026-09-09T00:00"
+W_IN2 = "2026-09-09T00:00/2026-09-10T00:00"
+
+
+@dataclass(frozen=True)
+class CliCase:
+    """``driftdesk <args>`` must exit 2 with one line on stderr that contains ``needle``."""
+
+    kind: str
+    args: tuple[str, ...]
+    needle: str
+
+
+def cli(kind: str, command: str, needle: str) -> CliCase:
+    return CliCase(kind, tuple(command.split()), needle)
+
+
+CLI_CASES: tuple[CliCase, ...] = (
+    # usage
+    cli("unknown command", "nonsense", "invalid choice"),
+    cli("missing required option", "sample", "required: --out"),
+    cli("option that is not a number", "overview --data {tiny} --span many", "invalid int value"),
+    cli("value outside an option's choices", "calibration --data {tiny} --strategy magic", "invalid choice"),
+    # sizes and numbers out of bounds
+    cli("number too large for any computer", "overview --data {tiny} --span 99999999999999999999",
+        "span must be between 1 and 3,660 days"),
+    cli("span of 10**12 days", "overview --data {tiny} --span 1000000000000", "span must be between 1 and 3,660"),
+    cli("zero or negative span", "overview --data {tiny} --span 0", "span must be between 1 and 3,660"),
+    cli("day in the year 1", "overview --data {tiny} --day 0001-01-01", "between 1900-01-01 and 2199-12-31"),
+    cli("day in the year 9999", "overview --data {tiny} --day 9999-12-31", "between 1900-01-01 and 2199-12-31"),
+    cli("day that is not a date", "overview --data {tiny} --day 2026-13-45", "as a day"),
+    cli("zero bins", "calibration --data {tiny} --bins 0", "bins must be between 1 and 1,000"),
+    cli("a hundred million bins", "calibration --data {tiny} --bins 100000000", "bins must be between 1 and 1,000"),
+    cli("label delay of 10**20 days", "calibration --data {tiny} --label-delay 99999999999999999999d",
+        "label delay must be between 0 and 3,660 days"),
+    cli("label delay that is not a duration", "calibration --data {tiny} --label-delay soon", "must look like"),
+    cli("seasonal period of 10**14 steps", "seasonality --data {tiny} --table kpis --metric cpa --period "
+        "99999999999999", "seasonal period must be between 2 and 10,000 steps"),
+    cli("seasonal period under two steps", "seasonality --data {tiny} --table kpis --metric cpa --period 1",
+        "at least 2 steps"),
+    cli("time bucket that is not a duration", "seasonality --data {tiny} --table kpis --metric cpa --every often",
+        "time bucket like"),
+    cli("time bucket of 10**20 days", "seasonality --data {tiny} --table kpis --metric cpa --every "
+        "99999999999999999999d", "between 1 minute and 3,660 days"),
+    cli("sample of 10**9 days", "sample --out {tmp}/s --days 1000000000", "--days must be between 14 and 3,660"),
+    cli("sample scale of zero", "sample --out {tmp}/s --scale 0", "--scale must be between 1 and 1,000"),
+    cli("negative seed", "sample --out {tmp}/s --seed -1", "--seed must be between 0 and"),
+    cli("too many segment columns", "impact --data {tiny} --baseline " + W_IN + " --current " + W_IN2
+        + " --by a,b,c,d,e,f,g,h,i", "segment columns must be between 0 and 8"),
+    cli("negative minimum conversions", "impact --data {tiny} --baseline " + W_IN + " --current " + W_IN2
+        + " --by geo --min-conversions -5", "min_conversions"),
+    # windows
+    cli("window that is not START/END", "impact --data {tiny} --baseline yesterday --current " + W_IN2 + " --by geo",
+        "must be 'START/END'"),
+    cli("window that ends before it starts", "impact --data {tiny} --baseline 2026-09-09T00:00/2026-09-08T00:00 "
+        "--current " + W_IN2 + " --by geo", "must be after its start"),
+    cli("window in the year 9999", "impact --data {tiny} --baseline 9999-12-30T00:00/9999-12-31T00:00 --current "
+        + W_IN2 + " --by geo", "between 1900-01-01 and 2199-12-31"),
+    cli("window outside the data", "impact --data {tiny} --baseline " + W_OUT + " --current " + W_IN2 + " --by geo",
+        "has no rows; the data spans"),
+    cli("both windows outside the data with null costs", "llm --data {tiny} --baseline " + W_OUT + " --current "
+        + W_OUT2, "has calls; the data spans"),
+    cli("timestamp that is not ISO 8601", "releases live --data {tiny} --at noonish", "ISO 8601"),
+    # columns
+    cli("segment column named twice", "impact --data {tiny} --baseline " + W_IN + " --current " + W_IN2
+        + " --by geo,geo", "named twice"),
+    cli("column to compare named twice", "drift --data {tiny} --baseline " + W_IN + " --current " + W_IN2
+        + " --columns score,score", "named twice"),
+    cli("segment column that does not exist", "impact --data {tiny} --baseline " + W_IN + " --current " + W_IN2
+        + " --by planet", "planet"),
+    cli("timestamp column that does not exist", "seasonality --input {bad[good_csv]} --ts when --value spend",
+        "when"),
+    # folders and files
+    cli("data folder that does not exist", "overview --data {tmp}/nowhere", "no such folder"),
+    cli("data folder that is a file", "overview --data {bad[a_file]}", "no such folder"),
+    cli("folder without any table", "overview --data {tmp}", "no contract tables found"),
+    cli("input file that does not exist", "llm --input {tmp}/calls.parquet", "no such file"),
+    cli("input file with an unknown extension", "llm --input {bad[no_extension]}", "cannot tell the format"),
+    cli("empty input file", "llm --input {bad[empty_csv]}", "the file is empty"),
+    cli("input that is a folder", "llm --input {bad[folder_as_file]}", "is a folder"),
+    cli("CSV that is not UTF-8", "impact --input {bad[non_utf8_csv]} --baseline " + W_IN + " --current "
+        + W_IN2 + " --by geo", "not UTF-8 text: line 2"),
+    cli("CSV header naming a column twice", "impact --input {bad[dup_header_csv]} --baseline " + W_IN
+        + " --current " + W_IN2 + " --by geo", "more than once"),
+    cli("Parquet file naming a column twice", "llm --input {bad[dup_parquet]}", "more than one occurrence"),
+    cli("file that is not Parquet", "llm --input {bad[garbage_parquet]}", "cannot read as parquet"),
+    cli("truncated Parquet file", "llm --input {bad[truncated_parquet]}", "cannot read as parquet"),
+    cli("table with a header and no rows", "impact --input {bad[header_only_csv]} --baseline " + W_IN
+        + " --current " + W_IN2 + " --by geo", "empty"),
+    cli("export folder inside a file", "incident --data {tiny} --id INC-1 --export {bad[a_file]}/sub",
+        "cannot create the export folder"),
+    cli("sample written over a file", "sample --out {bad[a_file]}", "exists and is not a folder"),
+    # the data contract
+    cli("epoch time outside the stated range", "impact --input {bad[epoch_out_of_range]} --baseline "
+        + W_IN + " --current " + W_IN2 + " --by geo", "epoch time out of range"),
+    cli("numbers that are no epoch time", "impact --input {bad[epoch_too_small]} --baseline " + W_IN
+        + " --current " + W_IN2 + " --by geo", "Unix epoch time"),
+    cli("negative spend", "impact --input {bad[negative_spend]} --baseline " + W_IN + " --current " + W_IN2
+        + " --by geo", ">= 0"),
+    cli("infinite spend", "impact --input {bad[infinite_spend]} --baseline " + W_IN + " --current "
+        + W_IN2 + " --by geo", "not finite"),
+    cli("timestamp that does not parse", "impact --input {bad[unparsable_ts]} --baseline " + W_IN
+        + " --current " + W_IN2 + " --by geo", "unparsable timestamp"),
+    cli("timestamps with and without offsets", "impact --input {bad[mixed_time_zones]} --baseline " + W_IN
+        + " --current " + W_IN2 + " --by geo", "mixed time zones"),
+    cli("required column missing", "impact --input {bad[missing_role]} --baseline " + W_IN + " --current "
+        + W_IN2 + " --by geo", "missing required column"),
+    cli("duplicate key rows", "impact --input {bad[duplicate_key]} --baseline " + W_IN + " --current "
+        + W_IN2 + " --by geo", "duplicate key"),
+    cli("text in a number column", "impact --input {bad[text_in_number]} --baseline " + W_IN + " --current "
+        + W_IN2 + " --by geo", "expected a number"),
+    cli("score outside 0..1", "calibration --input {bad[score_out_of_range]}", "score"),
+    cli("label that is not 0/1", "calibration --input {bad[label_not_binary]}", "label"),
+    # a folder's settings (driftdesk.toml)
+    cli("settings file that is not UTF-8", "map --data {bad[toml_non_utf8]}", "not UTF-8 text"),
+    cli("settings file that is a folder", "map --data {bad[toml_is_folder]}", "is a folder"),
+    cli("settings file that is not TOML", "map --data {bad[toml_malformed]}", "not valid TOML"),
+    cli("settings nested thousands deep", "map --data {bad[toml_deep]}", "nested deeper than"),
+    cli("settings nested past the bound", "map --data {bad[toml_too_deep]}", "nested deeper than 8"),
+    cli("settings file of a megabyte", "map --data {bad[toml_too_large]}", "the limit is"),
+    cli("one column mapped to two roles", "overview --data {bad[toml_two_roles]}", "mapped to 2 roles"),
+    cli("mapping an unknown role", "overview --data {bad[toml_unknown_role]}", "unknown role"),
+    cli("mapping a column the file lacks", "overview --data {bad[toml_missing_column]}", "cost"),
+    cli("mapping an unknown table", "overview --data {bad[toml_unknown_table]}", "unknown table"),
+    cli("mapped file outside its folder", "overview --data {bad[toml_file_outside]}", "name of a file in the folder"),
+    cli("encoding Python does not know", "overview --data {bad[toml_bad_encoding_name]}", "not an encoding"),
+    # gate policies
+    cli("policy file that does not exist", "gates backtest --policy {tmp}/p.toml --data {tiny}", "no such policy file"),
+    cli("policy that is not TOML", "gates backtest --policy {bad[policy_malformed]} --data {tiny}", "TOML syntax error"),
+    cli("policy name that leaves its folder", "gates backtest --policy {bad[policy_dotdot_name]} --data {tiny}",
+        "cannot be used as a file name"),
+    cli("gate window of 10**20 days", "gates backtest --policy {bad[policy_window_overflow]} --data {tiny}",
+        "at most 3,660 days"),
+    cli("10**12 consecutive breaches", "gates backtest --policy {bad[policy_consecutive_huge]} --data {tiny}",
+        "consecutive must be between 1 and 1,000"),
+    cli("policy of 102 gates", "gates backtest --policy {bad[policy_too_many_gates]} --data {tiny}",
+        "number of gates must be between 1 and 100"),
+    cli("policy with an unknown field", "gates backtest --policy {bad[policy_unknown_field]} --data {tiny}",
+        "unknown field"),
+    cli("gate on an unknown metric", "gates backtest --policy {bad[policy_unknown_metric]} --data {tiny}", "happiness"),
+    cli("policy without gates", "gates backtest --policy {bad[policy_no_gates]} --data {tiny}", "no gates"),
+    cli("policy nested thousands deep", "gates backtest --policy {bad[policy_deep]} --data {tiny}", "nested deeper"),
+    cli("threshold that is not a number", "gates backtest --policy {bad[policy_nan_threshold]} --data {tiny}",
+        "must be finite"),
+    cli("policy file that is not UTF-8", "gates backtest --policy {bad[policy_non_utf8]} --data {tiny}",
+        "cannot read the policy"),
+    cli("policy path that is a folder", "gates backtest --policy {bad[policy_is_folder]} --data {tiny}", "is a folder"),
+    # releases, incidents, rollouts, spans
+    cli("manifest that is not JSON", "releases id --manifest {bad[manifest_bad_json]}", "cannot read the manifest"),
+    cli("manifest nested thousands deep", "releases id --manifest {bad[manifest_deep]}", "cannot read the manifest"),
+    cli("manifest missing fields", "releases id --manifest {bad[manifest_missing_field]}", "missing field"),
+    cli("incident id not in the log", "incident --data {tiny} --id INC-404", "INC-404"),
+    cli("rollout version not in the data", "canary --data {tiny} --control v1 --candidate v9", "v9"),
+    cli("JSON that is not spans", "otel import --input {bad[not_spans]} --out {tmp}/o", "no spans found"),
+)
