@@ -167,3 +167,135 @@ CLI_CASES: tuple[CliCase, ...] = (
     cli("rollout version not in the data", "canary --data {tiny} --control v1 --candidate v9", "v9"),
     cli("JSON that is not spans", "otel import --input {bad[not_spans]} --out {tmp}/o", "no spans found"),
 )
+
+
+# --------------------------------------------------------------------------- the library
+
+@dataclass(frozen=True)
+class LibCase:
+    """``call(ctx)`` must raise ``error`` (a DriftdeskError subclass, by name) with ``needle`` in its message."""
+
+    kind: str
+    call: object  # (ctx) -> anything
+    error: str
+    needle: str = ""
+
+
+def _policy_link(doc: object, *, raw: bytes | None = None) -> str:
+    import base64
+    import json
+    import zlib
+
+    data = raw if raw is not None else json.dumps(doc).encode()
+    return base64.urlsafe_b64encode(zlib.compress(data, 9)).decode().rstrip("=")
+
+
+def _deep(levels: int) -> dict:
+    doc: dict = {}
+    for _ in range(levels):
+        doc = {"x": [doc]}
+    return {"policy": {"name": "deep", **doc}, "gate": [{"name": "g", "metric": "cpa", "threshold": 1.0}]}
+
+
+def _gates(n: int, name: str = "many") -> dict:
+    return {"policy": {"name": name}, "gate": [{"name": f"g{i}", "metric": "cpa", "threshold": 1.0} for i in range(n)]}
+
+
+def _lib_cases() -> tuple[LibCase, ...]:
+    import datetime as dt
+
+    import polars as pl
+
+    from driftdesk import bounds, business, calibration, segments, windows
+    from driftdesk.budget import budget_burn
+    from driftdesk.contract import validate_frame
+    from driftdesk.gates.policy import decode_policy, parse_policy, policy_from_dict
+    from driftdesk.io import as_lazy, scan_table
+    from driftdesk.llm import llm_view, metrics_over_time
+    from driftdesk.overview import overview
+    from driftdesk.paths import safe_name
+
+    day = dt.date(2026, 9, 10)
+    kpis = pl.DataFrame({"ts": [dt.datetime(2026, 9, 1)], "geo": ["US"], "spend": [1.0], "conversions": [1.0]})
+    return (
+        LibCase("every that is not a duration", lambda c: business.kpi_table(kpis, every="foo"), "LimitError",
+                "time bucket like"),
+        LibCase("every of zero length", lambda c: metrics_over_time(c.tiny["llm_calls"].frame, every="0d"),
+                "LimitError", "between 1 minute and 3,660 days"),
+        LibCase("day that is a number", lambda c: overview(c.tiny, day=1), "WindowError", "must be a date"),
+        LibCase("span of 10**12 days", lambda c: overview(c.tiny, span_days=10**12), "WindowError",
+                "span must be between 1 and 3,660 days"),
+        LibCase("window of 10**12 days", lambda c: windows.Window.ending(day, days=10**12), "WindowError",
+                "a window must be between 1 and 3,660 days"),
+        LibCase("window in the year 9999", lambda c: windows.Window.parse("9999-12-31T00:00/9999-12-31T01:00"),
+                "WindowError", "between 1900-01-01 and 2199-12-31"),
+        LibCase("window moved out of the calendar", lambda c: windows.Window.day(dt.date(1900, 1, 1)).shift(
+            -dt.timedelta(days=800_000)), "WindowError", "leaves the calendar"),
+        LibCase("bins that are not a number", lambda c: calibration.bin_edges([0.5], bins="ten"), "LimitError",
+                "bins must be a whole number between 1 and 1,000"),
+        LibCase("a hundred million bins", lambda c: calibration.bin_edges([0.5], bins=10**8), "LimitError",
+                "bins must be between 1 and 1,000"),
+        LibCase("bin strategy that does not exist", lambda c: calibration.bin_edges([0.5], strategy="magic"),
+                "DriftdeskError", "strategy must be"),
+        LibCase("segment column named twice", lambda c: segments.by_columns(["geo", "geo"]), "DriftdeskError",
+                "more than once"),
+        LibCase("too many segment columns", lambda c: segments.by_columns(list("abcdefghi")), "LimitError",
+                "segment columns must be between 0 and 8"),
+        LibCase("segment column that is not text", lambda c: segments.by_columns([1]), "DriftdeskError",
+                "must be text"),
+        LibCase("budget of infinity", lambda c: llm_view(c.tiny, by=None, end_day=day, budget_per_day=float("inf")),
+                "LimitError", "an amount must be between 0 and"),
+        LibCase("window of zero days", lambda c: llm_view(c.tiny, by=None, end_day=day, days=0), "LimitError",
+                "a window must be between 1 and 3,660 days"),
+        LibCase("label delay of a million days", lambda c: calibration.calibration_view(
+            c.tiny, end=day, days=7, label_delay_days=10**6), "LimitError", "label delay must be between 0 and 3,660"),
+        LibCase("a value that is not a frame", lambda c: as_lazy(42), "DriftdeskError", "expected a polars"),
+        LibCase("table that is not in the contract", lambda c: validate_frame(kpis, "sales"), "ContractError",
+                "unknown table"),
+        LibCase("one column mapped to two roles", lambda c: validate_frame(
+            kpis, "kpis", mapping={"spend": "spend", "conversions": "spend"}), "ContractError", "mapped to 2 roles"),
+        LibCase("column listed twice in segments", lambda c: validate_frame(
+            kpis, "kpis", mapping={"segments": ["geo", "geo"]}), "ContractError", "listed twice"),
+        LibCase("column both a segment and a role", lambda c: validate_frame(
+            kpis, "kpis", mapping={"segments": ["geo", "spend"]}), "ContractError", "plays spend"),
+        LibCase("budget burn with all-null costs", lambda c: budget_burn(
+            c.tiny_null_cost["llm_calls"].frame, budget=10.0, day=day), "DriftdeskError", "unknown, not zero"),
+        LibCase("CSV that is not UTF-8", lambda c: scan_table(c.bad["non_utf8_csv"]), "InputFileError",
+                "line 2, column 23 has the byte 0xfc"),
+        LibCase("CSV header naming a column twice", lambda c: scan_table(c.bad["dup_header_csv"]), "InputFileError",
+                "'geo' (columns 2, 3)"),
+        # a policy in a link (the Gates page's ``policy`` parameter)
+        LibCase("policy link that is not base64", lambda c: decode_policy("!!not a policy!!"), "PolicyError",
+                "cannot be read"),
+        LibCase("policy link longer than its bound", lambda c: decode_policy("A" * 20_000), "PolicyError",
+                "the limit is 16,384"),
+        LibCase("policy link that inflates to 5 MB", lambda c: decode_policy(_policy_link(None, raw=b" " * 5_000_000)),
+                "PolicyError", "inflates to more than 262,144 bytes"),
+        LibCase("policy link nested past the bound", lambda c: decode_policy(_policy_link(_deep(10))), "PolicyError",
+                "nested deeper than 8"),
+        LibCase("policy link of 102 gates", lambda c: decode_policy(_policy_link(_gates(102))), "PolicyError",
+                "number of gates must be between 1 and 100"),
+        LibCase("policy name that leaves its folder", lambda c: policy_from_dict(_gates(1, "..")), "PolicyError",
+                "cannot be used as a file name"),
+        LibCase("policy nested thousands deep", lambda c: parse_policy("x = " + "[" * 5000 + "]" * 5000),
+                "PolicyError", "nested deeper"),
+        LibCase("policy text of two megabytes", lambda c: parse_policy("# " + "x" * 2_000_000), "PolicyError",
+                "the limit is"),
+        # names that become paths (policy names, upload ids, version numbers, incident ids, manifest names)
+        LibCase("name '..'", lambda c: safe_name(".."), "PathError", "starts with a dot"),
+        LibCase("name '.'", lambda c: safe_name("."), "PathError", "starts with a dot"),
+        LibCase("name with a slash", lambda c: safe_name("a/../../etc"), "PathError", "path separator"),
+        LibCase("name with a backslash", lambda c: safe_name("a\\..\\x"), "PathError", "path separator"),
+        LibCase("name with a NUL character", lambda c: safe_name("a\x00b"), "PathError", "control character"),
+        LibCase("name reserved on Windows", lambda c: safe_name("nul.toml"), "PathError", "reserved"),
+        LibCase("empty name", lambda c: safe_name(""), "PathError", "non-empty"),
+        LibCase("name ending in a dot", lambda c: safe_name("v1."), "PathError", "ends with"),
+        LibCase("name of 200 characters", lambda c: safe_name("x" * 200), "PathError", "longer than 128"),
+        LibCase("sample of a billion days", lambda c: __import__("driftdesk.sample", fromlist=["x"]).write_sample(
+            c.tmp / "s", days=10**9), "LimitError", "--days must be between 14 and 3,660"),
+        LibCase("size that is not a number", lambda c: bounds.SPAN_DAYS.check("28"), "LimitError",
+                "span must be a whole number"),
+    )
+
+
+LIB_CASES: tuple[LibCase, ...] = _lib_cases()

@@ -425,8 +425,8 @@ _LINE_COL = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Parse TOML text into a Policy. A syntax error names the line and column and shows the line."""
-    check_size(len(text.encode("utf-8", "surrogatepass")), what=source, limit=TOML_BYTES)
     try:
+        check_size(len(text.encode("utf-8", "surrogatepass")), what=source, limit=TOML_BYTES)
         doc = check_depth(tomllib.loads(text), what=source)
     except RecursionError as exc:
         raise PolicyError(f"{source}: nested deeper than {NESTING_DEPTH} levels of tables and lists") from exc
