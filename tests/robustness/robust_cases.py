@@ -299,3 +299,74 @@ def _lib_cases() -> tuple[LibCase, ...]:
 
 
 LIB_CASES: tuple[LibCase, ...] = _lib_cases()
+
+
+# --------------------------------------------------------------------------- the app
+
+REFUSED = "is not a data folder this server can open"
+
+
+@dataclass(frozen=True)
+class AppCase:
+    """``page`` opened with ``query`` shows no exception; with ``needle``, a message (error, warning, info) says it.
+
+    Query values may use ``{tiny}``, ``{root}`` (an allowed root), ``{outside}`` (a folder outside every root),
+    ``{link_out}`` (a symlink in a root pointing outside) and ``{bad_policy}`` (a folder whose policy.toml is not
+    TOML). Without a needle the page falls back to its defaults and shows its title.
+    """
+
+    kind: str
+    page: str
+    query: tuple[tuple[str, str], ...]
+    needle: str | None = None
+
+
+def app(kind: str, page: str, needle: str | None = None, **query: str) -> AppCase:
+    return AppCase(kind, page, tuple(query.items()), needle)
+
+
+APP_CASES: tuple[AppCase, ...] = (
+    # a link naming data the server must not read: one message, whether or not the folder exists
+    app("link to a folder outside the allowed roots", "overview", REFUSED, data="{outside}"),
+    app("link to /etc", "data", REFUSED, data="/etc"),
+    app("link with '..' out of a root", "drift", REFUSED, data="{root}/../.."),
+    app("link to the home folder with '~'", "calibration", REFUSED, data="~"),
+    app("link to a relative path", "impact", REFUSED, data="sample_data"),
+    app("link through a symlink out of a root", "llm", REFUSED, data="{link_out}"),
+    app("link to a folder that does not exist", "seasonality", REFUSED, data="{root}/no-such-folder"),
+    app("upload id '..'", "gates", REFUSED, data="upload:.."),
+    app("upload id leaving the store", "rollouts", REFUSED, data="upload:../../etc"),
+    app("upload id that is not a hash", "incidents", REFUSED, data="upload:notahash"),
+    app("link with a NUL character", "overview", REFUSED, data="{root}/x\x00y"),
+    # a policy in a link, and one in the data folder
+    app("policy link that is not base64", "gates", "cannot be used", data="{tiny}", policy="!!not a policy!!"),
+    app("policy link longer than its bound", "gates", "the limit is 16,384", data="{tiny}", policy="A" * 20_000),
+    app("policy link that inflates to 5 MB", "gates", "inflates to more than", data="{tiny}", policy="{bomb}"),
+    app("policy link nested past the bound", "gates", "nested deeper than 8", data="{tiny}", policy="{deep}"),
+    app("policy link of 102 gates", "gates", "number of gates must be between 1 and 100", data="{tiny}",
+        policy="{many}"),
+    app("policy name that leaves its folder", "gates", "cannot be used as a file name", data="{tiny}",
+        policy="{dotdot}"),
+    app("policy.toml that is not TOML", "gates", "TOML syntax error", data="{bad_policy}"),
+    # URL parameters out of range: the page falls back to its defaults (or says why it cannot)
+    app("a hundred million bins", "calibration", None, data="{tiny}", bins="100000000"),
+    app("window of 10**12 days", "llm", None, data="{tiny}", days="1000000000000"),
+    app("day in the year 1", "calibration", None, data="{tiny}", end="0001-01-01"),
+    app("day in the year 9999", "overview", None, data="{tiny}", day="9999-12-31"),
+    app("day that is not a date", "drift", None, data="{tiny}", day="2026-13-45"),
+    app("span of 10**12 days", "overview", None, data="{tiny}", span="1000000000000"),
+    app("budget of 1e400", "llm", None, data="{tiny}", budget="1e400"),
+    app("hour that does not exist", "llm", None, data="{tiny}", asof="99:00"),
+    app("incident id that leaves its folder", "incidents", None, data="{tiny}", incident="../../etc/passwd"),
+    app("segment of 5,000 characters", "seasonality", None, data="{tiny}", segment="geo=" + "x" * 5000),
+    app("custom window that is not START/END", "drift", "must be 'START/END'", data="{tiny}",
+        baselines="custom", custom="last tuesday"),
+    app("pinned window in the year 9999", "overview", "between 1900-01-01 and 2199-12-31", data="{tiny}",
+        known_good="pinned", pinned="9999-12-30T00:00/9999-12-31T00:00"),
+    app("segment column that does not exist", "impact", None, data="{tiny}", by="planet"),
+    app("table that does not exist", "drift", None, data="{tiny}", table="sales"),
+    app("metric that does not exist", "seasonality", None, data="{tiny}", metric="happiness"),
+    app("gate that does not exist", "gates", None, data="{tiny}", gate="nope"),
+    app("rollout version not in the data", "rollouts", None, data="{tiny}", control="v9"),
+    app("tab that does not exist", "data", None, data="{tiny}", source="Nowhere"),
+)

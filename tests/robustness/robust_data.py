@@ -31,7 +31,7 @@ def decisions() -> pl.DataFrame:
     score = rng.uniform(0.02, 0.6, ts.len())
     return pl.DataFrame({
         "ts": ts, "geo": np.where(np.arange(ts.len()) % 2, "US", "DE"), "score": score,
-        "label": (rng.uniform(size=ts.len()) < score).astype(int),
+        "label": (rng.uniform(size=ts.len()) < score).astype(int), "spend": rng.uniform(0.1, 1.0, ts.len()),
         "model_version": np.where(np.arange(ts.len()) % 3 == 0, "v2", "v1"),
     })
 
