@@ -370,3 +370,31 @@ APP_CASES: tuple[AppCase, ...] = (
     app("rollout version not in the data", "rollouts", None, data="{tiny}", control="v9"),
     app("tab that does not exist", "data", None, data="{tiny}", source="Nowhere"),
 )
+
+
+# kinds tried by a test of their own (not a row of the tables above), with the test that tries each
+OTHER_KINDS: dict[str, str] = {
+    "stdout closed by its reader (| head)": "test_robust_cli.py::test_a_closed_pipe_ends_quietly_with_the_commands_own_code",
+    "costs that are all null": "test_robust_library.py::test_all_null_costs_are_unknown_not_zero",
+    "revenue that is all null": "test_robust_library.py::test_an_all_null_revenue_is_unknown_not_zero",
+    "CSV in another, declared encoding": "test_robust_library.py::test_a_csv_in_a_declared_encoding_reads_every_character",
+    "disk full while writing the sample": "test_robust_library.py::test_a_sample_that_fails_halfway_writes_nothing",
+    "sample written into a folder with other files": ("test_robust_library.py::"
+                                                      "test_a_sample_into_an_existing_folder_keeps_its_other_files"),
+    "probing whether a folder exists through a link": ("test_robust_app.py::"
+                                                       "test_the_refusal_does_not_say_whether_the_folder_exists"),
+    "folder outside the roots typed on the Data page": ("test_robust_app.py::"
+                                                        "test_the_folder_tab_accepts_only_allowed_folders"),
+    "a reader that panics": "test_robust_app.py::test_an_error_no_page_caught_is_a_message",
+    "an error nobody foresaw": "test_robust_app.py::test_an_error_no_page_caught_is_a_message",
+    "running out of memory": "test_robust_app.py::test_an_error_no_page_caught_is_a_message",
+    "CSV of any shape and bytes": "test_robust_generated.py::test_the_readers_answer_any_csv_with_a_result_or_a_clear_error",
+    "URL parameters of any value": "test_robust_generated.py::test_every_page_opens_on_any_url_parameters",
+    "values from data that are HTML or markdown": "tests/app/test_untrusted_values.py (every page), tests/browser",
+}
+
+
+def all_kinds() -> set[str]:
+    """Every distinct kind of bad input the suite tries, over the three faces."""
+    return ({c.kind for c in CLI_CASES} | {c.kind for c in LIB_CASES} | {c.kind for c in APP_CASES}
+            | set(OTHER_KINDS))

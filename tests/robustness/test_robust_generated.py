@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT / "tests" / "app"))
 sys.path.insert(0, str(ROOT / "app"))
 
 from app_helpers import make_app  # noqa: E402
+
 from ui import params  # noqa: E402
 
 HEADERS = ("ts", "geo", "spend", "conversions", "score", "label", "x", "", " ", "Spend (USD)", "ts")

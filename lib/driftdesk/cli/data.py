@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from driftdesk.bounds import UPLOAD_FILE_BYTES
 from driftdesk.cli.common import EXIT_OK, emit, format_arg
 from driftdesk.errors import DriftdeskError
 
@@ -38,7 +39,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         print(f"driftdesk: serving on {args.address}: anyone who can reach it sees the data; put an authenticating "
               "proxy in front (README, Deploying for a team)", file=sys.stderr, flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
-           "--server.address", args.address,
+           "--server.address", args.address, "--server.maxUploadSize", str(UPLOAD_FILE_BYTES // 1024**2),
            "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
     # the server replaces this process (no child of ours to outlive a Ctrl-C, a kill or a closed terminal)
     sys.stdout.flush()
