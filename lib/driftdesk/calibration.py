@@ -475,6 +475,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     """
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
+    if strategy not in ("uniform", "quantile"):
+        raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     by = list(by_columns(by, frame))
     lf = as_lazy(frame)
     schema = lf.collect_schema()

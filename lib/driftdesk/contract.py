@@ -118,6 +118,8 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
     Unmapped single roles default to a column of the same name; a role mapped to ``""`` has no column on purpose.
     Segments default to the text columns no other role claims; features (decisions only) to the numeric ones.
     """
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ContractError(f"{source}: a mapping is role -> column name (a dict), got {type(mapping).__name__}")
     mapping = dict(mapping or {})
     unknown_roles = sorted(set(mapping) - {r.name for r in spec.roles})
     if unknown_roles:
@@ -598,6 +600,8 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
     for a table, or a remembered column the file lacks is left out with a note (``Dataset.notes``) and the other
     tables load. ``mappings`` replaces the remembered role mappings; ``holidays`` the calendar's countries.
     """
+    if not isinstance(folder, str | os.PathLike):
+        raise InputFileError(f"load_dataset takes a folder path, got {type(folder).__name__} {folder!r}")
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(f"{folder}: no such folder")

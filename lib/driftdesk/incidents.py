@@ -161,6 +161,8 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
     ``backtest`` of it is given."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, prepare_incidents
 
+    if not isinstance(incident_id, str):
+        raise DriftdeskError(f"an incident id is text (incident_id of the log), got {incident_id!r}")
     if policy is None:
         policy, policy_source = incident_policy(ds.folder)
     log = prepare_incidents(incidents if incidents is not None else incidents_of(ds)).frame

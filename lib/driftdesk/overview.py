@@ -27,7 +27,7 @@ import polars as pl
 from driftdesk.bounds import SPAN_DAYS, check_day
 from driftdesk.calendars import effective_calendar
 from driftdesk.contract import LAYERS, Dataset, Table
-from driftdesk.errors import WindowError
+from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
@@ -452,6 +452,9 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     """
     if day is not None:
         day = check_day(day, what="day", error=WindowError)
+    wrong = [c for c in checks if not isinstance(c, Check)]
+    if wrong:
+        raise DriftdeskError(f"overview: checks are Check objects (driftdesk.overview.metric_check), got {wrong[0]!r}")
     if day is None:
         day = default_day(dataset)
         if day is None:
