@@ -208,12 +208,15 @@ def _lib_cases() -> tuple[LibCase, ...]:
 
     from driftdesk import bounds, business, calibration, segments, windows
     from driftdesk.budget import budget_burn
-    from driftdesk.contract import validate_frame
+    from driftdesk.contract import load_dataset, validate_frame
     from driftdesk.gates.policy import decode_policy, parse_policy, policy_from_dict
+    from driftdesk.incidents import incident_view
     from driftdesk.io import as_lazy, scan_table
     from driftdesk.llm import llm_view, metrics_over_time
     from driftdesk.overview import overview
     from driftdesk.paths import safe_name
+    from driftdesk.rollout import judge_rollout
+    from driftdesk.seasonality.view import seasonality_view
 
     day = dt.date(2026, 9, 10)
     kpis = pl.DataFrame({"ts": [dt.datetime(2026, 9, 1)], "geo": ["US"], "spend": [1.0], "conversions": [1.0]})
@@ -295,6 +298,17 @@ def _lib_cases() -> tuple[LibCase, ...]:
             c.tmp / "s", days=10**9), "LimitError", "--days must be between 14 and 3,660"),
         LibCase("size that is not a number", lambda c: bounds.SPAN_DAYS.check("28"), "LimitError",
                 "span must be a whole number"),
+        LibCase("incident id that is not text", lambda c: incident_view(c.tiny, 5), "DriftdeskError",
+                "an incident id is text"),
+        LibCase("check that is not a Check", lambda c: overview(c.tiny, checks=[1]), "DriftdeskError",
+                "checks are Check objects"),
+        LibCase("folder path that is a number", lambda c: load_dataset(42), "InputFileError", "takes a folder path"),
+        LibCase("mapping that is a list", lambda c: validate_frame(kpis, "kpis", mapping=["spend"]), "ContractError",
+                "a mapping is role -> column name"),
+        LibCase("rollout rows that are not a frame", lambda c: judge_rollout(42, control="v1", candidate="v2"),
+                "DriftdeskError", "expected a polars"),
+        LibCase("day that is not a date (seasonality)", lambda c: seasonality_view(
+            c.tiny, table="kpis", metric="cpa", day="someday"), "LimitError", "expected YYYY-MM-DD"),
     )
 
 
