@@ -42,12 +42,13 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import MIN_COUNT, check_every
 from driftdesk.contract import Dataset, Table
 from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
-from driftdesk.metrics import get_metric, metrics_for
+from driftdesk.metrics import get_metric, known_sum, metrics_for
 from driftdesk.segments import by_columns
 from driftdesk.stats import proportion_interval, ratio_of_sums, two_sided_z
 from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
@@ -152,17 +153,18 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     when their count is zero or below ``min_conversions``; nothing is ever infinite.
     """
     by = list(by_columns(by, kpis))
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     lf = as_lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
     schema = lf.collect_schema()
     if outcome not in schema:
         raise DriftdeskError(f"{source}: outcome column {outcome!r} not found; columns are {list(schema)}")
-    keys = ([pl.col(ts).dt.truncate(every).alias(ts)] if every else []) + [pl.col(c) for c in by]
+    keys = ([pl.col(ts).dt.truncate(check_every(every)).alias(ts)] if every else []) + [pl.col(c) for c in by]
     cols = {c: pl.col(c).cast(pl.Float64) for c in present}
     cols["outcome"] = pl.col(outcome).cast(pl.Float64)
     aggs = [pl.len().alias("rows")]
     for c, e in cols.items():
-        aggs += [e.sum().alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
+        aggs += [known_sum(e).alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
     pairs = {(num, den) for num, den in RATIOS.values() if num in cols and den in cols}
     aggs += [(cols[num] * cols[den]).sum().alias(f"{num}_x_{den}") for num, den in pairs]
     out = lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)
@@ -283,6 +285,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     by = list(by_columns(by, kpis))
     if not by:
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
     seg = _segments_in_both(as_lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,
@@ -612,6 +615,7 @@ def impact_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_ov
     ``by`` into mix and rate; with the decisions' positive share per score band by the same columns (those the
     decisions table has)."""
     current = Window.ending(end, days=days)
+    MIN_COUNT.check(min_conversions, where="impact: min_conversions")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]

@@ -47,6 +47,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import BINS, LABEL_DELAY_DAYS, check_every, parse_duration
 from driftdesk.contract import Dataset, Table
 from driftdesk.engine.budget import collect, exact_fits
 from driftdesk.errors import DriftdeskError
@@ -70,19 +71,11 @@ _AGG_COLS = ("count", "positives", "score_sum", "score_sq", "score_label")
 
 
 def _parse_delay(value: dt.timedelta | str | float | None) -> dt.timedelta | None:
-    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m'."""
-    if value is None or isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, int | float):
-        return dt.timedelta(hours=float(value))
-    text = str(value).strip().lower()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    if text and text[-1] in units:
-        try:
-            return dt.timedelta(**{units[text[-1]]: float(text[:-1])})
-        except ValueError:
-            pass
-    raise DriftdeskError(f"label delay {value!r} must look like '3d', '36h' or '90m'")
+    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m' (at most
+    ``bounds.MAX_DAYS``)."""
+    if value is None:
+        return None
+    return parse_duration(value, what="label delay", minimum_hours=0)
 
 
 def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
@@ -174,8 +167,7 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
     rule (``searchsorted(edges[1:-1], side="right")``), so non-empty bins match its ``calibration_curve``.
     Quantile edges can repeat when scores tie; the bins between them are then empty and kept.
     """
-    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
-        raise DriftdeskError(f"bins must be a whole number >= 1, got {bins!r}")
+    BINS.check(bins)
     if strategy == "uniform":
         return np.linspace(0.0, 1.0, bins + 1)
     if strategy != "quantile":
@@ -410,7 +402,7 @@ def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     edges_ = np.asarray(edges, dtype=float) if edges is not None else bin_edges([], bins=bins)
-    group = [pl.col(ts).dt.truncate(every).alias(ts), *by]
+    group = [pl.col(ts).dt.truncate(check_every(every)).alias(ts), *by]
     agg = bin_aggregates(rows, edges=edges_, score=score, label=label, group=group)
     table = _bins_table(agg, edges_, confidence=0.95, interval="wilson")
     out = summarize_bins(table, [ts, *by]).filter(pl.col("n") > 0)
@@ -500,6 +492,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     """
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
+    if strategy not in ("uniform", "quantile"):
+        raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     by = list(by_columns(by, frame))
     lf = as_lazy(frame)
     schema = lf.collect_schema()
@@ -648,6 +642,7 @@ def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "we
     per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own."""
     decisions = dataset["decisions"].frame
     current = Window.ending(end, days=days)
+    LABEL_DELAY_DAYS.check(label_delay_days, where="calibration")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]

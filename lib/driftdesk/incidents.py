@@ -39,6 +39,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
 from driftdesk.jsonsafe import iso_utc, jsonable
+from driftdesk.paths import as_file_name
 from driftdesk.releases import LiveState, changes_between, live_at, prepare_releases, previous_release
 from driftdesk.windows import Window
 
@@ -160,6 +161,8 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
     ``backtest`` of it is given."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, prepare_incidents
 
+    if not isinstance(incident_id, str):
+        raise DriftdeskError(f"an incident id is text (incident_id of the log), got {incident_id!r}")
     if policy is None:
         policy, policy_source = incident_policy(ds.folder)
     log = prepare_incidents(incidents if incidents is not None else incidents_of(ds)).frame
@@ -479,11 +482,11 @@ def export_postmortem(view: IncidentView, folder: str | Path) -> dict:
     into ``folder``. All files are written to a temporary folder first and moved in only when every one is done,
     so a failure leaves nothing half-written. Returns the paths and notes."""
     target = Path(folder)
+    stem = as_file_name(view.incident["incident_id"], default="incident")  # the files are named after it
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DriftdeskError(f"cannot create the export folder {target}: {exc}") from exc
-    stem = str(view.incident["incident_id"])
     notes: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix=".postmortem-", dir=target))
     try:

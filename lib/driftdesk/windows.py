@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from driftdesk.engine.budget import collect
+from driftdesk.bounds import MAX_DAYS, WINDOW_DAYS, check_day, check_moment
 from driftdesk.errors import WindowError
 
-MAX_WINDOW_DAYS = 3660  # ten years: the longest window a control or an option may ask for
+MAX_WINDOW_DAYS = MAX_DAYS  # the longest window a control or an option may ask for (driftdesk.bounds)
 
 
 def parse_timestamp(text: str) -> dt.datetime:
@@ -24,11 +25,11 @@ def parse_timestamp(text: str) -> dt.datetime:
     raw = text.strip()
     try:
         value = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError as exc:
-        raise WindowError(f"cannot read {raw!r} as an ISO 8601 timestamp (e.g. 2026-10-05T00:00)") from exc
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        raise WindowError(f"cannot read {raw[:40]!r} as an ISO 8601 timestamp (e.g. 2026-10-05T00:00)") from exc
+    return check_moment(value, what="a timestamp", error=WindowError)
 
 
 @dataclass(frozen=True, order=True)
@@ -40,6 +41,8 @@ class Window:
     label: str = ""
 
     def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            check_moment(moment, what="a window's start and end", error=WindowError)
         if self.end <= self.start:
             raise WindowError(f"window end {self.end.isoformat()} must be after its start {self.start.isoformat()}")
 
@@ -77,8 +80,8 @@ class Window:
         >>> Window.ending(dt.date(2026, 10, 8), days=7).iso()
         '2026-10-02T00:00:00/2026-10-09T00:00:00'
         """
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
-            raise WindowError(f"a window is 1 to {MAX_WINDOW_DAYS:,} days long, got {days!r}")
+        WINDOW_DAYS.check(days, error=WindowError)
+        last_day = check_day(last_day, what="a window's last day", error=WindowError)
         stop = dt.datetime.combine(last_day, dt.time()) + dt.timedelta(days=1)
         return cls(stop - dt.timedelta(days=days), stop, label)
 
@@ -87,7 +90,10 @@ class Window:
         return self.end - self.start
 
     def shift(self, delta: dt.timedelta, label: str = "") -> Window:
-        return Window(self.start + delta, self.end + delta, label or self.label)
+        try:
+            return Window(self.start + delta, self.end + delta, label or self.label)
+        except OverflowError as exc:
+            raise WindowError(f"the window {self.iso()} moved by {delta} leaves the calendar") from exc
 
     def contains(self, column: str | pl.Expr = "ts") -> pl.Expr:
         """A polars predicate selecting rows inside the window."""
