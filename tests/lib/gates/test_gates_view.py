@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 from gate_histories import at, dataset, incidents_frame, kpis_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from driftdesk.errors import PolicyError
@@ -169,3 +171,36 @@ def test_threshold_units_say_how_a_threshold_reads():
     assert unit(metric="cr", comparison="day_over_day", change="difference") == "pp"
     assert unit(metric="psi:x", comparison="week_over_week") == "score"
     assert unit(metric="cpa") == "score"
+
+
+# --------------------------------------------------------------------------- the cache key of gate values
+
+_BASES = st.fixed_dictionaries({
+    "metric": st.sampled_from(["cpa", "cr", "roas"]),
+    "comparison": st.sampled_from(["absolute", "day_over_day", "week_over_week", "trailing"]),
+    "window": st.sampled_from(["1h", "3h", "24h"]), "every": st.sampled_from(["1h", "6h"]),
+    "min_sample": st.sampled_from([0.0, 5.0, 50.0]), "change": st.sampled_from(["relative", "difference"]),
+})
+_FREE = st.fixed_dictionaries({
+    "name": st.sampled_from(["a", "b.c", "x-1"]), "threshold": st.floats(-5, 5, allow_nan=False),
+    "direction": st.sampled_from(["above", "below", "either"]), "consecutive": st.integers(1, 6),
+    "action": st.sampled_from(["rollback", "pause_for_review", "notify"]), "on_fail": st.sampled_from(["block", "warn"]),
+})
+
+
+@settings(max_examples=40, deadline=None)
+@given(base=_BASES, one=_FREE, other=_FREE)
+def test_gates_that_differ_only_in_threshold_and_action_share_their_values(base, one, other):
+    """The cache key leaves out exactly what the values do not depend on: equal keys give equal values."""
+    from driftdesk.gates.backtest import gate_values_of, values_key
+    from driftdesk.gates.policy import parse_gate
+
+    ds = noisy_history(incidents=False)
+    g1, g2 = parse_gate({**base, **one}), parse_gate({**base, **other})
+    assert values_key(g1) == values_key(g2)
+    v1, v2 = gate_values_of(ds, g1), gate_values_of(ds, g2)
+    np.testing.assert_array_equal(v1.valid, v2.valid)
+    np.testing.assert_array_equal(v1.values, v2.values)
+    np.testing.assert_array_equal(v1.times, v2.times)
+    shifted = parse_gate({**base, **one, "window": "2h" if base["window"] != "2h" else "4h"})
+    assert values_key(shifted) != values_key(g1)  # what the values depend on stays in the key
