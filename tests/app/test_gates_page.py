@@ -151,7 +151,7 @@ def test_a_worse_proposal_needs_a_reason_then_the_page_reopens_on_the_adopted_ve
     assert set(frame["proposal vs adopted linked v1"]) <= {"same", "–"}
     # the sweep marks the adopted thresholds, and a fresh visit opens on the adopted version too
     again = open_page(PAGE, gate="nulls")
-    assert "Showing adopted linked v1" in texts(again) and "The square marks adopted linked v1's values" in texts(again)
+    assert "Showing adopted linked v1" in texts(again) and "the same as adopted linked v1's" in texts(again)
 
 
 def test_a_better_proposal_adopts_without_a_reason(fresh_store):

@@ -37,6 +37,8 @@ def test_the_tuning_loop_reads_at_1440(app_url, wide_page, shoot):
     assert page.get_by_test_id("stException").count() == 0
     body = page.inner_text("body")
     assert "The proposal is worse than the folder's policy.toml (northwind-default) on recall" in body
+    page.get_by_text("The proposal beside").first.scroll_into_view_if_needed()
+    shoot(page, "gates-tuning-1440-comparison")
     # the sweep's legend says what the shapes mean, and its points carry their thresholds
     sweep = page.get_by_test_id("stPlotlyChart").nth(1)
     sweep.scroll_into_view_if_needed()
@@ -45,8 +47,9 @@ def test_the_tuning_loop_reads_at_1440(app_url, wide_page, shoot):
     assert "proposal: threshold +20.0%, 3 in a row" in legend
     labels = sweep.locator("g.textpoint").all_inner_texts()
     assert labels and all(label.startswith(("+", "-")) and label.endswith("%") for label in labels if label)
+    shoot(page, "gates-tuning-1440-sweep")
     page.get_by_text("Incidents: caught or missed, and how late").first.scroll_into_view_if_needed()
-    shoot(page, "gates-tuning-1440")
+    shoot(page, "gates-tuning-1440-incidents")
 
 
 def test_a_strangers_folder_opens_on_its_starter_policy(app_url, wide_page, shoot, tmp_path):
@@ -59,5 +62,8 @@ def test_a_strangers_folder_opens_on_its_starter_policy(app_url, wide_page, shoo
     body = page.inner_text("body")
     assert "Showing the starter policy: generated from this data's tables" in body
     assert "There is no incidents table" in body
-    assert "recall needs an incidents table" in page.get_by_test_id("stPlotlyChart").nth(1).inner_text()
+    sweep = page.get_by_test_id("stPlotlyChart").nth(1)
+    assert "recall needs an incidents table" in sweep.inner_text()
     shoot(page, "gates-starter-1440")
+    sweep.scroll_into_view_if_needed()
+    shoot(page, "gates-starter-1440-sweep")

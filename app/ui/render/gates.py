@@ -142,9 +142,13 @@ def render_sweep(view: GatesView) -> None:
                 "candidate with a baseline in `driftdesk gates check`, so there is no history to sweep it on.")
         return
     sweep = view.sweep
-    st.caption(f"Each point is the whole policy with this gate's threshold (and breaches in a row) changed; its label "
-               f"is the threshold. The square marks {md(sweep.current_label)}'s values, the star the proposal's "
-               "(the form).")
+    where = ("labelled with its threshold" if view.has_incidents else "read against its threshold (x axis)")
+    marks = (f"The star marks the proposal's values, the same as {md(sweep.current_label)}'s."
+             if sweep.current == sweep.proposed else
+             f"The square marks {md(sweep.current_label)}'s values, the star the proposal's (the form)."
+             if sweep.current else "The star marks the proposal's values (the form).")
+    st.caption(f"Each point is the whole policy with this gate's threshold (and breaches in a row) changed, {where}. "
+               + marks)
     st.plotly_chart(sweep.to_figure(), width="stretch", key="gates_sweep")
     with st.expander("Sweep points"):
         table(sweep.frame, units=SWEEP_UNITS)

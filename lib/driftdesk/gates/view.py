@@ -204,18 +204,19 @@ class GatesView:
                                           "incidents": pl.Int64, "difference": pl.Float64})
 
     def regressions(self) -> tuple[str, ...]:
-        """Where the proposal is worse than the first compared policy on recall or alerts per week, in words."""
+        """Where the proposal is worse than the first compared policy on recall or alerts per week, in words (the
+        proposal's figure against that policy's)."""
         if not self.compared:
             return ()
-        label, other = self.compared[0]
+        other = self.compared[0][1]
         mine, theirs = policy_figures(self.backtest), policy_figures(other)
         out = []
         if mine["recall"] is not None and theirs["recall"] is not None and mine["recall"] < theirs["recall"] - 1e-12:
             out.append(f"recall {format_value(mine['recall'], 'rate')} against {format_value(theirs['recall'], 'rate')} "
-                       f"for {label} ({format_value(mine['recall'] - theirs['recall'], 'pp')})")
+                       f"({format_value(mine['recall'] - theirs['recall'], 'pp')})")
         if mine["alerts_per_week"] > theirs["alerts_per_week"] + 1e-9:
             out.append(f"{format_value(mine['alerts_per_week'], 'ratio')} alerts per week against "
-                       f"{format_value(theirs['alerts_per_week'], 'ratio')} for {label}")
+                       f"{format_value(theirs['alerts_per_week'], 'ratio')}")
         return tuple(out)
 
     def to_frame(self) -> pl.DataFrame:

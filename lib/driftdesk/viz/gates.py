@@ -43,7 +43,7 @@ def backtest_timeline(result) -> go.Figure:
     inside an incident (green) or not (red: a false alarm; grey when there is no incident log to judge it);
     incidents shaded (green caught, red missed) and labelled with their id."""
     fig = go.Figure()
-    gates = [g.name for g in result.policy.gates]
+    gates = [g.name for g in result.policy.gates if not g.release_only]  # release checks have no history
     alerts = result.alerts
     judged = getattr(result, "has_incident_log", True)
     kinds = ((True, TRUE_ALERT, "inside an incident"), (False, FALSE_ALERT, "false alarm")) if judged else \
@@ -72,7 +72,7 @@ def backtest_timeline(result) -> go.Figure:
     fig.update_xaxes(type="date", range=[result.span_start, result.span_end], title=None)
     what = "incidents (green caught, red missed)" if judged else "no incident log"
     fig.update_layout(height=max(260, 60 + 38 * len(gates)), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h", "y": -0.12}, hovermode="closest", shapes=shapes, annotations=notes,
+                      legend={"orientation": "h", "y": -0.22}, hovermode="closest", shapes=shapes, annotations=notes,
                       title={"text": f"Alerts (shape: the gate's action; colour: inside an incident or not) and {what}",
                              "font": {"size": 13}})
     return fig
