@@ -54,4 +54,4 @@ try:
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()
-render_overview(result)
+render_overview(result, source)
