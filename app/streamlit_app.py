@@ -2,7 +2,7 @@
 
 To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). Old spellings of URL parameters
 are rewritten before a page runs (`upgrade_query_params()`, see ui/params.py). The `data` URL parameter is
-carried across pages by `carry_data_param()`; link to a page with
+carried across pages by `carry_data_param()`, the chosen day by `carry_day()`; link to a page with
 `st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more.
 """
 
@@ -17,6 +17,7 @@ APP_DIR = Path(__file__).resolve().parent
 if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
 
+from ui.carry import carry_day  # noqa: E402
 from ui.data import carry_data_param  # noqa: E402
 from ui.params import upgrade_query_params  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402
@@ -39,5 +40,6 @@ PAGES = [
 page = st.navigation(PAGES)
 upgrade_query_params()  # after navigation, so the rerun it may ask for stays on the page the link names
 source = carry_data_param()
+carry_day(page.url_path or "overview")
 render_sidebar(source)
 page.run()

@@ -33,6 +33,9 @@ SEGMENT = "segment"  # the one segment shown on its own (Calibration: a value of
 TABLE = "table"  # which table (Data: the one being mapped; Drift, Seasonality: the one analysed)
 METRIC = "metric"  # a registered metric name, driftdesk.metrics (Segments & impact, Seasonality, LLM's trend)
 MODE = "mode"  # Seasonality: batch | causal
+# the parameter each page keeps its day in (url path -> name); the chosen day is carried between them (ui/carry.py)
+DAY_PARAMS: dict[str, str] = {"overview": DAY, "drift": DAY, "seasonality": DAY, "calibration": END, "impact": END,
+                              "llm": END}
 
 # Overview
 SPAN = "span"  # timeline span in days
