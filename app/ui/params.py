@@ -80,6 +80,13 @@ CANDIDATE = "candidate"  # the candidate's version, the one judged (e.g. v2.0)
 # Incidents page
 INCIDENT = "incident"  # the incident id shown (incident_id of the log)
 
+# every parameter a control binds (its widget key), but the data source: a page's controls start from its own
+# defaults or its URL, never from another page's control of the same name (ui/carry.py)
+CONTROL_PARAMS: tuple[str, ...] = (
+    DAY, END, DAYS, VS, BY, SEGMENT, TABLE, METRIC, MODE, SPAN, NUMBERS, EVENTS, SOURCE, BASELINES, CUSTOM, COLUMN,
+    STATISTIC, BINS, STRATEGY, DELAY, MIN_CONV, BUDGET, AS_OF, GOLDEN_BASELINE, GOLDEN_CANDIDATE, PINNED, KNOWN_GOOD,
+    CONTROL, CANDIDATE, INCIDENT)
+
 # --------------------------------------------------------------------------- old spellings still accepted
 
 RENAMED_PARAMS: dict[str, str] = {  # old parameter name -> today's name
