@@ -20,7 +20,7 @@ def render_impact(view: ImpactView) -> None:
     """The whole page body."""
     result = view.impact
     t, unit = result.total, view.unit
-    st.subheader(md(result.summary))
+    st.subheader(md(result.summary), anchor="summary")
     st.caption(describe_windows(result.current, result.baseline, view.vs))
     if t["note"]:
         st.warning(md(t["note"]))

@@ -72,8 +72,8 @@ def render_status_grid(result: Overview, source: str) -> None:
     cols = st.columns(len(result.layers))
     for col, layer in zip(cols, result.layers.iter_rows(named=True)):
         with col, st.container(border=True, height="stretch"):
-            st.markdown(f"#### {LAYER_TITLES.get(layer['layer'], md(layer['layer']))} {STATUS_BADGE[layer['status']]}",
-                        anchors=False)
+            st.subheader(f"{LAYER_TITLES.get(layer['layer'], md(layer['layer']))} {STATUS_BADGE[layer['status']]}",
+                         anchor=f"layer-{layer['layer']}")  # an anchor of words, not of the badge's icon
             if layer["note"]:
                 st.caption(md(layer["note"]))
             rows = result.headlines(layer["layer"])
@@ -105,7 +105,7 @@ def metrics_table(result: Overview) -> pl.DataFrame:
 
 def render_overview(result: Overview, source: str) -> None:
     """The Overview page body: the day's answer, what it is compared with, status grid, timeline, all numbers."""
-    st.subheader(md(result.answer), anchor=False)
+    st.subheader(md(result.answer), anchor="answer")
     st.caption(md(result.headline) + (f" {md(result.status_counts)}" if result.status_counts else ""))
     render_status_grid(result, source)
     st.plotly_chart(result.to_figure(), width="stretch", key="overview_timeline")

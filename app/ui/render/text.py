@@ -83,7 +83,7 @@ def table(frame: pl.DataFrame, *, units: Mapping[str, str] | None = None, column
     text_columns = [c for c, t in frame.schema.items() if t == pl.String]
     frame = frame.with_columns(pl.col(c).fill_null("" if c in PROSE_COLUMNS else MISSING_TEXT) for c in text_columns)
     formats = {c: partial(_cell, unit=u) for c, u in units.items()}
-    data = frame.to_pandas().style.format(formats) if formats else frame
+    data = frame.to_pandas().style.format(formats, na_rep=MISSING_TEXT) if formats else frame
     st.dataframe(data, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
