@@ -24,6 +24,7 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk.answer import day_answer
 from driftdesk.bounds import SPAN_DAYS, check_day
 from driftdesk.calendars import effective_calendar
 from driftdesk.contract import LAYERS, Dataset, Table
@@ -169,6 +170,7 @@ class Overview:
     metrics: pl.DataFrame  # one row per layer x metric x subject (METRIC_SCHEMA)
     events: pl.DataFrame  # releases, incidents and calendar days in the timeline span (EVENT_SCHEMA)
     span: Window  # the timeline's range: span_days up to the end of the day
+    answer: str = ""  # the day in one sentence: what moved most and why (driftdesk.answer)
 
     def layer(self, name: str) -> pl.DataFrame:
         """The metrics of one layer."""
@@ -236,6 +238,7 @@ class Overview:
             "layers": self.layers,
             "metrics": self.metrics,
             "events": self.events,
+            "answer": self.answer,
         })
 
     def to_figure(self):
@@ -500,17 +503,31 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
         layer_rows.append(_layer_row(layer, table_name, None, "", recs))
     metrics = pl.DataFrame(records, schema=METRIC_SCHEMA) if records else pl.DataFrame(schema=METRIC_SCHEMA)
     span = Window(whole.end - dt.timedelta(days=span_days), whole.end, "timeline")
+    layers = pl.DataFrame(layer_rows, schema={"layer": pl.String, "table": pl.String, "status": pl.String,
+                                              "alerts": pl.Int64, "warnings": pl.Int64, "note": pl.String})
     return Overview(
         day=day,
         current=whole,
         baselines=(day_over_day(whole), week_over_week(whole))
         + ((_known_good(dataset, whole, known_good),) if known_good is not None else ()),
-        layers=pl.DataFrame(layer_rows, schema={"layer": pl.String, "table": pl.String, "status": pl.String,
-                                                "alerts": pl.Int64, "warnings": pl.Int64, "note": pl.String}),
+        layers=layers,
         metrics=metrics,
         events=timeline_events(dataset, span),
         span=span,
+        answer=day_answer(dataset, day, metrics, layers, _kpis_windows(dataset, day, known_good)),
     )
+
+
+def _kpis_windows(dataset: Dataset, day: dt.date, known_good: str | Window | None) -> dict[str, tuple[Window, Window]]:
+    """Baseline kind -> (current, baseline) windows of the kpis table on ``day``, as its checks compared them."""
+    kpis = dataset.get("kpis")
+    windows = _day_windows(kpis, day) if kpis is not None else None
+    if windows is None:
+        return {}
+    out = {"day_over_day": (windows[0], windows[1]), "week_over_week": (windows[0], windows[2])}
+    if known_good is not None:
+        out[KNOWN_GOOD] = (windows[0], _known_good(dataset, windows[0], known_good))
+    return out
 
 
 def _known_good(dataset: Dataset, current: Window, known_good: str | Window | None) -> Window | None:

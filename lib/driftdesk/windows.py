@@ -273,6 +273,62 @@ def aligned_rows(current: Window, baseline: Window, column: str | pl.Expr = "ts"
     return pred
 
 
+def overlap(a: Window, b: Window) -> dt.timedelta:
+    """How long two windows share (zero when they do not meet).
+
+    >>> overlap(Window.parse("2026-10-05T00:00/2026-11-02T00:00"), Window.parse("2026-09-28T00:00/2026-10-26T00:00"))
+    datetime.timedelta(days=21)
+    """
+    return max(dt.timedelta(0), min(a.end, b.end) - max(a.start, b.start))
+
+
+def _span_words(span: dt.timedelta) -> str:
+    days = span / dt.timedelta(days=1)
+    if days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    hours = span / dt.timedelta(hours=1)
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def overlap_note(current: Window, baseline: Window) -> str | None:
+    """A sentence when the baseline overlaps the current window (None when they do not): an overlapping baseline
+    shares rows with what it is compared with, so a change shows smaller than it is.
+
+    >>> overlap_note(Window.parse("2026-10-05T00:00/2026-11-02T00:00"), Window.parse("2026-09-28T00:00/2026-10-26T00:00"))
+    'the baseline overlaps the current window by 21 of its 28 days: shared rows make a change look smaller'
+    """
+    shared = overlap(current, baseline)
+    if shared <= dt.timedelta(0):
+        return None
+    whole_days = shared % dt.timedelta(days=1) == dt.timedelta(0) and current.duration % dt.timedelta(days=1) == dt.timedelta(0)
+    size = (f"{shared.days} of its {_span_words(current.duration)}" if whole_days
+            else f"{_span_words(shared)} of its {_span_words(current.duration)}")
+    return f"the baseline overlaps the current window by {size}: shared rows make a change look smaller"
+
+
+def comparison_words(baseline: Window, current: Window) -> str:
+    """How the baseline relates to the current window, for a sentence: "week over week", "day over day", "against the
+    previous period", "against the baseline"; an overlapping baseline is named as such, never "week over week".
+
+    >>> comparison_words(Window.parse("2026-09-28T00:00/2026-10-26T00:00"), Window.parse("2026-10-05T00:00/2026-11-02T00:00"))
+    'against an overlapping baseline (21 of 28 days shared)'
+    """
+    lag = current.start - baseline.start
+    same_length = baseline.duration == current.duration
+    shared = overlap(current, baseline)
+    if shared > dt.timedelta(0):
+        whole = shared % dt.timedelta(days=1) == dt.timedelta(0) and current.duration % dt.timedelta(days=1) == dt.timedelta(0)
+        size = f"{shared.days} of {_span_words(current.duration)}" if whole else _span_words(shared)
+        return f"against an overlapping baseline ({size} shared)"
+    if same_length and lag == dt.timedelta(days=7):
+        return "week over week"
+    if same_length and lag == dt.timedelta(days=1):
+        return "day over day"
+    if same_length and lag == baseline.duration:
+        return "against the previous period"
+    return "against the baseline"
+
+
 def day_range(frame: pl.DataFrame | pl.LazyFrame, *, ts: str = "ts") -> tuple[dt.date, dt.date] | None:
     """The first and last UTC day with rows (None for a frame without timestamps): the bounds of a day picker."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
