@@ -19,6 +19,7 @@ from driftdesk.windows import Window, day_range
 from ui import params
 from ui.data import current_source
 from ui.loaders import current_dataset, drift_view_of
+from ui.pickers import day_input
 from ui.render import md, render_drift, show_error
 
 BASELINES = ("day_over_day", "week_over_week", "custom", "last_release", "pinned")
@@ -44,8 +45,7 @@ days = day_range(dataset[table].frame)
 if days is None:
     st.info(f"The {table} table has no rows.")
     st.stop()
-day: dt.date = c2.date_input("Current day (UTC)", value=days[1], min_value=days[0], max_value=days[1], key=params.DAY,
-                             bind="query-params", format="YYYY-MM-DD")
+day: dt.date = day_input(c2, "Current day (UTC)", first=days[0], last=days[1], value=days[1], key=params.DAY)
 kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_over_week"], key=params.BASELINES,
                        bind="query-params",  # no format_func: the URL keeps the kinds themselves
                        help="Day over day and week over week keep the same hours and weekday; a custom range is "

@@ -17,7 +17,7 @@ from driftdesk.windows import KNOWN_GOOD_KINDS
 from ui import params
 from ui.data import current_source
 from ui.loaders import current_dataset, overview_of
-from ui.pickers import pinned_control
+from ui.pickers import day_input, pinned_control
 from ui.render import render_overview, show_error
 
 SPANS = (7, 14, 28, 91)
@@ -35,11 +35,9 @@ if bounds is None:
 first, last = bounds[0].date(), bounds[1].date()
 
 left, right, good_col = st.columns([1, 1, 2])
-day: dt.date = left.date_input(
-    "Day shown as latest (UTC)", value=default_day(dataset) or last, min_value=first, max_value=last, key=params.DAY,
-    bind="query-params", format="YYYY-MM-DD",
-    help="Compared with the same hours one day and one week earlier. The URL keeps it.",
-)
+day: dt.date = day_input(left, "Day shown as latest (UTC)", first=first, last=last, value=default_day(dataset) or last,
+                         key=params.DAY, help="Compared with the same hours one day and one week earlier. The URL "
+                                              "keeps it.")
 span: int = right.selectbox(
     "Timeline span (days before the day)", SPANS, index=SPANS.index(28), key=params.SPAN, bind="query-params",
 )
@@ -54,4 +52,4 @@ try:
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()
-render_overview(result)
+render_overview(result, source)

@@ -24,6 +24,7 @@ from driftdesk.seasonality.view import (
 from ui import params
 from ui.data import current_source
 from ui.loaders import current_dataset, seasonality_view_of, segment_verdicts_of
+from ui.pickers import day_input
 from ui.render import md, render_seasonality, render_segment_verdicts, show_error
 
 st.title("Seasonality")
@@ -54,9 +55,8 @@ segment: str = c3.selectbox("Segment", seasonality_segments(dataset, table), key
 mode: str = c4.selectbox("Mode", MODES, key=params.MODE, bind="query-params",
                          help="batch: the whole history at once, for exploring. causal: every flag uses only earlier "
                          "data, the way a gate would have seen it.")
-day: dt.date = c5.date_input("Day to compare (UTC)", value=days[1], min_value=days[0], max_value=days[1],
-                             key=params.DAY, bind="query-params", format="YYYY-MM-DD",
-                             help="Compared hour by hour with the day before and the same weekday a week before.")
+day: dt.date = day_input(c5, "Day to compare (UTC)", first=days[0], last=days[1], value=days[1], key=params.DAY,
+                         help="Compared hour by hour with the day before and the same weekday a week before.")
 
 try:
     view = seasonality_view_of(source, table=table, metric=metric, segment=segment, mode=mode, day=day)

@@ -33,6 +33,9 @@ SEGMENT = "segment"  # the one segment shown on its own (Calibration: a value of
 TABLE = "table"  # which table (Data: the one being mapped; Drift, Seasonality: the one analysed)
 METRIC = "metric"  # a registered metric name, driftdesk.metrics (Segments & impact, Seasonality, LLM's trend)
 MODE = "mode"  # Seasonality: batch | causal
+# the parameter each page keeps its day in (url path -> name); the chosen day is carried between them (ui/carry.py)
+DAY_PARAMS: dict[str, str] = {"overview": DAY, "drift": DAY, "seasonality": DAY, "calibration": END, "impact": END,
+                              "llm": END}
 
 # Overview
 SPAN = "span"  # timeline span in days
@@ -77,6 +80,13 @@ CANDIDATE = "candidate"  # the candidate's version, the one judged (e.g. v2.0)
 
 # Incidents page
 INCIDENT = "incident"  # the incident id shown (incident_id of the log)
+
+# every parameter a control binds (its widget key), but the data source: a page's controls start from its own
+# defaults or its URL, never from another page's control of the same name (ui/carry.py)
+CONTROL_PARAMS: tuple[str, ...] = (
+    DAY, END, DAYS, VS, BY, SEGMENT, TABLE, METRIC, MODE, SPAN, NUMBERS, EVENTS, SOURCE, BASELINES, CUSTOM, COLUMN,
+    STATISTIC, BINS, STRATEGY, DELAY, MIN_CONV, BUDGET, AS_OF, GOLDEN_BASELINE, GOLDEN_CANDIDATE, PINNED, KNOWN_GOOD,
+    CONTROL, CANDIDATE, INCIDENT)
 
 # --------------------------------------------------------------------------- old spellings still accepted
 

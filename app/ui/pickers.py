@@ -20,6 +20,7 @@ import streamlit as st
 from driftdesk.errors import DriftdeskError
 from driftdesk.windows import KNOWN_GOOD_KINDS, Window, baseline_label
 from ui import params
+from ui.carry import arrival_day
 from ui.render.text import md
 
 DAY_CHOICES = (1, 3, 5, 7, 14, 28)
@@ -52,9 +53,8 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, vs: bool 
     """
     if len(slots) != (3 if vs else 2):
         raise ValueError(f"window_controls needs {3 if vs else 2} slots, got {len(slots)}")
-    end: dt.date = slots[0].date_input("Window ends on (UTC)", value=last, min_value=first, max_value=last,
-                                       key=params.END, bind="query-params", format="YYYY-MM-DD",
-                                       help="The last day of the current window, included in it.")
+    end = day_input(slots[0], "Window ends on (UTC)", first=first, last=last, value=last, key=params.END,
+                    help="The last day of the current window, included in it.")
     days: int = slots[1].selectbox("Window length (days)", day_choices, index=list(day_choices).index(DEFAULT_DAYS),
                                    key=params.DAYS, bind="query-params", help=None if vs else FIXED_BASELINE_HELP)
     kind = "previous_period"
@@ -63,6 +63,15 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, vs: bool 
                                   help=BASELINE_HELP)
     pinned = pinned_control(slots[2]) if kind == "pinned" else None
     return WindowChoice(end, days, kind, pinned)
+
+
+def day_input(slot, label: str, *, first: dt.date, last: dt.date, value: dt.date, key: str,
+              help: str | None = None) -> dt.date:
+    """A page's day control, bound to the URL under ``key``: on arrival from another page it shows the day chosen
+    there (ui/carry.py) when this page's data has it, else ``value``."""
+    carried = arrival_day(key, first, last)  # its state is set: no default beside it (Streamlit warns of both)
+    return slot.date_input(label, value=None if carried else value, min_value=first, max_value=last, key=key,
+                           bind="query-params", format="YYYY-MM-DD", help=help)
 
 
 def pinned_control(slot, *, label: str = "Pinned reference (START/END, UTC)") -> str:

@@ -13,10 +13,11 @@ Public API
     The change of a global ratio metric between two windows split into a mix effect and a rate effect
     per segment (Kitagawa 1955, symmetric form), with a summary sentence a leader can read.
 ``impact_summary(result) -> str``
-    That sentence, e.g. "CPA rose 14.0% week over week (from $20.00 to $22.80): +9.0 points from more traffic
-    in geo=BR (mix), +5.0 points from lower conversion in geo=DE device=mobile (rate)." A CPA rate effect is
-    worded from CPA = CPC / CR: "lower conversion" or "costlier clicks", whichever moved more (log scale),
-    or "costlier conversions" when there are no clicks.
+    That sentence, e.g. "CPA rose 14% week over week, from $20.00 to $22.80 (+$2.80): +$1.80 from more traffic
+    in geo=BR (mix), +$1.00 from lower conversion in geo=DE device=mobile (rate)." Effects are in the metric's
+    own unit (percentage points for a conversion rate), as the waterfall and the table write them. A CPA rate
+    effect is worded from CPA = CPC / CR: "lower conversion" or "costlier clicks", whichever moved more (log
+    scale), or "costlier conversions" when there are no clicks. An overlapping baseline is named as such.
 ``spend_shift(kpis, *, baseline, current, by) -> pl.DataFrame``
     Spend reallocation: each segment's share of spend in both windows.
 ``decision_drift(decisions, *, baseline, current, by, bands=...) -> pl.DataFrame``
@@ -42,15 +43,17 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import MIN_COUNT, check_every
 from driftdesk.contract import Dataset, Table
 from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import difference_unit, format_difference, format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
-from driftdesk.metrics import get_metric, metrics_for
+from driftdesk.metrics import get_metric, known_sum, metrics_for
 from driftdesk.segments import by_columns
 from driftdesk.stats import proportion_interval, ratio_of_sums, two_sided_z
-from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
+from driftdesk.windows import Window, as_window, baselines_for, comparison_words, overlap_note, rows_in_window
 
 Metric = Literal["cpa", "roas", "cr"]
 Frame = pl.DataFrame | pl.LazyFrame
@@ -152,17 +155,18 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     when their count is zero or below ``min_conversions``; nothing is ever infinite.
     """
     by = list(by_columns(by, kpis))
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     lf = as_lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
     schema = lf.collect_schema()
     if outcome not in schema:
         raise DriftdeskError(f"{source}: outcome column {outcome!r} not found; columns are {list(schema)}")
-    keys = ([pl.col(ts).dt.truncate(every).alias(ts)] if every else []) + [pl.col(c) for c in by]
+    keys = ([pl.col(ts).dt.truncate(check_every(every)).alias(ts)] if every else []) + [pl.col(c) for c in by]
     cols = {c: pl.col(c).cast(pl.Float64) for c in present}
     cols["outcome"] = pl.col(outcome).cast(pl.Float64)
     aggs = [pl.len().alias("rows")]
     for c, e in cols.items():
-        aggs += [e.sum().alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
+        aggs += [known_sum(e).alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
     pairs = {(num, den) for num, den in RATIOS.values() if num in cols and den in cols}
     aggs += [(cols[num] * cols[den]).sum().alias(f"{num}_x_{den}") for num, den in pairs]
     out = lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)
@@ -193,18 +197,6 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
 
 
 # --------------------------------------------------------------------------- windows
-
-
-def _period_words(baseline: Window, current: Window) -> str:
-    lag = current.start - baseline.start
-    same_length = baseline.duration == current.duration
-    if same_length and lag == dt.timedelta(days=7):
-        return "week over week"
-    if same_length and lag == dt.timedelta(days=1):
-        return "day over day"
-    if same_length and lag == baseline.duration:
-        return "against the previous period"
-    return "against the baseline"
 
 
 # --------------------------------------------------------------------------- mix vs rate
@@ -283,6 +275,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     by = list(by_columns(by, kpis))
     if not by:
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
     seg = _segments_in_both(as_lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,
@@ -296,7 +289,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     total = {k: total[k] for k in ("baseline", "current", "change", "change_pct", "mix_effect", "rate_effect",
                                    "baseline_denominator", "current_denominator", "conversions_baseline",
                                    "conversions_current", "note")}
-    period = _period_words(baseline, current)
+    period = comparison_words(baseline, current)
     result = ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, "", period)
     return ImpactResult(metric, baseline, current, tuple(by), total, seg, min_conversions, impact_summary(result), period)
 
@@ -430,6 +423,16 @@ def _fmt(value: float, metric: str) -> str:
     return get_metric(metric, "kpis").format(value)
 
 
+def effect_unit(metric: str) -> str:
+    """The unit the metric's changes and effects are written in: a rate's in percentage points, CPA's in dollars."""
+    return difference_unit(get_metric(metric, "kpis").unit)
+
+
+def format_effect(value: float | None, metric: str) -> str:
+    """An effect or a change of the metric as the sentence, the waterfall and the table write it (+$1.20, -0.031 pp)."""
+    return format_difference(value, get_metric(metric, "kpis").unit)
+
+
 def _cpa_reason(row: dict, rose: bool) -> str:
     """Why a segment's CPA moved: CPA = CPC / CR, so compare the log changes of conversion rate and click cost."""
     cr0, cr1, cpc0, cpc1 = (row.get(k) for k in ("cr_baseline", "cr_current", "cpc_baseline", "cpc_current"))
@@ -441,11 +444,60 @@ def _cpa_reason(row: dict, rose: bool) -> str:
     return "higher conversion" if d_cr >= -d_cpc else "cheaper clicks"
 
 
+def named_effects(result: ImpactResult, *, top: int = 3, min_share: float = 0.1) -> list[dict]:
+    """The few mix and rate effects a sentence names: among the ``top`` largest, each at least ``min_share`` of the
+    change (or of half the largest effect, when effects cancel). Each: segment, kind (mix | rate), effect (in the
+    metric's unit), why (the words), own_change (the segment's own relative change of the metric, for a rate
+    effect), caveat, row (the segment's row of ``result.segments``)."""
+    t = result.total
+    if t["change"] is None:
+        return []
+    effects = []
+    for row in result.segments.iter_rows(named=True):
+        for kind in ("mix", "rate"):
+            value = row[f"{kind}_effect"]
+            if value is not None and math.isfinite(value):
+                effects.append((abs(value), kind, value, row))
+    effects.sort(key=lambda e: e[0], reverse=True)
+    scale = max(abs(t["change"]), max((e[0] for e in effects), default=0.0) * 0.5)
+    out = []
+    for size, kind, value, row in effects[:top]:
+        if size < min_share * scale or size == 0:
+            continue
+        name = _segment_name(row, result.by)
+        if kind == "mix":
+            more = (row["share_current"] or 0) > (row["share_baseline"] or 0)
+            moved = "spend" if result.metric == "roas" else "traffic"  # ROAS weighs segments by spend
+            why = f"{'more' if more else 'less'} {moved} in {name}"
+        else:
+            why = {
+                "cpa": f"{_cpa_reason(row, value > 0)} in {name}",
+                "roas": f"{'higher' if value > 0 else 'lower'} return in {name}",
+                "cr": f"{'higher' if value > 0 else 'lower'} conversion in {name}",
+            }[result.metric]
+        own = None
+        if kind == "rate" and row["baseline"] and row["current"] is not None:
+            own = row["current"] / row["baseline"] - 1
+        caveat = "few conversions, may be noise" if row["note"] and row["note"].startswith("too few") else None
+        out.append({"segment": name, "kind": kind, "effect": value, "why": why, "own_change": own, "caveat": caveat,
+                    "row": row})
+    return out
+
+
 def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1) -> str:
+    """One sentence a leader can read (see ``_impact_sentence``), then, when the baseline overlaps the current
+    window, a second sentence that says so."""
+    note = overlap_note(result.current, result.baseline)
+    text = _impact_sentence(result, top=top, min_share=min_share)
+    return text + (f" {note[0].upper()}{note[1:]}." if note else "")
+
+
+def _impact_sentence(result: ImpactResult, *, top: int = 3, min_share: float = 0.1) -> str:
     """One sentence a leader can read: how much the metric moved and the few mix / rate effects behind it.
 
-    Effects are in points of the baseline value (effect / baseline * 100), so they add up to the percent
-    change. An effect is named if it is among the ``top`` largest and at least ``min_share`` of the change.
+    Effects are in the metric's own unit (dollars for CPA, percentage points for a conversion rate), written as
+    the waterfall and the table write them, so they add up to the change between the two values in the sentence.
+    An effect is named if it is among the ``top`` largest and at least ``min_share`` of the change.
     """
     t = result.total
     label = metric_label(result.metric)
@@ -456,34 +508,14 @@ def impact_summary(result: ImpactResult, *, top: int = 3, min_share: float = 0.1
     if pct is None:
         return f"{label} moved from {_fmt(m0, result.metric)} to {_fmt(m1, result.metric)} {result.period}."
     verb = "rose" if change > 0 else "fell" if change < 0 else "held"
-    head = f"{label} {verb} {abs(pct):.1f}% {result.period} (from {_fmt(m0, result.metric)} to {_fmt(m1, result.metric)})"
-    effects = []
-    for row in result.segments.iter_rows(named=True):
-        for kind in ("mix", "rate"):
-            value = row[f"{kind}_effect"]
-            if value is not None and math.isfinite(value):
-                effects.append((abs(value), kind, value, row))
-    effects.sort(key=lambda e: e[0], reverse=True)
-    scale = max(abs(change), max((e[0] for e in effects), default=0.0) * 0.5)
-    named = [e for e in effects[:top] if e[0] >= min_share * scale and e[0] > 0]
+    size = "" if verb == "held" else format_value(abs(pct) / 100, "change").lstrip("+") + " "
+    head = (f"{label} {verb} {size}{result.period}, from {_fmt(m0, result.metric)} to {_fmt(m1, result.metric)} "
+            f"({format_effect(change, result.metric)})")
+    named = named_effects(result, top=top, min_share=min_share)
     if not named:
         return head + ": no single segment stands out." if verb != "held" else head + "."
-    parts = []
-    for _, kind, value, row in named:
-        points = 100 * (value / m0)
-        name = _segment_name(row, result.by)
-        if kind == "mix":
-            more = (row["share_current"] or 0) > (row["share_baseline"] or 0)
-            moved = "spend" if result.metric == "roas" else "traffic"  # ROAS weighs segments by spend
-            what = f"{'more' if more else 'less'} {moved} in {name} (mix)"
-        else:
-            what = {
-                "cpa": f"{_cpa_reason(row, value > 0)} in {name} (rate)",
-                "roas": f"{'higher' if value > 0 else 'lower'} return in {name} (rate)",
-                "cr": f"{'higher' if value > 0 else 'lower'} conversion in {name} (rate)",
-            }[result.metric]
-        caveat = " — few conversions, may be noise" if row["note"] and row["note"].startswith("too few") else ""
-        parts.append(f"{points:+.1f} points from {what}{caveat}")
+    parts = [f"{format_effect(e['effect'], result.metric)} from {e['why']} ({e['kind']})"
+             + (f" — {e['caveat']}" if e["caveat"] else "") for e in named]
     return head + ": " + ", ".join(parts) + "."
 
 
@@ -584,8 +616,8 @@ class ImpactView:
         return get_metric(self.impact.metric, "kpis").unit
 
     def share_of_baseline(self, effect: str) -> float | None:
-        """A total effect (``mix_effect``, ``rate_effect``) as a share of the baseline value (x 100: the points of
-        the summary sentence)."""
+        """A total effect (``mix_effect``, ``rate_effect``) relative to the baseline value: its part of the relative
+        change (mix and rate parts add up to ``change_pct`` / 100)."""
         t = self.impact.total
         value, base = t[effect], t["baseline"]
         return None if value is None or not base else value / base
@@ -612,6 +644,7 @@ def impact_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_ov
     ``by`` into mix and rate; with the decisions' positive share per score band by the same columns (those the
     decisions table has)."""
     current = Window.ending(end, days=days)
+    MIN_COUNT.check(min_conversions, where="impact: min_conversions")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]

@@ -48,6 +48,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk import engine
+from driftdesk.bounds import BINS, LABEL_DELAY_DAYS, check_every, parse_duration
 from driftdesk.contract import Dataset, Table
 from driftdesk.engine.budget import collect, exact_fits
 from driftdesk.errors import DriftdeskError
@@ -57,7 +58,7 @@ from driftdesk.jsonsafe import jsonable
 from driftdesk.segments import by_columns
 from driftdesk.sketch import quantiles as sketch_quantiles
 from driftdesk.stats import CALIBRATION_KEYS, IntervalMethod, calibration_errors, proportion_interval
-from driftdesk.windows import Window, as_window, baselines_for, rows_in_window
+from driftdesk.windows import Window, as_window, baselines_for, comparison_words, overlap_note, rows_in_window
 
 Strategy = Literal["uniform", "quantile"]
 Interval = IntervalMethod
@@ -71,19 +72,11 @@ _AGG_COLS = ("count", "positives", "score_sum", "score_sq", "score_label")
 
 
 def _parse_delay(value: dt.timedelta | str | float | None) -> dt.timedelta | None:
-    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m'."""
-    if value is None or isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, int | float):
-        return dt.timedelta(hours=float(value))
-    text = str(value).strip().lower()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    if text and text[-1] in units:
-        try:
-            return dt.timedelta(**{units[text[-1]]: float(text[:-1])})
-        except ValueError:
-            pass
-    raise DriftdeskError(f"label delay {value!r} must look like '3d', '36h' or '90m'")
+    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m' (at most
+    ``bounds.MAX_DAYS``)."""
+    if value is None:
+        return None
+    return parse_duration(value, what="label delay", minimum_hours=0)
 
 
 def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
@@ -192,8 +185,7 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
     rule (``searchsorted(edges[1:-1], side="right")``), so non-empty bins match its ``calibration_curve``.
     Quantile edges can repeat when scores tie; the bins between them are then empty and kept.
     """
-    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
-        raise DriftdeskError(f"bins must be a whole number >= 1, got {bins!r}")
+    BINS.check(bins)
     if strategy == "uniform":
         return np.linspace(0.0, 1.0, bins + 1)
     if strategy != "quantile":
@@ -443,6 +435,7 @@ def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     edges_ = np.asarray(edges, dtype=float) if edges is not None else bin_edges([], bins=bins)
+    every = check_every(every)
     group = [pl.col(ts).dt.truncate(every).alias(ts), *by]
     if engine.is_spark(rows):
         from driftdesk.engine.spark import truncate
@@ -493,24 +486,42 @@ class CalibrationComparison:
         })
 
     @property
+    def largest_rise(self) -> dict | None:
+        """The segment whose ECE rose most (a new one against the traffic it replaced), or None when none rose."""
+        if self.segments.is_empty() or "ece_change" not in self.segments.columns:
+            return None
+        worst = self.segments.filter(pl.col("ece_change").is_not_null()).sort("ece_change", descending=True).head(1)
+        if not worst.height or worst["ece_change"][0] <= 0:
+            return None
+        return worst.row(0, named=True)
+
+    @property
     def summary(self) -> str:
-        """A plain sentence: how calibration moved and whether scores collapsed."""
+        """Plain sentences: the segment whose calibration moved most (a new version included), how calibration
+        moved overall, and whether scores collapsed."""
         b, c = self.baseline.metrics, self.current.metrics
         if b["ece"] is None or c["ece"] is None:
             which = "baseline" if b["ece"] is None else "current"
             return f"Calibration cannot be compared: no labelled rows in the {which} window."
         direction = "worse" if c["ece"] > b["ece"] else "better" if c["ece"] < b["ece"] else "unchanged"
         over = "over" if c["mean_score"] > c["observed_rate"] else "under"
-        text = (f"ECE {b['ece']:.3f} -> {c['ece']:.3f} ({direction}); Brier {b['brier']:.4f} -> {c['brier']:.4f}; "
-                f"current scores {over}-predict: mean score {c['mean_score']:.3f} vs observed rate {c['observed_rate']:.3f}.")
+        text = ""
+        worst = self.largest_rise
+        if worst is not None:
+            name = " ".join(f"{k}={worst[k]}" for k in self.by)
+            against = ("the traffic it replaced; new in the current window" if worst["reference"] == REPLACED
+                       else "its own baseline")
+            text = (f"Largest ECE rise: {name}, ECE {_score(worst['ece_current'])} against {_score(worst['ece_baseline'])}"
+                    f" ({against}). ")
+        period = comparison_words(self.baseline_window, self.current_window)
+        text += (f"Overall ECE {_score(b['ece'])} -> {_score(c['ece'])} {period}: {direction}; Brier "
+                 f"{_score(b['brier'])} -> {_score(c['brier'])}; current scores {over}-predict: mean score "
+                 f"{format_value(c['mean_score'], 'rate')} vs observed rate {format_value(c['observed_rate'], 'rate')}.")
         if self.collapsed:
-            text += f" Scores collapse toward the mean (std ratio {self.std_ratio:.2f} < {self.collapse_ratio:.2f})."
-        if not self.segments.is_empty() and "ece_change" in self.segments.columns:
-            worst = self.segments.filter(pl.col("ece_change").is_not_null()).sort("ece_change", descending=True).head(1)
-            if worst.height and worst["ece_change"][0] > 0:
-                name = " ".join(f"{k}={worst[k][0]}" for k in self.by)
-                text += f" Largest ECE rise: {name} (+{worst['ece_change'][0]:.3f})."
-        return text
+            text += (f" Scores collapse toward the mean (std ratio {format_value(self.std_ratio, 'ratio')} < "
+                     f"{format_value(self.collapse_ratio, 'ratio')}).")
+        note = overlap_note(self.current_window, self.baseline_window)
+        return text + (f" {note[0].upper()}{note[1:]}." if note else "")
 
     def to_figure(self, kind: Literal["reliability", "quantiles", "segments"] = "reliability"):
         from driftdesk.viz import calibration as viz
@@ -537,6 +548,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     """
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
+    if strategy not in ("uniform", "quantile"):
+        raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     by = list(by_columns(by, frame))
     lf = engine.lazy(frame)
     schema = engine.schema(lf)
@@ -566,19 +579,7 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
             table = _bins_table(agg, edges, confidence=confidence, interval=interval)
             summ = summarize_bins(table, by).select(*by, "n", "ece", "mce", "brier", "mean_score", "observed_rate")
             seg_tables.append(summ.rename({k: f"{k}_{name}" for k in ("n", "ece", "mce", "brier", "mean_score", "observed_rate")}))
-    if by:
-        segments = seg_tables[0].join(seg_tables[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
-            pl.col("n_baseline").fill_null(0), pl.col("n_current").fill_null(0),
-        ).with_columns(
-            (pl.col("ece_current") - pl.col("ece_baseline")).alias("ece_change"),
-            (pl.col("brier_current") - pl.col("brier_baseline")).alias("brier_change"),
-        ).with_columns(
-            pl.when(pl.col("n_baseline") == 0).then(pl.lit("undefined: no labelled rows in the baseline window"))
-            .when(pl.col("n_current") == 0).then(pl.lit("undefined: no labelled rows in the current window"))
-            .otherwise(None).alias("note")
-        ).sort(pl.col("ece_change"), descending=True, nulls_last=True)
-    else:
-        segments = pl.DataFrame()
+    segments = _segment_comparison(seg_tables, by, res["baseline"].metrics) if by else pl.DataFrame()
     qs = []
     for name, sub in wins.items():
         qs.append(score_quantiles(sub, score=score, quantiles=quantiles).with_columns(pl.lit(name).alias("window")))
@@ -588,6 +589,36 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     collapsed = bool(std_ratio is not None and std_ratio < collapse_ratio)
     return CalibrationComparison(res["baseline"], res["current"], baseline, current, tuple(by), segments, qframe,
                                  std_ratio, collapse_ratio, collapsed)
+
+
+def _score(value: float | None) -> str:
+    return format_value(value, "score")
+
+
+SEGMENT_STATS = ("n", "ece", "mce", "brier", "mean_score", "observed_rate")
+SAME_SEGMENT = "same segment"
+REPLACED = "all baseline traffic, which it replaced"
+
+
+def _segment_comparison(tables: list[pl.DataFrame], by: list[str], baseline: dict) -> pl.DataFrame:
+    """Both windows' statistics per segment, side by side, with the change. A segment new in the current window
+    (a new model version, a new campaign) has no baseline of its own: it is compared with the whole baseline
+    window, the traffic it replaced (``reference`` says which), so the version that moved calibration is seen."""
+    joined = tables[0].join(tables[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("n_baseline").fill_null(0), pl.col("n_current").fill_null(0))
+    new = (pl.col("n_baseline") == 0) & (pl.col("n_current") > 0) & pl.lit(bool(baseline["n"]))
+    return joined.with_columns(
+        *[pl.when(new).then(pl.lit(baseline[k])).otherwise(pl.col(f"{k}_baseline")).cast(joined.schema[f"{k}_baseline"])
+          .alias(f"{k}_baseline") for k in SEGMENT_STATS],
+        pl.when(new).then(pl.lit(REPLACED)).otherwise(pl.lit(SAME_SEGMENT)).alias("reference"),
+    ).with_columns(
+        (pl.col("ece_current") - pl.col("ece_baseline")).alias("ece_change"),
+        (pl.col("brier_current") - pl.col("brier_baseline")).alias("brier_change"),
+    ).with_columns(
+        pl.when(pl.col("n_baseline") == 0).then(pl.lit("undefined: no labelled rows in the baseline window"))
+        .when(pl.col("n_current") == 0).then(pl.lit("undefined: no labelled rows in the current window"))
+        .otherwise(None).alias("note")
+    ).sort(pl.col("ece_change"), descending=True, nulls_last=True)
 
 
 # --------------------------------------------------------------------------- the Calibration page's view
@@ -647,7 +678,10 @@ class CalibrationView:
             return None
         if self.segment_comparison is None:
             return f"{self.by}={self.segment}: {self.segment_note}"
-        return f"{self.by}={self.segment}: {self.segment_comparison.summary}"
+        row = self.comparison.segments.filter(pl.col(self.by).cast(pl.String) == self.segment)
+        against = (" (new in the current window: against all baseline traffic, which it replaced)"
+                   if row.height and row["reference"][0] == REPLACED else "")
+        return f"{self.by}={self.segment}{against}: {self.segment_comparison.summary}"
 
     def to_frame(self) -> pl.DataFrame:
         return self.comparison.to_frame()
@@ -685,6 +719,7 @@ def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "we
     per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own."""
     decisions = dataset["decisions"].frame
     current = Window.ending(end, days=days)
+    LABEL_DELAY_DAYS.check(label_delay_days, where="calibration")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]
@@ -696,10 +731,14 @@ def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "we
     if by is not None and segment is None:
         segment = _largest_rise(comparison.segments, by)
     if by is not None and segment is not None:
+        chosen = pl.col(by).cast(pl.String) == segment
+        replaced = comparison.segments.filter(chosen & (pl.col("reference") == REPLACED)).height > 0
+        # a segment new in the current window is drawn against the baseline window's traffic, which it replaced
+        rows = decisions.filter(chosen | baseline.contains("ts")) if replaced else decisions.filter(chosen)
         try:
-            one = compare_calibration(decisions.filter(pl.col(by).cast(pl.String) == segment), baseline=baseline,
-                                      current=current, bins=bins, strategy=strategy, label_delay=delay,
-                                      source=f"decisions where {by}={segment}")
+            one = compare_calibration(rows, baseline=baseline, current=current, bins=bins, strategy=strategy,
+                                      label_delay=delay, source=f"decisions where {by}={segment}",
+                                      as_of=decisions["ts"].max() if delay else None)
         except DriftdeskError as exc:
             note = str(exc)
     return CalibrationView(comparison, series, vs, by, segment if by else None, one, note, label_delay_days)

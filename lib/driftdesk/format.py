@@ -1,8 +1,15 @@
-"""One display format per unit, so a number reads the same in every sentence the library writes.
+"""One display format per kind of number, so a number reads the same in every sentence, table, card and chart.
 
 ``format_value(value, unit)``: money with its currency symbol, rates and shares as percentages, percentage-point
-changes as "pp", relative changes with a sign, p-values as "< 0.001", counts with thousands separators, and
-"–" for a missing or undefined value. Values beyond ±1e15 switch to three significant digits.
+differences as "pp", relative changes with a sign, p-values as "< 0.001", counts with thousands separators, and
+"–" for a missing or undefined value. ``format_difference(value, unit)`` writes the difference of two values of a
+unit (an effect, a change): a signed amount of money, percentage points for a rate. ``axis_format(unit)`` is the
+same format as a plotly tick format, so a chart's axis agrees with its labels.
+
+Precision follows the size of the number, never hiding it: at least two significant digits below the usual
+decimals (a rate of 0.0004 is 0.04%, a CPA of 0.00042 is $0.00042, an effect of -0.00031 on a rate is
+-0.031 pp), a rate that is not exactly 0 or 1 never prints as 0% or 100%, and values beyond ±1e15 switch to three
+significant digits.
 """
 
 from __future__ import annotations
@@ -13,57 +20,152 @@ from typing import Literal
 FormatUnit = Literal["usd", "rate", "ms", "count", "ratio", "score", "tokens", "pp", "change", "p_value"]
 MISSING = "–"
 _HUGE = 1e15
+_MOST_DECIMALS = 6
+# currency code -> symbol written before the amount; any other code is written after it ("1,234 CHF")
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
+# the unit of a difference of two values: a difference of two rates is percentage points, not a rate
+DIFFERENCE_UNITS = {"rate": "pp", "pp": "pp", "change": "change"}
 
 
-def format_value(value: float | int | None, unit: FormatUnit | str) -> str:
+def format_value(value: float | int | None, unit: FormatUnit | str, *, signed: bool = False,
+                 currency: str = "USD") -> str:
     """A value as a reader expects it in a sentence: $0.0031, 2.9%, +1.2 pp, +14%, < 0.001, 1,234, 812 ms.
 
-    Units: ``usd``; ``rate`` (a share, 0.029 -> 2.9%); ``pp`` (a difference of two shares, 0.012 -> +1.2 pp);
-    ``change`` (a relative change, 0.14 -> +14%); ``p_value``; ``count``; ``ms``; ``tokens``; ``ratio``
-    (ROAS 3.45); ``score``. An unknown unit prints the plain number.
+    Units: ``usd`` (money; ``currency`` another ISO code); ``rate`` (a share, 0.029 -> 2.9%); ``pp`` (a difference
+    of two shares, 0.012 -> +1.2 pp); ``change`` (a relative change, 0.14 -> +14%, 0.004 -> +0.4%); ``p_value``;
+    ``count``; ``ms``; ``tokens``; ``ratio`` (ROAS 3.45); ``score``. An unknown unit prints the plain number.
+    ``signed`` writes a + before a positive amount (pp and change always carry their sign).
+
+    >>> format_value(0.0004, "rate"), format_value(0.99996, "rate"), format_value(1, "rate")
+    ('0.040%', '99.996%', '100.0%')
+    >>> format_value(-0.00031, "pp"), format_value(1.2, "usd", signed=True), format_value(4_000_000, "usd")
+    ('-0.031 pp', '+$1.20', '$4,000,000')
     """
     if value is None or isinstance(value, bool):
         return MISSING if value is None else str(value)
     v = float(value)
     if math.isnan(v):
         return MISSING
+    sign = "+" if (signed or unit in ("pp", "change")) and v > 0 else ""
     if math.isinf(v):
-        return ("+" if unit in ("pp", "change") and v > 0 else "-" if v < 0 else "") + "∞"
+        return (sign or ("-" if v < 0 else "")) + "∞"
     if unit == "usd":
-        return _money(v)
+        return _signed(_money(v, currency), sign)
     if unit == "rate":
-        return _percent(v, 1 if abs(v) >= 0.1 or v == 0 else 2)
+        return _signed(_percent(v), sign)
     if unit == "pp":
-        return f"{100 * v:+.1f} pp" if abs(v) < _HUGE else f"{_hundredfold(v, '+')} pp"
+        return _signed(_percent(v, suffix=" pp", least=1), sign)
     if unit == "change":
-        return f"{v:+.0%}" if abs(v) < _HUGE else f"{_hundredfold(v, '+')}%"
+        return _signed(_percent(v, least=0 if abs(v) >= 0.1 else 1), sign)
     if unit == "p_value":
         return "< 0.001" if v < 0.001 else _number(v, 3)
     if unit == "count":
-        return _number(v, 0 if v == int(v) or abs(v) >= 100 else 1)
+        return sign + _number(v, 0 if v == int(v) or abs(v) >= 100 else 1)
     if unit == "ms":
-        return _number(v, 0 if abs(v) >= 10 else 1) + " ms"
+        return sign + _number(v, _decimals(v, 0 if abs(v) >= 10 else 1)) + " ms"
     if unit == "tokens":
-        return _number(v, 0 if abs(v) >= 100 else 1) + " tokens"
+        return sign + _number(v, 0 if abs(v) >= 100 else 1) + " tokens"
     if unit == "score":
-        return _number(v, 4)
-    return _number(v, 2)
+        return sign + _number(v, _decimals(v, 4))
+    return sign + _number(v, _decimals(v, 2))
 
 
-def _money(v: float) -> str:
-    """Dollars: whole above $1,000, cents above $0.10, four decimals below (LLM calls cost fractions of a cent)."""
+def format_difference(value: float | int | None, unit: FormatUnit | str, *, currency: str = "USD") -> str:
+    """The difference of two values of ``unit``, signed: a rate's in percentage points, money as +$1.20.
+
+    >>> format_difference(-0.0008, "rate"), format_difference(1.5, "usd"), format_difference(-0.25, "ratio")
+    ('-0.080 pp', '+$1.50', '-0.25')
+    """
+    return format_value(value, DIFFERENCE_UNITS.get(unit, unit), signed=True, currency=currency)
+
+
+def difference_unit(unit: str) -> str:
+    """The unit a difference of two values of ``unit`` is written in (``rate`` -> ``pp``, the others unchanged)."""
+    return DIFFERENCE_UNITS.get(unit, unit)
+
+
+UNIT_WORDS = {"usd": "dollars", "rate": "percent", "pp": "percentage points", "change": "percent change",
+              "ms": "milliseconds", "tokens": "tokens", "count": "count", "ratio": "ratio", "score": "score",
+              "p_value": "p-value"}
+
+
+def unit_words(unit: str) -> str:
+    """What a unit is, in words, for an axis title or a column's help ('percentage points')."""
+    return UNIT_WORDS.get(unit, unit)
+
+
+def axis_format(unit: str, *, signed: bool = False, span: float | None = None) -> dict:
+    """Plotly axis settings that print ticks as ``format_value`` prints the unit (percent for a rate, a currency
+    prefix for money, ' pp' for percentage points). ``span`` (the axis range, in the values' own scale) sets
+    enough decimals for neighbouring ticks to differ."""
+    plus = "+" if signed or unit in ("pp", "change") else ""
+    percent = unit in ("rate", "change")
+    if span is not None and span > 0 and math.isfinite(span):
+        step = span / 5 * (100 if percent else 1)
+        digits = min(_MOST_DECIMALS, max(0, math.ceil(-math.log10(step)) + 1))
+    else:
+        digits = 2 if percent or unit == "pp" else 4
+    if percent:
+        return {"tickformat": f"{plus}.{digits}~%"}
+    if unit == "pp":
+        return {"tickformat": f"{plus}.{digits}~f", "ticksuffix": " pp"}
+    if unit == "usd":
+        return {"tickformat": f"{plus}$,.{digits}~f"}
+    if unit in ("ms", "tokens"):
+        return {"tickformat": f",.{digits}~f", "ticksuffix": f" {unit}"}
+    return {"tickformat": f"{plus},.{digits}~f"}
+
+
+def axis_scale(unit: str) -> float:
+    """What a value is multiplied by before it is drawn on an axis of ``axis_format(unit)``: percentage points are
+    drawn as 100 x the difference of two shares."""
+    return 100.0 if unit == "pp" else 1.0
+
+
+def _signed(text: str, sign: str) -> str:
+    """The sign before the amount, inside a bound ("< +0.000001 pp")."""
+    return f"< {sign}{text[2:]}" if text.startswith("< ") else sign + text
+
+
+def _decimals(v: float, usual: int) -> int:
+    """``usual`` decimals, or as many as two significant digits need for a small number (at most six)."""
+    a = abs(v)
+    if a == 0 or a >= 10.0 ** -usual * 10 or not math.isfinite(a):
+        return usual
+    return min(_MOST_DECIMALS, max(usual, 1 - math.floor(math.log10(a))))
+
+
+def _money(v: float, currency: str) -> str:
+    """Whole above 1,000, cents above 0.10, two significant digits below (LLM calls cost fractions of a cent)."""
     sign, a = ("-" if v < 0 else ""), abs(v)
-    if 0 < a < 0.0001:
-        return f"{'> -' if v < 0 else '< '}$0.0001"
-    return sign + "$" + _number(a, 0 if a >= 1000 else 2 if a >= 0.1 or a == 0 else 4)
+    code = currency.upper()
+    symbol = CURRENCY_SYMBOLS.get(code)
+    if 0 < a < 10.0 ** -_MOST_DECIMALS:
+        tiny = f"{10.0 ** -_MOST_DECIMALS:.{_MOST_DECIMALS}f}"
+        amount = f"{symbol}{tiny}" if symbol else f"{tiny} {code}"
+        return f"{'> -' if v < 0 else '< '}{amount}"
+    digits = _number(a, 0 if a >= 1000 else 2 if a >= 0.1 or a == 0 else _decimals(a, 4))
+    return sign + (f"{symbol}{digits}" if symbol else f"{digits} {code}")
 
 
 def _number(v: float, decimals: int) -> str:
     return f"{v:,.{decimals}f}" if abs(v) < _HUGE else f"{v:.3g}"
 
 
-def _percent(v: float, decimals: int) -> str:
-    return f"{v:.{decimals}%}" if abs(v) < _HUGE else f"{_hundredfold(v)}%"
+def _percent(v: float, *, suffix: str = "%", least: int | None = None) -> str:
+    """100 x v with a precision that shows the number: one decimal from 10% (``least`` decimals if given), else two
+    significant digits; a share that is not exactly 0 or 1 keeps enough decimals not to read as 0% or 100%."""
+    if abs(v) >= _HUGE:
+        return f"{_hundredfold(v)}{suffix}"
+    p = 100 * v + 0.0  # + 0.0 turns -0.0 into 0.0
+    decimals = _decimals(p, least if least is not None else (1 if abs(v) >= 0.1 or v == 0 else 2))
+    text = f"{p:.{decimals}f}"
+    while decimals < _MOST_DECIMALS and p not in (0.0, 100.0, -100.0) and float(text) in (0.0, 100.0, -100.0):
+        decimals += 1
+        text = f"{p:.{decimals}f}"
+    if float(text) == 0 and p != 0:  # beyond six decimals: say how small rather than print a zero
+        return f"{'> -' if p < 0 else '< '}{10.0 ** -_MOST_DECIMALS:.{_MOST_DECIMALS}f}{suffix}"
+    return text + suffix
 
 
 def _hundredfold(v: float, sign: str = "") -> str:

@@ -24,9 +24,11 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk.answer import day_answer
+from driftdesk.bounds import SPAN_DAYS, check_day
 from driftdesk.calendars import effective_calendar
 from driftdesk.contract import LAYERS, Dataset, Table
-from driftdesk.errors import WindowError
+from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
@@ -168,6 +170,7 @@ class Overview:
     metrics: pl.DataFrame  # one row per layer x metric x subject (METRIC_SCHEMA)
     events: pl.DataFrame  # releases, incidents and calendar days in the timeline span (EVENT_SCHEMA)
     span: Window  # the timeline's range: span_days up to the end of the day
+    answer: str = ""  # the day in one sentence: what moved most and why (driftdesk.answer)
 
     def layer(self, name: str) -> pl.DataFrame:
         """The metrics of one layer."""
@@ -235,6 +238,7 @@ class Overview:
             "layers": self.layers,
             "metrics": self.metrics,
             "events": self.events,
+            "answer": self.answer,
         })
 
     def to_figure(self):
@@ -449,17 +453,16 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     so later analyses extend the Overview without changing it. The timeline lists releases, incidents and
     calendar days from ``span_days`` before the day to its end.
     """
-    if isinstance(day, str):
-        try:
-            day = dt.date.fromisoformat(day.strip()[:10])
-        except ValueError as exc:
-            raise WindowError(f"cannot read {day!r} as a day (expected YYYY-MM-DD, e.g. 2026-10-08)") from exc
+    if day is not None:
+        day = check_day(day, what="day", error=WindowError)
+    wrong = [c for c in checks if not isinstance(c, Check)]
+    if wrong:
+        raise DriftdeskError(f"overview: checks are Check objects (driftdesk.overview.metric_check), got {wrong[0]!r}")
     if day is None:
         day = default_day(dataset)
         if day is None:
             raise WindowError(f"{dataset.folder}: no activity table (kpis, decisions, llm_calls, service) has rows")
-    if span_days < 1:
-        raise WindowError(f"span_days must be at least 1, got {span_days}")
+    SPAN_DAYS.check(span_days, where="overview", error=WindowError)
     calendar = _calendar_days(dataset)
     whole = Window.day(day)
     records: list[dict] = []
@@ -500,17 +503,31 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
         layer_rows.append(_layer_row(layer, table_name, None, "", recs))
     metrics = pl.DataFrame(records, schema=METRIC_SCHEMA) if records else pl.DataFrame(schema=METRIC_SCHEMA)
     span = Window(whole.end - dt.timedelta(days=span_days), whole.end, "timeline")
+    layers = pl.DataFrame(layer_rows, schema={"layer": pl.String, "table": pl.String, "status": pl.String,
+                                              "alerts": pl.Int64, "warnings": pl.Int64, "note": pl.String})
     return Overview(
         day=day,
         current=whole,
         baselines=(day_over_day(whole), week_over_week(whole))
         + ((_known_good(dataset, whole, known_good),) if known_good is not None else ()),
-        layers=pl.DataFrame(layer_rows, schema={"layer": pl.String, "table": pl.String, "status": pl.String,
-                                                "alerts": pl.Int64, "warnings": pl.Int64, "note": pl.String}),
+        layers=layers,
         metrics=metrics,
         events=timeline_events(dataset, span),
         span=span,
+        answer=day_answer(dataset, day, metrics, layers, _kpis_windows(dataset, day, known_good)),
     )
+
+
+def _kpis_windows(dataset: Dataset, day: dt.date, known_good: str | Window | None) -> dict[str, tuple[Window, Window]]:
+    """Baseline kind -> (current, baseline) windows of the kpis table on ``day``, as its checks compared them."""
+    kpis = dataset.get("kpis")
+    windows = _day_windows(kpis, day) if kpis is not None else None
+    if windows is None:
+        return {}
+    out = {"day_over_day": (windows[0], windows[1]), "week_over_week": (windows[0], windows[2])}
+    if known_good is not None:
+        out[KNOWN_GOOD] = (windows[0], _known_good(dataset, windows[0], known_good))
+    return out
 
 
 def _known_good(dataset: Dataset, current: Window, known_good: str | Window | None) -> Window | None:

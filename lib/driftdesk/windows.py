@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk.bounds import MAX_DAYS, WINDOW_DAYS, check_day, check_moment
 from driftdesk.engine import is_spark
 from driftdesk.engine.budget import collect
 from driftdesk.errors import WindowError
 
-MAX_WINDOW_DAYS = 3660  # ten years: the longest window a control or an option may ask for
+MAX_WINDOW_DAYS = MAX_DAYS  # the longest window a control or an option may ask for (driftdesk.bounds)
 
 
 def parse_timestamp(text: str) -> dt.datetime:
@@ -25,11 +26,11 @@ def parse_timestamp(text: str) -> dt.datetime:
     raw = text.strip()
     try:
         value = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError as exc:
-        raise WindowError(f"cannot read {raw!r} as an ISO 8601 timestamp (e.g. 2026-10-05T00:00)") from exc
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        raise WindowError(f"cannot read {raw[:40]!r} as an ISO 8601 timestamp (e.g. 2026-10-05T00:00)") from exc
+    return check_moment(value, what="a timestamp", error=WindowError)
 
 
 @dataclass(frozen=True, order=True)
@@ -41,6 +42,8 @@ class Window:
     label: str = ""
 
     def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            check_moment(moment, what="a window's start and end", error=WindowError)
         if self.end <= self.start:
             raise WindowError(f"window end {self.end.isoformat()} must be after its start {self.start.isoformat()}")
 
@@ -78,8 +81,8 @@ class Window:
         >>> Window.ending(dt.date(2026, 10, 8), days=7).iso()
         '2026-10-02T00:00:00/2026-10-09T00:00:00'
         """
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
-            raise WindowError(f"a window is 1 to {MAX_WINDOW_DAYS:,} days long, got {days!r}")
+        WINDOW_DAYS.check(days, error=WindowError)
+        last_day = check_day(last_day, what="a window's last day", error=WindowError)
         stop = dt.datetime.combine(last_day, dt.time()) + dt.timedelta(days=1)
         return cls(stop - dt.timedelta(days=days), stop, label)
 
@@ -88,7 +91,10 @@ class Window:
         return self.end - self.start
 
     def shift(self, delta: dt.timedelta, label: str = "") -> Window:
-        return Window(self.start + delta, self.end + delta, label or self.label)
+        try:
+            return Window(self.start + delta, self.end + delta, label or self.label)
+        except OverflowError as exc:
+            raise WindowError(f"the window {self.iso()} moved by {delta} leaves the calendar") from exc
 
     def contains(self, column: str | pl.Expr = "ts") -> pl.Expr:
         """A polars predicate selecting rows inside the window."""
@@ -283,6 +289,62 @@ def aligned_rows(current: Window, baseline: Window, column: str | pl.Expr = "ts"
                        for d in range(max(1, math.ceil(current.duration / dt.timedelta(days=1))))})
         pred = pred & col.dt.weekday().is_in(days)
     return pred
+
+
+def overlap(a: Window, b: Window) -> dt.timedelta:
+    """How long two windows share (zero when they do not meet).
+
+    >>> overlap(Window.parse("2026-10-05T00:00/2026-11-02T00:00"), Window.parse("2026-09-28T00:00/2026-10-26T00:00"))
+    datetime.timedelta(days=21)
+    """
+    return max(dt.timedelta(0), min(a.end, b.end) - max(a.start, b.start))
+
+
+def _span_words(span: dt.timedelta) -> str:
+    days = span / dt.timedelta(days=1)
+    if days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    hours = span / dt.timedelta(hours=1)
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def overlap_note(current: Window, baseline: Window) -> str | None:
+    """A sentence when the baseline overlaps the current window (None when they do not): an overlapping baseline
+    shares rows with what it is compared with, so a change shows smaller than it is.
+
+    >>> overlap_note(Window.parse("2026-10-05T00:00/2026-11-02T00:00"), Window.parse("2026-09-28T00:00/2026-10-26T00:00"))
+    'the baseline overlaps the current window by 21 of its 28 days: shared rows make a change look smaller'
+    """
+    shared = overlap(current, baseline)
+    if shared <= dt.timedelta(0):
+        return None
+    whole_days = shared % dt.timedelta(days=1) == dt.timedelta(0) and current.duration % dt.timedelta(days=1) == dt.timedelta(0)
+    size = (f"{shared.days} of its {_span_words(current.duration)}" if whole_days
+            else f"{_span_words(shared)} of its {_span_words(current.duration)}")
+    return f"the baseline overlaps the current window by {size}: shared rows make a change look smaller"
+
+
+def comparison_words(baseline: Window, current: Window) -> str:
+    """How the baseline relates to the current window, for a sentence: "week over week", "day over day", "against the
+    previous period", "against the baseline"; an overlapping baseline is named as such, never "week over week".
+
+    >>> comparison_words(Window.parse("2026-09-28T00:00/2026-10-26T00:00"), Window.parse("2026-10-05T00:00/2026-11-02T00:00"))
+    'against an overlapping baseline (21 of 28 days shared)'
+    """
+    lag = current.start - baseline.start
+    same_length = baseline.duration == current.duration
+    shared = overlap(current, baseline)
+    if shared > dt.timedelta(0):
+        whole = shared % dt.timedelta(days=1) == dt.timedelta(0) and current.duration % dt.timedelta(days=1) == dt.timedelta(0)
+        size = f"{shared.days} of {_span_words(current.duration)}" if whole else _span_words(shared)
+        return f"against an overlapping baseline ({size} shared)"
+    if same_length and lag == dt.timedelta(days=7):
+        return "week over week"
+    if same_length and lag == dt.timedelta(days=1):
+        return "day over day"
+    if same_length and lag == baseline.duration:
+        return "against the previous period"
+    return "against the baseline"
 
 
 def day_range(frame: pl.DataFrame | pl.LazyFrame, *, ts: str = "ts") -> tuple[dt.date, dt.date] | None:

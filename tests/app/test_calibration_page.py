@@ -37,17 +37,34 @@ def test_deep_link_to_incident_c_shows_the_calibration_jump():
     ece = metric(at, "ECE (current)")
     assert float(ece.delta) > 0.03  # v2.0 is overconfident
     page = texts(at)
-    assert "(worse)" in page and "over-predict" in page
+    assert ": worse;" in page and "over-predict" in page
     seg = at.dataframe[0].value
     assert "v2.0" in seg["model_version"].to_list()
+
+
+def test_the_headline_on_the_week_ending_10_11_names_v2_0():
+    # v2.0 (incident c) has no rows in the week before: it is compared with the traffic it replaced and leads
+    at = open_page(PAGE, data="sample", end="2026-10-11")
+    headline = shown(at.markdown[0].value)
+    assert headline.startswith("**Largest ECE rise: model_version=v2.0, ECE 0.0700 against ")
+    assert "(the traffic it replaced; new in the current window)" in headline
+    assert at.selectbox(key="segment").value is None  # the default diagram...
+    assert "model_version=v2.0 (new in the current window" in texts(at)  # ...is v2.0's
+
+
+def test_overlapping_windows_are_named():
+    at = open_page(PAGE, data="sample", end="2026-10-25", days="28", vs="week_over_week")
+    page = texts(at)
+    assert "against an overlapping baseline (21 of 28 days shared)" in page and "week over week:" not in page
+    assert "The baseline overlaps the current window by 21 of its 28 days" in page
 
 
 def test_deep_link_to_one_segments_reliability_diagram():
     at = open_page(PAGE, data="sample", end="2026-10-11", days="5", by="geo", segment="DE")
     assert at.selectbox(key="segment").value == "DE"
     page = texts(at)
-    assert "geo=DE: ECE" in page and "(worse)" in page
-    at = open_page(PAGE, data="sample", end="2026-10-11", days="5", by="model_version", segment="v2.0")
+    assert "geo=DE: Overall ECE" in page and ": worse;" in page
+    at = open_page(PAGE, data="sample", end="2026-09-01", days="5", by="model_version", segment="v2.0")
     assert any("model_version=v2.0" in shown(i.value) and "no rows" in i.value for i in at.info)
 
 

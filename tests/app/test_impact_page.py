@@ -21,8 +21,29 @@ def test_incident_b_is_mix_from_br():
     assert at.multiselect(key="by").value == ["geo"]
     headline = shown(at.subheader[0].value)
     assert "week over week" in headline and "traffic in geo=BR (mix)" in headline
-    assert headline.index("geo=BR (mix)") < headline.index(")", headline.index("points"))  # BR named first
+    first = headline.split("): ", 1)[1].split(", ")[0]
+    assert first.endswith("geo=BR (mix)")  # BR named first
     assert len(at.get("plotly_chart")) >= 3  # waterfall, heat map, spend shift
+
+
+@needs_sample
+def test_the_sentence_waterfall_and_table_show_the_same_effects():
+    at = open_page(PAGE, data="sample", end="2026-11-01", days="7", by="geo", metric="cr")
+    headline = shown(at.subheader[0].value)
+    assert "pp from lower conversion" in headline and "points" not in headline
+    effects = [part.split(" from ")[0] for part in headline.split("): ", 1)[1].rstrip(".").split(", ")]
+    waterfall = next(c for c in at.get("plotly_chart") if '"waterfall"' in c.proto.spec)
+    for effect in effects:  # each effect in the sentence is a label of the waterfall, to the same digits
+        assert f'"{effect}"' in waterfall.proto.spec, effect
+    assert '"+0.000"' not in waterfall.proto.spec and '"-0.000"' not in waterfall.proto.spec
+
+
+@needs_sample
+def test_overlapping_windows_are_named_not_called_week_over_week():
+    at = open_page(PAGE, data="sample", end="2026-11-01", days="28", vs="week_over_week", by="geo")
+    headline = shown(at.subheader[0].value)
+    assert "week over week" not in headline and "against an overlapping baseline (21 of 28 days shared)" in headline
+    assert "overlaps the current window by 21 of its 28 days" in texts(at)
 
 
 @needs_sample

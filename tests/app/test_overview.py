@@ -67,7 +67,7 @@ def test_absent_tables_are_said_plainly(kpis_folder):
 def test_bad_data_source_shows_a_message_not_a_traceback(tmp_path):
     at = make_app(data=str(tmp_path / "nowhere")).run()
     no_exception(at)
-    assert any("no such folder" in e.value for e in at.error)
+    assert any("is not a data folder this server can open" in e.value for e in at.error)
 
 
 def test_switching_page_keeps_the_data_source(kpis_folder):
@@ -91,3 +91,22 @@ def test_data_without_activity_tables_gets_an_explanation(tmp_path):
     at = make_app(data=str(tmp_path)).run()
     no_exception(at)
     assert any("nothing to compare" in i.value for i in at.info)
+
+
+def test_the_overview_leads_with_the_days_answer_and_links_each_layer_to_its_page():
+    from urllib.parse import parse_qs
+
+    from app_helpers import open_page, shown
+
+    at = open_page("app_pages/overview.py", data="sample", day="2026-08-27")
+    assert shown(at.subheader[0].value) == ("Data alert: null rate (ctr_7d) rose 434% week over week "
+                                            "(1.96% → 10.5%).")  # incident a, the first day it shows in full
+    links = {link.proto.page: parse_qs(link.proto.query_string) for link in at.get("page_link")}
+    days = {"seasonality": "day", "drift": "day", "calibration": "end", "impact": "end", "llm": "end"}
+    for page, name in days.items():
+        assert links[page]["data"] == ["sample"] and links[page][name] == ["2026-08-27"], page
+    assert links["drift"]["column"] == ["ctr_7d"]  # the card's lead metric is what the page shows first
+    for page, name in days.items():  # each link opens its page on that day, as a shared link would
+        query = {k: v[0] for k, v in links[page].items()}
+        target = open_page(f"app_pages/{page}.py", **query)
+        assert target.date_input(key=name).value == dt.date(2026, 8, 27), page

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from driftdesk.business import decision_drift, impact_summary, kpi_table, segment_impact, spend_shift
+from driftdesk.business import decision_drift, format_effect, impact_summary, kpi_table, segment_impact, spend_shift
 from driftdesk.cli import main
 from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.paths import sample_data_dir
@@ -227,10 +227,16 @@ def test_summary_sentence_reads_like_the_story():
     c = {"US": (2000, 100), "BR": (4000, 100), "DE": (1400, 50)}
     r = segment_impact(kpis(b, c), baseline=BASE, current=CUR, by="geo", min_conversions=0)
     pct = 100 * (7400 / 250 - 25) / 25
-    assert r.summary.startswith(f"CPA rose {pct:.1f}% week over week (from $25.00 to $29.60): ")
+    assert r.summary.startswith(f"CPA rose {pct:.0f}% week over week, from $25.00 to $29.60 (+$4.60): ")
     assert "more traffic in geo=BR (mix)" in r.summary and "costlier clicks in geo=DE (rate)" in r.summary
-    points = [float(p.split(" points")[0]) for p in r.summary.split(": ", 1)[1].split(", ")]
-    assert sum(points) == pytest.approx(pct, abs=1.0)  # the named parts explain nearly all the change
+    # effects are in dollars, written as the table and the waterfall write them, and add up to the change
+    parts = r.summary.split(": ", 1)[1].rstrip(".").split(", ")
+    dollars = [float(p.split(" from ")[0].replace("$", "")) for p in parts]
+    assert sum(dollars) == pytest.approx(29.6 - 25.0, abs=0.2)
+    for part in parts:
+        effect = part.split(" from ")[0]
+        assert any(format_effect(v, "cpa") == effect for v in r.segments["mix_effect"].to_list()
+                   + r.segments["rate_effect"].to_list())
     assert impact_summary(r) == r.summary
     roas = segment_impact(kpis(b, c), baseline=BASE, current=CUR, by="geo", metric="roas")
     assert roas.summary.startswith("ROAS ")
@@ -414,3 +420,16 @@ def test_empty_kpis_give_undefined_not_errors():
     total = kpi_table(empty).row(0, named=True)
     assert total["rows"] == 0 and total["cpa"] is None and total["cpa_note"] == "no conversions"
     assert kpi_table(empty, by=["geo"]).height == 0
+
+
+def test_an_overlapping_baseline_is_named_not_called_week_over_week():
+    # two-week windows one week apart share a week: the sentence must not say "week over week"
+    frame = kpis({"US": (2000, 100), "DE": (1000, 50)}, {"US": (2000, 80), "DE": (1000, 50)})
+    r = segment_impact(frame, baseline="2026-03-02T00:00/2026-03-16T00:00",
+                       current="2026-03-09T00:00/2026-03-23T00:00", by="geo")
+    assert r.period == "against an overlapping baseline (7 of 14 days shared)"
+    assert "week over week" not in r.summary
+    assert r.summary.endswith("The baseline overlaps the current window by 7 of its 14 days: shared rows make a "
+                              "change look smaller.")
+    apart = segment_impact(frame, baseline=BASE, current=CUR, by="geo")
+    assert apart.period == "week over week" and "overlap" not in apart.summary

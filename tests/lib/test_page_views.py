@@ -72,17 +72,38 @@ def test_calibration_view_equals_the_direct_calls(sample_dataset, end, days, vs,
         ranked = direct.segments.with_columns(pl.col(by).cast(pl.String)).sort(
             ["ece_change", by], descending=[True, False], nulls_last=True)
         assert view.segment == ranked[by][0]
-        if view.segment_comparison is not None:
-            one = compare_calibration(decisions.filter(pl.col(by).cast(pl.String) == view.segment),
+        if view.segment_comparison is not None:  # a segment new in the window is drawn against all baseline traffic
+            chosen = pl.col(by).cast(pl.String) == view.segment
+            new = direct.segments.filter(chosen)["reference"][0] != "same segment"
+            one = compare_calibration(decisions.filter(chosen | baseline.contains("ts") if new else chosen),
                                       baseline=baseline, current=current)
             assert_same_metrics(view.segment_comparison.current.metrics, one.current.metrics)
     json.dumps(view.to_dict(), allow_nan=False)
 
 
+def test_a_new_version_is_compared_with_the_traffic_it_replaced(sample_dataset):
+    # v2.0 takes traffic from 10-05: the week before has none of it, so it is compared with that week's traffic
+    view = calibration_view(sample_dataset, end=dt.date(2026, 10, 11), days=7, by="model_version")
+    decisions = sample_dataset["decisions"].frame
+    current, baseline = windows(dt.date(2026, 10, 11), 7, "week_over_week")
+    whole = compare_calibration(decisions, baseline=baseline, current=current)
+    alone = compare_calibration(decisions.filter(pl.col("model_version") == "v2.0"), baseline=current, current=current)
+    v2 = view.comparison.segments.filter(pl.col("model_version") == "v2.0").row(0, named=True)
+    assert v2["reference"] == "all baseline traffic, which it replaced"
+    assert v2["ece_baseline"] == pytest.approx(whole.baseline.ece) and v2["ece_current"] == pytest.approx(alone.current.ece)
+    assert v2["ece_change"] == pytest.approx(alone.current.ece - whole.baseline.ece)
+    assert view.segment == "v2.0"  # the diagram shown by default is the version that moved calibration
+    assert view.comparison.summary.startswith("Largest ECE rise: model_version=v2.0, ECE 0.0700 against 0.0031")
+    assert_same_metrics(view.segment_comparison.baseline.metrics, whole.baseline.metrics)
+    assert_same_metrics(view.segment_comparison.current.metrics, alone.current.metrics)
+    old = view.comparison.segments.filter(pl.col("model_version") == "v1.9").row(0, named=True)
+    assert old["reference"] == "same segment"
+
+
 def test_a_segment_without_rows_says_why(sample_dataset):
-    view = calibration_view(sample_dataset, end=dt.date(2026, 10, 11), days=5, by="model_version", segment="v2.0")
+    view = calibration_view(sample_dataset, end=dt.date(2026, 10, 11), days=5, by="geo", segment="nowhere")
     assert view.segment_comparison is None
-    assert view.segment_summary.startswith("model_version=v2.0: ") and "has no rows" in view.segment_note
+    assert view.segment_summary.startswith("geo=nowhere: ") and "has no rows" in view.segment_note
     late = calibration_view(sample_dataset, end=dt.date(2026, 11, 1), days=1, vs="day_over_day")
     assert late.missing_labels.startswith("No labelled rows in the current window yet")
     assert "without a label" in late.counts
@@ -157,5 +178,5 @@ def test_llm_view_equals_the_direct_calls(sample_dataset, end, days, by, budget)
 def test_llm_groupings_and_bad_window(sample_dataset):
     assert llm_groupings(sample_dataset["llm_calls"].frame) == ["model", "prompt_version", "index_version", "feature"]
     assert llm_groupings(pl.DataFrame({"ts": [], "model": []})) == ["model"]
-    with pytest.raises(DriftdeskError, match="at least one day"):
+    with pytest.raises(DriftdeskError, match="a window must be between 1 and 3,660 days"):
         llm_view(sample_dataset, by=None, end_day=dt.date(2026, 9, 1), days=0)

@@ -23,10 +23,10 @@ def _delta(new: float | None, old: float | None) -> str | None:
 def render_calibration(view: CalibrationView) -> None:
     """The whole page body."""
     result = view.comparison
-    st.markdown(describe_windows(result.current_window, result.baseline_window, view.vs))
+    st.markdown(f"**{md(result.summary)}**")
+    st.caption(describe_windows(result.current_window, result.baseline_window, view.vs))
     if view.missing_labels:
         st.warning(view.missing_labels)
-    st.markdown(f"**{md(result.summary)}**")
     b, c = result.baseline.metrics, result.current.metrics
     m = st.columns(5)
     m[0].metric("ECE (current)", format_value(c["ece"], "score"), _delta(c["ece"], b["ece"]), delta_color="inverse",
@@ -35,9 +35,10 @@ def render_calibration(view: CalibrationView) -> None:
                 delta_color="inverse")
     m[2].metric("MCE (current)", format_value(c["mce"], "score"), _delta(c["mce"], b["mce"]), delta_color="inverse",
                 help="Largest gap of any non-empty bin.")
-    m[3].metric("Mean score vs observed",
-                f"{format_value(c['mean_score'], 'rate')} / {format_value(c['observed_rate'], 'rate')}",
-                help="The current window's mean predicted probability against the share of positive labels.")
+    m[3].metric("Mean score (current)", format_value(c["mean_score"], "rate"),
+                f"observed {format_value(c['observed_rate'], 'rate')}", delta_color="off", delta_arrow="off",
+                help="The current window's mean predicted probability, and below it the share of positive labels: "
+                     "a mean score above the observed rate means the scores over-predict.")
     m[4].metric("Score std ratio", format_value(result.std_ratio, "ratio"),
                 "collapsed" if result.collapsed else None, delta_color="inverse" if result.collapsed else "off",
                 help=f"std(current scores) / std(baseline scores); below {format_value(result.collapse_ratio, 'ratio')}"
@@ -67,7 +68,12 @@ def render_segments(view: CalibrationView) -> None:
         st.info("Choose a segment column above to compare calibration per segment.")
         return
     st.plotly_chart(result.to_figure("segments"), width="stretch", key="segments")
-    table(result.segments.select(*result.by, *SEGMENT_UNITS, "note"), units=SEGMENT_UNITS)
+    table(result.segments.select(*result.by, *SEGMENT_UNITS, "reference", "note"), units=SEGMENT_UNITS,
+          column_config={"reference": {"label": "compared with", "help": "A segment new in the current window (a new "
+                                       "model version) has no baseline of its own: it is compared with all baseline "
+                                       "traffic, the traffic it replaced."}, "note": {"width": "medium"}},
+          missing={"ece_baseline": "no labelled rows in the baseline window", "ece_current": "no labelled rows in the "
+                   "current window yet (labels arrive late)"})
     if view.segment_comparison is None:
         if view.segment_summary:
             st.info(md(view.segment_summary))

@@ -16,8 +16,11 @@ STATISTIC_UNITS = {"effect": "ratio", "psi": "score", "ks": "score", "ks_pvalue"
                    "chi2_pvalue": "p_value", "null_rate_baseline": "rate", "null_rate_current": "rate",
                    "share_baseline": "rate", "share_current": "rate", "n_baseline": "count", "n_current": "count",
                    "value": "score", "threshold": "score"}
+EFFECT_HELP = ("The effect size (PSI, JS or the null-rate change, whichever the column's kind uses) as a multiple of its "
+               "alert threshold: 1.00 is at the threshold, 0.50 halfway to it.")
+STATISTICS = ("kind", "psi", "ks", "ks_pvalue", "js", "chi2_pvalue", "null_rate_baseline", "null_rate_current")
 LABELS = {
-    "effect": st.column_config.NumberColumn("effect × threshold"),
+    "effect": st.column_config.NumberColumn("effect vs threshold", help=EFFECT_HELP),
     "psi": st.column_config.NumberColumn("PSI"),
     "ks": st.column_config.NumberColumn("KS"),
     "ks_pvalue": st.column_config.NumberColumn("KS p"),
@@ -57,18 +60,26 @@ def render_severity(view: DriftView) -> None:
         {"status": "verdict"})
     peak = max([1.0, *[max(h) for h in severity["history"].drop_nulls().to_list() if h]])
     first = baseline_label(view.vs[0])
-    table(severity, units=STATISTIC_UNITS, height=min(36 * (severity.height + 1) + 4, 640), column_config={
-        **LABELS,
-        "effect": st.column_config.NumberColumn("effect × threshold",
-                                                help=f"vs {first}; 1.00 = at the alert threshold"),
-        "history": st.column_config.LineChartColumn(
-            f"last {HISTORY_DAYS} days", y_min=0.0, y_max=peak,
-            help="Effect size per day vs the same weekday a week earlier, as a multiple of its alert threshold "
-                 "(one scale for every row: a bump that reaches the top crossed the threshold)"),
-        **{f"status_{k}": st.column_config.TextColumn(baseline_label(k)) for k in view.vs},
-    })
-    st.caption(f"Statistics columns are against **{first}**. The verdict rests on effect sizes (PSI, JS, null-rate "
-               "change); p-values are shown beside it and must also be small.")
+    statuses = [f"status_{k}" for k in view.vs]
+    # the verdict and why on the page; the statistics behind it below, so each table fits the page's width
+    table(severity.select("column", "verdict", "strength", *statuses, "history", "effect", "why"), units=STATISTIC_UNITS,
+          height=min(36 * (severity.height + 1) + 4, 640), column_config={
+              **LABELS,
+              "effect": st.column_config.NumberColumn("effect vs threshold",
+                                                      help=f"Against {first}. {EFFECT_HELP}"),
+              "history": st.column_config.LineChartColumn(
+                  f"last {HISTORY_DAYS} days", y_min=0.0, y_max=peak,
+                  help="Effect size per day vs the same weekday a week earlier, as a multiple of its alert threshold "
+                       "(one scale for every row: a bump that reaches the top crossed the threshold)"),
+              **{s: st.column_config.TextColumn(baseline_label(s.removeprefix("status_"))) for s in statuses},
+              "why": st.column_config.TextColumn("why", width="large"),
+          })
+    with st.expander(f"The statistics behind the verdicts, against {first}"):
+        table(severity.select("column", *STATISTICS), units=STATISTIC_UNITS, column_config=LABELS,
+              missing={c: "the statistic does not apply to this kind of column (KS to numbers, χ² to categories)"
+                       for c in ("ks", "ks_pvalue", "chi2_pvalue")})
+    st.caption("The verdict rests on effect sizes (PSI, JS, null-rate change); p-values are shown beside them and must "
+               "also be small.")
 
 
 def render_segments(view: DriftView, column: str, vs: str) -> None:

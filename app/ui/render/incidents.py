@@ -37,7 +37,10 @@ def render_incident(view: IncidentView) -> None:
               units={"traffic_share": "rate"})
     with right:
         st.markdown(f"##### What changed (48 h before the start, up to {view.asked_at:%Y-%m-%d %H:%M})")
-        table(view.changes)
+        if view.changes.height:
+            table(view.changes)
+        else:
+            st.caption("Nothing found: no release, drift, data-quality finding or calendar day in those hours.")
     st.markdown("##### The first 30 minutes")
     with st.container(border=True):
         for step, answer in view.checklist.iter_rows():

@@ -35,7 +35,8 @@ def versions_table(view: LlmView) -> pl.DataFrame:
         cells[metric.label] = [
             metric.format(value) + ("" if change is None else f"  ({format_value(change, 'change')})")
             for value, change in zip(versions[name].to_list(), versions[f"{name}_change"].to_list())]
-    cells["compared with"] = versions["reference"].fill_null("")
+    if versions["reference"].drop_nulls().ne("same group").any():  # only when a version is new in the window
+        cells["compared with"] = versions["reference"]
     return pl.DataFrame(cells)
 
 
@@ -149,11 +150,16 @@ def render_golden(view: LlmView) -> None:
         st.info(md(caveat))
     k1, k2 = st.columns([3, 2])
     with k1:
-        table(cmp.by_kind, units=KIND_UNITS)
+        table(cmp.by_kind, units=KIND_UNITS, column_config={
+            "case_kind": "kind", "pass_rate_baseline": "pass (baseline)", "pass_rate_candidate": "pass (candidate)",
+            "change_pp": "change", "flips_to_fail": "→ fail", "flips_to_pass": "→ pass"})
         if cmp.flips.height:
             table(cmp.flips, column_config={
-                "agreeing_baseline": st.column_config.NumberColumn("repeats agreeing (baseline)"),
-                "agreeing_candidate": st.column_config.NumberColumn("repeats agreeing (candidate)")})
+                "case_kind": "kind", "passes_baseline": "passes (base)", "repeats_baseline": "repeats (base)",
+                "passes_candidate": "passes (cand.)", "repeats_candidate": "repeats (cand.)",
+                "agreeing_baseline": {"label": "agree (base)", "help": "repeats agreeing with the baseline's verdict"},
+                "agreeing_candidate": {"label": "agree (cand.)",
+                                       "help": "repeats agreeing with the candidate's verdict"}})
             st.caption("A case's verdict is the majority of its repeats; 'repeats agreeing' counts the repeats that "
                        "agree with it. Known failures that flip to fail block a release in the default policy.")
     k2.plotly_chart(cmp.to_figure(), width="stretch")

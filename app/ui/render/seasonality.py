@@ -15,7 +15,7 @@ VERDICT_ICON = {"seasonal": ":material/check_circle:", "anomaly": ":material/bol
 
 def render_seasonality(view: SeasonalityView) -> None:
     """The verdict, the day against its baselines (totals, then hour by hour beside the decomposition), the events."""
-    st.subheader(f"{VERDICT_ICON.get(view.verdict['status'], '')} {md(view.headline)}")
+    st.subheader(f"{VERDICT_ICON.get(view.verdict['status'], '')} {md(view.headline)}", anchor="verdict")
     st.caption(md(view.details) + " Shaded orange: drift events; shaded blue: calendar days.")
     for col, (label, value, change) in zip(st.columns(3), view.day_totals()):
         col.metric(label, value, change, delta_color="off", border=True, height="stretch")

@@ -15,9 +15,10 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
+from driftdesk.format import MISSING as MISSING_TEXT
 from driftdesk.format import format_value
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN
-from driftdesk.windows import Window, baseline_label
+from driftdesk.windows import Window, baseline_label, overlap_note
 
 # markdown (and Streamlit's directives: :red[..], :material/x:, $latex$) is interpreted at these characters
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:&])")
@@ -44,19 +45,46 @@ def show_error(message: object, detail: object | None = None) -> None:
 
 
 def describe_windows(current: Window, baseline: Window, vs: str) -> str:
-    """Both windows to the hour, so the reader sees exactly what is compared (markdown)."""
+    """Both windows to the hour, so the reader sees exactly what is compared, and whether they overlap (markdown)."""
+    note = overlap_note(current, baseline)
     return (f"**Current** {current.start:%Y-%m-%d %H:%M} → {current.end:%Y-%m-%d %H:%M} · "
             f"**baseline** ({baseline_label(vs)}) {baseline.start:%Y-%m-%d %H:%M} → {baseline.end:%Y-%m-%d %H:%M} "
-            "(UTC, end excluded)")
+            "(UTC, end excluded)" + (f"  \n:orange[:material/warning: {md(note[0].upper() + note[1:])}.]" if note else ""))
+
+
+PROSE_COLUMNS = ("note", "notes", "why", "detail", "reason", "reasons", "caveat", "description")
+UNIT_HELP = {"pp": "Percentage points: the difference of two rates (3.6% → 3.5% is -0.1 pp).",
+             "change": "Relative change against the baseline value."}
 
 
 def table(frame: pl.DataFrame, *, units: Mapping[str, str] | None = None, column_config: Mapping | None = None,
-          **kwargs) -> None:
+          missing: Mapping[str, str] | None = None, **kwargs) -> None:
     """A dataframe whose number columns read as the library formats them (``units``: column -> unit of
-    ``format_value``), still sorted by their numbers when a reader clicks a header."""
-    formats = {c: partial(_cell, unit=u) for c, u in (units or {}).items() if c in frame.columns}
-    data = frame.to_pandas().style.format(formats) if formats else frame
-    st.dataframe(data, hide_index=True, width="stretch", column_config=dict(column_config or {}), **kwargs)
+    ``format_value``), still sorted by their numbers when a reader clicks a header.
+
+    A missing number reads "–" and its column's help says why it can be missing (``missing``: column -> reason; by
+    default the note column's, or "not defined"); missing text reads "–" (empty in a note), never "None".
+    """
+    units = {c: u for c, u in (units or {}).items() if c in frame.columns}
+    config = {c: ({"label": v} if isinstance(v, str) else dict(v)) for c, v in (column_config or {}).items()
+              if c in frame.columns}
+    has_note = any(c in frame.columns for c in PROSE_COLUMNS)
+    for c, unit in units.items():
+        helps = [UNIT_HELP.get(unit, "")]
+        nulls = frame[c].null_count() + (frame[c].is_nan().sum() if frame.schema[c].is_float() else 0)
+        if nulls:
+            why = (missing or {}).get(c) or ("no value for this row; the note says why" if has_note
+                                              else "not defined for this row (no rows, or nothing to divide by)")
+            helps.append(f"{MISSING_TEXT}: {why}.")
+        text = " ".join(h for h in helps if h)
+        if text:
+            entry = config.setdefault(c, {})
+            entry["help"] = " ".join(h for h in (entry.get("help"), text) if h)
+    text_columns = [c for c, t in frame.schema.items() if t == pl.String]
+    frame = frame.with_columns(pl.col(c).fill_null("" if c in PROSE_COLUMNS else MISSING_TEXT) for c in text_columns)
+    formats = {c: partial(_cell, unit=u) for c, u in units.items()}
+    data = frame.to_pandas().style.format(formats, na_rep=MISSING_TEXT) if formats else frame
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
 def _cell(value, *, unit: str) -> str:

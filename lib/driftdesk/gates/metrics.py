@@ -567,3 +567,20 @@ def segment_columns(ds, metric: str) -> list[str]:
     schema = table.frame.schema
     return [c for c in table.frame.columns
             if c not in ("ts", spec.arg, "release_id") and schema[c] == pl.String]
+
+
+def gate_problem(ds, gate) -> str | None:
+    """Why the data cannot evaluate ``gate`` (a table or column it reads is missing), or None. Reads no rows."""
+    context = f"gate {gate.name!r}"
+    try:
+        spec = gate_metric(gate.metric, context=context)
+        inner = gate_metric(spec.arg, context=context) if spec.family == "seasonality_flag" else spec
+        table = _table_for(ds, inner, context)
+    except PolicyError as exc:
+        return str(exc)
+    by = inner.default_by if gate.by is None else gate.by
+    wanted = [*required_columns(inner), *by, *(c for c, _ in gate.filter)]
+    missing = [c for c in dict.fromkeys(wanted) if c not in table.frame.columns]
+    if missing:
+        return f"{context}: the {table.name} table has no column {', '.join(repr(c) for c in missing)}"
+    return None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -36,6 +36,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError, PolicyError
 from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
+from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.rollout.compare import (
     RolloutMetric,
@@ -297,7 +298,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
     time for a gate without ``by`` (default: the string columns that are not the arm column).
     """
-    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    df = as_lazy(frame).collect()
     if ts not in df.columns:
         raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
@@ -392,8 +393,34 @@ def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | N
     found = dataset.get(table)
     if found is None:
         raise DriftdeskError(f"{dataset.folder}: no {table} table: a rollout is judged on rows scored by both versions")
-    return judge_rollout(found.frame, control=control, candidate=candidate, policy=policy, by=by or None,
-                         segments=found.segments, source=found.source)
+    policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
+    usable, left_out = _judgeable_gates(found.frame, policy, control=control, candidate=candidate)
+    if not usable:
+        raise DriftdeskError(f"{found.source}: no gate of the rollout policy {policy.name} can be judged on this "
+                             f"table: {'; '.join(left_out)}")
+    result = judge_rollout(found.frame, control=control, candidate=candidate, policy=replace(policy, gates=usable),
+                           by=by or None, segments=found.segments, source=found.source)
+    return replace(result, notes=(*result.notes, *left_out)) if left_out else result
+
+
+def _judgeable_gates(frame: pl.DataFrame, policy: Policy, *, control: str,
+                     candidate: str) -> tuple[tuple[Gate, ...], list[str]]:
+    """The policy's gates whose metric this table has the columns for, and a note for each one left out: another
+    advertiser's decisions may have no spend or revenue, and the other gates can still judge the rollout."""
+    try:
+        columns = rollout_units(frame, column=arm_column(frame, control, candidate, None), control=control,
+                                candidate=candidate).columns
+    except DriftdeskError:
+        return policy.gates, []  # judge_rollout says what is wrong with the arms
+    usable, left_out = [], []
+    for gate in policy.gates:
+        try:
+            rollout_metric(gate.metric, columns, context=f"rollout gate {gate.name!r}")
+        except PolicyError as exc:
+            left_out.append(f"{str(exc).split('; the table has')[0]}: this gate is left out")
+        else:
+            usable.append(gate)
+    return tuple(usable), left_out
 
 
 def versions(dataset, table: str = "decisions") -> list[str]:

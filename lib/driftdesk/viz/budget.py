@@ -7,6 +7,8 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
+from driftdesk.format import format_value
+
 
 def burn_figure(burn, group: str | None = None) -> go.Figure:
     """Cumulative spend since 00:00 UTC per group (one group, or all), the budget, its alert share, and a dashed
@@ -26,7 +28,7 @@ def burn_figure(burn, group: str | None = None) -> go.Figure:
         fig.add_hline(y=r["budget"], line_color="#d62728", annotation_text=f"{r['group']} budget",
                       annotation_position="top left")
         fig.add_hline(y=r["budget"] * burn.alert_share, line_dash="dot", line_color="#ff7f0e",
-                      annotation_text=f"{burn.alert_share:.0%}", annotation_position="bottom left")
+                      annotation_text=format_value(burn.alert_share, "rate"), annotation_position="bottom left")
         for moment, label in ((r["alert_at"], "alert"), (r["exhausted_at"] or r["projected_exhaustion"], "runs out")):
             if moment is not None:
                 fig.add_vline(x=moment, line_dash="dot", line_color="#7f7f7f")

@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 import polars as pl
 
+from driftdesk.format import axis_format, axis_scale, difference_unit, format_difference, format_value, unit_words
 from driftdesk.metrics import get_metric
+from driftdesk.viz.common import distinct, empty_figure, short_label, short_labels
 
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
@@ -17,6 +21,10 @@ UP, DOWN = "#d62728", "#2ca02c"
 
 def _label(metric: str) -> str:
     return get_metric(metric, "kpis").label
+
+
+def _unit(metric: str) -> str:
+    return get_metric(metric, "kpis").unit
 
 
 def _higher_is_better(metric: str) -> bool:
@@ -45,24 +53,30 @@ def effects_frame(result, top: int = 8) -> pl.DataFrame:
 
 
 def impact_waterfall(result, top: int = 8) -> go.Figure:
-    """From the baseline value to the current one, one step per large mix or rate effect."""
+    """From the baseline value to the current one, one step per large mix or rate effect; every label written as
+    the sentence and the table write it (the metric's own format, effects as signed differences)."""
     t = result.total
-    label = _label(result.metric)
+    label, unit = _label(result.metric), _unit(result.metric)
+    metric = get_metric(result.metric, "kpis")
     fig = go.Figure()
     if t["change"] is None:
-        fig.add_annotation(text=f"{label} undefined: {t['note']}", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        return fig
+        return empty_figure(f"{label} cannot be compared: {t['note']}.")
     eff = effects_frame(result, top)
     good_up = _higher_is_better(result.metric)
-    x = ["baseline"] + [f"{s}<br>({k})" for s, k in zip(eff["segment"], eff["kind"])] + ["current"]
+    names = [f"{s} ({k})" for s, k in zip(eff["segment"], eff["kind"])]
+    x = ["baseline", *distinct([f"{short_label(s, lines=2)}<br>({k})" for s, k in zip(eff["segment"], eff["kind"])]),
+         "current"]
     y = [t["baseline"], *eff["effect"].to_list(), t["current"]]
+    text = [metric.format(t["baseline"]), *[format_difference(v, unit) for v in eff["effect"]], metric.format(t["current"])]
     fig.add_trace(go.Waterfall(
         x=x, y=y, measure=["absolute"] + ["relative"] * eff.height + ["total"],
         increasing={"marker": {"color": DOWN if good_up else UP}},
         decreasing={"marker": {"color": UP if good_up else DOWN}},
         totals={"marker": {"color": BASELINE_COLOR}},
-        text=[f"{v:,.2f}" if i in (0, len(y) - 1) else f"{v:+.3f}" for i, v in enumerate(y)],
-        textposition="outside", connector={"line": {"color": "#bbb"}},
+        text=text, textposition="outside", textfont={"size": 11}, constraintext="none", cliponaxis=False,
+        connector={"line": {"color": "#bbb"}},
+        customdata=[f"{label}, baseline window", *[html.escape(n) for n in names], f"{label}, current window"],
+        hovertemplate="%{customdata}<br>%{text}<extra></extra>",
     ))
     low = min(t["baseline"], t["current"])
     high = max(t["baseline"], t["current"])
@@ -71,48 +85,53 @@ def impact_waterfall(result, top: int = 8) -> go.Figure:
         run += v
         lo, hi = min(lo, run), max(hi, run)
     pad = (hi - lo) * 0.25 or abs(hi) * 0.05 or 1.0
-    fig.update_layout(title=f"{label} {result.period}: mix and rate effects by segment",
-                      yaxis={"title": label, "range": [lo - pad, hi + pad]}, showlegend=False, height=460,
-                      margin={"t": 60, "l": 60, "r": 20, "b": 120})
+    fig.update_layout(title=f"{label}: mix and rate effects by segment",
+                      yaxis={"title": f"{label} ({unit_words(unit)})", "range": [lo - pad, hi + pad],
+                             **axis_format(unit, span=hi - lo + 2 * pad)},
+                      showlegend=False, height=480, margin={"t": 60, "l": 70, "r": 20, "b": 130})
     return fig
 
 
 def segment_heatmap(result, value: str = "contribution") -> go.Figure:
-    """Segments on a grid (first `by` column down, second across): each cell's contribution to the change in
-    points of the baseline value, with the segment's own change in the label."""
+    """Segments on a grid (first `by` column down, second across): each cell's contribution to the change in the
+    metric's own unit (as the waterfall and the table write it), with the segment's own relative change."""
     seg = result.segments
+    unit = difference_unit(_unit(result.metric))
+    if seg.is_empty() or not result.total["baseline"] or result.total["change"] is None:
+        return empty_figure("No change to split: the metric has no value in one of the windows.")
     fig = go.Figure()
-    base = result.total["baseline"]
-    if seg.is_empty() or not base or result.total["change"] is None:
-        fig.add_annotation(text="nothing to compare", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        return fig
     rows_col = result.by[0]
     cols_col = result.by[1] if len(result.by) > 1 else None
     data = seg.with_columns(
-        (100 * pl.col(value) / base).alias("points"),
-        pl.when(pl.col("baseline") > 0).then(100 * (pl.col("current") / pl.col("baseline") - 1)).alias("pct"),
+        pl.col(value).alias("effect"),
+        pl.when(pl.col("baseline") > 0).then(pl.col("current") / pl.col("baseline") - 1).alias("own"),
     )
     if len(result.by) > 2:  # more than two columns: sum the rest away for the grid
-        data = data.group_by([rows_col, cols_col]).agg(pl.col("points").sum(), pl.lit(None, pl.Float64).alias("pct"))
+        data = data.group_by([rows_col, cols_col]).agg(pl.col("effect").sum(), pl.lit(None, pl.Float64).alias("own"))
     ys = sorted(data[rows_col].cast(pl.String).unique().to_list())
     xs = sorted(data[cols_col].cast(pl.String).unique().to_list()) if cols_col else [_label(result.metric)]
     z = [[None] * len(xs) for _ in ys]
     text = [[""] * len(xs) for _ in ys]
+    scale = axis_scale(unit)
     for row in data.iter_rows(named=True):
         i = ys.index(str(row[rows_col]))
         j = xs.index(str(row[cols_col])) if cols_col else 0
-        z[i][j] = row["points"]
-        pct = row["pct"]
-        text[i][j] = f"{row['points']:+.2f} pts" + (f"<br>{pct:+.0f}% own" if pct is not None else "")
+        z[i][j] = None if row["effect"] is None else row["effect"] * scale
+        own = row["own"]
+        text[i][j] = format_difference(row["effect"], _unit(result.metric)) + (
+            f"<br>own {format_value(own, 'change')}" if own is not None else "")
     bound = max((abs(v) for r in z for v in r if v is not None), default=1.0) or 1.0
     good_up = _higher_is_better(result.metric)
-    scale = [[0, DOWN], [0.5, "#f7f7f7"], [1, UP]] if not good_up else [[0, UP], [0.5, "#f7f7f7"], [1, DOWN]]
-    fig.add_trace(go.Heatmap(z=z, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale=scale, zmin=-bound, zmax=bound,
-                             colorbar={"title": "points"},
+    colors = [[0, DOWN], [0.5, "#f7f7f7"], [1, UP]] if not good_up else [[0, UP], [0.5, "#f7f7f7"], [1, DOWN]]
+    crowded = len(xs) > 8 or len(xs) * len(ys) > 120  # cell labels would overlap: the hover keeps them
+    fig.add_trace(go.Heatmap(z=z, x=short_labels(xs, lines=2), y=short_labels(ys, lines=2),
+                             text=text, texttemplate="" if crowded else "%{text}", colorscale=colors, zmin=-bound,
+                             zmax=bound,
+                             colorbar={"title": {"text": unit_words(unit)}, **axis_format(unit, span=2 * bound)},
                              hovertemplate=f"{rows_col}=%{{y}}" + (f" {cols_col}=%{{x}}" if cols_col else "")
-                             + "<br>%{z:+.2f} points of the change<extra></extra>"))
-    fig.update_layout(title=f"Contribution to the {_label(result.metric)} change (points)",
-                      height=max(300, 60 * len(ys) + 120), margin={"t": 60, "l": 80, "r": 20, "b": 40},
+                             + "<br>%{text}<extra></extra>"))
+    fig.update_layout(title=f"Contribution to the {_label(result.metric)} change",
+                      height=max(300, 60 * len(ys) + 120), margin={"t": 60, "l": 110, "r": 20, "b": 40},
                       xaxis_title=cols_col or "", yaxis_title=rows_col)
     return fig
 
@@ -122,9 +141,14 @@ def spend_shift_bars(result) -> go.Figure:
     seg = result.segments.sort("spend_share_current", descending=True, nulls_last=True)
     names = [_name(r, result.by) for r in seg.iter_rows(named=True)]
     fig = go.Figure()
+    if not names:
+        return empty_figure("No spend in either window.")
     for name, color in (("baseline", BASELINE_COLOR), ("current", CURRENT_COLOR)):
-        fig.add_trace(go.Bar(y=names, x=seg[f"spend_share_{name}"].to_list(), name=name, orientation="h",
-                             marker_color=color, hovertemplate=f"%{{y}}<br>{name}: %{{x:.1%}} of spend<extra></extra>"))
+        shares = seg[f"spend_share_{name}"].to_list()
+        fig.add_trace(go.Bar(y=short_labels(names, width=24, lines=2), x=shares, name=name,
+                             orientation="h", marker_color=color,
+                             customdata=[[html.escape(n), format_value(v, "rate")] for n, v in zip(names, shares)],
+                             hovertemplate=f"%{{customdata[0]}}<br>{name}: %{{customdata[1]}} of spend<extra></extra>"))
     fig.update_layout(barmode="group", title="Share of spend by segment", xaxis={"title": "share of spend", "tickformat": ".0%"},
                       yaxis={"autorange": "reversed"}, height=max(300, 26 * len(names) + 120),
                       margin={"t": 50, "l": 140, "r": 20, "b": 40})

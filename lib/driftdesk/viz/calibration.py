@@ -9,6 +9,9 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from driftdesk.format import format_value
+from driftdesk.viz.common import empty_figure, short_labels
+
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
 BAND = {"baseline": "rgba(127, 127, 127, 0.18)", "current": "rgba(214, 39, 40, 0.15)"}
@@ -55,7 +58,8 @@ def _frame(title: str) -> go.Figure:
 def _title(label: str, m: dict) -> str:
     if m["ece"] is None:
         return f"{label}: no labelled rows"
-    return f"{label}: ECE {m['ece']:.3f}, Brier {m['brier']:.4f}, n={m['n']:,}"
+    return (f"{label}: ECE {format_value(m['ece'], 'score')}, Brier {format_value(m['brier'], 'score')}, "
+            f"n={format_value(m['n'], 'count')}")
 
 
 def reliability_diagram(result) -> go.Figure:
@@ -71,7 +75,7 @@ def reliability_comparison(comparison) -> go.Figure:
     b, c = comparison.baseline.metrics, comparison.current.metrics
     title = "Reliability: baseline vs current"
     if b["ece"] is not None and c["ece"] is not None:
-        title += f" (ECE {b['ece']:.3f} → {c['ece']:.3f})"
+        title += f" (ECE {format_value(b['ece'], 'score')} → {format_value(c['ece'], 'score')})"
     fig = _frame(title)
     for name, res, color in (("baseline", comparison.baseline, BASELINE_COLOR), ("current", comparison.current, CURRENT_COLOR)):
         _curve(fig, res.bins, name, color, BAND[name])
@@ -91,7 +95,8 @@ def quantile_comparison(comparison) -> go.Figure:
                                  line={"color": color},
                                  hovertemplate=f"{row['window']}: q%{{x:.2f}} = %{{y:.4f}}<extra></extra>"))
     ratio = comparison.std_ratio
-    fig.update_layout(title="Score quantiles" + (f" (std ratio current/baseline {ratio:.2f})" if ratio is not None else ""),
+    fig.update_layout(title="Score quantiles" + (f" (std ratio current/baseline {format_value(ratio, 'ratio')})"
+                                                 if ratio is not None else ""),
                       xaxis_title="quantile", yaxis_title="score", height=360, margin={"t": 50, "l": 60, "r": 20, "b": 40})
     return fig
 
@@ -101,15 +106,25 @@ def segment_ece_bars(comparison) -> go.Figure:
     seg = comparison.segments
     fig = go.Figure()
     if seg.is_empty():
-        fig.add_annotation(text="no segment columns chosen", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        return fig
+        return empty_figure("Choose a segment column to compare calibration per segment.")
     names = [" ".join(str(r[c]) for c in comparison.by) for r in seg.iter_rows(named=True)]
+    # a segment new in the current window is compared with all baseline traffic: its baseline bar is hatched
+    replaced = [ref not in (None, "same segment") for ref in
+                (seg["reference"] if "reference" in seg.columns else pl.Series([None] * seg.height)).to_list()]
     for name, color in (("baseline", BASELINE_COLOR), ("current", CURRENT_COLOR)):
-        fig.add_trace(go.Bar(x=names, y=seg[f"ece_{name}"].to_list(), name=name, marker_color=color,
-                             customdata=seg[f"n_{name}"].to_list(),
-                             hovertemplate=f"%{{x}}<br>{name} ECE %{{y:.4f}} (n=%{{customdata:,}})<extra></extra>"))
-    fig.update_layout(barmode="group", title="ECE per segment", yaxis_title="ECE", height=360,
-                      margin={"t": 50, "l": 60, "r": 20, "b": 40})
+        values = seg[f"ece_{name}"].to_list()
+        sizes = seg[f"n_{name}"].to_list()
+        what = [f"{name} ECE {format_value(v, 'score')} (n={format_value(n, 'count')})"
+                + ("<br>all baseline traffic, which it replaced" if new and name == "baseline" else "")
+                for v, n, new in zip(values, sizes, replaced)]
+        label = name + (" (hatched: all baseline traffic, for a segment new in the current window)"
+                        if name == "baseline" and any(replaced) else "")
+        fig.add_trace(go.Bar(x=short_labels(names, lines=2), y=values, name=label, marker_color=color,
+                             marker_pattern_shape=["/" if new and name == "baseline" else "" for new in replaced],
+                             customdata=what, hovertemplate="%{x}<br>%{customdata}<extra></extra>"))
+    fig.update_layout(barmode="group", title="ECE per segment", yaxis_title="ECE", height=380,
+                      margin={"t": 50, "l": 60, "r": 20, "b": 40},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return fig
 
 
@@ -121,8 +136,7 @@ def calibration_over_time(series: pl.DataFrame, *, by: str | None = None, window
     """
     fig = go.Figure()
     if series.is_empty():
-        fig.add_annotation(text="no labelled rows", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        return fig
+        return empty_figure("No labelled rows in this data yet: labels arrive late.")
     groups = series.partition_by(by, as_dict=True, maintain_order=True) if by else {("all",): series}
     for key, part in groups.items():
         name = str(key[0]) if isinstance(key, tuple) else str(key)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from driftdesk.format import format_value
 from driftdesk.status import ALERT, NOT_ENOUGH_DATA, OK, WARN
+from driftdesk.viz.common import empty_figure, short_labels
 from driftdesk.windows import baseline_label
 
 BASELINE_COLOR = "#7f7f7f"
@@ -24,9 +26,7 @@ def distribution_figure(result, column: str) -> go.Figure:
     part = result.distributions.filter(pl.col("column") == column).sort("bin")
     fig = go.Figure()
     if part.is_empty():
-        fig.add_annotation(text=f"no values to plot for {column}", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
-        return fig
+        return empty_figure(f"No values of {column} in either window.")
     numeric = part["lower"].null_count() == 0
     if numeric:  # a real x axis: bin centres, bars as wide as the bins
         x = (part["lower"] / 2 + part["upper"] / 2).to_list()
@@ -41,7 +41,8 @@ def distribution_figure(result, column: str) -> go.Figure:
         fig.add_trace(go.Bar(x=labels, y=part["current_share"].to_list(), name="current", marker_color=CURRENT_COLOR,
                              opacity=0.75))
     row = result.column(column)
-    stats = [f"{k} {row[k]:.3f}" for k in ("psi", "ks", "wasserstein_norm", "js") if row.get(k) is not None]
+    stats = [f"{k} {format_value(row[k], 'score')}" for k in ("psi", "ks", "wasserstein_norm", "js")
+             if row.get(k) is not None]
     fig.update_layout(barmode="overlay" if numeric else "group", xaxis_title=column, title=f"{column}: {row['status']} — " + ", ".join(stats),
                       yaxis_title="share of rows", yaxis_tickformat=".0%", height=360, margin=dict(t=50, b=40),
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
@@ -72,7 +73,10 @@ def segment_figure(result, column: str, statistic: str = "severity") -> go.Figur
     if result.segments is None or result.by is None:
         raise ValueError("the result has no segments: compare with by=<segment column>")
     part = result.segments.filter(pl.col("column") == column).sort(statistic, descending=True, nulls_last=True)
-    fig = go.Figure(go.Bar(x=part[result.by].to_list(), y=part[statistic].to_list(),
+    if part.is_empty():
+        return empty_figure(f"No segment of {result.by} has rows of {column} in both windows.")
+    fig = go.Figure(go.Bar(x=short_labels([str(v) for v in part[result.by].to_list()], lines=2),
+                           y=part[statistic].to_list(),
                            marker_color=[STATUS_COLORS.get(s, "#999") for s in part["status"].to_list()],
                            hovertext=part["reasons"].to_list()))
     fig.update_layout(title=f"{column} by {result.by}: {statistic}", height=300, margin=dict(t=50, b=40))

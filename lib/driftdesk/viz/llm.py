@@ -5,20 +5,25 @@
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 import polars as pl
 
+from driftdesk.format import axis_format
 from driftdesk.metrics import find_metric
+from driftdesk.viz.common import label_lanes
 
+PLOT_PX = 470  # about the trend chart's width on a 1440 px screen (half the page), for placing release labels
 
 def _label(metric: str) -> str:
     found = find_metric(metric, table="llm_calls")
     return found.label if found else metric
 
 
-def _tickformat(metric: str) -> str | None:
+def _unit(metric: str) -> str:
     found = find_metric(metric, table="llm_calls")
-    return ".1%" if found and found.unit == "rate" else None
+    return found.unit if found else "score"
 
 
 def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None, releases: pl.DataFrame | None = None,
@@ -33,13 +38,26 @@ def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None,
     if shade is not None:
         fig.add_vrect(x0=shade[0], x1=shade[1], fillcolor="#1f77b4", opacity=0.08, line_width=0,
                       annotation_text="current", annotation_position="top left")
-    if releases is not None and releases.height:
-        for row in releases.iter_rows(named=True):
-            fig.add_vline(x=row["ts"], line_dash="dot", line_color="#7f7f7f")
-            fig.add_annotation(x=row["ts"], y=1.0, yref="paper", text=row["release_id"], showarrow=False,
-                               textangle=-90, xanchor="right", yanchor="top", font={"size": 9, "color": "#555"})
-    fig.update_layout(title=f"{_label(metric)} per day", height=360, margin={"t": 50, "b": 30, "l": 10, "r": 10},
-                      legend={"orientation": "h", "y": -0.15}, yaxis={"tickformat": _tickformat(metric)})
+    lanes = 0
+    if releases is not None and releases.height and series.height:
+        lo, hi = series["ts"].min(), series["ts"].max()
+        span = max((hi - lo).total_seconds(), 1.0)
+        ids = releases["release_id"].to_list()
+        where = [(t - lo).total_seconds() / span for t in releases["ts"].to_list()]
+        placed = label_lanes(where, ids, width_px=PLOT_PX, lanes=3, char_px=5.5)
+        for t, name, lane in zip(releases["ts"].to_list(), ids, placed):
+            fig.add_vline(x=t, line_dash="dot", line_color="#7f7f7f")
+            if lane is not None:  # a label with no room stays in the hover of the release's marker
+                fig.add_annotation(x=t, y=1.0, yref="paper", text=html.escape(name), showarrow=False, xanchor="left",
+                                   yanchor="bottom", yshift=2 + 12 * lane, font={"size": 9, "color": "#555"})
+        lanes = max((p + 1 for p in placed if p is not None), default=0)
+        fig.add_trace(go.Scatter(x=releases["ts"].to_list(), y=[None] * releases.height, mode="markers",
+                                 name="release (dotted line)", marker={"symbol": "line-ns", "size": 12,
+                                                                       "line": {"color": "#7f7f7f", "width": 1}},
+                                 text=ids, hovertemplate="release %{text}<br>%{x}<extra></extra>"))
+    fig.update_layout(title=f"{_label(metric)} per day", height=360 + 12 * lanes,
+                      margin={"t": 60 + 12 * lanes, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.15}, yaxis=axis_format(_unit(metric)))
     return fig
 
 
@@ -57,7 +75,7 @@ def comparison_figure(result, metric: str) -> go.Figure:
         fig.add_trace(go.Bar(x=names, y=part["baseline"].to_list(), name="baseline", marker_color="#9ecae1"))
         fig.add_trace(go.Bar(x=names, y=part["current"].to_list(), name="current", marker_color="#1f77b4"))
     fig.update_layout(barmode="group", title=f"{_label(metric)}: baseline vs current", height=340,
-                      margin={"t": 50, "b": 30, "l": 10, "r": 10}, yaxis={"tickformat": _tickformat(metric)})
+                      margin={"t": 50, "b": 30, "l": 10, "r": 10}, yaxis=axis_format(_unit(metric)))
     return fig
 
 
@@ -102,9 +120,9 @@ def golden_kind_figure(comparison) -> go.Figure:
                          marker_color="#1f77b4", text=[f"{n} to fail" if n else "" for n in
                                                        kinds["flips_to_fail"].to_list()], textposition="outside",
                          textfont={"size": 11}, constraintext="none", cliponaxis=False))
-    fig.update_layout(barmode="group", title="Golden pass rate per case kind", height=360,
-                      yaxis={"tickformat": ".0%", "range": [0, 1.1]}, margin={"t": 80, "b": 30, "l": 10, "r": 10},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.update_layout(barmode="group", title="Golden pass rate per case kind", height=400,
+                      yaxis={"tickformat": ".0%", "range": [0, 1.1]}, margin={"t": 50, "b": 30, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0})
     return fig
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
@@ -9,50 +11,114 @@ from plotly.subplots import make_subplots
 FLAG_STYLE = {"anomaly": ("#d62728", "x", "anomaly"), "drift": ("#ff7f0e", "diamond", "drift")}
 DRIFT_FILL = "rgba(255, 127, 14, 0.15)"
 CALENDAR_FILL = "rgba(31, 119, 180, 0.08)"
+BREAK_FILL = "rgba(127, 127, 127, 0.25)"
 
 
-def _shade_calendar(fig: go.Figure, points: pl.DataFrame, rows: int) -> None:
+DENSE = 720  # points above which a sub-daily series is drawn per day (a band), its hourly detail one click away
+PANELS = ("observed", "trend", "seasonal", "score (robust z)")
+
+
+def _shade_calendar(fig: go.Figure, points: pl.DataFrame) -> None:
     if "calendar" not in points.columns:
         return
     days = points.filter(pl.col("calendar")).select(pl.col("ts").dt.date().unique().sort())["ts"].to_list()
-    import datetime as dt
-
     for d in days:
         start = dt.datetime.combine(d, dt.time())
         fig.add_vrect(x0=start, x1=start + dt.timedelta(days=1), fillcolor=CALENDAR_FILL, line_width=0, layer="below",
                       row="all", col=1)
 
 
+def _dense(p: pl.DataFrame) -> bool:
+    """Whether the series is too dense to read point by point: many points, several a day."""
+    if p.height <= DENSE:
+        return False
+    step = p["ts"].diff().drop_nulls().median()
+    return step is not None and step < dt.timedelta(days=1)
+
+
+def _daily(p: pl.DataFrame) -> pl.DataFrame:
+    """Per day: the range and mean of each panel's value (the band drawn for a dense series)."""
+    expected = pl.col("trend") + pl.col("seasonal")
+    return p.group_by(pl.col("ts").dt.truncate("1d")).agg(
+        *[agg(pl.col(c)).alias(f"{c}_{name}") for c in ("value", "seasonal") for name, agg in
+          (("low", pl.Expr.min), ("high", pl.Expr.max), ("mean", pl.Expr.mean))],
+        expected.mean().alias("expected_mean"), pl.col("trend").mean().alias("trend_mean"),
+        pl.col("score").abs().max().alias("score_peak"),
+    ).sort("ts")
+
+
+def _band(fig: go.Figure, d: pl.DataFrame, column: str, name: str, color: str, fill: str, row: int) -> None:
+    x = d["ts"].to_list()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=d[f"{column}_high"].to_list() + d[f"{column}_low"].to_list()[::-1],
+                             fill="toself", fillcolor=fill, line={"width": 0}, hoverinfo="skip", name=f"{name}, daily range",
+                             legendgroup=name), row=row, col=1)
+    fig.add_trace(go.Scatter(x=x, y=d[f"{column}_mean"].to_list(), mode="lines", name=f"{name}, daily mean",
+                             legendgroup=name, line={"width": 1.5, "color": color}), row=row, col=1)
+
+
 def seasonality_figure(result) -> go.Figure:
     """Observed (with the expected value), trend, seasonal and residual score panels for one series; flagged
-    points marked; drift events shaded from their start to their end; calendar days shaded blue."""
+    points marked; drift events shaded from their start to their end; calendar days shaded blue.
+
+    A dense series (months of hourly or 5-minute points) is drawn per day: the observed and seasonal values as a
+    daily band (range) with the daily mean, the score as its daily peak; the point-by-point observed line is in the
+    legend, one click away, and zooming in shows it at full detail."""
     p = result.points.sort("ts")
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        subplot_titles=("observed and expected", "trend", "seasonal", "residual score (robust z)"))
-    fig.add_trace(go.Scatter(x=p["ts"], y=p["value"], name="observed", mode="lines", line={"width": 1, "color": "#444"}),
-                  row=1, col=1)
-    fig.add_trace(go.Scatter(x=p["ts"], y=p["trend"] + p["seasonal"], name="expected (trend + seasonal)", mode="lines",
-                             line={"width": 1, "color": "#1f77b4", "dash": "dot"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=p["ts"], y=p["trend"], name="trend", mode="lines", line={"color": "#2ca02c"}), row=2, col=1)
-    fig.add_trace(go.Scatter(x=p["ts"], y=p["seasonal"], name="seasonal", mode="lines", line={"width": 1, "color": "#9467bd"}),
-                  row=3, col=1)
-    fig.add_trace(go.Scatter(x=p["ts"], y=p["score"], name="score", mode="lines", line={"width": 1, "color": "#7f7f7f"}),
-                  row=4, col=1)
+    dense = _dense(p)
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05)
+    if dense:
+        d = _daily(p)
+        _band(fig, d, "value", "observed", "#444", "rgba(68, 68, 68, 0.22)", 1)
+        fig.add_trace(go.Scatter(x=d["ts"], y=d["expected_mean"], name="expected (trend + seasonal), daily mean",
+                                 mode="lines", line={"width": 1, "color": "#1f77b4", "dash": "dot"}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=p["ts"], y=p["value"], name="observed, every point", mode="lines",
+                                 visible="legendonly", line={"width": 1, "color": "#444"}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=d["ts"], y=d["trend_mean"], name="trend", mode="lines", line={"color": "#2ca02c"}),
+                      row=2, col=1)
+        _band(fig, d, "seasonal", "seasonal", "#9467bd", "rgba(148, 103, 189, 0.25)", 3)
+        fig.add_trace(go.Scatter(x=d["ts"], y=d["score_peak"], name="score, daily peak |z|", mode="lines",
+                                 line={"width": 1, "color": "#7f7f7f"}), row=4, col=1)
+    else:
+        fig.add_trace(go.Scatter(x=p["ts"], y=p["value"], name="observed", mode="lines",
+                                 line={"width": 1, "color": "#444"}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=p["ts"], y=p["trend"] + p["seasonal"], name="expected (trend + seasonal)",
+                                 mode="lines", line={"width": 1, "color": "#1f77b4", "dash": "dot"}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=p["ts"], y=p["trend"], name="trend", mode="lines", line={"color": "#2ca02c"}),
+                      row=2, col=1)
+        fig.add_trace(go.Scatter(x=p["ts"], y=p["seasonal"], name="seasonal", mode="lines",
+                                 line={"width": 1, "color": "#9467bd"}), row=3, col=1)
+        fig.add_trace(go.Scatter(x=p["ts"], y=p["score"], name="score", mode="lines",
+                                 line={"width": 1, "color": "#7f7f7f"}), row=4, col=1)
     for flag, (color, symbol, label) in FLAG_STYLE.items():
         hit = p.filter(pl.col("flag") == flag)
+        if dense and flag == "drift":  # a drift run flags every hour of it: one marker per day reads better
+            hit = hit.group_by(pl.col("ts").dt.truncate("1d")).agg(pl.col("value").mean(), pl.col("score").abs().max())
+            label = "drift (a flagged day)"
         if hit.height:
-            fig.add_trace(go.Scatter(x=hit["ts"], y=hit["value"], mode="markers", name=label,
+            fig.add_trace(go.Scatter(x=hit["ts"], y=hit["value"], mode="markers",
+                                     name=label if "day" in label else f"{label} (flagged point)",
                                      marker={"color": color, "symbol": symbol, "size": 7}), row=1, col=1)
-            fig.add_trace(go.Scatter(x=hit["ts"], y=hit["score"], mode="markers", name=label, showlegend=False,
+            fig.add_trace(go.Scatter(x=hit["ts"], y=hit["score"].abs() if dense else hit["score"], mode="markers",
+                                     name=label, showlegend=False,
                                      marker={"color": color, "symbol": symbol, "size": 6}), row=4, col=1)
-    for e in result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"])).to_dicts():
+    drift_events = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"])).to_dicts()
+    for e in drift_events:
         fig.add_vrect(x0=e["start"], x1=e["end"], fillcolor=DRIFT_FILL, line_width=0, layer="below", row="all", col=1)
-    for e in result.events.filter(pl.col("kind") == "data_break").to_dicts():
-        fig.add_vrect(x0=e["start"], x1=e["end"], fillcolor="rgba(127,127,127,0.25)", line_width=0, layer="below",
-                      row="all", col=1)
-    _shade_calendar(fig, p, 4)
-    fig.update_layout(height=720, margin={"l": 40, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h", "y": -0.06},
-                      hovermode="x unified")
+    breaks = result.events.filter(pl.col("kind") == "data_break").to_dicts()
+    for e in breaks:
+        fig.add_vrect(x0=e["start"], x1=e["end"], fillcolor=BREAK_FILL, line_width=0, layer="below", row="all", col=1)
+    _shade_calendar(fig, p)
+    shading = [("drift event (shaded)", DRIFT_FILL, bool(drift_events)), ("data break (shaded)", BREAK_FILL, bool(breaks)),
+               ("calendar day (shaded)", CALENDAR_FILL.replace("0.08", "0.3"),
+                "calendar" in p.columns and bool(p["calendar"].any()))]
+    for name, color, present in shading:  # legend entries for the shaded spans, which have none of their own
+        if present:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                     marker={"symbol": "square", "size": 12, "color": color}), row=1, col=1)
+    for row, title in enumerate(PANELS, start=1):
+        fig.update_yaxes(title_text=title, title_font={"size": 11}, row=row, col=1)
+    fig.update_layout(height=760, margin={"l": 60, "r": 10, "t": 20, "b": 30},
+                      legend={"orientation": "h", "y": -0.07, "font": {"size": 11}}, hovermode="x unified")
     return fig
 
 

@@ -142,8 +142,12 @@ class SparkTable:
 
 def read_parquet(path: str | Path) -> SparkTable:
     """A Parquet file, or a folder of Parquet files that share one schema, as a Spark table."""
+    from driftdesk.errors import InputFileError
     from driftdesk.io import parquet_files
 
+    if Path(path).is_file() and Path(path).suffix.lower() != ".parquet":
+        raise InputFileError(f"{path}: the Spark engine reads Parquet files (a file or a folder of them); convert "
+                             "the file to Parquet or use --engine polars")
     files = parquet_files(path)  # refuses a missing path and a folder of mixed schemas, naming the files
     df = session().read.parquet(*[str(f) for f in files])
     return SparkTable(df, str(path))
@@ -181,20 +185,23 @@ def span(table: SparkTable, column: str) -> tuple[dt.datetime | None, dt.datetim
     return row[0], row[1]
 
 
-_EVERY = re.compile(r"^(\d+)(m|h|d)$")
-_MICROS = {"m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
+_EVERY = re.compile(r"^(\d+)(m|h|d|w)$")
+_MICROS = {"m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000, "w": 7 * 86_400_000_000}
+_MONDAY = 4 * 86_400_000_000  # 1970-01-05, the first Monday after the epoch: weeks start on Mondays
 
 
 def truncate(column: str, every: str):
-    """The column's times floored to multiples of ``every`` since the epoch ("1h", "15m", "1d"), as polars'
-    ``dt.truncate`` floors them (calendar units such as weeks or months are not offered on Spark)."""
+    """The column's times floored as polars' ``dt.truncate`` floors them: to multiples of ``every`` since the
+    epoch ("15m", "1h", "1d"), weeks since a Monday ("1w")."""
     F = functions()
     m = _EVERY.match(every)
     if not m:
-        raise DriftdeskError(f"on Spark, time buckets are minutes, hours or days (e.g. 15m, 1h, 1d), got {every!r}")
+        raise DriftdeskError(f"on Spark, time buckets are minutes, hours, days or weeks (e.g. 15m, 1h, 1d, 1w), "
+                             f"got {every!r}")
     step = int(m.group(1)) * _MICROS[m.group(2)]
+    origin = _MONDAY if m.group(2) == "w" else 0
     micros = F.unix_micros(F.col(column).cast("timestamp"))
-    return F.timestamp_micros(micros - F.pmod(micros, F.lit(step))).cast("timestamp_ntz")
+    return F.timestamp_micros(micros - F.pmod(micros - F.lit(origin), F.lit(step))).cast("timestamp_ntz")
 
 
 def fetch(df, like: dict[str, pl.DataType] | None = None) -> pl.DataFrame:

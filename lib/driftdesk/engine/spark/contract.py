@@ -20,21 +20,13 @@ from driftdesk.engine.spark import SparkTable, fetch, functions, read_parquet
 from driftdesk.errors import ContractError
 from driftdesk.tables import Role, TableSpec
 
-_CACHE: dict[tuple, SparkTable] = {}
-
 
 def read_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> SparkTable:
     """The file (or folder of Parquet files) as the contract table ``table`` on Spark; ContractError lists every
-    broken rule, as ``load_table`` does. Read once per process for the same file, table and mapping."""
-    key = (str(path), table, repr(sorted((mapping or {}).items())))
-    if key not in _CACHE:
-        _CACHE[key] = _read(path, TABLES[table], mapping)
-    return _CACHE[key]
-
-
-def forget() -> None:
-    """Drop the tables read so far (their session has ended)."""
-    _CACHE.clear()
+    broken rule, as ``load_table`` does."""
+    if table not in TABLES:
+        raise ContractError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
+    return _read(path, TABLES[table], mapping)
 
 
 def read_folder_table(folder: str | Path, table: str) -> SparkTable:
@@ -74,10 +66,15 @@ def _read(path: str | Path, spec: TableSpec, mapping: Mapping | None) -> SparkTa
                                 f"{schema[col]}")
     rules += [(single[r], r, "missing value in a required column", columns[r].isNull()) for r in spec.required]
     typed = raw.df.select(*[c.alias(name) for name, c in columns.items()])
+    if not spec.allow_empty and not raw.df.take(1):
+        raise ContractError(format_violations([Violation(source, spec.name, None, "empty: the table has no rows", 0)],
+                                              table=spec.name, source=source))
     keyed = None
-    if spec.key:  # as the contract keys a table: its key roles, its segments and the text columns left out
-        left_out = [c for c in schema if c not in columns and c not in single.values() and schema[c] == pl.String]
-        keys = [k for k in spec.key if k != "segments"] + ([*segments, *left_out] if "segments" in spec.key else [])
+    # as the contract keys a table: its key roles present, its segments and the text columns left out
+    left_out = [c for c in schema if c not in columns and c not in single.values() and schema[c] == pl.String]
+    keys = [k for k in spec.key if k != "segments" and k in columns]
+    keys += [*segments, *left_out] if "segments" in spec.key else []
+    if keys:
         keyed = raw.df.select(*[c.alias(n) for n, c in columns.items() if n in keys], *left_out).groupBy(*keys)
     _check(raw.df, keyed, rules, spec, source)
     return SparkTable(typed, source)

@@ -19,7 +19,7 @@ from driftdesk.drift import compare_frames
 from driftdesk.errors import DriftdeskError
 
 pytestmark = pytest.mark.spark
-GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+GOLDEN = Path(__file__).resolve().parents[3] / "golden"
 
 
 @pytest.fixture(scope="module")

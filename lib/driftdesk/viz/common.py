@@ -1,0 +1,74 @@
+"""What every figure shares: an empty state written as a sentence, and category labels that fit."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+
+def empty_figure(message: str, *, height: int = 220) -> go.Figure:
+    """A figure that says why there is nothing to draw, in a sentence, instead of an empty pair of axes."""
+    fig = go.Figure()
+    fig.add_annotation(text=html.escape(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 14, "color": "#555"})
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, height=height,
+                      margin={"t": 20, "b": 20, "l": 20, "r": 20}, plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def short_label(text: str, *, width: int = 18, lines: int = 3) -> str:
+    """A category label wrapped onto short lines (at most ``lines``; the rest cut with an ellipsis), so long segment
+    names do not run into each other under a chart. The full name stays in the hover."""
+    words, out, line = str(text).split(" "), [], ""
+    for word in words:
+        while len(word) > width:  # a long word without spaces: cut it into pieces
+            if line:
+                out.append(line)
+                line = ""
+            out.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        out.append(line)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][: width - 1] + "…"
+    return "<br>".join(html.escape(part) for part in out)
+
+
+
+
+def distinct(labels: list[str]) -> list[str]:
+    """Labels kept distinct (a plotly category axis merges equal ones): a repeat gets its position appended."""
+    out: list[str] = []
+    for i, label in enumerate(labels):
+        out.append(label if label not in out else f"{label} #{i + 1}")
+    return out
+
+
+def short_labels(names: list[str], **kwargs) -> list[str]:
+    """``short_label`` of each name, kept distinct."""
+    return distinct([short_label(name, **kwargs) for name in names])
+
+
+def label_lanes(positions: list[float], texts: list[str], *, width_px: float, lanes: int = 3,
+                char_px: float = 6.0, gap_px: float = 8.0) -> list[int | None]:
+    """A lane (0, 1, ...) for each horizontal label so that labels in one lane do not overlap, or None when no
+    lane has room (the label then lives in the hover only). ``positions`` are fractions of the plot's width
+    (0 = left edge), each label starting there; ``width_px`` is the plot's width in pixels, ``char_px`` the width of
+    one character of the labels' font."""
+    ends = [float("-inf")] * lanes
+    out: list[int | None] = [None] * len(positions)
+    for i in sorted(range(len(positions)), key=lambda k: positions[k]):
+        left = positions[i] * width_px
+        for lane in range(lanes):
+            if left >= ends[lane] + gap_px:
+                ends[lane] = left + len(texts[i]) * char_px
+                out[i] = lane
+                break
+    return out

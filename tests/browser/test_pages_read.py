@@ -1,0 +1,133 @@
+"""Pages a person reads without help, in Debian's Chromium at 1440x900: every page on the sample and on a folder in
+another advertiser's shape, kept as screenshots; the chosen day carried from page to page; the Overview's cards
+opening the page that explains them on the same day; headings whose anchors are words, not icon names.
+
+Screenshots: test-artifacts/pages-1440/<data>-<page>.png (the first screen, as a reader sees it) and
+<data>-<page>-full.png (the whole page at the same width).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
+from browser_helpers import open_page, set_day, shown_day, wait_for_idle, wait_for_text
+
+from foreign_data import write_foreign_folder
+
+pytestmark = pytest.mark.browser
+
+SCREEN = {"width": 1440, "height": 900}
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "pages-1440"
+PAGE_STEMS = sorted(p.stem for p in (ROOT / "app" / "app_pages").glob("*.py"))
+ICON_WORDS = ("material", "check-circle", "warning-warn", "error-alert", "bolt", "trending-up", "help-not")
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory):
+    return write_foreign_folder(tmp_path_factory.mktemp("foreign") / "advertiser")
+
+
+@pytest.fixture
+def screen(chromium):
+    context = chromium.new_context(viewport=SCREEN)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def settle(page) -> None:
+    """Wait for the page switch to land and the page to finish running (a control may rerun it once)."""
+    wait_for_text(page, "Data loaded", 180_000)
+    wait_for_idle(page, 180_000)
+    time.sleep(1)
+    wait_for_idle(page, 180_000)
+
+
+def shoot_screen_and_page(page, name: str) -> None:
+    """The first screen at 1440x900, then the whole page at the same width (Streamlit scrolls inside its own
+    container, so the window is made as tall as the content)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=stMain]')]"
+                           ".map(e => e.scrollHeight), 900)")
+    page.set_viewport_size({"width": SCREEN["width"], "height": min(int(height) + 40, 14_000)})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / f"{name}-full.png"), full_page=True)
+    page.set_viewport_size(SCREEN)
+
+
+def heading_anchors(page) -> list[str]:
+    return page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] h1, [data-testid=stMain] h2, "
+                         "[data-testid=stMain] h3, [data-testid=stMain] h4, [data-testid=stMain] h5')]"
+                         ".map(h => h.id).filter(Boolean)")
+
+
+@pytest.mark.parametrize("stem", PAGE_STEMS)
+@pytest.mark.parametrize("data", ["sample", "foreign"])
+def test_every_page_at_1440_on_two_datasets(app_url, screen, foreign, data, stem):
+    source = "sample" if data == "sample" else quote(str(foreign.folder), safe="")
+    path = "" if stem == "overview" else stem
+    open_page(screen, f"{app_url}/{path}?data={source}", "Data loaded", timeout_ms=240_000)
+    wait_for_idle(screen, timeout_ms=240_000)
+    assert screen.get_by_test_id("stException").count() == 0, screen.get_by_test_id("stException").first.inner_text()
+    body = screen.inner_text("[data-testid=stMain]")
+    assert "Page not found" not in body and "Traceback" not in body
+    leaked = [a for a in heading_anchors(screen) if any(word in a for word in ICON_WORDS)]
+    assert not leaked, f"icon names in heading anchors: {leaked}"
+    # nothing wider than the page: a table or chart that overflows makes the main area scroll sideways
+    overflow = screen.evaluate("() => { const m = document.querySelector('[data-testid=stMain]');"
+                               " return m.scrollWidth - m.clientWidth; }")
+    assert overflow <= 1, f"the page is {overflow} px wider than the screen"
+    shoot_screen_and_page(screen, f"{data}-{stem}")
+
+
+def test_the_chosen_day_goes_from_page_to_page(app_url, screen):
+    page = screen
+    open_page(page, f"{app_url}/?data=sample&day=2026-10-08", "Status of 2026-10-08", timeout_ms=240_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Calibration", exact=True).click()
+    settle(page)
+    assert query(page.url).get("end") == "2026-10-08" and shown_day(page, "Window ends on (UTC)") == "2026-10-08"
+    nav.get_by_text("Drift", exact=True).click()
+    settle(page)
+    assert query(page.url).get("day") == "2026-10-08" and shown_day(page, "Current day (UTC)") == "2026-10-08"
+    set_day(page, "Current day (UTC)", "2026-09-15")  # a day chosen here goes on too
+    page.wait_for_url(lambda url: query(url).get("day") == "2026-09-15", timeout=60_000)
+    wait_for_idle(page, 180_000)
+    nav.get_by_text("Segments & impact", exact=True).click()
+    settle(page)
+    url = query(page.url)
+    assert url.get("end") == "2026-09-15" and shown_day(page, "Window ends on (UTC)") == "2026-09-15"
+    # only the day goes along: Drift's own choices (its baseline, its "(none)" segment) stay on Drift
+    assert "vs" not in url and "by" not in url, url
+    nav.get_by_text("Overview", exact=True).click()
+    settle(page)
+    assert query(page.url).get("day") == "2026-09-15" and shown_day(page, "Day shown as latest (UTC)") == "2026-09-15"
+    assert query(page.url).get("data") == "sample"
+
+
+def test_an_overview_card_opens_the_page_that_explains_it_on_the_same_day(app_url, screen):
+    page = screen
+    open_page(page, f"{app_url}/?data=sample&day=2026-08-27", "Status of 2026-08-27", timeout_ms=240_000)
+    assert "Data alert: null rate (ctr_7d) rose" in page.inner_text("[data-testid=stMain]")
+    page.get_by_test_id("stMain").get_by_role("link", name="Drift", exact=True).click()
+    settle(page)
+    url = query(page.url)
+    assert urlparse(page.url).path.rstrip("/").endswith("/drift")
+    assert url.get("day") == "2026-08-27" and url.get("column") == "ctr_7d" and url.get("data") == "sample"
+    assert shown_day(page, "Current day (UTC)") == "2026-08-27"
+    open_page(page, f"{app_url}/?data=sample&day=2026-08-27", "Status of 2026-08-27", timeout_ms=240_000)
+    page.get_by_test_id("stMain").get_by_role("link", name="Segments", exact=True).click()
+    settle(page)
+    url = query(page.url)
+    assert url.get("end") == "2026-08-27" and url.get("days") == "1", url
+    assert shown_day(page, "Window ends on (UTC)") == "2026-08-27"

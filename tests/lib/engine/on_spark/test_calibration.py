@@ -1,0 +1,149 @@
+"""Calibration on Spark gives the polars engine's per-bin aggregates (identical counts, sums to the last bits that
+summation order allows) and so the same ECE, MCE and Brier to 1e-9: whole tables, windows with a label delay,
+quantile bins, segments, time buckets, and the CLI's answer on the sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from driftdesk import calibration as cal
+from driftdesk.errors import DriftdeskError
+
+pytestmark = pytest.mark.spark
+GOLDEN = Path(__file__).resolve().parents[3] / "golden"
+
+
+def assert_same(got, want, path: str = "") -> None:
+    """Two JSON-like answers equal: the same keys, texts and counts; numbers to 1e-9."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), path
+        for k in want:
+            assert_same(got[k], want[k], f"{path}.{k}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_same(g, w, f"{path}[{i}]")
+    elif isinstance(want, float) and not isinstance(got, bool) and isinstance(got, int | float):
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (path, got, want)
+    else:
+        assert got == want, (path, got, want)
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """Scored rows over ten days: labels late or missing, a segment with nulls, scores at the bin edges and 0/1."""
+    rng = np.random.default_rng(3)
+    n = 40_000
+    score = rng.beta(2, 5, n)
+    score[:6] = [0.0, 1.0, 0.1, 0.5, 0.9999999, 0.30000000000000004]
+    label = (rng.random(n) < score * 1.1).astype(float)
+    label[rng.random(n) < 0.05] = np.nan
+    frame = pl.DataFrame({
+        "ts": pl.datetime_range(dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 11), "20s", eager=True)[:n],
+        "score": score, "label": pl.Series(label).fill_nan(None).cast(pl.Int8),
+        "geo": pl.Series(rng.choice(["US", "DE", ""], n)).replace("", None),
+        "device": rng.choice(["ios", "web"], n),
+    })
+    path = tmp_path_factory.mktemp("spark-calibration") / "scored.parquet"
+    frame.write_parquet(path)
+    return path
+
+
+def _both(path):
+    from driftdesk.engine import spark as engine_spark
+
+    return engine_spark.read_parquet(path), pl.scan_parquet(path)
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+def test_bin_aggregates_identical(spark, scored, strategy):
+    on_spark, local = _both(scored)
+    rows_s, counts_s = cal.mature_labels(on_spark, label_delay="2d")
+    rows_p, counts_p = cal.mature_labels(local, label_delay="2d")
+    assert counts_s == counts_p and counts_s["n_immature"] > 0 and counts_s["n_unlabeled"] > 0
+    edges = cal.bin_edges(rows_p, bins=12, strategy=strategy)
+    np.testing.assert_array_equal(cal.bin_edges(rows_s, bins=12, strategy=strategy), edges)
+    got = cal.bin_aggregates(rows_s, edges=edges, group=["geo"])
+    want = cal.bin_aggregates(rows_p, edges=edges, group=["geo"])
+    assert got.schema == want.schema
+    assert got.select("geo", "bin", "count", "positives").equals(want.select("geo", "bin", "count", "positives"))
+    for c in ("score_sum", "score_sq", "score_label"):
+        np.testing.assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-12, atol=0)
+
+
+def test_curve_and_segments_equal(spark, scored):
+    on_spark, local = _both(scored)
+    for kw in ({"bins": 10}, {"bins": 15, "strategy": "quantile", "label_delay": "36h"}):
+        assert_same(cal.calibration_curve(on_spark, **kw).to_dict(), cal.calibration_curve(local, **kw).to_dict())
+        got = cal.calibration_by_segment(on_spark, by=["geo", "device"], **kw)
+        want = cal.calibration_by_segment(local, by=["geo", "device"], **kw)
+        assert_same(got.to_dicts(), want.to_dicts())
+
+
+def test_comparison_and_series_equal(spark, scored):
+    on_spark, local = _both(scored)
+    kw = {"baseline": "2026-03-01T00:00/2026-03-05T00:00", "current": "2026-03-05T00:00/2026-03-09T00:00",
+          "by": "geo", "strategy": "quantile", "label_delay": "1d"}
+    assert_same(cal.compare_calibration(on_spark, **kw).to_dict(), cal.compare_calibration(local, **kw).to_dict())
+    for every in ("6h", "1d", "1w"):
+        got = cal.calibration_series(on_spark, every=every, by=["device"])
+        want = cal.calibration_series(local, every=every, by=["device"])
+        assert got["ts"].to_list() == want["ts"].to_list(), every
+        assert_same(got.to_dicts(), want.to_dicts())
+
+
+def test_bad_scores_are_named_as_on_polars(spark, tmp_path):
+    path = tmp_path / "bad.parquet"
+    pl.DataFrame({"score": [0.2, 1.5, 0.3, -1.0], "label": [0, 1, 1, 0]}).write_parquet(path)
+    on_spark, local = _both(path)
+    with pytest.raises(DriftdeskError, match="score outside") as want:
+        cal.calibration_curve(local)
+    with pytest.raises(DriftdeskError, match=r"column 'score': score outside \[0, 1\].* 2 rows, e.g. 1.5; -1.0") as got:
+        cal.calibration_curve(on_spark)
+    assert str(want.value).split(" e.g.")[0] == str(got.value).split(" e.g.")[0]
+
+
+@pytest.fixture(scope="module")
+def golden_inputs(sample_dir, tmp_path_factory):
+    sys.path.insert(0, str(GOLDEN))
+    from cli_cases import write_inputs
+
+    return write_inputs(sample_dir, tmp_path_factory.mktemp("spark-golden-calibration"))
+
+
+@pytest.mark.parametrize("name", ["calibration_all", "calibration_quantile"])
+def test_golden_calibration_cases_on_spark(name, spark, sample_dir, golden_inputs):
+    """The CLI on Spark prints what it printed before there were engines."""
+    from cli_cases import _anonymise, cases, run_case
+    from test_cli_golden import _compare
+
+    golden = json.loads((GOLDEN / "cli" / f"{name}.json").read_text())
+    code, doc = run_case([*cases(sample_dir, golden_inputs)[name], "--engine", "spark"])
+    assert code == golden["exit_code"]
+    problems: list[str] = []
+    _compare(golden["output"], _anonymise(doc, str(next(iter(golden_inputs.values())).parent), sample_dir), name,
+             problems)
+    assert not problems, "\n".join(problems)
+
+
+def test_cli_windows_through_the_contract(spark, sample_dir):
+    """``--baseline/--current`` reads the file as a contract table on either engine: the same answer."""
+    from cli_cases import BEFORE_C, DURING_C, run_case
+
+    args = ["calibration", "--data", str(sample_dir), "--baseline", BEFORE_C, "--current", DURING_C, "--by",
+            "model_version", "--label-delay", "2d"]
+    code_s, got = run_case([*args, "--engine", "spark"])
+    code_p, want = run_case(args)
+    assert code_s == code_p == 0
+    assert_same(got, want)
+    args = ["calibration", "--input", str(sample_dir / "decisions.parquet"), "--baseline", BEFORE_C, "--current",
+            DURING_C, "--by", "geo"]
+    assert_same(run_case([*args, "--engine", "spark"])[1], run_case(args)[1])
