@@ -152,18 +152,19 @@ def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: st
         sub = lf.filter(window.contains(ts))
         empty = sub.select(pl.len()).pipe(collect).item() == 0
     if empty:
-        a, b = _span(lf, ts)
+        a, b = span(lf, ts)
         raise WindowError(f"{source}: the {name or window.label or 'selected'} window {window.iso()} has no rows; "
                           f"the data spans {a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
     return sub
 
 
-def _span(lf, ts: str) -> tuple:
+def span(lf, ts: str = "ts") -> tuple:
+    """The first and last time of a frame's ``ts`` column (a polars frame or a Spark table)."""
     if is_spark(lf):
         from driftdesk.engine import spark
 
         return spark.span(lf, ts)
-    return lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).pipe(collect).row(0)
+    return lf.lazy().select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).pipe(collect).row(0)
 
 
 # --------------------------------------------------------------------------- several baselines at once

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, load_folder, num, source_args, split_cols
+from driftdesk.cli.common import (
+    EXIT_OK,
+    by_arg,
+    emit,
+    engine_arg,
+    format_arg,
+    load_folder,
+    num,
+    source_args,
+    spark_source,
+    split_cols,
+)
 from driftdesk.errors import DriftdeskError
 
 
@@ -15,14 +26,19 @@ def cmd_impact(args: argparse.Namespace) -> int:
     by = split_cols(args.by)
     if not by:
         raise DriftdeskError("--by needs at least one segment column, e.g. --by geo or --by geo,device")
-    if args.data:
+    mapping = {"ts": args.ts} if args.ts != "ts" else None
+    if args.engine == "spark":
+        frame, source = spark_source(args, mapping=mapping)
+    elif args.data:
         table = load_folder(args).get(args.table)
         if table is None:
             raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
+        frame, source = table.frame, table.source
     else:
-        table = load_table(args.input, args.table, mapping={"ts": args.ts} if args.ts != "ts" else None)
-    result = segment_impact(table.frame, baseline=args.baseline, current=args.current, by=by, metric=args.metric,
-                            min_conversions=args.min_conversions, source=table.source)
+        table = load_table(args.input, args.table, mapping=mapping)
+        frame, source = table.frame, table.source
+    result = segment_impact(frame, baseline=args.baseline, current=args.current, by=by, metric=args.metric,
+                            min_conversions=args.min_conversions, source=source)
     doc = result.to_dict()
     t = doc["total"]
     lines = [result.summary,
@@ -46,5 +62,6 @@ def register(sub) -> None:
     p.add_argument("--metric", choices=("cpa", "roas", "cr"), default="cpa")
     p.add_argument("--ts", default="ts", help="timestamp column of an --input file")
     p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_impact)

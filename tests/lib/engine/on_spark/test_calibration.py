@@ -5,10 +5,6 @@ quantile bins, segments, time buckets, and the CLI's answer on the sample."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -17,24 +13,9 @@ import pytest
 from driftdesk import calibration as cal
 from driftdesk.errors import DriftdeskError
 
+from .same import assert_same
+
 pytestmark = pytest.mark.spark
-GOLDEN = Path(__file__).resolve().parents[3] / "golden"
-
-
-def assert_same(got, want, path: str = "") -> None:
-    """Two JSON-like answers equal: the same keys, texts and counts; numbers to 1e-9."""
-    if isinstance(want, dict):
-        assert isinstance(got, dict) and set(got) == set(want), path
-        for k in want:
-            assert_same(got[k], want[k], f"{path}.{k}")
-    elif isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), path
-        for i, (g, w) in enumerate(zip(got, want)):
-            assert_same(g, w, f"{path}[{i}]")
-    elif isinstance(want, float) and not isinstance(got, bool) and isinstance(got, int | float):
-        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (path, got, want)
-    else:
-        assert got == want, (path, got, want)
 
 
 @pytest.fixture(scope="module")
@@ -111,32 +92,9 @@ def test_bad_scores_are_named_as_on_polars(spark, tmp_path):
     assert str(want.value).split(" e.g.")[0] == str(got.value).split(" e.g.")[0]
 
 
-@pytest.fixture(scope="module")
-def golden_inputs(sample_dir, tmp_path_factory):
-    sys.path.insert(0, str(GOLDEN))
-    from cli_cases import write_inputs
-
-    return write_inputs(sample_dir, tmp_path_factory.mktemp("spark-golden-calibration"))
-
-
-@pytest.mark.parametrize("name", ["calibration_all", "calibration_quantile"])
-def test_golden_calibration_cases_on_spark(name, spark, sample_dir, golden_inputs):
-    """The CLI on Spark prints what it printed before there were engines."""
-    from cli_cases import _anonymise, cases, run_case
-    from test_cli_golden import _compare
-
-    golden = json.loads((GOLDEN / "cli" / f"{name}.json").read_text())
-    code, doc = run_case([*cases(sample_dir, golden_inputs)[name], "--engine", "spark"])
-    assert code == golden["exit_code"]
-    problems: list[str] = []
-    _compare(golden["output"], _anonymise(doc, str(next(iter(golden_inputs.values())).parent), sample_dir), name,
-             problems)
-    assert not problems, "\n".join(problems)
-
-
 def test_cli_windows_through_the_contract(spark, sample_dir):
     """``--baseline/--current`` reads the file as a contract table on either engine: the same answer."""
-    from cli_cases import BEFORE_C, DURING_C, run_case
+    from .test_golden import BEFORE_C, DURING_C, run_case
 
     args = ["calibration", "--data", str(sample_dir), "--baseline", BEFORE_C, "--current", DURING_C, "--by",
             "model_version", "--label-delay", "2d"]
