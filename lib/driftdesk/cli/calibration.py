@@ -11,11 +11,9 @@ from driftdesk.cli.common import (
     emit,
     engine_arg,
     format_arg,
-    load_folder,
     num,
     read_source,
     source_args,
-    spark_source,
     split_cols,
 )
 from driftdesk.errors import DriftdeskError
@@ -41,19 +39,14 @@ def cmd_calibration(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     """Baseline window against current window on shared bins: the change of ECE, MCE and Brier, per segment."""
     from driftdesk.calibration import compare_calibration
-    from driftdesk.contract import load_table
 
     if not (args.baseline and args.current):
         raise DriftdeskError("--baseline and --current go together: two windows START/END to compare")
-    mapping = {"ts": args.ts, "score": args.score, "label": args.label}
-    if args.engine == "spark":
-        frame, source = spark_source(args, mapping=None if args.data else mapping)
-        score, label, ts = (args.score, args.label, args.ts) if args.data else ("score", "label", "ts")
-    elif args.data:
-        frame, source = load_folder(args)[args.table].frame, f"{args.data} ({args.table})"
+    if args.data:
+        frame, source = read_source(args)
         score, label, ts = args.score, args.label, args.ts
     else:  # read through the contract, so text timestamps (with offsets) become UTC times
-        frame, source = load_table(args.input, args.table, mapping=mapping).frame, str(args.input)
+        frame, source = read_source(args, mapping={"ts": args.ts, "score": args.score, "label": args.label})
         score, label, ts = "score", "label", "ts"
     by = split_cols(args.by)
     result = compare_calibration(frame, baseline=args.baseline, current=args.current, by=by or None, score=score,

@@ -131,11 +131,12 @@ def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:
     p.add_argument("--table", default=table, help=f"with --data: the table to read (default: {table})")
 
 
-def read_source(args: argparse.Namespace, *, contract: bool = True):
-    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too.
+def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dict | None = None):
+    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too
+    (read whole while it fits the memory budget, else a Parquet file or folder scanned lazily, with ``mapping``).
     With ``--engine spark`` the frame is a Spark table (``spark_source``)."""
     if getattr(args, "engine", "polars") == "spark":
-        return spark_source(args, contract=contract)
+        return spark_source(args, contract=contract, mapping=mapping)
     if args.data:
         dataset = load_folder(args)
         table = dataset.get(args.table)
@@ -146,9 +147,9 @@ def read_source(args: argparse.Namespace, *, contract: bool = True):
             raise InputFileError(f"{args.data}: no {args.table} table in this folder (tables found: {found})")
         return table.frame, table.source
     if contract:
-        from driftdesk.contract import load_table
+        from driftdesk.engine.scan import read_contract_table
 
-        return load_table(args.input, args.table).frame, str(args.input)
+        return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
     from driftdesk.io import scan_table
 
     return scan_table(args.input), str(args.input)

@@ -10,10 +10,9 @@ from driftdesk.cli.common import (
     emit,
     engine_arg,
     format_arg,
-    load_folder,
     num,
+    read_source,
     source_args,
-    spark_source,
     split_cols,
 )
 from driftdesk.errors import DriftdeskError
@@ -21,22 +20,11 @@ from driftdesk.errors import DriftdeskError
 
 def cmd_impact(args: argparse.Namespace) -> int:
     from driftdesk.business import segment_impact
-    from driftdesk.contract import load_table
 
     by = split_cols(args.by)
     if not by:
         raise DriftdeskError("--by needs at least one segment column, e.g. --by geo or --by geo,device")
-    mapping = {"ts": args.ts} if args.ts != "ts" else None
-    if args.engine == "spark":
-        frame, source = spark_source(args, mapping=mapping)
-    elif args.data:
-        table = load_folder(args).get(args.table)
-        if table is None:
-            raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
-        frame, source = table.frame, table.source
-    else:
-        table = load_table(args.input, args.table, mapping=mapping)
-        frame, source = table.frame, table.source
+    frame, source = read_source(args, mapping={"ts": args.ts} if args.ts != "ts" else None)
     result = segment_impact(frame, baseline=args.baseline, current=args.current, by=by, metric=args.metric,
                             min_conversions=args.min_conversions, source=source)
     doc = result.to_dict()
