@@ -33,10 +33,10 @@ def metric(m: Metric):
     agg = m.aggregation
     if agg == "ratio":
         num, den = known_sum(cols[0]), known_sum(cols[1])
-        return F.when(den != 0, num / den)
+        return F.when(den != 0, F.try_divide(num, den))  # try_divide: a zero sum is null, never an ANSI error
     if agg == "weighted_mean":
         den = known_sum(cols[1])
-        return F.when(den != 0, known_sum(cols[0] * cols[1]) / den)
+        return F.when(den != 0, F.try_divide(known_sum(cols[0] * cols[1]), den))
     if agg == "rate":
         share = F.avg(cols[0])
         return F.lit(1.0) - share if m.negate else share
@@ -48,7 +48,7 @@ def metric(m: Metric):
         for flag in fail_flags:
             ok = ok & ~F.coalesce(F.col(flag).cast("boolean"), F.lit(False))
         den = F.sum(ok.cast("double"))
-        return F.when(den != 0, known_sum(cols[0]) / den)
+        return F.when(den != 0, F.try_divide(known_sum(cols[0]), den))
     if agg == "percentile":  # exact, with linear interpolation between the two nearest values, as polars
         return F.percentile(cols[0], F.lit(float(m.quantile)))
     if agg == "sum":

@@ -88,7 +88,8 @@ def test_negative_spend_is_named(spark, tmp_path):
 
 @pytest.fixture(scope="module")
 def calls(tmp_path_factory):
-    """LLM calls over a week for three models: unknown feedback, flags with nulls, latencies with ties."""
+    """LLM calls over a week for three models: unknown feedback, flags with nulls, latencies with ties, a model
+    without a successful call."""
     rng = np.random.default_rng(11)
     n = 20_000
     flags = {k: pl.Series(rng.random(n) < p).scatter(rng.integers(0, n, 50), None)
@@ -100,7 +101,8 @@ def calls(tmp_path_factory):
         "input_tokens": rng.integers(100, 2000, n), "output_tokens": rng.integers(10, 500, n),
         "cost": rng.gamma(2, 0.002, n), **flags,
         "user_feedback": pl.Series(rng.random(n)).scatter(list(range(0, n, 3)), None),
-    })
+    }).with_columns(  # no call of one model succeeds: its cost per success has no denominator
+        pl.when(pl.col("model") == "m-c").then(False).otherwise(pl.col("validator_ok")).alias("validator_ok"))
     path = tmp_path_factory.mktemp("spark-llm") / "calls.parquet"
     frame.write_parquet(path)
     return path
@@ -111,6 +113,8 @@ def test_llm_metrics_equal(spark, calls, by):
     on_spark, local = _both(calls)
     got, want = llm.summarize_calls(on_spark, by=by), llm.summarize_calls(local, by=by)
     assert got.schema == want.schema and got["judge_score_mean"].null_count() == got.height  # no judge column
+    if by == ["model"]:
+        assert got.filter(pl.col("model") == "m-c")["cost_per_success"].to_list() == [None]
     assert_same(got.to_dicts(), want.to_dicts())
     windows = {"baseline": Window.parse(BASELINE, "baseline"), "current": Window.parse(CURRENT, "current")}
     assert_same(llm.compare_calls(on_spark, by=by, **windows).to_dict(), llm.compare_calls(local, by=by, **windows).to_dict())
