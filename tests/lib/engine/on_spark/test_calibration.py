@@ -105,3 +105,17 @@ def test_cli_windows_through_the_contract(spark, sample_dir):
     args = ["calibration", "--input", str(sample_dir / "decisions.parquet"), "--baseline", BEFORE_C, "--current",
             DURING_C, "--by", "geo"]
     assert_same(run_case([*args, "--engine", "spark"])[1], run_case(args)[1])
+
+
+def test_quantile_edges_past_the_budget_come_from_the_same_sketch(spark, scored, monkeypatch):
+    """Past the memory budget both engines take quantile edges from the histogram sketch, built from the same
+    fixed bins, so the edges agree; each lies within the sketch's bin of the exact edge."""
+    from driftdesk import engine
+
+    on_spark, local = _both(scored)
+    exact = cal.bin_edges(local, bins=10, strategy="quantile")
+    monkeypatch.setenv(engine.BUDGET_ENV, "1K")
+    got, want = cal.bin_edges(on_spark, bins=10, strategy="quantile"), cal.bin_edges(local, bins=10, strategy="quantile")
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert not np.array_equal(want, exact)
+    np.testing.assert_allclose(want[1:-1], exact[1:-1], rtol=2 ** -9)
