@@ -159,11 +159,6 @@ def where_equal(table: SparkTable, column: str, value: str | None) -> SparkTable
     return SparkTable(table.df.where(col.isNull() if value is None else col == value), table.source)
 
 
-def where_in(table: SparkTable, column: str, values) -> SparkTable:
-    """The rows whose ``column``, read as text, is one of ``values``."""
-    return table.where(functions().col(column).cast("string").isin([str(v) for v in values]))
-
-
 def timestamp(value: dt.datetime):
     """A naive UTC time (driftdesk's convention) as a Spark literal of the same wall-clock time."""
     F = functions()
