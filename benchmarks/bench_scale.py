@@ -10,9 +10,12 @@ measurement runs in a fresh process, which reports its wall time and peak reside
 
   * drift (``compare_windows`` over every column) time / one streaming read of the same columns, and its peak RSS;
   * calibration (``calibration_curve`` with quantile bins) time / one streaming read of score and label, peak RSS;
+  * segment impact (CPA, two windows, by geo and device) on a kpis log and LLM metrics per model on an llm_calls
+    log (``--side-rows`` rows each, written beside the decisions), each time / a streaming read of its columns;
   * the path each numeric column took (exact while it fits ``--budget``, else the sketch);
-  * Spark (local mode, ``--engine spark``) time / polars time on the same data (the first ``--spark-rows`` rows),
-    both including their own reading.
+  * Spark (local mode, ``--engine spark``) time / polars time on the same data (drift and calibration on the first
+    ``--spark-rows`` decisions, impact and LLM metrics on the side tables), both including their own reading, and
+    whether both engines gave the same answer.
 
 The folder is deleted at the end unless ``--keep`` (or ``--folder`` names an existing one).
 """
@@ -86,7 +89,7 @@ CHILD = textwrap.dedent("""
     if args["what"] == "read":
         lf = pl.scan_parquet(args["paths"])  # decode every value: sums (a count could be read off the footers)
         schema = lf.collect_schema()
-        lf.select([pl.col(c).str.len_bytes().sum() if schema[c] == pl.String else pl.col(c).sum()
+        lf.select([pl.col(c).str.len_bytes().sum() if schema[c] == pl.String else pl.col(c).to_physical().sum()
                    for c in args["columns"]]).collect(engine="streaming")
     elif args["what"] == "drift":
         from driftdesk.drift import compare_windows
@@ -100,14 +103,62 @@ CHILD = textwrap.dedent("""
         out["methods"] = numeric["method"].drop_nulls().value_counts().sort("method").rows()
         out["status"] = res.status
         out["alerts"] = res.columns.filter(pl.col("status") == "alert")["column"].to_list()
-    elif args["what"] == "calibration":
-        from driftdesk.calibration import calibration_curve
-        res = calibration_curve(pl.scan_parquet(args["paths"]), bins=10, strategy="quantile")
-        out["ece"] = res.ece
+    elif args["what"] in ("calibration", "impact", "llm"):
+        if args.get("engine") == "spark":
+            from driftdesk.engine import spark
+            rows = spark.read_parquet(args["folder"])
+        else:
+            rows = pl.scan_parquet(args["paths"])
+        if args["what"] == "calibration":
+            from driftdesk.calibration import calibration_by_segment, calibration_curve
+            res = calibration_curve(rows, bins=10, strategy="quantile")
+            out["ece"] = res.ece
+            if args.get("by"):
+                out["segments"] = calibration_by_segment(rows, by=args["by"], edges=res.edges).height
+        elif args["what"] == "impact":
+            from driftdesk.business import segment_impact
+            res = segment_impact(rows, baseline=args["baseline"], current=args["current"], by=["geo", "device"])
+            out["change"] = res.total["change"]
+        else:
+            from driftdesk.llm import summarize_calls
+            out["p95"] = summarize_calls(rows, by=["model"])["latency_p95_ms"].to_list()
     out["seconds"] = time.perf_counter() - t0
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 """)
+
+
+def side_tables(rows: int, folder: Path, seed: int = 23) -> tuple[Path, Path]:
+    """kpis/ (hourly sums per geo, device and source) and llm/ (one row per call) of ``rows`` rows each, in chunks,
+    over two days: the first day is impact's baseline window, the second its current one."""
+    kpis, llm = folder / "kpis", folder / "llm"
+    done = folder / f".complete-side-{rows}"
+    if done.exists():
+        return kpis, llm
+    rng = np.random.default_rng(seed)
+    kpis.mkdir(parents=True, exist_ok=True)
+    llm.mkdir(parents=True, exist_ok=True)
+    left, part = rows, 0
+    while left > 0:
+        n = min(CHUNK, left)
+        ts = pl.Series(np.datetime64("2026-10-01") + np.sort(rng.integers(0, 2 * 86_400_000_000, n))
+                       .astype("timedelta64[us]")).cast(pl.Datetime("us"))
+        clicks = rng.poisson(40, n).astype(np.float64)
+        pl.DataFrame({"ts": ts, "geo": pl.Series([f"geo_{i}" for i in range(40)]).gather(rng.integers(0, 40, n)),
+                      "device": pl.Series(["ios", "android", "web", "tv"]).gather(rng.integers(0, 4, n)),
+                      "source": pl.Series([f"src_{i}" for i in range(6)]).gather(rng.integers(0, 6, n)),
+                      "impressions": clicks * 25, "clicks": clicks, "conversions": rng.binomial(clicks.astype(int), 0.05)
+                      .astype(np.float64), "spend": clicks * rng.uniform(0.3, 0.9, n),
+                      "revenue": clicks * rng.uniform(0.5, 2.0, n)}).write_parquet(kpis / f"part-{part:05d}.parquet")
+        ok = rng.random(n) < 0.9
+        pl.DataFrame({"ts": ts, "model": pl.Series(["m-a", "m-b", "m-c"]).gather(rng.integers(0, 3, n)),
+                      "latency_ms": rng.lognormal(6, 0.5, n), "ttft_ms": rng.lognormal(5, 0.4, n),
+                      "input_tokens": rng.integers(100, 2000, n), "output_tokens": rng.integers(10, 500, n),
+                      "cost": rng.gamma(2.0, 0.002, n), "validator_ok": ok, "refusal": rng.random(n) < 0.03,
+                      "error": rng.random(n) < 0.02}).write_parquet(llm / f"part-{part:05d}.parquet")
+        left, part = left - n, part + 1
+    done.touch()
+    return kpis, llm
 
 
 def measure(what: str, env: dict, **kw) -> dict:
@@ -134,6 +185,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--budget", default="3G", help="DRIFTDESK_MEMORY_BUDGET for the runs (several: 3G,1G)")
     ap.add_argument("--spark-rows", type=int, default=0, help="rows for the Spark comparison (0: skip)")
+    ap.add_argument("--side-rows", type=int, default=0, help="rows of the kpis and llm tables (default: --rows)")
     ap.add_argument("--folder", type=Path, help="where the log is (written there if missing)")
     ap.add_argument("--keep", action="store_true", help="keep the generated folder")
     ap.add_argument("--only-reads", action="store_true", help="measure only the two reads (the floors)")
@@ -167,6 +219,17 @@ def main() -> None:
         cal = measure("calibration", env, paths=everything)
         print(f"calibration (quantile bins): {cal['seconds']:.1f} s = {cal['seconds'] / read2['seconds']:.1f} x a read "
               f"of score and label ({read2['seconds']:.1f} s); peak RSS {cal['peak_mb']:.0f} MB; ECE {cal['ece']:.4f}")
+        side = side_tables(args.side_rows or args.rows, folder)
+        windows = {"baseline": "2026-10-01T00:00/2026-10-02T00:00", "current": "2026-10-02T00:00/2026-10-03T00:00"}
+        for what, table, cols, kw in (("impact", side[0], ["ts", "geo", "device", "spend", "conversions", "clicks",
+                                                            "impressions", "revenue"], windows),
+                                      ("llm", side[1], ["model", "latency_ms", "ttft_ms", "input_tokens",
+                                                        "output_tokens", "cost", "validator_ok", "refusal", "error"], {})):
+            floor = measure("read", env, paths=str(table / "*.parquet"), columns=cols)
+            got = measure(what, env, paths=str(table / "*.parquet"), **kw)
+            print(f"{what} (polars streaming) on {args.side_rows or args.rows:,} rows: {got['seconds']:.1f} s = "
+                  f"{got['seconds'] / floor['seconds']:.1f} x a read of its columns ({floor['seconds']:.1f} s); "
+                  f"peak RSS {got['peak_mb']:.0f} MB", flush=True)
         if args.spark_rows:
             small = subset(folder, args.spark_rows, folder / f"subset-{args.spark_rows}")
             kw = {"baseline": str(small / "baseline"), "current": str(small / "current"), "columns": columns}
@@ -175,7 +238,16 @@ def main() -> None:
             print(f"Spark local mode vs polars, drift on {args.spark_rows:,} rows: {spark_t['seconds']:.1f} s vs "
                   f"{polars_t['seconds']:.1f} s = {spark_t['seconds'] / polars_t['seconds']:.1f} x "
                   f"(same paths {spark_t['methods'] == polars_t['methods']}, same alerts "
-                  f"{spark_t['alerts'] == polars_t['alerts']})")
+                  f"{spark_t['alerts'] == polars_t['alerts']})", flush=True)
+            compared = [("calibration", small, {"by": ["geo"]}, "ece"), ("impact", side[0], windows, "change"),
+                        ("llm", side[1], {}, "p95")]
+            for what, where, kw, key in compared:
+                paths = str(where / "*" / "*.parquet") if what == "calibration" else str(where / "*.parquet")
+                p_t = measure(what, env, engine="polars", paths=paths, folder=str(where), **kw)
+                s_t = measure(what, env, engine="spark", paths=paths, folder=str(where), **kw)
+                same = np.allclose(np.asarray(s_t[key], dtype=float), np.asarray(p_t[key], dtype=float), rtol=1e-9)
+                print(f"Spark local mode vs polars, {what}: {s_t['seconds']:.1f} s vs {p_t['seconds']:.1f} s = "
+                      f"{s_t['seconds'] / p_t['seconds']:.1f} x (same {key} to 1e-9: {same})", flush=True)
     finally:
         if not args.keep and not args.folder:
             shutil.rmtree(folder, ignore_errors=True)

@@ -16,7 +16,7 @@ LIB = ROOT / "lib" / "driftdesk"
 # who may import what (paths relative to lib/driftdesk)
 ALLOWED = {
     "mlflow": lambda rel: rel == "tracking.py",
-    "pyspark": lambda rel: rel == "engine/spark.py",
+    "pyspark": lambda rel: rel.startswith("engine/spark/"),
     "plotly": lambda rel: rel.startswith("viz/"),
     "streamlit": lambda rel: False,
 }

@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.bounds import MIN_COUNT, check_every
 from driftdesk.contract import Dataset, Table
 from driftdesk.engine.budget import collect
@@ -82,8 +83,8 @@ def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str
 
     Negative or null spend / conversions would silently bend every ratio, so they are refused with a few rows.
     """
-    lf = as_lazy(frame)
-    schema = lf.collect_schema()
+    lf = engine.lazy(frame)
+    schema = engine.schema(lf)
     missing = [c for c in [*required, *by, *([ts] if ts else [])] if c not in schema]
     if missing:
         raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
@@ -95,6 +96,11 @@ def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str
         if not schema[c].is_numeric():
             raise DriftdeskError(f"{source}: column {c!r} must be numeric, found {schema[c]}")
     if not present:
+        return present
+    if engine.is_spark(lf):
+        from driftdesk.engine.spark.aggregate import check_sums
+
+        check_sums(lf, present, required=required, source=source)
         return present
     checks = lf.select(
         *[(pl.col(c) < 0).sum().alias(f"neg_{c}") for c in present],
@@ -156,12 +162,13 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     """
     by = list(by_columns(by, kpis))
     MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
-    lf = as_lazy(kpis)
+    lf = engine.lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
-    schema = lf.collect_schema()
+    schema = engine.schema(lf)
     if outcome not in schema:
         raise DriftdeskError(f"{source}: outcome column {outcome!r} not found; columns are {list(schema)}")
-    keys = ([pl.col(ts).dt.truncate(check_every(every)).alias(ts)] if every else []) + [pl.col(c) for c in by]
+    every = check_every(every) if every else None
+    keys = ([pl.col(ts).dt.truncate(every).alias(ts)] if every else []) + [pl.col(c) for c in by]
     cols = {c: pl.col(c).cast(pl.Float64) for c in present}
     cols["outcome"] = pl.col(outcome).cast(pl.Float64)
     aggs = [pl.len().alias("rows")]
@@ -169,7 +176,8 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
         aggs += [known_sum(e).alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
     pairs = {(num, den) for num, den in RATIOS.values() if num in cols and den in cols}
     aggs += [(cols[num] * cols[den]).sum().alias(f"{num}_x_{den}") for num, den in pairs]
-    out = lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)
+    out = _sums(lf, aggs, keys=keys, by=by, every=every, ts=ts, columns={**{c: c for c in present}, "outcome": outcome},
+                pairs=pairs)
     absent = [c for c in SUMMABLE if c not in cols]
     out = out.with_columns(*[pl.lit(None, pl.Float64).alias(f"{c}_{s}") for c in absent for s in ("sum", "sq")])
     out = out.with_columns(
@@ -194,6 +202,23 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     if lead:
         result = result.sort(lead, nulls_last=True)
     return result
+
+
+def _sums(lf, aggs: list[pl.Expr], *, keys: list[pl.Expr], by: list[str], every: str | None, ts: str,
+          columns: dict[str, str], pairs: set) -> pl.LazyFrame:
+    """The rows reduced to kpi_table's per-group sums, by the frame's engine (the one pass over every row)."""
+    if not engine.is_spark(lf):
+        return lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)
+    from driftdesk.engine.spark import aggregate as on_spark
+
+    F = on_spark.functions()
+    x = {c: F.col(source).cast("double") for c, source in columns.items()}
+    spark_aggs = {"rows": F.count(F.lit(1))}
+    for c, e in x.items():
+        spark_aggs |= {f"{c}_sum": on_spark.known_sum(e), f"{c}_sq": on_spark.total(e * e)}
+    spark_aggs |= {f"{num}_x_{den}": on_spark.total(x[num] * x[den]) for num, den in pairs}
+    like = on_spark.like(engine.schema(lf), aggs, keys)
+    return on_spark.reduce(lf, spark_aggs, by=by, every=every, ts=ts, like=like).lazy()
 
 
 # --------------------------------------------------------------------------- windows
@@ -278,7 +303,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
-    seg = _segments_in_both(as_lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,
+    seg = _segments_in_both(engine.lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,
                             source=source)
     total = _global_change(seg, metric, min_conversions)
     seg = _mix_and_rate(seg, metric, total)

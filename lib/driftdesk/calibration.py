@@ -47,6 +47,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.bounds import BINS, LABEL_DELAY_DAYS, check_every, parse_duration
 from driftdesk.contract import Dataset, Table
 from driftdesk.engine.budget import collect, exact_fits
@@ -84,7 +85,7 @@ def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
 
 
 def _require(frame: Frame, columns: Sequence[str], source: str) -> None:
-    schema = as_lazy(frame).collect_schema()
+    schema = engine.schema(frame)
     missing = [c for c in columns if c not in schema]
     if missing:
         raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
@@ -96,6 +97,10 @@ def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None
 
     A null label is allowed (the outcome has not arrived); a missing score is not (nothing was predicted).
     """
+    if engine.is_spark(frame):
+        from driftdesk.engine.spark.calibration import check_scores_labels as on_spark
+
+        return on_spark(frame, score=score, label=label, source=source)
     lf = as_lazy(frame)
     schema = lf.collect_schema()
     for col in [score, *([label] if label else [])]:
@@ -131,18 +136,23 @@ def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
 
     Returns the rows and the counts {n_rows, n_immature, n_unlabeled, n_used, cutoff}.
     """
-    lf = as_lazy(frame)
+    lf = engine.lazy(frame)
     delay = _parse_delay(label_delay)
     cutoff = None
     if delay is not None:
-        schema = lf.collect_schema()
+        schema = engine.schema(lf)
         if ts not in schema:
             raise DriftdeskError(f"a label delay needs a timestamp column; no column {ts!r}")
         if not isinstance(schema[ts], pl.Datetime | pl.Date):
             raise DriftdeskError(f"column {ts!r} must be a timestamp for a label delay, found {schema[ts]}")
         if as_of is None:
-            as_of = lf.select(pl.col(ts).max()).pipe(collect).item()
+            as_of = _newest(lf, ts)
         cutoff = as_of - delay if as_of is not None else None
+    if engine.is_spark(lf):
+        from driftdesk.engine.spark.calibration import mature_labels as on_spark
+
+        used, info = on_spark(lf, ts=ts, label=label, cutoff=cutoff)
+        return used, {**info, "n_used": info["n_rows"] - info["n_immature"] - info["n_unlabeled"], "cutoff": cutoff}
     old = (pl.col(ts) < cutoff) if cutoff is not None else pl.lit(True)
     counts = lf.select(
         pl.len().alias("n_rows"),
@@ -154,6 +164,14 @@ def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
     info["n_used"] = info["n_rows"] - info["n_immature"] - info["n_unlabeled"]
     info["cutoff"] = cutoff
     return used, info
+
+
+def _newest(frame, ts: str) -> dt.datetime | None:
+    if engine.is_spark(frame):
+        from driftdesk.engine.spark.calibration import newest
+
+        return newest(frame, ts)
+    return as_lazy(frame).select(pl.col(ts).max()).pipe(collect).item()
 
 
 # --------------------------------------------------------------------------- bins
@@ -172,6 +190,9 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
         return np.linspace(0.0, 1.0, bins + 1)
     if strategy != "quantile":
         raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
+    if engine.is_spark(scores):  # the sorted scores while they fit the budget, else the sketch's quantiles
+        path = "exact" if exact_fits(engine.height(scores)) else "sketch"
+        return _sketch_edges(scores, score, bins, path=path)
     if isinstance(scores, pl.DataFrame | pl.LazyFrame):
         lf = as_lazy(scores)
         n = lf.select(pl.col(score).is_not_null().sum()).pipe(collect).item()
@@ -188,13 +209,13 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
     return edges
 
 
-def _sketch_edges(lf: pl.LazyFrame, score: str, bins: int) -> np.ndarray:
-    from driftdesk.engine.local import reduce_columns
-
-    s = reduce_columns(lf.select(pl.col(score).cast(pl.Float64)), [(score, "numeric")], path="sketch")[score]
+def _sketch_edges(lf, score: str, bins: int, *, path: engine.Path_ = "sketch") -> np.ndarray:
+    rows = lf if engine.is_spark(lf) else lf.select(pl.col(score).cast(pl.Float64))
+    s = engine.reduce_columns(rows, [(score, "numeric")], path=path)[score]
     if not s.n:
         raise DriftdeskError("quantile bins need at least one score")
-    edges = sketch_quantiles(s, np.linspace(0.0, 1.0, bins + 1))
+    q = np.linspace(0.0, 1.0, bins + 1)
+    edges = np.quantile(s.sorted_values, q) if path == "exact" else sketch_quantiles(s, q)
     edges[0], edges[-1] = 0.0, 1.0
     return edges
 
@@ -209,20 +230,25 @@ def _bin_expr(score: str, edges: np.ndarray) -> pl.Expr:
 
 def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", label: str = "label",
                    group: Sequence[str | pl.Expr] = ()) -> pl.DataFrame:
-    """Per group and bin: count, positives, score_sum, score_sq, score_label; every bin present (zeros)."""
-    lf = as_lazy(frame)
+    """Per group and bin: count, positives, score_sum, score_sq, score_label; every bin present (zeros).
+
+    On a Spark table the group is column names (add computed keys as columns first)."""
     s = pl.col(score).cast(pl.Float64)
     y = pl.col(label).cast(pl.Float64)
     computed = [g for g in group if not isinstance(g, str)]
     keys = [g if isinstance(g, str) else g.meta.output_name() for g in group]
-    # group by plain columns: polars groups about 3x faster on a materialised key than on an expression
-    agg = lf.with_columns(*computed, _bin_expr(score, edges)).group_by([*keys, "bin"]).agg(
-        pl.len().cast(pl.Int64).alias("count"),
-        y.sum().alias("positives"),
-        s.sum().alias("score_sum"),
-        (s * s).sum().alias("score_sq"),
-        (s * y).sum().alias("score_label"),
-    ).pipe(collect)
+    if engine.is_spark(frame):
+        from driftdesk.engine.spark.calibration import bin_sums
+
+        agg = bin_sums(frame, edges=edges, score=score, label=label, keys=keys)
+    else:  # group by plain columns: polars groups about 3x faster on a materialised key than on an expression
+        agg = as_lazy(frame).with_columns(*computed, _bin_expr(score, edges)).group_by([*keys, "bin"]).agg(
+            pl.len().cast(pl.Int64).alias("count"),
+            y.sum().alias("positives"),
+            s.sum().alias("score_sum"),
+            (s * s).sum().alias("score_sq"),
+            (s * y).sum().alias("score_label"),
+        ).pipe(collect)
     names = [c for c in agg.columns if c not in ("bin", *_AGG_COLS)]
     grid = pl.DataFrame({"bin": np.arange(len(edges) - 1, dtype=np.int32)})
     if names:
@@ -381,11 +407,18 @@ def calibration_by_segment(frame: Frame, *, by: Sequence[str] | str, score: str 
 def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (),
                     quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pl.DataFrame:
     """Score distribution per group: n, mean, std and the given quantiles (q01, q05, ...; linear interpolation)."""
-    lf = as_lazy(frame)
+    lf = engine.lazy(frame)
     s = pl.col(score).cast(pl.Float64)
     aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
     aggs += [s.quantile(q, interpolation="linear").alias(f"q{round(100 * q):02d}") for q in quantiles]
     by = list(by_columns(by, lf))
+    if engine.is_spark(lf):  # exact quantiles on Spark too; the frame typed as polars types it
+        from driftdesk.engine.spark.calibration import score_quantiles as on_spark
+
+        empty = pl.LazyFrame(schema=engine.schema(lf))
+        like = dict((empty.group_by(by).agg(aggs) if by else empty.select(aggs)).collect_schema())
+        out = on_spark(lf, score=score, by=by, quantiles=quantiles, like=like)
+        return out.sort(by) if by else out
     return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).pipe(collect)
 
 
@@ -402,7 +435,12 @@ def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     edges_ = np.asarray(edges, dtype=float) if edges is not None else bin_edges([], bins=bins)
-    group = [pl.col(ts).dt.truncate(check_every(every)).alias(ts), *by]
+    every = check_every(every)
+    group = [pl.col(ts).dt.truncate(every).alias(ts), *by]
+    if engine.is_spark(rows):
+        from driftdesk.engine.spark import truncate
+
+        rows, group = rows.with_columns(**{ts: truncate(ts, every)}), [ts, *by]
     agg = bin_aggregates(rows, edges=edges_, score=score, label=label, group=group)
     table = _bins_table(agg, edges_, confidence=0.95, interval="wilson")
     out = summarize_bins(table, [ts, *by]).filter(pl.col("n") > 0)
@@ -513,8 +551,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     if strategy not in ("uniform", "quantile"):
         raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     by = list(by_columns(by, frame))
-    lf = as_lazy(frame)
-    schema = lf.collect_schema()
+    lf = engine.lazy(frame)
+    schema = engine.schema(lf)
     missing = [c for c in [ts, *by] if c not in schema]
     if missing:
         raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(schema)}")
@@ -522,7 +560,7 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
         raise DriftdeskError(f"{source}: column {ts!r} must be a timestamp, found {schema[ts]}")
     check_scores_labels(lf, score=score, label=label, source=source)
     if as_of is None and label_delay is not None:
-        as_of = lf.select(pl.col(ts).max()).pipe(collect).item()
+        as_of = _newest(lf, ts)
     wins = {"baseline": rows_in_window(lf, baseline, ts=ts, name="baseline", source=source),
             "current": rows_in_window(lf, current, ts=ts, name="current", source=source)}
     rows_b, counts_b = mature_labels(wins["baseline"], ts=ts, label=label, label_delay=label_delay, as_of=as_of)

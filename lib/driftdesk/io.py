@@ -183,8 +183,11 @@ def _otlp_calls(path: Path) -> pl.LazyFrame:
 
 def memory_estimate(path: str | Path) -> int:
     """Bytes a file takes once read into memory: a Parquet file's uncompressed size (from its footer), else the
-    file size (CSV and Arrow hold about as much in memory as on disk)."""
+    file size (CSV and Arrow hold about as much in memory as on disk); a folder's Parquet files together."""
     path = Path(path)
+    if path.is_dir():  # a folder named like another format is not a table (scan_table says so)
+        parquet = SUFFIXES.get(path.suffix.lower(), "parquet") == "parquet"
+        return sum(memory_estimate(f) for f in parquet_files(path)) if parquet else 0
     if file_format(path) == "parquet":
         import pyarrow.parquet as pq
 
@@ -202,10 +205,10 @@ def collect_table(path: str | Path) -> pl.DataFrame:
     before reading (``driftdesk.engine``)."""
     from driftdesk.engine.budget import require_fits
 
-    if Path(path).is_file():
+    if Path(path).exists():
         require_fits(memory_estimate(path), what=f"{path}: reading the whole table",
-                     hint="the row-reducing commands read a Parquet file given with --input in batches "
-                          "(drift, calibration; --engine spark past one machine)")
+                     hint="the row-reducing commands read a Parquet file or folder given with --input in batches "
+                          "(drift, calibration, impact, llm; --engine spark past one machine)")
     try:
         return scan_table(path).collect()
     except pl.exceptions.PolarsError as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.bounds import AMOUNT, WINDOW_DAYS, Bound, check_every
 from driftdesk.budget import BudgetBurn, budget_burn
 from driftdesk.engine.budget import collect
@@ -27,7 +28,7 @@ from driftdesk.metrics import get_metric, known_sum, metric_expr, metrics_for
 from driftdesk.outputs import OutputDrift, output_drift
 from driftdesk.segments import by_columns
 from driftdesk.stats import two_proportion_pvalue
-from driftdesk.windows import Window, previous_period
+from driftdesk.windows import Window, previous_period, span
 
 LLM_METRICS = tuple(metrics_for("llm_calls"))
 GROUP_METRICS = tuple(m.name for m in LLM_METRICS)
@@ -51,7 +52,7 @@ def _aggregations(columns: Sequence[str]) -> list[pl.Expr]:
 
 
 def _check_by(calls: pl.DataFrame | pl.LazyFrame, by: str | Sequence[str]) -> list[str]:
-    columns = calls.collect_schema().names()
+    columns = list(engine.schema(calls))
     by = by_columns(by, columns)
     missing = [c for c in by if c not in columns]
     if missing:
@@ -62,16 +63,36 @@ def _check_by(calls: pl.DataFrame | pl.LazyFrame, by: str | Sequence[str]) -> li
 def summarize_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (), window: Window | None = None) -> pl.DataFrame:
     """One row per group: calls, failure and refusal rates, latency percentiles, tokens and cost."""
     by = _check_by(calls, by)
-    lf = calls.lazy()
-    if window is not None:
-        lf = lf.filter(window.contains("ts"))
-    aggs = _aggregations(lf.collect_schema().names())
-    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
+    if engine.is_spark(calls):
+        out = _summarize_on_spark(calls, by, window)
+    else:
+        lf = calls.lazy()
+        if window is not None:
+            lf = lf.filter(window.contains("ts"))
+        aggs = _aggregations(lf.collect_schema().names())
+        out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
     if by:
         out = out.sort(by)
     if not by and out["calls"][0] == 0:
         return out.clear()
     return out
+
+
+def _summarize_on_spark(calls, by: list[str], window: Window | None) -> pl.DataFrame:
+    """summarize_calls' one pass over the rows, on Spark: the registry's metrics in the types polars gives them."""
+    from driftdesk.engine import spark
+    from driftdesk.engine.spark import aggregate
+
+    schema = engine.schema(calls)
+    rows = spark.where_between(calls, "ts", window.start, window.end) if window is not None else calls
+    present = set(schema)
+    F = spark.functions()
+    aggs = {m.name: (F.try_divide(aggregate.known_sum(F.col("cost").cast("double")), F.count(F.lit(1)))
+                     if m.name == "cost_per_call" else aggregate.metric(m))
+            for m in LLM_METRICS if present.issuperset(m.columns)}
+    like = aggregate.like(schema, _aggregations(list(schema)), by)
+    out = aggregate.reduce(rows, aggs, by=by, like={k: t for k, t in like.items() if k in aggs or k in by})
+    return out.with_columns(pl.lit(None, t).alias(k) for k, t in like.items() if k not in out.columns).select(list(like))
 
 
 @dataclass(frozen=True)
@@ -138,10 +159,10 @@ def compare_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (),
         parts.append(part.with_columns(pl.lit(name).alias("window")).select(*by, "window", *GROUP_METRICS))
     groups = pl.concat(parts)
     if groups.filter(pl.col("calls") > 0).height == 0:
-        lo, hi = calls.lazy().select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b")).collect().row(0)
-        span = f"{lo.isoformat()} to {hi.isoformat()}" if lo is not None else "no calls at all"
+        lo, hi = span(calls, "ts")
+        spanned = f"{lo.isoformat()} to {hi.isoformat()}" if lo is not None else "no calls at all"
         raise WindowError(f"llm: neither the baseline window {baseline.iso()} nor the current window {current.iso()} "
-                          f"has calls; the data spans {span}")
+                          f"has calls; the data spans {spanned}")
     long = groups.unpivot(index=[*by, "window"], on=list(GROUP_METRICS), variable_name="metric")
     long = long.with_columns(pl.col("value").cast(pl.Float64))
     wide = long.pivot(on="window", index=[*by, "metric"], values="value")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from driftdesk.bounds import MAX_DAYS, WINDOW_DAYS, check_day, check_moment
+from driftdesk.engine import is_spark
 from driftdesk.engine.budget import collect
 from driftdesk.errors import WindowError
 
@@ -139,13 +140,31 @@ def as_window(value: Window | str, label: str = "") -> Window:
 
 
 def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: str = "", source: str = "data") -> pl.LazyFrame:
-    """The rows inside a window; an empty window is a WindowError naming the window and the data's span."""
-    sub = lf.filter(window.contains(ts))
-    if sub.select(pl.len()).pipe(collect).item() == 0:
-        a, b = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).pipe(collect).row(0)
+    """The rows inside a window; an empty window is a WindowError naming the window and the data's span.
+
+    ``lf`` may be a Spark table (``driftdesk.engine.spark``): its rows are selected there."""
+    if is_spark(lf):
+        from driftdesk.engine import spark
+
+        sub = spark.where_between(lf, ts, window.start, window.end)
+        empty = not sub.df.take(1)
+    else:
+        sub = lf.filter(window.contains(ts))
+        empty = sub.select(pl.len()).pipe(collect).item() == 0
+    if empty:
+        a, b = span(lf, ts)
         raise WindowError(f"{source}: the {name or window.label or 'selected'} window {window.iso()} has no rows; "
                           f"the data spans {a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
     return sub
+
+
+def span(lf, ts: str = "ts") -> tuple:
+    """The first and last time of a frame's ``ts`` column (a polars frame or a Spark table)."""
+    if is_spark(lf):
+        from driftdesk.engine import spark
+
+        return spark.span(lf, ts)
+    return lf.lazy().select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).pipe(collect).row(0)
 
 
 # --------------------------------------------------------------------------- several baselines at once

@@ -9,8 +9,8 @@ from driftdesk.cli.common import (
     EXIT_OK,
     by_arg,
     emit,
+    engine_arg,
     format_arg,
-    load_folder,
     num,
     read_source,
     source_args,
@@ -39,16 +39,14 @@ def cmd_calibration(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     """Baseline window against current window on shared bins: the change of ECE, MCE and Brier, per segment."""
     from driftdesk.calibration import compare_calibration
-    from driftdesk.contract import load_table
 
     if not (args.baseline and args.current):
         raise DriftdeskError("--baseline and --current go together: two windows START/END to compare")
     if args.data:
-        frame, source = load_folder(args)[args.table].frame, f"{args.data} ({args.table})"
+        frame, source = read_source(args)
         score, label, ts = args.score, args.label, args.ts
     else:  # read through the contract, so text timestamps (with offsets) become UTC times
-        mapping = {"ts": args.ts, "score": args.score, "label": args.label}
-        frame, source = load_table(args.input, args.table, mapping=mapping).frame, str(args.input)
+        frame, source = read_source(args, mapping={"ts": args.ts, "score": args.score, "label": args.label})
         score, label, ts = "score", "label", "ts"
     by = split_cols(args.by)
     result = compare_calibration(frame, baseline=args.baseline, current=args.current, by=by or None, score=score,
@@ -96,5 +94,6 @@ def register(sub) -> None:
     p.add_argument("--baseline", metavar="A/B", help="compare this window (START/END, ISO 8601 UTC) ...")
     p.add_argument("--current", metavar="A/B", help="... with this one: the change of ECE, MCE and Brier, on shared bins")
     by_arg(p, "also report ECE, MCE and Brier per segment of these columns")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_calibration)

@@ -131,8 +131,12 @@ def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:
     p.add_argument("--table", default=table, help=f"with --data: the table to read (default: {table})")
 
 
-def read_source(args: argparse.Namespace, *, contract: bool = True):
-    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too."""
+def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dict | None = None):
+    """(frame, source name) from ``--input`` or ``--data``/``--table``; ``contract`` validates an input file too
+    (read whole while it fits the memory budget, else a Parquet file or folder scanned lazily, with ``mapping``).
+    With ``--engine spark`` the frame is a Spark table (``spark_source``)."""
+    if getattr(args, "engine", "polars") == "spark":
+        return spark_source(args, contract=contract, mapping=mapping)
     if args.data:
         dataset = load_folder(args)
         table = dataset.get(args.table)
@@ -143,12 +147,27 @@ def read_source(args: argparse.Namespace, *, contract: bool = True):
             raise InputFileError(f"{args.data}: no {args.table} table in this folder (tables found: {found})")
         return table.frame, table.source
     if contract:
-        from driftdesk.contract import load_table
+        from driftdesk.engine.scan import read_contract_table
 
-        return load_table(args.input, args.table).frame, str(args.input)
+        return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
     from driftdesk.io import scan_table
 
     return scan_table(args.input), str(args.input)
+
+
+def spark_source(args: argparse.Namespace, *, contract: bool = True, mapping: dict | None = None):
+    """(Spark table, source name) for ``--engine spark``: ``--input`` as a Parquet file or folder (a contract table
+    when ``contract``, with ``mapping``), or the table of ``--data DIR`` read through the folder's mapping."""
+    from driftdesk.engine import spark
+    from driftdesk.engine.spark.contract import read_folder_table, read_table
+
+    if args.data:
+        table = read_folder_table(args.data, args.table)
+    elif contract:
+        table = read_table(args.input, args.table, mapping=mapping)
+    else:
+        table = spark.read_parquet(args.input)
+    return table, table.source
 
 
 def pct(value) -> str:

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, load_folder, num, source_args, split_cols
+from driftdesk.cli.common import (
+    EXIT_OK,
+    by_arg,
+    emit,
+    engine_arg,
+    format_arg,
+    num,
+    read_source,
+    source_args,
+    split_cols,
+)
 from driftdesk.errors import DriftdeskError
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
     from driftdesk.business import segment_impact
-    from driftdesk.contract import load_table
 
     by = split_cols(args.by)
     if not by:
         raise DriftdeskError("--by needs at least one segment column, e.g. --by geo or --by geo,device")
-    if args.data:
-        table = load_folder(args).get(args.table)
-        if table is None:
-            raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
-    else:
-        table = load_table(args.input, args.table, mapping={"ts": args.ts} if args.ts != "ts" else None)
-    result = segment_impact(table.frame, baseline=args.baseline, current=args.current, by=by, metric=args.metric,
-                            min_conversions=args.min_conversions, source=table.source)
+    frame, source = read_source(args, mapping={"ts": args.ts} if args.ts != "ts" else None)
+    result = segment_impact(frame, baseline=args.baseline, current=args.current, by=by, metric=args.metric,
+                            min_conversions=args.min_conversions, source=source)
     doc = result.to_dict()
     t = doc["total"]
     lines = [result.summary,
@@ -46,5 +50,6 @@ def register(sub) -> None:
     p.add_argument("--metric", choices=("cpa", "roas", "cr"), default="cpa")
     p.add_argument("--ts", default="ts", help="timestamp column of an --input file")
     p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_impact)

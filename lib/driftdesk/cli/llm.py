@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, read_source, source_args, split_cols
+from driftdesk.cli.common import EXIT_OK, by_arg, emit, engine_arg, format_arg, read_source, source_args, split_cols
 
 
 def cmd_llm(args: argparse.Namespace) -> int:
@@ -25,5 +25,6 @@ def register(sub) -> None:
     by_arg(p, "group columns (e.g. prompt_version model)")
     p.add_argument("--baseline", help="baseline window START/END (ISO 8601, UTC)")
     p.add_argument("--current", help="current window START/END (ISO 8601, UTC)")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_llm)

@@ -1,5 +1,5 @@
 """Where the reduction from rows to aggregates runs: polars (in memory, or its streaming engine on lazy scans of
-files larger than memory) or Apache Spark (``engine/spark.py``, the only module that imports pyspark).
+files larger than memory) or Apache Spark (``engine/spark/``, the only package that imports pyspark).
 
 The reduction is the one step that touches every row; everything downstream reads its aggregates (a column's
 sorted values or category counts, a histogram sketch, per-group sums), so both engines return the same
@@ -33,13 +33,22 @@ from driftdesk.engine.budget import (
 )
 
 __all__ = ["BUDGET_ENV", "ENGINES", "EXACT_BYTES_PER_VALUE", "Engine", "MemoryBudgetError", "Path_", "check_engine",
-           "collect", "exact_fits", "height", "human", "is_spark", "memory_budget", "parse_size", "reduce_columns",
-           "require_fits", "schema", "where_equal"]
+           "collect", "exact_fits", "height", "human", "is_spark", "lazy", "memory_budget", "parse_size",
+           "reduce_columns", "require_fits", "schema", "where_equal"]
 
 
 def is_spark(frame: object) -> bool:
     """Whether a frame is a Spark table (``engine.spark.SparkTable``), without importing pyspark."""
     return type(frame).__name__ == "SparkTable"
+
+
+def lazy(frame):
+    """Rows ready to be reduced: a polars frame as a LazyFrame, a Spark table as it is."""
+    if is_spark(frame):
+        return frame
+    from driftdesk.io import as_lazy
+
+    return as_lazy(frame)
 
 
 def schema(frame) -> dict[str, pl.DataType]:

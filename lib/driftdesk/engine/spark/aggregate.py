@@ -1,0 +1,105 @@
+"""Per-group sums and the registry's metrics on Spark: what ``driftdesk.business.kpi_table`` and
+``driftdesk.llm.summarize_calls`` reduce with polars, with polars' rules for empty and unknown values (a sum of no
+rows is 0, of only unknown values unknown), returned in the types polars gives them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from driftdesk.engine.spark import SparkTable, fetch, functions, truncate
+from driftdesk.errors import DriftdeskError
+from driftdesk.metrics import Metric
+
+
+def known_sum(column):
+    """``driftdesk.metrics.known_sum``: 0 over no rows, null when every value is unknown, else the sum."""
+    F = functions()
+    return F.when(F.count(F.lit(1)) == 0, F.lit(0.0)).otherwise(F.sum(column))
+
+
+def total(column):
+    """A sum that is 0 over no rows or only nulls, as polars' ``sum``."""
+    F = functions()
+    return F.coalesce(F.sum(column), F.lit(0.0))
+
+
+def metric(m: Metric):
+    """``driftdesk.metrics.metric_expr`` on Spark: the metric over a group's rows as one aggregation (computed in
+    float64; ``reduce`` gives the result the type polars gives it)."""
+    F = functions()
+    cols = [F.col(c).cast("double") for c in m.columns]
+    agg = m.aggregation
+    if agg == "ratio":
+        num, den = known_sum(cols[0]), known_sum(cols[1])
+        return F.when(den != 0, F.try_divide(num, den))  # try_divide: a zero sum is null, never an ANSI error
+    if agg == "weighted_mean":
+        den = known_sum(cols[1])
+        return F.when(den != 0, F.try_divide(known_sum(cols[0] * cols[1]), den))
+    if agg == "rate":
+        share = F.avg(cols[0])
+        return F.lit(1.0) - share if m.negate else share
+    if agg == "null_rate":
+        return F.avg(F.col(m.columns[0]).isNull().cast("double"))
+    if agg == "per_success":
+        ok_flag, *fail_flags = m.columns[1:]
+        ok = F.coalesce(F.col(ok_flag).cast("boolean"), F.lit(True))
+        for flag in fail_flags:
+            ok = ok & ~F.coalesce(F.col(flag).cast("boolean"), F.lit(False))
+        den = F.sum(ok.cast("double"))
+        return F.when(den != 0, F.try_divide(known_sum(cols[0]), den))
+    if agg == "percentile":  # exact, with linear interpolation between the two nearest values, as polars
+        return F.percentile(cols[0], F.lit(float(m.quantile)))
+    if agg == "sum":
+        return known_sum(cols[0])
+    if agg == "mean":
+        return F.avg(cols[0])
+    if agg == "max":
+        return F.max(cols[0])
+    if agg == "count":
+        return F.count(F.lit(1))
+    raise DriftdeskError(f"metric {m.name} ({agg}) is not one aggregation over rows")
+
+
+def reduce(table: SparkTable, aggregations: dict[str, object], *, by: Sequence[str] = (), every: str | None = None,
+           ts: str = "ts", like: dict[str, pl.DataType]) -> pl.DataFrame:
+    """One row per group (the ``ts`` bucket of ``every``, then ``by``) with each named aggregation, typed and
+    ordered as ``like`` (the schema polars gives the same reduction)."""
+    df = table.df
+    keys = list(by)
+    if every is not None:
+        df = df.withColumn(ts, truncate(ts, every))
+        keys = [ts, *keys]
+    cols = [agg.alias(name) for name, agg in aggregations.items()]
+    out = df.groupBy(*keys).agg(*cols) if keys else df.agg(*cols)
+    return fetch(out, like=like)
+
+
+def like(schema: dict[str, pl.DataType], aggs: list[pl.Expr], keys: Sequence[pl.Expr | str] = ()) -> dict:
+    """The schema polars gives ``aggs`` grouped by ``keys`` over a table of ``schema``: the types Spark's result
+    takes, so both engines hand the same frame downstream."""
+    empty = pl.LazyFrame(schema=schema)
+    return dict((empty.group_by(list(keys)).agg(aggs) if keys else empty.select(aggs)).collect_schema())
+
+
+def check_sums(table: SparkTable, present: Sequence[str], *, required: Sequence[str], source: str) -> None:
+    """``business.check_kpi_columns``' value rules on Spark, counted in one pass: no negative or infinite value in
+    a summed column, no missing one in a required column; a broken rule is named with a few of its values."""
+    F = functions()
+    rules = []
+    for c in present:
+        x = F.col(c).cast("double")
+        rules += [(c, "negative values are not allowed", x < 0),
+                  (c, "infinite values are not allowed", F.abs(x) == float("inf"))]
+        if c in required:
+            rules.append((c, "missing values", x.isNull() | F.isnan(x)))
+    counts = fetch(table.df.select(*[F.sum(m.cast("long")).alias(f"r{i}") for i, (*_, m) in enumerate(rules)])).row(0)
+    for (c, rule, mask), n in zip(rules, counts, strict=True):
+        if n and rule == "missing values":
+            raise DriftdeskError(f"{source}: column {c!r}: missing values ({n} rows); fill them (0 if nothing "
+                                 "happened) rather than let a sum skip them")
+        if n:
+            values = fetch(table.df.where(mask).select(F.col(c).alias("v")).limit(3))["v"].to_list()
+            raise DriftdeskError(f"{source}: column {c!r}: {rule} — {n} row{'s' if n != 1 else ''}, e.g. "
+                                 + "; ".join(repr(v) for v in values))
