@@ -23,6 +23,7 @@ from driftdesk.seasonality.fine import full_resolution
 from driftdesk.seasonality.grid import DAY, HOUR, WEEK, SeasonalityError, describe_step, gaps
 from driftdesk.seasonality.prepare import Frame, PreparedSeries, group_series, prepare_series
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
+from driftdesk.seasonality.scales import from_working, to_working
 from driftdesk.seasonality.state import DRIFT, FLAG_NAMES, NORMAL, CausalScan
 from driftdesk.seasonality.stl import default_specs, stl_direct
 from driftdesk.seasonality.verdicts import anomaly_events, drift_flags, merge_alarms, status_and_sentence, when
@@ -103,6 +104,7 @@ class _GroupFit:
     step: dt.timedelta
     periods: tuple[int, ...]
     log: bool
+    scale: str  # the working scale (``scales``)
     values: np.ndarray
     trend: np.ndarray
     seasonal: np.ndarray
@@ -120,25 +122,25 @@ class _GroupFit:
 def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool) -> _GroupFit:
     """The causal scan of a group's series (on the log scale when they are strictly positive), its alarms
     merged into drift events, and in batch mode the whole history decomposed around those events."""
-    _, step, n, periods, use_log = key
+    _, step, n, periods, scale = key
+    use_log = scale == "log"
     values = np.stack([s.model_grid().values for s in members])
     offset = np.array([s.log_offset for s in members])[:, None]
-    work = np.log(np.maximum(values, 0.0) + offset) if use_log else values
+    work = to_working(values, scale, offset)
     cal = np.stack([s.calendar for s in members])
-    scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log)
-    drifts = _drift_events(scan, work, cal, step, config, log=use_log)
+    scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log, scale=scale)
+    drifts = _drift_events(scan, work, cal, step, config, scale=scale)
     if causal:
         trend_w, total_w, score, flags = scan.level, scan.level + scan.seasonal, scan.score, scan.flag.copy()
     else:
         trend_w, total_w, score, flags = batch_view(values, work, cal, scan, drifts, periods=periods, config=config)
-    trend = np.exp(trend_w) - offset if use_log else trend_w
-    expected = np.exp(total_w) - offset if use_log else total_w
-    return _GroupFit(step, periods, use_log, values, trend, expected - trend, values - expected, score, flags,
+    trend, expected = from_working(trend_w, scale, offset), from_working(total_w, scale, offset)
+    return _GroupFit(step, periods, use_log, scale, values, trend, expected - trend, values - expected, score, flags,
                      drifts, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0])
 
 
 def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta, config: DetectConfig,
-                  *, log: bool) -> list[list[dict]]:
+                  *, scale: str) -> list[list[dict]]:
     """Per series: the scan's alarms as drift events; their sizes measured after the fact over a change's first
     three days (outside calendar days), consecutive alarms within ``chain_days`` one trend change."""
     spd = steps_per_day(step)
@@ -146,8 +148,8 @@ def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.
     out = []
     for idx in range(work.shape[0]):
         deseas = np.where(cal[idx], np.nan, work[idx] - scan.seasonal[idx])
-        out.append(merge_alarms([a for a in scan.alarms if a.series == idx], chain_steps=chain, log=log,
-                                deseasonalised=deseas, measure_steps=3 * spd))
+        out.append(merge_alarms([a for a in scan.alarms if a.series == idx], chain_steps=chain, log=scale == "log",
+                                deseasonalised=deseas, measure_steps=3 * spd, sqrt=scale == "sqrt"))
     return out
 
 
@@ -178,9 +180,10 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
     k = s.per_model_step
     if k > 1:
         arrays = full_resolution(s.grid.values, k, level_w=fit.level_w[idx], seasonal_w=fit.seasonal_w[idx],
-                                 offset=float(fit.offset[idx]) if fit.log else None, sigma=fit.sigma[idx],
+                                 scale=fit.scale, offset=float(fit.offset[idx]), sigma=fit.sigma[idx],
                                  model_flags=flags, calendar=s.calendar, day_steps=steps_per_day(fit.step),
-                                 anomaly_z=config.anomaly_z, causal=causal)
+                                 anomaly_z=config.anomaly_z, causal=causal, counts=s.counts,
+                                 record_days=config.record_days)
         flags = arrays.pop("flag")
         drifts = [_finer(d, k) for d in drifts]
     step = s.grid.step
@@ -228,7 +231,8 @@ def _notes_sentence(s: PreparedSeries, fit: _GroupFit, idx: int, counts: Episode
     hourly means, the warm-up, episodes and the alert budget."""
     notes = list(s.grid.notes.sentences(s.grid.step))
     if s.per_model_step > 1:
-        notes.append(f"modelled on hourly means, points judged {describe_step(s.grid.step)}")
+        of_counts = " of counts, on their square roots" if fit.scale == "sqrt" else ""
+        notes.append(f"modelled on hourly means{of_counts}, points judged {describe_step(s.grid.step)}")
     if causal and not np.isfinite(fit.sigma[idx]).any():
         grid = s.model_grid()
         notes.append(f"warming up until {when(_live_from(s), grid.step)}: no flags yet")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
+from driftdesk.seasonality.scales import from_working
 from driftdesk.seasonality.state import ANOMALY, DRIFT, DriftAlarm
 
 EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
@@ -39,7 +40,7 @@ def pct(x: float | None) -> str:
 
 
 def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False,
-                 deseasonalised: np.ndarray | None = None, measure_steps: int = 72) -> list[dict]:
+                 deseasonalised: np.ndarray | None = None, measure_steps: int = 72, sqrt: bool = False) -> list[dict]:
     """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
     change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift. A ``recovery``
     alarm ends the event before it (``recovered_step``) and is no event of its own."""
@@ -78,6 +79,8 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
             e["magnitude"] = float(np.expm1(new - old))
             e["magnitude_abs"] = float(np.exp(new) - np.exp(old))
             continue
+        if sqrt:  # levels are square roots (counts): back on the counts' own scale
+            old, new = float(from_working(np.float64(old), "sqrt")), float(from_working(np.float64(new), "sqrt"))
         e["magnitude"] = (new - old) / abs(old) if np.isfinite(old) and old != 0 else float("nan")
         e["magnitude_abs"] = new - old
     return events
