@@ -165,6 +165,13 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
         more = f" and {len(anomalies) - 1} more" if len(anomalies) > 1 else ""
         parts.append(f"anomaly on {when(at(big['peak_step']), step)} ({size(big)}){more}")
         status = "anomaly" if status == "seasonal" else status
+    variances = [e for e in events if e["kind"] == "variance_change"]
+    if variances:
+        last = variances[-1]
+        more = f" (and {len(variances) - 1} more)" if len(variances) > 1 else ""
+        parts.append(f"variance change: noise {'wider' if last['direction_sign'] > 0 else 'narrower'} "
+                     f"(spread x{last['ratio']:.2g}) from {when(at(last['start_step']), step)}{more}")
+        status = "variance_change" if status == "seasonal" else status
     if not parts:
         cycles = " + ".join(period_words(p, step) for p in periods)
         parts.append(f"seasonal pattern ({cycles}), no drift" if cycles else "no seasonal period fits, no drift")

@@ -39,7 +39,7 @@ SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "reques
 MODES = ("batch", "causal")
 ALL_TRAFFIC = "All traffic"
 # verdict kinds, most in need of a look first: the order the every-segment table is sorted by
-VERDICT_ORDER = ("drift", "data_break", "anomaly", "seasonal", "constant", "too_short", "empty")
+VERDICT_ORDER = ("drift", "data_break", "anomaly", "variance_change", "seasonal", "constant", "too_short", "empty")
 
 Mode = Literal["batch", "causal"]
 
