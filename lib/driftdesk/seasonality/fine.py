@@ -1,14 +1,17 @@
 """Points at full resolution for data finer than the hourly model (1 to 30 minutes).
 
 The model (seasonal fit, level, drift tests) runs on hourly means; each point is then judged against its hour's
-expected value (its seasonal part linear between the hours' centres). Its score is its residual (relative to
-the expected value for a log model) over a robust scale of the residuals of the last week of points on the same
-side of their median (1.4826 x the median distance: the MAD for symmetric noise), measured before each day starts in causal mode (over the whole series in batch mode), never below the
-hourly model's scale, and for counts never below Poisson's sqrt(expected). A point is an anomaly when its score
-passes both ``anomaly_z`` and the largest score of the week before its day (see ``_rate_threshold``: about one
-alert a week at most on a quiet series, whatever its noise looks like). Drift flags come from the hourly
-model: in causal mode a point carries the flags of the last hour completed by it (an hour's mean is only known
-once the hour is over), so no flag reads a later point.
+expected value (its seasonal part linear between the hours' centres). Its score is its residual on a scale where
+noise is about as wide at every level (counts: Anscombe's square root; other series of a log model: logs) over a
+robust scale of the residuals of the last week of points (1.4826 x MAD), measured before each day starts in causal
+mode (over the whole series in batch mode), never below the hourly model's scale, and for counts never below
+Poisson's 1/2. A point is an anomaly when its score passes both ``anomaly_z`` and the largest score of the last
+``record_days`` before its day (see ``_rate_threshold``: about one alert in record_days + 1 days at most on a quiet
+series, whatever its noise looks like). An hour is judged the same way from its points taken together (its total
+for counts, else its mean, against theirs expected), so a burst spread over an hour is seen though no point of it
+stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
+carries the flags of the last hour completed by it (an hour's mean is only known once the hour is over), so no flag
+reads a later point.
 """
 
 from __future__ import annotations
@@ -146,11 +149,12 @@ def _trailing_scale(r: np.ndarray, ok: np.ndarray, day: int, causal: bool) -> np
 
 
 def _rate_threshold(a: np.ndarray, day: int, z: float, causal: bool, record_days: float) -> np.ndarray:
-    """The anomaly threshold per point: ``z``, and at least the largest score of the week before the point's
-    day (causal; in batch mode the w-th largest of the whole series, w its number of weeks). Points are many
-    (2,016 a week at 5 minutes) and real fine-grained noise has heavier tails than a normal's, so a fixed z
-    flags several points a week on a quiet series; beating the last week's record happens about once in eight
-    days on a series with nothing in it, whatever the shape of its noise."""
+    """The anomaly threshold per value: ``z``, and at least the largest score of the ``record_days`` before the
+    value's day (causal; in batch mode the w-th largest of the whole series, w its number of such spans). Points
+    are many (2,016 a week at 5 minutes) and real fine-grained noise has heavier tails than a normal's, so a fixed
+    z flags several points a week on a quiet series; beating the record of the last d days happens about once in
+    d + 1 days on a series with nothing in it, whatever the shape of its noise (14 days: about one alert in two
+    weeks, where a week's record gave one in eight days)."""
     n = len(a)
     finite = a[np.isfinite(a)]
     if not causal:
