@@ -16,6 +16,18 @@ from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
 from driftdesk.seasonality.scales import from_working
 from driftdesk.seasonality.state import ANOMALY, DRIFT, DriftAlarm
 
+# the kinds of event a series' result lists (JSON ``events[].kind``), each a code with its meaning
+EVENT_KINDS: dict[str, str] = {
+    "level_shift": "the level moved and stayed (drift)",
+    "trend_change": "the level kept moving one way over several alarms (drift)",
+    "anomaly": "a short departure that comes back",
+    "variance_change": "the noise widened while the level held",
+    "data_break": "a stretch with no data",
+}
+# verdict kinds (JSON ``verdicts[].status``), most in need of a look first
+VERDICT_KINDS: tuple[str, ...] = ("drift", "data_break", "anomaly", "variance_change", "seasonal", "constant",
+                                  "too_short", "empty")
+
 EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
 
 

@@ -25,6 +25,7 @@ from driftdesk.metrics import metrics_for
 from driftdesk.seasonality.compare import DayComparison, compare_day
 from driftdesk.seasonality.detect import detect
 from driftdesk.seasonality.result import SeasonalityResult
+from driftdesk.seasonality.verdicts import VERDICT_KINDS
 from driftdesk.seasonality.series import (
     LowVolume,
     low_volume,
@@ -39,7 +40,7 @@ SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "reques
 MODES = ("batch", "causal")
 ALL_TRAFFIC = "All traffic"
 # verdict kinds, most in need of a look first: the order the every-segment table is sorted by
-VERDICT_ORDER = ("drift", "data_break", "anomaly", "variance_change", "seasonal", "constant", "too_short", "empty")
+VERDICT_ORDER = VERDICT_KINDS
 
 Mode = Literal["batch", "causal"]
 
