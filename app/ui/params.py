@@ -136,6 +136,6 @@ def upgrade_query_params() -> None:
         for name, values in new.items():
             if query.get(name) != values:
                 st.query_params[name] = values[0] if len(values) == 1 else values
-    except StreamlitAPIException:  # bound to a widget already this session: the widget's own value stands
+    except StreamlitAPIException:  # bound to a widget already: the widget's own value stands
         return
     st.rerun()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from driftdesk.engine.budget import collect
 from driftdesk.bounds import MAX_DAYS, WINDOW_DAYS, check_day, check_moment
+from driftdesk.engine.budget import collect
 from driftdesk.errors import WindowError
 
 MAX_WINDOW_DAYS = MAX_DAYS  # the longest window a control or an option may ask for (driftdesk.bounds)
