@@ -70,9 +70,9 @@ class DetectConfig:
     # beats the largest of the last record_days days; on a series with nothing in it that happens about once in
     # record_days + 1 days, whatever the shape of its noise
     record_days: float = 14.0
-    # variance changes (``variance``): Page's CUSUM for a doubling of the noise's variance passes variance_h
-    # (log-likelihood units), against a reference of the variance_ref_days before each day, once
-    # variance_min_days of it are seen
+    # variance changes (``variance``): Page's CUSUM for a doubling of the noise's variance (on how often values
+    # pass the reference's upper quartile) passes variance_h (log-likelihood units), against a reference of the
+    # variance_ref_days before each day, once variance_min_days of it are seen
     variance_h: float = 20.0
     variance_ref_days: float = 14.0
     variance_min_days: float = 7.0

@@ -1,35 +1,43 @@
 """Changes in the spread of a series' noise, kept apart from level shifts and anomalies.
 
 Causal, per series, on the model's forecast residuals r (working scale): the test reads successive differences
-d_t = r_t - r_(t-1), which a level shift moves at one step only, scaled by their robust spread (1.4826 x MAD) over
-the ``variance_ref_days`` before the current day (before the CUSUM last left zero: a change under way does not widen
-its own yardstick), and clipped at ``clip_z`` (one spike moves the test by a bounded amount). Page's CUSUM for a
-doubling of the variance adds, per step, the log-likelihood ratio of a normal with twice the reference's variance
-against the reference's, 1/2 (z^2 / 2 - ln 2), and a change is called when it passes ``variance_h``. Its start is
-where the CUSUM last sat at zero, its size the ratio of the spreads of d since then and in the reference. Only
-widening is called: the forecast residuals of a model narrow as it sees more cycles, so a narrowing is mostly the
-model settling. After a change, or when a longer period joins the model (its residuals are another series), the
-reference starts again and the test waits until ``variance_min_days`` of it are seen. The caller leaves anomalies
-and the residuals of level shifts out (``ok``). Nothing at step t reads anything after t.
+d_t = r_t - r_(t-1), which a level shift moves at one step only. Each |d| is compared with the upper quartile of
+|d| over the ``variance_ref_days`` before the current day (before the CUSUM last left zero: a change under way does
+not widen its own yardstick): before any change it lies beyond it with probability 1/4 whatever the shape of the
+noise (real residuals have heavy tails and a normal's likelihood would read each spike as evidence), and one value
+moves the test by a bounded amount. Page's CUSUM adds the Bernoulli log-likelihood ratio of a doubled variance
+(for normal noise the chance becomes 2 P(|Z| > q / sqrt 2) = 0.416, q the normal's quartile of |Z|) against 1/4,
+and a change is called when it passes ``variance_h``. Its start is where the CUSUM last sat at zero, its size the
+ratio of the spreads (1.4826 x MAD) of d since then and in the reference. Only widening is called: the forecast
+residuals of a model narrow as it sees more cycles, so a narrowing is mostly the model settling. After a change,
+or when a longer period joins the model (its residuals are another series), the reference starts again and the
+test waits until ``variance_min_days`` of it (at least ``MIN_REFERENCE`` values) are seen. The caller leaves
+anomalies and the residuals of level shifts out (``ok``). Nothing at step t reads anything after t.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from driftdesk.seasonality.config import DetectConfig
 from driftdesk.seasonality.rowstats import MAD_SCALE
 
-LN2 = float(np.log(2.0))
 # values the reference's spread rests on, at least (the MAD's relative standard error is about 8% then), and the
 # reference spans at least twice that: on daily data two weeks are 14 values, too few to know a spread by
 MIN_REFERENCE = 100
 
 
-def doubling_llr(z: np.ndarray | float) -> np.ndarray | float:
-    """log f2(z) - log f1(z), f_v a centred normal density of variance v: the evidence one standardised value
-    gives for a doubled variance."""
-    return 0.5 * (0.5 * np.square(z) - LN2)
+# a value of |d| beyond the reference's upper quartile: probability 1/4 before any change, whatever the shape of
+# the noise; 2 P(|Z| > q / sqrt 2), q normal's two-sided quartile, once a normal noise's variance doubled
+P_BEFORE = 0.25
+P_DOUBLED = float(2 * stats.norm.sf(stats.norm.isf(P_BEFORE / 2) / np.sqrt(2.0)))
+
+
+def exceedance_llr(beyond: bool) -> float:
+    """The evidence one value gives for a doubled variance: log P(x | doubled) - log P(x | before), x whether
+    |d| is beyond the reference's upper quartile (a Bernoulli likelihood ratio)."""
+    return float(np.log(P_DOUBLED / P_BEFORE) if beyond else np.log((1 - P_DOUBLED) / (1 - P_BEFORE)))
 
 
 def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, day: int,
@@ -57,12 +65,13 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
             zero_up = d0
             continue
         scale = MAD_SCALE * float(np.median(np.abs(past - np.median(past))))
-        if not scale > 0:
+        quartile = float(np.quantile(np.abs(past), 1 - P_BEFORE))
+        if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):
             if not np.isfinite(d[t]):
                 continue
-            up = max(0.0, up + float(doubling_llr(min(abs(d[t]) / scale, config.clip_z))))
+            up = max(0.0, up + exceedance_llr(abs(d[t]) > quartile))
             zero_up = t if up == 0 else zero_up
             if up > config.variance_h:
                 sign = 1

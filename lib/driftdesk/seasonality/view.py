@@ -25,7 +25,6 @@ from driftdesk.metrics import metrics_for
 from driftdesk.seasonality.compare import DayComparison, compare_day
 from driftdesk.seasonality.detect import detect
 from driftdesk.seasonality.result import SeasonalityResult
-from driftdesk.seasonality.verdicts import VERDICT_KINDS
 from driftdesk.seasonality.series import (
     LowVolume,
     low_volume,
@@ -34,6 +33,7 @@ from driftdesk.seasonality.series import (
     segment_options,
     series_metric,
 )
+from driftdesk.seasonality.verdicts import VERDICT_KINDS
 
 SEASONALITY_TABLES = ("kpis", "service")  # hourly tables with a metric per hour
 SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "requests", "errors", "timeouts", "queue_depth")

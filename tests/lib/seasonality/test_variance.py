@@ -4,6 +4,7 @@ and called without looking ahead."""
 from __future__ import annotations
 
 import datetime as dt
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
@@ -11,7 +12,7 @@ import pytest
 from scipy import stats
 
 from driftdesk.seasonality import detect
-from driftdesk.seasonality.variance import doubling_llr
+from driftdesk.seasonality.variance import P_BEFORE, P_DOUBLED, exceedance_llr
 
 T0 = dt.datetime(2026, 1, 5)  # a Monday
 CHANGE = 28 * 24  # the variance doubles four weeks in
@@ -30,10 +31,17 @@ def _series(*, doubled: bool = True, shift: float = 0.0, seed: int = 7, weeks: i
     return pl.DataFrame({"ts": [T0 + dt.timedelta(hours=int(i)) for i in t], "value": y})
 
 
-@pytest.mark.parametrize("z", [0.0, 0.5, 1.0, 2.7, 3.5])
-def test_the_evidence_per_value_is_the_normal_likelihood_ratio(z):
-    expected = stats.norm.logpdf(z, scale=np.sqrt(2)) - stats.norm.logpdf(z, scale=1.0)
-    assert doubling_llr(z) == pytest.approx(expected, abs=1e-12)
+def test_a_doubled_normal_variance_passes_the_quartile_as_often_as_the_normal_says():
+    q = NormalDist().inv_cdf(1 - P_BEFORE / 2)  # the upper quartile of |Z|, from the standard library
+    assert 2 * (1 - NormalDist(0, np.sqrt(2)).cdf(q)) == pytest.approx(P_DOUBLED, abs=1e-12)
+    d = np.random.default_rng(0).normal(0, np.sqrt(2), 400_000)  # and by simulation
+    assert np.mean(np.abs(d) > q) == pytest.approx(P_DOUBLED, abs=0.003)
+
+
+@pytest.mark.parametrize("beyond", [True, False])
+def test_the_evidence_per_value_is_the_bernoulli_likelihood_ratio(beyond):
+    expected = stats.bernoulli.logpmf(int(beyond), P_DOUBLED) - stats.bernoulli.logpmf(int(beyond), P_BEFORE)
+    assert exceedance_llr(beyond) == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize("causal", [True, False])
