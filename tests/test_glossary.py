@@ -13,11 +13,12 @@ def words() -> list[str]:
     from driftdesk.drift.consensus import STRENGTHS
     from driftdesk.drift.result import DEPRECATED_KEYS
     from driftdesk.drift.thresholds import REASON_CODES
+    from driftdesk.seasonality.verdicts import EVENT_KINDS, VERDICT_KINDS
     from driftdesk.status import DEPRECATED_STATUS, MISSING, STATUS
     from driftdesk.windows import BASELINE_KINDS, BASELINE_LABELS
 
     return sorted({*STATUS, MISSING, *DEPRECATED_STATUS, *REASON_CODES, *BASELINE_KINDS, *BASELINE_LABELS.values(),
-                   *DEPRECATED_KEYS, *DEPRECATED_KEYS.values(), *STRENGTHS})
+                   *DEPRECATED_KEYS, *DEPRECATED_KEYS.values(), *STRENGTHS, *EVENT_KINDS, *VERDICT_KINDS})
 
 
 @pytest.mark.parametrize("word", words())

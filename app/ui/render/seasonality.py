@@ -9,7 +9,7 @@ from driftdesk.seasonality.view import SeasonalityView, SegmentVerdicts
 from ui.render.text import md, table
 
 VERDICT_ICON = {"seasonal": ":material/check_circle:", "anomaly": ":material/bolt:", "drift": ":material/trending_up:",
-                "data_break": ":material/link_off:", "too_short": ":material/hourglass_empty:",
+                "data_break": ":material/link_off:", "variance_change": ":material/ssid_chart:", "too_short": ":material/hourglass_empty:",
                 "constant": ":material/horizontal_rule:", "empty": ":material/block:"}
 
 

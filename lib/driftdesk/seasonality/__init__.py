@@ -38,8 +38,8 @@ An example on the sample's ``kpis`` and ``calendar`` tables (the README's Season
     # calendar: a frame with `date` (and optional `segment` like 'geo=US'), or a list of dates; `scope={'geo': 'DE'}`
     # names the segment a single series belongs to, so a US holiday is not masked in a DE series
     result.points      # by..., ts, value, trend, seasonal, resid, score, flag (normal/anomaly/drift), calendar
-    result.events      # by..., start, end, kind (level_shift/trend_change/anomaly/data_break), direction, magnitude
-    result.verdicts    # by..., status (seasonal/anomaly/drift/data_break/too_short/constant/empty), verdict
+    result.events      # by..., start, end, kind (level_shift/trend_change/anomaly/variance_change/data_break), direction, magnitude
+    result.verdicts    # by..., status (seasonal/anomaly/variance_change/drift/data_break/too_short/constant/empty), verdict
     result.verdict(geo="DE")   # 'level shift of +15% from 7 Oct, back by 12 Oct 04:00'
     flags = causal_flags(series, ts="ts", value="value", by=["geo"])   # by..., ts, value, score, flag
     decompose(one_series, ts="ts", value="value", periods=(24, 168))    # Decomposition: trend, seasonal, resid

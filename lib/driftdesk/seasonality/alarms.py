@@ -7,6 +7,7 @@ import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
 from driftdesk.seasonality.rowstats import date_change
+from driftdesk.seasonality.scales import from_working, relative_change, to_working
 from driftdesk.seasonality.state import DRIFT, BlockFit, DriftAlarm, ScanState, Triggered
 
 
@@ -21,7 +22,7 @@ def handle_alarms(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, trig
         start, old_level = _date_and_old_level(state, s, i, t, start, trigger, direction)
         new_level = _new_level(state, i, start, t)
         _observations_from(state, i, start, t)
-        if abs(_relative(old_level, new_level, s.log)) < s.config.min_drift:
+        if abs(relative_change(old_level, new_level, s.scale)) < s.config.min_drift:
             state.reset_tests(i, t)
             continue
         if np.isfinite(old_level) and np.isfinite(new_level):
@@ -30,7 +31,7 @@ def handle_alarms(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, trig
             state.filled[i, :start] += new_level - old_level
         ep = state.episodes
         # measured on the working scale (logs: relative), so a series around zero needs no relative size
-        tolerance = np.log1p(s.config.min_drift) if s.log else s.config.min_drift * abs(np.nan_to_num(ep.last_old[i]))
+        tolerance = _tolerance(float(ep.last_old[i]), s)
         if ep.recovers(i, t, direction, new_level, tolerance=tolerance, within=s.recover_steps):
             # a passing episode (the batch view shows it from its start to here), not a drift alarm of its own
             ep.close(DriftAlarm(int(i), start, t, start - 1, direction, old_level, new_level, "recovery"))
@@ -111,9 +112,11 @@ def _start_regime(state: ScanState, i: int, start: int, t: int, new_level: float
     state.relevel[i] = True
 
 
-def _relative(old: float, new: float, log: bool) -> float:
-    if log:
-        return float(np.expm1(new - old))
-    if not np.isfinite(old) or old == 0:
-        return float("inf")
-    return (new - old) / abs(old)
+def _tolerance(old_w: float, s: ScanSettings) -> float:
+    """``min_drift`` of the level before the last alarm, as a distance on the working scale."""
+    if s.log:
+        return float(np.log1p(s.config.min_drift))
+    if s.scale == "sqrt":
+        old = float(from_working(np.float64(np.nan_to_num(old_w)), "sqrt"))
+        return float(to_working(np.float64(max(old, 0.0) * (1 + s.config.min_drift)), "sqrt") - np.nan_to_num(old_w))
+    return s.config.min_drift * abs(np.nan_to_num(old_w))

@@ -53,14 +53,14 @@ __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.timedelta, periods: Sequence[int],
-                config: DetectConfig, log: bool = False) -> CausalScan:
+                config: DetectConfig, log: bool = False, scale: str | None = None) -> CausalScan:
     """Run the causal detector over the rows of ``values`` (m x n, NaN = missing) on a shared grid.
 
     Block by block (a day of hourly data): refit, then step by step score, record and test, and handle the
     alarms. Nothing at step t reads anything after t."""
     y = np.atleast_2d(np.asarray(values, dtype=float))
     cal = np.zeros(y.shape, dtype=bool) if calendar is None else np.atleast_2d(np.asarray(calendar, dtype=bool))
-    s = scan_settings(config, step=step, periods=periods, log=log)
+    s = scan_settings(config, step=step, periods=periods, log=log, scale=scale)
     state = ScanState.start(y, cal)
     for t0 in range(0, state.n, s.refit):
         t1 = min(state.n, t0 + s.refit)

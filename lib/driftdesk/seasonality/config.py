@@ -66,6 +66,16 @@ class DetectConfig:
     # (no new alert); at most alert_budget new episodes alert per series in any 7 days (None: no budget)
     episode_hours: float = 6.0
     alert_budget: int | None = 7
+    # data finer than the model's hours: a point (or an hour of points) is an anomaly only if its score also
+    # beats the largest of the last record_days days; on a series with nothing in it that happens about once in
+    # record_days + 1 days, whatever the shape of its noise
+    record_days: float = 14.0
+    # variance changes (``variance``): Page's CUSUM for a doubling of the noise's variance (on how often values
+    # pass the reference's upper quartile) passes variance_h (log-likelihood units), against a reference of the
+    # variance_ref_days before each day, once variance_min_days of it are seen
+    variance_h: float = 20.0
+    variance_ref_days: float = 14.0
+    variance_min_days: float = 7.0
 
     def to_dict(self) -> dict:
         return {**dict(self.__dict__), **RETIRED_SETTINGS}
@@ -95,6 +105,7 @@ class ScanSettings:
     config: DetectConfig
     periods: tuple[int, ...]
     log: bool  # values are logs: level changes are relative (exp of the difference)
+    scale: str  # the working scale (scales.SCALES): how a level change is measured on the series' own scale
     day_steps: int  # steps in a day (1 on daily or coarser data)
     refit: int  # steps between refits: a day of sub-daily data, one step of daily data
     warmup: int  # steps before the first fit (no fit at all without a period)
@@ -124,8 +135,10 @@ class ScanSettings:
         return tuple(p for p in self.periods if t0 >= 2 * p)
 
 
-def scan_settings(config: DetectConfig, *, step: dt.timedelta, periods: Sequence[int], log: bool) -> ScanSettings:
-    """Days and rates of ``config`` turned into grid steps for data sampled every ``step``."""
+def scan_settings(config: DetectConfig, *, step: dt.timedelta, periods: Sequence[int], log: bool,
+                  scale: str | None = None) -> ScanSettings:
+    """Days and rates of ``config`` turned into grid steps for data sampled every ``step`` (values on the working
+    ``scale``; by default log when ``log``, else linear)."""
     day_steps = steps_per_day(step)
     refit = day_steps
 
@@ -149,7 +162,7 @@ def scan_settings(config: DetectConfig, *, step: dt.timedelta, periods: Sequence
         lag = max(lag, max(mean_windows))
     warmup = warmup_steps(periods, step)
     return ScanSettings(
-        config=config, periods=periods, log=log, day_steps=day_steps, refit=refit, warmup=warmup,
+        config=config, periods=periods, log=log, scale=scale or ("log" if log else "linear"), day_steps=day_steps, refit=refit, warmup=warmup,
         seasoned=warmup + 7 * refit,
         window=max(days(config.window_days), 1), level_steps=level_steps, scale_steps=scale_steps,
         persist=min(config.persist_steps, max(2, level_steps // 4)),

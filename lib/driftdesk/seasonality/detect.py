@@ -23,8 +23,10 @@ from driftdesk.seasonality.fine import full_resolution
 from driftdesk.seasonality.grid import DAY, HOUR, WEEK, SeasonalityError, describe_step, gaps
 from driftdesk.seasonality.prepare import Frame, PreparedSeries, group_series, prepare_series
 from driftdesk.seasonality.result import Decomposition, SeasonalityResult
-from driftdesk.seasonality.state import DRIFT, FLAG_NAMES, NORMAL, CausalScan
+from driftdesk.seasonality.scales import from_working, to_working
+from driftdesk.seasonality.state import ANOMALY, DRIFT, FLAG_NAMES, NORMAL, CausalScan
 from driftdesk.seasonality.stl import default_specs, stl_direct
+from driftdesk.seasonality.variance import variance_changes
 from driftdesk.seasonality.verdicts import anomaly_events, drift_flags, merge_alarms, status_and_sentence, when
 
 Progress = Callable[[float, str], None]
@@ -103,6 +105,7 @@ class _GroupFit:
     step: dt.timedelta
     periods: tuple[int, ...]
     log: bool
+    scale: str  # the working scale (``scales``)
     values: np.ndarray
     trend: np.ndarray
     seasonal: np.ndarray
@@ -110,6 +113,7 @@ class _GroupFit:
     score: np.ndarray
     flags: np.ndarray  # the scan's flags (causal) or the batch view's anomaly flags
     drifts: list[list[dict]]  # per series: drift events (merged alarms)
+    variances: list[list[dict]]  # per series: variance-change events
     causal_score: np.ndarray  # the scan's scores (an event's peak score when it has none of its own)
     sigma: np.ndarray  # the scan's score scale (working scale; NaN in the warm-up)
     level_w: np.ndarray  # trend and seasonal on the working scale (logs for a log model), and the log offset
@@ -120,25 +124,28 @@ class _GroupFit:
 def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool) -> _GroupFit:
     """The causal scan of a group's series (on the log scale when they are strictly positive), its alarms
     merged into drift events, and in batch mode the whole history decomposed around those events."""
-    _, step, n, periods, use_log = key
+    _, step, n, periods, scale = key
+    use_log = scale == "log"
     values = np.stack([s.model_grid().values for s in members])
     offset = np.array([s.log_offset for s in members])[:, None]
-    work = np.log(np.maximum(values, 0.0) + offset) if use_log else values
+    work = to_working(values, scale, offset)
     cal = np.stack([s.calendar for s in members])
-    scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log)
-    drifts = _drift_events(scan, work, cal, step, config, log=use_log)
+    scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log, scale=scale)
+    drifts = _drift_events(scan, work, cal, step, config, scale=scale)
     if causal:
         trend_w, total_w, score, flags = scan.level, scan.level + scan.seasonal, scan.score, scan.flag.copy()
     else:
         trend_w, total_w, score, flags = batch_view(values, work, cal, scan, drifts, periods=periods, config=config)
-    trend = np.exp(trend_w) - offset if use_log else trend_w
-    expected = np.exp(total_w) - offset if use_log else total_w
-    return _GroupFit(step, periods, use_log, values, trend, expected - trend, values - expected, score, flags,
-                     drifts, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0])
+    trend, expected = from_working(trend_w, scale, offset), from_working(total_w, scale, offset)
+    counts = np.array([s.counts for s in members])
+    variances = _variance_events(scan, work, cal, step, config, drifts, stabilised=_counts_residuals(
+        values, from_working(scan.level + scan.seasonal, scale, offset), counts))
+    return _GroupFit(step, periods, use_log, scale, values, trend, expected - trend, values - expected, score, flags,
+                     drifts, variances, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0])
 
 
 def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta, config: DetectConfig,
-                  *, log: bool) -> list[list[dict]]:
+                  *, scale: str) -> list[list[dict]]:
     """Per series: the scan's alarms as drift events; their sizes measured after the fact over a change's first
     three days (outside calendar days), consecutive alarms within ``chain_days`` one trend change."""
     spd = steps_per_day(step)
@@ -146,9 +153,33 @@ def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.
     out = []
     for idx in range(work.shape[0]):
         deseas = np.where(cal[idx], np.nan, work[idx] - scan.seasonal[idx])
-        out.append(merge_alarms([a for a in scan.alarms if a.series == idx], chain_steps=chain, log=log,
-                                deseasonalised=deseas, measure_steps=3 * spd))
+        out.append(merge_alarms([a for a in scan.alarms if a.series == idx], chain_steps=chain, log=scale == "log",
+                                deseasonalised=deseas, measure_steps=3 * spd, sqrt=scale == "sqrt"))
     return out
+
+
+def _counts_residuals(values: np.ndarray, expected: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Forecast residuals of count series on Anscombe's square-root scale (NaN for the others): there the
+    noise of counts is as wide at every level, where on the log scale it widens whenever the level falls."""
+    out = to_working(values, "sqrt") - to_working(expected, "sqrt")
+    return np.where(counts[:, None], out, np.nan)
+
+
+def _variance_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta,
+                     config: DetectConfig, drifts: list[list[dict]], *, stabilised: np.ndarray) -> list[list[dict]]:
+    """Per series: changes in the spread of the scan's forecast residuals (``variance``), in both modes from the
+    causal scan, as drift events are; for counts the residuals on the square-root scale (``stabilised``).
+    Anomalies, calendar days and each level shift until a day after its alarm (while the level is re-estimated)
+    stay out: they are told apart already."""
+    resid = work - (scan.level + scan.seasonal)
+    resid = np.where(np.isnan(stabilised).all(axis=1)[:, None], resid, stabilised)
+    ok = np.isfinite(resid) & ~cal & np.isfinite(scan.sigma) & (scan.flag != ANOMALY)
+    day = steps_per_day(step)
+    for i, events in enumerate(drifts):
+        for e in events:
+            ok[i, e["start_step"]:e["alarm_step"] + day + 1] = False
+    model = np.asarray(scan.periods_used)
+    return [variance_changes(resid[i], ok[i], model, day=day, config=config) for i in range(work.shape[0])]
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -168,7 +199,7 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
     """Flags (calendar days are normal; in batch mode drift spans each event; finer data judged point by point
     against its hour), episodes and the alert budget, events and the verdict."""
     n = fit.values.shape[1]
-    drifts = fit.drifts[idx]
+    drifts, variances = fit.drifts[idx], fit.variances[idx]
     flags = fit.flags[idx]
     if not causal:  # causal flags come from the scan as they were raised; batch ones span each event
         flags = np.where(drift_flags(n, drifts, causal=False), DRIFT, flags).astype(np.int8)
@@ -178,11 +209,13 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
     k = s.per_model_step
     if k > 1:
         arrays = full_resolution(s.grid.values, k, level_w=fit.level_w[idx], seasonal_w=fit.seasonal_w[idx],
-                                 offset=float(fit.offset[idx]) if fit.log else None, sigma=fit.sigma[idx],
+                                 scale=fit.scale, offset=float(fit.offset[idx]), sigma=fit.sigma[idx],
                                  model_flags=flags, calendar=s.calendar, day_steps=steps_per_day(fit.step),
-                                 anomaly_z=config.anomaly_z, causal=causal)
+                                 anomaly_z=config.anomaly_z, causal=causal, counts=s.counts,
+                                 record_days=config.record_days)
         flags = arrays.pop("flag")
         drifts = [_finer(d, k) for d in drifts]
+        variances = [_finer(v, k) for v in variances]
     step = s.grid.step
     flags, counts = group_episodes(flags, gap=max(1, int(round(config.episode_hours * HOUR / step))),
                                    budget=config.alert_budget, week=int(round(WEEK / step)))
@@ -193,7 +226,7 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
     anomalies = [a for a in anomaly_events(flags, values, expected, arrays["score"])
                  if not any(lo <= a["start_step"] <= hi for lo, hi in spans)]
     breaks = gaps(s.grid, min_steps=max(1, int(round(config.break_days * DAY / step))))
-    events = drifts + anomalies
+    events = drifts + anomalies + variances
     status, sentence = status_and_sentence(s.grid, periods=fit.periods, dropped=s.dropped, events=events,
                                            breaks=breaks, special=None, relative=fit.log or not (fit.values[idx] < 0).any())
     sentence += _notes_sentence(s, fit, idx, counts, config, causal=causal)
@@ -228,7 +261,8 @@ def _notes_sentence(s: PreparedSeries, fit: _GroupFit, idx: int, counts: Episode
     hourly means, the warm-up, episodes and the alert budget."""
     notes = list(s.grid.notes.sentences(s.grid.step))
     if s.per_model_step > 1:
-        notes.append(f"modelled on hourly means, points judged {describe_step(s.grid.step)}")
+        of_counts = " of counts, on their square roots" if fit.scale == "sqrt" else ""
+        notes.append(f"modelled on hourly means{of_counts}, points judged {describe_step(s.grid.step)}")
     if causal and not np.isfinite(fit.sigma[idx]).any():
         grid = s.model_grid()
         notes.append(f"warming up until {when(_live_from(s), grid.step)}: no flags yet")

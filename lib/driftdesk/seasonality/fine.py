@@ -1,14 +1,17 @@
 """Points at full resolution for data finer than the hourly model (1 to 30 minutes).
 
 The model (seasonal fit, level, drift tests) runs on hourly means; each point is then judged against its hour's
-expected value (its seasonal part linear between the hours' centres). Its score is its residual (relative to
-the expected value for a log model) over a robust scale of the residuals of the last week of points on the same
-side of their median (1.4826 x the median distance: the MAD for symmetric noise), measured before each day starts in causal mode (over the whole series in batch mode), never below the
-hourly model's scale, and for counts never below Poisson's sqrt(expected). A point is an anomaly when its score
-passes both ``anomaly_z`` and the largest score of the week before its day (see ``_rate_threshold``: about one
-alert a week at most on a quiet series, whatever its noise looks like). Drift flags come from the hourly
-model: in causal mode a point carries the flags of the last hour completed by it (an hour's mean is only known
-once the hour is over), so no flag reads a later point.
+expected value (its seasonal part linear between the hours' centres). Its score is its residual on a scale where
+noise is about as wide at every level (counts: Anscombe's square root; other series of a log model: logs) over a
+robust scale of the residuals of the last week of points (1.4826 x MAD), measured before each day starts in causal
+mode (over the whole series in batch mode), never below the hourly model's scale, and for counts never below
+Poisson's 1/2. A point is an anomaly when its score passes both ``anomaly_z`` and the largest score of the last
+``record_days`` before its day (see ``_rate_threshold``: about one alert in record_days + 1 days at most on a quiet
+series, whatever its noise looks like). An hour is judged the same way from its points taken together (its total
+for counts, else its mean, against theirs expected), so a burst spread over an hour is seen though no point of it
+stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
+carries the flags of the last hour completed by it (an hour's mean is only known once the hour is over), so no flag
+reads a later point.
 """
 
 from __future__ import annotations
@@ -16,56 +19,96 @@ from __future__ import annotations
 import numpy as np
 
 from driftdesk.seasonality.rowstats import MAD_SCALE
+from driftdesk.seasonality.scales import from_working
 from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL
 
 SCALE_DAYS = 7
+RECORD_DAYS = 14.0
 
 
 def full_resolution(values: np.ndarray, k: int, *, level_w: np.ndarray, seasonal_w: np.ndarray,
-                    offset: float | None, sigma: np.ndarray, model_flags: np.ndarray, calendar: np.ndarray,
-                    day_steps: int, anomaly_z: float, causal: bool) -> dict[str, np.ndarray]:
+                    scale: str, offset: float, sigma: np.ndarray, model_flags: np.ndarray, calendar: np.ndarray,
+                    day_steps: int, anomaly_z: float, causal: bool, counts: bool,
+                    record_days: float = RECORD_DAYS) -> dict[str, np.ndarray]:
     """trend, seasonal, resid, score and flag per point of a series whose model steps are k points each.
-    ``level_w``, ``seasonal_w`` and ``sigma`` per model step on the working scale (logs when ``offset`` is
-    given: values = exp(working) - offset), ``model_flags`` and ``calendar`` per model step."""
+    ``level_w``, ``seasonal_w`` and ``sigma`` per model step on the working ``scale`` (``scales``; ``offset``
+    the log scale's), ``model_flags`` and ``calendar`` per model step; ``counts``: the series holds counts
+    (decided on its warm-up)."""
     n = len(values)
     hour = np.arange(n) // k
     level = level_w[hour]
     seasonal_fine = _within_hours(seasonal_w, k, causal)[:n]
-    if offset is not None:
-        trend = np.exp(level) - offset
-        expected = np.exp(level + seasonal_fine) - offset
-    else:
-        trend, expected = level, level + seasonal_fine
+    trend = from_working(level, scale, offset)
+    expected = from_working(level + seasonal_fine, scale, offset)
+    offset = offset if scale == "log" else None
     resid = values - expected
     cal = calendar[hour]
     live = np.isfinite(sigma[hour]) if causal else np.ones(n, dtype=bool)
-    r, floor = _stabilised(values, expected, level + seasonal_fine, offset, np.nan_to_num(sigma[hour], nan=0.0))
-    ok = np.isfinite(r) & ~cal & live
-    scale = _trailing_scale(r, ok, k * day_steps, causal)
-    scale = np.fmax(np.nan_to_num(scale, nan=np.inf), np.fmax(floor, 1e-12))
-    score = np.where(ok, r / scale, np.nan)
-    thr = _rate_threshold(np.abs(score), k * day_steps, anomaly_z, causal)
-    anomaly = ok & (np.abs(np.nan_to_num(score)) >= thr)
+    sig = np.nan_to_num(sigma[hour], nan=0.0)
+    score, anomaly = _judged(values, expected, level + seasonal_fine, offset, sig, ~cal & live,
+                             day=k * day_steps, z=anomaly_z, causal=causal, counts=counts, record_days=record_days)
+    hour_anomaly = _hour_anomalies(values, expected, offset, sigma, k, ~calendar & np.isfinite(sigma) if causal
+                                   else ~calendar, day_steps=day_steps, z=anomaly_z, causal=causal, counts=counts,
+                                   record_days=record_days)
     point = np.arange(n)
     done = (point + 1) // k - 1 if causal else hour  # the model step whose flag a point may carry
     carried = np.where(done >= 0, model_flags[np.clip(done, 0, None)], NORMAL)
+    hour_flag = np.where(done >= 0, hour_anomaly[np.clip(done, 0, None)], False)
     last_of_hour = (point + 1) % k == 0 if causal else np.ones(n, dtype=bool)
     flag = np.where(carried == DRIFT, DRIFT,
-                    np.where(anomaly | ((carried == ANOMALY) & last_of_hour), ANOMALY, NORMAL)).astype(np.int8)
+                    np.where(anomaly | (hour_flag & last_of_hour), ANOMALY, NORMAL)).astype(np.int8)
     flag = np.where(cal, NORMAL, flag).astype(np.int8)
     score = np.where(np.isfinite(values), score, np.nan)
     return {"trend": trend, "seasonal": expected - trend, "resid": resid, "score": score, "flag": flag}
 
 
+def _judged(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray, offset: float | None,
+            sigma: np.ndarray, ok: np.ndarray, *, day: int, z: float, causal: bool, counts: bool,
+            record_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """(score, anomaly) of each value against its expected value: a stabilised residual over its trailing robust
+    scale, an anomaly where it passes ``z`` and the record of the last ``record_days`` (``day`` values a day)."""
+    r, floor = _stabilised(values, expected, expected_w, offset, sigma, counts)
+    ok = ok & np.isfinite(r)
+    scale = _trailing_scale(r, ok, day, causal)
+    scale = np.fmax(np.nan_to_num(scale, nan=np.inf), np.fmax(floor, 1e-12))
+    score = np.where(ok, r / scale, np.nan)
+    thr = _rate_threshold(np.abs(score), day, z, causal, record_days)
+    return score, ok & (np.abs(np.nan_to_num(score)) >= thr)
+
+
+def _hour_anomalies(values: np.ndarray, expected: np.ndarray, offset: float | None, sigma: np.ndarray, k: int,
+                    ok: np.ndarray, *, day_steps: int, z: float, causal: bool, counts: bool,
+                    record_days: float) -> np.ndarray:
+    """Per model step (hour): its points taken together are an anomaly. The hour's total (counts) or mean against
+    the total or mean of its points' expected values, judged like a point, on the same stabilised scale and
+    record rule: a burst spread over an hour, each point of it unremarkable, is one anomaly, and a noisy hour at
+    night (a log model's scores of small counts are wide) does not alert more often than any other."""
+    hours = len(sigma)
+    v = np.full(hours * k, np.nan)
+    v[:len(values)] = values
+    e = np.full(hours * k, np.nan)
+    e[:len(expected)] = expected
+    v, e = v.reshape(hours, k), e.reshape(hours, k)
+    present = np.isfinite(v) & np.isfinite(e)
+    cnt = present.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_h = np.where(present, v, 0.0).sum(axis=1) / (1.0 if counts else cnt)
+        e_h = np.where(present, e, 0.0).sum(axis=1) / (1.0 if counts else cnt)
+    v_h, e_h = np.where(cnt > 0, v_h, np.nan), np.where(cnt > 0, e_h, np.nan)
+    e_w = np.log(np.maximum(e_h, 0.0) + offset) if offset is not None else e_h
+    _, anomaly = _judged(v_h, e_h, e_w, offset, np.nan_to_num(sigma, nan=0.0), ok & (cnt > 0), day=day_steps, z=z,
+                         causal=causal, counts=counts, record_days=record_days)
+    return anomaly
+
+
 def _stabilised(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray, offset: float | None,
-                sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                sigma: np.ndarray, counts: bool) -> tuple[np.ndarray, np.ndarray]:
     """Residuals on a scale where the noise is about as wide at every level, and a lower bound for their scale:
     counts (non-negative whole numbers) on the square-root scale, where Poisson noise has a standard deviation of
     1/2 (Anscombe's sqrt(y + 3/8)); other series of a log model on the log scale (multiplicative noise; the
     hourly model's scale bounds it); anything else as it is."""
-    finite = values[np.isfinite(values)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        if finite.size and (finite >= 0).all() and np.array_equal(finite, np.round(finite)):
+        if counts:
             r = np.sqrt(np.maximum(values, 0.0) + 0.375) - np.sqrt(np.maximum(expected, 0.0) + 0.375)
             return r, np.full(len(values), 0.5)
         if offset is not None:
@@ -105,21 +148,23 @@ def _trailing_scale(r: np.ndarray, ok: np.ndarray, day: int, causal: bool) -> np
     return out
 
 
-def _rate_threshold(a: np.ndarray, day: int, z: float, causal: bool) -> np.ndarray:
-    """The anomaly threshold per point: ``z``, and at least the largest score of the week before the point's
-    day (causal; in batch mode the w-th largest of the whole series, w its number of weeks). Points are many
-    (2,016 a week at 5 minutes) and real fine-grained noise has heavier tails than a normal's, so a fixed z
-    flags several points a week on a quiet series; beating the last week's record happens about once in eight
-    days on a series with nothing in it, whatever the shape of its noise."""
+def _rate_threshold(a: np.ndarray, day: int, z: float, causal: bool, record_days: float) -> np.ndarray:
+    """The anomaly threshold per value: ``z``, and at least the largest score of the ``record_days`` before the
+    value's day (causal; in batch mode the w-th largest of the whole series, w its number of such spans). Points
+    are many (2,016 a week at 5 minutes) and real fine-grained noise has heavier tails than a normal's, so a fixed
+    z flags several points a week on a quiet series; beating the record of the last d days happens about once in
+    d + 1 days on a series with nothing in it, whatever the shape of its noise (14 days: about one alert in two
+    weeks, where a week's record gave one in eight days)."""
     n = len(a)
     finite = a[np.isfinite(a)]
     if not causal:
-        weeks = max(1, int(round(n / (SCALE_DAYS * day))))
+        weeks = max(1, int(round(n / (record_days * day))))
         top = float(np.partition(finite, finite.size - weeks)[finite.size - weeks]) if finite.size >= weeks else z
         return np.full(n, max(z, top))
     out = np.full(n, z)
+    back = int(round(record_days * day))
     for d0 in range(0, n, day):
-        past = a[max(0, d0 - SCALE_DAYS * day):d0]
+        past = a[max(0, d0 - back):d0]
         past = past[np.isfinite(past)]
         if past.size:
             out[d0:d0 + day] = max(z, float(past.max()))

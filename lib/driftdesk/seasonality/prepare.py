@@ -26,6 +26,7 @@ from driftdesk.seasonality.grid import (
     to_grid,
     value_expr,
 )
+from driftdesk.seasonality.scales import is_counts
 from driftdesk.seasonality.verdicts import too_short_sentence
 from driftdesk.segments import by_columns
 
@@ -51,6 +52,13 @@ class PreparedSeries:
 
     def model_grid(self) -> Grid:
         return self.model if self.model is not None else self.grid
+
+    @property
+    def counts(self) -> bool:
+        """The series holds counts, judged on its warm-up at full resolution only (as the log scale is), so a
+        later value cannot change how earlier points were judged."""
+        head = warmup_steps(self.periods, self.model_grid().step) * self.per_model_step
+        return is_counts(self.grid.values[:head])
 
 
 def as_frame(frame: Frame) -> pl.DataFrame:
@@ -180,12 +188,16 @@ def _choose_periods(s: PreparedSeries, wanted: tuple[int, ...], *, explicit: boo
 
 
 def group_series(series: Sequence[PreparedSeries], config: DetectConfig) -> dict[tuple, list[PreparedSeries]]:
-    """Series to fit, grouped by equal grid, periods and scale: (start, step, n, periods, log) -> members.
+    """Series to fit, grouped by equal grid, periods and working scale: (start, step, n, periods, scale) ->
+    members (``scales``).
 
     Strictly positive metrics (volumes, rates, CPA, latency) are modelled on the log scale: seasonality and
     shifts are multiplicative there, and a doubling is the same shift at the peak and at night. Decided on the
     warm-up only, so the causal mode stays causal; log(max(y, 0) + c), c a thousandth of the warm-up's median,
-    so a later zero (an outage) stays visible."""
+    so a later zero (an outage) stays visible. Counts finer than the model's step (events per 5 minutes) are
+    modelled on the square-root scale instead: their points are judged on it (``fine``), their hourly means are
+    mostly counting noise, whose width grows as the square root of the level (the log scale would make the
+    quiet hours the noisiest), and the model's scores and its points' then agree."""
     groups: dict[tuple, list[PreparedSeries]] = {}
     for s in series:
         if s.special is not None:
@@ -194,6 +206,9 @@ def group_series(series: Sequence[PreparedSeries], config: DetectConfig) -> dict
         head = head[np.isfinite(head)]
         use_log = head.size > 0 and (config.log is True or (config.log == "auto" and bool((head > 0).all())))
         s.log_offset = 1e-3 * float(np.median(np.abs(head))) if use_log else 0.0
+        scale = "log" if use_log else "linear"
+        if config.log == "auto" and s.per_model_step > 1 and s.counts:
+            scale, s.log_offset = "sqrt", 0.0
         grid = s.model_grid()
-        groups.setdefault((grid.start, grid.step, grid.n, s.periods, use_log), []).append(s)
+        groups.setdefault((grid.start, grid.step, grid.n, s.periods, scale), []).append(s)
     return groups

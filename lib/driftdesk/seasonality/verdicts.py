@@ -13,7 +13,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
+from driftdesk.seasonality.scales import from_working
 from driftdesk.seasonality.state import ANOMALY, DRIFT, DriftAlarm
+
+# the kinds of event a series' result lists (JSON ``events[].kind``), each a code with its meaning
+EVENT_KINDS: dict[str, str] = {
+    "level_shift": "the level moved and stayed (drift)",
+    "trend_change": "the level kept moving one way over several alarms (drift)",
+    "anomaly": "a short departure that comes back",
+    "variance_change": "the noise widened while the level held",
+    "data_break": "a stretch with no data",
+}
+# verdict kinds (JSON ``verdicts[].status``), most in need of a look first
+VERDICT_KINDS: tuple[str, ...] = ("drift", "data_break", "anomaly", "variance_change", "seasonal", "constant",
+                                  "too_short", "empty")
 
 EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
 
@@ -39,7 +52,7 @@ def pct(x: float | None) -> str:
 
 
 def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = False,
-                 deseasonalised: np.ndarray | None = None, measure_steps: int = 72) -> list[dict]:
+                 deseasonalised: np.ndarray | None = None, measure_steps: int = 72, sqrt: bool = False) -> list[dict]:
     """Drift events of one series: consecutive alarms in the same direction within chain_steps are one trend
     change (a gradual drift keeps re-triggering the detector); a lone alarm is a level shift. A ``recovery``
     alarm ends the event before it (``recovered_step``) and is no event of its own."""
@@ -78,6 +91,8 @@ def merge_alarms(alarms: Sequence[DriftAlarm], *, chain_steps: int, log: bool = 
             e["magnitude"] = float(np.expm1(new - old))
             e["magnitude_abs"] = float(np.exp(new) - np.exp(old))
             continue
+        if sqrt:  # levels are square roots (counts): back on the counts' own scale
+            old, new = float(from_working(np.float64(old), "sqrt")), float(from_working(np.float64(new), "sqrt"))
         e["magnitude"] = (new - old) / abs(old) if np.isfinite(old) and old != 0 else float("nan")
         e["magnitude_abs"] = new - old
     return events
@@ -162,6 +177,13 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
         more = f" and {len(anomalies) - 1} more" if len(anomalies) > 1 else ""
         parts.append(f"anomaly on {when(at(big['peak_step']), step)} ({size(big)}){more}")
         status = "anomaly" if status == "seasonal" else status
+    variances = [e for e in events if e["kind"] == "variance_change"]
+    if variances:
+        last = variances[-1]
+        more = f" (and {len(variances) - 1} more)" if len(variances) > 1 else ""
+        parts.append(f"variance change: noise {'wider' if last['direction_sign'] > 0 else 'narrower'} "
+                     f"(spread x{last['ratio']:.2g}) from {when(at(last['start_step']), step)}{more}")
+        status = "variance_change" if status == "seasonal" else status
     if not parts:
         cycles = " + ".join(period_words(p, step) for p in periods)
         parts.append(f"seasonal pattern ({cycles}), no drift" if cycles else "no seasonal period fits, no drift")

@@ -33,13 +33,14 @@ from driftdesk.seasonality.series import (
     segment_options,
     series_metric,
 )
+from driftdesk.seasonality.verdicts import VERDICT_KINDS
 
 SEASONALITY_TABLES = ("kpis", "service")  # hourly tables with a metric per hour
 SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "requests", "errors", "timeouts", "queue_depth")
 MODES = ("batch", "causal")
 ALL_TRAFFIC = "All traffic"
 # verdict kinds, most in need of a look first: the order the every-segment table is sorted by
-VERDICT_ORDER = ("drift", "data_break", "anomaly", "seasonal", "constant", "too_short", "empty")
+VERDICT_ORDER = VERDICT_KINDS
 
 Mode = Literal["batch", "causal"]
 

@@ -12,6 +12,7 @@ FLAG_STYLE = {"anomaly": ("#d62728", "x", "anomaly"), "drift": ("#ff7f0e", "diam
 DRIFT_FILL = "rgba(255, 127, 14, 0.15)"
 CALENDAR_FILL = "rgba(31, 119, 180, 0.08)"
 BREAK_FILL = "rgba(127, 127, 127, 0.25)"
+VARIANCE_LINE = "#9467bd"
 
 
 DENSE = 720  # points above which a sub-daily series is drawn per day (a band), its hourly detail one click away
@@ -108,7 +109,11 @@ def seasonality_figure(result) -> go.Figure:
     for e in breaks:
         fig.add_vrect(x0=e["start"], x1=e["end"], fillcolor=BREAK_FILL, line_width=0, layer="below", row="all", col=1)
     _shade_calendar(fig, p)
+    variance = result.events.filter(pl.col("kind") == "variance_change").to_dicts()
+    for e in variance:  # where the noise's spread changed: a line where it was called, no span (it has no end)
+        fig.add_vline(x=e["detected_at"], line={"color": VARIANCE_LINE, "dash": "dash", "width": 1.5}, row="all", col=1)
     shading = [("drift event (shaded)", DRIFT_FILL, bool(drift_events)), ("data break (shaded)", BREAK_FILL, bool(breaks)),
+               ("variance change (dashed line)", VARIANCE_LINE, bool(variance)),
                ("calendar day (shaded)", CALENDAR_FILL.replace("0.08", "0.3"),
                 "calendar" in p.columns and bool(p["calendar"].any()))]
     for name, color, present in shading:  # legend entries for the shaded spans, which have none of their own

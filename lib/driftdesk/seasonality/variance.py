@@ -1,0 +1,87 @@
+"""Changes in the spread of a series' noise, kept apart from level shifts and anomalies.
+
+Causal, per series, on the model's forecast residuals r (working scale): the test reads successive differences
+d_t = r_t - r_(t-1), which a level shift moves at one step only. Each |d| is compared with the upper quartile of
+|d| over the ``variance_ref_days`` before the current day (before the CUSUM last left zero: a change under way does
+not widen its own yardstick): before any change it lies beyond it with probability 1/4 whatever the shape of the
+noise (real residuals have heavy tails and a normal's likelihood would read each spike as evidence), and one value
+moves the test by a bounded amount. Page's CUSUM adds the Bernoulli log-likelihood ratio of a doubled variance
+(for normal noise the chance becomes 2 P(|Z| > q / sqrt 2) = 0.416, q the normal's quartile of |Z|) against 1/4,
+and a change is called when it passes ``variance_h``. Its start is where the CUSUM last sat at zero, its size the
+ratio of the spreads (1.4826 x MAD) of d since then and in the reference. Only widening is called: the forecast
+residuals of a model narrow as it sees more cycles, so a narrowing is mostly the model settling. After a change,
+or when a longer period joins the model (its residuals are another series), the reference starts again and the
+test waits until ``variance_min_days`` of it (at least ``MIN_REFERENCE`` values) are seen. The caller leaves
+anomalies and the residuals of level shifts out (``ok``). Nothing at step t reads anything after t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from driftdesk.seasonality.config import DetectConfig
+from driftdesk.seasonality.rowstats import MAD_SCALE
+
+# values the reference's spread rests on, at least (the MAD's relative standard error is about 8% then), and the
+# reference spans at least twice that: on daily data two weeks are 14 values, too few to know a spread by
+MIN_REFERENCE = 100
+
+
+# a value of |d| beyond the reference's upper quartile: probability 1/4 before any change, whatever the shape of
+# the noise; 2 P(|Z| > q / sqrt 2), q normal's two-sided quartile, once a normal noise's variance doubled
+P_BEFORE = 0.25
+P_DOUBLED = float(2 * stats.norm.sf(stats.norm.isf(P_BEFORE / 2) / np.sqrt(2.0)))
+
+
+def exceedance_llr(beyond: bool) -> float:
+    """The evidence one value gives for a doubled variance: log P(x | doubled) - log P(x | before), x whether
+    |d| is beyond the reference's upper quartile (a Bernoulli likelihood ratio)."""
+    return float(np.log(P_DOUBLED / P_BEFORE) if beyond else np.log((1 - P_DOUBLED) / (1 - P_BEFORE)))
+
+
+def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, day: int,
+                     config: DetectConfig) -> list[dict]:
+    """Variance-change events of one series: ``resid`` forecast residuals per step, ``ok`` where they count
+    (observed, outside the calendar, after the warm-up), ``model`` an id of the model in use per step (a new
+    id restarts the reference), ``day`` steps per day."""
+    n = len(resid)
+    good = ok & np.isfinite(resid)
+    d = np.full(n, np.nan)
+    both = good[1:] & good[:-1]
+    d[1:] = np.where(both & (model[1:] == model[:-1]), resid[1:] - resid[:-1], np.nan)
+    ref_steps = max(2 * MIN_REFERENCE, int(round(config.variance_ref_days * day)))
+    min_steps = max(MIN_REFERENCE, int(round(config.variance_min_days * day)))
+    events: list[dict] = []
+    since = 0  # the reference starts here (after a change or a new model)
+    up, zero_up = 0.0, 0
+    for d0 in range(0, n, day):
+        if d0 > 0 and model[d0] != model[d0 - 1]:
+            since, up, zero_up = d0, 0.0, d0
+        end = min(d0, zero_up + 1)  # an excursion under way stays out of its own reference
+        past = d[max(since, end - ref_steps):end]
+        past = past[np.isfinite(past)]
+        if past.size < min_steps:
+            zero_up = d0
+            continue
+        scale = MAD_SCALE * float(np.median(np.abs(past - np.median(past))))
+        quartile = float(np.quantile(np.abs(past), 1 - P_BEFORE))
+        if not scale > 0 or not quartile > 0:
+            continue
+        for t in range(d0, min(n, d0 + day)):
+            if not np.isfinite(d[t]):
+                continue
+            up = max(0.0, up + exceedance_llr(abs(d[t]) > quartile))
+            zero_up = t if up == 0 else zero_up
+            if up > config.variance_h:
+                sign = 1
+                start = zero_up + 1
+                seg = d[start:t + 1]
+                seg = seg[np.isfinite(seg)]
+                new = MAD_SCALE * float(np.median(np.abs(seg - np.median(seg)))) if seg.size else np.nan
+                events.append({"kind": "variance_change", "start_step": start, "alarm_step": t, "end_step": t,
+                               "direction_sign": sign, "magnitude": new / scale - 1.0,
+                               "magnitude_abs": None, "ratio": new / scale})
+                since, up, zero_up = t + 1, 0.0, t + 1
+                break
+    return events
