@@ -157,7 +157,7 @@ def test_summary_and_figure(sample_dataset):
     assert kpis_row["start"] == dt.datetime(2026, 8, 3)
     result = overview(sample_dataset, day="2026-10-08", span_days=14)
     fig = result.to_figure()
-    names = {t.name for t in fig.data}
+    names = {t.name for t in fig.data if t.name}  # (label and shading traces have no legend name)
     assert "release" in names and any(n.startswith("incident") for n in names)
     assert set(result.events["name"]) >= {"INC-c", "model-v2.0-full"}
 
