@@ -18,7 +18,8 @@ from driftdesk.business import ImpactView, impact_view
 from driftdesk.calendars import Calendar, effective_calendar
 from driftdesk.calibration import CalibrationView, calibration_view
 from driftdesk.contract import Dataset, Table, load_dataset, read_mappings
-from driftdesk.drift.view import DriftView, drift_view
+from driftdesk.drift.result import DriftHistory
+from driftdesk.drift.view import DriftView, combine_history, drift_history_of, drift_view, recent_days
 from driftdesk.errors import DriftdeskError
 from driftdesk.folder import FolderReport, inspect_folder
 from driftdesk.gates.engine import GateValues, gate_values
@@ -30,7 +31,15 @@ from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
-from driftdesk.seasonality.view import SeasonalityView, SegmentVerdicts, seasonality_view, segment_verdicts
+from driftdesk.seasonality.result import SeasonalityResult
+from driftdesk.seasonality.series import parse_segment
+from driftdesk.seasonality.view import (
+    SeasonalityView,
+    SegmentVerdicts,
+    column_decomposition,
+    seasonality_view,
+    segment_verdicts,
+)
 from driftdesk.tracking import policy_history
 from driftdesk.windows import pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
@@ -143,10 +152,18 @@ def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good:
     return _overview(source, stamp(source), day, span_days, known_good, pinned)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _drift_day(source: str, version: float, table: str, day: dt.date) -> DriftHistory:
+    """One day of a table's drift history (week over week): shared by every view whose history covers the day."""
+    return drift_history_of(load_source(source), table=table, days=[day])
+
+
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
            by: str | None, pinned: str | None) -> DriftView:
-    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned)
+    history = combine_history([_drift_day(source, version, table, d) for d in recent_days(day)])
+    return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
+                      history=history)
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
@@ -155,33 +172,51 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned)
 
 
-@st.cache_data(max_entries=64, show_spinner="Decomposing the series…")
+@st.cache_resource(max_entries=64, show_spinner="Decomposing every segment of the column…")
+def _column_decomposition(source: str, version: float, table: str, metric: str, mode: str,
+                          column: str) -> SeasonalityResult:
+    """Every value of one segment column decomposed at once (the expensive part, shared by the every-segment
+    table and a segment's own view; never mutated)."""
+    return column_decomposition(load_source(source), table=table, metric=metric, column=column, mode=mode)
+
+
+@st.cache_resource(max_entries=32, show_spinner="Decomposing the series…")
+def _all_traffic_decomposition(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityView:
+    """All traffic's series decomposed (its view on the last day; another day reuses its decomposition)."""
+    return seasonality_view(load_source(source), table=table, metric=metric, mode=mode)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def _seasonality(source: str, version: float, table: str, metric: str, segment: str, mode: str,
                  day: dt.date | None) -> SeasonalityView:
-    return seasonality_view(load_source(source), table=table, metric=metric, segment=segment, mode=mode, day=day)
+    where = parse_segment(segment)
+    decomposed = None
+    if len(where) == 1:  # a segment's view is taken from its column's decomposition: another value costs no new fit
+        decomposed = _column_decomposition(source, version, table, metric, mode, next(iter(where)))
+    elif not where:
+        decomposed = _all_traffic_decomposition(source, version, table, metric, mode).result
+    return seasonality_view(load_source(source), table=table, metric=metric, segment=segment, mode=mode, day=day,
+                            decomposed=decomposed)
 
 
 def seasonality_view_of(source: str, *, table: str, metric: str, segment: str, mode: str,
                         day: dt.date | None) -> SeasonalityView:
-    """One metric of one segment decomposed, and one day against the day and the week before."""
+    """One metric of one segment decomposed, and one day against the day and the week before (the decomposition is
+    cached without the day, so choosing another day only compares days)."""
     return _seasonality(source, stamp(source), table, metric, segment, mode, day)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _segment_column(source: str, version: float, table: str, metric: str, mode: str, column: str) -> SegmentVerdicts:
-    return segment_verdicts(load_source(source), table=table, metric=metric, mode=mode, columns=[column])
 
 
 def segment_verdicts_of(source: str, *, table: str, metric: str, mode: str,
                         columns: Sequence[str]) -> SegmentVerdicts:
-    """Every segment's verdict, one column at a time (cached per column), with a progress bar."""
+    """Every segment's verdict, one column at a time (each column's decomposition cached), with a progress bar."""
     bar = st.progress(0.0, text="Decomposing every segment…")
-    parts = []
-    for i, column in enumerate(columns):
-        parts.append(_segment_column(source, stamp(source), table, metric, mode, column))
-        bar.progress((i + 1) / len(columns), text=f"{column}: {parts[-1].verdicts.height} series decomposed")
+    version = stamp(source)
+    verdicts = segment_verdicts(load_source(source), table=table, metric=metric, mode=mode, columns=columns,
+                                progress=lambda share, text: bar.progress(share, text=text),
+                                decomposed=lambda column: _column_decomposition(source, version, table, metric, mode,
+                                                                                column))
     bar.empty()
-    return SegmentVerdicts.combine(parts)
+    return verdicts
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing calibration…")

@@ -161,16 +161,43 @@ def _change(value: float | None) -> str | None:
     return None if value is None else format_value(value, "change")
 
 
+def column_decomposition(dataset: Dataset, *, table: str, metric: str, column: str,
+                         mode: Mode = "batch") -> SeasonalityResult:
+    """The metric of every value of one segment column decomposed at once (``by`` the column): what the
+    every-segment verdicts read, and what one segment's view is taken from (``seasonality_view(decomposed=...)``).
+    Each series is fitted as if alone: its points, flags and verdict are those of its own decomposition."""
+    if mode not in MODES:
+        raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    series = metric_series(dataset[table].frame, metric, by=column)
+    return detect(series, by=column, causal=mode == "causal", calendar=_calendar(dataset, [column]))
+
+
+def _one_series(result: SeasonalityResult, where: dict) -> SeasonalityResult:
+    """One series of a by-column result, shaped as if it had been decomposed alone (no ``by`` column)."""
+    part = result.series(**where)
+    cols = list(where)
+    return SeasonalityResult(part.points.drop(cols), part.events.drop(cols), part.verdicts.drop(cols), (),
+                             part.causal, part.config, part.notes)
+
+
 def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str = ALL_TRAFFIC, mode: Mode = "batch",
-                     day: dt.date | None = None) -> SeasonalityView:
+                     day: dt.date | None = None, decomposed: SeasonalityResult | None = None) -> SeasonalityView:
     """One metric of one segment ('All traffic' or 'column=value') decomposed in ``mode``, and ``day`` (by default
-    the last whole day) hour by hour against the day before and the week before."""
+    the last whole day) hour by hour against the day before and the week before.
+
+    ``decomposed``: the decomposition already done (the segment's column from ``column_decomposition``, or this
+    very series), so another day, or another value of the same column, costs no new fit."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
     frame = dataset[table].frame
     where = parse_segment(segment)
     series = metric_series(frame, metric, where=where)
-    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset, list(where)), scope=where)
+    if decomposed is not None and decomposed.by and tuple(where) == decomposed.by:
+        result = _one_series(decomposed, where)
+    elif decomposed is not None and not decomposed.by:
+        result = decomposed
+    else:
+        result = detect(series, causal=mode == "causal", calendar=_calendar(dataset, list(where)), scope=where)
     described = series_metric(frame, metric)
     how = "sum" if described.aggregation in ("sum", "count") else "mean"
     comparison = None
@@ -225,17 +252,17 @@ def _ordered(verdicts: pl.DataFrame) -> pl.DataFrame:
 
 def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
                      columns: Sequence[str] | None = None,
-                     progress: Callable[[float, str], None] | None = None) -> SegmentVerdicts:
+                     progress: Callable[[float, str], None] | None = None,
+                     decomposed: Callable[[str], SeasonalityResult] | None = None) -> SegmentVerdicts:
     """The verdict of ``metric`` for every value of each segment column (all of the table's by default); a column
     that cannot be decomposed is listed in ``errors`` instead of stopping the others. ``progress(share, text)`` is
-    called after each column."""
-    frame = dataset[table].frame
+    called after each column; ``decomposed(column)`` gives a column's ``column_decomposition`` when it is at hand."""
     cols = list(columns) if columns is not None else segment_columns(dataset, table)
     parts, errors = [], []
     for i, col in enumerate(cols):
         try:
-            series = metric_series(frame, metric, by=col)
-            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset, [col]))
+            res = (decomposed(col) if decomposed is not None
+                   else column_decomposition(dataset, table=table, metric=metric, column=col, mode=mode))
         except DriftdeskError as exc:
             errors.append((col, str(exc)))
             continue
