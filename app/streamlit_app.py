@@ -3,7 +3,8 @@
 To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). Old spellings of URL parameters
 are rewritten before a page runs (`upgrade_query_params()`, see ui/params.py). The `data` URL parameter is
 carried across pages by `carry_data_param()`, the chosen day by `carry_day()`; link to a page with
-`st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more.
+`st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more. An error no page
+caught is shown on the page by `show_failure()` (ui/failures.py), never as a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if str(APP_DIR) not in sys.path:
 
 from ui.carry import carry_day  # noqa: E402
 from ui.data import carry_data_param  # noqa: E402
+from ui.failures import PAGE_FAILURES, show_failure  # noqa: E402
 from ui.params import upgrade_query_params  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402
 
@@ -38,8 +40,15 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-upgrade_query_params()  # after navigation, so the rerun it may ask for stays on the page the link names
-source = carry_data_param()
-carry_day(page.url_path or "overview")
-render_sidebar(source)
-page.run()
+try:  # every error becomes a message on the page (ui/failures.py); st.stop and st.rerun pass through
+    upgrade_query_params()  # after navigation, so the rerun it may ask for stays on the page the link names
+    source = carry_data_param()
+    carry_day(page.url_path or "overview")
+    try:
+        render_sidebar(source)
+    except PAGE_FAILURES as exc:  # the page still runs and says what is wrong with the data
+        with st.sidebar:
+            show_failure(exc, page="sidebar")
+    page.run()
+except PAGE_FAILURES as exc:
+    show_failure(exc, page=page.url_path)

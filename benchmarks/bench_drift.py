@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -119,8 +120,8 @@ def run_child(python: str, code: str, paths: tuple[Path, Path], timeout: float) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000, help="rows per window")
-    parser.add_argument("--folder", default="/tmp/driftdesk-bench", help="where the Parquet files go")
-    parser.add_argument("--evidently-python", default="/tmp/evidently-venv/bin/python")
+    parser.add_argument("--folder", default=str(Path(tempfile.gettempdir()) / "driftdesk-bench"), help="where the Parquet files go")
+    parser.add_argument("--evidently-python", default=".venv-evidently/bin/python")
     parser.add_argument("--evidently-timeout", type=float, default=3600.0, help="seconds before giving up on Evidently")
     parser.add_argument("--skip-evidently", action="store_true")
     args = parser.parse_args()
@@ -149,7 +150,7 @@ def main() -> int:
     if not args.skip_evidently:
         if not Path(args.evidently_python).exists():
             print(f"evidently            not run: no interpreter at {args.evidently_python} "
-                  "(python3 -m venv /tmp/evidently-venv && /tmp/evidently-venv/bin/pip install evidently 'pandas<3')")
+                  "(python3 -m venv .venv-evidently && .venv-evidently/bin/pip install evidently 'pandas<3')")
         else:
             try:
                 ev = run_child(args.evidently_python, EVIDENTLY_CHILD, paths, timeout=args.evidently_timeout)

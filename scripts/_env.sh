@@ -26,6 +26,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
+ensure_java() {
+  # PySpark (the spark engine and its tests) runs on a JVM: Java 17
+  command -v java >/dev/null 2>&1 && return 0
+  apt_install openjdk-17-jre-headless
+}
+
 ensure_chromium() {
   [ -x /usr/bin/chromium ] && return 0
   apt_install chromium

@@ -17,11 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory):
-    """DRIFTDESK_HOME (uploads, policies) and one MLflow SQLite store per test session, never the developer's."""
+    """DRIFTDESK_HOME (uploads, policies) and one MLflow SQLite store per test session, never the developer's; the
+    app may read the test session's temporary folders (DRIFTDESK_DATA_ROOTS), where the tests write their data."""
     home = tmp_path_factory.mktemp("driftdesk-home")
-    saved = {k: os.environ.get(k) for k in ("DRIFTDESK_HOME", "MLFLOW_TRACKING_URI", "DRIFTDESK_DATA")}
+    saved = {k: os.environ.get(k) for k in ("DRIFTDESK_HOME", "MLFLOW_TRACKING_URI", "DRIFTDESK_DATA",
+                                            "DRIFTDESK_DATA_ROOTS")}
     os.environ["DRIFTDESK_HOME"] = str(home)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    os.environ["DRIFTDESK_DATA_ROOTS"] = str(tmp_path_factory.getbasetemp())
     os.environ.pop("DRIFTDESK_DATA", None)
     yield home
     for key, value in saved.items():
@@ -66,7 +69,9 @@ class HostileData:
 
 @pytest.fixture(scope="session")
 def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> HostileData:
-    """kpis and service tables over three weeks; the segment and service named ``html`` move on the last day."""
+    """Three weeks of kpis, service, decisions and LLM calls, releases, an incident log and a policy, whose segment
+    values, service, model and version names, release notes and incident ids are the hostile ``values``; the
+    segment and service named ``html`` move on the last day."""
     import datetime as dt
 
     import numpy as np
@@ -90,4 +95,31 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> HostileData:
     service = service.with_columns(pl.when(moved & (pl.col("service") == data.html)).then(5000.0)
                                    .otherwise(pl.col("latency_p99_ms")).alias("latency_p99_ms"))
     service.write_parquet(data.folder / "service.parquet")
+    _hostile_events(data, ts, rng)
     return data
+
+
+def _hostile_events(data: HostileData, ts, rng) -> None:
+    """Decisions and LLM calls whose versions are the hostile values, releases and incidents that name them, and a
+    policy whose gate is split by the hostile segments (so Rollouts, LLM, Incidents and Gates show them)."""
+    import polars as pl
+
+    n = ts.len()
+    versions = ["v1", data.html]
+    pl.DataFrame({"ts": ts, "geo": [data.values[i % 3] for i in range(n)], "score": rng.uniform(0.05, 0.5, n),
+                  "label": rng.integers(0, 2, n), "spend": rng.uniform(0.1, 1.0, n),
+                  "model_version": [versions[i % 2] for i in range(n)]}
+                 ).write_parquet(data.folder / "decisions.parquet")
+    pl.DataFrame({"ts": ts, "model": [data.values[i % 3] for i in range(n)], "prompt_version": data.markdown,
+                  "latency_ms": rng.gamma(4, 100, n), "output_tokens": rng.poisson(200, n).astype(float),
+                  "cost": 0.002, "validator_ok": rng.uniform(size=n) > 0.05}).write_parquet(data.folder / "llm_calls.parquet")
+    pl.DataFrame({"ts": ["2026-09-05T00:00:00Z", "2026-09-15T00:00:00Z"],
+                  "release_id": [f"model-{data.markdown}", f"model-{data.html}"], "component": ["model", "model"],
+                  "version": ["v1", data.html], "note": [data.directive, data.markdown]}
+                 ).write_csv(data.folder / "releases.csv")
+    pl.DataFrame({"incident_id": [data.html], "start": ["2026-09-21T00:00:00Z"], "end": ["2026-09-21T12:00:00Z"],
+                  "layer": ["business"], "severity": ["P2"], "segment": [f"geo={data.html}"],
+                  "cause": [data.markdown]}).write_csv(data.folder / "incidents.csv")
+    (data.folder / "policy.toml").write_text('[policy]\nname = "hostile"\n\n[[gate]]\nname = "cpa_by_geo"\n'
+                                             'metric = "cpa"\nby = ["geo"]\ncomparison = "day_over_day"\n'
+                                             'threshold = 0.5\n', encoding="utf-8")

@@ -16,6 +16,7 @@ import streamlit as st
 from driftdesk.contract import MAPPING_FILE, TABLES, remember_tables
 from driftdesk.errors import DriftdeskError
 from driftdesk.io import SUFFIXES
+from driftdesk.paths import data_roots
 from ui import params
 from ui.data import (
     SAMPLE,
@@ -27,6 +28,7 @@ from ui.data import (
     source_folder,
     source_kind,
     source_label,
+    uploads_root,
 )
 from ui.loaders import calendar_of, file_proposal_of, folder_report_of, summary_of, try_load
 from ui.render import md, render_calendar, render_contract, render_files, show_error
@@ -47,9 +49,14 @@ def remember(folder: Path, tables: dict) -> None:
 
 st.title("Data")
 source = current_source()
-folder = source_folder(source)
-readonly = is_sample(source)
-st.markdown(f"Showing **{md(source_label(source))}** — {md(folder)}")
+try:
+    folder: Path | None = source_folder(source)
+except DriftdeskError as exc:  # a link naming a folder this server does not read: choose other data below
+    folder = None
+    show_error(exc)
+readonly = folder is None or is_sample(source)
+if folder is not None:
+    st.markdown(f"Showing **{md(source_label(source))}** — {md(folder)}")
 
 # ---------------------------------------------------------------- choose the data
 sample_tab, folder_tab, upload_tab = st.tabs(["Sample", "Folder", "Upload"], default=source_kind(source), key=params.SOURCE,
@@ -60,18 +67,23 @@ with sample_tab:
         set_source(SAMPLE)
         st.rerun()
 with folder_tab, st.form("folder_form"):
-    start = "" if source == SAMPLE or source.startswith(UPLOAD_PREFIX) else source
+    start = "" if folder is None or source == SAMPLE or source.startswith(UPLOAD_PREFIX) else source
     path_text = st.text_input("Folder on this server", value=start, placeholder="/data/my_advertiser",
-                              help="Any file names: each file is read as the table its columns fit (Parquet, CSV, Arrow).")
+                              help="Any file names: each file is read as the table its columns fit (Parquet, CSV, "
+                                   "Arrow). The server reads only the folders its operator allowed.")
+    st.caption("Folders this server may read (and their subfolders): "
+               + ", ".join(md(r) for r in data_roots() if r != uploads_root().resolve()))
     if st.form_submit_button("Load this folder"):
-        chosen = Path(path_text.strip()).expanduser()
         if not path_text.strip():
             st.error("Type the path of a folder on this server.")
-        elif not chosen.is_dir():
-            show_error(f"{chosen}: no such folder on this server.")
         else:
-            set_source(str(chosen.resolve()))
-            st.rerun()
+            try:
+                chosen = source_folder(path_text.strip())
+            except DriftdeskError as exc:
+                show_error(exc)
+            else:
+                set_source(str(chosen))
+                st.rerun()
 with upload_tab:
     uploaded = st.file_uploader(
         "Upload your table files (any names: each is read as the table its columns fit)", accept_multiple_files=True,
@@ -87,6 +99,8 @@ with upload_tab:
             st.rerun()
 
 # ---------------------------------------------------------------- which file is which table, what loads
+if folder is None:
+    st.stop()
 dataset, problem = try_load(source)
 report = folder_report_of(source, validate=dataset is None)
 if report.error:

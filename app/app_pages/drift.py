@@ -3,7 +3,8 @@
 URL parameters (bad values fall back to defaults): table (decisions | kpis | llm_calls), day (YYYY-MM-DD),
 baselines (day_over_day, week_over_week, custom, last_release, pinned), custom (the custom range START/END), pinned
 (the pinned reference window START/END), column, by (a segment column or "(none)"), vs (the baseline whose
-distribution is drawn), statistic (of the history chart).
+distribution is drawn), statistic (of the history chart), weight (what a kpis row counts for: impressions, clicks,
+spend or rows).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 
 import streamlit as st
 
-from driftdesk.drift.view import DRIFT_TABLES, drift_columns, drift_segments
+from driftdesk.drift.view import DRIFT_TABLES, drift_columns, drift_segments, drift_weights
 from driftdesk.errors import DriftdeskError
 from driftdesk.windows import Window, day_range
 from ui import params
@@ -72,10 +73,16 @@ by: str = d2.selectbox("Segment drill-down by", [NO_SEGMENT, *drift_segments(dat
 vs: str = d3.selectbox("Distribution against", [k for k in BASELINES if k in kinds], key=params.VS,
                        bind="query-params")
 statistic: str = d4.selectbox("History statistic", STATISTICS, key=params.STATISTIC, bind="query-params")
+weights = drift_weights(dataset, table)
+weight: str = (st.selectbox("Each row counts by", weights, key=params.WEIGHT, bind="query-params",
+                            help="A kpis row is an hour of a segment: weighting it by its traffic shows a segment "
+                                 "whose share of impressions moved even when its number of rows did not.")
+               if len(weights) > 1 else weights[0])
 
 try:
     view = drift_view_of(source, table=table, day=day, vs=kinds, custom=custom if "custom" in kinds else None,
-                         by=None if by == NO_SEGMENT else by, pinned=pinned if "pinned" in kinds else None)
+                         by=None if by == NO_SEGMENT else by, pinned=pinned if "pinned" in kinds else None,
+                         weight=weight)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

@@ -1,8 +1,11 @@
-"""Gates: edit a policy in a form, see what it would have done on history, sweep a threshold, adopt it.
+"""Gates: edit a policy in a form, see what it would have done on history beside the adopted policy, sweep a
+threshold, adopt it.
 
-The proposed policy lives in the URL (`policy`, compact) with the gate being edited (`gate`), so a proposal
-is a link. The page holds the form and the adopt step; the library's gates_view replays, matches and sweeps
-(cached in ui/loaders.py), and ui/render draws the result.
+The page opens on the version adopted for this data, else the folder's policy.toml when it fits the data, else a
+starter policy generated from the data (the library's opening_policy, which says which). The proposed policy
+lives in the URL (`policy`, compact) with the gate being edited (`gate`), so a proposal is a link. The page holds
+the form and the adopt step; the library's gates_view replays, matches, compares and sweeps (cached in
+ui/loaders.py), and ui/render draws the result.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from driftdesk.gates.policy import (
     format_hours,
     parse_gate,
 )
-from driftdesk.gates.view import default_policy
-from driftdesk.tracking import adopt_policy, adopted_thresholds, policy_history
+from driftdesk.tracking import adopt_policy, dataset_key, latest_adopted, policy_history
 from ui import params
 from ui.data import current_source, source_folder
-from ui.loaders import current_dataset, gates_view_of
-from ui.render import md, render_backtest, render_sweep, show_error
+from ui.loaders import current_dataset, gates_view_of, opening_of
+from ui.render import md, show_error
+from ui.render.gates import render_backtest, render_comparison, render_opening, render_sweep
 
 WINDOWS = ("1h", "2h", "3h", "6h", "12h", "24h", "48h", "72h", "7d")
 STEPS = ("1h", "6h", "1d")
@@ -42,22 +45,34 @@ dataset = current_dataset(source)
 if dataset is None:
     st.stop()
 
-# ---------------------------------------------------------------- the proposed policy (URL, else the default)
-default = default_policy(source_folder(source))
+# ---------------------------------------------------------------- the policy this data opens on, and the proposal
+data_key = dataset_key(source_folder(source))
+adopted = latest_adopted(data_key)
+adopted_policy = None
+if adopted is not None:
+    try:
+        adopted_policy = adopted.load()
+    except DriftdeskError as exc:
+        st.warning(f"The version adopted last ({md(adopted.label)}) cannot be read: {md(exc)}")
+try:
+    opening = opening_of(source, adopted=adopted_policy, adopted_label=f"adopted {adopted.label}" if adopted else "")
+except DriftdeskError as exc:
+    show_error("No gate policy can be made for this data.", exc)
+    st.stop()
 policy: Policy | None = None
 code = st.query_params.get(params.POLICY)
 if code:
     try:
         policy = decode_policy(code)
     except DriftdeskError as exc:
-        st.warning(f"The policy in the link cannot be used ({md(exc)}); showing the default policy instead.")
+        st.warning(f"The policy in the link cannot be used ({md(exc)}); showing {md(opening.label)} instead.")
 if policy is None:
-    if default is None:
-        st.info("No policy yet: the data folder has no policy.toml. Start from the bundled sample policy on the "
-                "Data page, or write one (see README, Gates).")
-        st.stop()
-    policy = default
+    policy = opening.policy
 code = encode_policy(policy)
+render_opening(opening, on_screen=code == encode_policy(opening.policy))
+# what the proposal is compared with: the adopted version (what adopting replaces), and the default
+compare = [(opening.label, opening.policy)] if opening.origin == "adopted" else []
+compare.append((opening.default_label, opening.default))
 
 
 def set_policy(new: Policy) -> None:
@@ -95,7 +110,8 @@ if top[2].button("Remove this gate", disabled=len(names) == 1, width="stretch"):
                       description=policy.description, grace_hours=policy.grace_hours))
     st.query_params.pop(params.GATE, None)
     st.rerun()
-if top[3].button("Reset to default", disabled=default is None or default == policy, width="stretch"):
+if top[3].button("Back to " + ("the adopted version" if opening.origin == "adopted" else opening.default_label),
+                 disabled=code == encode_policy(opening.policy), width="stretch"):
     st.query_params.pop(params.POLICY, None)
     st.query_params.pop(params.GATE, None)
     st.rerun()
@@ -174,12 +190,12 @@ if applied:
 # ---------------------------------------------------------------- what it would have done
 st.subheader("On history")
 try:
-    view = gates_view_of(source, policy=policy, gate=gate.name,
-                         reference=adopted_thresholds(policy.name, gate.name, default))
+    view = gates_view_of(source, policy=policy, gate=gate.name, compare=compare)
 except DriftdeskError as exc:
     show_error("This policy cannot be replayed on the loaded data.", exc)
     st.stop()
 st.caption(view.replayed + " (no look-ahead).")
+render_comparison(view)
 render_backtest(view)
 
 # ---------------------------------------------------------------- sweep of the selected gate
@@ -188,39 +204,48 @@ render_sweep(view)
 
 # ---------------------------------------------------------------- adopt
 st.subheader("Adopt")
-history = policy_history(policy.name)
+history = policy_history(dataset=data_key)
 done = st.session_state.pop("gates_adopted", None)
 if done:
     st.success(md(done))
-note = st.text_input("Why (kept with the version)", key=f"adopt_note_{form_id}")
+worse = view.regressions()
+if worse:
+    st.warning(f"The proposal is worse than {md(compare[0][0])} on " + "; ".join(md(w) for w in worse)
+               + ". Adopting it needs a reason, kept with the version.")
+note = st.text_input("Why adopt it anyway (required, kept with the version)" if worse else
+                     "Why (kept with the version)", key=f"adopt_note_{form_id}")
 if st.session_state.get("gates_confirm") != code:
     if st.button("Adopt this policy…", type="primary"):
         st.session_state["gates_confirm"] = code
         st.rerun()
 else:
-    next_version = int(history["version"].max() or 0) + 1 if history.height else 1
-    st.warning(f"Adopt **{md(policy.name)}** as version {next_version}? This writes a new policy file (earlier versions "
-               f"are kept) and logs it with its backtest figures to MLflow.")
+    mine = history.filter(history["name"] == policy.name)["version"]
+    next_version = int(mine.max()) + 1 if mine.len() else 1
+    st.warning(f"Adopt **{md(policy.name)}** as version {next_version} for this data? This writes a new policy file "
+               "(earlier versions are kept) and logs it with its backtest figures to MLflow.")
     yes, no, _ = st.columns([1, 1, 4])
-    if yes.button("Confirm adopt", type="primary"):
+    missing_reason = bool(worse) and not note.strip()
+    if yes.button("Confirm adopt", type="primary", disabled=missing_reason,
+                  help="Say why above: the proposal is worse on recall or alerts per week" if missing_reason else None):
         st.session_state.pop("gates_confirm", None)
         try:
             with st.status("Saving and logging to MLflow…"):
-                adopted_version = adopt_policy(policy, backtest=view.backtest, note=note)
+                adopted_version = adopt_policy(policy, dataset=data_key, backtest=view.backtest, note=note)
         except DriftdeskError as exc:
             show_error("Nothing was adopted.", exc)
         else:
             st.session_state["gates_adopted"] = (f"Adopted {policy.name} version {adopted_version.version} "
-                                                 f"(MLflow run {adopted_version.run_id}).")
+                                                 f"(MLflow run {adopted_version.run_id}); the page now opens on it.")
+            st.query_params.pop(params.POLICY, None)  # reopen on the adopted version, not the link's copy of it
             st.rerun()
     if no.button("Cancel"):
         st.session_state.pop("gates_confirm", None)
         st.rerun()
 if history.height:
-    st.markdown(f"**Adopted versions of {md(policy.name)}**")
-    st.dataframe(history.drop("path"), hide_index=True, width="stretch")
+    st.markdown("**Versions adopted for this data**")
+    st.dataframe(history.drop("path", "dataset"), hide_index=True, width="stretch")
 else:
-    st.caption(f"No version of {md(policy.name)} has been adopted yet.")
+    st.caption("No policy has been adopted for this data yet.")
 st.download_button("Download the proposal (TOML)", policy.to_toml(), file_name=f"{policy.name}.toml",
                    mime="application/toml")
 with st.expander("The proposal as a policy file"):

@@ -1,5 +1,10 @@
 """Which data the app shows: the `data` URL parameter (sample, a folder on the server, or an upload id).
 
+A shared link is opened by people who did not write the data, so the server reads only the bundled sample, its
+upload store and the folders its operator allowed (``driftdesk app --data DIR`` and ``DRIFTDESK_DATA_ROOTS``:
+``driftdesk.paths.data_roots``). Any other folder, however it is written (``..``, ``~``, a symlink out of a root,
+``upload:..``), gets one message that does not say whether it exists.
+
 `st.navigation` drops query parameters on a page switch, so `carry_data_param()` (called by the entry script
 before every page) keeps the source in session state and puts it back into the URL. Loading the data is cached in
 ui/loaders.py.
@@ -17,10 +22,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from driftdesk.bounds import UPLOAD_FILE_BYTES, UPLOAD_FILES, check_size
 from driftdesk.contract import MAPPING_FILE
-from driftdesk.errors import DriftdeskError
+from driftdesk.errors import DriftdeskError, LimitError, PathError
 from driftdesk.io import SUFFIXES
-from driftdesk.paths import sample_data_dir, state_dir
+from driftdesk.paths import as_file_name, data_roots, inside_roots, safe_name, sample_data_dir, state_dir
 from ui.params import DATA
 
 SAMPLE = "sample"
@@ -37,20 +43,37 @@ def default_source() -> str:
     return os.environ.get("DRIFTDESK_DATA") or SAMPLE
 
 
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def not_allowed(source: object) -> PathError:
+    """The one message for a folder this server does not read: the same whether or not the folder exists."""
+    shown = str(source)[:200]
+    return PathError(f"{shown!r} is not a data folder this server can open: it reads only the bundled sample, "
+                     "uploaded files and the folders its operator allowed (driftdesk app --data DIR, "
+                     "DRIFTDESK_DATA_ROOTS). Choose the data on the Data page.")
+
+
 def source_folder(source: str) -> Path:
-    """The folder behind a data source name."""
+    """The folder behind a data source name, inside the allowed roots (else ``not_allowed``)."""
     if source == SAMPLE:
         return sample_data_dir()
     if source.startswith(UPLOAD_PREFIX):
-        return uploads_root() / Path(source.removeprefix(UPLOAD_PREFIX)).name
-    return Path(source).expanduser()
+        key = source.removeprefix(UPLOAD_PREFIX)
+        if not _UPLOAD_ID.match(key):
+            raise not_allowed(source)
+        return uploads_root() / safe_name(key, what="upload id")
+    folder = inside_roots(source, data_roots())
+    if folder is None or not folder.is_dir():
+        raise not_allowed(source)
+    return folder
 
 
 def is_sample(source: str) -> bool:
     """True for the bundled sample folder, however it is named (never write into it)."""
     try:
         return source == SAMPLE or source_folder(source).resolve() == sample_data_dir().resolve()
-    except OSError:
+    except (OSError, PathError):
         return False
 
 
@@ -102,13 +125,11 @@ def source_label(source: str) -> str:
 # --------------------------------------------------------------------------- uploads
 
 MANIFEST = ".files.json"  # file name -> sha256 of its bytes, beside each stored upload
-_UNSAFE = re.compile(r"[^\w .()+-]")
 
 
 def upload_name(filename: str) -> str:
     """A safe file name for an uploaded file: its own name without folders, odd characters replaced."""
-    name = _UNSAFE.sub("_", Path(str(filename).replace("\\", "/")).name).strip(" .")[:120]
-    return name or "upload"
+    return as_file_name(Path(str(filename).replace("\\", "/")).name, default="upload")
 
 
 def save_upload(files: list[tuple[str, bytes]]) -> str:
@@ -121,6 +142,10 @@ def save_upload(files: list[tuple[str, bytes]]) -> str:
     """
     if not files:
         raise DriftdeskError("no files to save: choose at least one file")
+    if len(files) > UPLOAD_FILES:
+        raise LimitError(f"{len(files)} files in one upload; the limit is {UPLOAD_FILES}: upload the tables you need")
+    for filename, content in files:
+        check_size(len(content), what=f"{filename}", limit=UPLOAD_FILE_BYTES)
     named: dict[str, bytes] = {}
     for filename, content in files:
         name = upload_name(filename)

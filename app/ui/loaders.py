@@ -8,7 +8,9 @@ resource (shared, never mutated). A page that cannot load its data gets a messag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,10 +24,11 @@ from driftdesk.drift.result import DriftHistory
 from driftdesk.drift.view import DriftView, combine_history, drift_history_of, drift_view, recent_days
 from driftdesk.errors import DriftdeskError
 from driftdesk.folder import FolderReport, inspect_folder
+from driftdesk.gates.backtest import ValuesOf, values_key
 from driftdesk.gates.engine import GateValues, gate_values
-from driftdesk.gates.metrics import metric_components
-from driftdesk.gates.policy import Policy, decode_policy, encode_policy
-from driftdesk.gates.view import GatesView, gates_view
+from driftdesk.gates.metrics import MetricComponents, metric_components
+from driftdesk.gates.policy import Gate, Policy, decode_policy, encode_policy, parse_gate
+from driftdesk.gates.view import GatesView, OpeningPolicy, gates_view, opening_policy
 from driftdesk.incidents import IncidentView, incident_view
 from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
@@ -40,7 +43,7 @@ from driftdesk.seasonality.view import (
     seasonality_view,
     segment_verdicts,
 )
-from driftdesk.tracking import policy_history
+from driftdesk.tracking import dataset_key, latest_adopted
 from driftdesk.windows import pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
@@ -153,23 +156,23 @@ def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _drift_day(source: str, version: float, table: str, day: dt.date) -> DriftHistory:
+def _drift_day(source: str, version: float, table: str, day: dt.date, weight: str | None) -> DriftHistory:
     """One day of a table's drift history (week over week): shared by every view whose history covers the day."""
-    return drift_history_of(load_source(source), table=table, days=[day])
+    return drift_history_of(load_source(source), table=table, days=[day], weight=weight)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
-           by: str | None, pinned: str | None) -> DriftView:
-    history = combine_history([_drift_day(source, version, table, d) for d in recent_days(day)])
+           by: str | None, pinned: str | None, weight: str | None) -> DriftView:
+    history = combine_history([_drift_day(source, version, table, d, weight) for d in recent_days(day)])
     return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
-                      history=history)
+                      weight=weight, history=history)
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
-                  by: str | None, pinned: str | None = None) -> DriftView:
-    """The Drift page's view of one table and day."""
-    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned)
+                  by: str | None, pinned: str | None = None, weight: str | None = None) -> DriftView:
+    """The Drift page's view of one table and day (rows weighted by ``weight``; None: the table's default)."""
+    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
 @st.cache_resource(max_entries=64, show_spinner="Decomposing every segment of the column…")
@@ -260,41 +263,74 @@ def llm_view_of(source: str, *, by: str | None, end: dt.date, days: int, budget_
                 budget_as_of)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _gate_values(source: str, version: float, gate_code: str) -> GateValues:
-    """One gate's values over all of history (the expensive part): never mutated, shared by backtests and sweeps."""
-    gate = decode_policy(gate_code).gates[0]
-    series = metric_components(load_source(source), gate.metric, by=gate.by, filter=gate.filter,
-                               context=f"gate {gate.name!r}")
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _components(source: str, version: float, key: str, _context: str) -> MetricComponents:
+    """A gate metric's hourly components over all of history (the expensive part), per (metric, segments, filter)."""
+    metric, by, filt = json.loads(key)
+    return metric_components(load_source(source), metric, by=None if by is None else tuple(by),
+                             filter=tuple((c, tuple(v)) for c, v in filt), context=_context)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _gate_values(source: str, version: float, key: str, _context: str) -> GateValues:
+    """A gate's values at every evaluation of history, keyed by what they depend on (``values_key``: no threshold,
+    direction, breaches in a row or action), so changing those recomputes nothing. Never mutated."""
+    gate = parse_gate(json.loads(key), source="a cached gate")
+    series = _components(source, version, json.dumps([gate.metric, gate.by, gate.filter]), _context)
     return gate_values(series, gate)
 
 
-def _values(source: str, policy: Policy) -> list[GateValues]:
-    """Every replayable gate's values, cached per gate, with a progress bar while any is computed."""
-    replayable = [g for g in policy.gates if not g.release_only]  # release checks have no history
-    bar = st.progress(0.0, text="Replaying the policy on history…") if len(replayable) > 1 else None
-    out = []
-    for i, gate in enumerate(replayable):
+def values_of(source: str) -> ValuesOf:
+    """How the library gets a gate's values on this source: from the caches above."""
+    version = stamp(source)
+
+    def get(key: Gate, *, context: str = "gate") -> GateValues:
+        return _gate_values(source, version, json.dumps(key.to_dict(), sort_keys=True), context)
+
+    return get
+
+
+def _prefetch(source: str, policies: Sequence[Policy]) -> None:
+    """Compute every replayable gate's values before the view, with a progress bar the first time in a session."""
+    keys = list(dict.fromkeys(values_key(g) for p in policies for g in p.gates if not g.release_only))
+    seen = st.session_state.setdefault("_gate_values_seen", set())
+    todo = [k for k in keys if (source, stamp(source), k) not in seen]
+    bar = st.progress(0.0, text="Replaying the policy on history…") if len(todo) > 1 else None
+    get = values_of(source)
+    for i, key in enumerate(todo):
         if bar is not None:
-            bar.progress(i / len(replayable), text=f"Computing {gate.metric} for gate {gate.name} "
-                                                   f"({i + 1} of {len(replayable)})…")
-        out.append(_gate_values(source, stamp(source), encode_policy(Policy(gates=(gate,)))))
+            bar.progress(i / len(todo), text=f"Computing {key.metric} over all of history ({i + 1} of {len(todo)})…")
+        with contextlib.suppress(DriftdeskError):  # the view reports it, with the gate named
+            get(key)
+        seen.add((source, stamp(source), key))
     if bar is not None:
         bar.empty()
-    return out
+
+
+@st.cache_data(max_entries=16, show_spinner="Choosing the policy this data opens on…")
+def _opening(source: str, version: float, adopted: str | None, adopted_label: str) -> OpeningPolicy:
+    return opening_policy(load_source(source), source_folder(source),
+                          adopted=decode_policy(adopted) if adopted else None, adopted_label=adopted_label,
+                          values_of=values_of(source))
+
+
+def opening_of(source: str, *, adopted: Policy | None, adopted_label: str = "") -> OpeningPolicy:
+    """The policy the Gates page opens on for this source (its adopted version, its policy.toml or a starter)."""
+    return _opening(source, stamp(source), encode_policy(adopted) if adopted else None, adopted_label)
 
 
 @st.cache_data(max_entries=32, show_spinner="Replaying the policy on history (no look-ahead)…")
-def _gates(source: str, version: float, code: str, gate: str, reference: tuple | None,
-           _values: list[GateValues]) -> GatesView:
+def _gates(source: str, version: float, code: str, gate: str, compare: tuple[tuple[str, str], ...]) -> GatesView:
     return gates_view(load_source(source), decode_policy(code), gate=gate,
-                      reference=dict(reference) if reference else None, values=_values)
+                      compare=[(label, decode_policy(c)) for label, c in compare], values_of=values_of(source))
 
 
-def gates_view_of(source: str, *, policy: Policy, gate: str, reference: dict | None) -> GatesView:
-    """The Gates page's view: the policy's backtest and the sweep of ``gate`` (keyed by the policy's own text)."""
-    ref = tuple(sorted(reference.items())) if reference else None
-    return _gates(source, stamp(source), encode_policy(policy), gate, ref, _values(source, policy))
+def gates_view_of(source: str, *, policy: Policy, gate: str, compare: Sequence[tuple[str, Policy]] = ()) -> GatesView:
+    """The Gates page's view: the policy's backtest beside the ``compare`` policies' and the sweep of ``gate``
+    (keyed by the policies' own text; the gates' values come from the caches above)."""
+    _prefetch(source, [policy, *(p for _, p in compare)])
+    return _gates(source, stamp(source), encode_policy(policy), gate,
+                  tuple((label, encode_policy(p)) for label, p in compare))
 
 
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
@@ -312,12 +348,12 @@ def _incident(source: str, version: float, incident_id: str, adopted: str) -> In
     return incident_view(load_source(source), incident_id)
 
 
-def _adopted_stamp() -> str:
-    """The newest adoption of any policy: adopting one changes which alerts the incidents are read against."""
-    adopted = policy_history()["adopted_at"].drop_nulls()
-    return str(adopted.max()) if adopted.len() else ""
+def _adopted_stamp(source: str) -> str:
+    """The version last adopted for this source: adopting one changes which alerts the incidents are read against."""
+    adopted = latest_adopted(dataset_key(source_folder(source)))
+    return f"{adopted.label} {adopted.adopted_at}" if adopted is not None else ""
 
 
 def incident_of(source: str, incident_id: str) -> IncidentView:
     """The Incidents page's view of one incident (cached per source version, incident and adopted policy)."""
-    return _incident(source, stamp(source), incident_id, _adopted_stamp())
+    return _incident(source, stamp(source), incident_id, _adopted_stamp(source))

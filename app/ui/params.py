@@ -50,6 +50,7 @@ BASELINES = "baselines"  # the baseline kinds the day is compared with at once
 CUSTOM = "custom"  # the custom baseline range, START/END (UTC)
 COLUMN = "column"  # the column whose distribution, history and segments are drawn
 STATISTIC = "statistic"  # the statistic of the history chart
+WEIGHT = "weight"  # what a row counts for: a traffic column of kpis (impressions, clicks, spend) or "rows"
 
 # Calibration
 BINS = "bins"  # number of score bins
@@ -135,6 +136,6 @@ def upgrade_query_params() -> None:
         for name, values in new.items():
             if query.get(name) != values:
                 st.query_params[name] = values[0] if len(values) == 1 else values
-    except StreamlitAPIException:  # bound to a widget already this session: the widget's own value stands
+    except StreamlitAPIException:  # bound to a widget already: the widget's own value stands
         return
     st.rerun()

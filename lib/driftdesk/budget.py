@@ -159,10 +159,15 @@ def budget_burn(calls: pl.DataFrame | pl.LazyFrame, *, budget: float | Mapping[s
     if negative.height:
         raise DriftdeskError(f"budget: {negative.height} call(s) have a negative {cost}, e.g. "
                              f"{negative['cost'].head(3).to_list()}; a cost is never negative")
+    unknown = rows["cost"].null_count()
+    if rows.height and unknown == rows.height:
+        raise DriftdeskError(f"budget: none of the {rows.height:,} calls on {day} has a {cost} (all null), so the burn "
+                             f"is unknown, not zero; fill the {cost} column or map another one")
     seen = set(rows["group"].unique().to_list())
     keys = sorted(budgets) if group_cols else [ALL_CALLS]
     notes = [f"no daily budget for {g!r}: left out" for g in sorted(seen - set(budgets)) if group_cols]
     notes += [f"{g!r} made no call on {day}" for g in keys if g not in seen]
+    notes += [f"{unknown:,} of {rows.height:,} calls have no {cost}: the burn counts the known costs only"] if unknown else []
     frame = pl.DataFrame({"group": keys, "budget": [budgets.get(k, budgets.get(ALL_CALLS)) for k in keys]})
     hourly = _hourly(rows, frame, start, as_of)
     groups = _figures(rows, frame, hourly, start, as_of, alert_share, rate_hours)

@@ -43,12 +43,14 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import MIN_COUNT, check_every
 from driftdesk.contract import Dataset, Table
+from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import difference_unit, format_difference, format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
-from driftdesk.metrics import get_metric, metrics_for
+from driftdesk.metrics import get_metric, known_sum, metrics_for
 from driftdesk.segments import by_columns
 from driftdesk.stats import proportion_interval, ratio_of_sums, two_sided_z
 from driftdesk.windows import Window, as_window, baselines_for, comparison_words, overlap_note, rows_in_window
@@ -98,7 +100,7 @@ def check_kpi_columns(frame: Frame, *, required: Sequence[str], by: Sequence[str
         *[(pl.col(c) < 0).sum().alias(f"neg_{c}") for c in present],
         *[(pl.col(c).is_null() | pl.col(c).is_nan()).sum().alias(f"null_{c}") for c in present],
         *[pl.col(c).is_infinite().sum().alias(f"inf_{c}") for c in present],
-    ).collect()
+    ).pipe(collect)
     for c in present:
         for rule, key, expr in (
             ("negative values are not allowed", f"neg_{c}", pl.col(c) < 0),
@@ -153,17 +155,18 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
     when their count is zero or below ``min_conversions``; nothing is ever infinite.
     """
     by = list(by_columns(by, kpis))
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     lf = as_lazy(kpis)
     present = check_kpi_columns(lf, required=("spend", "conversions"), by=by, ts=ts if every else None, source=source)
     schema = lf.collect_schema()
     if outcome not in schema:
         raise DriftdeskError(f"{source}: outcome column {outcome!r} not found; columns are {list(schema)}")
-    keys = ([pl.col(ts).dt.truncate(every).alias(ts)] if every else []) + [pl.col(c) for c in by]
+    keys = ([pl.col(ts).dt.truncate(check_every(every)).alias(ts)] if every else []) + [pl.col(c) for c in by]
     cols = {c: pl.col(c).cast(pl.Float64) for c in present}
     cols["outcome"] = pl.col(outcome).cast(pl.Float64)
     aggs = [pl.len().alias("rows")]
     for c, e in cols.items():
-        aggs += [e.sum().alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
+        aggs += [known_sum(e).alias(f"{c}_sum"), (e * e).sum().alias(f"{c}_sq")]
     pairs = {(num, den) for num, den in RATIOS.values() if num in cols and den in cols}
     aggs += [(cols[num] * cols[den]).sum().alias(f"{num}_x_{den}") for num, den in pairs]
     out = lf.group_by(keys).agg(aggs) if keys else lf.select(aggs)
@@ -186,7 +189,7 @@ def kpi_table(kpis: Frame, *, by: Sequence[str] = (), every: str | None = None, 
         out.with_columns(ratio_cols)
         .with_columns(pl.col("outcome_sum").alias("outcome_sum"))
         .select(*lead, "rows", *sums, "outcome_sum", *metric_cols)
-        .collect()
+        .pipe(collect)
     )
     if lead:
         result = result.sort(lead, nulls_last=True)
@@ -272,6 +275,7 @@ def segment_impact(kpis: Frame, *, baseline: Window | str, current: Window | str
     by = list(by_columns(by, kpis))
     if not by:
         raise DriftdeskError("segment_impact needs at least one segment column in `by`")
+    MIN_COUNT.check(min_conversions, where=f"{source}: min_conversions")
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
     seg = _segments_in_both(as_lazy(kpis), metric, by=by, windows=(baseline, current), ts=ts, confidence=confidence,
@@ -527,7 +531,7 @@ def spend_shift(kpis: Frame, *, baseline: Window | str, current: Window | str, b
     frames = []
     for name, window in (("baseline", as_window(baseline, "baseline")), ("current", as_window(current, "current"))):
         rows = rows_in_window(lf, window, ts=ts, name=name, source=source)
-        frames.append(rows.group_by(by).agg(pl.col("spend").cast(pl.Float64).sum().alias(f"spend_{name}")).collect())
+        frames.append(rows.group_by(by).agg(pl.col("spend").cast(pl.Float64).sum().alias(f"spend_{name}")).pipe(collect))
     out = frames[0].join(frames[1], on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
         pl.col("spend_baseline").fill_null(0.0), pl.col("spend_current").fill_null(0.0))
     sb, sc = out["spend_baseline"].sum(), out["spend_current"].sum()
@@ -559,7 +563,7 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     if len(edges) < 2:
         raise DriftdeskError("bands needs at least two edges, e.g. (0, 0.3, 1)")
     dec = pl.col(decision).cast(pl.Float64)
-    bad = lf.select((dec.is_not_null() & ~dec.is_in([0.0, 1.0])).sum()).collect().item()
+    bad = lf.select((dec.is_not_null() & ~dec.is_in([0.0, 1.0])).sum()).pipe(collect).item()
     if bad:
         raise DriftdeskError(f"{source}: column {decision!r}: decisions must be 0/1 or true/false — {bad} rows are not")
     band_idx = pl.sum_horizontal([(pl.col(score) >= e).cast(pl.Int32) for e in edges[1:-1]]).alias("band")
@@ -567,7 +571,7 @@ def decision_drift(decisions: Frame, *, baseline: Window | str, current: Window 
     for name, window in (("baseline", as_window(baseline, "baseline")), ("current", as_window(current, "current"))):
         rows = rows_in_window(lf, window, ts=ts, name=name, source=source).filter(pl.col(decision).is_not_null())
         frames.append(rows.group_by([*by, band_idx]).agg(
-            pl.len().alias(f"n_{name}"), dec.sum().alias(f"positive_{name}")).collect())
+            pl.len().alias(f"n_{name}"), dec.sum().alias(f"positive_{name}")).pipe(collect))
     out = frames[0].join(frames[1], on=[*by, "band"], how="full", coalesce=True, nulls_equal=True)
     out = out.with_columns(pl.col(c).fill_null(0) for c in ("n_baseline", "n_current", "positive_baseline", "positive_current"))
     band_frame = pl.DataFrame({"band": list(range(len(edges) - 1)), "band_lower": edges[:-1], "band_upper": edges[1:]},
@@ -640,6 +644,7 @@ def impact_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_ov
     ``by`` into mix and rate; with the decisions' positive share per score band by the same columns (those the
     decisions table has)."""
     current = Window.ending(end, days=days)
+    MIN_COUNT.check(min_conversions, where="impact: min_conversions")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]

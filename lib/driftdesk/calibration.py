@@ -47,12 +47,15 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import BINS, LABEL_DELAY_DAYS, check_every, parse_duration
 from driftdesk.contract import Dataset, Table
+from driftdesk.engine.budget import collect, exact_fits
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.segments import by_columns
+from driftdesk.sketch import quantiles as sketch_quantiles
 from driftdesk.stats import CALIBRATION_KEYS, IntervalMethod, calibration_errors, proportion_interval
 from driftdesk.windows import Window, as_window, baselines_for, comparison_words, overlap_note, rows_in_window
 
@@ -68,19 +71,11 @@ _AGG_COLS = ("count", "positives", "score_sum", "score_sq", "score_label")
 
 
 def _parse_delay(value: dt.timedelta | str | float | None) -> dt.timedelta | None:
-    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m'."""
-    if value is None or isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, int | float):
-        return dt.timedelta(hours=float(value))
-    text = str(value).strip().lower()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    if text and text[-1] in units:
-        try:
-            return dt.timedelta(**{units[text[-1]]: float(text[:-1])})
-        except ValueError:
-            pass
-    raise DriftdeskError(f"label delay {value!r} must look like '3d', '36h' or '90m'")
+    """A label delay as a timedelta: a timedelta, hours as a number, or text like '3d', '36h', '90m' (at most
+    ``bounds.MAX_DAYS``)."""
+    if value is None:
+        return None
+    return parse_duration(value, what="label delay", minimum_hours=0)
 
 
 def _examples(lf: pl.LazyFrame, mask: pl.Expr, column: str) -> str:
@@ -115,14 +110,14 @@ def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None
     ]
     if label:
         dtype = schema[label]
-        if dtype in (pl.Boolean, pl.Null) or lf.select(pl.col(label).is_not_null().sum()).collect().item() == 0:
+        if dtype in (pl.Boolean, pl.Null) or lf.select(pl.col(label).is_not_null().sum()).pipe(collect).item() == 0:
             pass  # booleans, or no outcome has arrived yet (an all-empty column reads as text)
         elif dtype.is_numeric():
             y = pl.col(label).cast(pl.Float64)
             rules.append((y.is_not_null() & ~y.is_in([0.0, 1.0]), label, "label other than 0/1"))
         else:
             raise DriftdeskError(f"{source}: label column {label!r} must be 0/1 or true/false, found {dtype}")
-    counts = lf.select([m.sum().alias(f"r{i}") for i, (m, _, _) in enumerate(rules)]).collect().row(0)
+    counts = lf.select([m.sum().alias(f"r{i}") for i, (m, _, _) in enumerate(rules)]).pipe(collect).row(0)
     for (mask, col, rule), n in zip(rules, counts, strict=True):
         if n:
             raise DriftdeskError(f"{source}: column {col!r}: {rule} — {n} row{'s' if n != 1 else ''}, "
@@ -146,14 +141,14 @@ def mature_labels(frame: Frame, *, ts: str = "ts", label: str = "label",
         if not isinstance(schema[ts], pl.Datetime | pl.Date):
             raise DriftdeskError(f"column {ts!r} must be a timestamp for a label delay, found {schema[ts]}")
         if as_of is None:
-            as_of = lf.select(pl.col(ts).max()).collect().item()
+            as_of = lf.select(pl.col(ts).max()).pipe(collect).item()
         cutoff = as_of - delay if as_of is not None else None
     old = (pl.col(ts) < cutoff) if cutoff is not None else pl.lit(True)
     counts = lf.select(
         pl.len().alias("n_rows"),
         (~old).sum().alias("n_immature"),
         (old & pl.col(label).is_null()).sum().alias("n_unlabeled"),
-    ).collect().row(0, named=True)
+    ).pipe(collect).row(0, named=True)
     used = lf.filter(old & pl.col(label).is_not_null())
     info = {k: int(v or 0) for k, v in counts.items()}
     info["n_used"] = info["n_rows"] - info["n_immature"] - info["n_unlabeled"]
@@ -172,20 +167,34 @@ def bin_edges(scores: Frame | pl.Series | np.ndarray | Sequence[float], *, bins:
     rule (``searchsorted(edges[1:-1], side="right")``), so non-empty bins match its ``calibration_curve``.
     Quantile edges can repeat when scores tie; the bins between them are then empty and kept.
     """
-    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
-        raise DriftdeskError(f"bins must be a whole number >= 1, got {bins!r}")
+    BINS.check(bins)
     if strategy == "uniform":
         return np.linspace(0.0, 1.0, bins + 1)
     if strategy != "quantile":
         raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     if isinstance(scores, pl.DataFrame | pl.LazyFrame):
-        values = as_lazy(scores).select(pl.col(score).cast(pl.Float64)).collect().to_series().drop_nulls().to_numpy()
+        lf = as_lazy(scores)
+        n = lf.select(pl.col(score).is_not_null().sum()).pipe(collect).item()
+        if not exact_fits(n):  # beyond the memory budget: the edges from a histogram sketch (driftdesk.sketch)
+            return _sketch_edges(lf, score, bins)
+        values = lf.select(pl.col(score).cast(pl.Float64)).pipe(collect).to_series().drop_nulls().to_numpy()
     else:
         values = np.asarray(pl.Series(scores, dtype=pl.Float64).drop_nulls().to_numpy(), dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
         raise DriftdeskError("quantile bins need at least one score")
     edges = np.quantile(values, np.linspace(0.0, 1.0, bins + 1))
+    edges[0], edges[-1] = 0.0, 1.0
+    return edges
+
+
+def _sketch_edges(lf: pl.LazyFrame, score: str, bins: int) -> np.ndarray:
+    from driftdesk.engine.local import reduce_columns
+
+    s = reduce_columns(lf.select(pl.col(score).cast(pl.Float64)), [(score, "numeric")], path="sketch")[score]
+    if not s.n:
+        raise DriftdeskError("quantile bins need at least one score")
+    edges = sketch_quantiles(s, np.linspace(0.0, 1.0, bins + 1))
     edges[0], edges[-1] = 0.0, 1.0
     return edges
 
@@ -213,7 +222,7 @@ def bin_aggregates(frame: Frame, *, edges: np.ndarray, score: str = "score", lab
         s.sum().alias("score_sum"),
         (s * s).sum().alias("score_sq"),
         (s * y).sum().alias("score_label"),
-    ).collect()
+    ).pipe(collect)
     names = [c for c in agg.columns if c not in ("bin", *_AGG_COLS)]
     grid = pl.DataFrame({"bin": np.arange(len(edges) - 1, dtype=np.int32)})
     if names:
@@ -377,7 +386,7 @@ def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (
     aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
     aggs += [s.quantile(q, interpolation="linear").alias(f"q{round(100 * q):02d}") for q in quantiles]
     by = list(by_columns(by, lf))
-    return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).collect()
+    return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).pipe(collect)
 
 
 def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (), score: str = "score",
@@ -393,7 +402,7 @@ def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (
     check_scores_labels(frame, score=score, label=label, source=source)
     rows, _ = mature_labels(frame, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
     edges_ = np.asarray(edges, dtype=float) if edges is not None else bin_edges([], bins=bins)
-    group = [pl.col(ts).dt.truncate(every).alias(ts), *by]
+    group = [pl.col(ts).dt.truncate(check_every(every)).alias(ts), *by]
     agg = bin_aggregates(rows, edges=edges_, score=score, label=label, group=group)
     table = _bins_table(agg, edges_, confidence=0.95, interval="wilson")
     out = summarize_bins(table, [ts, *by]).filter(pl.col("n") > 0)
@@ -501,6 +510,8 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     """
     baseline = as_window(baseline, "baseline")
     current = as_window(current, "current")
+    if strategy not in ("uniform", "quantile"):
+        raise DriftdeskError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     by = list(by_columns(by, frame))
     lf = as_lazy(frame)
     schema = lf.collect_schema()
@@ -511,7 +522,7 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
         raise DriftdeskError(f"{source}: column {ts!r} must be a timestamp, found {schema[ts]}")
     check_scores_labels(lf, score=score, label=label, source=source)
     if as_of is None and label_delay is not None:
-        as_of = lf.select(pl.col(ts).max()).collect().item()
+        as_of = lf.select(pl.col(ts).max()).pipe(collect).item()
     wins = {"baseline": rows_in_window(lf, baseline, ts=ts, name="baseline", source=source),
             "current": rows_in_window(lf, current, ts=ts, name="current", source=source)}
     rows_b, counts_b = mature_labels(wins["baseline"], ts=ts, label=label, label_delay=label_delay, as_of=as_of)
@@ -670,6 +681,7 @@ def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "we
     per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own."""
     decisions = dataset["decisions"].frame
     current = Window.ending(end, days=days)
+    LABEL_DELAY_DAYS.check(label_delay_days, where="calibration")
     releases = dataset.get("releases")
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]

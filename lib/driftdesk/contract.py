@@ -9,6 +9,7 @@ five offending rows.
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import collect_table
+from driftdesk.io import collect_table, read_toml
 from driftdesk.proposal import FolderProposal, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
@@ -36,8 +37,10 @@ from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported
 )
 from driftdesk.timestamps import (  # noqa: F401  (re-exported for the seasonality module's grid)
     EPOCH_RULE,
+    EPOCH_UNIT_NAMES,
     epoch_expr,
     epoch_unit,
+    likely_epoch_range,
     parse_text_timestamps,
 )
 
@@ -115,6 +118,8 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
     Unmapped single roles default to a column of the same name; a role mapped to ``""`` has no column on purpose.
     Segments default to the text columns no other role claims; features (decisions only) to the numeric ones.
     """
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ContractError(f"{source}: a mapping is role -> column name (a dict), got {type(mapping).__name__}")
     mapping = dict(mapping or {})
     unknown_roles = sorted(set(mapping) - {r.name for r in spec.roles})
     if unknown_roles:
@@ -148,6 +153,13 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
             [Violation(source, spec.name, m, "required column missing", 0, role=m) for m in missing],
         )
     claimed = set(single.values())
+    twice = {c: [r for r, col in single.items() if col == c] for c in claimed}
+    twice = {c: roles for c, roles in twice.items() if len(roles) > 1}
+    if twice:
+        col, roles = sorted(twice.items())[0]
+        raise ContractError(f"{source}: column {col!r} is mapped to {len(roles)} roles ({', '.join(roles)}) of table "
+                            f"{spec.name!r}; a column plays one role: map each role to its own column (or to \"\" "
+                            "for none)")
 
     def listed(role: str) -> list[str] | None:
         if role not in mapping:
@@ -172,6 +184,15 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
         features = given_features if given_features is not None else [
             c for c in columns if c not in claimed and c not in segments and schema[c].is_numeric()
         ]
+    for role, cols in (("segments", segments), ("features", features)):
+        repeated = [c for c in cols if cols.count(c) > 1]
+        if repeated:
+            raise ContractError(f"{source}: column {repeated[0]!r} is listed twice in {role}; list each column once")
+        clash = [c for c in cols if c in claimed or (role == "features" and c in segments)]
+        if clash:
+            other = next((r for r, c in single.items() if c == clash[0]), "segments")
+            raise ContractError(f"{source}: column {clash[0]!r} is listed in {role} and also plays {other} in table "
+                                f"{spec.name!r}; a column plays one role")
     return single, segments, features
 
 
@@ -230,7 +251,15 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
             unit = epoch_unit(frame[col])
             if unit is not None:
                 return epoch_expr(col, unit), v
-            v.append(_whole_column(frame, col, role, spec, source, EPOCH_RULE))
+            likely = likely_epoch_range(frame[col])
+            if likely is None:
+                v.append(_whole_column(frame, col, role, spec, source, EPOCH_RULE))
+            else:
+                unit, low, high = likely
+                x = c.cast(pl.Float64)
+                bad_rows(x.is_not_null() & ~((x >= low) & (x < high)),
+                         f"epoch time out of range: the column reads as Unix time in {EPOCH_UNIT_NAMES[unit]}, "
+                         f"which must be from {low:.0e} to {high:.0e} (1973-03-03 to 2286-11-20)")
             return c, v
         v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected a timestamp, found {dtype}"))
         return c, v
@@ -436,6 +465,7 @@ class FolderSettings:
     mappings: dict[str, dict] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     calendar: dict = field(default_factory=dict)
+    read: dict = field(default_factory=dict)  # how text files are read: [read] encoding (driftdesk.io)
 
     def to_toml(self) -> str:
         lines = []
@@ -449,6 +479,8 @@ class FolderSettings:
             lines += [f"[mapping.{table}]", f"file = {toml_value(self.files[table])}", ""]
         if self.calendar:
             lines += ["[calendar]", *(f"{key} = {toml_value(value)}" for key, value in self.calendar.items()), ""]
+        if self.read:
+            lines += ["[read]", *(f"{key} = {toml_value(value)}" for key, value in self.read.items()), ""]
         return "\n".join(lines)
 
 
@@ -457,10 +489,7 @@ def read_settings(folder: str | Path) -> FolderSettings:
     path = Path(folder) / MAPPING_FILE
     if not path.exists():
         return FolderSettings()
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ContractError(f"{path}: not valid TOML: {exc}") from exc
+    doc = read_toml(path, error=ContractError)
     sections = doc.get("mapping", {})
     if not isinstance(sections, dict) or not all(isinstance(v, dict) for v in sections.values()):
         raise ContractError(f"{path}: [mapping.<table>] sections must map roles to column names")
@@ -475,6 +504,10 @@ def read_settings(folder: str | Path) -> FolderSettings:
             if not isinstance(file, str) or not file or Path(file).name != file:
                 raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder, got {file!r}")
             files[table] = file
+        unknown_roles = sorted(set(roles) - {r.name for r in TABLES[table].roles})
+        if unknown_roles:
+            raise ContractError(f"{path}: [mapping.{table}] names unknown role(s) {unknown_roles}; the roles of "
+                                f"{table} are {[r.name for r in TABLES[table].roles]}")
         bad = {r: v for r, v in roles.items()
                if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(c, str) for c in v)))}
         if bad:
@@ -482,10 +515,19 @@ def read_settings(folder: str | Path) -> FolderSettings:
                                 f"not {bad}")
         if roles or file is None:
             mappings[table] = roles
+    read = doc.get("read", {})
+    if not isinstance(read, dict) or set(read) - {"encoding"}:
+        raise ContractError(f"{path}: [read] takes one setting, encoding (e.g. encoding = \"cp1252\")")
+    if "encoding" in read:
+        try:
+            codecs.lookup(str(read["encoding"]))
+        except LookupError as exc:
+            raise ContractError(f"{path}: [read] encoding {read['encoding']!r} is not an encoding Python knows "
+                                "(e.g. \"cp1252\", \"latin-1\", \"utf-16\")") from exc
     calendar = doc.get("calendar", {})
     if not isinstance(calendar, dict):
         raise ContractError(f"{path}: [calendar] must be a table of settings (holidays, events, prime_day)")
-    return FolderSettings(mappings, files, dict(calendar))
+    return FolderSettings(mappings, files, dict(calendar), dict(read))
 
 
 def read_mappings(folder: str | Path) -> dict[str, dict]:
@@ -517,14 +559,14 @@ def write_settings_text(folder: str | Path, text: str, *, replace: bool = True) 
 
 def write_mappings(folder: str | Path, mappings: Mapping[str, Mapping_]) -> Path:
     """Remember column mappings next to the data (atomic write); a table's ``file`` key names its file. The
-    folder's other settings (its calendar) are kept."""
+    folder's other settings (its calendar, how its files are read) are kept."""
     try:
-        calendar = read_settings(folder).calendar
+        kept = read_settings(folder)
     except ContractError:
-        calendar = {}
+        kept = FolderSettings()
     files = {t: roles["file"] for t, roles in mappings.items() if isinstance(roles.get("file"), str)}
     roles = {t: {r: c for r, c in m.items() if r != "file"} for t, m in mappings.items()}
-    return write_settings(folder, FolderSettings(roles, files, calendar))
+    return write_settings(folder, FolderSettings(roles, files, kept.calendar, kept.read))
 
 
 def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
@@ -542,7 +584,7 @@ def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
             files[table] = str(given["file"])
         else:
             files.pop(table, None)
-    return write_settings(folder, FolderSettings(mappings, files, settings.calendar))
+    return write_settings(folder, FolderSettings(mappings, files, settings.calendar, settings.read))
 
 
 def _proposal(folder: Path, settings: FolderSettings) -> FolderProposal:
@@ -558,12 +600,15 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
     for a table, or a remembered column the file lacks is left out with a note (``Dataset.notes``) and the other
     tables load. ``mappings`` replaces the remembered role mappings; ``holidays`` the calendar's countries.
     """
+    if not isinstance(folder, str | os.PathLike):
+        raise InputFileError(f"load_dataset takes a folder path, got {type(folder).__name__} {folder!r}")
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(f"{folder}: no such folder")
     settings = read_settings(folder)
     if mappings is not None:
-        settings = FolderSettings({t: dict(m) for t, m in mappings.items()}, settings.files, settings.calendar)
+        settings = FolderSettings({t: dict(m) for t, m in mappings.items()}, settings.files, settings.calendar,
+                                  settings.read)
     proposal = _proposal(folder, settings)
     found: dict[str, Table] = {}
     problems: list[str] = []

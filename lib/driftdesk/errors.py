@@ -33,3 +33,11 @@ class ReleaseError(DriftdeskError):
 
 class TrackingError(DriftdeskError):
     """The MLflow tracking or registry store cannot be reached or refused a request."""
+
+
+class LimitError(DriftdeskError):
+    """A size the user controls is beyond its bound (driftdesk.bounds); the message names the bound."""
+
+
+class PathError(DriftdeskError):
+    """A name that becomes a path would leave its folder, or a data folder is outside the folders allowed."""

@@ -2,9 +2,9 @@
 it, a suggested severity beside the logged one, the first-30-minutes checklist filled from data, the gates that
 caught it (or would have) and how late, and a postmortem to export.
 
-**Alerts** come from the backtest of the adopted gate policy (the most recently adopted version in the policy
-store, ``driftdesk.tracking``); without one, from the data folder's ``policy.toml``, else from driftdesk's default
-policy, and ``policy_source`` says which.
+**Alerts** come from the backtest of the adopted gate policy (the version most recently adopted for this data
+folder, ``driftdesk.tracking``); without one, from the data folder's ``policy.toml``, else (when the data is given)
+from a starter policy generated from it, or driftdesk's default policy, and ``policy_source`` says which.
 
 **The moment asked about** is the incident's first matching alert (when someone first asks "what changed?"), or
 its start when no gate caught it. **What changed** covers 48 hours before the start up to that moment: releases,
@@ -39,6 +39,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
 from driftdesk.jsonsafe import iso_utc, jsonable
+from driftdesk.paths import as_file_name
 from driftdesk.releases import LiveState, changes_between, live_at, prepare_releases, previous_release
 from driftdesk.windows import Window
 
@@ -58,19 +59,30 @@ CHANGE_SCHEMA = {"kind": pl.String, "ts": pl.Datetime("us"), "what": pl.String, 
 # --------------------------------------------------------------------------- which policy raised the alerts
 
 
-def incident_policy(folder: str | Path | None, *, policies: str | Path | None = None) -> tuple[Policy, str]:
-    """The policy whose backtest gives the alerts, and where it came from in words (see the module text)."""
+def incident_policy(folder: str | Path | None, *, policies: str | Path | None = None,
+                    dataset: Dataset | None = None) -> tuple[Policy, str]:
+    """The policy whose backtest gives the alerts, and where it came from in words (see the module text). With the
+    loaded ``dataset``, a version or policy.toml that does not fit the data is passed over for a starter policy
+    (``driftdesk.gates.view.opening_policy``, as the Gates page opens)."""
     from importlib.resources import files
 
     from driftdesk.gates.policy import parse_policy
-    from driftdesk.tracking import load_adopted, policy_history
+    from driftdesk.tracking import dataset_key, latest_adopted
 
-    history = policy_history(folder=policies)
-    adopted = history.filter(pl.col("adopted_at").is_not_null()).sort("adopted_at", descending=True)
-    if adopted.height:
-        row = adopted.row(0, named=True)
-        return (load_adopted(row["name"], row["version"], folder=policies),
-                f"adopted policy {row['name']} v{row['version']} (adopted {row['adopted_at']})")
+    adopted = latest_adopted(dataset_key(folder), folder=policies) if folder is not None else None
+    adopted_label = (f"adopted policy {adopted.label} (adopted {adopted.adopted_at:%Y-%m-%dT%H:%M:%S})"
+                     if adopted is not None else "")
+    if dataset is not None and folder is not None:
+        from driftdesk.gates.view import opening_policy
+
+        opening = opening_policy(dataset, folder, adopted=adopted.load() if adopted else None,
+                                 adopted_label=adopted_label)
+        return opening.policy, {
+            "adopted": adopted_label, "folder": "the data folder's policy.toml (no policy has been adopted)",
+            "starter": "a starter policy generated from the data (no policy adopted, no policy.toml that fits it)",
+        }[opening.origin]
+    if adopted is not None:
+        return adopted.load(), adopted_label
     own = Path(folder) / "policy.toml" if folder is not None else None
     if own is not None and own.is_file():
         return load_policy(own), "the data folder's policy.toml (no policy has been adopted)"
@@ -160,8 +172,10 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
     ``backtest`` of it is given."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, prepare_incidents
 
+    if not isinstance(incident_id, str):
+        raise DriftdeskError(f"an incident id is text (incident_id of the log), got {incident_id!r}")
     if policy is None:
-        policy, policy_source = incident_policy(ds.folder)
+        policy, policy_source = incident_policy(ds.folder, dataset=ds)
     log = prepare_incidents(incidents if incidents is not None else incidents_of(ds)).frame
     inc = find_incident(log, incident_id)
     if backtest is None:
@@ -479,11 +493,11 @@ def export_postmortem(view: IncidentView, folder: str | Path) -> dict:
     into ``folder``. All files are written to a temporary folder first and moved in only when every one is done,
     so a failure leaves nothing half-written. Returns the paths and notes."""
     target = Path(folder)
+    stem = as_file_name(view.incident["incident_id"], default="incident")  # the files are named after it
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DriftdeskError(f"cannot create the export folder {target}: {exc}") from exc
-    stem = str(view.incident["incident_id"])
     notes: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix=".postmortem-", dir=target))
     try:

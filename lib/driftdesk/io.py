@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import functools
 import re
+import tomllib
 from pathlib import Path
 
 import polars as pl
@@ -41,9 +45,91 @@ def file_format(path: str | Path) -> str:
     return SUFFIXES[suffix]
 
 
-def sniff_delimiter(path: str | Path) -> str:
+UTF8 = "utf-8"
+SETTINGS_FILE = "driftdesk.toml"  # the folder's settings (driftdesk.contract reads the rest of it)
+_CHUNK = 1 << 20
+
+
+def text_encoding(path: str | Path) -> str:
+    """The encoding a CSV file is read with: UTF-8 when its bytes are UTF-8, else the one its folder's driftdesk.toml
+    names (``[read] encoding = "cp1252"``). Bytes that are neither are refused, never replaced: the InputFileError
+    names the first line and byte that is not UTF-8 and how to read the file."""
+    path = Path(path)
+    stat = path.stat()
+    bad = _first_non_utf8(str(path), stat.st_size, stat.st_mtime_ns)
+    if bad is None:
+        return UTF8
+    declared = _declared_encoding(path.parent)
+    if declared is not None:
+        return declared
+    line, column, byte = bad
+    raise InputFileError(f"{path}: not UTF-8 text: line {line}, column {column} has the byte 0x{byte:02x}; save the "
+                         f"file as UTF-8, or name its encoding in {SETTINGS_FILE} beside it ([read] encoding = "
+                         "\"cp1252\", \"latin-1\", ...)")
+
+
+@functools.lru_cache(maxsize=256)
+def _first_non_utf8(path: str, size: int, mtime_ns: int) -> tuple[int, int, int] | None:
+    """(line, column, byte) of the first byte that is not UTF-8, or None; read in chunks, cached per file version."""
+    decoder = codecs.getincrementaldecoder(UTF8)()
+    line, last_newline, offset = 1, -1, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                head = chunk[:max(exc.start, 0)]
+                newline = head.rfind(b"\n")
+                column_start = offset + newline + 1 if newline >= 0 else last_newline + 1
+                return (line + head.count(b"\n"), offset + exc.start - column_start + 1,
+                        chunk[exc.start] if exc.start < len(chunk) else 0)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                last_newline = offset + newline
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return (line, offset - last_newline, 0)
+    return None
+
+
+def _declared_encoding(folder: Path) -> str | None:
+    """The ``[read] encoding`` of the folder's driftdesk.toml, checked to be an encoding Python knows."""
+    settings = folder / SETTINGS_FILE
+    if not settings.is_file():
+        return None
+    section = read_toml(settings).get("read", {})
+    encoding = section.get("encoding") if isinstance(section, dict) else None
+    if encoding is None:
+        return None
+    try:
+        return codecs.lookup(str(encoding)).name
+    except LookupError as exc:
+        raise InputFileError(f"{settings}: [read] encoding {encoding!r} is not an encoding Python knows "
+                             "(e.g. \"cp1252\", \"latin-1\", \"utf-16\")") from exc
+
+
+def header_names(path: str | Path, separator: str, encoding: str = UTF8) -> list[str]:
+    """The CSV file's column names as written in its first line."""
+    with open(path, encoding=encoding, errors="strict", newline="") as handle:
+        return next(csv.reader([handle.readline()], delimiter=separator), [])
+
+
+def _check_header(path: Path, separator: str, encoding: str) -> None:
+    """A CSV naming one column twice is refused (a reader would rename one and a mapping pick the wrong one)."""
+    names = [n.strip() for n in header_names(path, separator, encoding)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        where = ", ".join(f"{n!r} (columns {', '.join(str(i + 1) for i, m in enumerate(names) if m == n)})"
+                          for n in twice[:3])
+        raise InputFileError(f"{path}: the header names {where} more than once; give each column its own name")
+
+
+def sniff_delimiter(path: str | Path, encoding: str = UTF8) -> str:
     """The CSV delimiter: the candidate that splits the header into the most fields (comma on a tie)."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding=encoding, errors="replace") as handle:
         header = handle.readline()
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
@@ -54,12 +140,12 @@ _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 _DECIMAL_POINT = re.compile(r"^\s*-?\d*\.\d+\s*$")
 
 
-def sniff_decimal_comma(path: str | Path, separator: str, *, lines: int = 200) -> bool:
+def sniff_decimal_comma(path: str | Path, separator: str, *, lines: int = 200, encoding: str = UTF8) -> bool:
     """True when a non-comma-separated CSV writes decimals with a comma (``10,5``) and never with a point."""
     if separator == ",":
         return False
     comma = point = False
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding=encoding, errors="replace") as handle:
         handle.readline()
         for _, line in zip(range(lines), handle):
             for value in line.rstrip("\r\n").split(separator):
@@ -69,18 +155,54 @@ def sniff_decimal_comma(path: str | Path, separator: str, *, lines: int = 200) -
     return comma and not point
 
 
-def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
-    """A LazyFrame over a file. Raises InputFileError for a missing, empty or unreadable file.
+def parquet_files(path: str | Path) -> list[Path]:
+    """The Parquet files of a path: the file itself, or every ``*.parquet`` file under a folder (a partitioned
+    dataset), which must all have the same columns and types. A mismatch is named with the two files and the
+    column, before any engine reads a row (engines otherwise fail late or take one file's schema)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file or folder")
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file()) if path.is_dir() else [path]
+    if not files:
+        raise InputFileError(f"{path}: the folder holds no .parquet files")
+    first = None
+    for f in files:
+        try:
+            schema = pq.read_schema(f)
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"{f}: cannot read as parquet: {str(exc).strip().splitlines()[0]}") from exc
+        fields = {n: str(schema.field(n).type) for n in schema.names}
+        if first is None:
+            first = (f, fields)
+            continue
+        ref_file, ref = first
+        diff = next((c for c in [*ref, *fields] if ref.get(c) != fields.get(c)), None)
+        if diff is not None:
+            raise InputFileError(f"{path}: mixed schemas: column {diff!r} is {ref.get(diff, 'absent')} in "
+                                 f"{ref_file.name} but {fields.get(diff, 'absent')} in {f.name}; a folder is read "
+                                 "as one table, so its files must share columns and types")
+    return files
+
+
+def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None = None) -> pl.LazyFrame:
+    """A LazyFrame over a file, or over a folder of Parquet files with one schema (``parquet_files``). Raises
+    InputFileError for a missing, empty or unreadable file.
 
     CSV: the delimiter (comma, semicolon, tab, pipe) and a decimal comma are sniffed. ``all_text`` reads every
-    CSV column as text, so the contract can name the rows that do not parse instead of the reader failing.
+    CSV column as text, so the contract can name the rows that do not parse instead of the reader failing. Text is
+    UTF-8, or ``encoding`` (default: what ``text_encoding`` finds: UTF-8, else the folder's declared encoding);
+    bytes that do not decode are refused, never replaced. A header naming a column twice is refused.
     """
     path = Path(path)
+    if path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") != "parquet":
+        raise InputFileError(f"{path}: is a folder, expected a file")
+    if path.is_dir():
+        return pl.scan_parquet(parquet_files(path))
     fmt = file_format(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a folder, expected a file")
     if path.stat().st_size == 0:
         raise InputFileError(f"{path}: the file is empty")
     try:
@@ -91,22 +213,54 @@ def scan_table(path: str | Path, *, all_text: bool = False) -> pl.LazyFrame:
         elif fmt == "otlp":
             frame = _otlp_calls(path)
         else:
-            separator = sniff_delimiter(path)
-            frame = pl.scan_csv(
-                path,
-                separator=separator,
-                infer_schema_length=0 if all_text else 10_000,
-                try_parse_dates=False,
-                decimal_comma=sniff_decimal_comma(path, separator),
-                encoding="utf8-lossy",
-            )
+            frame = _scan_csv(path, all_text=all_text, encoding=encoding or text_encoding(path))
         schema = frame.collect_schema()
+    except UnicodeError as exc:
+        raise InputFileError(f"{path}: cannot decode as {encoding or 'its declared encoding'}: {exc}") from exc
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(f"{path}: cannot read as {fmt}: {first}") from exc
     if len(schema) == 0:
         raise InputFileError(f"{path}: the file has no columns")
     return frame
+
+
+def read_toml(path: str | Path, *, error: type[DriftdeskError] = InputFileError) -> dict:
+    """A TOML settings file (driftdesk.toml, a manifest) read whole, within its bounds; every way it can be unreadable
+    (a folder, not UTF-8, too large, nested too deep, bad syntax) is ``error`` naming the file."""
+    from driftdesk.bounds import NESTING_DEPTH, TOML_BYTES, check_depth, check_size
+
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{path}: is a folder, expected a TOML file")
+    try:
+        check_size(path.stat().st_size, what=str(path), limit=TOML_BYTES)
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        return check_depth(tomllib.loads(text), what=str(path))
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise error(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise error(f"{path}: nested deeper than {NESTING_DEPTH} levels of tables and lists") from exc
+    except DriftdeskError as exc:
+        raise error(str(exc)) from exc
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _scan_csv(path: Path, *, all_text: bool, encoding: str) -> pl.LazyFrame:
+    separator = sniff_delimiter(path, encoding)
+    _check_header(path, separator, encoding)
+    options = dict(separator=separator, infer_schema_length=0 if all_text else 10_000, try_parse_dates=False,
+                   decimal_comma=sniff_decimal_comma(path, separator, encoding=encoding))
+    if codecs.lookup(encoding).name == UTF8:
+        return pl.scan_csv(path, encoding="utf8", **options)
+    # polars scans UTF-8 only: another encoding is decoded whole (strictly) and read from memory
+    text = path.read_bytes().decode(encoding)
+    return pl.read_csv(text.encode(UTF8), **options).lazy()
 
 
 def _otlp_calls(path: Path) -> pl.LazyFrame:
@@ -120,9 +274,31 @@ def _otlp_calls(path: Path) -> pl.LazyFrame:
     return read_otlp(path)[0].lazy()
 
 
+def memory_estimate(path: str | Path) -> int:
+    """Bytes a file takes once read into memory: a Parquet file's uncompressed size (from its footer), else the
+    file size (CSV and Arrow hold about as much in memory as on disk)."""
+    path = Path(path)
+    if file_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+            return sum(meta.row_group(k).total_byte_size for k in range(meta.num_row_groups))
+        except (OSError, ValueError):
+            pass
+    return path.stat().st_size if path.exists() else 0
+
+
 def collect_table(path: str | Path) -> pl.DataFrame:
     """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
-    contract, not the reader, reports the offending rows."""
+    contract, not the reader, reports the offending rows. A file larger than the memory budget is refused
+    before reading (``driftdesk.engine``)."""
+    from driftdesk.engine.budget import require_fits
+
+    if Path(path).is_file():
+        require_fits(memory_estimate(path), what=f"{path}: reading the whole table",
+                     hint="the row-reducing commands read a Parquet file given with --input in batches "
+                          "(drift, calibration; --engine spark past one machine)")
     try:
         return scan_table(path).collect()
     except pl.exceptions.PolarsError as exc:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import AMOUNT, WINDOW_DAYS, Bound, check_every
 from driftdesk.budget import BudgetBurn, budget_burn
-from driftdesk.errors import DriftdeskError
+from driftdesk.engine.budget import collect
+from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.format import format_value
 from driftdesk.golden import GoldenComparison, compare_golden, golden_summary
 from driftdesk.jsonsafe import jsonable
-from driftdesk.metrics import get_metric, metric_expr, metrics_for
+from driftdesk.metrics import get_metric, known_sum, metric_expr, metrics_for
 from driftdesk.outputs import OutputDrift, output_drift
 from driftdesk.segments import by_columns
 from driftdesk.stats import two_proportion_pvalue
@@ -43,7 +45,7 @@ def _aggregations(columns: Sequence[str]) -> list[pl.Expr]:
     present = set(columns)
     out = []
     for m in LLM_METRICS:
-        expr = pl.col("cost").sum() / pl.len() if m.name == "cost_per_call" else metric_expr(m, float64=False)
+        expr = known_sum(pl.col("cost")) / pl.len() if m.name == "cost_per_call" else metric_expr(m, float64=False)
         out.append((expr if present.issuperset(m.columns) else pl.lit(None, dtype=pl.Float64)).alias(m.name))
     return out
 
@@ -64,7 +66,7 @@ def summarize_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (
     if window is not None:
         lf = lf.filter(window.contains("ts"))
     aggs = _aggregations(lf.collect_schema().names())
-    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).collect()
+    out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
     if by:
         out = out.sort(by)
     if not by and out["calls"][0] == 0:
@@ -135,6 +137,11 @@ def compare_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (),
         part = summarize_calls(calls, by=by, window=w)
         parts.append(part.with_columns(pl.lit(name).alias("window")).select(*by, "window", *GROUP_METRICS))
     groups = pl.concat(parts)
+    if groups.filter(pl.col("calls") > 0).height == 0:
+        lo, hi = calls.lazy().select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b")).collect().row(0)
+        span = f"{lo.isoformat()} to {hi.isoformat()}" if lo is not None else "no calls at all"
+        raise WindowError(f"llm: neither the baseline window {baseline.iso()} nor the current window {current.iso()} "
+                          f"has calls; the data spans {span}")
     long = groups.unpivot(index=[*by, "window"], on=list(GROUP_METRICS), variable_name="metric")
     long = long.with_columns(pl.col("value").cast(pl.Float64))
     wide = long.pivot(on="window", index=[*by, "metric"], values="value")
@@ -212,12 +219,13 @@ def metrics_over_time(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] =
     lf = calls.lazy()
     aggs = _aggregations(lf.collect_schema().names())
     out = (
-        lf.group_by(pl.col("ts").dt.truncate(every).alias("ts"), *by)
+        lf.group_by(pl.col("ts").dt.truncate(check_every(every)).alias("ts"), *by)
         .agg(aggs)
         .sort("ts", *by)
-        .collect()
+        .pipe(collect)
     )
     if budget_per_day is not None:
+        AMOUNT.check(budget_per_day, where="llm: the daily budget")
         if not budget_per_day > 0:
             raise DriftdeskError(f"llm: the daily budget must be positive, got {budget_per_day}")
         try:
@@ -411,8 +419,11 @@ def llm_view(dataset, *, by: str | None, end_day: dt.date, days: int = 7, budget
     ``golden_pair``); ``budget_as_of`` is the hour (1-24) of ``end_day`` the budget burn is read at (default: the
     end of the day, or of the data).
     """
-    if days < 1:
-        raise DriftdeskError(f"llm: the window must be at least one day, got {days}")
+    WINDOW_DAYS.check(days, where="llm")
+    if budget_per_day is not None:
+        AMOUNT.check(budget_per_day, where="llm: the daily budget")
+    if budget_as_of is not None:
+        Bound("budget_as_of", 1, 24, "hours").check(budget_as_of, where="llm")
     calls = dataset["llm_calls"].frame
     current = Window.ending(end_day, days=days)
     baseline = previous_period(current)

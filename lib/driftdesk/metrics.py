@@ -264,6 +264,12 @@ def metrics_for(table: str) -> list[Metric]:
 # --------------------------------------------------------------------------- expressions
 
 
+def known_sum(expr: pl.Expr) -> pl.Expr:
+    """The sum of a column, null when its rows have values but none is known (all null): a cost nobody recorded is
+    unknown, not 0. No rows at all still sum to 0 (nothing happened)."""
+    return pl.when((expr.count() == 0) & (pl.len() > 0)).then(None).otherwise(expr.sum())
+
+
 def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
     """The metric over the rows of one window or group, as one polars aggregation.
 
@@ -276,11 +282,11 @@ def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
     agg = metric.aggregation
     cols = [pl.col(c).cast(pl.Float64) if float64 else pl.col(c) for c in metric.columns]
     if agg == "ratio":
-        num, den = cols[0].sum(), cols[1].sum()
+        num, den = known_sum(cols[0]), known_sum(cols[1])
         return pl.when(den != 0).then(num / den)
     if agg == "weighted_mean":
-        den = cols[1].sum()
-        return pl.when(den != 0).then((cols[0] * cols[1]).sum() / den)
+        den = known_sum(cols[1])
+        return pl.when(den != 0).then(known_sum(cols[0] * cols[1]) / den)
     if agg == "rate":
         share = pl.col(metric.columns[0]).cast(pl.Float64).mean()
         return 1.0 - share if metric.negate else share
@@ -288,10 +294,12 @@ def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
         return pl.col(metric.columns[0]).is_null().mean().cast(pl.Float64)
     if agg == "per_success":
         den = success_expr(metric).cast(pl.Float64).sum()
-        return pl.when(den != 0).then(cols[0].sum() / den)
+        return pl.when(den != 0).then(known_sum(cols[0]) / den)
     if agg == "percentile":
         return cols[0].quantile(metric.quantile, "linear")
-    if agg in ("mean", "sum", "max"):
+    if agg == "sum":
+        return known_sum(cols[0])
+    if agg in ("mean", "max"):
         return getattr(cols[0], agg)()
     if agg == "count":
         return pl.len()

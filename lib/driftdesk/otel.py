@@ -224,7 +224,9 @@ def _first(attrs: Mapping, names: Sequence[str]):
 
 def _span_table(path: Path, attributes: Mapping[str, tuple[str, ...]]) -> pl.DataFrame:
     """One row per span with the fields and attributes a call is built from (explicit and resource values apart)."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    from driftdesk.io import text_encoding  # bytes that are not text are refused (line and byte named), not replaced
+
+    text = path.read_text(encoding=text_encoding(path))
     cols: dict[str, list] = {k: [] for k in (
         "trace_id", "span_id", "parent_id", "start", "end", "error", "operation", "request_model", "response_model",
         "input_tokens", "output_tokens", "finish_reasons", "first_token", *[f"{r}_span" for r in attributes],

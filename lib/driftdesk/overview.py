@@ -25,9 +25,10 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.answer import day_answer
+from driftdesk.bounds import SPAN_DAYS, check_day
 from driftdesk.calendars import effective_calendar
 from driftdesk.contract import LAYERS, Dataset, Table
-from driftdesk.errors import WindowError
+from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
@@ -452,17 +453,16 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
     so later analyses extend the Overview without changing it. The timeline lists releases, incidents and
     calendar days from ``span_days`` before the day to its end.
     """
-    if isinstance(day, str):
-        try:
-            day = dt.date.fromisoformat(day.strip()[:10])
-        except ValueError as exc:
-            raise WindowError(f"cannot read {day!r} as a day (expected YYYY-MM-DD, e.g. 2026-10-08)") from exc
+    if day is not None:
+        day = check_day(day, what="day", error=WindowError)
+    wrong = [c for c in checks if not isinstance(c, Check)]
+    if wrong:
+        raise DriftdeskError(f"overview: checks are Check objects (driftdesk.overview.metric_check), got {wrong[0]!r}")
     if day is None:
         day = default_day(dataset)
         if day is None:
             raise WindowError(f"{dataset.folder}: no activity table (kpis, decisions, llm_calls, service) has rows")
-    if span_days < 1:
-        raise WindowError(f"span_days must be at least 1, got {span_days}")
+    SPAN_DAYS.check(span_days, where="overview", error=WindowError)
     calendar = _calendar_days(dataset)
     whole = Window.day(day)
     records: list[dict] = []

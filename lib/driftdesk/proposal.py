@@ -633,9 +633,9 @@ class FolderProposal:
     def to_dict(self) -> dict:
         return jsonable({"folder": self.folder, "files": [f.to_dict() for f in self.files], "notes": list(self.notes)})
 
-    def to_toml(self, *, calendar: Mapping | None = None) -> str:
+    def to_toml(self, *, calendar: Mapping | None = None, read: Mapping | None = None) -> str:
         """The proposal as driftdesk.toml: one ``[mapping.<table>]`` per loaded file, with its file and roles (and
-        a ``[calendar]`` section when given)."""
+        a ``[calendar]`` and a ``[read]`` section when given)."""
         lines = [f"# driftdesk.toml proposed for {' '.join(self.folder.splitlines())}"]
         for table, f in sorted(self.tables.items()):
             lines += ["", f"# {' '.join(f.name.splitlines())}: {table}, {f.level} confidence ({f.confidence:.2f})",
@@ -645,6 +645,8 @@ class FolderProposal:
                 lines.append(f"{role} = {toml_value(col)}")
         if calendar:
             lines += ["", "[calendar]", *(f"{key} = {toml_value(value)}" for key, value in calendar.items())]
+        if read:
+            lines += ["", "[read]", *(f"{key} = {toml_value(value)}" for key, value in read.items())]
         for note in self.notes:
             lines += ["", f"# not loaded: {' '.join(note.splitlines())}"]
         return "\n".join(lines) + "\n"

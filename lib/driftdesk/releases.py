@@ -25,7 +25,6 @@ import hashlib
 import html
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,9 @@ from typing import Any
 
 import polars as pl
 
+from driftdesk.bounds import TOML_BYTES, check_depth, check_size
 from driftdesk.errors import ReleaseError
+from driftdesk.io import read_toml
 from driftdesk.jsonsafe import jsonable
 
 MANIFEST_FIELDS: tuple[str, ...] = (
@@ -142,15 +143,14 @@ def load_manifest(path: str | Path) -> Manifest:
     path = Path(path)
     if not path.is_file():
         raise ReleaseError(f"{path}: no such manifest file")
+    if path.suffix.lower() == ".toml":
+        return manifest_from_dict(read_toml(path, error=ReleaseError), source=str(path))
+    if path.suffix.lower() != ".json":
+        raise ReleaseError(f"{path}: a manifest is a .json or .toml file")
     try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() == ".toml":
-            doc = tomllib.loads(text)
-        elif path.suffix.lower() == ".json":
-            doc = json.loads(text)
-        else:
-            raise ReleaseError(f"{path}: a manifest is a .json or .toml file")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError and JSONDecodeError are ValueErrors
+        check_size(path.stat().st_size, what=str(path), limit=TOML_BYTES)
+        doc = check_depth(json.loads(path.read_text(encoding="utf-8")), what=str(path))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ReleaseError(f"{path}: cannot read the manifest: {exc}") from exc
     return manifest_from_dict(doc, source=str(path))
 

@@ -8,6 +8,9 @@ the incidents a..f of the story are injected at their exact times, and left out 
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.resources import files
@@ -16,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from driftdesk.contract import write_mappings
+from driftdesk.bounds import SAMPLE_DAYS, SAMPLE_SCALE, SEED
+from driftdesk.contract import MAPPING_FILE, write_mappings
 from driftdesk.errors import DriftdeskError
 
 START = datetime(2026, 8, 3)  # a Monday
 STORY_DAYS = 91
-MIN_DAYS = 14
 US = 3600 * 1_000_000  # microseconds per hour
 
 GEOS = ("US", "GB", "DE", "BR", "IN")
@@ -535,17 +538,42 @@ def _calendar(clock: Clock) -> pl.DataFrame:
 
 
 def write_sample(out: Path, *, seed: int = 7, days: int = STORY_DAYS, scale: int = 1) -> list[Path]:
-    """Write every sample table into ``out`` and return the paths written (same seed -> same bytes)."""
-    if days < MIN_DAYS:
-        raise DriftdeskError(f"sample: --days must be at least {MIN_DAYS} (two weekly cycles), got {days}")
-    if days > 3660:
-        raise DriftdeskError(f"sample: --days must be at most 3660, got {days}")
-    if scale < 1:
-        raise DriftdeskError(f"sample: --scale must be a positive whole number, got {scale}")
+    """Write every sample table into ``out`` and return the paths written (same seed -> same bytes).
+
+    Nothing is half-written: the tables are written into a temporary folder beside ``out`` and moved into place
+    only when every one is done (a new ``out`` appears whole, by one rename; into an existing folder each file
+    replaces its old version, and the folder's other files stay). On any failure nothing is left behind.
+    """
+    for bound, value in ((SAMPLE_DAYS, days), (SAMPLE_SCALE, scale), (SEED, seed)):
+        bound.check(value, where="sample")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DriftdeskError(f"sample: {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    created = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as exc:
+        raise DriftdeskError(f"sample: cannot write into {out.parent}: {exc}") from exc
+    try:
+        if (out / MAPPING_FILE).is_file():  # its other settings (a calendar) are kept, as write_mappings keeps them
+            shutil.copyfile(out / MAPPING_FILE, tmp / MAPPING_FILE)
+        names = [p.name for p in _write_tables(tmp, seed=seed, days=days, scale=scale)]
+        if out.exists():
+            for name in names:
+                os.replace(tmp / name, out / name)
+        else:
+            os.replace(tmp, out)
+    except OSError as exc:
+        raise DriftdeskError(f"sample: cannot write the sample into {out}: {exc}; nothing was written") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for folder in created if not out.exists() else ():
+            shutil.rmtree(folder, ignore_errors=True)
+    return [out / name for name in names]
+
+
+def _write_tables(out: Path, *, seed: int, days: int, scale: int) -> list[Path]:
     clock = Clock(days)
     # one independent stream per table, spawned from the seed: changing how one table is drawn leaves the others alone
     volume_rng, kpis_rng, decisions_rng, llm_rng, golden_rng, service_rng, releases_rng = (

@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 
 import polars as pl
 
+from driftdesk.bounds import BY_COLUMNS, CATEGORIES_SHOWN
 from driftdesk.errors import DriftdeskError
 
 
@@ -32,10 +33,14 @@ def by_columns(by: str | Sequence[str] | None,
             parts = [p.strip() for p in name.split(",") if p.strip()]
             raise DriftdeskError(f"by={name!r} is not a column name; to segment by several columns pass a list, "
                                  f"by={parts!r}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DriftdeskError(f"by names {', '.join(map(repr, twice))} more than once; name each column once")
+    BY_COLUMNS.check(len(names), where=f"by={list(names)!r}")
     return names
 
 
-def segment_values(frame: pl.DataFrame | pl.LazyFrame, column: str, *, max_values: int = 50) -> list[str]:
+def segment_values(frame: pl.DataFrame | pl.LazyFrame, column: str, *, max_values: int = CATEGORIES_SHOWN) -> list[str]:
     """The values of a segment column as text, sorted, nulls left out, at most ``max_values`` (a picker's options)."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     values = lf.select(pl.col(column).cast(pl.String).unique().sort()).collect()[column].drop_nulls().to_list()

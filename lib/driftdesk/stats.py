@@ -327,19 +327,206 @@ def _wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float:
     return total
 
 
+# --------------------------------------------------------------------------- weighted samples
+
+SampleSize = Literal["weight_sum", "kish"]
+
+
+@dataclass(frozen=True)
+class WeightedValues:
+    """A numeric column in one window with a weight per row (traffic: impressions, clicks, spend), reduced: its
+    distinct finite values sorted, each with the sum of its rows' weights (all > 0), and the weight left out.
+
+    ``sample_size`` is the number of units the tests (KS p-value, null-rate test) count over all rows; see
+    ``sample_size``. ``n_rows`` and ``n`` stay row counts (the verdict's minimum rows).
+    """
+
+    values: np.ndarray
+    weights: np.ndarray
+    n_rows: int
+    n_valid: int
+    total_weight: float
+    missing_weight: float
+    infinite_weight: float
+    sample_size: float
+    valid_sample_size: float
+
+    @property
+    def n(self) -> int:
+        return self.n_valid
+
+    @property
+    def null_rate(self) -> float | None:
+        return self.missing_weight / self.total_weight if self.total_weight > 0 else None
+
+
+@dataclass(frozen=True)
+class WeightedCounts:
+    """A categorical column in one window with a weight per row, reduced: each category's summed weight (a float
+    count), the weight of null rows, and the sample sizes its tests count (see ``sample_size``)."""
+
+    categories: tuple[str, ...]
+    counts: np.ndarray
+    n_rows: int
+    n_valid: int
+    total_weight: float
+    missing_weight: float
+    sample_size: float
+    valid_sample_size: float
+
+    @property
+    def n(self) -> int:
+        return self.n_valid
+
+    @property
+    def null_rate(self) -> float | None:
+        return self.missing_weight / self.total_weight if self.total_weight > 0 else None
+
+
+def sample_size(weights: np.ndarray, kind: SampleSize) -> float:
+    """How many units weighted rows count for in a test.
+
+    ``weight_sum``: the weight counts units itself (impressions, clicks, conversions), so the sample is the
+    units: a window of 3 rows with 1,000 impressions each is 3,000 impressions. ``kish``: the weight is not a
+    count (spend, revenue), so the sample is rows, discounted for unequal weights by Kish's effective sample
+    size ``(sum w)^2 / sum w^2`` (equal weights give the row count).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    if kind == "weight_sum":
+        return total
+    if kind == "kish":
+        sq = float(np.dot(w, w))
+        return total * total / sq if sq > 0 else 0.0
+    raise DriftdeskError(f"sample size must be 'weight_sum' or 'kish', got {kind!r}")
+
+
+def weighted_values(values: np.ndarray, weights: np.ndarray, *, kind: SampleSize) -> WeightedValues:
+    """Reduce one window's values and weights: NaN values count as missing, ±inf as infinite (by weight), rows
+    of weight 0 carry no traffic and leave the distribution; the rest are summed per distinct value."""
+    x = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    missing = np.isnan(x)
+    infinite = np.isinf(x)
+    keep = ~(missing | infinite) & (w > 0)
+    vals, inverse = np.unique(x[keep], return_inverse=True)
+    summed = np.bincount(inverse, weights=w[keep], minlength=vals.size) if vals.size else np.empty(0)
+    valid_w = w[~(missing | infinite)]
+    return WeightedValues(vals, summed, int(x.size), int(np.count_nonzero(keep)), float(w.sum()),
+                          float(w[missing].sum()), float(w[infinite].sum()), sample_size(w, kind),
+                          sample_size(valid_w, kind))
+
+
+def _cdf_at(values: np.ndarray, cum: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A weighted ECDF (cumulative weights ``cum`` over sorted ``values``, normalised) at ``points``."""
+    idx = np.searchsorted(values, points, side="right")
+    return np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0) / cum[-1]
+
+
+def weighted_ks(values_a: np.ndarray, weights_a: np.ndarray, values_b: np.ndarray, weights_b: np.ndarray) -> float | None:
+    """Two-sample KS statistic of weighted samples, ``sup |F_a - F_b|`` with ``F(x)`` the weight share at or below
+    x; with unit weights it is ``ks_2samp``'s statistic (the supremum is attained at a value of either sample)."""
+    if values_a.size == 0 or values_b.size == 0 or weights_a.sum() <= 0 or weights_b.sum() <= 0:
+        return None
+    points = np.union1d(values_a, values_b)
+    fa = _cdf_at(values_a, np.cumsum(weights_a), points)
+    fb = _cdf_at(values_b, np.cumsum(weights_b), points)
+    return float(np.max(np.abs(fa - fb)))
+
+
+def weighted_wasserstein(values_a: np.ndarray, weights_a: np.ndarray, values_b: np.ndarray,
+                         weights_b: np.ndarray) -> float | None:
+    """Wasserstein-1 distance of weighted samples, ``integral |F_a - F_b| dx``: equal to
+    ``scipy.stats.wasserstein_distance(a, b, u_weights, v_weights)``."""
+    if values_a.size == 0 or values_b.size == 0 or weights_a.sum() <= 0 or weights_b.sum() <= 0:
+        return None
+    points = np.union1d(values_a, values_b)
+    if points.size < 2:
+        return 0.0
+    fa = _cdf_at(values_a, np.cumsum(weights_a), points[:-1])
+    fb = _cdf_at(values_b, np.cumsum(weights_b), points[:-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(np.abs(fa - fb) * np.diff(points)))
+
+
+def weighted_quantile_edges(values: np.ndarray, weights: np.ndarray, bins: int = DEFAULT_PSI_BINS) -> np.ndarray:
+    """Interior bin edges at a weighted sample's quantiles, duplicates dropped.
+
+    numpy's 'linear' quantile of the sample with each value repeated ``w`` times, written on cumulative weights
+    so real weights work too: the quantile at q sits at rank ``q (W - 1)`` (W the total weight) and interpolates
+    between the values at the ranks either side; the value at rank r is the first whose cumulative weight
+    exceeds r. With whole-number weights the edges equal ``quantile_edges`` of the repeated sample.
+    """
+    if values.size == 0 or bins < 2:
+        return np.empty(0)
+    cum = np.cumsum(weights)
+    last = max(float(cum[-1]) - 1.0, 0.0)
+    pos = np.arange(1, bins) / bins * last
+    lo = np.floor(pos)
+    frac = pos - lo
+    k_lo = np.minimum(np.searchsorted(cum, lo, side="right"), values.size - 1)
+    k_hi = np.minimum(np.searchsorted(cum, np.minimum(lo + 1, last), side="right"), values.size - 1)
+    a, b = values[k_lo], values[k_hi]
+    edges = a + (b - a) * frac
+    edges = np.where(frac == 0, a, edges)
+    return np.unique(edges)
+
+
+def weighted_bin_sums(values: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Weight in (-inf, e1], (e1, e2], ..., (ek, inf) of a sorted weighted sample."""
+    cum = np.concatenate(([0.0], np.cumsum(weights)))
+    return np.diff(cum[np.concatenate(([0], np.searchsorted(values, edges, side="right"), [values.size]))])
+
+
+def weighted_psi(baseline: WeightedValues, current: WeightedValues, *, bins: int = DEFAULT_PSI_BINS,
+                 epsilon: float = PSI_EPSILON) -> float | None:
+    """PSI of weighted samples: bins cut at the baseline's weighted quantiles, shares of weight per bin."""
+    if baseline.values.size == 0 or current.values.size == 0:
+        return None
+    edges = weighted_quantile_edges(baseline.values, baseline.weights, bins)
+    return psi_from_counts(weighted_bin_sums(baseline.values, baseline.weights, edges),
+                           weighted_bin_sums(current.values, current.weights, edges), epsilon=epsilon)
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float | None:
+    total = float(weights.sum())
+    return float(np.dot(values, weights) / total) if values.size and total > 0 else None
+
+
+def weighted_std(values: np.ndarray, weights: np.ndarray) -> float | None:
+    """The weighted standard deviation with frequency weights, ``sqrt(sum w (x - m)^2 / (W - 1))`` (numpy's
+    ``std(ddof=1)`` of the repeated sample); None when W <= 1."""
+    total = float(weights.sum())
+    if values.size == 0 or total <= 1:
+        return None
+    m = float(np.dot(values, weights) / total)
+    return math.sqrt(float(np.dot(weights, (values - m) ** 2)) / (total - 1))
+
+
+def scaled_counts(counts: np.ndarray, size: float) -> np.ndarray:
+    """Weighted category counts rescaled to sum to ``size`` units (the sample a chi-squared test counts)."""
+    c = np.asarray(counts, dtype=np.float64)
+    total = c.sum()
+    return c * (size / total) if total > 0 else c
+
+
 # --------------------------------------------------------------------------- categorical
 
 
 def aligned_shares(baseline: CategoryCounts, current: CategoryCounts) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Both windows' counts over the union of their categories (baseline's order first, then new ones)."""
+    """Both windows' counts over the union of their categories (baseline's order first, then new ones).
+
+    Counts stay integers for row counts and become floats for weighted counts (sums of a weight column).
+    """
     index = {c: k for k, c in enumerate(baseline.categories)}
     cats = list(baseline.categories)
     for c in current.categories:
         if c not in index:
             index[c] = len(cats)
             cats.append(c)
-    b = np.zeros(len(cats), dtype=np.int64)
-    c_ = np.zeros(len(cats), dtype=np.int64)
+    dtype = np.result_type(baseline.counts.dtype, current.counts.dtype)
+    b = np.zeros(len(cats), dtype=dtype)
+    c_ = np.zeros(len(cats), dtype=dtype)
     b[: len(baseline.categories)] = baseline.counts
     if current.categories:
         c_[np.fromiter((index[c] for c in current.categories), dtype=np.int64, count=len(current.categories))] = current.counts

@@ -39,10 +39,13 @@ def parse_text_timestamps(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return parsed, has_tz, blank
 
 
-# Unix epoch numbers by magnitude: 1973-2286 in seconds, milliseconds, microseconds or nanoseconds
-_EPOCH_UNITS = ((1e8, 1e11, "s"), (1e11, 1e14, "ms"), (1e14, 1e17, "us"), (1e17, 1e20, "ns"))
-EPOCH_RULE = ("numeric timestamps are read as Unix epoch time (UTC) in seconds, milliseconds, microseconds or "
-              "nanoseconds, told apart by size (1973-2286); these are not all in one of those ranges")
+# Unix epoch numbers by magnitude: 1973-03-03 to 2286-11-20 in seconds, milliseconds, microseconds or nanoseconds.
+# A number between two ranges (1e10 seconds is already the year 2286) fits none: it is refused, never guessed.
+_EPOCH_UNITS = ((1e8, 1e10, "s"), (1e11, 1e13, "ms"), (1e14, 1e16, "us"), (1e17, 1e19, "ns"))
+EPOCH_UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+EPOCH_RULE = ("numeric timestamps are read as Unix epoch time (UTC) in seconds (1e8 to 1e10), milliseconds, "
+              "microseconds or nanoseconds (the same range times 1e3, 1e6, 1e9), told apart by size: 1973-03-03 to "
+              "2286-11-20; these are not all in one of those ranges")
 
 
 def epoch_unit(values: pl.Series) -> str | None:
@@ -53,6 +56,17 @@ def epoch_unit(values: pl.Series) -> str | None:
         return None
     lo, hi = float(finite.min()), float(finite.max())
     return next((unit for a, b, unit in _EPOCH_UNITS if a <= lo and hi < b), None)
+
+
+def likely_epoch_range(values: pl.Series) -> tuple[str, float, float] | None:
+    """(unit, low, high) of the epoch range the column's median falls in, or None: when most values are epoch times
+    of one unit, the others are out of range (named row by row) rather than the column being no timestamp."""
+    finite = values.cast(pl.Float64).drop_nulls()
+    finite = finite.filter(finite.is_finite())
+    if finite.is_empty():
+        return None
+    middle = float(finite.median())
+    return next(((unit, a, b) for a, b, unit in _EPOCH_UNITS if a <= middle < b), None)
 
 
 def epoch_expr(col: str, unit: str) -> pl.Expr:

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk.bounds import MAX_DAYS, WINDOW_DAYS, check_day, check_moment
+from driftdesk.engine.budget import collect
 from driftdesk.errors import WindowError
 
-MAX_WINDOW_DAYS = 3660  # ten years: the longest window a control or an option may ask for
+MAX_WINDOW_DAYS = MAX_DAYS  # the longest window a control or an option may ask for (driftdesk.bounds)
 
 
 def parse_timestamp(text: str) -> dt.datetime:
@@ -23,11 +25,11 @@ def parse_timestamp(text: str) -> dt.datetime:
     raw = text.strip()
     try:
         value = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError as exc:
-        raise WindowError(f"cannot read {raw!r} as an ISO 8601 timestamp (e.g. 2026-10-05T00:00)") from exc
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        raise WindowError(f"cannot read {raw[:40]!r} as an ISO 8601 timestamp (e.g. 2026-10-05T00:00)") from exc
+    return check_moment(value, what="a timestamp", error=WindowError)
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +41,8 @@ class Window:
     label: str = ""
 
     def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            check_moment(moment, what="a window's start and end", error=WindowError)
         if self.end <= self.start:
             raise WindowError(f"window end {self.end.isoformat()} must be after its start {self.start.isoformat()}")
 
@@ -76,8 +80,8 @@ class Window:
         >>> Window.ending(dt.date(2026, 10, 8), days=7).iso()
         '2026-10-02T00:00:00/2026-10-09T00:00:00'
         """
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
-            raise WindowError(f"a window is 1 to {MAX_WINDOW_DAYS:,} days long, got {days!r}")
+        WINDOW_DAYS.check(days, error=WindowError)
+        last_day = check_day(last_day, what="a window's last day", error=WindowError)
         stop = dt.datetime.combine(last_day, dt.time()) + dt.timedelta(days=1)
         return cls(stop - dt.timedelta(days=days), stop, label)
 
@@ -86,7 +90,10 @@ class Window:
         return self.end - self.start
 
     def shift(self, delta: dt.timedelta, label: str = "") -> Window:
-        return Window(self.start + delta, self.end + delta, label or self.label)
+        try:
+            return Window(self.start + delta, self.end + delta, label or self.label)
+        except OverflowError as exc:
+            raise WindowError(f"the window {self.iso()} moved by {delta} leaves the calendar") from exc
 
     def contains(self, column: str | pl.Expr = "ts") -> pl.Expr:
         """A polars predicate selecting rows inside the window."""
@@ -134,8 +141,8 @@ def as_window(value: Window | str, label: str = "") -> Window:
 def rows_in_window(lf: pl.LazyFrame, window: Window, *, ts: str = "ts", name: str = "", source: str = "data") -> pl.LazyFrame:
     """The rows inside a window; an empty window is a WindowError naming the window and the data's span."""
     sub = lf.filter(window.contains(ts))
-    if sub.select(pl.len()).collect().item() == 0:
-        a, b = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).collect().row(0)
+    if sub.select(pl.len()).pipe(collect).item() == 0:
+        a, b = lf.select(pl.col(ts).min().alias("a"), pl.col(ts).max().alias("b")).pipe(collect).row(0)
         raise WindowError(f"{source}: the {name or window.label or 'selected'} window {window.iso()} has no rows; "
                           f"the data spans {a.isoformat() if a else '?'} to {b.isoformat() if b else '?'}")
     return sub
@@ -325,7 +332,7 @@ def comparison_words(baseline: Window, current: Window) -> str:
 def day_range(frame: pl.DataFrame | pl.LazyFrame, *, ts: str = "ts") -> tuple[dt.date, dt.date] | None:
     """The first and last UTC day with rows (None for a frame without timestamps): the bounds of a day picker."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    lo, hi = lf.select(pl.col(ts).min().alias("lo"), pl.col(ts).max().alias("hi")).collect().row(0)
+    lo, hi = lf.select(pl.col(ts).min().alias("lo"), pl.col(ts).max().alias("hi")).pipe(collect).row(0)
     if lo is None or hi is None:
         return None
     return lo.date(), hi.date()

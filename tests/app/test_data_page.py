@@ -52,7 +52,7 @@ def test_a_folder_that_does_not_exist_is_an_error_on_the_page(tmp_path: Path):
     at.text_input[0].set_value(str(tmp_path / "missing"))
     at.button(key="FormSubmitter:folder_form-Load this folder").click().run()
     no_exception(at)
-    assert any("no such folder on this server" in e.value for e in at.error)
+    assert any("is not a data folder this server can open" in e.value for e in at.error)
     assert at.query_params["data"] == "sample"  # the data source did not change
 
 

@@ -72,3 +72,16 @@ def test_late_outcomes_are_not_input_drift():
     assert "revenue" not in at.selectbox(key="column").options
     assert "shift in label" not in texts(at)
     assert {r["column"] for r in table_rows(at)}.isdisjoint({"label", "revenue"})
+
+
+def test_kpis_rows_count_by_their_impressions_and_the_choice_is_in_the_url():
+    """Incident b doubles BR's traffic while each segment keeps one row per hour: weighted by impressions (the
+    kpis default) geo alerts; counting rows, it cannot move."""
+    at = open_page(PAGE, data="sample", table="kpis", day="2026-09-16", column="geo", vs="week_over_week")
+    assert at.selectbox(key="weight").value == "impressions"
+    assert "Rows weighted by impressions" in texts(at)
+    assert table_rows(at)[0]["column"] == "geo" and table_rows(at)[0]["status_week_over_week"] == "alert"
+    at = open_page(PAGE, data="sample", table="kpis", day="2026-09-16", column="geo", weight="rows")
+    assert at.selectbox(key="weight").value == "rows"
+    geo = next(r for r in table_rows(at) if r["column"] == "geo")
+    assert geo["status_week_over_week"] == "ok"

@@ -67,7 +67,7 @@ def test_absent_tables_are_said_plainly(kpis_folder):
 def test_bad_data_source_shows_a_message_not_a_traceback(tmp_path):
     at = make_app(data=str(tmp_path / "nowhere")).run()
     no_exception(at)
-    assert any("no such folder" in e.value for e in at.error)
+    assert any("is not a data folder this server can open" in e.value for e in at.error)
 
 
 def test_switching_page_keeps_the_data_source(kpis_folder):

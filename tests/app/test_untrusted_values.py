@@ -18,11 +18,21 @@ def check_literal(at, values) -> None:
 
 def shown_anywhere(at, value: str) -> bool:
     in_markdown = any(value in shown(e.value) for kind in MARKDOWN_KINDS for e in getattr(at, kind))
-    return in_markdown or any(value in str(frame.value.to_dict()) for frame in at.dataframe)
+    in_options = any(value in str(option) for box in at.selectbox for option in box.options)
+    return in_markdown or in_options or any(value in str(frame.value.to_dict()) for frame in at.dataframe)
+
+
+@pytest.mark.parametrize("page", ["llm", "rollouts", "incidents", "data", "gates", "calibration"])
+def test_the_pages_show_the_hostile_values_as_text(hostile_data, page):
+    """Model and version names, segment values, incident ids and release notes reach these pages, as text."""
+    at = open_page(f"app_pages/{page}.py", data=str(hostile_data.folder))
+    check_literal(at, hostile_data.values)
+    assert not at.error, [e.value for e in at.error]
+    assert shown_anywhere(at, hostile_data.html), page
 
 
 @pytest.mark.parametrize("page", ["overview", "impact", "seasonality", "drift", "data", "calibration", "llm",
-                                  "gates"])
+                                  "gates", "rollouts", "incidents"])
 def test_every_page_shows_hostile_values_literally(hostile_data, page):
     check_literal(open_page(f"app_pages/{page}.py", data=str(hostile_data.folder)), hostile_data.values)
 

@@ -53,8 +53,8 @@ def test_sample_scale_is_passed_through(tmp_path):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["sample", "--out", "{tmp}", "--days", "5"], "--days must be at least 14"),
-    (["sample", "--out", "{tmp}", "--scale", "0"], "--scale must be a positive whole number"),
+    (["sample", "--out", "{tmp}", "--days", "5"], "--days must be between 14 and 3,660"),
+    (["sample", "--out", "{tmp}", "--scale", "0"], "--scale must be between 1 and 1,000"),
     (["sample", "--out", "{tmp}", "--days", "many"], "invalid int value: 'many'"),
     (["sample"], "the following arguments are required: --out"),
     (["nonsense"], "invalid choice: 'nonsense'"),

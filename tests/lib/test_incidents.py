@@ -43,11 +43,24 @@ def test_without_an_adopted_policy_the_folder_policy_is_used_and_said(policy):
 
 
 def test_an_adopted_policy_comes_first(sample_dir, tmp_path, backtest):
-    from driftdesk.tracking import adopt_policy
+    from driftdesk.tracking import adopt_policy, dataset_key
 
-    adopt_policy(backtest.policy, note="for the incident view", folder=tmp_path)
+    adopt_policy(backtest.policy, dataset=dataset_key(sample_dir), note="for the incident view", folder=tmp_path)
     chosen, source = incident_policy(sample_dir, policies=tmp_path)
     assert chosen.name == "northwind-default" and source.startswith("adopted policy northwind-default v1")
+    # a version adopted for another data folder is not this folder's
+    _, elsewhere = incident_policy(tmp_path, policies=tmp_path)
+    assert not elsewhere.startswith("adopted policy")
+
+
+def test_with_the_data_a_policy_that_does_not_fit_gives_way_to_a_starter(tmp_path, history):
+    from driftdesk.gates.view import POLICY_FILE
+
+    (tmp_path / POLICY_FILE).write_text('[policy]\nname = "elsewhere"\n[[gate]]\nname = "x"\n'
+                                        'metric = "null_rate:no_such_column"\nthreshold = 0.1\n', encoding="utf-8")
+    ds, _ = history
+    policy, source = incident_policy(tmp_path, policies=tmp_path / "none", dataset=ds)
+    assert policy.name == "starter" and source.startswith("a starter policy generated from the data")
 
 
 def test_the_default_policy_when_the_folder_has_none(tmp_path):

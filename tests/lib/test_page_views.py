@@ -178,7 +178,7 @@ def test_llm_view_equals_the_direct_calls(sample_dataset, end, days, by, budget)
 def test_llm_groupings_and_bad_window(sample_dataset):
     assert llm_groupings(sample_dataset["llm_calls"].frame) == ["model", "prompt_version", "index_version", "feature"]
     assert llm_groupings(pl.DataFrame({"ts": [], "model": []})) == ["model"]
-    with pytest.raises(DriftdeskError, match="at least one day"):
+    with pytest.raises(DriftdeskError, match="a window must be between 1 and 3,660 days"):
         llm_view(sample_dataset, by=None, end_day=dt.date(2026, 9, 1), days=0)
 
 

@@ -70,7 +70,7 @@ def test_day_and_ending_are_whole_utc_days():
     e = Window.ending(dt.date(2026, 10, 11), days=7, label="x")
     assert (e.start, e.end, e.label) == (dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 12), "x")
     for bad in (0, -1, 10**12, 2.5, True):
-        with pytest.raises(WindowError, match="1 to 3,660 days"):
+        with pytest.raises(WindowError, match="between 1 and 3,660 days"):
             Window.ending(dt.date(2026, 10, 11), days=bad)
 
 

@@ -36,6 +36,8 @@ LABELS = {
 def render_drift(view: DriftView, *, column: str, vs: str, statistic: str) -> None:
     """The whole page body; ``column``, ``vs`` and ``statistic`` choose what the lower half draws."""
     {ALERT: st.error, WARN: st.warning}.get(view.status, st.success)(f"**{view.day.isoformat()}** — {md(view.sentence)}")
+    if view.weighting.column is not None:
+        st.caption(md(view.weighting.description.capitalize() + "."))
     st.subheader("Columns by severity")
     render_severity(view)
     st.subheader(f"{md(column)}: baseline vs current")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from driftdesk.jsonsafe import jsonable
@@ -19,11 +20,28 @@ class Parser(argparse.ArgumentParser):
 
 
 def emit(doc: dict, fmt: str, table: str | None = None) -> None:
-    """Print a result: strict JSON (no NaN) or a human table."""
-    if fmt == "json" or table is None:
-        print(json.dumps(jsonable(doc), indent=2, allow_nan=False))
-    else:
-        print(table)
+    """Print a result: strict JSON (no NaN) or a human table. A closed pipe (``| head``) ends the output quietly and
+    the command still exits with its own code (a failed gate stays 1)."""
+    text = json.dumps(jsonable(doc), indent=2, allow_nan=False) if fmt == "json" or table is None else table
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so the interpreter's last flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor behind stdout (a test's capture)
+        pass
+
+
+def one_line(text: str) -> str:
+    """A message on one line: its lines joined, blank ones dropped."""
+    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
 
 
 def format_arg(p: argparse.ArgumentParser) -> None:
@@ -79,15 +97,29 @@ def status_word(text: str) -> str:
 
 
 def split_cols(text: str | list[str] | None) -> list[str]:
-    """Column names from comma- and/or space-separated option values: the CLI splits, the library never does."""
+    """Column names from comma- and/or space-separated option values: the CLI splits, the library never does.
+    A column named twice is an error (the answer would count it twice or fail later with a reader's message)."""
     parts = [text] if isinstance(text, str) else list(text or [])
-    return [c.strip() for part in parts for c in part.split(",") if c.strip()]
+    names = [c.strip() for part in parts for c in part.split(",") if c.strip()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        from driftdesk.errors import DriftdeskError
+
+        raise DriftdeskError(f"column {twice[0]!r} is named twice in {', '.join(names)}; name each column once")
+    return names
 
 
 def by_arg(p: argparse.ArgumentParser, help_text: str, *, required: bool = False, several: bool = True) -> None:
     """``--by`` the same way in every command: column names, space or comma separated (drift takes one)."""
     p.add_argument("--by", nargs="+", required=required, metavar="COL",
                    help=f"{help_text} (space or comma separated, e.g. --by geo,device)" if several else help_text)
+
+
+def engine_arg(p: argparse.ArgumentParser) -> None:
+    """``--engine polars|spark``: where the reduction from rows to aggregates runs (the JSON is the same)."""
+    p.add_argument("--engine", choices=("polars", "spark"), default="polars",
+                   help="where rows are reduced to aggregates: polars on this machine (streaming past memory), or "
+                        "Apache Spark (DRIFTDESK_SPARK_MASTER, local mode by default; needs the spark extra)")
 
 
 def source_args(p: argparse.ArgumentParser, *, table: str, what: str) -> None:

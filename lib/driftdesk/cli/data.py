@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from driftdesk.bounds import UPLOAD_FILE_BYTES
 from driftdesk.cli.common import EXIT_OK, emit, format_arg
 from driftdesk.errors import DriftdeskError
 
@@ -34,7 +35,11 @@ def cmd_app(args: argparse.Namespace) -> int:
         env["DRIFTDESK_DATA"] = str(folder)
     elif not env.get("DRIFTDESK_DATA"):
         print(f"driftdesk: showing the sample data in {sample_data_dir()} (--data DIR shows your own folder)", flush=True)
+    if args.address not in ("localhost", "127.0.0.1", "::1"):
+        print(f"driftdesk: serving on {args.address}: anyone who can reach it sees the data; put an authenticating "
+              "proxy in front (README, Deploying for a team)", file=sys.stderr, flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+           "--server.address", args.address, "--server.maxUploadSize", str(UPLOAD_FILE_BYTES // 1024**2),
            "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
     # the server replaces this process (no child of ours to outlive a Ctrl-C, a kill or a closed terminal)
     sys.stdout.flush()
@@ -54,6 +59,8 @@ def register(sub) -> None:
     p = sub.add_parser("app", help="start the Streamlit app")
     p.add_argument("--data", help="a folder of contract tables (default: the sample data)")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="localhost", help="the address to serve on (default: localhost, this "
+                   "machine only; 0.0.0.0 serves every network: put an authenticating proxy in front)")
     p.add_argument("--headless", action="store_true", help="do not open a browser")
     format_arg(p)
     p.set_defaults(func=cmd_app)

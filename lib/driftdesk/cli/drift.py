@@ -10,6 +10,7 @@ from driftdesk.cli.common import (
     RenamedOption,
     by_arg,
     emit,
+    engine_arg,
     format_arg,
     pct,
     pval,
@@ -20,11 +21,19 @@ from driftdesk.cli.common import (
 
 
 def _windows(args: argparse.Namespace):
-    """The two frames: two files, or two windows (START/END) of a folder's table."""
+    """The two frames and the default weight: two files (rows), or two windows (START/END) of a folder's table
+    (a kpis table's rows count by their impressions)."""
     from driftdesk.io import scan_table
 
+    if args.engine == "spark":
+        from driftdesk.engine import spark
+        from driftdesk.errors import DriftdeskError
+
+        if args.data:
+            raise DriftdeskError("--engine spark reads --baseline and --current as Parquet files or folders, not --data")
+        return spark.read_parquet(args.baseline), spark.read_parquet(args.current), None
     if not args.data:
-        return scan_table(args.baseline), scan_table(args.current)
+        return scan_table(args.baseline), scan_table(args.current), None
     from driftdesk.contract import load_dataset
     from driftdesk.errors import DriftdeskError
     from driftdesk.windows import Window, rows_in_window
@@ -32,21 +41,25 @@ def _windows(args: argparse.Namespace):
     table = load_dataset(args.data).get(args.table)
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
+    from driftdesk.drift.view import TRAFFIC_WEIGHTS
+
     lf = table.frame.lazy()
-    return tuple(rows_in_window(lf, Window.parse(text, label), name=label, source=table.source)
-                 for text, label in ((args.baseline, "baseline"), (args.current, "current")))
+    weight = next((c for c in TRAFFIC_WEIGHTS if c in table.frame.columns), None) if args.table == "kpis" else None
+    return (*(rows_in_window(lf, Window.parse(text, label), name=label, source=table.source)
+              for text, label in ((args.baseline, "baseline"), (args.current, "current"))), weight)
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
     from driftdesk.drift import Thresholds, compare_windows
     from driftdesk.status import FLAGGED, rank
 
-    baseline, current = _windows(args)
+    baseline, current, default_weight = _windows(args)
     by = split_cols(args.by)
+    weight = default_weight if args.weight is None else (None if args.weight == "rows" else args.weight)
     result = compare_windows(baseline, current, columns=split_cols(args.columns) or None, by=by or None,
-                             thresholds=Thresholds(min_rows=args.min_rows))
+                             thresholds=Thresholds(min_rows=args.min_rows), weight=weight, sample=args.sample_size)
     doc = result.to_dict()
-    lines = [f"drift: {doc['status']}",
+    lines = [f"drift: {doc['status']}" + (f" ({result.weighting.description})" if weight else ""),
              f"{'column':<20} {'kind':<11} {'status':<15} {'psi':>7} {'ks':>7} {'ks_p':>8} {'w/sd':>7} {'js':>7} "
              f"{'chi2_p':>8} {'null base→cur':>15}  why"]
     for c in doc["columns"]:
@@ -75,6 +88,13 @@ def register(sub) -> None:
     p.add_argument("--columns", nargs="+", help="columns to compare (space or comma separated; default: all)")
     by_arg(p, "also compare within each value of this segment column", several=False)
     p.add_argument("--min-rows", type=int, default=100, help="below this many rows a verdict is not_enough_data")
+    p.add_argument("--weight", metavar="COL", help="count each row by this column (traffic: impressions, clicks, "
+                   "spend) instead of once; 'rows' counts rows. Default: impressions for --data with --table kpis "
+                   "(its rows are hour x segment aggregates), rows otherwise")
+    engine_arg(p)
+    p.add_argument("--sample-size", choices=("weight_sum", "kish"), help="what the tests count when weighted: "
+                   "weight_sum (the weight counts units, as impressions or clicks; the default for those) or kish "
+                   "(rows, discounted for unequal weights; the default for other weights such as spend)")
     p.add_argument("--fail-on", type=status_word, choices=("warn", "alert"),
                    help="exit 1 when the worst status reaches this (ok < warn < alert)")
     format_arg(p)

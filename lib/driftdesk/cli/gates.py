@@ -1,10 +1,11 @@
-"""``driftdesk gates backtest|check``: a policy replayed on history, or applied to a release (exit 1 when it fails)."""
+"""``driftdesk gates backtest|check|starter``: a policy replayed on history, applied to a release (exit 1 when it
+fails), or generated from a folder's own tables (a starter policy to backtest and tune)."""
 
 from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, Parser, emit, format_arg, num
+from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, Parser, emit, format_arg, note, num
 
 
 def cmd_gates_backtest(args: argparse.Namespace) -> int:
@@ -47,6 +48,29 @@ def cmd_gates_check(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
 
 
+def cmd_gates_starter(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from driftdesk.contract import load_dataset
+    from driftdesk.errors import InputFileError
+    from driftdesk.gates.starter import starter_policy
+
+    starter = starter_policy(load_dataset(args.data))
+    text = starter.to_toml()
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            raise InputFileError(f"{out} already exists and is kept as it is; choose another --out or add --force")
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+        note(f"wrote {out}")
+    emit({**starter.to_dict(), "toml": text, "written": str(args.out) if args.out else None}, args.format,
+         text.rstrip("\n"))
+    return EXIT_OK
+
+
 def register(sub) -> None:
     p = sub.add_parser("gates", help="gate policies: simulate on history, or check a release")
     gates = p.add_subparsers(dest="gates_command", required=True, parser_class=Parser)
@@ -66,3 +90,10 @@ def register(sub) -> None:
     p.add_argument("--candidate-release", metavar="ID", help="only the candidate's rows of this release_id")
     format_arg(p)
     p.set_defaults(func=cmd_gates_check)
+    p = gates.add_parser("starter", help="a starter policy from the data's own tables and columns, thresholds read "
+                         "from each metric's normal spread (TOML)")
+    p.add_argument("--data", required=True, metavar="DIR", help="the folder of your table files (any names)")
+    p.add_argument("--out", metavar="FILE", help="also write the policy to FILE (e.g. DIR/policy.toml)")
+    p.add_argument("--force", action="store_true", help="with --out: replace an existing file")
+    format_arg(p)
+    p.set_defaults(func=cmd_gates_starter)

@@ -17,7 +17,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
     if args.policy:
         policy, source = load_policy(args.policy), f"the policy file {args.policy}"
     else:
-        policy, source = incident_policy(args.data)
+        policy, source = incident_policy(args.data, dataset=ds)
     view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source)
     doc = view.to_dict()
     if args.export:
@@ -41,8 +41,8 @@ def register(sub) -> None:
     p = sub.add_parser("incident", help="one incident: what was live, what changed, severity, gates, postmortem")
     p.add_argument("--data", required=True, metavar="DIR", help="a folder of tables with incidents.csv as the log")
     p.add_argument("--id", required=True, help="the incident id (incident_id in the log, e.g. INC-c)")
-    p.add_argument("--policy", help="gate policy for the alerts (default: the adopted one, else the folder's "
-                   "policy.toml, else driftdesk's default)")
+    p.add_argument("--policy", help="gate policy for the alerts (default: the one adopted for this folder, else "
+                   "its policy.toml if it fits the data, else a starter policy generated from the data)")
     p.add_argument("--export", metavar="DIR", help="write the postmortem (Markdown, PNG figures, JSON) into DIR")
     format_arg(p)
     p.set_defaults(func=cmd_incident)

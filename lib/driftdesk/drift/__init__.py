@@ -8,7 +8,7 @@ from driftdesk.drift.compare import (
     segment_table,
 )
 from driftdesk.drift.consensus import consensus, consensus_sentence
-from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult
+from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult, Weighting
 from driftdesk.drift.thresholds import REASON_CODES, Thresholds
 from driftdesk.drift.view import DriftView, drift_view
 
@@ -19,6 +19,7 @@ __all__ = [
     "DriftResult",
     "DriftView",
     "Thresholds",
+    "Weighting",
     "compare_baselines",
     "compare_frames",
     "compare_windows",

@@ -16,9 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 
+from driftdesk import engine
+from driftdesk import sketch as sk
 from driftdesk import stats as st
 from driftdesk.drift.consensus import consensus
-from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult
+from driftdesk.drift.result import BaselineComparison, DriftHistory, DriftResult, Weighting
 from driftdesk.drift.thresholds import Thresholds, effect, verdict
 from driftdesk.errors import DriftdeskError
 from driftdesk.segments import by_columns
@@ -40,8 +42,15 @@ def column_kind(dtype: pl.DataType) -> str | None:
     return None
 
 
-def reduce_column(series: pl.Series, kind: str) -> st.NumericSketch | st.CategoryCounts:
-    """The one pass over a column's rows: sort (numeric) or count categories."""
+Aggregate = st.NumericSketch | st.CategoryCounts | st.WeightedValues | st.WeightedCounts | sk.HistogramSketch
+
+
+def reduce_column(series: pl.Series, kind: str, *, weights: pl.Series | None = None,
+                  sample: st.SampleSize = "weight_sum") -> Aggregate:
+    """The one pass over a column's rows: sort (numeric) or count categories; with ``weights`` (one per row),
+    sum the weights per value or category instead of counting rows."""
+    if weights is not None:
+        return _reduce_weighted(series, kind, weights, sample)
     if kind == "numeric":
         s = series
         if s.dtype.is_temporal():
@@ -54,6 +63,22 @@ def reduce_column(series: pl.Series, kind: str) -> st.NumericSketch | st.Categor
     return st.CategoryCounts(tuple(vc[s.name].to_list()), vc["__n"].to_numpy().astype(np.int64), s.len(), s.null_count())
 
 
+def _reduce_weighted(series: pl.Series, kind: str, weights: pl.Series, sample: st.SampleSize) -> Aggregate:
+    w = weights.cast(pl.Float64).fill_null(0.0).to_numpy()
+    if kind == "numeric":
+        s = series.to_physical() if series.dtype.is_temporal() else series
+        x = s.cast(pl.Float64).fill_null(float("nan")).to_numpy() if s.dtype != pl.Null else np.full(s.len(), np.nan)
+        return st.weighted_values(x, w, kind=sample)
+    s = series.cast(pl.String) if series.dtype != pl.Null else pl.Series(series.name, [None] * series.len(), pl.String)
+    frame = pl.DataFrame({"v": s, "w": w})
+    missing = frame["v"].is_null().to_numpy()
+    valid = frame.filter(pl.col("v").is_not_null() & (pl.col("w") > 0))
+    vc = valid.group_by("v").agg(pl.col("w").sum()).sort("v")
+    return st.WeightedCounts(tuple(vc["v"].to_list()), vc["w"].to_numpy().astype(np.float64), s.len(), valid.height,
+                             float(w.sum()), float(w[missing].sum()), st.sample_size(w, sample),
+                             st.sample_size(w[~missing], sample))
+
+
 def _cast_kind(dtype: pl.DataType | None) -> str | None:
     return None if dtype is None else column_kind(dtype)
 
@@ -64,7 +89,8 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None."""
     t = thresholds
-    kind = "numeric" if isinstance(baseline, st.NumericSketch) else "categorical"
+    kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues | sk.HistogramSketch) else "categorical"
+    weighted = isinstance(baseline, st.WeightedValues | st.WeightedCounts)
     row: dict = {
         "column": column, "kind": kind, "psi": None, "ks": None, "ks_pvalue": None, "wasserstein": None,
         "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
@@ -74,19 +100,32 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
         "n_valid_baseline": baseline.n, "n_valid_current": current.n,
         "mean_baseline": None, "mean_current": None,
         "new_categories": [], "vanished_categories": [], "direction": "none",
+        "method": "sketch" if isinstance(baseline, sk.HistogramSketch) else "exact",
+        "ks_error": None, "wasserstein_error": None, "psi_low": None, "psi_high": None,
     }
-    if baseline.n_rows and current.n_rows:
+    if weighted and baseline.null_rate is not None and current.null_rate is not None:
+        row["null_rate_change"] = current.null_rate - baseline.null_rate
+        sb, sc = baseline.sample_size, current.sample_size
+        row["null_pvalue"] = st.two_proportion_pvalue(baseline.null_rate * sb, sb, current.null_rate * sc, sc)
+    elif not weighted and baseline.n_rows and current.n_rows:
         row["null_rate_change"] = current.null_rate - baseline.null_rate
         row["null_pvalue"] = st.two_proportion_pvalue(baseline.n_missing, baseline.n_rows, current.n_missing, current.n_rows)
     if kind == "numeric":
         with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf statistics (null in JSON)
-            _numeric_stats(row, baseline, current, t)
+            if isinstance(baseline, sk.HistogramSketch):
+                _sketch_numeric_stats(row, baseline, current, t)
+            else:
+                (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t)
     else:
         cats, bc, cc = st.aligned_shares(baseline, current)
         if bc.sum() and cc.sum():
             row["psi"] = st.psi_from_counts(bc, cc)
             row["js"] = st.jensen_shannon(bc, cc)
-            row["chi2_pvalue"] = st.chi2_pvalue(bc, cc)
+            if weighted:  # the test counts units: the weights rescaled to each window's sample size
+                row["chi2_pvalue"] = st.chi2_pvalue(st.scaled_counts(bc, baseline.valid_sample_size),
+                                                    st.scaled_counts(cc, current.valid_sample_size))
+            else:
+                row["chi2_pvalue"] = st.chi2_pvalue(bc, cc)
             new = [cats[k] for k in np.flatnonzero((bc == 0) & (cc > 0))]
             gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
@@ -113,6 +152,38 @@ def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSke
     row["mean_baseline"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
 
 
+def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.WeightedValues, t: Thresholds) -> None:
+    a, wa, b, wb = baseline.values, baseline.weights, current.values, current.weights
+    if not (a.size and b.size):
+        return
+    row["psi"] = st.weighted_psi(baseline, current, bins=t.psi_bins)
+    row["ks"] = st.weighted_ks(a, wa, b, wb)
+    row["ks_pvalue"] = st.ks_pvalue(row["ks"], baseline.valid_sample_size, current.valid_sample_size)
+    w = st.weighted_wasserstein(a, wa, b, wb)
+    row["wasserstein"] = w
+    sd = st.weighted_std(a, wa)
+    row["wasserstein_norm"] = w / sd if w is not None and sd and math.isfinite(sd) else None
+    outside = float(wb[b < a[0]].sum() + wb[b > a[-1]].sum())
+    denom = float(wb.sum()) + current.infinite_weight
+    row["out_of_range_share"] = (outside + current.infinite_weight) / denom if denom else None
+    row["mean_baseline"], row["mean_current"] = st.weighted_mean(a, wa), st.weighted_mean(b, wb)
+
+
+def _sketch_numeric_stats(row: dict, baseline: sk.HistogramSketch, current: sk.HistogramSketch, t: Thresholds) -> None:
+    """The numeric statistics read off two histogram sketches, each with its error bound (``driftdesk.sketch``)."""
+    if not (baseline.n and current.n):
+        return
+    row["psi"], row["psi_low"], row["psi_high"] = sk.psi_estimate(baseline, current, bins=t.psi_bins)
+    low, high = sk.ks_bounds(baseline, current)
+    row["ks"], row["ks_error"] = low, high - low
+    row["ks_pvalue"] = st.ks_pvalue(low, baseline.n, current.n)
+    row["wasserstein"], row["wasserstein_error"] = sk.wasserstein_estimate(baseline, current)
+    sd = baseline.std
+    row["wasserstein_norm"] = row["wasserstein"] / sd if sd and math.isfinite(sd) else None
+    row["out_of_range_share"] = sk.out_of_range_share(baseline, current)
+    row["mean_baseline"], row["mean_current"] = baseline.mean, current.mean
+
+
 def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
     cats, bc, cc = st.aligned_shares(baseline, current)
     if not bc.sum() or not cc.sum():
@@ -132,7 +203,7 @@ def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, 
     return {"column": column, "kind": kind_b or kind_c or "unsupported", "psi": None, "ks": None, "ks_pvalue": None,
             "wasserstein": None, "wasserstein_norm": None, "js": None, "chi2_pvalue": None,
             "null_rate_baseline": None, "null_rate_current": None, "null_rate_change": None, "null_pvalue": None,
-            "out_of_range_share": None, "n_baseline": n_b, "n_current": n_c, "n_valid_baseline": 0,
+            "out_of_range_share": None, "n_baseline": n_b, "n_current": n_c, "n_valid_baseline": 0, "method": None,
             "n_valid_current": 0, "mean_baseline": None, "mean_current": None, "new_categories": [],
             "vanished_categories": [], "direction": "schema", "status": ALERT, "severity": 3.5, "effect": None,
             "reasons": reason, "reason_codes": [code]}
@@ -142,7 +213,7 @@ def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, 
 
 
 def _schema(frame: Frame) -> dict[str, pl.DataType]:
-    return dict(frame.collect_schema()) if isinstance(frame, pl.LazyFrame) else dict(frame.schema)
+    return engine.schema(frame)
 
 
 def default_columns(baseline: Frame, current: Frame, *, exclude: Iterable[str] = ()) -> list[str]:
@@ -168,19 +239,50 @@ def _collect(frame: Frame, cols: list[str]) -> pl.DataFrame:
 
 
 def _height(frame: Frame) -> int:
-    if isinstance(frame, pl.LazyFrame):
-        return int(frame.select(pl.len()).collect().item())
-    return frame.height
+    return engine.height(frame)
+
+
+def check_weight(frame: Frame, weight: str, *, window: str = "") -> None:
+    """A weight column must exist, be numeric and hold finite, non-negative numbers (0: a row without traffic).
+
+    A null or negative weight has no meaning as traffic, so it is refused with a few rows rather than read as 0.
+    """
+    schema = _schema(frame)
+    where = f" of the {window} window" if window else ""
+    if weight not in schema:
+        raise DriftdeskError(f"weight column {weight!r} is not among the columns{where}: {list(schema)}")
+    if not schema[weight].is_numeric():
+        raise DriftdeskError(f"weight column {weight!r} must be numeric (traffic such as impressions, clicks or "
+                             f"spend), found {schema[weight]}")
+    w = pl.col(weight).cast(pl.Float64)
+    bad = w.is_null() | w.is_nan() | w.is_infinite() | (w < 0)
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    n = int(lf.select(bad.sum()).collect().item() or 0)
+    if n:
+        rows = lf.with_row_index("__row", offset=1).filter(bad).select("__row", weight).head(3).collect()
+        ex = "; ".join(f"row {r}: {v!r}" for r, v in rows.iter_rows())
+        raise DriftdeskError(f"weight column {weight!r}{where}: {n} row{'s' if n != 1 else ''} with a missing, "
+                             f"negative or infinite weight, e.g. {ex}")
+
+
+def _weights(frame: pl.DataFrame, weight: str | None) -> pl.Series | None:
+    return frame[weight] if weight else None
 
 
 def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
                    thresholds: Thresholds | None = None, workers: int | None = None,
-                   batch: int = 4, details: bool = False) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+                   batch: int = 4, details: bool = False, weight: str | None = None,
+                   sample: st.SampleSize = "weight_sum") -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The drift table (one row per column) of two frames; lazy frames are read a few columns at a time.
 
-    With ``details``, also the per-bin distributions (for plots) and per-category shares, as a tuple.
+    With ``details``, also the per-bin distributions (for plots) and per-category shares, as a tuple. With
+    ``weight`` (a column of both frames), each row counts by its weight (traffic) instead of once, and the
+    tests count ``sample`` units (``stats.sample_size``).
     """
     t = thresholds or Thresholds()
+    if weight:
+        check_weight(baseline, weight, window="baseline")
+        check_weight(current, weight, window="current")
     sb, sc = _schema(baseline), _schema(current)
     cols = list(columns) if columns else default_columns(baseline, current)
     unknown = [c for c in cols if c not in sb and c not in sc]
@@ -201,12 +303,24 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         else:
             comparable.append((c, kb))
 
-    def work(items: list[tuple[str, str]]) -> list[dict]:
+    path, batch, n_workers = _plan(baseline, current, n_b, n_c, comparable, weight=weight, batch=batch,
+                                   workers=workers)
+
+    def reduce(items: list[tuple[str, str]]) -> tuple[dict, dict]:
+        if path is not None:  # lazy or Spark: the engine reduces, only aggregates reach memory
+            return (engine.reduce_columns(baseline, items, path=path),
+                    engine.reduce_columns(current, items, path=path))
         names = [c for c, _ in items]
-        fb, fc = _collect(baseline, names), _collect(current, names)
+        read = [*names, weight] if weight and weight not in names else names
+        fb, fc = _collect(baseline, read), _collect(current, read)
+        return ({c: reduce_column(fb[c], k, weights=_weights(fb, weight), sample=sample) for c, k in items},
+                {c: reduce_column(fc[c], k, weights=_weights(fc, weight), sample=sample) for c, k in items})
+
+    def work(items: list[tuple[str, str]]) -> list[dict]:
+        aggs_b, aggs_c = reduce(items)
         out = []
         for c, kind in items:
-            ab, ac = reduce_column(fb[c], kind), reduce_column(fc[c], kind)
+            ab, ac = aggs_b[c], aggs_c[c]
             row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
             row = compare_aggregates_with(c, ab, ac, t, row_extra)
             if details:
@@ -216,7 +330,6 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         return out
 
     groups = [comparable[k:k + batch] for k in range(0, len(comparable), batch)]
-    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if n_workers > 1 and len(groups) > 1:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             results = list(pool.map(work, groups))
@@ -230,8 +343,9 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         return table
     dist = [d for c in cols for d in rows[c].get("_dist", [])]
     cats = [d for c in cols for d in rows[c].get("_cats", [])]
+    cat_schema = {**_CAT_SCHEMA, "baseline_count": pl.Float64, "current_count": pl.Float64} if weight else _CAT_SCHEMA
     return (table, pl.DataFrame(dist, schema=_DIST_SCHEMA, orient="row"),
-            pl.DataFrame(cats, schema=_CAT_SCHEMA, orient="row"))
+            pl.DataFrame(cats, schema=cat_schema, orient="row"))
 
 
 _DIST_SCHEMA = {"column": pl.String, "bin": pl.Int64, "label": pl.String, "lower": pl.Float64, "upper": pl.Float64,
@@ -243,6 +357,10 @@ _CAT_SCHEMA = {"column": pl.String, "category": pl.String, "baseline_share": pl.
 def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: int = 25) -> list[dict]:
     """Baseline and current shares on a common grid (numeric) or over the top categories, for plots."""
     rows = []
+    if isinstance(baseline, st.WeightedValues):
+        return _weighted_distribution_rows(column, baseline, current, bins=bins)
+    if isinstance(baseline, sk.HistogramSketch):  # each sketch bin drawn at its mean
+        return _weighted_distribution_rows(column, _centroids(baseline), _centroids(current), bins=bins)
     if isinstance(baseline, st.NumericSketch):
         a, b = baseline.sorted_values, current.sorted_values
         if not a.size and not b.size:
@@ -278,6 +396,43 @@ def distribution_rows(column: str, baseline, current, *, bins: int = 30, top: in
     return rows
 
 
+def _weighted_distribution_rows(column: str, baseline: st.WeightedValues, current: st.WeightedValues, *,
+                                bins: int) -> list[dict]:
+    """Weight shares on a common equal-width grid between the weighted 0.5% and 99.5% points of both windows."""
+    both = [(x.values, x.weights) for x in (baseline, current) if x.values.size]
+    if not both:
+        return []
+    cut = [_weighted_point(v, w, q) for v, w in both for q in (0.005, 0.995)]
+    lo, hi = min(cut[0::2]), max(cut[1::2])
+    if hi <= lo:
+        lo, hi = lo - 0.5, lo + 0.5
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(lo, hi, bins + 1)
+    if not np.all(np.isfinite(edges)):
+        return []
+
+    def shares(x: st.WeightedValues) -> np.ndarray:
+        total = x.weights.sum()
+        return st.weighted_bin_sums(x.values, x.weights, edges[1:-1]) / total if total > 0 else np.zeros(bins)
+
+    sa, sb = shares(baseline), shares(current)
+    return [{"column": column, "bin": k, "label": f"{edges[k] / 2 + edges[k + 1] / 2:.3g}", "lower": float(edges[k]),
+             "upper": float(edges[k + 1]), "baseline_share": float(sa[k]), "current_share": float(sb[k])}
+            for k in range(bins)]
+
+
+def _centroids(s: sk.HistogramSketch) -> st.WeightedValues:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return st.WeightedValues(s.sum / s.count, s.count, s.n_rows, s.n, float(s.n_rows), float(s.n_missing),
+                                 float(s.n_infinite), float(s.n_rows), float(s.n))
+
+
+def _weighted_point(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The first value whose cumulative weight share reaches q (for plot ranges only)."""
+    cum = np.cumsum(weights)
+    return float(values[min(int(np.searchsorted(cum, q * cum[-1], side="left")), values.size - 1)])
+
+
 def category_rows(column: str, baseline: st.CategoryCounts, current: st.CategoryCounts, *, top: int = 50) -> list[dict]:
     """Each category's share in both windows and its PSI term; the largest movers first."""
     cats, bc, cc = st.aligned_shares(baseline, current)
@@ -286,9 +441,43 @@ def category_rows(column: str, baseline: st.CategoryCounts, current: st.Category
     pb, pc = bc / bc.sum(), cc / cc.sum()
     terms = st.psi_terms(bc, cc)
     order = np.argsort(-np.abs(pc - pb), kind="stable")[:top]
+    count = float if bc.dtype.kind == "f" else int  # weighted counts are sums of weights
     return [{"column": column, "category": cats[k], "baseline_share": float(pb[k]), "current_share": float(pc[k]),
-             "change": float(pc[k] - pb[k]), "psi_term": float(terms[k]), "baseline_count": int(bc[k]),
-             "current_count": int(cc[k])} for k in order]
+             "change": float(pc[k] - pb[k]), "psi_term": float(terms[k]), "baseline_count": count(bc[k]),
+             "current_count": count(cc[k])} for k in order]
+
+
+def _plan(baseline: Frame, current: Frame, n_b: int, n_c: int, items: list[tuple[str, str]], *,
+          weight: str | None, batch: int, workers: int | None) -> tuple[engine.Path_ | None, int, int]:
+    """How to reduce: eager frames in memory as they are (path None); lazy or Spark frames by their engine,
+    numeric columns sorted (exact) while a batch of them fits the memory budget, else as histogram sketches
+    (one column at a time). Weighted rows need the exact path."""
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    eager = isinstance(baseline, pl.DataFrame) and isinstance(current, pl.DataFrame)
+    if eager or (weight and not (engine.is_spark(baseline) or engine.is_spark(current))):
+        if not eager:
+            engine.require_fits((n_b + n_c) * engine.EXACT_BYTES_PER_VALUE * min(batch, len(items) or 1),
+                                what=f"weighted drift of {n_b + n_c:,} rows",
+                                hint="weighted drift sorts each column in memory; compare shorter windows")
+        return None, batch, n_workers
+    if weight:
+        raise DriftdeskError("weighted drift runs on the polars engine (a kpis table is hour x segment aggregates, "
+                             "small enough for it); drop --weight or --engine spark")
+    numeric = sum(1 for _, k in items if k == "numeric")
+    rows = n_b + n_c
+    if not numeric or engine.exact_fits(rows, min(batch, numeric) * n_workers):
+        return "exact", batch, n_workers
+    if engine.exact_fits(rows, 1):
+        return "exact", 1, 1
+    return "sketch", 1, 1
+
+
+def _share(part: pl.DataFrame, whole: pl.DataFrame, weight: str | None) -> float | None:
+    """A segment's share of the window: of its rows, or of its weight when weighted."""
+    if weight is None:
+        return part.height / whole.height if whole.height else None
+    total = float(whole[weight].cast(pl.Float64).sum())
+    return float(part[weight].cast(pl.Float64).sum()) / total if total > 0 else None
 
 
 def compare_aggregates_with(column: str, baseline, current, thresholds: Thresholds, extra: dict) -> dict:
@@ -310,6 +499,8 @@ _SCHEMA = {
     "null_pvalue": pl.Float64, "out_of_range_share": pl.Float64, "n_baseline": pl.Int64, "n_current": pl.Int64,
     "n_valid_baseline": pl.Int64, "n_valid_current": pl.Int64, "mean_baseline": pl.Float64,
     "mean_current": pl.Float64, "new_categories": pl.List(pl.String), "vanished_categories": pl.List(pl.String),
+    "method": pl.String, "ks_error": pl.Float64, "wasserstein_error": pl.Float64, "psi_low": pl.Float64,
+    "psi_high": pl.Float64,
 }
 
 
@@ -330,8 +521,10 @@ def _segment_column(by: str | Sequence[str], columns: Iterable[str]) -> str:
 
 
 def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], columns: Sequence[str] | None = None,
-                  thresholds: Thresholds | None = None) -> pl.DataFrame:
-    """The drift table within each value of ``by`` (one column, e.g. source), with each segment's share of rows.
+                  thresholds: Thresholds | None = None, weight: str | None = None,
+                  sample: st.SampleSize = "weight_sum") -> pl.DataFrame:
+    """The drift table within each value of ``by`` (one column, e.g. source), with each segment's share of rows
+    (of the ``weight``, when weighted).
 
     Shows which segments carry a shift: a null jump confined to source=affiliate appears in that row only.
     """
@@ -341,10 +534,13 @@ def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], c
     if by not in sb or by not in sc:
         raise DriftdeskError(f"segment column {by!r} is not in both windows; columns are {sorted(set(sb) & set(sc))}")
     cols = [c for c in (columns or default_columns(baseline, current)) if c != by]
+    if weight is None and not (isinstance(baseline, pl.DataFrame) and isinstance(current, pl.DataFrame)):
+        return _segments_by_engine(baseline, current, by, cols, t)
     keep_b = [c for c in cols if c in sb]
     keep_c = [c for c in cols if c in sc]
-    fb = _collect(baseline, [by, *keep_b])
-    fc = _collect(current, [by, *keep_c])
+    extra = [weight] if weight and weight not in (by, *cols) else []
+    fb = _collect(baseline, [by, *keep_b, *extra])
+    fc = _collect(current, [by, *keep_c, *extra])
     fb = fb.with_columns(pl.col(by).cast(pl.String))
     fc = fc.with_columns(pl.col(by).cast(pl.String))
     parts_b = {k[0]: v for k, v in fb.partition_by(by, as_dict=True).items()}
@@ -354,12 +550,39 @@ def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], c
     for v in values:
         pb = parts_b.get(v, fb.clear())
         pc = parts_c.get(v, fc.clear())
-        table = compare_frames(pb, pc, columns=cols, thresholds=t, workers=1)
+        table = compare_frames(pb, pc, columns=cols, thresholds=t, workers=1, weight=weight, sample=sample)
         frames.append(table.with_columns(
-            pl.lit(v, dtype=pl.String).alias(by),
-            pl.lit(pb.height / fb.height if fb.height else None, dtype=pl.Float64).alias("share_baseline"),
-            pl.lit(pc.height / fc.height if fc.height else None, dtype=pl.Float64).alias("share_current"),
-        ))
+            pl.lit(_share(pb, fb, weight), dtype=pl.Float64).alias("share_baseline"),
+            pl.lit(_share(pc, fc, weight), dtype=pl.Float64).alias("share_current"),
+        ).with_columns(pl.lit(v, dtype=pl.String).alias(by)))
+    if not frames:
+        return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_baseline"),
+                                            pl.lit(None, dtype=pl.Float64).alias("share_current"))
+    out = pl.concat(frames)
+    return out.select(by, "share_baseline", "share_current", *[c for c in out.columns
+                                                                 if c not in (by, "share_baseline", "share_current")])
+
+
+def _segments_by_engine(baseline, current, by: str, cols: list[str], t: Thresholds) -> pl.DataFrame:
+    """segment_table for lazy or Spark frames: each segment's rows selected by its engine and reduced there, so
+    no window is read whole into memory."""
+    counts = [engine.reduce_columns(f, [(by, "categorical")], path="exact")[by] for f in (baseline, current)]
+    shares = []
+    for c in counts:
+        n = dict(zip(c.categories, (int(k) for k in c.counts)))
+        if c.n_missing:
+            n[None] = c.n_missing
+        shares.append((n, c.n_rows))
+    values = sorted(set(shares[0][0]) | set(shares[1][0]), key=lambda v: (v is None, str(v)))
+    frames = []
+    for v in values:
+        table = compare_frames(engine.where_equal(baseline, by, v), engine.where_equal(current, by, v), columns=cols,
+                               thresholds=t, workers=1)
+        frames.append(table.with_columns(
+            *[pl.lit(n.get(v, 0) / total if total else None, dtype=pl.Float64).alias(f"share_{name}")
+              for (n, total), name in zip(shares, ("baseline", "current"))],
+        ).with_columns(pl.lit(v, dtype=pl.String).alias(by)))
     if not frames:
         return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
                                             pl.lit(None, dtype=pl.Float64).alias("share_baseline"),
@@ -372,24 +595,31 @@ def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], c
 def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
                     by: str | Sequence[str] | None = None, thresholds: Thresholds | None = None,
                     baseline_window: Window | None = None, current_window: Window | None = None,
-                    workers: int | None = None) -> DriftResult:
+                    workers: int | None = None, weight: str | None = None,
+                    sample: st.SampleSize | None = None) -> DriftResult:
     """Drift of every column (and per segment of ``by``, one column) between two frames: a DriftResult.
 
-    The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time).
+    The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time). With
+    ``weight``, every row counts by its traffic (``Weighting``): shares, distributions and tests are of the
+    weight, not of rows.
     """
+    weighting = Weighting.of(weight, sample)
     t = thresholds or Thresholds()
     cols = list(columns) if columns else default_columns(baseline, current)
     if not cols:
         raise DriftdeskError("no columns to compare: the windows have no numeric or text columns")
     by = _segment_column(by, [*_schema(baseline), *_schema(current)]) if by else None
-    table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True)
-    segments = segment_table(baseline, current, by=by, columns=cols, thresholds=t) if by else None
-    return DriftResult(table, dist, cats, t, segments, by, baseline_window, current_window)
+    w, s = weighting.column, weighting.sample_size
+    table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True,
+                                       weight=w, sample=s)
+    segments = segment_table(baseline, current, by=by, columns=cols, thresholds=t, weight=w, sample=s) if by else None
+    return DriftResult(table, dist, cats, t, segments, by, baseline_window, current_window, weighting)
 
 
 def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Window], ts: str = "ts",
                       columns: Sequence[str] | None = None, by: str | Sequence[str] | None = None,
-                      thresholds: Thresholds | None = None, align: bool = True) -> BaselineComparison:
+                      thresholds: Thresholds | None = None, align: bool = True, weight: str | None = None,
+                      sample: st.SampleSize | None = None) -> BaselineComparison:
     """One current window of a frame against several baselines of the same frame, with their consensus.
 
     Baselines that are not whole days away from the current window (custom ranges, the training period) keep
@@ -414,15 +644,17 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
         pred = w.contains(ts) if (not align or aligned) else aligned_rows(current, w, ts)
         base = lf.filter(pred).collect()
         results[label] = compare_windows(base, cur, columns=cols, by=by, thresholds=thresholds,
-                                         baseline_window=w, current_window=current, workers=1)
+                                         baseline_window=w, current_window=current, workers=1, weight=weight,
+                                         sample=sample)
         if aligned and w.start < current.start:
-            abnormal[label] = _abnormal_in_baseline(lf, ts, current, w, base, cur, results[label].columns, thresholds)
+            abnormal[label] = _abnormal_in_baseline(lf, ts, current, w, base, cur, results[label].columns, thresholds,
+                                                    results[label].weighting)
     return BaselineComparison(current, results, consensus({k: v.columns for k, v in results.items()},
                                                           abnormal=abnormal))
 
 
 def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl.DataFrame, cur: pl.DataFrame,
-                          table: pl.DataFrame, thresholds: Thresholds | None) -> set[str]:
+                          table: pl.DataFrame, thresholds: Thresholds | None, weighting: Weighting) -> set[str]:
     """Flagged columns whose flag the baseline explains: the baseline moved against itself a step earlier, the
     current window moved back against the baseline (the reverse direction), and the current window does not
     share the baseline's move against itself two steps earlier; a step is the whole weeks that cover the
@@ -434,12 +666,16 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
         return set()
     week = dt.timedelta(days=7)
     step = -(-(current.start - baseline.start) // week) * week
-    older = lf.filter(baseline.shift(-step).contains(ts)).select(flagged).collect()
-    clean = lf.filter(current.shift(-2 * step).contains(ts)).select(flagged).collect()
+    w, s = weighting.column, weighting.sample_size
+    read = [*flagged, *([w] if w and w not in flagged else [])]
+    older = lf.filter(baseline.shift(-step).contains(ts)).select(read).collect()
+    clean = lf.filter(current.shift(-2 * step).contains(ts)).select(read).collect()
     if older.is_empty() or clean.is_empty():
         return set()
-    base_vs_older = compare_frames(older, base.select(flagged), columns=flagged, thresholds=thresholds, workers=1)
-    cur_vs_clean = compare_frames(clean, cur.select(flagged), columns=flagged, thresholds=thresholds, workers=1)
+    base_vs_older = compare_frames(older, base.select(read), columns=flagged, thresholds=thresholds, workers=1,
+                                   weight=w, sample=s)
+    cur_vs_clean = compare_frames(clean, cur.select(read), columns=flagged, thresholds=thresholds, workers=1,
+                                  weight=w, sample=s)
     was = {r["column"]: r for r in base_vs_older.iter_rows(named=True)}
     now = {r["column"]: r for r in cur_vs_clean.iter_rows(named=True)}
     moved = {r["column"]: r["direction"] for r in table.iter_rows(named=True)}
@@ -465,8 +701,10 @@ def _reverse(direction: str | None) -> str | None:
 
 
 def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", ts: str = "ts",
-                  columns: Sequence[str] | None = None, thresholds: Thresholds | None = None) -> DriftHistory:
+                  columns: Sequence[str] | None = None, thresholds: Thresholds | None = None,
+                  weight: str | None = None, sample: st.SampleSize | None = None) -> DriftHistory:
     """Each given day (a date) against its baseline of kind ``vs`` ('day_over_day' or 'week_over_week')."""
+    weighting = Weighting.of(weight, sample)
     makers = {"day_over_day": day_over_day, "week_over_week": week_over_week}
     if vs not in makers:
         raise DriftdeskError(f"history baseline kind vs must be one of {list(makers)}, got {vs!r}")
@@ -476,7 +714,8 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
     if not day_list:
         return DriftHistory(_rows_frame([]).with_columns(pl.lit(None, dtype=pl.Date).alias("day")), vs)
     span = Window(Window.day(day_list[0]).start - dt.timedelta(days=7), Window.day(day_list[-1]).end)
-    span = lf.filter(span.contains(ts)).select(ts, *cols).collect()
+    extra = [weight] if weight and weight not in cols else []
+    span = lf.filter(span.contains(ts)).select(ts, *cols, *extra).collect()
     span = span.with_columns(pl.col(ts).dt.date().alias("__day"))
     by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
     empty = span.drop("__day").clear()
@@ -485,7 +724,8 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
         cur_w = Window.day(d)
         base_w = makers[vs](cur_w)
         table = compare_frames(by_day.get(base_w.start.date(), empty), by_day.get(d, empty), columns=cols,
-                               thresholds=thresholds, workers=1)
+                               thresholds=thresholds, workers=1, weight=weighting.column,
+                               sample=weighting.sample_size)
         frames.append(table.with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
     out = pl.concat(frames)
     return DriftHistory(out.select("day", *[c for c in out.columns if c != "day"]), vs)

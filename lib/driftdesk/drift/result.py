@@ -10,6 +10,8 @@ import polars as pl
 from driftdesk.drift.consensus import consensus_sentence
 from driftdesk.drift.thresholds import DEPRECATED_THRESHOLDS, Thresholds
 from driftdesk.jsonsafe import jsonable
+from driftdesk.metrics import METRICS
+from driftdesk.stats import SampleSize
 from driftdesk.status import FLAGGED, worst
 from driftdesk.windows import Window, baseline_label
 
@@ -24,6 +26,42 @@ DEPRECATED_KEYS: dict[str, str] = {
     "share_reference": "share_baseline",
     **DEPRECATED_THRESHOLDS,
 }
+
+
+def _count_measures() -> frozenset[str]:
+    return frozenset(m.columns[0] for m in METRICS if m.aggregation == "sum" and m.unit == "count")
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """How rows count in a drift comparison: once each (``column`` None), or by a traffic column's value.
+
+    ``sample_size`` says what the tests count (``driftdesk.stats.sample_size``): ``weight_sum`` when the weight is
+    a count of units (impressions, clicks, conversions: the default for those names), ``kish`` otherwise (spend:
+    rows, discounted for unequal weights).
+    """
+
+    column: str | None = None
+    sample_size: SampleSize = "weight_sum"
+
+    @classmethod
+    def of(cls, column: str | None, sample_size: SampleSize | None = None) -> Weighting:
+        if not column:
+            return cls()
+        default: SampleSize = "weight_sum" if column in _count_measures() else "kish"
+        return cls(column, sample_size or default)
+
+    @property
+    def description(self) -> str:
+        if self.column is None:
+            return "every row counts once"
+        units = (f"{self.column} (each one a unit)" if self.sample_size == "weight_sum"
+                 else "rows, discounted for unequal weights (Kish's effective sample size)")
+        return f"rows weighted by {self.column}; tests count {units}"
+
+    def to_dict(self) -> dict:
+        return {"column": self.column, "sample_size": self.sample_size if self.column else None,
+                "description": self.description}
 
 
 def with_deprecated_keys(row: dict) -> dict:
@@ -67,6 +105,7 @@ class DriftResult:
     by: str | None = None
     baseline: Window | None = None
     current: Window | None = None
+    weighting: Weighting = field(default_factory=Weighting)
 
     @property
     def status(self) -> str:
@@ -97,6 +136,7 @@ class DriftResult:
             "baseline": self.baseline.to_dict() if self.baseline else None,
             "current": self.current.to_dict() if self.current else None,
             "thresholds": with_deprecated_keys(self.thresholds.to_dict()),
+            "weight": self.weighting.to_dict(),
             "columns": cols,
             "deprecated_keys": DEPRECATED_KEYS,
         }

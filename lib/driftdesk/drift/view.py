@@ -31,6 +31,8 @@ DEFAULT_VS = ("day_over_day", "week_over_week")
 HISTORY_DAYS = 14
 QUALITY_VS = "week_over_week"  # the baseline the quality checks compare with (the first baseline without it)
 STATISTICS = ("psi", "ks", "ks_pvalue", "js", "chi2_pvalue", "null_rate_baseline", "null_rate_current")
+TRAFFIC_WEIGHTS = ("impressions", "clicks", "spend")  # what a row of an aggregated table counts for, in that order
+ROWS = "rows"  # the weight choice that counts every row once
 SEGMENT_COLUMNS = ("status", "reasons", "share_baseline", "share_current", "effect", "psi", "js",
                    "null_rate_baseline", "null_rate_current", "n_baseline", "n_current")
 
@@ -53,6 +55,19 @@ def drift_segments(dataset: Dataset, table: str) -> list[str]:
     return [s for s in t.segments if s in t.frame.columns]
 
 
+def drift_weights(dataset: Dataset, table: str) -> list[str]:
+    """What a table's rows can be weighted by: its traffic columns (kpis rows are hour x segment aggregates, so a
+    row stands for its impressions, clicks or spend), then ``rows`` (each row once; the only choice elsewhere)."""
+    t = dataset[table]
+    traffic = [c for c in TRAFFIC_WEIGHTS if c in t.frame.columns] if table == "kpis" else []
+    return [*traffic, ROWS]
+
+
+def default_weight(dataset: Dataset, table: str) -> str:
+    """Impressions on a kpis table (else clicks, else spend), rows elsewhere."""
+    return drift_weights(dataset, table)[0]
+
+
 @dataclass(frozen=True)
 class DriftView:
     """Everything the Drift page shows for one table and day: the comparison with each baseline (``vs``), the
@@ -64,6 +79,11 @@ class DriftView:
     history: DriftHistory
     quality: QualityResult
     columns: tuple[str, ...]
+
+    @property
+    def weighting(self):
+        """How rows counted (``driftdesk.drift.result.Weighting``): once each, or by a traffic column."""
+        return next(iter(self.comparison.results.values())).weighting
 
     @property
     def vs(self) -> tuple[str, ...]:
@@ -145,6 +165,7 @@ class DriftView:
             "status": self.status,
             "sentence": self.sentence,
             "vs": list(self.vs),
+            "weight": self.weighting.to_dict(),
             "columns": self.severity_table(),
             "comparison": self.comparison.to_dict(),
             "history": self.history.to_dict(),
@@ -165,10 +186,21 @@ def recent_days(day: dt.date, days: int = HISTORY_DAYS) -> list[dt.date]:
     return [day - dt.timedelta(days=k) for k in range(days)]
 
 
-def drift_history_of(dataset: Dataset, *, table: str, days: Sequence[dt.date]) -> DriftHistory:
-    """The drift history of ``table`` on ``days``, each day week over week (every day is computed on its own, so a
-    caller may compute days one at a time and ``combine_history`` them)."""
-    return drift_history(dataset[table].frame, days=list(days), columns=drift_columns(dataset, table))
+def drift_history_of(dataset: Dataset, *, table: str, days: Sequence[dt.date], weight: str | None = None) -> DriftHistory:
+    """The drift history of ``table`` on ``days``, each day week over week, rows weighted as in ``drift_view`` (every
+    day is computed on its own, so a caller may compute days one at a time and ``combine_history`` them)."""
+    return drift_history(dataset[table].frame, days=list(days), columns=drift_columns(dataset, table),
+                         weight=_row_weight(dataset, table, weight))
+
+
+def _row_weight(dataset: Dataset, table: str, weight: str | None) -> str | None:
+    """The column a row of ``table`` counts by (None: every row once), checked against the table."""
+    weight = weight or default_weight(dataset, table)
+    frame = dataset[table].frame
+    if weight != ROWS and weight not in frame.columns:
+        raise DriftdeskError(f"drift: the {table} table has no column {weight!r} to weight rows by; choose one of "
+                             f"{drift_weights(dataset, table)}")
+    return None if weight == ROWS else weight
 
 
 def combine_history(parts: Sequence[DriftHistory]) -> DriftHistory:
@@ -179,12 +211,16 @@ def combine_history(parts: Sequence[DriftHistory]) -> DriftHistory:
 
 def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence[str] = DEFAULT_VS,
                custom: str | Window | None = None, by: str | None = None, pinned: str | Window | None = None,
-               history_days: int = HISTORY_DAYS, history: DriftHistory | None = None) -> DriftView:
+               history_days: int = HISTORY_DAYS, weight: str | None = None,
+               history: DriftHistory | None = None) -> DriftView:
     """``table`` on ``day`` (UTC) against each baseline kind in ``vs`` (``custom`` needs the ``custom`` range,
     ``pinned`` the pinned reference window; ``last_release`` is placed from the releases table), optionally per
     segment column ``by``; with the last ``history_days`` days week over week and the quality checks of the day
-    against week over week (or the first baseline). ``history``: those days' history already computed
-    (``drift_history_of``), which depends on neither the baselines nor ``by``."""
+    against week over week (or the first baseline).
+
+    ``weight``: what a row counts for (``drift_weights``; by default impressions on a kpis table, so a segment
+    whose share of traffic triples is seen; ``rows`` counts every row once). ``history``: those days' history already
+    computed (``drift_history_of`` with the same weight), which depends on neither the baselines nor ``by``."""
     kinds = (vs,) if isinstance(vs, str) else tuple(vs)
     if not kinds:
         raise DriftdeskError("drift: choose at least one baseline kind (vs)")
@@ -192,14 +228,15 @@ def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence
         raise DriftdeskError(f"drift compares the {', '.join(DRIFT_TABLES)} tables, not {table!r}")
     frame = dataset[table].frame
     cols = drift_columns(dataset, table)
+    w = _row_weight(dataset, table, weight)
     current = Window.day(day)
     releases = dataset.get("releases")
     baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None,
                               pinned=pinned if "pinned" in kinds else None,
                               releases=releases.frame if releases is not None else None)
-    comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by)
+    comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by, weight=w)
     if history is None:
-        history = drift_history(frame, days=recent_days(day, history_days), columns=cols)
+        history = drift_history(frame, days=recent_days(day, history_days), columns=cols, weight=w)
     against = next((w for w in baselines if w.label == QUALITY_VS), baselines[0])
     quality = quality_report(frame.filter(against.contains("ts")), frame.filter(current.contains("ts")), by=by, ts="ts")
     return DriftView(table, day, comparison, history, quality, tuple(cols))

@@ -13,8 +13,9 @@ Matching rules (the same for the policy, its reference points and every point of
   alert. The result notes every overlap.
 - precision = alerts matching any incident / all alerts; recall = caught / incidents inside the replayed span;
   alerts per week = alerts / (span hours / 168); median delay over caught incidents.
-- Undefined figures are None with a reason: no alerts -> precision undefined; an empty incident table ->
-  precision and recall undefined (every alert would be unlabelled, not false).
+- Undefined figures are None with a reason: no alerts -> precision undefined; no incidents table, or an empty one ->
+  precision and recall undefined (every alert would be unlabelled, not false). Everything else (the alerts, alerts
+  per week, the timeline, sweeps of alerts per week against the threshold) needs no incidents and is reported.
 - Incidents entirely outside the replayed span are listed with ``in_history = false`` and left out of recall.
 
 Reference points: "never fire" (no alerts: recall 0, precision undefined) and "always fire" (an alert at every
@@ -26,7 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -35,10 +37,13 @@ import polars as pl
 from driftdesk.errors import PolicyError
 from driftdesk.gates.engine import GateValues, breaches, fires, gate_values, run_lengths
 from driftdesk.gates.metrics import HOUR, metric_components
-from driftdesk.gates.policy import Policy
+from driftdesk.gates.policy import Gate, Policy
 from driftdesk.jsonsafe import jsonable
 
 US_PER_HOUR = 3_600_000_000
+NO_INCIDENTS_TABLE = ("there is no incidents table: precision, recall and detection delays need a log of known "
+                      "incidents (a file with start and end times beside the data); alerts per week, the timeline "
+                      "and the sweeps need none")
 ALERT_SCHEMA = {
     "ts": pl.Datetime("us"), "gate": pl.String, "metric": pl.String, "segment": pl.String, "value": pl.Float64,
     "threshold": pl.Float64, "action": pl.String,
@@ -50,10 +55,14 @@ ALERT_SCHEMA = {
 
 @dataclass(frozen=True)
 class Incidents:
-    """The incident log as arrays: ids, start and end (+ grace) as datetime64[us], plus the original rows."""
+    """The incident log as arrays: ids, start and end (+ grace) as datetime64[us], plus the original rows.
+
+    ``present``: whether the data has an incidents table at all (an empty one is present).
+    """
 
     frame: pl.DataFrame
     notes: tuple[str, ...] = ()
+    present: bool = True
 
     @property
     def starts(self) -> np.ndarray:
@@ -74,7 +83,9 @@ def prepare_incidents(frame: pl.DataFrame | None) -> Incidents:
     """
     cols = {"incident_id": pl.String, "start": pl.Datetime("us"), "end": pl.Datetime("us"), "layer": pl.String,
             "severity": pl.String, "segment": pl.String, "cause": pl.String}
-    if frame is None or frame.height == 0:
+    if frame is None:
+        return Incidents(pl.DataFrame(schema=cols), (NO_INCIDENTS_TABLE,), present=False)
+    if frame.height == 0:
         return Incidents(pl.DataFrame(schema=cols), ("the incident table is empty",))
     if "start" not in frame.columns:
         raise PolicyError(f"the incident table needs a start column; it has {frame.columns}")
@@ -179,7 +190,11 @@ def score_alert_times(times: np.ndarray, inc: Incidents, *, span: tuple[dt.datet
             first.append(None)
             delays.append(None)
     reasons: dict[str, str] = {}
-    if len(inc) == 0:
+    if len(inc) == 0 and not inc.present:
+        precision = recall = None
+        reasons["precision"] = "there is no incidents table, so no alert can be judged true or false"
+        reasons["recall"] = "recall needs an incidents table (a log of known incidents with start and end times)"
+    elif len(inc) == 0:
         precision = recall = None
         reasons["precision"] = "no incidents are labelled, so no alert can be judged true or false"
         reasons["recall"] = "no incidents are labelled"
@@ -195,7 +210,7 @@ def score_alert_times(times: np.ndarray, inc: Incidents, *, span: tuple[dt.datet
     caught_delays = [d for i, d in enumerate(delays) if d is not None and hist[i]]
     median = float(np.median(caught_delays)) if caught_delays else None
     if median is None:
-        reasons["median_delay_hours"] = "no incident was caught"
+        reasons["median_delay_hours"] = "no incident was caught" if len(inc) else "there are no incidents to catch"
     return Score(n, matched, precision, recall, n / weeks if weeks > 0 else float("nan"), median, first, delays,
                  reasons)
 
@@ -217,6 +232,7 @@ class BacktestResult:
     references: dict[str, Score]
     per_gate: pl.DataFrame
     notes: tuple[str, ...] = ()
+    has_incident_log: bool = True  # False when the data has no incidents table (recall cannot be measured)
 
     @property
     def precision(self) -> float | None:
@@ -293,10 +309,32 @@ def gate_alerts(gv: GateValues, *, threshold: float | None = None, consecutive: 
     }, schema=ALERT_SCHEMA)
 
 
-def policy_values(ds, policy: Policy, *, progress: Callable[[float, str], None] | None = None) -> list[GateValues]:
+def values_key(gate: Gate) -> Gate:
+    """The gate with everything its values do not depend on set to one value (name, threshold, direction, breaches in
+    a row, action, on_fail): two gates with the same key have the same values, so a cache keyed by it serves every
+    threshold of a gate. Its metric, segments, filter, comparison, change, window, step, baseline, minimum sample and
+    budget stay."""
+    return replace(gate, name="values", threshold=0.0, direction="above", consecutive=1, action="notify",
+                   on_fail="block")
+
+
+def gate_values_of(ds, gate: Gate, *, context: str = "gate") -> GateValues:
+    """One gate's values over history, from the rows (the expensive part: its metric's hourly components)."""
+    series = metric_components(ds, gate.metric, by=gate.by, filter=gate.filter, context=context)
+    return gate_values(series, gate)
+
+
+ValuesOf = Callable[..., GateValues]  # (values_key(gate), context=...) -> the gate's values
+
+
+def policy_values(ds, policy: Policy, *, progress: Callable[[float, str], None] | None = None,
+                  values_of: ValuesOf | None = None) -> list[GateValues]:
     """Every replayable gate's values over history (the expensive part, computed once and reused by sweeps).
 
     Release checks (comparison "release", golden-set metrics) are left out: they have no history to replay.
+    ``values_of(key, context=...)`` gives the values of a gate's ``values_key`` when a caller keeps them (the app
+    caches them, so a threshold change recomputes nothing; ``context`` starts its error messages); by default they
+    are computed here.
     """
     out = []
     for i, g in enumerate(policy.gates):
@@ -305,8 +343,8 @@ def policy_values(ds, policy: Policy, *, progress: Callable[[float, str], None] 
         if progress:
             progress(i / len(policy.gates), f"computing {g.metric} for gate {g.name}")
         context = f"gate {i + 1} ({g.name!r})"
-        series = metric_components(ds, g.metric, by=g.by, filter=g.filter, context=context)
-        out.append(gate_values(series, g))
+        values = (values_of or partial(gate_values_of, ds))(values_key(g), context=context)
+        out.append(replace(values, gate=g))
     if progress:
         progress(1.0, "matching alerts to incidents")
     return out
@@ -401,7 +439,7 @@ def backtest_policy(ds, policy: Policy, *, incidents: pl.DataFrame | None = None
     if outside:
         notes.append(f"incident(s) {', '.join(outside)} lie outside the replayed span and are left out of recall")
     return BacktestResult(policy, alerts, incidents_frame, span[0], span[1], grace, score,
-                          {"never fire": never, "always fire": always}, per_gate, tuple(notes))
+                          {"never fire": never, "always fire": always}, per_gate, tuple(notes), inc.present)
 
 
 # --------------------------------------------------------------------------- sweep
@@ -418,6 +456,9 @@ class SweepResult:
     current: dict | None
     proposed: dict | None
     with_other_gates: bool
+    current_label: str = "current"  # what the marked current values are (e.g. "adopted starter v2")
+    unit: str = "score"  # how a threshold reads (driftdesk.format units): "change" for a relative change, ...
+    has_incident_log: bool = True  # False: no recall, so the sweep is read as alerts per week against the threshold
 
     def point(self, threshold: float, consecutive: int) -> dict | None:
         rows = self.frame.filter((pl.col("threshold") == threshold) & (pl.col("consecutive") == consecutive))
@@ -429,7 +470,8 @@ class SweepResult:
     def to_dict(self) -> dict:
         return jsonable({"gate": self.gate, "metric": self.metric, "direction": self.direction,
                          "with_other_gates": self.with_other_gates, "current": self.current,
-                         "proposed": self.proposed, "points": self.frame})
+                         "current_label": self.current_label, "proposed": self.proposed, "unit": self.unit,
+                         "points": self.frame})
 
     def to_figure(self):
         from driftdesk.viz.gates import sweep_figure
@@ -569,10 +611,12 @@ def sweep_arrays(gv: GateValues, thresholds: np.ndarray, consecutive: Sequence[i
 
 def sweep_gate(ds, policy: Policy, gate: str, *, thresholds: Sequence[float] | None = None,
                consecutive: Sequence[int] | None = None, current: dict | None = None, incidents=None,
-               with_other_gates: bool = True, values: list[GateValues] | None = None) -> SweepResult:
+               with_other_gates: bool = True, values: list[GateValues] | None = None,
+               current_label: str = "current") -> SweepResult:
     """Vary one gate's threshold (and consecutive breaches) and score the whole policy at each point.
 
-    `current` marks the adopted values ({"threshold", "consecutive"}); the policy's own values are the proposal.
+    `current` marks the adopted values ({"threshold", "consecutive"}; `current_label` says whose); the policy's
+    own values are the proposal.
     """
     target = policy.gate(gate)
     if target.release_only:
@@ -588,8 +632,28 @@ def sweep_gate(ds, policy: Policy, gate: str, *, thresholds: Sequence[float] | N
         times = pl.concat(other_alerts)["ts"].to_numpy()
         others = score_alert_times(times, inc, span=span, grace_hours=policy.grace_hours)
     ths = np.asarray(thresholds, dtype=np.float64) if thresholds is not None else default_thresholds(gv)
-    ks = sorted(set(consecutive)) if consecutive else sorted({1, 2, 3, target.consecutive})
+    if thresholds is None and current is not None and current.get("threshold") is not None:
+        ths = np.unique(np.append(ths, float(current["threshold"])))  # the marked current values lie on the curve
+    marked = {int(current["consecutive"])} if current and current.get("consecutive") else set()
+    ks = sorted(set(consecutive)) if consecutive else sorted({1, 2, 3, target.consecutive, *marked})
     frame = sweep_arrays(gv, ths, ks, inc, span=span, grace_hours=policy.grace_hours, others=others)
     proposed = {"threshold": target.threshold, "consecutive": target.consecutive}
     return SweepResult(target.name, target.metric, target.direction, frame, current, proposed,
-                       with_other_gates and len(values) > 1)
+                       with_other_gates and len(values) > 1, current_label, threshold_unit(target), inc.present)
+
+
+def threshold_unit(gate: Gate) -> str:
+    """How a gate's threshold reads (a unit of driftdesk.format): a relative change as "change", a difference or a
+    level of a rate or share as "pp" / "rate", anything else as a plain score."""
+    from driftdesk.gates.metrics import gate_metric
+    from driftdesk.metrics import find_metric
+
+    spec = gate_metric(gate.metric)
+    if gate.comparison != "absolute" and gate.change == "relative" and spec.kind != "distance" and not gate.is_budget:
+        return "change"
+    metric = find_metric(spec.family) if spec.family not in ("null_rate", "share", "budget_burn", "psi") else None
+    is_rate = spec.family in ("null_rate", "share", "budget_burn", "seasonality_flag") or (
+        metric is not None and metric.unit == "rate")
+    if not is_rate or spec.kind == "distance":
+        return "score"
+    return "pp" if gate.comparison != "absolute" else "rate"

@@ -33,6 +33,7 @@ import polars as pl
 from driftdesk.business import kpi_table
 from driftdesk.calendars import effective_calendar
 from driftdesk.calibration import bin_aggregates, bin_edges
+from driftdesk.engine.budget import collect
 from driftdesk.errors import PolicyError
 from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric, success_expr
 from driftdesk.stats import calibration_errors, psi_from_counts, quantile_edges
@@ -270,7 +271,7 @@ def _dense(hourly: pl.DataFrame, by: tuple[str, ...], names: list[str], start: d
 
 def _aggregate(lf: pl.LazyFrame, by: tuple[str, ...], aggs: list[pl.Expr]) -> pl.DataFrame:
     hour = pl.col("ts").dt.truncate("1h").alias("__hour")
-    return lf.group_by([hour, *[pl.col(b).cast(pl.String) for b in by]]).agg(aggs).collect()
+    return lf.group_by([hour, *[pl.col(b).cast(pl.String) for b in by]]).agg(aggs).pipe(collect)
 
 
 def metric_components(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = None,
@@ -403,7 +404,7 @@ def _psi(part: _Part, reference: pl.DataFrame | None) -> MetricComponents:
     hourly = (rows.with_columns(bin_expr.alias("__bin"))
               .group_by([pl.col("ts").dt.truncate("1h").alias("__hour"), *[pl.col(c).cast(pl.String) for c in part.by],
                          "__bin"])
-              .agg(pl.len().cast(pl.Float64).alias("n")).collect())
+              .agg(pl.len().cast(pl.Float64).alias("n")).pipe(collect))
     names = [f"b{i}" for i in range(len(categories))]
     if hourly.height:
         mapping = pl.DataFrame({"__bin": pl.Series(categories).cast(hourly["__bin"].dtype), "__name": names})
@@ -566,3 +567,20 @@ def segment_columns(ds, metric: str) -> list[str]:
     schema = table.frame.schema
     return [c for c in table.frame.columns
             if c not in ("ts", spec.arg, "release_id") and schema[c] == pl.String]
+
+
+def gate_problem(ds, gate) -> str | None:
+    """Why the data cannot evaluate ``gate`` (a table or column it reads is missing), or None. Reads no rows."""
+    context = f"gate {gate.name!r}"
+    try:
+        spec = gate_metric(gate.metric, context=context)
+        inner = gate_metric(spec.arg, context=context) if spec.family == "seasonality_flag" else spec
+        table = _table_for(ds, inner, context)
+    except PolicyError as exc:
+        return str(exc)
+    by = inner.default_by if gate.by is None else gate.by
+    wanted = [*required_columns(inner), *by, *(c for c, _ in gate.filter)]
+    missing = [c for c in dict.fromkeys(wanted) if c not in table.frame.columns]
+    if missing:
+        return f"{context}: the {table.name} table has no column {', '.join(repr(c) for c in missing)}"
+    return None

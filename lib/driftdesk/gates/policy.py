@@ -28,7 +28,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from driftdesk.errors import PolicyError
+from driftdesk.bounds import (
+    BASELINE_DAYS,
+    CONSECUTIVE,
+    DURATION_HOURS,
+    GATES,
+    MAX_DAYS,
+    NESTING_DEPTH,
+    POLICY_INFLATED_BYTES,
+    POLICY_LINK_CHARS,
+    TOML_BYTES,
+    check_depth,
+    check_size,
+)
+from driftdesk.errors import DriftdeskError, LimitError, PathError, PolicyError
+from driftdesk.paths import safe_name
 from driftdesk.windows import baseline_label
 
 Comparison = Literal["absolute", "day_over_day", "week_over_week", "trailing", "release"]
@@ -60,6 +74,8 @@ def parse_hours(text: Any, *, where: str, field_name: str, allow_zero: bool = Fa
     hours = int(m.group(1)) * (24 if m.group(2) == "d" else 1)
     if hours <= 0 and not allow_zero:
         raise PolicyError(f"{where}: {field_name} must be at least one hour, got {text!r}")
+    if hours > DURATION_HOURS.high:
+        raise PolicyError(f"{where}: {field_name} must be at most {MAX_DAYS:,} days, got {text!r}")
     return hours
 
 
@@ -282,7 +298,8 @@ def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, .
                           f"(the candidate alone) or 'release' (against the baseline release), not {comparison!r}")
     window_hours = parse_hours(raw.get("window", "24h"), where=where, field_name="window")
     every_hours = parse_hours(raw.get("every", "1h"), where=where, field_name="every")
-    baseline_days = int(_number(raw, "baseline_days", where, default=7, minimum=1, integer=True))
+    baseline_days = BASELINE_DAYS.check(_number(raw, "baseline_days", where, default=7, minimum=1, integer=True),
+                                        where=where, error=PolicyError)
     if comparison == "trailing" and baseline_days * 24 < window_hours:
         raise PolicyError(f"{where}: a trailing baseline of {baseline_days} days is shorter than the window "
                           f"{format_hours(window_hours)}")
@@ -316,7 +333,8 @@ def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, .
         change=_choice(raw, "change", CHANGES, "relative", where),  # type: ignore[arg-type]
         window_hours=window_hours,
         every_hours=every_hours,
-        consecutive=int(_number(raw, "consecutive", where, default=1, minimum=1, integer=True)),
+        consecutive=CONSECUTIVE.check(_number(raw, "consecutive", where, default=1, minimum=1, integer=True),
+                                      where=where, error=PolicyError),
         min_sample=_number(raw, "min_sample", where, default=0.0, minimum=0),
         baseline_days=baseline_days,
         by=by,
@@ -373,11 +391,16 @@ def policy_from_dict(doc: Any, *, source: str = "<policy>") -> Policy:
         gates_raw = [gates_raw]
     if not isinstance(gates_raw, list) or not gates_raw:
         raise PolicyError(f"{source}: the policy has no gates; add at least one [[gate]] section")
+    GATES.check(len(gates_raw), where=source, error=PolicyError)
     read = [_read_gate(g, index=i, source=source) for i, g in enumerate(gates_raw)]
     gates = tuple(g for g, _ in read)
     name = head.get("name", "policy")
     if not isinstance(name, str) or not _NAME.match(name):
         raise PolicyError(f"{source}: [policy] name must be letters, digits, '_', '-', '.' or ':', got {name!r}")
+    try:  # adopted versions are kept in a folder of this name
+        safe_name(name, what="[policy] name")
+    except PathError as exc:
+        raise PolicyError(f"{source}: {exc}") from exc
     description = head.get("description", "")
     if not isinstance(description, str):
         raise PolicyError(f"{source}: [policy] description must be text")
@@ -403,7 +426,12 @@ _LINE_COL = re.compile(r"\(at line (\d+), column (\d+)\)")
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Parse TOML text into a Policy. A syntax error names the line and column and shows the line."""
     try:
-        doc = tomllib.loads(text)
+        check_size(len(text.encode("utf-8", "surrogatepass")), what=source, limit=TOML_BYTES)
+        doc = check_depth(tomllib.loads(text), what=source)
+    except RecursionError as exc:
+        raise PolicyError(f"{source}: nested deeper than {NESTING_DEPTH} levels of tables and lists") from exc
+    except LimitError as exc:
+        raise PolicyError(str(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _LINE_COL.search(msg)
@@ -423,11 +451,14 @@ def load_policy(path: str | Path) -> Policy:
     path = Path(path)
     if not path.exists():
         raise PolicyError(f"{path}: no such policy file")
+    if path.is_dir():
+        raise PolicyError(f"{path}: is a folder, expected a policy file (.toml)")
     if path.suffix.lower() not in (".toml", ""):
         raise PolicyError(f"{path}: policies are TOML files (.toml)")
     try:
+        check_size(path.stat().st_size, what=str(path), limit=TOML_BYTES)
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, LimitError) as exc:
         raise PolicyError(f"{path}: cannot read the policy: {exc}") from exc
     return parse_policy(text, source=str(path))
 
@@ -472,11 +503,21 @@ def encode_policy(policy: Policy) -> str:
 
 
 def decode_policy(text: str) -> Policy:
-    """The inverse of encode_policy; anything malformed is a PolicyError."""
+    """The inverse of encode_policy; anything malformed, too long, inflating too far or nested too deep is a
+    PolicyError naming its bound."""
+    if not isinstance(text, str) or len(text) > POLICY_LINK_CHARS:
+        size = f"{len(text):,} characters" if isinstance(text, str) else type(text).__name__
+        raise PolicyError(f"the policy in the link is {size}; the limit is {POLICY_LINK_CHARS:,}")
     try:
         padded = text + "=" * (-len(text) % 4)
-        doc = json.loads(zlib.decompress(base64.urlsafe_b64decode(padded.encode())))
-    except (ValueError, zlib.error, TypeError) as exc:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.urlsafe_b64decode(padded.encode()), POLICY_INFLATED_BYTES + 1)
+        if len(raw) > POLICY_INFLATED_BYTES or inflater.unconsumed_tail:
+            raise PolicyError(f"the policy in the link inflates to more than {POLICY_INFLATED_BYTES:,} bytes, the limit")
+        doc = check_depth(json.loads(raw), what="the policy in the link")
+    except (ValueError, zlib.error, TypeError, RecursionError) as exc:
+        if isinstance(exc, DriftdeskError):
+            raise PolicyError(str(exc)) from exc
         raise PolicyError(f"the policy in the link cannot be read ({type(exc).__name__}); it may be truncated") from exc
     return policy_from_dict(doc, source="policy in the link")
 

@@ -36,6 +36,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError, PolicyError
 from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
+from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.rollout.compare import (
     RolloutMetric,
@@ -297,7 +298,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
     time for a gate without ``by`` (default: the string columns that are not the arm column).
     """
-    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    df = as_lazy(frame).collect()
     if ts not in df.columns:
         raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()

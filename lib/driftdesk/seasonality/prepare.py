@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from driftdesk.bounds import PERIOD_STEPS
 from driftdesk.seasonality.calendar import CalendarDay, calendar_mask
 from driftdesk.seasonality.config import DetectConfig, warmup_steps
 from driftdesk.seasonality.grid import (
@@ -68,6 +69,8 @@ def period_list(periods, *, source: str) -> tuple[int, ...] | None:
     bad = [p for p in periods if p < 2]
     if bad:
         raise SeasonalityError(f"{source}: --period must be at least 2 steps, got {bad[0]}")
+    for p in periods:
+        PERIOD_STEPS.check(p, where=f"{source}: --period", error=SeasonalityError)
     return periods
 
 

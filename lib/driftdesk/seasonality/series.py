@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk.bounds import CATEGORIES_SHOWN, check_every
 from driftdesk.format import format_value
 from driftdesk.metrics import Metric, metric_expr, resolve_metric
 from driftdesk.seasonality.grid import SeasonalityError
@@ -56,7 +57,7 @@ def _points(lf: pl.LazyFrame, m, *, ts: str, by: list[str], where: Mapping[str, 
     """ts, by..., value and (when the metric has a minimum count whose column the table has) __volume."""
     for c, v in (where or {}).items():
         lf = lf.filter(pl.col(c).cast(pl.String) == str(v))
-    key = pl.col(ts).dt.truncate(every).alias("ts") if every else pl.col(ts).alias("ts")
+    key = pl.col(ts).dt.truncate(check_every(every)).alias("ts") if every else pl.col(ts).alias("ts")
     aggs = [metric_expr(m).alias("value")]
     if m.min_count and m.min_count[0] in lf.collect_schema().names():
         aggs.append(pl.col(m.min_count[0]).cast(pl.Float64).sum().alias("__volume"))
@@ -77,7 +78,7 @@ def thin_points(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequence
     return out.filter(pl.col("__volume") < m.min_count[1]).select("ts", *by, pl.col("__volume").alias("volume"))
 
 
-def segment_options(frame: Frame, columns: Sequence[str], *, max_values: int = 50) -> list[str]:
+def segment_options(frame: Frame, columns: Sequence[str], *, max_values: int = CATEGORIES_SHOWN) -> list[str]:
     """'All traffic' and one 'col=value' per value of each segment column: the page's segment picker."""
     options = ["All traffic"]
     for c in columns:

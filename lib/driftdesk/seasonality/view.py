@@ -15,6 +15,7 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk.bounds import check_day
 from driftdesk.calendars import effective_calendar
 from driftdesk.contract import Dataset
 from driftdesk.errors import DriftdeskError
@@ -189,6 +190,8 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
     very series), so another day, or another value of the same column, costs no new fit."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if day is not None:
+        day = check_day(day, what="seasonality: day")
     frame = dataset[table].frame
     where = parse_segment(segment)
     series = metric_series(frame, metric, where=where)

@@ -1,0 +1,82 @@
+"""Where the reduction from rows to aggregates runs: polars (in memory, or its streaming engine on lazy scans of
+files larger than memory) or Apache Spark (``engine/spark.py``, the only module that imports pyspark).
+
+The reduction is the one step that touches every row; everything downstream reads its aggregates (a column's
+sorted values or category counts, a histogram sketch, per-group sums), so both engines return the same
+aggregates and every statistic, verdict and figure after them is the same code.
+
+Which path a numeric column takes depends on the rows and a memory budget (``DRIFTDESK_MEMORY_BUDGET``, e.g.
+``3G``; by default a quarter of the machine's memory): sorted in memory (exact) when it fits, else the
+histogram sketch of ``driftdesk.sketch`` (statistics within a stated bound). Reading a whole table into memory
+beyond the budget is refused with a message naming the table, its size and the budget (``require_fits``), so a
+large input never ends in a swap storm.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from driftdesk.engine.budget import (
+    BUDGET_ENV,
+    ENGINES,
+    EXACT_BYTES_PER_VALUE,
+    Engine,
+    MemoryBudgetError,
+    Path_,
+    check_engine,
+    collect,
+    exact_fits,
+    human,
+    memory_budget,
+    parse_size,
+    require_fits,
+)
+
+__all__ = ["BUDGET_ENV", "ENGINES", "EXACT_BYTES_PER_VALUE", "Engine", "MemoryBudgetError", "Path_", "check_engine",
+           "collect", "exact_fits", "height", "human", "is_spark", "memory_budget", "parse_size", "reduce_columns",
+           "require_fits", "schema", "where_equal"]
+
+
+def is_spark(frame: object) -> bool:
+    """Whether a frame is a Spark table (``engine.spark.SparkTable``), without importing pyspark."""
+    return type(frame).__name__ == "SparkTable"
+
+
+def schema(frame) -> dict[str, pl.DataType]:
+    """A frame's columns and their polars types (a Spark table's types are mapped to polars ones)."""
+    if is_spark(frame):
+        return frame.schema
+    return dict(frame.collect_schema()) if isinstance(frame, pl.LazyFrame) else dict(frame.schema)
+
+
+def height(frame) -> int:
+    if is_spark(frame):
+        return frame.count()
+    if isinstance(frame, pl.LazyFrame):
+        return int(collect(frame.select(pl.len())).item())
+    return frame.height
+
+
+def where_equal(frame, column: str, value: str | None):
+    """The rows whose ``column``, read as text, equals ``value`` (null when ``value`` is None), lazily."""
+    if is_spark(frame):
+        from driftdesk.engine import spark
+
+        return spark.where_equal(frame, column, value)
+    col = pl.col(column).cast(pl.String)
+    return frame.lazy().filter(col.is_null() if value is None else col == value)
+
+
+def reduce_columns(frame, items: list[tuple[str, str]], *, path: Path_) -> dict:
+    """Each column of a window reduced for drift, by the frame's engine: {column: aggregate}.
+
+    ``items`` are (column, kind) with kind 'numeric' or 'categorical'. Numeric columns become sorted arrays
+    (``path='exact'``) or histogram sketches (``'sketch'``), categorical ones category counts (exact either way).
+    """
+    if is_spark(frame):
+        from driftdesk.engine import spark
+
+        return spark.reduce_columns(frame, items, path=path)
+    from driftdesk.engine import local
+
+    return local.reduce_columns(frame, items, path=path)
