@@ -4,6 +4,9 @@ Each page's view is one library function (driftdesk.overview.overview, drift.vie
 caches it keyed by the data source, the source's version stamp (the newest file time in its folder, so an edited
 file is recomputed) and the page's controls, never by widgets read inside. Loading the data is cached as a
 resource (shared, never mutated). A page that cannot load its data gets a message and stops, never a traceback.
+
+numpy's BLAS runs on one thread in the app: its products here are small (a few series by a few weeks), sessions are
+served side by side, and on a busy machine BLAS threads that wait for a core make a decomposition ten times slower.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from driftdesk.business import ImpactView, impact_view
 from driftdesk.calendars import Calendar, effective_calendar
@@ -48,6 +52,8 @@ from driftdesk.windows import pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
 from ui.render.text import show_error
+
+threadpool_limits(limits=1, user_api="blas")
 
 
 def stamp(source: str) -> float:
