@@ -14,6 +14,9 @@ loaded once (a warm process). For each page it prints:
   * the ratio of the interaction's p50 to the page's own library call (the view function called directly on the
     same dataset, p50 over the same number of distinct calls): the cost of the page around its computation.
 
+The Data page and the Gates page are opened only (the Gates page's tuning loop has its own benchmark,
+bench_gates_page.py).
+
 Runs on a shared machine vary: the load average at the start and the end is printed beside the figures.
 """
 
@@ -106,11 +109,12 @@ def pages(n: int) -> list[PageBench]:
             Control("selectbox", "metric", ["cost_per_call", "latency_p95_ms", "refusal_rate", "judge_score_mean",
                                             "validator_failure_rate"][:n]),
         ), lambda ds, i: llm_view(ds, by="model", end_day=days[i], days=7, budget_per_day=None)),
-        PageBench("gates", "app_pages/gates.py", {}, (), lambda ds, i: None),
+        PageBench("data", "app_pages/data.py", {}, (), lambda ds, i: None),
+        PageBench("gates", "app_pages/gates.py", {}, (), lambda ds, i: None),  # its controls: bench_gates_page.py
         PageBench("rollouts", "app_pages/rollouts.py", {}, (
             Control("multiselect", "by", [["geo"], ["device"], ["geo", "device"], ["source"], []][:n]),
-        ), lambda ds, i: rollout_view(ds, control="v1.9", candidate="v2.0", by=[["geo"], ["device"], ["source"],
-                                                                                 ["geo", "device"], None][i % 5])),
+        ), lambda ds, i: rollout_view(ds, control="v1.9", candidate="v2.0", by=[None, ["geo"], ["device"],
+                                                                                 ["geo", "device"], ["source"]][i % 5])),
         PageBench("incidents", "app_pages/incidents.py", {}, (
             Control("selectbox", "incident", ["INC-c", "INC-b", "INC-a", "INC-e2", "INC-f"][:n]),
         ), lambda ds, i: incident_view(ds, ["INC-d", "INC-c", "INC-b", "INC-a", "INC-e2"][i % 5])),
@@ -180,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="distinct values per control (default 5)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DO_NOT_TRACK", "true")
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's notes about running without a server
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "app")]
 

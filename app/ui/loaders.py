@@ -43,9 +43,10 @@ from driftdesk.seasonality.series import parse_segment
 from driftdesk.seasonality.view import (
     SeasonalityView,
     SegmentVerdicts,
-    column_decomposition,
+    every_series_decomposition,
     seasonality_view,
     segment_verdicts,
+    series_of,
 )
 from driftdesk.tracking import dataset_key, latest_adopted
 from driftdesk.windows import pinned_reference
@@ -181,51 +182,48 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
-@st.cache_resource(max_entries=64, show_spinner="Decomposing every segment of the column…")
-def _column_decomposition(source: str, version: float, table: str, metric: str, mode: str,
-                          column: str) -> SeasonalityResult:
-    """Every value of one segment column decomposed at once (the expensive part, shared by the every-segment
-    table and a segment's own view; never mutated)."""
-    return column_decomposition(load_source(source), table=table, metric=metric, column=column, mode=mode)
-
-
-@st.cache_resource(max_entries=32, show_spinner="Decomposing the series…")
-def _all_traffic_decomposition(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityView:
-    """All traffic's series decomposed (its view on the last day; another day reuses its decomposition)."""
-    return seasonality_view(load_source(source), table=table, metric=metric, mode=mode)
+@st.cache_resource(max_entries=32, show_spinner="Decomposing all traffic and every segment…")
+def _every_series(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityResult | None:
+    """All traffic and every segment of a metric decomposed at once (the expensive part, threshold- and day-free,
+    shared by the segment view and the every-segment table; never mutated). None when one of them cannot be
+    decomposed: each is then done on its own, and the one that fails is named."""
+    try:
+        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode)
+    except DriftdeskError:
+        return None
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _seasonality(source: str, version: float, table: str, metric: str, segment: str, mode: str,
                  day: dt.date | None) -> SeasonalityView:
+    dataset = load_source(source)
     where = parse_segment(segment)
-    decomposed = None
-    if len(where) == 1:  # a segment's view is taken from its column's decomposition: another value costs no new fit
-        decomposed = _column_decomposition(source, version, table, metric, mode, next(iter(where)))
-    elif not where:
-        decomposed = _all_traffic_decomposition(source, version, table, metric, mode).result
-    return seasonality_view(load_source(source), table=table, metric=metric, segment=segment, mode=mode, day=day,
+    every = _every_series(source, version, table, metric, mode) if len(where) <= 1 else None
+    decomposed = series_of(dataset, every, next(iter(where), None)) if every is not None else None
+    return seasonality_view(dataset, table=table, metric=metric, segment=segment, mode=mode, day=day,
                             decomposed=decomposed)
 
 
 def seasonality_view_of(source: str, *, table: str, metric: str, segment: str, mode: str,
                         day: dt.date | None) -> SeasonalityView:
     """One metric of one segment decomposed, and one day against the day and the week before (the decomposition is
-    cached without the day, so choosing another day only compares days)."""
+    cached without the day and the segment, so choosing another day or segment only compares days)."""
     return _seasonality(source, stamp(source), table, metric, segment, mode, day)
+
+
+@st.cache_data(max_entries=64, show_spinner="Decomposing every segment…")
+def _segment_verdicts(source: str, version: float, table: str, metric: str, mode: str,
+                      columns: tuple[str, ...]) -> SegmentVerdicts:
+    dataset = load_source(source)
+    every = _every_series(source, version, table, metric, mode)
+    decomposed = (lambda column: series_of(dataset, every, column)) if every is not None else None
+    return segment_verdicts(dataset, table=table, metric=metric, mode=mode, columns=columns, decomposed=decomposed)
 
 
 def segment_verdicts_of(source: str, *, table: str, metric: str, mode: str,
                         columns: Sequence[str]) -> SegmentVerdicts:
-    """Every segment's verdict, one column at a time (each column's decomposition cached), with a progress bar."""
-    bar = st.progress(0.0, text="Decomposing every segment…")
-    version = stamp(source)
-    verdicts = segment_verdicts(load_source(source), table=table, metric=metric, mode=mode, columns=columns,
-                                progress=lambda share, text: bar.progress(share, text=text),
-                                decomposed=lambda column: _column_decomposition(source, version, table, metric, mode,
-                                                                                column))
-    bar.empty()
-    return verdicts
+    """Every segment's verdict, read off the decomposition of every series (or one column at a time)."""
+    return _segment_verdicts(source, stamp(source), table, metric, mode, tuple(columns))
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing calibration…")

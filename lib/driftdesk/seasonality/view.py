@@ -22,6 +22,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import metrics_for
+from driftdesk.seasonality.calendar import calendar_days
 from driftdesk.seasonality.compare import DayComparison, compare_day
 from driftdesk.seasonality.detect import detect
 from driftdesk.seasonality.result import SeasonalityResult
@@ -171,6 +172,50 @@ def column_decomposition(dataset: Dataset, *, table: str, metric: str, column: s
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
     series = metric_series(dataset[table].frame, metric, by=column)
     return detect(series, by=column, causal=mode == "causal", calendar=_calendar(dataset, [column]))
+
+
+SPLIT = "__split"  # in ``every_series_decomposition``: the column a series is split by ('' for all traffic)
+
+
+def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch") -> SeasonalityResult:
+    """All traffic and every value of every segment column decomposed in one pass: series on one grid share one
+    scan, whose cost is per time step rather than per series, so the whole table costs about what one series does.
+    ``by`` is ``SPLIT`` and the segment columns (null where a series is not split by one); ``series_of`` takes all
+    traffic's or one column's part, the same as decomposing it alone."""
+    if mode not in MODES:
+        raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    frame = dataset[table].frame
+    cols = segment_columns(dataset, table)
+    parts = [metric_series(frame, metric).with_columns(pl.lit("").alias(SPLIT))]
+    parts += [metric_series(frame, metric, by=c).with_columns(pl.lit(c).alias(SPLIT)) for c in cols]
+    return detect(pl.concat(parts, how="diagonal_relaxed"), by=[SPLIT, *cols], causal=mode == "causal",
+                  calendar=_split_calendar(dataset, cols))
+
+
+def _split_calendar(dataset: Dataset, columns: Sequence[str]) -> pl.DataFrame:
+    """The calendar of ``every_series_decomposition``, each day reaching the series it reaches when they are
+    decomposed alone (``_calendar(dataset, [column])``): a day of one segment value ('geo=US') reaches that value's
+    series, and, when it counts for the whole business, every series not split by its column (named by ``SPLIT``)."""
+    days = effective_calendar(dataset).days
+    column = pl.col("segment").str.extract(r"^\s*([^=]+?)\s*=", 1)
+    own = days.filter(column.is_in(list(columns)))
+    splits = pl.DataFrame({"__reach": ["", *columns]})
+    reach = (own.filter(pl.col("everywhere")).join(splits, how="cross").filter(pl.col("__reach") != column)
+             .with_columns(pl.format(f"{SPLIT}={{}}", "__reach").alias("segment")))
+    rest = days.filter(pl.col("everywhere") & ~column.is_in(list(columns)).fill_null(False))
+    return pl.concat([own, reach.drop("__reach"), rest]).select("date", "name", "kind", "segment")
+
+
+def series_of(dataset: Dataset, every: SeasonalityResult, column: str | None) -> SeasonalityResult:
+    """All traffic's series (``column`` None) or one column's series (``by`` the column) out of
+    ``every_series_decomposition``, shaped and configured as if decomposed on their own."""
+    keep = pl.col(SPLIT) == (column or "")
+    drop = [c for c in every.by if c != column]
+    by = () if column is None else (column,)
+    config = {**every.config, "calendar_days": [str(d.date) for d in calendar_days(_calendar(dataset, by))]}
+    notes = tuple(n for n in every.notes if f"{SPLIT}={column or ''}," in n)
+    return SeasonalityResult(every.points.filter(keep).drop(drop), every.events.filter(keep).drop(drop),
+                             every.verdicts.filter(keep).drop(drop), by, every.causal, config, notes)
 
 
 def _one_series(result: SeasonalityResult, where: dict) -> SeasonalityResult:
