@@ -68,7 +68,6 @@ def pages(n: int) -> list[PageBench]:
     from driftdesk.llm import llm_view
     from driftdesk.overview import overview
     from driftdesk.rollout import rollout_view
-    from driftdesk.seasonality.view import seasonality_view
 
     d0 = dt.date(2026, 10, 20)
     days = _days(d0, n)
@@ -101,8 +100,7 @@ def pages(n: int) -> list[PageBench]:
             Control("date_input", "day", days),
             Control("selectbox", "segment", ["geo=DE", "geo=US", "device=tablet", "source=search", "geo=BR"][:n]),
             Control("selectbox", "metric", ["cpa", "cr", "spend", "conversions", "roas"][:n]),
-        ), lambda ds, i: seasonality_view(ds, table="kpis", metric="impressions", segment="All traffic",
-                                          mode="batch", day=days[i])),
+        ), lambda ds, i: seasonality_page_call(ds, ["cpa", "cr", "spend", "conversions", "roas"][i % 5], days[i])),
         PageBench("llm", "app_pages/llm.py", {}, (
             Control("date_input", "end", days),
             Control("selectbox", "by", ["prompt_version", "index_version", "feature", "model"][:n]),
@@ -119,6 +117,14 @@ def pages(n: int) -> list[PageBench]:
             Control("selectbox", "incident", ["INC-c", "INC-b", "INC-a", "INC-e2", "INC-f"][:n]),
         ), lambda ds, i: incident_view(ds, ["INC-d", "INC-c", "INC-b", "INC-a", "INC-e2"][i % 5])),
     ]
+
+
+def seasonality_page_call(dataset, metric: str, day: dt.date):
+    """What the Seasonality page computes for a metric: every series decomposed at once, all traffic's view."""
+    from driftdesk.seasonality.view import every_series_decomposition, seasonality_view, series_of
+
+    every = every_series_decomposition(dataset, table="kpis", metric=metric)
+    return seasonality_view(dataset, table="kpis", metric=metric, day=day, decomposed=series_of(dataset, every, None))
 
 
 def clear_view_caches() -> None:
@@ -184,12 +190,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="distinct values per control (default 5)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DO_NOT_TRACK", "true")
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's notes about running without a server
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "app")]
 
+    from streamlit.logger import set_log_level
+
     from driftdesk.contract import load_dataset
     from driftdesk.paths import sample_data_dir
+
+    set_log_level("error")  # AppTest's notes about running without a server
 
     load0 = os.getloadavg()[0]
     dataset = load_dataset(sample_data_dir())
