@@ -20,7 +20,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import collect_table, read_toml
+from driftdesk.io import collect_table
 from driftdesk.proposal import FolderProposal, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
@@ -35,6 +35,7 @@ from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported
     Role,
     TableSpec,
 )
+from driftdesk.textfiles import read_toml
 from driftdesk.timestamps import (  # noqa: F401  (re-exported for the seasonality module's grid)
     EPOCH_RULE,
     EPOCH_UNIT_NAMES,

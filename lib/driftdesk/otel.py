@@ -43,6 +43,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError, InputFileError
 from driftdesk.jsonsafe import jsonable
+from driftdesk.textfiles import text_encoding
 
 OPERATION, REQUEST_MODEL, RESPONSE_MODEL = "gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.model"
 INPUT_TOKENS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")  # the second: conventions before 1.27
@@ -224,8 +225,6 @@ def _first(attrs: Mapping, names: Sequence[str]):
 
 def _span_table(path: Path, attributes: Mapping[str, tuple[str, ...]]) -> pl.DataFrame:
     """One row per span with the fields and attributes a call is built from (explicit and resource values apart)."""
-    from driftdesk.io import text_encoding  # bytes that are not text are refused (line and byte named), not replaced
-
     text = path.read_text(encoding=text_encoding(path))
     cols: dict[str, list] = {k: [] for k in (
         "trace_id", "span_id", "parent_id", "start", "end", "error", "operation", "request_model", "response_model",

@@ -34,8 +34,8 @@ import polars as pl
 
 from driftdesk.bounds import TOML_BYTES, check_depth, check_size
 from driftdesk.errors import ReleaseError
-from driftdesk.io import read_toml
 from driftdesk.jsonsafe import jsonable
+from driftdesk.textfiles import read_toml
 
 MANIFEST_FIELDS: tuple[str, ...] = (
     "model_version", "prompt_version", "provider_model", "feature_view_version", "retrieval_index",

@@ -78,7 +78,7 @@ def test_a_foreign_folder_loads_in_three_clicks(tmp_path: Path):
     assert at.query_params["data"] == str(foreign.folder.resolve())
     assert "Every table meets the data contract." in texts(at)  # loaded from the proposal already
     files = frame_with(at, "why")
-    read_as = {f: t if isinstance(t, str) else None for f, t in zip(files["file"], files["table"])}
+    read_as = {f: t if isinstance(t, str) and t != "–" else None for f, t in zip(files["file"], files["table"])}  # "–": none
     assert read_as == {KPIS_FILE: "kpis", SCORES_FILE: "decisions", NOTES_FILE: None}
     assert any(NOTES_FILE in w.value and "matches no table" in w.value for w in at.warning)
     at.button(key="remember_proposal").click().run()

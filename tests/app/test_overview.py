@@ -15,8 +15,9 @@ def test_overview_of_the_sample_shows_every_layer_for_the_latest_day(sample_data
     assert at.title[0].value == "Overview"
     assert at.query_params["data"] == "sample"  # the source is always in the URL, so a copied link keeps it
     page = texts(at)
+    headings = [h.value for h in at.subheader]
     for title in LAYER_TITLES:
-        assert f"#### {title} " in page
+        assert any(h.startswith(f"{title} ") for h in headings), (title, headings)
     # the sample ends 2026-11-01T23:00: the latest whole day
     assert at.date_input(key="day").value == dt.date(2026, 11, 1)
     assert "Status of 2026-11-01" in page
@@ -33,7 +34,7 @@ def test_deep_link_sets_the_day_and_span():
     assert "Status of 2026-10-08 (Thursday, UTC)" in page
     assert "one week earlier (2026-10-01)" in page
     # model v2.0 went to full traffic on 10-07 (incident INC-c): the model layer is flagged that week
-    model_card = next(m.value for m in at.markdown if m.value.startswith("#### Model"))
+    model_card = next(h.value for h in at.subheader if h.value.startswith("Model "))
     assert "alert" in model_card or "warn" in model_card
 
 
@@ -44,7 +45,7 @@ def test_changing_the_day_recomputes_the_view():
     no_exception(at)
     assert "Status of 2026-09-29" in texts(at)
     # the scoring-api latency incident (INC-f) that afternoon
-    service_card = next(m.value for m in at.markdown if m.value.startswith("#### Service"))
+    service_card = next(h.value for h in at.subheader if h.value.startswith("Service "))
     assert "alert" in service_card
 
 
@@ -60,7 +61,7 @@ def test_absent_tables_are_said_plainly(kpis_folder):
     page = texts(at)
     for table in ("service", "decisions", "llm_calls"):
         assert f"no {table} table loaded" in page
-    business = next(m.value for m in at.markdown if m.value.startswith("#### Business"))
+    business = next(h.value for h in at.subheader if h.value.startswith("Business "))
     assert "ok" in business  # constant rates: nothing moved
 
 

@@ -382,7 +382,7 @@ def test_figures_show_every_effect_or_say_why_not():
     assert sum(water.y[1:-1]) == pytest.approx(r.total["change"], abs=1e-12)  # steps land on the current value
     heat = r.to_figure("heatmap").data[0]
     assert sorted(heat.y) == ["BR", "DE", "US"]
-    assert sum(v[0] for v in heat.z) == pytest.approx(100 * r.total["change"] / r.total["baseline"], abs=1e-9)
+    assert sum(v[0] for v in heat.z) == pytest.approx(r.total["change"], abs=1e-9)  # dollars, as the waterfall
     spend = r.to_figure("spend").data
     assert [t.name for t in spend] == ["baseline", "current"]
     undefined = segment_impact(kpis({"US": (2000, 100)}, {"US": (2000, 0)}), baseline=BASE, current=CUR, by="geo")

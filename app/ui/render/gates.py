@@ -30,8 +30,8 @@ def render_opening(opening: OpeningPolicy, *, on_screen: bool) -> None:
         st.info(md(opening.sentence))
     else:
         st.caption(f"A proposal (from the link or the form). Without one the page shows {md(opening.label)}.")
-    for note in opening.notes:
-        st.caption(f"Passed over: {md(note)}")
+    for note in opening.notes:  # a policy the reader expected is not the one shown: say so where it is seen
+        st.warning(f"Passed over: {md(note)}", icon=":material/warning:")
     if opening.starter is not None:
         with st.expander("How the starter policy's thresholds were read from this data"):
             st.caption("Each gate is evaluated at every hour of history; its threshold is the median plus twice the "
