@@ -108,6 +108,8 @@ def test_values_from_data_are_text_not_html_or_markdown(app_url, browser_page, s
              ("drift", "", "Drift", None), ("llm", "", "LLM", None), ("gates", "", "Gates", None))
     for path, query_string, text, named in pages:  # (tables draw on a canvas: their cells are not page text)
         open_page(browser_page, f"{app_url}/{path}?data={data}&{query_string}", text, timeout_ms=180_000)
+        for summary in browser_page.locator('[data-testid="stExpander"] summary').all():  # folded text is text too
+            summary.click()
         if named is not None:
             assert named in browser_page.inner_text("body"), path
         assert browser_page.locator('img[src="x"]').count() == 0
