@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -337,9 +337,20 @@ def gates_view_of(source: str, *, policy: Policy, gate: str, compare: Sequence[t
                   tuple((label, encode_policy(p)) for label, p in compare))
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def _rollout_gate(source: str, version: float, control: str, candidate: str, gate: str, keys: tuple[str, ...],
+                  every: int, _compute: Callable[[], list[dict]]) -> list[dict]:
+    """One rollout gate's evaluations in one segmentation (keyed by the gate's own text): another choice of segment
+    columns replays only the segmentations not seen before."""
+    return _compute()
+
+
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
 def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
-    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None)
+    def memo(gate: Gate, keys: tuple[str, ...], every: int, compute: Callable[[], list[dict]]) -> list[dict]:
+        return _rollout_gate(source, version, control, candidate, repr(gate), keys, every, compute)
+
+    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None, memo=memo)
 
 
 def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:
