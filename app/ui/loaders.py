@@ -4,6 +4,9 @@ Each page's view is one library function (driftdesk.overview.overview, drift.vie
 caches it keyed by the data source, the source's version stamp (the newest file time in its folder, so an edited
 file is recomputed) and the page's controls, never by widgets read inside. Loading the data is cached as a
 resource (shared, never mutated). A page that cannot load its data gets a message and stops, never a traceback.
+
+numpy's BLAS runs on one thread in the app: its products here are small (a few series by a few weeks), sessions are
+served side by side, and on a busy machine BLAS threads that wait for a core make a decomposition ten times slower.
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from driftdesk.business import ImpactView, impact_view
 from driftdesk.calendars import Calendar, effective_calendar
 from driftdesk.calibration import CalibrationView, calibration_view
 from driftdesk.contract import Dataset, Table, load_dataset, read_mappings
-from driftdesk.drift.view import DriftView, drift_view
+from driftdesk.drift.result import DriftHistory
+from driftdesk.drift.view import DriftView, combine_history, drift_history_of, drift_view, recent_days
 from driftdesk.errors import DriftdeskError
 from driftdesk.folder import FolderReport, inspect_folder
 from driftdesk.gates.backtest import ValuesOf, values_key
@@ -33,12 +38,23 @@ from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
-from driftdesk.seasonality.view import SeasonalityView, SegmentVerdicts, seasonality_view, segment_verdicts
+from driftdesk.seasonality.result import SeasonalityResult
+from driftdesk.seasonality.series import parse_segment
+from driftdesk.seasonality.view import (
+    SeasonalityView,
+    SegmentVerdicts,
+    every_series_decomposition,
+    seasonality_view,
+    segment_verdicts,
+    series_of,
+)
 from driftdesk.tracking import dataset_key, latest_adopted
 from driftdesk.windows import pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
 from ui.render.text import show_error
+
+threadpool_limits(limits=1, user_api="blas")
 
 
 def stamp(source: str) -> float:
@@ -146,11 +162,18 @@ def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good:
     return _overview(source, stamp(source), day, span_days, known_good, pinned)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _drift_day(source: str, version: float, table: str, day: dt.date, weight: str | None) -> DriftHistory:
+    """One day of a table's drift history (week over week): shared by every view whose history covers the day."""
+    return drift_history_of(load_source(source), table=table, days=[day], weight=weight)
+
+
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
            by: str | None, pinned: str | None, weight: str | None) -> DriftView:
+    history = combine_history([_drift_day(source, version, table, d, weight) for d in recent_days(day)])
     return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
-                      weight=weight)
+                      weight=weight, history=history)
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
@@ -159,33 +182,48 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
-@st.cache_data(max_entries=64, show_spinner="Decomposing the series…")
+@st.cache_resource(max_entries=32, show_spinner="Decomposing all traffic and every segment…")
+def _every_series(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityResult | None:
+    """All traffic and every segment of a metric decomposed at once (the expensive part, threshold- and day-free,
+    shared by the segment view and the every-segment table; never mutated). None when one of them cannot be
+    decomposed: each is then done on its own, and the one that fails is named."""
+    try:
+        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode)
+    except DriftdeskError:
+        return None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def _seasonality(source: str, version: float, table: str, metric: str, segment: str, mode: str,
                  day: dt.date | None) -> SeasonalityView:
-    return seasonality_view(load_source(source), table=table, metric=metric, segment=segment, mode=mode, day=day)
+    dataset = load_source(source)
+    where = parse_segment(segment)
+    every = _every_series(source, version, table, metric, mode) if len(where) <= 1 else None
+    decomposed = series_of(dataset, every, next(iter(where), None)) if every is not None else None
+    return seasonality_view(dataset, table=table, metric=metric, segment=segment, mode=mode, day=day,
+                            decomposed=decomposed)
 
 
 def seasonality_view_of(source: str, *, table: str, metric: str, segment: str, mode: str,
                         day: dt.date | None) -> SeasonalityView:
-    """One metric of one segment decomposed, and one day against the day and the week before."""
+    """One metric of one segment decomposed, and one day against the day and the week before (the decomposition is
+    cached without the day and the segment, so choosing another day or segment only compares days)."""
     return _seasonality(source, stamp(source), table, metric, segment, mode, day)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _segment_column(source: str, version: float, table: str, metric: str, mode: str, column: str) -> SegmentVerdicts:
-    return segment_verdicts(load_source(source), table=table, metric=metric, mode=mode, columns=[column])
+@st.cache_data(max_entries=64, show_spinner="Decomposing every segment…")
+def _segment_verdicts(source: str, version: float, table: str, metric: str, mode: str,
+                      columns: tuple[str, ...]) -> SegmentVerdicts:
+    dataset = load_source(source)
+    every = _every_series(source, version, table, metric, mode)
+    decomposed = (lambda column: series_of(dataset, every, column)) if every is not None else None
+    return segment_verdicts(dataset, table=table, metric=metric, mode=mode, columns=columns, decomposed=decomposed)
 
 
 def segment_verdicts_of(source: str, *, table: str, metric: str, mode: str,
                         columns: Sequence[str]) -> SegmentVerdicts:
-    """Every segment's verdict, one column at a time (cached per column), with a progress bar."""
-    bar = st.progress(0.0, text="Decomposing every segment…")
-    parts = []
-    for i, column in enumerate(columns):
-        parts.append(_segment_column(source, stamp(source), table, metric, mode, column))
-        bar.progress((i + 1) / len(columns), text=f"{column}: {parts[-1].verdicts.height} series decomposed")
-    bar.empty()
-    return SegmentVerdicts.combine(parts)
+    """Every segment's verdict, read off the decomposition of every series (or one column at a time)."""
+    return _segment_verdicts(source, stamp(source), table, metric, mode, tuple(columns))
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing calibration…")
@@ -299,9 +337,20 @@ def gates_view_of(source: str, *, policy: Policy, gate: str, compare: Sequence[t
                   tuple((label, encode_policy(p)) for label, p in compare))
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def _rollout_gate(source: str, version: float, control: str, candidate: str, gate: str, keys: tuple[str, ...],
+                  every: int, _compute: Callable[[], list[dict]]) -> list[dict]:
+    """One rollout gate's evaluations in one segmentation (keyed by the gate's own text): another choice of segment
+    columns replays only the segmentations not seen before."""
+    return _compute()
+
+
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
 def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
-    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None)
+    def memo(gate: Gate, keys: tuple[str, ...], every: int, compute: Callable[[], list[dict]]) -> list[dict]:
+        return _rollout_gate(source, version, control, candidate, repr(gate), keys, every, compute)
+
+    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None, memo=memo)
 
 
 def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:

@@ -180,3 +180,14 @@ def test_llm_groupings_and_bad_window(sample_dataset):
     assert llm_groupings(pl.DataFrame({"ts": [], "model": []})) == ["model"]
     with pytest.raises(DriftdeskError, match="a window must be between 1 and 3,660 days"):
         llm_view(sample_dataset, by=None, end_day=dt.date(2026, 9, 1), days=0)
+
+
+def test_a_drift_history_computed_day_by_day_is_the_history(sample_dataset):
+    from driftdesk.drift.view import combine_history, drift_history_of, drift_view, recent_days
+
+    day = dt.date(2026, 8, 27)
+    whole = drift_view(sample_dataset, table="decisions", day=day)
+    parts = combine_history([drift_history_of(sample_dataset, table="decisions", days=[d]) for d in recent_days(day)])
+    assert_frame_equal(parts.daily, whole.history.daily)
+    shared = drift_view(sample_dataset, table="decisions", day=day, history=parts)
+    assert_frame_equal(shared.severity_table(), whole.severity_table())

@@ -181,16 +181,46 @@ class DriftView:
         return f"<p><b>{html.escape(self.table)}, {self.day.isoformat()}</b></p>" + self.comparison._repr_html_()
 
 
+def recent_days(day: dt.date, days: int = HISTORY_DAYS) -> list[dt.date]:
+    """The days of the history a day's view shows: the day and the ``days - 1`` before it."""
+    return [day - dt.timedelta(days=k) for k in range(days)]
+
+
+def drift_history_of(dataset: Dataset, *, table: str, days: Sequence[dt.date], weight: str | None = None) -> DriftHistory:
+    """The drift history of ``table`` on ``days``, each day week over week, rows weighted as in ``drift_view`` (every
+    day is computed on its own, so a caller may compute days one at a time and ``combine_history`` them)."""
+    return drift_history(dataset[table].frame, days=list(days), columns=drift_columns(dataset, table),
+                         weight=_row_weight(dataset, table, weight))
+
+
+def _row_weight(dataset: Dataset, table: str, weight: str | None) -> str | None:
+    """The column a row of ``table`` counts by (None: every row once), checked against the table."""
+    weight = weight or default_weight(dataset, table)
+    frame = dataset[table].frame
+    if weight != ROWS and weight not in frame.columns:
+        raise DriftdeskError(f"drift: the {table} table has no column {weight!r} to weight rows by; choose one of "
+                             f"{drift_weights(dataset, table)}")
+    return None if weight == ROWS else weight
+
+
+def combine_history(parts: Sequence[DriftHistory]) -> DriftHistory:
+    """Days' histories computed separately, as one (days in order)."""
+    daily = pl.concat([p.daily for p in parts], how="vertical_relaxed").sort("day", maintain_order=True)
+    return DriftHistory(daily, parts[0].vs)
+
+
 def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence[str] = DEFAULT_VS,
                custom: str | Window | None = None, by: str | None = None, pinned: str | Window | None = None,
-               history_days: int = HISTORY_DAYS, weight: str | None = None) -> DriftView:
+               history_days: int = HISTORY_DAYS, weight: str | None = None,
+               history: DriftHistory | None = None) -> DriftView:
     """``table`` on ``day`` (UTC) against each baseline kind in ``vs`` (``custom`` needs the ``custom`` range,
     ``pinned`` the pinned reference window; ``last_release`` is placed from the releases table), optionally per
     segment column ``by``; with the last ``history_days`` days week over week and the quality checks of the day
     against week over week (or the first baseline).
 
     ``weight``: what a row counts for (``drift_weights``; by default impressions on a kpis table, so a segment
-    whose share of traffic triples is seen; ``rows`` counts every row once)."""
+    whose share of traffic triples is seen; ``rows`` counts every row once). ``history``: those days' history already
+    computed (``drift_history_of`` with the same weight), which depends on neither the baselines nor ``by``."""
     kinds = (vs,) if isinstance(vs, str) else tuple(vs)
     if not kinds:
         raise DriftdeskError("drift: choose at least one baseline kind (vs)")
@@ -198,19 +228,15 @@ def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence
         raise DriftdeskError(f"drift compares the {', '.join(DRIFT_TABLES)} tables, not {table!r}")
     frame = dataset[table].frame
     cols = drift_columns(dataset, table)
-    weight = weight or default_weight(dataset, table)
-    if weight != ROWS and weight not in frame.columns:
-        raise DriftdeskError(f"drift: the {table} table has no column {weight!r} to weight rows by; choose one of "
-                             f"{drift_weights(dataset, table)}")
-    w = None if weight == ROWS else weight
+    w = _row_weight(dataset, table, weight)
     current = Window.day(day)
     releases = dataset.get("releases")
     baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None,
                               pinned=pinned if "pinned" in kinds else None,
                               releases=releases.frame if releases is not None else None)
     comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by, weight=w)
-    history = drift_history(frame, days=[day - dt.timedelta(days=k) for k in range(history_days)], columns=cols,
-                            weight=w)
+    if history is None:
+        history = drift_history(frame, days=recent_days(day, history_days), columns=cols, weight=w)
     against = next((w for w in baselines if w.label == QUALITY_VS), baselines[0])
     quality = quality_report(frame.filter(against.contains("ts")), frame.filter(current.contains("ts")), by=by, ts="ts")
     return DriftView(table, day, comparison, history, quality, tuple(cols))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -291,12 +291,14 @@ def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
                   by: str | Sequence[str] | None = None, arm: str | None = None, segments: Sequence[str] = (),
                   start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
-                  ts: str = "ts", source: str = "decisions") -> RolloutResult:
+                  ts: str = "ts", source: str = "decisions", memo: Memo | None = None) -> RolloutResult:
     """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
     the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
 
     ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
-    time for a gate without ``by`` (default: the string columns that are not the arm column).
+    time for a gate without ``by`` (default: the string columns that are not the arm column). ``memo(gate, keys,
+    every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) at an evaluation
+    step of ``every`` hours, returning ``compute()`` or what it returned before for the same rollout and arguments.
     """
     df = as_lazy(frame).collect()
     if ts not in df.columns:
@@ -320,7 +322,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     if units.filter(pl.col("__arm") == "control").height == 0:
         notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
                      f"{span.end.isoformat()}: nothing can be judged")
-    evals = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence)
+    evals = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence, memo=memo)
     timeline = _decide(evals, policy)
     decision, decided_at, reason = _final(timeline, evals, policy)
     at = evals.filter(pl.col("ts") == decided_at) if decided_at is not None else evals.head(0)
@@ -330,25 +332,46 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                          value_units)
 
 
+Memo = Callable[[Gate, tuple[str, ...], int, Callable[[], list[dict]]], list[dict]]
+
+
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
-            seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float) -> pl.DataFrame:
+            seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
+            memo: Memo | None = None) -> pl.DataFrame:
+    """Every evaluation of every gate in every segmentation over the rollout, in time order (then gate, then
+    segmentation). One gate's evaluations in one segmentation depend on nothing else, so ``memo`` may keep them."""
     every = min(g.every_hours for g in policy.gates)
-    rows: list[dict] = []
-    for t in _evaluation_times(span, every):
-        for gate in policy.gates:
-            if t != span.end and (t - span.start) % dt.timedelta(hours=gate.every_hours):
-                continue
-            window = Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t)
-            part = units.filter(window.contains(ts))
-            for keys in _segmentations(gate, seg_cols, by_cols):
-                for row in evaluate_window(part, gate, metrics[gate.name], keys, confidence=confidence):
-                    rows.append({**row, "ts": t, "gate": gate.name, "action": gate.action,
-                                 "threshold": gate.threshold})
+    times = _evaluation_times(span, every)
+    by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {}
+    for index, gate in enumerate(policy.gates):
+        for keys in _segmentations(gate, seg_cols, by_cols):
+            def compute(gate=gate, keys=keys) -> list[dict]:
+                return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
+                                         confidence=confidence)
+            rows = memo(gate, keys, every, compute) if memo is not None else compute()
+            at = by_time.setdefault((index, keys), {})
+            for row in rows:
+                at.setdefault(row["ts"], []).append(row)
+    rows = [row for t in times for at in by_time.values() for row in at.get(t, [])]
     schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.columns},
               **{c: units.schema[c] for c in (by_cols or ()) if c in units.columns}}
     if not rows:
         return pl.DataFrame(schema=schema)
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+
+
+def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
+                      times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
+    """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
+    rows: list[dict] = []
+    for t in times:
+        if t != span.end and (t - span.start) % dt.timedelta(hours=gate.every_hours):
+            continue
+        window = Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t)
+        part = units.filter(window.contains(ts))
+        for row in evaluate_window(part, gate, metric, keys, confidence=confidence):
+            rows.append({**row, "ts": t, "gate": gate.name, "action": gate.action, "threshold": gate.threshold})
+    return rows
 
 
 def _final(timeline: pl.DataFrame, evals: pl.DataFrame, policy: Policy) -> tuple[str, dt.datetime | None, str]:
@@ -388,8 +411,9 @@ def canary_pairs(dataset) -> list[tuple[str, str]]:
 
 
 def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | None = None,
-                 table: str = "decisions", policy: Policy | None = None) -> RolloutResult:
-    """The Rollouts page's one call: ``candidate`` vs ``control`` in a dataset's table (its mapped segment columns)."""
+                 table: str = "decisions", policy: Policy | None = None, memo: Memo | None = None) -> RolloutResult:
+    """The Rollouts page's one call: ``candidate`` vs ``control`` in a dataset's table (its mapped segment columns);
+    ``memo`` as in ``judge_rollout``."""
     found = dataset.get(table)
     if found is None:
         raise DriftdeskError(f"{dataset.folder}: no {table} table: a rollout is judged on rows scored by both versions")
@@ -399,7 +423,7 @@ def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | N
         raise DriftdeskError(f"{found.source}: no gate of the rollout policy {policy.name} can be judged on this "
                              f"table: {'; '.join(left_out)}")
     result = judge_rollout(found.frame, control=control, candidate=candidate, policy=replace(policy, gates=usable),
-                           by=by or None, segments=found.segments, source=found.source)
+                           by=by or None, segments=found.segments, source=found.source, memo=memo)
     return replace(result, notes=(*result.notes, *left_out)) if left_out else result
 
 

@@ -22,6 +22,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import metrics_for
+from driftdesk.seasonality.calendar import calendar_days
 from driftdesk.seasonality.compare import DayComparison, compare_day
 from driftdesk.seasonality.detect import detect
 from driftdesk.seasonality.result import SeasonalityResult
@@ -163,10 +164,76 @@ def _change(value: float | None) -> str | None:
     return None if value is None else format_value(value, "change")
 
 
+def column_decomposition(dataset: Dataset, *, table: str, metric: str, column: str,
+                         mode: Mode = "batch") -> SeasonalityResult:
+    """The metric of every value of one segment column decomposed at once (``by`` the column): what the
+    every-segment verdicts read, and what one segment's view is taken from (``seasonality_view(decomposed=...)``).
+    Each series is fitted as if alone: its points, flags and verdict are those of its own decomposition."""
+    if mode not in MODES:
+        raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    series = metric_series(dataset[table].frame, metric, by=column)
+    return detect(series, by=column, causal=mode == "causal", calendar=_calendar(dataset, [column]))
+
+
+SPLIT = "__split"  # in ``every_series_decomposition``: the column a series is split by ('' for all traffic)
+
+
+def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch") -> SeasonalityResult:
+    """All traffic and every value of every segment column decomposed in one pass: series on one grid share one
+    scan, whose cost is per time step rather than per series, so the whole table costs about what one series does.
+    ``by`` is ``SPLIT`` and the segment columns (null where a series is not split by one); ``series_of`` takes all
+    traffic's or one column's part, the same as decomposing it alone."""
+    if mode not in MODES:
+        raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    frame = dataset[table].frame
+    cols = segment_columns(dataset, table)
+    parts = [metric_series(frame, metric).with_columns(pl.lit("").alias(SPLIT))]
+    parts += [metric_series(frame, metric, by=c).with_columns(pl.lit(c).alias(SPLIT)) for c in cols]
+    return detect(pl.concat(parts, how="diagonal_relaxed"), by=[SPLIT, *cols], causal=mode == "causal",
+                  calendar=_split_calendar(dataset, cols))
+
+
+def _split_calendar(dataset: Dataset, columns: Sequence[str]) -> pl.DataFrame:
+    """The calendar of ``every_series_decomposition``, each day reaching the series it reaches when they are
+    decomposed alone (``_calendar(dataset, [column])``): a day of one segment value ('geo=US') reaches that value's
+    series, and, when it counts for the whole business, every series not split by its column (named by ``SPLIT``)."""
+    days = effective_calendar(dataset).days
+    column = pl.col("segment").str.extract(r"^\s*([^=]+?)\s*=", 1)
+    own = days.filter(column.is_in(list(columns)))
+    splits = pl.DataFrame({"__reach": ["", *columns]})
+    reach = (own.filter(pl.col("everywhere")).join(splits, how="cross").filter(pl.col("__reach") != column)
+             .with_columns(pl.format(f"{SPLIT}={{}}", "__reach").alias("segment")))
+    rest = days.filter(pl.col("everywhere") & ~column.is_in(list(columns)).fill_null(False))
+    return pl.concat([own, reach.drop("__reach"), rest]).select("date", "name", "kind", "segment")
+
+
+def series_of(dataset: Dataset, every: SeasonalityResult, column: str | None) -> SeasonalityResult:
+    """All traffic's series (``column`` None) or one column's series (``by`` the column) out of
+    ``every_series_decomposition``, shaped and configured as if decomposed on their own."""
+    keep = pl.col(SPLIT) == (column or "")
+    drop = [c for c in every.by if c != column]
+    by = () if column is None else (column,)
+    config = {**every.config, "calendar_days": [str(d.date) for d in calendar_days(_calendar(dataset, by))]}
+    notes = tuple(n for n in every.notes if f"{SPLIT}={column or ''}," in n)
+    return SeasonalityResult(every.points.filter(keep).drop(drop), every.events.filter(keep).drop(drop),
+                             every.verdicts.filter(keep).drop(drop), by, every.causal, config, notes)
+
+
+def _one_series(result: SeasonalityResult, where: dict) -> SeasonalityResult:
+    """One series of a by-column result, shaped as if it had been decomposed alone (no ``by`` column)."""
+    part = result.series(**where)
+    cols = list(where)
+    return SeasonalityResult(part.points.drop(cols), part.events.drop(cols), part.verdicts.drop(cols), (),
+                             part.causal, part.config, part.notes)
+
+
 def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str = ALL_TRAFFIC, mode: Mode = "batch",
-                     day: dt.date | None = None) -> SeasonalityView:
+                     day: dt.date | None = None, decomposed: SeasonalityResult | None = None) -> SeasonalityView:
     """One metric of one segment ('All traffic' or 'column=value') decomposed in ``mode``, and ``day`` (by default
-    the last whole day) hour by hour against the day before and the week before."""
+    the last whole day) hour by hour against the day before and the week before.
+
+    ``decomposed``: the decomposition already done (the segment's column from ``column_decomposition``, or this
+    very series), so another day, or another value of the same column, costs no new fit."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
     if day is not None:
@@ -174,7 +241,12 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
     frame = dataset[table].frame
     where = parse_segment(segment)
     series = metric_series(frame, metric, where=where)
-    result = detect(series, causal=mode == "causal", calendar=_calendar(dataset, list(where)), scope=where)
+    if decomposed is not None and decomposed.by and tuple(where) == decomposed.by:
+        result = _one_series(decomposed, where)
+    elif decomposed is not None and not decomposed.by:
+        result = decomposed
+    else:
+        result = detect(series, causal=mode == "causal", calendar=_calendar(dataset, list(where)), scope=where)
     described = series_metric(frame, metric)
     how = "sum" if described.aggregation in ("sum", "count") else "mean"
     comparison = None
@@ -229,17 +301,17 @@ def _ordered(verdicts: pl.DataFrame) -> pl.DataFrame:
 
 def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
                      columns: Sequence[str] | None = None,
-                     progress: Callable[[float, str], None] | None = None) -> SegmentVerdicts:
+                     progress: Callable[[float, str], None] | None = None,
+                     decomposed: Callable[[str], SeasonalityResult] | None = None) -> SegmentVerdicts:
     """The verdict of ``metric`` for every value of each segment column (all of the table's by default); a column
     that cannot be decomposed is listed in ``errors`` instead of stopping the others. ``progress(share, text)`` is
-    called after each column."""
-    frame = dataset[table].frame
+    called after each column; ``decomposed(column)`` gives a column's ``column_decomposition`` when it is at hand."""
     cols = list(columns) if columns is not None else segment_columns(dataset, table)
     parts, errors = [], []
     for i, col in enumerate(cols):
         try:
-            series = metric_series(frame, metric, by=col)
-            res = detect(series, by=col, causal=mode == "causal", calendar=_calendar(dataset, [col]))
+            res = (decomposed(col) if decomposed is not None
+                   else column_decomposition(dataset, table=table, metric=metric, column=col, mode=mode))
         except DriftdeskError as exc:
             errors.append((col, str(exc)))
             continue

@@ -72,3 +72,33 @@ def label_lanes(positions: list[float], texts: list[str], *, width_px: float, la
                 out[i] = lane
                 break
     return out
+
+
+def stacked_panels(titles: list[str], *, gap: float = 0.05, height: int = 600, **layout) -> go.Figure:
+    """An empty figure of panels stacked on one shared time axis (the first panel on top), laid out directly:
+    plotly's make_subplots costs more than the figure itself. Put a trace in panel ``i`` (0-based) with
+    ``in_panel(trace, i)``; shade a span over every panel with ``shade_span``."""
+    n = len(titles)
+    size = (1 - gap * (n - 1)) / n
+    axes: dict = {}
+    for i, title in enumerate(titles):
+        top = 1 - i * (size + gap)
+        suffix = "" if i == 0 else str(i + 1)
+        axes[f"yaxis{suffix}"] = {"domain": [max(0.0, top - size), top], "anchor": f"x{suffix}",
+                                  "title": {"text": title, "font": {"size": 11}}}
+        axes[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "showticklabels": i == n - 1,
+                                  **({"matches": "x"} if i else {})}
+    return go.Figure(layout={**axes, "height": height, **layout})
+
+
+def in_panel(trace, panel: int):
+    """The trace drawn in panel ``panel`` (0-based) of ``stacked_panels``."""
+    suffix = "" if panel == 0 else str(panel + 1)
+    trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+    return trace
+
+
+def shade_span(fig: go.Figure, start, end, color: str) -> None:
+    """A time span shaded behind every panel (from the figure's bottom to its top)."""
+    fig.add_shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1, fillcolor=color,
+                  line={"width": 0}, layer="below")

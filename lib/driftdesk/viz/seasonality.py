@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from driftdesk.viz.common import in_panel, shade_span, stacked_panels
+
 FLAG_STYLE = {"anomaly": ("#d62728", "x", "anomaly"), "drift": ("#ff7f0e", "diamond", "drift")}
 DRIFT_FILL = "rgba(255, 127, 14, 0.15)"
 CALENDAR_FILL = "rgba(31, 119, 180, 0.08)"
@@ -25,8 +27,7 @@ def _shade_calendar(fig: go.Figure, points: pl.DataFrame) -> None:
     days = points.filter(pl.col("calendar")).select(pl.col("ts").dt.date().unique().sort())["ts"].to_list()
     for d in days:
         start = dt.datetime.combine(d, dt.time())
-        fig.add_vrect(x0=start, x1=start + dt.timedelta(days=1), fillcolor=CALENDAR_FILL, line_width=0, layer="below",
-                      row="all", col=1)
+        shade_span(fig, start, start + dt.timedelta(days=1), CALENDAR_FILL)
 
 
 def _dense(p: pl.DataFrame) -> bool:
@@ -50,11 +51,11 @@ def _daily(p: pl.DataFrame) -> pl.DataFrame:
 
 def _band(fig: go.Figure, d: pl.DataFrame, column: str, name: str, color: str, fill: str, row: int) -> None:
     x = d["ts"].to_list()
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=d[f"{column}_high"].to_list() + d[f"{column}_low"].to_list()[::-1],
-                             fill="toself", fillcolor=fill, line={"width": 0}, hoverinfo="skip", name=f"{name}, daily range",
-                             legendgroup=name), row=row, col=1)
-    fig.add_trace(go.Scatter(x=x, y=d[f"{column}_mean"].to_list(), mode="lines", name=f"{name}, daily mean",
-                             legendgroup=name, line={"width": 1.5, "color": color}), row=row, col=1)
+    fig.add_trace(in_panel(go.Scatter(x=x + x[::-1], y=d[f"{column}_high"].to_list() + d[f"{column}_low"].to_list()[::-1],
+                                      fill="toself", fillcolor=fill, line={"width": 0}, hoverinfo="skip",
+                                      name=f"{name}, daily range", legendgroup=name), row - 1))
+    fig.add_trace(in_panel(go.Scatter(x=x, y=d[f"{column}_mean"].to_list(), mode="lines", name=f"{name}, daily mean",
+                                      legendgroup=name, line={"width": 1.5, "color": color}), row - 1))
 
 
 def seasonality_figure(result) -> go.Figure:
@@ -66,48 +67,46 @@ def seasonality_figure(result) -> go.Figure:
     legend, one click away, and zooming in shows it at full detail."""
     p = result.points.sort("ts")
     dense = _dense(p)
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05)
+    fig = stacked_panels(list(PANELS), height=760, margin={"l": 60, "r": 10, "t": 20, "b": 30},
+                         legend={"orientation": "h", "y": -0.07, "font": {"size": 11}}, hovermode="x unified")
+
+    def line(panel: int, x, y, name: str, **style) -> None:
+        fig.add_trace(in_panel(go.Scatter(x=x, y=y, name=name, mode="lines", **style), panel))
+
+    dotted = {"line": {"width": 1, "color": "#1f77b4", "dash": "dot"}}
     if dense:
         d = _daily(p)
         _band(fig, d, "value", "observed", "#444", "rgba(68, 68, 68, 0.22)", 1)
-        fig.add_trace(go.Scatter(x=d["ts"], y=d["expected_mean"], name="expected (trend + seasonal), daily mean",
-                                 mode="lines", line={"width": 1, "color": "#1f77b4", "dash": "dot"}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=p["ts"], y=p["value"], name="observed, every point", mode="lines",
-                                 visible="legendonly", line={"width": 1, "color": "#444"}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=d["ts"], y=d["trend_mean"], name="trend", mode="lines", line={"color": "#2ca02c"}),
-                      row=2, col=1)
+        line(0, d["ts"], d["expected_mean"], "expected (trend + seasonal), daily mean", **dotted)
+        line(0, p["ts"], p["value"], "observed, every point", visible="legendonly", line={"width": 1, "color": "#444"})
+        line(1, d["ts"], d["trend_mean"], "trend", line={"color": "#2ca02c"})
         _band(fig, d, "seasonal", "seasonal", "#9467bd", "rgba(148, 103, 189, 0.25)", 3)
-        fig.add_trace(go.Scatter(x=d["ts"], y=d["score_peak"], name="score, daily peak |z|", mode="lines",
-                                 line={"width": 1, "color": "#7f7f7f"}), row=4, col=1)
+        line(3, d["ts"], d["score_peak"], "score, daily peak |z|", line={"width": 1, "color": "#7f7f7f"})
     else:
-        fig.add_trace(go.Scatter(x=p["ts"], y=p["value"], name="observed", mode="lines",
-                                 line={"width": 1, "color": "#444"}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=p["ts"], y=p["trend"] + p["seasonal"], name="expected (trend + seasonal)",
-                                 mode="lines", line={"width": 1, "color": "#1f77b4", "dash": "dot"}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=p["ts"], y=p["trend"], name="trend", mode="lines", line={"color": "#2ca02c"}),
-                      row=2, col=1)
-        fig.add_trace(go.Scatter(x=p["ts"], y=p["seasonal"], name="seasonal", mode="lines",
-                                 line={"width": 1, "color": "#9467bd"}), row=3, col=1)
-        fig.add_trace(go.Scatter(x=p["ts"], y=p["score"], name="score", mode="lines",
-                                 line={"width": 1, "color": "#7f7f7f"}), row=4, col=1)
+        line(0, p["ts"], p["value"], "observed", line={"width": 1, "color": "#444"})
+        line(0, p["ts"], p["trend"] + p["seasonal"], "expected (trend + seasonal)", **dotted)
+        line(1, p["ts"], p["trend"], "trend", line={"color": "#2ca02c"})
+        line(2, p["ts"], p["seasonal"], "seasonal", line={"width": 1, "color": "#9467bd"})
+        line(3, p["ts"], p["score"], "score", line={"width": 1, "color": "#7f7f7f"})
     for flag, (color, symbol, label) in FLAG_STYLE.items():
         hit = p.filter(pl.col("flag") == flag)
         if dense and flag == "drift":  # a drift run flags every hour of it: one marker per day reads better
             hit = hit.group_by(pl.col("ts").dt.truncate("1d")).agg(pl.col("value").mean(), pl.col("score").abs().max())
             label = "drift (a flagged day)"
+        else:
+            label = f"{label} (flagged point)"
         if hit.height:
-            fig.add_trace(go.Scatter(x=hit["ts"], y=hit["value"], mode="markers",
-                                     name=label if "day" in label else f"{label} (flagged point)",
-                                     marker={"color": color, "symbol": symbol, "size": 7}), row=1, col=1)
-            fig.add_trace(go.Scatter(x=hit["ts"], y=hit["score"].abs() if dense else hit["score"], mode="markers",
-                                     name=label, showlegend=False,
-                                     marker={"color": color, "symbol": symbol, "size": 6}), row=4, col=1)
+            fig.add_trace(in_panel(go.Scatter(x=hit["ts"], y=hit["value"], mode="markers", name=label,
+                                              marker={"color": color, "symbol": symbol, "size": 7}), 0))
+            fig.add_trace(in_panel(go.Scatter(x=hit["ts"], y=hit["score"].abs() if dense else hit["score"],
+                                              mode="markers", name=label, showlegend=False,
+                                              marker={"color": color, "symbol": symbol, "size": 6}), 3))
     drift_events = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"])).to_dicts()
     for e in drift_events:
-        fig.add_vrect(x0=e["start"], x1=e["end"], fillcolor=DRIFT_FILL, line_width=0, layer="below", row="all", col=1)
+        shade_span(fig, e["start"], e["end"], DRIFT_FILL)
     breaks = result.events.filter(pl.col("kind") == "data_break").to_dicts()
     for e in breaks:
-        fig.add_vrect(x0=e["start"], x1=e["end"], fillcolor=BREAK_FILL, line_width=0, layer="below", row="all", col=1)
+        shade_span(fig, e["start"], e["end"], BREAK_FILL)
     _shade_calendar(fig, p)
     variance = result.events.filter(pl.col("kind") == "variance_change").to_dicts()
     for e in variance:  # where the noise's spread changed: a line where it was called, no span (it has no end)
@@ -118,12 +117,8 @@ def seasonality_figure(result) -> go.Figure:
                 "calendar" in p.columns and bool(p["calendar"].any()))]
     for name, color, present in shading:  # legend entries for the shaded spans, which have none of their own
         if present:
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
-                                     marker={"symbol": "square", "size": 12, "color": color}), row=1, col=1)
-    for row, title in enumerate(PANELS, start=1):
-        fig.update_yaxes(title_text=title, title_font={"size": 11}, row=row, col=1)
-    fig.update_layout(height=760, margin={"l": 60, "r": 10, "t": 20, "b": 30},
-                      legend={"orientation": "h", "y": -0.07, "font": {"size": 11}}, hovermode="x unified")
+            fig.add_trace(in_panel(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                              marker={"symbol": "square", "size": 12, "color": color}), 0))
     return fig
 
 

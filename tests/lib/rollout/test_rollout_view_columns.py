@@ -28,3 +28,29 @@ def test_a_table_no_gate_can_judge_is_a_clear_error(tmp_path):
     assert only_cpa.gates
     with pytest.raises(DriftdeskError, match="no gate of the rollout policy .* can be judged on this table: .*'spend'"):
         rollout_view(dataset, control="gbm-7", candidate="gbm-8", policy=only_cpa)
+
+
+def test_a_gate_evaluations_kept_by_the_caller_give_the_same_judgement(sample_dataset):
+    """A memo of one gate's evaluations per segmentation (the app's cache): a second view with other segment columns
+    replays only the segmentations it has not seen, and every view equals the one replayed from scratch."""
+    from polars.testing import assert_frame_equal
+
+    kept: dict = {}
+    computed: list = []
+
+    def memo(gate, keys, every, compute):
+        key = (repr(gate), keys, every)
+        if key not in kept:
+            computed.append(keys)
+            kept[key] = compute()
+        return kept[key]
+
+    for by in (None, ["geo"], ["geo", "device"]):
+        shared = rollout_view(sample_dataset, control="v1.9", candidate="v2.0", by=by, memo=memo)
+        alone = rollout_view(sample_dataset, control="v1.9", candidate="v2.0", by=by)
+        assert_frame_equal(shared.evaluations, alone.evaluations)
+        assert_frame_equal(shared.timeline, alone.timeline)
+        assert (shared.decision, shared.decided_at, shared.reason) == (alone.decision, alone.decided_at, alone.reason)
+    gates = len(default_rollout_policy().gates)
+    assert computed.count(("geo",)) == gates  # the default view's per-geo evaluations served the by=geo view
+    assert computed.count(("geo", "device")) == gates
