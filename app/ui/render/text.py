@@ -82,6 +82,9 @@ def table(frame: pl.DataFrame, *, units: Mapping[str, str] | None = None, column
             entry["help"] = " ".join(h for h in (entry.get("help"), text) if h)
     text_columns = [c for c, t in frame.schema.items() if t == pl.String]
     frame = frame.with_columns(pl.col(c).fill_null("" if c in PROSE_COLUMNS else MISSING_TEXT) for c in text_columns)
+    open_times = [c for c, t in frame.schema.items() if t.is_temporal() and frame[c].null_count()]
+    frame = frame.with_columns(  # a time that is not there (an event still open) reads "–"; ISO text sorts as time
+        pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S").fill_null(MISSING_TEXT) for c in open_times)
     formats = {c: partial(_cell, unit=u) for c, u in units.items()}
     data = frame.to_pandas().style.format(formats, na_rep=MISSING_TEXT) if formats else frame
     st.dataframe(data, hide_index=True, width="stretch", column_config=config, **kwargs)
