@@ -1,7 +1,8 @@
 """Candidate against control, per segment: each rollout metric's value in both arms, its change and an interval.
 
-Rows are sampling units (a scored request, an LLM call). The reduction is the only pass over rows: per hour, arm
-and segment, the sums each metric needs (``hourly_sums``); any evaluation window is then a sum over its hours.
+Rows are sampling units (a scored request, an LLM call). A replay reduces them once: per arm, segment and interval
+between evaluation-window edges, the sums each metric needs (``sum_exprs``, ``calibration_cells``); any evaluation
+window is then a sum over its intervals.
 
 Intervals of the change (two-sided, ``confidence`` 0.95 by default):
 
