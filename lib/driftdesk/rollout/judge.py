@@ -50,7 +50,6 @@ from driftdesk.rollout.compare import (
     compare_calibration_cells,
     compare_distribution,
     compare_sums,
-    known,
     rollout_metric,
     sum_exprs,
     verdict,
@@ -167,10 +166,7 @@ def evaluate_window(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys
             b, c = arms.get(("control", *seg), none), arms.get(("candidate", *seg), none)
             rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
                          **compare_distribution(metric, b, c)})
-    for row in rows:
-        row["sample"] = metric.sample
-        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
-    return rows
+    return _with_verdicts(rows, gate, metric, confidence)
 
 
 def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
@@ -384,25 +380,25 @@ def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
             for w, rows in zip(windows, per_window) for row in rows]
 
 
-def _window_sums(units: pl.DataFrame, windows: Sequence[Window], groups: Sequence[str], sums: Sequence[pl.Expr], *,
+def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
+                 reduce: Callable[[pl.LazyFrame, list[str]], pl.LazyFrame], sums: Sequence[str], *,
                  ts: str) -> tuple[pl.DataFrame, np.ndarray]:
-    """Each group's sums in each window, from one reduction: rows are summed once per group and per interval
-    between consecutive window edges, and a window's sums add its intervals' (a handful of numbers, not a pass
-    over rows; added rather than differenced from cumulative sums, so a huge value in one hour leaves the
-    precision of the others intact).
+    """Each group's sums in each window, from one reduction: ``reduce(rows, keys)`` sums the rows once per key and
+    per interval between consecutive window edges (the key ``__part``), and a window's sums add its intervals' (a
+    handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
+    in one hour leaves the precision of the others intact).
 
-    Returns the groups (``groups`` columns, in first-seen order) and an array (window, group, sum) whose first sum
-    is the group's row count."""
+    Returns the groups (every column of ``reduce``'s result but ``__part`` and the ``sums``, in first-seen order)
+    and an array (window, group, sum) of the ``sums`` columns."""
     edges = pl.Series(sorted({e for w in windows for e in (w.start, w.end)}), dtype=units.schema[ts])
-    reduced = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
-               .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1)
-                             .alias("__part"))
-               .group_by("__part", *groups).agg(pl.len().cast(pl.Float64).alias("__rows"), *sums).collect())
+    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
+    reduced = reduce(parts, ["__part", *keys]).collect()
+    groups = [c for c in reduced.columns if c not in sums and c != "__part"]
     ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
-    reduced = reduced.join(ids, on=list(groups), how="left", nulls_equal=True)
-    dense = np.zeros((len(edges) - 1, ids.height, len(sums) + 1))
-    dense[reduced["__part"].to_numpy(), reduced["__group"].to_numpy()] = (
-        reduced.select("__rows", *(e.meta.output_name() for e in sums)).to_numpy().astype(np.float64))
+    reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
+    dense = np.zeros((len(edges) - 1, ids.height, len(sums)))
+    dense[reduced["__part"].to_numpy(), reduced["__group"].to_numpy()] = reduced.select(sums).to_numpy()
     at = {e: i for i, e in enumerate(edges.to_list())}
     return ids.drop("__group"), np.stack([dense[at[w.start]:at[w.end]].sum(axis=0) for w in windows])
 
@@ -414,12 +410,9 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
         return []
     relative = gate.change == "relative"
     if metric.kind == "calibration":
-        score, label = metric.columns
-        s = pl.col(score).cast(pl.Float64)
-        bin_ = (s * ECE_BINS).floor().clip(0, ECE_BINS - 1).cast(pl.Int32).alias("__bin")
-        cells = units.filter(known(metric)).with_columns(bin_, pl.col(label).cast(pl.Int8).alias("__label"))
-        ids, sums = _window_sums(cells, windows, ["__arm", *keys, "__bin", "__label"],
-                                 [s.sum().alias("score_sum"), (s * s).sum().alias("score_sq")], ts=ts)
+        ids, sums = _window_sums(units, windows, ["__arm", *keys],
+                                 lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
+                                 ts=ts)
         out = []
         for w in range(len(windows)):
             rows = []
@@ -429,9 +422,10 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
                                                           relative=relative, confidence=confidence)})
             out.append(_with_verdicts(rows, gate, metric, confidence))
         return out
-    exprs = sum_exprs(metric)
-    ids, sums = _window_sums(units, windows, ["__arm", *keys], exprs, ts=ts)
-    names = ["__rows", *(e.meta.output_name() for e in exprs)]
+    exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
+    names = [e.meta.output_name() for e in exprs]
+    ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
+                             ts=ts)
     frame = pl.concat([ids.with_columns(pl.lit(w, pl.Int64).alias("__window"),
                                         *(pl.Series(n, sums[w][:, i]) for i, n in enumerate(names)))
                        for w in range(len(windows))]).filter(pl.col("__rows") > 0)
@@ -469,6 +463,7 @@ def _cell_arrays(ids: pl.DataFrame, sums: np.ndarray, keys: Sequence[str]
 
 
 def _with_verdicts(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
+    """Each segment's comparison with its sample's name, verdict and note."""
     for row in rows:
         row["sample"] = metric.sample
         row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
