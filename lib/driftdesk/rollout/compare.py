@@ -1,7 +1,8 @@
 """Candidate against control, per segment: each rollout metric's value in both arms, its change and an interval.
 
-Rows are sampling units (a scored request, an LLM call). The reduction is the only pass over rows: per hour, arm
-and segment, the sums each metric needs (``hourly_sums``); any evaluation window is then a sum over its hours.
+Rows are sampling units (a scored request, an LLM call). A replay reduces them once: per arm, segment and interval
+between evaluation-window edges, the sums each metric needs (``sum_exprs``, ``calibration_cells``); any evaluation
+window is then a sum over its intervals.
 
 Intervals of the change (two-sided, ``confidence`` 0.95 by default):
 
@@ -204,10 +205,10 @@ def ece_from_cells(bins: np.ndarray, label: np.ndarray, counts: np.ndarray, sums
     """ECE = sum over bins |labels - scores| / rows, along the last axis of per-cell counts and score sums."""
     total = counts.sum(axis=-1)
     gap = np.zeros(counts.shape[:-1])
-    for b in np.unique(bins):
-        in_bin = bins == b
-        positives = (counts * (label == 1) * in_bin).sum(axis=-1)
-        gap = gap + np.abs(positives - (sums * in_bin).sum(axis=-1))
+    for b in np.unique(bins):  # bins in order, each bin's cells picked by index: no masked pass over every cell
+        in_bin = np.flatnonzero(bins == b)
+        positive = in_bin[label[in_bin] == 1]
+        gap = gap + np.abs(counts[..., positive].sum(axis=-1) - sums[..., in_bin].sum(axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, gap / np.where(total > 0, total, 1), np.nan)
 
@@ -248,16 +249,30 @@ def compare_sums(metric: RolloutMetric, control: dict | None, candidate: dict | 
 def compare_calibration_cells(metric: RolloutMetric, control: pl.DataFrame, candidate: pl.DataFrame, *,
                               relative: bool, confidence: float, seed: int = BOOTSTRAP_SEED) -> dict:
     """ECE of both arms from their cells, and a bootstrap interval of the change."""
-    cells = pl.DataFrame({"__bin": np.repeat(np.arange(ECE_BINS, dtype=np.int32), 2),
-                          "__label": np.tile(np.array([0, 1], dtype=np.int8), ECE_BINS)})
+    bins, labels = calibration_layout()
+    cells = pl.DataFrame({"__bin": bins, "__label": labels})
 
     def arrays(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         full = cells.join(frame.select("__bin", "__label", "count", "score_sum", "score_sq"), on=["__bin", "__label"],
                           how="left").fill_null(0.0)
         return full["count"].to_numpy(), full["score_sum"].to_numpy(), full["score_sq"].to_numpy()
 
-    bins, labels = cells["__bin"].to_numpy(), cells["__label"].to_numpy()
-    (cnt_b, s_b, q_b), (cnt_c, s_c, q_c) = arrays(control), arrays(candidate)
+    return compare_calibration_arrays(metric, arrays(control), arrays(candidate), relative=relative,
+                                      confidence=confidence, seed=seed)
+
+
+def calibration_layout() -> tuple[np.ndarray, np.ndarray]:
+    """(bin, label) of each cell in the order ``compare_calibration_arrays`` reads them: bin-major, label 0 then 1."""
+    return np.repeat(np.arange(ECE_BINS, dtype=np.int32), 2), np.tile(np.array([0, 1], dtype=np.int8), ECE_BINS)
+
+
+def compare_calibration_arrays(metric: RolloutMetric, control: tuple[np.ndarray, np.ndarray, np.ndarray],
+                               candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *, relative: bool,
+                               confidence: float, seed: int = BOOTSTRAP_SEED) -> dict:
+    """``compare_calibration_cells`` on each arm's (count, score sum, score sum of squares) per cell, in the
+    ``calibration_layout`` order."""
+    bins, labels = calibration_layout()
+    (cnt_b, s_b, q_b), (cnt_c, s_c, q_c) = control, candidate
     ece_b = float(ece_from_cells(bins, labels, cnt_b, s_b)) if cnt_b.sum() else None
     ece_c = float(ece_from_cells(bins, labels, cnt_c, s_c)) if cnt_c.sum() else None
     out = {"metric": metric.name, "control": ece_b, "candidate": ece_c, "change": None, "ci_low": None,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from driftdesk.errors import DriftdeskError, PolicyError
@@ -39,10 +40,13 @@ from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
 from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import jsonable
 from driftdesk.rollout.compare import (
+    ARMS,
+    ECE_BINS,
     RolloutMetric,
     arm_values,
     calibration_cells,
     change_unit,
+    compare_calibration_arrays,
     compare_calibration_cells,
     compare_distribution,
     compare_sums,
@@ -155,15 +159,14 @@ def evaluate_window(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys
     else:
         col = metric.columns[0]
         values = units.select("__arm", *keys, pl.col(col).cast(pl.Float64))
-        for seg, part in _partitions(values, keys).items():
-            b = part.filter(pl.col("__arm") == "control")[col].drop_nulls().to_numpy()
-            c = part.filter(pl.col("__arm") == "candidate")[col].drop_nulls().to_numpy()
+        arms = {tuple(k): part[col].drop_nulls().to_numpy()
+                for k, part in values.partition_by(["__arm", *keys], as_dict=True).items()}
+        none = np.empty(0)
+        for seg in sorted({k[1:] for k in arms}, key=lambda k: tuple(str(v) for v in k)):
+            b, c = arms.get(("control", *seg), none), arms.get(("candidate", *seg), none)
             rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
                          **compare_distribution(metric, b, c)})
-    for row in rows:
-        row["sample"] = metric.sample
-        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
-    return rows
+    return _with_verdicts(rows, gate, metric, confidence)
 
 
 def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
@@ -363,14 +366,107 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
 def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
                       times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
-    rows: list[dict] = []
-    for t in times:
-        if t != span.end and (t - span.start) % dt.timedelta(hours=gate.every_hours):
+    windows = [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
+               if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
+    if metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
+        ordered = units.sort(ts)
+        starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
+        ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
+        per_window = [evaluate_window(ordered.slice(a, b - a), gate, metric, keys, confidence=confidence)
+                      for a, b in zip(starts.to_list(), ends.to_list())]
+    else:
+        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence)
+    return [{**row, "ts": w.end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
+            for w, rows in zip(windows, per_window) for row in rows]
+
+
+def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
+                 reduce: Callable[[pl.LazyFrame, list[str]], pl.LazyFrame], sums: Sequence[str], *,
+                 ts: str) -> tuple[pl.DataFrame, np.ndarray]:
+    """Each group's sums in each window, from one reduction: ``reduce(rows, keys)`` sums the rows once per key and
+    per interval between consecutive window edges (the key ``__part``), and a window's sums add its intervals' (a
+    handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
+    in one hour leaves the precision of the others intact).
+
+    Returns the groups (every column of ``reduce``'s result but ``__part`` and the ``sums``, in first-seen order)
+    and an array (window, group, sum) of the ``sums`` columns."""
+    edges = pl.Series(sorted({e for w in windows for e in (w.start, w.end)}), dtype=units.schema[ts])
+    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
+    reduced = reduce(parts, ["__part", *keys]).collect()
+    groups = [c for c in reduced.columns if c not in sums and c != "__part"]
+    ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
+    reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
+    dense = np.zeros((len(edges) - 1, ids.height, len(sums)))
+    dense[reduced["__part"].to_numpy(), reduced["__group"].to_numpy()] = reduced.select(sums).to_numpy()
+    at = {e: i for i, e in enumerate(edges.to_list())}
+    return ids.drop("__group"), np.stack([dense[at[w.start]:at[w.end]].sum(axis=0) for w in windows])
+
+
+def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                      windows: Sequence[Window], *, ts: str, confidence: float) -> list[list[dict]]:
+    """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction."""
+    if not windows:
+        return []
+    relative = gate.change == "relative"
+    if metric.kind == "calibration":
+        ids, sums = _window_sums(units, windows, ["__arm", *keys],
+                                 lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
+                                 ts=ts)
+        out = []
+        for w in range(len(windows)):
+            rows = []
+            for seg, arms in _cell_arrays(ids, sums[w], keys).items():
+                rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                             **compare_calibration_arrays(metric, arms["control"], arms["candidate"],
+                                                          relative=relative, confidence=confidence)})
+            out.append(_with_verdicts(rows, gate, metric, confidence))
+        return out
+    exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
+    names = [e.meta.output_name() for e in exprs]
+    ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
+                             ts=ts)
+    frame = pl.concat([ids.with_columns(pl.lit(w, pl.Int64).alias("__window"),
+                                        *(pl.Series(n, sums[w][:, i]) for i, n in enumerate(names)))
+                       for w in range(len(windows))]).filter(pl.col("__rows") > 0)
+    valued = arm_values(frame.drop("__rows"), metric)
+    by_window = valued.partition_by("__window", as_dict=True, include_key=False)
+    out = []
+    for w in range(len(windows)):
+        rows = []
+        part = by_window.get((w,))
+        for seg, arms in (_arm_rows(part, keys) if part is not None else {}).items():
+            rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                         **compare_sums(metric, arms.get("control"), arms.get("candidate"), relative=relative,
+                                        confidence=confidence)})
+        out.append(_with_verdicts(rows, gate, metric, confidence))
+    return out
+
+
+def _cell_arrays(ids: pl.DataFrame, sums: np.ndarray, keys: Sequence[str]
+                 ) -> dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """Per segment with labelled rows in the window, each arm's (count, score sum, score sum of squares) per cell
+    in ``calibration_layout`` order."""
+    out: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    for i, row in enumerate(ids.iter_rows(named=True)):
+        if sums[i, 0] <= 0:
             continue
-        window = Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t)
-        part = units.filter(window.contains(ts))
-        for row in evaluate_window(part, gate, metric, keys, confidence=confidence):
-            rows.append({**row, "ts": t, "gate": gate.name, "action": gate.action, "threshold": gate.threshold})
+        seg = tuple(row[k] for k in keys)
+        if seg not in out:
+            out[seg] = {a: tuple(np.zeros(2 * ECE_BINS) for _ in range(3)) for a in ARMS}
+        arms = out[seg]
+        if row["__label"] in (0, 1):
+            cell = 2 * row["__bin"] + row["__label"]
+            for array, value in zip(arms[row["__arm"]], sums[i]):
+                array[cell] = value
+    return dict(sorted(out.items(), key=lambda kv: tuple(str(v) for v in kv[0])))
+
+
+def _with_verdicts(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
+    """Each segment's comparison with its sample's name, verdict and note."""
+    for row in rows:
+        row["sample"] = metric.sample
+        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
     return rows
 
 
