@@ -555,13 +555,7 @@ def segment_table(baseline: Frame, current: Frame, *, by: str | Sequence[str], c
             pl.lit(_share(pb, fb, weight), dtype=pl.Float64).alias("share_baseline"),
             pl.lit(_share(pc, fc, weight), dtype=pl.Float64).alias("share_current"),
         ).with_columns(pl.lit(v, dtype=pl.String).alias(by)))
-    if not frames:
-        return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
-                                            pl.lit(None, dtype=pl.Float64).alias("share_baseline"),
-                                            pl.lit(None, dtype=pl.Float64).alias("share_current"))
-    out = pl.concat(frames)
-    return out.select(by, "share_baseline", "share_current", *[c for c in out.columns
-                                                                 if c not in (by, "share_baseline", "share_current")])
+    return _segment_rows(frames, by)
 
 
 def _segments_by_engine(baseline, current, by: str, cols: list[str], t: Thresholds) -> pl.DataFrame:
@@ -583,13 +577,18 @@ def _segments_by_engine(baseline, current, by: str, cols: list[str], t: Threshol
             *[pl.lit(n.get(v, 0) / total if total else None, dtype=pl.Float64).alias(f"share_{name}")
               for (n, total), name in zip(shares, ("baseline", "current"))],
         ).with_columns(pl.lit(v, dtype=pl.String).alias(by)))
+    return _segment_rows(frames, by)
+
+
+def _segment_rows(frames: list[pl.DataFrame], by: str) -> pl.DataFrame:
+    """Per-segment drift tables as one: the segment and its shares first (an empty table keeps those columns)."""
+    lead = (by, "share_baseline", "share_current")
     if not frames:
         return _rows_frame([]).with_columns(pl.lit(None, dtype=pl.String).alias(by),
                                             pl.lit(None, dtype=pl.Float64).alias("share_baseline"),
                                             pl.lit(None, dtype=pl.Float64).alias("share_current"))
     out = pl.concat(frames)
-    return out.select(by, "share_baseline", "share_current", *[c for c in out.columns
-                                                                 if c not in (by, "share_baseline", "share_current")])
+    return out.select(*lead, *[c for c in out.columns if c not in lead])
 
 
 def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
