@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
+import polars.selectors as cs
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -45,7 +46,8 @@ class Metric:
     - ``weighted_mean``: (value, weight), sum(value x weight) / sum(weight);
     - ``rate``: (flag,), the share of rows where the boolean flag is true (false with ``negate``);
     - ``mean``, ``percentile`` (at ``quantile``, linear interpolation), ``sum``, ``max``: (column,);
-    - ``null_rate``: (column,), the share of rows where the column is null;
+    - ``null_rate``: (column,), the share of rows where the column is missing (null, or NaN in a float column:
+      ``is_missing``);
     - ``count``: (), the number of rows;
     - ``per_success``: (value, ok flag, fail flag, ...), the value summed over all rows / the rows that succeeded:
       the ok flag true and every fail flag false (a null flag does not count against a row);
@@ -201,7 +203,7 @@ RENAMED: dict[str, str] = {"output_tokens_mean": "tokens_out_mean"}
 
 # names that take an argument: family -> (what it is, what the argument is)
 FAMILIES: dict[str, tuple[str, str]] = {
-    "null_rate": ("share of rows where the column is null", "column"),
+    "null_rate": ("share of rows where the column is missing (null, or NaN in a float column)", "column"),
     "psi": ("population stability index of the column, current vs baseline window", "column"),
     "share": ("the segment's share of the total of a column (e.g. spend)", "column"),
     "seasonality_flag": ("share of hours the seasonality module flags the metric as anomaly or drift", "metric"),
@@ -264,6 +266,18 @@ def metrics_for(table: str) -> list[Metric]:
 # --------------------------------------------------------------------------- expressions
 
 
+def is_missing(column: str) -> pl.Expr:
+    """Per row, whether the column's value is missing: null, or NaN in a float column (any column type).
+
+    Every null rate (the registry's ``null_rate``, the Overview's, a gate's, the quality checks') counts with it.
+    A NaN is how pandas, numpy and many exports write "no value", and the contract reads it as missing on load: for
+    a marketer watching a feed, a NaN feature is an empty one, so a null rate that skipped it would say the feed
+    is whole when it is not. An infinity is a value, not a gap (the contract refuses it as not finite), and the
+    text "NaN" in a text column is text.
+    """
+    return pl.any_horizontal(pl.col(column).is_null(), (cs.by_name(column) & cs.float()).is_nan())
+
+
 def known_sum(expr: pl.Expr) -> pl.Expr:
     """The sum of a column, null when its rows have values but none is known (all null): a cost nobody recorded is
     unknown, not 0. No rows at all still sum to 0 (nothing happened)."""
@@ -291,7 +305,7 @@ def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
         share = pl.col(metric.columns[0]).cast(pl.Float64).mean()
         return 1.0 - share if metric.negate else share
     if agg == "null_rate":
-        return pl.col(metric.columns[0]).is_null().mean().cast(pl.Float64)
+        return is_missing(metric.columns[0]).mean().cast(pl.Float64)
     if agg == "per_success":
         den = success_expr(metric).cast(pl.Float64).sum()
         return pl.when(den != 0).then(known_sum(cols[0]) / den)

@@ -31,7 +31,7 @@ from driftdesk.contract import LAYERS, Dataset, Table
 from driftdesk.errors import DriftdeskError, WindowError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import iso_utc, jsonable
-from driftdesk.metrics import Unit, bad_direction, get_metric, metric_expr, sample_expr
+from driftdesk.metrics import Unit, bad_direction, get_metric, is_missing, metric_expr, sample_expr
 from driftdesk.stats import mean_difference_z, two_proportion_z
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
 from driftdesk.windows import Window, baseline_label, day_over_day, last_release, latest_day, week_over_week
@@ -106,7 +106,7 @@ def metric_check(layer: str, name: str, *, warn: float, alert: float, floor: flo
 
 
 def _feature_null_rates(table: Table) -> list[tuple[str, pl.Expr]]:
-    return [(f, pl.col(f).null_count() / pl.len()) for f in table.features]
+    return [(f, is_missing(f).mean()) for f in table.features]
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (
