@@ -284,17 +284,17 @@ def known_sum(expr: pl.Expr) -> pl.Expr:
     return pl.when((expr.count() == 0) & (pl.len() > 0)).then(None).otherwise(expr.sum())
 
 
-def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
+def metric_expr(metric: Metric) -> pl.Expr:
     """The metric over the rows of one window or group, as one polars aggregation.
 
     Ratios are ratios of sums, null when the denominator sums to 0 (never inf); a rate ignores rows where its
-    flag is null. Columns are cast to float64 before they are summed; ``float64=False`` keeps each column's own
-    type, so a float32 column sums and averages in float32 (the Overview and the LLM table read it that way).
+    flag is null. Columns are cast to float64 before they are reduced, whatever their own type: a float32 sum
+    keeps about seven significant digits (past $100 million it steps by $8, so the cents added to it are lost).
     ``per_case`` and ``binned`` metrics need more than one pass: ``driftdesk.llm.golden_summary`` and
     ``driftdesk.calibration`` compute them.
     """
     agg = metric.aggregation
-    cols = [pl.col(c).cast(pl.Float64) if float64 else pl.col(c) for c in metric.columns]
+    cols = [pl.col(c).cast(pl.Float64) for c in metric.columns]
     if agg == "ratio":
         num, den = known_sum(cols[0]), known_sum(cols[1])
         return pl.when(den != 0).then(num / den)
@@ -334,7 +334,7 @@ def success_expr(metric: Metric) -> pl.Expr:
 def sample_expr(metric: Metric) -> pl.Expr:
     """The metric's sample size over the same rows: the denominator's sum for a ratio, else the known values."""
     if metric.aggregation in ("ratio", "weighted_mean"):
-        return pl.col(metric.columns[1]).sum()
+        return pl.col(metric.columns[1]).cast(pl.Float64).sum()
     if metric.aggregation == "per_success":
         return success_expr(metric).sum()
     if metric.columns:

@@ -99,10 +99,10 @@ def metric_check(layer: str, name: str, *, warn: float, alert: float, floor: flo
     two-proportion z-test, a mean with Welch's z; a volume is bad in both directions."""
     m = get_metric(name, table or LAYER_TABLES[layer])
     test = "proportion" if m.unit == "rate" else "mean" if m.aggregation == "mean" else None
-    return Check(layer, m.table, m.name, m.label, _need(*m.columns)(lambda: metric_expr(m, float64=False)), m.unit,
+    return Check(layer, m.table, m.name, m.label, _need(*m.columns)(lambda: metric_expr(m)), m.unit,
                  "both" if volume else bad_direction(m), warn, alert, floor, volume, by,
                  n=(lambda: sample_expr(m)) if test else None,
-                 sd=(lambda: pl.col(m.columns[0]).std()) if test == "mean" else None)
+                 sd=(lambda: pl.col(m.columns[0]).cast(pl.Float64).std()) if test == "mean" else None)
 
 
 def _feature_null_rates(table: Table) -> list[tuple[str, pl.Expr]]:
@@ -124,7 +124,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     metric_check("model", "decision_rate", warn=0.10, alert=0.25, floor=0.01),
     Check("model", "decisions", "predicted_to_observed", "mean score / outcome rate (labelled rows)",
           _need("score", "label")(lambda: pl.when(pl.col("label").mean() != 0).then(
-              pl.col("score").filter(pl.col("label").is_not_null()).mean() / pl.col("label").mean())),
+              pl.col("score").cast(pl.Float64).filter(pl.col("label").is_not_null()).mean() / pl.col("label").mean())),
           "ratio", "both", 0.10, 0.20),
     # business: ratios of sums over the kpis
     metric_check("business", "cpa", warn=0.10, alert=0.20),
