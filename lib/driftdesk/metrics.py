@@ -108,6 +108,15 @@ class Metric:
 # a successful LLM call: (value summed, the flag that must be true, the flags that must be false)
 SUCCESS_COLUMNS: tuple[str, ...] = ("cost", "validator_ok", "refusal", "error")
 
+# What "p99 latency over a window" is when the service table holds one p99 per hour (the Overview, gates and
+# seasonality all read it so). Hourly percentiles do not merge into the window's own: that lies somewhere between
+# the lowest and the highest hourly p99. The request-weighted mean stays comparable between windows of any length,
+# where the worst hour grows with the number of hours (a two-hour window would read as a fall against a week), and
+# it is a ratio of window sums, so a gate replays it.
+LATENCY_DOC = ("p{q} latency over the window: the hourly p{q}s averaged with each hour weighted by its requests (the "
+               "p{q} of the hour a typical request was served in; the window's own p{q} lies between the lowest and "
+               "highest hourly p{q})")
+
 
 def _ratio(name, label, table, num, den, direction, unit, doc, by=(), least=None) -> Metric:
     return Metric(name, label, table, "ratio", (num, den), direction, unit, doc, default_by=by, min_count=least)
@@ -150,9 +159,9 @@ METRICS: tuple[Metric, ...] = (
            "errors / requests", ("service",)),
     _ratio("timeout_rate", "timeout rate", "service", "timeouts", "requests", "higher_is_worse", "rate",
            "timeouts / requests", ("service",)),
+    # a window's p95 / p99 from hourly rows: see LATENCY_DOC
     *(Metric(f"latency_p{q}_ms", f"p{q} latency", "service", "weighted_mean", (f"latency_p{q}_ms", "requests"),
-             "higher_is_worse", "ms", f"hourly p{q} latency, averaged over the window weighted by requests",
-             default_by=("service",)) for q in (95, 99)),
+             "higher_is_worse", "ms", LATENCY_DOC.format(q=q), default_by=("service",)) for q in (95, 99)),
     # decisions: one scored request each
     Metric("rows", "scored rows", "decisions", "count", (), "either", "count", "number of scored rows"),
     Metric("score_mean", "score mean", "decisions", "mean", ("score",), "either", "score", "mean score"),
