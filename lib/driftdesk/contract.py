@@ -25,12 +25,14 @@ from driftdesk.proposal import FolderProposal, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
     COMPONENTS,
+    FALSE_WORDS,
     FEATURES,
     LAYERS,
     OUTCOME_ROLES,
     SEGMENTS,
     SEVERITIES,
     TABLES,
+    TRUE_WORDS,
     Kind,
     Role,
     TableSpec,
@@ -200,10 +202,6 @@ def resolve_mapping(columns: list[str], schema: Mapping[str, pl.DataType], spec:
 # --------------------------------------------------------------------------- coercion
 
 
-_TRUE = ("true", "t", "yes", "y", "1", "1.0")
-_FALSE = ("false", "f", "no", "n", "0", "0.0")
-
-
 def _whole_column(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: str, rule: str) -> Violation:
     """A violation for a column of the wrong type altogether, showing its first values."""
     head = frame[col].head(MAX_EXAMPLES).to_list()
@@ -298,9 +296,9 @@ def _coerce(frame: pl.DataFrame, col: str, role: Role, spec: TableSpec, source: 
             out = pl.when(c.cast(pl.Float64).is_in([0.0, 1.0])).then(c.cast(pl.Float64) == 1.0)
         elif dtype in (pl.String, pl.Categorical):
             s = c.cast(pl.String).str.strip_chars().str.to_lowercase()
-            ok = s.is_in(_TRUE + _FALSE)
+            ok = s.is_in(TRUE_WORDS + FALSE_WORDS)
             bad_rows(s.is_not_null() & (s != "") & ~ok, "not boolean: values must be true/false or 1/0")
-            out = pl.when(s.is_in(_TRUE)).then(True).when(s.is_in(_FALSE)).then(False)
+            out = pl.when(s.is_in(TRUE_WORDS)).then(True).when(s.is_in(FALSE_WORDS)).then(False)
         else:
             v.append(_whole_column(frame, col, role, spec, source, f"wrong type: expected true/false, found {dtype}"))
             return c, v

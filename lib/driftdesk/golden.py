@@ -44,7 +44,7 @@ def golden_summary(runs: pl.DataFrame | pl.LazyFrame, *, by: str | Sequence[str]
     per_case_aggs = [pl.col("passed").cast(pl.Float64).median().alias("passed_median")]
     for col in ("score", "recall_at_k", "ndcg", "tokens", "latency_ms"):
         if col in cols:
-            per_case_aggs.append(pl.col(col).median().alias(col))
+            per_case_aggs.append(pl.col(col).cast(pl.Float64).median().alias(col))  # float64, as the registry
     per_case = lf.group_by([*by, "case_id"]).agg(*per_case_aggs, pl.len().alias("repeats"))
     out_aggs = [
         pl.len().alias("cases"),

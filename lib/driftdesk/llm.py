@@ -46,7 +46,7 @@ def _aggregations(columns: Sequence[str]) -> list[pl.Expr]:
     present = set(columns)
     out = []
     for m in LLM_METRICS:
-        expr = known_sum(pl.col("cost")) / pl.len() if m.name == "cost_per_call" else metric_expr(m, float64=False)
+        expr = known_sum(pl.col("cost").cast(pl.Float64)) / pl.len() if m.name == "cost_per_call" else metric_expr(m)
         out.append((expr if present.issuperset(m.columns) else pl.lit(None, dtype=pl.Float64)).alias(m.name))
     return out
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
+import polars.selectors as cs
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -45,7 +46,8 @@ class Metric:
     - ``weighted_mean``: (value, weight), sum(value x weight) / sum(weight);
     - ``rate``: (flag,), the share of rows where the boolean flag is true (false with ``negate``);
     - ``mean``, ``percentile`` (at ``quantile``, linear interpolation), ``sum``, ``max``: (column,);
-    - ``null_rate``: (column,), the share of rows where the column is null;
+    - ``null_rate``: (column,), the share of rows where the column is missing (null, or NaN in a float column:
+      ``is_missing``);
     - ``count``: (), the number of rows;
     - ``per_success``: (value, ok flag, fail flag, ...), the value summed over all rows / the rows that succeeded:
       the ok flag true and every fail flag false (a null flag does not count against a row);
@@ -106,6 +108,15 @@ class Metric:
 # a successful LLM call: (value summed, the flag that must be true, the flags that must be false)
 SUCCESS_COLUMNS: tuple[str, ...] = ("cost", "validator_ok", "refusal", "error")
 
+# What "p99 latency over a window" is when the service table holds one p99 per hour (the Overview, gates and
+# seasonality all read it so). Hourly percentiles do not merge into the window's own: that lies somewhere between
+# the lowest and the highest hourly p99. The request-weighted mean stays comparable between windows of any length,
+# where the worst hour grows with the number of hours (a two-hour window would read as a fall against a week), and
+# it is a ratio of window sums, so a gate replays it.
+LATENCY_DOC = ("p{q} latency over the window: the hourly p{q}s averaged with each hour weighted by its requests (the "
+               "p{q} of the hour a typical request was served in; the window's own p{q} lies between the lowest and "
+               "highest hourly p{q})")
+
 
 def _ratio(name, label, table, num, den, direction, unit, doc, by=(), least=None) -> Metric:
     return Metric(name, label, table, "ratio", (num, den), direction, unit, doc, default_by=by, min_count=least)
@@ -148,9 +159,9 @@ METRICS: tuple[Metric, ...] = (
            "errors / requests", ("service",)),
     _ratio("timeout_rate", "timeout rate", "service", "timeouts", "requests", "higher_is_worse", "rate",
            "timeouts / requests", ("service",)),
+    # a window's p95 / p99 from hourly rows: see LATENCY_DOC
     *(Metric(f"latency_p{q}_ms", f"p{q} latency", "service", "weighted_mean", (f"latency_p{q}_ms", "requests"),
-             "higher_is_worse", "ms", f"hourly p{q} latency, averaged over the window weighted by requests",
-             default_by=("service",)) for q in (95, 99)),
+             "higher_is_worse", "ms", LATENCY_DOC.format(q=q), default_by=("service",)) for q in (95, 99)),
     # decisions: one scored request each
     Metric("rows", "scored rows", "decisions", "count", (), "either", "count", "number of scored rows"),
     Metric("score_mean", "score mean", "decisions", "mean", ("score",), "either", "score", "mean score"),
@@ -201,7 +212,7 @@ RENAMED: dict[str, str] = {"output_tokens_mean": "tokens_out_mean"}
 
 # names that take an argument: family -> (what it is, what the argument is)
 FAMILIES: dict[str, tuple[str, str]] = {
-    "null_rate": ("share of rows where the column is null", "column"),
+    "null_rate": ("share of rows where the column is missing (null, or NaN in a float column)", "column"),
     "psi": ("population stability index of the column, current vs baseline window", "column"),
     "share": ("the segment's share of the total of a column (e.g. spend)", "column"),
     "seasonality_flag": ("share of hours the seasonality module flags the metric as anomaly or drift", "metric"),
@@ -264,23 +275,35 @@ def metrics_for(table: str) -> list[Metric]:
 # --------------------------------------------------------------------------- expressions
 
 
+def is_missing(column: str) -> pl.Expr:
+    """Per row, whether the column's value is missing: null, or NaN in a float column (any column type).
+
+    Every null rate (the registry's ``null_rate``, the Overview's, a gate's, the quality checks') counts with it.
+    A NaN is how pandas, numpy and many exports write "no value", and the contract reads it as missing on load: for
+    a marketer watching a feed, a NaN feature is an empty one, so a null rate that skipped it would say the feed
+    is whole when it is not. An infinity is a value, not a gap (the contract refuses it as not finite), and the
+    text "NaN" in a text column is text.
+    """
+    return pl.any_horizontal(pl.col(column).is_null(), (cs.by_name(column) & cs.float()).is_nan())
+
+
 def known_sum(expr: pl.Expr) -> pl.Expr:
     """The sum of a column, null when its rows have values but none is known (all null): a cost nobody recorded is
     unknown, not 0. No rows at all still sum to 0 (nothing happened)."""
     return pl.when((expr.count() == 0) & (pl.len() > 0)).then(None).otherwise(expr.sum())
 
 
-def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
+def metric_expr(metric: Metric) -> pl.Expr:
     """The metric over the rows of one window or group, as one polars aggregation.
 
     Ratios are ratios of sums, null when the denominator sums to 0 (never inf); a rate ignores rows where its
-    flag is null. Columns are cast to float64 before they are summed; ``float64=False`` keeps each column's own
-    type, so a float32 column sums and averages in float32 (the Overview and the LLM table read it that way).
+    flag is null. Columns are cast to float64 before they are reduced, whatever their own type: a float32 sum
+    keeps about seven significant digits (past $100 million it steps by $8, so the cents added to it are lost).
     ``per_case`` and ``binned`` metrics need more than one pass: ``driftdesk.llm.golden_summary`` and
     ``driftdesk.calibration`` compute them.
     """
     agg = metric.aggregation
-    cols = [pl.col(c).cast(pl.Float64) if float64 else pl.col(c) for c in metric.columns]
+    cols = [pl.col(c).cast(pl.Float64) for c in metric.columns]
     if agg == "ratio":
         num, den = known_sum(cols[0]), known_sum(cols[1])
         return pl.when(den != 0).then(num / den)
@@ -291,7 +314,7 @@ def metric_expr(metric: Metric, *, float64: bool = True) -> pl.Expr:
         share = pl.col(metric.columns[0]).cast(pl.Float64).mean()
         return 1.0 - share if metric.negate else share
     if agg == "null_rate":
-        return pl.col(metric.columns[0]).is_null().mean().cast(pl.Float64)
+        return is_missing(metric.columns[0]).mean().cast(pl.Float64)
     if agg == "per_success":
         den = success_expr(metric).cast(pl.Float64).sum()
         return pl.when(den != 0).then(known_sum(cols[0]) / den)
@@ -320,7 +343,7 @@ def success_expr(metric: Metric) -> pl.Expr:
 def sample_expr(metric: Metric) -> pl.Expr:
     """The metric's sample size over the same rows: the denominator's sum for a ratio, else the known values."""
     if metric.aggregation in ("ratio", "weighted_mean"):
-        return pl.col(metric.columns[1]).sum()
+        return pl.col(metric.columns[1]).cast(pl.Float64).sum()
     if metric.aggregation == "per_success":
         return success_expr(metric).sum()
     if metric.columns:

@@ -46,7 +46,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.io import SUFFIXES, scan_table
 from driftdesk.jsonsafe import jsonable
-from driftdesk.tables import TABLES, Role, TableSpec
+from driftdesk.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Role, TableSpec
 from driftdesk.timestamps import epoch_unit, parse_text_timestamps
 
 MAPPING_FILE = "driftdesk.toml"
@@ -187,9 +187,6 @@ class ColumnProfile:
         return self.kind == "number" and self.integer and self.low is not None and self.low >= 1e8
 
 
-_TRUE_FALSE = ("true", "false", "t", "f", "yes", "no", "y", "n")
-
-
 def profile_column(frame: pl.DataFrame, name: str) -> ColumnProfile:
     """Read one column's sample: a timestamp (typed, or text that parses), a number, a 0/1 flag, or text."""
     col = frame[name]
@@ -215,7 +212,7 @@ def profile_column(frame: pl.DataFrame, name: str) -> ColumnProfile:
         if numbers.null_count() == 0:
             return _numeric(base, numbers)
         lower = text.str.to_lowercase()
-        if lower.is_in(_TRUE_FALSE).all():
+        if lower.is_in(TRUE_WORDS + FALSE_WORDS).all():  # the words the contract reads as true/false
             return ColumnProfile(**base, kind="binary", integer=True, low=0.0, high=1.0, distinct=lower.n_unique())
         distinct = text.n_unique()
         words = tuple(sorted(text.unique().head(30).to_list()))

@@ -16,6 +16,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
+from driftdesk.metrics import is_missing
 from driftdesk.segments import by_columns
 from driftdesk.stats import two_proportion_pvalue
 from driftdesk.status import ALERT, OK, STATUS, WARN, rank, worst
@@ -45,11 +46,6 @@ def _one_column(by: str | Sequence[str] | None, schema: Mapping[str, pl.DataType
     return names[0] if names else None
 
 
-def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
-    c = pl.col(col)
-    return (c.is_null() | c.is_nan()) if dtype.is_float() else c.is_null()
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -61,7 +57,7 @@ def null_rates(frame: Frame, *, columns: Sequence[str] | None = None, by: str | 
     unknown = [c for c in cols if c not in schema]
     if unknown:
         raise DriftdeskError(f"unknown column(s) {unknown}; columns are {list(schema)}")
-    exprs = [pl.len().alias("__rows"), *[_missing(c, schema[c]).sum().alias(c) for c in cols]]
+    exprs = [pl.len().alias("__rows"), *[is_missing(c).sum().alias(c) for c in cols]]
     lf = _lazy(frame)
     agg = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(exprs) if by
            else lf.select(exprs).with_columns(pl.lit(None, dtype=pl.String).alias("segment")))

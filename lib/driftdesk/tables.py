@@ -10,6 +10,12 @@ from typing import Literal
 
 Kind = Literal["datetime", "float", "int", "string", "bool", "binary", "any"]
 
+# The text a true/false ("bool" or "binary") column may hold, compared after trimming and lower-casing (``TRUE``,
+# `` Yes`` read as true); other text is refused as not boolean. Every reader of the contract (in memory, a streaming
+# scan, Spark) and the mapping proposal read these same words.
+TRUE_WORDS: tuple[str, ...] = ("true", "t", "yes", "y", "1", "1.0")
+FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0", "0.0")
+
 
 @dataclass(frozen=True)
 class Role:

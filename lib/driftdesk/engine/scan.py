@@ -18,10 +18,10 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import _FALSE, _TRUE, MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
+from driftdesk.contract import MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
 from driftdesk.engine.budget import collect, memory_budget
 from driftdesk.errors import ContractError
-from driftdesk.tables import Role, TableSpec
+from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
 
 
 def read_contract_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> pl.DataFrame | pl.LazyFrame:
@@ -107,8 +107,8 @@ def _coerce(col: str, dtype: pl.DataType, role: Role, source: str) -> tuple[pl.E
         elif dtype in (pl.String, pl.Categorical):
             s = c.cast(pl.String).str.strip_chars().str.to_lowercase()
             rules = [(col, role.name, "not boolean: values must be true/false or 1/0",
-                      s.is_not_null() & (s != "") & ~s.is_in(_TRUE + _FALSE))]
-            out = pl.when(s.is_in(_TRUE)).then(True).when(s.is_in(_FALSE)).then(False)
+                      s.is_not_null() & (s != "") & ~s.is_in(TRUE_WORDS + FALSE_WORDS))]
+            out = pl.when(s.is_in(TRUE_WORDS)).then(True).when(s.is_in(FALSE_WORDS)).then(False)
         else:
             raise _refuse(col, dtype, source, "true/false")
         return (out.cast(pl.Int8) if kind == "binary" else out.cast(pl.Boolean)), rules

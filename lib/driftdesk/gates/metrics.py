@@ -35,7 +35,7 @@ from driftdesk.calendars import effective_calendar
 from driftdesk.calibration import bin_aggregates, bin_edges
 from driftdesk.engine.budget import collect
 from driftdesk.errors import PolicyError
-from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, parse_metric, success_expr
+from driftdesk.metrics import METRICS, Metric, MetricRef, find_metric, is_missing, parse_metric, success_expr
 from driftdesk.stats import calibration_errors, psi_from_counts, quantile_edges
 
 Kind = Literal["level", "change", "distance"]
@@ -359,9 +359,7 @@ def _parts(metric: Metric) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _null_rate(part: _Part) -> MetricComponents:
-    column = part.spec.arg
-    c = pl.col(column)
-    null = c.is_null() | (c.is_nan() if part.table.frame.schema[column].is_float() else pl.lit(False))
+    null = is_missing(part.spec.arg)
     return part.ratio_of(_aggregate(part.rows, part.by, [null.cast(pl.Float64).sum().alias("num"),
                                                          pl.len().cast(pl.Float64).alias("den")]))
 

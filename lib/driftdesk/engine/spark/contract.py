@@ -15,10 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import _FALSE, _TRUE, MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
+from driftdesk.contract import MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
 from driftdesk.engine.spark import SparkTable, fetch, functions, read_parquet
 from driftdesk.errors import ContractError
-from driftdesk.tables import Role, TableSpec
+from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
 
 
 def read_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> SparkTable:
@@ -118,8 +118,8 @@ def _coerce(col: str, dtype: pl.DataType, role: Role, source: str, spec: TableSp
         elif dtype == pl.String:
             s = F.lower(F.trim(c))
             rules = [(col, role.name, "not boolean: values must be true/false or 1/0",
-                      s.isNotNull() & (s != "") & ~s.isin(*_TRUE, *_FALSE))]
-            out = F.when(s.isin(*_TRUE), F.lit(True)).when(s.isin(*_FALSE), F.lit(False))
+                      s.isNotNull() & (s != "") & ~s.isin(*TRUE_WORDS, *FALSE_WORDS))]
+            out = F.when(s.isin(*TRUE_WORDS), F.lit(True)).when(s.isin(*FALSE_WORDS), F.lit(False))
         else:
             raise _refuse(col, dtype, source, "true/false")
         return (out.cast("tinyint") if kind == "binary" else out.cast("boolean")), rules
