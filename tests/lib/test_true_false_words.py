@@ -17,7 +17,7 @@ from driftdesk.tables import FALSE_WORDS, TRUE_WORDS
 
 # written as a person or a tool might: any case, padded with spaces
 ACCEPTED = [(variant, word in TRUE_WORDS) for word in TRUE_WORDS + FALSE_WORDS
-            for variant in (word, word.upper(), word.title(), f"  {word} ")]
+            for variant in (word, word.upper(), word.title(), f"  {word} ", f"\t{word}\n")]
 REFUSED = ["2", "-1", "1.00", "0.00", "10", "ja", "oui", "on", "off", "nope", "truth", "yes!", "nan", "none", "null"]
 
 

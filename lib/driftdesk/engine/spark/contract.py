@@ -116,7 +116,7 @@ def _coerce(col: str, dtype: pl.DataType, role: Role, source: str, spec: TableSp
             rules = [(col, role.name, "not binary: values must be 0 or 1", c.isNotNull() & ~x.isin(0.0, 1.0))]
             out = F.when(x.isin(0.0, 1.0), x == 1.0)
         elif dtype == pl.String:
-            s = F.lower(F.trim(c))
+            s = F.lower(F.regexp_replace(c, r"^\s+|\s+$", ""))  # all whitespace, as polars strips, not spaces only
             rules = [(col, role.name, "not boolean: values must be true/false or 1/0",
                       s.isNotNull() & (s != "") & ~s.isin(*TRUE_WORDS, *FALSE_WORDS))]
             out = F.when(s.isin(*TRUE_WORDS), F.lit(True)).when(s.isin(*FALSE_WORDS), F.lit(False))
