@@ -521,7 +521,7 @@ def _final(timeline: pl.DataFrame, evals: pl.DataFrame, policy: Policy) -> tuple
         if hit.height:
             row = hit.row(0, named=True)
             return word, row["ts"], (f"{row['gates']} in breach in {row['segments']} (beyond the threshold and the "
-                                     f"noise, enough evaluations in a row) at {row['ts'].isoformat()}")
+                                     "noise, enough evaluations in a row)")  # its time is decided_at, shown beside it
     judged = timeline.filter(pl.col("decision") != "not_enough_data")
     if judged.height:
         row = judged.row(judged.height - 1, named=True)
