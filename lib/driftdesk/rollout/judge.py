@@ -304,7 +304,8 @@ def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
                   by: str | Sequence[str] | None = None, arm: str | None = None, segments: Sequence[str] = (),
                   start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
-                  ts: str = "ts", source: str = "decisions", memo: Memo | None = None) -> RolloutResult:
+                  ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
+                  interval_of: IntervalOf | None = None) -> RolloutResult:
     """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
     the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
 
@@ -312,6 +313,8 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     time for a gate without ``by`` (default: the string columns that are not the arm column). ``memo(gate, keys,
     every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) at an evaluation
     step of ``every`` hours, returning ``compute()`` or what it returned before for the same rollout and arguments.
+    ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
+    decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
     """
     df = as_lazy(frame).collect()
     if ts not in df.columns:
@@ -340,7 +343,8 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     timeline = _decide(evals, policy)
     decision, decided_at, reason = _final(timeline, evals, policy)
     shown = {i for i, t in enumerate(evals["ts"].to_list()) if t == decided_at} if decided_at is not None else set()
-    evals = draw_deferred(evals, [d for d in deferred if d[0] in shown], confidence=confidence)
+    evals = draw_deferred(evals, [d for d in deferred if d[0] in shown], confidence=confidence,
+                          interval_of=interval_of)
     at = evals.filter(pl.col("ts") == decided_at) if decided_at is not None else evals.head(0)
     cols = [c for c in dict.fromkeys([*(by_cols or ()), *seg_cols]) if c in evals.columns]
     return RolloutResult(control, candidate, column, policy, span, decision, decided_at, reason,
@@ -349,6 +353,8 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
 
 
 Memo = Callable[[Gate, tuple[str, ...], int, Callable[[], list[dict]]], list[dict]]
+Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
+IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
 
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
@@ -473,17 +479,20 @@ def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray,
     return rows
 
 
-def _draw(deferred: tuple, confidence: float) -> tuple[float | None, float | None]:
+def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> tuple[float | None, float | None]:
     control, candidate, relative = deferred
+    if interval_of is not None:
+        return interval_of(control, candidate, relative, confidence)
     return ece_change_interval(control, candidate, relative=relative, confidence=confidence)
 
 
-def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float) -> pl.DataFrame:
+def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float,
+                  interval_of: IntervalOf | None = None) -> pl.DataFrame:
     """``evals`` with the intervals of ``deferred`` ((row, cells) pairs of ``_calibration_rows``) drawn in."""
     if not deferred:
         return evals
     index = pl.Series([i for i, _ in deferred], dtype=pl.UInt32)
-    low, high = zip(*(_draw(cells, confidence) for _, cells in deferred))
+    low, high = zip(*(_draw(cells, confidence, interval_of) for _, cells in deferred))
     return evals.with_columns(evals["ci_low"].scatter(index, pl.Series(low, dtype=pl.Float64)),
                               evals["ci_high"].scatter(index, pl.Series(high, dtype=pl.Float64)))
 
@@ -552,9 +561,10 @@ def canary_pairs(dataset) -> list[tuple[str, str]]:
 
 
 def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | None = None,
-                 table: str = "decisions", policy: Policy | None = None, memo: Memo | None = None) -> RolloutResult:
+                 table: str = "decisions", policy: Policy | None = None, memo: Memo | None = None,
+                 interval_of: IntervalOf | None = None) -> RolloutResult:
     """The Rollouts page's one call: ``candidate`` vs ``control`` in a dataset's table (its mapped segment columns);
-    ``memo`` as in ``judge_rollout``."""
+    ``memo`` and ``interval_of`` as in ``judge_rollout``."""
     found = dataset.get(table)
     if found is None:
         raise DriftdeskError(f"{dataset.folder}: no {table} table: a rollout is judged on rows scored by both versions")
@@ -564,7 +574,8 @@ def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | N
         raise DriftdeskError(f"{found.source}: no gate of the rollout policy {policy.name} can be judged on this "
                              f"table: {'; '.join(left_out)}")
     result = judge_rollout(found.frame, control=control, candidate=candidate, policy=replace(policy, gates=usable),
-                           by=by or None, segments=found.segments, source=found.source, memo=memo)
+                           by=by or None, segments=found.segments, source=found.source, memo=memo,
+                           interval_of=interval_of)
     return replace(result, notes=(*result.notes, *left_out)) if left_out else result
 
 

@@ -82,3 +82,24 @@ def test_ece_read_off_the_layout_equals_ece_picked_cell_by_cell():
     general = ece_from_cells(bins[::-1], labels[::-1], counts[:, ::-1], sums[:, ::-1])
     np.testing.assert_array_equal(fast, general)
     np.testing.assert_array_equal(ece_from_cells(bins, labels, counts[0], sums[0]), general[0])
+
+
+def test_a_callers_interval_cache_gives_the_same_judgement(sample_dataset, result):
+    """``interval_of`` draws the decision's intervals (and only those); kept ones give the same view."""
+    from driftdesk.rollout.compare import ece_change_interval
+
+    kept: dict = {}
+
+    def interval_of(control, candidate, relative, confidence):
+        key = (tuple(a.tobytes() for a in (*control, *candidate)), relative, confidence)
+        if key not in kept:
+            kept[key] = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
+        return kept[key]
+
+    for _ in range(2):
+        again = rollout_view(sample_dataset, control="v1.9", candidate="v2.0", interval_of=interval_of)
+        assert_frame_equal(again.segments, result.segments, check_exact=True)
+        assert_frame_equal(again.replayed, result.replayed, check_exact=True)
+    shown = result.segments.filter((pl.col("metric") == "ece") & pl.col("change").is_not_null()
+                                   & ~pl.col("verdict").is_in(["breach", "inconclusive"]))
+    assert len(kept) == shown.height > 0
