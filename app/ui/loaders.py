@@ -16,13 +16,20 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from driftdesk.business import ImpactView, impact_view
 from driftdesk.calendars import Calendar, effective_calendar
-from driftdesk.calibration import CalibrationView, calibration_view
+from driftdesk.calibration import (
+    CalibrationComparison,
+    CalibrationView,
+    calibration_overall,
+    calibration_view,
+    calibration_view_series,
+)
 from driftdesk.contract import Dataset, Table, load_dataset, read_mappings
 from driftdesk.drift.result import DriftHistory
 from driftdesk.drift.view import DriftView, combine_history, drift_history_of, drift_view, recent_days
@@ -38,6 +45,7 @@ from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
+from driftdesk.rollout.compare import ece_change_interval
 from driftdesk.seasonality.result import SeasonalityResult
 from driftdesk.seasonality.series import parse_segment
 from driftdesk.seasonality.view import (
@@ -53,6 +61,9 @@ from driftdesk.windows import pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
 from ui.render.text import show_error
+
+if TYPE_CHECKING:
+    import polars as pl
 
 threadpool_limits(limits=1, user_api="blas")
 
@@ -226,11 +237,27 @@ def segment_verdicts_of(source: str, *, table: str, metric: str, mode: str,
     return _segment_verdicts(source, stamp(source), table, metric, mode, tuple(columns))
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _calibration_overall(source: str, version: float, end: dt.date, days: int, vs: str, bins: int, strategy: str,
+                         delay: int, pinned: str | None) -> CalibrationComparison:
+    """The comparison of all rows (keyed without the segment column: another one reuses it)."""
+    return calibration_overall(load_source(source), end=end, days=days, vs=vs, bins=bins, strategy=strategy,
+                               label_delay_days=delay, pinned=pinned)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _calibration_series(source: str, version: float, by: str | None, delay: int) -> pl.DataFrame:
+    """The daily ECE per segment (keyed without the windows and bins: another window reuses it)."""
+    return calibration_view_series(load_source(source), by=by, label_delay_days=delay)
+
+
 @st.cache_data(max_entries=32, show_spinner="Comparing calibration…")
 def _calibration(source: str, version: float, end: dt.date, days: int, vs: str, by: str | None, segment: str | None,
                  bins: int, strategy: str, delay: int, pinned: str | None) -> CalibrationView:
     return calibration_view(load_source(source), end=end, days=days, vs=vs, by=by, segment=segment, bins=bins,
-                            strategy=strategy, label_delay_days=delay, pinned=pinned)
+                            strategy=strategy, label_delay_days=delay, pinned=pinned,
+                            overall=_calibration_overall(source, version, end, days, vs, bins, strategy, delay, pinned),
+                            series=_calibration_series(source, version, by, delay))
 
 
 def calibration_view_of(source: str, *, end: dt.date, days: int, vs: str, by: str | None, segment: str | None,
@@ -345,12 +372,20 @@ def _rollout_gate(source: str, version: float, control: str, candidate: str, gat
     return _compute()
 
 
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _ece_interval(control: tuple, candidate: tuple, relative: bool, confidence: float) -> tuple:
+    """An ECE change's bootstrap interval, keyed by both arms' cells themselves: the segments at a decision that
+    another choice of segment columns reaches again are not resampled."""
+    return ece_change_interval(control, candidate, relative=relative, confidence=confidence)
+
+
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
 def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
     def memo(gate: Gate, keys: tuple[str, ...], every: int, compute: Callable[[], list[dict]]) -> list[dict]:
         return _rollout_gate(source, version, control, candidate, repr(gate), keys, every, compute)
 
-    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None, memo=memo)
+    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None, memo=memo,
+                        interval_of=_ece_interval)
 
 
 def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -569,17 +569,10 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     else:
         edges = bin_edges([], bins=bins, strategy="uniform")
     res = {}
-    seg_tables = []
     for name, sub in wins.items():
         rows, counts = mature_labels(sub, ts=ts, label=label, label_delay=label_delay, as_of=as_of)
         res[name] = _result(rows, counts, edges=edges, score=score, label=label, strategy=strategy,
                             confidence=confidence, interval=interval)
-        if by:
-            agg = bin_aggregates(rows, edges=edges, score=score, label=label, group=by)
-            table = _bins_table(agg, edges, confidence=confidence, interval=interval)
-            summ = summarize_bins(table, by).select(*by, "n", "ece", "mce", "brier", "mean_score", "observed_rate")
-            seg_tables.append(summ.rename({k: f"{k}_{name}" for k in ("n", "ece", "mce", "brier", "mean_score", "observed_rate")}))
-    segments = _segment_comparison(seg_tables, by, res["baseline"].metrics) if by else pl.DataFrame()
     qs = []
     for name, sub in wins.items():
         qs.append(score_quantiles(sub, score=score, quantiles=quantiles).with_columns(pl.lit(name).alias("window")))
@@ -587,8 +580,37 @@ def compare_calibration(frame: Frame, *, baseline: Window | str, current: Window
     std_b, std_c = qframe["std"][0], qframe["std"][1]
     std_ratio = (std_c / std_b) if (std_b is not None and std_c is not None and std_b > 0) else None
     collapsed = bool(std_ratio is not None and std_ratio < collapse_ratio)
-    return CalibrationComparison(res["baseline"], res["current"], baseline, current, tuple(by), segments, qframe,
-                                 std_ratio, collapse_ratio, collapsed)
+    overall = CalibrationComparison(res["baseline"], res["current"], baseline, current, (), pl.DataFrame(), qframe,
+                                    std_ratio, collapse_ratio, collapsed)
+    return calibration_segments(lf, overall, by, score=score, label=label, ts=ts, label_delay=label_delay,
+                                as_of=as_of, source=source) if by else overall
+
+
+def calibration_segments(frame: Frame, comparison: CalibrationComparison, by: Sequence[str] | str, *,
+                         score: str = "score", label: str = "label", ts: str = "ts",
+                         label_delay: dt.timedelta | str | float | None = None, as_of: dt.datetime | None = None,
+                         source: str = "decisions") -> CalibrationComparison:
+    """``comparison`` (``compare_calibration`` without ``by``) with its table per segment of ``by``: both windows on
+    the comparison's own bins, the same rows counted. The comparison of all rows does not depend on ``by``, so a
+    caller can keep it while the segment column changes."""
+    by = list(by_columns(by, frame))
+    lf = engine.lazy(frame)
+    missing = [c for c in by if c not in engine.schema(lf)]
+    if missing:
+        raise DriftdeskError(f"{source}: missing column(s) {missing}; columns are {list(engine.schema(lf))}")
+    if as_of is None and label_delay is not None:
+        as_of = _newest(lf, ts)
+    edges = np.asarray(comparison.baseline.edges, dtype=float)
+    confidence, interval = comparison.baseline.confidence, comparison.baseline.interval
+    tables = []
+    for name, window in (("baseline", comparison.baseline_window), ("current", comparison.current_window)):
+        rows, _ = mature_labels(rows_in_window(lf, window, ts=ts, name=name, source=source), ts=ts, label=label,
+                                label_delay=label_delay, as_of=as_of)
+        agg = bin_aggregates(rows, edges=edges, score=score, label=label, group=by)
+        table = _bins_table(agg, edges, confidence=confidence, interval=interval)
+        summary = summarize_bins(table, by).select(*by, *SEGMENT_STATS)
+        tables.append(summary.rename({k: f"{k}_{name}" for k in SEGMENT_STATS}))
+    return replace(comparison, by=tuple(by), segments=_segment_comparison(tables, by, comparison.baseline.metrics))
 
 
 def _score(value: float | None) -> str:
@@ -710,13 +732,11 @@ def _largest_rise(segments: pl.DataFrame, by: str) -> str | None:
     return ranked[by][0]
 
 
-def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week",
-                     by: str | None = None, segment: str | None = None, bins: int = 10,
-                     strategy: Strategy = "uniform", label_delay_days: int = 0,
-                     pinned: str | Window | None = None) -> CalibrationView:
-    """The decisions' calibration over the ``days`` days ending ``end`` against the baseline of kind ``vs``
-    (``pinned``: the window of a ``pinned`` baseline; ``last_release`` is placed from the releases table),
-    per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own."""
+def calibration_overall(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week", bins: int = 10,
+                        strategy: Strategy = "uniform", label_delay_days: int = 0,
+                        pinned: str | Window | None = None) -> CalibrationComparison:
+    """The Calibration page's comparison of all rows: the ``days`` days ending ``end`` against the baseline of
+    kind ``vs``, before any segment column is chosen."""
     decisions = dataset["decisions"].frame
     current = Window.ending(end, days=days)
     LABEL_DELAY_DAYS.check(label_delay_days, where="calibration")
@@ -724,9 +744,39 @@ def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "we
     baseline = baselines_for(current, kinds=(vs,), pinned=pinned if vs == "pinned" else None,
                              releases=releases.frame if releases is not None else None)[0]
     delay = dt.timedelta(days=label_delay_days) if label_delay_days else None
-    comparison = compare_calibration(decisions, baseline=baseline, current=current, by=by, bins=bins,
-                                     strategy=strategy, label_delay=delay)
-    series = calibration_series(decisions, every="1d", by=[by] if by else [], bins=10, label_delay=delay)
+    return compare_calibration(decisions, baseline=baseline, current=current, bins=bins, strategy=strategy,
+                               label_delay=delay)
+
+
+def calibration_view_series(dataset: Dataset, *, by: str | None, label_delay_days: int = 0) -> pl.DataFrame:
+    """The Calibration page's daily ECE over the whole history, per value of ``by`` (ten fixed equal-width bins)."""
+    LABEL_DELAY_DAYS.check(label_delay_days, where="calibration")
+    delay = dt.timedelta(days=label_delay_days) if label_delay_days else None
+    return calibration_series(dataset["decisions"].frame, every="1d", by=[by] if by else [], bins=10,
+                              label_delay=delay)
+
+
+def calibration_view(dataset: Dataset, *, end: dt.date, days: int, vs: str = "week_over_week",
+                     by: str | None = None, segment: str | None = None, bins: int = 10,
+                     strategy: Strategy = "uniform", label_delay_days: int = 0,
+                     pinned: str | Window | None = None, overall: CalibrationComparison | None = None,
+                     series: pl.DataFrame | None = None) -> CalibrationView:
+    """The decisions' calibration over the ``days`` days ending ``end`` against the baseline of kind ``vs``
+    (``pinned``: the window of a ``pinned`` baseline; ``last_release`` is placed from the releases table),
+    per ``by`` value, with the daily ECE series and one value of ``by`` (``segment``) on its own.
+
+    ``overall`` (``calibration_overall`` of the same arguments) and ``series`` (``calibration_view_series`` of
+    ``by``) may come from a caller's cache: neither depends on the other choices."""
+    decisions = dataset["decisions"].frame
+    LABEL_DELAY_DAYS.check(label_delay_days, where="calibration")
+    delay = dt.timedelta(days=label_delay_days) if label_delay_days else None
+    if overall is None:
+        overall = calibration_overall(dataset, end=end, days=days, vs=vs, bins=bins, strategy=strategy,
+                                      label_delay_days=label_delay_days, pinned=pinned)
+    comparison = calibration_segments(decisions, overall, by, label_delay=delay) if by else overall
+    baseline, current = overall.baseline_window, overall.current_window
+    if series is None:
+        series = calibration_view_series(dataset, by=by, label_delay_days=label_delay_days)
     one, note = None, None
     if by is not None and segment is None:
         segment = _largest_rise(comparison.segments, by)

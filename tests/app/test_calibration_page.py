@@ -94,3 +94,32 @@ def test_a_window_before_the_data_is_a_message():
 def test_no_decisions_table_says_so(kpis_folder):
     at = open_page(PAGE, data=str(kpis_folder))
     assert any("No decisions table loaded" in i.value for i in at.info)
+
+
+def test_another_segment_column_reuses_the_comparison_of_all_rows(monkeypatch):
+    """The comparison of all rows is kept per window, bins and delay, not per segment column; the daily series per
+    segment column and delay, not per window: each is recomputed exactly when something it depends on changes."""
+    from ui import loaders
+
+    calls = {"overall": [], "series": []}
+    overall, series = loaders.calibration_overall, loaders.calibration_view_series
+    monkeypatch.setattr(loaders, "calibration_overall",
+                        lambda *a, **k: calls["overall"].append(k) or overall(*a, **k))
+    monkeypatch.setattr(loaders, "calibration_view_series",
+                        lambda *a, **k: calls["series"].append(k) or series(*a, **k))
+    for cached in (loaders._calibration, loaders._calibration_overall, loaders._calibration_series):
+        cached.clear()
+    at = open_page(PAGE, data="sample", end="2026-10-11", days="5")
+    assert (len(calls["overall"]), len(calls["series"])) == (1, 1)
+    at.selectbox(key="by").set_value("geo").run()
+    no_exception(at)
+    assert (len(calls["overall"]), len(calls["series"])) == (1, 2) and calls["series"][-1]["by"] == "geo"
+    at.selectbox(key="bins").set_value(15).run()
+    assert (len(calls["overall"]), len(calls["series"])) == (2, 2) and calls["overall"][-1]["bins"] == 15
+    at.selectbox(key="delay").set_value(2).run()
+    assert (len(calls["overall"]), len(calls["series"])) == (3, 3)
+    assert calls["overall"][-1]["label_delay_days"] == calls["series"][-1]["label_delay_days"] == 2
+    at.selectbox(key="days").set_value(3).run()
+    no_exception(at)
+    assert (len(calls["overall"]), len(calls["series"])) == (4, 3) and calls["overall"][-1]["days"] == 3
+    assert "Largest ECE rise: geo=" in texts(at)

@@ -13,6 +13,8 @@ def test_the_default_view_is_the_latest_canary_and_rolls_back_on_de():
     assert (at.selectbox(key="control").value, at.selectbox(key="candidate").value) == ("v1.9", "v2.0")
     body = texts(at)
     assert "**Roll back** at 2026-10-06 06:00 UTC" in body and "geo=DE" in body
+    banner = at.error[0].value
+    assert banner.count("2026-10-06") == 1 and "06:00:00" not in banner  # the decision's time, once, as people write it
     assert len(at.dataframe[0].value) > 0
 
 
@@ -26,3 +28,37 @@ def test_a_deep_link_sets_the_controls():
 def test_the_same_version_on_both_sides_is_a_message_not_a_traceback():
     at = open_page(PAGE, control="v2.0", candidate="v2.0")
     assert any("both 'v2.0'" in e.value for e in at.error)
+
+
+def test_the_ece_interval_cache_is_keyed_by_every_cell_and_setting():
+    """The app keeps the decision's ECE intervals by both arms' cells: any cell, the change's kind or the
+    confidence that differs draws anew, and a kept interval is the one drawn directly."""
+    import numpy as np
+
+    from driftdesk.rollout.compare import ECE_BINS, ece_change_interval
+    from ui import loaders
+
+    rng = np.random.default_rng(4)
+
+    def arm(n: int) -> tuple:
+        count = rng.integers(5, n, 2 * ECE_BINS).astype(float)
+        score = count * (np.repeat(np.arange(ECE_BINS), 2) + rng.random(2 * ECE_BINS)) / ECE_BINS
+        return count, score, score**2 / count + 0.01
+
+    control, candidate = arm(80), arm(40)
+    loaders._ece_interval.clear()
+    base = loaders._ece_interval(control, candidate, False, 0.95)
+    assert base == ece_change_interval(control, candidate, relative=False, confidence=0.95)
+    assert loaders._ece_interval(control, candidate, False, 0.95) == base
+    for side in (0, 1):
+        for part in range(3):
+            arms = [list(control), list(candidate)]
+            arms[side][part] = arms[side][part].copy()
+            arms[side][part][3] *= 1.5
+            changed = loaders._ece_interval(tuple(arms[0]), tuple(arms[1]), False, 0.95)
+            direct = ece_change_interval(tuple(arms[0]), tuple(arms[1]), relative=False, confidence=0.95)
+            assert changed == direct and changed != base, (side, part)
+    assert loaders._ece_interval(control, candidate, True, 0.95) == ece_change_interval(
+        control, candidate, relative=True, confidence=0.95) != base
+    assert loaders._ece_interval(control, candidate, False, 0.8) == ece_change_interval(
+        control, candidate, relative=False, confidence=0.8) != base

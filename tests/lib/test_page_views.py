@@ -191,3 +191,57 @@ def test_a_drift_history_computed_day_by_day_is_the_history(sample_dataset):
     assert_frame_equal(parts.daily, whole.history.daily)
     shared = drift_view(sample_dataset, table="decisions", day=day, history=parts)
     assert_frame_equal(shared.severity_table(), whole.severity_table())
+
+
+def _same_view(got, expected) -> None:
+    for a, b in ((got.comparison, expected.comparison), (got.segment_comparison, expected.segment_comparison)):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert_same_metrics(a.baseline.metrics, b.baseline.metrics)
+            assert_same_metrics(a.current.metrics, b.current.metrics)
+            assert_frame_equal(a.to_frame(), b.to_frame(), rel_tol=1e-12)
+            assert_frame_equal(a.segments, b.segments, rel_tol=1e-12)
+            assert_frame_equal(a.quantiles, b.quantiles, rel_tol=1e-12)
+    assert_frame_equal(got.series, expected.series, rel_tol=1e-12)
+    assert (got.segment, got.segment_note, got.by, got.vs) == (expected.segment, expected.segment_note, expected.by,
+                                                               expected.vs)
+
+
+CALIBRATION_CHOICES = {"end": dt.date(2026, 10, 11), "days": 5, "vs": "week_over_week", "bins": 10,
+                       "strategy": "uniform", "label_delay_days": 0}
+CALIBRATION_OTHER = {"end": dt.date(2026, 10, 4), "days": 3, "vs": "previous_period", "bins": 15,
+                     "strategy": "quantile", "label_delay_days": 2}
+
+
+@pytest.mark.parametrize("by", [None, "geo", "model_version"])
+def test_a_calibration_view_from_kept_parts_is_the_view_computed_whole(sample_dataset, by):
+    """The Calibration page keeps the comparison of all rows (without the segment column) and the daily series
+    (per segment column only) apart; a view assembled from them equals the view computed in one call."""
+    from driftdesk.calibration import calibration_overall, calibration_view_series
+
+    for choices in (CALIBRATION_CHOICES, CALIBRATION_OTHER):
+        overall = calibration_overall(sample_dataset, **choices)
+        series = calibration_view_series(sample_dataset, by=by, label_delay_days=choices["label_delay_days"])
+        for segment in (None, "DE") if by == "geo" else (None,):
+            whole = calibration_view(sample_dataset, by=by, segment=segment, **choices)
+            kept = calibration_view(sample_dataset, by=by, segment=segment, overall=overall, series=series, **choices)
+            _same_view(kept, whole)
+
+
+def test_each_input_of_the_kept_calibration_parts_changes_them(sample_dataset):
+    """What each kept part is keyed on changes it: a part keyed too coarsely would show another window's numbers."""
+    from driftdesk.calibration import calibration_overall, calibration_view_series
+
+    base = calibration_overall(sample_dataset, **CALIBRATION_CHOICES)
+    for key, value in CALIBRATION_OTHER.items():
+        other = calibration_overall(sample_dataset, **{**CALIBRATION_CHOICES, key: value})
+        assert (other.baseline_window, other.current_window, other.baseline.edges, other.baseline.counts,
+                other.current.counts) != (base.baseline_window, base.current_window, base.baseline.edges,
+                                          base.baseline.counts, base.current.counts), key
+    pinned = calibration_overall(sample_dataset, **{**CALIBRATION_CHOICES, "vs": "pinned"},
+                                 pinned="2026-09-01/2026-09-08")
+    assert pinned.baseline_window.start == dt.datetime(2026, 9, 1)
+    series = calibration_view_series(sample_dataset, by="geo")
+    assert "geo" in series.columns
+    assert not calibration_view_series(sample_dataset, by="device").equals(series)
+    assert not calibration_view_series(sample_dataset, by="geo", label_delay_days=7).equals(series)

@@ -205,12 +205,27 @@ def ece_from_cells(bins: np.ndarray, label: np.ndarray, counts: np.ndarray, sums
     """ECE = sum over bins |labels - scores| / rows, along the last axis of per-cell counts and score sums."""
     total = counts.sum(axis=-1)
     gap = np.zeros(counts.shape[:-1])
-    for b in np.unique(bins):  # bins in order, each bin's cells picked by index: no masked pass over every cell
-        in_bin = np.flatnonzero(bins == b)
-        positive = in_bin[label[in_bin] == 1]
-        gap = gap + np.abs(counts[..., positive].sum(axis=-1) - sums[..., in_bin].sum(axis=-1))
+    for part in _bin_gaps(bins, label, counts, sums):  # bins in order, added one at a time
+        gap = gap + part
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, gap / np.where(total > 0, total, 1), np.nan)
+
+
+def _bin_gaps(bins: np.ndarray, label: np.ndarray, counts: np.ndarray, sums: np.ndarray) -> list[np.ndarray]:
+    """Each bin's |labels - scores|, in bin order. In the ``calibration_layout`` (a bin's two cells side by side,
+    label 0 then 1) a reshape reads every bin at once, with the same additions as picking each bin's cells."""
+    layout_bins, layout_labels = calibration_layout()
+    if np.array_equal(bins, layout_bins) and np.array_equal(label, layout_labels):
+        pairs_c = counts.reshape(*counts.shape[:-1], ECE_BINS, 2)
+        pairs_s = sums.reshape(*sums.shape[:-1], ECE_BINS, 2)
+        gaps = np.abs(pairs_c[..., 1] - (pairs_s[..., 0] + pairs_s[..., 1]))
+        return [gaps[..., b] for b in range(ECE_BINS)]
+    out = []
+    for b in np.unique(bins):  # each bin's cells picked by index: no masked pass over every cell
+        in_bin = np.flatnonzero(bins == b)
+        positive = in_bin[label[in_bin] == 1]
+        out.append(np.abs(counts[..., positive].sum(axis=-1) - sums[..., in_bin].sum(axis=-1)))
+    return out
 
 
 # --------------------------------------------------------------------------- one window
@@ -268,34 +283,45 @@ def calibration_layout() -> tuple[np.ndarray, np.ndarray]:
 
 def compare_calibration_arrays(metric: RolloutMetric, control: tuple[np.ndarray, np.ndarray, np.ndarray],
                                candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *, relative: bool,
-                               confidence: float, seed: int = BOOTSTRAP_SEED) -> dict:
+                               confidence: float, seed: int = BOOTSTRAP_SEED, interval: bool = True) -> dict:
     """``compare_calibration_cells`` on each arm's (count, score sum, score sum of squares) per cell, in the
-    ``calibration_layout`` order."""
+    ``calibration_layout`` order; ``interval=False`` leaves the bootstrap (the costly part) to
+    ``ece_change_interval``, which draws the same interval later."""
     bins, labels = calibration_layout()
-    (cnt_b, s_b, q_b), (cnt_c, s_c, q_c) = control, candidate
+    (cnt_b, s_b, _), (cnt_c, s_c, _) = control, candidate
     ece_b = float(ece_from_cells(bins, labels, cnt_b, s_b)) if cnt_b.sum() else None
     ece_c = float(ece_from_cells(bins, labels, cnt_c, s_c)) if cnt_c.sum() else None
     out = {"metric": metric.name, "control": ece_b, "candidate": ece_c, "change": None, "ci_low": None,
            "ci_high": None, "p_value": None, "n_control": float(cnt_b.sum()), "n_candidate": float(cnt_c.sum())}
-    if ece_b is None or ece_c is None:
+    if ece_b is None or ece_c is None or (relative and ece_b <= 0):
         return out
+    out["change"] = ece_c / ece_b - 1.0 if relative else ece_c - ece_b
+    if interval:
+        out["ci_low"], out["ci_high"] = ece_change_interval(control, candidate, relative=relative,
+                                                            confidence=confidence, seed=seed)
+    return out
+
+
+def ece_change_interval(control: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *, relative: bool, confidence: float,
+                        seed: int = BOOTSTRAP_SEED) -> tuple[float | None, float | None]:
+    """The bootstrap interval of the change of ECE between two arms' cells (``compare_calibration_arrays``); the
+    generator is seeded on every call, so the same cells give the same interval whenever it is drawn."""
+    bins, labels = calibration_layout()
     rng = np.random.default_rng(seed)
-    draws_b = ece_from_cells(bins, labels, *ece_draws(cnt_b, s_b, q_b, rng=rng))
-    draws_c = ece_from_cells(bins, labels, *ece_draws(cnt_c, s_c, q_c, rng=rng))
+    draws_b = ece_from_cells(bins, labels, *ece_draws(*control, rng=rng))
+    draws_c = ece_from_cells(bins, labels, *ece_draws(*candidate, rng=rng))
     alpha = 1 - confidence
     if relative:
-        if ece_b <= 0:
-            return out
-        out["change"] = ece_c / ece_b - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             diffs = draws_c / draws_b - 1.0
     else:
-        out["change"] = ece_c - ece_b
         diffs = draws_c - draws_b
     diffs = diffs[np.isfinite(diffs)]
-    if diffs.size:
-        out["ci_low"], out["ci_high"] = (float(v) for v in np.quantile(diffs, [alpha / 2, 1 - alpha / 2]))
-    return out
+    if not diffs.size:
+        return None, None
+    low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
 
 
 def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: np.ndarray) -> dict:

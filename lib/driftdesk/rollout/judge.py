@@ -29,6 +29,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from driftdesk.rollout.compare import (
     compare_calibration_cells,
     compare_distribution,
     compare_sums,
+    ece_change_interval,
     rollout_metric,
     sum_exprs,
     verdict,
@@ -60,6 +62,7 @@ from driftdesk.windows import Window
 ARM_COLUMNS = ("model_version", "release_id", "variant")
 DECISIONS = ("not_enough_data", "continue", "pause_for_review", "rollback")
 HOUR = dt.timedelta(hours=1)
+DEFERRED = "__deferred"  # a row's key for the cells of an ECE interval not drawn yet
 SEGMENT_SCHEMA = {
     "ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String, "segment": pl.String, "metric": pl.String,
     "control": pl.Float64, "candidate": pl.Float64, "change": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
@@ -200,11 +203,18 @@ class RolloutResult:
     reason: str
     segments: pl.DataFrame  # the comparisons at the decision (SEGMENT_SCHEMA plus the segment columns)
     timeline: pl.DataFrame  # ts, decision, segments, gates
-    evaluations: pl.DataFrame  # every comparison at every evaluation
+    replayed: pl.DataFrame  # every comparison at every evaluation, the intervals in ``deferred`` not yet drawn
     segment_columns: tuple[str, ...]
     confidence: float
     notes: tuple[str, ...] = ()
     units: dict[str, tuple[str, str]] = field(default_factory=dict)  # gate -> units of its values and of its change
+    deferred: tuple[tuple[int, tuple], ...] = ()  # (row of ``replayed``, its cells): ECE intervals no verdict read
+
+    @cached_property
+    def evaluations(self) -> pl.DataFrame:
+        """Every comparison at every evaluation, each with its interval (drawn on first use where no verdict and
+        not the decision needed it: the same number the replay would have drawn)."""
+        return draw_deferred(self.replayed, self.deferred, confidence=self.confidence)
 
     def unit(self, gate: str) -> tuple[str, str]:
         """(unit of both arms' values, unit of the change and threshold) of a gate, for ``driftdesk.format``."""
@@ -294,7 +304,8 @@ def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
                   by: str | Sequence[str] | None = None, arm: str | None = None, segments: Sequence[str] = (),
                   start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
-                  ts: str = "ts", source: str = "decisions", memo: Memo | None = None) -> RolloutResult:
+                  ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
+                  interval_of: IntervalOf | None = None) -> RolloutResult:
     """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
     the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
 
@@ -302,6 +313,8 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     time for a gate without ``by`` (default: the string columns that are not the arm column). ``memo(gate, keys,
     every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) at an evaluation
     step of ``every`` hours, returning ``compute()`` or what it returned before for the same rollout and arguments.
+    ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
+    decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
     """
     df = as_lazy(frame).collect()
     if ts not in df.columns:
@@ -325,24 +338,31 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     if units.filter(pl.col("__arm") == "control").height == 0:
         notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
                      f"{span.end.isoformat()}: nothing can be judged")
-    evals = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence, memo=memo)
+    evals, deferred = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence,
+                              memo=memo)
     timeline = _decide(evals, policy)
     decision, decided_at, reason = _final(timeline, evals, policy)
+    shown = {i for i, t in enumerate(evals["ts"].to_list()) if t == decided_at} if decided_at is not None else set()
+    evals = draw_deferred(evals, [d for d in deferred if d[0] in shown], confidence=confidence,
+                          interval_of=interval_of)
     at = evals.filter(pl.col("ts") == decided_at) if decided_at is not None else evals.head(0)
     cols = [c for c in dict.fromkeys([*(by_cols or ()), *seg_cols]) if c in evals.columns]
     return RolloutResult(control, candidate, column, policy, span, decision, decided_at, reason,
                          at.select(*SEGMENT_SCHEMA, *cols), timeline, evals, tuple(cols), confidence, tuple(notes),
-                         value_units)
+                         value_units, tuple(d for d in deferred if d[0] not in shown))
 
 
 Memo = Callable[[Gate, tuple[str, ...], int, Callable[[], list[dict]]], list[dict]]
+Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
+IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
 
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
-            memo: Memo | None = None) -> pl.DataFrame:
+            memo: Memo | None = None) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
     """Every evaluation of every gate in every segmentation over the rollout, in time order (then gate, then
-    segmentation). One gate's evaluations in one segmentation depend on nothing else, so ``memo`` may keep them."""
+    segmentation), and the intervals left to draw ((row, cells) pairs, ``_calibration_rows``). One gate's
+    evaluations in one segmentation depend on nothing else, so ``memo`` may keep them."""
     every = min(g.every_hours for g in policy.gates)
     times = _evaluation_times(span, every)
     by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {}
@@ -358,9 +378,10 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     rows = [row for t in times for at in by_time.values() for row in at.get(t, [])]
     schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.columns},
               **{c: units.schema[c] for c in (by_cols or ()) if c in units.columns}}
+    deferred = tuple((i, row[DEFERRED]) for i, row in enumerate(rows) if DEFERRED in row)
     if not rows:
-        return pl.DataFrame(schema=schema)
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+        return pl.DataFrame(schema=schema), deferred
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema), deferred
 
 
 def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
@@ -413,15 +434,8 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
         ids, sums = _window_sums(units, windows, ["__arm", *keys],
                                  lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
                                  ts=ts)
-        out = []
-        for w in range(len(windows)):
-            rows = []
-            for seg, arms in _cell_arrays(ids, sums[w], keys).items():
-                rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-                             **compare_calibration_arrays(metric, arms["control"], arms["candidate"],
-                                                          relative=relative, confidence=confidence)})
-            out.append(_with_verdicts(rows, gate, metric, confidence))
-        return out
+        return [_calibration_rows(_cell_arrays(ids, sums[w], keys), gate, metric, keys, confidence=confidence)
+                for w in range(len(windows))]
     exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
     names = [e.meta.output_name() for e in exprs]
     ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
@@ -441,6 +455,46 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
                                         confidence=confidence)})
         out.append(_with_verdicts(rows, gate, metric, confidence))
     return out
+
+
+def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]], gate: Gate,
+                      metric: RolloutMetric, keys: Sequence[str], *, confidence: float) -> list[dict]:
+    """Every segment's ECE comparison and verdict in one window. The bootstrap interval (the costly part: thousands
+    of resamples) is drawn where the verdict reads it, a change beyond the threshold in a segment with enough data;
+    elsewhere the row keeps its cells under ``DEFERRED`` and ``draw_deferred`` draws the same interval when it is
+    shown."""
+    relative = gate.change == "relative"
+    rows = []
+    for seg, arms in cells.items():
+        row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+               **compare_calibration_arrays(metric, arms["control"], arms["candidate"], relative=relative,
+                                            confidence=confidence, interval=False)}
+        rows.append(row)
+        if row["change"] is not None:
+            row[DEFERRED] = (arms["control"], arms["candidate"], relative)
+    for row in _with_verdicts(rows, gate, metric, confidence):
+        if row["verdict"] == "inconclusive" and DEFERRED in row:  # beyond the threshold: is it beyond the noise?
+            row["ci_low"], row["ci_high"] = _draw(row.pop(DEFERRED), confidence)
+            row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
+    return rows
+
+
+def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> tuple[float | None, float | None]:
+    control, candidate, relative = deferred
+    if interval_of is not None:
+        return interval_of(control, candidate, relative, confidence)
+    return ece_change_interval(control, candidate, relative=relative, confidence=confidence)
+
+
+def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float,
+                  interval_of: IntervalOf | None = None) -> pl.DataFrame:
+    """``evals`` with the intervals of ``deferred`` ((row, cells) pairs of ``_calibration_rows``) drawn in."""
+    if not deferred:
+        return evals
+    index = pl.Series([i for i, _ in deferred], dtype=pl.UInt32)
+    low, high = zip(*(_draw(cells, confidence, interval_of) for _, cells in deferred))
+    return evals.with_columns(evals["ci_low"].scatter(index, pl.Series(low, dtype=pl.Float64)),
+                              evals["ci_high"].scatter(index, pl.Series(high, dtype=pl.Float64)))
 
 
 def _cell_arrays(ids: pl.DataFrame, sums: np.ndarray, keys: Sequence[str]
@@ -476,7 +530,7 @@ def _final(timeline: pl.DataFrame, evals: pl.DataFrame, policy: Policy) -> tuple
         if hit.height:
             row = hit.row(0, named=True)
             return word, row["ts"], (f"{row['gates']} in breach in {row['segments']} (beyond the threshold and the "
-                                     f"noise, enough evaluations in a row) at {row['ts'].isoformat()}")
+                                     "noise, enough evaluations in a row)")  # its time is decided_at, shown beside it
     judged = timeline.filter(pl.col("decision") != "not_enough_data")
     if judged.height:
         row = judged.row(judged.height - 1, named=True)
@@ -507,9 +561,10 @@ def canary_pairs(dataset) -> list[tuple[str, str]]:
 
 
 def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | None = None,
-                 table: str = "decisions", policy: Policy | None = None, memo: Memo | None = None) -> RolloutResult:
+                 table: str = "decisions", policy: Policy | None = None, memo: Memo | None = None,
+                 interval_of: IntervalOf | None = None) -> RolloutResult:
     """The Rollouts page's one call: ``candidate`` vs ``control`` in a dataset's table (its mapped segment columns);
-    ``memo`` as in ``judge_rollout``."""
+    ``memo`` and ``interval_of`` as in ``judge_rollout``."""
     found = dataset.get(table)
     if found is None:
         raise DriftdeskError(f"{dataset.folder}: no {table} table: a rollout is judged on rows scored by both versions")
@@ -519,7 +574,8 @@ def rollout_view(dataset, *, control: str, candidate: str, by: Sequence[str] | N
         raise DriftdeskError(f"{found.source}: no gate of the rollout policy {policy.name} can be judged on this "
                              f"table: {'; '.join(left_out)}")
     result = judge_rollout(found.frame, control=control, candidate=candidate, policy=replace(policy, gates=usable),
-                           by=by or None, segments=found.segments, source=found.source, memo=memo)
+                           by=by or None, segments=found.segments, source=found.source, memo=memo,
+                           interval_of=interval_of)
     return replace(result, notes=(*result.notes, *left_out)) if left_out else result
 
 
