@@ -29,7 +29,6 @@ def handle_alarms(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, trig
             # later fits see the history before the change moved to the new level, so the step does not leak
             # into their seasonal component
             state.filled[i, :start] += new_level - old_level
-            state.robust[i, :start] += new_level - old_level
         ep = state.episodes
         # measured on the working scale (logs: relative), so a series around zero needs no relative size
         tolerance = _tolerance(float(ep.last_old[i]), s)
@@ -95,7 +94,6 @@ def _observations_from(state: ScanState, i: int, start: int, t: int) -> None:
     y = state.values[i, sl]
     obs = np.isfinite(y) & ~state.calendar[i, sl]
     state.filled[i, sl] = np.where(obs, y, state.filled[i, sl])
-    state.robust[i, sl] = np.where(obs, y, state.robust[i, sl])
     state.history.clean[i, sl] = obs
     state.history.forecast[i, sl] = np.nan
     state.history.clipped[i, sl] = np.nan

@@ -67,9 +67,8 @@ def fit_block(state: ScanState, s: ScanSettings, t0: int) -> BlockFit:
     seasoned = t0 >= state.model_from + 7 * s.refit
     mean_sd, mean_thr = _mean_yardstick(state, s, win, t0, pmax)
     vif = _day_vif(state, s, cycle_diff, t0)
-    robust = np.where(fit_ok[:, None], fill_rows(state.robust[:, t0 - length:t0]), 0.0)
     return BlockFit(
-        forecast=robust @ rows.fore.T, level=np.where(fit_ok, level, np.nan), sigma=sigma,
+        forecast=win @ rows.fore.T, level=np.where(fit_ok, level, np.nan), sigma=sigma,
         vif=vif, root_vif=np.sqrt(vif), seasoned=seasoned,
         cusum_h=s.config.cusum_h if seasoned or s.refit == 1 else 1.5 * s.config.cusum_h,
         mean_sd=mean_sd, mean_thr=mean_thr,

@@ -77,7 +77,6 @@ def _warm_up(state: ScanState, t0: int, t1: int) -> None:
     calendar are only kept for the first fit (flags normal, scores missing)."""
     obs = np.isfinite(state.values[:, t0:t1]) & ~state.calendar[:, t0:t1]
     state.filled[:, t0:t1] = np.where(obs, state.values[:, t0:t1], np.nan)
-    state.robust[:, t0:t1] = state.filled[:, t0:t1]
     state.history.clean[:, t0:t1] = obs
 
 

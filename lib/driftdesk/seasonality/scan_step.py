@@ -34,8 +34,7 @@ def observe(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, j: int) ->
 
 def record(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, t: int, j: int) -> None:
     """Write step t's outputs and history: an anomaly, a calendar day or a missing value enters later fits as
-    its expected value, so one spike does not bend the seasonal pattern; the seasonal forecast is fitted on
-    values clipped at ``clip_z`` scales too, so neither does a burst below the anomaly threshold. The flag holds ``drift`` while an
+    its expected value, so one spike does not bend the seasonal pattern. The flag holds ``drift`` while an
     alarm's hold lasts."""
     h, calm = state.history, obs.calm
     state.level[:, t] = state.current_level
@@ -44,10 +43,7 @@ def record(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, t
     state.score[:, t] = np.where(np.isfinite(obs.value), obs.z, np.nan)
     holding = t < state.episodes.hold_until
     state.flag[:, t] = np.where(holding, DRIFT, np.where(obs.anomaly, ANOMALY, NORMAL))
-    instead = np.where(np.isfinite(obs.expected), obs.expected, np.nan)
-    state.filled[:, t] = np.where(calm, obs.value, instead)
-    bound = s.config.clip_z * fit.sigma
-    state.robust[:, t] = np.where(calm, np.clip(obs.value, obs.expected - bound, obs.expected + bound), instead)
+    state.filled[:, t] = np.where(calm, obs.value, np.where(np.isfinite(obs.expected), obs.expected, np.nan))
     h.clean[:, t] = calm
     h.forecast[:, t] = np.where(calm, obs.value - obs.expected, np.nan)
     h.scores[:, t] = np.where(calm, obs.z, np.nan)

@@ -162,9 +162,7 @@ class ScanState:
     ``values`` and ``calendar`` are the input (never written). The outputs (m x n) are filled step by step:
     ``level``, ``seasonal`` (the forecast made before the step was seen), ``score``, ``flag``, ``sigma`` (the
     score's scale), ``filled`` (the series later fits see: observations, expected values where a point was no
-    clean observation), ``robust`` (the same with observations clipped at ``clip_z`` scales of their expected
-    value: what the seasonal forecast is fitted on) and ``periods_used`` (n: the longest period of the fit, 0 in
-    the warm-up).
+    clean observation) and ``periods_used`` (n: the longest period of the fit, 0 in the warm-up).
     Per series: ``current_level`` (the running level), ``regime`` (first step of the current level regime),
     ``tests_from`` (the first step the mean test may reach back to: none before the last handled change),
     ``relevel`` (a change was handled in this block: the new regime's level is re-estimated at every step)."""
@@ -177,7 +175,6 @@ class ScanState:
     flag: np.ndarray
     sigma: np.ndarray
     filled: np.ndarray
-    robust: np.ndarray
     periods_used: np.ndarray
     history: History
     current_level: np.ndarray
@@ -201,7 +198,7 @@ class ScanState:
             return np.full((m, n), np.nan)
 
         return cls(values=values, calendar=calendar, level=nan(), seasonal=nan(), score=nan(),
-                   flag=np.zeros((m, n), dtype=np.int8), sigma=nan(), filled=nan(), robust=nan(),
+                   flag=np.zeros((m, n), dtype=np.int8), sigma=nan(), filled=nan(),
                    periods_used=np.zeros(n, dtype=np.int64), history=History.empty(m, n),
                    current_level=np.full(m, np.nan), regime=np.zeros(m, dtype=np.int64),
                    tests_from=np.zeros(m, dtype=np.int64), relevel=np.zeros(m, dtype=bool),

@@ -16,7 +16,7 @@ from seasonality_helpers import hourly, seasonal_series
 from driftdesk.seasonality import DetectConfig, detect
 from driftdesk.seasonality.causal import causal_scan
 from driftdesk.seasonality.config import scan_settings
-from driftdesk.seasonality.scan_step import record, update_cusum, update_run
+from driftdesk.seasonality.scan_step import update_cusum, update_run
 from driftdesk.seasonality.state import BlockFit, DriftAlarm, Episodes, Observation, ScanState
 
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
@@ -99,22 +99,6 @@ def test_a_return_to_the_level_before_the_last_alarm_is_a_recovery_once():
     ep.close(DriftAlarm(0, 140, 150, 139, -1, 0.2, 0.01, "recovery"))
     assert not ep.recovers(0, 160, -1, 0.0, **kw)  # that episode has ended
     assert [a.trigger for a in ep.alarms] == ["mean", "recovery"]
-
-
-def test_the_seasonal_forecast_is_fitted_on_values_clipped_at_clip_z_scales():
-    """A burst below the anomaly threshold would otherwise bend the seasonal pattern for the whole window; the
-    spreads are measured on the values as observed. An anomaly or a missing value enters as the expected value."""
-    z = np.array([0.5, 4.2, -4.0, 7.0, np.nan])  # one series each, expected value 10, scale 2
-    m = z.size
-    state = ScanState.start(np.full((m, 1), np.nan), np.zeros((m, 1), dtype=bool))
-    fit = BlockFit(forecast=np.zeros((m, 1)), level=np.zeros(m), sigma=np.full(m, 2.0), vif=np.ones(m),
-                   root_vif=np.ones(m), seasoned=True, cusum_h=18.0, mean_sd={}, mean_thr={})
-    scored = np.isfinite(z)
-    anomaly = scored & (np.abs(z) >= 5.0)
-    obs = Observation(10 + 2 * z, np.full(m, 10.0), z, scored, anomaly, scored & ~anomaly)
-    record(state, fit, scan_settings(DetectConfig(), step=HOUR, periods=(24,), log=False), obs, 0, 0)
-    np.testing.assert_allclose(state.filled[:, 0], [11.0, 18.4, 2.0, 10.0, 10.0])
-    np.testing.assert_allclose(state.robust[:, 0], [11.0, 17.0, 3.0, 10.0, 10.0])  # clip_z = 3.5 scales of 2
 
 
 def _two_series(days: int, seed: int) -> np.ndarray:
