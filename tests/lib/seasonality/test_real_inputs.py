@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from driftdesk.seasonality import SeasonalityError, detect
+from driftdesk.seasonality.grid import to_grid
 
 T0 = dt.datetime(2026, 3, 2)
 
@@ -217,3 +218,15 @@ def test_five_minute_events_are_detected_when_their_hour_is_over(five_minute_cha
     assert known.height and known["detected_at"][0] == at and known["start"][0] == event["start"]
     before = detect(frame.filter(pl.col("ts") < at), causal=True).events.filter(pl.col("kind") == kind)
     assert before.filter(pl.col("start") == event["start"]).is_empty()
+
+
+def test_a_regridded_step_is_stamped_at_its_end_and_holds_the_rows_since_the_step_before():
+    minutes = np.array([1.0, 4.0, 9.0, 14.0, 18.0, 23.0, 26.0, 31.0, 35.0, 36.0])  # about every 5 minutes
+    values = np.arange(len(minutes), dtype=float)
+    stamps = np.datetime64(T0, "us") + (minutes * 60e6).astype("timedelta64[us]")
+    grid = to_grid(stamps, values, ts="ts", source="test")
+    assert grid.notes.regridded and grid.step == dt.timedelta(minutes=5)
+    assert grid.start == T0 + dt.timedelta(minutes=5)  # the first step ends at 00:05 and holds 00:01 and 00:04
+    assert grid.row_pos.tolist() == [0, 0, 1, 2, 3, 4, 5, 6, 6, 7]  # 00:35 ends its step, 00:31 shares it
+    assert grid.known_positions().tolist() == [-1, -1, 0, 1, 2, 3, 4, 5, 6, 6]  # complete at each row's time
+    np.testing.assert_allclose(grid.values, [0.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.5, 9.0])
