@@ -70,7 +70,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             done(s, _special_outcome(s))
     cfg = {**config.to_dict(), "periods": _periods_echo(periods), "calendar_days": [str(d.date) for d in days],
            "duplicates": duplicates, "strict": strict}
-    return SeasonalityResult(_points_frame(base, series, outcomes, by),
+    return SeasonalityResult(_points_frame(base, series, outcomes, by, causal=causal),
                              _events_frame(base, list(outcomes.values()), by),
                              _verdicts_frame(base, series, list(outcomes.values()), by), by, causal, cfg,
                              _input_notes(series, by, source))
@@ -246,12 +246,16 @@ def _live_from(s: PreparedSeries) -> dt.datetime:
 
 
 def _finer(event: dict, k: int) -> dict:
-    """A drift event on the hourly model's steps, on the k-times finer grid of the points."""
+    """A drift or variance event on the hourly model's steps, on the k-times finer grid of the points: it starts
+    at its first hour's first point; it was detected (and a return confirmed) at the last point of the hour
+    that showed it, when that hour's mean is known, and it ends at its last hour's last point."""
     out = dict(event)
-    for key in ("start_step", "alarm_step", "recovered_step", "recovered_alarm_step"):
+    for key in ("start_step", "recovered_step"):
         if key in out:
             out[key] = out[key] * k
-    out["end_step"] = event["end_step"] * k + k - 1
+    for key in ("alarm_step", "recovered_alarm_step", "end_step"):
+        if key in out:
+            out[key] = out[key] * k + k - 1
     return out
 
 
@@ -328,8 +332,10 @@ def _finite(x) -> float | None:
 
 
 def _points_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: dict[int, _Outcome],
-                  by: tuple[str, ...]) -> pl.DataFrame:
-    """by..., ts, value, trend, seasonal, resid, score, flag, calendar: one row per input row, input order."""
+                  by: tuple[str, ...], *, causal: bool) -> pl.DataFrame:
+    """by..., ts, value, trend, seasonal, resid, score, flag, calendar: one row per input row, input order. In
+    causal mode a row shows the last step complete at its time (on a regridded series a step is complete at its
+    end, after the rows in it), in batch mode its own step."""
     out = {k: np.full(base.height, np.nan) for k in POINT_ARRAYS}
     out_flag = np.zeros(base.height, dtype=np.int8)
     out_cal = np.zeros(base.height, dtype=bool)
@@ -337,12 +343,14 @@ def _points_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: di
         o = outcomes[id(s)]
         if o.arrays is None:
             continue
-        pos = s.grid.row_pos
+        pos = s.grid.known_positions() if causal else s.grid.row_pos
+        seen = pos >= 0
+        rows, pos = s.rows[seen], pos[seen]
         for k in POINT_ARRAYS:
-            out[k][s.rows] = o.arrays[k][pos]
+            out[k][rows] = o.arrays[k][pos]
         if o.flags is not None:
-            out_flag[s.rows] = o.flags[pos]
-            out_cal[s.rows] = s.calendar[pos // s.per_model_step]
+            out_flag[rows] = o.flags[pos]
+            out_cal[s.rows] = s.calendar[s.grid.row_pos // s.per_model_step]
     points = base.select(
         *[pl.col(c) for c in by],
         pl.col("__ts").alias("ts"),

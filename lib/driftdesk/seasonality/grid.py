@@ -75,7 +75,11 @@ class GridNotes:
 
 @dataclass(frozen=True)
 class Grid:
-    """One series on a regular grid: position i is start + i * step; NaN where a step has no finite value."""
+    """One series on a regular grid: position i is start + i * step; NaN where a step has no finite value. A
+    regridded step is stamped at its end and holds the rows after the step before it, so its value is known at its
+    stamp; ``known_pos`` is then, per row, the last step complete at the row's own time (its step, if the row
+    is the step's end; the one before otherwise; -1 before the first), which is all the causal mode may show on
+    that row."""
 
     start: dt.datetime
     step: dt.timedelta
@@ -83,6 +87,10 @@ class Grid:
     row_pos: np.ndarray  # grid position of every input row (input order)
     n_rows: int
     notes: GridNotes = GridNotes()
+    known_pos: np.ndarray | None = None  # per row (input order); None: every row is its step's end (row_pos)
+
+    def known_positions(self) -> np.ndarray:
+        return self.row_pos if self.known_pos is None else self.known_pos
 
     @property
     def n(self) -> int:
@@ -339,9 +347,14 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
         step = coarser[0] if coarser else ROUND_STEPS[-1]
         step_us, regrid = int(step / dt.timedelta(microseconds=1)), True
     unit = next((u for u, length in CALENDAR_STEPS.items() if step == length), "") if regrid else ""
-    if regrid and not unit:  # a grid of round steps (whole multiples since the epoch), so series of one kind line up
-        start = np.datetime64(int(start.astype(np.int64)) // step_us * step_us, "us")
-    if unit:  # the n-th month (quarter, year) is the n-th step
+    known = None
+    if regrid and not unit:
+        # round steps (whole multiples since the epoch, so series of one kind line up), each stamped at its end and
+        # holding the rows in (end - step, end]: a step's value is known at its stamp, never before
+        start = np.datetime64(-(-int(start.astype(np.int64)) // step_us) * step_us, "us")
+        rel = (ts_values - start).astype(np.int64)
+        pos, known = -(-rel // step_us), rel // step_us
+    elif unit:  # the n-th month (quarter, year) is the n-th step
         pos = np.round((ts_values - start).astype(np.int64) / step_us).astype(np.int64)
     else:
         pos = ((ts_values - start).astype(np.int64) // step_us).astype(np.int64)
@@ -350,7 +363,6 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
     v = np.where(np.isfinite(v), v, np.nan)
     grid = _combine(pos[order], v[order], n, duplicates)
     per_step = np.bincount(pos, minlength=n)
-    sorted_pos = pos[order]
     off = 0
     if regrid:
         d = np.diff(ts_sorted.astype(np.int64))
@@ -360,8 +372,7 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
         regridded=regrid, off_step_rows=off,
         combined_rows=int((per_step[per_step > 1] - 1).sum()) - len(repeated) if regrid else 0,
         empty_steps=int((per_step == 0).sum()) if regrid else 0, calendar=unit)
-    del sorted_pos
-    return Grid(start.astype(dt.datetime), step, grid, pos, len(pos), notes)
+    return Grid(start.astype(dt.datetime), step, grid, pos, len(pos), notes, known)
 
 
 def gaps(grid: Grid, *, min_steps: int = 1) -> list[tuple[int, int]]:

@@ -118,7 +118,7 @@ def prepare_series(frame: Frame, *, ts: str, value: str, by, periods, source: st
             continue
         label = "" if not by else " (series " + ", ".join(f"{c}={key[c]}" for c in by) + ")"
         s.grid = to_grid(stamps, vals, ts=ts, source=source, label=label, duplicates=duplicates, strict=strict)
-        wanted = _model_grid(s, periods)
+        wanted = _model_grid(s, periods, causal=causal)
         _choose_periods(s, wanted, explicit=periods is not None, causal=causal)
         finite = s.grid.values[s.grid.present]
         if s.special is None and np.ptp(finite) == 0:
@@ -127,22 +127,24 @@ def prepare_series(frame: Frame, *, ts: str, value: str, by, periods, source: st
     return base, series, by
 
 
-def _model_grid(s: PreparedSeries, periods: tuple[int, ...] | None) -> tuple[int, ...]:
+def _model_grid(s: PreparedSeries, periods: tuple[int, ...] | None, *, causal: bool) -> tuple[int, ...]:
     """Data finer than hourly (1 to 30 minutes) is modelled on hourly means: the drift tests and the seasonal
     fit need hours, not minutes, and a 4-week window of 5-minute steps would be 12 times as long (its operator
     144 times as large). Points are scored at full resolution against the hourly model later. Returns the
-    periods wanted, in model steps (explicit periods in the data's steps are divided down when they can be)."""
+    periods wanted, in model steps (explicit periods in the data's steps are divided down when they can be).
+    In causal mode an hour the data ends inside of is not over: it has no mean yet."""
     grid = s.grid
     k = HOUR // grid.step if grid.step < HOUR and HOUR % grid.step == dt.timedelta(0) else 1
     if k > 1 and (periods is None or all(p % k == 0 for p in periods)):
         s.per_model_step = k
-        s.model = hourly_means(grid, k)
+        s.model = hourly_means(grid, k, unfinished=causal and grid.n % k != 0)
         return default_periods(HOUR) if periods is None else tuple(p // k for p in periods)
     return default_periods(grid.step) if periods is None else periods
 
 
-def hourly_means(grid: Grid, k: int) -> Grid:
-    """The means of each run of k steps (an hour) that has at least half its values; NaN otherwise."""
+def hourly_means(grid: Grid, k: int, *, unfinished: bool = False) -> Grid:
+    """The means of each run of k steps (an hour) that has at least half its values; NaN otherwise, and for the
+    last hour when it is ``unfinished`` (the data ends inside it)."""
     n = -(-grid.n // k)
     vals = np.full(n * k, np.nan)
     vals[:grid.n] = grid.values
@@ -150,7 +152,10 @@ def hourly_means(grid: Grid, k: int) -> Grid:
     count = np.isfinite(blocks).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(count * 2 >= k, np.nansum(blocks, axis=1) / np.maximum(count, 1), np.nan)
-    return Grid(grid.start, grid.step * k, means, grid.row_pos // k, grid.n_rows, grid.notes)
+    if unfinished:
+        means[-1] = np.nan
+    known = None if grid.known_pos is None else (grid.known_pos + 1) // k - 1  # the last hour complete at a row
+    return Grid(grid.start, grid.step * k, means, grid.row_pos // k, grid.n_rows, grid.notes, known)
 
 
 MIN_LEVEL_POINTS = 8  # a level model needs a handful of values before it can tell one off
