@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import _FALSE, _TRUE, MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
+from driftdesk.contract import _FALSE, _TRUE, MAX_EXAMPLES, TABLES, Table, Violation, format_violations, resolve_mapping
 from driftdesk.engine.budget import collect, memory_budget
 from driftdesk.errors import ContractError
 from driftdesk.tables import Role, TableSpec
@@ -39,6 +39,11 @@ def read_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
 def scan_contract_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> pl.LazyFrame:
     """The Parquet file (or folder of Parquet files) as the contract table ``table``, lazily; ContractError lists
     every broken per-value rule, as ``load_table`` does."""
+    return scan_contract(path, table, mapping=mapping).frame
+
+
+def scan_contract(path: str | Path, table: str, *, mapping: Mapping | None = None) -> Table:
+    """``scan_contract_table`` as a contract ``Table`` (its frame a LazyFrame), as ``load_table`` returns one."""
     from driftdesk.io import scan_table
 
     if table not in TABLES:
@@ -64,7 +69,10 @@ def scan_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
                                 f"{schema[col]}")
     rules += [(single[r], r, "missing value in a required column", columns[r].is_null()) for r in spec.required]
     _check(lf, rules, spec, source)
-    return lf.select(*[c.alias(name) for name, c in columns.items()])
+    typed = lf.select(*[c.alias(name) for name, c in columns.items()])
+    _check_keys(lf, columns, schema, single, segments, spec, source)
+    used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
+    return Table(spec.name, typed, source, tuple(segments), tuple(features), used)
 
 
 def _refuse(col: str, dtype: pl.DataType, source: str, want: str) -> ContractError:
@@ -134,3 +142,44 @@ def _check(lf: pl.LazyFrame, rules: list, spec: TableSpec, source: str) -> None:
                                         role))
     if violations:
         raise ContractError(format_violations(violations, table=spec.name, source=source), violations)
+
+
+KEY_BYTES_PER_ROW = 96  # a distinct key in a group-by: its columns, hash and count, with the table's slack
+
+
+def _check_keys(lf: pl.LazyFrame, columns: dict[str, pl.Expr], schema: dict, single: dict, segments: list, spec: TableSpec,
+                source: str) -> None:
+    """The contract's duplicate-key rule as lazy aggregates: the keys grouped in as many streaming passes as the
+    memory budget needs (each pass holds the keys of one hash slice), then one pass for the first rows of the
+    duplicates. The message is the one ``load_table`` gives: key columns, rows in duplicate groups, first rows."""
+    names = list(columns)
+    key_cols = [c for k in spec.key for c in (segments if k == "segments" else [k]) if c in names]
+    left_out = []
+    if "segments" in spec.key:  # text columns left out of the roles still tell rows apart, as in load_table
+        left_out = [c for c, t in schema.items() if c not in names and c not in single.values()
+                    and (t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum))]
+    if not key_cols and not left_out:
+        return
+    keys = [*key_cols, *left_out]
+    keyed = lf.select(*[columns[c].alias(c) for c in key_cols], *[pl.col(c).cast(pl.String) for c in left_out])
+    keyed = keyed.with_row_index("__row", offset=1)
+    n_rows = int(collect(keyed.select(pl.len())).item())
+    passes = max(1, -(-n_rows * KEY_BYTES_PER_ROW // max(memory_budget() // 2, 1)))
+    found, firsts = 0, []
+    for i in range(passes):
+        part = keyed if passes == 1 else keyed.filter(pl.struct(keys).hash(7) % passes == i)
+        groups = (part.group_by(keys).agg(pl.len().alias("__n"), pl.col("__row").min().alias("__first"))
+                  .filter(pl.col("__n") > 1))
+        total, first = pl.collect_all([groups.select(pl.col("__n").sum()), groups.bottom_k(MAX_EXAMPLES, by="__first")],
+                                      engine="streaming")
+        found += int(total.item() or 0)
+        firsts.append(first.drop("__n", "__first"))
+    if not found:
+        return
+    first_keys = pl.concat(firsts)
+    rows = collect(keyed.join(first_keys.lazy(), on=keys, how="semi", nulls_equal=True)
+                   .bottom_k(MAX_EXAMPLES, by="__row").sort("__row"))
+    examples = tuple((int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in keys)) for r in rows.iter_rows(named=True))
+    violation = Violation(source, spec.name, ", ".join(keys), f"duplicate key: ({', '.join(keys)}) must be unique",
+                          found, examples)
+    raise ContractError(format_violations([violation], table=spec.name, source=source), [violation])

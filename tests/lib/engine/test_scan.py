@@ -70,6 +70,24 @@ def test_text_timestamps_are_refused_when_scanned(tmp_path):
         scan_contract_table(path, "kpis")
 
 
+@pytest.mark.parametrize("budget", ["1G", "200k"])
+def test_duplicate_keys_are_named_as_load_table_names_them(sample_dir, tmp_path, monkeypatch, budget):
+    """Duplicate keys found by lazy group-bys (one pass, or one per hash slice under a small budget): the same count
+    of rows in duplicate groups and the same first rows as ``load_table`` finds in memory."""
+    kpis = pl.read_parquet(sample_dir / "kpis.parquet")
+    path = tmp_path / "kpis.parquet"
+    pl.concat([kpis.slice(0, 9000), kpis.slice(4000, 3), kpis.slice(9000), kpis.slice(70000, 2)]).write_parquet(path)
+    with pytest.raises(ContractError) as whole:
+        load_table(path, "kpis")
+    monkeypatch.setenv(engine.BUDGET_ENV, budget)
+    with pytest.raises(ContractError) as scanned:
+        scan_contract_table(path, "kpis")
+    assert str(scanned.value) == str(whole.value)
+    assert "column 'ts, geo, device, source': duplicate key: (ts, geo, device, source) must be unique — 10 rows, " \
+           "e.g. row 4001: ts=" in str(scanned.value)
+    assert isinstance(scan_contract_table(sample_dir / "kpis.parquet", "kpis"), pl.LazyFrame)  # unique keys pass
+
+
 @pytest.fixture(scope="module")
 def golden_inputs(sample_dir, tmp_path_factory):
     sys.path.insert(0, str(GOLDEN))
