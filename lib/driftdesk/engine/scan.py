@@ -4,11 +4,11 @@ of the whole table being loaded.
 
 The columns are the ones ``driftdesk.contract.load_table`` keeps, under their roles' names and in their roles'
 types, and the contract's per-value rules are counted in one streaming pass (a broken rule is named with its count
-and a few rows, as the contract names it). Two rules of the contract need more than a pass: timestamps or numbers
-written as text (parsed by the contract's readers, so refused here with the column named: write them typed in the
-Parquet file) and duplicate keys (finding them holds every key in memory; the statistics here sum rows and are not
-misled by a repeated key the way a join would be). A file that fits the budget goes through ``load_table`` as
-always (``read_contract_table``).
+and a few rows, as the contract names it). Duplicate keys are found by streaming group-bys of the key columns, in as
+many passes over hash slices of the keys as the budget needs, so the message is the contract's without holding the
+table. Timestamps or numbers written as text are parsed by the contract's readers only, so they are refused here
+with the column named: write them typed in the Parquet file. A file that fits the budget goes through
+``load_table`` as always (``read_contract_table``).
 """
 
 from __future__ import annotations
