@@ -28,10 +28,9 @@ def read_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
     """The contract table in ``path``: read whole and validated by ``load_table`` while it fits the memory budget,
     else (a Parquet file or folder) scanned lazily by ``scan_contract_table``."""
     from driftdesk.contract import load_table
-    from driftdesk.io import SUFFIXES, file_format, memory_estimate
+    from driftdesk.engine.dataset import scanned
 
-    folder = Path(path).is_dir() and SUFFIXES.get(Path(path).suffix.lower(), "parquet") == "parquet"
-    if (folder or Path(path).is_file() and file_format(path) == "parquet") and memory_estimate(path) > memory_budget():
+    if scanned(path):
         return scan_contract_table(path, table, mapping=mapping)
     return load_table(path, table, mapping=mapping).frame
 

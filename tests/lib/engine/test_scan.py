@@ -96,7 +96,8 @@ def golden_inputs(sample_dir, tmp_path_factory):
     return write_inputs(sample_dir, tmp_path_factory.mktemp("scan-golden"))
 
 
-@pytest.mark.parametrize("name", ["impact_b", "impact_c", "llm_model_windows"])
+@pytest.mark.parametrize("name", ["impact_b", "impact_c", "llm_model_windows", "gates_backtest", "gates_check_index",
+                                  "gates_check_prompt"])
 def test_golden_cases_on_a_scan(name, sample_dir, golden_inputs, monkeypatch):
     from cli_cases import _anonymise, cases, run_case
     from test_cli_golden import _compare
