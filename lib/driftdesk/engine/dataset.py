@@ -12,19 +12,9 @@ from functools import partial
 from pathlib import Path
 
 from driftdesk.contract import Dataset, Table, load_dataset, load_table
-from driftdesk.engine.budget import check_engine, memory_budget
+from driftdesk.engine.budget import check_engine
 
 ROW_TABLES = ("decisions", "kpis", "llm_calls", "service")
-
-
-def scanned(path: str | Path) -> bool:
-    """Whether polars scans the file lazily rather than reading it whole: Parquet (a file or a folder) larger than
-    the memory budget."""
-    from driftdesk.io import SUFFIXES, file_format, memory_estimate
-
-    path = Path(path)
-    folder = path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") == "parquet"
-    return (folder or path.is_file() and file_format(path) == "parquet") and memory_estimate(path) > memory_budget()
 
 
 def read_table_on(path: str | Path, table: str, *, mapping: Mapping | None = None, engine: str = "polars") -> Table:
@@ -34,9 +24,9 @@ def read_table_on(path: str | Path, table: str, *, mapping: Mapping | None = Non
             from driftdesk.engine.spark.contract import read_contract
 
             return read_contract(path, table, mapping=mapping)
-        if scanned(path):
-            from driftdesk.engine.scan import scan_contract
+        from driftdesk.engine.scan import scan_contract, scanned
 
+        if scanned(path):
             return scan_contract(path, table, mapping=mapping)
     return load_table(path, table, mapping=mapping)
 

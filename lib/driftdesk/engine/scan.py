@@ -28,11 +28,20 @@ def read_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
     """The contract table in ``path``: read whole and validated by ``load_table`` while it fits the memory budget,
     else (a Parquet file or folder) scanned lazily by ``scan_contract_table``."""
     from driftdesk.contract import load_table
-    from driftdesk.engine.dataset import scanned
 
     if scanned(path):
         return scan_contract_table(path, table, mapping=mapping)
     return load_table(path, table, mapping=mapping).frame
+
+
+def scanned(path: str | Path) -> bool:
+    """Whether polars scans the file lazily rather than reading it whole: Parquet (a file or a folder) larger than
+    the memory budget."""
+    from driftdesk.io import SUFFIXES, file_format, memory_estimate
+
+    path = Path(path)
+    folder = path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") == "parquet"
+    return (folder or path.is_file() and file_format(path) == "parquet") and memory_estimate(path) > memory_budget()
 
 
 def scan_contract_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> pl.LazyFrame:

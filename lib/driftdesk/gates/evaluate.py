@@ -42,7 +42,7 @@ class FileTables:
     read by the engine (``driftdesk.engine.dataset``)."""
 
     def __init__(self, path: str | Path, *, engine: str = "polars"):
-        from driftdesk.engine.dataset import scanned
+        from driftdesk.engine.scan import scanned
 
         self.path, self.engine = Path(path), engine
         self.whole = engine == "polars" and not scanned(self.path)
