@@ -312,21 +312,26 @@ def main() -> None:
         if args.spark_rows:
             small = subset(folder, args.spark_rows, folder / f"subset-{args.spark_rows}")
             kw = {"baseline": str(small / "baseline"), "current": str(small / "current"), "columns": columns}
-            polars_t = measure("drift", env, engine="polars", **kw)
-            spark_t = measure("drift", env, engine="spark", **kw)
-            print(f"Spark local mode vs polars, drift on {args.spark_rows:,} rows: {spark_t['seconds']:.1f} s vs "
-                  f"{polars_t['seconds']:.1f} s = {spark_t['seconds'] / polars_t['seconds']:.1f} x "
-                  f"(same paths {spark_t['methods'] == polars_t['methods']}, same alerts "
-                  f"{spark_t['alerts'] == polars_t['alerts']})", flush=True)
+            if "drift" in steps:
+                polars_t = measure("drift", env, engine="polars", **kw)
+                spark_t = measure("drift", env, engine="spark", **kw)
+                print(f"Spark local mode vs polars, drift on {args.spark_rows:,} rows: {spark_t['seconds']:.1f} s vs "
+                      f"{polars_t['seconds']:.1f} s = {spark_t['seconds'] / polars_t['seconds']:.1f} x "
+                      f"(same paths {spark_t['methods'] == polars_t['methods']}, same alerts "
+                      f"{spark_t['alerts'] == polars_t['alerts']})", flush=True)
             compared = [("calibration", small, {"by": ["geo"]}, "ece"), ("impact", side[0], windows, "change"),
                         ("llm", side[1], {}, "p95")]
             for what, where, kw, key in compared:
+                if what not in steps:
+                    continue
                 paths = str(where / "*" / "*.parquet") if what == "calibration" else str(where / "*.parquet")
                 p_t = measure(what, env, engine="polars", paths=paths, folder=str(where), **kw)
                 s_t = measure(what, env, engine="spark", paths=paths, folder=str(where), **kw)
                 same = np.allclose(np.asarray(s_t[key], dtype=float), np.asarray(p_t[key], dtype=float), rtol=1e-9)
                 print(f"Spark local mode vs polars, {what}: {s_t['seconds']:.1f} s vs {p_t['seconds']:.1f} s = "
                       f"{s_t['seconds'] / p_t['seconds']:.1f} x (same {key} to 1e-9: {same})", flush=True)
+            if "gates" not in steps:
+                return
             p_g = gates(small, env, tables=("decisions",))["decisions"]
             s_g = gates(small, env, engine="spark", tables=("decisions",))["decisions"]
             shutil.rmtree(small / "decisions")  # links only; the Spark calibration above reads the whole subset
