@@ -97,7 +97,7 @@ def golden_inputs(sample_dir, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["impact_b", "impact_c", "llm_model_windows", "gates_backtest", "gates_check_index",
-                                  "gates_check_prompt"])
+                                  "gates_check_prompt", "overview_default", "overview_a"])
 def test_golden_cases_on_a_scan(name, sample_dir, golden_inputs, monkeypatch):
     from cli_cases import _anonymise, cases, run_case
     from test_cli_golden import _compare
