@@ -125,3 +125,17 @@ def test_calibration_windows_on_a_scan(sample_dir, monkeypatch):
     problems: list[str] = []
     _compare(want[1], doc, "calibration", problems)  # numbers to 1e-9: streaming sums in another order
     assert code == want[0] and not problems, "\n".join(problems)
+
+
+def test_seasonality_of_a_folder_on_a_scan(sample_dir, monkeypatch):
+    """A folder's table past the budget is scanned and reduced to the metric series by the streaming engine: the same
+    series, flags and calendar as read whole."""
+    sys.path.insert(0, str(GOLDEN))
+    from cli_cases import run_case
+
+    command = ["seasonality", "--data", str(sample_dir), "--table", "decisions", "--metric", "score_mean", "--by",
+               "geo", "--every", "1d"]
+    want = run_case(command)
+    monkeypatch.setenv(engine.BUDGET_ENV, "1M")
+    assert isinstance(read_contract_table(sample_dir / "decisions.parquet", "decisions"), pl.LazyFrame)
+    assert run_case(command) == want
