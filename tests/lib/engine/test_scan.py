@@ -139,3 +139,23 @@ def test_seasonality_of_a_folder_on_a_scan(sample_dir, monkeypatch):
     monkeypatch.setenv(engine.BUDGET_ENV, "1M")
     assert isinstance(read_contract_table(sample_dir / "decisions.parquet", "decisions"), pl.LazyFrame)
     assert run_case(command) == want
+
+
+@pytest.mark.parametrize("by", [["model"], [], ["feature", "model"]])
+def test_llm_percentiles_of_a_scan_within_the_budget(sample_dir, monkeypatch, by):
+    """Past what a group-by's exact percentiles hold, each group's percentiles are taken in a pass of their own: the
+    same table as in memory; a group whose values alone exceed the budget is refused with its size."""
+    from driftdesk.llm import summarize_calls
+
+    from polars.testing import assert_frame_equal
+
+    path = sample_dir / "llm_calls.parquet"
+    want = summarize_calls(load_table(path, "llm_calls").frame, by=by)
+    for budget in ("100G", "3M"):  # one group-by pass; a pass per group and column (85,312 calls need 6.8 MB)
+        monkeypatch.setenv(engine.BUDGET_ENV, budget)
+        got = summarize_calls(scan_contract_table(path, "llm_calls"), by=by)
+        assert_frame_equal(got, want, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)  # streaming sums' order
+    monkeypatch.setenv(engine.BUDGET_ENV, "100k")
+    with pytest.raises(MemoryBudgetError, match=r"llm: exact percentiles of [\d,]+ calls.* above the memory budget "
+                                                r"of 100\.0 KB .*use --engine spark"):
+        summarize_calls(scan_contract_table(path, "llm_calls"), by=by)
