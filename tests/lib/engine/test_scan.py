@@ -145,9 +145,9 @@ def test_seasonality_of_a_folder_on_a_scan(sample_dir, monkeypatch):
 def test_llm_percentiles_of_a_scan_within_the_budget(sample_dir, monkeypatch, by):
     """Past what a group-by's exact percentiles hold, each group's percentiles are taken in a pass of their own: the
     same table as in memory; a group whose values alone exceed the budget is refused with its size."""
-    from driftdesk.llm import summarize_calls
-
     from polars.testing import assert_frame_equal
+
+    from driftdesk.llm import summarize_calls
 
     path = sample_dir / "llm_calls.parquet"
     want = summarize_calls(load_table(path, "llm_calls").frame, by=by)
