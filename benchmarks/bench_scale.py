@@ -271,7 +271,8 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(args.rows, folder)
         print(f"log: {args.rows:,} rows x 25 columns in {folder} (generated in {time.perf_counter() - t0:.0f} s, "
-              f"{sum(p.stat().st_size for p in folder.rglob('*.parquet')) / 2**30:.2f} GiB of Parquet)")
+              f"{sum(p.stat().st_size for w in ('baseline', 'current') for p in (folder / w).glob('*.parquet')) / 2**30:.2f}"
+              " GiB of Parquet)")
         schema = pl.read_parquet_schema(next((folder / "baseline").glob("*.parquet")))
         columns = [c for c in schema if c != "ts"]
         everything = [str(folder / window / "*.parquet") for window in ("baseline", "current")]
