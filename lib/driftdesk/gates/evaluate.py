@@ -63,7 +63,7 @@ class FileTables:
 
             try:
                 self._tables[name] = read_table_on(self.path, name, engine=self.engine)
-            except (ContractError, InputFileError) as exc:  # not this table
+            except (ContractError, InputFileError, engine.MemoryBudgetError) as exc:  # not this table (or not whole)
                 self._tables[name] = None
                 self.problems[name] = str(exc)[:300]
         if name not in self._tables:
