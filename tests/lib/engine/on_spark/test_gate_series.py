@@ -1,10 +1,9 @@
 """The gates' metric series on Spark: a folder's row tables read as Spark tables and reduced there to the per-hour,
-per-segment sums polars reduces in memory (the same grid and segments, counts, sums to 1e-9), and the backtest
-prints its golden answer with ``--engine spark``."""
+per-segment sums polars reduces in memory (the same grid and segments, counts, sums to 1e-9); the backtest's golden
+answer on Spark is in ``test_golden.py``."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -18,7 +17,6 @@ from driftdesk.engine.dataset import load_dataset_on
 from driftdesk.gates.metrics import metric_components
 
 pytestmark = pytest.mark.spark
-GOLDEN = Path(__file__).resolve().parents[3] / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -34,28 +32,6 @@ def test_series_on_spark_equal_series_in_memory(both):
         want = metric_components(in_memory, metric, by=by, filter=filt)
         assert want.components.any(), metric
         assert_same_series(metric_components(on_spark, metric, by=by, filter=filt), want)
-
-
-@pytest.fixture(scope="module")
-def golden_inputs(sample_dir, tmp_path_factory):
-    sys.path.insert(0, str(GOLDEN))
-    from cli_cases import write_inputs
-
-    return write_inputs(sample_dir, tmp_path_factory.mktemp("spark-gates-golden"))
-
-
-@pytest.mark.parametrize("name", ["gates_backtest"])
-def test_gate_commands_on_spark_print_their_golden_answers(spark, name, sample_dir, golden_inputs):
-    from cli_cases import _anonymise, cases, run_case
-    from test_cli_golden import _compare
-
-    golden = json.loads((GOLDEN / "cli" / f"{name}.json").read_text())
-    code, doc = run_case([*cases(sample_dir, golden_inputs)[name], "--engine", "spark"])
-    assert code == golden["exit_code"]
-    problems: list[str] = []
-    _compare(golden["output"], _anonymise(doc, str(next(iter(golden_inputs.values())).parent), sample_dir), name,
-             problems)
-    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("command", [["gates", "backtest", "--data", "{s}"],
