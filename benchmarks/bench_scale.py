@@ -122,6 +122,32 @@ CHILD = textwrap.dedent("""
         else:
             from driftdesk.llm import summarize_calls
             out["p95"] = summarize_calls(rows, by=["model"])["latency_p95_ms"].to_list()
+    elif args["what"] == "gates":  # the contract's checks of the table, then each gate metric's hourly series
+        from driftdesk.gates.metrics import metric_components
+        from driftdesk.contract import Table
+        if not args["contract"]:  # rows as they are: the log's kpis rows are events, not unique per hour and segment
+            from driftdesk.engine.spark import read_parquet
+            rows = read_parquet(args["folder"]) if args["engine"] == "spark" else pl.scan_parquet(args["folder"])
+            table = Table(args["table"], rows, args["folder"], ("geo", "device", "source"))
+        elif args["engine"] == "spark":
+            from driftdesk.engine.spark.contract import read_contract
+            table = read_contract(args["folder"], args["table"])
+        else:
+            from driftdesk.engine.scan import scan_contract
+            table = scan_contract(args["folder"], args["table"])
+        out["contract_seconds"] = time.perf_counter() - t0
+        out["sums"] = {}
+        for metric, by in args["metrics"]:
+            series = metric_components({args["table"]: table}, metric, by=tuple(by))
+            out["sums"][metric] = float(series.components.sum())
+    elif args["what"] == "keys":  # the contract's duplicate-key rule on a scan (lazy group-bys in hash slices)
+        from driftdesk.engine.scan import scan_contract
+        from driftdesk.errors import ContractError
+        try:
+            scan_contract(args["folder"], args["table"])
+            out["found"] = "no duplicate key"
+        except ContractError as exc:
+            out["found"] = exc.violations[0].rule + f": {exc.violations[0].count} rows"
     out["seconds"] = time.perf_counter() - t0
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
@@ -161,6 +187,50 @@ def side_tables(rows: int, folder: Path, seed: int = 23) -> tuple[Path, Path]:
     return kpis, llm
 
 
+GATES = {  # table -> (folder under the log, the gate metrics measured with their segments, the columns they read)
+    "decisions": ("decisions", [("null_rate:f_01", ["geo"]), ("ece", ["device"]), ("psi:browser", [])],
+                  ["ts", "geo", "device", "browser", "f_01", "score", "label"]),
+    "kpis": ("kpis", [("cpa", ["geo"]), ("share:spend", ["geo"])], ["ts", "geo", "spend", "conversions"]),
+    "llm_calls": ("llm", [("validator_failure_rate", ["model"]), ("cost_per_call", ["model"])],
+                  ["ts", "model", "validator_ok", "refusal", "error", "cost"]),
+}
+
+
+def decisions_folder(folder: Path) -> Path:
+    """Both windows' files in one folder (links, not copies): the decisions table as a gate reads it."""
+    out = folder / "decisions"
+    out.mkdir(exist_ok=True)
+    for window in ("baseline", "current"):
+        for part in (folder / window).glob("*.parquet"):
+            target = out / f"{window}-{part.name}"
+            if not target.exists():
+                os.link(part, target)
+    return out
+
+
+def gates(folder: Path, env: dict, *, engine: str = "polars", tables: tuple[str, ...] = tuple(GATES)) -> dict:
+    """Per table: the gate series' time (the contract's checks included) against a streaming read of the columns
+    they read, with peak RSS; returns each run's sums, to compare engines."""
+    decisions_folder(folder)
+    runs = {}
+    for table in tables:
+        sub, metrics, cols = GATES[table]
+        floor = measure("read", env, paths=str(folder / sub / "*.parquet"), columns=cols)
+        got = measure("gates", env, engine=engine, folder=str(folder / sub), table=table, metrics=metrics,
+                      contract=table != "kpis")
+        runs[table] = got
+        print(f"gate series on {table} ({engine}; {', '.join(m for m, _ in metrics)}): {got['seconds']:.1f} s = "
+              f"{got['seconds'] / floor['seconds']:.1f} x a read of their columns ({floor['seconds']:.1f} s), the "
+              f"contract's checks {got['contract_seconds']:.1f} s of it; peak RSS {got['peak_mb']:.0f} MB", flush=True)
+    if engine == "polars" and "kpis" in tables:
+        floor = measure("read", env, paths=str(folder / "kpis" / "*.parquet"), columns=["ts", "geo", "device", "source"])
+        keys = measure("keys", env, folder=str(folder / "kpis"), table="kpis")
+        print(f"the contract's checks of kpis, duplicate keys included: {keys['seconds']:.1f} s = "
+              f"{keys['seconds'] / floor['seconds']:.1f} x a read of the key columns ({floor['seconds']:.1f} s); "
+              f"peak RSS {keys['peak_mb']:.0f} MB; {keys['found']}", flush=True)
+    return runs
+
+
 def measure(what: str, env: dict, **kw) -> dict:
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps({"what": what, **kw})], capture_output=True,
                           text=True, env=env, check=False)
@@ -189,6 +259,8 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, help="where the log is (written there if missing)")
     ap.add_argument("--keep", action="store_true", help="keep the generated folder")
     ap.add_argument("--only-reads", action="store_true", help="measure only the two reads (the floors)")
+    ap.add_argument("--steps", default="drift,calibration,impact,llm,gates",
+                    help="what to measure on polars (comma separated; the Spark comparison follows --spark-rows)")
     args = ap.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="driftdesk-scale-"))
     budgets = args.budget.split(",")
@@ -199,55 +271,75 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(args.rows, folder)
         print(f"log: {args.rows:,} rows x 25 columns in {folder} (generated in {time.perf_counter() - t0:.0f} s, "
-              f"{sum(p.stat().st_size for p in folder.rglob('*.parquet')) / 2**30:.2f} GiB of Parquet)")
+              f"{sum(p.stat().st_size for w in ('baseline', 'current') for p in (folder / w).glob('*.parquet')) / 2**30:.2f}"
+              " GiB of Parquet)")
         schema = pl.read_parquet_schema(next((folder / "baseline").glob("*.parquet")))
         columns = [c for c in schema if c != "ts"]
-        everything = str(folder / "*" / "*.parquet")
+        everything = [str(folder / window / "*.parquet") for window in ("baseline", "current")]
         read = measure("read", env, paths=everything, columns=columns)
         print(f"streaming read of {len(columns)} columns: {read['seconds']:.1f} s, peak RSS {read['peak_mb']:.0f} MB")
         if args.only_reads:
             read2 = measure("read", env, paths=everything, columns=["score", "label"])
             print(f"streaming read of score and label: {read2['seconds']:.1f} s")
             return
-        for budget in budgets:
+        steps = set(args.steps.split(","))
+        for budget in budgets if "drift" in steps else ():
             drift = measure("drift", {**env, "DRIFTDESK_MEMORY_BUDGET": budget}, engine="polars",
                             baseline=str(folder / "baseline"), current=str(folder / "current"), columns=columns)
             print(f"drift (polars, budget {budget}): {drift['seconds']:.1f} s = "
                   f"{drift['seconds'] / read['seconds']:.1f} x the read; peak RSS {drift['peak_mb']:.0f} MB; "
                   f"paths {drift['methods']}; alerts {drift['alerts']}", flush=True)
-        read2 = measure("read", env, paths=everything, columns=["score", "label"])
-        cal = measure("calibration", env, paths=everything)
-        print(f"calibration (quantile bins): {cal['seconds']:.1f} s = {cal['seconds'] / read2['seconds']:.1f} x a read "
-              f"of score and label ({read2['seconds']:.1f} s); peak RSS {cal['peak_mb']:.0f} MB; ECE {cal['ece']:.4f}")
+        if "calibration" in steps:
+            read2 = measure("read", env, paths=everything, columns=["score", "label"])
+            cal = measure("calibration", env, paths=everything)
+            print(f"calibration (quantile bins): {cal['seconds']:.1f} s = {cal['seconds'] / read2['seconds']:.1f} x a "
+                  f"read of score and label ({read2['seconds']:.1f} s); peak RSS {cal['peak_mb']:.0f} MB; "
+                  f"ECE {cal['ece']:.4f}")
         side = side_tables(args.side_rows or args.rows, folder)
         windows = {"baseline": "2026-10-01T00:00/2026-10-02T00:00", "current": "2026-10-02T00:00/2026-10-03T00:00"}
         for what, table, cols, kw in (("impact", side[0], ["ts", "geo", "device", "spend", "conversions", "clicks",
                                                             "impressions", "revenue"], windows),
                                       ("llm", side[1], ["model", "latency_ms", "ttft_ms", "input_tokens",
                                                         "output_tokens", "cost", "validator_ok", "refusal", "error"], {})):
+            if what not in steps:
+                continue
             floor = measure("read", env, paths=str(table / "*.parquet"), columns=cols)
             got = measure(what, env, paths=str(table / "*.parquet"), **kw)
             print(f"{what} (polars streaming) on {args.side_rows or args.rows:,} rows: {got['seconds']:.1f} s = "
                   f"{got['seconds'] / floor['seconds']:.1f} x a read of its columns ({floor['seconds']:.1f} s); "
                   f"peak RSS {got['peak_mb']:.0f} MB", flush=True)
+        if "gates" in steps:
+            gates(folder, env)
         if args.spark_rows:
             small = subset(folder, args.spark_rows, folder / f"subset-{args.spark_rows}")
             kw = {"baseline": str(small / "baseline"), "current": str(small / "current"), "columns": columns}
-            polars_t = measure("drift", env, engine="polars", **kw)
-            spark_t = measure("drift", env, engine="spark", **kw)
-            print(f"Spark local mode vs polars, drift on {args.spark_rows:,} rows: {spark_t['seconds']:.1f} s vs "
-                  f"{polars_t['seconds']:.1f} s = {spark_t['seconds'] / polars_t['seconds']:.1f} x "
-                  f"(same paths {spark_t['methods'] == polars_t['methods']}, same alerts "
-                  f"{spark_t['alerts'] == polars_t['alerts']})", flush=True)
+            if "drift" in steps:
+                polars_t = measure("drift", env, engine="polars", **kw)
+                spark_t = measure("drift", env, engine="spark", **kw)
+                print(f"Spark local mode vs polars, drift on {args.spark_rows:,} rows: {spark_t['seconds']:.1f} s vs "
+                      f"{polars_t['seconds']:.1f} s = {spark_t['seconds'] / polars_t['seconds']:.1f} x "
+                      f"(same paths {spark_t['methods'] == polars_t['methods']}, same alerts "
+                      f"{spark_t['alerts'] == polars_t['alerts']})", flush=True)
             compared = [("calibration", small, {"by": ["geo"]}, "ece"), ("impact", side[0], windows, "change"),
                         ("llm", side[1], {}, "p95")]
             for what, where, kw, key in compared:
+                if what not in steps:
+                    continue
                 paths = str(where / "*" / "*.parquet") if what == "calibration" else str(where / "*.parquet")
                 p_t = measure(what, env, engine="polars", paths=paths, folder=str(where), **kw)
                 s_t = measure(what, env, engine="spark", paths=paths, folder=str(where), **kw)
                 same = np.allclose(np.asarray(s_t[key], dtype=float), np.asarray(p_t[key], dtype=float), rtol=1e-9)
                 print(f"Spark local mode vs polars, {what}: {s_t['seconds']:.1f} s vs {p_t['seconds']:.1f} s = "
                       f"{s_t['seconds'] / p_t['seconds']:.1f} x (same {key} to 1e-9: {same})", flush=True)
+            if "gates" not in steps:
+                return
+            p_g = gates(small, env, tables=("decisions",))["decisions"]
+            s_g = gates(small, env, engine="spark", tables=("decisions",))["decisions"]
+            shutil.rmtree(small / "decisions")  # links only; the Spark calibration above reads the whole subset
+            same = all(np.isclose(s_g["sums"][m], p_g["sums"][m], rtol=1e-9) for m in p_g["sums"])
+            print(f"Spark local mode vs polars, gate series on decisions: {s_g['seconds']:.1f} s vs "
+                  f"{p_g['seconds']:.1f} s = {s_g['seconds'] / p_g['seconds']:.1f} x (same sums to 1e-9: {same})",
+                  flush=True)
     finally:
         if not args.keep and not args.folder:
             shutil.rmtree(folder, ignore_errors=True)

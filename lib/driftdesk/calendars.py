@@ -33,8 +33,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.contract import Dataset
 from driftdesk.jsonsafe import jsonable
+from driftdesk.windows import span
 
 COUNTRY_COLUMNS = ("geo", "country", "country_code", "market", "geo_country", "country_iso", "countrycode")
 ACTIVITY = (("kpis", "spend"), ("decisions", None), ("llm_calls", None), ("service", None))
@@ -226,9 +228,8 @@ def data_span(dataset: Dataset) -> tuple[dt.date, dt.date] | None:
     bounds = []
     for name, _ in ACTIVITY:
         table = dataset.get(name)
-        if table is not None and "ts" in table.frame.columns and table.frame.height:
-            row = table.frame.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).row(0)
-            bounds += [v for v in row if v is not None]
+        if table is not None and "ts" in engine.schema(table.frame):
+            bounds += [v for v in span(table.frame, "ts") if v is not None]  # a table without rows has no span
     return (min(bounds).date(), max(bounds).date()) if bounds else None
 
 
@@ -241,9 +242,9 @@ def country_segments(dataset: Dataset) -> tuple[str | None, dict[str, float]]:
         column = next((c for c in table.segments if c.strip().lower().replace(" ", "_") in COUNTRY_COLUMNS), None)
         if column is None:
             continue
-        w = pl.col(weight).cast(pl.Float64) if weight and weight in table.frame.columns else pl.lit(1.0)
-        shares = (table.frame.lazy().group_by(pl.col(column).cast(pl.String)).agg(w.sum().alias("w"))
-                  .with_columns(pl.col("w") / pl.col("w").sum()).collect())
+        w = pl.col(weight).cast(pl.Float64) if weight and weight in engine.schema(table.frame) else pl.lit(1.0)
+        shares = (engine.lazy(table.frame).group_by(pl.col(column).cast(pl.String)).agg(w.sum().alias("w"))
+                  .with_columns(pl.col("w") / pl.col("w").sum()).pipe(engine.collect))
         return column, {v: (s or 0.0) for v, s in shares.iter_rows() if v is not None}
     return None, {}
 

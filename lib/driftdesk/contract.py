@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -591,13 +591,15 @@ def _proposal(folder: Path, settings: FolderSettings) -> FolderProposal:
 
 
 def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None = None,
-                 tables: list[str] | None = None, holidays: str | list[str] | None = None) -> Dataset:
+                 tables: list[str] | None = None, holidays: str | list[str] | None = None,
+                 read: Callable[..., Table] | None = None) -> Dataset:
     """Load every contract table in a folder; raise one ContractError listing every table's violations.
 
     Which file is which table, and which column plays each role, is what the folder's driftdesk.toml remembers,
     else what ``driftdesk.proposal`` reads from the files' content. A file that fits no table, a second file
     for a table, or a remembered column the file lacks is left out with a note (``Dataset.notes``) and the other
-    tables load. ``mappings`` replaces the remembered role mappings; ``holidays`` the calendar's countries.
+    tables load. ``mappings`` replaces the remembered role mappings; ``holidays`` the calendar's countries; ``read``
+    (path, table, mapping=...) replaces ``load_table`` (``driftdesk.engine.dataset`` reads tables lazily or on Spark).
     """
     if not isinstance(folder, str | os.PathLike):
         raise InputFileError(f"load_dataset takes a folder path, got {type(folder).__name__} {folder!r}")
@@ -615,7 +617,7 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
         if tables and name not in tables:
             continue
         try:
-            found[name] = load_table(file.path, name, mapping=file.mapping())
+            found[name] = (read or load_table)(file.path, name, mapping=file.mapping())
         except (ContractError, InputFileError) as exc:
             problems.append(str(exc))
     if problems:

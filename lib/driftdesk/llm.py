@@ -70,12 +70,48 @@ def summarize_calls(calls: pl.DataFrame | pl.LazyFrame, *, by: Sequence[str] = (
         if window is not None:
             lf = lf.filter(window.contains("ts"))
         aggs = _aggregations(lf.collect_schema().names())
-        out = (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
+        out = _reduce(lf, by, aggs) if isinstance(calls, pl.DataFrame) else _summarize_scan(lf, by, aggs)
     if by:
         out = out.sort(by)
     if not by and out["calls"][0] == 0:
         return out.clear()
     return out
+
+
+def _reduce(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.DataFrame:
+    return (lf.group_by(by, maintain_order=False).agg(aggs) if by else lf.select(aggs)).pipe(collect)
+
+
+def _summarize_scan(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.DataFrame:
+    """summarize_calls on a lazy scan within the memory budget: exact percentiles hold their column's values, about
+    GROUPED_BYTES_PER_VALUE a row in a group-by, so past the budget each group's percentiles of each column are
+    taken in a pass of their own (EXACT_BYTES_PER_VALUE a row of the group); a group too large even so is refused
+    with its size and the budget, never a swap storm. Every other metric is one streaming pass."""
+    names = lf.collect_schema().names()
+    percentiles = {m.name: m.columns[0] for m in LLM_METRICS if m.aggregation == "percentile" and m.columns[0] in names}
+    rest = _reduce(lf, by, [a for a in aggs if a.meta.output_name() not in percentiles])
+    if not percentiles:
+        return rest.select(*by, *[a.meta.output_name() for a in aggs])
+    calls = int(rest["calls"].sum() or 0)
+    if calls * engine.GROUPED_BYTES_PER_VALUE <= engine.memory_budget():
+        return _reduce(lf, by, aggs)
+    exprs = {a.meta.output_name(): a for a in aggs}
+    rows = []
+    for group in rest.select(*by, "calls").iter_rows(named=True):
+        engine.require_fits(group["calls"] * engine.EXACT_BYTES_PER_VALUE,
+                            what=f"llm: exact percentiles of {group['calls']:,} calls"
+                                 + (f" ({', '.join(f'{k}={group[k]}' for k in by)})" if by else ""),
+                            hint="raise DRIFTDESK_MEMORY_BUDGET, split the calls by more columns, or use --engine spark")
+        rows_of = lf.filter(*[pl.col(k).is_null() if group[k] is None else pl.col(k) == group[k] for k in by])
+        values = {k: group[k] for k in by}
+        for column in dict.fromkeys(percentiles.values()):
+            part = rows_of.select([exprs[name] for name, c in percentiles.items() if c == column]).pipe(collect)
+            values.update(part.row(0, named=True))
+        rows.append(values)
+    found = pl.DataFrame(rows, schema={**{k: rest.schema[k] for k in by}, **dict.fromkeys(percentiles, pl.Float64)})
+    out = rest.join(found, on=by, nulls_equal=True) if by else pl.concat([rest, found], how="horizontal")
+    like = _reduce(lf.clear(), by, aggs).schema  # the types and order of the one-pass reduction
+    return out.select([pl.col(c).cast(t) for c, t in like.items()])
 
 
 def _summarize_on_spark(calls, by: list[str], window: Window | None) -> pl.DataFrame:

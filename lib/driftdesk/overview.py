@@ -24,6 +24,7 @@ from typing import Literal
 
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.answer import day_answer
 from driftdesk.bounds import SPAN_DAYS, check_day
 from driftdesk.calendars import effective_calendar
@@ -34,7 +35,7 @@ from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.metrics import Unit, bad_direction, get_metric, is_missing, metric_expr, sample_expr
 from driftdesk.stats import mean_difference_z, two_proportion_z
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN, rank
-from driftdesk.windows import Window, baseline_label, day_over_day, last_release, latest_day, week_over_week
+from driftdesk.windows import Window, baseline_label, day_over_day, last_release, latest_day, span, week_over_week
 
 Status = Literal["not_enough_data", "ok", "warn", "alert", "missing"]  # driftdesk.status; missing: no table
 Direction = Literal["up", "down", "both"]
@@ -85,7 +86,7 @@ def _need(*cols: str) -> Callable[[Callable[[], pl.Expr]], Callable[[Table], lis
 
     def wrap(make: Callable[[], pl.Expr]) -> Callable[[Table], list[tuple[str, pl.Expr]]]:
         def exprs(table: Table) -> list[tuple[str, pl.Expr]]:
-            return [("all", make())] if all(c in table.frame.columns for c in cols) else []
+            return [("all", make())] if all(c in engine.schema(table.frame) for c in cols) else []
 
         return exprs
 
@@ -264,11 +265,8 @@ class Overview:
 
 def activity_range(dataset: Dataset) -> tuple[dt.datetime, dt.datetime] | None:
     """First and last timestamp over the tables that record activity (kpis, decisions, llm_calls, service)."""
-    bounds = [
-        dataset.tables[name].frame.select(pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).row(0)
-        for name in ACTIVITY_TABLES if name in dataset.tables and dataset.tables[name].frame.height
-    ]
-    bounds = [b for b in bounds if b[0] is not None]
+    bounds = [span(dataset.tables[name].frame) for name in ACTIVITY_TABLES if name in dataset.tables]
+    bounds = [b for b in bounds if b[0] is not None]  # a table without rows has no span
     if not bounds:
         return None
     return min(b[0] for b in bounds), max(b[1] for b in bounds)
@@ -286,7 +284,7 @@ def default_day(dataset: Dataset) -> dt.date | None:
 def _day_windows(table: Table, day: dt.date) -> tuple[Window, Window, Window] | None:
     """(current, day_over_day, week_over_week) for a table, the current window cut where its data ends."""
     start, end = Window.day(day).start, Window.day(day).end
-    last = table.frame["ts"].max()
+    last = span(table.frame)[1]
     if last is None:
         return None
     data_end = last.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
@@ -348,14 +346,14 @@ def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, ...]
     """
     bases = BASELINES + ((KNOWN_GOOD,) if len(windows) > 3 else ())
     labels = ("current",) + bases
-    frame = table.frame.lazy()
+    frame = engine.lazy(table.frame)
     # one copy of the rows per window: a known-good window may coincide with another baseline
     within = pl.concat([frame.filter(w.contains("ts")).with_columns(pl.lit(name).alias("__window"))
                         for w, name in zip(windows, labels)])
     current_day = windows[0].start.date()
     records: list[dict] = []
     for by in dict.fromkeys(c.by for c in checks):
-        group = [c for c in checks if c.by == by and (by is None or by in table.frame.columns)]
+        group = [c for c in checks if c.by == by and (by is None or by in engine.schema(table.frame))]
         aggs: list[pl.Expr] = []
         meta: dict[str, tuple[Check, str]] = {}
         sizes: dict[str, tuple[str, str | None]] = {}  # metric alias -> its sample-size and spread aliases
@@ -374,7 +372,7 @@ def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, ...]
         if not aggs:
             continue
         keys = ["__window"] + ([by] if by else [])
-        values = within.group_by(keys).agg(aggs).collect()
+        values = within.group_by(keys).agg(aggs).pipe(engine.collect)
         groups = sorted(values[by].unique().drop_nulls().to_list()) if by else [None]
         for g in groups:
             part = values.filter(pl.col(by) == g) if by else values
@@ -485,7 +483,8 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
             layer_rows.append(_layer_row(layer, table_name, MISSING, f"no {table_name} table loaded", []))
             continue
         windows = _day_windows(table, day)
-        has_rows = windows is not None and table.frame.lazy().filter(windows[0].contains("ts")).select(pl.len()).collect().item() > 0
+        has_rows = windows is not None and engine.lazy(table.frame).filter(windows[0].contains("ts")).select(
+            pl.len()).pipe(engine.collect).item() > 0
         if not has_rows:
             layer_rows.append(_layer_row(layer, table_name, NOT_ENOUGH_DATA, f"no {table_name} rows on {day.isoformat()}", []))
             continue

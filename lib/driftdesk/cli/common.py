@@ -64,11 +64,14 @@ def holidays_arg(p: argparse.ArgumentParser) -> None:
                    "countries of a geo / country segment, the default) or none; overrides driftdesk.toml")
 
 
-def load_folder(args: argparse.Namespace):
-    """The dataset of ``--data`` (with ``--holidays`` if the command has it); files left out are noted on stderr."""
+def load_folder(args: argparse.Namespace, *, scan: bool = False):
+    """The dataset of ``--data`` (with ``--holidays`` if the command has it); files left out are noted on stderr.
+    ``scan``: a row table past the memory budget is scanned lazily (for commands that reduce lazy frames)."""
     from driftdesk.contract import load_dataset
+    from driftdesk.engine.dataset import load_dataset_on
 
-    dataset = load_dataset(args.data, holidays=getattr(args, "holidays", None))
+    holidays = getattr(args, "holidays", None)
+    dataset = load_dataset_on(args.data, holidays=holidays) if scan else load_dataset(args.data, holidays=holidays)
     for line in dataset.notes:
         note(f"not loaded: {line}")
     return dataset

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, Parser, emit, format_arg, note, num
+from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, Parser, emit, engine_arg, format_arg, note, num
 
 
 def cmd_gates_backtest(args: argparse.Namespace) -> int:
@@ -13,7 +13,7 @@ def cmd_gates_backtest(args: argparse.Namespace) -> int:
     from driftdesk.gates.backtest import load_history
 
     policy = load_policy(args.policy)
-    ds, incidents = load_history(args.data)
+    ds, incidents = load_history(args.data, engine=args.engine)
     result = backtest_policy(ds, policy, incidents=incidents, grace_hours=args.grace_hours)
     doc = result.to_dict()
     lines = [f"backtest of {policy.name} on {doc['span']['start']} .. {doc['span']['end']} "
@@ -36,7 +36,8 @@ def cmd_gates_check(args: argparse.Namespace) -> int:
     from driftdesk.gates import check_release, load_policy
 
     result = check_release(load_policy(args.policy), baseline=args.baseline, candidate=args.candidate,
-                           baseline_release=args.baseline_release, candidate_release=args.candidate_release)
+                           baseline_release=args.baseline_release, candidate_release=args.candidate_release,
+                           engine=args.engine)
     doc = result.to_dict()
     warned = f" with {result.warnings.height} warning(s)" if result.warnings.height else ""
     lines = [f"release gate {result.policy.name}: {'PASSED' if result.passed else 'FAILED'}{warned}",
@@ -79,6 +80,7 @@ def register(sub) -> None:
     p.add_argument("--data", required=True, help="folder of contract tables, with incidents.csv as the incident log")
     p.add_argument("--grace-hours", type=float, help="an alert up to this long after an incident ends still counts "
                    "(default: the policy's grace)")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_gates_backtest)
     p = gates.add_parser("check", help="a release gate: exit 1 when a gate fails on the candidate vs the baseline")
@@ -88,6 +90,7 @@ def register(sub) -> None:
     p.add_argument("--baseline-release", metavar="ID", help="only the baseline's rows of this release_id (baseline and "
                    "candidate may then be the same folder)")
     p.add_argument("--candidate-release", metavar="ID", help="only the candidate's rows of this release_id")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_gates_check)
     p = gates.add_parser("starter", help="a starter policy from the data's own tables and columns, thresholds read "

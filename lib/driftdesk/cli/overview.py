@@ -11,7 +11,7 @@ def cmd_overview(args: argparse.Namespace) -> int:
     from driftdesk.calendars import effective_calendar
     from driftdesk.overview import overview
 
-    dataset = load_folder(args)
+    dataset = load_folder(args, scan=True)
     for line in effective_calendar(dataset).notes:
         note(line)
     result = overview(dataset, day=args.day, span_days=args.span)

@@ -20,7 +20,7 @@ def _series_input(args: argparse.Namespace):
         from driftdesk.calendars import effective_calendar
         from driftdesk.seasonality import metric_series
 
-        dataset = load_folder(args)
+        dataset = load_folder(args, scan=True)
         table = dataset.get(args.table)
         if table is None:
             raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "

@@ -20,6 +20,7 @@ from driftdesk.engine.budget import (
     BUDGET_ENV,
     ENGINES,
     EXACT_BYTES_PER_VALUE,
+    GROUPED_BYTES_PER_VALUE,
     Engine,
     MemoryBudgetError,
     Path_,
@@ -32,7 +33,7 @@ from driftdesk.engine.budget import (
     require_fits,
 )
 
-__all__ = ["BUDGET_ENV", "ENGINES", "EXACT_BYTES_PER_VALUE", "Engine", "MemoryBudgetError", "Path_", "check_engine",
+__all__ = ["BUDGET_ENV", "ENGINES", "EXACT_BYTES_PER_VALUE", "Engine", "GROUPED_BYTES_PER_VALUE", "MemoryBudgetError", "Path_", "check_engine",
            "collect", "exact_fits", "height", "human", "is_spark", "lazy", "memory_budget", "parse_size",
            "reduce_columns", "require_fits", "schema", "where_equal"]
 

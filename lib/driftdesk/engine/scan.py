@@ -4,11 +4,11 @@ of the whole table being loaded.
 
 The columns are the ones ``driftdesk.contract.load_table`` keeps, under their roles' names and in their roles'
 types, and the contract's per-value rules are counted in one streaming pass (a broken rule is named with its count
-and a few rows, as the contract names it). Two rules of the contract need more than a pass: timestamps or numbers
-written as text (parsed by the contract's readers, so refused here with the column named: write them typed in the
-Parquet file) and duplicate keys (finding them holds every key in memory; the statistics here sum rows and are not
-misled by a repeated key the way a join would be). A file that fits the budget goes through ``load_table`` as
-always (``read_contract_table``).
+and a few rows, as the contract names it). Duplicate keys are found by streaming group-bys of the key columns, in as
+many passes over hash slices of the keys as the budget needs, so the message is the contract's without holding the
+table. Timestamps or numbers written as text are parsed by the contract's readers only, so they are refused here
+with the column named: write them typed in the Parquet file. A file that fits the budget goes through
+``load_table`` as always (``read_contract_table``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
+from driftdesk.contract import MAX_EXAMPLES, TABLES, Table, Violation, format_violations, resolve_mapping
 from driftdesk.engine.budget import collect, memory_budget
 from driftdesk.errors import ContractError
 from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
@@ -28,17 +28,30 @@ def read_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
     """The contract table in ``path``: read whole and validated by ``load_table`` while it fits the memory budget,
     else (a Parquet file or folder) scanned lazily by ``scan_contract_table``."""
     from driftdesk.contract import load_table
-    from driftdesk.io import SUFFIXES, file_format, memory_estimate
 
-    folder = Path(path).is_dir() and SUFFIXES.get(Path(path).suffix.lower(), "parquet") == "parquet"
-    if (folder or Path(path).is_file() and file_format(path) == "parquet") and memory_estimate(path) > memory_budget():
+    if scanned(path):
         return scan_contract_table(path, table, mapping=mapping)
     return load_table(path, table, mapping=mapping).frame
+
+
+def scanned(path: str | Path) -> bool:
+    """Whether polars scans the file lazily rather than reading it whole: Parquet (a file or a folder) larger than
+    the memory budget."""
+    from driftdesk.io import SUFFIXES, file_format, memory_estimate
+
+    path = Path(path)
+    folder = path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") == "parquet"
+    return (folder or path.is_file() and file_format(path) == "parquet") and memory_estimate(path) > memory_budget()
 
 
 def scan_contract_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> pl.LazyFrame:
     """The Parquet file (or folder of Parquet files) as the contract table ``table``, lazily; ContractError lists
     every broken per-value rule, as ``load_table`` does."""
+    return scan_contract(path, table, mapping=mapping).frame
+
+
+def scan_contract(path: str | Path, table: str, *, mapping: Mapping | None = None) -> Table:
+    """``scan_contract_table`` as a contract ``Table`` (its frame a LazyFrame), as ``load_table`` returns one."""
     from driftdesk.io import scan_table
 
     if table not in TABLES:
@@ -64,7 +77,10 @@ def scan_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
                                 f"{schema[col]}")
     rules += [(single[r], r, "missing value in a required column", columns[r].is_null()) for r in spec.required]
     _check(lf, rules, spec, source)
-    return lf.select(*[c.alias(name) for name, c in columns.items()])
+    typed = lf.select(*[c.alias(name) for name, c in columns.items()])
+    _check_keys(lf, columns, schema, single, segments, spec, source)
+    used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
+    return Table(spec.name, typed, source, tuple(segments), tuple(features), used)
 
 
 def _refuse(col: str, dtype: pl.DataType, source: str, want: str) -> ContractError:
@@ -134,3 +150,44 @@ def _check(lf: pl.LazyFrame, rules: list, spec: TableSpec, source: str) -> None:
                                         role))
     if violations:
         raise ContractError(format_violations(violations, table=spec.name, source=source), violations)
+
+
+KEY_BYTES_PER_ROW = 96  # a distinct key in a group-by: its columns, hash and count, with the table's slack
+
+
+def _check_keys(lf: pl.LazyFrame, columns: dict[str, pl.Expr], schema: dict, single: dict, segments: list, spec: TableSpec,
+                source: str) -> None:
+    """The contract's duplicate-key rule as lazy aggregates: the keys grouped in as many streaming passes as the
+    memory budget needs (each pass holds the keys of one hash slice), then one pass for the first rows of the
+    duplicates. The message is the one ``load_table`` gives: key columns, rows in duplicate groups, first rows."""
+    names = list(columns)
+    key_cols = [c for k in spec.key for c in (segments if k == "segments" else [k]) if c in names]
+    left_out = []
+    if "segments" in spec.key:  # text columns left out of the roles still tell rows apart, as in load_table
+        left_out = [c for c, t in schema.items() if c not in names and c not in single.values()
+                    and (t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum))]
+    if not key_cols and not left_out:
+        return
+    keys = [*key_cols, *left_out]
+    keyed = lf.select(*[columns[c].alias(c) for c in key_cols], *[pl.col(c).cast(pl.String) for c in left_out])
+    keyed = keyed.with_row_index("__row", offset=1)
+    n_rows = int(collect(keyed.select(pl.len())).item())
+    passes = max(1, -(-n_rows * KEY_BYTES_PER_ROW // max(memory_budget() // 2, 1)))
+    found, firsts = 0, []
+    for i in range(passes):
+        part = keyed if passes == 1 else keyed.filter(pl.struct(keys).hash(7) % passes == i)
+        groups = (part.group_by(keys).agg(pl.len().alias("__n"), pl.col("__row").min().alias("__first"))
+                  .filter(pl.col("__n") > 1))
+        total, first = pl.collect_all([groups.select(pl.col("__n").sum()), groups.bottom_k(MAX_EXAMPLES, by="__first")],
+                                      engine="streaming")
+        found += int(total.item() or 0)
+        firsts.append(first.drop("__n", "__first"))
+    if not found:
+        return
+    first_keys = pl.concat(firsts)
+    rows = collect(keyed.join(first_keys.lazy(), on=keys, how="semi", nulls_equal=True)
+                   .bottom_k(MAX_EXAMPLES, by="__row").sort("__row"))
+    examples = tuple((int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in keys)) for r in rows.iter_rows(named=True))
+    violation = Violation(source, spec.name, ", ".join(keys), f"duplicate key: ({', '.join(keys)}) must be unique",
+                          found, examples)
+    raise ContractError(format_violations([violation], table=spec.name, source=source), [violation])

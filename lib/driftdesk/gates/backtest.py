@@ -359,19 +359,23 @@ def always_fire_times(span: tuple[dt.datetime, dt.datetime]) -> np.ndarray:
     return np.datetime64(span[0], "us") + (np.arange(1, hours + 1) * np.timedelta64(1, "h")).astype("timedelta64[us]")
 
 
-def load_history(folder) -> tuple[object, pl.DataFrame | None]:
+def load_history(folder, *, engine: str | None = None) -> tuple[object, pl.DataFrame | None]:
     """A data folder for a backtest: every contract table but the incident log, and the log itself.
 
     The log is read on its own so that a header-only (empty) incidents file is a reportable state (precision
-    undefined) rather than a contract failure of the whole folder.
+    undefined) rather than a contract failure of the whole folder. Tables are read whole, or with ``engine`` the
+    row-level ones by that engine (``driftdesk.engine.dataset``: scanned lazily past the memory budget, or on
+    Spark), for readers that reduce them on any engine (the gates' metric series).
     """
     from pathlib import Path
 
     from driftdesk.contract import TABLES, find_table_file, load_dataset, load_table
+    from driftdesk.engine.dataset import load_dataset_on
     from driftdesk.io import scan_table
 
     folder = Path(folder)
-    ds = load_dataset(folder, tables=[t for t in TABLES if t != "incidents"])
+    wanted = [t for t in TABLES if t != "incidents"]
+    ds = load_dataset(folder, tables=wanted) if engine is None else load_dataset_on(folder, engine, tables=wanted)
     path = find_table_file(folder, "incidents")
     if path is None:
         return ds, None

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from driftdesk.contract import load_dataset, validate_frame
-from driftdesk.errors import ContractError, DriftdeskError, PolicyError
+from driftdesk import engine
+from driftdesk.contract import validate_frame
+from driftdesk.errors import ContractError, DriftdeskError, InputFileError, PolicyError
 from driftdesk.gates.engine import breaches, compare
-from driftdesk.gates.metrics import gate_metric, is_budget, metric_components, required_columns
+from driftdesk.gates.metrics import distinct_texts, gate_metric, is_budget, metric_components, required_columns
 from driftdesk.gates.policy import Gate, Policy
 from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
@@ -36,15 +37,35 @@ _TABLE_ORDER = ("decisions", "kpis", "service", "llm_calls")
 
 
 class FileTables:
-    """One file seen as whichever contract table a metric needs (validated on first use, then cached)."""
+    """One file seen as whichever contract table a metric needs (validated on first use, then cached). Read whole
+    on polars within the memory budget; else ``frame`` is the raw rows (a lazy scan, or on Spark) and each table is
+    read by the engine (``driftdesk.engine.dataset``)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.frame = scan_table(self.path).collect()
+    def __init__(self, path: str | Path, *, engine: str = "polars"):
+        from driftdesk.engine.scan import scanned
+
+        self.path, self.engine = Path(path), engine
+        self.whole = engine == "polars" and not scanned(self.path)
+        if self.whole:
+            self.frame = scan_table(self.path).collect()
+        elif engine == "spark":
+            from driftdesk.engine.spark import read_parquet
+
+            self.frame = read_parquet(self.path)
+        else:
+            self.frame = scan_table(self.path)
         self._tables: dict[str, object] = {}
         self.problems: dict[str, str] = {}
 
     def get(self, name: str):
+        if name not in self._tables and not self.whole:
+            from driftdesk.engine.dataset import read_table_on
+
+            try:
+                self._tables[name] = read_table_on(self.path, name, engine=self.engine)
+            except (ContractError, InputFileError, engine.MemoryBudgetError) as exc:  # not this table (or not whole)
+                self._tables[name] = None
+                self.problems[name] = str(exc)[:300]
         if name not in self._tables:
             try:
                 table, violations = validate_frame(self.frame, name, source=str(self.path))
@@ -57,12 +78,15 @@ class FileTables:
         return self._tables[name]
 
 
-def open_tables(path: str | Path):
-    """A folder of contract tables (a Dataset) or a single file seen as any table."""
+def open_tables(path: str | Path, *, engine: str = "polars"):
+    """A folder of contract tables (a Dataset) or a single file seen as any table; ``engine`` reads the row-level
+    tables (``driftdesk.engine.dataset``)."""
+    from driftdesk.engine.dataset import load_dataset_on
+
     path = Path(path)
     if path.is_dir():
-        return load_dataset(path)
-    return FileTables(path)
+        return load_dataset_on(path, engine)
+    return FileTables(path, engine=engine)
 
 
 def _tables_for(inputs, gate: Gate):
@@ -71,7 +95,7 @@ def _tables_for(inputs, gate: Gate):
     needs = (*required_columns(spec), *(c for c, _ in gate.filter))
     for name in names:
         t = inputs.get(name)
-        if t is not None and all(c in t.frame.columns for c in needs):
+        if t is not None and all(c in engine.schema(t.frame) for c in needs):
             return name, t
     return None, None
 
@@ -93,16 +117,24 @@ class ReleaseTables:
 
     def get(self, name: str):
         table = self.inputs.get(name)
-        if table is None or "release_id" not in table.frame.columns:
+        if table is None or "release_id" not in engine.schema(table.frame):
             return None
+        if not isinstance(table.frame, pl.DataFrame):  # a scan or a Spark table: selected lazily where the rows are
+            rows = engine.where_equal(table.frame, "release_id", self.release)
+            return replace(table, frame=rows) if _has_rows(rows) else None
         rows = table.frame.filter(pl.col("release_id") == self.release)
         return replace(table, frame=rows) if rows.height else None
 
 
+def _has_rows(frame) -> bool:
+    if engine.is_spark(frame):
+        return bool(frame.df.take(1))
+    return engine.collect(frame.head(1)).height > 0
+
+
 def _release_ids(inputs) -> set[str]:
     frames = [inputs.frame] if isinstance(inputs, FileTables) else [t.frame for t in inputs.tables.values()]
-    return {r for f in frames if "release_id" in f.columns
-            for r in f["release_id"].cast(pl.String).drop_nulls().unique().to_list()}
+    return {r for f in frames if "release_id" in engine.schema(f) for r in distinct_texts(f, "release_id")}
 
 
 @dataclass(frozen=True)
@@ -224,11 +256,11 @@ def _judge(gate: Gate, baseline, candidate, index: int) -> tuple[dict, list[dict
 
 
 def check_release(policy: Policy, *, baseline, candidate, baseline_release: str | None = None,
-                  candidate_release: str | None = None) -> CheckResult:
+                  candidate_release: str | None = None, engine: str = "polars") -> CheckResult:
     """Evaluate every gate of `policy` on `candidate` against `baseline` (Datasets, FileTables or paths), each
-    optionally narrowed to one release's rows."""
-    baseline = open_tables(baseline) if isinstance(baseline, str | Path) else baseline
-    candidate = open_tables(candidate) if isinstance(candidate, str | Path) else candidate
+    optionally narrowed to one release's rows; ``engine`` reads the row-level tables of paths."""
+    baseline = open_tables(baseline, engine=engine) if isinstance(baseline, str | Path) else baseline
+    candidate = open_tables(candidate, engine=engine) if isinstance(candidate, str | Path) else candidate
     if baseline_release is not None:
         baseline = ReleaseTables(baseline, baseline_release, role="baseline")
     if candidate_release is not None:

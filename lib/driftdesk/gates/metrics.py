@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.business import kpi_table
 from driftdesk.calendars import effective_calendar
 from driftdesk.calibration import bin_aggregates, bin_edges
@@ -218,16 +219,31 @@ def _table_for(ds, spec: MetricSpec, context: str):
         return table
     for name in ("decisions", "kpis", "llm_calls", "service"):
         table = ds.get(name)
-        if table is not None and spec.arg in table.frame.columns:
+        if table is not None and spec.arg in _columns(table):
             return table
     raise PolicyError(f"{context}: no table has the column {spec.arg!r} that metric {spec.canonical} reads")
 
 
-def _frame_for(table, by: tuple[str, ...], filt, context: str) -> pl.LazyFrame:
-    cols = table.frame.columns
+def _columns(table) -> list[str]:
+    """A table's columns, whichever engine holds its rows (in memory, a lazy scan, Spark)."""
+    return list(engine.schema(table.frame))
+
+
+def _on_spark():
+    """The Spark side of the series (``engine.spark.series``), imported only when a table is on Spark."""
+    from driftdesk.engine.spark import series
+
+    return series
+
+
+def _frame_for(table, by: tuple[str, ...], filt, context: str):
+    """The table's rows, with the gate's filter: a LazyFrame, or a Spark table when the rows are on Spark."""
+    cols = _columns(table)
     for c in (*by, *(c for c, _ in filt)):
         if c not in cols:
             raise PolicyError(f"{context}: column {c!r} is not in the {table.name} table; it has {cols}")
+    if engine.is_spark(table.frame):
+        return _on_spark().where_in(table.frame, filt)
     lf = table.frame.lazy()
     for c, values in filt:
         lf = lf.filter(pl.col(c).cast(pl.String).is_in(list(values)))
@@ -235,10 +251,12 @@ def _frame_for(table, by: tuple[str, ...], filt, context: str) -> pl.LazyFrame:
 
 
 def _grid(table) -> tuple[dt.datetime, int]:
-    if "ts" not in table.frame.columns:
+    from driftdesk.windows import span as time_span
+
+    if "ts" not in _columns(table):
         raise PolicyError(f"{table.source}: the {table.name} table has no timestamps, so its metrics are release "
                           "checks (driftdesk gates check), not replayed on history")
-    span = table.frame.select(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b")).row(0)
+    span = time_span(table.frame, "ts")
     if span[0] is None:
         raise PolicyError(f"{table.source}: the {table.name} table has no timestamps")
     start = span[0].replace(minute=0, second=0, microsecond=0)
@@ -269,9 +287,14 @@ def _dense(hourly: pl.DataFrame, by: tuple[str, ...], names: list[str], start: d
     return keys, labels, out
 
 
-def _aggregate(lf: pl.LazyFrame, by: tuple[str, ...], aggs: list[pl.Expr]) -> pl.DataFrame:
+def _aggregate(rows, by: tuple[str, ...], aggs: list[pl.Expr], on_spark: Callable) -> pl.DataFrame:
+    """(__hour, by..., sums) per hour and segment: ``aggs`` on polars; on Spark the sums of the per-row values
+    ``on_spark(engine.spark.series)`` names (the same values, so the same sums)."""
+    if engine.is_spark(rows):
+        series = _on_spark()
+        return series.hourly(rows, by, on_spark(series))
     hour = pl.col("ts").dt.truncate("1h").alias("__hour")
-    return lf.group_by([hour, *[pl.col(b).cast(pl.String) for b in by]]).agg(aggs).pipe(collect)
+    return rows.group_by([hour, *[pl.col(b).cast(pl.String) for b in by]]).agg(aggs).pipe(collect)
 
 
 def metric_components(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | None = None,
@@ -296,7 +319,7 @@ def metric_components(ds, metric: str | MetricSpec, *, by: tuple[str, ...] | Non
     if spec.family in GOLDEN_COLUMNS:
         return _golden(table, spec, by, filter, context)
     part = _Part(spec, table, by, _frame_for(table, by, filter, context), *_grid(table), context)
-    missing = [c for c in required_columns(spec) if c not in table.frame.columns]
+    missing = [c for c in required_columns(spec) if c not in _columns(table)]
     if missing:
         raise PolicyError(f"{context}: metric {spec.canonical} needs column(s) {missing} in the {table.name} table")
     if spec.family == "psi":
@@ -313,7 +336,7 @@ class _Part:
     spec: MetricSpec
     table: object
     by: tuple[str, ...]
-    rows: pl.LazyFrame
+    rows: object  # a LazyFrame, or a Spark table
     start: dt.datetime
     hours: int
     context: str
@@ -339,7 +362,8 @@ def _registry_ratio(part: _Part) -> MetricComponents:
     num, den = _parts(metric)
     ok = num.is_not_null() & ~num.is_nan()  # a row whose numerator is missing does not count in the denominator
     return part.ratio_of(_aggregate(part.rows, part.by, [pl.when(ok).then(num).otherwise(0.0).sum().alias("num"),
-                                                         pl.when(ok).then(den).otherwise(0.0).sum().alias("den")]))
+                                                         pl.when(ok).then(den).otherwise(0.0).sum().alias("den")],
+                                    lambda s: s.ratio_parts(metric)))
 
 
 def _parts(metric: Metric) -> tuple[pl.Expr, pl.Expr]:
@@ -359,21 +383,26 @@ def _parts(metric: Metric) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _null_rate(part: _Part) -> MetricComponents:
-    null = is_missing(part.spec.arg)
+    column = part.spec.arg
+    is_float = engine.schema(part.table.frame)[column].is_float()
+    null = is_missing(column)
     return part.ratio_of(_aggregate(part.rows, part.by, [null.cast(pl.Float64).sum().alias("num"),
-                                                         pl.len().cast(pl.Float64).alias("den")]))
+                                                         pl.len().cast(pl.Float64).alias("den")],
+                                    lambda s: s.null_parts(column, is_float)))
 
 
 def _hourly_sum(part: _Part) -> MetricComponents:
     """The column's sum per hour (one component): the engine adds it up from midnight for a budget burn."""
     column = pl.col(part.spec.arg).cast(pl.Float64)
-    hourly = _aggregate(part.rows, part.by, [column.sum().alias("total")])
+    hourly = _aggregate(part.rows, part.by, [column.sum().alias("total")],
+                        lambda s: s.column_value(part.spec.arg, "total"))
     keys, labels, comps = part.dense(hourly, ["total"])
     return MetricComponents(part.spec, labels, keys, part.start, comps, lambda c: c[..., 0], None, lambda c: c[..., 0])
 
 
 def _share(part: _Part) -> MetricComponents:
-    hourly = _aggregate(part.rows, part.by, [pl.col(part.spec.arg).cast(pl.Float64).sum().alias("part")])
+    hourly = _aggregate(part.rows, part.by, [pl.col(part.spec.arg).cast(pl.Float64).sum().alias("part")],
+                        lambda s: s.column_value(part.spec.arg, "part"))
     keys, labels, share = part.dense(hourly, ["part"])
     total = share.sum(axis=0, keepdims=True)
     comps = np.concatenate([share, np.broadcast_to(total, share.shape)], axis=-1)
@@ -381,9 +410,13 @@ def _share(part: _Part) -> MetricComponents:
 
 
 def _ece_bins(part: _Part) -> MetricComponents:
-    labelled = part.rows.filter(pl.col("label").is_not_null() & pl.col("score").is_not_null())
-    hour = pl.col("ts").dt.truncate("1h").alias("__hour")
-    agg = bin_aggregates(labelled, edges=bin_edges(None, bins=ECE_BINS), group=[hour, *part.by])
+    edges = bin_edges(None, bins=ECE_BINS)
+    if engine.is_spark(part.rows):
+        series = _on_spark()
+        agg = bin_aggregates(series.with_hour(series.labelled(part.rows)), edges=edges, group=["__hour", *part.by])
+    else:
+        labelled = part.rows.filter(pl.col("label").is_not_null() & pl.col("score").is_not_null())
+        agg = bin_aggregates(labelled, edges=edges, group=[pl.col("ts").dt.truncate("1h").alias("__hour"), *part.by])
     wide = agg.pivot(on="bin", index=["__hour", *part.by], values=["count", "score_sum", "positives"])
     names = [f"{stat}_{i}" for stat in ("count", "score_sum", "positives") for i in range(ECE_BINS)]
     wide = wide.with_columns(*[pl.lit(0.0).alias(n) for n in names if n not in wide.columns])
@@ -393,16 +426,25 @@ def _ece_bins(part: _Part) -> MetricComponents:
                             notes=("labels that have not matured (null) are left out",))
 
 
-def _psi(part: _Part, reference: pl.DataFrame | None) -> MetricComponents:
+def _psi(part: _Part, reference) -> MetricComponents:
     """Hourly bin counts of a column: categories for text, the reference's deciles for numbers."""
     column = part.spec.arg
-    if reference is not None and column not in reference.columns:
+    if reference is not None and column not in engine.schema(reference):
         raise PolicyError(f"{part.context}: the baseline has no column {column!r}")
-    rows, bin_expr, categories, valid_from, notes = _psi_bins(part, reference)
-    hourly = (rows.with_columns(bin_expr.alias("__bin"))
-              .group_by([pl.col("ts").dt.truncate("1h").alias("__hour"), *[pl.col(c).cast(pl.String) for c in part.by],
-                         "__bin"])
-              .agg(pl.len().cast(pl.Float64).alias("n")).pipe(collect))
+    categories, edges, valid_from, notes = _psi_bins(part, reference)
+    if engine.is_spark(part.rows):
+        hourly = _on_spark().bin_counts(part.rows, part.by, column, edges)
+    else:
+        x = pl.col(column).cast(pl.Float64)
+        if edges is None:
+            rows, bin_expr = part.rows.filter(pl.col(column).is_not_null()), pl.col(column).cast(pl.String)
+        else:
+            rows = part.rows.filter(x.is_finite())
+            bin_expr = pl.sum_horizontal([(x > float(e)).cast(pl.Int64) for e in edges]) if edges.size else pl.lit(0)
+        hourly = (rows.with_columns(bin_expr.alias("__bin"))
+                  .group_by([pl.col("ts").dt.truncate("1h").alias("__hour"),
+                             *[pl.col(c).cast(pl.String) for c in part.by], "__bin"])
+                  .agg(pl.len().cast(pl.Float64).alias("n")).pipe(collect))
     names = [f"b{i}" for i in range(len(categories))]
     if hourly.height:
         mapping = pl.DataFrame({"__bin": pl.Series(categories).cast(hourly["__bin"].dtype), "__name": names})
@@ -416,28 +458,41 @@ def _psi(part: _Part, reference: pl.DataFrame | None) -> MetricComponents:
                             lambda c: c.sum(axis=-1), valid_from=valid_from, notes=notes)
 
 
-def _psi_bins(part: _Part, reference: pl.DataFrame | None) -> tuple[pl.LazyFrame, pl.Expr, list, int, tuple[str, ...]]:
-    """(rows to count, each row's bin, the bins, first hour that may be evaluated, notes) for psi:<column>."""
+def _psi_bins(part: _Part, reference) -> tuple[list, np.ndarray | None, int, tuple[str, ...]]:
+    """(the bins, the numeric edges or None for text, first hour that may be evaluated, notes) for psi:<column>."""
     column, frame = part.spec.arg, part.table.frame
-    if not frame.schema[column].is_numeric():
-        seen = frame[column].drop_nulls().cast(pl.String).unique().to_list()
-        if reference is not None:
-            seen += reference[column].drop_nulls().cast(pl.String).unique().to_list()
-        return (part.rows.filter(pl.col(column).is_not_null()), pl.col(column).cast(pl.String), sorted(set(seen)),
-                0, ())
-    x = pl.col(column).cast(pl.Float64)
+    if not engine.schema(frame)[column].is_numeric():
+        seen = distinct_texts(frame, column) + (distinct_texts(reference, column) if reference is not None else [])
+        return sorted(set(seen)), None, 0, ()
     if reference is None:
-        ref_rows = frame.lazy().filter(pl.col("ts") < part.start + PSI_REFERENCE_HOURS * HOUR)
+        ref = _finite_sorted(frame, column, before=part.start + PSI_REFERENCE_HOURS * HOUR)
         valid_from, notes = PSI_REFERENCE_HOURS, ("numeric bins: deciles of the first week of history; evaluations "
                                                   "start after it",)
     else:
-        ref_rows, valid_from, notes = reference.lazy(), 0, ()
-    ref = ref_rows.filter(x.is_finite()).select(x.sort()).collect()[column].to_numpy()
+        ref, valid_from, notes = _finite_sorted(reference, column, before=None), 0, ()
     if ref.size == 0:
         raise PolicyError(f"{part.context}: psi:{column} has no finite values in its reference to set the bins")
     edges = quantile_edges(ref, PSI_NUMERIC_BINS)
-    bin_expr = pl.sum_horizontal([(x > float(e)).cast(pl.Int64) for e in edges]) if edges.size else pl.lit(0)
-    return part.rows.filter(x.is_finite()), bin_expr, list(range(edges.size + 1)), valid_from, notes
+    return list(range(edges.size + 1)), edges, valid_from, notes
+
+
+def distinct_texts(frame, column: str) -> list[str]:
+    """The distinct non-null values of a column as text (the categories of a text PSI)."""
+    if engine.is_spark(frame):
+        return _on_spark().texts(frame, column)
+    values = engine.lazy(frame).select(pl.col(column).drop_nulls().cast(pl.String).unique()).pipe(collect)
+    return values[column].to_list()
+
+
+def _finite_sorted(frame, column: str, *, before: dt.datetime | None) -> np.ndarray:
+    """A numeric column's finite values, sorted (of the rows before ``before``): what sets a numeric PSI's bins."""
+    if engine.is_spark(frame):
+        return _on_spark().finite_values(frame, column, before=before)
+    x = pl.col(column).cast(pl.Float64)
+    lf = engine.lazy(frame)
+    if before is not None:
+        lf = lf.filter(pl.col("ts") < before)
+    return lf.filter(x.is_finite()).select(x.sort()).pipe(collect)[column].to_numpy()
 
 
 RELEASE_START = dt.datetime(1970, 1, 1)  # golden runs have no time: one nominal hour holds them all
@@ -496,6 +551,9 @@ def _seasonality_flags(ds, spec: MetricSpec, by: tuple[str, ...], filt, context:
     """Hourly values of the inner metric per segment, flagged by the seasonality module's causal mode."""
     from driftdesk.seasonality import causal_flags
 
+    if any(not isinstance(t.frame, pl.DataFrame) for t in getattr(ds, "tables", {}).values()):
+        raise PolicyError(f"{context}: seasonality_flag reads the folder's calendar from its tables in memory; run it "
+                          "with --engine polars on tables within the memory budget (DRIFTDESK_MEMORY_BUDGET)")
     inner = metric_components(ds, spec.arg, by=by, filter=filt, context=context)
     values = inner.level(inner.components)  # (S, T): the hourly level (a ratio of that hour's sums)
     ts = inner.start + np.arange(inner.hours) * HOUR
@@ -537,20 +595,20 @@ def available_metrics(ds) -> list[str]:
             elif spec.family == "share":
                 kpis = ds.get("kpis")
                 out += [f"share:{c}" for c in ("spend", "conversions", "clicks", "impressions", "revenue")
-                        if kpis is not None and c in kpis.frame.columns]
+                        if kpis is not None and c in _columns(kpis)]
             else:
                 for name in ("decisions", "kpis", "llm_calls"):
                     t = ds.get(name)
                     if t is None:
                         continue
                     cols = list(t.features) if name == "decisions" else [
-                        c for c in t.frame.columns if c != "ts" and c not in t.segments]
+                        c for c in _columns(t) if c != "ts" and c not in t.segments]
                     if name == "decisions" and spec.family == "psi":
                         cols = [*t.segments, *cols]  # the traffic mix over a segment column, e.g. psi:geo
                     out += [f"{spec.family}:{c}" for c in cols]
             continue
         table = ds.get(spec.table) if spec.table else None
-        if table is not None and all(c in table.frame.columns for c in required_columns(spec)):
+        if table is not None and all(c in _columns(table) for c in required_columns(spec)):
             out.append(spec.family)
     return list(dict.fromkeys(out))
 
@@ -562,8 +620,8 @@ def segment_columns(ds, metric: str) -> list[str]:
         table = _table_for(ds, spec, "metric")
     except PolicyError:
         return []
-    schema = table.frame.schema
-    return [c for c in table.frame.columns
+    schema = engine.schema(table.frame)
+    return [c for c in schema
             if c not in ("ts", spec.arg, "release_id") and schema[c] == pl.String]
 
 
@@ -578,7 +636,7 @@ def gate_problem(ds, gate) -> str | None:
         return str(exc)
     by = inner.default_by if gate.by is None else gate.by
     wanted = [*required_columns(inner), *by, *(c for c, _ in gate.filter)]
-    missing = [c for c in dict.fromkeys(wanted) if c not in table.frame.columns]
+    missing = [c for c in dict.fromkeys(wanted) if c not in _columns(table)]
     if missing:
         return f"{context}: the {table.name} table has no column {', '.join(repr(c) for c in missing)}"
     return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from driftdesk.bounds import CATEGORIES_SHOWN, check_every
+from driftdesk.engine.budget import collect
 from driftdesk.format import format_value
 from driftdesk.metrics import Metric, metric_expr, resolve_metric
 from driftdesk.seasonality.grid import SeasonalityError
@@ -63,7 +64,7 @@ def _points(lf: pl.LazyFrame, m, *, ts: str, by: list[str], where: Mapping[str, 
         aggs.append(pl.col(m.min_count[0]).cast(pl.Float64).sum().alias("__volume"))
     else:
         aggs.append(pl.lit(None, pl.Float64).alias("__volume"))
-    return lf.group_by([key, *by]).agg(aggs).sort([*by, "ts"]).collect()
+    return lf.group_by([key, *by]).agg(aggs).sort([*by, "ts"]).pipe(collect)  # streaming on a scan
 
 
 def thin_points(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequence[str] | None = None,

@@ -70,6 +70,24 @@ def test_text_timestamps_are_refused_when_scanned(tmp_path):
         scan_contract_table(path, "kpis")
 
 
+@pytest.mark.parametrize("budget", ["1G", "200k"])
+def test_duplicate_keys_are_named_as_load_table_names_them(sample_dir, tmp_path, monkeypatch, budget):
+    """Duplicate keys found by lazy group-bys (one pass, or one per hash slice under a small budget): the same count
+    of rows in duplicate groups and the same first rows as ``load_table`` finds in memory."""
+    kpis = pl.read_parquet(sample_dir / "kpis.parquet")
+    path = tmp_path / "kpis.parquet"
+    pl.concat([kpis.slice(0, 9000), kpis.slice(4000, 3), kpis.slice(9000), kpis.slice(70000, 2)]).write_parquet(path)
+    with pytest.raises(ContractError) as whole:
+        load_table(path, "kpis")
+    monkeypatch.setenv(engine.BUDGET_ENV, budget)
+    with pytest.raises(ContractError) as scanned:
+        scan_contract_table(path, "kpis")
+    assert str(scanned.value) == str(whole.value)
+    assert "column 'ts, geo, device, source': duplicate key: (ts, geo, device, source) must be unique — 10 rows, " \
+           "e.g. row 4001: ts=" in str(scanned.value)
+    assert isinstance(scan_contract_table(sample_dir / "kpis.parquet", "kpis"), pl.LazyFrame)  # unique keys pass
+
+
 @pytest.fixture(scope="module")
 def golden_inputs(sample_dir, tmp_path_factory):
     sys.path.insert(0, str(GOLDEN))
@@ -78,7 +96,8 @@ def golden_inputs(sample_dir, tmp_path_factory):
     return write_inputs(sample_dir, tmp_path_factory.mktemp("scan-golden"))
 
 
-@pytest.mark.parametrize("name", ["impact_b", "impact_c", "llm_model_windows"])
+@pytest.mark.parametrize("name", ["impact_b", "impact_c", "llm_model_windows", "gates_backtest", "gates_check_index",
+                                  "gates_check_prompt", "overview_default", "overview_a"])
 def test_golden_cases_on_a_scan(name, sample_dir, golden_inputs, monkeypatch):
     from cli_cases import _anonymise, cases, run_case
     from test_cli_golden import _compare
@@ -106,3 +125,37 @@ def test_calibration_windows_on_a_scan(sample_dir, monkeypatch):
     problems: list[str] = []
     _compare(want[1], doc, "calibration", problems)  # numbers to 1e-9: streaming sums in another order
     assert code == want[0] and not problems, "\n".join(problems)
+
+
+def test_seasonality_of_a_folder_on_a_scan(sample_dir, monkeypatch):
+    """A folder's table past the budget is scanned and reduced to the metric series by the streaming engine: the same
+    series, flags and calendar as read whole."""
+    sys.path.insert(0, str(GOLDEN))
+    from cli_cases import run_case
+
+    command = ["seasonality", "--data", str(sample_dir), "--table", "decisions", "--metric", "score_mean", "--by",
+               "geo", "--every", "1d"]
+    want = run_case(command)
+    monkeypatch.setenv(engine.BUDGET_ENV, "1M")
+    assert isinstance(read_contract_table(sample_dir / "decisions.parquet", "decisions"), pl.LazyFrame)
+    assert run_case(command) == want
+
+
+@pytest.mark.parametrize("by", [["model"], [], ["feature", "model"]])
+def test_llm_percentiles_of_a_scan_within_the_budget(sample_dir, monkeypatch, by):
+    """Past what a group-by's exact percentiles hold, each group's percentiles are taken in a pass of their own: the
+    same table as in memory; a group whose values alone exceed the budget is refused with its size."""
+    from polars.testing import assert_frame_equal
+
+    from driftdesk.llm import summarize_calls
+
+    path = sample_dir / "llm_calls.parquet"
+    want = summarize_calls(load_table(path, "llm_calls").frame, by=by)
+    for budget in ("100G", "3M"):  # one group-by pass; a pass per group and column (85,312 calls need 6.8 MB)
+        monkeypatch.setenv(engine.BUDGET_ENV, budget)
+        got = summarize_calls(scan_contract_table(path, "llm_calls"), by=by)
+        assert_frame_equal(got, want, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)  # streaming sums' order
+    monkeypatch.setenv(engine.BUDGET_ENV, "100k")
+    with pytest.raises(MemoryBudgetError, match=r"llm: exact percentiles of [\d,]+ calls.* above the memory budget "
+                                                r"of 100\.0 KB .*use --engine spark"):
+        summarize_calls(scan_contract_table(path, "llm_calls"), by=by)

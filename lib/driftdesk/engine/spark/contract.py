@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import MAX_EXAMPLES, TABLES, Violation, format_violations, resolve_mapping
+from driftdesk.contract import MAX_EXAMPLES, TABLES, Table, Violation, format_violations, resolve_mapping
 from driftdesk.engine.spark import SparkTable, fetch, functions, read_parquet
 from driftdesk.errors import ContractError
 from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
@@ -24,6 +24,11 @@ from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
 def read_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> SparkTable:
     """The file (or folder of Parquet files) as the contract table ``table`` on Spark; ContractError lists every
     broken rule, as ``load_table`` does."""
+    return read_contract(path, table, mapping=mapping).frame
+
+
+def read_contract(path: str | Path, table: str, *, mapping: Mapping | None = None) -> Table:
+    """``read_table`` as a contract ``Table`` (its frame a SparkTable), as ``load_table`` returns one."""
     if table not in TABLES:
         raise ContractError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
     return _read(path, TABLES[table], mapping)
@@ -43,7 +48,7 @@ def read_folder_table(folder: str | Path, table: str) -> SparkTable:
     return read_table(found.path, table, mapping=found.mapping())
 
 
-def _read(path: str | Path, spec: TableSpec, mapping: Mapping | None) -> SparkTable:
+def _read(path: str | Path, spec: TableSpec, mapping: Mapping | None) -> Table:
     raw = read_parquet(path)
     source = str(path)
     schema = raw.schema
@@ -77,7 +82,8 @@ def _read(path: str | Path, spec: TableSpec, mapping: Mapping | None) -> SparkTa
     if keys:
         keyed = raw.df.select(*[c.alias(n) for n, c in columns.items() if n in keys], *left_out).groupBy(*keys)
     _check(raw.df, keyed, rules, spec, source)
-    return SparkTable(typed, source)
+    used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
+    return Table(spec.name, SparkTable(typed, source), source, tuple(segments), tuple(features), used)
 
 
 def _refuse(col: str, dtype: pl.DataType, source: str, want: str) -> ContractError:

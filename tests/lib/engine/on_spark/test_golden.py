@@ -18,7 +18,7 @@ from test_cli_golden import _compare  # noqa: E402
 
 __all__ = ["BEFORE_C", "DURING_C", "run_case"]
 ON_SPARK = ["drift_quiet", "calibration_all", "calibration_quantile", "impact_b", "impact_c", "impact_c_cr",
-            "llm_prompt", "llm_model_windows"]
+            "llm_prompt", "llm_model_windows", "gates_backtest"]
 
 
 @pytest.fixture(scope="module")
