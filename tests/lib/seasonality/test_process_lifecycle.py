@@ -20,6 +20,7 @@ import pytest
 from driftdesk.paths import sample_data_dir  # noqa: F401  (the package must import before the subprocesses run it)
 
 LIB = Path(__file__).resolve().parents[3] / "lib"
+pytestmark = pytest.mark.slow  # each test runs the CLI in a process of its own for seconds
 
 
 @pytest.fixture(scope="module")
