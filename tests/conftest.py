@@ -15,6 +15,25 @@ os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Under pytest-xdist's --dist loadscope (what scripts/test.sh runs) each worker takes whole modules, so a module's
+# fixtures are built once; these folders go to one worker as a whole: the browser tests share one served app and one
+# Chromium (the app's page cache warms up as they go), the Spark tests one JVM.
+ONE_WORKER_FOLDERS = ("tests/browser/", "tests/lib/engine/on_spark/")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FoldersAndModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((f for f in ONE_WORKER_FOLDERS if nodeid.startswith(f)), nodeid.split("::", 1)[0])
+
+    return FoldersAndModules(config, log)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory):
     """DRIFTDESK_HOME (uploads, policies) and one MLflow SQLite store per test session, never the developer's; the

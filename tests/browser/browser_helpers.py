@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
+
 
 def wait_for_text(page, text: str, timeout_ms: int = 60_000) -> None:
     """Wait until the app shows a text (Streamlit renders after the websocket run, not at load)."""
     page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout_ms)
 
 
-IDLE_JS = """() => {
+IDLE_JS = """({token, quiet}) => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+  const idle = app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && document.querySelectorAll('[data-stale="true"]').length === 0
     && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0;
+  const key = '__idleSince' + token;
+  if (!idle) { window[key] = null; return false; }
+  const now = performance.now();
+  if (window[key] == null) { window[key] = now; }
+  return now - window[key] >= quiet;
 }"""
+_tokens = itertools.count()
 
 
-def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script and drawn its result: no stale elements and no loading
-    skeletons left (a rerun queued by a URL-bound control leaves skeletons while the state already reads idle)."""
-    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
-    page.wait_for_timeout(500)
+def wait_for_idle(page, timeout_ms: int = 60_000, quiet_ms: int = 500) -> None:
+    """Wait until Streamlit has finished running the script and drawn its result, and stays so for ``quiet_ms``:
+    no stale elements and no loading skeletons left (a rerun queued by a URL-bound control leaves skeletons while
+    the state already reads idle, and may start a moment after the first run ends)."""
+    page.wait_for_function(IDLE_JS, arg={"token": next(_tokens), "quiet": quiet_ms}, timeout=timeout_ms,
+                           polling=50)
 
 
 def open_page(page, url: str, text: str, timeout_ms: int = 90_000) -> None:

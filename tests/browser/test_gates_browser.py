@@ -8,7 +8,7 @@ from dataclasses import replace
 from urllib.parse import quote
 
 import pytest
-from browser_helpers import open_page, wait_for_idle
+from browser_helpers import open_page
 
 from driftdesk.gates.policy import encode_policy, load_policy
 from driftdesk.paths import sample_data_dir
@@ -33,7 +33,6 @@ def test_the_tuning_loop_reads_at_1440(app_url, wide_page, shoot):
     page = wide_page
     open_page(page, f"{app_url}/gates?data=sample&gate=cpa_by_geo&policy={encode_policy(proposal)}",
               "The proposal beside", timeout_ms=180_000)
-    wait_for_idle(page, timeout_ms=180_000)
     assert page.get_by_test_id("stException").count() == 0
     body = page.inner_text("body")
     assert "The proposal is worse than the folder's policy.toml (northwind-default) on recall" in body
@@ -57,7 +56,6 @@ def test_a_strangers_folder_opens_on_its_starter_policy(app_url, wide_page, shoo
     page = wide_page
     open_page(page, f"{app_url}/gates?data={quote(str(foreign.folder), safe='')}&gate=cpa_by_Country",
               "Policy starter", timeout_ms=180_000)
-    wait_for_idle(page, timeout_ms=180_000)
     assert page.get_by_test_id("stException").count() == 0
     body = page.inner_text("body")
     assert "Showing the starter policy: generated from this data's tables" in body

@@ -1,6 +1,7 @@
 """Pages a person reads without help, in Debian's Chromium at 1440x900: every page on the sample and on a folder in
-another advertiser's shape, kept as screenshots; the chosen day carried from page to page; the Overview's cards
-opening the page that explains them on the same day; headings whose anchors are words, not icon names.
+another advertiser's shape renders without an exception, keeps its data source in the URL and is kept as
+screenshots; the chosen day carried from page to page; the Overview's cards opening the page that explains them on
+the same day; headings whose anchors are words, not icon names.
 
 Screenshots: test-artifacts/pages-1440/<data>-<page>.png (the first screen, as a reader sees it) and
 <data>-<page>-full.png (the whole page at the same width).
@@ -8,7 +9,6 @@ Screenshots: test-artifacts/pages-1440/<data>-<page>.png (the first screen, as a
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -47,9 +47,7 @@ def screen(chromium):
 def settle(page) -> None:
     """Wait for the page switch to land and the page to finish running (a control may rerun it once)."""
     wait_for_text(page, "Data loaded", 180_000)
-    wait_for_idle(page, 180_000)
-    time.sleep(1)
-    wait_for_idle(page, 180_000)
+    wait_for_idle(page, 180_000, quiet_ms=1000)
 
 
 def shoot_screen_and_page(page, name: str) -> None:
@@ -60,9 +58,28 @@ def shoot_screen_and_page(page, name: str) -> None:
     height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=stMain]')]"
                            ".map(e => e.scrollHeight), 900)")
     page.set_viewport_size({"width": SCREEN["width"], "height": min(int(height) + 40, 14_000)})
-    page.wait_for_timeout(1500)
+    wait_for_layout(page)
     page.screenshot(path=str(SHOTS / f"{name}-full.png"), full_page=True)
     page.set_viewport_size(SCREEN)
+
+
+LAYOUT_JS = """({quiet}) => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const sizes = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot, [data-testid=stMain] canvas')]
+    .map(e => e.clientWidth + 'x' + e.clientHeight).join(',');
+  const shape = main.scrollHeight + '|' + window.innerHeight + '|' + sizes;
+  const now = performance.now();
+  if (window.__layoutShape !== shape) { window.__layoutShape = shape; window.__layoutSince = now; return false; }
+  return now - window.__layoutSince >= quiet;
+}"""
+
+
+def wait_for_layout(page, quiet_ms: int = 400) -> None:
+    """Wait until the page has laid itself out in the resized window: the main area's height and every chart's and
+    table's size unchanged for ``quiet_ms``, and Streamlit idle."""
+    page.evaluate("() => { window.__layoutShape = null; }")
+    page.wait_for_function(LAYOUT_JS, arg={"quiet": quiet_ms}, timeout=30_000, polling=50)
+    wait_for_idle(page, 30_000, quiet_ms=0)
 
 
 def heading_anchors(page) -> list[str]:
@@ -74,13 +91,14 @@ def heading_anchors(page) -> list[str]:
 @pytest.mark.parametrize("stem", PAGE_STEMS)
 @pytest.mark.parametrize("data", ["sample", "foreign"])
 def test_every_page_at_1440_on_two_datasets(app_url, screen, foreign, data, stem):
+    """Every page renders without an exception and keeps its data source in the URL."""
     source = "sample" if data == "sample" else quote(str(foreign.folder), safe="")
     path = "" if stem == "overview" else stem
     open_page(screen, f"{app_url}/{path}?data={source}", "Data loaded", timeout_ms=240_000)
-    wait_for_idle(screen, timeout_ms=240_000)
     assert screen.get_by_test_id("stException").count() == 0, screen.get_by_test_id("stException").first.inner_text()
-    body = screen.inner_text("[data-testid=stMain]")
-    assert "Page not found" not in body and "Traceback" not in body
+    assert "Page not found" not in screen.inner_text("body")  # the whole window: the sidebar and any dialog too
+    assert query(screen.url).get("data") == ("sample" if data == "sample" else str(foreign.folder.resolve()))
+    assert "Traceback" not in screen.inner_text("[data-testid=stMain]")
     leaked = [a for a in heading_anchors(screen) if any(word in a for word in ICON_WORDS)]
     assert not leaked, f"icon names in heading anchors: {leaked}"
     # nothing wider than the page: a table or chart that overflows makes the main area scroll sideways

@@ -180,6 +180,7 @@ CONCURRENT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_concurrent_adopts_on_a_fresh_store_both_succeed(tmp_path):
     """Two processes adopt at the same moment into a store that does not exist yet: two versions, two runs."""
     home = tmp_path / "home"

@@ -20,6 +20,7 @@ import pytest
 from driftdesk.paths import sample_data_dir  # noqa: F401  (the package must import before the subprocesses run it)
 
 LIB = Path(__file__).resolve().parents[3] / "lib"
+pytestmark = pytest.mark.slow  # each test runs the CLI in a process of its own for seconds
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,31 @@ def _alive(pids: set[int]) -> list[int]:
     return out
 
 
+def _alive_after(pids, seconds: float, group_of: int | None = None) -> list[int]:
+    """The processes of ``pids`` (and of the process group ``group_of``) still alive once ``seconds`` have passed,
+    polled so that a run which cleans up at once does not wait out the whole grace period."""
+    end = time.monotonic() + seconds
+    while True:
+        alive = _alive(set(pids) | _group(group_of))
+        if not alive or time.monotonic() >= end:
+            return alive
+        time.sleep(0.1)
+
+
+def _group(pgid: int | None) -> set[int]:
+    """The processes in the process group ``pgid`` (the command's own session, started with start_new_session)."""
+    if pgid is None:
+        return set()
+    out = set()
+    for p in psutil.process_iter():
+        try:
+            if os.getpgid(p.pid) == pgid:
+                out.add(p.pid)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return out
+
+
 def _partial_cache_entries(cache: Path) -> list[Path]:
     return [p for p in cache.rglob("*") if p.is_file() and (".tmp" in p.name or p.stat().st_size == 0)]
 
@@ -87,13 +113,8 @@ def test_a_stopped_command_leaves_no_process_and_no_partial_cache(long_input, tm
     os.kill(proc.pid, getattr(signal, how))
     proc.wait(timeout=30)
     assert proc.returncode != 0
-    time.sleep(5)
-    after = {c for c in seen}
-    try:  # the group the command started in (start_new_session): anything left in it was started by it
-        group = [p.pid for p in psutil.process_iter() if os.getpgid(p.pid) == proc.pid]
-    except (ProcessLookupError, psutil.NoSuchProcess):
-        group = []
-    assert not _alive(after | set(group))
+    # the group the command started in (start_new_session): anything left in it was started by it
+    assert not _alive_after(seen, 5.0, group_of=proc.pid)
     assert not _partial_cache_entries(tmp_path)
 
 
@@ -105,8 +126,7 @@ def test_a_library_call_killed_midway_leaves_nothing(long_input, tmp_path):
     assert proc.poll() is None
     proc.kill()
     proc.wait(timeout=30)
-    time.sleep(5)
-    assert not _alive(seen)
+    assert not _alive_after(seen, 5.0)
     assert not _partial_cache_entries(tmp_path)
 
 
@@ -124,6 +144,5 @@ def test_a_finished_or_failed_command_leaves_nothing(tmp_path, ok):
     seen = _descendants_seen(proc, 120.0)
     proc.wait(timeout=120)
     assert proc.returncode == (0 if ok else 2), proc.stderr.read().decode()[-500:]
-    time.sleep(1)
-    assert not _alive(seen)
+    assert not _alive_after(seen, 1.0)
     assert not _partial_cache_entries(tmp_path)
