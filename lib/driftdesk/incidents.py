@@ -35,9 +35,11 @@ from pathlib import Path
 import polars as pl
 
 from driftdesk.contract import Dataset
+from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
+from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.paths import as_file_name
 from driftdesk.releases import LiveState, changes_between, live_at, prepare_releases, previous_release
@@ -237,7 +239,7 @@ def _drift_changes(ds: Dataset, current: Window, baseline: Window) -> list[dict]
         if table is None:
             continue
         b, c = table.frame.filter(baseline.contains("ts")), table.frame.filter(current.contains("ts"))
-        if not b.height or not c.height:
+        if not _first(b, pl.len())[0] or not _first(c, pl.len())[0]:
             continue
         cols = [x for x in default_columns(b, c, exclude=["ts", *OUTCOME_ROLES, "release_id", "model_version"])]
         drift = compare_windows(b, c, columns=cols).columns.filter(pl.col("status").is_in(FLAGGED))
@@ -267,7 +269,7 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
     """The rollout judgement of a model canary that took traffic around the incident: would it have rolled back?"""
     from driftdesk.rollout import judge_rollout
 
-    if not releases.height or "decisions" not in ds or "model_version" not in ds["decisions"].frame.columns:
+    if not releases.height or "decisions" not in ds or "model_version" not in _columns(ds["decisions"].frame):
         return None
     canaries = releases.filter((pl.col("component") == "model") & (pl.col("traffic_share") < 1)
                                & (pl.col("ts") >= lo) & (pl.col("ts") <= hi))
@@ -294,6 +296,15 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
 # --------------------------------------------------------------------------- severity
 
 
+def _columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    return frame.collect_schema().names()
+
+
+def _first(frame: pl.DataFrame | pl.LazyFrame, *exprs: pl.Expr, named: bool = False):
+    """The one row of an aggregation of a table read whole or scanned (a scan is reduced by the streaming engine)."""
+    return collect(as_lazy(frame).select(*exprs)).row(0, named=named)
+
+
 def _segment_filter(segment: str | None, columns) -> tuple[pl.Expr, str]:
     """A row filter for 'col=value' when the table has the column, else all rows."""
     if segment and "=" in segment:
@@ -311,11 +322,11 @@ def _kpi_degradation(ds: Dataset, inc: dict) -> tuple[float | None, str]:
     start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
     during = Window(start, end if end > start else start + dt.timedelta(hours=1))
     before = during.shift(-during.duration)
-    where, name = _segment_filter(inc.get("segment"), kpis.frame.columns)
+    where, name = _segment_filter(inc.get("segment"), _columns(kpis.frame))
     frame = kpis.frame.filter(where)
-    sums = [pl.col(c).sum().alias(c) for c in ("spend", "conversions", "clicks", "revenue") if c in frame.columns]
-    b = frame.filter(before.contains("ts")).select(sums).row(0, named=True)
-    c = frame.filter(during.contains("ts")).select(sums).row(0, named=True)
+    sums = [pl.col(c).sum().alias(c) for c in ("spend", "conversions", "clicks", "revenue") if c in _columns(frame)]
+    b = _first(frame.filter(before.contains("ts")), *sums, named=True)
+    c = _first(frame.filter(during.contains("ts")), *sums, named=True)
     worst, parts = None, []
     for kpi, num, den, bad_up in (("CPA", "spend", "conversions", True), ("CR", "conversions", "clicks", False),
                                   ("ROAS", "revenue", "spend", False)):
@@ -336,14 +347,13 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
         table = ds.get(name)
         if table is None:
             continue
-        where, seg = _segment_filter(inc.get("segment"), table.frame.columns)
+        where, seg = _segment_filter(inc.get("segment"), _columns(table.frame))
         if seg == "all traffic":
             continue
         window = table.frame.filter(Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))
                                     .contains("ts"))
-        w = pl.col(weight).sum() if weight and weight in window.columns else pl.len()
-        total = window.select(w).item()
-        part = window.filter(where).select(w).item()
+        w = pl.col(weight).sum() if weight and weight in _columns(window) else pl.len()
+        total, part = _first(window, w)[0], _first(window.filter(where), w)[0]
         share, what = (part / total if total else 0.0), f"{seg} ({name}: {format_value(part / total if total else 0, 'rate')})"
         break
     comps = LAYER_COMPONENTS.get(inc.get("layer") or "", ())
@@ -355,15 +365,15 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
 def _calibration_moved(ds: Dataset, inc: dict) -> tuple[float | None, str]:
     """Relative change of outcomes / scores (calibration in the large) in the segment, incident vs before."""
     dec = ds.get("decisions")
-    if dec is None or not dec.has("label"):
+    if dec is None or "label" not in _columns(dec.frame):
         return None, "no decisions with labels"
     start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
     during = Window(start, end if end > start else start + dt.timedelta(hours=1))
     before = during.shift(-during.duration)
-    where, name = _segment_filter(inc.get("segment"), dec.frame.columns)
+    where, name = _segment_filter(inc.get("segment"), _columns(dec.frame))
     rows = dec.frame.filter(where & pl.col("label").is_not_null())
     agg = [pl.col("label").cast(pl.Float64).sum().alias("y"), pl.col("score").cast(pl.Float64).sum().alias("s")]
-    b, c = (rows.filter(w.contains("ts")).select(agg).row(0) for w in (before, during))
+    b, c = (_first(rows.filter(w.contains("ts")), *agg) for w in (before, during))
     if not b[1] or not c[1] or not b[0]:
         return None, f"{name}: no labelled rows in one of the windows"
     change = (c[0] / c[1]) / (b[0] / b[1]) - 1.0

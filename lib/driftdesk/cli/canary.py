@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, by_arg, emit, format_arg, num, split_cols
+from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, by_arg, emit, format_arg, load_folder, num, split_cols
 from driftdesk.errors import DriftdeskError
 
 
 def cmd_canary(args: argparse.Namespace) -> int:
-    from driftdesk.contract import load_dataset
     from driftdesk.rollout import judge_rollout
     from driftdesk.windows import parse_timestamp
 
-    dataset = load_dataset(args.data)
+    dataset = load_folder(args, scan=True)
     table = dataset.get(args.table)
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "

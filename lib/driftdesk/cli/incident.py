@@ -13,7 +13,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
     from driftdesk.gates.backtest import load_history
     from driftdesk.incidents import export_postmortem, incident_policy, incident_view
 
-    ds, log = load_history(args.data)
+    ds, log = load_history(args.data, engine="polars")
     if args.policy:
         policy, source = load_policy(args.policy), f"the policy file {args.policy}"
     else:

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError, PolicyError
 from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
 from driftdesk.io import as_lazy
@@ -91,22 +92,33 @@ def rollout_policy(policy: Policy | str | Path) -> Policy:
 # --------------------------------------------------------------------------- arms
 
 
-def arm_column(frame: pl.DataFrame, control: str, candidate: str, column: str | None = None) -> str:
+def arm_column(frame: pl.DataFrame | pl.LazyFrame, control: str, candidate: str, column: str | None = None) -> str:
     """The column that tells the arms apart: ``column``, or the first of ARM_COLUMNS holding both names."""
     if control == candidate:
         raise DriftdeskError(f"control and candidate are both {control!r}: name two different versions")
-    options = [column] if column else [c for c in ARM_COLUMNS if c in frame.columns]
-    if column and column not in frame.columns:
-        raise DriftdeskError(f"no column {column!r} to tell the arms apart; the table has {frame.columns}")
+    names = frame.collect_schema().names()
+    options = [column] if column else [c for c in ARM_COLUMNS if c in names]
+    if column and column not in names:
+        raise DriftdeskError(f"no column {column!r} to tell the arms apart; the table has {names}")
     if not options:
         raise DriftdeskError(f"no column tells the arms apart: add one of {list(ARM_COLUMNS)} (or name it)")
+    values = _distinct(frame, options)
     for col in options:
-        values = set(frame[col].cast(pl.String).unique().drop_nulls().to_list())
-        if control in values and candidate in values:
+        have = values(col)
+        if control in have and candidate in have:
             return col
-    shown = "; ".join(f"{c}: {', '.join(sorted(frame[c].cast(pl.String).unique().drop_nulls().to_list())[:8])}"
-                      for c in options)
+    shown = "; ".join(f"{c}: {', '.join(sorted(values(c))[:8])}" for c in options)
     raise DriftdeskError(f"no column holds both the control {control!r} and the candidate {candidate!r} ({shown})")
+
+
+def _distinct(frame: pl.DataFrame | pl.LazyFrame, options: Sequence[str]) -> Callable[[str], set[str]]:
+    """Each option column's distinct values as text: of a DataFrame when asked, of a LazyFrame in one streaming
+    pass over those columns only."""
+    if isinstance(frame, pl.LazyFrame):
+        found = pl.collect_all([frame.select(pl.col(c).cast(pl.String)).unique().drop_nulls() for c in options],
+                               engine="streaming")
+        return {c: set(f[c].to_list()) for c, f in zip(options, found)}.__getitem__
+    return lambda col: set(frame[col].cast(pl.String).unique().drop_nulls().to_list())
 
 
 def rollout_units(frame: pl.DataFrame, *, column: str, control: str, candidate: str) -> pl.DataFrame:
@@ -259,8 +271,13 @@ def _evaluation_times(span: Window, every_hours: int) -> list[dt.datetime]:
 
 def _rollout_span(units: pl.DataFrame, ts: str, start, end) -> Window:
     cand = units.filter(pl.col("__arm") == "candidate")[ts]
-    first = start or cand.min().replace(minute=0, second=0, microsecond=0)
-    last = end or (cand.max().replace(minute=0, second=0, microsecond=0) + HOUR)
+    return _span(cand.min(), cand.max(), start, end)
+
+
+def _span(first_row: dt.datetime, last_row: dt.datetime, start, end) -> Window:
+    """The rollout's span: ``start`` / ``end``, else the hours of the candidate's first and last rows."""
+    first = start or first_row.replace(minute=0, second=0, microsecond=0)
+    last = end or (last_row.replace(minute=0, second=0, microsecond=0) + HOUR)
     if last <= first:
         raise DriftdeskError(f"the rollout span {first.isoformat()} to {last.isoformat()} is empty")
     return Window(first, last, "rollout")
@@ -316,10 +333,11 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
     decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
     """
-    df = as_lazy(frame).collect()
+    policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
+    df = _narrowed(frame, control=control, candidate=candidate, policy=policy, by=by, arm=arm, segments=segments,
+                   start=start, end=end, ts=ts) if isinstance(frame, pl.LazyFrame) else as_lazy(frame).collect()
     if ts not in df.columns:
         raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
-    policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
     column = arm_column(df, control, candidate, arm)
     units = rollout_units(df, column=column, control=control, candidate=candidate)
     by_cols = by_columns(by, units) if by is not None else None
@@ -350,6 +368,37 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     return RolloutResult(control, candidate, column, policy, span, decision, decided_at, reason,
                          at.select(*SEGMENT_SCHEMA, *cols), timeline, evals, tuple(cols), confidence, tuple(notes),
                          value_units, tuple(d for d in deferred if d[0] not in shown))
+
+
+def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Policy, by, arm: str | None,
+              segments: Sequence[str], start: dt.datetime | None, end: dt.datetime | None, ts: str) -> pl.DataFrame:
+    """A lazy table (a decision log larger than memory) reduced to what the replay reads before anything is
+    collected: the columns of the time, the arms, the segments and the gates' metrics, the rows of the two arms in
+    the rollout's span (found by a lazy min / max over the candidate's rows), collected by the streaming engine.
+    Where a named column or metric cannot be resolved, one row of each arm with every column is returned, so
+    ``judge_rollout``'s checks name what is missing as they do on the table read whole."""
+    schema = frame.collect_schema()
+    if ts not in schema:
+        return pl.DataFrame(schema=schema)
+    column = arm_column(frame, control, candidate, arm)
+    arm_rows = pl.col(column).cast(pl.String).is_in([control, candidate])
+    columns = rollout_units(pl.DataFrame(schema=schema), column=column, control=control, candidate=candidate).schema
+    seg_cols = tuple(segments) or tuple(c for c, t in columns.items()
+                                        if t == pl.String and c not in (*ARM_COLUMNS, column, "__arm"))
+    named = [ts, column, *seg_cols, *by_columns(by, columns), *(c for g in policy.gates for c in (g.by or ()))]
+    try:
+        named += [c for g in policy.gates for c in rollout_metric(g.metric, columns, context="").columns]
+    except PolicyError:
+        named.append("")  # judge_rollout names the metric that cannot be read
+    if not set(named) <= set(columns):
+        each = [frame.filter(pl.col(column).cast(pl.String) == v).head(1) for v in (control, candidate)]
+        return collect(pl.concat(each))
+    if {"clicks", "conversions"} & set(named) - set(schema):  # derived by rollout_units from these
+        named += [c for c in ("decision", "label") if c in schema]
+    rows = frame.filter(arm_rows).select(c for c in schema if c in set(named))
+    cand = rows.filter(pl.col(column).cast(pl.String) == candidate)
+    first, last = collect(cand.select(pl.col(ts).min().alias("first"), pl.col(ts).max().alias("last"))).row(0)
+    return collect(rows.filter(_span(first, last, start, end).contains(ts)))
 
 
 Memo = Callable[[Gate, tuple[str, ...], int, Callable[[], list[dict]]], list[dict]]
