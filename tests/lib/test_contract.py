@@ -440,3 +440,12 @@ def test_random_csv_text_never_raises_anything_but_a_driftdesk_error(tmp_path, t
         assert str(path) in str(exc) or "unknown table" in str(exc)
         return
     assert isinstance(result, Table)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_table_says_which_roles_it_has_in_memory_and_on_a_scan(lazy):
+    # a scanned table answers from its schema: no PerformanceWarning (an error here) and no read of its rows
+    frame = pl.DataFrame({"ts": [datetime(2026, 10, 5)], "score": [0.5]})
+    table = Table("decisions", frame.lazy() if lazy else frame, "decisions.parquet")
+    assert table.has("score")
+    assert not table.has("label")
