@@ -124,7 +124,7 @@ def _summarize_on_spark(calls, by: list[str], window: Window | None) -> pl.DataF
     present = set(schema)
     F = spark.functions()
     aggs = {m.name: (F.try_divide(aggregate.known_sum(F.col("cost").cast("double")), F.count(F.lit(1)))
-                     if m.name == "cost_per_call" else aggregate.metric(m))
+                     if m.name == "cost_per_call" else aggregate.metric(m, schema))
             for m in LLM_METRICS if present.issuperset(m.columns)}
     like = aggregate.like(schema, _aggregations(list(schema)), by)
     out = aggregate.reduce(rows, aggs, by=by, like={k: t for k, t in like.items() if k in aggs or k in by})

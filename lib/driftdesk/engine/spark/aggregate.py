@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from driftdesk.engine.spark import SparkTable, fetch, functions, truncate
+from driftdesk.engine.spark.series import null_parts
 from driftdesk.errors import DriftdeskError
 from driftdesk.metrics import Metric
 
@@ -25,9 +26,10 @@ def total(column):
     return F.coalesce(F.sum(column), F.lit(0.0))
 
 
-def metric(m: Metric):
+def metric(m: Metric, schema: dict[str, pl.DataType]):
     """``driftdesk.metrics.metric_expr`` on Spark: the metric over a group's rows as one aggregation (computed in
-    float64; ``reduce`` gives the result the type polars gives it)."""
+    float64; ``reduce`` gives the result the type polars gives it). ``schema``: the table's polars types (a null rate
+    counts NaN as missing in a float column only, as ``driftdesk.metrics.is_missing``)."""
     F = functions()
     cols = [F.col(c).cast("double") for c in m.columns]
     agg = m.aggregation
@@ -41,7 +43,8 @@ def metric(m: Metric):
         share = F.avg(cols[0])
         return F.lit(1.0) - share if m.negate else share
     if agg == "null_rate":
-        return F.avg(F.col(m.columns[0]).isNull().cast("double"))
+        column = m.columns[0]
+        return F.avg(null_parts(column, schema[column].is_float())["num"])
     if agg == "per_success":
         ok_flag, *fail_flags = m.columns[1:]
         ok = F.coalesce(F.col(ok_flag).cast("boolean"), F.lit(True))

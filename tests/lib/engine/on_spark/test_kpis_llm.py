@@ -129,3 +129,22 @@ def test_llm_windows_without_calls_name_the_span(spark, calls):
     with pytest.raises(DriftdeskError) as got:
         llm.compare_calls(on_spark, **windows)
     assert str(got.value) == str(want.value) and "2026-05-01T00:00:00" in str(got.value)
+
+
+def test_a_null_rate_on_spark_counts_what_polars_counts_as_missing(tmp_path):
+    # null, or NaN in a float column (metrics.is_missing); in a text column "NaN" is text, and inf is a value
+    from driftdesk.engine import spark as engine_spark
+    from driftdesk.engine.spark import aggregate
+    from driftdesk.metrics import resolve_metric
+
+    frame = pl.DataFrame({"ts": [dt.datetime(2026, 5, 1, h) for h in range(6)],
+                          "x": [1.0, float("nan"), None, float("inf"), 2.0, float("nan")],
+                          "t": ["a", "NaN", None, "b", "", None]})
+    path = tmp_path / "rows.parquet"
+    frame.write_parquet(path)
+    table = engine_spark.read_parquet(path)
+    schema = dict(frame.schema)
+    for column, missing in (("x", 3), ("t", 2)):
+        m = resolve_metric(f"null_rate:{column}", columns=list(schema))
+        got = aggregate.reduce(table, {"rate": aggregate.metric(m, schema)}, like={"rate": pl.Float64})
+        assert got["rate"].item() == pytest.approx(missing / 6, abs=1e-15)
