@@ -97,10 +97,12 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int) -> None:
     state.periods_used[t0:t1] = active[-1] if active else 1
     state.current_level = fit.level.copy()
     state.relevel[:] = False
+    state.sigma[:, t0:t1] = fit.sigma[:, None]
+    state.seasonal[:, t0:t1] = fit.forecast[:, :t1 - t0]
     for t in range(t0, t1):
         relevel(state, t)
         obs = observe(state, fit, s, t, t - t0)
-        record(state, fit, s, obs, t, t - t0)
+        record(state, fit, s, obs, t)
         update_run(state, obs, t)
         update_cusum(state, fit, s, obs, t)
         handle_alarms(state, fit, s, t, run_tests(state, fit, s, t, t0, t1))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
+from driftdesk.seasonality.rowstats import finite_or_zero
 from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL, BlockFit, Observation, ScanState, Triggered
 
 
@@ -32,14 +33,12 @@ def observe(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, j: int) ->
     return Observation(yt, expected, z, scored, anomaly, scored & ~anomaly)
 
 
-def record(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, t: int, j: int) -> None:
+def record(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, t: int) -> None:
     """Write step t's outputs and history: an anomaly, a calendar day or a missing value enters later fits as
     its expected value, so one spike does not bend the seasonal pattern. The flag holds ``drift`` while an
-    alarm's hold lasts."""
+    alarm's hold lasts. The block's scale and seasonal forecast are written by ``causal._scan_block``."""
     h, calm = state.history, obs.calm
     state.level[:, t] = state.current_level
-    state.sigma[:, t] = fit.sigma
-    state.seasonal[:, t] = fit.forecast[:, j]
     state.score[:, t] = np.where(np.isfinite(obs.value), obs.z, np.nan)
     holding = t < state.episodes.hold_until
     state.flag[:, t] = np.where(holding, DRIFT, np.where(obs.anomaly, ANOMALY, NORMAL))
@@ -48,7 +47,7 @@ def record(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, t
     h.forecast[:, t] = np.where(calm, obs.value - obs.expected, np.nan)
     h.scores[:, t] = np.where(calm, obs.z, np.nan)
     h.calm_count[:, t + 1] = h.calm_count[:, t] + calm
-    rcl = np.clip(np.nan_to_num(obs.value - obs.expected), -s.config.clip_z * fit.sigma, s.config.clip_z * fit.sigma)
+    rcl = np.clip(finite_or_zero(obs.value - obs.expected), -s.config.clip_z * fit.sigma, s.config.clip_z * fit.sigma)
     counted = obs.scored & np.isfinite(rcl)
     h.clipped[:, t] = np.where(counted, rcl, np.nan)
     h.all_sum[:, t + 1] = h.all_sum[:, t] + np.where(counted, rcl, 0.0)
@@ -70,7 +69,7 @@ def update_run(state: ScanState, obs: Observation, t: int) -> None:
 def update_cusum(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, t: int) -> None:
     """The two-sided CUSUM of clipped scores of calm points, scaled down by the within-day correlation."""
     c, k = state.cusum, s.config.cusum_k
-    zc = np.clip(np.nan_to_num(obs.z), -s.config.clip_z, s.config.clip_z) / fit.root_vif
+    zc = np.clip(finite_or_zero(obs.z), -s.config.clip_z, s.config.clip_z) / fit.root_vif
     c.plus = np.where(obs.calm, np.maximum(0.0, c.plus + zc - k), c.plus)
     c.minus = np.where(obs.calm, np.maximum(0.0, c.minus - zc - k), c.minus)
     c.zero_plus = np.where(obs.calm & (c.plus == 0), t, c.zero_plus)
@@ -85,28 +84,28 @@ def mean_test(state: ScanState, fit: BlockFit, s: ScanSettings, t: int) -> tuple
     ``refit`` steps after a change are not tested (its level rests on too few points)."""
     m = state.values.shape[0]
     fire, start = np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
-    if not s.mean_windows:
+    settled = t - state.tests_from >= s.refit
+    if not s.mean_windows or not settled.any():
         return fire, start
     h, rows, regime = state.history, np.arange(m), state.regime
-    settled = t - state.tests_from >= s.refit
     young = (regime > 0) & (t - regime < s.level_steps)
     age = np.maximum(t - regime, 1).astype(float)
     level_var = np.where(young, fit.day_sd ** 2 * np.maximum(1.0, max(s.mean_windows) / age), 0.0)
-    for w in s.mean_windows:
-        lo = np.maximum(t + 1 - w, state.tests_from)
-        c_all = h.all_count[:, t + 1] - h.all_count[rows, lo]
-        c_calm = h.calm_count[:, t + 1] - h.calm_count[rows, lo]
-        scale = np.sqrt(fit.mean_sd[w] ** 2 + level_var)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stat = (h.all_sum[:, t + 1] - h.all_sum[rows, lo]) / np.maximum(c_all, 1.0) / scale
-            stat_calm = (h.calm_sum[:, t + 1] - h.calm_sum[rows, lo]) / np.maximum(c_calm, 1.0) / scale
-        stat, stat_calm = np.nan_to_num(stat), np.nan_to_num(stat_calm)
-        corroborated = (c_calm > 0) & (stat * stat_calm > 0) & (np.abs(stat_calm) >= 0.5 * fit.mean_thr[w])
-        hit = (c_all >= 0.75 * w) & (np.abs(stat) > fit.mean_thr[w]) & corroborated & ~fire & settled
-        start = np.where(hit, lo, start)
-        fire |= hit
+    all_count, calm_count, all_sum, calm_sum = (h.all_count[:, t + 1], h.calm_count[:, t + 1], h.all_sum[:, t + 1],
+                                                h.calm_sum[:, t + 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for w in s.mean_windows:
+            lo = np.maximum(t + 1 - w, state.tests_from)
+            c_all = all_count - h.all_count[rows, lo]
+            c_calm = calm_count - h.calm_count[rows, lo]
+            scale = np.sqrt(fit.mean_sd[w] ** 2 + level_var)
+            stat = finite_or_zero((all_sum - h.all_sum[rows, lo]) / np.maximum(c_all, 1.0) / scale)
+            stat_calm = finite_or_zero((calm_sum - h.calm_sum[rows, lo]) / np.maximum(c_calm, 1.0) / scale)
+            corroborated = (c_calm > 0) & (stat * stat_calm > 0) & (np.abs(stat_calm) >= 0.5 * fit.mean_thr[w])
+            hit = (c_all >= 0.75 * w) & (np.abs(stat) > fit.mean_thr[w]) & corroborated & ~fire & settled
+            start = np.where(hit, lo, start)
+            fire |= hit
     return fire, start
-
 
 def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
     """At the end of a whole day (never a partial one: the result may not depend on where the data ends), add
@@ -142,13 +141,17 @@ def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int,
     """Every test at step t; a series whose drift flag still holds raises no new alarm, and none is raised
     before every period has joined the model."""
     m = state.values.shape[0]
-    mean_fire, mean_start = mean_test(state, fit, s, t)
+    holding = t < state.episodes.hold_until
+    if state.active == s.periods and not holding.all():
+        mean_fire, mean_start = mean_test(state, fit, s, t)
+    else:  # nothing may fire: the mean test's answer would not be read
+        mean_fire, mean_start = np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
     if t == t0 + s.refit - 1 and s.refit > 1 and fit.seasoned:
         day_fire, measured = day_test(state, fit, s, t0, t1)
     else:
         day_fire, measured = np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
     fire = state.cusum.over(fit.cusum_h) | (state.run.length >= s.persist) | mean_fire | day_fire
-    fire &= ~(t < state.episodes.hold_until)
+    fire &= ~holding
     # a level shift cannot be told from a longer cycle not yet in the model (a weekend against a daily-only
     # fit): until every period has joined, only anomalies are flagged
     fire &= state.active == s.periods

@@ -17,6 +17,8 @@ anomalies and the residuals of level shifts out (``ok``). Nothing at step t read
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats
 
@@ -34,10 +36,14 @@ P_BEFORE = 0.25
 P_DOUBLED = float(2 * stats.norm.sf(stats.norm.isf(P_BEFORE / 2) / np.sqrt(2.0)))
 
 
+_LLR_BEYOND = float(np.log(P_DOUBLED / P_BEFORE))
+_LLR_WITHIN = float(np.log((1 - P_DOUBLED) / (1 - P_BEFORE)))
+
+
 def exceedance_llr(beyond: bool) -> float:
     """The evidence one value gives for a doubled variance: log P(x | doubled) - log P(x | before), x whether
     |d| is beyond the reference's upper quartile (a Bernoulli likelihood ratio)."""
-    return float(np.log(P_DOUBLED / P_BEFORE) if beyond else np.log((1 - P_DOUBLED) / (1 - P_BEFORE)))
+    return _LLR_BEYOND if beyond else _LLR_WITHIN
 
 
 def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, day: int,
@@ -52,6 +58,7 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
     d[1:] = np.where(both & (model[1:] == model[:-1]), resid[1:] - resid[:-1], np.nan)
     ref_steps = max(2 * MIN_REFERENCE, int(round(config.variance_ref_days * day)))
     min_steps = max(MIN_REFERENCE, int(round(config.variance_min_days * day)))
+    steps = d.tolist()  # the CUSUM runs step by step: Python floats, not numpy scalars
     events: list[dict] = []
     since = 0  # the reference starts here (after a change or a new model)
     up, zero_up = 0.0, 0
@@ -69,9 +76,9 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):
-            if not np.isfinite(d[t]):
+            if not math.isfinite(steps[t]):
                 continue
-            up = max(0.0, up + exceedance_llr(abs(d[t]) > quartile))
+            up = max(0.0, up + exceedance_llr(abs(steps[t]) > quartile))
             zero_up = t if up == 0 else zero_up
             if up > config.variance_h:
                 sign = 1
