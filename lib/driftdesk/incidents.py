@@ -35,6 +35,7 @@ from pathlib import Path
 import polars as pl
 
 from driftdesk.contract import Dataset
+from driftdesk.engine import schema
 from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -269,7 +270,7 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
     """The rollout judgement of a model canary that took traffic around the incident: would it have rolled back?"""
     from driftdesk.rollout import judge_rollout
 
-    if not releases.height or "decisions" not in ds or "model_version" not in _columns(ds["decisions"].frame):
+    if not releases.height or "decisions" not in ds or "model_version" not in schema(ds["decisions"].frame):
         return None
     canaries = releases.filter((pl.col("component") == "model") & (pl.col("traffic_share") < 1)
                                & (pl.col("ts") >= lo) & (pl.col("ts") <= hi))
@@ -296,10 +297,6 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
 # --------------------------------------------------------------------------- severity
 
 
-def _columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
-    return frame.collect_schema().names()
-
-
 def _first(frame: pl.DataFrame | pl.LazyFrame, *exprs: pl.Expr, named: bool = False):
     """The one row of an aggregation of a table read whole or scanned (a scan is reduced by the streaming engine)."""
     return collect(as_lazy(frame).select(*exprs)).row(0, named=named)
@@ -322,9 +319,9 @@ def _kpi_degradation(ds: Dataset, inc: dict) -> tuple[float | None, str]:
     start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
     during = Window(start, end if end > start else start + dt.timedelta(hours=1))
     before = during.shift(-during.duration)
-    where, name = _segment_filter(inc.get("segment"), _columns(kpis.frame))
+    where, name = _segment_filter(inc.get("segment"), schema(kpis.frame))
     frame = kpis.frame.filter(where)
-    sums = [pl.col(c).sum().alias(c) for c in ("spend", "conversions", "clicks", "revenue") if c in _columns(frame)]
+    sums = [pl.col(c).sum().alias(c) for c in ("spend", "conversions", "clicks", "revenue") if c in schema(frame)]
     b = _first(frame.filter(before.contains("ts")), *sums, named=True)
     c = _first(frame.filter(during.contains("ts")), *sums, named=True)
     worst, parts = None, []
@@ -347,12 +344,12 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
         table = ds.get(name)
         if table is None:
             continue
-        where, seg = _segment_filter(inc.get("segment"), _columns(table.frame))
+        where, seg = _segment_filter(inc.get("segment"), schema(table.frame))
         if seg == "all traffic":
             continue
         window = table.frame.filter(Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))
                                     .contains("ts"))
-        w = pl.col(weight).sum() if weight and weight in _columns(window) else pl.len()
+        w = pl.col(weight).sum() if weight and weight in schema(window) else pl.len()
         total, part = _first(window, w)[0], _first(window.filter(where), w)[0]
         share, what = (part / total if total else 0.0), f"{seg} ({name}: {format_value(part / total if total else 0, 'rate')})"
         break
@@ -365,12 +362,12 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
 def _calibration_moved(ds: Dataset, inc: dict) -> tuple[float | None, str]:
     """Relative change of outcomes / scores (calibration in the large) in the segment, incident vs before."""
     dec = ds.get("decisions")
-    if dec is None or "label" not in _columns(dec.frame):
+    if dec is None or not dec.has("label"):
         return None, "no decisions with labels"
     start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
     during = Window(start, end if end > start else start + dt.timedelta(hours=1))
     before = during.shift(-during.duration)
-    where, name = _segment_filter(inc.get("segment"), _columns(dec.frame))
+    where, name = _segment_filter(inc.get("segment"), schema(dec.frame))
     rows = dec.frame.filter(where & pl.col("label").is_not_null())
     agg = [pl.col("label").cast(pl.Float64).sum().alias("y"), pl.col("score").cast(pl.Float64).sum().alias("s")]
     b, c = (_first(rows.filter(w.contains("ts")), *agg) for w in (before, during))
