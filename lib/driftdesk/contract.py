@@ -96,7 +96,7 @@ class Table:
     """A validated table: role columns renamed to their roles, segment/feature columns under their own names."""
 
     name: str
-    frame: pl.DataFrame | pl.LazyFrame  # lazy when a row table past the memory budget is scanned
+    frame: pl.DataFrame | pl.LazyFrame  # lazy when scanned past the memory budget; a SparkTable on Spark
     source: str
     segments: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
@@ -108,7 +108,8 @@ class Table:
         return TABLES[self.name]
 
     def has(self, role: str) -> bool:
-        return role in self.frame.collect_schema()  # a scan's names without resolving its plan twice
+        frame = self.frame  # a scan answers from its schema; a DataFrame and a SparkTable from their columns
+        return role in (frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.columns)
 
 
 # --------------------------------------------------------------------------- mapping

@@ -32,3 +32,13 @@ def test_spark_reads_the_contract_words(spark, tmp_path):
         read_table(path, "llm_calls")
     assert [(v.column, v.rule, v.count) for v in on_spark.value.violations] == [
         (v.column, v.rule, v.count) for v in violations]
+
+
+def test_a_table_on_spark_says_which_roles_it_has(spark, tmp_path):
+    from driftdesk.engine.spark.contract import read_contract
+
+    path = tmp_path / "calls.parquet"
+    words_frame(["yes", "no"]).write_parquet(path)
+    table = read_contract(path, "llm_calls")
+    assert table.has("validator_ok")
+    assert not table.has("cost")
