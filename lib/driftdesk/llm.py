@@ -92,10 +92,20 @@ def _summarize_scan(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.
     rest = _reduce(lf, by, [a for a in aggs if a.meta.output_name() not in percentiles])
     if not percentiles:
         return rest.select(*by, *[a.meta.output_name() for a in aggs])
+    exprs = {a.meta.output_name(): a for a in aggs}
     calls = int(rest["calls"].sum() or 0)
     if calls * engine.GROUPED_BYTES_PER_VALUE <= engine.memory_budget():
-        return _reduce(lf, by, aggs)
-    exprs = {a.meta.output_name(): a for a in aggs}
+        found = _reduce(lf, by, [exprs[name] for name in percentiles])  # only what ``rest`` does not hold
+    else:
+        found = _percentiles_per_group(lf, by, rest, exprs, percentiles)
+    out = rest.join(found, on=by, nulls_equal=True) if by else pl.concat([rest, found], how="horizontal")
+    like = _reduce(lf.clear(), by, aggs).schema  # the types and order of the one-pass reduction
+    return out.select([pl.col(c).cast(t) for c, t in like.items()])
+
+
+def _percentiles_per_group(lf: pl.LazyFrame, by: list[str], rest: pl.DataFrame, exprs: dict[str, pl.Expr],
+                           percentiles: dict[str, str]) -> pl.DataFrame:
+    """Each group's percentiles of each column in a pass of their own (``rest``: the groups and their calls)."""
     rows = []
     for group in rest.select(*by, "calls").iter_rows(named=True):
         engine.require_fits(group["calls"] * engine.EXACT_BYTES_PER_VALUE,
@@ -108,10 +118,7 @@ def _summarize_scan(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.
             part = rows_of.select([exprs[name] for name, c in percentiles.items() if c == column]).pipe(collect)
             values.update(part.row(0, named=True))
         rows.append(values)
-    found = pl.DataFrame(rows, schema={**{k: rest.schema[k] for k in by}, **dict.fromkeys(percentiles, pl.Float64)})
-    out = rest.join(found, on=by, nulls_equal=True) if by else pl.concat([rest, found], how="horizontal")
-    like = _reduce(lf.clear(), by, aggs).schema  # the types and order of the one-pass reduction
-    return out.select([pl.col(c).cast(t) for c, t in like.items()])
+    return pl.DataFrame(rows, schema={**{k: rest.schema[k] for k in by}, **dict.fromkeys(percentiles, pl.Float64)})
 
 
 def _summarize_on_spark(calls, by: list[str], window: Window | None) -> pl.DataFrame:
