@@ -5,11 +5,12 @@ expected value (its seasonal part linear between the hours' centres). Its score 
 noise is about as wide at every level (counts: Anscombe's square root; other series of a log model: logs) over a
 robust scale of the residuals of the last week of points (1.4826 x MAD), measured before each day starts in causal
 mode (over the whole series in batch mode), never below the hourly model's scale, and for counts never below
-Poisson's 1/2. A point is an anomaly when its score passes both ``anomaly_z`` and the largest score of the last
-``record_days`` before its day (see ``rate_threshold``: about one alert in record_days + 1 days at most on a quiet
-series, whatever its noise looks like). An hour is judged the same way from its points taken together (its total
-for counts, else its mean, against theirs expected), so a burst spread over an hour is seen though no point of it
-stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
+Poisson's 1/2. A point is an anomaly when its score passes both ``anomaly_z`` and the record of the days before its
+day: the largest score of the last ``record_days``, and once twice that span (+1 day) is seen, the second-largest
+daily maximum of it (see ``rate_threshold``: either way about one alert in record_days + 1 days at most on a quiet
+series, whatever its noise looks like; the second one is not set by a single burst). An hour is judged the same
+way from its points taken together (its total for counts, else its mean, against theirs expected), so a burst
+spread over an hour is seen though no point of it stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
 carries the flags of the last hour completed by it (an hour's mean is only known once the hour is over), so no flag
 reads a later point.
 """
