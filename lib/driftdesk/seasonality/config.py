@@ -67,8 +67,9 @@ class DetectConfig:
     episode_hours: float = 6.0
     alert_budget: int | None = 7
     # data finer than the model's hours: a point (or an hour of points) is an anomaly only if its score also
-    # beats the largest of the last record_days days; on a series with nothing in it that happens about once in
-    # record_days + 1 days, whatever the shape of its noise
+    # beats the largest of the last record_days days (once 2 record_days + 1 days are seen, the second-largest
+    # daily maximum of those); on a series with nothing in it that happens about once in record_days + 1 days,
+    # whatever the shape of its noise
     record_days: float = 14.0
     # variance changes (``variance``): Page's CUSUM for a doubling of the noise's variance (on how often values
     # pass the reference's upper quartile) passes variance_h (log-likelihood units), against a reference of the

@@ -5,11 +5,12 @@ expected value (its seasonal part linear between the hours' centres). Its score 
 noise is about as wide at every level (counts: Anscombe's square root; other series of a log model: logs) over a
 robust scale of the residuals of the last week of points (1.4826 x MAD), measured before each day starts in causal
 mode (over the whole series in batch mode), never below the hourly model's scale, and for counts never below
-Poisson's 1/2. A point is an anomaly when its score passes both ``anomaly_z`` and the largest score of the last
-``record_days`` before its day (see ``_rate_threshold``: about one alert in record_days + 1 days at most on a quiet
-series, whatever its noise looks like). An hour is judged the same way from its points taken together (its total
-for counts, else its mean, against theirs expected), so a burst spread over an hour is seen though no point of it
-stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
+Poisson's 1/2. A point is an anomaly when its score passes both ``anomaly_z`` and the record of the days before its
+day: the largest score of the last ``record_days``, and once twice that span (+1 day) is seen, the second-largest
+daily maximum of it (see ``rate_threshold``: either way about one alert in record_days + 1 days at most on a quiet
+series, whatever its noise looks like; the second one is not set by a single burst). An hour is judged the same
+way from its points taken together (its total for counts, else its mean, against theirs expected), so a burst
+spread over an hour is seen though no point of it stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
 carries the flags of the last hour completed by it (an hour's mean is only known once the hour is over), so no flag
 reads a later point.
 """
@@ -24,6 +25,7 @@ from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL
 
 SCALE_DAYS = 7
 RECORD_DAYS = 14.0
+RECORD_RANK = 2  # the record is the 2nd-largest daily maximum of 2 (RECORD_DAYS + 1) - 1 days, once seen
 
 
 def full_resolution(values: np.ndarray, k: int, *, level_w: np.ndarray, seasonal_w: np.ndarray,
@@ -72,7 +74,7 @@ def _judged(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray, of
     scale = _trailing_scale(r, ok, day, causal)
     scale = np.fmax(np.nan_to_num(scale, nan=np.inf), np.fmax(floor, 1e-12))
     score = np.where(ok, r / scale, np.nan)
-    thr = _rate_threshold(np.abs(score), day, z, causal, record_days)
+    thr = rate_threshold(np.abs(score), day, z, causal, record_days)
     return score, ok & (np.abs(np.nan_to_num(score)) >= thr)
 
 
@@ -148,13 +150,15 @@ def _trailing_scale(r: np.ndarray, ok: np.ndarray, day: int, causal: bool) -> np
     return out
 
 
-def _rate_threshold(a: np.ndarray, day: int, z: float, causal: bool, record_days: float) -> np.ndarray:
-    """The anomaly threshold per value: ``z``, and at least the largest score of the ``record_days`` before the
-    value's day (causal; in batch mode the w-th largest of the whole series, w its number of such spans). Points
+def rate_threshold(a: np.ndarray, day: int, z: float, causal: bool, record_days: float) -> np.ndarray:
+    """The anomaly threshold per value: ``z``, and at least the record of the days before the value's day
+    (causal; in batch mode the w-th largest of the whole series, w its number of ``record_days`` spans). Points
     are many (2,016 a week at 5 minutes) and real fine-grained noise has heavier tails than a normal's, so a fixed
-    z flags several points a week on a quiet series; beating the record of the last d days happens about once in
+    z flags several points a week on a quiet series; beating the largest of the last d days happens about once in
     d + 1 days on a series with nothing in it, whatever the shape of its noise (14 days: about one alert in two
-    weeks, where a week's record gave one in eight days)."""
+    weeks, where a week's record gave one in eight days). Once ``RECORD_RANK`` (d + 1) - 1 days are seen, the bar
+    is the ``RECORD_RANK``-th largest of their daily maxima instead: beaten with the same chance, k / (k (d + 1)),
+    but one burst alone no longer sets it for the next d days."""
     n = len(a)
     finite = a[np.isfinite(a)]
     if not causal:
@@ -162,10 +166,27 @@ def _rate_threshold(a: np.ndarray, day: int, z: float, causal: bool, record_days
         top = float(np.partition(finite, finite.size - weeks)[finite.size - weeks]) if finite.size >= weeks else z
         return np.full(n, max(z, top))
     out = np.full(n, z)
-    back = int(round(record_days * day))
-    for d0 in range(0, n, day):
-        past = a[max(0, d0 - back):d0]
-        past = past[np.isfinite(past)]
+    daily = _daily_max(a, day)
+    scored = np.flatnonzero(np.isfinite(daily))
+    if scored.size == 0:
+        return out
+    span = int(round(record_days)) + 1  # days per rank: the k-th largest daily maximum of k * span - 1 days
+    for j in range(scored[0] + 1, daily.size):
+        rank = max(1, min(RECORD_RANK, (j - scored[0] + 1) // span))
+        past = daily[max(0, j - (rank * span - 1)):j]
+        past = np.sort(past[np.isfinite(past)])
         if past.size:
-            out[d0:d0 + day] = max(z, float(past.max()))
+            out[j * day:(j + 1) * day] = max(z, float(past[-min(rank, past.size)]))
+    return out
+
+
+def _daily_max(a: np.ndarray, day: int) -> np.ndarray:
+    """The largest finite value of each run of ``day`` values (NaN for one without any)."""
+    days = -(-len(a) // day)
+    pad = np.full(days * day, np.nan)
+    pad[:len(a)] = a
+    pad = pad.reshape(days, day)
+    has = np.isfinite(pad).any(axis=1)
+    out = np.full(days, np.nan)
+    out[has] = np.nanmax(pad[has], axis=1)
     return out
