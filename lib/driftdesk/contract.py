@@ -501,8 +501,9 @@ def read_settings(folder: str | Path) -> FolderSettings:
         roles = dict(section)
         file = roles.pop("file", None)
         if file is not None:
-            if not isinstance(file, str) or not file or Path(file).name != file:
-                raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder, got {file!r}")
+            if not isinstance(file, str) or not file or (Path(file).name != file and file != "."):
+                raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder (or of "
+                                    f"a folder of Parquet files in it; \".\" for the folder itself), got {file!r}")
             files[table] = file
         unknown_roles = sorted(set(roles) - {r.name for r in TABLES[table].roles})
         if unknown_roles:

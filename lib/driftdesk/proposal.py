@@ -480,10 +480,11 @@ class FileProposal:
     note: str | None = None  # why the file is not loaded, and what to do
     error: str | None = None  # the file cannot be read
     remembered: bool = False  # the folder's driftdesk.toml names this file as its table
+    label: str | None = None  # the name in its folder, when not the path's last part ("." for the folder itself)
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        return self.label or Path(self.path).name
 
     @property
     def level(self) -> Level:
@@ -532,14 +533,14 @@ def read_sample(path: str | Path, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
 
 
 def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapping | None = None,
-                 frame: pl.DataFrame | None = None) -> FileProposal:
+                 frame: pl.DataFrame | None = None, label: str | None = None) -> FileProposal:
     """The table a file most likely is (with ``table``: the roles of that table), its confidence and reasons.
 
     ``remembered``: role mappings per table from driftdesk.toml, kept as written. ``frame``: the rows to read
-    instead of the file's first rows.
+    instead of the file's first rows. ``label``: the file's name in its folder when not its path's last part.
     """
     path = str(path)
-    name = Path(path).name
+    name = label or Path(path).name
     try:
         sample = frame if frame is not None else read_sample(path)
     except DriftdeskError as exc:
@@ -669,10 +670,32 @@ def toml_value(value) -> str:
     return toml_string(value)
 
 
+def _parquet_folder(path: Path) -> bool:
+    """A folder that is one table: it holds Parquet files (a dataset written by Spark, pyarrow or Hive, or
+    ``kpis/part-*.parquet``), its ``_`` and ``.`` entries aside, as ``io.parquet_files`` reads it."""
+    return any(not _skipped(f.relative_to(path)) for f in path.rglob("*.parquet"))
+
+
+def _skipped(relative: Path) -> bool:
+    return any(part.startswith(("_", ".")) for part in relative.parts)
+
+
 def data_files(folder: str | Path) -> list[Path]:
-    """The files of a folder driftdesk can read as tables (by extension), hidden files left out, sorted by name."""
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUFFIXES)
+    """What a folder holds that driftdesk can read as tables, sorted by name: its files (by extension) and its
+    folders of Parquet files (each one table), hidden and ``_`` entries left out. A folder whose data sits in
+    ``key=value`` partition folders (``date=2026-11-01/part-0.parquet``) is itself one table, named "."."""
+    folder = Path(folder)
+    entries = [p for p in folder.iterdir() if not _skipped(Path(p.name))]
+    partitions = [p for p in entries if p.is_dir() and "=" in p.name and _parquet_folder(p)]
+    found = [p for p in entries if p not in partitions and (
+        (p.is_file() and p.suffix.lower() in SUFFIXES)
+        or (p.is_dir() and SUFFIXES.get(p.suffix.lower(), "parquet") == "parquet" and _parquet_folder(p)))]
+    return sorted(found) + ([folder] if partitions else [])
+
+
+def entry_name(folder: str | Path, path: str | Path) -> str:
+    """How driftdesk.toml's ``file`` names an entry of a folder: its name, or "." for the folder itself."""
+    return "." if Path(path) == Path(folder) else Path(path).name
 
 
 def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None = None,
@@ -684,7 +707,7 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
     """
     folder = Path(folder)
     mappings = dict(mappings or {})
-    pinned = {name: table for table, name in (files or {}).items() if (folder / name).is_file()}
+    pinned = {name: table for table, name in (files or {}).items() if (folder / name).exists()}
     notes = tuple(FileProposal(str(folder / MAPPING_FILE), None, 0.0, (), note=(
         f"driftdesk.toml names {name!r} as the {table} table, but the folder has no such file; {table} is proposed "
         "from the other files")) for table, name in (files or {}).items() if name not in pinned)
@@ -692,12 +715,15 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
     proposals = {}
     elsewhere = set(pinned.values())
     for path in paths:
-        table = pinned.get(path.name)  # a table pinned to one file lends its remembered roles to that file only
+        name = entry_name(folder, path)
+        table = pinned.get(name)  # a table pinned to one file lends its remembered roles to that file only
         remembered = {t: m for t, m in mappings.items() if t == table or (table is None and t not in elsewhere)}
-        prop = propose_file(path, table=table, remembered=remembered)
-        if path.name in pinned and prop.table is not None:
+        prop = propose_file(path, table=table, remembered=remembered, label=name)
+        if name != path.name:
+            prop = replace(prop, label=name)
+        if name in pinned and prop.table is not None:
             prop = replace(prop, confidence=1.0, reasons=("chosen in driftdesk.toml", *prop.reasons), remembered=True)
-        proposals[path.name] = prop
+        proposals[name] = prop
     taken = {prop.table: name for name, prop in proposals.items() if name in pinned and prop.table is not None}
     by_table: dict[str, list[FileProposal]] = {}
     for name, prop in proposals.items():
@@ -714,4 +740,4 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
                 f"driftdesk.toml chose it). If {prop.name} is the {table} table, choose it on the Data page (or write "
                 f"file = {toml_string(prop.name)} under [mapping.{table}] in driftdesk.toml); otherwise move it out of "
                 "the folder. The other tables still load."))
-    return FolderProposal(str(folder), tuple(proposals[p.name] for p in paths) + notes)
+    return FolderProposal(str(folder), tuple(proposals[entry_name(folder, p)] for p in paths) + notes)

@@ -1,0 +1,151 @@
+"""A folder of Parquet part files is one table: a dataset written by Spark or pyarrow with ``key=value`` partition
+folders, or ``kpis/part-*.parquet``; read whole or scanned, proposed by ``driftdesk map``, pinned in driftdesk.toml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from driftdesk.contract import load_dataset, read_settings, write_settings_text
+from driftdesk.engine.budget import BUDGET_ENV
+from driftdesk.engine.dataset import load_dataset_on
+from driftdesk.errors import InputFileError
+from driftdesk.io import scan_table
+from driftdesk.proposal import propose_folder
+
+
+def foreign_kpis(days: int = 6) -> pl.DataFrame:
+    """Hourly KPIs per country and device under an exporter's own column names."""
+    rng = np.random.default_rng(3)
+    ts = pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 1) + dt.timedelta(days=days), "1h",
+                           closed="left", eager=True)
+    grid = pl.DataFrame({"event_time": ts}).join(pl.DataFrame({"country": ["US", "DE", "FR"]}), how="cross") \
+        .join(pl.DataFrame({"device": ["ios", "web"]}), how="cross")
+    n = grid.height
+    return grid.with_columns(imps=pl.Series(rng.integers(1000, 5000, n)), conv=pl.Series(rng.integers(0, 40, n)),
+                             spend_usd=pl.Series(rng.gamma(20, 5, n)))
+
+
+def spark_dataset(root: Path, frame: pl.DataFrame, by: list[str]) -> Path:
+    """``frame`` as Spark writes it: key=value folders, part files with uuids, _SUCCESS, .crc and _temporary."""
+    pq.write_to_dataset(frame.to_arrow(), root, partition_cols=by,
+                        basename_template=f"part-00000-{uuid.UUID(int=5)}-{{i}}.c000.snappy.parquet")
+    (root / "_SUCCESS").write_text("")
+    first = next(root.rglob("*.parquet"))
+    (first.parent / f".{first.name}.crc").write_bytes(b"not parquet")
+    (root / "_temporary" / "0").mkdir(parents=True)
+    (root / "_temporary" / "0" / "part-9.parquet").write_bytes(b"half written")
+    return root
+
+
+def with_date(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("event_time").dt.date().cast(pl.String).alias("date"))
+
+
+def test_a_partitioned_dataset_reads_as_one_table_with_its_partition_columns(tmp_path):
+    frame = with_date(foreign_kpis())
+    # a key=value folder above the dataset's own is not one of its partitions
+    root = spark_dataset(tmp_path / "env=prod" / "export", frame, ["date", "country"])
+    got = scan_table(root).collect()
+    assert got.schema["date"] == pl.Date and got.schema["country"] == pl.String and "env" not in got.columns
+    want = frame.with_columns(pl.col("date").str.to_date())
+    key = ["event_time", "country", "device"]
+    assert got.select(want.columns).sort(key).equals(want.sort(key))
+
+
+def test_hive_values_are_decoded_and_the_default_partition_is_missing(tmp_path):
+    root = tmp_path / "ds"
+    for folder, rows in {"segment=a%2Fb": 2, "segment=__HIVE_DEFAULT_PARTITION__": 3}.items():
+        (root / folder).mkdir(parents=True)
+        pl.DataFrame({"x": list(range(rows))}).write_parquet(root / folder / "part-0.parquet")
+    got = scan_table(root).group_by("segment").agg(pl.len()).sort("segment", nulls_last=True).collect()
+    assert got.rows() == [("a/b", 2), (None, 3)]
+
+
+def test_whole_number_partitions_are_numbers(tmp_path):
+    root = tmp_path / "ds"
+    for hour in (0, 13):
+        (root / f"hour={hour:02d}").mkdir(parents=True)
+        pl.DataFrame({"x": [1.5]}).write_parquet(root / f"hour={hour:02d}" / "p.parquet")
+    got = scan_table(root).sort("hour").collect()
+    assert got.schema["hour"] == pl.Int64 and got["hour"].to_list() == [0, 13]
+
+
+def test_files_under_different_partition_keys_are_named(tmp_path):
+    root = tmp_path / "ds"
+    (root / "date=2026-11-01").mkdir(parents=True)
+    pl.DataFrame({"x": [1]}).write_parquet(root / "date=2026-11-01" / "part-0.parquet")
+    pl.DataFrame({"x": [2]}).write_parquet(root / "part-1.parquet")
+    with pytest.raises(InputFileError, match=r"mixed partitions: .*part-1\.parquet.* under no key=value folder"):
+        scan_table(root)
+
+
+def foreign_folder(tmp_path: Path) -> tuple[Path, pl.DataFrame]:
+    frame = foreign_kpis()
+    folder = tmp_path / "exports"
+    spark_dataset(folder / "ads_export", with_date(frame), ["date"])
+    scores = folder / "scored"
+    scores.mkdir()
+    rng = np.random.default_rng(4)
+    n = 3000
+    p = rng.uniform(0.01, 0.9, n)
+    requests = pl.DataFrame({
+        "scored_at": pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 6), eager=True,
+                                       interval="144s").head(n),
+        "p_convert": p, "converted": (rng.uniform(size=n) < p).astype(np.int8), "country": rng.choice(["US", "DE"], n)})
+    for i, part in enumerate(requests.iter_slices(1000)):
+        part.write_parquet(scores / f"part-{i:05d}-{uuid.UUID(int=i)}-c000.snappy.parquet")
+    (scores / "_SUCCESS").write_text("")
+    return folder, frame
+
+
+def test_folders_of_part_files_are_tables_of_a_data_folder(tmp_path):
+    folder, frame = foreign_folder(tmp_path)
+    proposal = propose_folder(folder)
+    assert proposal.table_files == {"decisions": "scored", "kpis": "ads_export"}
+    kpis = proposal.tables["kpis"].mapping()
+    assert (kpis["ts"], kpis["conversions"], kpis["spend"]) == ("event_time", "conv", "spend_usd")
+    data = load_dataset(folder)
+    assert data["decisions"].frame.height == 3000
+    got = data["kpis"].frame.group_by("country").agg(pl.col("spend").sum()).sort("country")
+    want = frame.group_by("country").agg(pl.col("spend_usd").sum()).sort("country")
+    assert got["spend"].to_list() == pytest.approx(want["spend_usd"].to_list(), rel=1e-12)
+
+
+def test_a_folder_of_part_files_is_scanned_past_the_memory_budget(tmp_path, monkeypatch):
+    folder, frame = foreign_folder(tmp_path)
+    monkeypatch.setenv(BUDGET_ENV, "20K")
+    data = load_dataset_on(folder, tables=["kpis"])
+    lazy = data["kpis"].frame
+    assert isinstance(lazy, pl.LazyFrame)
+    got = lazy.select(pl.col("conversions").sum(), pl.len()).collect().row(0)
+    assert got == (frame["conv"].sum(), frame.height)
+
+
+def test_the_proposal_written_as_driftdesk_toml_pins_the_folders(tmp_path):
+    folder, _ = foreign_folder(tmp_path)
+    write_settings_text(folder, propose_folder(folder).to_toml())
+    settings = read_settings(folder)
+    assert settings.files == {"decisions": "scored", "kpis": "ads_export"}
+    pinned = propose_folder(folder, mappings=settings.mappings, files=settings.files)
+    assert {t: (f.name, f.remembered) for t, f in pinned.tables.items()} == {
+        "decisions": ("scored", True), "kpis": ("ads_export", True)}
+
+
+def test_a_data_folder_that_is_itself_partitioned_is_one_table_named_dot(tmp_path):
+    frame = foreign_kpis()
+    folder = spark_dataset(tmp_path / "kpis_dump", with_date(frame), ["date"])
+    proposal = propose_folder(folder)
+    assert proposal.table_files == {"kpis": "."}
+    assert 'file = "."' in proposal.to_toml()
+    write_settings_text(folder, proposal.to_toml())
+    settings = read_settings(folder)
+    data = load_dataset(folder)
+    assert data["kpis"].frame.height == frame.height
+    assert propose_folder(folder, mappings=settings.mappings, files=settings.files).tables["kpis"].remembered
