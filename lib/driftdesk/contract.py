@@ -390,18 +390,36 @@ def _validate(frame: pl.DataFrame, spec: TableSpec, mapping: Mapping_ | None,
         if key_cols:
             dup = keyed.with_row_index("__row", offset=1).filter(pl.len().over(key_cols) > 1)
             if dup.height:
+                # the rows of the first repeated keys side by side, so the examples show what repeats
+                first = dup.with_columns(pl.col("__row").min().over(key_cols).alias("__first"))
+                shown = [single.get(k, k) for k in key_cols]
                 ex = tuple(
-                    (int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in key_cols))
-                    for r in dup.head(MAX_EXAMPLES).iter_rows(named=True)
+                    (int(r["__row"]), ", ".join(f"{n}={r[k]}" for n, k in zip(shown, key_cols, strict=True)))
+                    for r in first.sort("__first", "__row").head(MAX_EXAMPLES).iter_rows(named=True)
                 )
-                violations.append(Violation(source, table, ", ".join(key_cols),
-                                            f"duplicate key: ({', '.join(key_cols)}) must be unique", dup.height, ex))
+                twice = dup.select((pl.len().over(key_cols) == 2).all()).item()
+                rule = f"duplicate key: ({', '.join(shown)}) must be unique" + (
+                    repeated_hour_hint(out["ts"], dup["ts"]) if "ts" in key_cols and twice else "")
+                violations.append(Violation(source, table, ", ".join(shown), rule, dup.height, ex))
     if any(v.severity == "error" for v in violations):
         return None, violations
     mapping_used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
     result = Table(table, out, source, tuple(segments), tuple(features), mapping_used,
                    tuple(v for v in violations if v.severity == "warning"))
     return result, violations
+
+
+def repeated_hour_hint(ts: pl.Series, repeated: pl.Series) -> str:
+    """Why timestamps repeat, when every row of one clock hour (at most one such hour a year) comes twice and no
+    other row repeats: local times without an offset repeat the hour a daylight-saving change turns clocks back."""
+    hours = repeated.drop_nulls().dt.truncate("1h").unique().sort()
+    if hours.is_empty() or hours.dt.date().n_unique() < hours.len() or hours.len() > hours.dt.year().n_unique():
+        return ""
+    if ts.dt.truncate("1h").is_in(hours.implode()).sum() != repeated.len():
+        return ""  # the hour also has rows that do not repeat: a double export, not a clock change
+    when = ", ".join(f"{h:%Y-%m-%d %H:00}" for h in hours.to_list())
+    return (f" (every row of the hour {when} comes twice: if the times are local, that is the hour a "
+            "daylight-saving change repeats; export times in UTC or with their UTC offset)")
 
 
 def format_violations(violations: list[Violation], *, table: str, source: str) -> str:

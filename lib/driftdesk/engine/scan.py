@@ -181,13 +181,16 @@ def _check_keys(lf: pl.LazyFrame, columns: dict[str, pl.Expr], schema: dict, sin
         total, first = pl.collect_all([groups.select(pl.col("__n").sum()), groups.bottom_k(MAX_EXAMPLES, by="__first")],
                                       engine="streaming")
         found += int(total.item() or 0)
-        firsts.append(first.drop("__n", "__first"))
+        firsts.append(first.drop("__n"))
     if not found:
         return
     first_keys = pl.concat(firsts)
-    rows = collect(keyed.join(first_keys.lazy(), on=keys, how="semi", nulls_equal=True)
-                   .bottom_k(MAX_EXAMPLES, by="__row").sort("__row"))
-    examples = tuple((int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in keys)) for r in rows.iter_rows(named=True))
-    violation = Violation(source, spec.name, ", ".join(keys), f"duplicate key: ({', '.join(keys)}) must be unique",
+    # the rows of the first repeated keys side by side, so the examples show what repeats (as load_table shows them)
+    rows = collect(keyed.join(first_keys.lazy(), on=keys, how="inner", nulls_equal=True)
+                   .bottom_k(MAX_EXAMPLES, by=["__first", "__row"]).sort("__first", "__row"))
+    shown = [single.get(k, k) for k in keys]
+    examples = tuple((int(r["__row"]), ", ".join(f"{n}={r[k]}" for n, k in zip(shown, keys, strict=True)))
+                     for r in rows.iter_rows(named=True))
+    violation = Violation(source, spec.name, ", ".join(shown), f"duplicate key: ({', '.join(shown)}) must be unique",
                           found, examples)
     raise ContractError(format_violations([violation], table=spec.name, source=source), [violation])

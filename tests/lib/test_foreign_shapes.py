@@ -1,0 +1,73 @@
+"""Exports in shapes unlike the sample, built at test time: what the contract and the folder views say about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from driftdesk.contract import load_table
+from driftdesk.engine.budget import BUDGET_ENV
+from driftdesk.engine.scan import scan_contract
+from driftdesk.errors import ContractError
+
+SEGMENTS = pl.DataFrame({"country": ["DE", "FR", "NL"]})
+
+
+def local_hours(start: dt.datetime, end: dt.datetime, zone: str) -> pl.Series:
+    """Every UTC hour from start to end written as local wall-clock time without an offset, as a spreadsheet
+    export writes it: the hour a daylight-saving change turns clocks back comes twice."""
+    utc = pl.datetime_range(start, end, "1h", closed="left", eager=True, time_zone="UTC")
+    return utc.dt.convert_time_zone(zone).dt.replace_time_zone(None).dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def kpis_at(times: pl.Series) -> pl.DataFrame:
+    return pl.DataFrame({"local_time": times}).join(SEGMENTS, how="cross").with_columns(
+        purchases=pl.int_range(pl.len()) % 5, cost_eur=(pl.int_range(pl.len()) % 7) * 1.5)
+
+
+MAPPING = {"ts": "local_time", "conversions": "purchases", "spend": "cost_eur", "segments": ["country"]}
+
+
+def duplicate_violation(path: Path):
+    with pytest.raises(ContractError) as info:
+        load_table(path, "kpis", mapping=MAPPING)
+    (v,) = [v for v in info.value.violations if v.rule.startswith("duplicate key")]
+    return v
+
+
+def test_local_times_across_the_fall_back_name_the_repeated_hour(tmp_path):
+    # Berlin turns clocks back at 03:00 CEST on 2026-10-25 (the last Sunday of October): 02:00-02:59 comes twice
+    path = tmp_path / "Report.csv"
+    kpis_at(local_hours(dt.datetime(2026, 10, 23), dt.datetime(2026, 10, 27), "Europe/Berlin")).write_csv(path)
+    v = duplicate_violation(path)
+    assert v.column == "local_time, country"  # the file's column names, not the roles'
+    assert v.count == 6  # 3 countries, twice each
+    assert "every row of the hour 2026-10-25 02:00 comes twice" in v.rule and "daylight-saving" in v.rule
+    # the examples show the repeats side by side: first rows of a key, then its repeat
+    (r1, v1), (r2, v2) = v.examples[:2]
+    assert v1 == v2 == "local_time=2026-10-25 02:00:00, country=DE" and r2 - r1 == 3
+
+
+def test_a_double_export_is_not_called_a_clock_change(tmp_path):
+    frame = kpis_at(local_hours(dt.datetime(2026, 6, 1), dt.datetime(2026, 6, 3), "UTC"))
+    path = tmp_path / "Report.csv"
+    pl.concat([frame, frame.head(2)]).write_csv(path)  # two rows of the first hour exported twice, not the whole hour
+    v = duplicate_violation(path)
+    assert v.count == 4 and "daylight-saving" not in v.rule
+    assert [e[1] for e in v.examples[:2]] == ["local_time=2026-06-01 00:00:00, country=DE"] * 2
+
+
+def test_the_scanned_table_shows_the_same_duplicate_examples(tmp_path, monkeypatch):
+    frame = kpis_at(local_hours(dt.datetime(2026, 10, 23), dt.datetime(2026, 10, 27), "Europe/Berlin"))
+    frame = frame.with_columns(pl.col("local_time").str.to_datetime())
+    path = tmp_path / "report.parquet"
+    frame.write_parquet(path)
+    whole = duplicate_violation(path)
+    monkeypatch.setenv(BUDGET_ENV, "1K")
+    with pytest.raises(ContractError) as info:
+        scan_contract(path, "kpis", mapping=MAPPING)
+    (scanned,) = info.value.violations
+    assert scanned.column == whole.column and scanned.examples == whole.examples and scanned.count == whole.count
