@@ -3,13 +3,7 @@ folders, or ``kpis/part-*.parquet``; read whole or scanned, proposed by ``driftd
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from pathlib import Path
-
-import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 import pytest
 
 from driftdesk.contract import load_dataset, read_settings, write_settings_text
@@ -18,34 +12,7 @@ from driftdesk.engine.dataset import load_dataset_on
 from driftdesk.errors import InputFileError
 from driftdesk.io import scan_table
 from driftdesk.proposal import propose_folder
-
-
-def foreign_kpis(days: int = 6) -> pl.DataFrame:
-    """Hourly KPIs per country and device under an exporter's own column names."""
-    rng = np.random.default_rng(3)
-    ts = pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 1) + dt.timedelta(days=days), "1h",
-                           closed="left", eager=True)
-    grid = pl.DataFrame({"event_time": ts}).join(pl.DataFrame({"country": ["US", "DE", "FR"]}), how="cross") \
-        .join(pl.DataFrame({"device": ["ios", "web"]}), how="cross")
-    n = grid.height
-    return grid.with_columns(imps=pl.Series(rng.integers(1000, 5000, n)), conv=pl.Series(rng.integers(0, 40, n)),
-                             spend_usd=pl.Series(rng.gamma(20, 5, n)))
-
-
-def spark_dataset(root: Path, frame: pl.DataFrame, by: list[str]) -> Path:
-    """``frame`` as Spark writes it: key=value folders, part files with uuids, _SUCCESS, .crc and _temporary."""
-    pq.write_to_dataset(frame.to_arrow(), root, partition_cols=by,
-                        basename_template=f"part-00000-{uuid.UUID(int=5)}-{{i}}.c000.snappy.parquet")
-    (root / "_SUCCESS").write_text("")
-    first = next(root.rglob("*.parquet"))
-    (first.parent / f".{first.name}.crc").write_bytes(b"not parquet")
-    (root / "_temporary" / "0").mkdir(parents=True)
-    (root / "_temporary" / "0" / "part-9.parquet").write_bytes(b"half written")
-    return root
-
-
-def with_date(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(pl.col("event_time").dt.date().cast(pl.String).alias("date"))
+from foreign_data import foreign_kpis, spark_dataset, with_date, write_part_file_folder
 
 
 def test_a_partitioned_dataset_reads_as_one_table_with_its_partition_columns(tmp_path):
@@ -86,27 +53,8 @@ def test_files_under_different_partition_keys_are_named(tmp_path):
         scan_table(root)
 
 
-def foreign_folder(tmp_path: Path) -> tuple[Path, pl.DataFrame]:
-    frame = foreign_kpis()
-    folder = tmp_path / "exports"
-    spark_dataset(folder / "ads_export", with_date(frame), ["date"])
-    scores = folder / "scored"
-    scores.mkdir()
-    rng = np.random.default_rng(4)
-    n = 3000
-    p = rng.uniform(0.01, 0.9, n)
-    requests = pl.DataFrame({
-        "scored_at": pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 6), eager=True,
-                                       interval="144s").head(n),
-        "p_convert": p, "converted": (rng.uniform(size=n) < p).astype(np.int8), "country": rng.choice(["US", "DE"], n)})
-    for i, part in enumerate(requests.iter_slices(1000)):
-        part.write_parquet(scores / f"part-{i:05d}-{uuid.UUID(int=i)}-c000.snappy.parquet")
-    (scores / "_SUCCESS").write_text("")
-    return folder, frame
-
-
 def test_folders_of_part_files_are_tables_of_a_data_folder(tmp_path):
-    folder, frame = foreign_folder(tmp_path)
+    folder, frame = write_part_file_folder(tmp_path / "exports")
     proposal = propose_folder(folder)
     assert proposal.table_files == {"decisions": "scored", "kpis": "ads_export"}
     kpis = proposal.tables["kpis"].mapping()
@@ -119,7 +67,7 @@ def test_folders_of_part_files_are_tables_of_a_data_folder(tmp_path):
 
 
 def test_a_folder_of_part_files_is_scanned_past_the_memory_budget(tmp_path, monkeypatch):
-    folder, frame = foreign_folder(tmp_path)
+    folder, frame = write_part_file_folder(tmp_path / "exports")
     monkeypatch.setenv(BUDGET_ENV, "20K")
     data = load_dataset_on(folder, tables=["kpis"])
     lazy = data["kpis"].frame
@@ -129,7 +77,7 @@ def test_a_folder_of_part_files_is_scanned_past_the_memory_budget(tmp_path, monk
 
 
 def test_the_proposal_written_as_driftdesk_toml_pins_the_folders(tmp_path):
-    folder, _ = foreign_folder(tmp_path)
+    folder, _ = write_part_file_folder(tmp_path / "exports")
     write_settings_text(folder, propose_folder(folder).to_toml())
     settings = read_settings(folder)
     assert settings.files == {"decisions": "scored", "kpis": "ads_export"}
