@@ -444,6 +444,22 @@ def _listed(remembered: Mapping, role: str) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:[ T,]+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp][Mm])?)?$")
+
+
+def unread_times(profiles: Sequence[ColumnProfile]) -> str:
+    """A sentence naming the text columns that hold dates in a form not read as timestamps (``20/10/2026 02:00``,
+    ``10.20.2026``: day and month order cannot be told from the text), or ""."""
+    dated = [p for p in profiles if p.kind == "text" and p.words and all(_DATE_LIKE.match(w) for w in p.words)]
+    if not dated:
+        return ""
+    which = ", ".join(f"{p.name!r} (e.g. {p.words[0]!r})" for p in dated[:3])
+    return (f" {'Columns' if len(dated) > 1 else 'Column'} {which} {'hold' if len(dated) > 1 else 'holds'} dates "
+            "written in a form that is not read as timestamps (the order of day and "
+            "month cannot be told from the text): export them as ISO 8601, e.g. 2026-10-20 02:00:00, with the UTC "
+            "offset when the times are local.")
+
+
 def named_table(filename: str) -> str | None:
     """The table a file is named after (``kpis.csv``, ``LLM-calls.parquet``), if any."""
     stem = normalise(Path(filename).name.split(".")[0])
@@ -564,7 +580,8 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
     if not ranked:
         needs = "; ".join(f"{t} needs {', '.join(TABLES[t].required)}" for t in ("kpis", "decisions", "llm_calls"))
         note = (f"{name} matches no table: its columns ({', '.join(columns[:12])}) fill no table's required roles "
-                f"({needs}, ...). Choose its table on the Data page, or leave it out of the folder.")
+                f"({needs}, ...).{unread_times(profiles)} Choose its table on the Data page, or leave it out of the "
+                "folder.")
         return FileProposal(path, None, 0.0, (), note=note, **base)
     best = ranked[0][0]
     if remembered.get(best):

@@ -12,6 +12,7 @@ from driftdesk.contract import load_table
 from driftdesk.engine.budget import BUDGET_ENV
 from driftdesk.engine.scan import scan_contract
 from driftdesk.errors import ContractError
+from driftdesk.proposal import propose_folder
 
 SEGMENTS = pl.DataFrame({"country": ["DE", "FR", "NL"]})
 
@@ -71,3 +72,23 @@ def test_the_scanned_table_shows_the_same_duplicate_examples(tmp_path, monkeypat
         scan_contract(path, "kpis", mapping=MAPPING)
     (scanned,) = info.value.violations
     assert scanned.column == whole.column and scanned.examples == whole.examples and scanned.count == whole.count
+
+
+@pytest.mark.parametrize("written", ["%d/%m/%Y %H:%M", "%m.%d.%Y", "%d-%m-%Y %I:%M %p"])
+def test_a_file_whose_dates_are_not_iso_is_told_which_column_and_what_to_write(tmp_path, written):
+    times = pl.datetime_range(dt.datetime(2026, 10, 20), dt.datetime(2026, 10, 22), "1h", eager=True)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    pl.DataFrame({"Datum": times.dt.strftime(written)}).join(SEGMENTS, how="cross").with_columns(
+        Conversions=pl.int_range(pl.len()) % 4, Cost=pl.int_range(pl.len()) * 0.5).write_csv(folder / "report.csv")
+    (note,) = propose_folder(folder).notes
+    assert "report.csv matches no table" in note
+    assert "Column 'Datum' (e.g. '" in note and "not read as timestamps" in note and "ISO 8601" in note
+
+
+def test_text_that_is_no_date_gets_no_date_advice(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    pl.DataFrame({"author": ["ana", "bo"], "text": ["1/2 of budget", "v2.0.1"]}).write_csv(folder / "notes.csv")
+    (note,) = propose_folder(folder).notes
+    assert "matches no table" in note and "not read as timestamps" not in note
