@@ -47,3 +47,19 @@ def test_an_export_shorter_than_two_weeks_opens_on_windows_that_fit_it(tmp_path:
     at = open_page("app_pages/calibration.py", data=str(folder))
     assert not at.error, [e.value for e in at.error]
     assert at.selectbox(key="days").value == 3 and at.selectbox(key="vs").value == "previous_period"
+
+
+def test_a_part_file_written_deep_in_a_table_folder_reloads_the_data(tmp_path: Path):
+    """The app reloads a folder when its newest modification time moves: a part file replaced inside a partition
+    folder changes only that folder's time, which counts too."""
+    import os
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
+    from ui.data import folder_mtime
+
+    folder, _ = write_part_file_folder(tmp_path / "spark_out")
+    before = folder_mtime(folder)
+    partition = next((folder / "ads_export").glob("date=*"))
+    os.utime(partition, (before + 60, before + 60))  # as writing a part file there sets it
+    assert folder_mtime(folder) == before + 60
