@@ -92,3 +92,31 @@ def test_text_that_is_no_date_gets_no_date_advice(tmp_path):
     pl.DataFrame({"author": ["ana", "bo"], "text": ["1/2 of budget", "v2.0.1"]}).write_csv(folder / "notes.csv")
     (note,) = propose_folder(folder).notes
     assert "matches no table" in note and "not read as timestamps" not in note
+
+
+def test_iso_fractional_seconds_with_a_decimal_comma_are_read(tmp_path):
+    """ISO 8601 allows a comma before the fraction of a second; a semicolon CSV with decimal commas writes one."""
+    from driftdesk.timestamps import parse_text_timestamps
+
+    parsed, has_tz, _ = parse_text_timestamps("t")
+    got = pl.DataFrame({"t": ["2026-10-04T23:00:04,588Z", "2026-10-04 23:00:04,5+02:00", "2026-10-04T23:00:04.25"]})
+    assert got.select(parsed).to_series().to_list() == [
+        dt.datetime(2026, 10, 4, 23, 0, 4, 588000), dt.datetime(2026, 10, 4, 21, 0, 4, 500000),
+        dt.datetime(2026, 10, 4, 23, 0, 4, 250000)]
+    path = tmp_path / "dump.csv"
+    path.write_text("ts;score\n2026-10-04T23:00:04,588Z;0,25\n2026-10-04T23:10:00,000Z;0,5\n", encoding="utf-8")
+    table = load_table(path, "decisions")
+    assert table.frame["ts"].to_list() == [dt.datetime(2026, 10, 4, 23, 0, 4, 588000), dt.datetime(2026, 10, 4, 23, 10)]
+    assert table.frame["score"].to_list() == [0.25, 0.5]
+
+
+@pytest.mark.parametrize("name", ["event_ms", "epoch", "timestamp_ms", "created_at_ms"])
+def test_an_epoch_column_named_as_one_is_the_timestamp(tmp_path, name):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    ms = pl.datetime_range(dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 3), "1m", eager=True).dt.epoch("ms")
+    n = ms.len()
+    pl.DataFrame({"user_id": pl.int_range(10**9, 10**9 + n, eager=True), name: ms,
+                  "score": (pl.int_range(n, eager=True) % 97) / 100}).write_csv(folder / "scores.csv")
+    mapping = propose_folder(folder).tables["decisions"].mapping()
+    assert mapping["ts"] == name and mapping["score"] == "score"
