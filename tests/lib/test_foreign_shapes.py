@@ -120,3 +120,16 @@ def test_an_epoch_column_named_as_one_is_the_timestamp(tmp_path, name):
                   "score": (pl.int_range(n, eager=True) % 97) / 100}).write_csv(folder / "scores.csv")
     mapping = propose_folder(folder).tables["decisions"].mapping()
     assert mapping["ts"] == name and mapping["score"] == "score"
+
+
+@pytest.mark.parametrize("how", ["sum", "mean"])
+def test_a_baseline_day_in_a_gap_of_the_data_has_no_total(how):
+    """Five-minute points with a missing day: the week before falls in the gap, so it has no total (not 0)."""
+    from driftdesk.seasonality.compare import compare_day
+
+    ts = pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 20), "5m", closed="left", eager=True)
+    series = pl.DataFrame({"ts": ts, "value": 2.0}).filter(pl.col("ts").dt.day() != 12)
+    totals = compare_day(series, dt.date(2026, 11, 19), how=how).totals
+    assert totals["week_over_week"] is None and totals["change_vs_week_over_week"] is None
+    assert totals["current"] == totals["day_over_day"] == (2.0 * 288 if how == "sum" else 2.0)
+    assert totals["change_vs_day_over_day"] == 0.0
