@@ -12,8 +12,8 @@ from __future__ import annotations
 import codecs
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -422,6 +422,27 @@ def repeated_hour_hint(ts: pl.Series, repeated: pl.Series) -> str:
             "daylight-saving change repeats; export times in UTC or with their UTC offset)")
 
 
+def located(violations: Sequence[Violation], source: str) -> list[Violation]:
+    """The violations of a folder of Parquet files with each example row named by its file and its row there (a
+    row number counted across the folder's files is found in none of them); other sources as they are."""
+    from bisect import bisect_left
+    from itertools import accumulate
+
+    from driftdesk.io import part_rows
+
+    if not any(row is not None for v in violations for row, _ in v.examples) or not Path(source).is_dir():
+        return list(violations)
+    parts = part_rows(source)
+    ends = list(accumulate(n for _, n in parts))
+
+    def where(row: int, value: str) -> tuple[None, str]:
+        i = min(bisect_left(ends, row), len(parts) - 1)
+        return None, f"{parts[i][0]} row {row - (ends[i - 1] if i else 0)}: {value}"
+
+    return [replace(v, examples=tuple(where(r, x) if r is not None else (r, x) for r, x in v.examples))
+            for v in violations]
+
+
 def format_violations(violations: list[Violation], *, table: str, source: str) -> str:
     errors = [v for v in violations if v.severity == "error"]
     head = f"{source}: {len(errors)} contract violation{'s' if len(errors) != 1 else ''} for table {table!r}"
@@ -432,9 +453,10 @@ def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None)
     """Read a file and validate it as a contract table; ContractError lists every violation."""
     frame = collect_table(path)
     result, violations = validate_frame(frame, table, mapping=mapping, source=str(path))
+    violations = located(violations, str(path))
     if result is None:
         raise ContractError(format_violations(violations, table=table, source=str(path)), violations)
-    return result
+    return replace(result, warnings=tuple(v for v in violations if v.severity == "warning"))
 
 
 def find_table_file(folder: str | Path, table: str) -> Path | None:

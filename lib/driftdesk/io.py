@@ -166,6 +166,15 @@ def parquet_files(path: str | Path) -> list[Path]:
     return files
 
 
+def part_rows(path: str | Path) -> list[tuple[str, int]]:
+    """(file as named under the folder, rows) for each Parquet file of a folder, in the order they are read: a row
+    number across the folder's files is found in one of them (from the files' footers; no row is read)."""
+    import pyarrow.parquet as pq
+
+    root = Path(path)
+    return [(f.relative_to(root).as_posix(), pq.ParquetFile(f).metadata.num_rows) for f in parquet_files(root)]
+
+
 def scan_parquet_folder(path: str | Path) -> pl.LazyFrame:
     """A folder of Parquet files (``parquet_files``) as one lazy table, with its Hive partition columns
     (``partition_values``) after the files' own columns; a partition key the files also hold keeps the files'."""

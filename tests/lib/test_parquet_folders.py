@@ -97,3 +97,31 @@ def test_a_data_folder_that_is_itself_partitioned_is_one_table_named_dot(tmp_pat
     data = load_dataset(folder)
     assert data["kpis"].frame.height == frame.height
     assert propose_folder(folder, mappings=settings.mappings, files=settings.files).tables["kpis"].remembered
+
+
+def test_a_bad_row_of_a_part_file_folder_is_named_by_its_file_and_row(tmp_path, monkeypatch):
+    from driftdesk.contract import load_table
+    from driftdesk.engine.scan import scan_contract
+    from driftdesk.errors import ContractError
+    from driftdesk.folder import inspect_folder
+
+    frame = foreign_kpis(days=2)
+    folder = tmp_path / "data"
+    parts = folder / "kpis"
+    parts.mkdir(parents=True)
+    for i, part in enumerate(frame.iter_slices(100)):
+        if i == 2:  # the 6th row of the third file spends a negative amount
+            part = part.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(-3.0).otherwise("spend_usd")
+                                     .alias("spend_usd"))
+        part.write_parquet(parts / f"part-{i:05d}.parquet")
+    mapping = {"ts": "event_time", "conversions": "conv", "spend": "spend_usd", "segments": ["country", "device"]}
+    want = (None, "part-00002.parquet row 6: -3.0")
+    with pytest.raises(ContractError, match=r"e\.g\. part-00002\.parquet row 6: -3\.0"):
+        load_table(parts, "kpis", mapping=mapping)
+    monkeypatch.setenv(BUDGET_ENV, "1K")
+    with pytest.raises(ContractError) as scanned:
+        scan_contract(parts, "kpis", mapping=mapping)
+    assert scanned.value.violations[0].examples == (want,)
+    monkeypatch.delenv(BUDGET_ENV)
+    report = inspect_folder(folder).violations()
+    assert report.filter(pl.col("column").str.starts_with("spend_usd"))["examples"].to_list() == [want[1]]

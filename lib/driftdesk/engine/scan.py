@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import MAX_EXAMPLES, TABLES, Table, Violation, format_violations, resolve_mapping
+from driftdesk.contract import MAX_EXAMPLES, TABLES, Table, Violation, format_violations, located, resolve_mapping
 from driftdesk.engine.budget import collect, memory_budget
 from driftdesk.errors import ContractError
 from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
@@ -76,9 +76,13 @@ def scan_contract(path: str | Path, table: str, *, mapping: Mapping | None = Non
             raise ContractError(f"{source}: column {col!r}: wrong type: a feature must be numeric or text, found "
                                 f"{schema[col]}")
     rules += [(single[r], r, "missing value in a required column", columns[r].is_null()) for r in spec.required]
-    _check(lf, rules, spec, source)
+    try:
+        _check(lf, rules, spec, source)
+        _check_keys(lf, columns, schema, single, segments, spec, source)
+    except ContractError as exc:  # a folder's example rows named by file, as load_table names them
+        violations = located(exc.violations, source)
+        raise ContractError(format_violations(violations, table=spec.name, source=source), violations) from None
     typed = lf.select(*[c.alias(name) for name, c in columns.items()])
-    _check_keys(lf, columns, schema, single, segments, spec, source)
     used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
     return Table(spec.name, typed, source, tuple(segments), tuple(features), used)
 
