@@ -17,11 +17,13 @@ local times with UTC offsets (and the daylight-saving hour that repeats), no cal
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 START = dt.datetime(2026, 10, 19)  # a Monday (UTC)
 END = dt.datetime(2026, 12, 7)  # seven whole weeks
@@ -90,3 +92,54 @@ def write_foreign_folder(folder: Path, *, seed: int = 11) -> ForeignFolder:
     notes = folder / NOTES_FILE
     pl.DataFrame({"author": ["ana", "bo"], "text": ["check Q4 budget", "new creatives on Monday"]}).write_csv(notes)
     return ForeignFolder(folder, kpis, scores_path, notes)
+
+
+# --------------------------------------------------------------------------- folders of Parquet part files
+
+
+def foreign_kpis(days: int = 6) -> pl.DataFrame:
+    """Hourly KPIs per country and device under an exporter's own column names."""
+    rng = np.random.default_rng(3)
+    ts = pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 1) + dt.timedelta(days=days), "1h",
+                           closed="left", eager=True)
+    grid = pl.DataFrame({"event_time": ts}).join(pl.DataFrame({"country": ["US", "DE", "FR"]}), how="cross") \
+        .join(pl.DataFrame({"device": ["ios", "web"]}), how="cross")
+    n = grid.height
+    return grid.with_columns(imps=pl.Series(rng.integers(1000, 5000, n)), conv=pl.Series(rng.integers(0, 40, n)),
+                             spend_usd=pl.Series(rng.gamma(20, 5, n)))
+
+
+def spark_dataset(root: Path, frame: pl.DataFrame, by: list[str]) -> Path:
+    """``frame`` as Spark writes it: key=value folders, part files with uuids, _SUCCESS, .crc and _temporary."""
+    pq.write_to_dataset(frame.to_arrow(), root, partition_cols=by,
+                        basename_template=f"part-00000-{uuid.UUID(int=5)}-{{i}}.c000.snappy.parquet")
+    (root / "_SUCCESS").write_text("")
+    first = next(root.rglob("*.parquet"))
+    (first.parent / f".{first.name}.crc").write_bytes(b"not parquet")
+    (root / "_temporary" / "0").mkdir(parents=True)
+    (root / "_temporary" / "0" / "part-9.parquet").write_bytes(b"half written")
+    return root
+
+
+def with_date(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("event_time").dt.date().cast(pl.String).alias("date"))
+
+
+def write_part_file_folder(folder: Path) -> tuple[Path, pl.DataFrame]:
+    """A folder of two tables written by Spark: ``ads_export/date=.../part-*.parquet`` (kpis under foreign names,
+    partitioned by day) and ``scored/part-*.parquet`` (decisions); returns the folder and the kpis rows."""
+    frame = foreign_kpis()
+    spark_dataset(folder / "ads_export", with_date(frame), ["date"])
+    scores = folder / "scored"
+    scores.mkdir()
+    rng = np.random.default_rng(4)
+    n = 3000
+    p = rng.uniform(0.01, 0.9, n)
+    requests = pl.DataFrame({
+        "scored_at": pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 6), eager=True,
+                                       interval="144s").head(n),
+        "p_convert": p, "converted": (rng.uniform(size=n) < p).astype(np.int8), "country": rng.choice(["US", "DE"], n)})
+    for i, part in enumerate(requests.iter_slices(1000)):
+        part.write_parquet(scores / f"part-{i:05d}-{uuid.UUID(int=i)}-c000.snappy.parquet")
+    (scores / "_SUCCESS").write_text("")
+    return folder, frame

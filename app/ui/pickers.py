@@ -53,16 +53,27 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, vs: bool 
     """
     if len(slots) != (3 if vs else 2):
         raise ValueError(f"window_controls needs {3 if vs else 2} slots, got {len(slots)}")
+    default_days, default_vs = default_windows(first, last, day_choices)
     end = day_input(slots[0], "Window ends on (UTC)", first=first, last=last, value=last, key=params.END,
                     help="The last day of the current window, included in it.")
-    days: int = slots[1].selectbox("Window length (days)", day_choices, index=list(day_choices).index(DEFAULT_DAYS),
+    days: int = slots[1].selectbox("Window length (days)", day_choices, index=list(day_choices).index(default_days),
                                    key=params.DAYS, bind="query-params", help=None if vs else FIXED_BASELINE_HELP)
     kind = "previous_period"
     if vs:
-        kind = slots[2].selectbox("Compared with", BASELINE_KINDS, key=params.VS, bind="query-params",
-                                  help=BASELINE_HELP)
+        kind = slots[2].selectbox("Compared with", BASELINE_KINDS, index=BASELINE_KINDS.index(default_vs),
+                                  key=params.VS, bind="query-params", help=BASELINE_HELP)
     pinned = pinned_control(slots[2]) if kind == "pinned" else None
     return WindowChoice(end, days, kind, pinned)
+
+
+def default_windows(first: dt.date, last: dt.date, day_choices: Sequence[int] = DAY_CHOICES) -> tuple[int, str]:
+    """The window length and baseline a page opens with: a week against the week before when the data spans both,
+    else the longest length whose window and the one right before it fit the data (a short export still compares
+    two windows instead of opening on an empty baseline)."""
+    span = (last - first).days + 1
+    fits = [d for d in day_choices if d <= DEFAULT_DAYS and 2 * d <= span]
+    days = max(fits) if fits else min(day_choices)
+    return days, "week_over_week" if span >= days + 7 else "previous_period"
 
 
 def day_input(slot, label: str, *, first: dt.date, last: dt.date, value: dt.date, key: str,

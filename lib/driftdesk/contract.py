@@ -12,8 +12,8 @@ from __future__ import annotations
 import codecs
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -390,18 +390,57 @@ def _validate(frame: pl.DataFrame, spec: TableSpec, mapping: Mapping_ | None,
         if key_cols:
             dup = keyed.with_row_index("__row", offset=1).filter(pl.len().over(key_cols) > 1)
             if dup.height:
+                # the rows of the first repeated keys side by side, so the examples show what repeats
+                first = dup.with_columns(pl.col("__row").min().over(key_cols).alias("__first"))
+                shown = [single.get(k, k) for k in key_cols]
                 ex = tuple(
-                    (int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in key_cols))
-                    for r in dup.head(MAX_EXAMPLES).iter_rows(named=True)
+                    (int(r["__row"]), ", ".join(f"{n}={r[k]}" for n, k in zip(shown, key_cols, strict=True)))
+                    for r in first.sort("__first", "__row").head(MAX_EXAMPLES).iter_rows(named=True)
                 )
-                violations.append(Violation(source, table, ", ".join(key_cols),
-                                            f"duplicate key: ({', '.join(key_cols)}) must be unique", dup.height, ex))
+                twice = dup.select((pl.len().over(key_cols) == 2).all()).item()
+                rule = f"duplicate key: ({', '.join(shown)}) must be unique" + (
+                    repeated_hour_hint(out["ts"], dup["ts"]) if "ts" in key_cols and twice else "")
+                violations.append(Violation(source, table, ", ".join(shown), rule, dup.height, ex))
     if any(v.severity == "error" for v in violations):
         return None, violations
     mapping_used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
     result = Table(table, out, source, tuple(segments), tuple(features), mapping_used,
                    tuple(v for v in violations if v.severity == "warning"))
     return result, violations
+
+
+def repeated_hour_hint(ts: pl.Series, repeated: pl.Series) -> str:
+    """Why timestamps repeat, when every row of one clock hour (at most one such hour a year) comes twice and no
+    other row repeats: local times without an offset repeat the hour a daylight-saving change turns clocks back."""
+    hours = repeated.drop_nulls().dt.truncate("1h").unique().sort()
+    if hours.is_empty() or hours.dt.date().n_unique() < hours.len() or hours.len() > hours.dt.year().n_unique():
+        return ""
+    if ts.dt.truncate("1h").is_in(hours.implode()).sum() != repeated.len():
+        return ""  # the hour also has rows that do not repeat: a double export, not a clock change
+    when = ", ".join(f"{h:%Y-%m-%d %H:00}" for h in hours.to_list())
+    return (f" (every row of the hour {when} comes twice: if the times are local, that is the hour a "
+            "daylight-saving change repeats; export times in UTC or with their UTC offset)")
+
+
+def located(violations: Sequence[Violation], source: str) -> list[Violation]:
+    """The violations of a folder of Parquet files with each example row named by its file and its row there (a
+    row number counted across the folder's files is found in none of them); other sources as they are."""
+    from bisect import bisect_left
+    from itertools import accumulate
+
+    from driftdesk.io import part_rows
+
+    if not any(row is not None for v in violations for row, _ in v.examples) or not Path(source).is_dir():
+        return list(violations)
+    parts = part_rows(source)
+    ends = list(accumulate(n for _, n in parts))
+
+    def where(row: int, value: str) -> tuple[None, str]:
+        i = min(bisect_left(ends, row), len(parts) - 1)
+        return None, f"{parts[i][0]} row {row - (ends[i - 1] if i else 0)}: {value}"
+
+    return [replace(v, examples=tuple(where(r, x) if r is not None else (r, x) for r, x in v.examples))
+            for v in violations]
 
 
 def format_violations(violations: list[Violation], *, table: str, source: str) -> str:
@@ -414,9 +453,10 @@ def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None)
     """Read a file and validate it as a contract table; ContractError lists every violation."""
     frame = collect_table(path)
     result, violations = validate_frame(frame, table, mapping=mapping, source=str(path))
+    violations = located(violations, str(path))
     if result is None:
         raise ContractError(format_violations(violations, table=table, source=str(path)), violations)
-    return result
+    return replace(result, warnings=tuple(v for v in violations if v.severity == "warning"))
 
 
 def find_table_file(folder: str | Path, table: str) -> Path | None:
@@ -501,8 +541,9 @@ def read_settings(folder: str | Path) -> FolderSettings:
         roles = dict(section)
         file = roles.pop("file", None)
         if file is not None:
-            if not isinstance(file, str) or not file or Path(file).name != file:
-                raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder, got {file!r}")
+            if not isinstance(file, str) or not file or (Path(file).name != file and file != "."):
+                raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder (or of "
+                                    f"a folder of Parquet files in it; \".\" for the folder itself), got {file!r}")
             files[table] = file
         unknown_roles = sorted(set(roles) - {r.name for r in TABLES[table].roles})
         if unknown_roles:

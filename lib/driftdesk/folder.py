@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import TABLES, Violation, read_settings, validate_frame
+from driftdesk.contract import TABLES, Violation, located, read_settings, validate_frame
 from driftdesk.errors import ContractError, DriftdeskError
 from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
@@ -136,6 +136,7 @@ def _inspect_file(proposed: FileProposal, *, validate: bool) -> TableFile:
             error = None if violations else str(exc)
         except DriftdeskError as exc:
             error = str(exc)
+        violations = located(violations, proposed.path)
     return TableFile(table, proposed.path, tuple(columns), tuple(str(schema[c]) for c in columns), mapping,
                      tuple(v.to_dict() for v in violations), error, **base)
 

@@ -88,16 +88,63 @@ def sniff_decimal_comma(path: str | Path, separator: str, *, lines: int = 200, e
     return comma and not point
 
 
+def _skipped(relative: Path) -> bool:
+    """A file a dataset writer leaves beside its data (Spark's ``_SUCCESS``, ``_temporary/``, ``.crc`` checksums):
+    any part of its path under the dataset's folder starts with ``_`` or ``.``, as Spark and Hive skip them."""
+    return any(part.startswith(("_", ".")) for part in relative.parts)
+
+
+def partition_values(path: str | Path, files: list[Path]) -> dict[str, dict[str, str | None]]:
+    """Hive partition columns of a folder's files: key -> {file: value} from the ``key=value`` folders between
+    the dataset's folder and each file (``date=2026-11-01/part-0.parquet``), values URL-decoded and
+    ``__HIVE_DEFAULT_PARTITION__`` read as missing. Folders above the dataset's own are not read as partitions.
+    Every file must sit under the same keys, else the two files are named."""
+    from urllib.parse import unquote
+
+    root = Path(path)
+    if not root.is_dir():
+        return {}
+    per_file = {}
+    for f in files:
+        parts = [p.split("=", 1) for p in f.relative_to(root).parent.parts if "=" in p]
+        per_file[f] = {unquote(k): (None if v == "__HIVE_DEFAULT_PARTITION__" else unquote(v)) for k, v in parts}
+    first = next(iter(per_file), None)
+    for f, values in per_file.items():
+        if list(values) != list(per_file[first]):
+            raise InputFileError(f"{root}: mixed partitions: {first.relative_to(root)} sits under "
+                                 f"{'/'.join(per_file[first]) or 'no key=value folder'} but {f.relative_to(root)} "
+                                 f"under {'/'.join(values) or 'no key=value folder'}; a folder is read as one table, "
+                                 "so its files must be partitioned by the same keys")
+    keys = list(per_file[first]) if first is not None else []
+    return {k: {str(f): v[k] for f, v in per_file.items()} for k in keys}
+
+
+def _partition_series(values: list[str | None]) -> pl.Series:
+    """A partition column's values typed as Hive readers infer them: whole numbers, else ISO dates, else text."""
+    text = pl.Series(values, dtype=pl.String)
+    present = text.drop_nulls()
+    if present.is_empty():
+        return text
+    if present.str.contains(r"^-?\d{1,18}$").all():
+        return text.cast(pl.Int64)
+    dates = text.str.to_date("%Y-%m-%d", strict=False)
+    if dates.null_count() == text.null_count():
+        return dates
+    return text
+
+
 def parquet_files(path: str | Path) -> list[Path]:
     """The Parquet files of a path: the file itself, or every ``*.parquet`` file under a folder (a partitioned
-    dataset), which must all have the same columns and types. A mismatch is named with the two files and the
-    column, before any engine reads a row (engines otherwise fail late or take one file's schema)."""
+    dataset, as Spark, pyarrow or Hive write it; their ``_`` and ``.`` files are skipped), which must all have the
+    same columns and types. A mismatch is named with the two files and the column, before any engine reads a row
+    (engines otherwise fail late or take one file's schema)."""
     import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file or folder")
-    files = sorted(p for p in path.rglob("*.parquet") if p.is_file()) if path.is_dir() else [path]
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _skipped(p.relative_to(path))) \
+        if path.is_dir() else [path]
     if not files:
         raise InputFileError(f"{path}: the folder holds no .parquet files")
     first = None
@@ -119,6 +166,35 @@ def parquet_files(path: str | Path) -> list[Path]:
     return files
 
 
+def part_rows(path: str | Path) -> list[tuple[str, int]]:
+    """(file as named under the folder, rows) for each Parquet file of a folder, in the order they are read: a row
+    number across the folder's files is found in one of them (from the files' footers; no row is read)."""
+    import pyarrow.parquet as pq
+
+    root = Path(path)
+    return [(f.relative_to(root).as_posix(), pq.ParquetFile(f).metadata.num_rows) for f in parquet_files(root)]
+
+
+def scan_parquet_folder(path: str | Path) -> pl.LazyFrame:
+    """A folder of Parquet files (``parquet_files``) as one lazy table, with its Hive partition columns
+    (``partition_values``) after the files' own columns; a partition key the files also hold keeps the files'."""
+    files = parquet_files(path)
+    partitions = partition_values(path, files)
+    frame = pl.scan_parquet(files)
+    own = set(frame.collect_schema())
+    extra = {k: v for k, v in partitions.items() if k not in own}
+    if not extra:
+        return frame
+    source = "__driftdesk_file"
+    frame = pl.scan_parquet([str(f) for f in files], include_file_paths=source)
+    columns = []
+    for key, values in extra.items():
+        typed = _partition_series(list(values.values()))
+        columns.append(pl.col(source).replace_strict(list(values), typed, default=None, return_dtype=typed.dtype)
+                       .alias(key))
+    return frame.with_columns(columns).drop(source)
+
+
 def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None = None) -> pl.LazyFrame:
     """A LazyFrame over a file, or over a folder of Parquet files with one schema (``parquet_files``). Raises
     InputFileError for a missing, empty or unreadable file.
@@ -132,7 +208,7 @@ def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None
     if path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") != "parquet":
         raise InputFileError(f"{path}: is a folder, expected a file")
     if path.is_dir():
-        return pl.scan_parquet(parquet_files(path))
+        return scan_parquet_folder(path)
     fmt = file_format(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file")

@@ -60,7 +60,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ts": ("timestamp", "time", "datetime", "date_time", "event_time", "event_ts", "event_timestamp", "hour",
            "date_hour", "hour_start", "interval_start", "period_start", "date", "day", "dt", "scored_at",
            "created_at", "occurred_at", "logged_at", "requested_at", "time_stamp", "ts_utc", "time_utc", "when",
-           "*_time", "*_at", "*_ts", "*_timestamp"),
+           "epoch", "epoch_s", "epoch_ms", "unix_time", "unix_ts", "timestamp_ms", "ts_ms", "time_ms", "event_ms",
+           "event_time_ms", "created_at_ms", "*_time", "*_at", "*_ts", "*_timestamp", "*_epoch", "*_epoch_ms"),
     "conversions": ("conv", "convs", "conversion_count", "sales", "orders", "purchases", "leads", "acquisitions",
                     "signups", "installs", "transactions", "results", "actions", "total_conversions"),
     "spend": ("cost", "costs", "cost_usd", "spend_usd", "amount_spent", "media_cost", "ad_spend", "spent",
@@ -444,6 +445,22 @@ def _listed(remembered: Mapping, role: str) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:[ T,]+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp][Mm])?)?$")
+
+
+def unread_times(profiles: Sequence[ColumnProfile]) -> str:
+    """A sentence naming the text columns that hold dates in a form not read as timestamps (``20/10/2026 02:00``,
+    ``10.20.2026``: day and month order cannot be told from the text), or ""."""
+    dated = [p for p in profiles if p.kind == "text" and p.words and all(_DATE_LIKE.match(w) for w in p.words)]
+    if not dated:
+        return ""
+    which = ", ".join(f"{p.name!r} (e.g. {p.words[0]!r})" for p in dated[:3])
+    return (f" {'Columns' if len(dated) > 1 else 'Column'} {which} {'hold' if len(dated) > 1 else 'holds'} dates "
+            "written in a form that is not read as timestamps (the order of day and "
+            "month cannot be told from the text): export them as ISO 8601, e.g. 2026-10-20 02:00:00, with the UTC "
+            "offset when the times are local.")
+
+
 def named_table(filename: str) -> str | None:
     """The table a file is named after (``kpis.csv``, ``LLM-calls.parquet``), if any."""
     stem = normalise(Path(filename).name.split(".")[0])
@@ -480,10 +497,11 @@ class FileProposal:
     note: str | None = None  # why the file is not loaded, and what to do
     error: str | None = None  # the file cannot be read
     remembered: bool = False  # the folder's driftdesk.toml names this file as its table
+    label: str | None = None  # the name in its folder, when not the path's last part ("." for the folder itself)
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        return self.label or Path(self.path).name
 
     @property
     def level(self) -> Level:
@@ -532,14 +550,14 @@ def read_sample(path: str | Path, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
 
 
 def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapping | None = None,
-                 frame: pl.DataFrame | None = None) -> FileProposal:
+                 frame: pl.DataFrame | None = None, label: str | None = None) -> FileProposal:
     """The table a file most likely is (with ``table``: the roles of that table), its confidence and reasons.
 
     ``remembered``: role mappings per table from driftdesk.toml, kept as written. ``frame``: the rows to read
-    instead of the file's first rows.
+    instead of the file's first rows. ``label``: the file's name in its folder when not its path's last part.
     """
     path = str(path)
-    name = Path(path).name
+    name = label or Path(path).name
     try:
         sample = frame if frame is not None else read_sample(path)
     except DriftdeskError as exc:
@@ -563,7 +581,8 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
     if not ranked:
         needs = "; ".join(f"{t} needs {', '.join(TABLES[t].required)}" for t in ("kpis", "decisions", "llm_calls"))
         note = (f"{name} matches no table: its columns ({', '.join(columns[:12])}) fill no table's required roles "
-                f"({needs}, ...). Choose its table on the Data page, or leave it out of the folder.")
+                f"({needs}, ...).{unread_times(profiles)} Choose its table on the Data page, or leave it out of the "
+                "folder.")
         return FileProposal(path, None, 0.0, (), note=note, **base)
     best = ranked[0][0]
     if remembered.get(best):
@@ -669,10 +688,32 @@ def toml_value(value) -> str:
     return toml_string(value)
 
 
+def _parquet_folder(path: Path) -> bool:
+    """A folder that is one table: it holds Parquet files (a dataset written by Spark, pyarrow or Hive, or
+    ``kpis/part-*.parquet``), its ``_`` and ``.`` entries aside, as ``io.parquet_files`` reads it."""
+    return any(not _skipped(f.relative_to(path)) for f in path.rglob("*.parquet"))
+
+
+def _skipped(relative: Path) -> bool:
+    return any(part.startswith(("_", ".")) for part in relative.parts)
+
+
 def data_files(folder: str | Path) -> list[Path]:
-    """The files of a folder driftdesk can read as tables (by extension), hidden files left out, sorted by name."""
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUFFIXES)
+    """What a folder holds that driftdesk can read as tables, sorted by name: its files (by extension) and its
+    folders of Parquet files (each one table), hidden and ``_`` entries left out. A folder whose data sits in
+    ``key=value`` partition folders (``date=2026-11-01/part-0.parquet``) is itself one table, named "."."""
+    folder = Path(folder)
+    entries = [p for p in folder.iterdir() if not _skipped(Path(p.name))]
+    partitions = [p for p in entries if p.is_dir() and "=" in p.name and _parquet_folder(p)]
+    found = [p for p in entries if p not in partitions and (
+        (p.is_file() and p.suffix.lower() in SUFFIXES)
+        or (p.is_dir() and SUFFIXES.get(p.suffix.lower(), "parquet") == "parquet" and _parquet_folder(p)))]
+    return sorted(found) + ([folder] if partitions else [])
+
+
+def entry_name(folder: str | Path, path: str | Path) -> str:
+    """How driftdesk.toml's ``file`` names an entry of a folder: its name, or "." for the folder itself."""
+    return "." if Path(path) == Path(folder) else Path(path).name
 
 
 def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None = None,
@@ -684,7 +725,7 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
     """
     folder = Path(folder)
     mappings = dict(mappings or {})
-    pinned = {name: table for table, name in (files or {}).items() if (folder / name).is_file()}
+    pinned = {name: table for table, name in (files or {}).items() if (folder / name).exists()}
     notes = tuple(FileProposal(str(folder / MAPPING_FILE), None, 0.0, (), note=(
         f"driftdesk.toml names {name!r} as the {table} table, but the folder has no such file; {table} is proposed "
         "from the other files")) for table, name in (files or {}).items() if name not in pinned)
@@ -692,12 +733,15 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
     proposals = {}
     elsewhere = set(pinned.values())
     for path in paths:
-        table = pinned.get(path.name)  # a table pinned to one file lends its remembered roles to that file only
+        name = entry_name(folder, path)
+        table = pinned.get(name)  # a table pinned to one file lends its remembered roles to that file only
         remembered = {t: m for t, m in mappings.items() if t == table or (table is None and t not in elsewhere)}
-        prop = propose_file(path, table=table, remembered=remembered)
-        if path.name in pinned and prop.table is not None:
+        prop = propose_file(path, table=table, remembered=remembered, label=name)
+        if name != path.name:
+            prop = replace(prop, label=name)
+        if name in pinned and prop.table is not None:
             prop = replace(prop, confidence=1.0, reasons=("chosen in driftdesk.toml", *prop.reasons), remembered=True)
-        proposals[path.name] = prop
+        proposals[name] = prop
     taken = {prop.table: name for name, prop in proposals.items() if name in pinned and prop.table is not None}
     by_table: dict[str, list[FileProposal]] = {}
     for name, prop in proposals.items():
@@ -714,4 +758,4 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
                 f"driftdesk.toml chose it). If {prop.name} is the {table} table, choose it on the Data page (or write "
                 f"file = {toml_string(prop.name)} under [mapping.{table}] in driftdesk.toml); otherwise move it out of "
                 "the folder. The other tables still load."))
-    return FolderProposal(str(folder), tuple(proposals[p.name] for p in paths) + notes)
+    return FolderProposal(str(folder), tuple(proposals[entry_name(folder, p)] for p in paths) + notes)

@@ -27,6 +27,7 @@ def parse_text_timestamps(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         .str.replace(r"\s*(?:UTC|GMT)$", "Z")  # BigQuery-style "2026-10-05 13:00:00 UTC"
         .str.replace(r"(\d)\s+([+-]\d{2}:?\d{2})$", "${1}${2}")  # "13:00:00 +0000"
         .str.replace(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$", "${1}${2}:00")  # Postgres "13:00:00+00"
+        .str.replace(r"(T?\d{2}:\d{2}:\d{2}),(\d+)", "${1}.${2}")  # ISO 8601's decimal comma: "13:00:04,588"
     )
     has_tz = s.str.contains(_TZ_SUFFIX)
     normal = s.str.replace(r"[Zz]$", "+00:00").str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")

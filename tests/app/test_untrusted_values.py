@@ -54,3 +54,34 @@ def test_the_values_are_on_the_pages_as_text(hostile_data):
     assert f"geo={markdown}: " in shown(seasonality.subheader[0].value)
     for value in hostile_data.values:
         assert shown_anywhere(seasonality, value)
+
+
+def _chart_strings(at) -> list[str]:
+    """Every string of every plotly chart on the page (titles, axis and tick labels, legends, hover texts)."""
+    import json
+
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for chart in at.get("plotly_chart"):
+        walk(json.loads(chart.proto.spec))
+    return found
+
+
+@pytest.mark.parametrize("page", ["overview", "impact", "drift", "calibration", "llm", "gates", "rollouts",
+                                  "incidents"])
+def test_charts_show_hostile_values_as_text(hostile_data, page):
+    """Plotly renders tags in a chart's text (<b>, <a href>, <br>): a value from data reaches a chart escaped."""
+    at = open_page(f"app_pages/{page}.py", data=str(hostile_data.folder))
+    strings = _chart_strings(at)
+    assert strings, f"{page} draws no chart"
+    assert not [s for s in strings if hostile_data.html in s], page

@@ -35,8 +35,8 @@ def render_contract(report: FolderReport, dataset: Dataset | None, summary, prob
     if dataset is not None:
         render_summary(summary)
     else:
-        st.error(f"The data does not load: {format_value(violations.height, 'count')} problem(s) below. "
-                 "Fix the files, or map your column names to roles.")
+        count = f"{format_value(violations.height, 'count')} problem(s)" if violations.height else "why"
+        st.error(f"The data does not load: {count} below. Fix the files, or map your column names to roles.")
     st.subheader("Contract check")
     if dataset is None and violations.height == 0 and problem:
         st.error(md(problem))

@@ -141,7 +141,7 @@ def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dic
     if getattr(args, "engine", "polars") == "spark":
         return spark_source(args, contract=contract, mapping=mapping)
     if args.data:
-        dataset = load_folder(args)
+        dataset = load_folder(args, scan=True)
         table = dataset.get(args.table)
         if table is None:
             from driftdesk.errors import InputFileError

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import MAX_EXAMPLES, TABLES, Table, Violation, format_violations, resolve_mapping
+from driftdesk.contract import MAX_EXAMPLES, TABLES, Table, Violation, format_violations, located, resolve_mapping
 from driftdesk.engine.budget import collect, memory_budget
 from driftdesk.errors import ContractError
 from driftdesk.tables import FALSE_WORDS, TRUE_WORDS, Role, TableSpec
@@ -76,9 +76,13 @@ def scan_contract(path: str | Path, table: str, *, mapping: Mapping | None = Non
             raise ContractError(f"{source}: column {col!r}: wrong type: a feature must be numeric or text, found "
                                 f"{schema[col]}")
     rules += [(single[r], r, "missing value in a required column", columns[r].is_null()) for r in spec.required]
-    _check(lf, rules, spec, source)
+    try:
+        _check(lf, rules, spec, source)
+        _check_keys(lf, columns, schema, single, segments, spec, source)
+    except ContractError as exc:  # a folder's example rows named by file, as load_table names them
+        violations = located(exc.violations, source)
+        raise ContractError(format_violations(violations, table=spec.name, source=source), violations) from None
     typed = lf.select(*[c.alias(name) for name, c in columns.items()])
-    _check_keys(lf, columns, schema, single, segments, spec, source)
     used = {**single, **({"segments": segments} if segments else {}), **({"features": features} if features else {})}
     return Table(spec.name, typed, source, tuple(segments), tuple(features), used)
 
@@ -181,13 +185,16 @@ def _check_keys(lf: pl.LazyFrame, columns: dict[str, pl.Expr], schema: dict, sin
         total, first = pl.collect_all([groups.select(pl.col("__n").sum()), groups.bottom_k(MAX_EXAMPLES, by="__first")],
                                       engine="streaming")
         found += int(total.item() or 0)
-        firsts.append(first.drop("__n", "__first"))
+        firsts.append(first.drop("__n"))
     if not found:
         return
     first_keys = pl.concat(firsts)
-    rows = collect(keyed.join(first_keys.lazy(), on=keys, how="semi", nulls_equal=True)
-                   .bottom_k(MAX_EXAMPLES, by="__row").sort("__row"))
-    examples = tuple((int(r["__row"]), ", ".join(f"{k}={r[k]}" for k in keys)) for r in rows.iter_rows(named=True))
-    violation = Violation(source, spec.name, ", ".join(keys), f"duplicate key: ({', '.join(keys)}) must be unique",
+    # the rows of the first repeated keys side by side, so the examples show what repeats (as load_table shows them)
+    rows = collect(keyed.join(first_keys.lazy(), on=keys, how="inner", nulls_equal=True)
+                   .bottom_k(MAX_EXAMPLES, by=["__first", "__row"]).sort("__first", "__row"))
+    shown = [single.get(k, k) for k in keys]
+    examples = tuple((int(r["__row"]), ", ".join(f"{n}={r[k]}" for n, k in zip(shown, keys, strict=True)))
+                     for r in rows.iter_rows(named=True))
+    violation = Violation(source, spec.name, ", ".join(shown), f"duplicate key: ({', '.join(shown)}) must be unique",
                           found, examples)
     raise ContractError(format_violations([violation], table=spec.name, source=source), [violation])

@@ -51,7 +51,9 @@ def compare_day(series: pl.DataFrame, day: dt.date, *, ts: str = "ts", value: st
     frame = frame.sort("offset_hours").with_columns((pl.lit(current.start) + pl.duration(minutes=pl.col("offset_hours") * 60))
                                                     .alias("ts"))
     agg = pl.sum if how == "sum" else pl.mean
-    totals = frame.select(agg("current"), agg("day_over_day"), agg("week_over_week")).row(0, named=True)
+    # a day without a value (a gap in the data) has no total: not a sum of 0
+    totals = frame.select(pl.when(pl.col(c).count() > 0).then(agg(c)).alias(c)
+                          for c in ("current", "day_over_day", "week_over_week")).row(0, named=True)
     for k in ("day_over_day", "week_over_week"):
         base = totals[k]
         totals[f"change_vs_{k}"] = (totals["current"] - base) / abs(base) if base not in (None, 0) and totals["current"] is not None else None

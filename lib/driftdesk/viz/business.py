@@ -12,7 +12,7 @@ import polars as pl
 
 from driftdesk.format import axis_format, axis_scale, difference_unit, format_difference, format_value, unit_words
 from driftdesk.metrics import get_metric
-from driftdesk.viz.common import distinct, empty_figure, short_label, short_labels
+from driftdesk.viz.common import distinct, empty_figure, plain, short_label, short_labels
 
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
@@ -128,11 +128,11 @@ def segment_heatmap(result, value: str = "contribution") -> go.Figure:
                              text=text, texttemplate="" if crowded else "%{text}", colorscale=colors, zmin=-bound,
                              zmax=bound,
                              colorbar={"title": {"text": unit_words(unit)}, **axis_format(unit, span=2 * bound)},
-                             hovertemplate=f"{rows_col}=%{{y}}" + (f" {cols_col}=%{{x}}" if cols_col else "")
+                             hovertemplate=f"{plain(rows_col)}=%{{y}}" + (f" {plain(cols_col)}=%{{x}}" if cols_col else "")
                              + "<br>%{text}<extra></extra>"))
     fig.update_layout(title=f"Contribution to the {_label(result.metric)} change",
                       height=max(300, 60 * len(ys) + 120), margin={"t": 60, "l": 110, "r": 20, "b": 40},
-                      xaxis_title=cols_col or "", yaxis_title=rows_col)
+                      xaxis_title=plain(cols_col or ""), yaxis_title=plain(rows_col))
     return fig
 
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from driftdesk.format import format_value
-from driftdesk.viz.common import empty_figure, short_labels
+from driftdesk.viz.common import empty_figure, plain, short_labels
 
 BASELINE_COLOR = "#7f7f7f"
 CURRENT_COLOR = "#d62728"
@@ -142,7 +142,7 @@ def calibration_over_time(series: pl.DataFrame, *, by: str | None = None, window
         return empty_figure("No labelled rows in this data yet: labels arrive late.")
     groups = series.partition_by(by, as_dict=True, maintain_order=True) if by else {("all",): series}
     for key, part in groups.items():
-        name = str(key[0]) if isinstance(key, tuple) else str(key)
+        name = plain(key[0] if isinstance(key, tuple) else key)
         part = part.sort("ts")
         fig.add_trace(go.Scatter(x=part["ts"].to_list(), y=part[metric].to_list(), mode="lines+markers", name=name,
                                  marker={"size": 4}, customdata=part["n"].to_list(),

@@ -17,6 +17,17 @@ def empty_figure(message: str, *, height: int = 220) -> go.Figure:
     return fig
 
 
+def plain(value) -> str:
+    """A value from data as plotly text: plotly renders tags in text (<b>, <a href>, <br>), so they are escaped and
+    shown as written."""
+    return html.escape(str(value))
+
+
+def plains(values) -> list:
+    """``plain`` for each value of a list; missing values stay missing."""
+    return [None if v is None else plain(v) for v in values]
+
+
 def short_label(text: str, *, width: int = 18, lines: int = 3) -> str:
     """A category label wrapped onto short lines (at most ``lines``; the rest cut with an ellipsis), so long segment
     names do not run into each other under a chart. The full name stays in the hover."""

@@ -10,7 +10,7 @@ import polars as pl
 
 from driftdesk.format import format_value
 from driftdesk.status import ALERT, NOT_ENOUGH_DATA, OK, WARN
-from driftdesk.viz.common import empty_figure, short_labels
+from driftdesk.viz.common import empty_figure, plain, plains, short_labels
 from driftdesk.windows import baseline_label
 
 BASELINE_COLOR = "#7f7f7f"
@@ -36,14 +36,15 @@ def distribution_figure(result, column: str) -> go.Figure:
         fig.add_trace(go.Bar(x=x, width=width, y=part["current_share"].to_list(), name="current",
                              marker_color=CURRENT_COLOR, opacity=0.5))
     else:
-        labels = part["label"].to_list()
+        labels = plains(part["label"].to_list())
         fig.add_trace(go.Bar(x=labels, y=part["baseline_share"].to_list(), name="baseline", marker_color=BASELINE_COLOR))
         fig.add_trace(go.Bar(x=labels, y=part["current_share"].to_list(), name="current", marker_color=CURRENT_COLOR,
                              opacity=0.75))
     row = result.column(column)
     stats = [f"{k} {format_value(row[k], 'score')}" for k in ("psi", "ks", "wasserstein_norm", "js")
              if row.get(k) is not None]
-    fig.update_layout(barmode="overlay" if numeric else "group", xaxis_title=column, title=f"{column}: {row['status']} — " + ", ".join(stats),
+    fig.update_layout(barmode="overlay" if numeric else "group", xaxis_title=plain(column),
+                      title=f"{plain(column)}: {row['status']} — " + ", ".join(stats),
                       yaxis_title="share of rows", yaxis_tickformat=".0%", height=360, margin=dict(t=50, b=40),
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
     return fig
@@ -59,10 +60,10 @@ def history_figure(history, statistic: str = "severity", columns: list[str] | No
     fig = go.Figure()
     for c in cols:
         part = daily.filter(pl.col("column") == c).sort("day")
-        fig.add_trace(go.Scatter(x=part["day"].to_list(), y=part[statistic].to_list(), name=c, mode="lines+markers",
+        fig.add_trace(go.Scatter(x=part["day"].to_list(), y=part[statistic].to_list(), name=plain(c), mode="lines+markers",
                                  marker=dict(color=[STATUS_COLORS.get(s, "#999") for s in part["status"].to_list()],
                                              size=8),
-                                 hovertext=part["reasons"].to_list()))
+                                 hovertext=plains(part["reasons"].to_list())))
     fig.update_layout(title=f"{statistic} per day vs {baseline_label(history.vs)}", height=320,
                       margin=dict(t=50, b=40), yaxis_title=statistic)
     return fig
@@ -78,8 +79,8 @@ def segment_figure(result, column: str, statistic: str = "severity") -> go.Figur
     fig = go.Figure(go.Bar(x=short_labels([str(v) for v in part[result.by].to_list()], lines=2),
                            y=part[statistic].to_list(),
                            marker_color=[STATUS_COLORS.get(s, "#999") for s in part["status"].to_list()],
-                           hovertext=part["reasons"].to_list()))
-    fig.update_layout(title=f"{column} by {result.by}: {statistic}", height=300, margin=dict(t=50, b=40))
+                           hovertext=plains(part["reasons"].to_list())))
+    fig.update_layout(title=f"{plain(column)} by {plain(result.by)}: {statistic}", height=300, margin=dict(t=50, b=40))
     return fig
 
 

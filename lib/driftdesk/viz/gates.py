@@ -12,6 +12,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from driftdesk.format import format_value
+from driftdesk.viz.common import plain, plains
 
 CAUGHT = "rgba(44, 160, 44, 0.16)"
 MISSED = "rgba(214, 39, 40, 0.16)"
@@ -33,7 +34,7 @@ def _shaded(result) -> tuple[list[dict], list[dict]]:
         end = row["end"] if row["end"] > row["start"] else row["start"] + (result.span_end - result.span_start) / 400
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": row["start"], "x1": end, "y0": 0, "y1": 1,
                        "fillcolor": CAUGHT if row["caught"] else MISSED, "line": {"width": 0}, "layer": "below"})
-        notes.append({"x": row["start"], "y": 1, "xref": "x", "yref": "paper", "text": row["incident_id"],
+        notes.append({"x": row["start"], "y": 1, "xref": "x", "yref": "paper", "text": plain(row["incident_id"]),
                       "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 10}})
     return shapes, notes
 
@@ -56,8 +57,8 @@ def backtest_timeline(result) -> go.Figure:
             x=part["ts"].to_list(), y=part["gate"].to_list(), mode="markers", name=label, showlegend=False,
             marker={"color": color, "size": 11, "line": {"width": 1, "color": "white"},
                     "symbol": [ACTION_SYMBOLS.get(a, "circle") for a in part["action"].to_list()]},
-            customdata=list(zip(part["segment"].to_list(), part["value"].to_list(), part["threshold"].to_list(),
-                                part["action"].to_list(), part["incident_ids"].to_list())),
+            customdata=list(zip(plains(part["segment"].to_list()), part["value"].to_list(), part["threshold"].to_list(),
+                                part["action"].to_list(), plains(part["incident_ids"].to_list()))),
             hovertemplate="%{x}<br>%{y} · %{customdata[0]}<br>value %{customdata[1]:.4g} "
                           "(threshold %{customdata[2]:.4g})<br>action: %{customdata[3]}<br>"
                           "incident: %{customdata[4]}<extra></extra>",

@@ -12,7 +12,7 @@ import polars as pl
 
 from driftdesk.format import axis_format
 from driftdesk.metrics import find_metric
-from driftdesk.viz.common import label_lanes
+from driftdesk.viz.common import label_lanes, plain, plains
 
 PLOT_PX = 470  # about the trend chart's width on a 1440 px screen (half the page), for placing release labels
 
@@ -34,7 +34,7 @@ def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None,
     for g in groups:
         part = series.filter(pl.col(group) == g) if group else series
         fig.add_trace(go.Scatter(x=part["ts"].to_list(), y=part[metric].to_list(), mode="lines+markers",
-                                 marker={"size": 4}, name=str(g) if g is not None else "all calls"))
+                                 marker={"size": 4}, name=plain(g) if g is not None else "all calls"))
     if shade is not None:
         fig.add_vrect(x0=shade[0], x1=shade[1], fillcolor="#1f77b4", opacity=0.08, line_width=0,
                       annotation_text="current", annotation_position="top left")
@@ -54,7 +54,7 @@ def trend_figure(series: pl.DataFrame, metric: str, *, group: str | None = None,
         fig.add_trace(go.Scatter(x=releases["ts"].to_list(), y=[None] * releases.height, mode="markers",
                                  name="release (dotted line)", marker={"symbol": "line-ns", "size": 12,
                                                                        "line": {"color": "#7f7f7f", "width": 1}},
-                                 text=ids, hovertemplate="release %{text}<br>%{x}<extra></extra>"))
+                                 text=plains(ids), hovertemplate="release %{text}<br>%{x}<extra></extra>"))
     fig.update_layout(title=f"{_label(metric)} per day", height=360 + 12 * lanes,
                       margin={"t": 60 + 12 * lanes, "b": 30, "l": 10, "r": 10},
                       legend={"orientation": "h", "y": -0.15}, yaxis=axis_format(_unit(metric)))
@@ -67,11 +67,11 @@ def comparison_figure(result, metric: str) -> go.Figure:
     fig = go.Figure()
     if cmp is None:
         g = result.groups
-        names = [", ".join(str(r[c]) for c in result.by) or "all" for r in g.iter_rows(named=True)]
+        names = [plain(", ".join(str(r[c]) for c in result.by)) or "all" for r in g.iter_rows(named=True)]
         fig.add_trace(go.Bar(x=names, y=g[metric].to_list(), name=_label(metric)))
     else:
         part = cmp.filter(pl.col("metric") == metric)
-        names = [", ".join(str(r[c]) for c in result.by) or "all" for r in part.iter_rows(named=True)]
+        names = [plain(", ".join(str(r[c]) for c in result.by)) or "all" for r in part.iter_rows(named=True)]
         fig.add_trace(go.Bar(x=names, y=part["baseline"].to_list(), name="baseline", marker_color="#9ecae1"))
         fig.add_trace(go.Bar(x=names, y=part["current"].to_list(), name="current", marker_color="#1f77b4"))
     fig.update_layout(barmode="group", title=f"{_label(metric)}: baseline vs current", height=340,
@@ -96,7 +96,7 @@ def _wrap_id(text: str, width: int = 12) -> str:
 def golden_figure(golden: pl.DataFrame) -> go.Figure:
     """Pass rate and recall@k per release candidate."""
     fig = go.Figure()
-    x = golden["release_id"].to_list()
+    x = plains(golden["release_id"].to_list())
     fig.add_trace(go.Bar(x=x, y=golden["pass_rate"].to_list(), name="pass rate (median over repeats)"))
     if "recall_at_k_mean" in golden.columns:
         fig.add_trace(go.Bar(x=x, y=golden["recall_at_k_mean"].to_list(), name="recall@k"))
@@ -112,11 +112,11 @@ def golden_figure(golden: pl.DataFrame) -> go.Figure:
 def golden_kind_figure(comparison) -> go.Figure:
     """Pass rate per case kind, baseline release beside the candidate (a GoldenComparison)."""
     kinds = comparison.by_kind
-    x = kinds["case_kind"].to_list()
+    x = plains(kinds["case_kind"].to_list())
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_baseline"].to_list(), name=f"baseline: {comparison.baseline}",
+    fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_baseline"].to_list(), name=f"baseline: {plain(comparison.baseline)}",
                          marker_color="#9ecae1"))
-    fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_candidate"].to_list(), name=f"candidate: {comparison.candidate}",
+    fig.add_trace(go.Bar(x=x, y=kinds["pass_rate_candidate"].to_list(), name=f"candidate: {plain(comparison.candidate)}",
                          marker_color="#1f77b4", text=[f"{n} to fail" if n else "" for n in
                                                        kinds["flips_to_fail"].to_list()], textposition="outside",
                          textfont={"size": 11}, constraintext="none", cliponaxis=False))
@@ -131,7 +131,7 @@ def output_drift_figure(drift) -> go.Figure:
     from plotly.subplots import make_subplots
 
     table = drift.table
-    names = table[drift.by].to_list() if drift.by else ["all calls"]
+    names = plains(table[drift.by].to_list()) if drift.by else ["all calls"]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("output tokens per call", "refusal rate"))
     for side, color in (("baseline", "#9ecae1"), ("current", "#1f77b4")):
         label = drift.baseline_label if side == "baseline" else drift.current_label

@@ -11,7 +11,7 @@ import html
 import plotly.graph_objects as go
 import polars as pl
 
-from driftdesk.viz.common import empty_figure, label_lanes
+from driftdesk.viz.common import empty_figure, label_lanes, plain, plains
 
 SEVERITY_COLORS = {"P0": "#7f0000", "P1": "#d62728", "P2": "#ff7f0e", "P3": "#bcbd22"}
 RELEASE_COLOR = "#1f77b4"
@@ -44,10 +44,10 @@ def timeline_figure(result) -> go.Figure:
             y=[f"incident · {g}" if g else "incident · other" for g in part["group"].to_list()],
             marker_color=SEVERITY_COLORS.get(severity, "#7f7f7f"),
             name=f"incident {severity}",
-            text=part["name"].to_list(),
+            text=plains(part["name"].to_list()),
             textposition="auto",
-            customdata=list(zip(part["name"].to_list(), part["start"].to_list(), part["end"].to_list(),
-                                part["detail"].fill_null("").to_list())),
+            customdata=list(zip(plains(part["name"].to_list()), part["start"].to_list(), part["end"].to_list(),
+                                plains(part["detail"].fill_null("").to_list()))),
             hovertemplate="<b>%{customdata[0]}</b> " + severity + "<br>%{customdata[1]} → %{customdata[2]}"
                           "<br>%{customdata[3]}<extra></extra>",
         ))
@@ -58,8 +58,9 @@ def timeline_figure(result) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=releases["start"].to_list(), y=["releases"] * releases.height, mode="markers",
             marker={"symbol": "diamond", "size": 11, "color": RELEASE_COLOR}, name="release",
-            text=names,
-            customdata=list(zip(releases["group"].fill_null("").to_list(), releases["detail"].fill_null("").to_list())),
+            text=plains(names),
+            customdata=list(zip(plains(releases["group"].fill_null("").to_list()),
+                                plains(releases["detail"].fill_null("").to_list()))),
             hovertemplate="<b>%{text}</b> (%{customdata[0]})<br>%{x}<br>%{customdata[1]}<extra></extra>",
         ))
         span = (span_end - span_start).total_seconds()
@@ -71,7 +72,7 @@ def timeline_figure(result) -> go.Figure:
 
     for row in events.filter(pl.col("kind") == "calendar").iter_rows(named=True):
         fig.add_vrect(x0=row["start"], x1=row["end"], fillcolor="#9e9e9e", opacity=0.15, line_width=0,
-                      annotation_text=row["name"], annotation_position="bottom left",
+                      annotation_text=plain(row["name"]), annotation_position="bottom left",
                       annotation_font={"size": 9, "color": "#616161"})
     fig.add_vrect(x0=result.current.start, x1=result.current.end, fillcolor="#2ca02c", opacity=0.15, line_width=0)
     for name, color in (("the day shown (shaded)", "rgba(44, 160, 44, 0.35)"),

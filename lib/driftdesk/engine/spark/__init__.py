@@ -149,7 +149,10 @@ def read_parquet(path: str | Path) -> SparkTable:
         raise InputFileError(f"{path}: the Spark engine reads Parquet files (a file or a folder of them); convert "
                              "the file to Parquet or use --engine polars")
     files = parquet_files(path)  # refuses a missing path and a folder of mixed schemas, naming the files
-    df = session().read.parquet(*[str(f) for f in files])
+    reader = session().read
+    if Path(path).is_dir():  # key=value folders under it are partition columns, as driftdesk.io reads them
+        reader = reader.option("basePath", str(path))
+    df = reader.parquet(*[str(f) for f in files])
     return SparkTable(df, str(path))
 
 
