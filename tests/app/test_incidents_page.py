@@ -34,3 +34,28 @@ def test_no_incident_log_gives_a_message(tmp_path):
         tmp_path / "kpis.csv")
     at = open_page(PAGE, data=str(tmp_path))
     assert any("No incidents table" in i.value for i in at.info)
+
+
+def test_the_kept_incident_view_is_the_librarys_and_the_backtest_is_computed_once(tmp_path, monkeypatch,
+                                                                                   sample_dataset):
+    """The page keeps the alerts' backtest once for every incident of the log (and the gates' values with the Gates
+    page); each incident's view through those caches equals the library's, computed without any."""
+    import json
+
+    from driftdesk.incidents import incident_view
+    from ui import loaders
+
+    monkeypatch.setenv("DRIFTDESK_HOME", str(tmp_path))
+    backtests = []
+    alerts = loaders.incident_alerts
+    monkeypatch.setattr(loaders, "incident_alerts", lambda *a, **k: backtests.append(a) or alerts(*a, **k))
+    for cached in (loaders._incident, loaders._incident_alerts, loaders._gate_values, loaders._components):
+        cached.clear()
+    for incident in ("INC-c", "INC-b", "INC-d", "INC-c"):
+        kept = loaders.incident_of("sample", incident)
+        direct = incident_view(sample_dataset, incident)
+        assert json.dumps(kept.to_dict(), sort_keys=True) == json.dumps(direct.to_dict(), sort_keys=True)
+        assert kept.incident["incident_id"] == incident
+    assert len(backtests) == 1
+    canary = loaders.incident_of("sample", "INC-c").rollout
+    assert (canary["decision"], canary["segments"]) == ("rollback", ["geo=DE"])

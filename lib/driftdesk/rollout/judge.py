@@ -345,8 +345,9 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
 
     ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
     time for a gate without ``by`` (default: the string columns that are not the arm column). ``memo(gate, keys,
-    every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) at an evaluation
-    step of ``every`` hours, returning ``compute()`` or what it returned before for the same rollout and arguments.
+    span, every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) over the
+    rollout's ``span`` at an evaluation step of ``every`` hours, returning ``compute()`` or what it returned before
+    for the same table, arms and arguments.
     ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
     decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
     ``decision_only``: for a caller that reads the decision, its time, reason and verdicts only: the replay ends at
@@ -427,7 +428,7 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
     return collect(rows.filter(_span(first, last, start, end).contains(ts)))
 
 
-Memo = Callable[[Gate, tuple[str, ...], int, Callable[[], list[dict]]], list[dict]]
+Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
 
@@ -451,7 +452,7 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
             def compute(gate=gate, keys=keys) -> list[dict]:
                 return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
                                          confidence=confidence)
-            rows = memo(gate, keys, every, compute) if memo is not None else compute()
+            rows = memo(gate, keys, span, every, compute) if memo is not None else compute()
             at = by_time[(index, keys)]
             for row in rows:
                 at.setdefault(row["ts"], []).append(row)
