@@ -173,7 +173,7 @@ def evaluate_window(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys
                          **compare_calibration_cells(metric, arms.get(("control",), empty), arms.get(("candidate",), empty),
                                                      relative=relative, confidence=confidence)})
     else:
-        rows = _settled(_distribution_rows(units, metric, keys), gate, metric, confidence)
+        rows = _settled(_distribution_rows(units, metric, keys)(0, units.height), gate, metric, confidence)
         for row in rows:
             if DEFERRED in row:
                 row.update(_draw(row.pop(DEFERRED), confidence))
@@ -181,24 +181,42 @@ def evaluate_window(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys
     return _with_verdicts(rows, gate, metric, confidence)
 
 
-def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric, keys: tuple[str, ...]) -> list[dict]:
-    """Every segment's PSI of a distribution metric in one window of rows, its KS p-value left under ``DEFERRED``
-    (``_settled`` computes it where a verdict reads it)."""
-    col = metric.columns[0]
-    values = units.select("__arm", *keys, pl.col(col).cast(pl.Float64))
-    arms = {tuple(k): part[col].drop_nulls().to_numpy()
-            for k, part in values.partition_by(["__arm", *keys], as_dict=True).items()}
-    none = np.empty(0)
-    rows = []
-    for seg in sorted({k[1:] for k in arms}, key=lambda k: tuple(str(v) for v in k)):
-        b, c = arms.get(("control", *seg), none), arms.get(("candidate", *seg), none)
-        row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-               **compare_distribution(metric, b, c, p_value=False)}
-        statistic = row.pop("ks_statistic")
-        if statistic is not None:
-            row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
-        rows.append(row)
-    return rows
+def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
+                       keys: tuple[str, ...]) -> Callable[[int, int], list[dict]]:
+    """Every segment's PSI of a distribution metric in the rows ``a:b`` of ``units``, as a function of (a, b), its
+    KS p-value left under ``DEFERRED`` (``_settled`` computes it where a verdict reads it). Each row's segment and
+    arm are read once, here: a window of a replay is then slices of arrays."""
+    values = units[metric.columns[0]].cast(pl.Float64).to_numpy()  # missing: NaN, left out as not finite
+    if keys:
+        frame = units.select(keys)
+        distinct = frame.unique(maintain_order=True)
+        found = distinct.rows()
+        rank = sorted(range(len(found)), key=lambda i: tuple(str(v) for v in found[i]))
+        position = np.empty(len(found), dtype=np.int64)
+        position[rank] = np.arange(len(found))
+        code = frame.join(distinct.with_columns(pl.Series("__segment", position)), on=list(keys), how="left",
+                          nulls_equal=True, maintain_order="left")["__segment"].to_numpy()
+        segments = [found[i] for i in rank]
+    else:
+        code, segments = np.zeros(units.height, dtype=np.int64), [()]
+    group = 2 * code + (units["__arm"] == ARMS[1]).to_numpy()  # control 2s, candidate 2s + 1
+
+    def rows_of(a: int, b: int) -> list[dict]:
+        order = np.argsort(group[a:b], kind="stable")
+        ordered = values[a:b][order]
+        edges = np.searchsorted(group[a:b][order], np.arange(2 * len(segments) + 1))
+        rows = []
+        for s in np.unique(code[a:b]):
+            seg = segments[s]
+            control, candidate = ordered[edges[2 * s]:edges[2 * s + 1]], ordered[edges[2 * s + 1]:edges[2 * s + 2]]
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                   **compare_distribution(metric, control, candidate, p_value=False)}
+            statistic = row.pop("ks_statistic")
+            if statistic is not None:
+                row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
+            rows.append(row)
+        return rows
+    return rows_of
 
 
 def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
@@ -505,9 +523,10 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
         ordered = units.sort(ts)
         starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
         ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
+        rows_of = _distribution_rows(ordered, metric, keys)
 
         def compare(a: int, b: int) -> list[dict]:
-            return _settled(_distribution_rows(ordered.slice(a, b - a), metric, keys), gate, metric, confidence)
+            return _settled(rows_of(a, b), gate, metric, confidence)
         per_window = [partial(compare, a, b) for a, b in zip(starts.to_list(), ends.to_list())]
     else:
         per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence)
@@ -736,8 +755,8 @@ def _judgeable_gates(frame: pl.DataFrame, policy: Policy, *, control: str,
     """The policy's gates whose metric this table has the columns for, and a note for each one left out: another
     advertiser's decisions may have no spend or revenue, and the other gates can still judge the rollout."""
     try:
-        columns = rollout_units(frame, column=arm_column(frame, control, candidate, None), control=control,
-                                candidate=candidate).columns
+        columns = rollout_units(frame.head(0), column=arm_column(frame, control, candidate, None), control=control,
+                                candidate=candidate).columns  # the columns only: no pass over the rows
     except DriftdeskError:
         return policy.gates, []  # judge_rollout says what is wrong with the arms
     usable, left_out = [], []
