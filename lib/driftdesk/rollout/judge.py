@@ -453,7 +453,8 @@ IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | N
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
-            memo: Memo | None = None, stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
+            memo: Memo | None = None,
+            stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
     """Every evaluation of every gate in every segmentation over the rollout, in time order (then gate, then
     segmentation), and what is left to draw ((row, deferred) pairs, ``_settled``). One gate's evaluations in one
     segmentation depend on nothing else, so ``memo`` may keep them. ``stop_at_rollback`` (without ``memo``)
