@@ -80,9 +80,10 @@ def test_decision_only_gives_the_whole_replays_decision_and_ends_there(sample_da
     assert short.broken_segments == full.broken_segments
     assert short.timeline["ts"].max() == full.decided_at
     assert_frame_equal(short.timeline, full.timeline.filter(pl.col("ts") <= full.decided_at))
-    assert_frame_equal(short.evaluations, full.evaluations.filter(pl.col("ts") <= full.decided_at), check_exact=True)
+    close = {"check_exact": False, "rel_tol": 1e-9, "abs_tol": 1e-12}  # polars' parallel sums: the last bit may differ
+    assert_frame_equal(short.evaluations, full.evaluations.filter(pl.col("ts") <= full.decided_at), **close)
     undrawn = ("ci_low", "ci_high", "p_value")  # the decision's, where no verdict read them
-    assert_frame_equal(short.segments.drop(undrawn), full.segments.drop(undrawn), check_exact=True)
+    assert_frame_equal(short.segments.drop(undrawn), full.segments.drop(undrawn), **close)
 
 
 def test_evaluations_hold_every_interval_and_the_replayed_ones_unchanged(result):
