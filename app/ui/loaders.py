@@ -35,17 +35,18 @@ from driftdesk.drift.result import DriftHistory
 from driftdesk.drift.view import DriftView, combine_history, drift_history_of, drift_view, recent_days
 from driftdesk.errors import DriftdeskError
 from driftdesk.folder import FolderReport, inspect_folder
-from driftdesk.gates.backtest import ValuesOf, values_key
+from driftdesk.gates.backtest import BacktestResult, ValuesOf, values_key
 from driftdesk.gates.engine import GateValues, gate_values
 from driftdesk.gates.metrics import MetricComponents, metric_components
 from driftdesk.gates.policy import Gate, Policy, decode_policy, encode_policy, parse_gate
 from driftdesk.gates.view import GatesView, OpeningPolicy, gates_view, opening_policy
-from driftdesk.incidents import IncidentView, incident_view
+from driftdesk.incidents import IncidentView, incident_alerts, incident_view
 from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
 from driftdesk.rollout.compare import ece_change_interval
+from driftdesk.rollout.judge import Memo
 from driftdesk.seasonality.result import SeasonalityResult
 from driftdesk.seasonality.series import parse_segment
 from driftdesk.seasonality.view import (
@@ -57,7 +58,7 @@ from driftdesk.seasonality.view import (
     series_of,
 )
 from driftdesk.tracking import dataset_key, latest_adopted
-from driftdesk.windows import pinned_reference
+from driftdesk.windows import Window, pinned_reference
 from ui.data import folder_mtime, source_folder, source_label
 from ui.params import DATA
 from ui.render.text import show_error
@@ -366,10 +367,24 @@ def gates_view_of(source: str, *, policy: Policy, gate: str, compare: Sequence[t
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _rollout_gate(source: str, version: float, control: str, candidate: str, gate: str, keys: tuple[str, ...],
-                  every: int, _compute: Callable[[], list[dict]]) -> list[dict]:
-    """One rollout gate's evaluations in one segmentation (keyed by the gate's own text): another choice of segment
-    columns replays only the segmentations not seen before."""
+                  start: dt.datetime, end: dt.datetime, every: int,
+                  _compute: Callable[[], list[dict]]) -> list[dict]:
+    """One rollout gate's evaluations in one segmentation over one span (keyed by the gate's own text): another
+    choice of segment columns replays only the segmentations not seen before."""
     return _compute()
+
+
+def rollout_memo(source: str, *, control: str, candidate: str) -> Memo:
+    """How the library keeps a rollout gate's evaluations on this source (``judge_rollout``'s ``memo``): in the
+    cache above, keyed by the data's version, the arms and everything the evaluations depend on."""
+    version = stamp(source)
+
+    def memo(gate: Gate, keys: tuple[str, ...], span: Window, every: int,
+             compute: Callable[[], list[dict]]) -> list[dict]:
+        return _rollout_gate(source, version, control, candidate, repr(gate), keys, span.start, span.end, every,
+                             compute)
+
+    return memo
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
@@ -381,11 +396,8 @@ def _ece_interval(control: tuple, candidate: tuple, relative: bool, confidence: 
 
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
 def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
-    def memo(gate: Gate, keys: tuple[str, ...], every: int, compute: Callable[[], list[dict]]) -> list[dict]:
-        return _rollout_gate(source, version, control, candidate, repr(gate), keys, every, compute)
-
-    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None, memo=memo,
-                        interval_of=_ece_interval)
+    return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None,
+                        memo=rollout_memo(source, control=control, candidate=candidate), interval_of=_ece_interval)
 
 
 def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:
@@ -393,9 +405,18 @@ def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) 
     return _rollout(source, stamp(source), control, candidate, tuple(by))
 
 
-@st.cache_data(max_entries=16, show_spinner="Replaying the gates and gathering what changed…")
+@st.cache_resource(max_entries=8, show_spinner="Replaying the gate policy on history…")
+def _incident_alerts(source: str, version: float, adopted: str) -> tuple[Policy, str, BacktestResult]:
+    """The alerts' policy and its backtest (the same for every incident of the log; the gates' values come from
+    the caches above, shared with the Gates page). Never mutated."""
+    return incident_alerts(load_source(source), values_of=values_of(source))
+
+
+@st.cache_data(max_entries=16, show_spinner="Gathering what changed and judging the canary…")
 def _incident(source: str, version: float, incident_id: str, adopted: str) -> IncidentView:
-    return incident_view(load_source(source), incident_id)
+    policy, policy_source, backtest = _incident_alerts(source, version, adopted)
+    return incident_view(load_source(source), incident_id, policy=policy, policy_source=policy_source,
+                         backtest=backtest)
 
 
 def _adopted_stamp(source: str) -> str:

@@ -31,6 +31,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -45,6 +46,9 @@ from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.paths import as_file_name
 from driftdesk.releases import LiveState, changes_between, live_at, prepare_releases, previous_release
 from driftdesk.windows import Window
+
+if TYPE_CHECKING:
+    from driftdesk.gates.backtest import BacktestResult, ValuesOf
 
 HOURS_BEFORE = 48
 SEVERITIES = ("P0", "P1", "P2", "P3")
@@ -63,10 +67,10 @@ CHANGE_SCHEMA = {"kind": pl.String, "ts": pl.Datetime("us"), "what": pl.String, 
 
 
 def incident_policy(folder: str | Path | None, *, policies: str | Path | None = None,
-                    dataset: Dataset | None = None) -> tuple[Policy, str]:
+                    dataset: Dataset | None = None, values_of: ValuesOf | None = None) -> tuple[Policy, str]:
     """The policy whose backtest gives the alerts, and where it came from in words (see the module text). With the
     loaded ``dataset``, a version or policy.toml that does not fit the data is passed over for a starter policy
-    (``driftdesk.gates.view.opening_policy``, as the Gates page opens)."""
+    (``driftdesk.gates.view.opening_policy``, as the Gates page opens; ``values_of`` as there)."""
     from importlib.resources import files
 
     from driftdesk.gates.policy import parse_policy
@@ -79,7 +83,7 @@ def incident_policy(folder: str | Path | None, *, policies: str | Path | None = 
         from driftdesk.gates.view import opening_policy
 
         opening = opening_policy(dataset, folder, adopted=adopted.load() if adopted else None,
-                                 adopted_label=adopted_label)
+                                 adopted_label=adopted_label, values_of=values_of)
         return opening.policy, {
             "adopted": adopted_label, "folder": "the data folder's policy.toml (no policy has been adopted)",
             "starter": "a starter policy generated from the data (no policy adopted, no policy.toml that fits it)",
@@ -92,6 +96,18 @@ def incident_policy(folder: str | Path | None, *, policies: str | Path | None = 
     text = files("driftdesk.gates").joinpath("default_policy.toml").read_text(encoding="utf-8")
     return (parse_policy(text, source="driftdesk default gate policy"),
             "driftdesk's default policy (no policy adopted, none in the data folder)")
+
+
+def incident_alerts(ds: Dataset, *, values_of: ValuesOf | None = None) -> tuple[Policy, str, BacktestResult]:
+    """The policy the alerts come from (``incident_policy`` of the dataset's folder), where it came from, and its
+    backtest on ``ds`` against the incident log: the part of ``incident_view`` every incident of the log shares, for
+    a caller that keeps it (``values_of`` as in ``driftdesk.gates.backtest.policy_values``)."""
+    from driftdesk.gates.backtest import backtest_policy, incidents_of, policy_values, prepare_incidents
+
+    policy, source = incident_policy(ds.folder, dataset=ds, values_of=values_of)
+    log = prepare_incidents(incidents_of(ds)).frame
+    return policy, source, backtest_policy(ds, policy, incidents=log,
+                                           values=policy_values(ds, policy, values_of=values_of))
 
 
 # --------------------------------------------------------------------------- the view
@@ -169,10 +185,10 @@ def find_incident(incidents: pl.DataFrame, incident_id: str) -> dict:
 
 
 def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | None = None,
-                  policy: Policy | None = None, policy_source: str = "", backtest=None,
+                  policy: Policy | None = None, policy_source: str = "", backtest: BacktestResult | None = None,
                   hours_before: int = HOURS_BEFORE, judge_canary: bool = True) -> IncidentView:
     """The incident's view; ``policy`` (default: ``incident_policy(ds.folder)``) is backtested on ``ds`` unless a
-    ``backtest`` of it is given."""
+    ``backtest`` of it is given (``incident_alerts`` gives both)."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, prepare_incidents
 
     if not isinstance(incident_id, str):
@@ -283,7 +299,7 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
     table = ds["decisions"]
     try:
         result = judge_rollout(table.frame, control=before["version"], candidate=row["version"],
-                               segments=table.segments, start=row["ts"], source=table.source)
+                               segments=table.segments, start=row["ts"], source=table.source, decision_only=True)
     except DriftdeskError as exc:
         notes.append(f"the canary {row['release_id']} could not be judged: {exc}")
         return None

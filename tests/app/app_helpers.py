@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +13,14 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app" / "streamlit_app.py")
+
+
+def app_module(name: str):
+    """A module of the app (``ui.loaders``...) imported as the app imports it, for a test that calls it directly
+    (the app's folder on the path, as a run of the app puts it)."""
+    if str(ROOT / "app") not in sys.path:
+        sys.path.insert(0, str(ROOT / "app"))
+    return importlib.import_module(name)
 
 
 def make_app(**query: str) -> AppTest:

@@ -287,19 +287,33 @@ def compare_calibration_arrays(metric: RolloutMetric, control: tuple[np.ndarray,
     """``compare_calibration_cells`` on each arm's (count, score sum, score sum of squares) per cell, in the
     ``calibration_layout`` order; ``interval=False`` leaves the bootstrap (the costly part) to
     ``ece_change_interval``, which draws the same interval later."""
-    bins, labels = calibration_layout()
-    (cnt_b, s_b, _), (cnt_c, s_c, _) = control, candidate
-    ece_b = float(ece_from_cells(bins, labels, cnt_b, s_b)) if cnt_b.sum() else None
-    ece_c = float(ece_from_cells(bins, labels, cnt_c, s_c)) if cnt_c.sum() else None
-    out = {"metric": metric.name, "control": ece_b, "candidate": ece_c, "change": None, "ci_low": None,
-           "ci_high": None, "p_value": None, "n_control": float(cnt_b.sum()), "n_candidate": float(cnt_c.sum())}
-    if ece_b is None or ece_c is None or (relative and ece_b <= 0):
-        return out
-    out["change"] = ece_c / ece_b - 1.0 if relative else ece_c - ece_b
-    if interval:
+    (out,) = compare_calibration_segments(metric, tuple(a[None] for a in control), tuple(a[None] for a in candidate),
+                                          relative=relative)
+    if interval and out["change"] is not None:
         out["ci_low"], out["ci_high"] = ece_change_interval(control, candidate, relative=relative,
                                                             confidence=confidence, seed=seed)
     return out
+
+
+def compare_calibration_segments(metric: RolloutMetric, control: tuple[np.ndarray, np.ndarray, np.ndarray],
+                                 candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *,
+                                 relative: bool) -> list[dict]:
+    """``compare_calibration_arrays`` without the interval for many segments at once: each array is (segments,
+    cells), a segment's ECE read off its own row (the same additions, in the same order, as one at a time)."""
+    bins, labels = calibration_layout()
+    (cnt_b, s_b, _), (cnt_c, s_c, _) = control, candidate
+    n_b, n_c = cnt_b.sum(axis=-1), cnt_c.sum(axis=-1)
+    eces_b, eces_c = ece_from_cells(bins, labels, cnt_b, s_b), ece_from_cells(bins, labels, cnt_c, s_c)
+    rows = []
+    for i in range(n_b.shape[0]):
+        ece_b = float(eces_b[i]) if n_b[i] else None
+        ece_c = float(eces_c[i]) if n_c[i] else None
+        out = {"metric": metric.name, "control": ece_b, "candidate": ece_c, "change": None, "ci_low": None,
+               "ci_high": None, "p_value": None, "n_control": float(n_b[i]), "n_candidate": float(n_c[i])}
+        if ece_b is not None and ece_c is not None and not (relative and ece_b <= 0):
+            out["change"] = ece_c / ece_b - 1.0 if relative else ece_c - ece_b
+        rows.append(out)
+    return rows
 
 
 def ece_change_interval(control: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -324,15 +338,19 @@ def ece_change_interval(control: tuple[np.ndarray, np.ndarray, np.ndarray],
     return float(low), float(high)
 
 
-def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: np.ndarray) -> dict:
-    """PSI of the candidate's values against the control's deciles, KS p-value, and each arm's mean."""
+def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: np.ndarray, *,
+                         p_value: bool = True) -> dict:
+    """PSI of the candidate's values against the control's deciles, KS p-value, and each arm's mean (and the KS
+    statistic, ``ks_statistic``). ``p_value=False`` leaves the p-value (the costly part) to
+    ``ks_pvalue(row["ks_statistic"], n_control, n_candidate)``, the same number later."""
     b = np.sort(control[np.isfinite(control)])
     c = np.sort(candidate[np.isfinite(candidate)])
     psi = psi_numeric(b, c) if b.size and c.size else None
-    p = ks_pvalue(ks_statistic(b, c), b.size, c.size) if b.size and c.size else None
+    d = ks_statistic(b, c) if b.size and c.size else None
+    p = ks_pvalue(d, b.size, c.size) if p_value and d is not None else None
     return {"metric": metric.name, "control": float(b.mean()) if b.size else None,
             "candidate": float(c.mean()) if c.size else None, "change": psi, "ci_low": None, "ci_high": None,
-            "p_value": p, "n_control": float(b.size), "n_candidate": float(c.size)}
+            "p_value": p, "n_control": float(b.size), "n_candidate": float(c.size), "ks_statistic": d}
 
 
 # --------------------------------------------------------------------------- verdicts

@@ -29,7 +29,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from importlib import resources
 from pathlib import Path
 
@@ -48,8 +48,8 @@ from driftdesk.rollout.compare import (
     arm_values,
     calibration_cells,
     change_unit,
-    compare_calibration_arrays,
     compare_calibration_cells,
+    compare_calibration_segments,
     compare_distribution,
     compare_sums,
     ece_change_interval,
@@ -58,12 +58,13 @@ from driftdesk.rollout.compare import (
     verdict,
 )
 from driftdesk.segments import by_columns
+from driftdesk.stats import ks_pvalue
 from driftdesk.windows import Window
 
 ARM_COLUMNS = ("model_version", "release_id", "variant")
 DECISIONS = ("not_enough_data", "continue", "pause_for_review", "rollback")
 HOUR = dt.timedelta(hours=1)
-DEFERRED = "__deferred"  # a row's key for the cells of an ECE interval not drawn yet
+DEFERRED = "__deferred"  # a row's key for what an ECE interval or a KS p-value not computed yet is read off
 SEGMENT_SCHEMA = {
     "ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String, "segment": pl.String, "metric": pl.String,
     "control": pl.Float64, "candidate": pl.Float64, "change": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
@@ -172,16 +173,50 @@ def evaluate_window(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys
                          **compare_calibration_cells(metric, arms.get(("control",), empty), arms.get(("candidate",), empty),
                                                      relative=relative, confidence=confidence)})
     else:
-        col = metric.columns[0]
-        values = units.select("__arm", *keys, pl.col(col).cast(pl.Float64))
-        arms = {tuple(k): part[col].drop_nulls().to_numpy()
-                for k, part in values.partition_by(["__arm", *keys], as_dict=True).items()}
-        none = np.empty(0)
-        for seg in sorted({k[1:] for k in arms}, key=lambda k: tuple(str(v) for v in k)):
-            b, c = arms.get(("control", *seg), none), arms.get(("candidate", *seg), none)
-            rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-                         **compare_distribution(metric, b, c)})
+        rows = _settled(_distribution_rows(units, metric, keys)(0, units.height), gate, metric, confidence)
+        for row in rows:
+            if DEFERRED in row:
+                row.update(_draw(row.pop(DEFERRED), confidence))
+        return rows
     return _with_verdicts(rows, gate, metric, confidence)
+
+
+def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
+                       keys: tuple[str, ...]) -> Callable[[int, int], list[dict]]:
+    """Every segment's PSI of a distribution metric in the rows ``a:b`` of ``units``, as a function of (a, b), its
+    KS p-value left under ``DEFERRED`` (``_settled`` computes it where a verdict reads it). Each row's segment and
+    arm are read once, here: a window of a replay is then slices of arrays."""
+    values = units[metric.columns[0]].cast(pl.Float64).to_numpy()  # missing: NaN, left out as not finite
+    if keys:
+        frame = units.select(keys)
+        distinct = frame.unique(maintain_order=True)
+        found = distinct.rows()
+        rank = sorted(range(len(found)), key=lambda i: tuple(str(v) for v in found[i]))
+        position = np.empty(len(found), dtype=np.int64)
+        position[rank] = np.arange(len(found))
+        code = frame.join(distinct.with_columns(pl.Series("__segment", position)), on=list(keys), how="left",
+                          nulls_equal=True, maintain_order="left")["__segment"].to_numpy()
+        segments = [found[i] for i in rank]
+    else:
+        code, segments = np.zeros(units.height, dtype=np.int64), [()]
+    group = 2 * code + (units["__arm"] == ARMS[1]).to_numpy()  # control 2s, candidate 2s + 1
+
+    def rows_of(a: int, b: int) -> list[dict]:
+        order = np.argsort(group[a:b], kind="stable")
+        ordered = values[a:b][order]
+        edges = np.searchsorted(group[a:b][order], np.arange(2 * len(segments) + 1))
+        rows = []
+        for s in np.unique(code[a:b]):
+            seg = segments[s]
+            control, candidate = ordered[edges[2 * s]:edges[2 * s + 1]], ordered[edges[2 * s + 1]:edges[2 * s + 2]]
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                   **compare_distribution(metric, control, candidate, p_value=False)}
+            statistic = row.pop("ks_statistic")
+            if statistic is not None:
+                row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
+            rows.append(row)
+        return rows
+    return rows_of
 
 
 def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
@@ -220,12 +255,12 @@ class RolloutResult:
     confidence: float
     notes: tuple[str, ...] = ()
     units: dict[str, tuple[str, str]] = field(default_factory=dict)  # gate -> units of its values and of its change
-    deferred: tuple[tuple[int, tuple], ...] = ()  # (row of ``replayed``, its cells): ECE intervals no verdict read
+    deferred: tuple[tuple[int, tuple], ...] = ()  # (row of ``replayed``, what to draw): ECE intervals, KS p-values
 
     @cached_property
     def evaluations(self) -> pl.DataFrame:
-        """Every comparison at every evaluation, each with its interval (drawn on first use where no verdict and
-        not the decision needed it: the same number the replay would have drawn)."""
+        """Every comparison at every evaluation, each with its interval and p-value (drawn on first use where no
+        verdict and not the decision needed it: the same number the replay would have drawn)."""
         return draw_deferred(self.replayed, self.deferred, confidence=self.confidence)
 
     def unit(self, gate: str) -> tuple[str, str]:
@@ -322,16 +357,21 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                   by: str | Sequence[str] | None = None, arm: str | None = None, segments: Sequence[str] = (),
                   start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
                   ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
-                  interval_of: IntervalOf | None = None) -> RolloutResult:
+                  interval_of: IntervalOf | None = None, decision_only: bool = False) -> RolloutResult:
     """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
     the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
 
     ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
     time for a gate without ``by`` (default: the string columns that are not the arm column). ``memo(gate, keys,
-    every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) at an evaluation
-    step of ``every`` hours, returning ``compute()`` or what it returned before for the same rollout and arguments.
+    span, every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) over the
+    rollout's ``span`` at an evaluation step of ``every`` hours, returning ``compute()`` or what it returned before
+    for the same table, arms and arguments.
     ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
     decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
+    ``decision_only``: for a caller that reads the decision, its time, reason and verdicts only: the replay ends at
+    the first rollback (a rollback ends a rollout, so they are those of the whole replay; the timeline and the
+    evaluations end there) and the decision's intervals and p-values that no verdict read are left to
+    ``evaluations``.
     """
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
     df = _narrowed(frame, control=control, candidate=candidate, policy=policy, by=by, arm=arm, segments=segments,
@@ -357,10 +397,15 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
         notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
                      f"{span.end.isoformat()}: nothing can be judged")
     evals, deferred = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence,
-                              memo=memo)
+                              memo=memo, stop_at_rollback=decision_only)
     timeline = _decide(evals, policy)
     decision, decided_at, reason = _final(timeline, evals, policy)
-    shown = {i for i, t in enumerate(evals["ts"].to_list()) if t == decided_at} if decided_at is not None else set()
+    if decision_only and decision == "rollback":  # rows are in time order: those up to the decision lead
+        kept = evals.filter(pl.col("ts") <= decided_at).height
+        evals, timeline = evals.head(kept), timeline.filter(pl.col("ts") <= decided_at)
+        deferred = tuple(d for d in deferred if d[0] < kept)
+    shown = ({i for i, t in enumerate(evals["ts"].to_list()) if t == decided_at}
+             if decided_at is not None and not decision_only else set())
     evals = draw_deferred(evals, [d for d in deferred if d[0] in shown], confidence=confidence,
                           interval_of=interval_of)
     at = evals.filter(pl.col("ts") == decided_at) if decided_at is not None else evals.head(0)
@@ -401,27 +446,33 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
     return collect(rows.filter(_span(first, last, start, end).contains(ts)))
 
 
-Memo = Callable[[Gate, tuple[str, ...], int, Callable[[], list[dict]]], list[dict]]
+Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
 
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
-            memo: Memo | None = None) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
+            memo: Memo | None = None,
+            stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
     """Every evaluation of every gate in every segmentation over the rollout, in time order (then gate, then
-    segmentation), and the intervals left to draw ((row, cells) pairs, ``_calibration_rows``). One gate's
-    evaluations in one segmentation depend on nothing else, so ``memo`` may keep them."""
+    segmentation), and what is left to draw ((row, deferred) pairs, ``_settled``). One gate's evaluations in one
+    segmentation depend on nothing else, so ``memo`` may keep them. ``stop_at_rollback`` (without ``memo``)
+    evaluates time by time and stops at the first rollback."""
     every = min(g.every_hours for g in policy.gates)
     times = _evaluation_times(span, every)
-    by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {}
-    for index, gate in enumerate(policy.gates):
-        for keys in _segmentations(gate, seg_cols, by_cols):
+    plan = [(index, gate, keys) for index, gate in enumerate(policy.gates)
+            for keys in _segmentations(gate, seg_cols, by_cols)]
+    by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {(index, keys): {} for index, _, keys in plan}
+    if stop_at_rollback and memo is None:
+        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
+    else:
+        for index, gate, keys in plan:
             def compute(gate=gate, keys=keys) -> list[dict]:
                 return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
                                          confidence=confidence)
-            rows = memo(gate, keys, every, compute) if memo is not None else compute()
-            at = by_time.setdefault((index, keys), {})
+            rows = memo(gate, keys, span, every, compute) if memo is not None else compute()
+            at = by_time[(index, keys)]
             for row in rows:
                 at.setdefault(row["ts"], []).append(row)
     rows = [row for t in times for at in by_time.values() for row in at.get(t, [])]
@@ -433,21 +484,65 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema), deferred
 
 
-def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                      times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
-    """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
+def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
+                           by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
+                           span: Window, times: Sequence[dt.datetime], *, ts: str,
+                           confidence: float) -> list[dt.datetime]:
+    """Fill ``by_time`` time by time (each gate's sums reduced once, its windows compared when reached) until a
+    rollback gate has been in breach in a segment ``consecutive`` evaluations in a row, as ``_decide`` counts them;
+    the times evaluated. What comes after a rollback cannot change the rollout's decision."""
+    windows = {(index, keys): dict(_gate_windows(units, gate, metrics[gate.name], keys, span, times, ts=ts,
+                                                 confidence=confidence)) for index, gate, keys in plan}
+    runs: dict[tuple[str, str], int] = {}
+    for n, t in enumerate(times):
+        rollback = False
+        for index, gate, keys in plan:
+            evaluate = windows[(index, keys)].get(t)
+            if evaluate is None:
+                continue
+            rows = by_time[(index, keys)][t] = evaluate()
+            for row in rows:
+                run = runs[(gate.name, row["segment"])] = (runs.get((gate.name, row["segment"]), 0) + 1
+                                                           if row["verdict"] == "breach" else 0)
+                rollback |= gate.action == "rollback" and run >= gate.consecutive
+        if rollback:
+            return list(times[:n + 1])
+    return list(times)
+
+
+def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
+                  times: Sequence[dt.datetime], *, ts: str,
+                  confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
+    """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
+    (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
+    comparisons made when asked for."""
     windows = [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
                if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
+    if not windows:
+        return []
     if metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
         ordered = units.sort(ts)
         starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
         ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
-        per_window = [evaluate_window(ordered.slice(a, b - a), gate, metric, keys, confidence=confidence)
-                      for a, b in zip(starts.to_list(), ends.to_list())]
+        rows_of = _distribution_rows(ordered, metric, keys)
+
+        def compare(a: int, b: int) -> list[dict]:
+            return _settled(rows_of(a, b), gate, metric, confidence)
+        per_window = [partial(compare, a, b) for a, b in zip(starts.to_list(), ends.to_list())]
     else:
         per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence)
-    return [{**row, "ts": w.end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
-            for w, rows in zip(windows, per_window) for row in rows]
+
+    def evaluate(w: int) -> list[dict]:
+        return [{**row, "ts": windows[w].end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
+                for row in per_window[w]()]
+    return [(window.end, partial(evaluate, w)) for w, window in enumerate(windows)]
+
+
+def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
+                      times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
+    """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
+    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence)
+            for row in evaluate()]
 
 
 def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
@@ -474,36 +569,39 @@ def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[
 
 
 def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                      windows: Sequence[Window], *, ts: str, confidence: float) -> list[list[dict]]:
-    """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction."""
-    if not windows:
-        return []
+                      windows: Sequence[Window], *, ts: str, confidence: float) -> list[Callable[[], list[dict]]]:
+    """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
+    function per window that compares the arms in it."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
         ids, sums = _window_sums(units, windows, ["__arm", *keys],
                                  lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
                                  ts=ts)
-        return [_calibration_rows(_cell_arrays(ids, sums[w], keys), gate, metric, keys, confidence=confidence)
-                for w in range(len(windows))]
+        cells_in = _cell_arrays(ids, keys)
+
+        def calibrate(w: int) -> list[dict]:
+            return _calibration_rows(cells_in(sums[w]), gate, metric, keys, confidence=confidence)
+        return [partial(calibrate, w) for w in range(len(windows))]
     exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
     names = [e.meta.output_name() for e in exprs]
     ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
                              ts=ts)
-    frame = pl.concat([ids.with_columns(pl.lit(w, pl.Int64).alias("__window"),
-                                        *(pl.Series(n, sums[w][:, i]) for i, n in enumerate(names)))
-                       for w in range(len(windows))]).filter(pl.col("__rows") > 0)
+    groups = ids.height  # every window's groups one after the other, as one frame
+    frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
+        pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),
+        *(pl.Series(n, sums[:, :, i].reshape(-1)) for i, n in enumerate(names))).filter(pl.col("__rows") > 0)
     valued = arm_values(frame.drop("__rows"), metric)
     by_window = valued.partition_by("__window", as_dict=True, include_key=False)
-    out = []
-    for w in range(len(windows)):
+
+    def compare(w: int) -> list[dict]:
         rows = []
         part = by_window.get((w,))
         for seg, arms in (_arm_rows(part, keys) if part is not None else {}).items():
             rows.append({"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
                          **compare_sums(metric, arms.get("control"), arms.get("candidate"), relative=relative,
                                         confidence=confidence)})
-        out.append(_with_verdicts(rows, gate, metric, confidence))
-    return out
+        return _with_verdicts(rows, gate, metric, confidence)
+    return [partial(compare, w) for w in range(len(windows))]
 
 
 def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]], gate: Gate,
@@ -512,57 +610,82 @@ def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray,
     of resamples) is drawn where the verdict reads it, a change beyond the threshold in a segment with enough data;
     elsewhere the row keeps its cells under ``DEFERRED`` and ``draw_deferred`` draws the same interval when it is
     shown."""
+    if not cells:
+        return []
     relative = gate.change == "relative"
+    arms = {a: tuple(np.stack([c[a][i] for c in cells.values()]) for i in range(3)) for a in ARMS}
     rows = []
-    for seg, arms in cells.items():
-        row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-               **compare_calibration_arrays(metric, arms["control"], arms["candidate"], relative=relative,
-                                            confidence=confidence, interval=False)}
-        rows.append(row)
+    for (seg, cell), compared in zip(cells.items(), compare_calibration_segments(
+            metric, arms["control"], arms["candidate"], relative=relative)):
+        row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)), **compared}
         if row["change"] is not None:
-            row[DEFERRED] = (arms["control"], arms["candidate"], relative)
+            row[DEFERRED] = ("ece", cell["control"], cell["candidate"], relative)
+        rows.append(row)
+    return _settled(rows, gate, metric, confidence)
+
+
+def _settled(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
+    """Each row's verdict, drawing what it left under ``DEFERRED`` (an ECE interval, a KS p-value) only where the
+    verdict reads it: a change beyond the threshold in a segment with enough data (is it beyond the noise?)."""
     for row in _with_verdicts(rows, gate, metric, confidence):
-        if row["verdict"] == "inconclusive" and DEFERRED in row:  # beyond the threshold: is it beyond the noise?
-            row["ci_low"], row["ci_high"] = _draw(row.pop(DEFERRED), confidence)
+        if row["verdict"] == "inconclusive" and DEFERRED in row:
+            row.update(_draw(row.pop(DEFERRED), confidence))
             row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
     return rows
 
 
-def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> tuple[float | None, float | None]:
-    control, candidate, relative = deferred
+def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> dict[str, float | None]:
+    """The columns a row left under ``DEFERRED``: an ECE change's interval (``interval_of``: a caller's cache of
+    them) or a KS p-value."""
+    if deferred[0] == "ks":
+        _, statistic, n, m = deferred
+        return {"p_value": ks_pvalue(statistic, n, m)}
+    _, control, candidate, relative = deferred
     if interval_of is not None:
-        return interval_of(control, candidate, relative, confidence)
-    return ece_change_interval(control, candidate, relative=relative, confidence=confidence)
+        low, high = interval_of(control, candidate, relative, confidence)
+    else:
+        low, high = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
+    return {"ci_low": low, "ci_high": high}
 
 
 def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float,
                   interval_of: IntervalOf | None = None) -> pl.DataFrame:
-    """``evals`` with the intervals of ``deferred`` ((row, cells) pairs of ``_calibration_rows``) drawn in."""
+    """``evals`` with the intervals and p-values of ``deferred`` ((row, deferred) pairs of ``_settled``) drawn in."""
     if not deferred:
         return evals
-    index = pl.Series([i for i, _ in deferred], dtype=pl.UInt32)
-    low, high = zip(*(_draw(cells, confidence, interval_of) for _, cells in deferred))
-    return evals.with_columns(evals["ci_low"].scatter(index, pl.Series(low, dtype=pl.Float64)),
-                              evals["ci_high"].scatter(index, pl.Series(high, dtype=pl.Float64)))
+    drawn: dict[str, tuple[list[int], list[float | None]]] = {}
+    for i, what in deferred:
+        for column, value in _draw(what, confidence, interval_of).items():
+            at, values = drawn.setdefault(column, ([], []))
+            at.append(i)
+            values.append(value)
+    return evals.with_columns(evals[column].scatter(pl.Series(at, dtype=pl.UInt32), pl.Series(values, dtype=pl.Float64))
+                              for column, (at, values) in drawn.items())
 
 
-def _cell_arrays(ids: pl.DataFrame, sums: np.ndarray, keys: Sequence[str]
-                 ) -> dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-    """Per segment with labelled rows in the window, each arm's (count, score sum, score sum of squares) per cell
-    in ``calibration_layout`` order."""
-    out: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-    for i, row in enumerate(ids.iter_rows(named=True)):
-        if sums[i, 0] <= 0:
-            continue
-        seg = tuple(row[k] for k in keys)
-        if seg not in out:
-            out[seg] = {a: tuple(np.zeros(2 * ECE_BINS) for _ in range(3)) for a in ARMS}
-        arms = out[seg]
-        if row["__label"] in (0, 1):
-            cell = 2 * row["__bin"] + row["__label"]
-            for array, value in zip(arms[row["__arm"]], sums[i]):
-                array[cell] = value
-    return dict(sorted(out.items(), key=lambda kv: tuple(str(v) for v in kv[0])))
+def _cell_arrays(ids: pl.DataFrame, keys: Sequence[str]
+                 ) -> Callable[[np.ndarray], dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]]:
+    """Where each group of a calibration reduction goes (its segment, arm and cell in ``calibration_layout``
+    order), as a function of one window's sums (group, (count, score sum, score sum of squares)) that returns, per
+    segment with rows in the window, each arm's three arrays; segments in the order of their values as text."""
+    segments = ids.select(keys).rows() if keys else [()] * ids.height
+    order = sorted(set(segments), key=lambda k: tuple(str(v) for v in k))
+    index = {seg: i for i, seg in enumerate(order)}
+    seg = np.array([index[s] for s in segments], dtype=np.int64)
+    arm = (ids["__arm"] == ARMS[1]).to_numpy().astype(np.int64)
+    label = ids["__label"].cast(pl.Int64).fill_null(-1).to_numpy()
+    cell = 2 * ids["__bin"].cast(pl.Int64).to_numpy() + label
+    labelled = (label == 0) | (label == 1)
+
+    def cells_in(sums: np.ndarray) -> dict[tuple, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        rows = sums[:, 0] > 0
+        present = np.zeros(len(order), dtype=bool)
+        present[seg[rows]] = True
+        dense = np.zeros((len(order), len(ARMS), 3, 2 * ECE_BINS))
+        fill = rows & labelled
+        dense[seg[fill], arm[fill], :, cell[fill]] = sums[fill]
+        return {order[i]: {a: tuple(dense[i, j]) for j, a in enumerate(ARMS)} for i in np.flatnonzero(present)}
+    return cells_in
 
 
 def _with_verdicts(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
@@ -633,8 +756,8 @@ def _judgeable_gates(frame: pl.DataFrame, policy: Policy, *, control: str,
     """The policy's gates whose metric this table has the columns for, and a note for each one left out: another
     advertiser's decisions may have no spend or revenue, and the other gates can still judge the rollout."""
     try:
-        columns = rollout_units(frame, column=arm_column(frame, control, candidate, None), control=control,
-                                candidate=candidate).columns
+        columns = rollout_units(frame.head(0), column=arm_column(frame, control, candidate, None), control=control,
+                                candidate=candidate).columns  # the columns only: no pass over the rows
     except DriftdeskError:
         return policy.gates, []  # judge_rollout says what is wrong with the arms
     usable, left_out = [], []

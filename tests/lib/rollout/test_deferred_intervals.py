@@ -27,16 +27,63 @@ def result(sample_dataset):
     return rollout_view(sample_dataset, control="v1.9", candidate="v2.0")
 
 
-def test_intervals_left_out_of_the_replay_are_only_those_no_verdict_and_not_the_decision_read(result):
-    ece = pl.col("metric") == "ece"
+def test_what_the_replay_leaves_undrawn_is_only_what_no_verdict_and_not_the_decision_read(result):
+    ece, psi = pl.col("metric") == "ece", pl.col("metric").str.starts_with("psi:")
     left = result.replayed.with_row_index("i").filter(pl.col("i").is_in([i for i, _ in result.deferred]))
-    assert left.height > 0 and left.filter(~ece).height == 0
+    assert left.filter(ece).height > 0 and left.filter(psi).height > 0 and left.filter(~ece & ~psi).height == 0
     assert set(left["verdict"].to_list()) <= {"ok", "not_enough_data"}
     assert left.filter(pl.col("ts") == result.decided_at).height == 0
-    assert left["ci_low"].null_count() == left.height
-    drawn = result.replayed.filter(ece & pl.col("change").is_not_null() & pl.col("ci_low").is_not_null())
+    assert left.filter(ece)["ci_low"].null_count() == left.filter(ece).height
+    assert left.filter(psi)["p_value"].null_count() == left.filter(psi).height
+    drawn = result.replayed.filter((ece & pl.col("change").is_not_null() & pl.col("ci_low").is_not_null())
+                                   | (psi & pl.col("p_value").is_not_null()))
     assert drawn.filter(pl.col("verdict").is_in(["breach", "inconclusive"]) | (pl.col("ts") == result.decided_at)
                         ).height == drawn.height
+
+
+def test_a_deferred_ks_p_value_is_scipys_on_the_windows_rows(sample_dataset, result):
+    """Each PSI row's p-value, drawn by the replay or later, is scipy's asymptotic two-sample KS p-value of the
+    two arms' scores in its window (48 hours up to the evaluation)."""
+    import datetime as dt
+
+    from scipy import stats as sps
+
+    decisions = sample_dataset["decisions"].frame.filter(pl.col("model_version").is_in(["v1.9", "v2.0"]))
+    rows = result.evaluations.with_row_index("i").filter(pl.col("metric") == "psi:score")
+    undrawn = {i for i, _ in result.deferred}
+    picked = [*rows.filter(pl.col("i").is_in(undrawn)).head(3).iter_rows(named=True),
+              *rows.filter(~pl.col("i").is_in(undrawn) & pl.col("p_value").is_not_null()).head(3).iter_rows(named=True)]
+    assert len(picked) == 6
+    for row in picked:
+        start = max(result.span.start, row["ts"] - dt.timedelta(hours=48))
+        window = decisions.filter((pl.col("ts") >= start) & (pl.col("ts") < row["ts"]))
+        if row["segment"] != "all":
+            column, value = row["segment"].split("=")
+            window = window.filter(pl.col(column) == value)
+        b, c = (window.filter(pl.col("model_version") == v)["score"].drop_nulls().to_numpy() for v in ("v1.9", "v2.0"))
+        assert (b.size, c.size) == (row["n_control"], row["n_candidate"])
+        assert row["p_value"] == pytest.approx(sps.ks_2samp(b, c, method="asymp").pvalue, rel=1e-9, abs=1e-15)
+
+
+def test_decision_only_gives_the_whole_replays_decision_and_ends_there(sample_dataset, result):
+    """A caller that reads the decision only (the Incidents page's canary) gets the decision, its time, reason and
+    verdicts of the whole replay; the replay ends at the first rollback and draws nothing only shown."""
+    from driftdesk.rollout import judge_rollout
+
+    table = sample_dataset["decisions"]
+    full = judge_rollout(table.frame, control="v1.9", candidate="v2.0", segments=table.segments,
+                         policy=result.policy)
+    short = judge_rollout(table.frame, control="v1.9", candidate="v2.0", segments=table.segments,
+                          policy=result.policy, decision_only=True)
+    assert full.decision == "rollback" and full.timeline["ts"].max() > full.decided_at
+    assert (short.decision, short.decided_at, short.reason) == (full.decision, full.decided_at, full.reason)
+    assert short.broken_segments == full.broken_segments
+    assert short.timeline["ts"].max() == full.decided_at
+    assert_frame_equal(short.timeline, full.timeline.filter(pl.col("ts") <= full.decided_at))
+    close = {"check_exact": False, "rel_tol": 1e-9, "abs_tol": 1e-12}  # polars' parallel sums: the last bit may differ
+    assert_frame_equal(short.evaluations, full.evaluations.filter(pl.col("ts") <= full.decided_at), **close)
+    undrawn = ("ci_low", "ci_high", "p_value")  # the decision's, where no verdict read them
+    assert_frame_equal(short.segments.drop(undrawn), full.segments.drop(undrawn), **close)
 
 
 def test_evaluations_hold_every_interval_and_the_replayed_ones_unchanged(result):

@@ -38,8 +38,8 @@ def test_a_gate_evaluations_kept_by_the_caller_give_the_same_judgement(sample_da
     kept: dict = {}
     computed: list = []
 
-    def memo(gate, keys, every, compute):
-        key = (repr(gate), keys, every)
+    def memo(gate, keys, span, every, compute):
+        key = (repr(gate), keys, span, every)
         if key not in kept:
             computed.append(keys)
             kept[key] = compute()
