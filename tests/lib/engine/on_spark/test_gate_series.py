@@ -13,17 +13,15 @@ import pytest
 from series_cases import SERIES, assert_same_series
 
 from driftdesk import engine
-from driftdesk.engine.dataset import load_dataset_on
 from driftdesk.gates.metrics import metric_components
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def both(spark, sample_dir):
-    on_spark = load_dataset_on(sample_dir, "spark")
-    assert type(on_spark["decisions"].frame).__name__ == "SparkTable"
-    return on_spark, load_dataset_on(sample_dir)
+def both(sample_on_spark):
+    assert type(sample_on_spark[0]["decisions"].frame).__name__ == "SparkTable"
+    return sample_on_spark
 
 
 def test_series_on_spark_equal_series_in_memory(both):
