@@ -1,7 +1,8 @@
 """A folder in someone else's shape for the engine comparisons: Parquet files not named after tables, columns
 named by a mapping (``driftdesk.toml``), timestamps with a UTC zone every five minutes, a day missing from the
 KPIs and night hours missing from one country, labels that have not matured, and a candidate model on part of
-the traffic from day 12 (a canary whose conversion rate drops in FR), with releases and an incident log."""
+the traffic from day 12 (a canary whose conversion rate drops in FR), with releases, an incident log and a gate
+policy (a seasonality flag, a ratio per segment, a numeric PSI)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,42 @@ ts = "scored_at"
 score = "p_convert"
 label = "converted"
 decision = "decided"
+spend = "cost_usd"
 model_version = "model"
 segments = ["country"]
 features = ["bid_usd", "channel"]
+"""
+POLICY = """[policy]
+name = "foreign"
+grace = "24h"
+
+[[gate]]
+name = "cpa_flags"
+metric = "seasonality_flag:cpa"
+by = ["Country"]
+comparison = "absolute"
+threshold = 0.25
+direction = "above"
+window = "24h"
+
+[[gate]]
+name = "outcomes_by_country"
+metric = "observed_to_predicted"
+by = ["country"]
+comparison = "day_over_day"
+change = "relative"
+threshold = 0.25
+direction = "below"
+window = "24h"
+min_sample = 50
+
+[[gate]]
+name = "bid_psi"
+metric = "psi:bid_usd"
+comparison = "day_over_day"
+threshold = 0.1
+direction = "above"
+window = "24h"
 """
 
 
@@ -66,6 +100,7 @@ def write_foreign(folder: Path) -> Path:
         "scored_at": pl.Series(at).dt.replace_time_zone("UTC"), "country": country,
         "p_convert": score, "converted": pl.Series(np.where(mature, label, np.nan)).fill_nan(None).cast(pl.Int8),
         "decided": (score > 0.1).astype(np.int8), "model": np.where(candidate, "m-2", "m-1"),
+        "cost_usd": rng.gamma(2, 0.5, m),
         "bid_usd": pl.Series(np.where(rng.uniform(size=m) < 0.03, np.nan, bid)).fill_nan(None),
         "channel": rng.choice(["search", "social", "display"], m),
     }).write_parquet(folder / "scored.parquet")
@@ -77,4 +112,5 @@ def write_foreign(folder: Path) -> Path:
                   "severity": ["P2"], "segment": ["country=FR"], "cause": ["candidate model under-converts in FR"]}
                  ).write_csv(folder / "incidents.csv")
     (folder / "driftdesk.toml").write_text(TOML, encoding="utf-8")
+    (folder / "policy.toml").write_text(POLICY, encoding="utf-8")
     return folder
