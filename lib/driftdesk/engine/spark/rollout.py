@@ -49,3 +49,14 @@ def arm_rows(table: SparkTable, *, control: str, candidate: str, arm: str | None
     require_fits(n * len(columns) * BYTES_PER_VALUE, what=f"{source}: the rollout's {n:,} rows of {control} and "
                  f"{candidate}", hint="judge a shorter span with --start / --end")
     return fetch(rows)
+
+
+def rows_since(table: SparkTable, since: dt.datetime, *, source: str, ts: str = "ts") -> pl.DataFrame:
+    """A table's rows from ``since`` on, every column, as a polars frame within the memory budget (an incident's
+    investigation reads a few days around it: its windows, the week before, a canary that took traffic then)."""
+    F = functions()
+    rows = table.df.where(F.col(ts) >= timestamp(since))
+    n = rows.count()
+    require_fits(n * len(table.columns) * BYTES_PER_VALUE, what=f"{source}: the {n:,} rows from {since:%Y-%m-%d %H:%M}",
+                 hint="investigate with --engine polars, which scans a table larger than memory")
+    return fetch(rows)

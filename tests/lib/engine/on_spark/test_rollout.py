@@ -1,7 +1,8 @@
-"""``canary`` on Spark: the two arms' rows in the rollout's span are selected on Spark and judged by the same
+"""``canary`` and ``incident`` on Spark. Canary: the two arms' rows in the rollout's span are selected on Spark and judged by the same
 code, so the decision, its time, every segment's values and intervals are the polars engine's (to 1e-9), on the
 sample and on a folder in another shape; a choice of arms the table lacks gets the judge's own message, and rows
-beyond the memory budget are refused with their count and the budget."""
+beyond the memory budget are refused with their count and the budget. Incident: the policy backtested on Spark
+and the days around the incident brought from it give the view polars gives."""
 
 from __future__ import annotations
 
@@ -61,3 +62,21 @@ def test_canary_command_prints_the_same_json(foreign_on_spark, foreign_dir):
     got = run_case([*args, "--engine", "spark"])
     assert got[0] == code
     assert_same(got[1], want)
+
+
+def test_incident_view_on_spark_equals_view_in_memory(foreign_on_spark, foreign_dir):
+    """The policy backtested on Spark, the days around the incident brought from it: the same view (the canary
+    released the day before judged; seasonality flags per country and a numeric PSI among the gates)."""
+    from driftdesk.cli.incident import on_spark as incident_on_spark
+    from driftdesk.contract import load_table
+    from driftdesk.gates import load_policy
+    from driftdesk.incidents import incident_view
+
+    spark_ds, in_memory = foreign_on_spark
+    log = load_table(foreign_dir / "incidents.csv", "incidents").frame
+    policy = load_policy(foreign_dir / "policy.toml")
+    want = incident_view(in_memory, "FR-1", incidents=log, policy=policy).to_dict()
+    assert want["gates"] and want["rollout"]["candidate"] == "m-2"
+    backtest, near = incident_on_spark(spark_ds, log, "FR-1", policy)
+    assert all(not engine.is_spark(t.frame) for t in near.tables.values())
+    assert_same(incident_view(near, "FR-1", incidents=log, policy=policy, backtest=backtest).to_dict(), want)
