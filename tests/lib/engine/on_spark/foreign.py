@@ -104,8 +104,9 @@ def write_foreign(folder: Path) -> Path:
         "bid_usd": pl.Series(np.where(rng.uniform(size=m) < 0.03, np.nan, bid)).fill_nan(None),
         "channel": rng.choice(["search", "social", "display"], m),
     }).write_parquet(folder / "scored.parquet")
-    pl.DataFrame({"ts": [CANARY_FROM.isoformat() + "Z"], "release_id": ["model-m-2"], "component": ["model"],
-                  "version": ["m-2"], "traffic_share": [0.4]}).write_csv(folder / "releases.csv")
+    pl.DataFrame({"ts": [START.isoformat() + "Z", CANARY_FROM.isoformat() + "Z"],
+                  "release_id": ["model-m-1", "model-m-2"], "component": ["model", "model"], "version": ["m-1", "m-2"],
+                  "traffic_share": [1.0, 0.4]}).write_csv(folder / "releases.csv")
     start = CANARY_FROM + dt.timedelta(days=1)
     pl.DataFrame({"incident_id": ["FR-1"], "start": [start.isoformat() + "Z"],
                   "end": [(start + dt.timedelta(hours=30)).isoformat() + "Z"], "layer": ["model"],

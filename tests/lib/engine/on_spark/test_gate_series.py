@@ -34,11 +34,13 @@ def test_series_on_spark_equal_series_in_memory(both):
 
 def test_seasonality_flags_on_spark_equal_flags_in_memory(both, foreign_on_spark):
     """The inner metric's hourly sums reduced on Spark (and the calendar's country shares), then the same causal
-    detector: the same flagged hours, on the sample and per country of a folder with a day missing."""
-    for (on_spark, in_memory), by in ((both, ()), (foreign_on_spark, ("Country",))):
-        want = metric_components(in_memory, "seasonality_flag:cpa", by=by)
+    detector: the same flagged hours, on the sample's CPA and on a feature's null rate per country of a folder in
+    another shape."""
+    for (on_spark, in_memory), metric, by in ((both, "seasonality_flag:cpa", ()),
+                                              (foreign_on_spark, "seasonality_flag:null_rate:bid_usd", ("country",))):
+        want = metric_components(in_memory, metric, by=by)
         assert want.components[..., 0].sum() > 0 and want.components[..., 1].sum() > 0
-        assert_same_series(metric_components(on_spark, "seasonality_flag:cpa", by=by), want)
+        assert_same_series(metric_components(on_spark, metric, by=by), want)
 
 
 @pytest.mark.parametrize("command", [["gates", "backtest", "--data", "{s}"],
