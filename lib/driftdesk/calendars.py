@@ -242,9 +242,16 @@ def country_segments(dataset: Dataset) -> tuple[str | None, dict[str, float]]:
         column = next((c for c in table.segments if c.strip().lower().replace(" ", "_") in COUNTRY_COLUMNS), None)
         if column is None:
             continue
-        w = pl.col(weight).cast(pl.Float64) if weight and weight in engine.schema(table.frame) else pl.lit(1.0)
-        shares = (engine.lazy(table.frame).group_by(pl.col(column).cast(pl.String)).agg(w.sum().alias("w"))
-                  .with_columns(pl.col("w") / pl.col("w").sum()).pipe(engine.collect))
+        weight = weight if weight and weight in engine.schema(table.frame) else None
+        if engine.is_spark(table.frame):
+            from driftdesk.engine.spark.aggregate import totals
+
+            sums = totals(table.frame, column, weight)
+        else:
+            w = pl.col(weight).cast(pl.Float64) if weight else pl.lit(1.0)
+            sums = engine.lazy(table.frame).group_by(pl.col(column).cast(pl.String)).agg(w.sum().alias("w")).pipe(
+                engine.collect)
+        shares = sums.with_columns(pl.col("w") / pl.col("w").sum())
         return column, {v: (s or 0.0) for v, s in shares.iter_rows() if v is not None}
     return None, {}
 

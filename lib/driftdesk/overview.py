@@ -79,6 +79,9 @@ class Check:
     by: str | None = None
     n: Callable[[], pl.Expr] | None = None
     sd: Callable[[], pl.Expr] | None = None  # spread of the values behind a mean; None for a rate (binomial)
+    # the same reductions as Spark aggregations, for a table on Spark: ((subject, value) pairs as ``exprs`` gives
+    # them, the sample size or None, the spread or None); a check without it reads tables in polars only
+    spark: Callable[[Table], tuple[list[tuple[str, object]], object, object]] | None = None
 
 
 def _need(*cols: str) -> Callable[[Callable[[], pl.Expr]], Callable[[Table], list[tuple[str, pl.Expr]]]]:
@@ -103,11 +106,52 @@ def metric_check(layer: str, name: str, *, warn: float, alert: float, floor: flo
     return Check(layer, m.table, m.name, m.label, _need(*m.columns)(lambda: metric_expr(m)), m.unit,
                  "both" if volume else bad_direction(m), warn, alert, floor, volume, by,
                  n=(lambda: sample_expr(m)) if test else None,
-                 sd=(lambda: pl.col(m.columns[0]).cast(pl.Float64).std()) if test == "mean" else None)
+                 sd=(lambda: pl.col(m.columns[0]).cast(pl.Float64).std()) if test == "mean" else None,
+                 spark=lambda table: _metric_on_spark(m, table, test))
+
+
+def _metric_on_spark(m, table: Table, test: str | None) -> tuple[list[tuple[str, object]], object, object]:
+    """A registered metric's check as Spark aggregations (``engine.spark.aggregate``: the registry's metrics)."""
+    from driftdesk.engine.spark import aggregate
+
+    schema = engine.schema(table.frame)
+    if not all(c in schema for c in m.columns):
+        return [], None, None
+    return ([("all", aggregate.metric(m, schema))], aggregate.sample(m) if test else None,
+            aggregate.spread(m.columns[0]) if test == "mean" else None)
 
 
 def _feature_null_rates(table: Table) -> list[tuple[str, pl.Expr]]:
     return [(f, is_missing(f).mean()) for f in table.features]
+
+
+def _feature_null_rates_on_spark(table: Table) -> tuple[list[tuple[str, object]], object, object]:
+    from driftdesk.engine.spark import aggregate
+    from driftdesk.engine.spark.series import null_parts
+
+    schema = engine.schema(table.frame)
+    F = aggregate.functions()
+    return [(f, F.avg(null_parts(f, schema[f].is_float())["num"])) for f in table.features], F.count(F.lit(1)), None
+
+
+def _predicted_to_observed(table: Table) -> list[tuple[str, pl.Expr]]:
+    """The mean score of the labelled rows over their outcome rate."""
+    if not {"score", "label"} <= set(engine.schema(table.frame)):
+        return []
+    label = pl.col("label").mean()
+    return [("all", pl.when(label != 0).then(pl.col("score").cast(pl.Float64).filter(pl.col("label").is_not_null())
+                                            .mean() / label))]
+
+
+def _predicted_to_observed_on_spark(table: Table) -> tuple[list[tuple[str, object]], object, object]:
+    from driftdesk.engine.spark import functions
+
+    if not {"score", "label"} <= set(engine.schema(table.frame)):
+        return [], None, None
+    F = functions()
+    label = F.avg(F.col("label").cast("double"))
+    score = F.avg(F.when(F.col("label").isNotNull(), F.col("score").cast("double")))
+    return [("all", F.when(label != 0, score / label))], None, None
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (
@@ -119,15 +163,14 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     metric_check("service", "error_rate", warn=0.5, alert=1.0, floor=0.002, by="service"),
     metric_check("service", "requests", warn=0.3, alert=0.6, volume=True, by="service"),
     # data: the decisions' inputs
-    Check("data", "decisions", "null_rate", "null rate", _feature_null_rates, "rate", "up", 0.5, 1.0, floor=0.02, n=pl.len),
+    Check("data", "decisions", "null_rate", "null rate", _feature_null_rates, "rate", "up", 0.5, 1.0, floor=0.02, n=pl.len,
+          spark=_feature_null_rates_on_spark),
     metric_check("data", "rows", warn=0.3, alert=0.6, volume=True),
     # model: the decisions' outputs
     metric_check("model", "score_mean", warn=0.08, alert=0.15),
     metric_check("model", "decision_rate", warn=0.10, alert=0.25, floor=0.01),
     Check("model", "decisions", "predicted_to_observed", "mean score / outcome rate (labelled rows)",
-          _need("score", "label")(lambda: pl.when(pl.col("label").mean() != 0).then(
-              pl.col("score").cast(pl.Float64).filter(pl.col("label").is_not_null()).mean() / pl.col("label").mean())),
-          "ratio", "both", 0.10, 0.20),
+          _predicted_to_observed, "ratio", "both", 0.10, 0.20, spark=_predicted_to_observed_on_spark),
     # business: ratios of sums over the kpis
     metric_check("business", "cpa", warn=0.10, alert=0.20),
     metric_check("business", "cr", warn=0.10, alert=0.20),
@@ -346,33 +389,28 @@ def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, ...]
     """
     bases = BASELINES + ((KNOWN_GOOD,) if len(windows) > 3 else ())
     labels = ("current",) + bases
-    frame = engine.lazy(table.frame)
-    # one copy of the rows per window: a known-good window may coincide with another baseline
-    within = pl.concat([frame.filter(w.contains("ts")).with_columns(pl.lit(name).alias("__window"))
-                        for w, name in zip(windows, labels)])
     current_day = windows[0].start.date()
     records: list[dict] = []
     for by in dict.fromkeys(c.by for c in checks):
         group = [c for c in checks if c.by == by and (by is None or by in engine.schema(table.frame))]
-        aggs: list[pl.Expr] = []
+        aggs: dict[str, object] = {}  # alias -> a polars expression, or a Spark aggregation on Spark
         meta: dict[str, tuple[Check, str]] = {}
         sizes: dict[str, tuple[str, str | None]] = {}  # metric alias -> its sample-size and spread aliases
         for i, check in enumerate(group):
-            pairs = check.exprs(table)
-            if pairs and check.n is not None:
-                aggs.append(check.n().cast(pl.Float64).alias(f"__n{i}"))
-                if check.sd is not None:
-                    aggs.append(check.sd().cast(pl.Float64).alias(f"__sd{i}"))
+            pairs, n, sd = _reductions(check, table)
+            if pairs and n is not None:
+                aggs[f"__n{i}"] = n
+                if sd is not None:
+                    aggs[f"__sd{i}"] = sd
             for subject, expr in pairs:
                 alias = f"__m{len(meta)}"
-                aggs.append(expr.cast(pl.Float64).alias(alias))
+                aggs[alias] = expr
                 meta[alias] = (check, subject)
-                if check.n is not None:
-                    sizes[alias] = (f"__n{i}", f"__sd{i}" if check.sd is not None else None)
+                if n is not None:
+                    sizes[alias] = (f"__n{i}", f"__sd{i}" if sd is not None else None)
         if not aggs:
             continue
-        keys = ["__window"] + ([by] if by else [])
-        values = within.group_by(keys).agg(aggs).pipe(engine.collect)
+        values = _per_window(table, windows, labels, by, aggs)
         groups = sorted(values[by].unique().drop_nulls().to_list()) if by else [None]
         for g in groups:
             part = values.filter(pl.col(by) == g) if by else values
@@ -405,6 +443,44 @@ def _evaluate(table: Table, checks: Sequence[Check], windows: tuple[Window, ...]
                 rec["status"], rec["note"] = _combine(check, statuses, vals, current_day, windows, calendar)
                 records.append(rec)
     return records
+
+
+def _reductions(check: Check, table: Table) -> tuple[list[tuple[str, object]], object, object]:
+    """A check's (subject, value) pairs, sample size and spread, for the engine that holds the table's rows."""
+    if not engine.is_spark(table.frame):
+        pairs = check.exprs(table)
+        return pairs, check.n() if check.n else None, check.sd() if check.n and check.sd else None
+    if check.spark is None:
+        raise DriftdeskError(f"overview: the check {check.layer}/{check.metric} has no Spark form (Check.spark); run "
+                             "it with --engine polars")
+    pairs, n, sd = check.spark(table)
+    return pairs, n, sd if n is not None else None
+
+
+def _per_window(table: Table, windows: tuple[Window, ...], labels: tuple[str, ...], by: str | None,
+                aggs: dict[str, object]) -> pl.DataFrame:
+    """(__window, by, alias...) with each aggregation over the rows of each window (a row counted in every window
+    that holds it: a known-good window may coincide with another baseline), on the rows' engine."""
+    keys = ["__window"] + ([by] if by else [])
+    if engine.is_spark(table.frame):
+        from driftdesk.engine.spark.aggregate import per_window
+
+        like = {"__window": pl.String, **({by: engine.schema(table.frame)[by]} if by else {}),
+                **dict.fromkeys(aggs, pl.Float64)}
+        return per_window(table.frame, [(w.start, w.end, name) for w, name in zip(windows, labels)], by, aggs,
+                          like=like)
+    frame = engine.lazy(table.frame)
+    within = pl.concat([frame.filter(w.contains("ts")).with_columns(pl.lit(name).alias("__window"))
+                        for w, name in zip(windows, labels)])
+    return within.group_by(keys).agg([e.cast(pl.Float64).alias(a) for a, e in aggs.items()]).pipe(engine.collect)
+
+
+def _has_rows(frame, window: Window) -> bool:
+    if engine.is_spark(frame):
+        from driftdesk.engine.spark import where_between
+
+        return bool(where_between(frame, "ts", window.start, window.end).df.take(1))
+    return engine.lazy(frame).filter(window.contains("ts")).select(pl.len()).pipe(engine.collect).item() > 0
 
 
 def _finite(value: float | None) -> float | None:
@@ -483,8 +559,7 @@ def overview(dataset: Dataset, *, day: dt.date | str | None = None, checks: Sequ
             layer_rows.append(_layer_row(layer, table_name, MISSING, f"no {table_name} table loaded", []))
             continue
         windows = _day_windows(table, day)
-        has_rows = windows is not None and engine.lazy(table.frame).filter(windows[0].contains("ts")).select(
-            pl.len()).pipe(engine.collect).item() > 0
+        has_rows = windows is not None and _has_rows(table.frame, windows[0])
         if not has_rows:
             layer_rows.append(_layer_row(layer, table_name, NOT_ENOUGH_DATA, f"no {table_name} rows on {day.isoformat()}", []))
             continue

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, by_arg, emit, format_arg, load_folder, num, split_cols
+from driftdesk.cli.common import (
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    by_arg,
+    emit,
+    engine_arg,
+    format_arg,
+    load_folder,
+    num,
+    split_cols,
+)
 from driftdesk.errors import DriftdeskError
 
 
@@ -18,10 +28,17 @@ def cmd_canary(args: argparse.Namespace) -> int:
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "
                              f"{', '.join(sorted(dataset.tables)) or 'none'})")
-    result = judge_rollout(table.frame, control=args.control, candidate=args.candidate, policy=args.policy,
+    start = parse_timestamp(args.start) if args.start else None
+    end = parse_timestamp(args.end) if args.end else None
+    frame = table.frame
+    if args.engine == "spark":  # the two arms' rows in the rollout's span, selected on Spark
+        from driftdesk.engine.spark.rollout import arm_rows
+
+        frame = arm_rows(frame, control=args.control, candidate=args.candidate, arm=args.arm, start=start, end=end,
+                         source=table.source)
+    result = judge_rollout(frame, control=args.control, candidate=args.candidate, policy=args.policy,
                            by=split_cols(args.by) or None, arm=args.arm, segments=table.segments,
-                           start=parse_timestamp(args.start) if args.start else None,
-                           end=parse_timestamp(args.end) if args.end else None, source=table.source)
+                           start=start, end=end, source=table.source)
     doc = result.to_dict()
     lines = [f"{args.candidate} vs {args.control} ({result.arm_column}) under {result.policy.name}: "
              f"{result.decision.upper()}" + (f" at {doc['decided_at']}" if doc["decided_at"] else ""),
@@ -48,5 +65,6 @@ def register(sub) -> None:
     p.add_argument("--policy", help="rollout policy file (TOML; default: driftdesk's rollout policy)")
     p.add_argument("--start", help="judge from this time (ISO 8601; default: the candidate's first row)")
     p.add_argument("--end", help="judge until this time (default: the candidate's last row)")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_canary)

@@ -66,12 +66,16 @@ def holidays_arg(p: argparse.ArgumentParser) -> None:
 
 def load_folder(args: argparse.Namespace, *, scan: bool = False):
     """The dataset of ``--data`` (with ``--holidays`` if the command has it); files left out are noted on stderr.
-    ``scan``: a row table past the memory budget is scanned lazily (for commands that reduce lazy frames)."""
+    ``scan``: a row table past the memory budget is scanned lazily, or read on Spark with ``--engine spark`` (for
+    commands that reduce lazy frames or Spark tables)."""
     from driftdesk.contract import load_dataset
     from driftdesk.engine.dataset import load_dataset_on
 
     holidays = getattr(args, "holidays", None)
-    dataset = load_dataset_on(args.data, holidays=holidays) if scan else load_dataset(args.data, holidays=holidays)
+    if scan:
+        dataset = load_dataset_on(args.data, getattr(args, "engine", "polars"), holidays=holidays)
+    else:
+        dataset = load_dataset(args.data, holidays=holidays)
     for line in dataset.notes:
         note(f"not loaded: {line}")
     return dataset

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, emit, format_arg, num
+from driftdesk.cli.common import EXIT_OK, emit, engine_arg, format_arg, num
 
 
 def cmd_incident(args: argparse.Namespace) -> int:
@@ -13,12 +13,15 @@ def cmd_incident(args: argparse.Namespace) -> int:
     from driftdesk.gates.backtest import load_history
     from driftdesk.incidents import export_postmortem, incident_policy, incident_view
 
-    ds, log = load_history(args.data, engine="polars")
+    ds, log = load_history(args.data, engine=args.engine)
     if args.policy:
         policy, source = load_policy(args.policy), f"the policy file {args.policy}"
     else:
         policy, source = incident_policy(args.data, dataset=ds)
-    view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source)
+    backtest = None
+    if args.engine == "spark":  # the gates' series over all history on Spark; the days around the incident here
+        backtest, ds = on_spark(ds, log, args.id, policy)
+    view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source, backtest=backtest)
     doc = view.to_dict()
     if args.export:
         doc["export"] = export_postmortem(view, args.export)
@@ -37,6 +40,29 @@ def cmd_incident(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def on_spark(ds, log, incident_id: str, policy):
+    """The policy's backtest on Spark (every gate's hourly sums reduced there), and the dataset with each row table
+    cut to the rows from well before the incident on, brought from Spark: every window the view reads (the 48 hours
+    before, the week before the alert for drift, the window before as long as the incident, a canary from its
+    release on) lies after that cut."""
+    import dataclasses
+    import datetime as dt
+
+    from driftdesk import engine
+    from driftdesk.engine.spark.rollout import rows_since
+    from driftdesk.gates import backtest_policy
+    from driftdesk.gates.backtest import incidents_of, prepare_incidents
+    from driftdesk.incidents import HOURS_BEFORE, find_incident
+
+    inc = find_incident(prepare_incidents(log if log is not None else incidents_of(ds)).frame, incident_id)
+    backtest = backtest_policy(ds, policy, incidents=log)
+    during = (inc["end"] or inc["start"] + dt.timedelta(hours=24)) - inc["start"]
+    since = inc["start"] - max(dt.timedelta(days=9), dt.timedelta(hours=HOURS_BEFORE), during)
+    tables = {name: dataclasses.replace(t, frame=rows_since(t.frame, since, source=t.source))
+              if engine.is_spark(t.frame) else t for name, t in ds.tables.items()}
+    return backtest, dataclasses.replace(ds, tables=tables)
+
+
 def register(sub) -> None:
     p = sub.add_parser("incident", help="one incident: what was live, what changed, severity, gates, postmortem")
     p.add_argument("--data", required=True, metavar="DIR", help="a folder of tables with incidents.csv as the log")
@@ -44,5 +70,6 @@ def register(sub) -> None:
     p.add_argument("--policy", help="gate policy for the alerts (default: the one adopted for this folder, else "
                    "its policy.toml if it fits the data, else a starter policy generated from the data)")
     p.add_argument("--export", metavar="DIR", help="write the postmortem (Markdown, PNG figures, JSON) into DIR")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_incident)

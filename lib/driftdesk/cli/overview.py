@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from driftdesk.cli.common import EXIT_OK, emit, format_arg, holidays_arg, load_folder, note
+from driftdesk.cli.common import EXIT_OK, emit, engine_arg, format_arg, holidays_arg, load_folder, note
 
 
 def cmd_overview(args: argparse.Namespace) -> int:
@@ -26,5 +26,6 @@ def register(sub) -> None:
     p.add_argument("--day", help="YYYY-MM-DD (default: the latest whole day of data)")
     p.add_argument("--span", type=int, default=28, help="days of releases and incidents to list before the day")
     holidays_arg(p)
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_overview)

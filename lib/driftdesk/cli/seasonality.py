@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from driftdesk.cli.common import EXIT_OK, by_arg, emit, format_arg, holidays_arg, load_folder, source_args, split_cols
+from driftdesk.cli.common import (
+    EXIT_OK,
+    by_arg,
+    emit,
+    engine_arg,
+    format_arg,
+    holidays_arg,
+    load_folder,
+    source_args,
+    split_cols,
+)
 from driftdesk.errors import DriftdeskError
 
 
@@ -30,6 +40,9 @@ def _series_input(args: argparse.Namespace):
         # the folder's calendar (its table, public holidays, retail events) unless --calendar names a file
         calendar = _calendar_file(args) or effective_calendar(dataset, holidays=args.holidays).for_series(by)
         return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar
+    if args.engine == "spark":
+        raise DriftdeskError("--engine spark reduces a folder's table of rows (--data DIR --metric NAME); --input "
+                             "FILE is read as a series as it is, on this machine")
     if args.metric:
         raise DriftdeskError("--metric builds a series from a folder's table (--data DIR --table kpis); with "
                              "--input FILE name the value column with --value")
@@ -93,5 +106,6 @@ def register(sub) -> None:
     by_arg(p, "one series per value of these columns")
     p.add_argument("--causal", action="store_true", help="each flag uses only earlier data (for gates and backtests)")
     p.add_argument("--calendar", help="holidays / promotions (a file with a date column, optional segment): not drift")
+    engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_seasonality)

@@ -551,9 +551,6 @@ def _seasonality_flags(ds, spec: MetricSpec, by: tuple[str, ...], filt, context:
     """Hourly values of the inner metric per segment, flagged by the seasonality module's causal mode."""
     from driftdesk.seasonality import causal_flags
 
-    if any(not isinstance(t.frame, pl.DataFrame) for t in getattr(ds, "tables", {}).values()):
-        raise PolicyError(f"{context}: seasonality_flag reads the folder's calendar from its tables in memory; run it "
-                          "with --engine polars on tables within the memory budget (DRIFTDESK_MEMORY_BUDGET)")
     inner = metric_components(ds, spec.arg, by=by, filter=filt, context=context)
     values = inner.level(inner.components)  # (S, T): the hourly level (a ratio of that hour's sums)
     ts = inner.start + np.arange(inner.hours) * HOUR

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.bounds import CATEGORIES_SHOWN, check_every
 from driftdesk.engine.budget import collect
 from driftdesk.format import format_value
@@ -31,17 +32,16 @@ Frame = pl.DataFrame | pl.LazyFrame
 
 def series_metric(frame: Frame, metric: str) -> Metric:
     """The metric a name stands for on this frame (see the module docstring); a SeasonalityError if unknown."""
-    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    return resolve_metric(metric, columns=list(lf.collect_schema().names()), context="seasonality",
-                          error=SeasonalityError)
+    return resolve_metric(metric, columns=list(engine.schema(frame)), context="seasonality", error=SeasonalityError)
 
 
 def metric_series(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequence[str] | None = None,
                   where: Mapping[str, object] | None = None, every: str | None = None) -> pl.DataFrame:
     """ts, by..., value: one metric per time bucket (``every``, e.g. '1h' or '1d'; default the data's own
-    timestamps) and segment, optionally filtered to one segment (``where={'geo': 'DE'}``)."""
+    timestamps) and segment, optionally filtered to one segment (``where={'geo': 'DE'}``). ``frame`` may be a
+    Spark table (``driftdesk.engine.spark``): the points are then reduced there."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    columns = list(lf.collect_schema().names())
+    columns = list(engine.schema(lf))
     by = list(by_columns(by, columns))
     for c in [ts, *by, *(where or {})]:
         if c not in columns:
@@ -56,6 +56,12 @@ def metric_series(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequen
 def _points(lf: pl.LazyFrame, m, *, ts: str, by: list[str], where: Mapping[str, object] | None,
             every: str | None) -> pl.DataFrame:
     """ts, by..., value and (when the metric has a minimum count whose column the table has) __volume."""
+    if engine.is_spark(lf):
+        from driftdesk.engine.spark.aggregate import metric_points
+
+        volume = m.min_count[0] if m.min_count and m.min_count[0] in engine.schema(lf) else None
+        return metric_points(lf, m, ts=ts, by=by, where=where, every=every and check_every(every),
+                             volume=volume).sort([*by, "ts"])
     for c, v in (where or {}).items():
         lf = lf.filter(pl.col(c).cast(pl.String) == str(v))
     key = pl.col(ts).dt.truncate(check_every(every)).alias("ts") if every else pl.col(ts).alias("ts")

@@ -10,7 +10,6 @@ from series_cases import SERIES, assert_same_series
 
 from driftdesk import engine
 from driftdesk.engine.dataset import load_dataset_on
-from driftdesk.errors import PolicyError
 from driftdesk.gates.metrics import metric_components
 
 
@@ -34,6 +33,8 @@ def test_series_on_a_scan_equal_series_in_memory(in_memory, scanned, metric, by,
     assert_same_series(metric_components(scanned, metric, by=by, filter=filt), want)
 
 
-def test_a_seasonality_flag_on_a_scan_is_refused_with_the_reason(scanned):
-    with pytest.raises(PolicyError, match="seasonality_flag reads the folder's calendar from its tables in memory"):
-        metric_components(scanned, "seasonality_flag:cpa", by=("geo",))
+def test_a_seasonality_flag_on_a_scan_equals_the_flag_in_memory(in_memory, scanned):
+    """The hourly CPA reduced by the streaming engine, the calendar's country shares too: the same flags."""
+    want = metric_components(in_memory, "seasonality_flag:cpa", by=())
+    assert want.components[..., 0].sum() > 0
+    assert_same_series(metric_components(scanned, "seasonality_flag:cpa", by=()), want)

@@ -4,11 +4,14 @@ rows is 0, of only unknown values unknown), returned in the types polars gives t
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import operator
 from collections.abc import Sequence
 
 import polars as pl
 
-from driftdesk.engine.spark import SparkTable, fetch, functions, truncate
+from driftdesk.engine.spark import SparkTable, fetch, functions, timestamp, truncate
 from driftdesk.engine.spark.series import null_parts
 from driftdesk.errors import DriftdeskError
 from driftdesk.metrics import Metric
@@ -24,6 +27,15 @@ def total(column):
     """A sum that is 0 over no rows or only nulls, as polars' ``sum``."""
     F = functions()
     return F.coalesce(F.sum(column), F.lit(0.0))
+
+
+def totals(table: SparkTable, key: str, value: str | None) -> pl.DataFrame:
+    """(key as text, w): per value of a column, the sum of ``value`` (as polars sums: nulls skipped, 0 when none
+    is known) or, without one, its rows."""
+    F = functions()
+    x = F.col(value).cast("double") if value else F.lit(1.0)
+    out = table.df.groupBy(F.col(key).cast("string").alias(key)).agg(total(x).alias("w"))
+    return fetch(out, like={key: pl.String, "w": pl.Float64})
 
 
 def metric(m: Metric, schema: dict[str, pl.DataType]):
@@ -63,6 +75,57 @@ def metric(m: Metric, schema: dict[str, pl.DataType]):
     if agg == "count":
         return F.count(F.lit(1))
     raise DriftdeskError(f"metric {m.name} ({agg}) is not one aggregation over rows")
+
+
+def sample(m: Metric):
+    """``driftdesk.metrics.sample_expr`` on Spark: the denominator's sum for a ratio, else the known values."""
+    F = functions()
+    if m.aggregation in ("ratio", "weighted_mean"):
+        return total(F.col(m.columns[1]).cast("double"))
+    if m.aggregation == "per_success":
+        ok_flag, *fail_flags = m.columns[1:]
+        ok = F.coalesce(F.col(ok_flag).cast("boolean"), F.lit(True))
+        for flag in fail_flags:
+            ok = ok & ~F.coalesce(F.col(flag).cast("boolean"), F.lit(False))
+        return total(ok.cast("double"))
+    return F.count(F.col(m.columns[0])) if m.columns else F.count(F.lit(1))
+
+
+def spread(column: str):
+    """The sample standard deviation of a column (polars' ``std``: ddof 1, unknown below two values)."""
+    F = functions()
+    return F.stddev_samp(F.col(column).cast("double"))
+
+
+def per_window(table: SparkTable, windows: Sequence[tuple[dt.datetime, dt.datetime, str]], by: str | None,
+               aggregations: dict[str, object], *, like: dict[str, pl.DataType]) -> pl.DataFrame:
+    """(__window, by, each aggregation) over the rows of each named window ``[start, end)`` in one pass: a row
+    counts in every window that holds it (windows may coincide), typed and ordered as ``like``."""
+    F = functions()
+    ts = F.col("ts")
+    inside = [(ts >= timestamp(start)) & (ts < timestamp(end)) for start, end, _ in windows]
+    names = F.array_compact(F.array(*[F.when(c, F.lit(name)) for c, (*_, name) in zip(inside, windows)]))
+    rows = table.df.where(functools.reduce(operator.or_, inside)).withColumn("__window", F.explode(names))
+    keys = ["__window"] + ([by] if by else [])
+    return fetch(rows.groupBy(*keys).agg(*[agg.alias(name) for name, agg in aggregations.items()]), like=like)
+
+
+def metric_points(table: SparkTable, m: Metric, *, ts: str, by: Sequence[str], where: dict | None,
+                  every: str | None, volume: str | None) -> pl.DataFrame:
+    """(ts, by..., value, __volume): the metric per time bucket (``every``, else each timestamp) and segment, and
+    the sum of its minimum-count column ``volume`` (null without one), as ``driftdesk.seasonality`` reduces them."""
+    from driftdesk.engine.spark import where_equal
+
+    F = functions()
+    for column, value in (where or {}).items():
+        table = where_equal(table, column, str(value))
+    schema = table.schema
+    key = truncate(ts, every) if every else F.col(ts)
+    out = table.df.groupBy(key.alias("ts"), *by).agg(
+        metric(m, schema).alias("value"),
+        (total(F.col(volume).cast("double")) if volume else F.lit(None).cast("double")).alias("__volume"))
+    return fetch(out, like={"ts": pl.Datetime("us"), **{b: schema[b] for b in by}, "value": pl.Float64,
+                            "__volume": pl.Float64})
 
 
 def reduce(table: SparkTable, aggregations: dict[str, object], *, by: Sequence[str] = (), every: str | None = None,

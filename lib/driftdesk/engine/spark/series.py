@@ -1,5 +1,5 @@
 """The gates' hourly metric series on Spark: per (hour, segment) sums of each row's numerator and denominator, bin
-counts for PSI, the values that set PSI's bins, each as ``driftdesk.gates.metrics`` reduces them with polars (the
+counts for PSI, the values at the ranks that set PSI's bins (sorted on Spark: the values stay there), each as ``driftdesk.gates.metrics`` reduces them with polars (the
 same rows counted, sums in float64, hours floored as polars floors them), returned as polars frames."""
 
 from __future__ import annotations
@@ -88,14 +88,58 @@ def texts(table: SparkTable, column: str) -> list[str]:
     return fetch(values, like={"v": pl.String})["v"].to_list()
 
 
-def finite_values(table: SparkTable, column: str, *, before: dt.datetime | None) -> np.ndarray:
-    """A numeric column's finite values (of the rows before ``before``), sorted: what sets PSI's bins."""
+def finite_values(table: SparkTable, column: str, *, before: dt.datetime | None) -> SortedValues:
+    """A numeric column's finite values (of the rows before ``before``) in order, kept on Spark: what sets PSI's
+    bins (``stats.quantile_edges`` reads its size and the values at a few ranks)."""
     F = functions()
     x = F.col(column).cast("double")
     rows = table.df.where(x.isNotNull() & ~F.isnan(x) & (F.abs(x) != float("inf")))
     if before is not None:
         rows = rows.where(F.col("ts") < timestamp(before))
-    return np.sort(fetch(rows.select(x.alias("x")), like={"x": pl.Float64})["x"].to_numpy())
+    return SortedValues(rows.select(x.alias("x")))
+
+
+class SortedValues:
+    """A column's values in sorted order without bringing them here: ``size``, and ``values[ranks]`` for a few
+    0-based ranks, exact (the values themselves, as a sorted numpy array would give them).
+
+    Spark sorts the values by range partitioning, so partition p holds ranks [start_p, start_p + count_p); the
+    counts per partition give each partition's first rank, and a rank is the row of that number within its
+    partition. The sorted values are kept (persisted) while this object lives, so every rank reads one sort."""
+
+    def __init__(self, df) -> None:
+        import weakref
+
+        F = functions()
+        self._sorted = df.orderBy("x").withColumn("__p", F.spark_partition_id()).persist()
+        weakref.finalize(self, self._sorted.unpersist)
+        counts = fetch(self._sorted.groupBy("__p").count()).sort("__p")
+        self._parts = counts["__p"].to_numpy().astype(np.int64)
+        sizes = counts["count"].to_numpy().astype(np.int64)
+        self._starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.size = int(sizes.sum())
+        self._read: dict[int, float] = {}  # rank -> value, read so far
+
+    def __getitem__(self, ranks) -> np.ndarray:
+        """The values at these ranks; each rank's next one is read in the same job (interpolation reads both)."""
+        from pyspark.sql import Window
+
+        F = functions()
+        ranks = np.asarray(ranks, dtype=np.int64)
+        if ranks.size and (ranks.min() < 0 or ranks.max() >= self.size):
+            raise IndexError(f"ranks must be within 0..{self.size - 1}")
+        wanted = [int(r) for r in np.unique(np.concatenate([ranks, np.minimum(ranks + 1, self.size - 1)]))
+                  if int(r) not in self._read]
+        if wanted:
+            at = np.searchsorted(self._starts, wanted, side="right") - 1
+            where = {(int(self._parts[a]), r - int(self._starts[a])): r for a, r in zip(at, wanted)}
+            keep = F.lit(False)
+            for part, i in where:
+                keep = keep | ((F.col("__p") == part) & (F.col("__i") == i))
+            numbered = self._sorted.withColumn("__i", F.row_number().over(Window.partitionBy("__p").orderBy("x")) - 1)
+            for p, i, v in fetch(numbered.where(keep).select("__p", "__i", "x")).iter_rows():
+                self._read[where[(p, i)]] = v
+        return np.array([self._read[int(r)] for r in ranks], dtype=np.float64)
 
 
 def bin_counts(table: SparkTable, by: Sequence[str], column: str, edges: np.ndarray | None) -> pl.DataFrame:

@@ -13,17 +13,15 @@ import pytest
 from series_cases import SERIES, assert_same_series
 
 from driftdesk import engine
-from driftdesk.engine.dataset import load_dataset_on
 from driftdesk.gates.metrics import metric_components
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def both(spark, sample_dir):
-    on_spark = load_dataset_on(sample_dir, "spark")
-    assert type(on_spark["decisions"].frame).__name__ == "SparkTable"
-    return on_spark, load_dataset_on(sample_dir)
+def both(sample_on_spark):
+    assert type(sample_on_spark[0]["decisions"].frame).__name__ == "SparkTable"
+    return sample_on_spark
 
 
 def test_series_on_spark_equal_series_in_memory(both):
@@ -32,6 +30,17 @@ def test_series_on_spark_equal_series_in_memory(both):
         want = metric_components(in_memory, metric, by=by, filter=filt)
         assert want.components.any(), metric
         assert_same_series(metric_components(on_spark, metric, by=by, filter=filt), want)
+
+
+def test_seasonality_flags_on_spark_equal_flags_in_memory(both, foreign_on_spark):
+    """The inner metric's hourly sums reduced on Spark (and the calendar's country shares), then the same causal
+    detector: the same flagged hours, on the sample's CPA and on a feature's null rate per country of a folder in
+    another shape."""
+    for (on_spark, in_memory), metric, by in ((both, "seasonality_flag:cpa", ()),
+                                              (foreign_on_spark, "seasonality_flag:null_rate:bid_usd", ("country",))):
+        want = metric_components(in_memory, metric, by=by)
+        assert want.components[..., 0].sum() > 0 and want.components[..., 1].sum() > 0
+        assert_same_series(metric_components(on_spark, metric, by=by), want)
 
 
 @pytest.mark.parametrize("command", [["gates", "backtest", "--data", "{s}"],
