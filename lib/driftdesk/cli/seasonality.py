@@ -20,8 +20,9 @@ from driftdesk.errors import DriftdeskError
 
 
 def _series_input(args: argparse.Namespace):
-    """(frame, ts, value, by, source, calendar): a file's rows as they are (``--input``), or a folder's table turned into
-    a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa [--by geo]``)."""
+    """(frame, ts, value, by, source, calendar, why_empty): a file's rows as they are (``--input``), or a folder's table turned into
+    a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa [--by geo]``);
+    ``why_empty()`` adds, when no series can be judged, that most points had too little volume behind them."""
     by = split_cols(args.by)
     if args.data:
         if not args.metric:
@@ -29,6 +30,7 @@ def _series_input(args: argparse.Namespace):
                                  "(cr, cpa, roas, ctr, cpc, spend, conversions, ...)")
         from driftdesk.calendars import effective_calendar
         from driftdesk.seasonality import metric_series
+        from driftdesk.seasonality.series import low_volume
 
         dataset = load_folder(args, scan=True)
         table = dataset.get(args.table)
@@ -39,7 +41,15 @@ def _series_input(args: argparse.Namespace):
         series = metric_series(table.frame, args.metric, ts="ts", by=by or None, every=every)
         # the folder's calendar (its table, public holidays, retail events) unless --calendar names a file
         calendar = _calendar_file(args) or effective_calendar(dataset, holidays=args.holidays).for_series(by)
-        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar
+
+        def why_empty() -> str:
+            thin = low_volume(table.frame, args.metric, by=by or None, every=every)
+            if thin is None or not thin.mostly:
+                return ""
+            return (f"{thin.sentence} Try a longer step (--every 1d) or fewer segments, so each point has "
+                    f"enough {thin.column} behind it.")
+
+        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar, why_empty
     if args.engine == "spark":
         raise DriftdeskError("--engine spark reduces a folder's table of rows (--data DIR --metric NAME); --input "
                              "FILE is read as a series as it is, on this machine")
@@ -50,7 +60,7 @@ def _series_input(args: argparse.Namespace):
         raise DriftdeskError("--input FILE needs --ts COL and --value COL")
     from driftdesk.io import read_table
 
-    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args)
+    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args), lambda: ""
 
 
 def _calendar_file(args: argparse.Namespace):
@@ -62,7 +72,7 @@ def _calendar_file(args: argparse.Namespace):
 def cmd_seasonality(args: argparse.Namespace) -> int:
     from driftdesk.seasonality import detect
 
-    frame, ts, value, by, source, calendar = _series_input(args)
+    frame, ts, value, by, source, calendar, why_empty = _series_input(args)
     result = detect(frame, ts=ts, value=value, by=by or None, periods=args.period or None,
                     causal=args.causal, calendar=calendar, source=source, duplicates=args.duplicates,
                     strict=args.strict)
@@ -71,7 +81,8 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
     verdicts = result.verdicts.to_dicts()
     unusable = [v for v in verdicts if v["status"] in ("empty", "too_short")]
     if verdicts and len(unusable) == len(verdicts):
-        raise DriftdeskError(f"{source}: column {value!r}: {unusable[0]['verdict']}")
+        why, more = unusable[0]["verdict"], why_empty()
+        raise DriftdeskError(f"{source}: column {value!r}: {why}" + (f". {more}" if more else ""))
     doc = result.to_dict()
     mode = "causal" if args.causal else "batch"
     lines = [f"seasonality ({mode}): {len(verdicts)} series, {len(doc['events'])} events"]

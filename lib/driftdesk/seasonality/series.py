@@ -126,13 +126,15 @@ class LowVolume:
                 f"{format_value(self.least, 'count')} {self.column} behind them and are left out.")
 
 
-def low_volume(frame: Frame, metric: str, *, where: Mapping[str, object] | None = None) -> LowVolume | None:
-    """How many points of one series are below the metric's minimum count (None when none are)."""
+def low_volume(frame: Frame, metric: str, *, by: str | Sequence[str] | None = None,
+               where: Mapping[str, object] | None = None, every: str | None = None) -> LowVolume | None:
+    """How many points of the series (per ``every`` and segment of ``by``) are below the metric's minimum count
+    (None when none are)."""
     m = series_metric(frame, metric)
     if not m.min_count:
         return None
-    thin = thin_points(frame, metric, where=where).height
+    thin = thin_points(frame, metric, by=by, where=where, every=every).height
     if not thin:
         return None
-    total = metric_series(frame, m.min_count[0], where=where).height
+    total = metric_series(frame, m.min_count[0], by=by, where=where, every=every).height
     return LowVolume(thin, total, *m.min_count)

@@ -80,3 +80,18 @@ def test_a_daylight_saving_hour_is_combined_and_named_on_stderr(tmp_path, capsys
     assert "1 row with a repeated timestamp combined (sum)" in out.err and str(frame["ts"][100])[:16] in out.err
     assert main([*args, "--strict"]) == 2
     assert "duplicate timestamps" in capsys.readouterr().err
+
+
+def test_a_metric_too_thin_to_read_says_so_and_what_to_try(sample_dir, tmp_path, capsys):
+    # conversions cut to a few a day: nearly every hour of cpa has too few conversions behind it to be read; the
+    # refusal says that, and that a longer step would gather enough (instead of only "no values")
+    kpis = pl.read_parquet(sample_dir / "kpis.parquet")
+    thin = kpis.with_columns((pl.col("conversions") // 40).cast(kpis.schema["conversions"]))
+    assert thin["conversions"].sum() > 0
+    thin.write_parquet(tmp_path / "kpis.parquet")
+    code = main(["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "cpa", "--by", "geo"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "points have fewer than" in err and "conversions behind them" in err and "--every 1d" in err
+    # the same folder read per day has enough behind each point for a verdict
+    assert main(["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "cpa", "--every", "1d"]) == 0
