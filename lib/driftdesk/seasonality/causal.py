@@ -46,14 +46,16 @@ import numpy as np
 from driftdesk.seasonality.alarms import handle_alarms
 from driftdesk.seasonality.block_fit import fit_block
 from driftdesk.seasonality.config import DetectConfig, ScanSettings, scan_settings
+from driftdesk.seasonality.scan_block import may_fire, observe_stretch, record_stretch, sequential_stretch
 from driftdesk.seasonality.scan_step import observe, record, relevel, run_tests, update_cusum, update_run
-from driftdesk.seasonality.state import CausalScan, ScanState
+from driftdesk.seasonality.state import BlockFit, CausalScan, ScanState
 
 __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.timedelta, periods: Sequence[int],
-                config: DetectConfig, log: bool = False, scale: str | None = None) -> CausalScan:
+                config: DetectConfig, log: bool = False, scale: str | None = None,
+                _per_step: bool = False) -> CausalScan:
     """Run the causal detector over the rows of ``values`` (m x n, NaN = missing) on a shared grid.
 
     Block by block (a day of hourly data): refit, then step by step score, record and test, and handle the
@@ -67,7 +69,7 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.tim
         if s.in_warmup(t0):
             _warm_up(state, t0, t1)
         else:
-            _scan_block(state, s, t0, t1)
+            _scan_block(state, s, t0, t1, per_step=_per_step)
     return CausalScan(state.level, state.seasonal, state.score, state.flag, state.filled, state.episodes.alarms,
                       state.periods_used, state.sigma)
 
@@ -88,8 +90,8 @@ def _new_model(state: ScanState, active: tuple[int, ...], t0: int) -> None:
     state.tests_from = np.maximum(state.tests_from, t0)
 
 
-def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int) -> None:
-    """One block: refit at its start, then each step scored against that fit."""
+def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> None:
+    """One block: refit at its start, then its steps scored against that fit."""
     active = s.active_periods(t0)
     if active != state.active or t0 == s.warmup:
         _new_model(state, active, t0)
@@ -99,10 +101,35 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int) -> None:
     state.relevel[:] = False
     state.sigma[:, t0:t1] = fit.sigma[:, None]
     state.seasonal[:, t0:t1] = fit.forecast[:, :t1 - t0]
-    for t in range(t0, t1):
-        relevel(state, t)
-        obs = observe(state, fit, s, t, t - t0)
-        record(state, fit, s, obs, t)
-        update_run(state, obs, t)
-        update_cusum(state, fit, s, obs, t)
-        handle_alarms(state, fit, s, t, run_tests(state, fit, s, t, t0, t1))
+    t = t0
+    while t < t1:
+        if per_step or s.coarse or state.relevel.any():
+            _step(state, fit, s, t, t0, t1)
+            t += 1
+        else:
+            t = _stretch(state, fit, s, t, t0, t1) + 1
+
+
+def _step(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> None:
+    """Step t alone: re-level a new regime, score, record, update the run and the CUSUMs, test, handle alarms."""
+    relevel(state, t)
+    obs = observe(state, fit, s, t, t - t0)
+    record(state, fit, s, obs, t)
+    update_run(state, obs, t)
+    update_cusum(state, fit, s, obs, t)
+    handle_alarms(state, fit, s, t, run_tests(state, fit, s, t, t0, t1))
+
+
+def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> int:
+    """Steps a.. of the block at once (no regime to re-level): score and record the rest of the block, find
+    the first step at which a test may call a change (else the block's last, where the day test runs), leave
+    the run and the CUSUMs as they are after it, and run its tests and alarms as ``_step`` does. The steps
+    recorded after it are recorded again from the state it leaves. Returns that step."""
+    obs = observe_stretch(state, fit, s, a, t0, t1)
+    record_stretch(state, fit, s, obs, a)
+    seq = sequential_stretch(state, fit, s, obs, a)
+    hits = np.flatnonzero(may_fire(state, fit, s, seq, a))
+    j = int(hits[0]) if hits.size else t1 - 1 - a
+    seq.commit(state, j)
+    handle_alarms(state, fit, s, a + j, run_tests(state, fit, s, a + j, t0, t1))
+    return a + j
