@@ -46,7 +46,13 @@ import numpy as np
 from driftdesk.seasonality.alarms import handle_alarms
 from driftdesk.seasonality.block_fit import fit_block
 from driftdesk.seasonality.config import DetectConfig, ScanSettings, scan_settings
-from driftdesk.seasonality.scan_block import may_fire, observe_stretch, record_stretch, sequential_stretch
+from driftdesk.seasonality.scan_block import (
+    levels_stretch,
+    may_fire,
+    observe_stretch,
+    record_stretch,
+    sequential_stretch,
+)
 from driftdesk.seasonality.scan_step import observe, record, relevel, run_tests, update_cusum, update_run
 from driftdesk.seasonality.state import BlockFit, CausalScan, ScanState
 
@@ -103,7 +109,7 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step
     state.seasonal[:, t0:t1] = fit.forecast[:, :t1 - t0]
     t = t0
     while t < t1:
-        if per_step or s.coarse or state.relevel.any():
+        if per_step or s.coarse:
             _step(state, fit, s, t, t0, t1)
             t += 1
         else:
@@ -121,15 +127,17 @@ def _step(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1:
 
 
 def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> int:
-    """Steps a.. of the block at once (no regime to re-level): score and record the rest of the block, find
-    the first step at which a test may call a change (else the block's last, where the day test runs), leave
-    the run and the CUSUMs as they are after it, and run its tests and alarms as ``_step`` does. The steps
-    recorded after it are recorded again from the state it leaves. Returns that step."""
-    obs = observe_stretch(state, fit, s, a, t0, t1)
-    record_stretch(state, fit, s, obs, a)
+    """Steps a.. of the block at once: score and record the rest of the block, find the first step at which a
+    test may call a change (else the block's last, where the day test runs), leave the level, the run and the
+    CUSUMs as they are after it, and run its tests and alarms as ``_step`` does. The steps recorded after it are
+    recorded again from the state it leaves. Returns that step."""
+    level = levels_stretch(state, fit, s, a, t0, t1)
+    obs = observe_stretch(state, fit, s, level, a, t0, t1)
+    record_stretch(state, fit, s, obs, level, a)
     seq = sequential_stretch(state, fit, s, obs, a)
     hits = np.flatnonzero(may_fire(state, fit, s, seq, a))
     j = int(hits[0]) if hits.size else t1 - 1 - a
+    state.current_level = level[:, j].copy()
     seq.commit(state, j)
     handle_alarms(state, fit, s, a + j, run_tests(state, fit, s, a + j, t0, t1))
     return a + j

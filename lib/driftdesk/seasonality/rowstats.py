@@ -4,8 +4,7 @@ median, spread and threshold here is vectorised over rows (NaN = missing)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm as normal
-from scipy.stats import t as student_t
+from scipy import special
 
 MAD_SCALE = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
 _LARGEST = np.finfo(np.float64).max
@@ -101,11 +100,13 @@ def t_threshold(z: float, df: np.ndarray) -> np.ndarray:
     """The threshold for a mean divided by a spread estimated with ``df`` degrees of freedom that is as rare as
     ``z`` standard deviations of a normal: Student's t quantile at the normal tail probability of ``z``. A spread
     measured on a week of day means misses by a third now and then; a fixed threshold either fires on such a
-    week or waits too long once months of residuals have pinned the spread down."""
+    week or waits too long once months of residuals have pinned the spread down. (``scipy.stats``' ``t.isf`` and
+    ``norm.sf`` compute these same functions, bit for bit, behind a generic layer that costs more than they do:
+    the causal scan asks at every refit.)"""
     df = np.asarray(df, dtype=float)
     out = np.full(df.shape, np.inf)
     ok = df >= 1
-    out[ok] = student_t.isf(normal.sf(z), df[ok])
+    out[ok] = -special.stdtrit(df[ok], special.ndtr(-z))
     return out
 
 

@@ -43,9 +43,32 @@ class Stretch:
         c.zero_plus, c.zero_minus = self.zero_plus[:, j].copy(), self.zero_minus[:, j].copy()
 
 
-def observe_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> Observation:
-    """``scan_step.observe`` of steps a..t1-1 of the block that starts at t0 (the running level unchanged)."""
-    expected = state.current_level[:, None] + fit.forecast[:, a - t0:t1 - t0]
+def levels_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> np.ndarray:
+    """The running level at steps a..t1-1 (m x steps): the block's, but a regime that began in this block is
+    re-levelled at every step as ``scan_step.relevel`` does (the median of its clean deseasonalised values
+    before the step). Whether a step is clean depends on the level it was scored against, so that takes a short
+    loop over those steps, for those series only."""
+    level = np.repeat(state.current_level[:, None], t1 - a, axis=1)
+    y, seas, cal, clean = state.values, state.seasonal, state.calendar, state.history.clean
+    for i in np.flatnonzero(state.relevel):
+        d = y[i, state.regime[i]:a] - seas[i, state.regime[i]:a]
+        seen = list(d[clean[i, state.regime[i]:a] & np.isfinite(d)])
+        current = state.current_level[i]
+        for t in range(a, t1):
+            if seen:
+                current = float(np.median(np.array(seen)))
+            level[i, t - a] = current
+            z = (y[i, t] - (current + fit.forecast[i, t - t0])) / fit.sigma[i]
+            calm = np.isfinite(y[i, t]) and np.isfinite(z) and not cal[i, t] and not abs(z) >= s.config.anomaly_z
+            if calm and np.isfinite(y[i, t] - seas[i, t]):
+                seen.append(y[i, t] - seas[i, t])
+    return level
+
+
+def observe_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, level: np.ndarray, a: int, t0: int,
+                    t1: int) -> Observation:
+    """``scan_step.observe`` of steps a..t1-1 of the block that starts at t0, against the levels ``level``."""
+    expected = level + fit.forecast[:, a - t0:t1 - t0]
     yt = state.values[:, a:t1]
     z = (yt - expected) / fit.sigma[:, None]
     scored = np.isfinite(yt) & np.isfinite(z) & ~state.calendar[:, a:t1]
@@ -53,11 +76,12 @@ def observe_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0
     return Observation(yt, expected, z, scored, anomaly, scored & ~anomaly)
 
 
-def record_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, a: int) -> None:
+def record_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation, level: np.ndarray,
+                   a: int) -> None:
     """``scan_step.record`` of the steps from a on (the running sums accumulated in step order)."""
     h, calm = state.history, obs.calm
     sl, cum = slice(a, a + calm.shape[1]), slice(a + 1, a + 1 + calm.shape[1])
-    state.level[:, sl] = state.current_level[:, None]
+    state.level[:, sl] = level
     state.score[:, sl] = np.where(np.isfinite(obs.value), obs.z, np.nan)
     holding = np.arange(sl.start, sl.stop)[None, :] < state.episodes.hold_until[:, None]
     state.flag[:, sl] = np.where(holding, DRIFT, np.where(obs.anomaly, ANOMALY, NORMAL))
