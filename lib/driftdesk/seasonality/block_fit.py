@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
-from driftdesk.seasonality.rowstats import fill_rows, mad_rows, nanmedian_rows, t_threshold, vif_rows, window_mean_sd
+from driftdesk.seasonality.rowstats import (
+    fill_rows,
+    mad_rows,
+    nanmedian_rows,
+    running_sums,
+    t_threshold,
+    vif_rows,
+    window_mean_sd,
+)
 from driftdesk.seasonality.state import BlockFit, ScanState
 from driftdesk.seasonality.stl import default_specs, operator_for
 
@@ -158,9 +166,11 @@ def _mean_yardstick(state: ScanState, s: ScanSettings, win: np.ndarray, t0: int,
     since = np.minimum(np.where(day.plus > half, day.zero_plus, t0), np.where(day.minus > half, day.zero_minus, t0))
     ref = np.where(np.arange(lo, hi)[None, :] < since[:, None], state.history.clipped[:, lo:hi], np.nan)
     mean_sd, mean_thr = {}, {}
+    cyc = cyc[:, :max(cyc.shape[1] - s.lag, 0)]
+    ref_sums, cyc_sums = running_sums(ref), running_sums(cyc)
     for w in s.mean_windows:
-        sd_fc, n_fc = window_mean_sd(ref, w, s.mean_min)
-        sd_in = window_mean_sd(cyc[:, :max(cyc.shape[1] - s.lag, 0)], w, 1)[0] / np.sqrt(2.0)
+        sd_fc, n_fc = window_mean_sd(ref, w, s.mean_min, ref_sums)
+        sd_in = window_mean_sd(cyc, w, 1, cyc_sums)[0] / np.sqrt(2.0)
         mean_sd[w] = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
         # overlapping w-step means over L steps carry about L / w independent ones
         mean_thr[w] = t_threshold(s.config.mean_z, n_fc / w)

@@ -135,9 +135,11 @@ def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, 
     obs = observe_stretch(state, fit, s, level, a, t0, t1)
     record_stretch(state, fit, s, obs, level, a)
     seq = sequential_stretch(state, fit, s, obs, a)
-    hits = np.flatnonzero(may_fire(state, fit, s, seq, a))
+    fire, mean = may_fire(state, fit, s, seq, a)
+    hits = np.flatnonzero(fire)
     j = int(hits[0]) if hits.size else t1 - 1 - a
     state.current_level = level[:, j].copy()
     seq.commit(state, j)
-    handle_alarms(state, fit, s, a + j, run_tests(state, fit, s, a + j, t0, t1))
+    mean_j = None if mean is None else (mean[0][:, j], mean[1][:, j])
+    handle_alarms(state, fit, s, a + j, run_tests(state, fit, s, a + j, t0, t1, mean_j))
     return a + j

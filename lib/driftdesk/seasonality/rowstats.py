@@ -73,9 +73,21 @@ def vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.nda
         return block * (sd_mean / sd_one) ** 2
 
 
-def window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> tuple[np.ndarray, np.ndarray]:
+def running_sums(resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the sum and the number of the finite values before each position (m x n+1): any stretch's mean in
+    two look-ups. ``window_mean_sd`` of several window lengths over the same residuals shares them."""
+    m = resid.shape[0]
+    ok = np.isfinite(resid)
+    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
+    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    return c, k
+
+
+def window_mean_sd(resid: np.ndarray, w: int, min_windows: int,
+                   sums: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the spread (root mean square) of the means of w consecutive residuals, over every w-step stretch
     with at least 3/4 of its points (NaN with fewer than ``min_windows`` stretches), and the number of stretches.
+    ``sums``: ``running_sums(resid)``, when the caller has them.
 
     Measured directly, it carries whatever makes neighbouring residuals move together (a day-level factor, a
     seasonal misfit, the error of the level) without a model of that correlation. The root mean square, not a
@@ -83,9 +95,7 @@ def window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> tuple[np.ndar
     m, n = resid.shape
     if n < w:
         return np.full(m, np.nan), np.zeros(m, dtype=np.int64)
-    ok = np.isfinite(resid)
-    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
-    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    c, k = running_sums(resid) if sums is None else sums
     cnt = k[:, w:] - k[:, :-w]
     full = cnt >= 0.75 * w
     with np.errstate(divide="ignore", invalid="ignore"):

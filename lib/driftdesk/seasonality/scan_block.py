@@ -151,14 +151,16 @@ def _cusums(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation,
     return out[:m], out[m:], zero[:m], zero[m:]
 
 
-def may_fire(state: ScanState, fit: BlockFit, s: ScanSettings, seq: Stretch, a: int) -> np.ndarray:
+def may_fire(state: ScanState, fit: BlockFit, s: ScanSettings, seq: Stretch,
+             a: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Per step of the stretch: could any series' tests (all but the end-of-day test) call a change there? The
-    step path's ``run_tests`` decides; before the first such step none does."""
+    step path's ``run_tests`` decides; before the first such step none does. Also the mean test's answers
+    (m x steps; None where no change may be called before every period has joined the model)."""
     n = seq.plus.shape[1]
     if state.active != s.periods:
-        return np.zeros(n, dtype=bool)
+        return np.zeros(n, dtype=bool), None
     steps = np.arange(a, a + n)
-    fire = (seq.plus > fit.cusum_h) | (seq.minus > fit.cusum_h) | (seq.run_length >= s.persist)
-    fire |= mean_test(state, fit, s, steps)[0]
+    mean = mean_test(state, fit, s, steps)
+    fire = (seq.plus > fit.cusum_h) | (seq.minus > fit.cusum_h) | (seq.run_length >= s.persist) | mean[0]
     fire &= ~(steps[None, :] < state.episodes.hold_until[:, None])
-    return fire.any(axis=0)
+    return fire.any(axis=0), mean

@@ -144,13 +144,14 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
     return ((day.plus > cfg.block_h) & ok_plus) | ((day.minus > cfg.block_h) & ok_minus), measured
 
 
-def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> Triggered:
+def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int,
+              mean: tuple[np.ndarray, np.ndarray] | None = None) -> Triggered:
     """Every test at step t; a series whose drift flag still holds raises no new alarm, and none is raised
-    before every period has joined the model."""
+    before every period has joined the model. ``mean``: the mean test's answer at t, when the caller has it."""
     m = state.values.shape[0]
     holding = t < state.episodes.hold_until
     if state.active == s.periods and not holding.all():
-        mean_fire, mean_start = mean_test(state, fit, s, t)
+        mean_fire, mean_start = mean_test(state, fit, s, t) if mean is None else mean
     else:  # nothing may fire: the mean test's answer would not be read
         mean_fire, mean_start = np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
     if t == t0 + s.refit - 1 and s.refit > 1 and fit.seasoned:
