@@ -139,3 +139,26 @@ def test_generated_series(seed, days, m, periods, shifts, holes, anomalies, flat
     _same_scan(np.log(y), cal, step=HOUR, periods=periods, config=DetectConfig(), log=True)
     cfg = DetectConfig(cusum_k=0.25, cusum_h=4.0, persist_steps=2, mean_z=2.0, min_drift=0.0)  # alarms galore
     _same_scan(y, cal, step=HOUR, periods=periods, config=cfg, log=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 700), seed=st.integers(0, 10_000), rounded=st.booleans())
+def test_the_variance_tests_median_is_numpys(n, seed, rounded):
+    from driftdesk.seasonality.variance import _median
+
+    x = np.random.default_rng(seed).standard_t(3, n) * 10.0
+    x = np.round(x, 1) if rounded else x  # ties
+    assert _median(x) == float(np.median(x))
+    assert _median(np.abs(x - _median(x))) == float(np.median(np.abs(x - np.median(x))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(z=st.floats(0.5, 6.0), df=st.lists(st.floats(0.0, 5000.0), min_size=1, max_size=20))
+def test_the_threshold_is_scipy_stats_own(z, df):
+    from scipy.stats import norm, t
+
+    from driftdesk.seasonality.rowstats import t_threshold
+
+    df = np.array(df)
+    expected = np.where(df >= 1, t.isf(norm.sf(z), np.maximum(df, 1.0)), np.inf)
+    np.testing.assert_array_equal(t_threshold(z, df), expected, strict=True)
