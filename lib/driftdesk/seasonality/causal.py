@@ -32,8 +32,16 @@ drift tests run only once every period has joined (before, a weekend could not b
 no period at all the forecast is the level alone (a robust level model).
 
 The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
-holds what evolves along the scan, and ``causal_scan`` below runs the step functions of ``block_fit`` (the
-refit), ``scan_step`` (score, record, test) and ``alarms`` (a change called) block by block.
+holds what evolves along the scan, and ``causal_scan`` below runs, block by block, ``block_fit`` (the refit),
+then the block's steps, and ``alarms`` (a change called) where a test fires.
+
+``scan_step`` is the scan's plain definition, one step at a time (score, record, test). Within a block the fit
+is fixed, so ``scan_block`` does the same for a stretch of steps at once (scores, records, the running sums, the
+runs of anomalies, the CUSUMs and the mean test, as arrays over series x steps), up to the first step at which
+any test may fire (else the block's last, where the day test runs); that step's tests and alarms run as in the
+step path, and the next stretch starts after it. Alarms are rare, so most blocks are one stretch. The outputs
+are the step path's bit for bit (``_per_step=True`` runs the step path; daily data, one step per block, always
+does).
 """
 
 from __future__ import annotations
@@ -64,8 +72,9 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.tim
                 _per_step: bool = False) -> CausalScan:
     """Run the causal detector over the rows of ``values`` (m x n, NaN = missing) on a shared grid.
 
-    Block by block (a day of hourly data): refit, then step by step score, record and test, and handle the
-    alarms. Nothing at step t reads anything after t."""
+    Block by block (a day of hourly data): refit, then score, record and test the block's steps and handle the
+    alarms. Nothing at step t reads anything after t. ``_per_step``: one step at a time (the same outputs, for
+    tests)."""
     y = np.atleast_2d(np.asarray(values, dtype=float))
     cal = np.zeros(y.shape, dtype=bool) if calendar is None else np.atleast_2d(np.asarray(calendar, dtype=bool))
     s = scan_settings(config, step=step, periods=periods, log=log, scale=scale)
