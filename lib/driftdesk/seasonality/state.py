@@ -6,8 +6,8 @@ along live in ``block_fit`` (the refit at each block's start), ``scan_step`` (sc
 ``ScanState`` is what evolves from one step to the next (m series on a shared grid of n steps); the step
 functions update only the parts named in their docstrings, and everything a flag at step t depends on was
 written at or before t. ``BlockFit`` (one block's fit), ``Observation`` (one step, or a stretch, scored) and
-``Triggered`` (which tests called a change) are the frozen values passed between those functions; ``CausalScan`` is what
-the scan returns.
+``Triggered`` (which tests called a change) are the frozen values passed between those functions;
+``CausalScan`` is what the scan returns.
 """
 
 from __future__ import annotations
