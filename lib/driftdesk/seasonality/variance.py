@@ -56,6 +56,18 @@ def _median(x: np.ndarray) -> float:
     return float((p[h - 1] + p[h]) / 2.0)
 
 
+def _quantile(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (linear interpolation) of a non-empty array of finite values, the same number, the
+    same way (numpy's interpolation, from the far end past the middle), without its generic layer."""
+    v = (x.size - 1) * q
+    if v >= x.size - 1:
+        return float(np.max(x))
+    lo = math.floor(v)
+    part = np.partition(x, (lo, lo + 1))
+    a, b, g = part[lo], part[lo + 1], v - lo
+    return float(b - (b - a) * (1 - g)) if g >= 0.5 else float(a + (b - a) * g)
+
+
 def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, day: int,
                      config: DetectConfig) -> list[dict]:
     """Variance-change events of one series: ``resid`` forecast residuals per step, ``ok`` where they count
@@ -82,7 +94,7 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
             zero_up = d0
             continue
         scale = MAD_SCALE * _median(np.abs(past - _median(past)))
-        quartile = float(np.quantile(np.abs(past), 1 - P_BEFORE))
+        quartile = _quantile(np.abs(past), 1 - P_BEFORE)
         if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):

@@ -141,15 +141,17 @@ def test_generated_series(seed, days, m, periods, shifts, holes, anomalies, flat
     _same_scan(y, cal, step=HOUR, periods=periods, config=cfg, log=False)
 
 
-@settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 700), seed=st.integers(0, 10_000), rounded=st.booleans())
-def test_the_variance_tests_median_is_numpys(n, seed, rounded):
-    from driftdesk.seasonality.variance import _median
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 700), seed=st.integers(0, 10_000), rounded=st.booleans(),
+       q=st.one_of(st.just(0.75), st.floats(0.0, 1.0)))
+def test_the_variance_tests_median_and_quantile_are_numpys(n, seed, rounded, q):
+    from driftdesk.seasonality.variance import _median, _quantile
 
     x = np.random.default_rng(seed).standard_t(3, n) * 10.0
     x = np.round(x, 1) if rounded else x  # ties
     assert _median(x) == float(np.median(x))
     assert _median(np.abs(x - _median(x))) == float(np.median(np.abs(x - np.median(x))))
+    assert _quantile(np.abs(x), q) == float(np.quantile(np.abs(x), q))
 
 
 @settings(max_examples=60, deadline=None)
