@@ -66,6 +66,10 @@ from driftdesk.seasonality.state import BlockFit, CausalScan, ScanState
 
 __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
+# a block in which tests fired at more steps than this sends the next one step by step: each such step ends a
+# stretch, and the steps after it are scored again (with many series, tests fire somewhere most hours)
+BUSY_BLOCK = 3
+
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.timedelta, periods: Sequence[int],
                 config: DetectConfig, log: bool = False, scale: str | None = None,
@@ -79,12 +83,13 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.tim
     cal = np.zeros(y.shape, dtype=bool) if calendar is None else np.atleast_2d(np.asarray(calendar, dtype=bool))
     s = scan_settings(config, step=step, periods=periods, log=log, scale=scale)
     state = ScanState.start(y, cal)
+    busy = False
     for t0 in range(0, state.n, s.refit):
         t1 = min(state.n, t0 + s.refit)
         if s.in_warmup(t0):
             _warm_up(state, t0, t1)
         else:
-            _scan_block(state, s, t0, t1, per_step=_per_step)
+            busy = _scan_block(state, s, t0, t1, per_step=_per_step or busy) > BUSY_BLOCK
     return CausalScan(state.level, state.seasonal, state.score, state.flag, state.filled, state.episodes.alarms,
                       state.periods_used, state.sigma)
 
@@ -105,8 +110,9 @@ def _new_model(state: ScanState, active: tuple[int, ...], t0: int) -> None:
     state.tests_from = np.maximum(state.tests_from, t0)
 
 
-def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> None:
-    """One block: refit at its start, then its steps scored against that fit."""
+def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> int:
+    """One block: refit at its start, then its steps scored against that fit. Returns at how many steps a test
+    fired."""
     active = s.active_periods(t0)
     if active != state.active or t0 == s.warmup:
         _new_model(state, active, t0)
@@ -116,30 +122,35 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step
     state.relevel[:] = False
     state.sigma[:, t0:t1] = fit.sigma[:, None]
     state.seasonal[:, t0:t1] = fit.forecast[:, :t1 - t0]
-    t = t0
+    t, fired = t0, 0
     while t < t1:
         if per_step or s.coarse:
-            _step(state, fit, s, t, t0, t1)
+            fired += _step(state, fit, s, t, t0, t1)
             t += 1
         else:
-            t = _stretch(state, fit, s, t, t0, t1) + 1
+            t, fire = _stretch(state, fit, s, t, t0, t1)
+            fired, t = fired + fire, t + 1
+    return fired
 
 
-def _step(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> None:
-    """Step t alone: re-level a new regime, score, record, update the run and the CUSUMs, test, handle alarms."""
+def _step(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> bool:
+    """Step t alone: re-level a new regime, score, record, update the run and the CUSUMs, test, handle alarms.
+    Returns whether a test fired."""
     relevel(state, t)
     obs = observe(state, fit, s, t, t - t0)
     record(state, fit, s, obs, t)
     update_run(state, obs, t)
     update_cusum(state, fit, s, obs, t)
-    handle_alarms(state, fit, s, t, run_tests(state, fit, s, t, t0, t1))
+    trig = run_tests(state, fit, s, t, t0, t1)
+    handle_alarms(state, fit, s, t, trig)
+    return bool(trig.fire.any())
 
 
-def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> int:
+def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> tuple[int, bool]:
     """Steps a.. of the block at once: score and record the rest of the block, find the first step at which a
     test may call a change (else the block's last, where the day test runs), leave the level, the run and the
     CUSUMs as they are after it, and run its tests and alarms as ``_step`` does. The steps recorded after it are
-    recorded again from the state it leaves. Returns that step."""
+    recorded again from the state it leaves. Returns that step and whether a test fired there."""
     level = levels_stretch(state, fit, s, a, t0, t1)
     obs = observe_stretch(state, fit, s, level, a, t0, t1)
     record_stretch(state, fit, s, obs, level, a)
@@ -150,5 +161,6 @@ def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, 
     state.current_level = level[:, j].copy()
     seq.commit(state, j)
     mean_j = None if mean is None else (mean[0][:, j], mean[1][:, j])
-    handle_alarms(state, fit, s, a + j, run_tests(state, fit, s, a + j, t0, t1, mean_j))
-    return a + j
+    trig = run_tests(state, fit, s, a + j, t0, t1, mean_j)
+    handle_alarms(state, fit, s, a + j, trig)
+    return a + j, bool(trig.fire.any())
