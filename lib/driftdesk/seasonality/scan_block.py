@@ -6,8 +6,8 @@ block, with the same arithmetic in the same order (the outputs are the same bit 
 are one ``np.add.accumulate`` that starts from the sum before the stretch, the CUSUM recursion is solved by
 iterating it on the whole stretch until nothing changes (after k rounds its first k steps are exact, so it
 stops at the one solution, in a round or two more than the longest excursion from zero), and a run of
-anomalies is counted from where its sign last changed. ``causal._scan_steps`` commits a stretch up to the
-first step at which any test may call a change and runs that step's tests and alarms as the step path does.
+anomalies is counted from where its sign last changed. ``causal._stretch`` commits a stretch up to the first
+step at which any test may call a change and runs that step's tests and alarms as the step path does.
 """
 
 from __future__ import annotations
