@@ -68,7 +68,7 @@ __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
 # a block in which tests fired at more steps than this sends the next one step by step: each such step ends a
 # stretch, and the steps after it are scored again (with many series, tests fire somewhere most hours)
-BUSY_BLOCK = 3
+BUSY_BLOCK = 1
 
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.timedelta, periods: Sequence[int],
