@@ -127,7 +127,7 @@ def test_gaps_constant_stretches_spikes_and_calendar_days():
 def test_generated_series(seed, days, m, periods, shifts, holes, anomalies, flat, noise):
     rng = np.random.default_rng(seed)
     n = days * 24
-    y = np.stack([seasonal_series(days, seed=seed + i, noise=noise) for i in range(m)])
+    y = np.abs(np.stack([seasonal_series(days, seed=seed + i, noise=noise) for i in range(m)])) + 0.01  # positive
     for at, size in shifts:
         y[rng.integers(m), at:] *= 1 + size
     y[rng.random(y.shape) < anomalies] *= rng.choice([0.2, 4.0])
