@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
-from driftdesk.seasonality.rowstats import fill_rows, mad_rows, nanmedian_rows, t_threshold, vif_rows, window_mean_sd
+from driftdesk.seasonality.rowstats import (
+    fill_rows,
+    mad_rows,
+    nanmedian_rows,
+    running_sums,
+    t_threshold,
+    vif_rows,
+    window_mean_sd,
+)
 from driftdesk.seasonality.state import BlockFit, ScanState
 from driftdesk.seasonality.stl import default_specs, operator_for
 
@@ -88,6 +96,8 @@ def _start_level(state: ScanState, win: np.ndarray, rows: _Rows, t0: int) -> np.
     pos = np.arange(t0 - k, t0)
     keep = clean & (pos[None, :] >= state.regime[:, None])
     level = nanmedian_rows(np.where(keep, deseas, np.nan))
+    if np.isfinite(level).all():
+        return level
     fallback = nanmedian_rows(np.where(clean, deseas, np.nan))
     return np.where(np.isfinite(level), level, fallback)
 
@@ -104,14 +114,18 @@ def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows
     in_resid = win[:, -k2:] - win @ rows.fit_tail.T
     sigma_in = mad_rows(np.where(clean[:, t0 - k2:t0], in_resid, np.nan)) * inflation
     recent = state.history.forecast[:, max(0, t0 - s.scale_steps, state.model_from):t0]
-    n_recent = np.isfinite(recent).sum(axis=1)
-    sigma_out = mad_rows(recent)
+    measured = np.isfinite(recent).sum(axis=1) >= 3 * s.refit
     k3 = min(k2, length - pmax)
     diff = win[:, length - k3:] - win[:, length - k3 - pmax:length - pmax]
     both = clean[:, t0 - k3:t0] & clean[:, t0 - k3 - pmax:t0 - pmax]
-    sigma_naive = mad_rows(np.where(both, diff, np.nan)) / np.sqrt(2.0) * inflation
-    sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
-    sigma = np.where(n_recent >= 3 * s.refit, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
+    # each spread is computed only if a series reads it (the same numbers, fewer sorts)
+    sigma_out = mad_rows(recent) if measured.any() else sigma_in
+    if measured.all():
+        sigma_naive = sigma_in
+    else:
+        sigma_naive = mad_rows(np.where(both, diff, np.nan)) / np.sqrt(2.0) * inflation
+        sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
+    sigma = np.where(measured, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
     if state.active != s.periods:
         # a longer cycle is not in the model yet (a weekday against the days before it): the score's scale takes
         # in how much whole cycles differ from one another (root mean square, so the days a weekly pattern
@@ -158,9 +172,11 @@ def _mean_yardstick(state: ScanState, s: ScanSettings, win: np.ndarray, t0: int,
     since = np.minimum(np.where(day.plus > half, day.zero_plus, t0), np.where(day.minus > half, day.zero_minus, t0))
     ref = np.where(np.arange(lo, hi)[None, :] < since[:, None], state.history.clipped[:, lo:hi], np.nan)
     mean_sd, mean_thr = {}, {}
+    cyc = cyc[:, :max(cyc.shape[1] - s.lag, 0)]
+    ref_sums, cyc_sums = running_sums(ref), running_sums(cyc)
     for w in s.mean_windows:
-        sd_fc, n_fc = window_mean_sd(ref, w, s.mean_min)
-        sd_in = window_mean_sd(cyc[:, :max(cyc.shape[1] - s.lag, 0)], w, 1)[0] / np.sqrt(2.0)
+        sd_fc, n_fc = window_mean_sd(ref, w, s.mean_min, ref_sums)
+        sd_in = window_mean_sd(cyc, w, 1, cyc_sums)[0] / np.sqrt(2.0)
         mean_sd[w] = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
         # overlapping w-step means over L steps carry about L / w independent ones
         mean_thr[w] = t_threshold(s.config.mean_z, n_fc / w)

@@ -32,8 +32,16 @@ drift tests run only once every period has joined (before, a weekend could not b
 no period at all the forecast is the level alone (a robust level model).
 
 The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
-holds what evolves along the scan, and ``causal_scan`` below runs the step functions of ``block_fit`` (the
-refit), ``scan_step`` (score, record, test) and ``alarms`` (a change called) block by block.
+holds what evolves along the scan, and ``causal_scan`` below runs, block by block, ``block_fit`` (the refit),
+then the block's steps, and ``alarms`` (a change called) where a test fires.
+
+``scan_step`` is the scan's plain definition, one step at a time (score, record, test). Within a block the fit
+is fixed, so ``scan_block`` does the same for a stretch of steps at once (scores, records, the running sums, the
+runs of anomalies, the CUSUMs and the mean test, as arrays over series x steps), up to the first step at which
+any test may fire (else the block's last, where the day test runs); that step's tests and alarms run as in the
+step path, and the next stretch starts after it. Alarms are rare, so most blocks are one stretch. The outputs
+are the step path's bit for bit (``_per_step=True`` runs the step path; daily data, one step per block, always
+does).
 """
 
 from __future__ import annotations
@@ -46,28 +54,42 @@ import numpy as np
 from driftdesk.seasonality.alarms import handle_alarms
 from driftdesk.seasonality.block_fit import fit_block
 from driftdesk.seasonality.config import DetectConfig, ScanSettings, scan_settings
+from driftdesk.seasonality.scan_block import (
+    levels_stretch,
+    may_fire,
+    observe_stretch,
+    record_stretch,
+    sequential_stretch,
+)
 from driftdesk.seasonality.scan_step import observe, record, relevel, run_tests, update_cusum, update_run
-from driftdesk.seasonality.state import CausalScan, ScanState
+from driftdesk.seasonality.state import BlockFit, CausalScan, ScanState
 
 __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
+# a block in which tests fired at more steps than this sends the next one step by step: each such step ends a
+# stretch, and the steps after it are scored again (with many series, tests fire somewhere most hours)
+BUSY_BLOCK = 1
+
 
 def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.timedelta, periods: Sequence[int],
-                config: DetectConfig, log: bool = False, scale: str | None = None) -> CausalScan:
+                config: DetectConfig, log: bool = False, scale: str | None = None,
+                _per_step: bool = False) -> CausalScan:
     """Run the causal detector over the rows of ``values`` (m x n, NaN = missing) on a shared grid.
 
-    Block by block (a day of hourly data): refit, then step by step score, record and test, and handle the
-    alarms. Nothing at step t reads anything after t."""
+    Block by block (a day of hourly data): refit, then score, record and test the block's steps and handle the
+    alarms. Nothing at step t reads anything after t. ``_per_step``: one step at a time (the same outputs, for
+    tests)."""
     y = np.atleast_2d(np.asarray(values, dtype=float))
     cal = np.zeros(y.shape, dtype=bool) if calendar is None else np.atleast_2d(np.asarray(calendar, dtype=bool))
     s = scan_settings(config, step=step, periods=periods, log=log, scale=scale)
     state = ScanState.start(y, cal)
+    busy = False
     for t0 in range(0, state.n, s.refit):
         t1 = min(state.n, t0 + s.refit)
         if s.in_warmup(t0):
             _warm_up(state, t0, t1)
         else:
-            _scan_block(state, s, t0, t1)
+            busy = _scan_block(state, s, t0, t1, per_step=_per_step or busy) > BUSY_BLOCK
     return CausalScan(state.level, state.seasonal, state.score, state.flag, state.filled, state.episodes.alarms,
                       state.periods_used, state.sigma)
 
@@ -88,8 +110,9 @@ def _new_model(state: ScanState, active: tuple[int, ...], t0: int) -> None:
     state.tests_from = np.maximum(state.tests_from, t0)
 
 
-def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int) -> None:
-    """One block: refit at its start, then each step scored against that fit."""
+def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> int:
+    """One block: refit at its start, then its steps scored against that fit. Returns at how many steps a test
+    fired."""
     active = s.active_periods(t0)
     if active != state.active or t0 == s.warmup:
         _new_model(state, active, t0)
@@ -99,10 +122,45 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int) -> None:
     state.relevel[:] = False
     state.sigma[:, t0:t1] = fit.sigma[:, None]
     state.seasonal[:, t0:t1] = fit.forecast[:, :t1 - t0]
-    for t in range(t0, t1):
-        relevel(state, t)
-        obs = observe(state, fit, s, t, t - t0)
-        record(state, fit, s, obs, t)
-        update_run(state, obs, t)
-        update_cusum(state, fit, s, obs, t)
-        handle_alarms(state, fit, s, t, run_tests(state, fit, s, t, t0, t1))
+    t, fired = t0, 0
+    while t < t1:
+        if per_step or s.coarse:
+            fired += _step(state, fit, s, t, t0, t1)
+            t += 1
+        else:
+            t, fire = _stretch(state, fit, s, t, t0, t1)
+            fired, t = fired + fire, t + 1
+    return fired
+
+
+def _step(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> bool:
+    """Step t alone: re-level a new regime, score, record, update the run and the CUSUMs, test, handle alarms.
+    Returns whether a test fired."""
+    relevel(state, t)
+    obs = observe(state, fit, s, t, t - t0)
+    record(state, fit, s, obs, t)
+    update_run(state, obs, t)
+    update_cusum(state, fit, s, obs, t)
+    trig = run_tests(state, fit, s, t, t0, t1)
+    handle_alarms(state, fit, s, t, trig)
+    return bool(trig.fire.any())
+
+
+def _stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0: int, t1: int) -> tuple[int, bool]:
+    """Steps a.. of the block at once: score and record the rest of the block, find the first step at which a
+    test may call a change (else the block's last, where the day test runs), leave the level, the run and the
+    CUSUMs as they are after it, and run its tests and alarms as ``_step`` does. The steps recorded after it are
+    recorded again from the state it leaves. Returns that step and whether a test fired there."""
+    level = levels_stretch(state, fit, s, a, t0, t1)
+    obs = observe_stretch(state, fit, s, level, a, t0, t1)
+    record_stretch(state, fit, s, obs, level, a)
+    seq = sequential_stretch(state, fit, s, obs, a)
+    fire, mean = may_fire(state, fit, s, seq, a)
+    hits = np.flatnonzero(fire)
+    j = int(hits[0]) if hits.size else t1 - 1 - a
+    state.current_level = level[:, j].copy()
+    seq.commit(state, j)
+    mean_j = None if mean is None else (mean[0][:, j], mean[1][:, j])
+    trig = run_tests(state, fit, s, a + j, t0, t1, mean_j)
+    handle_alarms(state, fit, s, a + j, trig)
+    return a + j, bool(trig.fire.any())

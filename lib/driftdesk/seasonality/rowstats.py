@@ -4,8 +4,7 @@ median, spread and threshold here is vectorised over rows (NaN = missing)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm as normal
-from scipy.stats import t as student_t
+from scipy import special
 
 MAD_SCALE = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its standard deviation
 _LARGEST = np.finfo(np.float64).max
@@ -67,16 +66,30 @@ def vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.nda
         return np.ones(m)
     blocks = a[:, n - nb * block:].reshape(m, nb, block)
     cnt = np.isfinite(blocks).sum(axis=2)
-    means = np.where(cnt >= block // 2, np.nanmean(np.where(cnt[..., None] > 0, blocks, 0.0), axis=2), np.nan)
+    held = np.where(cnt[..., None] > 0, blocks, 0.0)
+    gap = np.isnan(held)  # np.nanmean's sum and count, without its per-call overhead (the scan asks every refit)
+    means = np.where(cnt >= block // 2, np.where(gap, 0.0, held).sum(axis=2) / (~gap).sum(axis=2), np.nan)
     sd_mean = mad_rows(means)
     sd_one = np.ones(m) if standardised else mad_rows(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         return block * (sd_mean / sd_one) ** 2
 
 
-def window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> tuple[np.ndarray, np.ndarray]:
+def running_sums(resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the sum and the number of the finite values before each position (m x n+1): any stretch's mean in
+    two look-ups. ``window_mean_sd`` of several window lengths over the same residuals shares them."""
+    m = resid.shape[0]
+    ok = np.isfinite(resid)
+    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
+    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    return c, k
+
+
+def window_mean_sd(resid: np.ndarray, w: int, min_windows: int,
+                   sums: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the spread (root mean square) of the means of w consecutive residuals, over every w-step stretch
     with at least 3/4 of its points (NaN with fewer than ``min_windows`` stretches), and the number of stretches.
+    ``sums``: ``running_sums(resid)``, when the caller has them.
 
     Measured directly, it carries whatever makes neighbouring residuals move together (a day-level factor, a
     seasonal misfit, the error of the level) without a model of that correlation. The root mean square, not a
@@ -84,9 +97,7 @@ def window_mean_sd(resid: np.ndarray, w: int, min_windows: int) -> tuple[np.ndar
     m, n = resid.shape
     if n < w:
         return np.full(m, np.nan), np.zeros(m, dtype=np.int64)
-    ok = np.isfinite(resid)
-    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
-    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    c, k = running_sums(resid) if sums is None else sums
     cnt = k[:, w:] - k[:, :-w]
     full = cnt >= 0.75 * w
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -101,11 +112,13 @@ def t_threshold(z: float, df: np.ndarray) -> np.ndarray:
     """The threshold for a mean divided by a spread estimated with ``df`` degrees of freedom that is as rare as
     ``z`` standard deviations of a normal: Student's t quantile at the normal tail probability of ``z``. A spread
     measured on a week of day means misses by a third now and then; a fixed threshold either fires on such a
-    week or waits too long once months of residuals have pinned the spread down."""
+    week or waits too long once months of residuals have pinned the spread down. (``scipy.stats``' ``t.isf`` and
+    ``norm.sf`` compute these same functions, bit for bit, behind a generic layer that costs more than they do:
+    the causal scan asks at every refit.)"""
     df = np.asarray(df, dtype=float)
     out = np.full(df.shape, np.inf)
     ok = df >= 1
-    out[ok] = student_t.isf(normal.sf(z), df[ok])
+    out[ok] = -special.stdtrit(df[ok], special.ndtr(-z))
     return out
 
 

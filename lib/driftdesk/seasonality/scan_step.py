@@ -76,36 +76,43 @@ def update_cusum(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observat
     c.zero_minus = np.where(obs.calm & (c.minus == 0), t, c.zero_minus)
 
 
-def mean_test(state: ScanState, fit: BlockFit, s: ScanSettings, t: int) -> tuple[np.ndarray, np.ndarray]:
+def mean_test(state: ScanState, fit: BlockFit, s: ScanSettings, t: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(fires, start) per series: the mean clipped forecast residual of the last w steps (none before the last
     handled change) is beyond its threshold in units of its measured spread, and the mean over the calm points
     of that stretch is at least half way there with the same sign, so a spike of a few hours is an anomaly, not
     a level shift. A young regime's level is itself a short mean: its error widens the spread. The first
-    ``refit`` steps after a change are not tested (its level rests on too few points)."""
+    ``refit`` steps after a change are not tested (its level rests on too few points).
+
+    ``t`` may be an array of steps (the scan's block path tests a stretch of steps at once, the state of the
+    regimes unchanged along it): the answers are then (m x len(t))."""
+    steps = np.atleast_1d(t)[None, :]
     m = state.values.shape[0]
-    fire, start = np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
-    settled = t - state.tests_from >= s.refit
-    if not s.mean_windows or not settled.any():
-        return fire, start
-    h, rows, regime = state.history, np.arange(m), state.regime
-    young = (regime > 0) & (t - regime < s.level_steps)
-    age = np.maximum(t - regime, 1).astype(float)
-    level_var = np.where(young, fit.day_sd ** 2 * np.maximum(1.0, max(s.mean_windows) / age), 0.0)
-    all_count, calm_count, all_sum, calm_sum = (h.all_count[:, t + 1], h.calm_count[:, t + 1], h.all_sum[:, t + 1],
-                                                h.calm_sum[:, t + 1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for w in s.mean_windows:
-            lo = np.maximum(t + 1 - w, state.tests_from)
-            c_all = all_count - h.all_count[rows, lo]
-            c_calm = calm_count - h.calm_count[rows, lo]
-            scale = np.sqrt(fit.mean_sd[w] ** 2 + level_var)
-            stat = finite_or_zero((all_sum - h.all_sum[rows, lo]) / np.maximum(c_all, 1.0) / scale)
-            stat_calm = finite_or_zero((calm_sum - h.calm_sum[rows, lo]) / np.maximum(c_calm, 1.0) / scale)
-            corroborated = (c_calm > 0) & (stat * stat_calm > 0) & (np.abs(stat_calm) >= 0.5 * fit.mean_thr[w])
-            hit = (c_all >= 0.75 * w) & (np.abs(stat) > fit.mean_thr[w]) & corroborated & ~fire & settled
-            start = np.where(hit, lo, start)
-            fire |= hit
+    fire, start = np.zeros((m, steps.shape[1]), dtype=bool), np.zeros((m, steps.shape[1]), dtype=np.int64)
+    settled = steps - state.tests_from[:, None] >= s.refit
+    if s.mean_windows and settled.any():
+        h, rows, regime = state.history, np.arange(m)[:, None], state.regime[:, None]
+        young = (regime > 0) & (steps - regime < s.level_steps)
+        age = np.maximum(steps - regime, 1).astype(float)
+        level_var = np.where(young, fit.day_sd[:, None] ** 2 * np.maximum(1.0, max(s.mean_windows) / age), 0.0)
+        all_count, calm_count, all_sum, calm_sum = (h.all_count[:, steps[0] + 1], h.calm_count[:, steps[0] + 1],
+                                                    h.all_sum[:, steps[0] + 1], h.calm_sum[:, steps[0] + 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for w in s.mean_windows:
+                lo = np.maximum(steps + 1 - w, state.tests_from[:, None])
+                c_all = all_count - h.all_count[rows, lo]
+                c_calm = calm_count - h.calm_count[rows, lo]
+                scale = np.sqrt(fit.mean_sd[w][:, None] ** 2 + level_var)
+                stat = finite_or_zero((all_sum - h.all_sum[rows, lo]) / np.maximum(c_all, 1.0) / scale)
+                stat_calm = finite_or_zero((calm_sum - h.calm_sum[rows, lo]) / np.maximum(c_calm, 1.0) / scale)
+                thr = fit.mean_thr[w][:, None]
+                corroborated = (c_calm > 0) & (stat * stat_calm > 0) & (np.abs(stat_calm) >= 0.5 * thr)
+                hit = (c_all >= 0.75 * w) & (np.abs(stat) > thr) & corroborated & ~fire & settled
+                start = np.where(hit, lo, start)
+                fire |= hit
+    if np.ndim(t) == 0:
+        return fire[:, 0], start[:, 0]
     return fire, start
+
 
 def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
     """At the end of a whole day (never a partial one: the result may not depend on where the data ends), add
@@ -137,13 +144,14 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
     return ((day.plus > cfg.block_h) & ok_plus) | ((day.minus > cfg.block_h) & ok_minus), measured
 
 
-def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int) -> Triggered:
+def run_tests(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, t0: int, t1: int,
+              mean: tuple[np.ndarray, np.ndarray] | None = None) -> Triggered:
     """Every test at step t; a series whose drift flag still holds raises no new alarm, and none is raised
-    before every period has joined the model."""
+    before every period has joined the model. ``mean``: the mean test's answer at t, when the caller has it."""
     m = state.values.shape[0]
     holding = t < state.episodes.hold_until
     if state.active == s.periods and not holding.all():
-        mean_fire, mean_start = mean_test(state, fit, s, t)
+        mean_fire, mean_start = mean_test(state, fit, s, t) if mean is None else mean
     else:  # nothing may fire: the mean test's answer would not be read
         mean_fire, mean_start = np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
     if t == t0 + s.refit - 1 and s.refit > 1 and fit.seasoned:

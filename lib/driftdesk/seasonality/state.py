@@ -1,12 +1,13 @@
 """The data of the causal scan, grouped by the part of the algorithm that owns it; the functions that move it
-along live in ``block_fit`` (the refit at each block's start), ``scan_step`` (score, record, test) and
-``alarms`` (a change called), and ``causal.causal_scan`` runs them.
+along live in ``block_fit`` (the refit at each block's start), ``scan_step`` (score, record, test one step),
+``scan_block`` (the same for a stretch of steps at once) and ``alarms`` (a change called), and
+``causal.causal_scan`` runs them.
 
 ``ScanState`` is what evolves from one step to the next (m series on a shared grid of n steps); the step
 functions update only the parts named in their docstrings, and everything a flag at step t depends on was
-written at or before t. ``BlockFit`` (one block's fit), ``Observation`` (one step scored) and ``Triggered``
-(which tests called a change) are the frozen values passed between those functions; ``CausalScan`` is what
-the scan returns.
+written at or before t. ``BlockFit`` (one block's fit), ``Observation`` (one step, or a stretch, scored) and
+``Triggered`` (which tests called a change) are the frozen values passed between those functions;
+``CausalScan`` is what the scan returns.
 """
 
 from __future__ import annotations

@@ -46,6 +46,28 @@ def exceedance_llr(beyond: bool) -> float:
     return _LLR_BEYOND if beyond else _LLR_WITHIN
 
 
+def _median(x: np.ndarray) -> float:
+    """``np.median`` of a non-empty array of finite values, the same number, without its generic layer (the
+    test asks twice a day per series)."""
+    h = x.size // 2
+    if x.size % 2:
+        return float(np.partition(x, h)[h])
+    p = np.partition(x, (h - 1, h))
+    return float((p[h - 1] + p[h]) / 2.0)
+
+
+def _quantile(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (linear interpolation) of a non-empty array of finite values, the same number, the
+    same way (numpy's interpolation, from the far end past the middle), without its generic layer."""
+    v = (x.size - 1) * q
+    if v >= x.size - 1:
+        return float(np.max(x))
+    lo = math.floor(v)
+    part = np.partition(x, (lo, lo + 1))
+    a, b, g = part[lo], part[lo + 1], v - lo
+    return float(b - (b - a) * (1 - g)) if g >= 0.5 else float(a + (b - a) * g)
+
+
 def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, day: int,
                      config: DetectConfig) -> list[dict]:
     """Variance-change events of one series: ``resid`` forecast residuals per step, ``ok`` where they count
@@ -71,8 +93,8 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if past.size < min_steps:
             zero_up = d0
             continue
-        scale = MAD_SCALE * float(np.median(np.abs(past - np.median(past))))
-        quartile = float(np.quantile(np.abs(past), 1 - P_BEFORE))
+        scale = MAD_SCALE * _median(np.abs(past - _median(past)))
+        quartile = _quantile(np.abs(past), 1 - P_BEFORE)
         if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):
@@ -85,7 +107,7 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
                 start = zero_up + 1
                 seg = d[start:t + 1]
                 seg = seg[np.isfinite(seg)]
-                new = MAD_SCALE * float(np.median(np.abs(seg - np.median(seg)))) if seg.size else np.nan
+                new = MAD_SCALE * _median(np.abs(seg - _median(seg))) if seg.size else np.nan
                 events.append({"kind": "variance_change", "start_step": start, "alarm_step": t, "end_step": t,
                                "direction_sign": sign, "magnitude": new / scale - 1.0,
                                "magnitude_abs": None, "ratio": new / scale})
