@@ -134,7 +134,7 @@ def test_ece_read_off_the_layout_equals_ece_picked_cell_by_cell():
 def test_a_callers_interval_cache_gives_the_same_judgement(sample_dataset, result):
     """``interval_of`` draws the decision's intervals (and only those); kept ones give the same view. Numbers are
     compared to 1e-12: polars' multithreaded sums of a cell may differ in the last bit from one run to the next,
-    which reaches the intervals; every verdict and label is compared exactly."""
+    which reaches the intervals (and the cache's keys); every verdict and label is compared exactly."""
     from driftdesk.rollout.compare import ece_change_interval
 
     kept: dict = {}
@@ -145,10 +145,11 @@ def test_a_callers_interval_cache_gives_the_same_judgement(sample_dataset, resul
             kept[key] = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
         return kept[key]
 
-    for _ in range(2):
+    shown = result.segments.filter((pl.col("metric") == "ece") & pl.col("change").is_not_null()
+                                   & ~pl.col("verdict").is_in(["breach", "inconclusive"]))
+    for run in range(2):
         again = rollout_view(sample_dataset, control="v1.9", candidate="v2.0", interval_of=interval_of)
         assert_frame_equal(again.segments, result.segments, check_exact=False, rel_tol=1e-12, abs_tol=1e-15)
         assert_frame_equal(again.replayed, result.replayed, check_exact=False, rel_tol=1e-12, abs_tol=1e-15)
-    shown = result.segments.filter((pl.col("metric") == "ece") & pl.col("change").is_not_null()
-                                   & ~pl.col("verdict").is_in(["breach", "inconclusive"]))
-    assert len(kept) == shown.height > 0
+        if run == 0:  # counted after one run: a second run's cells may differ in the last bit and miss the cache
+            assert len(kept) == shown.height > 0
