@@ -79,3 +79,27 @@ def test_missing_table_and_empty_window_are_bad_input(sample_dir, tmp_path):
     assert code == 2 and "baseline window" in err and "has no rows" in err
     code, _, err = run(["calibration", "--input", str(sample_dir / "decisions.parquet"), "--data", str(sample_dir)])
     assert code == 2 and "not allowed with" in err
+
+
+def test_drift_scans_a_folder_table_past_the_memory_budget(sample_dir, monkeypatch):
+    """Past the budget the decisions are scanned, and the ordered statistics of a numeric column come from the
+    documented sketch: each within its stated error of the exact value read whole; counts and categories exact."""
+    from driftdesk.engine.budget import BUDGET_ENV
+
+    args = ["drift", "--data", str(sample_dir), "--baseline", BEFORE_C, "--current", DURING_C,
+            "--columns", "score,ctr_7d,geo"]
+    code_w, whole, _ = run(args)
+    monkeypatch.setenv(BUDGET_ENV, "1M")  # the decisions (tens of MB) are past it
+    code_s, scanned, err = run(args)
+    assert code_w == code_s == 0, err
+    exact = {c["column"]: c for c in whole["columns"]}
+    for col in scanned["columns"]:
+        want = exact[col["column"]]
+        assert col["n_baseline"] == want["n_baseline"] and col["n_current"] == want["n_current"]
+        if col["kind"] == "numeric":
+            assert col["method"] == "sketch" and want["method"] == "exact"
+            assert abs(col["ks"] - want["ks"]) <= col["ks_error"]
+            assert abs(col["wasserstein"] - want["wasserstein"]) <= col["wasserstein_error"]
+            assert col["psi_low"] <= want["psi"] <= col["psi_high"]
+        else:
+            assert same(col, want)

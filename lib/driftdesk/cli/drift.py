@@ -34,17 +34,19 @@ def _windows(args: argparse.Namespace):
         return spark.read_parquet(args.baseline), spark.read_parquet(args.current), None
     if not args.data:
         return scan_table(args.baseline), scan_table(args.current), None
-    from driftdesk.contract import load_dataset
+    from driftdesk import engine
+    from driftdesk.cli.common import load_folder
     from driftdesk.errors import DriftdeskError
     from driftdesk.windows import Window, rows_in_window
 
-    table = load_dataset(args.data).get(args.table)
+    table = load_folder(args, scan=True).get(args.table)  # a row table past the memory budget is scanned
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
     from driftdesk.drift.view import TRAFFIC_WEIGHTS
 
-    lf = table.frame.lazy()
-    weight = next((c for c in TRAFFIC_WEIGHTS if c in table.frame.columns), None) if args.table == "kpis" else None
+    lf = engine.lazy(table.frame)
+    columns = engine.schema(table.frame)
+    weight = next((c for c in TRAFFIC_WEIGHTS if c in columns), None) if args.table == "kpis" else None
     return (*(rows_in_window(lf, Window.parse(text, label), name=label, source=table.source)
               for text, label in ((args.baseline, "baseline"), (args.current, "current"))), weight)
 
