@@ -77,7 +77,7 @@ def thin_points(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequence
                 where: Mapping[str, object] | None = None, every: str | None = None) -> pl.DataFrame:
     """ts, by..., volume of the points below the metric's minimum count (none when it has no minimum)."""
     lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    by = list(by_columns(by, list(lf.collect_schema().names())))
+    by = list(by_columns(by, list(engine.schema(lf))))
     m = series_metric(lf, metric)
     out = _points(lf, m, ts=ts, by=by, where=where, every=every)
     if not m.min_count:
