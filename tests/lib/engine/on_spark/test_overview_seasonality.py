@@ -16,6 +16,7 @@ import pytest
 from driftdesk import engine
 from driftdesk.overview import overview
 from driftdesk.seasonality import metric_series
+from driftdesk.seasonality.series import low_volume
 
 from .same import assert_same
 
@@ -93,6 +94,10 @@ def test_thin_hours_are_left_out_alike(foreign_on_spark):
     want = metric_series(in_memory["kpis"].frame, "cr", by=["Country"], every="15m")
     assert want.height > 1000 and want["value"].null_count() == want.height
     _same_series(metric_series(on_spark["kpis"].frame, "cr", by=["Country"], every="15m"), want)
+    # and the count of thin points, which the refusal of a series with nothing to judge quotes, is the same
+    thin = low_volume(in_memory["kpis"].frame, "cr", by=["Country"], every="15m")
+    assert thin is not None and thin.thin == thin.total == want.height
+    assert low_volume(on_spark["kpis"].frame, "cr", by=["Country"], every="15m") == thin
 
 
 @pytest.mark.parametrize("args", [["overview", "--data", "{d}", "--day", "2026-03-13"],
