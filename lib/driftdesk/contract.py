@@ -20,7 +20,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import collect_table
+from driftdesk.io import collect_table, file_format
 from driftdesk.proposal import FolderProposal, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
@@ -449,9 +449,26 @@ def format_violations(violations: list[Violation], *, table: str, source: str) -
     return head + "".join(f"\n  - {v.message}" for v in errors)
 
 
+def text_columns(schema: Mapping[str, pl.DataType], table: str, mapping: Mapping_ | None,
+                 source: str) -> tuple[str, ...]:
+    """The columns a table reads as text (segments and text roles) that a CSV reader inferred as something else:
+    re-read as written, a segment "TRUE" stays "TRUE" and a version "1.10" is not the number 1.1."""
+    spec = TABLES[table]
+    try:
+        single, segments, _ = resolve_mapping(list(schema), schema, spec, mapping, source)
+    except ContractError:
+        return ()  # validation names what is wrong with the mapping
+    texts = [c for r, c in single.items() if spec.role(r).kind == "string"] + list(segments)
+    return tuple(c for c in dict.fromkeys(texts) if schema[c] != pl.String)
+
+
 def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None) -> Table:
     """Read a file and validate it as a contract table; ContractError lists every violation."""
     frame = collect_table(path)
+    if table in TABLES and Path(path).is_file() and file_format(path) == "csv":
+        texts = text_columns(frame.schema, table, mapping, str(path))
+        if texts:
+            frame = collect_table(path, text_columns=texts)
     result, violations = validate_frame(frame, table, mapping=mapping, source=str(path))
     violations = located(violations, str(path))
     if result is None:

@@ -195,7 +195,8 @@ def scan_parquet_folder(path: str | Path) -> pl.LazyFrame:
     return frame.with_columns(columns).drop(source)
 
 
-def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None = None) -> pl.LazyFrame:
+def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None = None,
+               text_columns: tuple[str, ...] = ()) -> pl.LazyFrame:
     """A LazyFrame over a file, or over a folder of Parquet files with one schema (``parquet_files``). Raises
     InputFileError for a missing, empty or unreadable file.
 
@@ -203,6 +204,8 @@ def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None
     CSV column as text, so the contract can name the rows that do not parse instead of the reader failing. Text is
     UTF-8, or ``encoding`` (default: what ``text_encoding`` finds: UTF-8, else the folder's declared encoding);
     bytes that do not decode are refused, never replaced. A header naming a column twice is refused.
+    ``text_columns`` of a CSV are read as written (a segment "TRUE" or a version "1.10" is text, not a boolean or
+    a number).
     """
     path = Path(path)
     if path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") != "parquet":
@@ -222,7 +225,8 @@ def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None
         elif fmt == "otlp":
             frame = _otlp_calls(path)
         else:
-            frame = _scan_csv(path, all_text=all_text, encoding=encoding or text_encoding(path))
+            frame = _scan_csv(path, all_text=all_text, encoding=encoding or text_encoding(path),
+                              text_columns=text_columns)
         schema = frame.collect_schema()
     except UnicodeError as exc:
         raise InputFileError(f"{path}: cannot decode as {encoding or 'its declared encoding'}: {exc}") from exc
@@ -234,11 +238,12 @@ def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None
     return frame
 
 
-def _scan_csv(path: Path, *, all_text: bool, encoding: str) -> pl.LazyFrame:
+def _scan_csv(path: Path, *, all_text: bool, encoding: str, text_columns: tuple[str, ...] = ()) -> pl.LazyFrame:
     separator = sniff_delimiter(path, encoding)
     _check_header(path, separator, encoding)
     options = dict(separator=separator, infer_schema_length=0 if all_text else 10_000, try_parse_dates=False,
-                   decimal_comma=sniff_decimal_comma(path, separator, encoding=encoding))
+                   decimal_comma=sniff_decimal_comma(path, separator, encoding=encoding),
+                   schema_overrides={c: pl.String for c in text_columns} or None)
     if codecs.lookup(encoding).name == UTF8:
         return pl.scan_csv(path, encoding="utf8", **options)
     # polars scans UTF-8 only: another encoding is decoded whole (strictly) and read from memory
@@ -275,10 +280,10 @@ def memory_estimate(path: str | Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def collect_table(path: str | Path) -> pl.DataFrame:
+def collect_table(path: str | Path, *, text_columns: tuple[str, ...] = ()) -> pl.DataFrame:
     """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
-    contract, not the reader, reports the offending rows. A file larger than the memory budget is refused
-    before reading (``driftdesk.engine``)."""
+    contract, not the reader, reports the offending rows; ``text_columns`` as in ``scan_table``. A file larger
+    than the memory budget is refused before reading (``driftdesk.engine``)."""
     from driftdesk.engine.budget import require_fits
 
     if Path(path).exists():
@@ -286,7 +291,7 @@ def collect_table(path: str | Path) -> pl.DataFrame:
                      hint="the row-reducing commands read a Parquet file or folder given with --input in batches "
                           "(drift, calibration, impact, llm; --engine spark past one machine)")
     try:
-        return scan_table(path).collect()
+        return scan_table(path, text_columns=text_columns).collect()
     except pl.exceptions.PolarsError as exc:
         error: Exception = exc
     if file_format(path) == "csv":
