@@ -426,8 +426,12 @@ def fit_table(profiles: Sequence[ColumnProfile], table: str, *, remembered: Mapp
     claimed = used | set(given_features or ())
     if "segments" in role_names:
         given = _listed(remembered, "segments")
-        segments = given if given is not None else tuple(
-            p.name for p in profiles if p.name not in claimed and p.kind == "text" and not p.identifier)
+        if given is not None:
+            segments = given
+        elif any(p.kind != "empty" for p in profiles):
+            segments = tuple(p.name for p in profiles if p.name not in claimed and p.kind == "text" and not p.identifier)
+        # else a file with no values yet (a header only): no segments proposed, so none are written down; the
+        # contract then takes the text columns no role claims once rows arrive
     if "features" in role_names:
         features = given_features if given_features is not None else tuple(
             p.name for p in profiles if p.name not in claimed and p.name not in (segments or ())
