@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import plotly.graph_objects as go
+import polars as pl
 
 
 def empty_figure(message: str, *, height: int = 220) -> go.Figure:
@@ -107,6 +108,20 @@ def in_panel(trace, panel: int):
     suffix = "" if panel == 0 else str(panel + 1)
     trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
     return trace
+
+
+def hold_flat_panel(fig: go.Figure, panel: int, values: pl.Series) -> None:
+    """A panel whose values are one level (up to float noise) drawn around that level: left to itself, plotly
+    stretches a span of 1e-15 over the panel and labels ticks 1.50000000000000533."""
+    finite = values.cast(pl.Float64).filter(values.cast(pl.Float64).is_finite())
+    if finite.is_empty():
+        return
+    low, high = finite.min(), finite.max()
+    level = (low + high) / 2
+    if high - low > 1e-9 * max(1.0, abs(level)):
+        return
+    pad = abs(level) * 0.1 if abs(level) > 1e-12 else 1.0  # a level of zero up to float noise: one unit
+    fig.layout[f"yaxis{'' if panel == 0 else panel + 1}"].range = [level - pad, level + pad]
 
 
 def shade_span(fig: go.Figure, start, end, color: str) -> None:

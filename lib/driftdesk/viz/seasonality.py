@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from driftdesk.viz.common import in_panel, shade_span, stacked_panels
+from driftdesk.viz.common import hold_flat_panel, in_panel, shade_span, stacked_panels
 
 FLAG_STYLE = {"anomaly": ("#d62728", "x", "anomaly"), "drift": ("#ff7f0e", "diamond", "drift")}
 DRIFT_FILL = "rgba(255, 127, 14, 0.15)"
@@ -88,6 +88,9 @@ def seasonality_figure(result) -> go.Figure:
         line(1, p["ts"], p["trend"], "trend", line={"color": "#2ca02c"})
         line(2, p["ts"], p["seasonal"], "seasonal", line={"width": 1, "color": "#9467bd"})
         line(3, p["ts"], p["score"], "score", line={"width": 1, "color": "#7f7f7f"})
+    for panel, values in enumerate((pl.concat([p["value"], p["trend"] + p["seasonal"]]), p["trend"], p["seasonal"],
+                                    p["score"])):
+        hold_flat_panel(fig, panel, values)
     for flag, (color, symbol, label) in FLAG_STYLE.items():
         hit = p.filter(pl.col("flag") == flag)
         if dense and flag == "drift":  # a drift run flags every hour of it: one marker per day reads better
