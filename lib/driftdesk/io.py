@@ -140,15 +140,24 @@ def folder_files(path: str | Path) -> tuple[str, list[Path]]:
     """(format, files) of a folder read as one table: its Parquet files (a dataset as Spark, pyarrow or Hive write
     it, or ``kpis/part-*.parquet``) or its CSV files (``kpis/2026-11-01.csv``, ``exports/date=2026-11-01/kpis.csv``),
     sorted, at any depth; ``_`` and ``.`` entries are skipped (``_SUCCESS``, ``_temporary/``, ``.crc``). A folder
-    holding both kinds is refused naming one file of each (which of them is the table cannot be told)."""
+    holding both kinds is refused naming one file of each (which of them is the table cannot be told), except that
+    a data folder partitioned itself (``date=2026-11-01/part-0.parquet`` beside ``releases.csv``) keeps its files of
+    the other kind beside the partition folders out: they are tables of their own (``proposal.data_files``)."""
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file or folder")
     found: dict[str, list[Path]] = {fmt: [] for fmt in FOLDER_FORMATS}
+    partitioned, beside = set(), set()  # formats of the files in key=value folders; the files beside them
     for f in sorted(path.rglob("*")):
         fmt = SUFFIXES.get(f.suffix.lower())
-        if fmt in found and f.is_file() and not _skipped(f.relative_to(path)):
+        if fmt in found and not _skipped(relative := f.relative_to(path)) and f.is_file():
             found[fmt].append(f)
+            if len(relative.parts) == 1:
+                beside.add(f)
+            elif "=" in relative.parts[0]:
+                partitioned.add(fmt)
+    if len(partitioned) == 1:
+        found = {fmt: [f for f in files if fmt in partitioned or f not in beside] for fmt, files in found.items()}
     if found["parquet"] and found["csv"]:
         raise InputFileError(f"{path}: the folder mixes Parquet and CSV files ({found['parquet'][0].relative_to(path)} "
                              f"and {found['csv'][0].relative_to(path)}); a folder is read as one table, so its files "

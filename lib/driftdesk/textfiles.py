@@ -42,7 +42,7 @@ def text_encoding(path: str | Path, *, within: str | Path | None = None) -> str:
                          "\"cp1252\", \"latin-1\", ...)")
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)  # a folder of daily CSV exports holds hundreds of files
 def _first_non_utf8(path: str, size: int, mtime_ns: int) -> tuple[int, int, int] | None:
     """(line, column, byte) of the first byte that is not UTF-8, or None; read in chunks, cached per file version."""
     decoder = codecs.getincrementaldecoder(UTF8)()

@@ -15,7 +15,7 @@ from driftdesk.engine.budget import BUDGET_ENV, MemoryBudgetError
 from driftdesk.errors import ContractError, InputFileError
 from driftdesk.io import memory_estimate, scan_table
 from driftdesk.proposal import data_files, propose_folder
-from foreign_data import foreign_kpis, write_csv_folder
+from foreign_data import foreign_kpis, spark_dataset, with_date, write_csv_folder
 
 MAPPING = {"ts": "event_time", "conversions": "conv", "spend": "spend_usd", "impressions": "imps",
            "segments": ["country", "device"]}
@@ -89,6 +89,19 @@ def test_a_folder_mixing_csv_and_parquet_is_refused_naming_one_file_of_each(tmp_
     dataset = load_dataset(data)
     assert list(dataset.tables) == ["releases"]
     assert any(note.startswith(f"{data / 'ads_export'}: the folder mixes Parquet and CSV") for note in dataset.notes)
+
+
+def test_a_data_folder_partitioned_itself_keeps_its_other_tables_beside_the_partitions(tmp_path):
+    frame = with_date(foreign_kpis(days=2))
+    folder = spark_dataset(tmp_path / "kpis_dump", frame, ["date"])
+    pl.DataFrame({"ts": ["2026-11-01T00:00:00Z"], "release_id": ["r1"]}).write_csv(folder / "releases.csv")
+    assert scan_table(folder).collect().height == frame.height
+    assert load_dataset(folder).tables.keys() == {"kpis", "releases"}
+    # CSV partitions beside a Parquet file: the Parquet file is a table of its own
+    csv_root = tmp_path / "csv_dump"
+    write_csv_folder(csv_root, foreign_kpis(days=2), hive="date")
+    pl.DataFrame({"ts": ["2026-11-01T00:00:00Z"], "release_id": ["r1"]}).write_parquet(csv_root / "releases.parquet")
+    assert propose_folder(csv_root).table_files == {"kpis": ".", "releases": "releases.parquet"}
 
 
 def test_a_bad_value_is_named_by_its_part_file_and_row(tmp_path):
