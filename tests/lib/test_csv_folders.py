@@ -121,6 +121,15 @@ def test_a_bad_value_is_named_by_its_part_file_and_row(tmp_path):
         report = inspect_folder(root.parent).violations()
         assert report.filter(pl.col("column").str.starts_with("spend_usd"))["examples"].to_list() == [
             f"{named} row 6: -3.0"]
+    # text in one day's numbers: that day's reader infers text, so the column is read as text in every file and
+    # the contract names the value that is not a number
+    files = write_csv_folder(tmp_path / "text" / "kpis", frame)
+    lines = files[1].read_text().splitlines()
+    lines[3] = ",".join([*lines[3].split(",")[:-1], "n/a"])  # the 3rd row's spend_usd
+    files[1].write_text("\n".join(lines) + "\n")
+    with pytest.raises(ContractError, match=r"spend_usd' \(role spend\): wrong type: expected a number — 1 row, "
+                                            r"e\.g\. 2026-11-02\.csv row 3: 'n/a'"):
+        load_table(tmp_path / "text" / "kpis", "kpis", mapping=MAPPING)
 
 
 def test_each_file_is_sniffed_on_its_own_semicolons_and_decimal_commas(tmp_path):
