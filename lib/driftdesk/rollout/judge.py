@@ -304,13 +304,17 @@ def _evaluation_times(span: Window, every_hours: int) -> list[dt.datetime]:
     return [*times, span.end]
 
 
-def _rollout_span(units: pl.DataFrame, ts: str, start, end) -> Window:
+def _candidate_span(units: pl.DataFrame, ts: str, start, end) -> Window:
     cand = units.filter(pl.col("__arm") == "candidate")[ts]
-    return _span(cand.min(), cand.max(), start, end)
+    return rollout_span(cand.min(), cand.max(), start, end)
 
 
-def _span(first_row: dt.datetime, last_row: dt.datetime, start, end) -> Window:
-    """The rollout's span: ``start`` / ``end``, else the hours of the candidate's first and last rows."""
+def rollout_span(first_row: dt.datetime | None, last_row: dt.datetime | None, start: dt.datetime | None = None,
+                 end: dt.datetime | None = None) -> Window:
+    """The span of rows a rollout compares, from the times of the candidate's first and last rows: ``start``, else
+    the hour of its first row, to ``end``, else the end of the hour of its last row (what every engine selects)."""
+    if (start is None and first_row is None) or (end is None and last_row is None):
+        raise DriftdeskError("the candidate has no rows: name the rollout's span (start and end)")
     first = start or first_row.replace(minute=0, second=0, microsecond=0)
     last = end or (last_row.replace(minute=0, second=0, microsecond=0) + HOUR)
     if last <= first:
@@ -390,7 +394,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                for g in policy.gates}
     value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
                    for g in policy.gates}
-    span = _rollout_span(units, ts, start, end)
+    span = _candidate_span(units, ts, start, end)
     units = units.filter(span.contains(ts))
     notes: list[str] = []
     if units.filter(pl.col("__arm") == "control").height == 0:
@@ -443,7 +447,7 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
     rows = frame.filter(arm_rows).select(c for c in schema if c in set(named))
     cand = rows.filter(pl.col(column).cast(pl.String) == candidate)
     first, last = collect(cand.select(pl.col(ts).min().alias("first"), pl.col(ts).max().alias("last"))).row(0)
-    return collect(rows.filter(_span(first, last, start, end).contains(ts)))
+    return collect(rows.filter(rollout_span(first, last, start, end).contains(ts)))
 
 
 Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
