@@ -56,6 +56,7 @@ Kind = Literal["ratio", "rate", "mean", "calibration", "distribution"]
 ECE_BINS = 10
 BOOTSTRAP_DRAWS = 2000
 BOOTSTRAP_SEED = 20_261_005  # fixed: the same data gives the same interval every time
+BOOTSTRAP_CHUNK = 4  # segments drawn together
 ARMS = ("control", "candidate")
 
 
@@ -414,7 +415,13 @@ def ece_change_intervals(control: tuple[np.ndarray, np.ndarray, np.ndarray],
                          candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *, relative: bool, confidence: float,
                          seed: int = BOOTSTRAP_SEED) -> list[tuple[float | None, float | None]]:
     """``ece_change_interval`` of many segments at once: each array is (segments, cells); each segment's interval
-    is the one it has alone."""
+    is the one it has alone. Segments are drawn ``BOOTSTRAP_CHUNK`` at a time (the draws of a few segments stay
+    in the processor's cache)."""
+    if control[0].shape[0] > BOOTSTRAP_CHUNK:
+        return [interval for i in range(0, control[0].shape[0], BOOTSTRAP_CHUNK)
+                for interval in ece_change_intervals(tuple(a[i:i + BOOTSTRAP_CHUNK] for a in control),
+                                                     tuple(a[i:i + BOOTSTRAP_CHUNK] for a in candidate),
+                                                     relative=relative, confidence=confidence, seed=seed)]
     bins, labels = calibration_layout()
     u_b, z_b, u_c, z_c = bootstrap_draws(seed)
     draws_b = ece_from_cells(bins, labels, *(np.moveaxis(a, 1, -1) for a in ece_draws(*control, uniform=u_b,

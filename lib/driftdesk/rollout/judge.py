@@ -52,7 +52,7 @@ from driftdesk.rollout.compare import (
     compare_calibration_segments,
     compare_distribution,
     compare_sums,
-    ece_change_interval,
+    ece_change_intervals,
     rollout_metric,
     sum_exprs,
     verdict,
@@ -332,29 +332,37 @@ def _runs(evals: pl.DataFrame) -> pl.DataFrame:
 
 
 def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """The decision at each evaluation time, with the segments and gates that made it."""
+    """The decision at each evaluation time, with the segments and gates that made it: a rollback where a rollback
+    gate has fired (been in breach ``consecutive`` evaluations in a row), else a pause where a pause gate has, else
+    continue where anything was judged, else not_enough_data. The segments are those of the gates that acted (for
+    continue, of any gate that fired), in gate then segment order; the gates are sorted by name."""
     need = {g.name: g.consecutive for g in policy.gates}
     fired = _runs(evals).with_columns(
         (pl.col("run") >= pl.col("gate").replace_strict(need, return_dtype=pl.Int64)).alias("fired"))
-    rows = []
-    for (t,), part in sorted(fired.partition_by("ts", as_dict=True).items()):
-        decision, why = "not_enough_data", part.filter(pl.col("verdict") != "not_enough_data")
-        hits = part.filter(pl.col("fired"))
-        for action, word in (("rollback", "rollback"), ("pause_for_review", "pause_for_review")):
-            acted = hits.filter(pl.col("action") == action)
-            if acted.height:
-                decision, why = word, acted
-                break
-        else:
-            if why.height:
-                decision = "continue"
-                why = hits  # notify gates that fired, if any
-        rows.append({"ts": t, "decision": decision,
-                     "segments": ", ".join(why["segment"].unique(maintain_order=True).to_list()) if decision in
-                     ("rollback", "pause_for_review") else ", ".join(hits["segment"].unique(maintain_order=True).to_list()),
-                     "gates": ", ".join(sorted(set(why["gate"].to_list()))) if decision != "not_enough_data" else ""})
-    return pl.DataFrame(rows, schema={"ts": pl.Datetime("us"), "decision": pl.String, "segments": pl.String,
-                                      "gates": pl.String})
+
+    def named(column: str, where: pl.Expr, *, sort: bool) -> pl.Expr:
+        values = pl.col(column).filter(where)
+        return (values.unique().sort() if sort else values.unique(maintain_order=True)).str.join(", ")
+
+    acted = {a: pl.col("fired") & (pl.col("action") == a) for a in ("rollback", "pause_for_review")}
+    per_time = fired.group_by("ts").agg(
+        *(pl.col("fired").filter(acted[a]).any().alias(f"__{a}") for a in acted),
+        (pl.col("verdict") != "not_enough_data").any().alias("__judged"),
+        *(named("segment", acted[a], sort=False).alias(f"__segments_{a}") for a in acted),
+        named("segment", pl.col("fired"), sort=False).alias("__segments"),
+        *(named("gate", acted[a], sort=True).alias(f"__gates_{a}") for a in acted),
+        named("gate", pl.col("fired"), sort=True).alias("__gates"))
+    decision = (pl.when(pl.col("__rollback")).then(pl.lit("rollback"))
+                .when(pl.col("__pause_for_review")).then(pl.lit("pause_for_review"))
+                .when(pl.col("__judged")).then(pl.lit("continue")).otherwise(pl.lit("not_enough_data")))
+    return per_time.sort("ts").select(
+        pl.col("ts").cast(pl.Datetime("us")), decision.alias("decision"),
+        pl.when(pl.col("__rollback")).then(pl.col("__segments_rollback"))
+        .when(pl.col("__pause_for_review")).then(pl.col("__segments_pause_for_review"))
+        .otherwise(pl.col("__segments")).alias("segments"),
+        pl.when(pl.col("__rollback")).then(pl.col("__gates_rollback"))
+        .when(pl.col("__pause_for_review")).then(pl.col("__gates_pause_for_review"))
+        .when(pl.col("__judged")).then(pl.col("__gates")).otherwise(pl.lit("")).alias("gates"))
 
 
 def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
@@ -485,7 +493,7 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     deferred = tuple((i, row[DEFERRED]) for i, row in enumerate(rows) if DEFERRED in row)
     if not rows:
         return pl.DataFrame(schema=schema), deferred
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema), deferred
+    return pl.DataFrame({k: [r.get(k) for r in rows] for k in schema}, schema=schema), deferred
 
 
 def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
@@ -631,25 +639,41 @@ def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray,
 def _settled(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
     """Each row's verdict, drawing what it left under ``DEFERRED`` (an ECE interval, a KS p-value) only where the
     verdict reads it: a change beyond the threshold in a segment with enough data (is it beyond the noise?)."""
-    for row in _with_verdicts(rows, gate, metric, confidence):
-        if row["verdict"] == "inconclusive" and DEFERRED in row:
-            row.update(_draw(row.pop(DEFERRED), confidence))
-            row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
+    unsettled = [row for row in _with_verdicts(rows, gate, metric, confidence)
+                 if row["verdict"] == "inconclusive" and DEFERRED in row]
+    for row, drawn in zip(unsettled, _draws([row.pop(DEFERRED) for row in unsettled], confidence)):
+        row.update(drawn)
+        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
     return rows
 
 
 def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> dict[str, float | None]:
     """The columns a row left under ``DEFERRED``: an ECE change's interval (``interval_of``: a caller's cache of
     them) or a KS p-value."""
-    if deferred[0] == "ks":
-        _, statistic, n, m = deferred
-        return {"p_value": ks_pvalue(statistic, n, m)}
-    _, control, candidate, relative = deferred
-    if interval_of is not None:
-        low, high = interval_of(control, candidate, relative, confidence)
-    else:
-        low, high = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
-    return {"ci_low": low, "ci_high": high}
+    return _draws([deferred], confidence, interval_of)[0]
+
+
+def _draws(deferred: Sequence[tuple], confidence: float,
+           interval_of: IntervalOf | None = None) -> list[dict[str, float | None]]:
+    """``_draw`` of many rows: the ECE intervals of a kind (relative or not) drawn in one call of
+    ``ece_change_intervals`` (each the interval it has alone), unless ``interval_of`` draws them one by one."""
+    out: list[dict[str, float | None]] = [{} for _ in deferred]
+    ece: dict[bool, list[int]] = {}
+    for i, what in enumerate(deferred):
+        if what[0] == "ks":
+            _, statistic, n, m = what
+            out[i] = {"p_value": ks_pvalue(statistic, n, m)}
+        elif interval_of is not None:
+            _, control, candidate, relative = what
+            low, high = interval_of(control, candidate, relative, confidence)
+            out[i] = {"ci_low": low, "ci_high": high}
+        else:
+            ece.setdefault(what[3], []).append(i)
+    for relative, rows in ece.items():
+        arms = [tuple(np.stack([deferred[i][side][part] for i in rows]) for part in range(3)) for side in (1, 2)]
+        for i, (low, high) in zip(rows, ece_change_intervals(*arms, relative=relative, confidence=confidence)):
+            out[i] = {"ci_low": low, "ci_high": high}
+    return out
 
 
 def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float,
@@ -658,8 +682,8 @@ def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *,
     if not deferred:
         return evals
     drawn: dict[str, tuple[list[int], list[float | None]]] = {}
-    for i, what in deferred:
-        for column, value in _draw(what, confidence, interval_of).items():
+    for (i, _), columns in zip(deferred, _draws([what for _, what in deferred], confidence, interval_of)):
+        for column, value in columns.items():
             at, values = drawn.setdefault(column, ([], []))
             at.append(i)
             values.append(value)
