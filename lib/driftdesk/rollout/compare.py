@@ -119,22 +119,26 @@ def known(metric: RolloutMetric) -> pl.Expr:
 
 
 def sum_exprs(metric: RolloutMetric) -> list[pl.Expr]:
-    """Additive per-hour sums of one metric (prefixed by its key), computed over the rows it can read."""
+    """Additive per-hour sums of one metric (prefixed by its key), computed over the rows it can read (a value of
+    another row is null, which a sum skips: a plain grouped sum, where filtering each group costs twice as much)."""
     k, ok = metric.key, known(metric)
     f = [pl.col(c).cast(pl.Float64) for c in metric.columns]
+
+    def where_known(value: pl.Expr) -> pl.Expr:
+        return pl.when(ok).then(value)
     if metric.kind in ("ratio", "rate") and len(f) == 2:
         y, x = f
-        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), y.filter(ok).sum().alias(f"{k}__y"),
-                x.filter(ok).sum().alias(f"{k}__x"), (y * y).filter(ok).sum().alias(f"{k}__yy"),
-                (x * x).filter(ok).sum().alias(f"{k}__xx"), (x * y).filter(ok).sum().alias(f"{k}__xy")]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), where_known(y).sum().alias(f"{k}__y"),
+                where_known(x).sum().alias(f"{k}__x"), where_known(y * y).sum().alias(f"{k}__yy"),
+                where_known(x * x).sum().alias(f"{k}__xx"), where_known(x * y).sum().alias(f"{k}__xy")]
     if metric.kind == "rate":  # one flag column: successes among the rows that have it
         flag = (1.0 - f[0]) if metric.negate else f[0]
-        return [ok.cast(pl.Float64).sum().alias(f"{k}__x"), flag.filter(ok).sum().alias(f"{k}__y")]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__x"), where_known(flag).sum().alias(f"{k}__y")]
     if metric.kind == "mean":
         y = f[0]
-        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), y.filter(ok).sum().alias(f"{k}__y"),
-                ok.cast(pl.Float64).sum().alias(f"{k}__x"), (y * y).filter(ok).sum().alias(f"{k}__yy"),
-                ok.cast(pl.Float64).sum().alias(f"{k}__xx"), y.filter(ok).sum().alias(f"{k}__xy")]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), where_known(y).sum().alias(f"{k}__y"),
+                ok.cast(pl.Float64).sum().alias(f"{k}__x"), where_known(y * y).sum().alias(f"{k}__yy"),
+                ok.cast(pl.Float64).sum().alias(f"{k}__xx"), where_known(y).sum().alias(f"{k}__xy")]
     return []
 
 
