@@ -461,6 +461,7 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
 Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
+Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with their interval, by window edges
 
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
@@ -476,13 +477,15 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     plan = [(index, gate, keys) for index, gate in enumerate(policy.gates)
             for keys in _segmentations(gate, seg_cols, by_cols)]
     by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {(index, keys): {} for index, _, keys in plan}
+    parts: Parts = {}
     if stop_at_rollback and memo is None:
-        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
+        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence,
+                                       parts=parts)
     else:
         for index, gate, keys in plan:
             def compute(gate=gate, keys=keys) -> list[dict]:
                 return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                         confidence=confidence)
+                                         confidence=confidence, parts=parts)
             rows = memo(gate, keys, span, every, compute) if memo is not None else compute()
             at = by_time[(index, keys)]
             for row in rows:
@@ -498,13 +501,13 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
 
 def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
                            by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
-                           span: Window, times: Sequence[dt.datetime], *, ts: str,
-                           confidence: float) -> list[dt.datetime]:
+                           span: Window, times: Sequence[dt.datetime], *, ts: str, confidence: float,
+                           parts: Parts | None = None) -> list[dt.datetime]:
     """Fill ``by_time`` time by time (each gate's sums reduced once, its windows compared when reached) until a
     rollback gate has been in breach in a segment ``consecutive`` evaluations in a row, as ``_decide`` counts them;
     the times evaluated. What comes after a rollback cannot change the rollout's decision."""
     windows = {(index, keys): dict(_gate_windows(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                                 confidence=confidence)) for index, gate, keys in plan}
+                                                 confidence=confidence, parts=parts)) for index, gate, keys in plan}
     runs: dict[tuple[str, str], int] = {}
     for n, t in enumerate(times):
         rollback = False
@@ -523,11 +526,11 @@ def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, 
 
 
 def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                  times: Sequence[dt.datetime], *, ts: str,
-                  confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
+                  times: Sequence[dt.datetime], *, ts: str, confidence: float,
+                  parts: Parts | None = None) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
     (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
-    comparisons made when asked for."""
+    comparisons made when asked for (``parts``: as in ``_window_sums``)."""
     windows = [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
                if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
     if not windows:
@@ -542,7 +545,7 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
             return _settled(rows_of(a, b), gate, metric, confidence)
         per_window = [partial(compare, a, b) for a, b in zip(starts.to_list(), ends.to_list())]
     else:
-        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence)
+        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence, parts=parts)
 
     def evaluate(w: int) -> list[dict]:
         return [{**row, "ts": windows[w].end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
@@ -551,26 +554,35 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
 
 
 def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                      times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
+                      times: Sequence[dt.datetime], *, ts: str, confidence: float,
+                      parts: Parts | None = None) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
-    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence)
+    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence,
+                                                 parts=parts)
             for row in evaluate()]
 
 
 def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
                  reduce: Callable[[pl.LazyFrame, list[str]], pl.LazyFrame], sums: Sequence[str], *,
-                 ts: str) -> tuple[pl.DataFrame, np.ndarray]:
+                 ts: str, parts: Parts | None = None) -> tuple[pl.DataFrame, np.ndarray]:
     """Each group's sums in each window, from one reduction: ``reduce(rows, keys)`` sums the rows once per key and
     per interval between consecutive window edges (the key ``__part``), and a window's sums add its intervals' (a
     handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
     in one hour leaves the precision of the others intact).
 
     Returns the groups (every column of ``reduce``'s result but ``__part`` and the ``sums``, in first-seen order)
-    and an array (window, group, sum) of the ``sums`` columns."""
-    edges = pl.Series(sorted({e for w in windows for e in (w.start, w.end)}), dtype=units.schema[ts])
-    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
-             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
-    reduced = reduce(parts, ["__part", *keys]).collect()
+    and an array (window, group, sum) of the ``sums`` columns. ``parts``: the rows with their interval, kept by
+    the window edges for the other gates of a replay (of the same ``units``) whose windows have the same edges."""
+    bounds = sorted({e for w in windows for e in (w.start, w.end)})
+    edges = pl.Series(bounds, dtype=units.schema[ts])
+    rows = parts.get(tuple(bounds)) if parts is not None else None
+    if rows is None:
+        rows = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+                .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1)
+                              .alias("__part"))).collect()
+        if parts is not None:
+            parts[tuple(bounds)] = rows
+    reduced = reduce(rows.lazy(), ["__part", *keys]).collect()
     groups = [c for c in reduced.columns if c not in sums and c != "__part"]
     ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
     reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
@@ -581,14 +593,15 @@ def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[
 
 
 def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                      windows: Sequence[Window], *, ts: str, confidence: float) -> list[Callable[[], list[dict]]]:
+                      windows: Sequence[Window], *, ts: str, confidence: float,
+                      parts: Parts | None = None) -> list[Callable[[], list[dict]]]:
     """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
-    function per window that compares the arms in it."""
+    function per window that compares the arms in it (``parts``: as in ``_window_sums``)."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
         ids, sums = _window_sums(units, windows, ["__arm", *keys],
                                  lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
-                                 ts=ts)
+                                 ts=ts, parts=parts)
         cells_in = _cell_arrays(ids, keys)
 
         def calibrate(w: int) -> list[dict]:
@@ -597,7 +610,7 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
     exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
     names = [e.meta.output_name() for e in exprs]
     ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
-                             ts=ts)
+                             ts=ts, parts=parts)
     groups = ids.height  # every window's groups one after the other, as one frame
     frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
         pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),
