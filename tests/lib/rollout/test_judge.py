@@ -170,3 +170,17 @@ def test_each_evaluations_decision_names_the_gates_and_segments_that_made_it():
         (t[4], "continue", "", ""),
     ]
     assert _decide(evals.head(0), policy).schema == got.schema and _decide(evals.head(0), policy).height == 0
+
+
+def test_the_rollout_span_runs_from_the_hour_of_the_first_row_to_the_end_of_the_hour_of_the_last():
+    from driftdesk.rollout.judge import rollout_span
+
+    first, last = dt.datetime(2026, 3, 2, 9, 41, 7), dt.datetime(2026, 3, 5, 17, 0, 0, 1)
+    span = rollout_span(first, last)
+    assert (span.start, span.end) == (dt.datetime(2026, 3, 2, 9), dt.datetime(2026, 3, 5, 18))
+    given = rollout_span(None, None, dt.datetime(2026, 3, 3), dt.datetime(2026, 3, 4))
+    assert (given.start, given.end) == (dt.datetime(2026, 3, 3), dt.datetime(2026, 3, 4))
+    with pytest.raises(DriftdeskError, match="no rows"):
+        rollout_span(None, None)
+    with pytest.raises(DriftdeskError, match="is empty"):
+        rollout_span(first, last, start=dt.datetime(2026, 3, 6))
