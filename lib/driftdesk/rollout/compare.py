@@ -44,10 +44,12 @@ from driftdesk.errors import PolicyError
 from driftdesk.gates.policy import Gate
 from driftdesk.metrics import resolve_metric
 from driftdesk.stats import (
+    DEFAULT_PSI_BINS,
     ks_pvalue,
     ks_statistic,
     proportion_interval,
     psi_numeric,
+    psi_terms,
     ratio_of_sums,
     two_sided_z,
 )
@@ -459,6 +461,51 @@ def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: 
     return {"metric": metric.name, "control": float(b.mean()) if b.size else None,
             "candidate": float(c.mean()) if c.size else None, "change": psi, "ci_low": None, "ci_high": None,
             "p_value": p, "n_control": float(b.size), "n_candidate": float(c.size), "ks_statistic": d}
+
+
+def compare_distributions(metric: RolloutMetric, runs: np.ndarray, bounds: np.ndarray) -> list[dict]:
+    """``compare_distribution(..., p_value=False)`` of many segments at once: ``runs`` holds each segment's control
+    values then its candidate values, each run finite and sorted, from ``bounds[2 s]`` to ``bounds[2 s + 1]`` and
+    on to ``bounds[2 s + 2]``. Every segment's PSI bin edges (the control's deciles, as ``stats.quantile_edges``)
+    and bin terms (``stats.psi_terms``) are computed as arrays, then each PSI is the sum of its own bins; each row is
+    the one ``compare_distribution`` gives the segment alone."""
+    first, cut, last = bounds[0:-1:2], bounds[1::2], bounds[2::2]
+    n_b, n_c = cut - first, last - cut
+    both = np.flatnonzero((n_b > 0) & (n_c > 0))
+    psi: dict[int, float | None] = {}
+    if both.size:
+        n = n_b[both][:, None]
+        pos = np.arange(1, DEFAULT_PSI_BINS) / DEFAULT_PSI_BINS * (n - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = pos - lo
+        a, b = runs[first[both][:, None] + lo], runs[first[both][:, None] + hi]
+        edges = np.where(frac == 0, a, a + (b - a) * frac)
+        rising = bool((edges[:, 1:] >= edges[:, :-1]).all())
+        keep = np.concatenate([np.ones((edges.shape[0], 1), dtype=bool), edges[:, 1:] != edges[:, :-1]], axis=1)
+        counts = np.zeros((2, both.size, DEFAULT_PSI_BINS))
+        bins = np.empty(both.size, dtype=np.int64)
+        for i, s in enumerate(both.tolist()):
+            e = edges[i][keep[i]] if rising else np.unique(edges[i])  # np.unique of rising edges: the same
+            bins[i] = e.size + 1
+            for side, (start, end) in enumerate(((first[s], cut[s]), (cut[s], last[s]))):
+                run = runs[start:end]
+                cum = np.searchsorted(run, e, side="right")
+                counts[side, i, :e.size + 1] = np.diff(np.concatenate(([0], cum, [run.size])))
+        terms = psi_terms(counts[0], counts[1])
+        psi = {s: _finite(terms[i, :bins[i]].sum()) for i, s in enumerate(both.tolist())}
+    rows = []
+    for s in range(len(first)):
+        b, c = runs[first[s]:cut[s]], runs[cut[s]:last[s]]
+        rows.append({"metric": metric.name, "control": float(b.mean()) if b.size else None,
+                     "candidate": float(c.mean()) if c.size else None, "change": psi.get(s), "ci_low": None,
+                     "ci_high": None, "p_value": None, "n_control": float(b.size), "n_candidate": float(c.size),
+                     "ks_statistic": ks_statistic(b, c) if b.size and c.size else None})
+    return rows
+
+
+def _finite(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 # --------------------------------------------------------------------------- verdicts

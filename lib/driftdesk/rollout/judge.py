@@ -50,7 +50,7 @@ from driftdesk.rollout.compare import (
     change_unit,
     compare_calibration_cells,
     compare_calibration_segments,
-    compare_distribution,
+    compare_distributions,
     compare_sums,
     ece_change_intervals,
     rollout_metric,
@@ -202,15 +202,15 @@ def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
     group = 2 * code + (units["__arm"] == ARMS[1]).to_numpy()  # control 2s, candidate 2s + 1
 
     def rows_of(a: int, b: int) -> list[dict]:
-        order = np.argsort(group[a:b], kind="stable")
-        ordered = values[a:b][order]
-        edges = np.searchsorted(group[a:b][order], np.arange(2 * len(segments) + 1))
+        finite = np.isfinite(values[a:b])
+        kept, kept_group = values[a:b][finite], group[a:b][finite]
+        order = np.lexsort((kept, kept_group))  # by segment and arm, each run of values sorted
+        compared = compare_distributions(metric, kept[order], np.searchsorted(kept_group[order],
+                                                                              np.arange(2 * len(segments) + 1)))
         rows = []
         for s in np.unique(code[a:b]):
             seg = segments[s]
-            control, candidate = ordered[edges[2 * s]:edges[2 * s + 1]], ordered[edges[2 * s + 1]:edges[2 * s + 2]]
-            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-                   **compare_distribution(metric, control, candidate, p_value=False)}
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)), **compared[s]}
             statistic = row.pop("ks_statistic")
             if statistic is not None:
                 row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))

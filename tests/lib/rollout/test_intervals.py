@@ -25,6 +25,7 @@ from driftdesk.rollout.compare import (
     calibration_layout,
     compare_calibration_cells,
     compare_distribution,
+    compare_distributions,
     compare_sums,
     ece_change_interval,
     ece_change_intervals,
@@ -239,6 +240,23 @@ def test_distribution_change_is_psi_with_the_ks_p_value():
     row = compare_distribution(RolloutMetric("psi:score", "PSI", "distribution", ("score",), "score", "rows"), b, c)
     assert row["p_value"] == pytest.approx(sps.ks_2samp(b, c, method="asymp").pvalue, rel=1e-9)
     assert row["change"] > 0.1 and row["ci_low"] is None
+
+
+def test_distributions_of_many_segments_are_each_the_one_compared_alone():
+    """Runs of every size (empty, one value, ties, a constant run whose deciles all coincide, integers, thousands of
+    values) compared at once give, exactly, what ``compare_distribution`` gives each segment alone."""
+    rng = np.random.default_rng(12)
+    metric = RolloutMetric("psi:score", "PSI", "distribution", ("score",), "score", "rows")
+    arms = [(rng.normal(0, 1, 300), rng.normal(0.3, 1.2, 200)), (np.array([]), rng.random(5)), (rng.random(4), np.array([])),
+            (np.array([0.5]), np.array([0.5, 0.7])), (np.full(40, 0.25), rng.random(30)),
+            (rng.integers(0, 4, 500).astype(float), rng.integers(0, 5, 80).astype(float)),
+            (rng.beta(2, 5, 5000), rng.beta(2, 4, 3000)), (np.array([]), np.array([]))]
+    runs = np.concatenate([np.sort(v) for pair in arms for v in pair])
+    bounds = np.concatenate(([0], np.cumsum([v.size for pair in arms for v in pair])))
+    together = compare_distributions(metric, runs, bounds)
+    for (control, candidate), got in zip(arms, together, strict=True):
+        alone = compare_distribution(metric, control, candidate, p_value=False)
+        assert got == alone
 
 
 @settings(max_examples=60, deadline=None)
