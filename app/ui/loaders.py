@@ -45,7 +45,6 @@ from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
-from driftdesk.rollout.compare import ece_change_interval
 from driftdesk.rollout.judge import Memo
 from driftdesk.seasonality.result import SeasonalityResult
 from driftdesk.seasonality.series import parse_segment
@@ -387,17 +386,10 @@ def rollout_memo(source: str, *, control: str, candidate: str) -> Memo:
     return memo
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
-def _ece_interval(control: tuple, candidate: tuple, relative: bool, confidence: float) -> tuple:
-    """An ECE change's bootstrap interval, keyed by both arms' cells themselves: the segments at a decision that
-    another choice of segment columns reaches again are not resampled."""
-    return ece_change_interval(control, candidate, relative=relative, confidence=confidence)
-
-
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
 def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
     return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None,
-                        memo=rollout_memo(source, control=control, candidate=candidate), interval_of=_ece_interval)
+                        memo=rollout_memo(source, control=control, candidate=candidate))
 
 
 def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:

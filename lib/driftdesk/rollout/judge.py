@@ -50,9 +50,9 @@ from driftdesk.rollout.compare import (
     change_unit,
     compare_calibration_cells,
     compare_calibration_segments,
-    compare_distribution,
+    compare_distributions,
     compare_sums,
-    ece_change_interval,
+    ece_change_intervals,
     rollout_metric,
     sum_exprs,
     verdict,
@@ -202,15 +202,15 @@ def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
     group = 2 * code + (units["__arm"] == ARMS[1]).to_numpy()  # control 2s, candidate 2s + 1
 
     def rows_of(a: int, b: int) -> list[dict]:
-        order = np.argsort(group[a:b], kind="stable")
-        ordered = values[a:b][order]
-        edges = np.searchsorted(group[a:b][order], np.arange(2 * len(segments) + 1))
+        finite = np.isfinite(values[a:b])
+        kept, kept_group = values[a:b][finite], group[a:b][finite]
+        order = np.lexsort((kept, kept_group))  # by segment and arm, each run of values sorted
+        compared = compare_distributions(metric, kept[order], np.searchsorted(kept_group[order],
+                                                                              np.arange(2 * len(segments) + 1)))
         rows = []
         for s in np.unique(code[a:b]):
             seg = segments[s]
-            control, candidate = ordered[edges[2 * s]:edges[2 * s + 1]], ordered[edges[2 * s + 1]:edges[2 * s + 2]]
-            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-                   **compare_distribution(metric, control, candidate, p_value=False)}
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)), **compared[s]}
             statistic = row.pop("ks_statistic")
             if statistic is not None:
                 row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
@@ -304,13 +304,17 @@ def _evaluation_times(span: Window, every_hours: int) -> list[dt.datetime]:
     return [*times, span.end]
 
 
-def _rollout_span(units: pl.DataFrame, ts: str, start, end) -> Window:
+def _candidate_span(units: pl.DataFrame, ts: str, start, end) -> Window:
     cand = units.filter(pl.col("__arm") == "candidate")[ts]
-    return _span(cand.min(), cand.max(), start, end)
+    return rollout_span(cand.min(), cand.max(), start, end)
 
 
-def _span(first_row: dt.datetime, last_row: dt.datetime, start, end) -> Window:
-    """The rollout's span: ``start`` / ``end``, else the hours of the candidate's first and last rows."""
+def rollout_span(first_row: dt.datetime | None, last_row: dt.datetime | None, start: dt.datetime | None = None,
+                 end: dt.datetime | None = None) -> Window:
+    """The span of rows a rollout compares, from the times of the candidate's first and last rows: ``start``, else
+    the hour of its first row, to ``end``, else the end of the hour of its last row (what every engine selects)."""
+    if (start is None and first_row is None) or (end is None and last_row is None):
+        raise DriftdeskError("the candidate has no rows: name the rollout's span (start and end)")
     first = start or first_row.replace(minute=0, second=0, microsecond=0)
     last = end or (last_row.replace(minute=0, second=0, microsecond=0) + HOUR)
     if last <= first:
@@ -328,29 +332,37 @@ def _runs(evals: pl.DataFrame) -> pl.DataFrame:
 
 
 def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """The decision at each evaluation time, with the segments and gates that made it."""
+    """The decision at each evaluation time, with the segments and gates that made it: a rollback where a rollback
+    gate has fired (been in breach ``consecutive`` evaluations in a row), else a pause where a pause gate has, else
+    continue where anything was judged, else not_enough_data. The segments are those of the gates that acted (for
+    continue, of any gate that fired), in gate then segment order; the gates are sorted by name."""
     need = {g.name: g.consecutive for g in policy.gates}
     fired = _runs(evals).with_columns(
         (pl.col("run") >= pl.col("gate").replace_strict(need, return_dtype=pl.Int64)).alias("fired"))
-    rows = []
-    for (t,), part in sorted(fired.partition_by("ts", as_dict=True).items()):
-        decision, why = "not_enough_data", part.filter(pl.col("verdict") != "not_enough_data")
-        hits = part.filter(pl.col("fired"))
-        for action, word in (("rollback", "rollback"), ("pause_for_review", "pause_for_review")):
-            acted = hits.filter(pl.col("action") == action)
-            if acted.height:
-                decision, why = word, acted
-                break
-        else:
-            if why.height:
-                decision = "continue"
-                why = hits  # notify gates that fired, if any
-        rows.append({"ts": t, "decision": decision,
-                     "segments": ", ".join(why["segment"].unique(maintain_order=True).to_list()) if decision in
-                     ("rollback", "pause_for_review") else ", ".join(hits["segment"].unique(maintain_order=True).to_list()),
-                     "gates": ", ".join(sorted(set(why["gate"].to_list()))) if decision != "not_enough_data" else ""})
-    return pl.DataFrame(rows, schema={"ts": pl.Datetime("us"), "decision": pl.String, "segments": pl.String,
-                                      "gates": pl.String})
+
+    def named(column: str, where: pl.Expr, *, sort: bool) -> pl.Expr:
+        values = pl.col(column).filter(where)
+        return (values.unique().sort() if sort else values.unique(maintain_order=True)).str.join(", ")
+
+    acted = {a: pl.col("fired") & (pl.col("action") == a) for a in ("rollback", "pause_for_review")}
+    per_time = fired.group_by("ts").agg(
+        *(pl.col("fired").filter(acted[a]).any().alias(f"__{a}") for a in acted),
+        (pl.col("verdict") != "not_enough_data").any().alias("__judged"),
+        *(named("segment", acted[a], sort=False).alias(f"__segments_{a}") for a in acted),
+        named("segment", pl.col("fired"), sort=False).alias("__segments"),
+        *(named("gate", acted[a], sort=True).alias(f"__gates_{a}") for a in acted),
+        named("gate", pl.col("fired"), sort=True).alias("__gates"))
+    decision = (pl.when(pl.col("__rollback")).then(pl.lit("rollback"))
+                .when(pl.col("__pause_for_review")).then(pl.lit("pause_for_review"))
+                .when(pl.col("__judged")).then(pl.lit("continue")).otherwise(pl.lit("not_enough_data")))
+    return per_time.sort("ts").select(
+        pl.col("ts").cast(pl.Datetime("us")), decision.alias("decision"),
+        pl.when(pl.col("__rollback")).then(pl.col("__segments_rollback"))
+        .when(pl.col("__pause_for_review")).then(pl.col("__segments_pause_for_review"))
+        .otherwise(pl.col("__segments")).alias("segments"),
+        pl.when(pl.col("__rollback")).then(pl.col("__gates_rollback"))
+        .when(pl.col("__pause_for_review")).then(pl.col("__gates_pause_for_review"))
+        .when(pl.col("__judged")).then(pl.col("__gates")).otherwise(pl.lit("")).alias("gates"))
 
 
 def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
@@ -390,7 +402,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                for g in policy.gates}
     value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
                    for g in policy.gates}
-    span = _rollout_span(units, ts, start, end)
+    span = _candidate_span(units, ts, start, end)
     units = units.filter(span.contains(ts))
     notes: list[str] = []
     if units.filter(pl.col("__arm") == "control").height == 0:
@@ -443,12 +455,13 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
     rows = frame.filter(arm_rows).select(c for c in schema if c in set(named))
     cand = rows.filter(pl.col(column).cast(pl.String) == candidate)
     first, last = collect(cand.select(pl.col(ts).min().alias("first"), pl.col(ts).max().alias("last"))).row(0)
-    return collect(rows.filter(_span(first, last, start, end).contains(ts)))
+    return collect(rows.filter(rollout_span(first, last, start, end).contains(ts)))
 
 
 Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
+Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with their interval, by window edges
 
 
 def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
@@ -464,13 +477,15 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     plan = [(index, gate, keys) for index, gate in enumerate(policy.gates)
             for keys in _segmentations(gate, seg_cols, by_cols)]
     by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {(index, keys): {} for index, _, keys in plan}
+    parts: Parts = {}
     if stop_at_rollback and memo is None:
-        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
+        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence,
+                                       parts=parts)
     else:
         for index, gate, keys in plan:
             def compute(gate=gate, keys=keys) -> list[dict]:
                 return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                         confidence=confidence)
+                                         confidence=confidence, parts=parts)
             rows = memo(gate, keys, span, every, compute) if memo is not None else compute()
             at = by_time[(index, keys)]
             for row in rows:
@@ -481,18 +496,18 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     deferred = tuple((i, row[DEFERRED]) for i, row in enumerate(rows) if DEFERRED in row)
     if not rows:
         return pl.DataFrame(schema=schema), deferred
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema), deferred
+    return pl.DataFrame({k: [r.get(k) for r in rows] for k in schema}, schema=schema), deferred
 
 
 def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
                            by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
-                           span: Window, times: Sequence[dt.datetime], *, ts: str,
-                           confidence: float) -> list[dt.datetime]:
+                           span: Window, times: Sequence[dt.datetime], *, ts: str, confidence: float,
+                           parts: Parts | None = None) -> list[dt.datetime]:
     """Fill ``by_time`` time by time (each gate's sums reduced once, its windows compared when reached) until a
     rollback gate has been in breach in a segment ``consecutive`` evaluations in a row, as ``_decide`` counts them;
     the times evaluated. What comes after a rollback cannot change the rollout's decision."""
     windows = {(index, keys): dict(_gate_windows(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                                 confidence=confidence)) for index, gate, keys in plan}
+                                                 confidence=confidence, parts=parts)) for index, gate, keys in plan}
     runs: dict[tuple[str, str], int] = {}
     for n, t in enumerate(times):
         rollback = False
@@ -511,11 +526,11 @@ def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, 
 
 
 def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                  times: Sequence[dt.datetime], *, ts: str,
-                  confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
+                  times: Sequence[dt.datetime], *, ts: str, confidence: float,
+                  parts: Parts | None = None) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
     (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
-    comparisons made when asked for."""
+    comparisons made when asked for (``parts``: as in ``_window_sums``)."""
     windows = [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
                if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
     if not windows:
@@ -530,7 +545,7 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
             return _settled(rows_of(a, b), gate, metric, confidence)
         per_window = [partial(compare, a, b) for a, b in zip(starts.to_list(), ends.to_list())]
     else:
-        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence)
+        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence, parts=parts)
 
     def evaluate(w: int) -> list[dict]:
         return [{**row, "ts": windows[w].end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
@@ -539,26 +554,35 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
 
 
 def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                      times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
+                      times: Sequence[dt.datetime], *, ts: str, confidence: float,
+                      parts: Parts | None = None) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
-    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence)
+    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence,
+                                                 parts=parts)
             for row in evaluate()]
 
 
 def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
                  reduce: Callable[[pl.LazyFrame, list[str]], pl.LazyFrame], sums: Sequence[str], *,
-                 ts: str) -> tuple[pl.DataFrame, np.ndarray]:
+                 ts: str, parts: Parts | None = None) -> tuple[pl.DataFrame, np.ndarray]:
     """Each group's sums in each window, from one reduction: ``reduce(rows, keys)`` sums the rows once per key and
     per interval between consecutive window edges (the key ``__part``), and a window's sums add its intervals' (a
     handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
     in one hour leaves the precision of the others intact).
 
     Returns the groups (every column of ``reduce``'s result but ``__part`` and the ``sums``, in first-seen order)
-    and an array (window, group, sum) of the ``sums`` columns."""
-    edges = pl.Series(sorted({e for w in windows for e in (w.start, w.end)}), dtype=units.schema[ts])
-    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
-             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
-    reduced = reduce(parts, ["__part", *keys]).collect()
+    and an array (window, group, sum) of the ``sums`` columns. ``parts``: the rows with their interval, kept by
+    the window edges for the other gates of a replay (of the same ``units``) whose windows have the same edges."""
+    bounds = sorted({e for w in windows for e in (w.start, w.end)})
+    edges = pl.Series(bounds, dtype=units.schema[ts])
+    rows = parts.get(tuple(bounds)) if parts is not None else None
+    if rows is None:
+        rows = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+                .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1)
+                              .alias("__part"))).collect()
+        if parts is not None:
+            parts[tuple(bounds)] = rows
+    reduced = reduce(rows.lazy(), ["__part", *keys]).collect()
     groups = [c for c in reduced.columns if c not in sums and c != "__part"]
     ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
     reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
@@ -569,14 +593,15 @@ def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[
 
 
 def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                      windows: Sequence[Window], *, ts: str, confidence: float) -> list[Callable[[], list[dict]]]:
+                      windows: Sequence[Window], *, ts: str, confidence: float,
+                      parts: Parts | None = None) -> list[Callable[[], list[dict]]]:
     """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
-    function per window that compares the arms in it."""
+    function per window that compares the arms in it (``parts``: as in ``_window_sums``)."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
         ids, sums = _window_sums(units, windows, ["__arm", *keys],
                                  lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
-                                 ts=ts)
+                                 ts=ts, parts=parts)
         cells_in = _cell_arrays(ids, keys)
 
         def calibrate(w: int) -> list[dict]:
@@ -585,7 +610,7 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
     exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
     names = [e.meta.output_name() for e in exprs]
     ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
-                             ts=ts)
+                             ts=ts, parts=parts)
     groups = ids.height  # every window's groups one after the other, as one frame
     frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
         pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),
@@ -627,25 +652,41 @@ def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray,
 def _settled(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
     """Each row's verdict, drawing what it left under ``DEFERRED`` (an ECE interval, a KS p-value) only where the
     verdict reads it: a change beyond the threshold in a segment with enough data (is it beyond the noise?)."""
-    for row in _with_verdicts(rows, gate, metric, confidence):
-        if row["verdict"] == "inconclusive" and DEFERRED in row:
-            row.update(_draw(row.pop(DEFERRED), confidence))
-            row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
+    unsettled = [row for row in _with_verdicts(rows, gate, metric, confidence)
+                 if row["verdict"] == "inconclusive" and DEFERRED in row]
+    for row, drawn in zip(unsettled, _draws([row.pop(DEFERRED) for row in unsettled], confidence)):
+        row.update(drawn)
+        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
     return rows
 
 
 def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> dict[str, float | None]:
     """The columns a row left under ``DEFERRED``: an ECE change's interval (``interval_of``: a caller's cache of
     them) or a KS p-value."""
-    if deferred[0] == "ks":
-        _, statistic, n, m = deferred
-        return {"p_value": ks_pvalue(statistic, n, m)}
-    _, control, candidate, relative = deferred
-    if interval_of is not None:
-        low, high = interval_of(control, candidate, relative, confidence)
-    else:
-        low, high = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
-    return {"ci_low": low, "ci_high": high}
+    return _draws([deferred], confidence, interval_of)[0]
+
+
+def _draws(deferred: Sequence[tuple], confidence: float,
+           interval_of: IntervalOf | None = None) -> list[dict[str, float | None]]:
+    """``_draw`` of many rows: the ECE intervals of a kind (relative or not) drawn in one call of
+    ``ece_change_intervals`` (each the interval it has alone), unless ``interval_of`` draws them one by one."""
+    out: list[dict[str, float | None]] = [{} for _ in deferred]
+    ece: dict[bool, list[int]] = {}
+    for i, what in enumerate(deferred):
+        if what[0] == "ks":
+            _, statistic, n, m = what
+            out[i] = {"p_value": ks_pvalue(statistic, n, m)}
+        elif interval_of is not None:
+            _, control, candidate, relative = what
+            low, high = interval_of(control, candidate, relative, confidence)
+            out[i] = {"ci_low": low, "ci_high": high}
+        else:
+            ece.setdefault(what[3], []).append(i)
+    for relative, rows in ece.items():
+        arms = [tuple(np.stack([deferred[i][side][part] for i in rows]) for part in range(3)) for side in (1, 2)]
+        for i, (low, high) in zip(rows, ece_change_intervals(*arms, relative=relative, confidence=confidence)):
+            out[i] = {"ci_low": low, "ci_high": high}
+    return out
 
 
 def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float,
@@ -654,8 +695,8 @@ def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *,
     if not deferred:
         return evals
     drawn: dict[str, tuple[list[int], list[float | None]]] = {}
-    for i, what in deferred:
-        for column, value in _draw(what, confidence, interval_of).items():
+    for (i, _), columns in zip(deferred, _draws([what for _, what in deferred], confidence, interval_of)):
+        for column, value in columns.items():
             at, values = drawn.setdefault(column, ([], []))
             at.append(i)
             values.append(value)

@@ -18,10 +18,11 @@ BYTES_PER_VALUE = 16  # a value in the polars frame and its Arrow copy on the wa
 def arm_rows(table: SparkTable, *, control: str, candidate: str, arm: str | None = None,
              start: dt.datetime | None = None, end: dt.datetime | None = None, ts: str = "ts",
              source: str = "decisions") -> pl.DataFrame:
-    """The rows of both arms from ``start`` (else the hour of the candidate's first row) to ``end`` (else an hour
-    past its last row), every column: what ``judge_rollout`` reads of the table. The arm column is chosen by the judge's own
-    rule (``rollout.judge.arm_column``), from each candidate column's distinct values."""
-    from driftdesk.rollout.judge import ARM_COLUMNS, arm_column
+    """The rows of both arms in the rollout's span, every column: what ``judge_rollout`` reads of the table. The arm
+    column and the span are chosen by the judge's own rules (``rollout.judge.arm_column`` from each candidate
+    column's distinct values, ``rollout.judge.rollout_span`` from the times of the candidate's first and last
+    rows, ``start`` and ``end``)."""
+    from driftdesk.rollout.judge import ARM_COLUMNS, arm_column, rollout_span
 
     F = functions()
     columns = table.columns
@@ -38,13 +39,8 @@ def arm_rows(table: SparkTable, *, control: str, candidate: str, arm: str | None
     arms = table.df.where(F.col(column).cast("string").isin(control, candidate))
     first, last = fetch(arms.where(F.col(column).cast("string") == candidate)
                         .select(F.min(ts).alias("a"), F.max(ts).alias("b"))).row(0)
-    lo = start or (first.replace(minute=0, second=0, microsecond=0) if first is not None else None)
-    hi = end or (last + dt.timedelta(hours=1) if last is not None else None)
-    rows = arms
-    if lo is not None:
-        rows = rows.where(F.col(ts) >= timestamp(lo))
-    if hi is not None:
-        rows = rows.where(F.col(ts) < timestamp(hi))
+    span = rollout_span(first, last, start, end)
+    rows = arms.where((F.col(ts) >= timestamp(span.start)) & (F.col(ts) < timestamp(span.end)))
     n = rows.count()
     require_fits(n * len(columns) * BYTES_PER_VALUE, what=f"{source}: the rollout's {n:,} rows of {control} and "
                  f"{candidate}", hint="judge a shorter span with --start / --end")
