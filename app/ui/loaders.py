@@ -200,7 +200,8 @@ def _every_series(source: str, version: float, table: str, metric: str, mode: st
     shared by the segment view and the every-segment table; never mutated). None when one of them cannot be
     decomposed: each is then done on its own, and the one that fails is named."""
     try:
-        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode)
+        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode,
+                                          calendar=_calendar(source, version))
     except DriftdeskError:
         return None
 
@@ -211,7 +212,8 @@ def _seasonality(source: str, version: float, table: str, metric: str, segment: 
     dataset = load_source(source)
     where = parse_segment(segment)
     every = _every_series(source, version, table, metric, mode) if len(where) <= 1 else None
-    decomposed = series_of(dataset, every, next(iter(where), None)) if every is not None else None
+    calendar = _calendar(source, version)
+    decomposed = series_of(dataset, every, next(iter(where), None), calendar) if every is not None else None
     return seasonality_view(dataset, table=table, metric=metric, segment=segment, mode=mode, day=day,
                             decomposed=decomposed)
 
@@ -228,7 +230,8 @@ def _segment_verdicts(source: str, version: float, table: str, metric: str, mode
                       columns: tuple[str, ...]) -> SegmentVerdicts:
     dataset = load_source(source)
     every = _every_series(source, version, table, metric, mode)
-    decomposed = (lambda column: series_of(dataset, every, column)) if every is not None else None
+    calendar = _calendar(source, version)
+    decomposed = (lambda column: series_of(dataset, every, column, calendar)) if every is not None else None
     return segment_verdicts(dataset, table=table, metric=metric, mode=mode, columns=columns, decomposed=decomposed)
 
 

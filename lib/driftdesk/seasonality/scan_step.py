@@ -122,7 +122,8 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
     day, cfg = state.day, s.config
     scores = state.history.scores[:, t0:t1]
     cnt = np.isfinite(scores).sum(axis=1)
-    zb = np.where(cnt > 0, np.nansum(np.clip(scores, -cfg.clip_z, cfg.clip_z), axis=1)
+    clipped = np.minimum(np.maximum(scores, -cfg.clip_z), cfg.clip_z)  # np.clip's numbers, NaN kept
+    zb = np.where(cnt > 0, np.where(np.isnan(clipped), 0.0, clipped).sum(axis=1)  # np.nansum's
                   / np.sqrt(np.maximum(cnt, 1) * fit.vif), 0.0)
     active = cnt >= s.refit // 2
     day.plus = np.where(active, np.maximum(0.0, day.plus + zb - cfg.block_k), day.plus)
@@ -131,9 +132,10 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
     day.zero_minus = np.where(active & (day.minus == 0), t1, day.zero_minus)
     if s.refit in fit.mean_sd:
         with np.errstate(divide="ignore", invalid="ignore"):
-            zm = np.nansum(state.history.clipped_clean[:, t0:t1], axis=1) / np.maximum(cnt, 1) / fit.mean_sd[s.refit]
+            day_clean = state.history.clipped_clean[:, t0:t1]
+            zm = np.where(np.isnan(day_clean), 0.0, day_clean).sum(axis=1) / np.maximum(cnt, 1) / fit.mean_sd[s.refit]
         measured = np.isfinite(zm)
-        zm = np.nan_to_num(zm)
+        zm = finite_or_zero(zm)
         day.measured_plus = np.where(active, np.maximum(0.0, day.measured_plus + zm - cfg.block_k), day.measured_plus)
         day.measured_minus = np.where(active, np.maximum(0.0, day.measured_minus - zm - cfg.block_k),
                                       day.measured_minus)

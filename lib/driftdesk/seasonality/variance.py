@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from driftdesk.seasonality.config import DetectConfig
-from driftdesk.seasonality.rowstats import MAD_SCALE
+from driftdesk.seasonality.rowstats import MAD_SCALE, median_1d
 
 # values the reference's spread rests on, at least (the MAD's relative standard error is about 8% then), and the
 # reference spans at least twice that: on daily data two weeks are 14 values, too few to know a spread by
@@ -46,14 +46,7 @@ def exceedance_llr(beyond: bool) -> float:
     return _LLR_BEYOND if beyond else _LLR_WITHIN
 
 
-def _median(x: np.ndarray) -> float:
-    """``np.median`` of a non-empty array of finite values, the same number, without its generic layer (the
-    test asks twice a day per series)."""
-    h = x.size // 2
-    if x.size % 2:
-        return float(np.partition(x, h)[h])
-    p = np.partition(x, (h - 1, h))
-    return float((p[h - 1] + p[h]) / 2.0)
+_median = median_1d  # np.median's number without its generic layer (the test asks twice a day per series)
 
 
 def _quantile(x: np.ndarray, q: float) -> float:

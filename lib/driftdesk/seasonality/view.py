@@ -16,7 +16,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.bounds import check_day
-from driftdesk.calendars import effective_calendar
+from driftdesk.calendars import Calendar, effective_calendar
 from driftdesk.contract import Dataset
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -79,9 +79,10 @@ def seasonality_days(dataset: Dataset, table: str) -> tuple[dt.date, dt.date] | 
     return first.date(), max(first.date(), (last - dt.timedelta(hours=23)).date())
 
 
-def _calendar(dataset: Dataset, columns: Sequence[str] = ()) -> pl.DataFrame:
-    """The dataset's calendar days for series split or filtered by ``columns`` (driftdesk.calendars)."""
-    return effective_calendar(dataset).for_series(columns)
+def _calendar(dataset: Dataset, columns: Sequence[str] = (), calendar: Calendar | None = None) -> pl.DataFrame:
+    """The dataset's calendar days for series split or filtered by ``columns`` (driftdesk.calendars);
+    ``calendar``: ``effective_calendar(dataset)`` when the caller has it."""
+    return (effective_calendar(dataset) if calendar is None else calendar).for_series(columns)
 
 
 @dataclass(frozen=True)
@@ -178,11 +179,13 @@ def column_decomposition(dataset: Dataset, *, table: str, metric: str, column: s
 SPLIT = "__split"  # in ``every_series_decomposition``: the column a series is split by ('' for all traffic)
 
 
-def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch") -> SeasonalityResult:
+def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
+                               calendar: Calendar | None = None) -> SeasonalityResult:
     """All traffic and every value of every segment column decomposed in one pass: series on one grid share one
     scan, whose cost is per time step rather than per series, so the whole table costs about what one series does.
     ``by`` is ``SPLIT`` and the segment columns (null where a series is not split by one); ``series_of`` takes all
-    traffic's or one column's part, the same as decomposing it alone."""
+    traffic's or one column's part, the same as decomposing it alone. ``calendar``: ``effective_calendar(dataset)``
+    when the caller has it (it is the same for every metric)."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
     frame = dataset[table].frame
@@ -190,14 +193,14 @@ def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mod
     parts = [metric_series(frame, metric).with_columns(pl.lit("").alias(SPLIT))]
     parts += [metric_series(frame, metric, by=c).with_columns(pl.lit(c).alias(SPLIT)) for c in cols]
     return detect(pl.concat(parts, how="diagonal_relaxed"), by=[SPLIT, *cols], causal=mode == "causal",
-                  calendar=_split_calendar(dataset, cols))
+                  calendar=_split_calendar(dataset, cols, calendar))
 
 
-def _split_calendar(dataset: Dataset, columns: Sequence[str]) -> pl.DataFrame:
+def _split_calendar(dataset: Dataset, columns: Sequence[str], calendar: Calendar | None = None) -> pl.DataFrame:
     """The calendar of ``every_series_decomposition``, each day reaching the series it reaches when they are
     decomposed alone (``_calendar(dataset, [column])``): a day of one segment value ('geo=US') reaches that value's
     series, and, when it counts for the whole business, every series not split by its column (named by ``SPLIT``)."""
-    days = effective_calendar(dataset).days
+    days = (effective_calendar(dataset) if calendar is None else calendar).days
     column = pl.col("segment").str.extract(r"^\s*([^=]+?)\s*=", 1)
     own = days.filter(column.is_in(list(columns)))
     splits = pl.DataFrame({"__reach": ["", *columns]})
@@ -207,13 +210,15 @@ def _split_calendar(dataset: Dataset, columns: Sequence[str]) -> pl.DataFrame:
     return pl.concat([own, reach.drop("__reach"), rest]).select("date", "name", "kind", "segment")
 
 
-def series_of(dataset: Dataset, every: SeasonalityResult, column: str | None) -> SeasonalityResult:
+def series_of(dataset: Dataset, every: SeasonalityResult, column: str | None,
+              calendar: Calendar | None = None) -> SeasonalityResult:
     """All traffic's series (``column`` None) or one column's series (``by`` the column) out of
-    ``every_series_decomposition``, shaped and configured as if decomposed on their own."""
+    ``every_series_decomposition``, shaped and configured as if decomposed on their own (``calendar``:
+    ``effective_calendar(dataset)`` when the caller has it)."""
     keep = pl.col(SPLIT) == (column or "")
     drop = [c for c in every.by if c != column]
     by = () if column is None else (column,)
-    config = {**every.config, "calendar_days": [str(d.date) for d in calendar_days(_calendar(dataset, by))]}
+    config = {**every.config, "calendar_days": [str(d.date) for d in calendar_days(_calendar(dataset, by, calendar))]}
     notes = tuple(n for n in every.notes if f"{SPLIT}={column or ''}," in n)
     return SeasonalityResult(every.points.filter(keep).drop(drop), every.events.filter(keep).drop(drop),
                              every.verdicts.filter(keep).drop(drop), by, every.causal, config, notes)
