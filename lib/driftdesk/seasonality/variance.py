@@ -91,9 +91,10 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):
-            if not math.isfinite(steps[t]):
+            x = steps[t]
+            if not math.isfinite(x):
                 continue
-            up = max(0.0, up + exceedance_llr(abs(steps[t]) > quartile))
+            up = max(0.0, up + (_LLR_BEYOND if abs(x) > quartile else _LLR_WITHIN))  # exceedance_llr, inlined
             zero_up = t if up == 0 else zero_up
             if up > config.variance_h:
                 sign = 1

@@ -4,6 +4,7 @@ without fitting again."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -75,6 +76,26 @@ def test_every_series_at_once_is_each_series_alone(sample_dataset, metric, mode)
         assert taken.verdicts.sort(*by, "status").select(*by, "status", "verdict").equals(
             own.verdicts.sort(*by, "status").select(*by, "status", "verdict"))
         assert taken.config == own.config
+
+
+def test_the_callers_calendar_gives_what_the_dataset_gives(sample_dataset):
+    """The page passes the calendar it keeps per data version: the same decomposition and series as reading the
+    dataset's calendar each time, and a calendar without days is read as such (not as 'none given')."""
+    from driftdesk.calendars import effective_calendar
+    from driftdesk.seasonality.view import every_series_decomposition, series_of
+
+    calendar = effective_calendar(sample_dataset)
+    own = every_series_decomposition(sample_dataset, table="kpis", metric="cr")
+    given_ = every_series_decomposition(sample_dataset, table="kpis", metric="cr", calendar=calendar)
+    for name in ("points", "events", "verdicts"):
+        assert getattr(own, name).equals(getattr(given_, name), null_equal=True)
+    for column in (None, "geo", "device"):
+        a, b = series_of(sample_dataset, own, column), series_of(sample_dataset, given_, column, calendar)
+        assert a.config == b.config and a.points.equals(b.points, null_equal=True)
+    assert own.config["calendar_days"]  # the sample has calendar days, so the check above has something to hold
+    empty = dataclasses.replace(calendar, days=calendar.days.clear())
+    none = every_series_decomposition(sample_dataset, table="kpis", metric="cr", calendar=empty)
+    assert none.config["calendar_days"] == [] and not none.points["calendar"].any()
 
 
 def test_a_whole_business_day_of_one_country_reaches_the_series_it_reaches_alone(sample_dataset):
