@@ -56,6 +56,7 @@ from driftdesk.seasonality.view import (
     seasonality_view,
     segment_verdicts,
     series_of,
+    split_series,
 )
 from driftdesk.tracking import dataset_key, latest_adopted
 from driftdesk.windows import Window, pinned_reference
@@ -194,6 +195,13 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _split_series(source: str, version: float, table: str) -> dict[str, pl.DataFrame]:
+    """Every metric's series of a table, all traffic and every segment column (one group-by per column for all the
+    metrics, so another metric reads its series; never mutated)."""
+    return split_series(load_source(source), table=table)
+
+
 @st.cache_resource(max_entries=32, show_spinner="Decomposing all traffic and every segment…")
 def _every_series(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityResult | None:
     """All traffic and every segment of a metric decomposed at once (the expensive part, threshold- and day-free,
@@ -201,7 +209,8 @@ def _every_series(source: str, version: float, table: str, metric: str, mode: st
     decomposed: each is then done on its own, and the one that fails is named."""
     try:
         return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode,
-                                          calendar=_calendar(source, version))
+                                          calendar=_calendar(source, version),
+                                          series=_split_series(source, version, table))
     except DriftdeskError:
         return None
 

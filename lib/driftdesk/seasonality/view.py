@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +30,7 @@ from driftdesk.seasonality.series import (
     LowVolume,
     low_volume,
     metric_series,
+    metric_series_of,
     parse_segment,
     segment_options,
     series_metric,
@@ -176,24 +177,48 @@ def column_decomposition(dataset: Dataset, *, table: str, metric: str, column: s
     return detect(series, by=column, causal=mode == "causal", calendar=_calendar(dataset, [column]))
 
 
+def _resolves(frame: pl.DataFrame | pl.LazyFrame, metric: str) -> bool:
+    try:
+        series_metric(frame, metric)
+    except DriftdeskError:
+        return False
+    return True
+
+
 SPLIT = "__split"  # in ``every_series_decomposition``: the column a series is split by ('' for all traffic)
 
 
 def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
-                               calendar: Calendar | None = None) -> SeasonalityResult:
+                               calendar: Calendar | None = None,
+                               series: Mapping[str, pl.DataFrame] | None = None) -> SeasonalityResult:
     """All traffic and every value of every segment column decomposed in one pass: series on one grid share one
     scan, whose cost is per time step rather than per series, so the whole table costs about what one series does.
     ``by`` is ``SPLIT`` and the segment columns (null where a series is not split by one); ``series_of`` takes all
-    traffic's or one column's part, the same as decomposing it alone. ``calendar``: ``effective_calendar(dataset)``
-    when the caller has it (it is the same for every metric)."""
+    traffic's or one column's part, the same as decomposing it alone. ``calendar`` (``effective_calendar(dataset)``)
+    and ``series`` (``split_series`` of several metrics, this one among them): when the caller has them (they are
+    the same for every metric)."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    frame = dataset[table].frame
     cols = segment_columns(dataset, table)
-    parts = [metric_series(frame, metric).with_columns(pl.lit("").alias(SPLIT))]
-    parts += [metric_series(frame, metric, by=c).with_columns(pl.lit(c).alias(SPLIT)) for c in cols]
-    return detect(pl.concat(parts, how="diagonal_relaxed"), by=[SPLIT, *cols], causal=mode == "causal",
-                  calendar=_split_calendar(dataset, cols, calendar))
+    points = series[metric] if series is not None and metric in series else \
+        split_series(dataset, table=table, metrics=[metric])[metric]
+    return detect(points, by=[SPLIT, *cols], causal=mode == "causal", calendar=_split_calendar(dataset, cols, calendar))
+
+
+def split_series(dataset: Dataset, *, table: str, metrics: Sequence[str] | None = None) -> dict[str, pl.DataFrame]:
+    """Per metric, what ``every_series_decomposition`` decomposes: all traffic's series and every segment column's,
+    stacked (``SPLIT`` names the column a series is split by). Several metrics share each column's group-by
+    (``series.metric_series_of``). ``metrics``: by default every metric the table offers whose columns it has (one
+    that it has not is left out: decomposed alone, it says what is missing)."""
+    frame = dataset[table].frame
+    if metrics is None:
+        metrics = [m for m in seasonality_metrics(dataset, table) if _resolves(frame, m)]
+    cols = segment_columns(dataset, table)
+    whole = metric_series_of(frame, metrics)
+    split = {c: metric_series_of(frame, metrics, by=c) for c in cols}
+    return {m: pl.concat([whole[m].with_columns(pl.lit("").alias(SPLIT)),
+                          *[split[c][m].with_columns(pl.lit(c).alias(SPLIT)) for c in cols]], how="diagonal_relaxed")
+            for m in metrics}
 
 
 def _split_calendar(dataset: Dataset, columns: Sequence[str], calendar: Calendar | None = None) -> pl.DataFrame:

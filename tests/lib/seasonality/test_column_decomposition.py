@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from driftdesk.errors import DriftdeskError
 from driftdesk.seasonality.view import column_decomposition, seasonality_view, segment_verdicts
 
 
@@ -96,6 +97,37 @@ def test_the_callers_calendar_gives_what_the_dataset_gives(sample_dataset):
     empty = dataclasses.replace(calendar, days=calendar.days.clear())
     none = every_series_decomposition(sample_dataset, table="kpis", metric="cr", calendar=empty)
     assert none.config["calendar_days"] == [] and not none.points["calendar"].any()
+
+
+def test_every_metrics_series_at_once_are_each_metrics_alone(sample_dataset):
+    """The page groups the table once for every metric: each metric's series are metric_series' of that metric
+    alone, value for value (the same bits), thin hours left out as alone; a metric whose columns the table lacks
+    is left out of the defaults and named when asked for."""
+    from driftdesk.seasonality.series import metric_series, metric_series_of
+    from driftdesk.seasonality.view import SPLIT, seasonality_metrics, split_series
+
+    metrics = seasonality_metrics(sample_dataset, "kpis")
+    every = split_series(sample_dataset, table="kpis")
+    assert list(every) == metrics
+    frame = sample_dataset["kpis"].frame
+    for metric in metrics:
+        alone = split_series(sample_dataset, table="kpis", metrics=[metric])[metric]
+        assert every[metric].schema == alone.schema
+        assert every[metric]["value"].to_numpy().tobytes() == alone["value"].to_numpy().tobytes()
+        assert every[metric].drop("value").equals(alone.drop("value"), null_equal=True)
+        whole = every[metric].filter(pl.col(SPLIT) == "").select("ts", "value")
+        assert whole.equals(metric_series(frame, metric), null_equal=True)
+    assert every["cpa"]["value"].null_count() > 0  # hours under 30 conversions: left out in both
+    thin = frame.with_columns(pl.when(pl.col("geo") == "DE").then(None).otherwise(pl.col("clicks")).alias("clicks"))
+    both = metric_series_of(thin, ["cr", "ctr", "spend"], by="geo")
+    for metric in ("cr", "ctr", "spend"):
+        assert both[metric].equals(metric_series(thin, metric, by="geo"), null_equal=True)
+    service = seasonality_metrics(sample_dataset, "service")
+    offered = split_series(sample_dataset, table="service")
+    assert set(offered) < set(service) and "latency_p99_ms" in offered
+    missing = next(m for m in service if m not in offered)
+    with pytest.raises(DriftdeskError, match="needs the column"):
+        split_series(sample_dataset, table="service", metrics=[missing])
 
 
 def test_a_whole_business_day_of_one_country_reaches_the_series_it_reaches_alone(sample_dataset):
