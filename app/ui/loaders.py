@@ -53,6 +53,7 @@ from driftdesk.seasonality.view import (
     SeasonalityView,
     SegmentVerdicts,
     every_series_decomposition,
+    seasonality_segments,
     seasonality_view,
     segment_verdicts,
     series_of,
@@ -193,6 +194,17 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
                   by: str | None, pinned: str | None = None, weight: str | None = None) -> DriftView:
     """The Drift page's view of one table and day (rows weighted by ``weight``; None: the table's default)."""
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _seasonality_segments(source: str, version: float, table: str) -> list[str]:
+    return seasonality_segments(load_source(source), table)
+
+
+def seasonality_segments_of(source: str, table: str) -> list[str]:
+    """The segments the Seasonality page offers for a table ('All traffic' and every 'column=value'), read once
+    per data version."""
+    return _seasonality_segments(source, stamp(source), table)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
