@@ -20,11 +20,19 @@ def finite_or_zero(x: np.ndarray) -> np.ndarray:
 
 
 def fill_rows(window: np.ndarray) -> np.ndarray:
-    """NaN in each row replaced by the previous value (then the next one for a leading gap)."""
+    """NaN in each row replaced by the previous value (then the next one for a leading gap); a row without any
+    value stays empty."""
     out = window.copy()
     mask = np.isnan(out)
     if not mask.any():
         return out
+    gaps = np.flatnonzero(mask.any(axis=1) & ~mask.all(axis=1))  # rows with a gap and a value to fill it from
+    if gaps.size:
+        out[gaps] = _filled(out[gaps], mask[gaps])
+    return out
+
+
+def _filled(out: np.ndarray, mask: np.ndarray) -> np.ndarray:
     m, n = out.shape
     idx = np.where(~mask, np.arange(n), 0)
     np.maximum.accumulate(idx, axis=1, out=idx)

@@ -16,6 +16,7 @@ from driftdesk.seasonality import DetectConfig, causal_flags, detect
 from driftdesk.seasonality.batch import robust_z
 from driftdesk.seasonality.rowstats import (
     block_means,
+    fill_rows,
     mad_rows,
     mad_rows_of,
     median_1d,
@@ -81,6 +82,26 @@ def test_medians_and_spreads_of_several_arrays_at_once_are_numpys_and_scipys(see
     for a in arrays:
         if np.isfinite(a).any():
             assert median_1d(finite(a.ravel())) == float(np.median(finite(a.ravel())))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(1, 6), n=st.integers(1, 30), holes=st.floats(0.0, 1.0))
+def test_fill_rows_is_a_forward_then_backward_fill_by_hand(seed, m, n, holes):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(m, n))
+    a[rng.random((m, n)) < holes] = np.nan
+    a[rng.integers(m)] = np.nan  # a row without any value stays empty
+    expect = a.copy()
+    for row in expect:
+        for j in range(1, n):
+            if np.isnan(row[j]):
+                row[j] = row[j - 1]
+        for j in range(n - 2, -1, -1):
+            if np.isnan(row[j]):
+                row[j] = row[j + 1]
+    before = a.copy()
+    np.testing.assert_array_equal(fill_rows(a), expect)
+    np.testing.assert_array_equal(a, before)  # the input is left as it was
 
 
 def test_block_means_and_the_variance_inflation_by_hand():
