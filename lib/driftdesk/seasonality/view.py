@@ -209,10 +209,12 @@ def split_series(dataset: Dataset, *, table: str, metrics: Sequence[str] | None 
     """Per metric, what ``every_series_decomposition`` decomposes: all traffic's series and every segment column's,
     stacked (``SPLIT`` names the column a series is split by). Several metrics share each column's group-by
     (``series.metric_series_of``). ``metrics``: by default every metric the table offers whose columns it has (one
-    that it has not is left out: decomposed alone, it says what is missing)."""
+    that it has not is left out: decomposed alone, it says what is missing) when the table is in memory, none when
+    it is read from files or on Spark (there each metric costs a pass over the table: it is read when asked for)."""
     frame = dataset[table].frame
     if metrics is None:
-        metrics = [m for m in seasonality_metrics(dataset, table) if _resolves(frame, m)]
+        metrics = ([m for m in seasonality_metrics(dataset, table) if _resolves(frame, m)]
+                   if isinstance(frame, pl.DataFrame) else [])
     cols = segment_columns(dataset, table)
     whole = metric_series_of(frame, metrics)
     split = {c: metric_series_of(frame, metrics, by=c) for c in cols}

@@ -128,6 +128,11 @@ def test_every_metrics_series_at_once_are_each_metrics_alone(sample_dataset):
     missing = next(m for m in service if m not in offered)
     with pytest.raises(DriftdeskError, match="needs the column"):
         split_series(sample_dataset, table="service", metrics=[missing])
+    kpis = sample_dataset["kpis"]  # read from files (a lazy frame): each metric's series only when asked for
+    scanned = dataclasses.replace(sample_dataset, tables={**sample_dataset.tables,
+                                                          "kpis": dataclasses.replace(kpis, frame=kpis.frame.lazy())})
+    assert split_series(scanned, table="kpis") == {}
+    assert split_series(scanned, table="kpis", metrics=["cr"])["cr"].equals(every["cr"], null_equal=True)
 
 
 def test_a_whole_business_day_of_one_country_reaches_the_series_it_reaches_alone(sample_dataset):
