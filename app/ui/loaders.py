@@ -52,9 +52,11 @@ from driftdesk.seasonality.view import (
     SeasonalityView,
     SegmentVerdicts,
     every_series_decomposition,
+    seasonality_segments,
     seasonality_view,
     segment_verdicts,
     series_of,
+    split_series,
 )
 from driftdesk.tracking import dataset_key, latest_adopted
 from driftdesk.windows import Window, pinned_reference
@@ -193,13 +195,33 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _seasonality_segments(source: str, version: float, table: str) -> list[str]:
+    return seasonality_segments(load_source(source), table)
+
+
+def seasonality_segments_of(source: str, table: str) -> list[str]:
+    """The segments the Seasonality page offers for a table ('All traffic' and every 'column=value'), read once
+    per data version."""
+    return _seasonality_segments(source, stamp(source), table)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _split_series(source: str, version: float, table: str) -> dict[str, pl.DataFrame]:
+    """Every metric's series of a table, all traffic and every segment column (one group-by per column for all the
+    metrics, so another metric reads its series; never mutated)."""
+    return split_series(load_source(source), table=table)
+
+
 @st.cache_resource(max_entries=32, show_spinner="Decomposing all traffic and every segment…")
 def _every_series(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityResult | None:
     """All traffic and every segment of a metric decomposed at once (the expensive part, threshold- and day-free,
     shared by the segment view and the every-segment table; never mutated). None when one of them cannot be
     decomposed: each is then done on its own, and the one that fails is named."""
     try:
-        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode)
+        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode,
+                                          calendar=_calendar(source, version),
+                                          series=_split_series(source, version, table))
     except DriftdeskError:
         return None
 
@@ -210,7 +232,8 @@ def _seasonality(source: str, version: float, table: str, metric: str, segment: 
     dataset = load_source(source)
     where = parse_segment(segment)
     every = _every_series(source, version, table, metric, mode) if len(where) <= 1 else None
-    decomposed = series_of(dataset, every, next(iter(where), None)) if every is not None else None
+    calendar = _calendar(source, version)
+    decomposed = series_of(dataset, every, next(iter(where), None), calendar) if every is not None else None
     return seasonality_view(dataset, table=table, metric=metric, segment=segment, mode=mode, day=day,
                             decomposed=decomposed)
 
@@ -227,7 +250,8 @@ def _segment_verdicts(source: str, version: float, table: str, metric: str, mode
                       columns: tuple[str, ...]) -> SegmentVerdicts:
     dataset = load_source(source)
     every = _every_series(source, version, table, metric, mode)
-    decomposed = (lambda column: series_of(dataset, every, column)) if every is not None else None
+    calendar = _calendar(source, version)
+    decomposed = (lambda column: series_of(dataset, every, column, calendar)) if every is not None else None
     return segment_verdicts(dataset, table=table, metric=metric, mode=mode, columns=columns, decomposed=decomposed)
 
 

@@ -126,5 +126,13 @@ def hold_flat_panel(fig: go.Figure, panel: int, values: pl.Series) -> None:
 
 def shade_span(fig: go.Figure, start, end, color: str) -> None:
     """A time span shaded behind every panel (from the figure's bottom to its top)."""
-    fig.add_shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1, fillcolor=color,
-                  line={"width": 0}, layer="below")
+    shade_spans(fig, [(start, end, color)])
+
+
+def shade_spans(fig: go.Figure, spans) -> None:
+    """``shade_span`` of each (start, end, color), in order, added at once (plotly checks every shape of the
+    figure again each time one is added)."""
+    shapes = tuple(go.layout.Shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
+                                   fillcolor=color, line={"width": 0}, layer="below") for start, end, color in spans)
+    if shapes:
+        fig.layout.shapes += shapes
