@@ -146,3 +146,18 @@ def test_the_figure_shades_drift_breaks_and_calendar_days_behind_every_panel(sam
                              line={"width": 0}, layer="below")
     rects = [s.to_plotly_json() for s in shapes if s.type == "rect"]
     assert rects == [s.to_plotly_json() for s in one_by_one.layout.shapes]
+
+
+def test_every_metric_the_service_table_offers_decomposes_from_its_own_columns(sample_dataset):
+    from driftdesk.seasonality.view import seasonality_metrics
+
+    offered = seasonality_metrics(sample_dataset, "service")
+    assert "latency_p50_ms" in offered
+    frame = sample_dataset["service"].frame
+    for metric in offered:
+        series = metric_series(frame, metric, by="service")
+        assert series.height and series["value"].null_count() < series.height, metric
+    # the p50 over an hour of one service is its own hourly p50 (one row per hour and service: weights cancel)
+    one = metric_series(frame, "latency_p50_ms", by="service").sort("service", "ts")
+    own = frame.select("ts", "service", pl.col("latency_p50_ms").cast(pl.Float64).alias("value")).sort("service", "ts")
+    assert np.allclose(one["value"].to_numpy(), own["value"].to_numpy())
