@@ -27,15 +27,17 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from importlib import resources
 from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
 import polars as pl
 
+from driftdesk import sketch
 from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError, PolicyError
 from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
@@ -51,6 +53,7 @@ from driftdesk.rollout.compare import (
     compare_calibration_cells,
     compare_calibration_segments,
     compare_distribution,
+    compare_distribution_aggregates,
     compare_sums,
     ece_change_interval,
     rollout_metric,
@@ -219,6 +222,58 @@ def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
     return rows_of
 
 
+def _distribution_windows(arms: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                          windows: Sequence[Window], *, confidence: float) -> list[Callable[[], list[dict]]]:
+    """``_distribution_rows`` in every window from one reduction of the arms (``ArmAggregates.reduce("values")``):
+    each arm's distinct values with their counts per interval, added over a window's intervals (or its histogram
+    sketch's bins, merged), then compared by ``compare_distribution_aggregates``; the segments of a window are
+    those with rows in it, in the order of their values as text, as ``_distribution_rows`` orders them."""
+    edges = sorted({e for w in windows for e in (w.start, w.end)})
+    at = {e: i for i, e in enumerate(edges)}
+    reduced = arms.reduce("values", metric, edges, keys)
+    exact = "value" in reduced.columns
+    found = reduced.select(keys).rows() if keys else [()] * reduced.height
+    segments = sorted(set(found), key=lambda k: tuple(str(v) for v in k))
+    index = {seg: i for i, seg in enumerate(segments)}
+    code = np.array([index[k] for k in found], dtype=np.int64)
+    group = 2 * code + (reduced["__arm"] == ARMS[1]).to_numpy()
+    n_parts = len(edges) - 1
+    order = np.lexsort((reduced["__part"].to_numpy(), group))  # by group, then interval
+    key = (group * n_parts + reduced["__part"].to_numpy())[order]
+    ordered = reduced[order]
+    if exact:
+        values = ordered["value"].fill_null(float("nan")).to_numpy()
+        counts = ordered["count"].to_numpy()
+
+    def aggregate(a: int, b: int):
+        if exact:
+            v, c = values[a:b], counts[a:b]
+            finite = np.isfinite(v)
+            distinct, inverse = np.unique(v[finite], return_inverse=True)
+            return distinct, np.bincount(inverse, weights=c[finite], minlength=distinct.size)
+        part = ordered[a:b]
+        return sketch.from_frame(part.select(sketch.COLUMNS), n_rows=int(part["count"].sum()), n_missing=0,
+                                 n_infinite=0)
+
+    def compare(w: int) -> list[dict]:
+        lo, hi = at[windows[w].start], at[windows[w].end]
+        rows = []
+        for s in range(len(segments)):
+            bounds = [(np.searchsorted(key, g * n_parts + lo), np.searchsorted(key, g * n_parts + hi))
+                      for g in (2 * s, 2 * s + 1)]
+            if all(a == b for a, b in bounds):
+                continue  # no row of this segment in the window
+            seg = segments[s]
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                   **compare_distribution_aggregates(metric, *(aggregate(a, b) for a, b in bounds))}
+            statistic = row.pop("ks_statistic")
+            if statistic is not None:
+                row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
+            rows.append(row)
+        return _settled(rows, gate, metric, confidence)
+    return [partial(compare, w) for w in range(len(windows))]
+
+
 def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
     if not keys:
         return {(): frame}
@@ -376,24 +431,93 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
     df = _narrowed(frame, control=control, candidate=candidate, policy=policy, by=by, arm=arm, segments=segments,
                    start=start, end=end, ts=ts) if isinstance(frame, pl.LazyFrame) else as_lazy(frame).collect()
-    if ts not in df.columns:
-        raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
+    require_time(df.columns, ts, source)
     column = arm_column(df, control, candidate, arm)
     units = rollout_units(df, column=column, control=control, candidate=candidate)
-    by_cols = by_columns(by, units) if by is not None else None
+
+    def in_span(span: Window) -> tuple[pl.DataFrame, int]:
+        rows = units.filter(span.contains(ts))
+        return rows, rows.filter(pl.col("__arm") == "control").height
+    return _judged(units, column, partial(_rollout_span, units, ts, start, end), in_span, control=control,
+                   candidate=candidate, policy=policy, by=by, segments=segments, confidence=confidence, ts=ts,
+                   source=source, memo=memo, interval_of=interval_of, decision_only=decision_only)
+
+
+class ArmAggregates(Protocol):
+    """The two arms' rows where they are stored (a Spark table), read only through reductions: what
+    ``judge_aggregates`` asks of them instead of rows.
+
+    ``column`` is the arm column (chosen by ``arm_column``'s rule), ``schema`` the columns of ``rollout_units``
+    of the rows (``__arm`` and the derived ``clicks`` / ``conversions`` included) with their polars types.
+    ``candidate_times()``: the candidate's first and last time; ``control_rows(span)``: the control's rows in it.
+    ``reduce(kind, metric, edges, keys)`` reduces the rows from the first edge to the last per interval between
+    consecutive edges (``__part``, 0 for the first), ``__arm`` and ``keys``, returning what ``_part_sums`` returns
+    for ``"sums"`` and ``"cells"``; for ``"values"`` (a distribution metric) the key ``value`` (the metric's column
+    as float64, null where not finite) and a ``count`` column (exact), or ``sketch.COLUMNS`` with ``bin`` null
+    where not finite (the histogram sketch, when the distinct values would not fit in memory; ``notes`` then says
+    so)."""
+
+    column: str
+    schema: Mapping[str, pl.DataType]
+    notes: list[str]
+
+    def candidate_times(self) -> tuple[dt.datetime | None, dt.datetime | None]: ...
+
+    def control_rows(self, span: Window) -> int: ...
+
+    def reduce(self, kind: Literal["sums", "cells", "values"], metric: RolloutMetric,
+               edges: Sequence[dt.datetime], keys: tuple[str, ...]) -> pl.DataFrame: ...
+
+
+def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, policy: Policy | None = None,
+                     by: str | Sequence[str] | None = None, segments: Sequence[str] = (),
+                     start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
+                     ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
+                     interval_of: IntervalOf | None = None, decision_only: bool = False) -> RolloutResult:
+    """``judge_rollout`` from the arms' aggregates instead of their rows (``ArmAggregates``: an engine that keeps
+    the rows, such as Spark, reduces them per interval, arm, segment, cell or value): the same replay, comparisons
+    and decision from the same sums (equal to the last bits of their additions), and the same PSI and KS from the
+    distinct values with their counts (or within the sketch's stated bounds, said in the notes)."""
+    policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
+
+    def span_of() -> Window:
+        return _span(*arms.candidate_times(), start, end)
+
+    def in_span(span: Window) -> tuple[ArmAggregates, int]:
+        return arms, arms.control_rows(span)
+    result = _judged(arms, arms.column, span_of, in_span, control=control, candidate=candidate, policy=policy, by=by,
+                     segments=segments, confidence=confidence, ts=ts, source=source, memo=memo,
+                     interval_of=interval_of, decision_only=decision_only)
+    return replace(result, notes=(*result.notes, *dict.fromkeys(arms.notes))) if arms.notes else result
+
+
+def require_time(columns: Sequence[str], ts: str, source: str) -> None:
+    """A rollout is judged over time: the table needs its time column."""
+    if ts not in columns:
+        raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
+
+
+def _judged(units: pl.DataFrame | ArmAggregates, column: str, span_of: Callable[[], Window],
+            in_span: Callable[[Window], tuple], *, control: str, candidate: str, policy: Policy, by, segments,
+            confidence: float, ts: str, source: str, memo: Memo | None, interval_of: IntervalOf | None,
+            decision_only: bool) -> RolloutResult:
+    """The judgement of ``judge_rollout`` and ``judge_aggregates`` once the arms are known: ``span_of()`` the
+    rollout's span, ``in_span(span)`` the units in it and the control's rows there."""
+    names = list(units.schema)
+    by_cols = by_columns(by, names) if by is not None else None
     seg_cols = tuple(segments) or tuple(c for c, t in units.schema.items()
                                         if t == pl.String and c not in (*ARM_COLUMNS, column, "__arm"))
     for c in [*(by_cols or ()), *(c for g in policy.gates for c in (g.by or ()))]:
-        if c not in units.columns:
-            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {units.columns}")
-    metrics = {g.name: rollout_metric(g.metric, units.columns, context=f"rollout gate {g.name!r}")
+        if c not in names:
+            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {names}")
+    metrics = {g.name: rollout_metric(g.metric, names, context=f"rollout gate {g.name!r}")
                for g in policy.gates}
     value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
                    for g in policy.gates}
-    span = _rollout_span(units, ts, start, end)
-    units = units.filter(span.contains(ts))
+    span = span_of()
+    units, n_control = in_span(span)
     notes: list[str] = []
-    if units.filter(pl.col("__arm") == "control").height == 0:
+    if n_control == 0:
         notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
                      f"{span.end.isoformat()}: nothing can be judged")
     evals, deferred = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence,
@@ -476,8 +600,8 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
             for row in rows:
                 at.setdefault(row["ts"], []).append(row)
     rows = [row for t in times for at in by_time.values() for row in at.get(t, [])]
-    schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.columns},
-              **{c: units.schema[c] for c in (by_cols or ()) if c in units.columns}}
+    schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.schema},
+              **{c: units.schema[c] for c in (by_cols or ()) if c in units.schema}}
     deferred = tuple((i, row[DEFERRED]) for i, row in enumerate(rows) if DEFERRED in row)
     if not rows:
         return pl.DataFrame(schema=schema), deferred
@@ -520,7 +644,9 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
                if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
     if not windows:
         return []
-    if metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
+    if metric.kind == "distribution" and not isinstance(units, pl.DataFrame):
+        per_window = _distribution_windows(units, gate, metric, keys, windows, confidence=confidence)
+    elif metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
         ordered = units.sort(ts)
         starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
         ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
@@ -545,27 +671,47 @@ def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
             for row in evaluate()]
 
 
-def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
-                 reduce: Callable[[pl.LazyFrame, list[str]], pl.LazyFrame], sums: Sequence[str], *,
+def _window_sums(units: pl.DataFrame | ArmAggregates, windows: Sequence[Window], keys: Sequence[str],
+                 kind: Literal["sums", "cells"], metric: RolloutMetric, sums: Sequence[str], *,
                  ts: str) -> tuple[pl.DataFrame, np.ndarray]:
-    """Each group's sums in each window, from one reduction: ``reduce(rows, keys)`` sums the rows once per key and
-    per interval between consecutive window edges (the key ``__part``), and a window's sums add its intervals' (a
-    handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
-    in one hour leaves the precision of the others intact).
+    """Each group's sums in each window, from one reduction: the rows summed once per key and per interval between
+    consecutive window edges (the key ``__part``; ``_part_sums``, or the aggregates' own reduction), and a window's
+    sums add its intervals' (a handful of numbers, not a pass over rows; added rather than differenced from
+    cumulative sums, so a huge value in one hour leaves the precision of the others intact).
 
-    Returns the groups (every column of ``reduce``'s result but ``__part`` and the ``sums``, in first-seen order)
+    Returns the groups (every column of the reduction but ``__part`` and the ``sums``, in first-seen order)
     and an array (window, group, sum) of the ``sums`` columns."""
-    edges = pl.Series(sorted({e for w in windows for e in (w.start, w.end)}), dtype=units.schema[ts])
-    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
-             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
-    reduced = reduce(parts, ["__part", *keys]).collect()
+    edges = sorted({e for w in windows for e in (w.start, w.end)})
+    if isinstance(units, pl.DataFrame):
+        reduced = _part_sums(units, edges, ["__arm", *keys], kind, metric, ts=ts)
+    else:
+        reduced = units.reduce(kind, metric, edges, tuple(keys))
     groups = [c for c in reduced.columns if c not in sums and c != "__part"]
     ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
     reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
     dense = np.zeros((len(edges) - 1, ids.height, len(sums)))
     dense[reduced["__part"].to_numpy(), reduced["__group"].to_numpy()] = reduced.select(sums).to_numpy()
-    at = {e: i for i, e in enumerate(edges.to_list())}
+    at = {e: i for i, e in enumerate(edges)}
     return ids.drop("__group"), np.stack([dense[at[w.start]:at[w.end]].sum(axis=0) for w in windows])
+
+
+def part_sums_exprs(metric: RolloutMetric) -> list[pl.Expr]:
+    """What a replay sums per arm, segment and interval of a ratio, rate or mean metric: the rows, and
+    ``sum_exprs``."""
+    return [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
+
+
+def _part_sums(units: pl.DataFrame, edges: Sequence[dt.datetime], keys: list[str], kind: Literal["sums", "cells"],
+               metric: RolloutMetric, *, ts: str) -> pl.DataFrame:
+    """The rows from the first edge to the last reduced per key and per interval between consecutive edges
+    (``__part``, 0 for the first): ``part_sums_exprs``, or the ``calibration_cells``."""
+    edges = pl.Series(edges, dtype=units.schema[ts])
+    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
+    by = ["__part", *keys]
+    if kind == "cells":
+        return calibration_cells(parts, metric, by).collect()
+    return parts.group_by(by).agg(part_sums_exprs(metric)).collect()
 
 
 def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
@@ -574,18 +720,14 @@ def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, ke
     function per window that compares the arms in it."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
-        ids, sums = _window_sums(units, windows, ["__arm", *keys],
-                                 lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
-                                 ts=ts)
+        ids, sums = _window_sums(units, windows, keys, "cells", metric, ["count", "score_sum", "score_sq"], ts=ts)
         cells_in = _cell_arrays(ids, keys)
 
         def calibrate(w: int) -> list[dict]:
             return _calibration_rows(cells_in(sums[w]), gate, metric, keys, confidence=confidence)
         return [partial(calibrate, w) for w in range(len(windows))]
-    exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
-    names = [e.meta.output_name() for e in exprs]
-    ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
-                             ts=ts)
+    names = [e.meta.output_name() for e in part_sums_exprs(metric)]
+    ids, sums = _window_sums(units, windows, keys, "sums", metric, names, ts=ts)
     groups = ids.height  # every window's groups one after the other, as one frame
     frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
         pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),
