@@ -236,14 +236,18 @@ def row_windows(inc: dict, backtest: BacktestResult) -> list[Window]:
     matched = _matched(backtest, inc["incident_id"])
     current = _drift_windows(matched["ts"].min() if matched.height else inc["start"])
     during = _during(inc)
-    return [*current, during.shift(-during.duration), during,
-            Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))]
+    return [*current, during.shift(-during.duration), during, _affected_window(inc)]
 
 
 def _drift_windows(asked: dt.datetime) -> tuple[Window, Window]:
     """The day before ``asked`` and the same day a week earlier."""
     current = Window(asked - dt.timedelta(hours=24), asked, "current")
     return current, current.shift(-dt.timedelta(days=7), "week_over_week")
+
+
+def _affected_window(inc: dict) -> Window:
+    """The incident to an hour past its end (its start when it has none)."""
+    return Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))
 
 
 def _during(inc: dict) -> Window:
@@ -396,8 +400,7 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
         where, seg = _segment_filter(inc.get("segment"), schema(table.frame))
         if seg == "all traffic":
             continue
-        window = table.frame.filter(Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))
-                                    .contains("ts"))
+        window = table.frame.filter(_affected_window(inc).contains("ts"))
         w = pl.col(weight).sum() if weight and weight in schema(window) else pl.len()
         total, part = _first(window, w)[0], _first(window.filter(where), w)[0]
         share, what = (part / total if total else 0.0), f"{seg} ({name}: {format_value(part / total if total else 0, 'rate')})"

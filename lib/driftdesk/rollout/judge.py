@@ -21,6 +21,10 @@ Which rows are which arm: the first of ``model_version``, ``release_id`` or ``va
 On a per-request table (decisions) without kpis columns, a bought lead is a row with ``decision`` = 1 (every row
 without a decision column) and its conversion is its ``label``: ``clicks`` and ``conversions`` are derived so
 that CPA, ROAS and CR read as in the registry (spend / conversions, revenue / spend, conversions / clicks).
+
+The replay reads rows only through reductions per interval between evaluation-window edges, arm and segment (the
+sums of a metric, the calibration cells, a column's values), so ``judge_aggregates`` judges a rollout from
+aggregates an engine returns instead of rows (``ArmAggregates``; on Spark ``engine.spark.rollout``).
 """
 
 from __future__ import annotations
@@ -476,8 +480,8 @@ def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, polic
                      interval_of: IntervalOf | None = None, decision_only: bool = False) -> RolloutResult:
     """``judge_rollout`` from the arms' aggregates instead of their rows (``ArmAggregates``: an engine that keeps
     the rows, such as Spark, reduces them per interval, arm, segment, cell or value): the same replay, comparisons
-    and decision from the same sums (equal to the last bits of their additions), and the same PSI and KS from the
-    distinct values with their counts (or within the sketch's stated bounds, said in the notes)."""
+    and decision from the same sums (to the last bits an order of additions can change), and the same PSI and KS
+    from the distinct values with their counts (or within the sketch's stated bounds, said in the notes)."""
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
 
     def span_of() -> Window:
@@ -575,7 +579,7 @@ Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
 
 
-def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
+def _replay(units: pl.DataFrame | ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
             memo: Memo | None = None,
             stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
@@ -608,7 +612,7 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema), deferred
 
 
-def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
+def _replay_until_rollback(units: pl.DataFrame | ArmAggregates, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
                            by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
                            span: Window, times: Sequence[dt.datetime], *, ts: str,
                            confidence: float) -> list[dt.datetime]:
@@ -634,8 +638,8 @@ def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, 
     return list(times)
 
 
-def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                  times: Sequence[dt.datetime], *, ts: str,
+def _gate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                  span: Window, times: Sequence[dt.datetime], *, ts: str,
                   confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
     (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
@@ -664,8 +668,9 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
     return [(window.end, partial(evaluate, w)) for w, window in enumerate(windows)]
 
 
-def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                      times: Sequence[dt.datetime], *, ts: str, confidence: float) -> list[dict]:
+def _gate_evaluations(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric,
+                      keys: tuple[str, ...], span: Window, times: Sequence[dt.datetime], *, ts: str,
+                      confidence: float) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
     return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence)
             for row in evaluate()]
@@ -714,7 +719,7 @@ def _part_sums(units: pl.DataFrame, edges: Sequence[dt.datetime], keys: list[str
     return parts.group_by(by).agg(part_sums_exprs(metric)).collect()
 
 
-def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+def _evaluate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
                       windows: Sequence[Window], *, ts: str, confidence: float) -> list[Callable[[], list[dict]]]:
     """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
     function per window that compares the arms in it."""
