@@ -71,6 +71,7 @@ from driftdesk.windows import Window
 ARM_COLUMNS = ("model_version", "release_id", "variant")
 DECISIONS = ("not_enough_data", "continue", "pause_for_review", "rollback")
 HOUR = dt.timedelta(hours=1)
+REDUCTIONS = {"ratio": "sums", "rate": "sums", "mean": "sums", "calibration": "cells", "distribution": "values"}
 DEFERRED = "__deferred"  # a row's key for what an ECE interval or a KS p-value not computed yet is read off
 SEGMENT_SCHEMA = {
     "ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String, "segment": pl.String, "metric": pl.String,
@@ -454,6 +455,8 @@ class ArmAggregates(Protocol):
     ``column`` is the arm column (chosen by ``arm_column``'s rule), ``schema`` the columns of ``rollout_units``
     of the rows (``__arm`` and the derived ``clicks`` / ``conversions`` included) with their polars types.
     ``candidate_times()``: the candidate's first and last time; ``control_rows(span)``: the control's rows in it.
+    ``prepare(requests)`` is told every ``(kind, metric, edges, keys)`` the replay will ``reduce`` before it asks
+    (an engine may compute them in fewer passes over the rows).
     ``reduce(kind, metric, edges, keys)`` reduces the rows from the first edge to the last per interval between
     consecutive edges (``__part``, 0 for the first), ``__arm`` and ``keys``, returning what ``_part_sums`` returns
     for ``"sums"`` and ``"cells"``; for ``"values"`` (a distribution metric) the key ``value`` (the metric's column
@@ -468,6 +471,9 @@ class ArmAggregates(Protocol):
     def candidate_times(self) -> tuple[dt.datetime | None, dt.datetime | None]: ...
 
     def control_rows(self, span: Window) -> int: ...
+
+    def prepare(self, requests: Sequence[tuple[str, RolloutMetric, Sequence[dt.datetime], tuple[str, ...]]]) -> None:
+        ...
 
     def reduce(self, kind: Literal["sums", "cells", "values"], metric: RolloutMetric,
                edges: Sequence[dt.datetime], keys: tuple[str, ...]) -> pl.DataFrame: ...
@@ -592,6 +598,10 @@ def _replay(units: pl.DataFrame | ArmAggregates, policy: Policy, metrics: dict[s
     plan = [(index, gate, keys) for index, gate in enumerate(policy.gates)
             for keys in _segmentations(gate, seg_cols, by_cols)]
     by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {(index, keys): {} for index, _, keys in plan}
+    if not isinstance(units, pl.DataFrame):  # every reduction asked for at once: an engine can share its passes
+        units.prepare([(REDUCTIONS[metrics[gate.name].kind], metrics[gate.name],
+                        sorted({e for w in windows for e in (w.start, w.end)}), keys)
+                       for _, gate, keys in plan if (windows := _gate_window_list(gate, span, times))])
     if stop_at_rollback and memo is None:
         times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
     else:
@@ -638,14 +648,19 @@ def _replay_until_rollback(units: pl.DataFrame | ArmAggregates, plan: Sequence[t
     return list(times)
 
 
+def _gate_window_list(gate: Gate, span: Window, times: Sequence[dt.datetime]) -> list[Window]:
+    """A gate's windows: its last ``window`` hours (from the span's start at most) at each of its times."""
+    return [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
+            if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
+
+
 def _gate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
                   span: Window, times: Sequence[dt.datetime], *, ts: str,
                   confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
     (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
     comparisons made when asked for."""
-    windows = [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
-               if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
+    windows = _gate_window_list(gate, span, times)
     if not windows:
         return []
     if metric.kind == "distribution" and not isinstance(units, pl.DataFrame):

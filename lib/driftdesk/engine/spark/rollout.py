@@ -3,7 +3,10 @@ judge reads (``driftdesk.rollout.judge.ArmAggregates``): per interval between ev
 segment, the sums of a ratio, rate or mean metric and the calibration cells; for a distribution metric (PSI and
 KS of a column) each distinct value with its count, so the statistics are the exact ones, or, when those groups
 would not fit the memory budget, the histogram sketch of ``driftdesk.sketch`` (its stated bounds, said in the
-result's notes). No row reaches the driver: every frame fetched is one row per group of a reduction.
+result's notes). No row reaches the driver: every frame fetched is one row per group of a reduction (for a
+continuous column's values, about as many groups as rows, of two or three columns, within the budget). The replay's
+reductions take one Spark job for every metric's sums, one per calibration metric for its cells and one per
+distribution metric for its values (a second for its sketch past the budget), each over every segmentation at once.
 
 ``rows_within`` brings a table's rows in a few windows, within the memory budget (the incident view's drift and
 data-quality checks compare every column of the day before an incident with a week earlier, from rows).
@@ -11,6 +14,7 @@ data-quality checks compare every column of the day before an incident with a we
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import operator
@@ -50,6 +54,7 @@ class SparkArms:
         self.candidate, self.ts, self.source = candidate, ts, source
         self.notes: list[str] = []
         self._budget = memory_budget()
+        self._prepared: dict[tuple, pl.DataFrame] = {}
         name = F.col(self.column).cast("string")
         df = table.df.where(name.isin(control, candidate)).withColumn(
             "__arm", F.when(name == candidate, F.lit("candidate")).otherwise(F.lit("control")))
@@ -73,8 +78,36 @@ class SparkArms:
         return int(self.df.where((F.col("__arm") == "control") & (t >= timestamp(span.start))
                                  & (t < timestamp(span.end))).count())
 
+    def prepare(self, requests) -> None:
+        """Compute every reduction the replay will ask for in one Spark job per kind (all sums together, the cells
+        and a column's values per metric): the rows are reduced once per interval between any two consecutive edges
+        of any request, with each segmentation a copy of the row (``explode``); each request is then its own
+        segmentation's groups, the intervals inside its edges added into its own (a handful of numbers)."""
+        jobs: dict[tuple, list] = {}
+        for kind, metric, edges, keys in requests:
+            jobs.setdefault((kind, None if kind == "sums" else metric.name), []).append(
+                (kind, metric, tuple(edges), tuple(keys)))
+        for (kind, _), asked in jobs.items():
+            edges = sorted({e for _, _, request_edges, _ in asked for e in request_edges})
+            keysets = list(dict.fromkeys(keys for *_, keys in asked))
+            metrics = list({m.name: m for _, m, _, _ in asked}.values())
+            combined = self._reduce(kind, metrics, edges, keysets)
+            for _, metric, request_edges, keys in asked:
+                self._prepared[(kind, metric.name, request_edges, keys)] = _narrowed(
+                    combined, kind, metric, edges, request_edges, keysets.index(keys), keys)
+
     def reduce(self, kind: str, metric: RolloutMetric, edges: Sequence[dt.datetime],
                keys: tuple[str, ...]) -> pl.DataFrame:
+        found = self._prepared.get((kind, metric.name, tuple(edges), tuple(keys)))
+        if found is not None:
+            return found
+        return _narrowed(self._reduce(kind, [metric], list(edges), [tuple(keys)]), kind, metric, list(edges),
+                         tuple(edges), 0, tuple(keys))
+
+    def _reduce(self, kind: str, metrics: list[RolloutMetric], edges: list[dt.datetime],
+                keysets: list[tuple[str, ...]]) -> pl.DataFrame:
+        """One Spark job: per segmentation (``__seg``, its index in ``keysets``; the key columns outside it null),
+        interval between consecutive ``edges`` (``__part``) and arm, the ``kind``'s aggregates of ``metrics``."""
         F = functions()
         t = F.col(self.ts)
         part = F.when(t < timestamp(edges[1]), F.lit(0))
@@ -82,13 +115,24 @@ class SparkArms:
             part = part.when(t < timestamp(edge), F.lit(i))
         part = part.otherwise(F.lit(len(edges) - 2)).cast("long")
         rows = self.df.where((t >= timestamp(edges[0])) & (t < timestamp(edges[-1]))).withColumn("__part", part)
-        by = ["__part", "__arm", *keys]
-        like = {"__part": pl.Int64, "__arm": pl.String, **{k: self.schema[k] for k in keys}}
+        names = list(dict.fromkeys(k for keys in keysets for k in keys))
+        types = {f.name: f.dataType for f in self.df.schema.fields}
+        copies = F.array(*[F.struct(F.lit(i).alias("__seg"), *[
+            (F.col(k) if k in keys else F.lit(None).cast(types[k])).alias(f"__key{j}") for j, k in enumerate(names)])
+            for i, keys in enumerate(keysets)])
+        rows = rows.withColumn("__copy", F.explode(copies)).select(
+            "*", F.col("__copy.__seg").alias("__seg"),
+            *[F.col(f"__copy.__key{j}").alias(f"__key{j}") for j in range(len(names))])
+        by = ["__seg", "__part", "__arm", *[f"__key{j}" for j in range(len(names))]]
+        like = {"__seg": pl.Int32, "__part": pl.Int64, "__arm": pl.String,
+                **{f"__key{j}": self.schema[k] for j, k in enumerate(names)}}
+        what = f"{', '.join(m.name for m in metrics)} per interval, arm and segment"
         if kind == "sums":
-            sums = part_sums(metric)
+            sums = {k: v for m in metrics for k, v in part_sums(m).items()}
             grouped = rows.groupBy(*by).agg(*[v.alias(k) for k, v in sums.items()])
             like |= dict.fromkeys(sums, pl.Float64)
         elif kind == "cells":
+            (metric,) = metrics
             score, label = metric.columns
             s = F.col(score).cast("double")
             bin_ = F.floor(F.least(F.greatest(s * ECE_BINS, F.lit(0.0)), F.lit(ECE_BINS - 1.0))).cast("int")
@@ -99,13 +143,14 @@ class SparkArms:
             like |= {"__bin": pl.Int32, "__label": pl.Int8, "count": pl.Float64, "score_sum": pl.Float64,
                      "score_sq": pl.Float64}
         else:
+            (metric,) = metrics
             x = F.col(metric.columns[0]).cast("double")
             finite = x.isNotNull() & ~F.isnan(x) & (F.abs(x) != float("inf"))
             exact = rows.groupBy(*by, F.when(finite, x).alias("value")).agg(
                 F.count(F.lit(1)).cast("double").alias("count"))
             out = self._fetch(exact, {**like, "value": pl.Float64, "count": pl.Float64})
             if out is not None:
-                return out
+                return _named(out, names)
             # each distinct value does not fit: the histogram sketch of each group, with its stated bounds
             grouped = rows.groupBy(*by, F.when(finite, sketch_bin(x)).alias("bin")).agg(
                 F.count(F.lit(1)).cast("double").alias("count"), F.min(F.when(finite, x)).alias("lo"),
@@ -121,10 +166,9 @@ class SparkArms:
         if out is None:
             most = self._most(like)
             require_fits((most + 1) * len(like) * BYTES_PER_VALUE,
-                         what=f"{self.source}: the rollout's {metric.name} per interval, arm and segment "
-                              f"({', '.join(keys) or 'all traffic'}), more than {most:,} groups",
+                         what=f"{self.source}: the rollout's {what}, more than {most:,} groups",
                          hint="judge a shorter span with --start / --end, or fewer segment columns with --by")
-        return out
+        return _named(out, names)
 
     def _most(self, like: dict) -> int:
         """The most groups of a reduction's columns the memory budget holds."""
@@ -136,6 +180,34 @@ class SparkArms:
         most = self._most(like)
         out = fetch(grouped.limit(most + 1), like=like)
         return out if out.height <= most else None
+
+
+def _named(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    return frame.rename({f"__key{j}": k for j, k in enumerate(names)})
+
+
+def _narrowed(combined: pl.DataFrame, kind: str, metric: RolloutMetric, edges: list[dt.datetime],
+              request_edges: Sequence[dt.datetime], seg: int, keys: tuple[str, ...]) -> pl.DataFrame:
+    """One request's groups of a combined reduction: its segmentation's rows, each interval between consecutive
+    ``edges`` inside the request's own edges added into the request's interval that holds it (one row per group,
+    as ``_part_sums`` returns it)."""
+    inside = [request_edges[0] <= a and b <= request_edges[-1] for a, b in zip(edges[:-1], edges[1:])]
+    to = pl.Series([bisect.bisect_right(request_edges, a) - 1 if ok else -1 for a, ok in zip(edges[:-1], inside)],
+                   dtype=pl.Int64)
+    rows = combined.filter(pl.col("__seg") == seg).with_columns(pl.col("__part").replace_strict(
+        pl.Series(range(len(to)), dtype=pl.Int64), to)).filter(pl.col("__part") >= 0)
+    by = ["__part", "__arm", *keys]
+    if kind == "sums":
+        sums = list(part_sums(metric))
+        return rows.group_by(by).agg(pl.col(sums).sum()).select(*by, *sums)
+    if kind == "cells":
+        by += ["__bin", "__label"]
+        return rows.group_by(by).agg(pl.col("count", "score_sum", "score_sq").sum()).select(
+            *by, "count", "score_sum", "score_sq")
+    if "value" in combined.columns:
+        return rows.group_by([*by, "value"]).agg(pl.col("count").sum()).select(*by, "value", "count")
+    return rows.group_by([*by, "bin"]).agg(pl.col("count").sum(), pl.col("lo").min(), pl.col("hi").max(),
+                                           pl.col("sum").sum(), pl.col("sq").sum()).select(*by, *sketch.COLUMNS)
 
 
 def known(metric: RolloutMetric):

@@ -20,6 +20,7 @@ import pytest
 
 from driftdesk import engine, sketch
 from driftdesk.engine.spark import read_parquet
+from driftdesk.engine.spark import rollout as spark_rollout
 from driftdesk.engine.spark.rollout import SparkArms, judge_on_spark
 from driftdesk.errors import DriftdeskError
 from driftdesk.gates.policy import parse_policy
@@ -56,8 +57,9 @@ def test_each_reduction_fetched_is_one_row_per_group_of_the_rows(sample_on_spark
     rows finds, with the same sums; the sums and cells are at most a few thousand rows where the span holds about
     94,000 (a column's distinct values are as many as the rows' here: the sample's scores are continuous)."""
     on_spark, in_memory = sample_on_spark
-    fetched = []
-    reduce = SparkArms.reduce
+    fetched, jobs = [], []
+    reduce, fetch = SparkArms.reduce, spark_rollout.fetch
+    monkeypatch.setattr(spark_rollout, "fetch", lambda df, like=None: jobs.append(fetch(df, like)) or jobs[-1])
 
     def recording(self, kind, metric, edges, keys):
         out = reduce(self, kind, metric, edges, keys)
@@ -82,6 +84,10 @@ def test_each_reduction_fetched_is_one_row_per_group_of_the_rows(sample_on_spark
             rows.select(got.columns).sort(got.columns).write_json()))
     span_rows = units.filter(pl.col("ts") >= min(edges[0] for _, _, edges, _, _ in fetched)).height
     assert max(out.height for kind, *_, out in fetched if kind != "values") < span_rows / 20
+    # what Spark returned: one job for the sums of every gate and segmentation, one for the cells, one for the values
+    reductions = [f for f in jobs if "__seg" in f.columns]
+    assert len(reductions) == 3
+    assert max(f.height for f in reductions if "value" not in f.columns) < span_rows / 5
 
 
 def test_values_past_the_budget_are_read_off_sketches_within_their_bounds(spark, tmp_path, monkeypatch):
@@ -132,8 +138,8 @@ action = "pause_for_review"
 
 def test_aggregates_past_the_budget_are_refused(sample_on_spark, monkeypatch):
     monkeypatch.setenv(engine.BUDGET_ENV, "4K")
-    with pytest.raises(engine.MemoryBudgetError, match=r"the rollout's cpa per interval, arm and segment \(all "
-                       r"traffic\), more than [\d,]+ groups needs about .* above the memory budget of 4.0 KB"):
+    with pytest.raises(engine.MemoryBudgetError, match=r"the rollout's cpa, .* per interval, arm and segment, more "
+                       r"than [\d,]+ groups needs about .* above the memory budget of 4.0 KB"):
         judge_on_spark(sample_on_spark[0]["decisions"].frame, control="v1.9", candidate="v2.0")
 
 
