@@ -106,8 +106,10 @@ class SparkArms:
 
     def _reduce(self, kind: str, metrics: list[RolloutMetric], edges: list[dt.datetime],
                 keysets: list[tuple[str, ...]]) -> pl.DataFrame:
-        """One Spark job: per segmentation (``__seg``, its index in ``keysets``; the key columns outside it null),
-        interval between consecutive ``edges`` (``__part``) and arm, the ``kind``'s aggregates of ``metrics``."""
+        """One Spark job: per interval between consecutive ``edges`` (``__part``), arm and segmentation (``__seg``,
+        its index in ``keysets``; the key columns outside it null), the ``kind``'s aggregates of ``metrics``; for
+        ``"values"`` per interval, arm and every key column of ``keysets`` at once (no ``__seg``), since a column's
+        distinct values make about as many groups as rows in any segmentation."""
         F = functions()
         t = F.col(self.ts)
         part = F.when(t < timestamp(edges[1]), F.lit(0))
@@ -116,16 +118,19 @@ class SparkArms:
         part = part.otherwise(F.lit(len(edges) - 2)).cast("long")
         rows = self.df.where((t >= timestamp(edges[0])) & (t < timestamp(edges[-1]))).withColumn("__part", part)
         names = list(dict.fromkeys(k for keys in keysets for k in keys))
-        types = {f.name: f.dataType for f in self.df.schema.fields}
-        copies = F.array(*[F.struct(F.lit(i).alias("__seg"), *[
-            (F.col(k) if k in keys else F.lit(None).cast(types[k])).alias(f"__key{j}") for j, k in enumerate(names)])
-            for i, keys in enumerate(keysets)])
-        rows = rows.withColumn("__copy", F.explode(copies)).select(
-            "*", F.col("__copy.__seg").alias("__seg"),
-            *[F.col(f"__copy.__key{j}").alias(f"__key{j}") for j in range(len(names))])
-        by = ["__seg", "__part", "__arm", *[f"__key{j}" for j in range(len(names))]]
-        like = {"__seg": pl.Int32, "__part": pl.Int64, "__arm": pl.String,
-                **{f"__key{j}": self.schema[k] for j, k in enumerate(names)}}
+        like = {"__part": pl.Int64, "__arm": pl.String, **{f"__key{j}": self.schema[k] for j, k in enumerate(names)}}
+        if kind == "values":  # grouped by every segment column at once: as many groups as rows at most
+            rows = rows.select("*", *[F.col(k).alias(f"__key{j}") for j, k in enumerate(names)])
+        else:  # a copy of each row per segmentation, the key columns outside it null: a few groups each
+            types = {f.name: f.dataType for f in self.df.schema.fields}
+            copies = F.array(*[F.struct(F.lit(i).alias("__seg"), *[
+                (F.col(k) if k in keys else F.lit(None).cast(types[k])).alias(f"__key{j}")
+                for j, k in enumerate(names)]) for i, keys in enumerate(keysets)])
+            rows = rows.withColumn("__copy", F.explode(copies)).select(
+                "*", F.col("__copy.__seg").alias("__seg"),
+                *[F.col(f"__copy.__key{j}").alias(f"__key{j}") for j in range(len(names))])
+            like = {"__seg": pl.Int32, **like}
+        by = list(like)
         what = f"{', '.join(m.name for m in metrics)} per interval, arm and segment"
         if kind == "sums":
             sums = {k: v for m in metrics for k, v in part_sums(m).items()}
@@ -189,13 +194,14 @@ def _named(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
 def _narrowed(combined: pl.DataFrame, kind: str, metric: RolloutMetric, edges: list[dt.datetime],
               request_edges: Sequence[dt.datetime], seg: int, keys: tuple[str, ...]) -> pl.DataFrame:
     """One request's groups of a combined reduction: its segmentation's rows, each interval between consecutive
-    ``edges`` inside the request's own edges added into the request's interval that holds it (one row per group,
-    as ``_part_sums`` returns it)."""
+    ``edges`` inside the request's own edges added into the request's interval that holds it, its groups added over
+    the key columns outside it (one row per group, as ``_part_sums`` returns it)."""
     inside = [request_edges[0] <= a and b <= request_edges[-1] for a, b in zip(edges[:-1], edges[1:])]
     to = pl.Series([bisect.bisect_right(request_edges, a) - 1 if ok else -1 for a, ok in zip(edges[:-1], inside)],
                    dtype=pl.Int64)
-    rows = combined.filter(pl.col("__seg") == seg).with_columns(pl.col("__part").replace_strict(
-        pl.Series(range(len(to)), dtype=pl.Int64), to)).filter(pl.col("__part") >= 0)
+    rows = combined.filter(pl.col("__seg") == seg) if "__seg" in combined.columns else combined
+    rows = rows.with_columns(pl.col("__part").replace_strict(pl.Series(range(len(to)), dtype=pl.Int64), to)).filter(
+        pl.col("__part") >= 0)
     by = ["__part", "__arm", *keys]
     if kind == "sums":
         sums = list(part_sums(metric))

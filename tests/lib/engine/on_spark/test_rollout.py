@@ -85,9 +85,11 @@ def test_each_reduction_fetched_is_one_row_per_group_of_the_rows(sample_on_spark
     span_rows = units.filter(pl.col("ts") >= min(edges[0] for _, _, edges, _, _ in fetched)).height
     assert max(out.height for kind, *_, out in fetched if kind != "values") < span_rows / 20
     # what Spark returned: one job for the sums of every gate and segmentation, one for the cells, one for the values
-    reductions = [f for f in jobs if "__seg" in f.columns]
+    # (each distinct value per interval, arm and segment columns: at most one group per row)
+    reductions = [f for f in jobs if "__part" in f.columns]
     assert len(reductions) == 3
     assert max(f.height for f in reductions if "value" not in f.columns) < span_rows / 5
+    assert next(f for f in reductions if "value" in f.columns).height <= span_rows  # never more than the rows
 
 
 def test_values_past_the_budget_are_read_off_sketches_within_their_bounds(spark, tmp_path, monkeypatch):
