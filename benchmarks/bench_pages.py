@@ -119,12 +119,31 @@ def pages(n: int) -> list[PageBench]:
     ]
 
 
+_PER_DATASET: dict[tuple[int, str], object] = {}
+
+
+def per_dataset(dataset, what: str):
+    """What the app keeps per data version rather than per view, read once: the dataset's calendar (the sidebar's)
+    and every metric's hourly series of the kpis table (the Seasonality page's, read on its first render)."""
+    from driftdesk.calendars import effective_calendar
+    from driftdesk.seasonality.view import split_series
+
+    if (id(dataset), what) not in _PER_DATASET:
+        _PER_DATASET[id(dataset), what] = (effective_calendar(dataset) if what == "calendar"
+                                           else split_series(dataset, table="kpis"))
+    return _PER_DATASET[id(dataset), what]
+
+
 def seasonality_page_call(dataset, metric: str, day: dt.date):
-    """What the Seasonality page computes for a metric: every series decomposed at once, all traffic's view."""
+    """What the Seasonality page computes for a metric: every series decomposed at once, all traffic's view (the
+    calendar and the metrics' hourly series are kept per data version, as the page keeps them)."""
     from driftdesk.seasonality.view import every_series_decomposition, seasonality_view, series_of
 
-    every = every_series_decomposition(dataset, table="kpis", metric=metric)
-    return seasonality_view(dataset, table="kpis", metric=metric, day=day, decomposed=series_of(dataset, every, None))
+    calendar = per_dataset(dataset, "calendar")
+    every = every_series_decomposition(dataset, table="kpis", metric=metric, calendar=calendar,
+                                       series=per_dataset(dataset, "series"))
+    return seasonality_view(dataset, table="kpis", metric=metric, day=day,
+                            decomposed=series_of(dataset, every, None, calendar))
 
 
 def clear_view_caches() -> None:
@@ -203,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     load0 = os.getloadavg()[0]
     dataset = load_dataset(sample_data_dir())
     chosen = [b for b in pages(args.repeat) if not args.pages or b.name in args.pages]
+    if any(b.name == "seasonality" for b in chosen):
+        for what in ("calendar", "series"):  # kept per data version, as the app keeps them
+            per_dataset(dataset, what)
     # warm the process: imports, the cached dataset, the sidebar (what any earlier page did)
     warm = chosen[0]
     from streamlit.testing.v1 import AppTest

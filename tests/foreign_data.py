@@ -143,3 +143,22 @@ def write_part_file_folder(folder: Path) -> tuple[Path, pl.DataFrame]:
         part.write_parquet(scores / f"part-{i:05d}-{uuid.UUID(int=i)}-c000.snappy.parquet")
     (scores / "_SUCCESS").write_text("")
     return folder, frame
+
+
+# --------------------------------------------------------------------------- folders of CSV exports
+
+
+def write_csv_folder(root: Path, frame: pl.DataFrame, *, by: str = "event_time", hive: str | None = None,
+                     name: str = "kpis.csv", separator: str = ",", decimal_comma: bool = False) -> list[Path]:
+    """``frame`` as a daily export writes it: one CSV per day of ``by`` under ``root`` (``2026-11-01.csv``), or with
+    ``hive`` one ``{hive}=2026-11-01`` folder per day holding ``name``; ``separator=";"`` with ``decimal_comma`` as
+    a German locale writes. Timestamps are written as text (ISO 8601), as exporters write them. Returns the files,
+    in day order."""
+    root.mkdir(parents=True, exist_ok=True)
+    files = []
+    for (day,), part in frame.group_by(pl.col(by).dt.date(), maintain_order=True):
+        path = root / f"{hive}={day}" / name if hive else root / f"{day}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_csv(path, separator=separator, decimal_comma=decimal_comma)
+        files.append(path)
+    return files

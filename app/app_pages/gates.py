@@ -32,7 +32,7 @@ from ui import params
 from ui.data import current_source, source_folder
 from ui.loaders import current_dataset, gates_view_of, opening_of
 from ui.render import md, show_error
-from ui.render.gates import render_backtest, render_comparison, render_opening, render_sweep
+from ui.render.gates import render_backtest, render_comparison, render_history, render_opening, render_sweep
 
 WINDOWS = ("1h", "2h", "3h", "6h", "12h", "24h", "48h", "72h", "7d")
 STEPS = ("1h", "6h", "1d")
@@ -242,8 +242,7 @@ else:
         st.session_state.pop("gates_confirm", None)
         st.rerun()
 if history.height:
-    st.markdown("**Versions adopted for this data**")
-    st.dataframe(history.drop("path", "dataset"), hide_index=True, width="stretch")
+    render_history(history)
 else:
     st.caption("No policy has been adopted for this data yet.")
 st.download_button("Download the proposal (TOML)", policy.to_toml(), file_name=f"{policy.name}.toml",

@@ -17,13 +17,12 @@ from driftdesk.seasonality.view import (
     MODES,
     seasonality_days,
     seasonality_metrics,
-    seasonality_segments,
     seasonality_tables,
     segment_columns,
 )
 from ui import params
 from ui.data import current_source
-from ui.loaders import current_dataset, seasonality_view_of, segment_verdicts_of
+from ui.loaders import current_dataset, seasonality_segments_of, seasonality_view_of, segment_verdicts_of
 from ui.pickers import day_input
 from ui.render import md, render_seasonality, render_segment_verdicts, show_error
 
@@ -50,7 +49,7 @@ if not metrics or days is None:
 metric: str = c2.selectbox("Metric", metrics, key=params.METRIC, bind="query-params",
                            help="cr = conversions / clicks, cpa = spend / conversions, ctr = clicks / impressions, "
                            "roas = revenue / spend: ratios of sums per hour, never means of ratios.")
-segment: str = c3.selectbox("Segment", seasonality_segments(dataset, table), key=params.SEGMENT, bind="query-params",
+segment: str = c3.selectbox("Segment", seasonality_segments_of(source, table), key=params.SEGMENT, bind="query-params",
                             help="All traffic, or one value of one segment column.")
 mode: str = c4.selectbox("Mode", MODES, key=params.MODE, bind="query-params",
                          help="batch: the whole history at once, for exploring. causal: every flag uses only earlier "

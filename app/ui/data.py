@@ -107,8 +107,8 @@ def set_source(source: str) -> None:
 
 
 def folder_mtime(folder: Path) -> float:
-    """Newest modification time in the folder, so an edited file is reloaded; a subfolder (a table of Parquet part
-    files) counts with every folder inside it, which changes when a part file is written, replaced or removed."""
+    """Newest modification time in the folder, so an edited file is reloaded; a subfolder (a table of Parquet or CSV
+    part files) counts with every folder inside it, which changes when a part file is written, replaced or removed."""
     try:
         return max((max((os.stat(d).st_mtime for d, _, _ in os.walk(p)), default=p.stat().st_mtime)
                     if p.is_dir() else p.stat().st_mtime for p in folder.iterdir()), default=0.0)

@@ -45,7 +45,6 @@ from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
-from driftdesk.rollout.compare import ece_change_interval
 from driftdesk.rollout.judge import Memo
 from driftdesk.seasonality.result import SeasonalityResult
 from driftdesk.seasonality.series import parse_segment
@@ -53,9 +52,11 @@ from driftdesk.seasonality.view import (
     SeasonalityView,
     SegmentVerdicts,
     every_series_decomposition,
+    seasonality_segments,
     seasonality_view,
     segment_verdicts,
     series_of,
+    split_series,
 )
 from driftdesk.tracking import dataset_key, latest_adopted
 from driftdesk.windows import Window, pinned_reference
@@ -194,13 +195,33 @@ def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], c
     return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _seasonality_segments(source: str, version: float, table: str) -> list[str]:
+    return seasonality_segments(load_source(source), table)
+
+
+def seasonality_segments_of(source: str, table: str) -> list[str]:
+    """The segments the Seasonality page offers for a table ('All traffic' and every 'column=value'), read once
+    per data version."""
+    return _seasonality_segments(source, stamp(source), table)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _split_series(source: str, version: float, table: str) -> dict[str, pl.DataFrame]:
+    """Every metric's series of a table, all traffic and every segment column (one group-by per column for all the
+    metrics, so another metric reads its series; never mutated)."""
+    return split_series(load_source(source), table=table)
+
+
 @st.cache_resource(max_entries=32, show_spinner="Decomposing all traffic and every segment…")
 def _every_series(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityResult | None:
     """All traffic and every segment of a metric decomposed at once (the expensive part, threshold- and day-free,
     shared by the segment view and the every-segment table; never mutated). None when one of them cannot be
     decomposed: each is then done on its own, and the one that fails is named."""
     try:
-        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode)
+        return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode,
+                                          calendar=_calendar(source, version),
+                                          series=_split_series(source, version, table))
     except DriftdeskError:
         return None
 
@@ -211,7 +232,8 @@ def _seasonality(source: str, version: float, table: str, metric: str, segment: 
     dataset = load_source(source)
     where = parse_segment(segment)
     every = _every_series(source, version, table, metric, mode) if len(where) <= 1 else None
-    decomposed = series_of(dataset, every, next(iter(where), None)) if every is not None else None
+    calendar = _calendar(source, version)
+    decomposed = series_of(dataset, every, next(iter(where), None), calendar) if every is not None else None
     return seasonality_view(dataset, table=table, metric=metric, segment=segment, mode=mode, day=day,
                             decomposed=decomposed)
 
@@ -228,7 +250,8 @@ def _segment_verdicts(source: str, version: float, table: str, metric: str, mode
                       columns: tuple[str, ...]) -> SegmentVerdicts:
     dataset = load_source(source)
     every = _every_series(source, version, table, metric, mode)
-    decomposed = (lambda column: series_of(dataset, every, column)) if every is not None else None
+    calendar = _calendar(source, version)
+    decomposed = (lambda column: series_of(dataset, every, column, calendar)) if every is not None else None
     return segment_verdicts(dataset, table=table, metric=metric, mode=mode, columns=columns, decomposed=decomposed)
 
 
@@ -387,17 +410,10 @@ def rollout_memo(source: str, *, control: str, candidate: str) -> Memo:
     return memo
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
-def _ece_interval(control: tuple, candidate: tuple, relative: bool, confidence: float) -> tuple:
-    """An ECE change's bootstrap interval, keyed by both arms' cells themselves: the segments at a decision that
-    another choice of segment columns reaches again are not resampled."""
-    return ece_change_interval(control, candidate, relative=relative, confidence=confidence)
-
-
 @st.cache_data(max_entries=16, show_spinner="Judging the rollout in every segment…")
 def _rollout(source: str, version: float, control: str, candidate: str, by: tuple[str, ...]) -> RolloutResult:
     return rollout_view(load_source(source), control=control, candidate=candidate, by=list(by) or None,
-                        memo=rollout_memo(source, control=control, candidate=candidate), interval_of=_ece_interval)
+                        memo=rollout_memo(source, control=control, candidate=candidate))
 
 
 def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) -> RolloutResult:

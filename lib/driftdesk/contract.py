@@ -20,7 +20,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import ContractError, InputFileError
-from driftdesk.io import collect_table
+from driftdesk.io import collect_table, table_format
 from driftdesk.proposal import FolderProposal, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
@@ -423,8 +423,8 @@ def repeated_hour_hint(ts: pl.Series, repeated: pl.Series) -> str:
 
 
 def located(violations: Sequence[Violation], source: str) -> list[Violation]:
-    """The violations of a folder of Parquet files with each example row named by its file and its row there (a
-    row number counted across the folder's files is found in none of them); other sources as they are."""
+    """The violations of a folder of Parquet or CSV files with each example row named by its file and its row there
+    (a row number counted across the folder's files is found in none of them); other sources as they are."""
     from bisect import bisect_left
     from itertools import accumulate
 
@@ -449,9 +449,26 @@ def format_violations(violations: list[Violation], *, table: str, source: str) -
     return head + "".join(f"\n  - {v.message}" for v in errors)
 
 
+def text_columns(schema: Mapping[str, pl.DataType], table: str, mapping: Mapping_ | None,
+                 source: str) -> tuple[str, ...]:
+    """The columns a table reads as text (segments and text roles) that a CSV reader inferred as something else:
+    re-read as written, a segment "TRUE" stays "TRUE" and a version "1.10" is not the number 1.1."""
+    spec = TABLES[table]
+    try:
+        single, segments, _ = resolve_mapping(list(schema), schema, spec, mapping, source)
+    except ContractError:
+        return ()  # validation names what is wrong with the mapping
+    texts = [c for r, c in single.items() if spec.role(r).kind == "string"] + list(segments)
+    return tuple(c for c in dict.fromkeys(texts) if schema[c] != pl.String)
+
+
 def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None) -> Table:
     """Read a file and validate it as a contract table; ContractError lists every violation."""
     frame = collect_table(path)
+    if table in TABLES and table_format(path) == "csv":  # a CSV file or a folder of CSV files
+        texts = text_columns(frame.schema, table, mapping, str(path))
+        if texts:
+            frame = collect_table(path, text_columns=texts)
     result, violations = validate_frame(frame, table, mapping=mapping, source=str(path))
     violations = located(violations, str(path))
     if result is None:
@@ -543,7 +560,7 @@ def read_settings(folder: str | Path) -> FolderSettings:
         if file is not None:
             if not isinstance(file, str) or not file or (Path(file).name != file and file != "."):
                 raise ContractError(f"{path}: [mapping.{table}] file must be the name of a file in the folder (or of "
-                                    f"a folder of Parquet files in it; \".\" for the folder itself), got {file!r}")
+                                    f"a folder of Parquet or CSV files in it; \".\" for the folder itself), got {file!r}")
             files[table] = file
         unknown_roles = sorted(set(roles) - {r.name for r in TABLES[table].roles})
         if unknown_roles:

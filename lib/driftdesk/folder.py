@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
-from driftdesk.contract import TABLES, Violation, located, read_settings, validate_frame
+from driftdesk.contract import TABLES, Violation, located, read_settings, text_columns, validate_frame
 from driftdesk.errors import ContractError, DriftdeskError
-from driftdesk.io import scan_table
+from driftdesk.io import scan_table, table_format
 from driftdesk.jsonsafe import jsonable
 from driftdesk.proposal import FileProposal, FolderProposal, RoleProposal, named_table, propose_folder
 
@@ -119,13 +119,17 @@ def _inspect_file(proposed: FileProposal, *, validate: bool) -> TableFile:
     fit = proposed.fit
     base = dict(confidence=proposed.confidence, reasons=proposed.reasons, roles=fit.roles if fit else (),
                 remembered=proposed.remembered)
+    mapping = proposed.mapping()
     try:
         lazy = scan_table(proposed.path)
         schema = dict(lazy.collect_schema())
+        texts = text_columns(schema, table, mapping, proposed.path) if table_format(proposed.path) == "csv" else ()
+        if texts:  # checked as loading reads it: a CSV's segments and text roles as written
+            lazy = scan_table(proposed.path, text_columns=texts)
+            schema = dict(lazy.collect_schema())
     except DriftdeskError as exc:
         return TableFile(table, proposed.path, error=str(exc), **base)
     columns = list(schema)
-    mapping = proposed.mapping()
     violations: list[Violation] = []
     error = None
     if validate:

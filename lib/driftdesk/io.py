@@ -133,9 +133,50 @@ def _partition_series(values: list[str | None]) -> pl.Series:
     return text
 
 
+FOLDER_FORMATS = ("parquet", "csv")  # the formats a folder of part files is read in, one table per folder
+
+
+def folder_files(path: str | Path) -> tuple[str, list[Path]]:
+    """(format, files) of a folder read as one table: its Parquet files (a dataset as Spark, pyarrow or Hive write
+    it, or ``kpis/part-*.parquet``) or its CSV files (``kpis/2026-11-01.csv``, ``exports/date=2026-11-01/kpis.csv``),
+    sorted, at any depth; ``_`` and ``.`` entries are skipped (``_SUCCESS``, ``_temporary/``, ``.crc``). A folder
+    holding both kinds is refused naming one file of each (which of them is the table cannot be told), except that
+    a data folder partitioned itself (``date=2026-11-01/part-0.parquet`` beside ``releases.csv``) keeps its files of
+    the other kind beside the partition folders out: they are tables of their own (``proposal.data_files``)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file or folder")
+    found: dict[str, list[Path]] = {fmt: [] for fmt in FOLDER_FORMATS}
+    partitioned, beside = set(), set()  # formats of the files in key=value folders; the files beside them
+    for f in sorted(path.rglob("*")):
+        fmt = SUFFIXES.get(f.suffix.lower())
+        if fmt in found and not _skipped(relative := f.relative_to(path)) and f.is_file():
+            found[fmt].append(f)
+            if len(relative.parts) == 1:
+                beside.add(f)
+            elif "=" in relative.parts[0]:
+                partitioned.add(fmt)
+    if len(partitioned) == 1:
+        found = {fmt: [f for f in files if fmt in partitioned or f not in beside] for fmt, files in found.items()}
+    if found["parquet"] and found["csv"]:
+        raise InputFileError(f"{path}: the folder mixes Parquet and CSV files ({found['parquet'][0].relative_to(path)} "
+                             f"and {found['csv'][0].relative_to(path)}); a folder is read as one table, so its files "
+                             "must be of one format: convert one kind, or move it out of the folder")
+    fmt = next((f for f in FOLDER_FORMATS if found[f]), None)
+    if fmt is None:
+        raise InputFileError(f"{path}: is a folder holding no .parquet or .csv files (a folder is read as one table "
+                             "of its Parquet or CSV files)")
+    return fmt, found[fmt]
+
+
+def table_format(path: str | Path) -> str:
+    """The reader of a table's path: a file's by its extension (``file_format``), a folder's by its files
+    (``folder_files``: "parquet" or "csv")."""
+    return folder_files(path)[0] if Path(path).is_dir() else file_format(path)
+
+
 def parquet_files(path: str | Path) -> list[Path]:
-    """The Parquet files of a path: the file itself, or every ``*.parquet`` file under a folder (a partitioned
-    dataset, as Spark, pyarrow or Hive write it; their ``_`` and ``.`` files are skipped), which must all have the
+    """The Parquet files of a path: the file itself, or a folder's (``folder_files``), which must all have the
     same columns and types. A mismatch is named with the two files and the column, before any engine reads a row
     (engines otherwise fail late or take one file's schema)."""
     import pyarrow.parquet as pq
@@ -143,10 +184,11 @@ def parquet_files(path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file or folder")
-    files = sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _skipped(p.relative_to(path))) \
-        if path.is_dir() else [path]
-    if not files:
-        raise InputFileError(f"{path}: the folder holds no .parquet files")
+    files = [path]
+    if path.is_dir():
+        fmt, files = folder_files(path)
+        if fmt != "parquet":
+            raise InputFileError(f"{path}: a folder of CSV files (e.g. {files[0].relative_to(path)}), not Parquet files")
     first = None
     for f in files:
         try:
@@ -167,12 +209,17 @@ def parquet_files(path: str | Path) -> list[Path]:
 
 
 def part_rows(path: str | Path) -> list[tuple[str, int]]:
-    """(file as named under the folder, rows) for each Parquet file of a folder, in the order they are read: a row
-    number across the folder's files is found in one of them (from the files' footers; no row is read)."""
+    """(file as named under the folder, rows) for each file of a folder, in the order they are read: a row number
+    across the folder's files is found in one of them. Parquet rows come from the files' footers (no row is read);
+    a CSV file's records are counted, read as text as ``scan_csv_folder`` reads it."""
     import pyarrow.parquet as pq
 
     root = Path(path)
-    return [(f.relative_to(root).as_posix(), pq.ParquetFile(f).metadata.num_rows) for f in parquet_files(root)]
+    if table_format(root) == "parquet":
+        return [(f.relative_to(root).as_posix(), pq.ParquetFile(f).metadata.num_rows) for f in parquet_files(root)]
+    return [(f.relative_to(root).as_posix(),
+             int(_scan_csv(f, all_text=True, encoding=text_encoding(f, within=root)).select(pl.len()).collect().item()))
+            for f in csv_files(root)]
 
 
 def scan_parquet_folder(path: str | Path) -> pl.LazyFrame:
@@ -195,20 +242,131 @@ def scan_parquet_folder(path: str | Path) -> pl.LazyFrame:
     return frame.with_columns(columns).drop(source)
 
 
-def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None = None) -> pl.LazyFrame:
-    """A LazyFrame over a file, or over a folder of Parquet files with one schema (``parquet_files``). Raises
-    InputFileError for a missing, empty or unreadable file.
+def csv_files(path: str | Path) -> list[Path]:
+    """The CSV files of a folder read as one table (``folder_files``), leaving out empty (0-byte) files: they hold
+    no header and no row, so they add nothing to the table."""
+    path = Path(path)
+    fmt, files = folder_files(path)
+    if fmt != "csv":
+        raise InputFileError(f"{path}: a folder of Parquet files (e.g. {files[0].relative_to(path)}), not CSV files")
+    files = [f for f in files if f.stat().st_size > 0]
+    if not files:
+        raise InputFileError(f"{path}: every CSV file in the folder is empty")
+    return files
+
+
+_CSV_INFER_ROWS = 10_000  # rows a CSV reader reads to infer its columns' types
+
+
+def _common_type(found: list[pl.DataType]) -> pl.DataType:
+    """The type of a CSV folder's column from what each file's reader inferred for it (files where it is empty
+    left out): the type all agree on; whole numbers and decimals together as decimals; else text."""
+    kinds = set(found)
+    if not kinds:
+        return pl.String
+    if len(kinds) == 1:
+        return found[0]
+    if all(t.is_integer() for t in kinds):
+        return pl.Int64
+    if all(t.is_numeric() for t in kinds):
+        return pl.Float64
+    return pl.String
+
+
+def scan_csv_folder(path: str | Path, *, all_text: bool = False, encoding: str | None = None,
+                    text_columns: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """A folder of CSV files (``csv_files``) as one lazy table, in file order, with its Hive partition columns
+    (``partition_values``, typed as for Parquet) after the files' own columns; a partition key the files also hold
+    keeps the files'.
+
+    Each file is read as a single CSV is (``scan_table``): its delimiter, decimal comma and encoding sniffed on
+    its own (``encoding``: every file's), a header naming a column twice refused. Every file must name the same
+    columns, in any order, else the two files and the columns that differ are named.
+
+    Types: each file's reader infers its own (from its first 10,000 rows), and a column's type is the one the
+    files agree on; a file where the column is empty (a header-only day, a column not filled that day) has no say.
+    Whole numbers in one file and decimals in another are decimals; any other disagreement (a number in one file,
+    text in another) reads the column as text, as written, in every file, so the contract parses it and names the
+    values that are bad by file and row. A type cast after reading would not do: a number cast back to text loses
+    how it was written ("01" -> "1"), and one day's file must not decide the type of the others, as the first
+    rows of one concatenated CSV would. ``all_text`` and ``text_columns`` as in ``scan_table`` (a partition column
+    among ``text_columns`` keeps its folder's text)."""
+    root = Path(path)
+    files = csv_files(root)
+    partitions = partition_values(root, files)
+    texts = {c: pl.String for c in text_columns}
+    encodings = {f: encoding or text_encoding(f, within=root) for f in files}
+
+    def scan(f: Path, overrides: dict) -> pl.LazyFrame:
+        try:
+            frame = _scan_csv(f, all_text=all_text, encoding=encodings[f], overrides=overrides)
+            frame.collect_schema()
+            return frame
+        except UnicodeError as exc:
+            raise InputFileError(f"{f}: cannot decode as {encodings[f]}: {exc}") from exc
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputFileError(f"{f}: cannot read as csv: {first}") from exc
+
+    scans = {f: scan(f, texts) for f in files}
+    schemas = {f: dict(s.collect_schema()) for f, s in scans.items()}
+    first = files[0]
+    names = list(schemas[first])
+    for f, schema in schemas.items():
+        if set(schema) != set(names):
+            only_first = [c for c in names if c not in schema]
+            only_this = [c for c in schema if c not in names]
+            differ = "; ".join(x for x in (
+                f"{first.relative_to(root)} has {only_first} that {f.relative_to(root)} lacks" if only_first else "",
+                f"{f.relative_to(root)} has {only_this} that {first.relative_to(root)} lacks" if only_this else "")
+                if x)
+            raise InputFileError(f"{root}: mixed headers: {differ}; a folder is read as one table, so its files "
+                                 "must name the same columns")
+    common = {c: schemas[first][c] for c in names}
+    disagree = [c for c in names if len({schemas[f][c] for f in files}) > 1]
+    if disagree:
+        empty_text = {}  # file -> its text columns among those that disagree, empty in its first rows
+        for f in files:
+            cols = [c for c in disagree if schemas[f][c] == pl.String]
+            if cols:
+                filled = scans[f].head(_CSV_INFER_ROWS).select(pl.col(cols).is_not_null().any()).collect().row(0)
+                empty_text[f] = {c for c, any_value in zip(cols, filled, strict=True) if not any_value}
+        for c in disagree:
+            common[c] = _common_type([schemas[f][c] for f in files if c not in empty_text.get(f, set())])
+        # a file whose reader inferred another type reads the column again as the common type
+        scans = {f: scan(f, {**texts, **{c: common[c] for c in names if schemas[f][c] != common[c]}})
+                 if any(schemas[f][c] != common[c] for c in names) else s for f, s in scans.items()}
+    own = set(names)
+    extra = {}
+    for key, values in partitions.items():
+        if key not in own:
+            text = pl.Series(list(values.values()), dtype=pl.String)
+            extra[key] = text if key in texts else _partition_series(text.to_list())
+    frames = [scans[f].select(names).with_columns(pl.lit(typed[i], dtype=typed.dtype).alias(key)
+                                                  for key, typed in extra.items())
+              for i, f in enumerate(files)]
+    return pl.concat(frames, how="vertical")
+
+
+def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None = None,
+               text_columns: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """A LazyFrame over a file, or over a folder of Parquet files with one schema (``parquet_files``) or of CSV
+    files with one header (``scan_csv_folder``). Raises InputFileError for a missing, empty or unreadable file.
 
     CSV: the delimiter (comma, semicolon, tab, pipe) and a decimal comma are sniffed. ``all_text`` reads every
     CSV column as text, so the contract can name the rows that do not parse instead of the reader failing. Text is
     UTF-8, or ``encoding`` (default: what ``text_encoding`` finds: UTF-8, else the folder's declared encoding);
     bytes that do not decode are refused, never replaced. A header naming a column twice is refused.
+    ``text_columns`` of a CSV are read as written (a segment "TRUE" or a version "1.10" is text, not a boolean or
+    a number).
     """
     path = Path(path)
-    if path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") != "parquet":
+    if path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") not in FOLDER_FORMATS:
         raise InputFileError(f"{path}: is a folder, expected a file")
     if path.is_dir():
-        return scan_parquet_folder(path)
+        if table_format(path) == "parquet":
+            return scan_parquet_folder(path)
+        return scan_csv_folder(path, all_text=all_text, encoding=encoding, text_columns=text_columns)
     fmt = file_format(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
@@ -222,7 +380,8 @@ def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None
         elif fmt == "otlp":
             frame = _otlp_calls(path)
         else:
-            frame = _scan_csv(path, all_text=all_text, encoding=encoding or text_encoding(path))
+            frame = _scan_csv(path, all_text=all_text, encoding=encoding or text_encoding(path),
+                              overrides={c: pl.String for c in text_columns})
         schema = frame.collect_schema()
     except UnicodeError as exc:
         raise InputFileError(f"{path}: cannot decode as {encoding or 'its declared encoding'}: {exc}") from exc
@@ -234,11 +393,13 @@ def scan_table(path: str | Path, *, all_text: bool = False, encoding: str | None
     return frame
 
 
-def _scan_csv(path: Path, *, all_text: bool, encoding: str) -> pl.LazyFrame:
+def _scan_csv(path: Path, *, all_text: bool, encoding: str, overrides: dict | None = None) -> pl.LazyFrame:
+    """One CSV file, its delimiter and decimal comma sniffed; ``overrides``: column -> the type it is read as."""
     separator = sniff_delimiter(path, encoding)
     _check_header(path, separator, encoding)
-    options = dict(separator=separator, infer_schema_length=0 if all_text else 10_000, try_parse_dates=False,
-                   decimal_comma=sniff_decimal_comma(path, separator, encoding=encoding))
+    options = dict(separator=separator, infer_schema_length=0 if all_text else _CSV_INFER_ROWS,
+                   try_parse_dates=False, decimal_comma=sniff_decimal_comma(path, separator, encoding=encoding),
+                   schema_overrides=(overrides or None) if not all_text else None)
     if codecs.lookup(encoding).name == UTF8:
         return pl.scan_csv(path, encoding="utf8", **options)
     # polars scans UTF-8 only: another encoding is decoded whole (strictly) and read from memory
@@ -259,11 +420,11 @@ def _otlp_calls(path: Path) -> pl.LazyFrame:
 
 def memory_estimate(path: str | Path) -> int:
     """Bytes a file takes once read into memory: a Parquet file's uncompressed size (from its footer), else the
-    file size (CSV and Arrow hold about as much in memory as on disk); a folder's Parquet files together."""
+    file size (CSV and Arrow hold about as much in memory as on disk); a folder's files together."""
     path = Path(path)
     if path.is_dir():  # a folder named like another format is not a table (scan_table says so)
-        parquet = SUFFIXES.get(path.suffix.lower(), "parquet") == "parquet"
-        return sum(memory_estimate(f) for f in parquet_files(path)) if parquet else 0
+        table = SUFFIXES.get(path.suffix.lower(), "parquet") in FOLDER_FORMATS
+        return sum(memory_estimate(f) for f in folder_files(path)[1]) if table else 0
     if file_format(path) == "parquet":
         import pyarrow.parquet as pq
 
@@ -275,23 +436,32 @@ def memory_estimate(path: str | Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def collect_table(path: str | Path) -> pl.DataFrame:
-    """Read a whole file. A CSV whose inferred types break further down is re-read as text, so that the
-    contract, not the reader, reports the offending rows. A file larger than the memory budget is refused
-    before reading (``driftdesk.engine``)."""
-    from driftdesk.engine.budget import require_fits
+def collect_table(path: str | Path, *, text_columns: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Read a whole file (or folder). A CSV whose inferred types break further down is re-read as text, so that
+    the contract, not the reader, reports the offending rows; ``text_columns`` as in ``scan_table``. A table larger
+    than the memory budget is refused before reading (``driftdesk.engine``); only Parquet is scanned in batches past
+    the budget, so the message for a CSV file or folder says to convert it or to raise the budget."""
+    from driftdesk.engine.budget import BUDGET_ENV, require_fits
 
     if Path(path).exists():
-        require_fits(memory_estimate(path), what=f"{path}: reading the whole table",
-                     hint="the row-reducing commands read a Parquet file or folder given with --input in batches "
-                          "(drift, calibration, impact, llm; --engine spark past one machine)")
+        hint = ("the row-reducing commands read a Parquet file or folder given with --input in batches "
+                "(drift, calibration, impact, llm; --engine spark past one machine)")
+        if table_format(path) == "csv":
+            hint = (f"CSV is read whole (only typed Parquet is read in batches past the budget): convert it to Parquet "
+                    f"(a file, or a folder of part files), or raise {BUDGET_ENV}")
+        require_fits(memory_estimate(path), what=f"{path}: reading the whole table", hint=hint)
+
+    def whole(frame: pl.LazyFrame) -> pl.DataFrame:
+        # a folder's rows in one chunk: a chunk per file made the contract's checks of 365 daily files twice as slow
+        return frame.collect().rechunk() if Path(path).is_dir() else frame.collect()
+
     try:
-        return scan_table(path).collect()
+        return whole(scan_table(path, text_columns=text_columns))
     except pl.exceptions.PolarsError as exc:
         error: Exception = exc
-    if file_format(path) == "csv":
+    if table_format(path) == "csv":
         try:
-            return scan_table(path, all_text=True).collect()
+            return whole(scan_table(path, all_text=True))
         except pl.exceptions.PolarsError as exc:
             error = exc
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -161,7 +161,7 @@ METRICS: tuple[Metric, ...] = (
            "timeouts / requests", ("service",)),
     # a window's p95 / p99 from hourly rows: see LATENCY_DOC
     *(Metric(f"latency_p{q}_ms", f"p{q} latency", "service", "weighted_mean", (f"latency_p{q}_ms", "requests"),
-             "higher_is_worse", "ms", LATENCY_DOC.format(q=q), default_by=("service",)) for q in (95, 99)),
+             "higher_is_worse", "ms", LATENCY_DOC.format(q=q), default_by=("service",)) for q in (50, 95, 99)),
     # decisions: one scored request each
     Metric("rows", "scored rows", "decisions", "count", (), "either", "count", "number of scored rows"),
     Metric("score_mean", "score mean", "decisions", "mean", ("score",), "either", "score", "mean score"),

@@ -44,7 +44,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
-from driftdesk.io import SUFFIXES, scan_table
+from driftdesk.io import FOLDER_FORMATS, SUFFIXES, scan_table
 from driftdesk.jsonsafe import jsonable
 from driftdesk.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Role, TableSpec
 from driftdesk.timestamps import epoch_unit, parse_text_timestamps
@@ -426,8 +426,12 @@ def fit_table(profiles: Sequence[ColumnProfile], table: str, *, remembered: Mapp
     claimed = used | set(given_features or ())
     if "segments" in role_names:
         given = _listed(remembered, "segments")
-        segments = given if given is not None else tuple(
-            p.name for p in profiles if p.name not in claimed and p.kind == "text" and not p.identifier)
+        if given is not None:
+            segments = given
+        elif any(p.kind != "empty" for p in profiles):
+            segments = tuple(p.name for p in profiles if p.name not in claimed and p.kind == "text" and not p.identifier)
+        # else a file with no values yet (a header only): no segments proposed, so none are written down; the
+        # contract then takes the text columns no role claims once rows arrive
     if "features" in role_names:
         features = given_features if given_features is not None else tuple(
             p.name for p in profiles if p.name not in claimed and p.name not in (segments or ())
@@ -688,10 +692,14 @@ def toml_value(value) -> str:
     return toml_string(value)
 
 
-def _parquet_folder(path: Path) -> bool:
+def _table_folder(path: Path) -> bool:
     """A folder that is one table: it holds Parquet files (a dataset written by Spark, pyarrow or Hive, or
-    ``kpis/part-*.parquet``), its ``_`` and ``.`` entries aside, as ``io.parquet_files`` reads it."""
-    return any(not _skipped(f.relative_to(path)) for f in path.rglob("*.parquet"))
+    ``kpis/part-*.parquet``) or CSV files (``kpis/2026-11-01.csv``, ``date=2026-11-01/kpis.csv``), its ``_`` and
+    ``.`` entries aside, as ``io.folder_files`` reads it (a folder mixing both is listed, and reading it says why
+    it is refused)."""
+    return SUFFIXES.get(path.suffix.lower(), "parquet") in FOLDER_FORMATS and any(
+        SUFFIXES.get(f.suffix.lower()) in FOLDER_FORMATS and not _skipped(f.relative_to(path)) and f.is_file()
+        for f in path.rglob("*"))
 
 
 def _skipped(relative: Path) -> bool:
@@ -700,14 +708,14 @@ def _skipped(relative: Path) -> bool:
 
 def data_files(folder: str | Path) -> list[Path]:
     """What a folder holds that driftdesk can read as tables, sorted by name: its files (by extension) and its
-    folders of Parquet files (each one table), hidden and ``_`` entries left out. A folder whose data sits in
-    ``key=value`` partition folders (``date=2026-11-01/part-0.parquet``) is itself one table, named "."."""
+    folders of Parquet or CSV files (each one table), hidden and ``_`` entries left out. A folder whose data sits in
+    ``key=value`` partition folders (``date=2026-11-01/part-0.parquet``, ``date=2026-11-01/kpis.csv``) is itself
+    one table, named "."."""
     folder = Path(folder)
     entries = [p for p in folder.iterdir() if not _skipped(Path(p.name))]
-    partitions = [p for p in entries if p.is_dir() and "=" in p.name and _parquet_folder(p)]
+    partitions = [p for p in entries if p.is_dir() and "=" in p.name and _table_folder(p)]
     found = [p for p in entries if p not in partitions and (
-        (p.is_file() and p.suffix.lower() in SUFFIXES)
-        or (p.is_dir() and SUFFIXES.get(p.suffix.lower(), "parquet") == "parquet" and _parquet_folder(p)))]
+        (p.is_file() and p.suffix.lower() in SUFFIXES) or (p.is_dir() and _table_folder(p)))]
     return sorted(found) + ([folder] if partitions else [])
 
 

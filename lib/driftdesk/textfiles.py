@@ -15,25 +15,34 @@ SETTINGS_FILE = "driftdesk.toml"  # the folder's settings (driftdesk.contract re
 _CHUNK = 1 << 20
 
 
-def text_encoding(path: str | Path) -> str:
+def text_encoding(path: str | Path, *, within: str | Path | None = None) -> str:
     """The encoding a CSV file is read with: UTF-8 when its bytes are UTF-8, else the one its folder's driftdesk.toml
     names (``[read] encoding = "cp1252"``). Bytes that are neither are refused, never replaced: the InputFileError
-    names the first line and byte that is not UTF-8 and how to read the file."""
+    names the first line and byte that is not UTF-8 and how to read the file.
+
+    ``within``: the file is a part of the table folder ``within`` (``kpis/2026-11-01.csv``), so the nearest
+    driftdesk.toml from the file's folder up to the folder holding ``within`` (the data folder) is the one read."""
     path = Path(path)
     stat = path.stat()
     bad = _first_non_utf8(str(path), stat.st_size, stat.st_mtime_ns)
     if bad is None:
         return UTF8
-    declared = _declared_encoding(path.parent)
+    folders = [path.parent]
+    if within is not None:
+        top = Path(within).parent
+        folders = [path.parent, *(p for p in path.parent.parents if p == top or top in p.parents)]
+    settings = next((f for f in folders if (f / SETTINGS_FILE).is_file()), None)
+    declared = _declared_encoding(settings) if settings is not None else None
     if declared is not None:
         return declared
     line, column, byte = bad
+    where = "beside it" if within is None else "in the data folder"
     raise InputFileError(f"{path}: not UTF-8 text: line {line}, column {column} has the byte 0x{byte:02x}; save the "
-                         f"file as UTF-8, or name its encoding in {SETTINGS_FILE} beside it ([read] encoding = "
+                         f"file as UTF-8, or name its encoding in {SETTINGS_FILE} {where} ([read] encoding = "
                          "\"cp1252\", \"latin-1\", ...)")
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)  # a folder of daily CSV exports holds hundreds of files
 def _first_non_utf8(path: str, size: int, mtime_ns: int) -> tuple[int, int, int] | None:
     """(line, column, byte) of the first byte that is not UTF-8, or None; read in chunks, cached per file version."""
     decoder = codecs.getincrementaldecoder(UTF8)()

@@ -55,6 +55,14 @@ def texts(at: AppTest) -> str:
     return "\n".join(shown(e.value) for kind in MARKDOWN_KINDS for e in getattr(at, kind))
 
 
+def shown_cells(frame) -> dict[str, list[str]]:
+    """A table's cells as the reader sees them (its styled display text), column by column."""
+    import pyarrow as pa
+
+    shown = pa.ipc.open_stream(frame.proto.arrow_data.styler.display_values).read_all().to_pydict()
+    return {k: v for k, v in shown.items() if not k.startswith("__")}
+
+
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 

@@ -1,5 +1,5 @@
-"""The app on folders in other people's shapes: Parquet part-file folders as tables, a folder that holds no table, and
-an export shorter than the default windows."""
+"""The app on folders in other people's shapes: Parquet part-file folders and folders of daily CSV exports as tables,
+a folder that holds no table, and an export shorter than the default windows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from app_helpers import open_page, texts
 
-from foreign_data import write_part_file_folder
+from foreign_data import foreign_kpis, write_csv_folder, write_part_file_folder
 
 
 def test_folders_of_part_files_are_tables_on_the_data_page_and_every_page_reads_them(tmp_path: Path):
@@ -22,6 +22,23 @@ def test_folders_of_part_files_are_tables_on_the_data_page_and_every_page_reads_
     for page in ("overview", "calibration", "impact", "seasonality"):
         at = open_page(f"app_pages/{page}.py", data=str(folder))
         assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_a_folder_of_daily_csv_exports_is_a_table_on_the_data_page(tmp_path: Path):
+    folder = tmp_path / "exports"
+    write_csv_folder(folder / "ads", foreign_kpis(days=3), hive="date")  # ads/date=2026-11-01/kpis.csv, ...
+    rng = np.random.default_rng(6)
+    n = 2000
+    p = rng.uniform(0.02, 0.8, n)
+    scored = pl.DataFrame({"scored_at": pl.datetime_range(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 4),
+                                                          interval="120s", eager=True).head(n),
+                           "p_convert": p, "converted": (rng.uniform(size=n) < p).astype(np.int8)})
+    write_csv_folder(folder / "scored", scored, by="scored_at")  # scored/2026-11-01.csv, ...
+    at = open_page("app_pages/data.py", data=str(folder))
+    assert not at.error, [e.value for e in at.error]
+    assert "Every table meets the data contract." in texts(at)
+    files = next(d.value for d in at.dataframe if "why" in d.value.columns)
+    assert dict(zip(files["file"], files["table"], strict=True)) == {"ads": "kpis", "scored": "decisions"}
 
 
 def test_a_folder_with_no_table_says_why_not_zero_problems(tmp_path: Path):

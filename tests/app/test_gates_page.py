@@ -5,7 +5,7 @@ adopted version of this data (and only this data), and data without an incident 
 from __future__ import annotations
 
 import pytest
-from app_helpers import no_exception, open_page, texts
+from app_helpers import no_exception, open_page, shown_cells, texts
 
 from driftdesk.gates.policy import decode_policy, encode_policy, parse_policy
 from driftdesk.paths import sample_data_dir
@@ -175,6 +175,9 @@ def test_adopted_versions_belong_to_their_data(fresh_store, kpis_folder):
     at.run()
     no_exception(at)
     assert policy_history(dataset=dataset_key(kpis_folder))["name"].to_list() == ["starter"]
+    history = [df for df in at.dataframe if "version" in df.value.columns][0]
+    assert history.value["recall"].isna().all()  # no incidents table: recall is not defined, and reads so
+    assert set(shown_cells(history)["recall"]) == {"–"}
     sample = open_page(PAGE)  # the sample is another dataset: its page neither opens on nor lists that version
     assert "Policy northwind-default" in texts(sample)
     assert "No policy has been adopted for this data yet." in texts(sample)

@@ -32,40 +32,6 @@ def test_the_same_version_on_both_sides_is_a_message_not_a_traceback():
     assert any("both 'v2.0'" in e.value for e in at.error)
 
 
-def test_the_ece_interval_cache_is_keyed_by_every_cell_and_setting():
-    """The app keeps the decision's ECE intervals by both arms' cells: any cell, the change's kind or the
-    confidence that differs draws anew, and a kept interval is the one drawn directly."""
-    import numpy as np
-
-    from driftdesk.rollout.compare import ECE_BINS, ece_change_interval
-    loaders = app_module("ui.loaders")
-
-    rng = np.random.default_rng(4)
-
-    def arm(n: int) -> tuple:
-        count = rng.integers(5, n, 2 * ECE_BINS).astype(float)
-        score = count * (np.repeat(np.arange(ECE_BINS), 2) + rng.random(2 * ECE_BINS)) / ECE_BINS
-        return count, score, score**2 / count + 0.01
-
-    control, candidate = arm(80), arm(40)
-    loaders._ece_interval.clear()
-    base = loaders._ece_interval(control, candidate, False, 0.95)
-    assert base == ece_change_interval(control, candidate, relative=False, confidence=0.95)
-    assert loaders._ece_interval(control, candidate, False, 0.95) == base
-    for side in (0, 1):
-        for part in range(3):
-            arms = [list(control), list(candidate)]
-            arms[side][part] = arms[side][part].copy()
-            arms[side][part][3] *= 1.5
-            changed = loaders._ece_interval(tuple(arms[0]), tuple(arms[1]), False, 0.95)
-            direct = ece_change_interval(tuple(arms[0]), tuple(arms[1]), relative=False, confidence=0.95)
-            assert changed == direct and changed != base, (side, part)
-    assert loaders._ece_interval(control, candidate, True, 0.95) == ece_change_interval(
-        control, candidate, relative=True, confidence=0.95) != base
-    assert loaders._ece_interval(control, candidate, False, 0.8) == ece_change_interval(
-        control, candidate, relative=False, confidence=0.8) != base
-
-
 def test_the_pages_kept_judgement_is_the_librarys_and_another_span_or_segmentation_is_not_served_from_it(
         sample_dataset):
     """The page keeps each gate's evaluations by the data's version, the arms, the gate, the segmentation, the span

@@ -93,3 +93,10 @@ def test_incident_with_export(sample_dir, tmp_path):
 def test_incident_unknown_id_exits_2(sample_dir):
     code, _, err = run("incident", "--data", str(sample_dir), "--id", "INC-z")
     assert code == 2 and "unknown incident id 'INC-z'" in err
+
+
+def test_incident_in_a_folder_without_an_incident_log_says_so(sample_dir, tmp_path):
+    for name in ("kpis.parquet", "decisions.parquet", "releases.csv"):
+        shutil.copy(sample_dir / name, tmp_path / name)
+    code, _, err = run("incident", "--data", str(tmp_path), "--id", "INC-a")
+    assert code == 2 and "no incident log" in err and "the log is empty" not in err

@@ -449,3 +449,17 @@ def test_a_table_says_which_roles_it_has_in_memory_and_on_a_scan(lazy):
     table = Table("decisions", frame.lazy() if lazy else frame, "decisions.parquet")
     assert table.has("score")
     assert not table.has("label")
+
+
+def test_csv_text_columns_keep_what_was_written(tmp_path):
+    """A CSV reader would read a segment "TRUE" as a boolean and a version "1.10" or an id "007" as a number; the
+    contract reads the columns it keeps as text as they were written."""
+    kpis = csv(tmp_path, "ts,flag,campaign,conversions,spend\n"
+                         "2026-01-01T00:00:00Z,TRUE,007,1,2.0\n2026-01-01T00:00:00Z,False,010,1,2.0\n")
+    mapping = {"segments": ["flag", "campaign"]}
+    frame = load_table(kpis, "kpis", mapping=mapping).frame
+    assert frame["flag"].to_list() == ["TRUE", "False"]
+    assert frame["campaign"].to_list() == ["007", "010"]
+    decisions = csv(tmp_path, "ts,score,model_version\n2026-01-01T00:00:00Z,0.5,1.10\n2026-01-01T01:00:00Z,0.5,1.2\n",
+                    name="decisions.csv")
+    assert load_table(decisions, "decisions").frame["model_version"].to_list() == ["1.10", "1.2"]

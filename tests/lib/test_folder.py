@@ -49,6 +49,14 @@ def test_renamed_columns_are_proposed_and_a_remembered_mapping_is_prefilled(tmp_
     assert mapped.mapping["ts"] == "hour" and mapped.mapping["segments"] == ["country"] and not mapped.violations
 
 
+def test_a_csv_segment_is_checked_as_text_as_loading_reads_it(tmp_path):
+    (tmp_path / "kpis.csv").write_text("ts,flag,conversions,spend\n2026-10-01T00:00:00Z,TRUE,1,1.0\n"
+                                       "2026-10-01T00:00:00Z,FALSE,1,1.0\n")
+    write_mappings(tmp_path, {"kpis": {"segments": ["flag"]}})
+    found = inspect_folder(tmp_path).file("kpis")
+    assert dict(zip(found.columns, found.dtypes))["flag"] == "String" and not found.violations
+
+
 def test_a_missing_folder_or_a_broken_mapping_file_is_a_report(tmp_path):
     assert "no such folder" in inspect_folder(tmp_path / "nowhere").error
     (tmp_path / MAPPING_FILE).write_text("[mapping.kpis\n", encoding="utf-8")

@@ -175,6 +175,16 @@ def test_the_proposal_as_toml_reads_back_as_the_folder_s_settings(foreign):
     assert all(f.remembered for f in again.tables.values()) and again.unremembered == ()
 
 
+def test_a_header_only_file_writes_down_no_segments_so_its_rows_later_split_by_its_text_columns(tmp_path):
+    (tmp_path / "kpis.csv").write_text("ts,geo,conversions,spend\n")
+    proposal = propose_folder(tmp_path)
+    assert "segments" not in proposal.tables["kpis"].mapping()
+    (tmp_path / MAPPING_FILE).write_text(proposal.to_toml())
+    (tmp_path / "kpis.csv").write_text("ts,geo,conversions,spend\n2026-01-01T00:00:00Z,DE,1,2.0\n"
+                                       "2026-01-01T00:00:00Z,US,3,4.0\n")
+    assert load_dataset(tmp_path)["kpis"].segments == ("geo",)
+
+
 _names = st.sampled_from(sorted({s for v in SYNONYMS.values() for s in v if "*" not in s} | {"x", "Value 2", ""}))
 _columns = st.one_of(
     st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=3, max_size=3),

@@ -152,3 +152,11 @@ def render_sweep(view: GatesView) -> None:
     st.plotly_chart(sweep.to_figure(), width="stretch", key="gates_sweep")
     with st.expander("Sweep points"):
         table(sweep.frame, units=SWEEP_UNITS)
+
+
+def render_history(history: pl.DataFrame) -> None:
+    """The versions adopted for this data, newest first, their figures as the backtest showed them."""
+    st.markdown("**Versions adopted for this data**")
+    table(history.drop("path", "dataset"), units={**SUMMARY_UNITS, "incidents_caught": "count", "incidents": "count"},
+          missing={"precision": "no alerts to score, or no incidents table", "recall": "no incidents table",
+                   "median_delay_hours": "no incident caught"})

@@ -86,6 +86,8 @@ def table(frame: pl.DataFrame, *, units: Mapping[str, str] | None = None, column
     frame = frame.with_columns(  # a time that is not there (an event still open) reads "–"; ISO text sorts as time
         pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S").fill_null(MISSING_TEXT) for c in open_times)
     formats = {c: partial(_cell, unit=u) for c, u in units.items()}
+    formats |= {c: partial(_cell, unit="") for c, t in frame.schema.items()  # a missing number never reads "None"
+                if t.is_numeric() and c not in formats and frame[c].null_count()}
     data = frame.to_pandas().style.format(formats, na_rep=MISSING_TEXT) if formats else frame
     st.dataframe(data, hide_index=True, width="stretch", column_config=config, **kwargs)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from driftdesk.cli.common import EXIT_OK, emit, engine_arg, format_arg, num
+from driftdesk.errors import DriftdeskError
 
 
 def cmd_incident(args: argparse.Namespace) -> int:
@@ -14,6 +15,10 @@ def cmd_incident(args: argparse.Namespace) -> int:
     from driftdesk.incidents import export_postmortem, incident_policy, incident_view
 
     ds, log = load_history(args.data, engine=args.engine)
+    if log is None:
+        raise DriftdeskError(f"{args.data}: no incident log: no file in the folder fits the incidents table "
+                             "(incident_id, start; see `driftdesk map --data DIR` for which table each file is), so "
+                             f"there is no incident {args.id!r} to explain")
     if args.policy:
         policy, source = load_policy(args.policy), f"the policy file {args.policy}"
     else:

@@ -36,12 +36,14 @@ def read_contract_table(path: str | Path, table: str, *, mapping: Mapping | None
 
 def scanned(path: str | Path) -> bool:
     """Whether polars scans the file lazily rather than reading it whole: Parquet (a file or a folder) larger than
-    the memory budget."""
-    from driftdesk.io import SUFFIXES, file_format, memory_estimate
+    the memory budget. CSV (a file or a folder) is always read whole, as its timestamps and any column its files
+    disagree on are text that only the contract parses: past the budget it is refused (``io.collect_table``), with
+    a message to convert it to Parquet or raise the budget."""
+    from driftdesk.io import SUFFIXES, memory_estimate, table_format
 
     path = Path(path)
     folder = path.is_dir() and SUFFIXES.get(path.suffix.lower(), "parquet") == "parquet"
-    return (folder or path.is_file() and file_format(path) == "parquet") and memory_estimate(path) > memory_budget()
+    return ((folder or path.is_file()) and table_format(path) == "parquet") and memory_estimate(path) > memory_budget()
 
 
 def scan_contract_table(path: str | Path, table: str, *, mapping: Mapping | None = None) -> pl.LazyFrame:

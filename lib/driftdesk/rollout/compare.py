@@ -15,10 +15,13 @@ Intervals of the change (two-sided, ``confidence`` 0.95 by default):
   interval for means), the relative change on the log scale, ``exp(log(c / b) +- z sqrt((se_c/c)^2 +
   (se_b/b)^2)) - 1`` (defined when both values are positive);
 * **calibration** (ECE, 10 equal-width bins): a bootstrap from per-bin aggregates. The bootstrap resamples rows
-  by their (bin, label) cell (multinomial counts) and draws each cell's score sum from its mean and spread
-  (normal, which a row bootstrap approaches within a cell), ``BOOTSTRAP_DRAWS`` times with a fixed seed, and
-  takes the percentiles of the change. ECE is biased upwards in small samples (noise alone gives about
-  ``sqrt(2 / (pi n))`` per bin), so its gate needs a minimum sample;
+  by their (bin, label) cell, each row drawn Poisson(1) times (the Poisson bootstrap: a cell's count is
+  Poisson(its rows), drawn by the inverse CDF from a uniform), and draws each cell's score sum from its mean and
+  spread (normal, which a row bootstrap approaches within a cell), ``BOOTSTRAP_DRAWS`` times, and takes the
+  percentiles of the change. Every interval reads the same uniforms and normals (``bootstrap_draws``, from a
+  fixed seed), so an interval depends on its cells only, and many segments are drawn at once as arrays. ECE is
+  biased upwards in small samples (noise alone gives about ``sqrt(2 / (pi n))`` per bin), so its gate needs a
+  minimum sample;
 * a **distribution** (``psi:<column>``): the change is the PSI of the candidate's values against the control's
   deciles, with no interval; its significance is the KS test's p-value (``driftdesk.stats``).
 
@@ -28,6 +31,7 @@ A change counts as significant when its interval excludes no change (for PSI: KS
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -41,11 +45,13 @@ from driftdesk.gates.policy import Gate
 from driftdesk.metrics import resolve_metric
 from driftdesk.sketch import HistogramSketch, ks_bounds, psi_estimate
 from driftdesk.stats import (
+    DEFAULT_PSI_BINS,
     ks_pvalue,
     ks_statistic,
     proportion_interval,
     psi_from_counts,
     psi_numeric,
+    psi_terms,
     ratio_of_sums,
     two_sided_z,
     weighted_bin_sums,
@@ -58,6 +64,7 @@ Kind = Literal["ratio", "rate", "mean", "calibration", "distribution"]
 ECE_BINS = 10
 BOOTSTRAP_DRAWS = 2000
 BOOTSTRAP_SEED = 20_261_005  # fixed: the same data gives the same interval every time
+BOOTSTRAP_CHUNK = 4  # segments drawn together
 ARMS = ("control", "candidate")
 
 
@@ -120,22 +127,26 @@ def known(metric: RolloutMetric) -> pl.Expr:
 
 
 def sum_exprs(metric: RolloutMetric) -> list[pl.Expr]:
-    """Additive per-hour sums of one metric (prefixed by its key), computed over the rows it can read."""
+    """Additive per-hour sums of one metric (prefixed by its key), computed over the rows it can read (a value of
+    another row is null, which a sum skips: a plain grouped sum, where filtering each group costs twice as much)."""
     k, ok = metric.key, known(metric)
     f = [pl.col(c).cast(pl.Float64) for c in metric.columns]
+
+    def where_known(value: pl.Expr) -> pl.Expr:
+        return pl.when(ok).then(value)
     if metric.kind in ("ratio", "rate") and len(f) == 2:
         y, x = f
-        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), y.filter(ok).sum().alias(f"{k}__y"),
-                x.filter(ok).sum().alias(f"{k}__x"), (y * y).filter(ok).sum().alias(f"{k}__yy"),
-                (x * x).filter(ok).sum().alias(f"{k}__xx"), (x * y).filter(ok).sum().alias(f"{k}__xy")]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), where_known(y).sum().alias(f"{k}__y"),
+                where_known(x).sum().alias(f"{k}__x"), where_known(y * y).sum().alias(f"{k}__yy"),
+                where_known(x * x).sum().alias(f"{k}__xx"), where_known(x * y).sum().alias(f"{k}__xy")]
     if metric.kind == "rate":  # one flag column: successes among the rows that have it
         flag = (1.0 - f[0]) if metric.negate else f[0]
-        return [ok.cast(pl.Float64).sum().alias(f"{k}__x"), flag.filter(ok).sum().alias(f"{k}__y")]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__x"), where_known(flag).sum().alias(f"{k}__y")]
     if metric.kind == "mean":
         y = f[0]
-        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), y.filter(ok).sum().alias(f"{k}__y"),
-                ok.cast(pl.Float64).sum().alias(f"{k}__x"), (y * y).filter(ok).sum().alias(f"{k}__yy"),
-                ok.cast(pl.Float64).sum().alias(f"{k}__xx"), y.filter(ok).sum().alias(f"{k}__xy")]
+        return [ok.cast(pl.Float64).sum().alias(f"{k}__n"), where_known(y).sum().alias(f"{k}__y"),
+                ok.cast(pl.Float64).sum().alias(f"{k}__x"), where_known(y * y).sum().alias(f"{k}__yy"),
+                ok.cast(pl.Float64).sum().alias(f"{k}__xx"), where_known(y).sum().alias(f"{k}__xy")]
     return []
 
 
@@ -195,16 +206,94 @@ def ratio_change(r_b: float | None, se_b: float | None, r_c: float | None, se_c:
     return change, math.exp(lr - half) - 1.0, math.exp(lr + half) - 1.0
 
 
-def ece_draws(count: np.ndarray, score_sum: np.ndarray, score_sq: np.ndarray, *, rng: np.random.Generator,
-              draws: int = BOOTSTRAP_DRAWS) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap draws of per-cell (counts, score sums), shape (draws, cells): counts resampled multinomially, each
-    cell's score sum drawn from its mean and spread (read ECE off them with ``ece_from_cells``)."""
-    n = count.sum()
-    mean = np.where(count > 0, score_sum / np.where(count > 0, count, 1), 0.0)
-    var = np.where(count > 1, np.clip(score_sq / np.where(count > 0, count, 1) - mean**2, 0, None), 0.0)
-    counts = rng.multinomial(int(n), count / n, size=draws).astype(np.float64)  # (B, cells)
-    sums = counts * mean + np.sqrt(counts * var) * rng.standard_normal(counts.shape)
-    return counts, sums
+_UNIT = 2.0**53  # numpy's uniforms are multiples of 2**-53: times this, exact integers below 2**53
+
+
+@dataclass(frozen=True)
+class Uniforms:
+    """Uniform draws from ``Generator.random``, ``values`` (cells, draws), with each cell's draws sorted once for
+    ``poisson_quantiles``: ``rank`` (cells, draws) each draw's place among its cell's, ``keys`` (cells x draws) the
+    sorted values as integers (cell << 54 | value * 2**53), increasing from cell to cell."""
+
+    values: np.ndarray
+    rank: np.ndarray
+    keys: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Uniforms:
+        order = np.argsort(values, axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(values.shape[1]), axis=1)
+        ordered = np.take_along_axis(values, order, axis=1)
+        keys = ((np.arange(values.shape[0], dtype=np.int64) << 54)[:, None] + (ordered * _UNIT).astype(np.int64)).ravel()
+        for a in (values, rank, keys):
+            a.flags.writeable = False
+        return cls(values, rank, keys)
+
+
+@functools.lru_cache(maxsize=4)
+def bootstrap_draws(seed: int = BOOTSTRAP_SEED, draws: int = BOOTSTRAP_DRAWS
+                    ) -> tuple[Uniforms, np.ndarray, Uniforms, np.ndarray]:
+    """The random numbers of every ECE bootstrap: uniforms and standard normals of the control, then of the
+    candidate, each (cells, draws) with cells in the ``calibration_layout`` order, from a generator seeded with
+    ``seed``. Every interval reads these same numbers, so an interval depends on its two arms' cells only (drawn
+    alone, beside other segments or later, it is the same); read-only."""
+    rng = np.random.default_rng(seed)
+    shape = (2 * ECE_BINS, draws)
+    u_b, z_b, u_c, z_c = rng.random(shape), rng.standard_normal(shape), rng.random(shape), rng.standard_normal(shape)
+    z_b.flags.writeable = z_c.flags.writeable = False
+    return Uniforms.of(u_b), z_b, Uniforms.of(u_c), z_c
+
+
+def poisson_quantiles(lam: np.ndarray, uniform: Uniforms) -> np.ndarray:
+    """Inverse-CDF Poisson draws: for ``lam`` (segments, cells) and uniforms (cells, draws), the smallest k with
+    P(Poisson(lam[s, c]) <= k) >= uniform[c, d], shape (segments, cells, draws).
+
+    Each cell's CDF is tabulated only over the counts its uniforms reach (from the inverse of the Poisson CDF at
+    the smallest and the largest, two counts wider on each side). A draw's count is the table's first count plus
+    the number of entries below its uniform: every entry is placed among its cell's sorted uniforms by one
+    bisection of all of them at once (compared as integers, exactly), and the counts of the sorted draws are
+    running sums of where the entries fall."""
+    from scipy import special
+
+    segments, cells = lam.shape
+    draws = uniform.values.shape[1]
+    out = np.zeros((segments, cells, draws))
+    at = np.argwhere(lam > 0)
+    if not at.size:
+        return out
+    cell = at[:, 1]
+    rate = lam[at[:, 0], cell]
+    base = cell << 54
+    smallest = (uniform.keys[cell * draws] - base) / _UNIT
+    largest = (uniform.keys[cell * draws + draws - 1] - base) / _UNIT
+    lo = np.maximum(np.floor(special.pdtrik(smallest, rate)) - 2, 0)  # pdtrik: k of the continuous CDF
+    size = (np.ceil(special.pdtrik(largest, rate)) + 2 - lo).astype(np.int64) + 1
+    block = np.repeat(np.arange(len(rate)), size)
+    cdf = special.pdtr(np.arange(block.size, dtype=np.float64) - np.repeat(np.cumsum(size) - size - lo, size),
+                       rate[block])
+    # an entry is below the uniform of its cell's sorted draw i from i = below on
+    below = np.searchsorted(uniform.keys, base[block] + np.floor(cdf * _UNIT).astype(np.int64), side="right")
+    below -= cell[block] * draws
+    counts = np.bincount(block * (draws + 1) + below, minlength=len(rate) * (draws + 1)).reshape(
+        len(rate), draws + 1)[:, :draws].cumsum(axis=1)
+    counts = np.minimum(lo[:, None] + np.take_along_axis(counts, uniform.rank[cell], axis=1), (lo + size - 1)[:, None])
+    out[at[:, 0], cell] = counts
+    return out
+
+
+def ece_draws(count: np.ndarray, score_sum: np.ndarray, score_sq: np.ndarray, *, uniform: Uniforms,
+              normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap draws of one arm's per-cell (counts, score sums), shape (segments, cells, draws), for its cells
+    (segments, cells) and the uniforms and normals (cells, draws) of ``bootstrap_draws``: each row is drawn
+    Poisson(1) times, so a cell's count is Poisson(its rows) (``poisson_quantiles``), and its score sum is drawn
+    from the cell's mean and spread (normal, which the sum of that many of its scores approaches). Read ECE off
+    them with ``ece_from_cells`` (cells on the last axis)."""
+    safe = np.where(count > 0, count, 1)
+    mean = np.where(count > 0, score_sum / safe, 0.0)[..., None]
+    var = np.where(count > 1, np.clip(score_sq / safe - mean[..., 0] ** 2, 0, None), 0.0)[..., None]
+    counts = poisson_quantiles(count, uniform)
+    return counts, counts * mean + np.sqrt(counts * var) * normal
 
 
 def ece_from_cells(bins: np.ndarray, label: np.ndarray, counts: np.ndarray, sums: np.ndarray) -> np.ndarray:
@@ -325,23 +414,44 @@ def compare_calibration_segments(metric: RolloutMetric, control: tuple[np.ndarra
 def ece_change_interval(control: tuple[np.ndarray, np.ndarray, np.ndarray],
                         candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *, relative: bool, confidence: float,
                         seed: int = BOOTSTRAP_SEED) -> tuple[float | None, float | None]:
-    """The bootstrap interval of the change of ECE between two arms' cells (``compare_calibration_arrays``); the
-    generator is seeded on every call, so the same cells give the same interval whenever it is drawn."""
+    """The bootstrap interval of the change of ECE between two arms' cells (``compare_calibration_arrays``): the
+    percentiles of the change over ``BOOTSTRAP_DRAWS`` draws. Every interval reads the same random numbers
+    (``bootstrap_draws(seed)``), so the same cells give the same interval whenever it is drawn."""
+    (out,) = ece_change_intervals(tuple(np.asarray(a, dtype=np.float64)[None] for a in control),
+                                  tuple(np.asarray(a, dtype=np.float64)[None] for a in candidate), relative=relative,
+                                  confidence=confidence, seed=seed)
+    return out
+
+
+def ece_change_intervals(control: tuple[np.ndarray, np.ndarray, np.ndarray],
+                         candidate: tuple[np.ndarray, np.ndarray, np.ndarray], *, relative: bool, confidence: float,
+                         seed: int = BOOTSTRAP_SEED) -> list[tuple[float | None, float | None]]:
+    """``ece_change_interval`` of many segments at once: each array is (segments, cells); each segment's interval
+    is the one it has alone. Segments are drawn ``BOOTSTRAP_CHUNK`` at a time (the draws of a few segments stay
+    in the processor's cache)."""
+    if control[0].shape[0] > BOOTSTRAP_CHUNK:
+        return [interval for i in range(0, control[0].shape[0], BOOTSTRAP_CHUNK)
+                for interval in ece_change_intervals(tuple(a[i:i + BOOTSTRAP_CHUNK] for a in control),
+                                                     tuple(a[i:i + BOOTSTRAP_CHUNK] for a in candidate),
+                                                     relative=relative, confidence=confidence, seed=seed)]
     bins, labels = calibration_layout()
-    rng = np.random.default_rng(seed)
-    draws_b = ece_from_cells(bins, labels, *ece_draws(*control, rng=rng))
-    draws_c = ece_from_cells(bins, labels, *ece_draws(*candidate, rng=rng))
+    u_b, z_b, u_c, z_c = bootstrap_draws(seed)
+    draws_b = ece_from_cells(bins, labels, *(np.moveaxis(a, 1, -1) for a in ece_draws(*control, uniform=u_b,
+                                                                                      normal=z_b)))
+    draws_c = ece_from_cells(bins, labels, *(np.moveaxis(a, 1, -1) for a in ece_draws(*candidate, uniform=u_c,
+                                                                                        normal=z_c)))
     alpha = 1 - confidence
-    if relative:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            diffs = draws_c / draws_b - 1.0
-    else:
-        diffs = draws_c - draws_b
-    diffs = diffs[np.isfinite(diffs)]
-    if not diffs.size:
-        return None, None
-    low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
-    return float(low), float(high)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        changes = draws_c / draws_b - 1.0 if relative else draws_c - draws_b
+    out: list[tuple[float | None, float | None]] = []
+    for diffs in changes:
+        diffs = diffs[np.isfinite(diffs)]
+        if not diffs.size:
+            out.append((None, None))
+            continue
+        low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+        out.append((float(low), float(high)))
+    return out
 
 
 def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: np.ndarray, *,
@@ -389,6 +499,51 @@ def compare_distribution_aggregates(metric: RolloutMetric, control: tuple[np.nda
     return {"metric": metric.name, "control": weighted_mean(vb, cb), "candidate": weighted_mean(vc, cc),
             "change": psi, "ci_low": None, "ci_high": None, "p_value": None, "n_control": n_b, "n_candidate": n_c,
             "ks_statistic": d}
+
+
+def compare_distributions(metric: RolloutMetric, runs: np.ndarray, bounds: np.ndarray) -> list[dict]:
+    """``compare_distribution(..., p_value=False)`` of many segments at once: ``runs`` holds each segment's control
+    values then its candidate values, each run finite and sorted, from ``bounds[2 s]`` to ``bounds[2 s + 1]`` and
+    on to ``bounds[2 s + 2]``. Every segment's PSI bin edges (the control's deciles, as ``stats.quantile_edges``)
+    and bin terms (``stats.psi_terms``) are computed as arrays, then each PSI is the sum of its own bins; each row is
+    the one ``compare_distribution`` gives the segment alone."""
+    first, cut, last = bounds[0:-1:2], bounds[1::2], bounds[2::2]
+    n_b, n_c = cut - first, last - cut
+    both = np.flatnonzero((n_b > 0) & (n_c > 0))
+    psi: dict[int, float | None] = {}
+    if both.size:
+        n = n_b[both][:, None]
+        pos = np.arange(1, DEFAULT_PSI_BINS) / DEFAULT_PSI_BINS * (n - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = pos - lo
+        a, b = runs[first[both][:, None] + lo], runs[first[both][:, None] + hi]
+        edges = np.where(frac == 0, a, a + (b - a) * frac)
+        rising = bool((edges[:, 1:] >= edges[:, :-1]).all())
+        keep = np.concatenate([np.ones((edges.shape[0], 1), dtype=bool), edges[:, 1:] != edges[:, :-1]], axis=1)
+        counts = np.zeros((2, both.size, DEFAULT_PSI_BINS))
+        bins = np.empty(both.size, dtype=np.int64)
+        for i, s in enumerate(both.tolist()):
+            e = edges[i][keep[i]] if rising else np.unique(edges[i])  # np.unique of rising edges: the same
+            bins[i] = e.size + 1
+            for side, (start, end) in enumerate(((first[s], cut[s]), (cut[s], last[s]))):
+                run = runs[start:end]
+                cum = np.searchsorted(run, e, side="right")
+                counts[side, i, :e.size + 1] = np.diff(np.concatenate(([0], cum, [run.size])))
+        terms = psi_terms(counts[0], counts[1])
+        psi = {s: _finite(terms[i, :bins[i]].sum()) for i, s in enumerate(both.tolist())}
+    rows = []
+    for s in range(len(first)):
+        b, c = runs[first[s]:cut[s]], runs[cut[s]:last[s]]
+        rows.append({"metric": metric.name, "control": float(b.mean()) if b.size else None,
+                     "candidate": float(c.mean()) if c.size else None, "change": psi.get(s), "ci_low": None,
+                     "ci_high": None, "p_value": None, "n_control": float(b.size), "n_candidate": float(c.size),
+                     "ks_statistic": ks_statistic(b, c) if b.size and c.size else None})
+    return rows
+
+
+def _finite(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 # --------------------------------------------------------------------------- verdicts

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from importlib import resources
@@ -56,10 +56,10 @@ from driftdesk.rollout.compare import (
     change_unit,
     compare_calibration_cells,
     compare_calibration_segments,
-    compare_distribution,
     compare_distribution_aggregates,
+    compare_distributions,
     compare_sums,
-    ece_change_interval,
+    ece_change_intervals,
     rollout_metric,
     sum_exprs,
     verdict,
@@ -210,15 +210,15 @@ def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
     group = 2 * code + (units["__arm"] == ARMS[1]).to_numpy()  # control 2s, candidate 2s + 1
 
     def rows_of(a: int, b: int) -> list[dict]:
-        order = np.argsort(group[a:b], kind="stable")
-        ordered = values[a:b][order]
-        edges = np.searchsorted(group[a:b][order], np.arange(2 * len(segments) + 1))
+        finite = np.isfinite(values[a:b])
+        kept, kept_group = values[a:b][finite], group[a:b][finite]
+        order = np.lexsort((kept, kept_group))  # by segment and arm, each run of values sorted
+        compared = compare_distributions(metric, kept[order], np.searchsorted(kept_group[order],
+                                                                              np.arange(2 * len(segments) + 1)))
         rows = []
         for s in np.unique(code[a:b]):
             seg = segments[s]
-            control, candidate = ordered[edges[2 * s]:edges[2 * s + 1]], ordered[edges[2 * s + 1]:edges[2 * s + 2]]
-            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
-                   **compare_distribution(metric, control, candidate, p_value=False)}
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)), **compared[s]}
             statistic = row.pop("ks_statistic")
             if statistic is not None:
                 row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
@@ -364,13 +364,12 @@ def _evaluation_times(span: Window, every_hours: int) -> list[dt.datetime]:
     return [*times, span.end]
 
 
-def _rollout_span(units: pl.DataFrame, ts: str, start, end) -> Window:
-    cand = units.filter(pl.col("__arm") == "candidate")[ts]
-    return _span(cand.min(), cand.max(), start, end)
-
-
-def _span(first_row: dt.datetime, last_row: dt.datetime, start, end) -> Window:
-    """The rollout's span: ``start`` / ``end``, else the hours of the candidate's first and last rows."""
+def rollout_span(first_row: dt.datetime | None, last_row: dt.datetime | None, start: dt.datetime | None = None,
+                 end: dt.datetime | None = None) -> Window:
+    """The span of rows a rollout compares, from the times of the candidate's first and last rows: ``start``, else
+    the hour of its first row, to ``end``, else the end of the hour of its last row (what every engine selects)."""
+    if (start is None and first_row is None) or (end is None and last_row is None):
+        raise DriftdeskError("the candidate has no rows: name the rollout's span (start and end)")
     first = start or first_row.replace(minute=0, second=0, microsecond=0)
     last = end or (last_row.replace(minute=0, second=0, microsecond=0) + HOUR)
     if last <= first:
@@ -388,29 +387,37 @@ def _runs(evals: pl.DataFrame) -> pl.DataFrame:
 
 
 def _decide(evals: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """The decision at each evaluation time, with the segments and gates that made it."""
+    """The decision at each evaluation time, with the segments and gates that made it: a rollback where a rollback
+    gate has fired (been in breach ``consecutive`` evaluations in a row), else a pause where a pause gate has, else
+    continue where anything was judged, else not_enough_data. The segments are those of the gates that acted (for
+    continue, of any gate that fired), in gate then segment order; the gates are sorted by name."""
     need = {g.name: g.consecutive for g in policy.gates}
     fired = _runs(evals).with_columns(
         (pl.col("run") >= pl.col("gate").replace_strict(need, return_dtype=pl.Int64)).alias("fired"))
-    rows = []
-    for (t,), part in sorted(fired.partition_by("ts", as_dict=True).items()):
-        decision, why = "not_enough_data", part.filter(pl.col("verdict") != "not_enough_data")
-        hits = part.filter(pl.col("fired"))
-        for action, word in (("rollback", "rollback"), ("pause_for_review", "pause_for_review")):
-            acted = hits.filter(pl.col("action") == action)
-            if acted.height:
-                decision, why = word, acted
-                break
-        else:
-            if why.height:
-                decision = "continue"
-                why = hits  # notify gates that fired, if any
-        rows.append({"ts": t, "decision": decision,
-                     "segments": ", ".join(why["segment"].unique(maintain_order=True).to_list()) if decision in
-                     ("rollback", "pause_for_review") else ", ".join(hits["segment"].unique(maintain_order=True).to_list()),
-                     "gates": ", ".join(sorted(set(why["gate"].to_list()))) if decision != "not_enough_data" else ""})
-    return pl.DataFrame(rows, schema={"ts": pl.Datetime("us"), "decision": pl.String, "segments": pl.String,
-                                      "gates": pl.String})
+
+    def named(column: str, where: pl.Expr, *, sort: bool) -> pl.Expr:
+        values = pl.col(column).filter(where)
+        return (values.unique().sort() if sort else values.unique(maintain_order=True)).str.join(", ")
+
+    acted = {a: pl.col("fired") & (pl.col("action") == a) for a in ("rollback", "pause_for_review")}
+    per_time = fired.group_by("ts").agg(
+        *(pl.col("fired").filter(acted[a]).any().alias(f"__{a}") for a in acted),
+        (pl.col("verdict") != "not_enough_data").any().alias("__judged"),
+        *(named("segment", acted[a], sort=False).alias(f"__segments_{a}") for a in acted),
+        named("segment", pl.col("fired"), sort=False).alias("__segments"),
+        *(named("gate", acted[a], sort=True).alias(f"__gates_{a}") for a in acted),
+        named("gate", pl.col("fired"), sort=True).alias("__gates"))
+    decision = (pl.when(pl.col("__rollback")).then(pl.lit("rollback"))
+                .when(pl.col("__pause_for_review")).then(pl.lit("pause_for_review"))
+                .when(pl.col("__judged")).then(pl.lit("continue")).otherwise(pl.lit("not_enough_data")))
+    return per_time.sort("ts").select(
+        pl.col("ts").cast(pl.Datetime("us")), decision.alias("decision"),
+        pl.when(pl.col("__rollback")).then(pl.col("__segments_rollback"))
+        .when(pl.col("__pause_for_review")).then(pl.col("__segments_pause_for_review"))
+        .otherwise(pl.col("__segments")).alias("segments"),
+        pl.when(pl.col("__rollback")).then(pl.col("__gates_rollback"))
+        .when(pl.col("__pause_for_review")).then(pl.col("__gates_pause_for_review"))
+        .when(pl.col("__judged")).then(pl.col("__gates")).otherwise(pl.lit("")).alias("gates"))
 
 
 def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate: str, policy: Policy | None = None,
@@ -438,25 +445,26 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                    start=start, end=end, ts=ts) if isinstance(frame, pl.LazyFrame) else as_lazy(frame).collect()
     require_time(df.columns, ts, source)
     column = arm_column(df, control, candidate, arm)
-    units = rollout_units(df, column=column, control=control, candidate=candidate)
+    arms = FrameArms(rollout_units(df, column=column, control=control, candidate=candidate), column, ts=ts)
 
-    def in_span(span: Window) -> tuple[pl.DataFrame, int]:
-        rows = units.filter(span.contains(ts))
-        return rows, rows.filter(pl.col("__arm") == "control").height
-    return _judged(units, column, partial(_rollout_span, units, ts, start, end), in_span, control=control,
-                   candidate=candidate, policy=policy, by=by, segments=segments, confidence=confidence, ts=ts,
-                   source=source, memo=memo, interval_of=interval_of, decision_only=decision_only)
+    def in_span(span: Window) -> tuple[FrameArms, int]:
+        rows = arms.within(span)
+        return rows, rows.control_rows(span)
+    return _judged(arms, in_span, control=control, candidate=candidate, policy=policy, by=by, segments=segments,
+                   start=start, end=end, confidence=confidence, ts=ts, source=source, memo=memo,
+                   interval_of=interval_of, decision_only=decision_only)
 
 
 class ArmAggregates(Protocol):
     """The two arms' rows where they are stored (a Spark table), read only through reductions: what
-    ``judge_aggregates`` asks of them instead of rows.
+    ``judge_aggregates`` asks of them instead of rows (and ``judge_rollout`` of rows in memory, ``FrameArms``).
 
     ``column`` is the arm column (chosen by ``arm_column``'s rule), ``schema`` the columns of ``rollout_units``
     of the rows (``__arm`` and the derived ``clicks`` / ``conversions`` included) with their polars types.
     ``candidate_times()``: the candidate's first and last time; ``control_rows(span)``: the control's rows in it.
     ``prepare(requests)`` is told every ``(kind, metric, edges, keys)`` the replay will ``reduce`` before it asks
-    (an engine may compute them in fewer passes over the rows).
+    (an engine may compute them in fewer passes over the rows; ``requests`` is an iterator, read during the call
+    if at all).
     ``reduce(kind, metric, edges, keys)`` reduces the rows from the first edge to the last per interval between
     consecutive edges (``__part``, 0 for the first), ``__arm`` and ``keys``, returning what ``_part_sums`` returns
     for ``"sums"`` and ``"cells"``; for ``"values"`` (a distribution metric) the key ``value`` (the metric's column
@@ -472,11 +480,43 @@ class ArmAggregates(Protocol):
 
     def control_rows(self, span: Window) -> int: ...
 
-    def prepare(self, requests: Sequence[tuple[str, RolloutMetric, Sequence[dt.datetime], tuple[str, ...]]]) -> None:
+    def prepare(self, requests: Iterable[tuple[str, RolloutMetric, Sequence[dt.datetime], tuple[str, ...]]]) -> None:
         ...
 
     def reduce(self, kind: Literal["sums", "cells", "values"], metric: RolloutMetric,
                edges: Sequence[dt.datetime], keys: tuple[str, ...]) -> pl.DataFrame: ...
+
+
+class FrameArms:
+    """The arms' rows in memory (``rollout_units``, ``rows``) as ``ArmAggregates``: ``reduce`` groups them in
+    polars (``_part_sums``), the rows with their interval between window edges computed once and shared by every
+    reduction with the same edges (a replay's gates and segmentations mostly have the same). A distribution metric
+    is compared from the values themselves (``rows``), so it is not asked for ``"values"``."""
+
+    def __init__(self, rows: pl.DataFrame, column: str, *, ts: str) -> None:
+        self.rows, self.column, self.ts = rows, column, ts
+        self.schema = rows.schema
+        self.notes: list[str] = []
+        self._parts: Parts = {}
+
+    def candidate_times(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        times = self.rows.filter(pl.col("__arm") == "candidate")[self.ts]
+        return times.min(), times.max()
+
+    def control_rows(self, span: Window) -> int:
+        return self.rows.filter(span.contains(self.ts) & (pl.col("__arm") == "control")).height
+
+    def within(self, span: Window) -> FrameArms:
+        """The arms' rows in ``span``."""
+        return FrameArms(self.rows.filter(span.contains(self.ts)), self.column, ts=self.ts)
+
+    def prepare(self, requests) -> None:
+        """Nothing ahead (``requests`` is not read): each reduction is a grouped polars query when asked, over the
+        shared rows."""
+
+    def reduce(self, kind: Literal["sums", "cells"], metric: RolloutMetric, edges: Sequence[dt.datetime],
+               keys: tuple[str, ...]) -> pl.DataFrame:
+        return _part_sums(self.rows, edges, ["__arm", *keys], kind, metric, ts=self.ts, parts=self._parts)
 
 
 def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, policy: Policy | None = None,
@@ -490,13 +530,10 @@ def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, polic
     from the distinct values with their counts (or within the sketch's stated bounds, said in the notes)."""
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
 
-    def span_of() -> Window:
-        return _span(*arms.candidate_times(), start, end)
-
     def in_span(span: Window) -> tuple[ArmAggregates, int]:
         return arms, arms.control_rows(span)
-    result = _judged(arms, arms.column, span_of, in_span, control=control, candidate=candidate, policy=policy, by=by,
-                     segments=segments, confidence=confidence, ts=ts, source=source, memo=memo,
+    result = _judged(arms, in_span, control=control, candidate=candidate, policy=policy, by=by, segments=segments,
+                     start=start, end=end, confidence=confidence, ts=ts, source=source, memo=memo,
                      interval_of=interval_of, decision_only=decision_only)
     return replace(result, notes=(*result.notes, *dict.fromkeys(arms.notes))) if arms.notes else result
 
@@ -507,12 +544,14 @@ def require_time(columns: Sequence[str], ts: str, source: str) -> None:
         raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
 
 
-def _judged(units: pl.DataFrame | ArmAggregates, column: str, span_of: Callable[[], Window],
-            in_span: Callable[[Window], tuple], *, control: str, candidate: str, policy: Policy, by, segments,
+def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregates, int]], *, control: str,
+            candidate: str, policy: Policy, by, segments, start: dt.datetime | None, end: dt.datetime | None,
             confidence: float, ts: str, source: str, memo: Memo | None, interval_of: IntervalOf | None,
             decision_only: bool) -> RolloutResult:
-    """The judgement of ``judge_rollout`` and ``judge_aggregates`` once the arms are known: ``span_of()`` the
-    rollout's span, ``in_span(span)`` the units in it and the control's rows there."""
+    """The judgement of ``judge_rollout`` and ``judge_aggregates`` once the arms are known: the rollout's span
+    (``rollout_span`` of the candidate's times, ``start`` and ``end``), ``in_span(span)`` the units in it and the
+    control's rows there."""
+    column = units.column
     names = list(units.schema)
     by_cols = by_columns(by, names) if by is not None else None
     seg_cols = tuple(segments) or tuple(c for c, t in units.schema.items()
@@ -524,7 +563,7 @@ def _judged(units: pl.DataFrame | ArmAggregates, column: str, span_of: Callable[
                for g in policy.gates}
     value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
                    for g in policy.gates}
-    span = span_of()
+    span = rollout_span(*units.candidate_times(), start, end)
     units, n_control = in_span(span)
     notes: list[str] = []
     if n_control == 0:
@@ -577,15 +616,16 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
     rows = frame.filter(arm_rows).select(c for c in schema if c in set(named))
     cand = rows.filter(pl.col(column).cast(pl.String) == candidate)
     first, last = collect(cand.select(pl.col(ts).min().alias("first"), pl.col(ts).max().alias("last"))).row(0)
-    return collect(rows.filter(_span(first, last, start, end).contains(ts)))
+    return collect(rows.filter(rollout_span(first, last, start, end).contains(ts)))
 
 
 Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
+Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with their interval, by window edges
 
 
-def _replay(units: pl.DataFrame | ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
+def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
             memo: Memo | None = None,
             stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
@@ -598,10 +638,9 @@ def _replay(units: pl.DataFrame | ArmAggregates, policy: Policy, metrics: dict[s
     plan = [(index, gate, keys) for index, gate in enumerate(policy.gates)
             for keys in _segmentations(gate, seg_cols, by_cols)]
     by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {(index, keys): {} for index, _, keys in plan}
-    if not isinstance(units, pl.DataFrame):  # every reduction asked for at once: an engine can share its passes
-        units.prepare([(REDUCTIONS[metrics[gate.name].kind], metrics[gate.name],
-                        sorted({e for w in windows for e in (w.start, w.end)}), keys)
-                       for _, gate, keys in plan if (windows := _gate_window_list(gate, span, times))])
+    units.prepare((REDUCTIONS[metrics[gate.name].kind], metrics[gate.name],  # every reduction to come, lazily
+                   sorted({e for w in windows for e in (w.start, w.end)}), keys)
+                  for _, gate, keys in plan if (windows := _gate_window_list(gate, span, times)))
     if stop_at_rollback and memo is None:
         times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
     else:
@@ -619,10 +658,10 @@ def _replay(units: pl.DataFrame | ArmAggregates, policy: Policy, metrics: dict[s
     deferred = tuple((i, row[DEFERRED]) for i, row in enumerate(rows) if DEFERRED in row)
     if not rows:
         return pl.DataFrame(schema=schema), deferred
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema), deferred
+    return pl.DataFrame({k: [r.get(k) for r in rows] for k in schema}, schema=schema), deferred
 
 
-def _replay_until_rollback(units: pl.DataFrame | ArmAggregates, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
+def _replay_until_rollback(units: ArmAggregates, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
                            by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
                            span: Window, times: Sequence[dt.datetime], *, ts: str,
                            confidence: float) -> list[dt.datetime]:
@@ -654,7 +693,7 @@ def _gate_window_list(gate: Gate, span: Window, times: Sequence[dt.datetime]) ->
             if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
 
 
-def _gate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+def _gate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
                   span: Window, times: Sequence[dt.datetime], *, ts: str,
                   confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
@@ -663,10 +702,10 @@ def _gate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: Rollo
     windows = _gate_window_list(gate, span, times)
     if not windows:
         return []
-    if metric.kind == "distribution" and not isinstance(units, pl.DataFrame):
+    if metric.kind == "distribution" and not isinstance(units, FrameArms):
         per_window = _distribution_windows(units, gate, metric, keys, windows, confidence=confidence)
     elif metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
-        ordered = units.sort(ts)
+        ordered = units.rows.sort(ts)
         starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
         ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
         rows_of = _distribution_rows(ordered, metric, keys)
@@ -675,7 +714,7 @@ def _gate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: Rollo
             return _settled(rows_of(a, b), gate, metric, confidence)
         per_window = [partial(compare, a, b) for a, b in zip(starts.to_list(), ends.to_list())]
     else:
-        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence)
+        per_window = _evaluate_windows(units, gate, metric, keys, windows, confidence=confidence)
 
     def evaluate(w: int) -> list[dict]:
         return [{**row, "ts": windows[w].end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
@@ -683,7 +722,7 @@ def _gate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: Rollo
     return [(window.end, partial(evaluate, w)) for w, window in enumerate(windows)]
 
 
-def _gate_evaluations(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric,
+def _gate_evaluations(units: ArmAggregates, gate: Gate, metric: RolloutMetric,
                       keys: tuple[str, ...], span: Window, times: Sequence[dt.datetime], *, ts: str,
                       confidence: float) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
@@ -691,21 +730,18 @@ def _gate_evaluations(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: R
             for row in evaluate()]
 
 
-def _window_sums(units: pl.DataFrame | ArmAggregates, windows: Sequence[Window], keys: Sequence[str],
-                 kind: Literal["sums", "cells"], metric: RolloutMetric, sums: Sequence[str], *,
-                 ts: str) -> tuple[pl.DataFrame, np.ndarray]:
+def _window_sums(units: ArmAggregates, windows: Sequence[Window], keys: Sequence[str],
+                 kind: Literal["sums", "cells"], metric: RolloutMetric,
+                 sums: Sequence[str]) -> tuple[pl.DataFrame, np.ndarray]:
     """Each group's sums in each window, from one reduction: the rows summed once per key and per interval between
-    consecutive window edges (the key ``__part``; ``_part_sums``, or the aggregates' own reduction), and a window's
-    sums add its intervals' (a handful of numbers, not a pass over rows; added rather than differenced from
-    cumulative sums, so a huge value in one hour leaves the precision of the others intact).
+    consecutive window edges (the key ``__part``: ``ArmAggregates.reduce``), and a window's sums add its intervals'
+    (a handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
+    in one hour leaves the precision of the others intact).
 
     Returns the groups (every column of the reduction but ``__part`` and the ``sums``, in first-seen order)
     and an array (window, group, sum) of the ``sums`` columns."""
     edges = sorted({e for w in windows for e in (w.start, w.end)})
-    if isinstance(units, pl.DataFrame):
-        reduced = _part_sums(units, edges, ["__arm", *keys], kind, metric, ts=ts)
-    else:
-        reduced = units.reduce(kind, metric, edges, tuple(keys))
+    reduced = units.reduce(kind, metric, edges, tuple(keys))
     groups = [c for c in reduced.columns if c not in sums and c != "__part"]
     ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
     reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
@@ -722,32 +758,40 @@ def part_sums_exprs(metric: RolloutMetric) -> list[pl.Expr]:
 
 
 def _part_sums(units: pl.DataFrame, edges: Sequence[dt.datetime], keys: list[str], kind: Literal["sums", "cells"],
-               metric: RolloutMetric, *, ts: str) -> pl.DataFrame:
+               metric: RolloutMetric, *, ts: str, parts: Parts | None = None) -> pl.DataFrame:
     """The rows from the first edge to the last reduced per key and per interval between consecutive edges
-    (``__part``, 0 for the first): ``part_sums_exprs``, or the ``calibration_cells``."""
-    edges = pl.Series(edges, dtype=units.schema[ts])
-    parts = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
-             .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1).alias("__part")))
+    (``__part``, 0 for the first): ``part_sums_exprs`` (plain grouped sums), or the ``calibration_cells``.
+    ``parts``: the rows with their interval, kept by their edges for the other reductions of the same ``units``
+    with the same edges (a replay's gates and segmentations mostly share them)."""
+    bounds = tuple(edges)
+    rows = parts.get(bounds) if parts is not None else None
+    if rows is None:
+        edges = pl.Series(bounds, dtype=units.schema[ts])
+        rows = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+                .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1)
+                              .alias("__part"))).collect()
+        if parts is not None:
+            parts[bounds] = rows
     by = ["__part", *keys]
     if kind == "cells":
-        return calibration_cells(parts, metric, by).collect()
-    return parts.group_by(by).agg(part_sums_exprs(metric)).collect()
+        return calibration_cells(rows.lazy(), metric, by).collect()
+    return rows.lazy().group_by(by).agg(part_sums_exprs(metric)).collect()
 
 
-def _evaluate_windows(units: pl.DataFrame | ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                      windows: Sequence[Window], *, ts: str, confidence: float) -> list[Callable[[], list[dict]]]:
+def _evaluate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                      windows: Sequence[Window], *, confidence: float) -> list[Callable[[], list[dict]]]:
     """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
     function per window that compares the arms in it."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
-        ids, sums = _window_sums(units, windows, keys, "cells", metric, ["count", "score_sum", "score_sq"], ts=ts)
+        ids, sums = _window_sums(units, windows, keys, "cells", metric, ["count", "score_sum", "score_sq"])
         cells_in = _cell_arrays(ids, keys)
 
         def calibrate(w: int) -> list[dict]:
             return _calibration_rows(cells_in(sums[w]), gate, metric, keys, confidence=confidence)
         return [partial(calibrate, w) for w in range(len(windows))]
     names = [e.meta.output_name() for e in part_sums_exprs(metric)]
-    ids, sums = _window_sums(units, windows, keys, "sums", metric, names, ts=ts)
+    ids, sums = _window_sums(units, windows, keys, "sums", metric, names)
     groups = ids.height  # every window's groups one after the other, as one frame
     frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
         pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),
@@ -789,25 +833,41 @@ def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray,
 def _settled(rows: list[dict], gate: Gate, metric: RolloutMetric, confidence: float) -> list[dict]:
     """Each row's verdict, drawing what it left under ``DEFERRED`` (an ECE interval, a KS p-value) only where the
     verdict reads it: a change beyond the threshold in a segment with enough data (is it beyond the noise?)."""
-    for row in _with_verdicts(rows, gate, metric, confidence):
-        if row["verdict"] == "inconclusive" and DEFERRED in row:
-            row.update(_draw(row.pop(DEFERRED), confidence))
-            row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
+    unsettled = [row for row in _with_verdicts(rows, gate, metric, confidence)
+                 if row["verdict"] == "inconclusive" and DEFERRED in row]
+    for row, drawn in zip(unsettled, _draws([row.pop(DEFERRED) for row in unsettled], confidence)):
+        row.update(drawn)
+        row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
     return rows
 
 
 def _draw(deferred: tuple, confidence: float, interval_of: IntervalOf | None = None) -> dict[str, float | None]:
     """The columns a row left under ``DEFERRED``: an ECE change's interval (``interval_of``: a caller's cache of
     them) or a KS p-value."""
-    if deferred[0] == "ks":
-        _, statistic, n, m = deferred
-        return {"p_value": ks_pvalue(statistic, n, m)}
-    _, control, candidate, relative = deferred
-    if interval_of is not None:
-        low, high = interval_of(control, candidate, relative, confidence)
-    else:
-        low, high = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
-    return {"ci_low": low, "ci_high": high}
+    return _draws([deferred], confidence, interval_of)[0]
+
+
+def _draws(deferred: Sequence[tuple], confidence: float,
+           interval_of: IntervalOf | None = None) -> list[dict[str, float | None]]:
+    """``_draw`` of many rows: the ECE intervals of a kind (relative or not) drawn in one call of
+    ``ece_change_intervals`` (each the interval it has alone), unless ``interval_of`` draws them one by one."""
+    out: list[dict[str, float | None]] = [{} for _ in deferred]
+    ece: dict[bool, list[int]] = {}
+    for i, what in enumerate(deferred):
+        if what[0] == "ks":
+            _, statistic, n, m = what
+            out[i] = {"p_value": ks_pvalue(statistic, n, m)}
+        elif interval_of is not None:
+            _, control, candidate, relative = what
+            low, high = interval_of(control, candidate, relative, confidence)
+            out[i] = {"ci_low": low, "ci_high": high}
+        else:
+            ece.setdefault(what[3], []).append(i)
+    for relative, rows in ece.items():
+        arms = [tuple(np.stack([deferred[i][side][part] for i in rows]) for part in range(3)) for side in (1, 2)]
+        for i, (low, high) in zip(rows, ece_change_intervals(*arms, relative=relative, confidence=confidence)):
+            out[i] = {"ci_low": low, "ci_high": high}
+    return out
 
 
 def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *, confidence: float,
@@ -816,8 +876,8 @@ def draw_deferred(evals: pl.DataFrame, deferred: Sequence[tuple[int, tuple]], *,
     if not deferred:
         return evals
     drawn: dict[str, tuple[list[int], list[float | None]]] = {}
-    for i, what in deferred:
-        for column, value in _draw(what, confidence, interval_of).items():
+    for (i, _), columns in zip(deferred, _draws([what for _, what in deferred], confidence, interval_of)):
+        for column, value in columns.items():
             at, values = drawn.setdefault(column, ([], []))
             at.append(i)
             values.append(value)

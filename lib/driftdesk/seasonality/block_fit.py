@@ -10,12 +10,13 @@ import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
 from driftdesk.seasonality.rowstats import (
+    block_means,
     fill_rows,
-    mad_rows,
+    mad_rows_of,
     nanmedian_rows,
     running_sums,
     t_threshold,
-    vif_rows,
+    variance_inflation,
     window_mean_sd,
 )
 from driftdesk.seasonality.state import BlockFit, ScanState
@@ -91,7 +92,11 @@ def _start_level(state: ScanState, win: np.ndarray, rows: _Rows, t0: int) -> np.
     k = rows.seasonal_tail.shape[0]
     seen = state.seasonal[:, t0 - k:t0].copy()
     seen[:, :max(0, state.model_from - (t0 - k))] = np.nan  # forecasts of a simpler model miss a cycle
-    deseas = np.where(np.isfinite(seen), win[:, -k:] - seen, win[:, -k:] - win @ rows.seasonal_tail.T)
+    known = np.isfinite(seen)
+    if known.all():  # the refit's own seasonal is read only where no forecast was made
+        deseas = win[:, -k:] - seen
+    else:
+        deseas = np.where(known, win[:, -k:] - seen, win[:, -k:] - win @ rows.seasonal_tail.T)
     clean = state.history.clean[:, t0 - k:t0]
     pos = np.arange(t0 - k, t0)
     keep = clean & (pos[None, :] >= state.regime[:, None])
@@ -112,18 +117,21 @@ def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows
     inflation = s.config.in_sample_inflation
     k2 = rows.fit_tail.shape[0]
     in_resid = win[:, -k2:] - win @ rows.fit_tail.T
-    sigma_in = mad_rows(np.where(clean[:, t0 - k2:t0], in_resid, np.nan)) * inflation
     recent = state.history.forecast[:, max(0, t0 - s.scale_steps, state.model_from):t0]
     measured = np.isfinite(recent).sum(axis=1) >= 3 * s.refit
     k3 = min(k2, length - pmax)
     diff = win[:, length - k3:] - win[:, length - k3 - pmax:length - pmax]
     both = clean[:, t0 - k3:t0] & clean[:, t0 - k3 - pmax:t0 - pmax]
-    # each spread is computed only if a series reads it (the same numbers, fewer sorts)
-    sigma_out = mad_rows(recent) if measured.any() else sigma_in
-    if measured.all():
+    # each spread is computed only if a series reads it, all of them in one sort (the same numbers)
+    some, every = measured.any(), measured.all()
+    spreads = iter(mad_rows_of([np.where(clean[:, t0 - k2:t0], in_resid, np.nan)] + ([recent] if some else [])
+                               + ([] if every else [np.where(both, diff, np.nan)])))
+    sigma_in = next(spreads) * inflation
+    sigma_out = next(spreads) if some else sigma_in
+    if every:
         sigma_naive = sigma_in
     else:
-        sigma_naive = mad_rows(np.where(both, diff, np.nan)) / np.sqrt(2.0) * inflation
+        sigma_naive = next(spreads) / np.sqrt(2.0) * inflation
         sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
     sigma = np.where(measured, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
     if state.active != s.periods:
@@ -143,11 +151,18 @@ def _day_vif(state: ScanState, s: ScanSettings, cycle_diff: np.ndarray, t0: int)
     """Variance inflation of a block mean of scores: day-level noise makes consecutive scores move together,
     and a CUSUM that ignores it raises false drift alarms. Estimated from cycle-over-cycle differences in the
     window, and from the block means of recent scores once there are a week of them; between 1 and ``refit``."""
-    vif = vif_rows(cycle_diff, s.refit)
+    m = cycle_diff.shape[0]
     lo = max(0, t0 - s.vif_steps, state.model_from)
-    if t0 - lo >= 7 * s.refit and s.refit > 1:
-        vif = np.fmax(vif, vif_rows(state.history.scores[:, lo:t0], s.refit, standardised=True))
-    return np.clip(np.nan_to_num(vif, nan=1.0), 1.0, float(s.refit))
+    measured = t0 - lo >= 7 * s.refit and s.refit > 1
+    # rowstats.vif_rows of the differences and (standardised) of the recent scores, their spreads in one sort
+    means = block_means(cycle_diff, s.refit)
+    recent = block_means(state.history.scores[:, lo:t0], s.refit) if measured else None
+    spreads = mad_rows_of(([] if means is None else [means, cycle_diff]) + ([] if recent is None else [recent]))
+    vif = np.ones(m) if means is None else variance_inflation(s.refit, spreads[0], spreads[1])
+    if measured:
+        vif = np.fmax(vif, np.ones(m) if recent is None else variance_inflation(s.refit, spreads[-1], np.ones(m)))
+    # NaN counts as 1 (np.nan_to_num(nan=1.0), then clipped to [1, refit])
+    return np.minimum(np.maximum(np.where(np.isnan(vif), 1.0, vif), 1.0), float(s.refit))
 
 
 def _mean_yardstick(state: ScanState, s: ScanSettings, win: np.ndarray, t0: int,

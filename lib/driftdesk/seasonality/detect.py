@@ -356,7 +356,8 @@ def _points_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: di
         pl.col("__ts").alias("ts"),
         pl.col("__v").alias("value"),
         *[pl.Series(k, v).fill_nan(None).alias(k) for k, v in out.items()],
-        pl.Series("flag", np.array(FLAG_NAMES)[out_flag]).alias("flag"),
+        # the names by code: converting a numpy array of strings costs ten times more
+        pl.Series("flag", out_flag).replace_strict(dict(enumerate(FLAG_NAMES)), return_dtype=pl.String).alias("flag"),
         pl.Series("calendar", out_cal).alias("calendar"),
     ).with_columns(pl.col("value").fill_nan(None))
     points = points.with_columns(pl.when(pl.col(c).is_infinite()).then(None).otherwise(pl.col(c)).alias(c)

@@ -3,6 +3,9 @@ median, spread and threshold here is vectorised over rows (NaN = missing)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import numpy as np
 from scipy import special
 
@@ -17,11 +20,19 @@ def finite_or_zero(x: np.ndarray) -> np.ndarray:
 
 
 def fill_rows(window: np.ndarray) -> np.ndarray:
-    """NaN in each row replaced by the previous value (then the next one for a leading gap)."""
+    """NaN in each row replaced by the previous value (then the next one for a leading gap); a row without any
+    value stays empty."""
     out = window.copy()
     mask = np.isnan(out)
     if not mask.any():
         return out
+    gaps = np.flatnonzero(mask.any(axis=1) & ~mask.all(axis=1))  # rows with a gap and a value to fill it from
+    if gaps.size:
+        out[gaps] = _filled(out[gaps], mask[gaps])
+    return out
+
+
+def _filled(out: np.ndarray, mask: np.ndarray) -> np.ndarray:
     m, n = out.shape
     idx = np.where(~mask, np.arange(n), 0)
     np.maximum.accumulate(idx, axis=1, out=idx)
@@ -39,16 +50,44 @@ def fill_rows(window: np.ndarray) -> np.ndarray:
 
 def nanmedian_rows(a: np.ndarray) -> np.ndarray:
     """Median of the finite values of each row (NaN for a row without any); sorts once, no masked arrays."""
-    a = np.where(np.isfinite(a), a, np.nan)
-    srt = np.sort(a, axis=1)  # NaN sort last
+    m, n = a.shape
+    if n == 0:
+        return np.full(m, np.nan)
+    srt = np.sort(np.where(np.isfinite(a), a, np.nan), axis=1)  # NaN sort last
     k = np.isfinite(srt).sum(axis=1)
-    lo = np.clip((k - 1) // 2, 0, None)
-    hi = np.clip(k // 2, 0, None)
-    rows = np.arange(a.shape[0])
-    if a.shape[1] == 0:
-        return np.full(a.shape[0], np.nan)
-    out = 0.5 * (srt[rows, np.minimum(lo, a.shape[1] - 1)] + srt[rows, np.minimum(hi, a.shape[1] - 1)])
-    return np.where(k > 0, out, np.nan)
+    rows = np.arange(m)
+    # the middle one or two of the k finite values (a row without any reads its first place, NaN)
+    return 0.5 * (srt[rows, np.maximum(k - 1, 0) // 2] + srt[rows, k // 2])
+
+
+def median_1d(x: np.ndarray) -> float:
+    """``np.median`` of a non-empty array of finite values, the same number (the middle value, or the mean of the
+    middle two), without its generic layer: the scan and the variance test ask for many small ones."""
+    h = x.size // 2
+    if x.size % 2:
+        return float(np.partition(x, h)[h])
+    p = np.partition(x, (h - 1, h))
+    return float((p[h - 1] + p[h]) / 2.0)
+
+
+def _stacked(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """The rows of several arrays in one, NaN past each array's own width, and where each array's rows end."""
+    width = max(a.shape[1] for a in arrays)
+    ends = list(itertools.accumulate(a.shape[0] for a in arrays))
+    out = np.full((ends[-1], width), np.nan)
+    for a, end in zip(arrays, ends):
+        out[end - a.shape[0]:end, :a.shape[1]] = a
+    return out, ends[:-1]
+
+
+def nanmedian_rows_of(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``nanmedian_rows`` of each array, in one sort: the refit asks for several per block, and each call costs
+    more in overhead than in sorting. The rows are padded with NaN, which a row's median leaves out: the same
+    numbers as one call per array."""
+    if len(arrays) <= 1:
+        return [nanmedian_rows(a) for a in arrays]
+    stacked, ends = _stacked(arrays)
+    return np.split(nanmedian_rows(stacked), ends)
 
 
 def mad_rows(a: np.ndarray) -> np.ndarray:
@@ -57,31 +96,52 @@ def mad_rows(a: np.ndarray) -> np.ndarray:
     return MAD_SCALE * nanmedian_rows(np.abs(a - med[:, None]))
 
 
-def vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.ndarray:
-    """block x (robust variance of block means) / (robust variance of single values), per row: how much a
-    block mean varies beyond independent values (1 when they are independent)."""
+def mad_rows_of(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``mad_rows`` of each array, in two sorts (``nanmedian_rows_of``): the same numbers."""
+    meds = nanmedian_rows_of(arrays)
+    return [MAD_SCALE * d for d in nanmedian_rows_of([np.abs(a - med[:, None]) for a, med in zip(arrays, meds)])]
+
+
+def block_means(a: np.ndarray, block: int) -> np.ndarray | None:
+    """Per row, the means of the whole blocks of ``block`` values that end the row (NaN for a block with fewer
+    than half its values); None for fewer than three blocks, or blocks shorter than 2."""
     m, n = a.shape
     nb = n // block
     if nb < 3 or block < 2:
-        return np.ones(m)
+        return None
     blocks = a[:, n - nb * block:].reshape(m, nb, block)
     cnt = np.isfinite(blocks).sum(axis=2)
     held = np.where(cnt[..., None] > 0, blocks, 0.0)
     gap = np.isnan(held)  # np.nanmean's sum and count, without its per-call overhead (the scan asks every refit)
-    means = np.where(cnt >= block // 2, np.where(gap, 0.0, held).sum(axis=2) / (~gap).sum(axis=2), np.nan)
-    sd_mean = mad_rows(means)
-    sd_one = np.ones(m) if standardised else mad_rows(a)
+    return np.where(cnt >= block // 2, np.where(gap, 0.0, held).sum(axis=2) / (~gap).sum(axis=2), np.nan)
+
+
+def variance_inflation(block: int, sd_mean: np.ndarray, sd_one: np.ndarray) -> np.ndarray:
+    """block x (spread of block means / spread of single values)^2: 1 when the values are independent."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return block * (sd_mean / sd_one) ** 2
+
+
+def vif_rows(a: np.ndarray, block: int, *, standardised: bool = False) -> np.ndarray:
+    """block x (robust variance of block means) / (robust variance of single values), per row: how much a
+    block mean varies beyond independent values (1 when they are independent, and with fewer than three
+    blocks). ``standardised``: the values' spread is 1."""
+    means = block_means(a, block)
+    if means is None:
+        return np.ones(a.shape[0])
+    if standardised:
+        return variance_inflation(block, mad_rows(means), np.ones(a.shape[0]))
+    return variance_inflation(block, *mad_rows_of([means, a]))
 
 
 def running_sums(resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the sum and the number of the finite values before each position (m x n+1): any stretch's mean in
     two look-ups. ``window_mean_sd`` of several window lengths over the same residuals shares them."""
-    m = resid.shape[0]
+    m, n = resid.shape
     ok = np.isfinite(resid)
-    c = np.concatenate([np.zeros((m, 1)), np.cumsum(np.where(ok, resid, 0.0), axis=1)], axis=1)
-    k = np.concatenate([np.zeros((m, 1)), np.cumsum(ok, axis=1)], axis=1)
+    c, k = np.zeros((m, n + 1)), np.zeros((m, n + 1))
+    np.cumsum(np.where(ok, resid, 0.0), axis=1, out=c[:, 1:])
+    np.cumsum(ok, axis=1, out=k[:, 1:])
     return c, k
 
 
@@ -100,10 +160,9 @@ def window_mean_sd(resid: np.ndarray, w: int, min_windows: int,
     c, k = running_sums(resid) if sums is None else sums
     cnt = k[:, w:] - k[:, :-w]
     full = cnt >= 0.75 * w
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means = np.where(full, (c[:, w:] - c[:, :-w]) / cnt, 0.0)
     nwin = full.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.where(full, (c[:, w:] - c[:, :-w]) / cnt, 0.0)
         sd = np.sqrt((means ** 2).sum(axis=1) / nwin)
     return np.where(nwin >= min_windows, sd, np.nan), nwin
 

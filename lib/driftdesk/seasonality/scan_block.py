@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from driftdesk.seasonality.config import ScanSettings
-from driftdesk.seasonality.rowstats import finite_or_zero
+from driftdesk.seasonality.rowstats import finite_or_zero, median_1d
 from driftdesk.seasonality.scan_step import mean_test
 from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL, BlockFit, Observation, ScanState
 
@@ -56,7 +56,7 @@ def levels_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, a: int, t0:
         current = state.current_level[i]
         for t in range(a, t1):
             if seen:
-                current = float(np.median(np.array(seen)))
+                current = median_1d(np.array(seen))
             level[i, t - a] = current
             z = (y[i, t] - (current + fit.forecast[i, t - t0])) / fit.sigma[i]
             calm = np.isfinite(y[i, t]) and np.isfinite(z) and not cal[i, t] and not abs(z) >= s.config.anomaly_z
@@ -90,7 +90,8 @@ def record_stretch(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observ
     h.forecast[:, sl] = np.where(calm, obs.value - obs.expected, np.nan)
     h.scores[:, sl] = np.where(calm, obs.z, np.nan)
     bound = s.config.clip_z * fit.sigma[:, None]
-    rcl = np.clip(finite_or_zero(obs.value - obs.expected), -s.config.clip_z * fit.sigma[:, None], bound)
+    # np.clip's numbers (the bounds straddle zero), without its per-call overhead
+    rcl = np.minimum(np.maximum(finite_or_zero(obs.value - obs.expected), -s.config.clip_z * fit.sigma[:, None]), bound)
     counted = obs.scored & np.isfinite(rcl)
     h.clipped[:, sl] = np.where(counted, rcl, np.nan)
     for total, add in ((h.calm_count, calm), (h.all_sum, np.where(counted, rcl, 0.0)), (h.all_count, counted),
@@ -134,15 +135,16 @@ def _cusums(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation,
     """Both CUSUMs after each step: S_t = max(0, S_{t-1} + x_t - k) at calm steps, S_{t-1} elsewhere, iterated
     on the whole stretch from S = 0 until it is its own update (the recursion's one solution)."""
     c, k, m = state.cusum, s.config.cusum_k, obs.z.shape[0]
-    zc = np.clip(finite_or_zero(obs.z), -s.config.clip_z, s.config.clip_z) / fit.root_vif[:, None]
+    zc = np.minimum(np.maximum(finite_or_zero(obs.z), -s.config.clip_z), s.config.clip_z) / fit.root_vif[:, None]
     x = np.concatenate([zc, -zc])  # S - z is S + (-z) exactly
     calm = np.concatenate([obs.calm, obs.calm])
-    first = np.concatenate([c.plus, c.minus])[:, None]
     out = np.zeros_like(x)
+    before = np.empty_like(x)  # S_{t-1}: the CUSUM before the stretch, then the previous round's
+    before[:, 0] = np.concatenate([c.plus, c.minus])
     while True:
-        before = np.concatenate([first, out[:, :-1]], axis=1)
+        before[:, 1:] = out[:, :-1]
         new = np.where(calm, np.maximum(0.0, before + x - k), before)
-        if np.array_equal(new, out):
+        if (new == out).all():
             break
         out = new
     steps = np.arange(a, a + x.shape[1])

@@ -92,21 +92,27 @@ def mean_test(state: ScanState, fit: BlockFit, s: ScanSettings, t: int | np.ndar
     if s.mean_windows and settled.any():
         h, rows, regime = state.history, np.arange(m)[:, None], state.regime[:, None]
         young = (regime > 0) & (steps - regime < s.level_steps)
-        age = np.maximum(steps - regime, 1).astype(float)
-        level_var = np.where(young, fit.day_sd[:, None] ** 2 * np.maximum(1.0, max(s.mean_windows) / age), 0.0)
-        all_count, calm_count, all_sum, calm_sum = (h.all_count[:, steps[0] + 1], h.calm_count[:, steps[0] + 1],
-                                                    h.all_sum[:, steps[0] + 1], h.calm_sum[:, steps[0] + 1])
+        if young.any():
+            age = np.maximum(steps - regime, 1).astype(float)
+            level_var = np.where(young, fit.day_sd[:, None] ** 2 * np.maximum(1.0, max(s.mean_windows) / age), 0.0)
+        else:  # adding zeros changes no spread
+            level_var = 0.0
+        at = steps[0] + 1
+        all_count, all_sum = h.all_count[:, at], h.all_sum[:, at]
         with np.errstate(divide="ignore", invalid="ignore"):
             for w in s.mean_windows:
                 lo = np.maximum(steps + 1 - w, state.tests_from[:, None])
                 c_all = all_count - h.all_count[rows, lo]
-                c_calm = calm_count - h.calm_count[rows, lo]
                 scale = np.sqrt(fit.mean_sd[w][:, None] ** 2 + level_var)
                 stat = finite_or_zero((all_sum - h.all_sum[rows, lo]) / np.maximum(c_all, 1.0) / scale)
-                stat_calm = finite_or_zero((calm_sum - h.calm_sum[rows, lo]) / np.maximum(c_calm, 1.0) / scale)
                 thr = fit.mean_thr[w][:, None]
+                beyond = (c_all >= 0.75 * w) & (np.abs(stat) > thr) & ~fire & settled
+                if not beyond.any():  # nothing to corroborate: the calm points' mean is not needed
+                    continue
+                c_calm = h.calm_count[:, at] - h.calm_count[rows, lo]
+                stat_calm = finite_or_zero((h.calm_sum[:, at] - h.calm_sum[rows, lo]) / np.maximum(c_calm, 1.0) / scale)
                 corroborated = (c_calm > 0) & (stat * stat_calm > 0) & (np.abs(stat_calm) >= 0.5 * thr)
-                hit = (c_all >= 0.75 * w) & (np.abs(stat) > thr) & corroborated & ~fire & settled
+                hit = beyond & corroborated
                 start = np.where(hit, lo, start)
                 fire |= hit
     if np.ndim(t) == 0:
@@ -122,7 +128,8 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
     day, cfg = state.day, s.config
     scores = state.history.scores[:, t0:t1]
     cnt = np.isfinite(scores).sum(axis=1)
-    zb = np.where(cnt > 0, np.nansum(np.clip(scores, -cfg.clip_z, cfg.clip_z), axis=1)
+    clipped = np.minimum(np.maximum(scores, -cfg.clip_z), cfg.clip_z)  # np.clip's numbers, NaN kept
+    zb = np.where(cnt > 0, np.where(np.isnan(clipped), 0.0, clipped).sum(axis=1)  # np.nansum's
                   / np.sqrt(np.maximum(cnt, 1) * fit.vif), 0.0)
     active = cnt >= s.refit // 2
     day.plus = np.where(active, np.maximum(0.0, day.plus + zb - cfg.block_k), day.plus)
@@ -131,9 +138,10 @@ def day_test(state: ScanState, fit: BlockFit, s: ScanSettings, t0: int, t1: int)
     day.zero_minus = np.where(active & (day.minus == 0), t1, day.zero_minus)
     if s.refit in fit.mean_sd:
         with np.errstate(divide="ignore", invalid="ignore"):
-            zm = np.nansum(state.history.clipped_clean[:, t0:t1], axis=1) / np.maximum(cnt, 1) / fit.mean_sd[s.refit]
+            day_clean = state.history.clipped_clean[:, t0:t1]
+            zm = np.where(np.isnan(day_clean), 0.0, day_clean).sum(axis=1) / np.maximum(cnt, 1) / fit.mean_sd[s.refit]
         measured = np.isfinite(zm)
-        zm = np.nan_to_num(zm)
+        zm = finite_or_zero(zm)
         day.measured_plus = np.where(active, np.maximum(0.0, day.measured_plus + zm - cfg.block_k), day.measured_plus)
         day.measured_minus = np.where(active, np.maximum(0.0, day.measured_minus - zm - cfg.block_k),
                                       day.measured_minus)

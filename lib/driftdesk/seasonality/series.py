@@ -53,6 +53,33 @@ def metric_series(frame: Frame, metric: str, *, ts: str = "ts", by: str | Sequen
                             .alias("value")).select("ts", *by, "value")
 
 
+def metric_series_of(frame: Frame, metrics: Sequence[str], *, ts: str = "ts",
+                     by: str | Sequence[str] | None = None) -> dict[str, pl.DataFrame]:
+    """``metric_series(frame, metric, by=by)`` of several metrics, per metric: of a table in memory in one
+    group-by (its groups are found once, every metric's aggregate is computed over the same rows of each group:
+    the same numbers as one call per metric); of a table read from files or on Spark, one call per metric."""
+    if not isinstance(frame, pl.DataFrame) or len(metrics) < 2:
+        return {name: metric_series(frame, name, ts=ts, by=by) for name in metrics}
+    columns = frame.columns
+    by = list(by_columns(by, columns))
+    for c in [ts, *by]:
+        if c not in columns:
+            raise SeasonalityError(f"no column {c!r}; the table has {', '.join(columns)}")
+    described = {name: series_metric(frame, name) for name in metrics}
+    aggs = []
+    for i, m in enumerate(described.values()):
+        volume = m.min_count[0] if m.min_count and m.min_count[0] in columns else None
+        aggs += [metric_expr(m).alias(f"__value{i}"),
+                 (pl.col(volume).cast(pl.Float64).sum() if volume else pl.lit(None, pl.Float64)).alias(f"__volume{i}")]
+    points = frame.lazy().group_by([pl.col(ts).alias("ts"), *by]).agg(aggs).sort([*by, "ts"]).pipe(collect)
+    out = {}
+    for i, (name, m) in enumerate(described.items()):
+        value, volume = pl.col(f"__value{i}"), pl.col(f"__volume{i}")
+        enough = volume.is_null() | (volume >= m.min_count[1]) if m.min_count else pl.lit(True)
+        out[name] = points.select("ts", *by, pl.when(enough).then(value.cast(pl.Float64).fill_nan(None)).alias("value"))
+    return out
+
+
 def _points(lf: pl.LazyFrame, m, *, ts: str, by: list[str], where: Mapping[str, object] | None,
             every: str | None) -> pl.DataFrame:
     """ts, by..., value and (when the metric has a minimum count whose column the table has) __volume."""

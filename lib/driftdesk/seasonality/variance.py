@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from driftdesk.seasonality.config import DetectConfig
-from driftdesk.seasonality.rowstats import MAD_SCALE
+from driftdesk.seasonality.rowstats import MAD_SCALE, median_1d
 
 # values the reference's spread rests on, at least (the MAD's relative standard error is about 8% then), and the
 # reference spans at least twice that: on daily data two weeks are 14 values, too few to know a spread by
@@ -46,14 +46,7 @@ def exceedance_llr(beyond: bool) -> float:
     return _LLR_BEYOND if beyond else _LLR_WITHIN
 
 
-def _median(x: np.ndarray) -> float:
-    """``np.median`` of a non-empty array of finite values, the same number, without its generic layer (the
-    test asks twice a day per series)."""
-    h = x.size // 2
-    if x.size % 2:
-        return float(np.partition(x, h)[h])
-    p = np.partition(x, (h - 1, h))
-    return float((p[h - 1] + p[h]) / 2.0)
+_median = median_1d  # np.median's number without its generic layer (the test asks twice a day per series)
 
 
 def _quantile(x: np.ndarray, q: float) -> float:
@@ -98,9 +91,10 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):
-            if not math.isfinite(steps[t]):
+            x = steps[t]
+            if not math.isfinite(x):
                 continue
-            up = max(0.0, up + exceedance_llr(abs(steps[t]) > quartile))
+            up = max(0.0, up + (_LLR_BEYOND if abs(x) > quartile else _LLR_WITHIN))  # exceedance_llr, inlined
             zero_up = t if up == 0 else zero_up
             if up > config.variance_h:
                 sign = 1

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
 from driftdesk.bounds import check_day
-from driftdesk.calendars import effective_calendar
+from driftdesk.calendars import Calendar, effective_calendar
 from driftdesk.contract import Dataset
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -30,6 +30,7 @@ from driftdesk.seasonality.series import (
     LowVolume,
     low_volume,
     metric_series,
+    metric_series_of,
     parse_segment,
     segment_options,
     series_metric,
@@ -79,9 +80,10 @@ def seasonality_days(dataset: Dataset, table: str) -> tuple[dt.date, dt.date] | 
     return first.date(), max(first.date(), (last - dt.timedelta(hours=23)).date())
 
 
-def _calendar(dataset: Dataset, columns: Sequence[str] = ()) -> pl.DataFrame:
-    """The dataset's calendar days for series split or filtered by ``columns`` (driftdesk.calendars)."""
-    return effective_calendar(dataset).for_series(columns)
+def _calendar(dataset: Dataset, columns: Sequence[str] = (), calendar: Calendar | None = None) -> pl.DataFrame:
+    """The dataset's calendar days for series split or filtered by ``columns`` (driftdesk.calendars);
+    ``calendar``: ``effective_calendar(dataset)`` when the caller has it."""
+    return (effective_calendar(dataset) if calendar is None else calendar).for_series(columns)
 
 
 @dataclass(frozen=True)
@@ -175,29 +177,57 @@ def column_decomposition(dataset: Dataset, *, table: str, metric: str, column: s
     return detect(series, by=column, causal=mode == "causal", calendar=_calendar(dataset, [column]))
 
 
+def _resolves(frame: pl.DataFrame | pl.LazyFrame, metric: str) -> bool:
+    try:
+        series_metric(frame, metric)
+    except DriftdeskError:
+        return False
+    return True
+
+
 SPLIT = "__split"  # in ``every_series_decomposition``: the column a series is split by ('' for all traffic)
 
 
-def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch") -> SeasonalityResult:
+def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
+                               calendar: Calendar | None = None,
+                               series: Mapping[str, pl.DataFrame] | None = None) -> SeasonalityResult:
     """All traffic and every value of every segment column decomposed in one pass: series on one grid share one
     scan, whose cost is per time step rather than per series, so the whole table costs about what one series does.
     ``by`` is ``SPLIT`` and the segment columns (null where a series is not split by one); ``series_of`` takes all
-    traffic's or one column's part, the same as decomposing it alone."""
+    traffic's or one column's part, the same as decomposing it alone. ``calendar`` (``effective_calendar(dataset)``)
+    and ``series`` (``split_series`` of several metrics, this one among them): when the caller has them (they are
+    the same for every metric)."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    frame = dataset[table].frame
     cols = segment_columns(dataset, table)
-    parts = [metric_series(frame, metric).with_columns(pl.lit("").alias(SPLIT))]
-    parts += [metric_series(frame, metric, by=c).with_columns(pl.lit(c).alias(SPLIT)) for c in cols]
-    return detect(pl.concat(parts, how="diagonal_relaxed"), by=[SPLIT, *cols], causal=mode == "causal",
-                  calendar=_split_calendar(dataset, cols))
+    points = series[metric] if series is not None and metric in series else \
+        split_series(dataset, table=table, metrics=[metric])[metric]
+    return detect(points, by=[SPLIT, *cols], causal=mode == "causal", calendar=_split_calendar(dataset, cols, calendar))
 
 
-def _split_calendar(dataset: Dataset, columns: Sequence[str]) -> pl.DataFrame:
+def split_series(dataset: Dataset, *, table: str, metrics: Sequence[str] | None = None) -> dict[str, pl.DataFrame]:
+    """Per metric, what ``every_series_decomposition`` decomposes: all traffic's series and every segment column's,
+    stacked (``SPLIT`` names the column a series is split by). Several metrics share each column's group-by
+    (``series.metric_series_of``). ``metrics``: by default every metric the table offers whose columns it has (one
+    that it has not is left out: decomposed alone, it says what is missing) when the table is in memory, none when
+    it is read from files or on Spark (there each metric costs a pass over the table: it is read when asked for)."""
+    frame = dataset[table].frame
+    if metrics is None:
+        metrics = ([m for m in seasonality_metrics(dataset, table) if _resolves(frame, m)]
+                   if isinstance(frame, pl.DataFrame) else [])
+    cols = segment_columns(dataset, table)
+    whole = metric_series_of(frame, metrics)
+    split = {c: metric_series_of(frame, metrics, by=c) for c in cols}
+    return {m: pl.concat([whole[m].with_columns(pl.lit("").alias(SPLIT)),
+                          *[split[c][m].with_columns(pl.lit(c).alias(SPLIT)) for c in cols]], how="diagonal_relaxed")
+            for m in metrics}
+
+
+def _split_calendar(dataset: Dataset, columns: Sequence[str], calendar: Calendar | None = None) -> pl.DataFrame:
     """The calendar of ``every_series_decomposition``, each day reaching the series it reaches when they are
     decomposed alone (``_calendar(dataset, [column])``): a day of one segment value ('geo=US') reaches that value's
     series, and, when it counts for the whole business, every series not split by its column (named by ``SPLIT``)."""
-    days = effective_calendar(dataset).days
+    days = (effective_calendar(dataset) if calendar is None else calendar).days
     column = pl.col("segment").str.extract(r"^\s*([^=]+?)\s*=", 1)
     own = days.filter(column.is_in(list(columns)))
     splits = pl.DataFrame({"__reach": ["", *columns]})
@@ -207,13 +237,15 @@ def _split_calendar(dataset: Dataset, columns: Sequence[str]) -> pl.DataFrame:
     return pl.concat([own, reach.drop("__reach"), rest]).select("date", "name", "kind", "segment")
 
 
-def series_of(dataset: Dataset, every: SeasonalityResult, column: str | None) -> SeasonalityResult:
+def series_of(dataset: Dataset, every: SeasonalityResult, column: str | None,
+              calendar: Calendar | None = None) -> SeasonalityResult:
     """All traffic's series (``column`` None) or one column's series (``by`` the column) out of
-    ``every_series_decomposition``, shaped and configured as if decomposed on their own."""
+    ``every_series_decomposition``, shaped and configured as if decomposed on their own (``calendar``:
+    ``effective_calendar(dataset)`` when the caller has it)."""
     keep = pl.col(SPLIT) == (column or "")
     drop = [c for c in every.by if c != column]
     by = () if column is None else (column,)
-    config = {**every.config, "calendar_days": [str(d.date) for d in calendar_days(_calendar(dataset, by))]}
+    config = {**every.config, "calendar_days": [str(d.date) for d in calendar_days(_calendar(dataset, by, calendar))]}
     notes = tuple(n for n in every.notes if f"{SPLIT}={column or ''}," in n)
     return SeasonalityResult(every.points.filter(keep).drop(drop), every.events.filter(keep).drop(drop),
                              every.verdicts.filter(keep).drop(drop), by, every.causal, config, notes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import plotly.graph_objects as go
+import polars as pl
 
 
 def empty_figure(message: str, *, height: int = 220) -> go.Figure:
@@ -109,7 +110,29 @@ def in_panel(trace, panel: int):
     return trace
 
 
+def hold_flat_panel(fig: go.Figure, panel: int, values: pl.Series) -> None:
+    """A panel whose values are one level (up to float noise) drawn around that level: left to itself, plotly
+    stretches a span of 1e-15 over the panel and labels ticks 1.50000000000000533."""
+    finite = values.cast(pl.Float64).filter(values.cast(pl.Float64).is_finite())
+    if finite.is_empty():
+        return
+    low, high = finite.min(), finite.max()
+    level = (low + high) / 2
+    if high - low > 1e-9 * max(1.0, abs(level)):
+        return
+    pad = abs(level) * 0.1 if abs(level) > 1e-12 else 1.0  # a level of zero up to float noise: one unit
+    fig.layout[f"yaxis{'' if panel == 0 else panel + 1}"].range = [level - pad, level + pad]
+
+
 def shade_span(fig: go.Figure, start, end, color: str) -> None:
     """A time span shaded behind every panel (from the figure's bottom to its top)."""
-    fig.add_shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1, fillcolor=color,
-                  line={"width": 0}, layer="below")
+    shade_spans(fig, [(start, end, color)])
+
+
+def shade_spans(fig: go.Figure, spans) -> None:
+    """``shade_span`` of each (start, end, color), in order, added at once (plotly checks every shape of the
+    figure again each time one is added)."""
+    shapes = tuple(go.layout.Shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
+                                   fillcolor=color, line={"width": 0}, layer="below") for start, end, color in spans)
+    if shapes:
+        fig.layout.shapes += shapes

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
 from driftdesk.viz.common import plain, plains
 
@@ -17,24 +16,27 @@ DECISION_COLORS = {"rollback": "#d62728", "pause_for_review": "#ff7f0e", "contin
 VERDICT_COLORS = {"breach": "#d62728", "inconclusive": "#ff7f0e", "ok": "#2ca02c", "not_enough_data": "#9e9e9e"}
 DECISION_ROWS = ("not_enough_data", "continue", "pause_for_review", "rollback")
 SEVERITY_COLORS = {"P0": "#7f0000", "P1": "#d62728", "P2": "#ff7f0e", "P3": "#bcbd22"}
+# the two panels of the rollout figure: widths 0.45 and 0.55 of what a gap of 0.14 leaves
+LEFT_PANEL, RIGHT_PANEL = (0.0, 0.86 * 0.45), (1 - 0.86 * 0.55, 1.0)
 
 
 def rollout_figure(result, gate: str | None = None) -> go.Figure:
     """Left: the decision at each evaluation. Right: every segment's change under one gate (the deciding one by
-    default) at the decision, with its interval and the gate's threshold."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.14,
-                        subplot_titles=("Decision replayed over the rollout", "Candidate vs control at the decision"))
+    default) at the decision, with its interval and the gate's threshold. Laid out directly (two panels side by
+    side, as make_subplots would place them: its layout cost more than the rest of the figure)."""
     tl = result.timeline
-    fig.add_trace(go.Scatter(
+    traces = [go.Scatter(
         x=tl["ts"].to_list(), y=tl["decision"].to_list(), mode="markers+lines", line={"color": "#bbbbbb"},
         marker={"size": 10, "color": [DECISION_COLORS.get(d, "#777") for d in tl["decision"].to_list()]},
         text=plains(tl["segments"].to_list()), hovertemplate="%{x}<br>%{y}<br>%{text}<extra></extra>", showlegend=False,
-    ), row=1, col=1)
+        xaxis="x", yaxis="y")]
     seg = result.segments
     gate = gate or _deciding_gate(result)
     part = seg.filter(pl.col("gate") == gate) if gate else seg.head(0)
+    right: dict = {"anchor": "y2", "domain": list(RIGHT_PANEL)}
+    shapes: list[dict] = []
     if part.height:
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=part["change"].to_list(), y=plains(part["segment"].to_list()), mode="markers", showlegend=False,
             marker={"size": 10, "color": [VERDICT_COLORS.get(v, "#777") for v in part["verdict"].to_list()]},
             error_x={"type": "data", "symmetric": False,
@@ -43,15 +45,26 @@ def rollout_figure(result, gate: str | None = None) -> go.Figure:
                      "arrayminus": [None if lo is None or c is None else c - lo
                                     for c, lo in zip(part["change"].to_list(), part["ci_low"].to_list())]},
             text=part["verdict"].to_list(), hovertemplate="%{y}: %{x:.3f} (%{text})<extra></extra>",
-        ), row=1, col=2)
+            xaxis="x2", yaxis="y2"))
         threshold = part["threshold"][0]
-        fig.add_vline(x=threshold, line={"dash": "dash", "color": "#d62728"}, row=1, col=2)
-        fig.add_vline(x=0, line={"color": "#888"}, row=1, col=2)
-        fig.update_xaxes(title_text=f"change of {part['metric'][0]} ({gate})", row=1, col=2)
-    fig.update_yaxes(categoryorder="array", categoryarray=list(DECISION_ROWS), row=1, col=1)
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title=f"{plain(result.candidate)} vs {plain(result.control)}: {result.decision}")
-    return fig
+        shapes = [_vline(threshold, {"dash": "dash", "color": "#d62728"}, "x2", "y2"),
+                  _vline(0, {"color": "#888"}, "x2", "y2")]
+        right["title"] = {"text": f"change of {part['metric'][0]} ({gate})"}
+    titles = ("Decision replayed over the rollout", "Candidate vs control at the decision")
+    return go.Figure(data=traces, layout={
+        "xaxis": {"anchor": "y", "domain": list(LEFT_PANEL)},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "categoryorder": "array", "categoryarray": list(DECISION_ROWS)},
+        "xaxis2": right, "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0]},
+        "annotations": [{"text": text, "x": (lo + hi) / 2, "xref": "paper", "y": 1.0, "yref": "paper",
+                         "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16}}
+                        for text, (lo, hi) in zip(titles, (LEFT_PANEL, RIGHT_PANEL))],
+        "shapes": shapes, "height": 420, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "title": {"text": f"{plain(result.candidate)} vs {plain(result.control)}: {result.decision}"}})
+
+
+def _vline(x, line: dict, xref: str, yref: str) -> dict:
+    """A vertical line across a panel, as ``Figure.add_vline`` draws it."""
+    return {"type": "line", "x0": x, "x1": x, "xref": xref, "y0": 0, "y1": 1, "yref": f"{yref} domain", "line": line}
 
 
 def _deciding_gate(result) -> str | None:
@@ -63,25 +76,29 @@ def _deciding_gate(result) -> str | None:
 
 
 def incident_figure(view) -> go.Figure:
-    """Alerts (one row per gate), releases and the incident on one timeline around the incident."""
-    fig = go.Figure()
+    """Alerts (one row per gate), releases and the incident on one timeline around the incident (the incident's
+    span and the moment asked about drawn as the layout's own shapes)."""
     inc = view.incident
-    fig.add_vrect(x0=inc["start"], x1=inc["end"] or inc["start"], fillcolor=SEVERITY_COLORS.get(inc["severity"], "#999"),
-                  opacity=0.15, line_width=0, annotation_text=plain(inc["incident_id"]), annotation_position="top left")
+    shapes = [{"type": "rect", "x0": inc["start"], "x1": inc["end"] or inc["start"], "xref": "x", "y0": 0, "y1": 1,
+               "yref": "y domain", "fillcolor": SEVERITY_COLORS.get(inc["severity"], "#999"), "opacity": 0.15,
+               "line": {"width": 0}}]
+    annotations = [{"text": plain(inc["incident_id"]), "x": inc["start"], "xref": "x", "y": 1, "yref": "y domain",
+                    "xanchor": "left", "yanchor": "top", "showarrow": False}]
+    traces = []
     alerts = view.alerts
     if alerts.height:
-        fig.add_trace(go.Scatter(x=alerts["ts"].to_list(), y=[f"alert · {g}" for g in alerts["gate"].to_list()],
+        traces.append(go.Scatter(x=alerts["ts"].to_list(), y=[f"alert · {g}" for g in alerts["gate"].to_list()],
                                  mode="markers", name="alerts", marker={"size": 10, "color": "#d62728", "symbol": "x"},
                                  text=plains(alerts["segment"].to_list()),
                                  hovertemplate="%{x}<br>%{y}<br>%{text}<extra></extra>"))
     rel = view.releases
     if rel.height:
-        fig.add_trace(go.Scatter(x=rel["ts"].to_list(), y=["releases"] * rel.height, mode="markers+text",
+        traces.append(go.Scatter(x=rel["ts"].to_list(), y=["releases"] * rel.height, mode="markers+text",
                                  name="releases", marker={"size": 12, "color": "#1f77b4", "symbol": "triangle-up"},
                                  text=plains(rel["release_id"].to_list()), textposition="top center"))
     if view.asked_at is not None:
-        fig.add_vline(x=view.asked_at, line={"dash": "dot", "color": "#555"})
-    fig.update_xaxes(range=[view.span.start, view.span.end])
-    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title=f"{plain(inc['incident_id'])}: alerts, releases and the incident")
-    return fig
+        shapes.append(_vline(view.asked_at, {"dash": "dot", "color": "#555"}, "x", "y"))
+    return go.Figure(data=traces, layout={
+        "shapes": shapes, "annotations": annotations, "xaxis": {"range": [view.span.start, view.span.end]},
+        "height": 360, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "title": {"text": f"{plain(inc['incident_id'])}: alerts, releases and the incident"}})

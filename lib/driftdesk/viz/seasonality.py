@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from driftdesk.viz.common import in_panel, shade_span, stacked_panels
+from driftdesk.viz.common import hold_flat_panel, in_panel, shade_spans, stacked_panels
 
 FLAG_STYLE = {"anomaly": ("#d62728", "x", "anomaly"), "drift": ("#ff7f0e", "diamond", "drift")}
 DRIFT_FILL = "rgba(255, 127, 14, 0.15)"
@@ -21,13 +21,12 @@ DENSE = 720  # points above which a sub-daily series is drawn per day (a band), 
 PANELS = ("observed", "trend", "seasonal", "score (robust z)")
 
 
-def _shade_calendar(fig: go.Figure, points: pl.DataFrame) -> None:
+def _calendar_spans(points: pl.DataFrame) -> list[tuple]:
     if "calendar" not in points.columns:
-        return
+        return []
     days = points.filter(pl.col("calendar")).select(pl.col("ts").dt.date().unique().sort())["ts"].to_list()
-    for d in days:
-        start = dt.datetime.combine(d, dt.time())
-        shade_span(fig, start, start + dt.timedelta(days=1), CALENDAR_FILL)
+    starts = [dt.datetime.combine(d, dt.time()) for d in days]
+    return [(start, start + dt.timedelta(days=1), CALENDAR_FILL) for start in starts]
 
 
 def _dense(p: pl.DataFrame) -> bool:
@@ -88,6 +87,9 @@ def seasonality_figure(result) -> go.Figure:
         line(1, p["ts"], p["trend"], "trend", line={"color": "#2ca02c"})
         line(2, p["ts"], p["seasonal"], "seasonal", line={"width": 1, "color": "#9467bd"})
         line(3, p["ts"], p["score"], "score", line={"width": 1, "color": "#7f7f7f"})
+    for panel, values in enumerate((pl.concat([p["value"], p["trend"] + p["seasonal"]]), p["trend"], p["seasonal"],
+                                    p["score"])):
+        hold_flat_panel(fig, panel, values)
     for flag, (color, symbol, label) in FLAG_STYLE.items():
         hit = p.filter(pl.col("flag") == flag)
         if dense and flag == "drift":  # a drift run flags every hour of it: one marker per day reads better
@@ -102,12 +104,9 @@ def seasonality_figure(result) -> go.Figure:
                                               mode="markers", name=label, showlegend=False,
                                               marker={"color": color, "symbol": symbol, "size": 6}), 3))
     drift_events = result.events.filter(pl.col("kind").is_in(["level_shift", "trend_change"])).to_dicts()
-    for e in drift_events:
-        shade_span(fig, e["start"], e["end"], DRIFT_FILL)
     breaks = result.events.filter(pl.col("kind") == "data_break").to_dicts()
-    for e in breaks:
-        shade_span(fig, e["start"], e["end"], BREAK_FILL)
-    _shade_calendar(fig, p)
+    shade_spans(fig, [(e["start"], e["end"], DRIFT_FILL) for e in drift_events]
+                + [(e["start"], e["end"], BREAK_FILL) for e in breaks] + _calendar_spans(p))
     variance = result.events.filter(pl.col("kind") == "variance_change").to_dicts()
     for e in variance:  # where the noise's spread changed: a line where it was called, no span (it has no end)
         fig.add_vline(x=e["detected_at"], line={"color": VARIANCE_LINE, "dash": "dash", "width": 1.5}, row="all", col=1)

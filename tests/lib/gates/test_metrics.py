@@ -278,8 +278,9 @@ def test_gates_read_the_registry_and_refuse_what_they_cannot_replay():
     assert gate_metric("llm_error_rate").table == "llm_calls" and gate_metric("error_rate").table == "service"
     for name in ("score_mean", "tokens_in_mean", "judge_score_mean"):
         assert name in metric_names()
+    assert gate_metric("latency_p50_ms").table == "service"
     with pytest.raises(PolicyError, match="cannot replay"):
-        gate_metric("latency_p50_ms")
+        gate_metric("ttft_p50_ms")  # a percentile of the LLM calls' rows
     with pytest.raises(PolicyError, match="already compares two windows"):
         gate_metric("psi_change:geo")
     with pytest.raises(PolicyError, match="takes no column"):

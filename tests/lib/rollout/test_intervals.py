@@ -1,5 +1,6 @@
-"""Rollout intervals against independent references: statsmodels for rates and means, a row bootstrap for ECE,
-coverage by simulation for the delta-method ratio, scipy for the KS p-value."""
+"""Rollout intervals against independent references: statsmodels for rates and means, a row bootstrap and the
+same bootstrap written out draw by draw for ECE, coverage by simulation for the delta-method ratio, scipy for the
+KS p-value."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from driftdesk.rollout.compare import (
+    BOOTSTRAP_DRAWS,
+    BOOTSTRAP_SEED,
     ECE_BINS,
     RolloutMetric,
     arm_values,
+    bootstrap_draws,
+    calibration_layout,
     compare_calibration_cells,
     compare_distribution,
+    compare_distributions,
     compare_sums,
+    ece_change_interval,
+    ece_change_intervals,
     ece_from_cells,
+    poisson_quantiles,
     rate_change,
     ratio_change,
     sum_exprs,
@@ -151,12 +160,103 @@ def test_ece_bootstrap_from_cells_matches_a_row_bootstrap():
     assert row["ci_low"] == pytest.approx(lo, abs=0.008) and row["ci_high"] == pytest.approx(hi, abs=0.008)
 
 
+@pytest.mark.parametrize("rate", [1.0, 2.0, 7.0, 30.0, 250.0, 4_000.0, 1e6])
+def test_poisson_draws_are_scipys_poisson_quantiles_of_the_same_uniforms(rate):
+    """Each draw is the inverse Poisson CDF (scipy's ``poisson.ppf``, boost's inverse) at its own uniform."""
+    uniform = bootstrap_draws(BOOTSTRAP_SEED)[0]
+    lam = np.zeros((2, 2 * ECE_BINS))
+    lam[1, 3], lam[0, 0] = rate, 5.0
+    got = poisson_quantiles(lam, uniform)
+    assert got.shape == (2, 2 * ECE_BINS, BOOTSTRAP_DRAWS)
+    np.testing.assert_array_equal(got[1, 3], sps.poisson.ppf(uniform.values[3], rate))
+    np.testing.assert_array_equal(got[0, 0], sps.poisson.ppf(uniform.values[0], 5.0))
+    assert not got[1, :3].any() and not got[1, 4:].any()  # an empty cell draws no rows
+
+
+def _loop_bootstrap(control: tuple, candidate: tuple, *, relative: bool, confidence: float) -> tuple[float, float]:
+    """The ECE change's Poisson bootstrap written out draw by draw and cell by cell, from the same random numbers:
+    each cell's count the Poisson quantile of its uniform, its score sum count * mean + sqrt(count * var) * normal,
+    ECE the binned gap over the drawn rows, the interval the percentiles of the change."""
+    u_b, z_b, u_c, z_c = bootstrap_draws(BOOTSTRAP_SEED)
+    eces = []
+    for (count, total, square), uniform, normal in ((control, u_b.values, z_b), (candidate, u_c.values, z_c)):
+        drawn = [sps.poisson.ppf(uniform[c], count[c]) if count[c] > 0 else np.zeros(BOOTSTRAP_DRAWS)
+                 for c in range(2 * ECE_BINS)]
+        per_draw = []
+        for d in range(BOOTSTRAP_DRAWS):
+            gap, rows = 0.0, 0.0
+            for b in range(ECE_BINS):
+                positives, scores = 0.0, 0.0
+                for label in (0, 1):
+                    c = 2 * b + label
+                    n = float(drawn[c][d])
+                    mean = total[c] / count[c] if count[c] > 0 else 0.0
+                    var = max(square[c] / count[c] - mean**2, 0.0) if count[c] > 1 else 0.0
+                    scores += n * mean + math.sqrt(n * var) * normal[c, d]
+                    positives += n * label
+                    rows += n
+                gap += abs(positives - scores)
+            per_draw.append(gap / rows)
+        eces.append(np.array(per_draw))
+    change = eces[1] / eces[0] - 1 if relative else eces[1] - eces[0]
+    alpha = 1 - confidence
+    return tuple(np.percentile(change, [100 * alpha / 2, 100 * (1 - alpha / 2)]))
+
+
+def _arrays(cells: pl.DataFrame) -> tuple:
+    bins, labels = calibration_layout()
+    full = pl.DataFrame({"__bin": bins, "__label": labels}).join(cells, on=["__bin", "__label"], how="left").fill_null(0)
+    return tuple(full[c].to_numpy().astype(float) for c in ("count", "score_sum", "score_sq"))
+
+
+@pytest.mark.parametrize(("relative", "confidence"), [(False, 0.95), (True, 0.9)])
+def test_ece_interval_is_the_loop_bootstrap_of_the_same_draws(relative, confidence):
+    rng = np.random.default_rng(21)
+    sb, sc = rng.beta(2, 6, 700), rng.beta(2, 5, 350)
+    yb, yc = (rng.random(700) < sb).astype(int), (rng.random(350) < sc * 0.8).astype(int)
+    control, candidate = _arrays(_cells(sb, yb)), _arrays(_cells(sc, yc))
+    got = ece_change_interval(control, candidate, relative=relative, confidence=confidence)
+    assert got == pytest.approx(_loop_bootstrap(control, candidate, relative=relative, confidence=confidence),
+                                rel=1e-9)
+
+
+def test_ece_intervals_of_many_segments_are_each_the_one_drawn_alone():
+    rng = np.random.default_rng(22)
+    arms = []
+    for n in (400, 90, 2500, 60):
+        s = rng.beta(2, 5, n)
+        arms.append(_arrays(_cells(s, (rng.random(n) < s).astype(int))))
+    control = tuple(np.stack([arms[0][i], arms[1][i], arms[2][i]]) for i in range(3))
+    candidate = tuple(np.stack([arms[3][i], arms[2][i], arms[1][i]]) for i in range(3))
+    together = ece_change_intervals(control, candidate, relative=False, confidence=0.95)
+    alone = [ece_change_interval(tuple(a[i] for a in control), tuple(a[i] for a in candidate), relative=False,
+                                 confidence=0.95) for i in range(3)]
+    assert together == alone and len(set(alone)) == 3
+
+
 def test_distribution_change_is_psi_with_the_ks_p_value():
     rng = np.random.default_rng(4)
     b, c = rng.normal(0, 1, 300), rng.normal(0.4, 1, 200)
     row = compare_distribution(RolloutMetric("psi:score", "PSI", "distribution", ("score",), "score", "rows"), b, c)
     assert row["p_value"] == pytest.approx(sps.ks_2samp(b, c, method="asymp").pvalue, rel=1e-9)
     assert row["change"] > 0.1 and row["ci_low"] is None
+
+
+def test_distributions_of_many_segments_are_each_the_one_compared_alone():
+    """Runs of every size (empty, one value, ties, a constant run whose deciles all coincide, integers, thousands of
+    values) compared at once give, exactly, what ``compare_distribution`` gives each segment alone."""
+    rng = np.random.default_rng(12)
+    metric = RolloutMetric("psi:score", "PSI", "distribution", ("score",), "score", "rows")
+    arms = [(rng.normal(0, 1, 300), rng.normal(0.3, 1.2, 200)), (np.array([]), rng.random(5)), (rng.random(4), np.array([])),
+            (np.array([0.5]), np.array([0.5, 0.7])), (np.full(40, 0.25), rng.random(30)),
+            (rng.integers(0, 4, 500).astype(float), rng.integers(0, 5, 80).astype(float)),
+            (rng.beta(2, 5, 5000), rng.beta(2, 4, 3000)), (np.array([]), np.array([]))]
+    runs = np.concatenate([np.sort(v) for pair in arms for v in pair])
+    bounds = np.concatenate(([0], np.cumsum([v.size for pair in arms for v in pair])))
+    together = compare_distributions(metric, runs, bounds)
+    for (control, candidate), got in zip(arms, together, strict=True):
+        alone = compare_distribution(metric, control, candidate, p_value=False)
+        assert got == alone
 
 
 @settings(max_examples=60, deadline=None)

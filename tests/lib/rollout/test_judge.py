@@ -134,3 +134,53 @@ def test_the_sample_canary_rolls_back_during_its_canary_days_naming_de(sample_ca
 def test_the_sample_canary_says_not_enough_data_once_the_control_is_gone(sample_canary):
     late = sample_canary.timeline.filter(pl.col("ts") >= dt.datetime(2026, 10, 9, 6))
     assert late.height and set(late["decision"]) == {"not_enough_data"}
+
+
+def test_each_evaluations_decision_names_the_gates_and_segments_that_made_it():
+    """Decisions worked out by hand: a rollback gate that fired wins over a pause gate that fired, which wins over a
+    notify gate (continue, naming what fired); nothing judged is not_enough_data; one breach of a gate that needs
+    two in a row does not act."""
+    from driftdesk.rollout.judge import _decide
+
+    policy = parse_policy("\n".join(
+        f'[[gate]]\nname = "{name}"\nmetric = "cr"\ncomparison = "release"\nthreshold = -0.2\ndirection = "below"\n'
+        f'consecutive = {runs}\naction = "{action}"\n'
+        for name, action, runs in (("rb", "rollback", 2), ("pause", "pause_for_review", 1), ("note", "notify", 1),
+                                   ("zz", "rollback", 1))), source="test")
+    t = [T0 + dt.timedelta(hours=6 * i) for i in range(5)]
+    rows = [  # (time, gate, action, segment, verdict)
+        (0, "rb", "rollback", "all", "not_enough_data"), (0, "note", "notify", "all", "not_enough_data"),
+        (1, "rb", "rollback", "geo=DE", "breach"), (1, "note", "notify", "geo=US", "breach"),
+        (1, "note", "notify", "geo=DE", "breach"), (1, "pause", "pause_for_review", "all", "ok"),
+        (2, "rb", "rollback", "geo=DE", "breach"), (2, "rb", "rollback", "all", "ok"),
+        (2, "pause", "pause_for_review", "geo=US", "breach"), (2, "zz", "rollback", "all", "breach"),
+        (3, "pause", "pause_for_review", "geo=US", "breach"), (3, "pause", "pause_for_review", "all", "breach"),
+        (3, "rb", "rollback", "geo=DE", "ok"),
+        (4, "rb", "rollback", "geo=DE", "ok")]
+    evals = pl.DataFrame([{"ts": t[i], "gate": g, "action": a, "segment": s, "verdict": v} for i, g, a, s, v in rows],
+                         schema={"ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String,
+                                 "segment": pl.String, "verdict": pl.String})
+    got = _decide(evals, policy)
+    assert got.schema == {"ts": pl.Datetime("us"), "decision": pl.String, "segments": pl.String, "gates": pl.String}
+    assert got.rows() == [
+        (t[0], "not_enough_data", "", ""),
+        (t[1], "continue", "geo=DE, geo=US", "note"),  # the notify gate fired; rb's first breach does not act
+        (t[2], "rollback", "geo=DE, all", "rb, zz"),  # gates in name order, segments gate by gate
+        (t[3], "pause_for_review", "all, geo=US", "pause"),
+        (t[4], "continue", "", ""),
+    ]
+    assert _decide(evals.head(0), policy).schema == got.schema and _decide(evals.head(0), policy).height == 0
+
+
+def test_the_rollout_span_runs_from_the_hour_of_the_first_row_to_the_end_of_the_hour_of_the_last():
+    from driftdesk.rollout.judge import rollout_span
+
+    first, last = dt.datetime(2026, 3, 2, 9, 41, 7), dt.datetime(2026, 3, 5, 17, 0, 0, 1)
+    span = rollout_span(first, last)
+    assert (span.start, span.end) == (dt.datetime(2026, 3, 2, 9), dt.datetime(2026, 3, 5, 18))
+    given = rollout_span(None, None, dt.datetime(2026, 3, 3), dt.datetime(2026, 3, 4))
+    assert (given.start, given.end) == (dt.datetime(2026, 3, 3), dt.datetime(2026, 3, 4))
+    with pytest.raises(DriftdeskError, match="no rows"):
+        rollout_span(None, None)
+    with pytest.raises(DriftdeskError, match="is empty"):
+        rollout_span(first, last, start=dt.datetime(2026, 3, 6))

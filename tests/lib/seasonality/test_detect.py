@@ -14,7 +14,16 @@ from seasonality_helpers import T0, hourly, seasonal_series
 
 from driftdesk.seasonality import DetectConfig, causal_flags, detect
 from driftdesk.seasonality.batch import robust_z
-from driftdesk.seasonality.rowstats import mad_rows, nanmedian_rows
+from driftdesk.seasonality.rowstats import (
+    block_means,
+    fill_rows,
+    mad_rows,
+    mad_rows_of,
+    median_1d,
+    nanmedian_rows,
+    nanmedian_rows_of,
+    vif_rows,
+)
 
 
 def test_robust_z_matches_a_hand_computation():
@@ -37,6 +46,85 @@ def test_row_median_and_mad_match_numpy_and_scipy():
     a[a > 1.2] = np.nan
     np.testing.assert_allclose(nanmedian_rows(a), np.array([np.median(r[np.isfinite(r)]) for r in a]))
     np.testing.assert_allclose(mad_rows(a), [stats.median_abs_deviation(r[np.isfinite(r)], scale="normal") for r in a])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), shapes=st.lists(st.tuples(st.integers(1, 6), st.integers(0, 40)), min_size=1,
+                                                    max_size=5), holes=st.floats(0.0, 1.0), rounded=st.booleans())
+def test_medians_and_spreads_of_several_arrays_at_once_are_numpys_and_scipys(seed, shapes, holes, rounded):
+    """The refit's batched row statistics, each row against numpy's median and scipy's MAD of its finite values
+    (exactly: the same middle values, the same arithmetic), rows without any finite value NaN."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for m, n in shapes:
+        a = rng.standard_t(3, (m, n)) * 10.0
+        a = np.round(a, 0) if rounded else a  # ties
+        a[rng.random((m, n)) < holes] = np.nan
+        a[rng.random((m, n)) < 0.05] = np.inf
+        arrays.append(a)
+
+    def finite(row):
+        return row[np.isfinite(row)]
+
+    for a, med, mad in zip(arrays, nanmedian_rows_of(arrays), mad_rows_of(arrays), strict=True):
+        assert med.shape == mad.shape == (a.shape[0],)
+        for row, got, got_mad in zip(a, med, mad):
+            r = finite(row)
+            if r.size == 0:
+                assert np.isnan(got) and np.isnan(got_mad)
+                continue
+            assert got == np.median(r)
+            assert got_mad == pytest.approx(stats.median_abs_deviation(r, scale="normal"), rel=1e-12, abs=0)
+            assert got_mad == 1.482602218505602 * np.median(np.abs(r - np.median(r)))
+        np.testing.assert_array_equal(med, nanmedian_rows(a))
+        np.testing.assert_array_equal(mad, mad_rows(a))
+    assert nanmedian_rows_of([]) == [] and mad_rows_of([]) == []
+    for a in arrays:
+        if np.isfinite(a).any():
+            assert median_1d(finite(a.ravel())) == float(np.median(finite(a.ravel())))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(1, 6), n=st.integers(1, 30), holes=st.floats(0.0, 1.0))
+def test_fill_rows_is_a_forward_then_backward_fill_by_hand(seed, m, n, holes):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(m, n))
+    a[rng.random((m, n)) < holes] = np.nan
+    a[rng.integers(m)] = np.nan  # a row without any value stays empty
+    expect = a.copy()
+    for row in expect:
+        for j in range(1, n):
+            if np.isnan(row[j]):
+                row[j] = row[j - 1]
+        for j in range(n - 2, -1, -1):
+            if np.isnan(row[j]):
+                row[j] = row[j + 1]
+    before = a.copy()
+    np.testing.assert_array_equal(fill_rows(a), expect)
+    np.testing.assert_array_equal(a, before)  # the input is left as it was
+
+
+def test_block_means_and_the_variance_inflation_by_hand():
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(3, 50))
+    a[0, :9] = np.nan  # the first whole block (from the end) keeps 3 of its 12 values: below half, no mean
+    a[1, 40:46] = np.nan  # exactly half: a mean of the other six
+    means = block_means(a, 12)
+    whole = a[:, 2:].reshape(3, 4, 12)  # four whole blocks, counted from the end
+    for i in range(3):
+        for j in range(4):
+            vals = whole[i, j][np.isfinite(whole[i, j])]
+            if vals.size >= 6:
+                assert means[i, j] == pytest.approx(vals.mean(), rel=1e-14)
+            else:
+                assert np.isnan(means[i, j])
+    assert block_means(a[:, :35], 12) is None and block_means(a, 1) is None
+    mad = lambda x: stats.median_abs_deviation(x[np.isfinite(x)], scale="normal")  # noqa: E731
+    expect = [12 * (mad(means[i]) / mad(a[i])) ** 2 for i in range(3)]
+    np.testing.assert_allclose(vif_rows(a, 12), expect, rtol=1e-12)
+    np.testing.assert_allclose(vif_rows(a, 12, standardised=True), [12 * mad(means[i]) ** 2 for i in range(3)],
+                               rtol=1e-12)
+    np.testing.assert_array_equal(vif_rows(a[:, :35], 12), np.ones(3))
 
 
 @pytest.mark.parametrize("causal", [False, True])

@@ -122,3 +122,42 @@ def test_a_column_that_cannot_be_decomposed_is_reported_not_raised():
     assert [c for c, _ in result.errors] == ["nowhere"] and "no column 'nowhere'" in result.errors[0][1]
     assert set(result.verdicts["segment"]) == {"geo=DE", "geo=US"}
     assert seen == [0.5]  # after each decomposed column
+
+
+def test_the_figure_shades_drift_breaks_and_calendar_days_behind_every_panel(sample_dataset):
+    """The shaded spans are added at once: the same shapes, in the same order, as adding each span on its own
+    with plotly's add_shape (drift events, then data breaks, then calendar days)."""
+    import plotly.graph_objects as go
+
+    view = seasonality_view(sample_dataset, table="kpis", metric="cpa", segment="geo=DE", mode="causal")
+    shapes = view.to_figure().layout.shapes
+    events = view.result.events
+    drift = events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
+    days = sorted({ts.date() for ts in view.result.points.filter(pl.col("calendar"))["ts"]})
+    assert drift.height >= 1 and days  # both kinds of span are there to check
+    spans = [(e["start"], e["end"], "rgba(255, 127, 14, 0.15)") for e in drift.iter_rows(named=True)]
+    spans += [(e["start"], e["end"], "rgba(127, 127, 127, 0.25)")
+              for e in events.filter(pl.col("kind") == "data_break").iter_rows(named=True)]
+    spans += [(dt.datetime.combine(d, dt.time()), dt.datetime.combine(d, dt.time()) + dt.timedelta(days=1),
+               "rgba(31, 119, 180, 0.08)") for d in days]
+    one_by_one = go.Figure()
+    for start, end, color in spans:
+        one_by_one.add_shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1, fillcolor=color,
+                             line={"width": 0}, layer="below")
+    rects = [s.to_plotly_json() for s in shapes if s.type == "rect"]
+    assert rects == [s.to_plotly_json() for s in one_by_one.layout.shapes]
+
+
+def test_every_metric_the_service_table_offers_decomposes_from_its_own_columns(sample_dataset):
+    from driftdesk.seasonality.view import seasonality_metrics
+
+    offered = seasonality_metrics(sample_dataset, "service")
+    assert "latency_p50_ms" in offered
+    frame = sample_dataset["service"].frame
+    for metric in offered:
+        series = metric_series(frame, metric, by="service")
+        assert series.height and series["value"].null_count() < series.height, metric
+    # the p50 over an hour of one service is its own hourly p50 (one row per hour and service: weights cancel)
+    one = metric_series(frame, "latency_p50_ms", by="service").sort("service", "ts")
+    own = frame.select("ts", "service", pl.col("latency_p50_ms").cast(pl.Float64).alias("value")).sort("service", "ts")
+    assert np.allclose(one["value"].to_numpy(), own["value"].to_numpy())

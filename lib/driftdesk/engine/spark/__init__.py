@@ -143,11 +143,15 @@ class SparkTable:
 def read_parquet(path: str | Path) -> SparkTable:
     """A Parquet file, or a folder of Parquet files that share one schema, as a Spark table."""
     from driftdesk.errors import InputFileError
-    from driftdesk.io import parquet_files
+    from driftdesk.io import parquet_files, table_format
 
     if Path(path).is_file() and Path(path).suffix.lower() != ".parquet":
         raise InputFileError(f"{path}: the Spark engine reads Parquet files (a file or a folder of them); convert "
                              "the file to Parquet or use --engine polars")
+    if Path(path).is_dir() and table_format(path) == "csv":
+        raise InputFileError(f"{path}: a folder of CSV files; the Spark engine reads Parquet files (a file or a folder "
+                             "of them), whose timestamps and numbers are typed: convert the files to Parquet or use "
+                             "--engine polars, which reads a folder of CSV files as one table")
     files = parquet_files(path)  # refuses a missing path and a folder of mixed schemas, naming the files
     reader = session().read
     if Path(path).is_dir():  # key=value folders under it are partition columns, as driftdesk.io reads them
