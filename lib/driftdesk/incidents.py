@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from driftdesk.contract import Dataset
-from driftdesk.engine import schema
+from driftdesk.engine import is_spark, schema
 from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
@@ -186,9 +186,12 @@ def find_incident(incidents: pl.DataFrame, incident_id: str) -> dict:
 
 def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | None = None,
                   policy: Policy | None = None, policy_source: str = "", backtest: BacktestResult | None = None,
-                  hours_before: int = HOURS_BEFORE, judge_canary: bool = True) -> IncidentView:
+                  hours_before: int = HOURS_BEFORE, judge_canary: bool = True,
+                  canary_data: Dataset | None = None) -> IncidentView:
     """The incident's view; ``policy`` (default: ``incident_policy(ds.folder)``) is backtested on ``ds`` unless a
-    ``backtest`` of it is given (``incident_alerts`` gives both)."""
+    ``backtest`` of it is given (``incident_alerts`` gives both). ``canary_data``: the dataset whose decisions a
+    canary is judged on (default ``ds``; on Spark, the table where it is stored while ``ds`` holds the rows of
+    ``row_windows``)."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, prepare_incidents
 
     if not isinstance(incident_id, str):
@@ -199,7 +202,7 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
     inc = find_incident(log, incident_id)
     if backtest is None:
         backtest = backtest_policy(ds, policy, incidents=log)
-    matched = backtest.alerts.filter(pl.col("incident_ids").str.contains(incident_id, literal=True))
+    matched = _matched(backtest, incident_id)
     start, end = inc["start"], inc["end"] or inc["start"]
     asked = matched["ts"].min() if matched.height else start
     span = Window(start - dt.timedelta(hours=hours_before), max(end, asked) + dt.timedelta(hours=24), "incident")
@@ -209,7 +212,8 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
         notes.append("no releases table: what was live and which release to roll back are unknown")
     changed = _changes(ds, releases, start - dt.timedelta(hours=hours_before), asked)
     gates = _gate_table(backtest, matched, start)
-    rollout = _canary(ds, releases, start - dt.timedelta(hours=hours_before), end, notes) if judge_canary else None
+    rollout = (_canary(canary_data if canary_data is not None else ds, releases,
+                       start - dt.timedelta(hours=hours_before), end, notes) if judge_canary else None)
     evidence, suggested = _severity(ds, inc, releases, changed, matched)
     view = IncidentView(
         incident=inc, asked_at=asked, span=span, policy_source=policy_source, policy_name=policy.name,
@@ -218,6 +222,38 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
         severity_suggested=suggested, checklist=pl.DataFrame(schema={"step": pl.String, "answer": pl.String}),
         rollout=rollout, notes=tuple(notes))
     return _with_checklist(view, releases)
+
+
+def _matched(backtest: BacktestResult, incident_id: str) -> pl.DataFrame:
+    """The backtest's alerts matched to the incident."""
+    return backtest.alerts.filter(pl.col("incident_ids").str.contains(incident_id, literal=True))
+
+
+def row_windows(inc: dict, backtest: BacktestResult) -> list[Window]:
+    """The windows of the row tables ``incident_view`` reads, but for the canary's (``canary_data``): the day
+    before the moment asked about and the same day a week earlier (drift and quality), the incident and the window
+    as long before it (KPIs, calibration), the incident to an hour past its end (the affected share)."""
+    matched = _matched(backtest, inc["incident_id"])
+    current = _drift_windows(matched["ts"].min() if matched.height else inc["start"])
+    during = _during(inc)
+    return [*current, during.shift(-during.duration), during, _affected_window(inc)]
+
+
+def _drift_windows(asked: dt.datetime) -> tuple[Window, Window]:
+    """The day before ``asked`` and the same day a week earlier."""
+    current = Window(asked - dt.timedelta(hours=24), asked, "current")
+    return current, current.shift(-dt.timedelta(days=7), "week_over_week")
+
+
+def _affected_window(inc: dict) -> Window:
+    """The incident to an hour past its end (its start when it has none)."""
+    return Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))
+
+
+def _during(inc: dict) -> Window:
+    """The incident (24 hours when it has no end, an hour when it ends as it starts)."""
+    start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
+    return Window(start, end if end > start else start + dt.timedelta(hours=1))
 
 
 # --------------------------------------------------------------------------- what changed
@@ -231,8 +267,7 @@ def _changes(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.dateti
             rows.append({"kind": "release", "ts": r["ts"], "what": r["release_id"],
                          "detail": f"{r['component']} {r['version'] or ''}{share}"
                                    + (f" (replaces {r['replaces']})" if r["replaces"] else "")})
-    current = Window(hi - dt.timedelta(hours=24), hi, "current")
-    baseline = current.shift(-dt.timedelta(days=7), "week_over_week")
+    current, baseline = _drift_windows(hi)
     rows += _drift_changes(ds, current, baseline)
     cal = ds.get("calendar")
     if cal is not None:
@@ -297,9 +332,12 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
     if before is None or not before["version"] or not row["version"]:
         return None
     table = ds["decisions"]
+    judge = judge_rollout
+    if is_spark(table.frame):  # judged from Spark's aggregates of the arms
+        from driftdesk.engine.spark.rollout import judge_on_spark as judge
     try:
-        result = judge_rollout(table.frame, control=before["version"], candidate=row["version"],
-                               segments=table.segments, start=row["ts"], source=table.source, decision_only=True)
+        result = judge(table.frame, control=before["version"], candidate=row["version"],
+                       segments=table.segments, start=row["ts"], source=table.source, decision_only=True)
     except DriftdeskError as exc:
         notes.append(f"the canary {row['release_id']} could not be judged: {exc}")
         return None
@@ -332,8 +370,7 @@ def _kpi_degradation(ds: Dataset, inc: dict) -> tuple[float | None, str]:
     kpis = ds.get("kpis")
     if kpis is None:
         return None, "no kpis table"
-    start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
-    during = Window(start, end if end > start else start + dt.timedelta(hours=1))
+    during = _during(inc)
     before = during.shift(-during.duration)
     where, name = _segment_filter(inc.get("segment"), schema(kpis.frame))
     frame = kpis.frame.filter(where)
@@ -363,8 +400,7 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
         where, seg = _segment_filter(inc.get("segment"), schema(table.frame))
         if seg == "all traffic":
             continue
-        window = table.frame.filter(Window(inc["start"], (inc["end"] or inc["start"]) + dt.timedelta(hours=1))
-                                    .contains("ts"))
+        window = table.frame.filter(_affected_window(inc).contains("ts"))
         w = pl.col(weight).sum() if weight and weight in schema(window) else pl.len()
         total, part = _first(window, w)[0], _first(window.filter(where), w)[0]
         share, what = (part / total if total else 0.0), f"{seg} ({name}: {format_value(part / total if total else 0, 'rate')})"
@@ -380,8 +416,7 @@ def _calibration_moved(ds: Dataset, inc: dict) -> tuple[float | None, str]:
     dec = ds.get("decisions")
     if dec is None or not dec.has("label"):
         return None, "no decisions with labels"
-    start, end = inc["start"], inc["end"] or inc["start"] + dt.timedelta(hours=24)
-    during = Window(start, end if end > start else start + dt.timedelta(hours=1))
+    during = _during(inc)
     before = during.shift(-during.duration)
     where, name = _segment_filter(inc.get("segment"), schema(dec.frame))
     rows = dec.frame.filter(where & pl.col("label").is_not_null())

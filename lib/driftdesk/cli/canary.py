@@ -30,15 +30,12 @@ def cmd_canary(args: argparse.Namespace) -> int:
                              f"{', '.join(sorted(dataset.tables)) or 'none'})")
     start = parse_timestamp(args.start) if args.start else None
     end = parse_timestamp(args.end) if args.end else None
-    frame = table.frame
-    if args.engine == "spark":  # the two arms' rows in the rollout's span, selected on Spark
-        from driftdesk.engine.spark.rollout import arm_rows
-
-        frame = arm_rows(frame, control=args.control, candidate=args.candidate, arm=args.arm, start=start, end=end,
-                         source=table.source)
-    result = judge_rollout(frame, control=args.control, candidate=args.candidate, policy=args.policy,
-                           by=split_cols(args.by) or None, arm=args.arm, segments=table.segments,
-                           start=start, end=end, source=table.source)
+    judge = judge_rollout
+    if args.engine == "spark":  # Spark reduces the arms' rows to the sums, cells and values the judge reads
+        from driftdesk.engine.spark.rollout import judge_on_spark as judge
+    result = judge(table.frame, control=args.control, candidate=args.candidate, policy=args.policy,
+                   by=split_cols(args.by) or None, arm=args.arm, segments=table.segments,
+                   start=start, end=end, source=table.source)
     doc = result.to_dict()
     lines = [f"{args.candidate} vs {args.control} ({result.arm_column}) under {result.policy.name}: "
              f"{result.decision.upper()}" + (f" at {doc['decided_at']}" if doc["decided_at"] else ""),

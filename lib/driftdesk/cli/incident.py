@@ -23,10 +23,11 @@ def cmd_incident(args: argparse.Namespace) -> int:
         policy, source = load_policy(args.policy), f"the policy file {args.policy}"
     else:
         policy, source = incident_policy(args.data, dataset=ds)
-    backtest = None
-    if args.engine == "spark":  # the gates' series over all history on Spark; the days around the incident here
-        backtest, ds = on_spark(ds, log, args.id, policy)
-    view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source, backtest=backtest)
+    backtest, canary_data = None, None
+    if args.engine == "spark":  # the gates' series and the canary from Spark's aggregates; a few windows' rows here
+        backtest, ds, canary_data = on_spark(ds, log, args.id, policy)
+    view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source, backtest=backtest,
+                         canary_data=canary_data)
     doc = view.to_dict()
     if args.export:
         doc["export"] = export_postmortem(view, args.export)
@@ -46,26 +47,25 @@ def cmd_incident(args: argparse.Namespace) -> int:
 
 
 def on_spark(ds, log, incident_id: str, policy):
-    """The policy's backtest on Spark (every gate's hourly sums reduced there), and the dataset with each row table
-    cut to the rows from well before the incident on, brought from Spark: every window the view reads (the 48 hours
-    before, the week before the alert for drift, the window before as long as the incident, a canary from its
-    release on) lies after that cut."""
+    """The policy's backtest on Spark (every gate's hourly sums reduced there); the dataset with each row table cut
+    to the rows of the windows the view reads as rows (``incidents.row_windows``: the drift and data-quality checks
+    of the day before the incident against a week earlier, the KPI sums of the incident and the window before it),
+    brought from Spark; and the dataset on Spark, whose decisions a canary is judged on from Spark's aggregates
+    (``engine.spark.rollout.judge_on_spark``)."""
     import dataclasses
-    import datetime as dt
 
     from driftdesk import engine
-    from driftdesk.engine.spark.rollout import rows_since
+    from driftdesk.engine.spark.rollout import rows_within
     from driftdesk.gates import backtest_policy
     from driftdesk.gates.backtest import incidents_of, prepare_incidents
-    from driftdesk.incidents import HOURS_BEFORE, find_incident
+    from driftdesk.incidents import find_incident, row_windows
 
     inc = find_incident(prepare_incidents(log if log is not None else incidents_of(ds)).frame, incident_id)
     backtest = backtest_policy(ds, policy, incidents=log)
-    during = (inc["end"] or inc["start"] + dt.timedelta(hours=24)) - inc["start"]
-    since = inc["start"] - max(dt.timedelta(days=9), dt.timedelta(hours=HOURS_BEFORE), during)
-    tables = {name: dataclasses.replace(t, frame=rows_since(t.frame, since, source=t.source))
+    windows = row_windows(inc, backtest)
+    tables = {name: dataclasses.replace(t, frame=rows_within(t.frame, windows, source=t.source))
               if engine.is_spark(t.frame) else t for name, t in ds.tables.items()}
-    return backtest, dataclasses.replace(ds, tables=tables)
+    return backtest, dataclasses.replace(ds, tables=tables), ds
 
 
 def register(sub) -> None:

@@ -10,6 +10,7 @@ from driftdesk.rollout.judge import (
     RolloutResult,
     canary_pairs,
     default_rollout_policy,
+    judge_aggregates,
     judge_rollout,
     rollout_policy,
     rollout_view,
@@ -17,4 +18,4 @@ from driftdesk.rollout.judge import (
 )
 
 __all__ = ["DECISIONS", "VERDICTS", "RolloutMetric", "RolloutResult", "canary_pairs", "default_rollout_policy",
-           "judge_rollout", "rollout_metric", "rollout_policy", "rollout_view", "versions"]
+           "judge_aggregates", "judge_rollout", "rollout_metric", "rollout_policy", "rollout_view", "versions"]

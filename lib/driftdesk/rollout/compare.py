@@ -43,15 +43,21 @@ import polars as pl
 from driftdesk.errors import PolicyError
 from driftdesk.gates.policy import Gate
 from driftdesk.metrics import resolve_metric
+from driftdesk.sketch import HistogramSketch, ks_bounds, psi_estimate
 from driftdesk.stats import (
     DEFAULT_PSI_BINS,
     ks_pvalue,
     ks_statistic,
     proportion_interval,
+    psi_from_counts,
     psi_numeric,
     psi_terms,
     ratio_of_sums,
     two_sided_z,
+    weighted_bin_sums,
+    weighted_ks,
+    weighted_mean,
+    weighted_quantile_edges,
 )
 
 Kind = Literal["ratio", "rate", "mean", "calibration", "distribution"]
@@ -461,6 +467,38 @@ def compare_distribution(metric: RolloutMetric, control: np.ndarray, candidate: 
     return {"metric": metric.name, "control": float(b.mean()) if b.size else None,
             "candidate": float(c.mean()) if c.size else None, "change": psi, "ci_low": None, "ci_high": None,
             "p_value": p, "n_control": float(b.size), "n_candidate": float(c.size), "ks_statistic": d}
+
+
+def compare_distribution_aggregates(metric: RolloutMetric, control: tuple[np.ndarray, np.ndarray] | HistogramSketch,
+                                    candidate: tuple[np.ndarray, np.ndarray] | HistogramSketch) -> dict:
+    """``compare_distribution(..., p_value=False)`` from each arm's aggregate rather than its values: its distinct
+    finite values (sorted) with their counts, exact (the deciles, the PSI's bin counts and the KS statistic are
+    read off the cumulative counts: the weighted statistics of ``driftdesk.stats`` with whole-number weights,
+    equal to those of the repeated values), or its histogram sketch (``driftdesk.sketch``): the PSI estimate and
+    the KS statistic's lower bound, as ``driftdesk drift`` reads a sketch, with ``psi_low`` / ``psi_high`` and
+    ``ks_error`` bounding the exact values."""
+    if isinstance(control, HistogramSketch):
+        b, c = control, candidate
+        n_b, n_c = b.n, c.n
+        psi = d = None
+        bounds = {}
+        if n_b and n_c:
+            psi, low, high = psi_estimate(b, c)
+            d, d_high = ks_bounds(b, c)
+            bounds = {"psi_low": low, "psi_high": high, "ks_error": d_high - d}
+        return {"metric": metric.name, "control": b.mean, "candidate": c.mean, "change": psi, "ci_low": None,
+                "ci_high": None, "p_value": None, "n_control": float(n_b), "n_candidate": float(n_c),
+                "ks_statistic": d, **bounds}
+    (vb, cb), (vc, cc) = control, candidate
+    n_b, n_c = float(cb.sum()), float(cc.sum())
+    psi = d = None
+    if n_b and n_c:
+        edges = weighted_quantile_edges(vb, cb)
+        psi = psi_from_counts(weighted_bin_sums(vb, cb, edges), weighted_bin_sums(vc, cc, edges))
+        d = weighted_ks(vb, cb, vc, cc)
+    return {"metric": metric.name, "control": weighted_mean(vb, cb), "candidate": weighted_mean(vc, cc),
+            "change": psi, "ci_low": None, "ci_high": None, "p_value": None, "n_control": n_b, "n_candidate": n_c,
+            "ks_statistic": d}
 
 
 def compare_distributions(metric: RolloutMetric, runs: np.ndarray, bounds: np.ndarray) -> list[dict]:

@@ -21,21 +21,27 @@ Which rows are which arm: the first of ``model_version``, ``release_id`` or ``va
 On a per-request table (decisions) without kpis columns, a bought lead is a row with ``decision`` = 1 (every row
 without a decision column) and its conversion is its ``label``: ``clicks`` and ``conversions`` are derived so
 that CPA, ROAS and CR read as in the registry (spend / conversions, revenue / spend, conversions / clicks).
+
+The replay reads rows only through reductions per interval between evaluation-window edges, arm and segment (the
+sums of a metric, the calibration cells, a column's values), so ``judge_aggregates`` judges a rollout from
+aggregates an engine returns instead of rows (``ArmAggregates``; on Spark ``engine.spark.rollout``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from importlib import resources
 from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
 import polars as pl
 
+from driftdesk import sketch
 from driftdesk.engine.budget import collect
 from driftdesk.errors import DriftdeskError, PolicyError
 from driftdesk.gates.policy import Gate, Policy, load_policy, parse_policy
@@ -50,6 +56,7 @@ from driftdesk.rollout.compare import (
     change_unit,
     compare_calibration_cells,
     compare_calibration_segments,
+    compare_distribution_aggregates,
     compare_distributions,
     compare_sums,
     ece_change_intervals,
@@ -64,6 +71,7 @@ from driftdesk.windows import Window
 ARM_COLUMNS = ("model_version", "release_id", "variant")
 DECISIONS = ("not_enough_data", "continue", "pause_for_review", "rollback")
 HOUR = dt.timedelta(hours=1)
+REDUCTIONS = {"ratio": "sums", "rate": "sums", "mean": "sums", "calibration": "cells", "distribution": "values"}
 DEFERRED = "__deferred"  # a row's key for what an ECE interval or a KS p-value not computed yet is read off
 SEGMENT_SCHEMA = {
     "ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String, "segment": pl.String, "metric": pl.String,
@@ -219,6 +227,58 @@ def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
     return rows_of
 
 
+def _distribution_windows(arms: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                          windows: Sequence[Window], *, confidence: float) -> list[Callable[[], list[dict]]]:
+    """``_distribution_rows`` in every window from one reduction of the arms (``ArmAggregates.reduce("values")``):
+    each arm's distinct values with their counts per interval, added over a window's intervals (or its histogram
+    sketch's bins, merged), then compared by ``compare_distribution_aggregates``; the segments of a window are
+    those with rows in it, in the order of their values as text, as ``_distribution_rows`` orders them."""
+    edges = sorted({e for w in windows for e in (w.start, w.end)})
+    at = {e: i for i, e in enumerate(edges)}
+    reduced = arms.reduce("values", metric, edges, keys)
+    exact = "value" in reduced.columns
+    found = reduced.select(keys).rows() if keys else [()] * reduced.height
+    segments = sorted(set(found), key=lambda k: tuple(str(v) for v in k))
+    index = {seg: i for i, seg in enumerate(segments)}
+    code = np.array([index[k] for k in found], dtype=np.int64)
+    group = 2 * code + (reduced["__arm"] == ARMS[1]).to_numpy()
+    n_parts = len(edges) - 1
+    order = np.lexsort((reduced["__part"].to_numpy(), group))  # by group, then interval
+    key = (group * n_parts + reduced["__part"].to_numpy())[order]
+    ordered = reduced[order]
+    if exact:
+        values = ordered["value"].fill_null(float("nan")).to_numpy()
+        counts = ordered["count"].to_numpy()
+
+    def aggregate(a: int, b: int):
+        if exact:
+            v, c = values[a:b], counts[a:b]
+            finite = np.isfinite(v)
+            distinct, inverse = np.unique(v[finite], return_inverse=True)
+            return distinct, np.bincount(inverse, weights=c[finite], minlength=distinct.size)
+        part = ordered[a:b]
+        return sketch.from_frame(part.select(sketch.COLUMNS), n_rows=int(part["count"].sum()), n_missing=0,
+                                 n_infinite=0)
+
+    def compare(w: int) -> list[dict]:
+        lo, hi = at[windows[w].start], at[windows[w].end]
+        rows = []
+        for s in range(len(segments)):
+            bounds = [(np.searchsorted(key, g * n_parts + lo), np.searchsorted(key, g * n_parts + hi))
+                      for g in (2 * s, 2 * s + 1)]
+            if all(a == b for a, b in bounds):
+                continue  # no row of this segment in the window
+            seg = segments[s]
+            row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)),
+                   **compare_distribution_aggregates(metric, *(aggregate(a, b) for a, b in bounds))}
+            statistic = row.pop("ks_statistic")
+            if statistic is not None:
+                row[DEFERRED] = ("ks", statistic, int(row["n_control"]), int(row["n_candidate"]))
+            rows.append(row)
+        return _settled(rows, gate, metric, confidence)
+    return [partial(compare, w) for w in range(len(windows))]
+
+
 def _partitions(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple, pl.DataFrame]:
     if not keys:
         return {(): frame}
@@ -304,11 +364,6 @@ def _evaluation_times(span: Window, every_hours: int) -> list[dt.datetime]:
     return [*times, span.end]
 
 
-def _candidate_span(units: pl.DataFrame, ts: str, start, end) -> Window:
-    cand = units.filter(pl.col("__arm") == "candidate")[ts]
-    return rollout_span(cand.min(), cand.max(), start, end)
-
-
 def rollout_span(first_row: dt.datetime | None, last_row: dt.datetime | None, start: dt.datetime | None = None,
                  end: dt.datetime | None = None) -> Window:
     """The span of rows a rollout compares, from the times of the candidate's first and last rows: ``start``, else
@@ -388,24 +443,130 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
     df = _narrowed(frame, control=control, candidate=candidate, policy=policy, by=by, arm=arm, segments=segments,
                    start=start, end=end, ts=ts) if isinstance(frame, pl.LazyFrame) else as_lazy(frame).collect()
-    if ts not in df.columns:
-        raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
+    require_time(df.columns, ts, source)
     column = arm_column(df, control, candidate, arm)
-    units = rollout_units(df, column=column, control=control, candidate=candidate)
-    by_cols = by_columns(by, units) if by is not None else None
+    arms = FrameArms(rollout_units(df, column=column, control=control, candidate=candidate), column, ts=ts)
+
+    def in_span(span: Window) -> tuple[FrameArms, int]:
+        rows = arms.within(span)
+        return rows, rows.control_rows(span)
+    return _judged(arms, in_span, control=control, candidate=candidate, policy=policy, by=by, segments=segments,
+                   start=start, end=end, confidence=confidence, ts=ts, source=source, memo=memo,
+                   interval_of=interval_of, decision_only=decision_only)
+
+
+class ArmAggregates(Protocol):
+    """The two arms' rows where they are stored (a Spark table), read only through reductions: what
+    ``judge_aggregates`` asks of them instead of rows (and ``judge_rollout`` of rows in memory, ``FrameArms``).
+
+    ``column`` is the arm column (chosen by ``arm_column``'s rule), ``schema`` the columns of ``rollout_units``
+    of the rows (``__arm`` and the derived ``clicks`` / ``conversions`` included) with their polars types.
+    ``candidate_times()``: the candidate's first and last time; ``control_rows(span)``: the control's rows in it.
+    ``prepare(requests)`` is told every ``(kind, metric, edges, keys)`` the replay will ``reduce`` before it asks
+    (an engine may compute them in fewer passes over the rows; ``requests`` is an iterator, read during the call
+    if at all).
+    ``reduce(kind, metric, edges, keys)`` reduces the rows from the first edge to the last per interval between
+    consecutive edges (``__part``, 0 for the first), ``__arm`` and ``keys``, returning what ``_part_sums`` returns
+    for ``"sums"`` and ``"cells"``; for ``"values"`` (a distribution metric) the key ``value`` (the metric's column
+    as float64, null where not finite) and a ``count`` column (exact), or ``sketch.COLUMNS`` with ``bin`` null
+    where not finite (the histogram sketch, when the distinct values would not fit in memory; ``notes`` then says
+    so)."""
+
+    column: str
+    schema: Mapping[str, pl.DataType]
+    notes: list[str]
+
+    def candidate_times(self) -> tuple[dt.datetime | None, dt.datetime | None]: ...
+
+    def control_rows(self, span: Window) -> int: ...
+
+    def prepare(self, requests: Iterable[tuple[str, RolloutMetric, Sequence[dt.datetime], tuple[str, ...]]]) -> None:
+        ...
+
+    def reduce(self, kind: Literal["sums", "cells", "values"], metric: RolloutMetric,
+               edges: Sequence[dt.datetime], keys: tuple[str, ...]) -> pl.DataFrame: ...
+
+
+class FrameArms:
+    """The arms' rows in memory (``rollout_units``, ``rows``) as ``ArmAggregates``: ``reduce`` groups them in
+    polars (``_part_sums``), the rows with their interval between window edges computed once and shared by every
+    reduction with the same edges (a replay's gates and segmentations mostly have the same). A distribution metric
+    is compared from the values themselves (``rows``), so it is not asked for ``"values"``."""
+
+    def __init__(self, rows: pl.DataFrame, column: str, *, ts: str) -> None:
+        self.rows, self.column, self.ts = rows, column, ts
+        self.schema = rows.schema
+        self.notes: list[str] = []
+        self._parts: Parts = {}
+
+    def candidate_times(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        times = self.rows.filter(pl.col("__arm") == "candidate")[self.ts]
+        return times.min(), times.max()
+
+    def control_rows(self, span: Window) -> int:
+        return self.rows.filter(span.contains(self.ts) & (pl.col("__arm") == "control")).height
+
+    def within(self, span: Window) -> FrameArms:
+        """The arms' rows in ``span``."""
+        return FrameArms(self.rows.filter(span.contains(self.ts)), self.column, ts=self.ts)
+
+    def prepare(self, requests) -> None:
+        """Nothing ahead (``requests`` is not read): each reduction is a grouped polars query when asked, over the
+        shared rows."""
+
+    def reduce(self, kind: Literal["sums", "cells"], metric: RolloutMetric, edges: Sequence[dt.datetime],
+               keys: tuple[str, ...]) -> pl.DataFrame:
+        return _part_sums(self.rows, edges, ["__arm", *keys], kind, metric, ts=self.ts, parts=self._parts)
+
+
+def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, policy: Policy | None = None,
+                     by: str | Sequence[str] | None = None, segments: Sequence[str] = (),
+                     start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
+                     ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
+                     interval_of: IntervalOf | None = None, decision_only: bool = False) -> RolloutResult:
+    """``judge_rollout`` from the arms' aggregates instead of their rows (``ArmAggregates``: an engine that keeps
+    the rows, such as Spark, reduces them per interval, arm, segment, cell or value): the same replay, comparisons
+    and decision from the same sums (to the last bits an order of additions can change), and the same PSI and KS
+    from the distinct values with their counts (or within the sketch's stated bounds, said in the notes)."""
+    policy = rollout_policy(policy) if policy is not None else default_rollout_policy()
+
+    def in_span(span: Window) -> tuple[ArmAggregates, int]:
+        return arms, arms.control_rows(span)
+    result = _judged(arms, in_span, control=control, candidate=candidate, policy=policy, by=by, segments=segments,
+                     start=start, end=end, confidence=confidence, ts=ts, source=source, memo=memo,
+                     interval_of=interval_of, decision_only=decision_only)
+    return replace(result, notes=(*result.notes, *dict.fromkeys(arms.notes))) if arms.notes else result
+
+
+def require_time(columns: Sequence[str], ts: str, source: str) -> None:
+    """A rollout is judged over time: the table needs its time column."""
+    if ts not in columns:
+        raise DriftdeskError(f"{source}: no {ts!r} column; a rollout is judged over time")
+
+
+def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregates, int]], *, control: str,
+            candidate: str, policy: Policy, by, segments, start: dt.datetime | None, end: dt.datetime | None,
+            confidence: float, ts: str, source: str, memo: Memo | None, interval_of: IntervalOf | None,
+            decision_only: bool) -> RolloutResult:
+    """The judgement of ``judge_rollout`` and ``judge_aggregates`` once the arms are known: the rollout's span
+    (``rollout_span`` of the candidate's times, ``start`` and ``end``), ``in_span(span)`` the units in it and the
+    control's rows there."""
+    column = units.column
+    names = list(units.schema)
+    by_cols = by_columns(by, names) if by is not None else None
     seg_cols = tuple(segments) or tuple(c for c, t in units.schema.items()
                                         if t == pl.String and c not in (*ARM_COLUMNS, column, "__arm"))
     for c in [*(by_cols or ()), *(c for g in policy.gates for c in (g.by or ()))]:
-        if c not in units.columns:
-            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {units.columns}")
-    metrics = {g.name: rollout_metric(g.metric, units.columns, context=f"rollout gate {g.name!r}")
+        if c not in names:
+            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {names}")
+    metrics = {g.name: rollout_metric(g.metric, names, context=f"rollout gate {g.name!r}")
                for g in policy.gates}
     value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
                    for g in policy.gates}
-    span = _candidate_span(units, ts, start, end)
-    units = units.filter(span.contains(ts))
+    span = rollout_span(*units.candidate_times(), start, end)
+    units, n_control = in_span(span)
     notes: list[str] = []
-    if units.filter(pl.col("__arm") == "control").height == 0:
+    if n_control == 0:
         notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
                      f"{span.end.isoformat()}: nothing can be judged")
     evals, deferred = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence,
@@ -464,7 +625,7 @@ IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | N
 Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with their interval, by window edges
 
 
-def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
+def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
             memo: Memo | None = None,
             stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
@@ -477,37 +638,38 @@ def _replay(units: pl.DataFrame, policy: Policy, metrics: dict[str, RolloutMetri
     plan = [(index, gate, keys) for index, gate in enumerate(policy.gates)
             for keys in _segmentations(gate, seg_cols, by_cols)]
     by_time: dict[tuple, dict[dt.datetime, list[dict]]] = {(index, keys): {} for index, _, keys in plan}
-    parts: Parts = {}
+    units.prepare((REDUCTIONS[metrics[gate.name].kind], metrics[gate.name],  # every reduction to come, lazily
+                   sorted({e for w in windows for e in (w.start, w.end)}), keys)
+                  for _, gate, keys in plan if (windows := _gate_window_list(gate, span, times)))
     if stop_at_rollback and memo is None:
-        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence,
-                                       parts=parts)
+        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
     else:
         for index, gate, keys in plan:
             def compute(gate=gate, keys=keys) -> list[dict]:
                 return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                         confidence=confidence, parts=parts)
+                                         confidence=confidence)
             rows = memo(gate, keys, span, every, compute) if memo is not None else compute()
             at = by_time[(index, keys)]
             for row in rows:
                 at.setdefault(row["ts"], []).append(row)
     rows = [row for t in times for at in by_time.values() for row in at.get(t, [])]
-    schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.columns},
-              **{c: units.schema[c] for c in (by_cols or ()) if c in units.columns}}
+    schema = {**SEGMENT_SCHEMA, **{c: units.schema[c] for c in seg_cols if c in units.schema},
+              **{c: units.schema[c] for c in (by_cols or ()) if c in units.schema}}
     deferred = tuple((i, row[DEFERRED]) for i, row in enumerate(rows) if DEFERRED in row)
     if not rows:
         return pl.DataFrame(schema=schema), deferred
     return pl.DataFrame({k: [r.get(k) for r in rows] for k in schema}, schema=schema), deferred
 
 
-def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
+def _replay_until_rollback(units: ArmAggregates, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
                            by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
-                           span: Window, times: Sequence[dt.datetime], *, ts: str, confidence: float,
-                           parts: Parts | None = None) -> list[dt.datetime]:
+                           span: Window, times: Sequence[dt.datetime], *, ts: str,
+                           confidence: float) -> list[dt.datetime]:
     """Fill ``by_time`` time by time (each gate's sums reduced once, its windows compared when reached) until a
     rollback gate has been in breach in a segment ``consecutive`` evaluations in a row, as ``_decide`` counts them;
     the times evaluated. What comes after a rollback cannot change the rollout's decision."""
     windows = {(index, keys): dict(_gate_windows(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                                 confidence=confidence, parts=parts)) for index, gate, keys in plan}
+                                                 confidence=confidence)) for index, gate, keys in plan}
     runs: dict[tuple[str, str], int] = {}
     for n, t in enumerate(times):
         rollback = False
@@ -525,18 +687,25 @@ def _replay_until_rollback(units: pl.DataFrame, plan: Sequence[tuple[int, Gate, 
     return list(times)
 
 
-def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                  times: Sequence[dt.datetime], *, ts: str, confidence: float,
-                  parts: Parts | None = None) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
+def _gate_window_list(gate: Gate, span: Window, times: Sequence[dt.datetime]) -> list[Window]:
+    """A gate's windows: its last ``window`` hours (from the span's start at most) at each of its times."""
+    return [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
+            if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
+
+
+def _gate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                  span: Window, times: Sequence[dt.datetime], *, ts: str,
+                  confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
     (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
-    comparisons made when asked for (``parts``: as in ``_window_sums``)."""
-    windows = [Window(max(span.start, t - dt.timedelta(hours=gate.window_hours)), t) for t in times
-               if t == span.end or not (t - span.start) % dt.timedelta(hours=gate.every_hours)]
+    comparisons made when asked for."""
+    windows = _gate_window_list(gate, span, times)
     if not windows:
         return []
-    if metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
-        ordered = units.sort(ts)
+    if metric.kind == "distribution" and not isinstance(units, FrameArms):
+        per_window = _distribution_windows(units, gate, metric, keys, windows, confidence=confidence)
+    elif metric.kind == "distribution":  # PSI and KS read every value: no sums to reuse, each window is a slice
+        ordered = units.rows.sort(ts)
         starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
         ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
         rows_of = _distribution_rows(ordered, metric, keys)
@@ -545,7 +714,7 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
             return _settled(rows_of(a, b), gate, metric, confidence)
         per_window = [partial(compare, a, b) for a, b in zip(starts.to_list(), ends.to_list())]
     else:
-        per_window = _evaluate_windows(units, gate, metric, keys, windows, ts=ts, confidence=confidence, parts=parts)
+        per_window = _evaluate_windows(units, gate, metric, keys, windows, confidence=confidence)
 
     def evaluate(w: int) -> list[dict]:
         return [{**row, "ts": windows[w].end, "gate": gate.name, "action": gate.action, "threshold": gate.threshold}
@@ -553,64 +722,76 @@ def _gate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: 
     return [(window.end, partial(evaluate, w)) for w, window in enumerate(windows)]
 
 
-def _gate_evaluations(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...], span: Window,
-                      times: Sequence[dt.datetime], *, ts: str, confidence: float,
-                      parts: Parts | None = None) -> list[dict]:
+def _gate_evaluations(units: ArmAggregates, gate: Gate, metric: RolloutMetric,
+                      keys: tuple[str, ...], span: Window, times: Sequence[dt.datetime], *, ts: str,
+                      confidence: float) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
-    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence,
-                                                 parts=parts)
+    return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence)
             for row in evaluate()]
 
 
-def _window_sums(units: pl.DataFrame, windows: Sequence[Window], keys: Sequence[str],
-                 reduce: Callable[[pl.LazyFrame, list[str]], pl.LazyFrame], sums: Sequence[str], *,
-                 ts: str, parts: Parts | None = None) -> tuple[pl.DataFrame, np.ndarray]:
-    """Each group's sums in each window, from one reduction: ``reduce(rows, keys)`` sums the rows once per key and
-    per interval between consecutive window edges (the key ``__part``), and a window's sums add its intervals' (a
-    handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
+def _window_sums(units: ArmAggregates, windows: Sequence[Window], keys: Sequence[str],
+                 kind: Literal["sums", "cells"], metric: RolloutMetric,
+                 sums: Sequence[str]) -> tuple[pl.DataFrame, np.ndarray]:
+    """Each group's sums in each window, from one reduction: the rows summed once per key and per interval between
+    consecutive window edges (the key ``__part``: ``ArmAggregates.reduce``), and a window's sums add its intervals'
+    (a handful of numbers, not a pass over rows; added rather than differenced from cumulative sums, so a huge value
     in one hour leaves the precision of the others intact).
 
-    Returns the groups (every column of ``reduce``'s result but ``__part`` and the ``sums``, in first-seen order)
-    and an array (window, group, sum) of the ``sums`` columns. ``parts``: the rows with their interval, kept by
-    the window edges for the other gates of a replay (of the same ``units``) whose windows have the same edges."""
-    bounds = sorted({e for w in windows for e in (w.start, w.end)})
-    edges = pl.Series(bounds, dtype=units.schema[ts])
-    rows = parts.get(tuple(bounds)) if parts is not None else None
-    if rows is None:
-        rows = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
-                .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1)
-                              .alias("__part"))).collect()
-        if parts is not None:
-            parts[tuple(bounds)] = rows
-    reduced = reduce(rows.lazy(), ["__part", *keys]).collect()
+    Returns the groups (every column of the reduction but ``__part`` and the ``sums``, in first-seen order)
+    and an array (window, group, sum) of the ``sums`` columns."""
+    edges = sorted({e for w in windows for e in (w.start, w.end)})
+    reduced = units.reduce(kind, metric, edges, tuple(keys))
     groups = [c for c in reduced.columns if c not in sums and c != "__part"]
     ids = reduced.select(groups).unique(maintain_order=True).with_row_index("__group")
     reduced = reduced.join(ids, on=groups, how="left", nulls_equal=True)
     dense = np.zeros((len(edges) - 1, ids.height, len(sums)))
     dense[reduced["__part"].to_numpy(), reduced["__group"].to_numpy()] = reduced.select(sums).to_numpy()
-    at = {e: i for i, e in enumerate(edges.to_list())}
+    at = {e: i for i, e in enumerate(edges)}
     return ids.drop("__group"), np.stack([dense[at[w.start]:at[w.end]].sum(axis=0) for w in windows])
 
 
-def _evaluate_windows(units: pl.DataFrame, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                      windows: Sequence[Window], *, ts: str, confidence: float,
-                      parts: Parts | None = None) -> list[Callable[[], list[dict]]]:
+def part_sums_exprs(metric: RolloutMetric) -> list[pl.Expr]:
+    """What a replay sums per arm, segment and interval of a ratio, rate or mean metric: the rows, and
+    ``sum_exprs``."""
+    return [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
+
+
+def _part_sums(units: pl.DataFrame, edges: Sequence[dt.datetime], keys: list[str], kind: Literal["sums", "cells"],
+               metric: RolloutMetric, *, ts: str, parts: Parts | None = None) -> pl.DataFrame:
+    """The rows from the first edge to the last reduced per key and per interval between consecutive edges
+    (``__part``, 0 for the first): ``part_sums_exprs`` (plain grouped sums), or the ``calibration_cells``.
+    ``parts``: the rows with their interval, kept by their edges for the other reductions of the same ``units``
+    with the same edges (a replay's gates and segmentations mostly share them)."""
+    bounds = tuple(edges)
+    rows = parts.get(bounds) if parts is not None else None
+    if rows is None:
+        edges = pl.Series(bounds, dtype=units.schema[ts])
+        rows = (units.lazy().filter((pl.col(ts) >= edges[0]) & (pl.col(ts) < edges[-1]))
+                .with_columns((pl.lit(edges).search_sorted(pl.col(ts), side="right").cast(pl.Int64) - 1)
+                              .alias("__part"))).collect()
+        if parts is not None:
+            parts[bounds] = rows
+    by = ["__part", *keys]
+    if kind == "cells":
+        return calibration_cells(rows.lazy(), metric, by).collect()
+    return rows.lazy().group_by(by).agg(part_sums_exprs(metric)).collect()
+
+
+def _evaluate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
+                      windows: Sequence[Window], *, confidence: float) -> list[Callable[[], list[dict]]]:
     """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
-    function per window that compares the arms in it (``parts``: as in ``_window_sums``)."""
+    function per window that compares the arms in it."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
-        ids, sums = _window_sums(units, windows, ["__arm", *keys],
-                                 lambda rows, by: calibration_cells(rows, metric, by), ["count", "score_sum", "score_sq"],
-                                 ts=ts, parts=parts)
+        ids, sums = _window_sums(units, windows, keys, "cells", metric, ["count", "score_sum", "score_sq"])
         cells_in = _cell_arrays(ids, keys)
 
         def calibrate(w: int) -> list[dict]:
             return _calibration_rows(cells_in(sums[w]), gate, metric, keys, confidence=confidence)
         return [partial(calibrate, w) for w in range(len(windows))]
-    exprs = [pl.len().cast(pl.Float64).alias("__rows"), *sum_exprs(metric)]
-    names = [e.meta.output_name() for e in exprs]
-    ids, sums = _window_sums(units, windows, ["__arm", *keys], lambda rows, by: rows.group_by(by).agg(exprs), names,
-                             ts=ts, parts=parts)
+    names = [e.meta.output_name() for e in part_sums_exprs(metric)]
+    ids, sums = _window_sums(units, windows, keys, "sums", metric, names)
     groups = ids.height  # every window's groups one after the other, as one frame
     frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
         pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),

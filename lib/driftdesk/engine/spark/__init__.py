@@ -270,15 +270,20 @@ def reduce_columns(table: SparkTable, items: list[tuple[str, str]], *, path: Pat
     return out
 
 
+def sketch_bin(x):
+    """``sketch.bin_expr`` on Spark: the fixed bin of a finite value (a double column)."""
+    F = functions()
+    k = (F.ceil(F.log(F.abs(x)) / sketch.LOG_GAMMA).cast("long") + sketch.OFFSET)
+    return F.when(x > sketch.TINY, k).when(x < -sketch.TINY, -k).otherwise(F.lit(0).cast("long"))
+
+
 def _histograms(long, F, names: list[str]) -> dict[str, sketch.HistogramSketch]:
     x = F.col("x")
     bad = F.isnan(x) | (F.abs(x) == float("inf"))
     totals = {r["c"]: r for r in fetch(long.groupBy("c").agg(
         F.count(F.lit(1)).alias("n"), F.sum((x.isNull() | F.isnan(x)).cast("long")).alias("m"),
         F.sum((F.abs(x) == float("inf")).cast("long")).alias("i"))).iter_rows(named=True)}
-    k = (F.ceil(F.log(F.abs(x)) / sketch.LOG_GAMMA).cast("long") + sketch.OFFSET)
-    b = (F.when(x > sketch.TINY, k).when(x < -sketch.TINY, -k).otherwise(F.lit(0).cast("long"))).alias("bin")
-    hist = fetch(long.where(x.isNotNull() & ~bad).groupBy("c", b)
+    hist = fetch(long.where(x.isNotNull() & ~bad).groupBy("c", sketch_bin(x).alias("bin"))
                   .agg(F.count(F.lit(1)).cast("double").alias("count"), F.min(x).alias("lo"), F.max(x).alias("hi"),
                        F.sum(x).alias("sum"), F.sum(x * x).alias("sq")))
     out = {}
