@@ -82,7 +82,7 @@ weight: str = (st.selectbox("Each row counts by", weights, key=params.WEIGHT, bi
 try:
     view = drift_view_of(source, table=table, day=day, vs=kinds, custom=custom if "custom" in kinds else None,
                          by=None if by == NO_SEGMENT else by, pinned=pinned if "pinned" in kinds else None,
-                         weight=weight)
+                         weight=weight, column=column)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

@@ -183,16 +183,20 @@ def _drift_day(source: str, version: float, table: str, day: dt.date, weight: st
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
-           by: str | None, pinned: str | None, weight: str | None) -> DriftView:
+           by: str | None, pinned: str | None, weight: str | None, segment_column: str | None) -> DriftView:
     history = combine_history([_drift_day(source, version, table, d, weight) for d in recent_days(day)])
     return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
-                      weight=weight, history=history)
+                      weight=weight, history=history, segment_columns=None if by is None else [segment_column])
 
 
 def drift_view_of(source: str, *, table: str, day: dt.date, vs: Sequence[str], custom: str | None,
-                  by: str | None, pinned: str | None = None, weight: str | None = None) -> DriftView:
-    """The Drift page's view of one table and day (rows weighted by ``weight``; None: the table's default)."""
-    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight)
+                  by: str | None, pinned: str | None = None, weight: str | None = None,
+                  column: str | None = None) -> DriftView:
+    """The Drift page's view of one table and day (rows weighted by ``weight``; None: the table's default); with
+    ``by``, the segments of ``column`` only (the one the page shows), so a segment column costs one column's
+    segments, not every column's."""
+    return _drift(source, stamp(source), table, day, tuple(vs), custom, by, pinned, weight,
+                  column if by is not None else None)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

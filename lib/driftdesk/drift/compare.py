@@ -595,12 +595,14 @@ def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] |
                     by: str | Sequence[str] | None = None, thresholds: Thresholds | None = None,
                     baseline_window: Window | None = None, current_window: Window | None = None,
                     workers: int | None = None, weight: str | None = None,
-                    sample: st.SampleSize | None = None) -> DriftResult:
+                    sample: st.SampleSize | None = None,
+                    segment_columns: Sequence[str] | None = None) -> DriftResult:
     """Drift of every column (and per segment of ``by``, one column) between two frames: a DriftResult.
 
     The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time). With
     ``weight``, every row counts by its traffic (``Weighting``): shares, distributions and tests are of the
-    weight, not of rows.
+    weight, not of rows. ``segment_columns``: the columns compared per segment (default: every column), for a
+    reader that shows the segments of one column.
     """
     weighting = Weighting.of(weight, sample)
     t = thresholds or Thresholds()
@@ -611,20 +613,23 @@ def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] |
     w, s = weighting.column, weighting.sample_size
     table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True,
                                        weight=w, sample=s)
-    segments = segment_table(baseline, current, by=by, columns=cols, thresholds=t, weight=w, sample=s) if by else None
+    per_segment = [c for c in cols if c in segment_columns] if segment_columns is not None else cols
+    segments = (segment_table(baseline, current, by=by, columns=per_segment, thresholds=t, weight=w, sample=s)
+                if by and per_segment else None)
     return DriftResult(table, dist, cats, t, segments, by, baseline_window, current_window, weighting)
 
 
 def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Window], ts: str = "ts",
                       columns: Sequence[str] | None = None, by: str | Sequence[str] | None = None,
                       thresholds: Thresholds | None = None, align: bool = True, weight: str | None = None,
-                      sample: st.SampleSize | None = None) -> BaselineComparison:
+                      sample: st.SampleSize | None = None,
+                      segment_columns: Sequence[str] | None = None) -> BaselineComparison:
     """One current window of a frame against several baselines of the same frame, with their consensus.
 
     Baselines that are not whole days away from the current window (custom ranges, the training period) keep
     only the rows at the current window's hours of day and weekdays when ``align`` is set. A flag against a
     baseline that was itself abnormal (an incident last week) does not count when the current window is back
-    to normal: see ``_abnormal_in_baseline``.
+    to normal: see ``_abnormal_in_baseline``. ``segment_columns`` as in ``compare_windows``.
     """
     schema = _schema(frame)
     if ts not in schema:
@@ -644,7 +649,7 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
         base = lf.filter(pred).collect()
         results[label] = compare_windows(base, cur, columns=cols, by=by, thresholds=thresholds,
                                          baseline_window=w, current_window=current, workers=1, weight=weight,
-                                         sample=sample)
+                                         sample=sample, segment_columns=segment_columns)
         if aligned and w.start < current.start:
             abnormal[label] = _abnormal_in_baseline(lf, ts, current, w, base, cur, results[label].columns, thresholds,
                                                     results[label].weighting)

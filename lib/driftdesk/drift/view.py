@@ -212,7 +212,7 @@ def combine_history(parts: Sequence[DriftHistory]) -> DriftHistory:
 def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence[str] = DEFAULT_VS,
                custom: str | Window | None = None, by: str | None = None, pinned: str | Window | None = None,
                history_days: int = HISTORY_DAYS, weight: str | None = None,
-               history: DriftHistory | None = None) -> DriftView:
+               history: DriftHistory | None = None, segment_columns: Sequence[str] | None = None) -> DriftView:
     """``table`` on ``day`` (UTC) against each baseline kind in ``vs`` (``custom`` needs the ``custom`` range,
     ``pinned`` the pinned reference window; ``last_release`` is placed from the releases table), optionally per
     segment column ``by``; with the last ``history_days`` days week over week and the quality checks of the day
@@ -220,7 +220,9 @@ def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence
 
     ``weight``: what a row counts for (``drift_weights``; by default impressions on a kpis table, so a segment
     whose share of traffic triples is seen; ``rows`` counts every row once). ``history``: those days' history already
-    computed (``drift_history_of`` with the same weight), which depends on neither the baselines nor ``by``."""
+    computed (``drift_history_of`` with the same weight), which depends on neither the baselines nor ``by``.
+    ``segment_columns``: the columns compared per segment of ``by`` (default: every column; a page showing one
+    column's segments asks for that one)."""
     kinds = (vs,) if isinstance(vs, str) else tuple(vs)
     if not kinds:
         raise DriftdeskError("drift: choose at least one baseline kind (vs)")
@@ -234,7 +236,8 @@ def drift_view(dataset: Dataset, *, table: str, day: dt.date, vs: str | Sequence
     baselines = baselines_for(current, kinds=kinds, custom_range=custom if "custom" in kinds else None,
                               pinned=pinned if "pinned" in kinds else None,
                               releases=releases.frame if releases is not None else None)
-    comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by, weight=w)
+    comparison = compare_baselines(frame, current=current, baselines=baselines, columns=cols, by=by, weight=w,
+                                   segment_columns=segment_columns)
     if history is None:
         history = drift_history(frame, days=recent_days(day, history_days), columns=cols, weight=w)
     against = next((w for w in baselines if w.label == QUALITY_VS), baselines[0])

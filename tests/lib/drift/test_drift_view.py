@@ -105,6 +105,17 @@ def test_a_shift_in_one_segment_is_named_with_its_carrier():
     assert view.status == table["status"][0]
 
 
+def test_the_segments_of_one_column_are_that_columns_rows_of_every_columns_segments():
+    every = drift_view(dataset(), table="decisions", day=SHIFT_FROM, by="geo")
+    for column in ("f1", "score", "device"):
+        one = drift_view(dataset(), table="decisions", day=SHIFT_FROM, by="geo", segment_columns=[column])
+        for vs in ("day_over_day", "week_over_week"):
+            assert_frame_equal(one.segment_table(column, vs), every.segment_table(column, vs))
+            assert one.carriers(column, vs) == every.carriers(column, vs)
+            assert set(one.comparison.results[vs].segments["column"]) == {column}
+        assert_frame_equal(one.severity_table(), every.severity_table())
+
+
 def test_why_leaves_out_quiet_reasons_by_code():
     view = drift_view(dataset(), table="decisions", day=START + dt.timedelta(days=10))
     quiet = set(QUIET_CODES)
