@@ -449,10 +449,14 @@ def format_violations(violations: list[Violation], *, table: str, source: str) -
     return head + "".join(f"\n  - {v.message}" for v in errors)
 
 
-def text_columns(schema: Mapping[str, pl.DataType], table: str, mapping: Mapping_ | None,
-                 source: str) -> tuple[str, ...]:
-    """The columns a table reads as text (segments and text roles) that a CSV reader inferred as something else:
-    re-read as written, a segment "TRUE" stays "TRUE" and a version "1.10" is not the number 1.1."""
+def text_columns(path: str | Path, schema: Mapping[str, pl.DataType], table: str,
+                 mapping: Mapping_ | None) -> tuple[str, ...]:
+    """The columns a table reads as text (segments and text roles) that a CSV reader inferred as something else,
+    for a CSV file or folder at ``path`` (none for other formats, whose types are written down): re-read as
+    written, a segment "TRUE" stays "TRUE" and a version "1.10" is not the number 1.1."""
+    if table not in TABLES or table_format(path) != "csv":
+        return ()
+    source = str(path)
     spec = TABLES[table]
     try:
         single, segments, _ = resolve_mapping(list(schema), schema, spec, mapping, source)
@@ -465,10 +469,9 @@ def text_columns(schema: Mapping[str, pl.DataType], table: str, mapping: Mapping
 def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None) -> Table:
     """Read a file and validate it as a contract table; ContractError lists every violation."""
     frame = collect_table(path)
-    if table in TABLES and table_format(path) == "csv":  # a CSV file or a folder of CSV files
-        texts = text_columns(frame.schema, table, mapping, str(path))
-        if texts:
-            frame = collect_table(path, text_columns=texts)
+    texts = text_columns(path, frame.schema, table, mapping)
+    if texts:
+        frame = collect_table(path, text_columns=texts)
     result, violations = validate_frame(frame, table, mapping=mapping, source=str(path))
     violations = located(violations, str(path))
     if result is None:

@@ -15,7 +15,7 @@ import polars as pl
 
 from driftdesk.contract import TABLES, Violation, located, read_settings, text_columns, validate_frame
 from driftdesk.errors import ContractError, DriftdeskError
-from driftdesk.io import scan_table, table_format
+from driftdesk.io import scan_table
 from driftdesk.jsonsafe import jsonable
 from driftdesk.proposal import FileProposal, FolderProposal, RoleProposal, named_table, propose_folder
 
@@ -123,7 +123,7 @@ def _inspect_file(proposed: FileProposal, *, validate: bool) -> TableFile:
     try:
         lazy = scan_table(proposed.path)
         schema = dict(lazy.collect_schema())
-        texts = text_columns(schema, table, mapping, proposed.path) if table_format(proposed.path) == "csv" else ()
+        texts = text_columns(proposed.path, schema, table, mapping)
         if texts:  # checked as loading reads it: a CSV's segments and text roles as written
             lazy = scan_table(proposed.path, text_columns=texts)
             schema = dict(lazy.collect_schema())

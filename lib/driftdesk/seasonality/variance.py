@@ -46,9 +46,6 @@ def exceedance_llr(beyond: bool) -> float:
     return _LLR_BEYOND if beyond else _LLR_WITHIN
 
 
-_median = median_1d  # np.median's number without its generic layer (the test asks twice a day per series)
-
-
 def _quantile(x: np.ndarray, q: float) -> float:
     """``np.quantile(x, q)`` (linear interpolation) of a non-empty array of finite values, the same number, the
     same way (numpy's interpolation, from the far end past the middle), without its generic layer."""
@@ -86,7 +83,7 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if past.size < min_steps:
             zero_up = d0
             continue
-        scale = MAD_SCALE * _median(np.abs(past - _median(past)))
+        scale = MAD_SCALE * median_1d(np.abs(past - median_1d(past)))
         quartile = _quantile(np.abs(past), 1 - P_BEFORE)
         if not scale > 0 or not quartile > 0:
             continue
@@ -101,7 +98,7 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
                 start = zero_up + 1
                 seg = d[start:t + 1]
                 seg = seg[np.isfinite(seg)]
-                new = MAD_SCALE * _median(np.abs(seg - _median(seg))) if seg.size else np.nan
+                new = MAD_SCALE * median_1d(np.abs(seg - median_1d(seg))) if seg.size else np.nan
                 events.append({"kind": "variance_change", "start_step": start, "alarm_step": t, "end_step": t,
                                "direction_sign": sign, "magnitude": new / scale - 1.0,
                                "magnitude_abs": None, "ratio": new / scale})
