@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from driftdesk.contract import Dataset
-from driftdesk.engine import is_spark, schema, where_between, where_equal, window_sums
+from driftdesk.engine import height, is_spark, schema, where_between, where_equal, window_sums
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
@@ -282,11 +282,9 @@ def _drift_changes(ds: Dataset, current: Window, baseline: Window) -> list[dict]
         table = ds.get(name)
         if table is None:
             continue
-        (n_b,), (n_c,) = window_sums(table.frame, [(baseline.start, baseline.end), (current.start, current.end)],
-                                     [None])
-        if not n_b or not n_c:
-            continue
         b, c = (where_between(table.frame, "ts", w.start, w.end) for w in (baseline, current))
+        if not height(b) or not height(c):
+            continue
         cols = [x for x in default_columns(b, c, exclude=["ts", *OUTCOME_ROLES, "release_id", "model_version"])]
         drift = compare_windows(b, c, columns=cols).columns.filter(pl.col("status").is_in(FLAGGED))
         for r in drift.iter_rows(named=True):
