@@ -36,12 +36,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from driftdesk.contract import Dataset
-from driftdesk.engine import is_spark, schema
-from driftdesk.engine.budget import collect
+from driftdesk.engine import height, is_spark, schema, where_between, where_equal, window_sums
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
-from driftdesk.io import as_lazy
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.paths import as_file_name
 from driftdesk.releases import LiveState, changes_between, live_at, prepare_releases, previous_release
@@ -190,8 +188,11 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
                   canary_data: Dataset | None = None) -> IncidentView:
     """The incident's view; ``policy`` (default: ``incident_policy(ds.folder)``) is backtested on ``ds`` unless a
     ``backtest`` of it is given (``incident_alerts`` gives both). ``canary_data``: the dataset whose decisions a
-    canary is judged on (default ``ds``; on Spark, the table where it is stored while ``ds`` holds the rows of
-    ``row_windows``)."""
+    canary is judged on (default ``ds``).
+
+    The row tables may be on any engine (``driftdesk.engine``): what the view reads of them is aggregates (the
+    drift and data-quality checks' per column, the KPI, calibration and traffic sums of a few windows), reduced
+    where the rows are, so a dataset on Spark gives the view an in-memory one gives."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, prepare_incidents
 
     if not isinstance(incident_id, str):
@@ -227,16 +228,6 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
 def _matched(backtest: BacktestResult, incident_id: str) -> pl.DataFrame:
     """The backtest's alerts matched to the incident."""
     return backtest.alerts.filter(pl.col("incident_ids").str.contains(incident_id, literal=True))
-
-
-def row_windows(inc: dict, backtest: BacktestResult) -> list[Window]:
-    """The windows of the row tables ``incident_view`` reads, but for the canary's (``canary_data``): the day
-    before the moment asked about and the same day a week earlier (drift and quality), the incident and the window
-    as long before it (KPIs, calibration), the incident to an hour past its end (the affected share)."""
-    matched = _matched(backtest, inc["incident_id"])
-    current = _drift_windows(matched["ts"].min() if matched.height else inc["start"])
-    during = _during(inc)
-    return [*current, during.shift(-during.duration), during, _affected_window(inc)]
 
 
 def _drift_windows(asked: dt.datetime) -> tuple[Window, Window]:
@@ -278,7 +269,8 @@ def _changes(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.dateti
 
 
 def _drift_changes(ds: Dataset, current: Window, baseline: Window) -> list[dict]:
-    """Columns of the decisions and LLM calls that drifted (warn or alert), and data-quality issues."""
+    """Columns of the decisions and LLM calls that drifted (warn or alert), and data-quality issues: each window's
+    columns reduced by the table's engine (``compare_windows``, ``quality_report``)."""
     from driftdesk.contract import OUTCOME_ROLES
     from driftdesk.drift import compare_windows
     from driftdesk.drift.compare import default_columns
@@ -290,8 +282,8 @@ def _drift_changes(ds: Dataset, current: Window, baseline: Window) -> list[dict]
         table = ds.get(name)
         if table is None:
             continue
-        b, c = table.frame.filter(baseline.contains("ts")), table.frame.filter(current.contains("ts"))
-        if not _first(b, pl.len())[0] or not _first(c, pl.len())[0]:
+        b, c = (where_between(table.frame, "ts", w.start, w.end) for w in (baseline, current))
+        if not height(b) or not height(c):
             continue
         cols = [x for x in default_columns(b, c, exclude=["ts", *OUTCOME_ROLES, "release_id", "model_version"])]
         drift = compare_windows(b, c, columns=cols).columns.filter(pl.col("status").is_in(FLAGGED))
@@ -351,18 +343,18 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
 # --------------------------------------------------------------------------- severity
 
 
-def _first(frame: pl.DataFrame | pl.LazyFrame, *exprs: pl.Expr, named: bool = False):
-    """The one row of an aggregation of a table read whole or scanned (a scan is reduced by the streaming engine)."""
-    return collect(as_lazy(frame).select(*exprs)).row(0, named=named)
+def _span(window: Window) -> tuple[dt.datetime, dt.datetime]:
+    return window.start, window.end
 
 
-def _segment_filter(segment: str | None, columns) -> tuple[pl.Expr, str]:
-    """A row filter for 'col=value' when the table has the column, else all rows."""
+def _segment_rows(segment: str | None, frame):
+    """The rows of 'col=value' (the column read as text) when the table has the column, else all rows, by the
+    table's engine; and the segment in words."""
     if segment and "=" in segment:
         col, value = (p.strip() for p in segment.split("=", 1))
-        if col in columns:
-            return pl.col(col).cast(pl.String) == value, f"{col}={value}"
-    return pl.lit(True), "all traffic"
+        if col in schema(frame):
+            return where_equal(frame, col, value), f"{col}={value}"
+    return frame, "all traffic"
 
 
 def _kpi_degradation(ds: Dataset, inc: dict) -> tuple[float | None, str]:
@@ -372,11 +364,9 @@ def _kpi_degradation(ds: Dataset, inc: dict) -> tuple[float | None, str]:
         return None, "no kpis table"
     during = _during(inc)
     before = during.shift(-during.duration)
-    where, name = _segment_filter(inc.get("segment"), schema(kpis.frame))
-    frame = kpis.frame.filter(where)
-    sums = [pl.col(c).sum().alias(c) for c in ("spend", "conversions", "clicks", "revenue") if c in schema(frame)]
-    b = _first(frame.filter(before.contains("ts")), *sums, named=True)
-    c = _first(frame.filter(during.contains("ts")), *sums, named=True)
+    frame, name = _segment_rows(inc.get("segment"), kpis.frame)
+    summed = [c for c in ("spend", "conversions", "clicks", "revenue") if c in schema(kpis.frame)]
+    b, c = (dict(zip(summed, sums)) for sums in window_sums(frame, [_span(before), _span(during)], summed))
     worst, parts = None, []
     for kpi, num, den, bad_up in (("CPA", "spend", "conversions", True), ("CR", "conversions", "clicks", False),
                                   ("ROAS", "revenue", "spend", False)):
@@ -397,12 +387,12 @@ def _affected_share(ds: Dataset, inc: dict, releases: pl.DataFrame) -> tuple[flo
         table = ds.get(name)
         if table is None:
             continue
-        where, seg = _segment_filter(inc.get("segment"), schema(table.frame))
+        rows, seg = _segment_rows(inc.get("segment"), table.frame)
         if seg == "all traffic":
             continue
-        window = table.frame.filter(_affected_window(inc).contains("ts"))
-        w = pl.col(weight).sum() if weight and weight in schema(window) else pl.len()
-        total, part = _first(window, w)[0], _first(window.filter(where), w)[0]
+        window = [_span(_affected_window(inc))]
+        w = [weight if weight and weight in schema(table.frame) else None]
+        (total,), (part,) = window_sums(table.frame, window, w)[0], window_sums(rows, window, w)[0]
         share, what = (part / total if total else 0.0), f"{seg} ({name}: {format_value(part / total if total else 0, 'rate')})"
         break
     comps = LAYER_COMPONENTS.get(inc.get("layer") or "", ())
@@ -418,10 +408,8 @@ def _calibration_moved(ds: Dataset, inc: dict) -> tuple[float | None, str]:
         return None, "no decisions with labels"
     during = _during(inc)
     before = during.shift(-during.duration)
-    where, name = _segment_filter(inc.get("segment"), schema(dec.frame))
-    rows = dec.frame.filter(where & pl.col("label").is_not_null())
-    agg = [pl.col("label").cast(pl.Float64).sum().alias("y"), pl.col("score").cast(pl.Float64).sum().alias("s")]
-    b, c = (_first(rows.filter(w.contains("ts")), *agg) for w in (before, during))
+    rows, name = _segment_rows(inc.get("segment"), dec.frame)
+    b, c = window_sums(rows, [_span(before), _span(during)], ["label", "score"], known="label")
     if not b[1] or not c[1] or not b[0]:
         return None, f"{name}: no labelled rows in one of the windows"
     change = (c[0] / c[1]) / (b[0] / b[1]) - 1.0

@@ -2,7 +2,8 @@
 
 Every check returns rows of one tidy frame (check, column, segment, value, threshold, status, message), so a
 report is one ``QualityResult``. Statuses are the library's status words (ok, warn, alert; driftdesk.status). Each check is also usable alone. Checks are polars aggregations: one pass
-per window, no loop over rows.
+per window, no loop over rows. A window may also be a Spark table (``driftdesk.engine``): Spark reduces it to the
+same aggregates (``engine.spark.quality``) and the checks read those.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from driftdesk import engine
 from driftdesk.errors import DriftdeskError
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import is_missing
@@ -31,7 +33,14 @@ def _lazy(frame: Frame) -> pl.LazyFrame:
 
 
 def _schema(frame: Frame) -> dict[str, pl.DataType]:
-    return dict(_lazy(frame).collect_schema())
+    return engine.schema(frame)
+
+
+def _on_spark():
+    """The Spark engine's quality reductions (imported only for a Spark table)."""
+    from driftdesk.engine.spark import quality
+
+    return quality
 
 
 def _rows(rows: list[dict]) -> pl.DataFrame:
@@ -57,11 +66,14 @@ def null_rates(frame: Frame, *, columns: Sequence[str] | None = None, by: str | 
     unknown = [c for c in cols if c not in schema]
     if unknown:
         raise DriftdeskError(f"unknown column(s) {unknown}; columns are {list(schema)}")
-    exprs = [pl.len().alias("__rows"), *[is_missing(c).sum().alias(c) for c in cols]]
-    lf = _lazy(frame)
-    agg = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(exprs) if by
-           else lf.select(exprs).with_columns(pl.lit(None, dtype=pl.String).alias("segment")))
-    wide = agg.collect()
+    if engine.is_spark(frame):
+        wide = _on_spark().missing_counts(frame, cols, by)
+    else:
+        exprs = [pl.len().alias("__rows"), *[is_missing(c).sum().alias(c) for c in cols]]
+        lf = _lazy(frame)
+        agg = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(exprs) if by
+               else lf.select(exprs).with_columns(pl.lit(None, dtype=pl.String).alias("segment")))
+        wide = agg.collect()
     if not cols:
         return pl.DataFrame(schema={"segment": pl.String, "column": pl.String, "rows": pl.Int64, "missing": pl.Int64})
     long = wide.unpivot(index=["segment", "__rows"], on=cols, variable_name="column", value_name="missing")
@@ -110,10 +122,14 @@ def freshness(frame: Frame, *, ts: str = "ts", by: str | None = None, now: dt.da
         raise DriftdeskError(f"freshness: timestamp column {ts!r} not found; columns are {list(schema)}")
     if by is not None and by not in schema:
         raise DriftdeskError(f"freshness: source column {by!r} not found; columns are {list(schema)}")
-    lf = _lazy(frame)
-    latest = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(pl.col(ts).max().alias("latest"))
-              if by else lf.select(pl.col(ts).max().alias("latest")).with_columns(pl.lit(None, dtype=pl.String).alias("segment")))
-    latest = latest.collect().sort("segment", nulls_last=True)
+    if engine.is_spark(frame):
+        latest = _on_spark().latest(frame, ts, by)
+    else:
+        lf = _lazy(frame)
+        latest = (lf.group_by(pl.col(by).cast(pl.String).alias("segment")).agg(pl.col(ts).max().alias("latest"))
+                  if by else lf.select(pl.col(ts).max().alias("latest")).with_columns(
+                      pl.lit(None, dtype=pl.String).alias("segment"))).collect()
+    latest = latest.sort("segment", nulls_last=True)
     if latest.is_empty() or latest["latest"].null_count() == latest.height:
         return _rows([{"check": "freshness", "column": ts, "segment": None, "value": None, "threshold": None,
                        "status": ALERT, "message": "no rows with a timestamp"}])
@@ -151,18 +167,22 @@ def schema_changes(baseline: Frame | Mapping[str, pl.DataType], current: Frame |
 
 
 def duplicate_keys(frame: Frame, *, keys: Sequence[str], examples: int = 5) -> pl.DataFrame:
-    """Rows whose key (e.g. ts + segment columns) occurs more than once, with a few example keys."""
+    """Rows whose key (e.g. ts + segment columns) occurs more than once, with a few example keys (the most
+    repeated, then the first in key order)."""
     schema = _schema(frame)
     missing = [k for k in keys if k not in schema]
     if missing:
         raise DriftdeskError(f"duplicate check: key column(s) {missing} not found; columns are {list(schema)}")
-    dup = (_lazy(frame).group_by(list(keys)).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
-           .sort("__n", descending=True).collect())
-    n_rows = int(dup["__n"].sum()) if dup.height else 0
-    ex = "; ".join(", ".join(f"{k}={r[k]}" for k in keys) + f" (x{r['__n']})" for r in dup.head(examples).iter_rows(named=True))
+    if engine.is_spark(frame):
+        n_rows, n_keys, top = _on_spark().repeated_keys(frame, keys, examples)
+    else:
+        dup = (_lazy(frame).group_by(list(keys)).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
+               .sort(["__n", *keys], descending=[True, *[False] * len(keys)], nulls_last=True).collect())
+        n_rows, n_keys, top = (int(dup["__n"].sum()) if dup.height else 0), dup.height, dup.head(examples)
+    ex = "; ".join(", ".join(f"{k}={r[k]}" for k in keys) + f" (x{r['__n']})" for r in top.iter_rows(named=True))
     return _rows([{"check": "duplicate_keys", "column": ", ".join(keys), "value": float(n_rows), "threshold": 0.0,
                    "status": ALERT if n_rows else OK,
-                   "message": f"{n_rows:,} rows share {dup.height:,} keys" + (f", e.g. {ex}" if ex else "")
+                   "message": f"{n_rows:,} rows share {n_keys:,} keys" + (f", e.g. {ex}" if ex else "")
                    if n_rows else "every key is unique"}])
 
 
@@ -174,7 +194,9 @@ def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, flo
     if baseline is not None:
         sb = _schema(baseline)
         num = [c for c in sb if c in sc and sb[c].is_numeric() and sc[c].is_numeric() and c not in bounds]
-        if num:
+        if num and engine.is_spark(baseline):
+            bounds.update(_on_spark().observed_range(baseline, num))
+        elif num:
             mm = _lazy(baseline).select([pl.col(c).min().alias(f"{c}__min") for c in num]
                                         + [pl.col(c).max().alias(f"{c}__max") for c in num]).collect().row(0, named=True)
             for c in num:
@@ -184,19 +206,23 @@ def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, flo
         raise DriftdeskError(f"range check: column(s) {unknown} not found; columns are {list(sc)}")
     if not bounds:
         return _rows([])
-    exprs = []
-    for c, (lo, hi) in bounds.items():
-        col = pl.col(c).cast(pl.Float64)
-        bad = pl.lit(False)
-        if lo is not None:
-            bad = bad | (col < lo)
-        if hi is not None:
-            bad = bad | (col > hi)
-        exprs += [bad.sum().alias(f"{c}__bad"), col.is_not_null().sum().alias(f"{c}__n")]
-    got = _lazy(current).select(exprs).collect().row(0, named=True)
+    if engine.is_spark(current):
+        counts = _on_spark().outside(current, bounds)
+    else:
+        exprs = []
+        for c, (lo, hi) in bounds.items():
+            col = pl.col(c).cast(pl.Float64)
+            bad = pl.lit(False)
+            if lo is not None:
+                bad = bad | (col < lo)
+            if hi is not None:
+                bad = bad | (col > hi)
+            exprs += [bad.sum().alias(f"{c}__bad"), col.is_not_null().sum().alias(f"{c}__n")]
+        got = _lazy(current).select(exprs).collect().row(0, named=True)
+        counts = {c: (got[f"{c}__bad"], got[f"{c}__n"]) for c in bounds}
     rows = []
     for c, (lo, hi) in bounds.items():
-        n, bad = got[f"{c}__n"], got[f"{c}__bad"]
+        bad, n = counts[c]
         share = bad / n if n else None
         status = OK if not share else ALERT if share >= alert else WARN if share >= warn else OK
         rows.append({"check": "out_of_range", "column": c, "value": share, "threshold": alert, "status": status,

@@ -23,11 +23,8 @@ def cmd_incident(args: argparse.Namespace) -> int:
         policy, source = load_policy(args.policy), f"the policy file {args.policy}"
     else:
         policy, source = incident_policy(args.data, dataset=ds)
-    backtest, canary_data = None, None
-    if args.engine == "spark":  # the gates' series and the canary from Spark's aggregates; a few windows' rows here
-        backtest, ds, canary_data = on_spark(ds, log, args.id, policy)
-    view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source, backtest=backtest,
-                         canary_data=canary_data)
+    # on any engine: the row tables are reduced where they are (on Spark, only aggregates reach this machine)
+    view = incident_view(ds, args.id, incidents=log, policy=policy, policy_source=source)
     doc = view.to_dict()
     if args.export:
         doc["export"] = export_postmortem(view, args.export)
@@ -44,28 +41,6 @@ def cmd_incident(args: argparse.Namespace) -> int:
         lines += [f"wrote {f}" for f in doc["export"]["files"]] + [f"note: {n}" for n in doc["export"]["notes"]]
     emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
-
-
-def on_spark(ds, log, incident_id: str, policy):
-    """The policy's backtest on Spark (every gate's hourly sums reduced there); the dataset with each row table cut
-    to the rows of the windows the view reads as rows (``incidents.row_windows``: the drift and data-quality checks
-    of the day before the incident against a week earlier, the KPI sums of the incident and the window before it),
-    brought from Spark; and the dataset on Spark, whose decisions a canary is judged on from Spark's aggregates
-    (``engine.spark.rollout.judge_on_spark``)."""
-    import dataclasses
-
-    from driftdesk import engine
-    from driftdesk.engine.spark.rollout import rows_within
-    from driftdesk.gates import backtest_policy
-    from driftdesk.gates.backtest import incidents_of, prepare_incidents
-    from driftdesk.incidents import find_incident, row_windows
-
-    inc = find_incident(prepare_incidents(log if log is not None else incidents_of(ds)).frame, incident_id)
-    backtest = backtest_policy(ds, policy, incidents=log)
-    windows = row_windows(inc, backtest)
-    tables = {name: dataclasses.replace(t, frame=rows_within(t.frame, windows, source=t.source))
-              if engine.is_spark(t.frame) else t for name, t in ds.tables.items()}
-    return backtest, dataclasses.replace(ds, tables=tables), ds
 
 
 def register(sub) -> None:

@@ -35,7 +35,7 @@ from driftdesk.engine.budget import (
 
 __all__ = ["BUDGET_ENV", "ENGINES", "EXACT_BYTES_PER_VALUE", "Engine", "GROUPED_BYTES_PER_VALUE", "MemoryBudgetError", "Path_", "check_engine",
            "collect", "exact_fits", "height", "human", "is_spark", "lazy", "memory_budget", "parse_size",
-           "reduce_columns", "require_fits", "schema", "where_equal"]
+           "reduce_columns", "require_fits", "schema", "where_between", "where_equal", "window_sums"]
 
 
 def is_spark(frame: object) -> bool:
@@ -75,6 +75,29 @@ def where_equal(frame, column: str, value: str | None):
         return spark.where_equal(frame, column, value)
     col = pl.col(column).cast(pl.String)
     return frame.lazy().filter(col.is_null() if value is None else col == value)
+
+
+def where_between(frame, column: str, start, end):
+    """The rows with ``start <= column < end`` (a window: start included, end excluded): a polars frame filtered as
+    it is (an eager frame stays in memory, a scan stays lazy), a Spark table lazily."""
+    if is_spark(frame):
+        from driftdesk.engine import spark
+
+        return spark.where_between(frame, column, start, end)
+    return frame.filter((pl.col(column) >= start) & (pl.col(column) < end))
+
+
+def window_sums(frame, windows, columns, *, known: str | None = None) -> list[tuple[float, ...]]:
+    """Per window ``(start, end)`` of ``ts``, the sum of each of ``columns`` over its rows, as float64 (nulls
+    skipped, 0 over no rows; a column None counts the rows), only the rows whose ``known`` column is not null when
+    given; on Spark in one pass over the rows of every window."""
+    if is_spark(frame):
+        from driftdesk.engine.spark.aggregate import window_sums as on_spark
+
+        return on_spark(frame, windows, columns, known=known)
+    from driftdesk.engine import local
+
+    return local.window_sums(frame, windows, columns, known=known)
 
 
 def reduce_columns(frame, items: list[tuple[str, str]], *, path: Path_) -> dict:

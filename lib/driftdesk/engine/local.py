@@ -1,4 +1,5 @@
-"""The polars engine's reductions for drift: lazy frames reduced with the streaming engine, column by column."""
+"""The polars engine's reductions: for drift, lazy frames reduced with the streaming engine, column by column; a
+few windows' sums."""
 
 from __future__ import annotations
 
@@ -63,3 +64,15 @@ def _histogram(lf: pl.LazyFrame, name: str, dtype: pl.DataType) -> sketch.Histog
     hist = _run(rows.filter(pl.col(name).is_finite()).group_by(sketch.bin_expr(name).alias("bin"))
                 .agg(sketch.histogram_aggs(name)), f"column {name!r}")
     return sketch.from_frame(hist, n_rows=int(counts[0]), n_missing=int(counts[1] or 0), n_infinite=int(counts[2] or 0))
+
+
+def window_sums(frame: pl.LazyFrame | pl.DataFrame, windows, columns, *, known: str | None = None
+                ) -> list[tuple[float, ...]]:
+    """``engine.window_sums`` with polars: one aggregation per window."""
+    lf = frame.lazy()
+    if known is not None:
+        lf = lf.filter(pl.col(known).is_not_null())
+    exprs = [pl.col(c).cast(pl.Float64).sum().alias(f"s{i}") if c is not None else pl.len().cast(pl.Float64).alias(f"s{i}")
+             for i, c in enumerate(columns)]
+    return [_run(lf.filter((pl.col("ts") >= start) & (pl.col("ts") < end)).select(exprs), "a window's sums").row(0)
+            for start, end in windows]

@@ -7,9 +7,6 @@ result's notes). No row reaches the driver: every frame fetched is one row per g
 continuous column's values, about as many groups as rows, of two or three columns, within the budget). The replay's
 reductions take one Spark job for every metric's sums, one per calibration metric for its cells and one per
 distribution metric for its values (a second for its sketch past the budget), each over every segmentation at once.
-
-``rows_within`` brings a table's rows in a few windows, within the memory budget (the incident view's drift and
-data-quality checks compare every column of the day before an incident with a week earlier, from rows).
 """
 
 from __future__ import annotations
@@ -255,19 +252,3 @@ def judge_on_spark(table: SparkTable, *, control: str, candidate: str, arm: str 
 
     arms = SparkArms(table, control=control, candidate=candidate, arm=arm, ts=ts, source=source)
     return judge_aggregates(arms, control=control, candidate=candidate, ts=ts, source=source, **kw)
-
-
-def rows_within(table: SparkTable, windows: Sequence[Window], *, source: str, ts: str = "ts") -> pl.DataFrame:
-    """A table's rows inside any of ``windows``, every column, as a polars frame within the memory budget: what an
-    incident's view reads as rows (its drift and data-quality checks of the day before it and a week earlier,
-    which compare every column, and the KPI sums of the incident and the window before it), not the days between
-    them."""
-    F = functions()
-    t = F.col(ts)
-    rows = table.df.where(functools.reduce(operator.or_, [(t >= timestamp(w.start)) & (t < timestamp(w.end))
-                                                          for w in windows]))
-    n = rows.count()
-    require_fits(n * len(table.columns) * BYTES_PER_VALUE,
-                 what=f"{source}: the {n:,} rows of the windows around the incident",
-                 hint="investigate with --engine polars, which scans a table larger than memory")
-    return fetch(rows)

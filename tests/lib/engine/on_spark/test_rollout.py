@@ -5,7 +5,8 @@ intervals and p-values are the polars engine's (to 1e-9), on the sample and on a
 reduction fetched is one row per group, the groups polars finds in the same rows; past the memory budget a
 column's values are read off histogram sketches (within their stated bounds, said in the notes) and aggregates
 that still do not fit are refused with a message. Incident: the policy backtested on Spark, the canary judged
-from Spark's aggregates and the rows of the few windows the view reads give the view polars gives."""
+from Spark's aggregates, and the drift, data-quality, KPI, calibration and traffic checks reduced on Spark to the
+aggregates the view reads give the view polars gives; no frame Spark returns holds a table's rows."""
 
 from __future__ import annotations
 
@@ -166,10 +167,8 @@ def test_canary_command_prints_the_same_json(foreign_on_spark, foreign_dir):
 
 
 def test_incident_view_on_spark_equals_view_in_memory(foreign_on_spark, foreign_dir):
-    """The policy backtested on Spark, the canary (released the day before) judged from Spark's aggregates, the
-    rows of the windows the view reads brought from it: the same view (seasonality flags per country and a numeric
-    PSI among the gates)."""
-    from driftdesk.cli.incident import on_spark as incident_on_spark
+    """The policy backtested on Spark, the canary (released the day before) judged from Spark's aggregates and the
+    view's checks reduced there: the same view (seasonality flags per country and a numeric PSI among the gates)."""
     from driftdesk.contract import load_table
     from driftdesk.gates import load_policy
     from driftdesk.incidents import incident_view
@@ -179,8 +178,29 @@ def test_incident_view_on_spark_equals_view_in_memory(foreign_on_spark, foreign_
     policy = load_policy(foreign_dir / "policy.toml")
     want = incident_view(in_memory, "FR-1", incidents=log, policy=policy).to_dict()
     assert want["gates"] and want["rollout"]["candidate"] == "m-2"
-    backtest, near, canary_data = incident_on_spark(spark_ds, log, "FR-1", policy)
-    assert all(not engine.is_spark(t.frame) for t in near.tables.values())
-    assert near["decisions"].frame.height < in_memory["decisions"].frame.height / 3  # a few windows' rows
-    assert_same(incident_view(near, "FR-1", incidents=log, policy=policy, backtest=backtest,
-                              canary_data=canary_data).to_dict(), want)
+    assert engine.is_spark(spark_ds["decisions"].frame) and engine.is_spark(spark_ds["kpis"].frame)
+    assert_same(incident_view(spark_ds, "FR-1", incidents=log, policy=policy).to_dict(), want)
+
+
+def test_incident_checks_on_spark_fetch_aggregates_only(sample_on_spark, monkeypatch):
+    """INC-c of the sample (a drifted score, a data-quality finding, KPIs and calibration of a segment): its
+    changes, evidence and checklist from Spark equal polars' (the alerts from one backtest, given to both), and every
+    frame Spark returned is aggregates: a column's values or categories with their counts (three columns), or a few
+    rows of sums, counts or ranges, never a table's rows."""
+    from driftdesk.incidents import incident_alerts, incident_view
+
+    on_spark, in_memory = sample_on_spark
+    policy, source, backtest = incident_alerts(in_memory)
+    kw = {"policy": policy, "policy_source": source, "backtest": backtest, "judge_canary": False}
+    want = incident_view(in_memory, "INC-c", **kw).to_dict()
+    assert {c["kind"] for c in want["changes"]} >= {"drift", "quality"}
+    assert "CPA" in next(e["detail"] for e in want["evidence"] if e["severity"] == "P1")
+    fetched = []
+    from_arrow = pl.from_arrow
+    monkeypatch.setattr(pl, "from_arrow", lambda *a, **k: fetched.append(from_arrow(*a, **k)) or fetched[-1])
+    got = incident_view(on_spark, "INC-c", **kw).to_dict()
+    monkeypatch.undo()
+    assert_same(got, want)
+    widest = {t: len(on_spark[t].frame.columns) for t in ("decisions", "llm_calls")}
+    assert fetched and all(f.width <= 3 or f.height <= 4 for f in fetched), [f.shape for f in fetched]
+    assert all(f.width < min(widest.values()) for f in fetched if f.height > 1)
