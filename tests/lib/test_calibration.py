@@ -348,3 +348,18 @@ def test_score_quantiles_from_the_sorted_scores_are_polars_own_and_numpys(seed):
         expected = np.quantile(values, DEFAULT_QUANTILES, method="linear")
         np.testing.assert_allclose(fast.select(pl.selectors.starts_with("q")).row(0), expected, rtol=1e-12, atol=0)
     assert fast["n"][0] == n and fast["std"][0] == plain["std"][0]
+
+
+def test_the_series_windows_are_shaded_as_plotlys_add_vrect_shades_them():
+    from driftdesk.viz.calibration import BAND, calibration_over_time
+    from driftdesk.windows import Window
+
+    series = calibration_series(scored(2000, seed=3), every="1d")
+    windows = {"baseline": Window.parse("2026-03-02T00:00/2026-03-09T00:00"),
+               "current": Window.parse("2026-03-09T00:00/2026-03-16T00:00")}
+    fig = calibration_over_time(series, windows=windows)
+    expected = calibration_over_time(series)
+    for name, w in windows.items():
+        expected.add_vrect(x0=w.start, x1=w.end, fillcolor=BAND.get(name, "rgba(31, 119, 180, 0.12)"), line_width=0,
+                           annotation_text=name, annotation_position="top left")
+    assert fig.to_dict() == expected.to_dict()
