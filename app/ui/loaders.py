@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +42,7 @@ from driftdesk.gates.engine import GateValues, gate_values
 from driftdesk.gates.metrics import MetricComponents, metric_components
 from driftdesk.gates.policy import Gate, Policy, decode_policy, encode_policy, parse_gate
 from driftdesk.gates.view import GatesView, OpeningPolicy, gates_view, opening_policy
-from driftdesk.incidents import IncidentView, incident_alerts, incident_view
+from driftdesk.incidents import IncidentView, incident_alerts, incident_canaries, incident_view
 from driftdesk.llm import LlmView, llm_view
 from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
@@ -175,16 +177,45 @@ def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good:
     return _overview(source, stamp(source), day, span_days, known_good, pinned)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _drift_day(source: str, version: float, table: str, day: dt.date, weight: str | None) -> DriftHistory:
-    """One day of a table's drift history (week over week): shared by every view whose history covers the day."""
-    return drift_history_of(load_source(source), table=table, days=[day], weight=weight)
+class DriftDays:
+    """The days of one table's drift history (week over week) computed so far, by day, for one data version and
+    weight: shared by every view whose history covers a day. The days a view lacks are computed together
+    (``drift_history_of`` reads their rows once and reduces each day once, as a current day and as a baseline).
+    Holds at most ``max_days`` days (the least recently asked go first); never mutated but by ``history``."""
+
+    def __init__(self, max_days: int = 400) -> None:
+        self.max_days = max_days
+        self._days: OrderedDict[dt.date, DriftHistory] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def history(self, days: Sequence[dt.date], compute: Callable[[list[dt.date]], DriftHistory]) -> DriftHistory:
+        """The history of ``days``, computing the days not kept (``compute(missing)``) in one call."""
+        with self._lock:
+            missing = sorted(d for d in set(days) if d not in self._days)
+            if missing:
+                computed = compute(missing)
+                by_day = computed.daily.partition_by("day", as_dict=True, maintain_order=True)
+                for d in missing:
+                    self._days[d] = DriftHistory(by_day.get((d,), computed.daily.clear()), computed.vs)
+            for d in days:
+                self._days.move_to_end(d)
+            parts = [self._days[d] for d in days]
+            while len(self._days) > self.max_days:
+                self._days.popitem(last=False)
+        return combine_history(parts)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _drift_days(source: str, version: float, table: str, weight: str | None) -> DriftDays:
+    """A table's drift history days kept per data version and weight (bounded: ``DriftDays.max_days``)."""
+    return DriftDays()
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing the day with its baselines…")
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
            by: str | None, pinned: str | None, weight: str | None, segment_column: str | None) -> DriftView:
-    history = combine_history([_drift_day(source, version, table, d, weight) for d in recent_days(day)])
+    history = _drift_days(source, version, table, weight).history(
+        recent_days(day), lambda days: drift_history_of(load_source(source), table=table, days=days, weight=weight))
     return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
                       weight=weight, history=history, segment_columns=None if by is None else [segment_column])
 
@@ -432,11 +463,18 @@ def _incident_alerts(source: str, version: float, adopted: str) -> tuple[Policy,
     return incident_alerts(load_source(source), values_of=values_of(source))
 
 
-@st.cache_data(max_entries=16, show_spinner="Gathering what changed and judging the canary…")
+@st.cache_resource(max_entries=8, show_spinner="Judging the model canaries of the incident log…")
+def _incident_canaries(source: str, version: float) -> dict[str, dict | str]:
+    """Every model canary an incident of the log reads, judged once per data version (the same for every incident;
+    it depends on neither the incident nor the adopted policy). Never mutated."""
+    return incident_canaries(load_source(source))
+
+
+@st.cache_data(max_entries=16, show_spinner="Gathering what changed…")
 def _incident(source: str, version: float, incident_id: str, adopted: str) -> IncidentView:
     policy, policy_source, backtest = _incident_alerts(source, version, adopted)
     return incident_view(load_source(source), incident_id, policy=policy, policy_source=policy_source,
-                         backtest=backtest)
+                         backtest=backtest, canaries=_incident_canaries(source, version))
 
 
 def _adopted_stamp(source: str) -> str:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -405,8 +406,11 @@ def calibration_by_segment(frame: Frame, *, by: Sequence[str] | str, score: str 
 
 
 def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (),
-                    quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pl.DataFrame:
-    """Score distribution per group: n, mean, std and the given quantiles (q01, q05, ...; linear interpolation)."""
+                    quantiles: Sequence[float] = DEFAULT_QUANTILES, _plain: bool = False) -> pl.DataFrame:
+    """Score distribution per group: n, mean, std and the given quantiles (q01, q05, ...; linear interpolation).
+
+    Without groups, scores that fit the memory budget are sorted once for every quantile (``_plain``: one polars
+    quantile each, as with groups; the same numbers to the last bits an order of operations can change, tested)."""
     lf = engine.lazy(frame)
     s = pl.col(score).cast(pl.Float64)
     aggs = [pl.len().alias("n"), s.mean().alias("mean"), s.std().alias("std")]
@@ -419,7 +423,30 @@ def score_quantiles(frame: Frame, *, score: str = "score", by: Sequence[str] = (
         like = dict((empty.group_by(by).agg(aggs) if by else empty.select(aggs)).collect_schema())
         out = on_spark(lf, score=score, by=by, quantiles=quantiles, like=like)
         return out.sort(by) if by else out
+    if not by and not _plain:  # the scores sorted once rather than selected once per quantile
+        head = lf.select(aggs[:3]).pipe(collect)
+        if exact_fits(head["n"][0]):
+            values = np.sort(lf.select(s).pipe(collect).to_series().drop_nulls().to_numpy())
+            if not np.isnan(values).any():
+                return head.with_columns(pl.lit(v, pl.Float64).alias(e.meta.output_name())
+                                         for v, e in zip(sorted_quantiles(values, quantiles), aggs[3:]))
     return (lf.group_by(by).agg(aggs).sort(by) if by else lf.select(aggs)).pipe(collect)
+
+
+def sorted_quantiles(values: np.ndarray, quantiles: Sequence[float]) -> list[float | None]:
+    """Quantiles of ascending ``values`` by linear interpolation, as polars' ``quantile(q, "linear")`` (and numpy's
+    default): the value at rank floor((n - 1) q) plus that fraction of the step to the next; None when empty."""
+    n = values.size
+    if not n:
+        return [None] * len(quantiles)
+    out = []
+    for q in quantiles:
+        position = (n - 1) * q
+        low = math.floor(position)
+        high = math.ceil(position)
+        lower = float(values[low])
+        out.append(lower if high == low else (position - low) * (float(values[high]) - lower) + lower)
+    return out
 
 
 def calibration_series(frame: Frame, *, every: str = "1d", by: Sequence[str] = (), score: str = "score",

@@ -29,6 +29,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,10 +186,11 @@ def find_incident(incidents: pl.DataFrame, incident_id: str) -> dict:
 def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | None = None,
                   policy: Policy | None = None, policy_source: str = "", backtest: BacktestResult | None = None,
                   hours_before: int = HOURS_BEFORE, judge_canary: bool = True,
-                  canary_data: Dataset | None = None) -> IncidentView:
+                  canary_data: Dataset | None = None, canaries: Mapping[str, dict | str] | None = None) -> IncidentView:
     """The incident's view; ``policy`` (default: ``incident_policy(ds.folder)``) is backtested on ``ds`` unless a
     ``backtest`` of it is given (``incident_alerts`` gives both). ``canary_data``: the dataset whose decisions a
-    canary is judged on (default ``ds``).
+    canary is judged on (default ``ds``). ``canaries``: the log's canaries judged on that dataset
+    (``incident_canaries``), kept by a caller; a canary not among them is judged here.
 
     The row tables may be on any engine (``driftdesk.engine``): what the view reads of them is aggregates (the
     drift and data-quality checks' per column, the KPI, calibration and traffic sums of a few windows), reduced
@@ -214,7 +216,7 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
     changed = _changes(ds, releases, start - dt.timedelta(hours=hours_before), asked)
     gates = _gate_table(backtest, matched, start)
     rollout = (_canary(canary_data if canary_data is not None else ds, releases,
-                       start - dt.timedelta(hours=hours_before), end, notes) if judge_canary else None)
+                       start - dt.timedelta(hours=hours_before), end, notes, canaries) if judge_canary else None)
     evidence, suggested = _severity(ds, inc, releases, changed, matched)
     view = IncidentView(
         incident=inc, asked_at=asked, span=span, policy_source=policy_source, policy_name=policy.name,
@@ -309,20 +311,50 @@ def _gate_table(backtest, matched: pl.DataFrame, start: dt.datetime) -> pl.DataF
         "caught", "delay_hours", descending=[True, False], nulls_last=True)
 
 
-def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetime, notes: list[str]) -> dict | None:
-    """The rollout judgement of a model canary that took traffic around the incident: would it have rolled back?"""
-    from driftdesk.rollout import judge_rollout
-
-    if not releases.height or "decisions" not in ds or "model_version" not in schema(ds["decisions"].frame):
+def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetime, notes: list[str],
+            judged: Mapping[str, dict | str] | None = None) -> dict | None:
+    """The rollout judgement of a model canary that took traffic around the incident: would it have rolled back?
+    ``judged``: canaries judged before (``incident_canaries``), by release id."""
+    if not _judges_canaries(ds, releases):
         return None
-    canaries = releases.filter((pl.col("component") == "model") & (pl.col("traffic_share") < 1)
-                               & (pl.col("ts") >= lo) & (pl.col("ts") <= hi))
+    found = _canary_release(releases, lo, hi)
+    if found is None:
+        return None
+    row, before = found
+    out = judged[row["release_id"]] if judged is not None and row["release_id"] in judged else (
+        _judge_canary(ds, row, before))
+    if isinstance(out, str):
+        notes.append(out)
+        return None
+    return out
+
+
+def _judges_canaries(ds: Dataset, releases: pl.DataFrame) -> bool:
+    """A canary is judged on decisions with a model version, placed by the releases."""
+    return bool(releases.height) and "decisions" in ds and "model_version" in schema(ds["decisions"].frame)
+
+
+def _model_canaries(releases: pl.DataFrame) -> pl.DataFrame:
+    return releases.filter((pl.col("component") == "model") & (pl.col("traffic_share") < 1))
+
+
+def _canary_release(releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetime) -> tuple[dict, dict] | None:
+    """The first model canary started between ``lo`` and ``hi`` and the release before it, when both have a
+    version."""
+    canaries = _model_canaries(releases).filter((pl.col("ts") >= lo) & (pl.col("ts") <= hi))
     if not canaries.height:
         return None
     row = canaries.row(0, named=True)
     before = previous_release(releases, row["release_id"])
     if before is None or not before["version"] or not row["version"]:
         return None
+    return row, before
+
+
+def _judge_canary(ds: Dataset, row: dict, before: dict) -> dict | str:
+    """The judgement of the canary ``row`` against the release ``before`` it, or why it could not be judged."""
+    from driftdesk.rollout import judge_rollout
+
     table = ds["decisions"]
     judge = judge_rollout
     if is_spark(table.frame):  # judged from Spark's aggregates of the arms
@@ -331,13 +363,36 @@ def _canary(ds: Dataset, releases: pl.DataFrame, lo: dt.datetime, hi: dt.datetim
         result = judge(table.frame, control=before["version"], candidate=row["version"],
                        segments=table.segments, start=row["ts"], source=table.source, decision_only=True)
     except DriftdeskError as exc:
-        notes.append(f"the canary {row['release_id']} could not be judged: {exc}")
-        return None
+        return f"the canary {row['release_id']} could not be judged: {exc}"
     return {"release_id": row["release_id"], "control": before["version"], "candidate": row["version"],
             "decision": result.decision, "decided_at": result.decided_at, "reason": result.reason,
             "segments": result.broken_segments, "policy": result.policy.name,
             "hours_after_canary_start": (result.decided_at - row["ts"]) / dt.timedelta(hours=1)
             if result.decided_at else None}
+
+
+def incident_canaries(ds: Dataset, *, incidents: pl.DataFrame | None = None,
+                      hours_before: int = HOURS_BEFORE) -> dict[str, dict | str]:
+    """Every model canary an incident of the log is judged with (``incident_view``'s ``rollout``), judged once: by
+    release id, the judgement or why it could not be judged. The same for every incident of the log, for a caller
+    that keeps it (``incident_view(..., canaries=...)``)."""
+    from driftdesk.gates.backtest import incidents_of, prepare_incidents
+
+    releases = prepare_releases(ds["releases"].frame if "releases" in ds else None)
+    if not _judges_canaries(ds, releases):
+        return {}
+    log = prepare_incidents(incidents if incidents is not None else incidents_of(ds)).frame
+    canaries = _model_canaries(releases).with_row_index("__order")
+    spans = log.select((pl.col("start") - dt.timedelta(hours=hours_before)).alias("__lo"),
+                       pl.coalesce("end", "start").alias("__hi")).with_row_index("__incident")
+    first = (spans.join_where(canaries, pl.col("ts") >= pl.col("__lo"), pl.col("ts") <= pl.col("__hi"))
+             .select(pl.col("__order").min().over("__incident")).unique())  # each incident's first, as _canary's
+    out: dict[str, dict | str] = {}
+    for row in canaries.join(first, on="__order").sort("__order").drop("__order").iter_rows(named=True):
+        before = previous_release(releases, row["release_id"])  # each canary once
+        if before is not None and before["version"] and row["version"]:
+            out[row["release_id"]] = _judge_canary(ds, row, before)
+    return out
 
 
 # --------------------------------------------------------------------------- severity

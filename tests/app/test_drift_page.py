@@ -85,3 +85,44 @@ def test_kpis_rows_count_by_their_impressions_and_the_choice_is_in_the_url():
     assert at.selectbox(key="weight").value == "rows"
     geo = next(r for r in table_rows(at) if r["column"] == "geo")
     assert geo["status_week_over_week"] == "ok"
+
+
+def test_a_new_day_computes_only_the_days_of_history_not_kept_and_the_same_history(sample_dataset, monkeypatch):
+    """The drift history's days are kept per data version and weight: another day computes the days its two weeks
+    lack, in one call, and its history is the history computed for it alone."""
+    from polars.testing import assert_frame_equal
+
+    from driftdesk.drift.view import drift_history_of, recent_days
+    from ui import loaders
+
+    asked = []
+    monkeypatch.setattr(loaders, "drift_history_of",
+                        lambda *a, **k: asked.append(list(k["days"])) or drift_history_of(*a, **k))
+    for cached in (loaders._drift, loaders._drift_days):
+        cached.clear()
+    at = open_page(PAGE, data="sample", day="2026-10-20")
+    assert asked == [sorted(recent_days(dt.date(2026, 10, 20)))]
+    at.date_input(key="day").set_value(dt.date(2026, 10, 25)).run()
+    no_exception(at)
+    assert asked[-1] == [dt.date(2026, 10, 21) + dt.timedelta(days=k) for k in range(5)]
+    at.date_input(key="day").set_value(dt.date(2026, 10, 24)).run()
+    assert len(asked) == 2  # every day of its history kept
+    view = loaders.drift_view_of("sample", table="decisions", day=dt.date(2026, 10, 24),
+                                 vs=["day_over_day", "week_over_week"], custom=None, by=None, weight="rows")
+    alone = drift_history_of(sample_dataset, table="decisions", days=recent_days(dt.date(2026, 10, 24)))
+    assert_frame_equal(view.history.daily, alone.daily)
+
+
+def test_the_drift_days_kept_are_bounded():
+    import polars as pl
+
+    from driftdesk.drift.result import DriftHistory
+    from ui.loaders import DriftDays
+
+    def compute(days):
+        return DriftHistory(pl.DataFrame({"day": days, "column": ["x"] * len(days)}), "week_over_week")
+    days = DriftDays(max_days=3)
+    first = [dt.date(2026, 10, 1) + dt.timedelta(days=k) for k in range(3)]
+    assert days.history(first, compute).daily["day"].to_list() == first
+    days.history([dt.date(2026, 10, 9)], compute)
+    assert list(days._days) == [*first[1:], dt.date(2026, 10, 9)]  # the least recently asked went first

@@ -49,14 +49,18 @@ def test_the_kept_incident_view_is_the_librarys_and_the_backtest_is_computed_onc
     backtests = []
     alerts = loaders.incident_alerts
     monkeypatch.setattr(loaders, "incident_alerts", lambda *a, **k: backtests.append(a) or alerts(*a, **k))
-    for cached in (loaders._incident, loaders._incident_alerts, loaders._gate_values, loaders._components):
+    canaries = []
+    judged = loaders.incident_canaries
+    monkeypatch.setattr(loaders, "incident_canaries", lambda *a, **k: canaries.append(a) or judged(*a, **k))
+    for cached in (loaders._incident, loaders._incident_alerts, loaders._incident_canaries, loaders._gate_values,
+                   loaders._components):
         cached.clear()
     for incident in ("INC-c", "INC-b", "INC-d", "INC-c"):
         kept = loaders.incident_of("sample", incident)
         direct = incident_view(sample_dataset, incident)
         assert close(json.loads(json.dumps(kept.to_dict())), json.loads(json.dumps(direct.to_dict())))
         assert kept.incident["incident_id"] == incident
-    assert len(backtests) == 1
+    assert len(backtests) == len(canaries) == 1  # the log's canaries judged once, for every incident
     canary = loaders.incident_of("sample", "INC-c").rollout
     assert (canary["decision"], canary["segments"]) == ("rollback", ["geo=DE"])
 

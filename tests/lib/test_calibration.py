@@ -329,3 +329,37 @@ def test_empty_constant_and_one_row(strategy):
     assert res.bins.filter(pl.col("count") > 0)["observed_rate"].to_list() == pytest.approx(list(prob_true))
     one = calibration_curve(constant.head(1), bins=4, strategy=strategy)
     assert one.ece == pytest.approx(0.3) and one.brier == pytest.approx(0.09)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_score_quantiles_from_the_sorted_scores_are_polars_own_and_numpys(seed):
+    from polars.testing import assert_frame_equal
+
+    from driftdesk.calibration import DEFAULT_QUANTILES, score_quantiles
+
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 2, 7, 1000, 54321][seed]
+    scores = rng.beta(0.5, 3.0, n).round(2 if seed % 2 else 12)  # ties on the even seeds' coarse scores
+    frame = pl.DataFrame({"score": pl.Series(scores).scatter(list(range(0, n, 5)), None) if n > 3 else scores})
+    fast, plain = score_quantiles(frame), score_quantiles(frame, _plain=True)
+    assert_frame_equal(fast, plain, check_exact=False, rel_tol=1e-12, abs_tol=0)  # polars' own differ by 1e-15
+    values = frame["score"].drop_nulls().to_numpy()
+    if values.size:
+        expected = np.quantile(values, DEFAULT_QUANTILES, method="linear")
+        np.testing.assert_allclose(fast.select(pl.selectors.starts_with("q")).row(0), expected, rtol=1e-12, atol=0)
+    assert fast["n"][0] == n and fast["std"][0] == plain["std"][0]
+
+
+def test_the_series_windows_are_shaded_as_plotlys_add_vrect_shades_them():
+    from driftdesk.viz.calibration import BAND, calibration_over_time
+    from driftdesk.windows import Window
+
+    series = calibration_series(scored(2000, seed=3), every="1d")
+    windows = {"baseline": Window.parse("2026-03-02T00:00/2026-03-09T00:00"),
+               "current": Window.parse("2026-03-09T00:00/2026-03-16T00:00")}
+    fig = calibration_over_time(series, windows=windows)
+    expected = calibration_over_time(series)
+    for name, w in windows.items():
+        expected.add_vrect(x0=w.start, x1=w.end, fillcolor=BAND.get(name, "rgba(31, 119, 180, 0.12)"), line_width=0,
+                           annotation_text=name, annotation_position="top left")
+    assert fig.to_dict() == expected.to_dict()

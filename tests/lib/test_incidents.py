@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -136,3 +137,36 @@ def test_a_failed_export_leaves_nothing_behind(inc_c, tmp_path, monkeypatch):
     with pytest.raises(DriftdeskError, match="disk full"):
         export_postmortem(inc_c, tmp_path / "pm")
     assert list((tmp_path / "pm").iterdir()) == []
+
+
+def test_the_logs_canaries_judged_once_are_each_incidents_canary(history, policy, backtest):
+    from driftdesk.incidents import incident_canaries
+    from driftdesk.rollout import judge_rollout
+
+    ds, log = history
+    canaries = incident_canaries(ds, incidents=log)
+    assert list(canaries) == ["model-v2.0-canary"]
+    for incident in log["incident_id"].to_list():
+        args = {"incidents": log, "policy": policy[0], "policy_source": policy[1], "backtest": backtest}
+        kept, alone = incident_view(ds, incident, canaries=canaries, **args), incident_view(ds, incident, **args)
+        assert (kept.rollout, kept.notes) == (alone.rollout, alone.notes)
+    whole = judge_rollout(ds["decisions"].frame, control="v1.9", candidate="v2.0", segments=ds["decisions"].segments,
+                          start=dt.datetime(2026, 10, 5))  # the whole replay, not stopped at the rollback
+    judged = canaries["model-v2.0-canary"]
+    assert (judged["decision"], judged["decided_at"], judged["segments"]) == (
+        whole.decision, whole.decided_at, whole.broken_segments)
+
+
+def test_a_canary_that_cannot_be_judged_is_a_note_once_for_the_log(history, policy, backtest):
+    from driftdesk.incidents import incident_canaries
+
+    ds, log = history
+    unknown = ds["releases"].frame.with_columns(
+        pl.when(pl.col("release_id") == "model-v2.0-canary").then(pl.lit("v9.9")).otherwise(pl.col("version"))
+        .alias("version"))
+    moved = replace(ds, tables={**ds.tables, "releases": replace(ds["releases"], frame=unknown)})
+    canaries = incident_canaries(moved, incidents=log)
+    assert list(canaries) == ["model-v2.0-canary"] and "could not be judged" in canaries["model-v2.0-canary"]
+    args = {"incidents": log, "policy": policy[0], "policy_source": policy[1], "backtest": backtest}
+    kept, alone = incident_view(moved, "INC-c", canaries=canaries, **args), incident_view(moved, "INC-c", **args)
+    assert kept.rollout is None and kept.notes == alone.notes and canaries["model-v2.0-canary"] in kept.notes

@@ -289,19 +289,7 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
     if unknown:
         raise DriftdeskError(f"unknown column(s) {unknown}; the windows have {sorted(set(sb) | set(sc))}")
     n_b, n_c = _height(baseline), _height(current)
-    rows: dict[str, dict] = {}
-    comparable = []
-    for c in cols:
-        kb, kc = _cast_kind(sb.get(c)), _cast_kind(sc.get(c))
-        if sb.get(c) == pl.Null or sc.get(c) == pl.Null:  # an all-null column takes the other window's kind
-            kb = kb if sb.get(c) != pl.Null else (kc if sc.get(c) != pl.Null else kb)
-            kc = kb
-        if kb is None or kc is None or kb != kc:
-            if c in sb and c in sc and kb is None and kc is None:
-                raise DriftdeskError(f"column {c!r} has type {sb[c]}, which drift cannot compare (numbers or text only)")
-            rows[c] = _mismatch_row(c, kb, kc, sb.get(c), sc.get(c), n_b, n_c)
-        else:
-            comparable.append((c, kb))
+    rows, comparable = _comparable(cols, sb, sc, n_b, n_c)
 
     path, batch, n_workers = _plan(baseline, current, n_b, n_c, comparable, weight=weight, batch=batch,
                                    workers=workers)
@@ -317,17 +305,7 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
                 {c: reduce_column(fc[c], k, weights=_weights(fc, weight), sample=sample) for c, k in items})
 
     def work(items: list[tuple[str, str]]) -> list[dict]:
-        aggs_b, aggs_c = reduce(items)
-        out = []
-        for c, kind in items:
-            ab, ac = aggs_b[c], aggs_c[c]
-            row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
-            row = compare_aggregates_with(c, ab, ac, t, row_extra)
-            if details:
-                row["_dist"] = distribution_rows(c, ab, ac)
-                row["_cats"] = category_rows(c, ab, ac) if kind == "categorical" else []
-            out.append(row)
-        return out
+        return _compare_reduced(items, *reduce(items), t, details=details)
 
     groups = [comparable[k:k + batch] for k in range(0, len(comparable), batch)]
     if n_workers > 1 and len(groups) > 1:
@@ -346,6 +324,41 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
     cat_schema = {**_CAT_SCHEMA, "baseline_count": pl.Float64, "current_count": pl.Float64} if weight else _CAT_SCHEMA
     return (table, pl.DataFrame(dist, schema=_DIST_SCHEMA, orient="row"),
             pl.DataFrame(cats, schema=cat_schema, orient="row"))
+
+
+def _comparable(cols: Sequence[str], sb: dict, sc: dict, n_b: int, n_c: int
+                ) -> tuple[dict[str, dict], list[tuple[str, str]]]:
+    """The rows of columns two windows cannot compare (missing in one, or of another kind), by column, and the
+    (column, kind) of the others."""
+    rows: dict[str, dict] = {}
+    comparable = []
+    for c in cols:
+        kb, kc = _cast_kind(sb.get(c)), _cast_kind(sc.get(c))
+        if sb.get(c) == pl.Null or sc.get(c) == pl.Null:  # an all-null column takes the other window's kind
+            kb = kb if sb.get(c) != pl.Null else (kc if sc.get(c) != pl.Null else kb)
+            kc = kb
+        if kb is None or kc is None or kb != kc:
+            if c in sb and c in sc and kb is None and kc is None:
+                raise DriftdeskError(f"column {c!r} has type {sb[c]}, which drift cannot compare (numbers or text only)")
+            rows[c] = _mismatch_row(c, kb, kc, sb.get(c), sc.get(c), n_b, n_c)
+        else:
+            comparable.append((c, kb))
+    return rows, comparable
+
+
+def _compare_reduced(items: Sequence[tuple[str, str]], aggs_b: dict, aggs_c: dict, t: Thresholds, *,
+                     details: bool = False) -> list[dict]:
+    """The drift row of each (column, kind) of ``items`` from the two windows' aggregates of it."""
+    out = []
+    for c, kind in items:
+        ab, ac = aggs_b[c], aggs_c[c]
+        row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
+        row = compare_aggregates_with(c, ab, ac, t, row_extra)
+        if details:
+            row["_dist"] = distribution_rows(c, ab, ac)
+            row["_cats"] = category_rows(c, ab, ac) if kind == "categorical" else []
+        out.append(row)
+    return out
 
 
 _DIST_SCHEMA = {"column": pl.String, "bin": pl.Int64, "label": pl.String, "lower": pl.Float64, "upper": pl.Float64,
@@ -706,8 +719,12 @@ def _reverse(direction: str | None) -> str | None:
 
 def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", ts: str = "ts",
                   columns: Sequence[str] | None = None, thresholds: Thresholds | None = None,
-                  weight: str | None = None, sample: st.SampleSize | None = None) -> DriftHistory:
-    """Each given day (a date) against its baseline of kind ``vs`` ('day_over_day' or 'week_over_week')."""
+                  weight: str | None = None, sample: st.SampleSize | None = None,
+                  _per_pair: bool = False) -> DriftHistory:
+    """Each given day (a date) against its baseline of kind ``vs`` ('day_over_day' or 'week_over_week').
+
+    Each day's columns are reduced once, whether it is compared as a current day, as a baseline or both (the
+    same table as ``compare_frames`` of each pair of days, ``_per_pair``, tested)."""
     weighting = Weighting.of(weight, sample)
     makers = {"day_over_day": day_over_day, "week_over_week": week_over_week}
     if vs not in makers:
@@ -724,12 +741,29 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
     by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
     empty = span.drop("__day").clear()
     frames = []
-    for d in day_list:
-        cur_w = Window.day(d)
-        base_w = makers[vs](cur_w)
-        table = compare_frames(by_day.get(base_w.start.date(), empty), by_day.get(d, empty), columns=cols,
-                               thresholds=thresholds, workers=1, weight=weighting.column,
-                               sample=weighting.sample_size)
-        frames.append(table.with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
+    if _per_pair:
+        for d in day_list:
+            table = compare_frames(by_day.get(makers[vs](Window.day(d)).start.date(), empty), by_day.get(d, empty),
+                                   columns=cols, thresholds=thresholds, workers=1, weight=weighting.column,
+                                   sample=weighting.sample_size)
+            frames.append(table.with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
+    else:  # every day's rows come from one frame: each day is reduced once, as a current day and as a baseline
+        t = thresholds or Thresholds()
+        _, items = _comparable(cols, empty.schema, empty.schema, 0, 0)  # one schema: every column comparable
+        reduced: dict[dt.date, dict] = {}
+
+        def aggregates(day: dt.date, window: str) -> dict:
+            if day not in reduced:
+                rows = by_day.get(day, empty)
+                if weighting.column:
+                    check_weight(rows, weighting.column, window=window)
+                w = _weights(rows, weighting.column)
+                reduced[day] = {c: reduce_column(rows[c], k, weights=w, sample=weighting.sample_size)
+                                for c, k in items}
+            return reduced[day]
+        for d in day_list:
+            base = aggregates(makers[vs](Window.day(d)).start.date(), "baseline")
+            rows = {r["column"]: r for r in _compare_reduced(items, base, aggregates(d, "current"), t)}
+            frames.append(_rows_frame([rows[c] for c in cols]).with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
     out = pl.concat(frames)
     return DriftHistory(out.select("day", *[c for c in out.columns if c != "day"]), vs)

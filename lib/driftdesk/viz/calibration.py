@@ -148,10 +148,12 @@ def calibration_over_time(series: pl.DataFrame, *, by: str | None = None, window
                                  marker={"size": 4}, customdata=part["n"].to_list(),
                                  hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: {metric.upper()} %{{y:.4f}} "
                                  "(n=%{customdata:,})<extra></extra>"))
-    for name, window in (windows or {}).items():
-        color = BAND.get(name, "rgba(31, 119, 180, 0.12)")
-        fig.add_vrect(x0=window.start, x1=window.end, fillcolor=color, line_width=0, annotation_text=name,
-                      annotation_position="top left")
+    bands = (windows or {}).items()  # each window shaded as Figure.add_vrect shades it, as the layout's own shapes
     fig.update_layout(title=f"{metric.upper()} per day", yaxis_title=metric.upper(), height=360,
-                      margin={"t": 50, "l": 60, "r": 20, "b": 40}, legend={"orientation": "h", "y": -0.15})
+                      margin={"t": 50, "l": 60, "r": 20, "b": 40}, legend={"orientation": "h", "y": -0.15},
+                      shapes=[{"type": "rect", "x0": w.start, "x1": w.end, "xref": "x", "y0": 0, "y1": 1,
+                               "yref": "y domain", "fillcolor": BAND.get(name, "rgba(31, 119, 180, 0.12)"),
+                               "line": {"width": 0}} for name, w in bands],
+                      annotations=[{"text": name, "x": w.start, "xref": "x", "y": 1, "yref": "y domain",
+                                    "xanchor": "left", "yanchor": "top", "showarrow": False} for name, w in bands])
     return fig

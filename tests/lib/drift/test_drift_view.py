@@ -145,3 +145,43 @@ def test_custom_baseline_and_bad_input():
         drift_view(dataset(), table="golden_runs", day=SHIFT_FROM)
     with pytest.raises(DriftdeskError, match="custom baseline needs a range"):
         drift_view(dataset(), table="decisions", day=SHIFT_FROM, vs="custom")
+
+
+@pytest.mark.parametrize(("table", "weight", "days"), [
+    ("decisions", None, [dt.date(2026, 10, 20) - dt.timedelta(days=k) for k in range(12)]),
+    ("decisions", None, [dt.date(2026, 8, 3), dt.date(2026, 8, 12), dt.date(2026, 9, 1)]),  # no baseline rows
+    ("kpis", "impressions", [dt.date(2026, 10, 1) - dt.timedelta(days=k) for k in range(9)]),
+])
+def test_a_history_reducing_each_day_once_is_the_history_of_each_pair_of_days(sample_dataset, table, weight, days):
+    from driftdesk.drift.view import drift_columns
+
+    frame = sample_dataset[table].frame
+    cols = drift_columns(sample_dataset, table)
+    once = drift_history(frame, days=days, columns=cols, weight=weight)
+    pairs = drift_history(frame, days=days, columns=cols, weight=weight, _per_pair=True)
+    assert once.daily.height == len(days) * len(cols)
+    assert_frame_equal(once.daily, pairs.daily)
+
+
+def test_a_days_history_row_is_the_scipy_comparison_of_its_rows(sample_dataset):
+    from scipy import stats as sps
+
+    frame = sample_dataset["decisions"].frame
+    days = [dt.date(2026, 10, 6), dt.date(2026, 10, 13), dt.date(2026, 10, 20)]  # each the next one's baseline
+    daily = drift_history(frame, days=days, columns=["score", "ctr_7d", "geo"]).daily
+    for day in days:
+        cur = frame.filter(pl.col("ts").dt.date() == day)
+        base = frame.filter(pl.col("ts").dt.date() == day - dt.timedelta(days=7))
+        for column in ("score", "ctr_7d"):
+            row = daily.filter((pl.col("day") == day) & (pl.col("column") == column)).row(0, named=True)
+            a, b = base[column].drop_nulls().to_numpy(), cur[column].drop_nulls().to_numpy()
+            ks = sps.ks_2samp(a, b, method="asymp")
+            assert row["ks"] == pytest.approx(ks.statistic, abs=1e-12)
+            assert row["ks_pvalue"] == pytest.approx(ks.pvalue, rel=1e-9, abs=1e-300)
+            assert row["wasserstein"] == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9)
+            assert row["null_rate_current"] == pytest.approx(cur[column].null_count() / cur.height, abs=1e-15)
+        row = daily.filter((pl.col("day") == day) & (pl.col("column") == "geo")).row(0, named=True)
+        table = (base.group_by("geo").len("b").join(cur.group_by("geo").len("c"), on="geo", how="full", coalesce=True)
+                 .fill_null(0).sort("geo"))
+        expected = sps.chi2_contingency(np.vstack([table["b"].to_numpy(), table["c"].to_numpy()]), correction=False)
+        assert row["chi2_pvalue"] == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
