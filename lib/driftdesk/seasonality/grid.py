@@ -67,7 +67,7 @@ class GridNotes:
             out.append(f"{self.duplicate_rows} row{'s' if self.duplicate_rows != 1 else ''} with a repeated "
                        f"timestamp combined ({self.rule}), e.g. {ex}")
         if self.regridded and not self.calendar:
-            out.append(f"irregular spacing put on a {describe_step(step)} grid ({self.off_step_rows} rows off the "
+            out.append(f"irregular spacing put on a regular grid ({describe_step(step)}; {self.off_step_rows} rows off the "
                        f"step; {self.combined_rows} rows combined ({self.rule}) within a step; "
                        f"{self.empty_steps} empty steps left as gaps)")
         return out
@@ -340,7 +340,7 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
     limit = min(MAX_GRID, MAX_STEPS_PER_ROW * max(distinct, 2))
     if span // step_us + 1 > limit:
         if strict:
-            raise SeasonalityError(f"{where}: steps vary by orders of magnitude: a {describe_step(step)} grid over "
+            raise SeasonalityError(f"{where}: steps vary by orders of magnitude: a regular grid ({describe_step(step)}) over "
                                    f"{span_words(span // step_us, step)} would hold {span // step_us + 1:,} steps for "
                                    f"{distinct:,} timestamps; aggregate to a coarser step first")
         coarser = [r for r in ROUND_STEPS if span // int(r / dt.timedelta(microseconds=1)) + 1 <= limit]

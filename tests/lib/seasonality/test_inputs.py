@@ -61,7 +61,7 @@ def test_irregular_spacing_is_an_error_with_examples():
     with pytest.raises(SeasonalityError, match=r"irregular spacing: most steps are hourly.*2026-03-04 01:00 -> 2026-03-04 02:30"):
         detect(frame, strict=True)
     result = detect(frame)  # regridded at its typical step (hourly), the counts said
-    assert result.verdicts["regridded"][0] and "put on a hourly grid" in result.notes[0]
+    assert result.verdicts["regridded"][0] and "put on a regular grid (hourly;" in result.notes[0]
 
 
 def test_gaps_are_an_error_for_decompose_and_a_data_break_for_detect():

@@ -82,7 +82,7 @@ def test_jittered_five_minute_sensors_are_regridded_with_counts():
     result = detect(kinds()["jittered"])
     v = result.verdicts.row(0, named=True)
     assert v["regridded"] and v["step_seconds"] == 300 and v["model_step_seconds"] == 3600
-    assert "irregular spacing put on a every 5 minutes grid" in result.notes[0]
+    assert "irregular spacing put on a regular grid (every 5 minutes;" in result.notes[0]
     with pytest.raises(SeasonalityError, match="irregular spacing"):
         detect(kinds()["jittered"], strict=True)
 
