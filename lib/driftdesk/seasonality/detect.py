@@ -26,6 +26,7 @@ from driftdesk.seasonality.result import Decomposition, SeasonalityResult
 from driftdesk.seasonality.scales import from_working, to_working
 from driftdesk.seasonality.state import ANOMALY, DRIFT, FLAG_NAMES, NORMAL, CausalScan
 from driftdesk.seasonality.stl import default_specs, stl_direct
+from driftdesk.seasonality.strength import seasonal_strength
 from driftdesk.seasonality.variance import variance_changes
 from driftdesk.seasonality.verdicts import anomaly_events, drift_flags, merge_alarms, status_and_sentence, when
 
@@ -119,6 +120,7 @@ class _GroupFit:
     level_w: np.ndarray  # trend and seasonal on the working scale (logs for a log model), and the log offset
     seasonal_w: np.ndarray
     offset: np.ndarray
+    strength: np.ndarray  # per series: how much of it the longest period explains (``strength``), NaN if unknown
 
 
 def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool) -> _GroupFit:
@@ -140,8 +142,13 @@ def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, 
     counts = np.array([s.counts for s in members])
     variances = _variance_events(scan, work, cal, step, config, drifts, stabilised=_counts_residuals(
         values, from_working(scan.level + scan.seasonal, scale, offset), counts))
+    strength = np.full(values.shape[0], np.nan)
+    for period in sorted(periods, reverse=True):  # the longest period with two cycles detrended, else a shorter
+        unknown = np.isnan(strength)
+        if unknown.any():
+            strength[unknown] = seasonal_strength(work[unknown], period, exclude=cal[unknown])
     return _GroupFit(step, periods, use_log, scale, values, trend, expected - trend, values - expected, score, flags,
-                     drifts, variances, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0])
+                     drifts, variances, scan.score, scan.sigma, trend_w, total_w - trend_w, offset[:, 0], strength)
 
 
 def _drift_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta, config: DetectConfig,
@@ -227,15 +234,17 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
                  if not any(lo <= a["start_step"] <= hi for lo, hi in spans)]
     breaks = gaps(s.grid, min_steps=max(1, int(round(config.break_days * DAY / step))))
     events = drifts + anomalies + variances
-    status, sentence = status_and_sentence(s.grid, periods=fit.periods, dropped=s.dropped, events=events,
-                                           breaks=breaks, special=None, relative=fit.log or not (fit.values[idx] < 0).any())
+    status, sentence = status_and_sentence(s.grid, periods=[p * k for p in fit.periods], dropped=s.dropped,
+                                           events=events,
+                                           breaks=breaks, special=None, relative=fit.log or not (fit.values[idx] < 0).any(),
+                                           strength=fit.strength[idx])
     sentence += _notes_sentence(s, fit, idx, counts, config, causal=causal)
     causal_score = np.repeat(fit.causal_score[idx], k)[:s.grid.n] if k > 1 else fit.causal_score[idx]
     rows = [_event_row(s, e, causal_score) for e in events]
     rows += [_break_row(s, a, b) for a, b in breaks]
     verdict = _verdict_row(s, status, sentence, fit.periods, fit.step)
     verdict.update(alerts=counts.alerts, episodes=counts.episodes, suppressed_alerts=counts.suppressed,
-                   live_from=_live_from(s))
+                   live_from=_live_from(s), seasonal_strength=_finite(fit.strength[idx]))
     return _Outcome(arrays, flags, rows, verdict)
 
 
@@ -301,7 +310,7 @@ def _verdict_row(s: PreparedSeries, status: str, sentence: str, periods, step: d
             "model_step_seconds": step.total_seconds() if step is not None else None,
             "duplicate_rows": notes.duplicate_rows if notes else 0,
             "regridded": bool(notes.regridded) if notes else False,
-            "alerts": 0, "episodes": 0, "suppressed_alerts": 0, "live_from": None}
+            "alerts": 0, "episodes": 0, "suppressed_alerts": 0, "live_from": None, "seasonal_strength": None}
 
 
 def _event_row(s: PreparedSeries, e: dict, causal_score: np.ndarray) -> dict:
@@ -382,7 +391,7 @@ def _verdicts_frame(base: pl.DataFrame, series: list[PreparedSeries], outcomes: 
     schema = {**{c: base.schema[c] for c in by}, "status": pl.String, "verdict": pl.String, "periods": pl.String,
               "step_seconds": pl.Float64, "n_points": pl.Int64, "model_step_seconds": pl.Float64,
               "duplicate_rows": pl.Int64, "regridded": pl.Boolean, "alerts": pl.Int64, "episodes": pl.Int64,
-              "suppressed_alerts": pl.Int64, "live_from": pl.Datetime("us")}
+              "suppressed_alerts": pl.Int64, "live_from": pl.Datetime("us"), "seasonal_strength": pl.Float64}
     verdicts = pl.DataFrame([o.verdict for o in outcomes], schema=schema)
     if not by:
         return verdicts

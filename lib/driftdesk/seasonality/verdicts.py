@@ -15,6 +15,7 @@ import numpy as np
 from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
 from driftdesk.seasonality.scales import from_working
 from driftdesk.seasonality.state import ANOMALY, DRIFT, DriftAlarm
+from driftdesk.seasonality.strength import MIN_STRENGTH
 
 # the kinds of event a series' result lists (JSON ``events[].kind``), each a code with its meaning
 EVENT_KINDS: dict[str, str] = {
@@ -132,9 +133,11 @@ def drift_flags(n: int, events: list[dict], *, causal: bool) -> np.ndarray:
 
 def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: Sequence[str], events: list[dict],
                         breaks: list[tuple[int, int]], special: tuple[str, str] | None,
-                        relative: bool = True) -> tuple[str, str]:
+                        relative: bool = True, strength: float = float("nan")) -> tuple[str, str]:
     """(status, verdict sentence) for one series. ``relative=False`` (a series that takes negative values, where a
-    percentage of a level near zero means nothing) states changes in the series' own units."""
+    percentage of a level near zero means nothing) states changes in the series' own units. ``strength``
+    (``seasonality.strength``): a series its periods explain less than ``MIN_STRENGTH`` of is said to have no clear
+    pattern, with the strength, rather than a seasonal one."""
 
     def size(e: dict) -> str:
         if relative:
@@ -186,7 +189,13 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
         status = "variance_change" if status == "seasonal" else status
     if not parts:
         cycles = " + ".join(period_words(p, step) for p in periods)
-        parts.append(f"seasonal pattern ({cycles}), no drift" if cycles else "no seasonal period fits, no drift")
+        if not cycles:
+            parts.append("no seasonal period fits, no drift")
+        elif np.isfinite(strength) and strength < MIN_STRENGTH:
+            parts.append(f"no clear seasonal pattern ({cycles} explain {strength:.0%} of the detrended variation), "
+                         f"no drift")
+        else:
+            parts.append(f"seasonal pattern ({cycles}), no drift")
     sentence = "; ".join(parts)
     if notes:
         sentence += " (" + "; ".join(notes) + ")"
