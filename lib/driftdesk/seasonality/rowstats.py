@@ -87,7 +87,8 @@ def nanmedian_rows_of(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     if len(arrays) <= 1:
         return [nanmedian_rows(a) for a in arrays]
     stacked, ends = _stacked(arrays)
-    return np.split(nanmedian_rows(stacked), ends)
+    medians = nanmedian_rows(stacked)
+    return [medians[a:b] for a, b in zip([0, *ends], [*ends, len(medians)])]  # np.split's pieces
 
 
 def mad_rows(a: np.ndarray) -> np.ndarray:
