@@ -250,13 +250,18 @@ def _carried_spreads(state: ScanState, s: ScanSettings, t0: int, pmax: int) -> W
         spreads.forget(slice(m, 2 * m))
         state.carried["cycle"] = pmax
 
-    def values(a: int, b: int) -> np.ndarray:
-        out = np.full((2 * m, b - a), np.nan)
-        out[:m] = h.clipped[:, a:b]
+    def values(a: int, b: int, rows: np.ndarray | None) -> np.ndarray:
+        rows = np.arange(2 * m) if rows is None else rows
+        series, cycle = rows % m, rows >= m
+        out = h.clipped[series, a:b]
         a0 = max(a, pmax)
-        if b > a0:
-            both = h.clean[:, a0:b] & h.clean[:, a0 - pmax:b - pmax]
-            out[m:, a0 - a:] = np.where(both, state.filled[:, a0:b] - state.filled[:, a0 - pmax:b - pmax], np.nan)
+        if b > a0 and cycle.any():
+            i = series[cycle]
+            both = h.clean[i, a0:b] & h.clean[i, a0 - pmax:b - pmax]
+            out[cycle, :a0 - a] = np.nan
+            out[cycle, a0 - a:] = np.where(both, state.filled[i, a0:b] - state.filled[i, a0 - pmax:b - pmax], np.nan)
+        elif cycle.any():
+            out[cycle] = np.nan
         return out
 
     spreads.update(values, max(0, t0 - s.lag), np.concatenate([state.rewrites, state.rewrites]))

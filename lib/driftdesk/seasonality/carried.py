@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-# (a, b) -> the series' values at steps a..b-1 (rows x (b - a), NaN = missing)
-Source = Callable[[int, int], np.ndarray]
+# (a, b, rows) -> the series' values at steps a..b-1 of those rows (all rows for None; NaN = missing)
+Source = Callable[[int, int, np.ndarray | None], np.ndarray]
 
 
 class WindowSpreads:
@@ -45,10 +45,10 @@ class WindowSpreads:
         """Sum the steps before ``upto``; rows whose ``stamps`` (rewrite counts) changed again from the start."""
         redo = np.flatnonzero(stamps != self.stamps)
         if redo.size and self.done:
-            self._sum(source(0, self.done)[redo], redo, 0)
+            self._sum(source(0, self.done, redo), redo, 0)
         self.stamps = stamps.copy()
         if upto > self.done:
-            self._sum(source(self.done, upto), slice(None), self.done)
+            self._sum(source(self.done, upto, None), slice(None), self.done)
             self.done = upto
 
     def _sum(self, values: np.ndarray, rows: slice | np.ndarray, a: int) -> None:

@@ -174,7 +174,7 @@ def test_carried_window_spreads_match_a_direct_computation(seed):
             x[i, :done] += rng.normal()
             x[i, rng.integers(0, done, 5)] = np.nan
             stamps[i] += 1
-        spreads.update(lambda a, b: x[:, a:b].copy(), done, stamps)
+        spreads.update(lambda a, b, rows: x[:, a:b].copy() if rows is None else x[rows, a:b], done, stamps)
         lo = rng.integers(0, done + 1, m)
         hi = np.minimum(lo + rng.integers(0, 300, m), done)
         until = rng.integers(0, done + 40, m)
