@@ -21,6 +21,7 @@ def handle_alarms(state: ScanState, fit: BlockFit, s: ScanSettings, t: int, trig
         start = max(start, int(state.regime[i]), 0)
         start, old_level = _date_and_old_level(state, s, i, t, start, trigger, direction)
         new_level = _new_level(state, i, start, t)
+        state.rewrites[i] += 1
         _observations_from(state, i, start, t)
         if abs(relative_change(old_level, new_level, s.scale)) < s.config.min_drift:
             state.reset_tests(i, t)

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from driftdesk.seasonality.carried import WindowSpreads
 from driftdesk.seasonality.config import ScanSettings
 from driftdesk.seasonality.rowstats import (
     block_means,
     fill_rows,
-    mad_rows_of,
+    medians_and_spreads,
     nanmedian_rows,
-    running_sums,
     t_threshold,
     variance_inflation,
-    window_mean_sd,
 )
 from driftdesk.seasonality.state import BlockFit, ScanState
 from driftdesk.seasonality.stl import default_specs, operator_for
@@ -71,11 +70,19 @@ def fit_block(state: ScanState, s: ScanSettings, t0: int) -> BlockFit:
     win = fill_rows(state.filled[:, t0 - length:t0])
     fit_ok = np.isfinite(win).all(axis=1)
     win = np.where(fit_ok[:, None], win, 0.0)
-    level = _start_level(state, win, rows, t0)
-    sigma, cycle_diff = _score_scale(state, s, win, rows, t0, pmax, level)
+    # the level's median and every spread of the scale and the within-day correlation, in two sorts for all
+    level_rows = _level_rows(state, win, rows, t0)
+    scale_rows = _ScaleRows.of(state, s, win, rows, t0, pmax)
+    vif_rows = _VifRows.of(state, s, scale_rows.cycle_diff, t0)
+    medians, spreads = medians_and_spreads(level_rows, scale_rows.arrays + vif_rows.arrays)
+    level = medians[0]
+    if not np.isfinite(level).all():  # since the last change no clean value: all of them
+        fallback = medians[1] if len(medians) > 1 else nanmedian_rows(_level_rows(state, win, rows, t0, every=True)[1])
+        level = np.where(np.isfinite(level), level, fallback)
+    sigma = scale_rows.sigma(state, s, spreads[:len(scale_rows.arrays)], level)
+    vif = vif_rows.vif(s, spreads[len(scale_rows.arrays):])
     seasoned = t0 >= state.model_from + 7 * s.refit
     mean_sd, mean_thr = _mean_yardstick(state, s, win, t0, pmax)
-    vif = _day_vif(state, s, cycle_diff, t0)
     return BlockFit(
         forecast=win @ rows.fore.T, level=np.where(fit_ok, level, np.nan), sigma=sigma,
         vif=vif, root_vif=np.sqrt(vif), seasoned=seasoned,
@@ -84,11 +91,12 @@ def fit_block(state: ScanState, s: ScanSettings, t0: int) -> BlockFit:
     )
 
 
-def _start_level(state: ScanState, win: np.ndarray, rows: _Rows, t0: int) -> np.ndarray:
-    """The median of the last ``level_steps`` deseasonalised clean values, since the last detected change (all
-    of them if the change is younger than any clean value). Recent steps are deseasonalised with the forecast
-    made before they were seen: a shift near the window's end would otherwise leak into the refit's seasonal
-    component and hide in the level."""
+def _level_rows(state: ScanState, win: np.ndarray, rows: _Rows, t0: int, *, every: bool = False) -> list[np.ndarray]:
+    """The level is the median of the last ``level_steps`` deseasonalised clean values, since the last detected
+    change (all of them where the change is younger than any clean value): those values (NaN elsewhere), and
+    every clean one where a series needs them (or ``every`` time). Recent steps are deseasonalised with the
+    forecast made before they were seen: a shift near the window's end would otherwise leak into the refit's
+    seasonal component and hide in the level."""
     k = rows.seasonal_tail.shape[0]
     seen = state.seasonal[:, t0 - k:t0].copy()
     seen[:, :max(0, state.model_from - (t0 - k))] = np.nan  # forecasts of a simpler model miss a cycle
@@ -100,69 +108,98 @@ def _start_level(state: ScanState, win: np.ndarray, rows: _Rows, t0: int) -> np.
     clean = state.history.clean[:, t0 - k:t0]
     pos = np.arange(t0 - k, t0)
     keep = clean & (pos[None, :] >= state.regime[:, None])
-    level = nanmedian_rows(np.where(keep, deseas, np.nan))
-    if np.isfinite(level).all():
-        return level
-    fallback = nanmedian_rows(np.where(clean, deseas, np.nan))
-    return np.where(np.isfinite(level), level, fallback)
+    out = [np.where(keep, deseas, np.nan)]
+    if every or not keep.any(axis=1).all():  # the deseasonalised values are finite: a row keeping none
+        out.append(np.where(clean, deseas, np.nan))
+    return out
 
 
-def _score_scale(state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows, t0: int, pmax: int,
-                 level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _ScaleRows:
     """The score's scale: a robust spread of recent forecast residuals, never below the fit's in-sample one
     (inflated: in-sample residuals are smaller than forecast errors). Before three days of forecast residuals
-    exist, a cycle-over-cycle difference stands in for them (twice the noise variance). Also returns those
-    differences (NaN where either end is no clean value) for the within-day correlation."""
-    clean, length = state.history.clean, win.shape[1]
-    inflation = s.config.in_sample_inflation
-    k2 = rows.fit_tail.shape[0]
-    in_resid = win[:, -k2:] - win @ rows.fit_tail.T
-    recent = state.history.forecast[:, max(0, t0 - s.scale_steps, state.model_from):t0]
-    measured = np.isfinite(recent).sum(axis=1) >= 3 * s.refit
-    k3 = min(k2, length - pmax)
-    diff = win[:, length - k3:] - win[:, length - k3 - pmax:length - pmax]
-    both = clean[:, t0 - k3:t0] & clean[:, t0 - k3 - pmax:t0 - pmax]
-    # each spread is computed only if a series reads it, all of them in one sort (the same numbers)
-    some, every = measured.any(), measured.all()
-    spreads = iter(mad_rows_of([np.where(clean[:, t0 - k2:t0], in_resid, np.nan)] + ([recent] if some else [])
-                               + ([] if every else [np.where(both, diff, np.nan)])))
-    sigma_in = next(spreads) * inflation
-    sigma_out = next(spreads) if some else sigma_in
-    if every:
-        sigma_naive = sigma_in
-    else:
-        sigma_naive = next(spreads) / np.sqrt(2.0) * inflation
-        sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
-    sigma = np.where(measured, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
-    if state.active != s.periods:
-        # a longer cycle is not in the model yet (a weekday against the days before it): the score's scale takes
-        # in how much whole cycles differ from one another (root mean square, so the days a weekly pattern
-        # moves most count), or that cycle would be flagged as anomalies until it joins
-        sq = np.where(both, diff, 0.0) ** 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            spread = np.sqrt(sq.sum(axis=1) / both.sum(axis=1) / 2.0) * inflation
-        sigma = np.fmax(sigma, np.nan_to_num(spread, nan=0.0))
-    floor = 1e-9 * np.fmax(np.abs(level), 1e-12)
-    sigma = np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
-    return sigma, np.where(both, diff, np.nan)
+    exist, a cycle-over-cycle difference stands in for them (twice the noise variance). ``arrays``: the rows
+    whose spreads it reads (each only if a series reads it); ``cycle_diff``: those differences (NaN where either
+    end is no clean value), for the within-day correlation."""
+
+    arrays: list[np.ndarray]
+    measured: np.ndarray
+    diff: np.ndarray
+    both: np.ndarray
+    cycle_diff: np.ndarray
+
+    @classmethod
+    def of(cls, state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows, t0: int, pmax: int) -> _ScaleRows:
+        clean, length = state.history.clean, win.shape[1]
+        k2 = rows.fit_tail.shape[0]
+        in_resid = win[:, -k2:] - win @ rows.fit_tail.T
+        recent = state.history.forecast[:, max(0, t0 - s.scale_steps, state.model_from):t0]
+        measured = np.isfinite(recent).sum(axis=1) >= 3 * s.refit
+        k3 = min(k2, length - pmax)
+        diff = win[:, length - k3:] - win[:, length - k3 - pmax:length - pmax]
+        both = clean[:, t0 - k3:t0] & clean[:, t0 - k3 - pmax:t0 - pmax]
+        cycle_diff = np.where(both, diff, np.nan)
+        some, every = measured.any(), measured.all()
+        arrays = ([np.where(clean[:, t0 - k2:t0], in_resid, np.nan)] + ([recent] if some else [])
+                  + ([] if every else [cycle_diff]))
+        return cls(arrays, measured, diff, both, cycle_diff)
+
+    def sigma(self, state: ScanState, s: ScanSettings, spreads: list[np.ndarray], level: np.ndarray) -> np.ndarray:
+        """The scale from the spreads of ``arrays``."""
+        inflation, measured = s.config.in_sample_inflation, self.measured
+        some, every = measured.any(), measured.all()
+        spreads = iter(spreads)
+        sigma_in = next(spreads) * inflation
+        sigma_out = next(spreads) if some else sigma_in
+        if every:
+            sigma_naive = sigma_in
+        else:
+            sigma_naive = next(spreads) / np.sqrt(2.0) * inflation
+            sigma_naive = np.where(np.isfinite(sigma_naive), sigma_naive, sigma_in)
+        sigma = np.where(measured, np.fmax(sigma_in, sigma_out), np.fmax(sigma_in, sigma_naive))
+        if state.active != s.periods:
+            # a longer cycle is not in the model yet (a weekday against the days before it): the score's scale
+            # takes in how much whole cycles differ from one another (root mean square, so the days a weekly
+            # pattern moves most count), or that cycle would be flagged as anomalies until it joins
+            sq = np.where(self.both, self.diff, 0.0) ** 2
+            with np.errstate(invalid="ignore", divide="ignore"):
+                spread = np.sqrt(sq.sum(axis=1) / self.both.sum(axis=1) / 2.0) * inflation
+            sigma = np.fmax(sigma, np.nan_to_num(spread, nan=0.0))
+        floor = 1e-9 * np.fmax(np.abs(level), 1e-12)
+        return np.where(np.isfinite(sigma), np.fmax(sigma, floor), np.nan)
 
 
-def _day_vif(state: ScanState, s: ScanSettings, cycle_diff: np.ndarray, t0: int) -> np.ndarray:
+@dataclass(frozen=True)
+class _VifRows:
     """Variance inflation of a block mean of scores: day-level noise makes consecutive scores move together,
     and a CUSUM that ignores it raises false drift alarms. Estimated from cycle-over-cycle differences in the
-    window, and from the block means of recent scores once there are a week of them; between 1 and ``refit``."""
-    m = cycle_diff.shape[0]
-    lo = max(0, t0 - s.vif_steps, state.model_from)
-    measured = t0 - lo >= 7 * s.refit and s.refit > 1
-    # rowstats.vif_rows of the differences and (standardised) of the recent scores, their spreads in one sort
-    means = block_means(cycle_diff, s.refit)
-    recent = block_means(state.history.scores[:, lo:t0], s.refit) if measured else None
-    spreads = mad_rows_of(([] if means is None else [means, cycle_diff]) + ([] if recent is None else [recent]))
-    vif = np.ones(m) if means is None else variance_inflation(s.refit, spreads[0], spreads[1])
-    if measured:
-        vif = np.fmax(vif, np.ones(m) if recent is None else variance_inflation(s.refit, spreads[-1], np.ones(m)))
-    # NaN counts as 1 (np.nan_to_num(nan=1.0), then clipped to [1, refit])
-    return np.minimum(np.maximum(np.where(np.isnan(vif), 1.0, vif), 1.0), float(s.refit))
+    window, and from the block means of recent scores once there are a week of them; between 1 and ``refit``.
+    ``arrays``: the rows whose spreads it reads (``rowstats.vif_rows`` of the differences and, standardised, of
+    the recent scores)."""
+
+    arrays: list[np.ndarray]
+    m: int
+    has_means: bool
+    measured: bool
+    has_recent: bool
+
+    @classmethod
+    def of(cls, state: ScanState, s: ScanSettings, cycle_diff: np.ndarray, t0: int) -> _VifRows:
+        lo = max(0, t0 - s.vif_steps, state.model_from)
+        measured = t0 - lo >= 7 * s.refit and s.refit > 1
+        means = block_means(cycle_diff, s.refit)
+        recent = block_means(state.history.scores[:, lo:t0], s.refit) if measured else None
+        arrays = ([] if means is None else [means, cycle_diff]) + ([] if recent is None else [recent])
+        return cls(arrays, cycle_diff.shape[0], means is not None, measured, recent is not None)
+
+    def vif(self, s: ScanSettings, spreads: list[np.ndarray]) -> np.ndarray:
+        """The inflation from the spreads of ``arrays``."""
+        m = self.m
+        vif = variance_inflation(s.refit, spreads[0], spreads[1]) if self.has_means else np.ones(m)
+        if self.measured:
+            vif = np.fmax(vif, variance_inflation(s.refit, spreads[-1], np.ones(m)) if self.has_recent else np.ones(m))
+        # NaN counts as 1 (np.nan_to_num(nan=1.0), then clipped to [1, refit])
+        return np.minimum(np.maximum(np.where(np.isnan(vif), 1.0, vif), 1.0), float(s.refit))
 
 
 def _mean_yardstick(state: ScanState, s: ScanSettings, win: np.ndarray, t0: int,
@@ -179,20 +216,53 @@ def _mean_yardstick(state: ScanState, s: ScanSettings, win: np.ndarray, t0: int,
     left zero would keep only the calm stretches and bias the yardstick low: hence half way."""
     if not s.mean_windows:
         return {}, {}
-    clean, length = state.history.clean, win.shape[1]
-    cyc = np.where(clean[:, t0 - length + pmax:t0] & clean[:, t0 - length:t0 - pmax], win[:, pmax:] - win[:, :-pmax],
-                   np.nan)
     lo, hi = max(0, t0 - s.ref_steps - s.lag, state.model_from), max(0, t0 - s.lag, state.model_from)
     half, day = 0.5 * s.config.block_h, state.day
     since = np.minimum(np.where(day.plus > half, day.zero_plus, t0), np.where(day.minus > half, day.zero_minus, t0))
-    ref = np.where(np.arange(lo, hi)[None, :] < since[:, None], state.history.clipped[:, lo:hi], np.nan)
-    mean_sd, mean_thr = {}, {}
-    cyc = cyc[:, :max(cyc.shape[1] - s.lag, 0)]
-    ref_sums, cyc_sums = running_sums(ref), running_sums(cyc)
-    for w in s.mean_windows:
-        sd_fc, n_fc = window_mean_sd(ref, w, s.mean_min, ref_sums)
-        sd_in = window_mean_sd(cyc, w, 1, cyc_sums)[0] / np.sqrt(2.0)
-        mean_sd[w] = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
-        # overlapping w-step means over L steps carry about L / w independent ones
-        mean_thr[w] = t_threshold(s.config.mean_z, n_fc / w)
+    # the w-step means of the residuals and of the cycle differences, from sums carried along the scan (rows
+    # m.. are the cycle differences: of the window's values where both are clean observations, but the last
+    # ``lag`` steps; where the window could not be fitted there are none)
+    m = since.shape[0]
+    c0 = t0 - win.shape[1] + pmax
+    lo_rows = np.concatenate([np.full(m, lo), np.full(m, c0)])
+    hi_rows = np.concatenate([np.full(m, hi), np.full(m, max(t0 - s.lag, c0))])
+    until = np.concatenate([since, hi_rows[m:]])
+    spreads = _carried_spreads(state, s, t0, pmax)
+    sd, n = spreads.spread(lo_rows, hi_rows, until=until)  # (windows x rows)
+    sd_fc = np.where(n[:, :m] >= s.mean_min, sd[:, :m], np.nan)
+    sd_in = sd[:, m:] / np.sqrt(2.0)
+    sd_all = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
+    # overlapping w-step means over L steps carry about L / w independent ones
+    thr_all = t_threshold(s.config.mean_z, n[:, :m] / np.array(s.mean_windows)[:, None])
+    mean_sd, mean_thr = dict(zip(s.mean_windows, sd_all)), dict(zip(s.mean_windows, thr_all))
     return mean_sd, mean_thr
+
+
+def _carried_spreads(state: ScanState, s: ScanSettings, t0: int, pmax: int) -> WindowSpreads:
+    """The mean test's two series summed up to the refit at ``t0`` (``carried.WindowSpreads``; m rows each): the
+    clipped forecast residuals, and the cycle-over-cycle differences of the values later fits see where both are
+    clean observations."""
+    m, n, h = state.values.shape[0], state.n, state.history
+    spreads = state.carried.get("yardstick")
+    if spreads is None:
+        spreads = state.carried["yardstick"] = WindowSpreads(2 * m, n, s.mean_windows)
+    if state.carried.get("cycle") != pmax:  # a longer period joined the model: other differences
+        spreads.forget(slice(m, 2 * m))
+        state.carried["cycle"] = pmax
+
+    def values(a: int, b: int, rows: np.ndarray | None) -> np.ndarray:
+        rows = np.arange(2 * m) if rows is None else rows
+        series, cycle = rows % m, rows >= m
+        out = h.clipped[series, a:b]
+        a0 = max(a, pmax)
+        if b > a0 and cycle.any():
+            i = series[cycle]
+            both = h.clean[i, a0:b] & h.clean[i, a0 - pmax:b - pmax]
+            out[cycle, :a0 - a] = np.nan
+            out[cycle, a0 - a:] = np.where(both, state.filled[i, a0:b] - state.filled[i, a0 - pmax:b - pmax], np.nan)
+        elif cycle.any():
+            out[cycle] = np.nan
+        return out
+
+    spreads.update(values, max(0, t0 - s.lag), np.concatenate([state.rewrites, state.rewrites]))
+    return spreads

@@ -87,7 +87,8 @@ def nanmedian_rows_of(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     if len(arrays) <= 1:
         return [nanmedian_rows(a) for a in arrays]
     stacked, ends = _stacked(arrays)
-    return np.split(nanmedian_rows(stacked), ends)
+    medians = nanmedian_rows(stacked)
+    return [medians[a:b] for a, b in zip([0, *ends], [*ends, len(medians)])]  # np.split's pieces
 
 
 def mad_rows(a: np.ndarray) -> np.ndarray:
@@ -100,6 +101,15 @@ def mad_rows_of(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     """``mad_rows`` of each array, in two sorts (``nanmedian_rows_of``): the same numbers."""
     meds = nanmedian_rows_of(arrays)
     return [MAD_SCALE * d for d in nanmedian_rows_of([np.abs(a - med[:, None]) for a, med in zip(arrays, meds)])]
+
+
+def medians_and_spreads(medians: Sequence[np.ndarray],
+                        spreads: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``nanmedian_rows`` of each of ``medians`` and ``mad_rows`` of each of ``spreads``, in two sorts for all of
+    them (``nanmedian_rows_of``): the same numbers as one call each."""
+    meds = nanmedian_rows_of([*medians, *spreads])
+    deviations = nanmedian_rows_of([np.abs(a - med[:, None]) for a, med in zip(spreads, meds[len(medians):])])
+    return meds[:len(medians)], [MAD_SCALE * d for d in deviations]
 
 
 def block_means(a: np.ndarray, block: int) -> np.ndarray | None:
@@ -175,6 +185,26 @@ def t_threshold(z: float, df: np.ndarray) -> np.ndarray:
     ``norm.sf`` compute these same functions, bit for bit, behind a generic layer that costs more than they do:
     the causal scan asks at every refit.)"""
     df = np.asarray(df, dtype=float)
+    if df.size > 64 or not np.isfinite(df).all():
+        return _t_threshold_of(z, df)
+    # the scan's few series: the same degrees of freedom come back refit after refit (and metric after metric)
+    known = _T_THRESHOLDS.setdefault(z, {})
+    values = df.ravel().tolist()
+    out = [known.get(d) for d in values]
+    if None in out:
+        missing = sorted({d for d, o in zip(values, out) if o is None})
+        got = dict(zip(missing, _t_threshold_of(z, np.array(missing)).tolist()))
+        if len(known) > 100_000:
+            known.clear()
+        known.update(got)
+        out = [got[d] if o is None else o for d, o in zip(values, out)]
+    return np.array(out).reshape(df.shape)
+
+
+_T_THRESHOLDS: dict[float, dict[float, float]] = {}  # z -> degrees of freedom -> threshold
+
+
+def _t_threshold_of(z: float, df: np.ndarray) -> np.ndarray:
     out = np.full(df.shape, np.inf)
     ok = df >= 1
     out[ok] = -special.stdtrit(df[ok], special.ndtr(-z))

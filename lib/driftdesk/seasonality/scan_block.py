@@ -21,6 +21,10 @@ from driftdesk.seasonality.rowstats import finite_or_zero, median_1d
 from driftdesk.seasonality.scan_step import mean_test
 from driftdesk.seasonality.state import ANOMALY, DRIFT, NORMAL, BlockFit, Observation, ScanState
 
+# rounds of the CUSUMs' iteration over a whole stretch; a CUSUM away from zero for longer (each round settles one
+# more step of an excursion) is then run step by step
+ROUNDS = 3
+
 
 @dataclass(frozen=True)
 class Stretch:
@@ -133,7 +137,8 @@ def _runs(state: ScanState, obs: Observation, a: int) -> tuple[np.ndarray, np.nd
 def _cusums(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation,
             a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both CUSUMs after each step: S_t = max(0, S_{t-1} + x_t - k) at calm steps, S_{t-1} elsewhere, iterated
-    on the whole stretch from S = 0 until it is its own update (the recursion's one solution)."""
+    on the whole stretch from S = 0 until it is its own update (the recursion's one solution); a row still
+    moving after ``ROUNDS`` rounds is run step by step."""
     c, k, m = state.cusum, s.config.cusum_k, obs.z.shape[0]
     zc = np.minimum(np.maximum(finite_or_zero(obs.z), -s.config.clip_z), s.config.clip_z) / fit.root_vif[:, None]
     x = np.concatenate([zc, -zc])  # S - z is S + (-z) exactly
@@ -141,16 +146,31 @@ def _cusums(state: ScanState, fit: BlockFit, s: ScanSettings, obs: Observation,
     out = np.zeros_like(x)
     before = np.empty_like(x)  # S_{t-1}: the CUSUM before the stretch, then the previous round's
     before[:, 0] = np.concatenate([c.plus, c.minus])
-    while True:
+    for _ in range(ROUNDS):
         before[:, 1:] = out[:, :-1]
         new = np.where(calm, np.maximum(0.0, before + x - k), before)
-        if (new == out).all():
-            break
+        settled = (new == out).all(axis=1)
         out = new
+        if settled.all():
+            break
+    else:  # a long excursion from zero: its rows step by step, the same arithmetic on Python floats
+        for i in np.flatnonzero(~settled):
+            out[i] = _cusum_row(float(before[i, 0]), x[i].tolist(), calm[i].tolist(), k)
     steps = np.arange(a, a + x.shape[1])
     zero = np.maximum.accumulate(np.where(calm & (out == 0), steps, -1), axis=1)
     zero = np.where(zero >= 0, zero, np.concatenate([c.zero_plus, c.zero_minus])[:, None])
     return out[:m], out[m:], zero[:m], zero[m:]
+
+
+def _cusum_row(s: float, x: list[float], calm: list[bool], k: float) -> list[float]:
+    """One CUSUM along a stretch: S_t = max(0, (S_{t-1} + x_t) - k) at calm steps, S_{t-1} elsewhere."""
+    out = []
+    for xt, ct in zip(x, calm):
+        if ct:
+            v = s + xt - k
+            s = v if v > 0.0 else 0.0  # np.maximum(0.0, v): x is finite, and -0.0 gives 0.0
+        out.append(s)
+    return out
 
 
 def may_fire(state: ScanState, fit: BlockFit, s: ScanSettings, seq: Stretch,

@@ -166,7 +166,9 @@ class ScanState:
     clean observation) and ``periods_used`` (n: the longest period of the fit, 0 in the warm-up).
     Per series: ``current_level`` (the running level), ``regime`` (first step of the current level regime),
     ``tests_from`` (the first step the mean test may reach back to: none before the last handled change),
-    ``relevel`` (a change was handled in this block: the new regime's level is re-estimated at every step)."""
+    ``relevel`` (a change was handled in this block: the new regime's level is re-estimated at every step),
+    ``rewrites`` (how many times a handled change rewrote the series' history: sums carried from one refit to the
+    next, ``carried``, start again for it)."""
 
     values: np.ndarray
     calendar: np.ndarray
@@ -182,6 +184,7 @@ class ScanState:
     regime: np.ndarray
     tests_from: np.ndarray
     relevel: np.ndarray
+    rewrites: np.ndarray
     cusum: TwoSidedCusum
     day: DayCusum
     run: AnomalyRun
@@ -190,6 +193,7 @@ class ScanState:
     # tests' and scales' history again (residuals of the simpler model are no yardstick for the new one)
     active: tuple[int, ...] = ()
     model_from: int = 0
+    carried: dict = field(default_factory=dict)  # what the refits carry from one to the next (``carried``)
 
     @classmethod
     def start(cls, values: np.ndarray, calendar: np.ndarray) -> ScanState:
@@ -203,6 +207,7 @@ class ScanState:
                    periods_used=np.zeros(n, dtype=np.int64), history=History.empty(m, n),
                    current_level=np.full(m, np.nan), regime=np.zeros(m, dtype=np.int64),
                    tests_from=np.zeros(m, dtype=np.int64), relevel=np.zeros(m, dtype=bool),
+                   rewrites=np.zeros(m, dtype=np.int64),
                    cusum=TwoSidedCusum.start(m, -1), day=DayCusum.start(m, 0), run=AnomalyRun.none(m),
                    episodes=Episodes.none(m))
 

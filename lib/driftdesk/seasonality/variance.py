@@ -70,16 +70,20 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
     d[1:] = np.where(both & (model[1:] == model[:-1]), resid[1:] - resid[:-1], np.nan)
     ref_steps = max(2 * MIN_REFERENCE, int(round(config.variance_ref_days * day)))
     min_steps = max(MIN_REFERENCE, int(round(config.variance_min_days * day)))
-    steps = d.tolist()  # the CUSUM runs step by step: Python floats, not numpy scalars
+    finite = np.isfinite(d)
+    values = d[finite]  # a reference is the finite values of a stretch: those between two of these counts
+    counts = np.concatenate([[0], np.cumsum(finite)]).tolist()
+    # the CUSUM runs step by step on Python floats, not numpy scalars (NaN: not a finite difference)
+    sizes = np.where(finite, np.abs(d), np.nan).tolist()
+    models = model.tolist()
     events: list[dict] = []
     since = 0  # the reference starts here (after a change or a new model)
     up, zero_up = 0.0, 0
     for d0 in range(0, n, day):
-        if d0 > 0 and model[d0] != model[d0 - 1]:
+        if d0 > 0 and models[d0] != models[d0 - 1]:
             since, up, zero_up = d0, 0.0, d0
         end = min(d0, zero_up + 1)  # an excursion under way stays out of its own reference
-        past = d[max(since, end - ref_steps):end]
-        past = past[np.isfinite(past)]
+        past = values[counts[max(since, end - ref_steps, 0)]:counts[max(end, 0)]]
         if past.size < min_steps:
             zero_up = d0
             continue
@@ -88,12 +92,16 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if not scale > 0 or not quartile > 0:
             continue
         for t in range(d0, min(n, d0 + day)):
-            x = steps[t]
-            if not math.isfinite(x):
+            x = sizes[t]  # up = max(0, up + exceedance_llr(x > quartile)) at finite x, written out
+            if x > quartile:
+                up += _LLR_BEYOND
+            elif x == x:
+                up += _LLR_WITHIN
+            else:
                 continue
-            up = max(0.0, up + (_LLR_BEYOND if abs(x) > quartile else _LLR_WITHIN))  # exceedance_llr, inlined
-            zero_up = t if up == 0 else zero_up
-            if up > config.variance_h:
+            if not up > 0.0:
+                up, zero_up = 0.0, t
+            elif up > config.variance_h:
                 sign = 1
                 start = zero_up + 1
                 seg = d[start:t + 1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
@@ -49,11 +50,13 @@ def _daily(p: pl.DataFrame) -> pl.DataFrame:
 
 
 def _band(fig: go.Figure, d: pl.DataFrame, column: str, name: str, color: str, fill: str, row: int) -> None:
-    x = d["ts"].to_list()
-    fig.add_trace(in_panel(go.Scatter(x=x + x[::-1], y=d[f"{column}_high"].to_list() + d[f"{column}_low"].to_list()[::-1],
+    # arrays, not lists: plotly checks a list item by item
+    x = d["ts"].to_numpy()
+    fig.add_trace(in_panel(go.Scatter(x=np.concatenate([x, x[::-1]]),
+                                      y=np.concatenate([d[f"{column}_high"].to_numpy(), d[f"{column}_low"].to_numpy()[::-1]]),
                                       fill="toself", fillcolor=fill, line={"width": 0}, hoverinfo="skip",
                                       name=f"{name}, daily range", legendgroup=name), row - 1))
-    fig.add_trace(in_panel(go.Scatter(x=x, y=d[f"{column}_mean"].to_list(), mode="lines", name=f"{name}, daily mean",
+    fig.add_trace(in_panel(go.Scatter(x=x, y=d[f"{column}_mean"].to_numpy(), mode="lines", name=f"{name}, daily mean",
                                       legendgroup=name, line={"width": 1.5, "color": color}), row - 1))
 
 

@@ -146,3 +146,102 @@ def test_a_shift_that_turns_its_hours_into_anomalies_is_called_within_a_day():
         assert shifts.height >= 1, f"seed {seed}: the step was never called"
         delays.append(shifts["detected_at"][0] - start)
     assert sum(d <= dt.timedelta(hours=24) for d in delays) >= 6, delays
+
+
+def _direct_spread(x: np.ndarray, lo: int, hi: int, until: int, w: int) -> tuple[float, int]:
+    """The root mean square of the means of every w-step window of x[lo:hi] with 3/4 of its values (those from
+    ``until`` on missing), and their number, one window at a time."""
+    y = x[lo:hi].copy()
+    y[max(until - lo, 0):] = np.nan
+    means = [np.nanmean(y[a:a + w]) for a in range(len(y) - w + 1) if np.isfinite(y[a:a + w]).sum() >= 0.75 * w]
+    return (math.sqrt(np.mean(np.square(means))) if means else math.nan), len(means)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_carried_window_spreads_match_a_direct_computation(seed):
+    from driftdesk.seasonality.carried import WindowSpreads
+
+    rng = np.random.default_rng(seed)
+    m, n, windows = 4, 500, (12, 24)
+    x = rng.normal(size=(m, n)) + 5.0 * rng.normal(size=(m, 1))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[1, 100:160] = np.nan  # a gap longer than a window
+    spreads, stamps, done = WindowSpreads(m, n, windows), np.zeros(m, dtype=np.int64), 0
+    while done < n:
+        done = min(n, done + int(rng.integers(1, 60)))  # grown in stretches of any length
+        if rng.random() < 0.3:  # a row's history rewritten: summed again from the start
+            i = int(rng.integers(m))
+            x[i, :done] += rng.normal()
+            x[i, rng.integers(0, done, 5)] = np.nan
+            stamps[i] += 1
+        spreads.update(lambda a, b, rows: x[:, a:b].copy() if rows is None else x[rows, a:b], done, stamps)
+        lo = rng.integers(0, done + 1, m)
+        hi = np.minimum(lo + rng.integers(0, 300, m), done)
+        until = rng.integers(0, done + 40, m)
+        sd, nwin = spreads.spread(lo, hi, until=until)
+        for k, w in enumerate(windows):
+            for i in range(m):
+                want, count = _direct_spread(x[i], int(lo[i]), int(hi[i]), int(until[i]), w)
+                assert nwin[k, i] == count
+                assert (math.isnan(want) and math.isnan(sd[k, i])) or sd[k, i] == pytest.approx(want, rel=1e-9)
+
+
+def test_the_mean_tests_yardstick_in_a_scan_is_its_definition(monkeypatch):
+    """At every refit of a scan with alarms (rewritten histories) and a day CUSUM half way (a reference cut
+    short): the spreads carried from refit to refit are ``window_mean_sd`` of the stretches the yardstick is
+    defined on, to 1e-9, and the thresholds the same."""
+    import datetime as dt
+
+    from seasonality_helpers import seasonal_series
+
+    from driftdesk.seasonality import DetectConfig, block_fit
+    from driftdesk.seasonality.causal import causal_scan
+
+    seen = {"refits": 0, "cut": 0}
+    carried = block_fit._mean_yardstick
+
+    def checked(state, s, win, t0, pmax):
+        mean_sd, mean_thr = carried(state, s, win, t0, pmax)
+        length, h, day = win.shape[1], state.history, state.day
+        lo, hi = max(0, t0 - s.ref_steps - s.lag, state.model_from), max(0, t0 - s.lag, state.model_from)
+        half = 0.5 * s.config.block_h
+        since = np.minimum(np.where(day.plus > half, day.zero_plus, t0), np.where(day.minus > half, day.zero_minus, t0))
+        ref = np.where(np.arange(lo, hi)[None, :] < since[:, None], h.clipped[:, lo:hi], np.nan)
+        cyc = np.where(h.clean[:, t0 - length + pmax:t0] & h.clean[:, t0 - length:t0 - pmax],
+                       win[:, pmax:] - win[:, :-pmax], np.nan)[:, :max(length - pmax - s.lag, 0)]
+        for w in s.mean_windows:
+            sd_fc, n_fc = window_mean_sd(ref, w, s.mean_min)
+            sd_in = window_mean_sd(cyc, w, 1)[0] / np.sqrt(2.0)
+            want = np.where(np.isfinite(sd_fc) & (sd_fc > 0), np.fmax(sd_fc, sd_in), np.nan)
+            np.testing.assert_allclose(mean_sd[w], want, rtol=1e-9, equal_nan=True)
+            np.testing.assert_array_equal(mean_thr[w], t_threshold(s.config.mean_z, n_fc / w))
+        seen["refits"] += 1
+        seen["cut"] += bool((since < hi).any())
+        return mean_sd, mean_thr
+
+    monkeypatch.setattr(block_fit, "_mean_yardstick", checked)
+    days = 70
+    y = np.stack([seasonal_series(days, seed=20 + i, level=80.0 + 10 * i) for i in range(5)])
+    y[0, 24 * 40 + 5:] *= 1.25
+    y[1, 24 * 30:24 * 33] = np.nan
+    y[2, 24 * 50:] *= 0.85
+    y[3] *= np.exp(np.repeat(np.random.default_rng(3).normal(0, 0.03, days), 24))  # a day-level factor
+    scan = causal_scan(np.log(y), None, step=dt.timedelta(hours=1), periods=(24, 168), config=DetectConfig(),
+                       log=True)
+    assert scan.alarms and seen["refits"] > 60 and seen["cut"] > 0
+
+
+def test_medians_and_spreads_in_two_sorts_are_numpys():
+    from driftdesk.seasonality.rowstats import MAD_SCALE, medians_and_spreads
+
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_t(3, size=(5, n)) for n in (7, 168, 40)]
+    for a in arrays:
+        a[rng.random(a.shape) < 0.2] = np.nan
+    arrays[1][2] = np.nan  # a row without any value
+    medians, spreads = medians_and_spreads(arrays[:1], arrays[1:])
+    np.testing.assert_array_equal(medians[0], np.nanmedian(arrays[0], axis=1))
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        for got, a in zip(spreads, arrays[1:]):
+            want = MAD_SCALE * np.nanmedian(np.abs(a - np.nanmedian(a, axis=1)[:, None]), axis=1)
+            np.testing.assert_array_equal(got, want)

@@ -165,3 +165,18 @@ def test_the_threshold_is_scipy_stats_own(z, df):
     df = np.array(df)
     expected = np.where(df >= 1, t.isf(norm.sf(z), np.maximum(df, 1.0)), np.inf)
     np.testing.assert_array_equal(t_threshold(z, df), expected, strict=True)
+    np.testing.assert_array_equal(t_threshold(z, df), expected, strict=True)  # again: the thresholds kept
+
+
+@pytest.mark.parametrize("rounds", [1, 100])
+def test_the_cusums_step_by_step_rows_and_whole_rounds(monkeypatch, rounds):
+    """A stretch's CUSUMs iterated for one round (nearly every row then run step by step) or until they settle:
+    the step path's numbers either way."""
+    from driftdesk.seasonality import scan_block
+
+    monkeypatch.setattr(scan_block, "ROUNDS", rounds)
+    y = _hourly_matrix(5, 45, 5)
+    y[0, 24 * 30 + 7:] *= 1.2
+    y[2] *= np.exp(np.repeat(np.random.default_rng(1).normal(0, 0.05, 45), 24))  # long CUSUM excursions
+    cfg = DetectConfig(cusum_k=0.25, cusum_h=6.0)
+    assert _same_scan(np.log(y), None, step=HOUR, periods=(24, 168), config=cfg, log=True)
