@@ -102,12 +102,45 @@ def _warm_up(state: ScanState, t0: int, t1: int) -> None:
     state.history.clean[:, t0:t1] = obs
 
 
-def _new_model(state: ScanState, active: tuple[int, ...], t0: int) -> None:
-    """A longer period joins the model at ``t0`` (or the first model starts): every test starts again there."""
+def _new_model(state: ScanState, active: tuple[int, ...], t0: int, anomaly_z: float) -> None:
+    """A longer period joins the model at ``t0`` (or the first model starts): every test starts again there.
+
+    The simpler model's anomalies were left out of its fits (replaced by expected values). Those that are no
+    anomaly against the value one cycle of the joining period earlier or later are that cycle (a deep weekend
+    against a daily-only fit): the new model's fits see them again. A fit that never saw them would forecast a
+    weekday for the next weekend, whose first hours would be anomalies, and be left out, again, week after week.
+    A deviation seen in one cycle only (a spike, a level shift the drift tests could not call yet) stays out."""
+    if state.active:
+        joining = [p for p in active if p not in state.active]
+        _recurring_back(state, joining, state.model_from, t0, anomaly_z)
     state.active, state.model_from = active, t0
     for i in range(state.values.shape[0]):
         state.reset_tests(i, t0 - 1)
     state.tests_from = np.maximum(state.tests_from, t0)
+
+
+def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, anomaly_z: float) -> None:
+    """Give back to the fits the observations in [t_from, t0) that were left out as anomalies and are within
+    ``anomaly_z`` of the value one cycle of a ``joining`` period apart, in units of the scale of such a difference
+    (sqrt(2) x the score's scale then: two noisy values)."""
+    sl = slice(t_from, t0)
+    y = state.values[:, sl]
+    obs = np.isfinite(y) & ~state.calendar[:, sl]
+    left_out = obs & ~state.history.clean[:, sl]
+    if not left_out.any():
+        return
+    reach = anomaly_z * np.sqrt(2.0) * state.sigma[:, sl]
+    back = np.zeros_like(left_out)
+    with np.errstate(invalid="ignore"):
+        for p in joining:
+            if p >= t0 - t_from:
+                continue
+            near = obs[:, p:] & obs[:, :-p] & (np.abs(y[:, p:] - y[:, :-p]) < np.fmin(reach[:, p:], reach[:, :-p]))
+            back[:, p:] |= near
+            back[:, :-p] |= near
+    back &= left_out
+    state.filled[:, sl] = np.where(back, y, state.filled[:, sl])
+    state.history.clean[:, sl] |= back
 
 
 def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> int:
@@ -115,7 +148,7 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step
     fired."""
     active = s.active_periods(t0)
     if active != state.active or t0 == s.warmup:
-        _new_model(state, active, t0)
+        _new_model(state, active, t0, s.config.anomaly_z)
     fit = fit_block(state, s, t0)
     state.periods_used[t0:t1] = active[-1] if active else 1
     state.current_level = fit.level.copy()
