@@ -9,7 +9,8 @@ Every series is hourly, with a daily and a weekly multiplicative cycle, hourly n
 factor (real traffic has both). Kinds: seasonality only; level shifts of 5, 10, 20 and 50% (up and down);
 a slow trend drift (-30% over two weeks); a variance change (noise x3); isolated outliers; calendar days
 (holidays and promotions, given to the detector as a calendar); missing hours (random holes and a 12-hour
-gap). Reported for the causal mode (each flag uses only earlier data), alerts being runs of non-normal flags:
+gap); deep weekends (Saturdays and Sundays at ``--weekend-factor`` of the weekday level, 0.5 by default, as
+business-to-business traffic has), seasonality only and with a 20% level shift. Reported for the causal mode (each flag uses only earlier data), alerts being runs of non-normal flags:
 
 * false drift alerts per series-week: drift alerts on series with no drift, or before a change starts;
 * false anomaly alerts per series-week on series with nothing in them;
@@ -50,24 +51,27 @@ def base_series(rng: np.random.Generator, hours: int, day_sd: float = 0.015, per
     return level * daily * weekly * np.exp(day_factor + noise)
 
 
-def make_set(per_kind: int, weeks: int, seed: int, day_sd: float = 0.015,
-             minutes: int = 60) -> tuple[pl.DataFrame, list[dict], list[dt.date]]:
+def make_set(per_kind: int, weeks: int, seed: int, day_sd: float = 0.015, minutes: int = 60,
+             weekend_factor: float = 0.5) -> tuple[pl.DataFrame, list[dict], list[dt.date]]:
     """Labelled series; ``minutes`` < 60 makes them that fine (positions below are in points, ``start`` in
-    hours)."""
+    hours). The deep-weekend kinds come last, so the other kinds' series do not depend on them."""
     rng = np.random.default_rng(seed)
     k = 60 // minutes
     hours = weeks * 168
     frames, labels = [], []
     holidays = [(T0 + dt.timedelta(days=d)).date() for d in (24, 38)]
     kinds = ["seasonal_only", "shift_5", "shift_10", "shift_20", "shift_50", "trend_drift", "variance_change",
-             "outliers", "holidays", "missing_hours"]
+             "outliers", "holidays", "missing_hours", "deep_weekend", "deep_weekend_shift_20"]
     for kind in kinds:
         for i in range(per_kind):
             y = base_series(rng, hours, day_sd, k)
             n = y.size
             start = None
-            if kind.startswith("shift_"):
-                size = int(kind.split("_")[1]) / 100 * (1 if i % 2 == 0 else -1)
+            if kind.startswith("deep_weekend"):
+                weekday = (np.arange(n) // (24 * k) + T0.weekday()) % 7
+                y *= np.where(weekday >= 5, weekend_factor, 1.0)
+            if kind.startswith("shift_") or kind == "deep_weekend_shift_20":
+                size = int(kind.split("_")[-1]) / 100 * (1 if i % 2 == 0 else -1)
                 start = int(rng.integers(21 * 24, hours - 5 * 24))
                 y[start * k:] *= 1 + size
             elif kind == "trend_drift":
@@ -142,7 +146,7 @@ def evaluate(frame: pl.DataFrame, labels: list[dict], holidays: list[dt.date], w
         entry = {"kind": kind, "series": n,
                  "false_drift_per_week": float(g["false_drift"].sum() / (n * scored_weeks)),
                  "anomaly_alerts_per_week": float(g["anomaly_alerts"].sum() / (n * scored_weeks))}
-        if kind.startswith("shift_") or kind == "trend_drift":
+        if "shift_" in kind or kind == "trend_drift":
             d = g["delay"].drop_nulls()
             entry["detected"] = float(d.len() / n)
             entry["within_24h"] = float((d <= 24).sum() / n)
@@ -264,7 +268,8 @@ def daily(per_kind: int = 60, days: int = 540, seed: int = 0) -> list[dict]:
 
 
 def render(result: dict) -> str:
-    lines = [f"{result['series']} series x {result['weeks']} weeks, causal mode, {result['seconds']:.1f} s",
+    deep = f", deep weekends at x{result['weekend_factor']:g}" if "weekend_factor" in result else ""
+    lines = [f"{result['series']} series x {result['weeks']} weeks{deep}, causal mode, {result['seconds']:.1f} s",
              "",
              "| kind | series | false drift alerts / week | anomaly alerts / week | detected | within 24 h | median delay (h) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -285,6 +290,8 @@ def main() -> None:
     ap.add_argument("--day-sd", type=float, default=0.015, help="standard deviation of the day-level factor")
     ap.add_argument("--minutes", type=int, default=60, help="sampling interval (5: 5-minute series, hourly means "
                     "as noisy as the hourly set)")
+    ap.add_argument("--weekend-factor", type=float, default=0.5, help="weekend level against weekdays in the "
+                    "deep-weekend kinds")
     ap.add_argument("--json")
     ap.add_argument("--bounds", action="store_true", help="the mean test on simulated residuals, spread known or estimated")
     ap.add_argument("--daily", action="store_true", help="daily series: false alarms per series-year, shift detection")
@@ -305,8 +312,10 @@ def main() -> None:
         for b in bounds(args.weeks, args.seed):
             print(f"| {b['spread']} | {b['threshold']:.2f} | {b['within_24h_up']:.0%} | {b['within_24h_down']:.0%} |")
         return
-    frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed, args.day_sd, args.minutes)
+    frame, labels, holidays = make_set(args.per_kind, args.weeks, args.seed, args.day_sd, args.minutes,
+                                       args.weekend_factor)
     result = evaluate(frame, labels, holidays, args.weeks)
+    result["weekend_factor"] = args.weekend_factor
     print(render(result))
     if args.json:
         with open(args.json, "w") as fh:

@@ -27,7 +27,8 @@ shared linear STL operator, and applied forward:
   ends that episode without an alarm of its own.
 
 The model grows with the history: the first fit comes after two cycles of the shortest period, a longer period
-joins once two of its cycles are seen (every test and scale starts again then, ``state.model_from``), and the
+joins once two of its cycles are seen (every test and scale starts again then, ``state.model_from``, and the
+simpler model's anomalies that recur one cycle of it apart feed the fits again: they were that cycle), and the
 drift tests run only once every period has joined (before, a weekend could not be told from a level shift). With
 no period at all the forecast is the level alone (a robust level model).
 
@@ -102,12 +103,52 @@ def _warm_up(state: ScanState, t0: int, t1: int) -> None:
     state.history.clean[:, t0:t1] = obs
 
 
-def _new_model(state: ScanState, active: tuple[int, ...], t0: int) -> None:
-    """A longer period joins the model at ``t0`` (or the first model starts): every test starts again there."""
+def _new_model(state: ScanState, active: tuple[int, ...], t0: int, anomaly_z: float, clip_z: float) -> None:
+    """A longer period joins the model at ``t0`` (or the first model starts): every test starts again there.
+
+    The simpler model's anomalies were left out of its fits (replaced by expected values). Those whose
+    deviation recurs one cycle of the joining period earlier or later are that cycle (a deep weekend against a
+    daily-only fit): the new model's fits see them again. A fit that never saw them would forecast a weekday for
+    the next weekend, whose first hours would be anomalies, and be left out, again, week after week. A deviation
+    seen in one cycle only (a spike, a level shift the drift tests could not call yet) stays out."""
+    if state.active:
+        joining = [p for p in active if p not in state.active]
+        _recurring_back(state, joining, state.model_from, t0, anomaly_z, clip_z)
     state.active, state.model_from = active, t0
     for i in range(state.values.shape[0]):
         state.reset_tests(i, t0 - 1)
     state.tests_from = np.maximum(state.tests_from, t0)
+
+
+def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, anomaly_z: float,
+                    clip_z: float) -> None:
+    """Give back to the fits the observations in [t_from, t0) that were left out as anomalies and whose
+    deviation from the simpler model recurs one cycle of a ``joining`` period apart: both deviations have the
+    same sign and pass ``clip_z`` scales (no ordinary noise), and the two values are within ``anomaly_z`` of each
+    other in units of the scale of such a difference (sqrt(2) x the scale: two noisy values). The scale is the
+    smaller of the two steps' (the simpler model's grows as the longer cycle shows in its residuals)."""
+    sl = slice(t_from, t0)
+    y = state.values[:, sl]
+    obs = np.isfinite(y) & ~state.calendar[:, sl]
+    left_out = obs & ~state.history.clean[:, sl]
+    if not left_out.any():
+        return
+    sigma = state.sigma[:, sl]
+    r = y - state.level[:, sl] - state.seasonal[:, sl]
+    back = np.zeros_like(left_out)
+    with np.errstate(invalid="ignore"):
+        for p in joining:
+            if p >= t0 - t_from:
+                continue
+            sig = np.fmin(sigma[:, p:], sigma[:, :-p])
+            near = (obs[:, p:] & obs[:, :-p] & (np.abs(y[:, p:] - y[:, :-p]) < anomaly_z * np.sqrt(2.0) * sig)
+                    & (r[:, p:] * r[:, :-p] > 0) & (np.abs(r[:, p:]) >= clip_z * sig) & (np.abs(r[:, :-p]) >= clip_z * sig))
+            back[:, p:] |= near
+            back[:, :-p] |= near
+    back &= left_out
+    state.filled[:, sl] = np.where(back, y, state.filled[:, sl])
+    state.history.clean[:, sl] |= back
+    state.rewrites[back.any(axis=1)] += 1  # sums carried from refit to refit over this history start again
 
 
 def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> int:
@@ -115,7 +156,7 @@ def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step
     fired."""
     active = s.active_periods(t0)
     if active != state.active or t0 == s.warmup:
-        _new_model(state, active, t0)
+        _new_model(state, active, t0, s.config.anomaly_z, s.config.clip_z)
     fit = fit_block(state, s, t0)
     state.periods_used[t0:t1] = active[-1] if active else 1
     state.current_level = fit.level.copy()

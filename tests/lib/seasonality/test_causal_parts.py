@@ -245,3 +245,42 @@ def test_medians_and_spreads_in_two_sorts_are_numpys():
         for got, a in zip(spreads, arrays[1:]):
             want = MAD_SCALE * np.nanmedian(np.abs(a - np.nanmedian(a, axis=1)[:, None]), axis=1)
             np.testing.assert_array_equal(got, want)
+
+
+def _deep_weekend_series(days: int, seed: int, weekend: float) -> np.ndarray:
+    """Hourly, from a Monday: daily and weekly cycles, Saturdays and Sundays at ``weekend`` x the weekday
+    level (business traffic), and 3% hourly noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days * 24)
+    base = 1000 * (1 + 0.3 * np.sin(2 * np.pi * (t - 6 * seed) / 24)) * (1 + 0.1 * np.sin(2 * np.pi * t / 168))
+    base *= np.where((t // 24) % 7 >= 5, weekend, 1.0)
+    return base * np.exp(rng.normal(0, 0.03, t.size))
+
+
+def test_deep_weekends_are_no_level_shifts_and_a_shift_on_them_is_still_called():
+    # weekends at half the weekday level are anomalies to the daily-only model of the first two weeks; once the
+    # weekly period joins, its fits must see them (the detector that left them out called most weekends level
+    # shifts, and their Mondays recoveries, week after week)
+    import datetime as dt
+
+    import polars as pl
+    from seasonality_helpers import T0, hourly
+
+    from driftdesk.seasonality import detect
+
+    days, at = 42, 24 * 30 + 7
+    start = T0 + dt.timedelta(hours=at)
+    frames = []
+    for seed in range(8):
+        values = _deep_weekend_series(days, seed, 0.5)
+        frames.append(hourly(values, series=f"flat{seed}"))
+        shifted = _deep_weekend_series(days, 100 + seed, 0.5)
+        shifted[at:] *= 0.8 if seed % 2 else 1.2
+        frames.append(hourly(shifted, series=f"shift{seed}"))
+    events = detect(pl.concat(frames), by="series", causal=True).events
+    drift = events.filter(pl.col("kind").is_in(["level_shift", "trend_change"]))
+    false = drift.filter(pl.col("series").str.starts_with("flat") | (pl.col("detected_at") < start))
+    assert false.height == 0, false
+    called = drift.filter(pl.col("series").str.starts_with("shift") & (pl.col("detected_at") >= start)
+                          & (pl.col("detected_at") - start <= dt.timedelta(hours=24)))
+    assert called["series"].n_unique() == 8, called
