@@ -58,6 +58,14 @@ def _quantile(x: np.ndarray, q: float) -> float:
     return float(b - (b - a) * (1 - g)) if g >= 0.5 else float(a + (b - a) * g)
 
 
+def _no_spread(x: np.ndarray) -> bool:
+    """Whether the MAD of a non-empty array of finite values is 0, without taking it: it is 0 exactly when more
+    than half the values are one value (then the middle one or two of the sorted values are that value, the
+    median, and more than half the absolute deviations from it are 0), and that value is then the middle one."""
+    h = x.size // 2
+    return 2 * int(np.count_nonzero(x == np.partition(x, h)[h])) > x.size
+
+
 def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, day: int,
                      config: DetectConfig) -> list[dict]:
     """Variance-change events of one series: ``resid`` forecast residuals per step, ``ok`` where they count
@@ -87,9 +95,8 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
         if past.size < min_steps:
             zero_up = d0
             continue
-        scale = MAD_SCALE * median_1d(np.abs(past - median_1d(past)))
         quartile = _quantile(np.abs(past), 1 - P_BEFORE)
-        if not scale > 0 or not quartile > 0:
+        if not quartile > 0 or _no_spread(past):  # the reference's spread (its MAD) is 0
             continue
         for t in range(d0, min(n, d0 + day)):
             x = sizes[t]  # up = max(0, up + exceedance_llr(x > quartile)) at finite x, written out
@@ -107,6 +114,7 @@ def variance_changes(resid: np.ndarray, ok: np.ndarray, model: np.ndarray, *, da
                 seg = d[start:t + 1]
                 seg = seg[np.isfinite(seg)]
                 new = MAD_SCALE * median_1d(np.abs(seg - median_1d(seg))) if seg.size else np.nan
+                scale = MAD_SCALE * median_1d(np.abs(past - median_1d(past)))
                 events.append({"kind": "variance_change", "start_step": start, "alarm_step": t, "end_step": t,
                                "direction_sign": sign, "magnitude": new / scale - 1.0,
                                "magnitude_abs": None, "ratio": new / scale})

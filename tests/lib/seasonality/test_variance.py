@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from driftdesk.seasonality import detect
-from driftdesk.seasonality.variance import P_BEFORE, P_DOUBLED, exceedance_llr
+from driftdesk.seasonality.variance import P_BEFORE, P_DOUBLED, _no_spread, exceedance_llr
 
 T0 = dt.datetime(2026, 1, 5)  # a Monday
 CHANGE = 28 * 24  # the variance doubles four weeks in
@@ -84,3 +84,20 @@ def test_variance_changes_never_look_ahead(cut_days):
         return ev.select("start", "detected_at", "magnitude").rows()
 
     assert called(frame) == called(frame.filter(pl.col("ts") <= t_cut))
+
+
+def test_a_reference_without_spread_is_one_whose_mad_is_zero():
+    """The test skips a day whose reference has a MAD of 0; it is told without taking the MAD (more than half the
+    values one value): the same answer as numpy's median of absolute deviations, on ties, halves and constants."""
+    rng = np.random.default_rng(3)
+    cases = [np.array([1.0]), np.array([2.0, 2.0]), np.array([1.0, 2.0]), np.array([1.0, 1.0, 2.0]),
+             np.array([1.0, 1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0, 3.0]), np.array([0.0, 0.0, -0.0, 5.0, -5.0])]
+    for n in (5, 6, 101, 200):
+        for share in (0.0, 0.3, 0.5, 0.51, 0.9, 1.0):
+            x = np.round(rng.normal(0, 1, n), 1)
+            same = rng.permutation(n)[:int(round(share * n))]
+            x[same] = rng.choice([0.0, 0.7, -1e-300])
+            cases.append(x)
+    for x in cases:
+        mad = np.median(np.abs(x - np.median(x)))
+        assert _no_spread(x) == (mad == 0), x
