@@ -63,7 +63,7 @@ from driftdesk.seasonality.scan_block import (
     sequential_stretch,
 )
 from driftdesk.seasonality.scan_step import observe, record, relevel, run_tests, update_cusum, update_run
-from driftdesk.seasonality.state import BlockFit, CausalScan, ScanState
+from driftdesk.seasonality.state import ANOMALY, NORMAL, BlockFit, CausalScan, ScanState
 
 __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
@@ -91,8 +91,21 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.tim
             _warm_up(state, t0, t1)
         else:
             busy = _scan_block(state, s, t0, t1, per_step=_per_step or busy) > BUSY_BLOCK
+    _recurring_not_anomalies(state, s)
     return CausalScan(state.level, state.seasonal, state.score, state.flag, state.filled, state.episodes.alarms,
                       state.periods_used, state.sigma)
+
+
+def recurs(y: np.ndarray, y_then: np.ndarray, r: np.ndarray, r_then: np.ndarray, sig: np.ndarray, anomaly_z: float,
+           clip_z: float) -> np.ndarray:
+    """Whether a deviation ``r`` (value ``y``) from a model repeats ``r_then`` (value ``y_then``) one cycle of a
+    longer period apart, the cycle that model does not know yet: both deviations have the same sign and pass
+    ``clip_z`` x ``sig`` (no ordinary noise), and the two values are within ``anomaly_z`` of each other in units
+    of the scale of such a difference (sqrt(2) x ``sig``: two noisy values). A deviation seen in one cycle only
+    (a spike, a level shift) does not recur."""
+    with np.errstate(invalid="ignore"):
+        return ((np.abs(y - y_then) < anomaly_z * np.sqrt(2.0) * sig) & (r * r_then > 0)
+                & (np.abs(r) >= clip_z * sig) & (np.abs(r_then) >= clip_z * sig))
 
 
 def _warm_up(state: ScanState, t0: int, t1: int) -> None:
@@ -136,19 +149,42 @@ def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, 
     sigma = state.sigma[:, sl]
     r = y - state.level[:, sl] - state.seasonal[:, sl]
     back = np.zeros_like(left_out)
-    with np.errstate(invalid="ignore"):
-        for p in joining:
-            if p >= t0 - t_from:
-                continue
-            sig = np.fmin(sigma[:, p:], sigma[:, :-p])
-            near = (obs[:, p:] & obs[:, :-p] & (np.abs(y[:, p:] - y[:, :-p]) < anomaly_z * np.sqrt(2.0) * sig)
-                    & (r[:, p:] * r[:, :-p] > 0) & (np.abs(r[:, p:]) >= clip_z * sig) & (np.abs(r[:, :-p]) >= clip_z * sig))
-            back[:, p:] |= near
-            back[:, :-p] |= near
+    for p in joining:
+        if p >= t0 - t_from:
+            continue
+        sig = np.fmin(sigma[:, p:], sigma[:, :-p])
+        near = obs[:, p:] & obs[:, :-p] & recurs(y[:, p:], y[:, :-p], r[:, p:], r[:, :-p], sig, anomaly_z, clip_z)
+        back[:, p:] |= near
+        back[:, :-p] |= near
     back &= left_out
     state.filled[:, sl] = np.where(back, y, state.filled[:, sl])
     state.history.clean[:, sl] |= back
     state.rewrites[back.any(axis=1)] += 1  # sums carried from refit to refit over this history start again
+
+
+def _recurring_not_anomalies(state: ScanState, s: ScanSettings) -> None:
+    """Before a longer period has joined the model, an anomaly whose deviation from the simpler model recurs
+    (``recurs``) that of one cycle of it earlier is that cycle showing (the second deep weekend against a
+    daily-only fit), not an anomaly: it is flagged normal. It stays out of the simpler model's fits, as every
+    anomaly does, and is given back to them when the period joins (``_recurring_back``, the same rule). The
+    first cycle cannot be told from anomalies. Each flag reads the step and the one a cycle earlier only."""
+    used, y = state.periods_used, state.values
+    for p in s.periods:
+        t = np.flatnonzero((used > 0) & (used < p))
+        t = t[t >= p]
+        if not t.size:
+            continue
+        flag = state.flag[:, t]
+        anomaly = flag == ANOMALY
+        if not anomaly.any():
+            continue
+        then = t - p
+        r = y[:, t] - state.level[:, t] - state.seasonal[:, t]
+        r_then = y[:, then] - state.level[:, then] - state.seasonal[:, then]
+        sig = np.fmin(state.sigma[:, t], state.sigma[:, then])
+        seen = np.isfinite(y[:, then]) & ~state.calendar[:, then]
+        rec = anomaly & seen & recurs(y[:, t], y[:, then], r, r_then, sig, s.config.anomaly_z, s.config.clip_z)
+        state.flag[:, t] = np.where(rec, NORMAL, flag)
 
 
 def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> int:
