@@ -28,8 +28,9 @@ shared linear STL operator, and applied forward:
 
 The model grows with the history: the first fit comes after two cycles of the shortest period, a longer period
 joins once two of its cycles are seen (every test and scale starts again then, ``state.model_from``, and the
-simpler model's anomalies that recur one cycle of it apart feed the fits again: they were that cycle), and the
-drift tests run only once every period has joined (before, a weekend could not be told from a level shift). With
+simpler model's anomalies that recur one cycle of it apart feed the fits again: they were that cycle; before it
+joins, an anomaly that repeats one a cycle earlier is flagged normal), and the drift tests run only once every
+period has joined (before, a weekend could not be told from a level shift). With
 no period at all the forecast is the level alone (a robust level model).
 
 The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
@@ -96,13 +97,15 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.tim
                       state.periods_used, state.sigma)
 
 
-def recurs(y: np.ndarray, y_then: np.ndarray, r: np.ndarray, r_then: np.ndarray, sig: np.ndarray, anomaly_z: float,
+def recurs(y: np.ndarray, y_then: np.ndarray, expected_then: np.ndarray, sig: np.ndarray, anomaly_z: float,
            clip_z: float) -> np.ndarray:
-    """Whether a deviation ``r`` (value ``y``) from a model repeats ``r_then`` (value ``y_then``) one cycle of a
-    longer period apart, the cycle that model does not know yet: both deviations have the same sign and pass
-    ``clip_z`` x ``sig`` (no ordinary noise), and the two values are within ``anomaly_z`` of each other in units
-    of the scale of such a difference (sqrt(2) x ``sig``: two noisy values). A deviation seen in one cycle only
-    (a spike, a level shift) does not recur."""
+    """Whether value ``y`` repeats the deviation of ``y_then``, one cycle of a longer period earlier, from what a
+    simpler model expected then (``expected_then``): the cycle that model does not know yet. Both values are off
+    that expectation the same way by at least ``clip_z`` x ``sig`` (no ordinary noise), and within ``anomaly_z``
+    of each other in units of the scale of such a difference (sqrt(2) x ``sig``: two noisy values). Both are
+    measured against the earlier expectation, so a model whose level moved in between does not hide the
+    repeat. A deviation seen in one cycle only (a spike, a value back to normal a cycle later) does not recur."""
+    r, r_then = y - expected_then, y_then - expected_then
     with np.errstate(invalid="ignore"):
         return ((np.abs(y - y_then) < anomaly_z * np.sqrt(2.0) * sig) & (r * r_then > 0)
                 & (np.abs(r) >= clip_z * sig) & (np.abs(r_then) >= clip_z * sig))
@@ -135,11 +138,10 @@ def _new_model(state: ScanState, active: tuple[int, ...], t0: int, anomaly_z: fl
 
 def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, anomaly_z: float,
                     clip_z: float) -> None:
-    """Give back to the fits the observations in [t_from, t0) that were left out as anomalies and whose
-    deviation from the simpler model recurs one cycle of a ``joining`` period apart: both deviations have the
-    same sign and pass ``clip_z`` scales (no ordinary noise), and the two values are within ``anomaly_z`` of each
-    other in units of the scale of such a difference (sqrt(2) x the scale: two noisy values). The scale is the
-    smaller of the two steps' (the simpler model's grows as the longer cycle shows in its residuals)."""
+    """Give back to the fits the observations in [t_from, t0) that were left out as anomalies and that recur
+    (``recurs``) one cycle of a ``joining`` period apart, either way round: the later value repeats the
+    earlier one's deviation from what the simpler model expected then. The scale is the smaller of the two
+    steps' (the simpler model's grows as the longer cycle shows in its residuals)."""
     sl = slice(t_from, t0)
     y = state.values[:, sl]
     obs = np.isfinite(y) & ~state.calendar[:, sl]
@@ -147,13 +149,13 @@ def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, 
     if not left_out.any():
         return
     sigma = state.sigma[:, sl]
-    r = y - state.level[:, sl] - state.seasonal[:, sl]
+    expected = state.level[:, sl] + state.seasonal[:, sl]
     back = np.zeros_like(left_out)
     for p in joining:
         if p >= t0 - t_from:
             continue
         sig = np.fmin(sigma[:, p:], sigma[:, :-p])
-        near = obs[:, p:] & obs[:, :-p] & recurs(y[:, p:], y[:, :-p], r[:, p:], r[:, :-p], sig, anomaly_z, clip_z)
+        near = obs[:, p:] & obs[:, :-p] & recurs(y[:, p:], y[:, :-p], expected[:, :-p], sig, anomaly_z, clip_z)
         back[:, p:] |= near
         back[:, :-p] |= near
     back &= left_out
@@ -179,11 +181,11 @@ def _recurring_not_anomalies(state: ScanState, s: ScanSettings) -> None:
         if not anomaly.any():
             continue
         then = t - p
-        r = y[:, t] - state.level[:, t] - state.seasonal[:, t]
-        r_then = y[:, then] - state.level[:, then] - state.seasonal[:, then]
+        expected_then = state.level[:, then] + state.seasonal[:, then]
         sig = np.fmin(state.sigma[:, t], state.sigma[:, then])
         seen = np.isfinite(y[:, then]) & ~state.calendar[:, then]
-        rec = anomaly & seen & recurs(y[:, t], y[:, then], r, r_then, sig, s.config.anomaly_z, s.config.clip_z)
+        rec = anomaly & seen & recurs(y[:, t], y[:, then], expected_then, sig, s.config.anomaly_z,
+                                               s.config.clip_z)
         state.flag[:, t] = np.where(rec, NORMAL, flag)
 
 
