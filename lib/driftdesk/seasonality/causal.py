@@ -165,9 +165,9 @@ def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, 
 
 
 def _recurring_not_anomalies(state: ScanState, s: ScanSettings) -> None:
-    """Before a longer period has joined the model, an anomaly whose deviation from the simpler model recurs
-    (``recurs``) that of one cycle of it earlier is that cycle showing (the second deep weekend against a
-    daily-only fit), not an anomaly: it is flagged normal. It stays out of the simpler model's fits, as every
+    """Before a longer period has joined the model, an anomaly that repeats (``recurs``) the deviation one
+    cycle of it earlier from what the simpler model expected then is that cycle showing (the second deep weekend
+    against a daily-only fit), not an anomaly: it is flagged normal. It stays out of the simpler model's fits, as every
     anomaly does, and is given back to them when the period joins (``_recurring_back``, the same rule). The
     first cycle cannot be told from anomalies. Each flag reads the step and the one a cycle earlier only."""
     used, y = state.periods_used, state.values
@@ -184,8 +184,8 @@ def _recurring_not_anomalies(state: ScanState, s: ScanSettings) -> None:
         expected_then = state.level[:, then] + state.seasonal[:, then]
         sig = np.fmin(state.sigma[:, t], state.sigma[:, then])
         seen = np.isfinite(y[:, then]) & ~state.calendar[:, then]
-        rec = anomaly & seen & recurs(y[:, t], y[:, then], expected_then, sig, s.config.anomaly_z,
-                                               s.config.clip_z)
+        cfg = s.config
+        rec = anomaly & seen & recurs(y[:, t], y[:, then], expected_then, sig, cfg.anomaly_z, cfg.clip_z)
         state.flag[:, t] = np.where(rec, NORMAL, flag)
 
 
