@@ -28,8 +28,9 @@ shared linear STL operator, and applied forward:
 
 The model grows with the history: the first fit comes after two cycles of the shortest period, a longer period
 joins once two of its cycles are seen (every test and scale starts again then, ``state.model_from``, and the
-simpler model's anomalies that recur one cycle of it apart feed the fits again: they were that cycle), and the
-drift tests run only once every period has joined (before, a weekend could not be told from a level shift). With
+simpler model's anomalies that recur one cycle of it apart feed the fits again: they were that cycle; before it
+joins, an anomaly that repeats one a cycle earlier is flagged normal), and the drift tests run only once every
+period has joined (before, a weekend could not be told from a level shift). With
 no period at all the forecast is the level alone (a robust level model).
 
 The code follows those parts: ``config.scan_settings`` turns the thresholds into steps, ``state.ScanState``
@@ -63,7 +64,7 @@ from driftdesk.seasonality.scan_block import (
     sequential_stretch,
 )
 from driftdesk.seasonality.scan_step import observe, record, relevel, run_tests, update_cusum, update_run
-from driftdesk.seasonality.state import BlockFit, CausalScan, ScanState
+from driftdesk.seasonality.state import ANOMALY, NORMAL, BlockFit, CausalScan, ScanState
 
 __all__ = ["CausalScan", "DetectConfig", "causal_scan"]
 
@@ -91,8 +92,23 @@ def causal_scan(values: np.ndarray, calendar: np.ndarray | None, *, step: dt.tim
             _warm_up(state, t0, t1)
         else:
             busy = _scan_block(state, s, t0, t1, per_step=_per_step or busy) > BUSY_BLOCK
+    _recurring_not_anomalies(state, s)
     return CausalScan(state.level, state.seasonal, state.score, state.flag, state.filled, state.episodes.alarms,
                       state.periods_used, state.sigma)
+
+
+def recurs(y: np.ndarray, y_then: np.ndarray, expected_then: np.ndarray, sig: np.ndarray, anomaly_z: float,
+           clip_z: float) -> np.ndarray:
+    """Whether value ``y`` repeats the deviation of ``y_then``, one cycle of a longer period earlier, from what a
+    simpler model expected then (``expected_then``): the cycle that model does not know yet. Both values are off
+    that expectation the same way by at least ``clip_z`` x ``sig`` (no ordinary noise), and within ``anomaly_z``
+    of each other in units of the scale of such a difference (sqrt(2) x ``sig``: two noisy values). Both are
+    measured against the earlier expectation, so a model whose level moved in between does not hide the
+    repeat. A deviation seen in one cycle only (a spike, a value back to normal a cycle later) does not recur."""
+    r, r_then = y - expected_then, y_then - expected_then
+    with np.errstate(invalid="ignore"):
+        return ((np.abs(y - y_then) < anomaly_z * np.sqrt(2.0) * sig) & (r * r_then > 0)
+                & (np.abs(r) >= clip_z * sig) & (np.abs(r_then) >= clip_z * sig))
 
 
 def _warm_up(state: ScanState, t0: int, t1: int) -> None:
@@ -122,11 +138,10 @@ def _new_model(state: ScanState, active: tuple[int, ...], t0: int, anomaly_z: fl
 
 def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, anomaly_z: float,
                     clip_z: float) -> None:
-    """Give back to the fits the observations in [t_from, t0) that were left out as anomalies and whose
-    deviation from the simpler model recurs one cycle of a ``joining`` period apart: both deviations have the
-    same sign and pass ``clip_z`` scales (no ordinary noise), and the two values are within ``anomaly_z`` of each
-    other in units of the scale of such a difference (sqrt(2) x the scale: two noisy values). The scale is the
-    smaller of the two steps' (the simpler model's grows as the longer cycle shows in its residuals)."""
+    """Give back to the fits the observations in [t_from, t0) that were left out as anomalies and that recur
+    (``recurs``) one cycle of a ``joining`` period apart, either way round: the later value repeats the
+    earlier one's deviation from what the simpler model expected then. The scale is the smaller of the two
+    steps' (the simpler model's grows as the longer cycle shows in its residuals)."""
     sl = slice(t_from, t0)
     y = state.values[:, sl]
     obs = np.isfinite(y) & ~state.calendar[:, sl]
@@ -134,21 +149,44 @@ def _recurring_back(state: ScanState, joining: list[int], t_from: int, t0: int, 
     if not left_out.any():
         return
     sigma = state.sigma[:, sl]
-    r = y - state.level[:, sl] - state.seasonal[:, sl]
+    expected = state.level[:, sl] + state.seasonal[:, sl]
     back = np.zeros_like(left_out)
-    with np.errstate(invalid="ignore"):
-        for p in joining:
-            if p >= t0 - t_from:
-                continue
-            sig = np.fmin(sigma[:, p:], sigma[:, :-p])
-            near = (obs[:, p:] & obs[:, :-p] & (np.abs(y[:, p:] - y[:, :-p]) < anomaly_z * np.sqrt(2.0) * sig)
-                    & (r[:, p:] * r[:, :-p] > 0) & (np.abs(r[:, p:]) >= clip_z * sig) & (np.abs(r[:, :-p]) >= clip_z * sig))
-            back[:, p:] |= near
-            back[:, :-p] |= near
+    for p in joining:
+        if p >= t0 - t_from:
+            continue
+        sig = np.fmin(sigma[:, p:], sigma[:, :-p])
+        near = obs[:, p:] & obs[:, :-p] & recurs(y[:, p:], y[:, :-p], expected[:, :-p], sig, anomaly_z, clip_z)
+        back[:, p:] |= near
+        back[:, :-p] |= near
     back &= left_out
     state.filled[:, sl] = np.where(back, y, state.filled[:, sl])
     state.history.clean[:, sl] |= back
     state.rewrites[back.any(axis=1)] += 1  # sums carried from refit to refit over this history start again
+
+
+def _recurring_not_anomalies(state: ScanState, s: ScanSettings) -> None:
+    """Before a longer period has joined the model, an anomaly that repeats (``recurs``) the deviation one
+    cycle of it earlier from what the simpler model expected then is that cycle showing (the second deep weekend
+    against a daily-only fit), not an anomaly: it is flagged normal. It stays out of the simpler model's fits, as every
+    anomaly does, and is given back to them when the period joins (``_recurring_back``, the same rule). The
+    first cycle cannot be told from anomalies. Each flag reads the step and the one a cycle earlier only."""
+    used, y = state.periods_used, state.values
+    for p in s.periods:
+        t = np.flatnonzero((used > 0) & (used < p))
+        t = t[t >= p]
+        if not t.size:
+            continue
+        flag = state.flag[:, t]
+        anomaly = flag == ANOMALY
+        if not anomaly.any():
+            continue
+        then = t - p
+        expected_then = state.level[:, then] + state.seasonal[:, then]
+        sig = np.fmin(state.sigma[:, t], state.sigma[:, then])
+        seen = np.isfinite(y[:, then]) & ~state.calendar[:, then]
+        cfg = s.config
+        rec = anomaly & seen & recurs(y[:, t], y[:, then], expected_then, sig, cfg.anomaly_z, cfg.clip_z)
+        state.flag[:, t] = np.where(rec, NORMAL, flag)
 
 
 def _scan_block(state: ScanState, s: ScanSettings, t0: int, t1: int, *, per_step: bool = False) -> int:
