@@ -273,6 +273,28 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     return float(np.clip(p, 0.0, 1.0))
 
 
+def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``ks_pvalue`` of many tests at once (one scipy call per distribution rather than one per test): arrays of
+    statistics and sample sizes; NaN where a sample is empty."""
+    from scipy import special
+    from scipy import stats as sps
+
+    d = np.asarray(statistic, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    out = np.full(d.shape, np.nan)
+    ok = (n > 0) & (m > 0) & ~np.isnan(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        en = n * m / (n + m)
+    finite = ok & (en <= KS_FINITE_N_LIMIT)
+    limit = ok & ~finite
+    if finite.any():
+        out[finite] = sps.kstwo.sf(d[finite], np.maximum(1, np.round(en[finite])).astype(np.int64))
+    if limit.any():
+        out[limit] = special.kolmogorov(np.sqrt(en[limit]) * d[limit])
+    return np.where(ok, np.clip(out, 0.0, 1.0), np.nan)
+
+
 def kolmogorov_pvalue(statistic: float, n: int, m: int) -> float:
     """The limiting (n, m -> inf) Kolmogorov p-value, for reference: scipy.special.kolmogorov(sqrt(en) * D)."""
     from scipy import special
@@ -551,6 +573,28 @@ def chi2_pvalue(baseline_counts: np.ndarray, current_counts: np.ndarray) -> floa
     """p-value of Pearson's chi-squared test of the 2 x K table (no continuity correction)."""
     from scipy import stats as sps
 
+    test = chi2_statistic(baseline_counts, current_counts)
+    if test is None:
+        return None
+    stat, dof = test
+    return 1.0 if dof == 0 else float(sps.chi2.sf(stat, dof))
+
+
+def chi2_pvalues(statistic: np.ndarray, dof: np.ndarray) -> np.ndarray:
+    """``chi2_pvalue`` of many tables at once from their ``chi2_statistic`` (one scipy call): 1 where dof is 0."""
+    from scipy import stats as sps
+
+    stat, k = np.asarray(statistic, dtype=np.float64), np.asarray(dof, dtype=np.float64)
+    out = np.ones(stat.shape)
+    some = k > 0
+    if some.any():
+        out[some] = sps.chi2.sf(stat[some], k[some])
+    return out
+
+
+def chi2_statistic(baseline_counts: np.ndarray, current_counts: np.ndarray) -> tuple[float, int] | None:
+    """Pearson's chi-squared statistic of the 2 x K table and its degrees of freedom (categories seen, less one;
+    0 for one category: the p-value is 1); None when a window is empty."""
     b = np.asarray(baseline_counts, dtype=np.float64)
     c = np.asarray(current_counts, dtype=np.float64)
     keep = (b + c) > 0
@@ -560,12 +604,11 @@ def chi2_pvalue(baseline_counts: np.ndarray, current_counts: np.ndarray) -> floa
         return None
     k = b.size
     if k < 2:
-        return 1.0
+        return 0.0, 0
     col = b + c
     total = nb + nc
     eb, ec = col * nb / total, col * nc / total
-    stat = float(np.sum((b - eb) ** 2 / eb) + np.sum((c - ec) ** 2 / ec))
-    return float(sps.chi2.sf(stat, k - 1))
+    return float(np.sum((b - eb) ** 2 / eb) + np.sum((c - ec) ** 2 / ec)), k - 1
 
 
 # --------------------------------------------------------------------------- two samples: proportions and means
