@@ -89,27 +89,28 @@ def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[t
     n_days = len(days)
     rows = frame.filter(pl.col(day).is_in(days))
     key = np.searchsorted(np.array(days, dtype="datetime64[D]"), rows[day].to_numpy())
-    order = np.argsort(key, kind="stable")
-    rows = rows[order].with_columns(pl.Series("__k", key[order], dtype=pl.Int64))
+    order = np.argsort(key, kind="stable")  # the rows of each day together, in their order
+    rows = rows.with_columns(pl.Series("__k", key, dtype=pl.Int64))
     sizes = np.bincount(key, minlength=n_days)
     starts = np.concatenate(([0], np.cumsum(sizes)))
     out: dict[object, dict[str, Aggregate]] = {d: {} for d in days}
     alone = [(c, k) for c, k in items if frame.schema[c] == pl.Null]  # an all-null column: as reduce_column does
     numeric = [c for c, k in items if k == "numeric" and (c, k) not in alone]
+    categorical = [c for c, k in items if k == "categorical" and (c, k) not in alone]
     if numeric:
-        values = rows.select(pl.col(c).to_physical().cast(pl.Float64) for c in numeric).to_numpy(order="fortran")
+        values = rows.select(pl.col(c).to_physical().cast(pl.Float64) for c in numeric).to_numpy()
         for k, d in enumerate(days):
-            block = values[starts[k]:starts[k + 1]].T.copy()  # one row per column, each sorted in place
+            block = values[order[starts[k]:starts[k + 1]]].T.copy()  # a row per column, each sorted in place
             for j, c in enumerate(numeric):
                 out[d][c] = st.numeric_sketch(block[j], in_place=True)
-    for c, kind in items:
-        if kind != "categorical" or (c, kind) in alone:
-            continue
-        s = pl.col(c).cast(pl.String)
-        counts = (rows.select("__k", s).drop_nulls(c).group_by("__k", c).len("__n").sort("__k", c))
-        missing = rows.group_by("__k").agg(pl.col(c).null_count()).sort("__k")
+    if categorical:
+        missing = rows.group_by("__k").agg(pl.col(c).null_count() for c in categorical).sort("__k")
+        index = missing["__k"].to_numpy()
+    for c in categorical:
+        counts = rows.select("__k", pl.col(c).cast(pl.String)).drop_nulls(c).group_by("__k", c).len("__n")
+        counts = counts.sort("__k", c)  # a stable order: sums are reproducible
         n_missing = np.zeros(n_days, np.int64)
-        n_missing[missing["__k"].to_numpy()] = missing[c].to_numpy()
+        n_missing[index] = missing[c].to_numpy()
         at = np.searchsorted(counts["__k"].to_numpy(), np.arange(n_days + 1))
         cats, n = counts[c].to_list(), counts["__n"].to_numpy().astype(np.int64)
         for k, d in enumerate(days):
@@ -117,7 +118,7 @@ def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[t
                                           int(n_missing[k]))
     for c, kind in alone:
         for k, d in enumerate(days):
-            out[d][c] = reduce_column(rows[c][int(starts[k]):int(starts[k + 1])], kind)
+            out[d][c] = reduce_column(rows.filter(pl.col("__k") == k)[c], kind)
     return out
 
 
