@@ -1,0 +1,85 @@
+"""The drift history computes all its days at once: each day's columns reduced together, the tests' p-values of
+every day in one call per distribution. Both must give what one day, one column and one test at a time give, and
+that against scipy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from scipy import stats as sps
+
+from driftdesk import stats as st
+from driftdesk.drift import drift_history
+from driftdesk.drift.compare import reduce_column, reduce_days
+
+
+def test_many_ks_pvalues_at_once_are_each_one_and_scipys():
+    rng = np.random.default_rng(3)
+    n = np.array([1, 5, 140, 3400, 3400, 40_000, 200_000, 0, 12])
+    m = np.array([1, 7, 150, 3300, 900, 40_000, 150_000, 10, 0])
+    d = np.array([1.0, 0.4, 0.11, 0.05, 0.02, 0.01, 0.004, 0.3, 0.3])
+    many = st.ks_pvalues(d, n, m)
+    for k in range(n.size):
+        one = st.ks_pvalue(float(d[k]), int(n[k]), int(m[k]))
+        assert (np.isnan(many[k]) and one is None) or many[k] == one
+    for size_a, size_b, shift in ((400, 300, 0.2), (3000, 2500, 0.05)):
+        a, b = rng.normal(0, 1, size_a), rng.normal(shift, 1, size_b)
+        ref = sps.ks_2samp(a, b, method="asymp")
+        got = st.ks_pvalues(np.array([ref.statistic]), np.array([size_a]), np.array([size_b]))[0]
+        assert got == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_many_chi2_pvalues_at_once_are_each_one_and_scipys():
+    tables = [([10, 20, 30], [12, 18, 40]), ([5, 0, 3], [0, 4, 3]), ([7], [9]), ([0, 0], [1, 2]),
+              ([1000, 10, 1], [900, 40, 3])]
+    tests = [st.chi2_statistic(b, c) for b, c in tables]
+    known = [t for t in tests if t is not None]
+    many = st.chi2_pvalues(np.array([t[0] for t in known]), np.array([t[1] for t in known]))
+    ones = [st.chi2_pvalue(b, c) for b, c in tables]
+    assert [p for p in ones if p is not None] == many.tolist()
+    assert ones[3] is None and ones[2] == 1.0
+    b, c = np.array(tables[0][0]), np.array(tables[0][1])
+    assert many[0] == pytest.approx(sps.chi2_contingency(np.vstack([b, c]), correction=False).pvalue, rel=1e-12)
+
+
+def test_reducing_every_day_at_once_is_reducing_each_day():
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=k) for k in range(4)]
+    frame = pl.DataFrame({
+        "__day": [days[0]] * 5 + [days[2]] * 4 + [days[0]] + [days[3]] * 3,  # days[1] has no rows
+        "x": [1.5, None, float("nan"), float("inf"), -0.0, 2.0, 0.0, float("-inf"), 1.0, 3.0, None, None, None],
+        "n": [3, 1, 2, None, 5, 5, 5, 1, 2, 7, 1, 1, 1],
+        "t": [dt.datetime(2026, 3, 1, h) for h in range(13)],
+        "c": ["b", "a", None, "b", "c", "a", "a", None, "z", "a", None, None, None],
+        "flag": [True, False, None, True, True, False, False, True, None, True, None, None, None],
+        "nothing": pl.Series([None] * 13, dtype=pl.Null),
+    }).with_columns(pl.col("c").cast(pl.Categorical))
+    items = [("x", "numeric"), ("n", "numeric"), ("t", "numeric"), ("c", "categorical"), ("flag", "categorical"),
+             ("nothing", "categorical")]
+    at_once = reduce_days(frame, "__day", days, items)
+    for d in days:
+        rows = frame.filter(pl.col("__day") == d)
+        for c, kind in items:
+            one, got = reduce_column(rows[c], kind), at_once[d][c]
+            assert type(got) is type(one)
+            if kind == "numeric":
+                assert got.sorted_values.tolist() == one.sorted_values.tolist()
+                assert (got.n_rows, got.n_missing, got.n_infinite) == (one.n_rows, one.n_missing, one.n_infinite)
+            else:
+                assert got.categories == one.categories and got.counts.tolist() == one.counts.tolist()
+                assert (got.n_rows, got.n_missing) == (one.n_rows, one.n_missing)
+
+
+@pytest.mark.parametrize("table", ["decisions", "llm_calls"])
+def test_the_history_at_once_is_the_history_of_each_pair_of_days_to_the_bit(sample_dataset, table):
+    from driftdesk.drift.view import drift_columns
+
+    frame = sample_dataset[table].frame
+    cols = drift_columns(sample_dataset, table)
+    days = [dt.date(2026, 10, 20) - dt.timedelta(days=k) for k in range(16)]
+    once = drift_history(frame, days=days, columns=cols)
+    pairs = drift_history(frame, days=days, columns=cols, _per_pair=True)
+    assert_frame_equal(once.daily, pairs.daily, check_exact=True)
