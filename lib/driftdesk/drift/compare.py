@@ -98,17 +98,19 @@ def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[t
     numeric = [c for c, k in items if k == "numeric" and (c, k) not in alone]
     categorical = [c for c, k in items if k == "categorical" and (c, k) not in alone]
     if numeric:
-        values = rows.select(pl.col(c).to_physical().cast(pl.Float64) for c in numeric).to_numpy()
+        values = rows.select(pl.col(c).to_physical().cast(pl.Float64) for c in numeric).to_numpy()[order]
         for k, d in enumerate(days):
-            block = values[order[starts[k]:starts[k + 1]]].T.copy()  # a row per column, each sorted in place
+            block = values[starts[k]:starts[k + 1]].T.copy()  # a row per column, each sorted in place
             for j, c in enumerate(numeric):
                 out[d][c] = st.numeric_sketch(block[j], in_place=True)
-    if categorical:
-        missing = rows.group_by("__k").agg(pl.col(c).null_count() for c in categorical).sort("__k")
+    if categorical:  # the counts of every column in one collect (polars runs the queries side by side)
+        lf = rows.lazy()
+        missing, *tables = pl.collect_all([
+            lf.group_by("__k").agg(pl.col(c).null_count() for c in categorical).sort("__k"),
+            *(lf.select("__k", pl.col(c).cast(pl.String)).drop_nulls(c).group_by("__k", c).len("__n")
+              .sort("__k", c) for c in categorical)])  # a stable order: sums are reproducible
         index = missing["__k"].to_numpy()
-    for c in categorical:
-        counts = rows.select("__k", pl.col(c).cast(pl.String)).drop_nulls(c).group_by("__k", c).len("__n")
-        counts = counts.sort("__k", c)  # a stable order: sums are reproducible
+    for c, counts in zip(categorical, tables if categorical else []):
         n_missing = np.zeros(n_days, np.int64)
         n_missing[index] = missing[c].to_numpy()
         at = np.searchsorted(counts["__k"].to_numpy(), np.arange(n_days + 1))
