@@ -134,7 +134,7 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None.
 
-    With ``tests`` (a list), the p-values are left for ``run_tests`` to compute with many rows' at once: each
+    With ``tests`` (a list), the p-values are left for ``run_tests`` to compute for many rows at once: each
     test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it)."""
     t = thresholds
     defer = tests is not None
@@ -820,8 +820,10 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
                   _per_pair: bool = False) -> DriftHistory:
     """Each given day (a date) against its baseline of kind ``vs`` ('day_over_day' or 'week_over_week').
 
-    Each day's columns are reduced once, whether it is compared as a current day, as a baseline or both (the
-    same table as ``compare_frames`` of each pair of days, ``_per_pair``, tested)."""
+    Each day's columns are reduced once, whether it is compared as a current day, as a baseline or both, every
+    day at once (``reduce_days``; weighted rows a day at a time), and the p-values of every day's tests are
+    computed together (``run_tests``): the same table as ``compare_frames`` of each pair of days (``_per_pair``),
+    tested to the bit."""
     weighting = Weighting.of(weight, sample)
     makers = {"day_over_day": day_over_day, "week_over_week": week_over_week}
     if vs not in makers:
