@@ -79,12 +79,13 @@ def _reduce_weighted(series: pl.Series, kind: str, weights: pl.Series, sample: s
                              st.sample_size(w[~missing], sample))
 
 
-def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[tuple[str, str]]
-                ) -> dict[object, dict[str, Aggregate]]:
+def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[tuple[str, str]], *,
+                weight: str | None = None, sample: st.SampleSize = "weight_sum") -> dict[object, dict[str, Aggregate]]:
     """``reduce_column`` of each (column, kind) of ``items`` on the rows of each of ``days`` (dates, the ``day``
     column's values), every day at once: the rows grouped by day (in their order), each day's numeric columns read
     as one array, one count of (day, category) per categorical column. Days without rows get empty aggregates (as
-    ``reduce_column`` of no rows)."""
+    ``reduce_column`` of no rows). With ``weight``, as ``reduce_column(..., weights=...)``: the numeric columns and
+    the weights are read once for every day, the categorical columns reduced a day at a time."""
     days = sorted(set(days))
     n_days = len(days)
     rows = frame.filter(pl.col(day).is_in(days))
@@ -94,6 +95,8 @@ def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[t
     sizes = np.bincount(key, minlength=n_days)
     starts = np.concatenate(([0], np.cumsum(sizes)))
     out: dict[object, dict[str, Aggregate]] = {d: {} for d in days}
+    if weight:
+        return _reduce_days_weighted(rows, days, items, order, starts, weight, sample)
     alone = [(c, k) for c, k in items if frame.schema[c] == pl.Null]  # an all-null column: as reduce_column does
     numeric = [c for c, k in items if k == "numeric" and (c, k) not in alone]
     categorical = [c for c, k in items if k == "categorical" and (c, k) not in alone]
@@ -121,6 +124,30 @@ def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[t
     for c, kind in alone:
         for k, d in enumerate(days):
             out[d][c] = reduce_column(rows.filter(pl.col("__k") == k)[c], kind)
+    return out
+
+
+def _reduce_days_weighted(rows: pl.DataFrame, days: list, items: Sequence[tuple[str, str]], order: np.ndarray,
+                          starts: np.ndarray, weight: str, sample: st.SampleSize) -> dict[object, dict[str, Aggregate]]:
+    """reduce_days with weights: each day's rows in their order, so every sum is the one a day alone gives."""
+    w = rows[weight].cast(pl.Float64).fill_null(0.0).to_numpy()[order]
+    numeric = [c for c, k in items if k == "numeric"]
+    values = {}
+    for c in numeric:
+        s = rows[c].to_physical() if rows.schema[c].is_temporal() else rows[c]
+        x = s.cast(pl.Float64).fill_null(float("nan")).to_numpy() if s.dtype != pl.Null else np.full(s.len(), np.nan)
+        values[c] = x[order]
+    categorical = [c for c, k in items if k == "categorical"]
+    out: dict[object, dict[str, Aggregate]] = {}
+    for k, d in enumerate(days):
+        at = slice(int(starts[k]), int(starts[k + 1]))
+        part = rows.select(categorical)[order[at]] if categorical else None
+        out[d] = {}
+        for c, kind in items:
+            if kind == "numeric":
+                out[d][c] = st.weighted_values(values[c][at], w[at], kind=sample)
+            else:
+                out[d][c] = _reduce_weighted(part[c], kind, pl.Series(weight, w[at]), sample)
     return out
 
 
@@ -360,6 +387,16 @@ def check_weight(frame: Frame, weight: str, *, window: str = "") -> None:
         ex = "; ".join(f"row {r}: {v!r}" for r, v in rows.iter_rows())
         raise DriftdeskError(f"weight column {weight!r}{where}: {n} row{'s' if n != 1 else ''} with a missing, "
                              f"negative or infinite weight, e.g. {ex}")
+
+
+def _weights_fit(frame: pl.DataFrame, weight: str) -> bool:
+    """Whether ``check_weight`` passes on every row of ``frame`` (one check for many days; the days are checked one
+    by one only to name the failure)."""
+    try:
+        check_weight(frame, weight)
+    except DriftdeskError:
+        return False
+    return True
 
 
 def _weights(frame: pl.DataFrame, weight: str | None) -> pl.Series | None:
@@ -851,18 +888,16 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
         t = thresholds or Thresholds()
         _, items = _comparable(cols, empty.schema, empty.schema, 0, 0)  # one schema: every column, in order
         base_days = [makers[vs](Window.day(d)).start.date() for d in day_list]
-        if weighting.column:
-            reduced: dict[dt.date, dict] = {}
+        if weighting.column and not _weights_fit(span, weighting.column):
+            # each day's weights checked, the day named as the window it is first read as
+            checked: set = set()
             for day, window in [(x, w) for b, d in zip(base_days, day_list) for x, w in ((b, "baseline"),
                                                                                          (d, "current"))]:
-                if day not in reduced:
-                    part = by_day.get(day, empty)
-                    check_weight(part, weighting.column, window=window)
-                    w = _weights(part, weighting.column)
-                    reduced[day] = {c: reduce_column(part[c], k, weights=w, sample=weighting.sample_size)
-                                    for c, k in items}
-        else:
-            reduced = reduce_days(span, "__day", sorted(set(base_days) | set(day_list)), items)
+                if day not in checked:
+                    check_weight(by_day.get(day, empty), weighting.column, window=window)
+                    checked.add(day)
+        reduced = reduce_days(span, "__day", sorted(set(base_days) | set(day_list)), items, weight=weighting.column,
+                              sample=weighting.sample_size)
         tests: list = []
         rows = []
         for d, b in zip(day_list, base_days):

@@ -15,6 +15,7 @@ from scipy import stats as sps
 from driftdesk import stats as st
 from driftdesk.drift import drift_history
 from driftdesk.drift.compare import reduce_column, reduce_days
+from driftdesk.errors import DriftdeskError
 
 
 def test_many_ks_pvalues_at_once_are_each_one_and_scipys():
@@ -83,3 +84,45 @@ def test_the_history_at_once_is_the_history_of_each_pair_of_days_to_the_bit(samp
     once = drift_history(frame, days=days, columns=cols)
     pairs = drift_history(frame, days=days, columns=cols, _per_pair=True)
     assert_frame_equal(once.daily, pairs.daily, check_exact=True)
+
+
+def _same_weighted(got, one) -> None:
+    assert type(got) is type(one)
+    for name in one.__dataclass_fields__:
+        a, b = getattr(got, name), getattr(one, name)
+        if isinstance(b, np.ndarray):
+            assert a.tolist() == b.tolist(), name
+        else:
+            assert a == b, name
+
+
+def test_reducing_every_day_at_once_with_weights_is_reducing_each_day():
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=k) for k in range(3)]
+    rng = np.random.default_rng(5)
+    n = 40
+    frame = pl.DataFrame({
+        "__day": [days[k % 3 if k % 3 != 1 else 2] for k in range(n)],  # days[1] has no rows
+        "x": [None if k % 7 == 0 else (float("inf") if k % 11 == 0 else float(rng.normal())) for k in range(n)],
+        "c": [None if k % 5 == 0 else "abc"[k % 3] for k in range(n)],
+        "w": [0.0 if k % 6 == 0 else float(rng.uniform(0, 9)) for k in range(n)],
+    })
+    items = [("x", "numeric"), ("c", "categorical")]
+    for sample in ("weight_sum", "kish"):
+        at_once = reduce_days(frame, "__day", days, items, weight="w", sample=sample)
+        for d in days:
+            rows = frame.filter(pl.col("__day") == d)
+            for c, kind in items:
+                _same_weighted(at_once[d][c], reduce_column(rows[c], kind, weights=rows["w"], sample=sample))
+
+
+def test_a_bad_weight_in_a_history_names_its_window_and_row_as_each_pair_of_days_does():
+    day = dt.date(2026, 3, 9)
+    ts = [dt.datetime(2026, 3, 2, h) for h in range(6)] + [dt.datetime(2026, 3, 9, h) for h in range(6)]
+    frame = pl.DataFrame({"ts": ts, "x": [float(k) for k in range(12)],
+                          "w": [1.0, 2.0, -1.0, 1.0, 1.0, 1.0] + [1.0] * 6})
+    messages = []
+    for per_pair in (False, True):
+        with pytest.raises(DriftdeskError, match=r"weight column 'w' of the baseline window: 1 row .* e.g. row 3") as err:
+            drift_history(frame, days=[day], columns=["x"], weight="w", _per_pair=per_pair)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
