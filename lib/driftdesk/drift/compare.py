@@ -875,10 +875,9 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
     span = lf.filter(span.contains(ts)).select(ts, *cols, *extra).collect()
     span = span.with_columns(pl.col(ts).dt.date().alias("__day"))
     empty = span.drop("__day").clear()
-    by_day = ({k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
-              if _per_pair or weighting.column else {})
     frames = []
     if _per_pair:
+        by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
         for d in day_list:
             table = compare_frames(by_day.get(makers[vs](Window.day(d)).start.date(), empty), by_day.get(d, empty),
                                    columns=cols, thresholds=thresholds, workers=1, weight=weighting.column,
@@ -890,6 +889,7 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
         base_days = [makers[vs](Window.day(d)).start.date() for d in day_list]
         if weighting.column and not _weights_fit(span, weighting.column):
             # each day's weights checked, the day named as the window it is first read as
+            by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
             checked: set = set()
             for day, window in [(x, w) for b, d in zip(base_days, day_list) for x, w in ((b, "baseline"),
                                                                                          (d, "current"))]:
