@@ -126,3 +126,19 @@ def test_a_bad_weight_in_a_history_names_its_window_and_row_as_each_pair_of_days
             drift_history(frame, days=[day], columns=["x"], weight="w", _per_pair=per_pair)
         messages.append(str(err.value))
     assert messages[0] == messages[1]
+
+
+def test_the_ks_statistic_from_one_merge_is_the_one_searched_at_every_value_and_scipys():
+    rng = np.random.default_rng(11)
+    for trial in range(400):
+        n, m = (int(k) for k in rng.integers(1, 400, size=2))
+        if trial % 3 == 0:
+            a, b = rng.normal(size=n), rng.normal(0.3, 1, size=m)
+        elif trial % 3 == 1:  # ties within and across the samples
+            a, b = rng.integers(0, 5, n).astype(float), rng.integers(0, 7, m).astype(float)
+        else:
+            a, b = rng.choice([-0.0, 0.0, 1.0, 2.5], n), rng.choice([0.0, -0.0, 2.5, 9.0], m)
+        a, b = np.sort(a), np.sort(b)
+        searched = st._ks_exact_at(a, b, np.concatenate((st._distinct(a), st._distinct(b))))
+        assert st.ks_statistic(a, b) == searched
+        assert st.ks_statistic(a, b) == pytest.approx(sps.ks_2samp(a, b).statistic, abs=1e-12)
