@@ -199,9 +199,10 @@ def _ks_exact_at(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> float:
 def ks_statistic(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     """Two-sample KS statistic, equal to scipy.stats.ks_2samp's, on sorted arrays.
 
-    The supremum is attained at a data point. Rather than evaluating both ECDFs at all n + m points, they are
-    evaluated on a grid of every 64th baseline value (a lower bound); between two grid points each ECDF moves
-    by a known amount, which bounds |F_a - F_b| there, and only the intervals whose bound beats the lower
+    The supremum is attained at a data point. Up to 20,000 values in all, both ECDFs are read at every distinct
+    value from one merge of the two arrays (``_ks_merged``). Beyond, rather than evaluating both ECDFs at all n + m
+    points, they are evaluated on a grid of every 64th baseline value (a lower bound); between two grid points each
+    ECDF moves by a known amount, which bounds |F_a - F_b| there, and only the intervals whose bound beats the lower
     bound are evaluated point by point. The answer is exact; typically a few hundred points are refined.
     """
     n, m = sorted_a.size, sorted_b.size
