@@ -177,26 +177,35 @@ def overview_of(source: str, *, day: dt.date | None, span_days: int, known_good:
     return _overview(source, stamp(source), day, span_days, known_good, pinned)
 
 
+DRIFT_REACH = 28  # days of drift history the first view of a table computes: its own two weeks and two before
+
+
 class DriftDays:
     """The days of one table's drift history (week over week) computed so far, by day, for one data version and
     weight: shared by every view whose history covers a day. The days a view lacks are computed together
-    (``drift_history_of`` reads their rows once and reduces each day once, as a current day and as a baseline).
-    Holds at most ``max_days`` days (the least recently asked go first); never mutated but by ``history``."""
+    (``drift_history_of`` reads their rows once and reduces all the days at once, each as a current day and as a
+    baseline). Holds at most ``max_days`` days (the least recently asked go first); never mutated but by
+    ``history``."""
 
     def __init__(self, max_days: int = 400) -> None:
         self.max_days = max_days
         self._days: OrderedDict[dt.date, DriftHistory] = OrderedDict()
         self._lock = threading.Lock()
 
-    def history(self, days: Sequence[dt.date], compute: Callable[[list[dt.date]], DriftHistory]) -> DriftHistory:
-        """The history of ``days``, computing the days not kept (``compute(missing)``) in one call."""
+    def history(self, days: Sequence[dt.date], compute: Callable[[list[dt.date]], DriftHistory], *,
+                first: Sequence[dt.date] = ()) -> DriftHistory:
+        """The history of ``days``, computing the days not kept (``compute(missing)``) in one call; while none is
+        kept (the first view), with the days ``first`` too (the days before, that a day picked next needs)."""
         with self._lock:
-            missing = sorted(d for d in set(days) if d not in self._days)
+            missing = sorted(d for d in {*days, *(first if not self._days else ())} if d not in self._days)
             if missing:
                 computed = compute(missing)
                 by_day = computed.daily.partition_by("day", as_dict=True, maintain_order=True)
                 for d in missing:
                     self._days[d] = DriftHistory(by_day.get((d,), computed.daily.clear()), computed.vs)
+            for d in reversed(missing):  # the days computed ahead are the least recent, the oldest first
+                if d not in days:
+                    self._days.move_to_end(d, last=False)
             for d in days:
                 self._days.move_to_end(d)
             parts = [self._days[d] for d in days]
@@ -215,7 +224,8 @@ def _drift_days(source: str, version: float, table: str, weight: str | None) -> 
 def _drift(source: str, version: float, table: str, day: dt.date, vs: tuple[str, ...], custom: str | None,
            by: str | None, pinned: str | None, weight: str | None, segment_column: str | None) -> DriftView:
     history = _drift_days(source, version, table, weight).history(
-        recent_days(day), lambda days: drift_history_of(load_source(source), table=table, days=days, weight=weight))
+        recent_days(day), lambda days: drift_history_of(load_source(source), table=table, days=days, weight=weight),
+        first=recent_days(day, DRIFT_REACH))
     return drift_view(load_source(source), table=table, day=day, vs=vs, custom=custom, by=by, pinned=pinned,
                       weight=weight, history=history, segment_columns=None if by is None else [segment_column])
 

@@ -199,16 +199,17 @@ def _ks_exact_at(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> float:
 def ks_statistic(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     """Two-sample KS statistic, equal to scipy.stats.ks_2samp's, on sorted arrays.
 
-    The supremum is attained at a data point. Rather than evaluating both ECDFs at all n + m points, they are
-    evaluated on a grid of every 64th baseline value (a lower bound); between two grid points each ECDF moves
-    by a known amount, which bounds |F_a - F_b| there, and only the intervals whose bound beats the lower
+    The supremum is attained at a data point. Up to 20,000 values in all, both ECDFs are read at every distinct
+    value from one merge of the two arrays (``_ks_merged``). Beyond, rather than evaluating both ECDFs at all n + m
+    points, they are evaluated on a grid of every 64th baseline value (a lower bound); between two grid points each
+    ECDF moves by a known amount, which bounds |F_a - F_b| there, and only the intervals whose bound beats the lower
     bound are evaluated point by point. The answer is exact; typically a few hundred points are refined.
     """
     n, m = sorted_a.size, sorted_b.size
     if n == 0 or m == 0:
         return None
     if n + m <= 20_000:
-        return _ks_exact_at(sorted_a, sorted_b, np.concatenate((_distinct(sorted_a), _distinct(sorted_b))))
+        return _ks_merged(sorted_a, sorted_b)
     grid = sorted_a[::_GRID_STEP]
     if grid[-1] != sorted_a[-1]:
         grid = np.append(grid, sorted_a[-1])
@@ -230,6 +231,22 @@ def ks_statistic(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float | None:
     idx_b = _ranges(b_start, b_len)
     points = np.concatenate((_distinct(sorted_a[idx_a]), _distinct(sorted_b[idx_b])))
     return max(best, _ks_exact_at(sorted_a, sorted_b, points))
+
+
+def _ks_merged(a: np.ndarray, b: np.ndarray) -> float:
+    """sup |F_a - F_b| over every distinct value of both samples, from one merge of the two sorted arrays: the ECDFs
+    at the last of each run of equal values are the counts of each sample up to it (the same counts, and the same
+    divisions, as searching every distinct value in both arrays)."""
+    both = np.concatenate((a, b))
+    order = np.argsort(both, kind="stable")  # two sorted runs: a merge
+    merged = both[order]
+    from_a = np.cumsum(order < a.size)
+    last = np.empty(merged.size, dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=last[:-1])
+    last[-1] = True
+    count_a = from_a[last]
+    count_b = np.flatnonzero(last) + 1 - count_a
+    return float(np.max(np.abs(count_a / a.size - count_b / b.size)))
 
 
 def _distinct(run: np.ndarray) -> np.ndarray:
@@ -271,6 +288,28 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     else:
         p = special.kolmogorov(math.sqrt(en) * statistic)
     return float(np.clip(p, 0.0, 1.0))
+
+
+def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``ks_pvalue`` of many tests at once (one scipy call per distribution rather than one per test): arrays of
+    statistics and sample sizes; NaN where a sample is empty."""
+    from scipy import special
+    from scipy import stats as sps
+
+    d = np.asarray(statistic, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    out = np.full(d.shape, np.nan)
+    ok = (n > 0) & (m > 0) & ~np.isnan(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        en = n * m / (n + m)
+    finite = ok & (en <= KS_FINITE_N_LIMIT)
+    limit = ok & ~finite
+    if finite.any():
+        out[finite] = sps.kstwo.sf(d[finite], np.maximum(1, np.round(en[finite])).astype(np.int64))
+    if limit.any():
+        out[limit] = special.kolmogorov(np.sqrt(en[limit]) * d[limit])
+    return np.where(ok, np.clip(out, 0.0, 1.0), np.nan)
 
 
 def kolmogorov_pvalue(statistic: float, n: int, m: int) -> float:
@@ -551,6 +590,28 @@ def chi2_pvalue(baseline_counts: np.ndarray, current_counts: np.ndarray) -> floa
     """p-value of Pearson's chi-squared test of the 2 x K table (no continuity correction)."""
     from scipy import stats as sps
 
+    test = chi2_statistic(baseline_counts, current_counts)
+    if test is None:
+        return None
+    stat, dof = test
+    return 1.0 if dof == 0 else float(sps.chi2.sf(stat, dof))
+
+
+def chi2_pvalues(statistic: np.ndarray, dof: np.ndarray) -> np.ndarray:
+    """``chi2_pvalue`` of many tables at once from their ``chi2_statistic`` (one scipy call): 1 where dof is 0."""
+    from scipy import stats as sps
+
+    stat, k = np.asarray(statistic, dtype=np.float64), np.asarray(dof, dtype=np.float64)
+    out = np.ones(stat.shape)
+    some = k > 0
+    if some.any():
+        out[some] = sps.chi2.sf(stat[some], k[some])
+    return out
+
+
+def chi2_statistic(baseline_counts: np.ndarray, current_counts: np.ndarray) -> tuple[float, int] | None:
+    """Pearson's chi-squared statistic of the 2 x K table and its degrees of freedom (categories seen, less one;
+    0 for one category: the p-value is 1); None when a window is empty."""
     b = np.asarray(baseline_counts, dtype=np.float64)
     c = np.asarray(current_counts, dtype=np.float64)
     keep = (b + c) > 0
@@ -560,12 +621,11 @@ def chi2_pvalue(baseline_counts: np.ndarray, current_counts: np.ndarray) -> floa
         return None
     k = b.size
     if k < 2:
-        return 1.0
+        return 0.0, 0
     col = b + c
     total = nb + nc
     eb, ec = col * nb / total, col * nc / total
-    stat = float(np.sum((b - eb) ** 2 / eb) + np.sum((c - ec) ** 2 / ec))
-    return float(sps.chi2.sf(stat, k - 1))
+    return float(np.sum((b - eb) ** 2 / eb) + np.sum((c - ec) ** 2 / ec)), k - 1
 
 
 # --------------------------------------------------------------------------- two samples: proportions and means

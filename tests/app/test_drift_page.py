@@ -88,8 +88,8 @@ def test_kpis_rows_count_by_their_impressions_and_the_choice_is_in_the_url():
 
 
 def test_a_new_day_computes_only_the_days_of_history_not_kept_and_the_same_history(sample_dataset, monkeypatch):
-    """The drift history's days are kept per data version and weight: another day computes the days its two weeks
-    lack, in one call, and its history is the history computed for it alone."""
+    """The drift history's days are kept per data version and weight: the first view computes four weeks, another
+    day computes the days its two weeks lack, in one call, and its history is the history computed for it alone."""
     from polars.testing import assert_frame_equal
 
     from driftdesk.drift.view import drift_history_of, recent_days
@@ -101,12 +101,17 @@ def test_a_new_day_computes_only_the_days_of_history_not_kept_and_the_same_histo
     for cached in (loaders._drift, loaders._drift_days):
         cached.clear()
     at = open_page(PAGE, data="sample", day="2026-10-20")
-    assert asked == [sorted(recent_days(dt.date(2026, 10, 20)))]
+    assert asked == [sorted(recent_days(dt.date(2026, 10, 20), loaders.DRIFT_REACH))]
     at.date_input(key="day").set_value(dt.date(2026, 10, 25)).run()
     no_exception(at)
     assert asked[-1] == [dt.date(2026, 10, 21) + dt.timedelta(days=k) for k in range(5)]
     at.date_input(key="day").set_value(dt.date(2026, 10, 24)).run()
     assert len(asked) == 2  # every day of its history kept
+    at.date_input(key="day").set_value(dt.date(2026, 10, 6)).run()  # two weeks before the first: kept too
+    no_exception(at)
+    assert len(asked) == 2
+    at.date_input(key="day").set_value(dt.date(2026, 10, 3)).run()
+    assert asked[-1] == [dt.date(2026, 9, 20), dt.date(2026, 9, 21), dt.date(2026, 9, 22)]
     view = loaders.drift_view_of("sample", table="decisions", day=dt.date(2026, 10, 24),
                                  vs=["day_over_day", "week_over_week"], custom=None, by=None, weight="rows")
     alone = drift_history_of(sample_dataset, table="decisions", days=recent_days(dt.date(2026, 10, 24)))
@@ -126,3 +131,24 @@ def test_the_drift_days_kept_are_bounded():
     assert days.history(first, compute).daily["day"].to_list() == first
     days.history([dt.date(2026, 10, 9)], compute)
     assert list(days._days) == [*first[1:], dt.date(2026, 10, 9)]  # the least recently asked went first
+
+
+def test_the_first_drift_history_computes_the_days_before_too_and_only_the_first():
+    import polars as pl
+
+    from driftdesk.drift.result import DriftHistory
+    from ui.loaders import DriftDays
+
+    asked = []
+
+    def compute(days):
+        asked.append(days)
+        return DriftHistory(pl.DataFrame({"day": days, "column": ["x"] * len(days)}), "week_over_week")
+    day = [dt.date(2026, 10, 1) + dt.timedelta(days=k) for k in range(8)]
+    kept = DriftDays(max_days=5)
+    assert kept.history(day[3:5], compute, first=day[0:5]).daily["day"].to_list() == day[3:5]
+    assert asked == [day[0:5]]
+    kept.history(day[2:3], compute, first=day[0:3])  # kept: nothing computed
+    kept.history(day[6:7], compute, first=day[1:7])  # days kept: only the one asked
+    assert asked == [day[0:5], day[6:7]]
+    assert set(kept._days) == {*day[1:5], day[6]}  # the oldest day computed ahead, never asked, went first

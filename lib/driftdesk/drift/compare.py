@@ -79,6 +79,78 @@ def _reduce_weighted(series: pl.Series, kind: str, weights: pl.Series, sample: s
                              st.sample_size(w[~missing], sample))
 
 
+def reduce_days(frame: pl.DataFrame, day: str, days: Sequence, items: Sequence[tuple[str, str]], *,
+                weight: str | None = None, sample: st.SampleSize = "weight_sum") -> dict[object, dict[str, Aggregate]]:
+    """``reduce_column`` of each (column, kind) of ``items`` on the rows of each of ``days`` (dates, the ``day``
+    column's values), every day at once: the rows grouped by day (in their order), each day's numeric columns read
+    as one array, one count of (day, category) per categorical column. Days without rows get empty aggregates (as
+    ``reduce_column`` of no rows). With ``weight``, as ``reduce_column(..., weights=...)``: the numeric columns and
+    the weights are read once for every day, the categorical columns reduced a day at a time."""
+    days = sorted(set(days))
+    n_days = len(days)
+    rows = frame.filter(pl.col(day).is_in(days))
+    key = np.searchsorted(np.array(days, dtype="datetime64[D]"), rows[day].to_numpy())
+    order = np.argsort(key, kind="stable")  # the rows of each day together, in their order
+    rows = rows.with_columns(pl.Series("__k", key, dtype=pl.Int64))
+    sizes = np.bincount(key, minlength=n_days)
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    out: dict[object, dict[str, Aggregate]] = {d: {} for d in days}
+    if weight:
+        return _reduce_days_weighted(rows, days, items, order, starts, weight, sample)
+    alone = [(c, k) for c, k in items if frame.schema[c] == pl.Null]  # an all-null column: as reduce_column does
+    numeric = [c for c, k in items if k == "numeric" and (c, k) not in alone]
+    categorical = [c for c, k in items if k == "categorical" and (c, k) not in alone]
+    if numeric:
+        values = rows.select(pl.col(c).to_physical().cast(pl.Float64) for c in numeric).to_numpy()[order]
+        for k, d in enumerate(days):
+            block = values[starts[k]:starts[k + 1]].T.copy()  # a row per column, each sorted in place
+            for j, c in enumerate(numeric):
+                out[d][c] = st.numeric_sketch(block[j], in_place=True)
+    if categorical:  # the counts of every column in one collect (polars runs the queries side by side)
+        lf = rows.lazy()
+        missing, *tables = pl.collect_all([
+            lf.group_by("__k").agg(pl.col(c).null_count() for c in categorical).sort("__k"),
+            *(lf.select("__k", pl.col(c).cast(pl.String)).drop_nulls(c).group_by("__k", c).len("__n")
+              .sort("__k", c) for c in categorical)])  # a stable order: sums are reproducible
+        index = missing["__k"].to_numpy()
+    for c, counts in zip(categorical, tables if categorical else []):
+        n_missing = np.zeros(n_days, np.int64)
+        n_missing[index] = missing[c].to_numpy()
+        at = np.searchsorted(counts["__k"].to_numpy(), np.arange(n_days + 1))
+        cats, n = counts[c].to_list(), counts["__n"].to_numpy().astype(np.int64)
+        for k, d in enumerate(days):
+            out[d][c] = st.CategoryCounts(tuple(cats[at[k]:at[k + 1]]), n[at[k]:at[k + 1]], int(sizes[k]),
+                                          int(n_missing[k]))
+    for c, kind in alone:
+        for k, d in enumerate(days):
+            out[d][c] = reduce_column(rows.filter(pl.col("__k") == k)[c], kind)
+    return out
+
+
+def _reduce_days_weighted(rows: pl.DataFrame, days: list, items: Sequence[tuple[str, str]], order: np.ndarray,
+                          starts: np.ndarray, weight: str, sample: st.SampleSize) -> dict[object, dict[str, Aggregate]]:
+    """reduce_days with weights: each day's rows in their order, so every sum is the one a day alone gives."""
+    w = rows[weight].cast(pl.Float64).fill_null(0.0).to_numpy()[order]
+    numeric = [c for c, k in items if k == "numeric"]
+    values = {}
+    for c in numeric:
+        s = rows[c].to_physical() if rows.schema[c].is_temporal() else rows[c]
+        x = s.cast(pl.Float64).fill_null(float("nan")).to_numpy() if s.dtype != pl.Null else np.full(s.len(), np.nan)
+        values[c] = x[order]
+    categorical = [c for c, k in items if k == "categorical"]
+    out: dict[object, dict[str, Aggregate]] = {}
+    for k, d in enumerate(days):
+        at = slice(int(starts[k]), int(starts[k + 1]))
+        part = rows.select(categorical)[order[at]] if categorical else None
+        out[d] = {}
+        for c, kind in items:
+            if kind == "numeric":
+                out[d][c] = st.weighted_values(values[c][at], w[at], kind=sample)
+            else:
+                out[d][c] = _reduce_weighted(part[c], kind, pl.Series(weight, w[at]), sample)
+    return out
+
+
 def _cast_kind(dtype: pl.DataType | None) -> str | None:
     return None if dtype is None else column_kind(dtype)
 
@@ -86,9 +158,13 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 # --------------------------------------------------------------------------- one column
 
 
-def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -> dict:
-    """Every statistic and the verdict for one column from its two aggregates. Missing stats are None."""
+def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None) -> dict:
+    """Every statistic and the verdict for one column from its two aggregates. Missing stats are None.
+
+    With ``tests`` (a list), the p-values are left for ``run_tests`` to compute for many rows at once: each
+    test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it)."""
     t = thresholds
+    defer = tests is not None
     kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues | sk.HistogramSketch) else "categorical"
     weighted = isinstance(baseline, st.WeightedValues | st.WeightedCounts)
     row: dict = {
@@ -106,42 +182,88 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds) -
     if weighted and baseline.null_rate is not None and current.null_rate is not None:
         row["null_rate_change"] = current.null_rate - baseline.null_rate
         sb, sc = baseline.sample_size, current.sample_size
-        row["null_pvalue"] = st.two_proportion_pvalue(baseline.null_rate * sb, sb, current.null_rate * sc, sc)
+        _test(row, "null_pvalue", (baseline.null_rate * sb, sb, current.null_rate * sc, sc), tests)
     elif not weighted and baseline.n_rows and current.n_rows:
         row["null_rate_change"] = current.null_rate - baseline.null_rate
-        row["null_pvalue"] = st.two_proportion_pvalue(baseline.n_missing, baseline.n_rows, current.n_missing, current.n_rows)
+        _test(row, "null_pvalue", (baseline.n_missing, baseline.n_rows, current.n_missing, current.n_rows), tests)
     if kind == "numeric":
         with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf statistics (null in JSON)
             if isinstance(baseline, sk.HistogramSketch):
-                _sketch_numeric_stats(row, baseline, current, t)
+                _sketch_numeric_stats(row, baseline, current, t, tests)
             else:
-                (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t)
+                (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t, tests)
     else:
         cats, bc, cc = st.aligned_shares(baseline, current)
         if bc.sum() and cc.sum():
             row["psi"] = st.psi_from_counts(bc, cc)
             row["js"] = st.jensen_shannon(bc, cc)
             if weighted:  # the test counts units: the weights rescaled to each window's sample size
-                row["chi2_pvalue"] = st.chi2_pvalue(st.scaled_counts(bc, baseline.valid_sample_size),
-                                                    st.scaled_counts(cc, current.valid_sample_size))
+                _test(row, "chi2_pvalue", (st.scaled_counts(bc, baseline.valid_sample_size),
+                                           st.scaled_counts(cc, current.valid_sample_size)), tests)
             else:
-                row["chi2_pvalue"] = st.chi2_pvalue(bc, cc)
+                _test(row, "chi2_pvalue", (bc, cc), tests)
             new = [cats[k] for k in np.flatnonzero((bc == 0) & (cc > 0))]
             gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
             row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
+    return row if defer else judge(row, thresholds)
+
+
+def judge(row: dict, thresholds: Thresholds) -> dict:
+    """A row of statistics (its p-values computed) with its verdict and effect."""
     row.update(verdict(row, thresholds))
     row["effect"] = effect(row, thresholds)
     return row
 
 
-def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSketch, t: Thresholds) -> None:
+_TESTS = {"null_pvalue": st.two_proportion_pvalue, "ks_pvalue": st.ks_pvalue, "chi2_pvalue": st.chi2_pvalue}
+
+
+def _test(row: dict, key: str, args: tuple, tests: list | None) -> None:
+    """The p-value ``key`` of ``row`` from the test's inputs: now, or (``tests`` given) later by ``run_tests``."""
+    if tests is None:
+        row[key] = _TESTS[key](*args)
+    else:
+        tests.append((row, key, args))
+
+
+def run_tests(tests: Sequence[tuple[dict, str, tuple]]) -> None:
+    """Fill in the p-values ``compare_aggregates(..., tests=...)`` left: each kind of test for every row at once
+    (the same values as one at a time)."""
+    by_key: dict[str, list] = {"null_pvalue": [], "ks_pvalue": [], "chi2_pvalue": []}
+    for item in tests:
+        by_key[item[1]].append(item)
+    if by_key["null_pvalue"]:
+        args = np.array([a for _, _, a in by_key["null_pvalue"]], dtype=np.float64)
+        p = np.atleast_1d(st.two_proportion_pvalue(args[:, 0], args[:, 1], args[:, 2], args[:, 3]))
+        for (row, key, _), v in zip(by_key["null_pvalue"], p.tolist()):
+            row[key] = None if math.isnan(v) else v
+    if by_key["ks_pvalue"]:
+        args = np.array([(np.nan if a[0] is None else a[0], a[1], a[2]) for _, _, a in by_key["ks_pvalue"]],
+                        dtype=np.float64)
+        p = st.ks_pvalues(args[:, 0], args[:, 1], args[:, 2])
+        for (row, key, _), v in zip(by_key["ks_pvalue"], p.tolist()):
+            row[key] = None if math.isnan(v) else v
+    if by_key["chi2_pvalue"]:
+        stats = [st.chi2_statistic(*a) for _, _, a in by_key["chi2_pvalue"]]
+        known = [(k, s) for k, s in enumerate(stats) if s is not None]
+        p = st.chi2_pvalues(np.array([s[0] for _, s in known]), np.array([s[1] for _, s in known])) \
+            if known else np.empty(0)
+        values: list = [None] * len(stats)
+        for (k, _), v in zip(known, p.tolist()):
+            values[k] = v
+        for (row, key, _), v in zip(by_key["chi2_pvalue"], values):
+            row[key] = v
+
+
+def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSketch, t: Thresholds,
+                   tests: list | None = None) -> None:
     a, b = baseline.sorted_values, current.sorted_values
     if not (a.size and b.size):
         return
     row["psi"] = st.psi_numeric(a, b, bins=t.psi_bins)
     row["ks"] = st.ks_statistic(a, b)
-    row["ks_pvalue"] = st.ks_pvalue(row["ks"], a.size, b.size)
+    _test(row, "ks_pvalue", (row["ks"], a.size, b.size), tests)
     w = st.wasserstein(a, b)
     row["wasserstein"] = w
     sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
@@ -152,13 +274,14 @@ def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSke
     row["mean_baseline"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
 
 
-def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.WeightedValues, t: Thresholds) -> None:
+def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.WeightedValues, t: Thresholds,
+                            tests: list | None = None) -> None:
     a, wa, b, wb = baseline.values, baseline.weights, current.values, current.weights
     if not (a.size and b.size):
         return
     row["psi"] = st.weighted_psi(baseline, current, bins=t.psi_bins)
     row["ks"] = st.weighted_ks(a, wa, b, wb)
-    row["ks_pvalue"] = st.ks_pvalue(row["ks"], baseline.valid_sample_size, current.valid_sample_size)
+    _test(row, "ks_pvalue", (row["ks"], baseline.valid_sample_size, current.valid_sample_size), tests)
     w = st.weighted_wasserstein(a, wa, b, wb)
     row["wasserstein"] = w
     sd = st.weighted_std(a, wa)
@@ -169,14 +292,15 @@ def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.
     row["mean_baseline"], row["mean_current"] = st.weighted_mean(a, wa), st.weighted_mean(b, wb)
 
 
-def _sketch_numeric_stats(row: dict, baseline: sk.HistogramSketch, current: sk.HistogramSketch, t: Thresholds) -> None:
+def _sketch_numeric_stats(row: dict, baseline: sk.HistogramSketch, current: sk.HistogramSketch, t: Thresholds,
+                          tests: list | None = None) -> None:
     """The numeric statistics read off two histogram sketches, each with its error bound (``driftdesk.sketch``)."""
     if not (baseline.n and current.n):
         return
     row["psi"], row["psi_low"], row["psi_high"] = sk.psi_estimate(baseline, current, bins=t.psi_bins)
     low, high = sk.ks_bounds(baseline, current)
     row["ks"], row["ks_error"] = low, high - low
-    row["ks_pvalue"] = st.ks_pvalue(low, baseline.n, current.n)
+    _test(row, "ks_pvalue", (low, baseline.n, current.n), tests)
     row["wasserstein"], row["wasserstein_error"] = sk.wasserstein_estimate(baseline, current)
     sd = baseline.std
     row["wasserstein_norm"] = row["wasserstein"] / sd if sd and math.isfinite(sd) else None
@@ -263,6 +387,16 @@ def check_weight(frame: Frame, weight: str, *, window: str = "") -> None:
         ex = "; ".join(f"row {r}: {v!r}" for r, v in rows.iter_rows())
         raise DriftdeskError(f"weight column {weight!r}{where}: {n} row{'s' if n != 1 else ''} with a missing, "
                              f"negative or infinite weight, e.g. {ex}")
+
+
+def _weights_fit(frame: pl.DataFrame, weight: str) -> bool:
+    """Whether ``check_weight`` passes on every row of ``frame`` (one check for many days; the days are checked one
+    by one only to name the failure)."""
+    try:
+        check_weight(frame, weight)
+    except DriftdeskError:
+        return False
+    return True
 
 
 def _weights(frame: pl.DataFrame, weight: str | None) -> pl.Series | None:
@@ -723,8 +857,10 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
                   _per_pair: bool = False) -> DriftHistory:
     """Each given day (a date) against its baseline of kind ``vs`` ('day_over_day' or 'week_over_week').
 
-    Each day's columns are reduced once, whether it is compared as a current day, as a baseline or both (the
-    same table as ``compare_frames`` of each pair of days, ``_per_pair``, tested)."""
+    Each day's columns are reduced once, whether it is compared as a current day, as a baseline or both, every
+    day at once (``reduce_days``; weighted rows a day at a time), and the p-values of every day's tests are
+    computed together (``run_tests``): the same table as ``compare_frames`` of each pair of days (``_per_pair``),
+    tested to the bit."""
     weighting = Weighting.of(weight, sample)
     makers = {"day_over_day": day_over_day, "week_over_week": week_over_week}
     if vs not in makers:
@@ -738,10 +874,10 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
     extra = [weight] if weight and weight not in cols else []
     span = lf.filter(span.contains(ts)).select(ts, *cols, *extra).collect()
     span = span.with_columns(pl.col(ts).dt.date().alias("__day"))
-    by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
     empty = span.drop("__day").clear()
     frames = []
     if _per_pair:
+        by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
         for d in day_list:
             table = compare_frames(by_day.get(makers[vs](Window.day(d)).start.date(), empty), by_day.get(d, empty),
                                    columns=cols, thresholds=thresholds, workers=1, weight=weighting.column,
@@ -749,21 +885,32 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
             frames.append(table.with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
     else:  # every day's rows come from one frame: each day is reduced once, as a current day and as a baseline
         t = thresholds or Thresholds()
-        _, items = _comparable(cols, empty.schema, empty.schema, 0, 0)  # one schema: every column comparable
-        reduced: dict[dt.date, dict] = {}
-
-        def aggregates(day: dt.date, window: str) -> dict:
-            if day not in reduced:
-                rows = by_day.get(day, empty)
-                if weighting.column:
-                    check_weight(rows, weighting.column, window=window)
-                w = _weights(rows, weighting.column)
-                reduced[day] = {c: reduce_column(rows[c], k, weights=w, sample=weighting.sample_size)
-                                for c, k in items}
-            return reduced[day]
-        for d in day_list:
-            base = aggregates(makers[vs](Window.day(d)).start.date(), "baseline")
-            rows = {r["column"]: r for r in _compare_reduced(items, base, aggregates(d, "current"), t)}
-            frames.append(_rows_frame([rows[c] for c in cols]).with_columns(pl.lit(d, dtype=pl.Date).alias("day")))
+        _, items = _comparable(cols, empty.schema, empty.schema, 0, 0)  # one schema: every column, in order
+        base_days = [makers[vs](Window.day(d)).start.date() for d in day_list]
+        if weighting.column and not _weights_fit(span, weighting.column):
+            # each day's weights checked, the day named as the window it is first read as
+            by_day = {k[0]: v.drop("__day") for k, v in span.partition_by("__day", as_dict=True).items()}
+            checked: set = set()
+            for day, window in [(x, w) for b, d in zip(base_days, day_list) for x, w in ((b, "baseline"),
+                                                                                         (d, "current"))]:
+                if day not in checked:
+                    check_weight(by_day.get(day, empty), weighting.column, window=window)
+                    checked.add(day)
+        reduced = reduce_days(span, "__day", sorted(set(base_days) | set(day_list)), items, weight=weighting.column,
+                              sample=weighting.sample_size)
+        tests: list = []
+        rows = []
+        for d, b in zip(day_list, base_days):
+            for c, kind in items:
+                ab, ac = reduced[b][c], reduced[d][c]
+                row = compare_aggregates(c, ab, ac, t, tests=tests)
+                if kind == "categorical":
+                    row["_top_mover"] = _top_mover(ab, ac)
+                rows.append(row)
+        run_tests(tests)
+        for row in rows:
+            judge(row, t)
+        days_col = pl.Series("day", [d for d in day_list for _ in cols], dtype=pl.Date)
+        frames.append(_rows_frame(rows).with_columns(days_col))
     out = pl.concat(frames)
     return DriftHistory(out.select("day", *[c for c in out.columns if c != "day"]), vs)
