@@ -277,17 +277,9 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     ``scipy.special.kolmogorov(sqrt(en) * D)`` is used; it differs from kstwo by at most about 1e-3 at
     en = 2e4 and less as en grows (checked in the tests).
     """
-    from scipy import special
-    from scipy import stats as sps
-
     if statistic is None or n == 0 or m == 0:
         return None
-    en = n * m / (n + m)
-    if en <= KS_FINITE_N_LIMIT:
-        p = sps.kstwo.sf(statistic, max(1, round(en)))  # en < 0.5 only when n = m = 1
-    else:
-        p = special.kolmogorov(math.sqrt(en) * statistic)
-    return float(np.clip(p, 0.0, 1.0))
+    return float(ks_pvalues(np.array([statistic]), np.array([n]), np.array([m]))[0])
 
 
 def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -305,7 +297,7 @@ def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarra
         en = n * m / (n + m)
     finite = ok & (en <= KS_FINITE_N_LIMIT)
     limit = ok & ~finite
-    if finite.any():
+    if finite.any():  # en < 0.5 only when n = m = 1
         out[finite] = sps.kstwo.sf(d[finite], np.maximum(1, np.round(en[finite])).astype(np.int64))
     if limit.any():
         out[limit] = special.kolmogorov(np.sqrt(en[limit]) * d[limit])
