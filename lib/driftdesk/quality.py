@@ -2,7 +2,7 @@
 
 Every check returns rows of one tidy frame (check, column, segment, value, threshold, status, message), so a
 report is one ``QualityResult``. Statuses are the library's status words (ok, warn, alert; driftdesk.status). Each check is also usable alone. Checks are polars aggregations: one pass
-per window, no loop over rows. A window may also be a Spark table (``driftdesk.engine``): Spark reduces it to the
+per window (and a top-k per column with values out of range, for its examples), no loop over rows. A window may also be a Spark table (``driftdesk.engine``): Spark reduces it to the
 same aggregates (``engine.spark.quality``) and the checks read those.
 """
 
