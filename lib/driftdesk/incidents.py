@@ -186,11 +186,10 @@ def find_incident(incidents: pl.DataFrame, incident_id: str) -> dict:
 def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | None = None,
                   policy: Policy | None = None, policy_source: str = "", backtest: BacktestResult | None = None,
                   hours_before: int = HOURS_BEFORE, judge_canary: bool = True,
-                  canary_data: Dataset | None = None, canaries: Mapping[str, dict | str] | None = None) -> IncidentView:
+                  canaries: Mapping[str, dict | str] | None = None) -> IncidentView:
     """The incident's view; ``policy`` (default: ``incident_policy(ds.folder)``) is backtested on ``ds`` unless a
-    ``backtest`` of it is given (``incident_alerts`` gives both). ``canary_data``: the dataset whose decisions a
-    canary is judged on (default ``ds``). ``canaries``: the log's canaries judged on that dataset
-    (``incident_canaries``), kept by a caller; a canary not among them is judged here.
+    ``backtest`` of it is given (``incident_alerts`` gives both). ``canaries``: the log's canaries judged on
+    ``ds`` (``incident_canaries``), kept by a caller; a canary not among them is judged here.
 
     The row tables may be on any engine (``driftdesk.engine``): what the view reads of them is aggregates (the
     drift and data-quality checks' per column, the KPI, calibration and traffic sums of a few windows), reduced
@@ -215,8 +214,8 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
         notes.append("no releases table: what was live and which release to roll back are unknown")
     changed = _changes(ds, releases, start - dt.timedelta(hours=hours_before), asked)
     gates = _gate_table(backtest, matched, start)
-    rollout = (_canary(canary_data if canary_data is not None else ds, releases,
-                       start - dt.timedelta(hours=hours_before), end, notes, canaries) if judge_canary else None)
+    rollout = (_canary(ds, releases, start - dt.timedelta(hours=hours_before), end, notes, canaries)
+               if judge_canary else None)
     evidence, suggested = _severity(ds, inc, releases, changed, matched)
     view = IncidentView(
         incident=inc, asked_at=asked, span=span, policy_source=policy_source, policy_name=policy.name,

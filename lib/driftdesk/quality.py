@@ -2,7 +2,7 @@
 
 Every check returns rows of one tidy frame (check, column, segment, value, threshold, status, message), so a
 report is one ``QualityResult``. Statuses are the library's status words (ok, warn, alert; driftdesk.status). Each check is also usable alone. Checks are polars aggregations: one pass
-per window, no loop over rows. A window may also be a Spark table (``driftdesk.engine``): Spark reduces it to the
+per window (and a top-k per column with values out of range, for its examples), no loop over rows. A window may also be a Spark table (``driftdesk.engine``): Spark reduces it to the
 same aggregates (``engine.spark.quality``) and the checks read those.
 """
 
@@ -186,10 +186,46 @@ def duplicate_keys(frame: Frame, *, keys: Sequence[str], examples: int = 5) -> p
                    if n_rows else "every key is unique"}])
 
 
+def _outside(x: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
+    """Whether a value lies outside ``[lo, hi]`` (a bound None is open); a missing value (null, NaN) is not."""
+    bad = pl.lit(False)
+    if lo is not None:
+        bad = bad | (x < lo)
+    if hi is not None:
+        bad = bad | (x > hi)
+    return bad & x.is_not_nan()
+
+
+def _beyond(x: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
+    """How far a value outside ``[lo, hi]`` lies past the bound it crosses."""
+    if lo is None:
+        return x - hi
+    if hi is None:
+        return lo - x
+    return pl.when(x < lo).then(lo - x).otherwise(x - hi)
+
+
+def _example_rows(top: pl.DataFrame, ids: Sequence[str]) -> str:
+    """'ts=…, geo=US: 5.0; …' (the value alone without row identifiers)."""
+    return "; ".join((", ".join(f"{k}={r[k]}" for k in ids) + ": " if ids else "") + f"{r['__value']}"
+                     for r in top.iter_rows(named=True))
+
+
 def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
-                 baseline: Frame | None = None, warn: float = 0.01, alert: float = 0.05) -> pl.DataFrame:
-    """Share of values outside given ranges, or (with ``baseline``) outside the baseline's observed range."""
+                 baseline: Frame | None = None, warn: float = 0.01, alert: float = 0.05,
+                 keys: Sequence[str] | None = None, examples: int = 3) -> pl.DataFrame:
+    """Share of values outside given ranges, or (with ``baseline``) outside the baseline's observed range, with up
+    to ``examples`` offending values: the furthest outside first, then in the order of ``keys`` (columns that
+    identify a row, e.g. ts + segment columns, named with each example).
+
+    A missing value (null, or NaN as ``metrics.is_missing`` reads it: the null-rate checks count it) is neither
+    counted nor shown; ±inf is a value, outside the bound on its side (and the furthest outside). Only the counts
+    and, per column with values outside, its ``examples`` rows are read back (a filter and a top-k)."""
     sc = _schema(current)
+    ids = list(keys or [])
+    missing = [k for k in ids if k not in sc]
+    if missing:
+        raise DriftdeskError(f"range check: key column(s) {missing} not found; columns are {list(sc)}")
     bounds: dict[str, tuple[float | None, float | None]] = dict(ranges or {})
     if baseline is not None:
         sb = _schema(baseline)
@@ -212,12 +248,7 @@ def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, flo
         exprs = []
         for c, (lo, hi) in bounds.items():
             col = pl.col(c).cast(pl.Float64)
-            bad = pl.lit(False)
-            if lo is not None:
-                bad = bad | (col < lo)
-            if hi is not None:
-                bad = bad | (col > hi)
-            exprs += [bad.sum().alias(f"{c}__bad"), col.is_not_null().sum().alias(f"{c}__n")]
+            exprs += [_outside(col, lo, hi).sum().alias(f"{c}__bad"), col.is_not_nan().sum().alias(f"{c}__n")]
         got = _lazy(current).select(exprs).collect().row(0, named=True)
         counts = {c: (got[f"{c}__bad"], got[f"{c}__n"]) for c in bounds}
     rows = []
@@ -225,9 +256,23 @@ def out_of_range(current: Frame, *, ranges: Mapping[str, tuple[float | None, flo
         bad, n = counts[c]
         share = bad / n if n else None
         status = OK if not share else ALERT if share >= alert else WARN if share >= warn else OK
+        ex = _example_rows(_outside_examples(current, c, lo, hi, ids, examples), ids) if bad and examples > 0 else ""
         rows.append({"check": "out_of_range", "column": c, "value": share, "threshold": alert, "status": status,
-                     "message": f"{bad:,} of {n:,} values outside [{lo}, {hi}]"})
+                     "message": f"{bad:,} of {n:,} values outside [{lo}, {hi}]" + (f", e.g. {ex}" if ex else "")})
     return _rows(rows)
+
+
+def _outside_examples(frame: Frame, column: str, lo: float | None, hi: float | None, ids: Sequence[str],
+                      examples: int) -> pl.DataFrame:
+    """The first ``examples`` rows of ``column`` outside ``[lo, hi]`` (``ids`` and the value as ``__value``),
+    the furthest outside first, then in ``ids`` order (nulls last), then by value."""
+    if engine.is_spark(frame):
+        return _on_spark().outside_examples(frame, column, lo, hi, ids, examples)
+    x = pl.col(column).cast(pl.Float64)
+    return (_lazy(frame).filter(_outside(x, lo, hi))
+            .select(*ids, pl.col(column).alias("__value"), _beyond(x, lo, hi).alias("__beyond"), x.alias("__x"))
+            .sort(["__beyond", *ids, "__x"], descending=[True, *[False] * len(ids), False], nulls_last=True)
+            .head(examples).collect())
 
 
 # --------------------------------------------------------------------------- report
@@ -272,7 +317,8 @@ def quality_report(baseline: Frame, current: Frame, *, ts: str | None = "ts", by
                    keys: Sequence[str] | None = None, ranges: Mapping[str, tuple[float | None, float | None]] | None = None,
                    now: dt.datetime | None = None, max_lag: dt.timedelta = dt.timedelta(hours=2)) -> QualityResult:
     """All checks of a current window against its baseline: schema, null-rate jumps (overall and per ``by``
-    segment), freshness per ``by`` source, duplicate ``keys``, out-of-range values (``ranges`` or the baseline's)."""
+    segment), freshness per ``by`` source, duplicate ``keys``, out-of-range values (``ranges`` or the baseline's;
+    each example named by ``keys``, else by ``ts`` and the ``by`` column)."""
     parts = [schema_changes(baseline, current)]
     sc = _schema(current)
     parts.append(null_rate_jumps(baseline, current))
@@ -282,5 +328,6 @@ def quality_report(baseline: Frame, current: Frame, *, ts: str | None = "ts", by
         parts.append(freshness(current, ts=ts, by=by, now=now, max_lag=max_lag))
     if keys:
         parts.append(duplicate_keys(current, keys=keys))
-    parts.append(out_of_range(current, ranges=ranges, baseline=None if ranges else baseline))
+    ids = list(keys) if keys else [c for c in ([ts] if ts else []) + list(by_columns(by, sc)) if c in sc]
+    parts.append(out_of_range(current, ranges=ranges, baseline=None if ranges else baseline, keys=ids))
     return QualityResult(pl.concat(parts))

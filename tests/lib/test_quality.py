@@ -94,3 +94,44 @@ def test_report_on_sample_incident_a(sample_dataset):
     quiet = quality_report(frame.filter(pl.col("ts").dt.date() == dt.date(2026, 8, 3)),
                            frame.filter(pl.col("ts").dt.date() == dt.date(2026, 8, 10)), by="source")
     assert quiet.issues().filter(pl.col("check") != "out_of_range").is_empty()
+
+
+def test_out_of_range_names_the_rows_furthest_outside():
+    ts = [T0 + dt.timedelta(hours=i) for i in range(7)]
+    f = pl.DataFrame({"ts": ts, "geo": ["US", "US", "DE", "US", "FR", "DE", "US"],
+                      "v": [1.0, 3.0, -1.0, None, 5.0, 3.0, 2.5], "ok": [0.5] * 7})
+    got = {r["column"]: r for r in out_of_range(f, ranges={"v": (0.0, 2.0), "ok": (0.0, 1.0)},
+                                                keys=["ts", "geo"]).iter_rows(named=True)}
+    # outside [0, 2]: 3.0 (1 past), -1.0 (1), 5.0 (3), 3.0 (1), 2.5 (0.5): 5.0 first, then the ties by ts
+    assert got["v"]["message"] == ("5 of 6 values outside [0.0, 2.0], e.g. ts=2026-08-10 04:00:00, geo=FR: 5.0; "
+                                   "ts=2026-08-10 01:00:00, geo=US: 3.0; ts=2026-08-10 02:00:00, geo=DE: -1.0")
+    assert got["v"]["value"] == pytest.approx(5 / 6)
+    assert got["ok"]["message"] == "0 of 7 values outside [0.0, 1.0]" and got["ok"]["status"] == "ok"
+    # without keys the values alone; with fewer examples asked, fewer shown; an integer column keeps its values
+    assert out_of_range(f, ranges={"v": (0.0, 2.0)}, examples=2)["message"][0] == \
+        "5 of 6 values outside [0.0, 2.0], e.g. 5.0; -1.0"
+    counts = pl.DataFrame({"n": [3, -2, 7, 1]})
+    assert out_of_range(counts, ranges={"n": (0, None)})["message"][0] == "1 of 4 values outside [0, None], e.g. -2"
+    with pytest.raises(DriftdeskError, match=r"key column\(s\) \['user'\] not found"):
+        out_of_range(f, ranges={"v": (0.0, 2.0)}, keys=["user"])
+
+
+def test_out_of_range_skips_missing_values_and_shows_infinities():
+    nan, inf = float("nan"), float("inf")
+    f = pl.DataFrame({"v": [nan, -inf, None, 1.0, inf, 2.5]})
+    # NaN and null are missing (the null-rate checks count them); ±inf lie furthest outside, then 2.5
+    row = out_of_range(f, ranges={"v": (0.0, 2.0)}).row(0, named=True)
+    assert row["message"] == "3 of 4 values outside [0.0, 2.0], e.g. -inf; inf; 2.5"
+    assert row["value"] == pytest.approx(3 / 4)
+    assert out_of_range(f, ranges={"v": (None, 2.0)})["message"][0] == "2 of 4 values outside [None, 2.0], e.g. inf; 2.5"
+    assert out_of_range(f, ranges={"v": (0.0, None)})["message"][0] == "1 of 4 values outside [0.0, None], e.g. -inf"
+
+
+def test_quality_report_names_out_of_range_rows_by_ts_and_segment():
+    base = pl.DataFrame({"ts": [T0, T0], "geo": ["US", "DE"], "v": [0.0, 1.0]})
+    cur = pl.DataFrame({"ts": [T0 + dt.timedelta(days=1)] * 2, "geo": ["US", "DE"], "v": [0.5, 9.0]})
+    rep = quality_report(base, cur, by="geo", now=T0 + dt.timedelta(days=1)).checks
+    row = rep.filter(pl.col("check") == "out_of_range").row(0, named=True)
+    assert row["message"] == "1 of 2 values outside [0.0, 1.0], e.g. ts=2026-08-11 00:00:00, geo=DE: 9.0"
+    keyed = quality_report(base, cur, by="geo", keys=["geo"], now=T0 + dt.timedelta(days=1)).checks
+    assert keyed.filter(pl.col("check") == "out_of_range")["message"][0].endswith("e.g. geo=DE: 9.0")

@@ -42,7 +42,7 @@ import polars as pl
 
 from driftdesk.errors import PolicyError
 from driftdesk.gates.policy import Gate
-from driftdesk.metrics import resolve_metric
+from driftdesk.metrics import is_missing, resolve_metric
 from driftdesk.sketch import HistogramSketch, ks_bounds, psi_estimate
 from driftdesk.stats import (
     DEFAULT_PSI_BINS,
@@ -122,8 +122,9 @@ def change_unit(metric: RolloutMetric, *, relative: bool) -> str:
 
 
 def known(metric: RolloutMetric) -> pl.Expr:
-    """Rows where every column the metric reads is known (a label not yet matured leaves its row out)."""
-    return pl.all_horizontal([pl.col(c).is_not_null() & ~pl.col(c).cast(pl.Float64).is_nan() for c in metric.columns])
+    """Rows where no column the metric reads is missing (``metrics.is_missing``: null, or NaN in a float column; a
+    label not yet matured leaves its row out)."""
+    return ~pl.any_horizontal([is_missing(c) for c in metric.columns])
 
 
 def sum_exprs(metric: RolloutMetric) -> list[pl.Expr]:

@@ -1,8 +1,8 @@
 """The data-quality checks' reductions on Spark: what ``driftdesk.quality`` reduces with polars, returned as the
 frames and values it builds (per segment the rows and each column's missing values, each source's latest time, the
 keys that occur more than once, a column's observed range and its values outside a range), so the checks' tests,
-statuses and messages are the same code. Only these aggregates reach the driver, and of repeated keys only their
-totals and the few most repeated."""
+statuses and messages are the same code. Only these aggregates reach the driver, of repeated keys only their
+totals and the few most repeated, and of values outside a range only their counts and the few furthest outside."""
 
 from __future__ import annotations
 
@@ -70,18 +70,43 @@ def observed_range(table: SparkTable, columns: Sequence[str]) -> dict[str, tuple
     return {c: (got[f"{c}__min"], got[f"{c}__max"]) for c in columns}
 
 
+def _outside(x, lo: float | None, hi: float | None):
+    """Whether a value lies outside ``[lo, hi]`` (a bound None is open); a missing value (null, NaN) is not."""
+    F = functions()
+    bad = F.lit(False)
+    if lo is not None:
+        bad = bad | (x < F.lit(float(lo)))
+    if hi is not None:
+        bad = bad | (x > F.lit(float(hi)))
+    return bad & ~F.isnan(x)
+
+
 def outside(table: SparkTable, bounds: Mapping[str, tuple[float | None, float | None]]) -> dict[str, tuple[int, int]]:
     """Per column, its values outside ``[lo, hi]`` (a bound None is open) and its values present: ``quality.
-    out_of_range``' reduction (a NaN is a value, above every bound, as polars compares it)."""
+    out_of_range``' reduction (null and NaN are missing, as ``metrics.is_missing``)."""
     F = functions()
     aggs = []
     for i, (c, (lo, hi)) in enumerate(bounds.items()):
         x = F.col(c).cast("double")
-        bad = F.lit(False)
-        if lo is not None:
-            bad = bad | (x < F.lit(float(lo)))
-        if hi is not None:
-            bad = bad | (x > F.lit(float(hi)))
-        aggs += [F.coalesce(F.sum(bad.cast("long")), F.lit(0)).alias(f"b{i}"), F.count(x).alias(f"n{i}")]
+        aggs += [F.coalesce(F.sum(_outside(x, lo, hi).cast("long")), F.lit(0)).alias(f"b{i}"),
+                 F.count(F.when(~F.isnan(x), x)).alias(f"n{i}")]
     got = fetch(table.df.agg(*aggs)).row(0)
     return {c: (int(got[2 * i]), int(got[2 * i + 1])) for i, c in enumerate(bounds)}
+
+
+def outside_examples(table: SparkTable, column: str, lo: float | None, hi: float | None, ids: Sequence[str],
+                     examples: int) -> pl.DataFrame:
+    """``quality.out_of_range``' examples: the first ``examples`` rows of ``column`` outside ``[lo, hi]`` (``ids``
+    and the value as ``__value``), the furthest outside first, then in ``ids`` order (nulls last), then by value;
+    only those rows reach the driver."""
+    F = functions()
+    schema = table.schema
+    x = F.col(column).cast("double")
+    beyond = (x - F.lit(float(hi)) if lo is None else F.lit(float(lo)) - x if hi is None
+              else F.when(x < F.lit(float(lo)), F.lit(float(lo)) - x).otherwise(x - F.lit(float(hi))))
+    rows = (table.df.where(_outside(x, lo, hi))
+            .select(*[F.col(k) for k in ids], F.col(column).alias("__value"), beyond.alias("__beyond"),
+                    x.alias("__x"))
+            .orderBy(F.col("__beyond").desc(), *[F.col(k).asc_nulls_last() for k in ids], F.col("__x").asc())
+            .limit(examples).select(*ids, "__value"))
+    return fetch(rows, like={**{k: schema[k] for k in ids}, "__value": schema[column]})

@@ -15,14 +15,15 @@ import bisect
 import datetime as dt
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
 from driftdesk import sketch
 from driftdesk.engine.budget import memory_budget, require_fits
 from driftdesk.engine.spark import SparkTable, fetch, functions, sketch_bin, timestamp
-from driftdesk.rollout.compare import ECE_BINS, RolloutMetric
+from driftdesk.engine.spark.series import is_missing
+from driftdesk.rollout.compare import ECE_BINS, RolloutMetric, sum_exprs
 from driftdesk.windows import Window
 
 BYTES_PER_VALUE = 16  # a value in the polars frame and its Arrow copy on the way
@@ -130,7 +131,7 @@ class SparkArms:
         by = list(like)
         what = f"{', '.join(m.name for m in metrics)} per interval, arm and segment"
         if kind == "sums":
-            sums = {k: v for m in metrics for k, v in part_sums(m).items()}
+            sums = {k: v for m in metrics for k, v in part_sums(m, self.schema).items()}
             grouped = rows.groupBy(*by).agg(*[v.alias(k) for k, v in sums.items()])
             like |= dict.fromkeys(sums, pl.Float64)
         elif kind == "cells":
@@ -138,7 +139,7 @@ class SparkArms:
             score, label = metric.columns
             s = F.col(score).cast("double")
             bin_ = F.floor(F.least(F.greatest(s * ECE_BINS, F.lit(0.0)), F.lit(ECE_BINS - 1.0))).cast("int")
-            grouped = rows.where(known(metric)).groupBy(*by, bin_.alias("__bin"),
+            grouped = rows.where(known(metric, self.schema)).groupBy(*by, bin_.alias("__bin"),
                                                         F.col(label).cast("tinyint").alias("__label")).agg(
                 F.count(F.lit(1)).cast("double").alias("count"), F.sum(s).alias("score_sum"),
                 F.sum(s * s).alias("score_sq"))
@@ -201,7 +202,7 @@ def _narrowed(combined: pl.DataFrame, kind: str, metric: RolloutMetric, edges: l
         pl.col("__part") >= 0)
     by = ["__part", "__arm", *keys]
     if kind == "sums":
-        sums = list(part_sums(metric))
+        sums = ["__rows", *(e.meta.output_name() for e in sum_exprs(metric))]  # part_sums' names
         return rows.group_by(by).agg(pl.col(sums).sum()).select(*by, *sums)
     if kind == "cells":
         by += ["__bin", "__label"]
@@ -213,18 +214,17 @@ def _narrowed(combined: pl.DataFrame, kind: str, metric: RolloutMetric, edges: l
                                            pl.col("sum").sum(), pl.col("sq").sum()).select(*by, *sketch.COLUMNS)
 
 
-def known(metric: RolloutMetric):
-    """``rollout.compare.known`` on Spark: rows where every column the metric reads is known."""
-    F = functions()
-    return functools.reduce(operator.and_, [F.col(c).isNotNull() & ~F.isnan(F.col(c).cast("double"))
-                                            for c in metric.columns])
+def known(metric: RolloutMetric, schema: Mapping[str, pl.DataType]):
+    """``rollout.compare.known`` on Spark: rows where no column the metric reads is missing (``series.is_missing``
+    with the column's type from ``schema``)."""
+    return ~functools.reduce(operator.or_, [is_missing(c, schema[c].is_float()) for c in metric.columns])
 
 
-def part_sums(metric: RolloutMetric) -> dict[str, object]:
+def part_sums(metric: RolloutMetric, schema: Mapping[str, pl.DataType]) -> dict[str, object]:
     """``rollout.judge.part_sums_exprs`` on Spark: the rows and ``rollout.compare.sum_exprs``, with polars' rules
     (a sum of no rows is 0)."""
     F = functions()
-    k, ok = metric.key, known(metric)
+    k, ok = metric.key, known(metric, schema)
 
     def total(expr):
         return F.coalesce(F.sum(F.when(ok, expr)), F.lit(0.0))

@@ -59,12 +59,15 @@ def ratio_parts(metric: Metric) -> dict[str, object]:
     return {"num": F.when(known, num).otherwise(F.lit(0.0)), "den": F.when(known, den).otherwise(F.lit(0.0))}
 
 
+def is_missing(column: str, is_float: bool):
+    """``driftdesk.metrics.is_missing`` on Spark: the column's value is null, or NaN in a float column."""
+    c = functions().col(column)
+    return (c.isNull() | functions().isnan(c)) if is_float else c.isNull()
+
+
 def null_parts(column: str, is_float: bool) -> dict[str, object]:
     """1 for a row whose column is null (or NaN, in a float column), and 1 for every row."""
-    F = functions()
-    c = F.col(column)
-    null = (c.isNull() | F.isnan(c)) if is_float else c.isNull()
-    return {"num": null.cast("double"), "den": F.lit(1.0)}
+    return {"num": is_missing(column, is_float).cast("double"), "den": functions().lit(1.0)}
 
 
 def column_value(column: str, name: str) -> dict[str, object]:

@@ -62,10 +62,14 @@ def test_every_check_counts_on_spark_as_with_polars_and_by_hand(windows):
     xs_b, xs_c = b["x"].to_list(), c["x"].to_list()
     lo = min(v for v in xs_b if v is not None and not math.isnan(v))
     hi = max(v for v in xs_b if v is not None and not math.isnan(v))
-    outside = sum(1 for v in xs_c if v is not None and (math.isnan(v) or v < lo or v > hi))  # NaN above every bound
-    present = sum(1 for v in xs_c if v is not None)
+    values = [(v, t, g) for v, t, g in zip(xs_c, c["ts"].to_list(), c["geo"].to_list())
+              if v is not None and not math.isnan(v)]  # NaN is missing, as the null rates count it
+    bad = [(v, t, g) for v, t, g in values if v < lo or v > hi]
+    outside, present = len(bad), len(values)
+    first = sorted(bad, key=lambda r: (-max(lo - r[0], r[0] - hi), r[1], r[2] is None, r[2] or ""))[:3]
+    ex = "; ".join(f"ts={t}, geo={g}: {v}" for v, t, g in first)
     row = next(r for r in _doc(got) if r["check"] == "out_of_range" and r["column"] == "x")
-    assert row["message"] == f"{outside:,} of {present:,} values outside [{lo}, {hi}]"
+    assert row["message"] == f"{outside:,} of {present:,} values outside [{lo}, {hi}], e.g. {ex}"
     assert row["value"] == pytest.approx(outside / present, rel=1e-12)
     missing = sum(1 for v in xs_c if v is None or math.isnan(v))
     jump = next(r for r in _doc(got) if r["check"] == "null_rate_jump" and r["column"] == "x" and r["segment"] is None)
@@ -89,3 +93,23 @@ def test_a_column_the_rules_name_but_the_table_lacks_gets_the_same_message(windo
             check(c_spark)
         assert str(got.value) == str(want.value)
         assert "price" in str(want.value) or "user" in str(want.value)
+
+
+def test_out_of_range_examples_on_spark_as_with_polars(spark, tmp_path):
+    """A small frame: the furthest outside first, ties in key order (a null key last), missing values skipped."""
+    t0 = dt.datetime(2026, 6, 1)
+    frame = pl.DataFrame({"ts": [t0 + dt.timedelta(hours=i % 3) for i in range(8)],
+                          "geo": ["US", None, "DE", "US", "FR", "DE", None, "US"],
+                          "x": [1.0, 3.0, math.nan, -1.0, None, math.inf, 3.0, 0.5],
+                          "n": [1, 2, 3, -4, 5, 6, 7, 8], "y": [0.5] * 8})
+    frame.write_parquet(tmp_path / "small.parquet")
+    table = engine_spark.read_parquet(tmp_path / "small.parquet")
+    kw = {"ranges": {"x": (0.0, 2.0), "n": (0, 6), "y": (0.0, 1.0)}, "keys": ["ts", "geo"]}
+    want = out_of_range(frame, **kw)
+    assert out_of_range(table, **kw).to_dicts() == want.to_dicts()
+    msgs = dict(zip(want["column"], want["message"]))
+    assert msgs["x"] == ("4 of 6 values outside [0.0, 2.0], e.g. ts=2026-06-01 02:00:00, geo=DE: inf; "
+                         "ts=2026-06-01 00:00:00, geo=US: -1.0; ts=2026-06-01 00:00:00, geo=None: 3.0")
+    assert msgs["n"] == ("3 of 8 values outside [0, 6], e.g. ts=2026-06-01 00:00:00, geo=US: -4; "
+                         "ts=2026-06-01 01:00:00, geo=US: 8; ts=2026-06-01 00:00:00, geo=None: 7")
+    assert msgs["y"] == "0 of 8 values outside [0.0, 1.0]"

@@ -204,3 +204,18 @@ def test_incident_checks_on_spark_fetch_aggregates_only(sample_on_spark, monkeyp
     widest = {t: len(on_spark[t].frame.columns) for t in ("decisions", "llm_calls")}
     assert fetched and all(f.width <= 3 or f.height <= 4 for f in fetched), [f.shape for f in fetched]
     assert all(f.width < min(widest.values()) for f in fetched if f.height > 1)
+
+
+def test_known_rows_on_spark_as_with_polars(spark, tmp_path):
+    """A rollout metric reads the rows where none of its columns is missing: null, or NaN in a float column."""
+    from driftdesk.rollout.compare import RolloutMetric, known
+
+    frame = pl.DataFrame({"i": range(6), "y": [1.0, None, float("nan"), 4.0, float("inf"), 6.0],
+                          "x": [1, 2, 3, None, 5, 6], "flag": [True, False, True, True, None, False]})
+    frame.write_parquet(tmp_path / "rows.parquet")
+    table = read_parquet(tmp_path / "rows.parquet")
+    for columns, want in ((("y",), [0, 3, 4, 5]), (("y", "x"), [0, 4, 5]), (("x", "flag"), [0, 1, 2, 5])):
+        metric = RolloutMetric("m", "m", "mean", columns, "count", "rows")
+        assert frame.filter(known(metric))["i"].to_list() == want
+        got = table.df.where(spark_rollout.known(metric, table.schema)).select("i").collect()
+        assert sorted(r["i"] for r in got) == want, columns
