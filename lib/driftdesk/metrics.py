@@ -89,6 +89,12 @@ class Metric:
         return self.aggregation in ("ratio", "rate", "mean", "weighted_mean", "per_success")
 
     @property
+    def may_count_events(self) -> bool:
+        """Whether a point of it can be a count of events (rows, or a sum of a count column): a ratio, mean, share
+        or quantile in whole units (latency in milliseconds) is a measurement, never a count."""
+        return self.aggregation in ("count", "sum")
+
+    @property
     def sample(self) -> str:
         """What the metric's sample size counts (a gate's ``min_sample``)."""
         if self.aggregation in ("ratio", "weighted_mean"):

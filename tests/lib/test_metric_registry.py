@@ -148,3 +148,11 @@ def test_every_face_reads_the_registry():
             continue
         m = get_metric(check.metric, check.table)
         assert (check.label, check.unit) == (m.label, m.unit)
+
+
+def test_only_counts_of_rows_and_sums_may_count_events():
+    from driftdesk.metrics import get_metric
+
+    by_hand = {"conversions": True, "spend": True, "cpa": False, "cr": False, "latency_p99_ms": False}
+    for name, expected in by_hand.items():
+        assert get_metric(name).may_count_events is expected, name

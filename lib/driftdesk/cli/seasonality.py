@@ -20,9 +20,12 @@ from driftdesk.errors import DriftdeskError
 
 
 def _series_input(args: argparse.Namespace):
-    """(frame, ts, value, by, source, calendar, why_empty): a file's rows as they are (``--input``), or a folder's table turned into
+    """(frame, ts, value, by, source, calendar, why_empty, counts): a file's rows as they are (``--input``), or a folder's table turned into
     a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa [--by geo]``);
-    ``why_empty()`` adds, when no series can be judged, that most points had too little volume behind them."""
+    ``why_empty()`` adds, when no series can be judged, that most points had too little volume behind them;
+    ``counts`` is ``--counts``, except that a registry metric that cannot count events (a ratio, a mean, a
+    quantile) is never modelled as counts under "auto"."""
+    counts = {"auto": "auto", "yes": True, "no": False}[args.counts]
     by = split_cols(args.by)
     if args.data:
         if not args.metric:
@@ -30,7 +33,7 @@ def _series_input(args: argparse.Namespace):
                                  "(cr, cpa, roas, ctr, cpc, spend, conversions, ...)")
         from driftdesk.calendars import effective_calendar
         from driftdesk.seasonality import metric_series
-        from driftdesk.seasonality.series import low_volume
+        from driftdesk.seasonality.series import low_volume, series_metric
 
         dataset = load_folder(args, scan=True)
         table = dataset.get(args.table)
@@ -39,6 +42,8 @@ def _series_input(args: argparse.Namespace):
                                  f"{', '.join(sorted(dataset.tables)) or 'none'})")
         every = args.every or "1h"
         series = metric_series(table.frame, args.metric, ts="ts", by=by or None, every=every)
+        if counts == "auto" and not series_metric(table.frame, args.metric).may_count_events:
+            counts = False
         # the folder's calendar (its table, public holidays, retail events) unless --calendar names a file
         calendar = _calendar_file(args) or effective_calendar(dataset, holidays=args.holidays).for_series(by)
 
@@ -49,7 +54,7 @@ def _series_input(args: argparse.Namespace):
             return (f"{thin.sentence} Try a longer step (--every 1d) or fewer segments, so each point has "
                     f"enough {thin.column} behind it.")
 
-        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar, why_empty
+        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar, why_empty, counts
     if args.engine == "spark":
         raise DriftdeskError("--engine spark reduces a folder's table of rows (--data DIR --metric NAME); --input "
                              "FILE is read as a series as it is, on this machine")
@@ -60,7 +65,7 @@ def _series_input(args: argparse.Namespace):
         raise DriftdeskError("--input FILE needs --ts COL and --value COL")
     from driftdesk.io import read_table
 
-    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args), lambda: ""
+    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args), lambda: "", counts
 
 
 def _calendar_file(args: argparse.Namespace):
@@ -70,12 +75,12 @@ def _calendar_file(args: argparse.Namespace):
 
 
 def cmd_seasonality(args: argparse.Namespace) -> int:
-    from driftdesk.seasonality import detect
+    from driftdesk.seasonality import DetectConfig, detect
 
-    frame, ts, value, by, source, calendar, why_empty = _series_input(args)
+    frame, ts, value, by, source, calendar, why_empty, counts = _series_input(args)
     result = detect(frame, ts=ts, value=value, by=by or None, periods=args.period or None,
                     causal=args.causal, calendar=calendar, source=source, duplicates=args.duplicates,
-                    strict=args.strict)
+                    strict=args.strict, config=DetectConfig(counts=counts))
     for note in result.notes:  # what was combined or regridded, on stderr (stdout stays data)
         print(f"driftdesk: {note}", file=sys.stderr)
     verdicts = result.verdicts.to_dicts()
@@ -112,6 +117,10 @@ def register(sub) -> None:
                         "this rule, and said on stderr (default: mean)")
     p.add_argument("--strict", action="store_true", help="refuse repeated timestamps and irregular spacing "
                    "instead of combining and regridding them")
+    p.add_argument("--counts", choices=("auto", "yes", "no"), default="auto",
+                   help="whether the values are counts of events per step, whose noise grows as the square root "
+                        "of the level (default auto: non-negative whole numbers over the warm-up; say no for a "
+                        "measurement in whole units, such as latency in milliseconds)")
     holidays_arg(p)
     p.add_argument("--period", type=int, nargs="+", help="seasonal periods in steps (default: from the interval; hourly 24 168)")
     by_arg(p, "one series per value of these columns")

@@ -49,6 +49,7 @@ class PreparedSeries:
     model: Grid | None = None  # the grid the model is fitted on: ``grid``, or its hourly means for finer data
     per_model_step: int = 1  # steps of ``grid`` in one step of ``model``
     level_only: bool = False  # no seasonal period: a robust level model
+    declared_counts: bool | None = None  # DetectConfig.counts when not "auto"
 
     def model_grid(self) -> Grid:
         return self.model if self.model is not None else self.grid
@@ -56,7 +57,9 @@ class PreparedSeries:
     @property
     def counts(self) -> bool:
         """The series holds counts, judged on its warm-up at full resolution only (as the log scale is), so a
-        later value cannot change how earlier points were judged."""
+        later value cannot change how earlier points were judged; or as declared (``DetectConfig.counts``)."""
+        if self.declared_counts is not None:
+            return self.declared_counts
         head = warmup_steps(self.periods, self.model_grid().step) * self.per_model_step
         return is_counts(self.grid.values[:head])
 
@@ -207,6 +210,7 @@ def group_series(series: Sequence[PreparedSeries], config: DetectConfig) -> dict
     for s in series:
         if s.special is not None:
             continue
+        s.declared_counts = None if config.counts == "auto" else bool(config.counts)
         head = s.model_grid().values[:warmup_steps(s.periods, s.model_grid().step)]
         head = head[np.isfinite(head)]
         use_log = head.size > 0 and (config.log is True or (config.log == "auto" and bool((head > 0).all())))

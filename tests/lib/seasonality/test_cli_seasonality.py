@@ -69,6 +69,24 @@ def test_a_kpis_table_is_read_as_a_metric_series_per_segment(sample_dir, capsys)
     assert "--metric" in capsys.readouterr().err
 
 
+def test_counts_follow_the_option_and_the_metric(sample_dir, tmp_path, capsys):
+    import json
+
+    def config(args):
+        assert main(["seasonality", *args, "--format", "json"]) == 0
+        return json.loads(capsys.readouterr().out)["config"]
+
+    kpis = ["--data", str(sample_dir), "--table", "kpis"]
+    assert config([*kpis, "--metric", "cpa"])["counts"] is False  # a ratio is never counts
+    assert config([*kpis, "--metric", "conversions"])["counts"] == "auto"  # a sum may be
+    assert config([*kpis, "--metric", "conversions", "--counts", "no"])["counts"] is False
+    path = tmp_path / "latency.csv"
+    hourly(np.round(seasonal_series(10) * 100)).write_csv(path)
+    file = ["--input", str(path), "--ts", "ts", "--value", "value"]
+    assert config(file)["counts"] == "auto"
+    assert config([*file, "--counts", "yes"])["counts"] is True
+
+
 def test_a_daylight_saving_hour_is_combined_and_named_on_stderr(tmp_path, capsys):
     frame = hourly(seasonal_series(10))
     repeated = frame.filter(pl.col("ts") == frame["ts"][100])

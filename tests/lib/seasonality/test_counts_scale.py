@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from driftdesk.seasonality import detect
+from driftdesk.seasonality import DetectConfig, detect
 from driftdesk.seasonality.scales import from_working, is_counts, relative_change, to_working
 
 T0 = dt.datetime(2026, 3, 2)
@@ -61,6 +61,26 @@ def test_five_minute_counts_are_modelled_on_square_roots_and_say_so():
     assert "of counts, on their square roots" in v["verdict"]
     v = detect(_frame(_counts(9, 30) + 0.5), causal=True).verdicts.row(0, named=True)
     assert "square roots" not in v["verdict"]
+
+
+def test_whole_numbers_declared_not_counts_are_judged_as_a_measurement():
+    # latency in whole milliseconds looks like counts; declared not counts, it is modelled on logs, where a change
+    # of unit is a constant: the same scores and flags as the same series in a unit that is not whole
+    y = np.round(np.exp(np.log(150) + 0.3 * np.sin(2 * np.pi * np.arange(10 * PER_DAY) / PER_DAY)
+                        + np.random.default_rng(4).normal(0, 0.25, 10 * PER_DAY)))
+    declared = detect(_frame(y), causal=True, config=DetectConfig(counts=False))
+    rescaled = detect(_frame(y * 1.001), causal=True)  # not whole: "auto" finds no counts
+    assert "square roots" not in declared.verdicts["verdict"][0]
+    assert "of counts" in detect(_frame(y), causal=True).verdicts["verdict"][0]
+    np.testing.assert_allclose(declared.points["score"].to_numpy(), rescaled.points["score"].to_numpy(),
+                               rtol=1e-6, atol=1e-6)
+    assert declared.points["flag"].to_list() == rescaled.points["flag"].to_list()
+    assert declared.to_dict()["config"]["counts"] is False
+
+
+def test_counts_can_be_declared_for_values_that_are_not_whole():
+    v = detect(_frame(_counts(9, 30) + 0.5), causal=True, config=DetectConfig(counts=True)).verdicts
+    assert "of counts, on their square roots" in v["verdict"][0]
 
 
 def test_a_burst_spread_over_an_hour_is_one_anomaly_at_its_end():
