@@ -210,10 +210,11 @@ class _Scanned:
 @dataclass(frozen=True)
 class SharedScans:
     """Causal scans of many series run at once (``shared_scans``), for ``detect(scans=...)`` to read each
-    series' rows from: a series is found by its key, the values of ``fixed`` columns and its own ``by`` values."""
+    series' rows from: a series is found by its key (the values of ``fixed`` columns and its own ``by`` values)
+    and its grid, periods and scale."""
 
     by: tuple[str, ...]
-    rows: Mapping[tuple, tuple[_Scanned, int]]  # the series' values of ``by`` -> (its group's scan, its row)
+    rows: Mapping[tuple, tuple[_Scanned, int]]  # (the series' values of ``by``, its group) -> (a scan, its row)
     fixed: Mapping[str, object] | None = None
 
     def restricted(self, **fixed: object) -> SharedScans:
@@ -222,36 +223,42 @@ class SharedScans:
 
     def scan_of(self, keys: Sequence[Mapping[str, object]], group: tuple, work: np.ndarray, cal: np.ndarray,
                 config: DetectConfig) -> CausalScan | None:
-        """The rows of a group's series (their ``keys``) out of one scan, as if scanned alone; None unless every
-        series was scanned in one group of the same grid and scale, with the same configuration, values and
-        calendar."""
+        """The rows of a group's series (their ``keys``) out of the scans, as if scanned together alone; None
+        unless every series was scanned on the same grid, periods and scale, with the same configuration, values
+        and calendar (a scan treats each series as if alone, so its rows may come from several scans)."""
         fixed = self.fixed or {}
-        found = [self.rows.get(tuple(fixed[c] if c in fixed else k.get(c) for c in self.by)) for k in keys]
-        if not found or any(f is None for f in found) or len({id(f[0]) for f in found}) != 1:
+        found = [self.rows.get((tuple(fixed[c] if c in fixed else k.get(c) for c in self.by), group)) for k in keys]
+        if not found or any(f is None for f in found) or len({(id(f[0]), f[1]) for f in found}) != len(found):
             return None
-        scanned, idx = found[0][0], np.array([f[1] for f in found])
-        if (scanned.key != group or scanned.config != config
-                or not np.array_equal(scanned.work[idx], work, equal_nan=True)
-                or not np.array_equal(scanned.cal[idx], cal)):
+        for i, (scanned, row) in enumerate(found):
+            if (scanned.config != config or not np.array_equal(scanned.work[row], work[i], equal_nan=True)
+                    or not np.array_equal(scanned.cal[row], cal[i])):
+                return None
+        scans = [scanned.scan for scanned, _ in found]
+        if any(not np.array_equal(sc.periods_used, scans[0].periods_used) for sc in scans):
             return None
-        sc = scanned.scan
-        at = {int(row): i for i, row in enumerate(idx)}
-        alarms = [dataclasses.replace(a, series=at[a.series]) for a in sc.alarms if a.series in at]
-        return CausalScan(sc.level[idx], sc.seasonal[idx], sc.score[idx], sc.flag[idx], sc.filled[idx], alarms,
-                          sc.periods_used, None if sc.sigma is None else sc.sigma[idx])
+        alarms = [dataclasses.replace(a, series=i) for i, (scanned, row) in enumerate(found)
+                  for a in scanned.scan.alarms if a.series == row]
+
+        def rows(name: str) -> np.ndarray:
+            return np.stack([getattr(scanned.scan, name)[row] for scanned, row in found])
+
+        return CausalScan(rows("level"), rows("seasonal"), rows("score"), rows("flag"), rows("filled"), alarms,
+                          scans[0].periods_used, None if scans[0].sigma is None else rows("sigma"))
 
 
 def shared_scans(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequence[str] | None = None,
                  calendar: CalendarInput = None, config: DetectConfig | None = None,
                  source: str = "input") -> SharedScans:
     """The causal scan of every series of ``frame`` (one per value of ``by``), series on one grid at once: the
-    part of ``detect`` whose cost is per time step rather than per series, and the same in both modes. Each
-    series' scan is the same, bit for bit, as scanning it alone (every product and reduction reads its own row:
+    part of ``detect`` whose cost is per time step rather than per series, the same in both modes. Each series'
+    scan is the same, bit for bit, as scanning it alone (every product and reduction reads its own row:
     ``rowstats.rows_times``), so ``detect(part, scans=shared)`` of any part of the series gives what ``detect``
-    gives without it."""
+    gives without it. Series are prepared as the batch mode prepares them: one the causal mode models otherwise
+    (too short for a period yet, or 5-minute data ending inside an hour) is not found there, and scanned again."""
     config = config or DetectConfig()
-    _, series, by = prepare_series(frame, ts=ts, value=value, by=by, periods=None, source=source,
-                                   calendar=calendar_days(calendar), scope={})
+    _, series, names = prepare_series(frame, ts=ts, value=value, by=by, periods=None, source=source,
+                                      calendar=calendar_days(calendar), scope={})
     rows: dict[tuple, tuple[_Scanned, int]] = {}
     for key, members in group_series(series, config).items():
         _, step, _, periods, scale = key
@@ -261,8 +268,8 @@ def shared_scans(frame: Frame, *, ts: str = "ts", value: str = "value", by: str 
         scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=scale == "log", scale=scale)
         scanned = _Scanned(key, config, scan, work, cal)
         for i, s in enumerate(members):
-            rows[tuple(s.key[c] for c in by)] = (scanned, i)
-    return SharedScans(by, rows)
+            rows[tuple(s.key[c] for c in names), key] = (scanned, i)
+    return SharedScans(names, rows)
 
 
 # --------------------------------------------------------------------------- verdicts
