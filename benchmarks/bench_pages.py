@@ -126,25 +126,33 @@ _PER_DATASET: dict[tuple[int, str], object] = {}
 
 
 def per_dataset(dataset, what: str):
-    """What the app keeps per data version rather than per view, read once: the dataset's calendar (the sidebar's)
-    and every metric's hourly series of the kpis table (the Seasonality page's, read on its first render)."""
+    """What the app keeps per data version rather than per view, read once: the dataset's calendar (the sidebar's),
+    every metric's hourly series of the kpis table and their causal scans (the Seasonality page's, read and run on
+    its first render)."""
     from driftdesk.calendars import effective_calendar
-    from driftdesk.seasonality.view import split_series
+    from driftdesk.seasonality.view import every_metric_scans, split_series
 
     if (id(dataset), what) not in _PER_DATASET:
-        _PER_DATASET[id(dataset), what] = (effective_calendar(dataset) if what == "calendar"
-                                           else split_series(dataset, table="kpis"))
+        if what == "calendar":
+            kept = effective_calendar(dataset)
+        elif what == "series":
+            kept = split_series(dataset, table="kpis")
+        else:
+            kept = every_metric_scans(dataset, table="kpis", series=per_dataset(dataset, "series"),
+                                      calendar=per_dataset(dataset, "calendar"))
+        _PER_DATASET[id(dataset), what] = kept
     return _PER_DATASET[id(dataset), what]
 
 
 def seasonality_page_call(dataset, metric: str, day: dt.date):
     """What the Seasonality page computes for a metric: every series decomposed at once, all traffic's view (the
-    calendar and the metrics' hourly series are kept per data version, as the page keeps them)."""
+    calendar, the metrics' hourly series and their causal scans are kept per data version, as the page keeps
+    them)."""
     from driftdesk.seasonality.view import every_series_decomposition, seasonality_view, series_of
 
     calendar = per_dataset(dataset, "calendar")
     every = every_series_decomposition(dataset, table="kpis", metric=metric, calendar=calendar,
-                                       series=per_dataset(dataset, "series"))
+                                       series=per_dataset(dataset, "series"), scans=per_dataset(dataset, "scans"))
     return seasonality_view(dataset, table="kpis", metric=metric, day=day,
                             decomposed=series_of(dataset, every, None, calendar))
 
@@ -226,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     dataset = load_dataset(sample_data_dir())
     chosen = [b for b in pages(args.repeat) if not args.pages or b.name in args.pages]
     if any(b.name == "seasonality" for b in chosen):
-        for what in ("calendar", "series"):  # kept per data version, as the app keeps them
+        for what in ("calendar", "series", "scans"):  # kept per data version, as the app keeps them
             per_dataset(dataset, what)
     # warm the process: imports, the cached dataset, the sidebar (what any earlier page did)
     warm = chosen[0]

@@ -48,11 +48,14 @@ from driftdesk.overview import Overview, dataset_summary, overview
 from driftdesk.proposal import FileProposal, propose_file
 from driftdesk.rollout import RolloutResult, rollout_view
 from driftdesk.rollout.judge import Memo
+from driftdesk.seasonality.detect import SharedScans
 from driftdesk.seasonality.result import SeasonalityResult
 from driftdesk.seasonality.series import parse_segment
 from driftdesk.seasonality.view import (
     SeasonalityView,
     SegmentVerdicts,
+    batched_metrics,
+    every_metric_scans,
     every_series_decomposition,
     seasonality_segments,
     seasonality_view,
@@ -258,6 +261,24 @@ def _split_series(source: str, version: float, table: str) -> dict[str, pl.DataF
     return split_series(load_source(source), table=table)
 
 
+@st.cache_resource(max_entries=4, show_spinner="Scanning every metric, all traffic and every segment…")
+def _every_metric_scans(source: str, version: float, table: str) -> SharedScans | None:
+    """The causal scans of every metric of a table, all traffic and every segment, run in one pass when the data
+    version is first seen (``batched_metrics``: a table of at most a few hundred series), so another metric, or
+    the other mode, scans nothing; each metric's decomposition is the same as without them. None when the
+    table has more series, or one of them cannot be scanned: each metric is then scanned when asked for. Never
+    mutated."""
+    series = _split_series(source, version, table)
+    metrics = batched_metrics(series)
+    if not metrics:
+        return None
+    try:
+        return every_metric_scans(load_source(source), table=table, calendar=_calendar(source, version),
+                                  series={m: series[m] for m in metrics})
+    except DriftdeskError:
+        return None
+
+
 @st.cache_resource(max_entries=32, show_spinner="Decomposing all traffic and every segment…")
 def _every_series(source: str, version: float, table: str, metric: str, mode: str) -> SeasonalityResult | None:
     """All traffic and every segment of a metric decomposed at once (the expensive part, threshold- and day-free,
@@ -266,7 +287,8 @@ def _every_series(source: str, version: float, table: str, metric: str, mode: st
     try:
         return every_series_decomposition(load_source(source), table=table, metric=metric, mode=mode,
                                           calendar=_calendar(source, version),
-                                          series=_split_series(source, version, table))
+                                          series=_split_series(source, version, table),
+                                          scans=_every_metric_scans(source, version, table))
     except DriftdeskError:
         return None
 
@@ -276,6 +298,7 @@ def _seasonality(source: str, version: float, table: str, metric: str, segment: 
                  day: dt.date | None) -> SeasonalityView:
     dataset = load_source(source)
     where = parse_segment(segment)
+    _every_metric_scans(source, version, table)  # first, under its own spinner
     every = _every_series(source, version, table, metric, mode) if len(where) <= 1 else None
     calendar = _calendar(source, version)
     decomposed = series_of(dataset, every, next(iter(where), None), calendar) if every is not None else None
@@ -294,6 +317,7 @@ def seasonality_view_of(source: str, *, table: str, metric: str, segment: str, m
 def _segment_verdicts(source: str, version: float, table: str, metric: str, mode: str,
                       columns: tuple[str, ...]) -> SegmentVerdicts:
     dataset = load_source(source)
+    _every_metric_scans(source, version, table)  # first, under its own spinner
     every = _every_series(source, version, table, metric, mode)
     calendar = _calendar(source, version)
     decomposed = (lambda column: series_of(dataset, every, column, calendar)) if every is not None else None

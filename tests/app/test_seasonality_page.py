@@ -58,3 +58,26 @@ def test_bad_url_values_fall_back_and_controls_rerun():
 def test_too_short_data_gets_a_message_not_a_traceback(kpis_folder):
     at = open_page(PAGE, data=str(kpis_folder))
     assert "Seasonality" in texts(at)
+
+
+@needs_sample
+def test_another_metric_shows_that_metrics_figures(sample_dataset):
+    """Every metric is scanned on the first view; each metric chosen then shows its own headline, day totals and
+    every segment's verdicts: those of the library decomposing that metric alone."""
+    from driftdesk.seasonality.view import seasonality_view, segment_columns, segment_verdicts
+
+    at = open_page(PAGE, data="sample", day="2026-10-08")
+    day = dt.date(2026, 10, 8)
+    for metric, mode in (("cpa", "batch"), ("cr", "batch"), ("cr", "causal"), ("conversions", "causal")):
+        if at.selectbox(key="mode").value != mode:
+            at.selectbox(key="mode").set_value(mode)
+        at.selectbox(key="metric").set_value(metric).run()
+        no_exception(at)
+        view = seasonality_view(sample_dataset, table="kpis", metric=metric, mode=mode, day=day)
+        assert shown(at.subheader[0].value).endswith(view.headline)
+        assert [m.value for m in at.metric] == [value for _, value, _ in view.day_totals()]
+        every = segment_verdicts(sample_dataset, table="kpis", metric=metric, mode=mode,
+                                 columns=segment_columns(sample_dataset, "kpis"))
+        shown_table = at.dataframe[-1].value
+        assert list(shown_table["segment"]) == every.verdicts["segment"].to_list()
+        assert list(shown_table["status"]) == every.verdicts["status"].to_list()

@@ -15,6 +15,7 @@ from driftdesk.seasonality.rowstats import (
     fill_rows,
     medians_and_spreads,
     nanmedian_rows,
+    rows_times,
     t_threshold,
     variance_inflation,
 )
@@ -84,7 +85,7 @@ def fit_block(state: ScanState, s: ScanSettings, t0: int) -> BlockFit:
     seasoned = t0 >= state.model_from + 7 * s.refit
     mean_sd, mean_thr = _mean_yardstick(state, s, win, t0, pmax)
     return BlockFit(
-        forecast=win @ rows.fore.T, level=np.where(fit_ok, level, np.nan), sigma=sigma,
+        forecast=rows_times(win, rows.fore), level=np.where(fit_ok, level, np.nan), sigma=sigma,
         vif=vif, root_vif=np.sqrt(vif), seasoned=seasoned,
         cusum_h=s.config.cusum_h if seasoned or s.refit == 1 else 1.5 * s.config.cusum_h,
         mean_sd=mean_sd, mean_thr=mean_thr,
@@ -104,7 +105,7 @@ def _level_rows(state: ScanState, win: np.ndarray, rows: _Rows, t0: int, *, ever
     if known.all():  # the refit's own seasonal is read only where no forecast was made
         deseas = win[:, -k:] - seen
     else:
-        deseas = np.where(known, win[:, -k:] - seen, win[:, -k:] - win @ rows.seasonal_tail.T)
+        deseas = np.where(known, win[:, -k:] - seen, win[:, -k:] - rows_times(win, rows.seasonal_tail))
     clean = state.history.clean[:, t0 - k:t0]
     pos = np.arange(t0 - k, t0)
     keep = clean & (pos[None, :] >= state.regime[:, None])
@@ -132,7 +133,7 @@ class _ScaleRows:
     def of(cls, state: ScanState, s: ScanSettings, win: np.ndarray, rows: _Rows, t0: int, pmax: int) -> _ScaleRows:
         clean, length = state.history.clean, win.shape[1]
         k2 = rows.fit_tail.shape[0]
-        in_resid = win[:, -k2:] - win @ rows.fit_tail.T
+        in_resid = win[:, -k2:] - rows_times(win, rows.fit_tail)
         recent = state.history.forecast[:, max(0, t0 - s.scale_steps, state.model_from):t0]
         measured = np.isfinite(recent).sum(axis=1) >= 3 * s.refit
         k3 = min(k2, length - pmax)

@@ -7,6 +7,7 @@ finally the three frames of the result.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
            periods: int | Sequence[int] | None = None, causal: bool = False, calendar: CalendarInput = None,
            scope: Mapping[str, object] | None = None, config: DetectConfig | None = None,
            progress: Progress | None = None, source: str = "input", duplicates: str = "mean",
-           strict: bool = False) -> SeasonalityResult:
+           strict: bool = False, scans: SharedScans | None = None) -> SeasonalityResult:
     """Flags, events and a verdict for every series in ``frame`` (one series per value of ``by``).
 
     ``causal=True``: a flag at t uses only rows with ts <= t (for gates and backtests); otherwise the whole
@@ -48,7 +49,9 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
     Periods default from the sampling interval (hourly: 24 and 168; finer data is modelled on hourly means).
     Rows that repeat a timestamp are combined by ``duplicates`` (mean, sum, first, last) and irregular spacing is
     put on a regular grid at its typical step, both counted in the verdicts and in ``result.notes``;
-    ``strict=True`` refuses them instead.
+    ``strict=True`` refuses them instead. ``scans``: causal scans already run on these series among others
+    (``shared_scans``): a series found there with the same values, calendar, grid and configuration reads its
+    scan from there instead of being scanned again (the same bits: a scan treats every series as if alone).
     """
     config = config or DetectConfig()
     days = calendar_days(calendar)
@@ -63,7 +66,7 @@ def detect(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequ
             progress(len(outcomes) / max(len(series), 1), f"{len(outcomes)} of {max(len(series), 1)} series")
 
     for key, members in group_series(series, config).items():
-        fitted = _fit_group(members, key, config, causal=causal)
+        fitted = _fit_group(members, key, config, causal=causal, scans=scans)
         for idx, s in enumerate(members):
             done(s, _series_outcome(s, fitted, idx, config, causal=causal))
     for s in series:
@@ -123,16 +126,20 @@ class _GroupFit:
     strength: np.ndarray  # per series: how much of it the longest period explains (``strength``), NaN if unknown
 
 
-def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool) -> _GroupFit:
-    """The causal scan of a group's series (on the log scale when they are strictly positive), its alarms
-    merged into drift events, and in batch mode the whole history decomposed around those events."""
+def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, *, causal: bool,
+               scans: SharedScans | None = None) -> _GroupFit:
+    """The causal scan of a group's series (on the log scale when they are strictly positive; read from
+    ``scans`` when every series is there), its alarms merged into drift events, and in batch mode the whole
+    history decomposed around those events."""
     _, step, n, periods, scale = key
     use_log = scale == "log"
     values = np.stack([s.model_grid().values for s in members])
     offset = np.array([s.log_offset for s in members])[:, None]
     work = to_working(values, scale, offset)
     cal = np.stack([s.calendar for s in members])
-    scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log, scale=scale)
+    scan = scans.scan_of([s.key for s in members], key, work, cal, config) if scans is not None else None
+    if scan is None:
+        scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log, scale=scale)
     drifts = _drift_events(scan, work, cal, step, config, scale=scale)
     if causal:
         trend_w, total_w, score, flags = scan.level, scan.level + scan.seasonal, scan.score, scan.flag.copy()
@@ -187,6 +194,82 @@ def _variance_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: 
             ok[i, e["start_step"]:e["alarm_step"] + day + 1] = False
     model = np.asarray(scan.periods_used)
     return [variance_changes(resid[i], ok[i], model, day=day, config=config) for i in range(work.shape[0])]
+
+
+@dataclass(frozen=True)
+class _Scanned:
+    """One group's causal scan in ``SharedScans``, and what it was run on (working-scale values, calendar)."""
+
+    key: tuple
+    config: DetectConfig
+    scan: CausalScan
+    work: np.ndarray
+    cal: np.ndarray
+
+
+@dataclass(frozen=True)
+class SharedScans:
+    """Causal scans of many series run at once (``shared_scans``), for ``detect(scans=...)`` to read each
+    series' rows from: a series is found by its key (the values of ``fixed`` columns and its own ``by`` values)
+    and its grid, periods and scale."""
+
+    by: tuple[str, ...]
+    rows: Mapping[tuple, tuple[_Scanned, int]]  # (the series' values of ``by``, its group) -> (a scan, its row)
+    fixed: Mapping[str, object] | None = None
+
+    def restricted(self, **fixed: object) -> SharedScans:
+        """The series whose columns ``fixed`` hold these values (a series to look up then names the others)."""
+        return SharedScans(self.by, self.rows, {**(self.fixed or {}), **fixed})
+
+    def scan_of(self, keys: Sequence[Mapping[str, object]], group: tuple, work: np.ndarray, cal: np.ndarray,
+                config: DetectConfig) -> CausalScan | None:
+        """The rows of a group's series (their ``keys``) out of the scans, as if scanned together alone; None
+        unless every series was scanned on the same grid, periods and scale, with the same configuration, values
+        and calendar (a scan treats each series as if alone, so its rows may come from several scans)."""
+        fixed = self.fixed or {}
+        found = [self.rows.get((tuple(fixed[c] if c in fixed else k.get(c) for c in self.by), group)) for k in keys]
+        if not found or any(f is None for f in found) or len({(id(f[0]), f[1]) for f in found}) != len(found):
+            return None
+        for i, (scanned, row) in enumerate(found):
+            if (scanned.config != config or not np.array_equal(scanned.work[row], work[i], equal_nan=True)
+                    or not np.array_equal(scanned.cal[row], cal[i])):
+                return None
+        scans = [scanned.scan for scanned, _ in found]
+        if any(not np.array_equal(sc.periods_used, scans[0].periods_used) for sc in scans):
+            return None
+        alarms = [dataclasses.replace(a, series=i) for i, (scanned, row) in enumerate(found)
+                  for a in scanned.scan.alarms if a.series == row]
+
+        def rows(name: str) -> np.ndarray:
+            return np.stack([getattr(scanned.scan, name)[row] for scanned, row in found])
+
+        return CausalScan(rows("level"), rows("seasonal"), rows("score"), rows("flag"), rows("filled"), alarms,
+                          scans[0].periods_used, None if scans[0].sigma is None else rows("sigma"))
+
+
+def shared_scans(frame: Frame, *, ts: str = "ts", value: str = "value", by: str | Sequence[str] | None = None,
+                 calendar: CalendarInput = None, config: DetectConfig | None = None,
+                 source: str = "input") -> SharedScans:
+    """The causal scan of every series of ``frame`` (one per value of ``by``), series on one grid at once: the
+    part of ``detect`` whose cost is per time step rather than per series, the same in both modes. Each series'
+    scan is the same, bit for bit, as scanning it alone (every product and reduction reads its own row:
+    ``rowstats.rows_times``), so ``detect(part, scans=shared)`` of any part of the series gives what ``detect``
+    gives without it. Series are prepared as the batch mode prepares them: one the causal mode models otherwise
+    (too short for a period yet, or 5-minute data ending inside an hour) is not found there, and scanned again."""
+    config = config or DetectConfig()
+    _, series, names = prepare_series(frame, ts=ts, value=value, by=by, periods=None, source=source,
+                                      calendar=calendar_days(calendar), scope={})
+    rows: dict[tuple, tuple[_Scanned, int]] = {}
+    for key, members in group_series(series, config).items():
+        _, step, _, periods, scale = key
+        offset = np.array([s.log_offset for s in members])[:, None]
+        work = to_working(np.stack([s.model_grid().values for s in members]), scale, offset)
+        cal = np.stack([s.calendar for s in members])
+        scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=scale == "log", scale=scale)
+        scanned = _Scanned(key, config, scan, work, cal)
+        for i, s in enumerate(members):
+            rows[tuple(s.key[c] for c in names), key] = (scanned, i)
+    return SharedScans(names, rows)
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -444,4 +527,4 @@ def decompose(frame: Frame, *, ts: str = "ts", value: str = "value", periods: in
     return Decomposition(frame_out, tuple(s.period for s in specs), robust)
 
 
-__all__ = ["causal_flags", "decompose", "detect"]
+__all__ = ["SharedScans", "causal_flags", "decompose", "detect", "shared_scans"]

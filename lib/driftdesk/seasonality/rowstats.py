@@ -19,6 +19,14 @@ def finite_or_zero(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(np.where(np.isnan(x), 0.0, x), -_LARGEST), _LARGEST)
 
 
+def rows_times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``rows @ matrix.T`` (m x k from m x n and k x n), each row by itself: one matrix-vector product per row.
+    A matrix product's rounding depends on how many rows it multiplies (BLAS picks its kernels and blocks by
+    shape), so a series scored beside others would move in its last digits; row by row it is the same bits
+    alone or in any batch."""
+    return np.matmul(rows[:, None, :], matrix.T)[:, 0, :]
+
+
 def fill_rows(window: np.ndarray) -> np.ndarray:
     """NaN in each row replaced by the previous value (then the next one for a leading gap); a row without any
     value stays empty."""

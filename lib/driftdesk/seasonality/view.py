@@ -24,7 +24,7 @@ from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import metrics_for
 from driftdesk.seasonality.calendar import calendar_days
 from driftdesk.seasonality.compare import DayComparison, compare_day
-from driftdesk.seasonality.detect import detect
+from driftdesk.seasonality.detect import SharedScans, detect, shared_scans
 from driftdesk.seasonality.result import SeasonalityResult
 from driftdesk.seasonality.series import (
     LowVolume,
@@ -190,19 +190,58 @@ SPLIT = "__split"  # in ``every_series_decomposition``: the column a series is s
 
 def every_series_decomposition(dataset: Dataset, *, table: str, metric: str, mode: Mode = "batch",
                                calendar: Calendar | None = None,
-                               series: Mapping[str, pl.DataFrame] | None = None) -> SeasonalityResult:
+                               series: Mapping[str, pl.DataFrame] | None = None,
+                               scans: SharedScans | None = None) -> SeasonalityResult:
     """All traffic and every value of every segment column decomposed in one pass: series on one grid share one
     scan, whose cost is per time step rather than per series, so the whole table costs about what one series does.
     ``by`` is ``SPLIT`` and the segment columns (null where a series is not split by one); ``series_of`` takes all
     traffic's or one column's part, the same as decomposing it alone. ``calendar`` (``effective_calendar(dataset)``)
     and ``series`` (``split_series`` of several metrics, this one among them): when the caller has them (they are
-    the same for every metric)."""
+    the same for every metric); ``scans`` (``every_metric_scans``, this metric among them): its series' causal
+    scans, run already (the same result)."""
     if mode not in MODES:
         raise DriftdeskError(f"seasonality: mode must be one of {', '.join(MODES)}, got {mode!r}")
     cols = segment_columns(dataset, table)
     points = series[metric] if series is not None and metric in series else \
         split_series(dataset, table=table, metrics=[metric])[metric]
-    return detect(points, by=[SPLIT, *cols], causal=mode == "causal", calendar=_split_calendar(dataset, cols, calendar))
+    return detect(points, by=[SPLIT, *cols], causal=mode == "causal", calendar=_split_calendar(dataset, cols, calendar),
+                  scans=None if scans is None else scans.restricted(**{METRIC: metric}))
+
+
+METRIC = "__metric"  # in ``every_metric_scans``: the metric a series is of
+# ``every_metric_scans`` is worth its first pass (one scan of every metric's series instead of one per
+# metric) up to this many series and points (hourly: series x hours); a table with more is decomposed one metric
+# at a time, as it is asked for, so its first view does not wait for every metric
+BATCH_SERIES = 200
+BATCH_POINTS = 400_000
+
+
+def batched_metrics(series: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The metrics of ``split_series`` that ``every_metric_scans`` takes in one pass: all of them when they share
+    one shape (the same columns and types) and hold at most ``BATCH_SERIES`` series and ``BATCH_POINTS`` points
+    in all, none otherwise."""
+    frames = list(series.values())
+    if not frames or any(f.schema != frames[0].schema for f in frames):
+        return []
+    keys = [c for c in frames[0].columns if c not in ("ts", "value")]
+    n_series = sum(f.select(keys).n_unique() for f in frames)
+    n_points = sum(f.height for f in frames)
+    return list(series) if n_series <= BATCH_SERIES and n_points <= BATCH_POINTS else []
+
+
+def every_metric_scans(dataset: Dataset, *, table: str, series: Mapping[str, pl.DataFrame],
+                       calendar: Calendar | None = None) -> SharedScans:
+    """The causal scan of all traffic and every segment of every metric of ``series`` (``split_series``'s, of one
+    shape) in one pass: the series on one grid share one scan, whose cost is per time step rather than per series.
+    The same in both modes; ``every_series_decomposition(scans=...)`` of a metric reads its series' scans from
+    here and gives the same result, bit for bit, as without them."""
+    frames, cols = list(series.values()), segment_columns(dataset, table)
+    if not frames:
+        return SharedScans((METRIC, SPLIT, *cols), {})
+    if any(f.schema != frames[0].schema for f in frames):
+        raise DriftdeskError("seasonality: the metrics' series to scan at once differ in columns or types")
+    stacked = pl.concat([points.with_columns(pl.lit(metric).alias(METRIC)) for metric, points in series.items()])
+    return shared_scans(stacked, by=[METRIC, SPLIT, *cols], calendar=_split_calendar(dataset, cols, calendar))
 
 
 def split_series(dataset: Dataset, *, table: str, metrics: Sequence[str] | None = None) -> dict[str, pl.DataFrame]:
