@@ -19,6 +19,7 @@ from driftdesk.seasonality.view import (
     seasonality_metrics,
     seasonality_tables,
     segment_columns,
+    unsplittable_columns,
 )
 from ui import params
 from ui.data import current_source
@@ -71,4 +72,7 @@ columns = segment_columns(dataset, table)
 st.markdown("##### Every segment")
 st.caption(f"The same metric for every value of {md(', '.join(columns))}: which segments drift, which only repeat "
            "their calendar.")
+unsplittable = unsplittable_columns(dataset, table)
+if unsplittable:
+    st.caption(f"Not split by {md(', '.join(unsplittable))}: the seasonality results have a column of that name.")
 render_segment_verdicts(segment_verdicts_of(source, table=table, metric=metric, mode=mode, columns=columns))

@@ -26,6 +26,7 @@ from driftdesk.seasonality.grid import (
     to_grid,
     value_expr,
 )
+from driftdesk.seasonality.result import RESULT_COLUMNS
 from driftdesk.seasonality.scales import is_counts
 from driftdesk.seasonality.verdicts import too_short_sentence
 from driftdesk.segments import by_columns
@@ -97,6 +98,10 @@ def prepare_series(frame: Frame, *, ts: str, value: str, by, periods, source: st
         raise SeasonalityError(f"{source}: no column {missing[0]!r} to split series by; columns are {', '.join(df.columns[:20])}")
     if value == ts or value in by:
         raise SeasonalityError(f"{source}: the value column {value!r} is also the timestamp or a split column")
+    clash = [c for c in by if c in RESULT_COLUMNS]
+    if clash:
+        raise SeasonalityError(f"{source}: the split column {clash[0]!r} has the name of a column of the result "
+                               f"(its {', '.join(sorted(RESULT_COLUMNS))}): rename it, e.g. {clash[0]}_")
     periods = period_list(periods, source=source)
     base = df.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"),

@@ -11,6 +11,10 @@ from driftdesk.jsonsafe import jsonable
 
 POINT_COLUMNS = ("ts", "value", "trend", "seasonal", "resid", "score", "flag", "calendar")
 EVENT_COLUMNS = ("start", "end", "kind", "direction", "magnitude", "magnitude_abs", "detected_at", "score")
+VERDICT_COLUMNS = ("status", "verdict", "periods", "step_seconds", "n_points", "model_step_seconds", "duplicate_rows",
+                   "regridded", "alerts", "episodes", "suppressed_alerts", "live_from", "seasonal_strength")
+# a split column keys every row of the result, so it cannot share a name with one of the result's own columns
+RESULT_COLUMNS = frozenset(POINT_COLUMNS + EVENT_COLUMNS + VERDICT_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from driftdesk.metrics import metrics_for
 from driftdesk.seasonality.calendar import calendar_days
 from driftdesk.seasonality.compare import DayComparison, compare_day
 from driftdesk.seasonality.detect import SharedScans, detect, shared_scans
-from driftdesk.seasonality.result import SeasonalityResult
+from driftdesk.seasonality.result import RESULT_COLUMNS, SeasonalityResult
 from driftdesk.seasonality.series import (
     LowVolume,
     low_volume,
@@ -61,8 +61,15 @@ def seasonality_metrics(dataset: Dataset, table: str) -> list[str]:
 
 
 def segment_columns(dataset: Dataset, table: str) -> list[str]:
-    """The columns a table's series are split by (the service table: per service)."""
-    return ["service"] if table == "service" else list(dataset[table].segments)
+    """The columns a table's series are split by (the service table: per service); not a column named like one of
+    the result's own (``unsplittable_columns``)."""
+    return ["service"] if table == "service" else [c for c in dataset[table].segments if c not in RESULT_COLUMNS]
+
+
+def unsplittable_columns(dataset: Dataset, table: str) -> list[str]:
+    """Segment columns the series cannot be split by: named like a column of the result (a segment ``kind``
+    beside the events' ``kind``)."""
+    return [] if table == "service" else [c for c in dataset[table].segments if c in RESULT_COLUMNS]
 
 
 def seasonality_segments(dataset: Dataset, table: str) -> list[str]:

@@ -26,7 +26,9 @@ from driftdesk.seasonality.view import (
     seasonality_segments,
     seasonality_tables,
     seasonality_view,
+    segment_columns,
     segment_verdicts,
+    unsplittable_columns,
 )
 
 DAYS = 35
@@ -161,3 +163,13 @@ def test_every_metric_the_service_table_offers_decomposes_from_its_own_columns(s
     one = metric_series(frame, "latency_p50_ms", by="service").sort("service", "ts")
     own = frame.select("ts", "service", pl.col("latency_p50_ms").cast(pl.Float64).alias("value")).sort("service", "ts")
     assert np.allclose(one["value"].to_numpy(), own["value"].to_numpy())
+
+
+def test_a_segment_column_named_like_a_result_column_is_not_offered():
+    kpis = dataset()["kpis"]
+    renamed = Table("kpis", kpis.frame.rename({"device": "kind"}), "synthetic", segments=("geo", "kind"))
+    ds = Dataset("synthetic", {"kpis": renamed})
+    assert segment_columns(ds, "kpis") == ["geo"] and unsplittable_columns(ds, "kpis") == ["kind"]
+    assert seasonality_segments(ds, "kpis") == ["All traffic", "geo=DE", "geo=US"]
+    verdicts = segment_verdicts(ds, table="kpis", metric="cpa")
+    assert verdicts.to_frame()["segment"].to_list() and not verdicts.errors
