@@ -158,11 +158,13 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 # --------------------------------------------------------------------------- one column
 
 
-def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None) -> dict:
+def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None,
+                       numeric: dict | None = None) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None.
 
     With ``tests`` (a list), the p-values are left for ``run_tests`` to compute for many rows at once: each
-    test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it)."""
+    test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it).
+    ``numeric``: the pair's ``stats.paired_numeric_stats`` (two sorted samples), computed with other pairs'."""
     t = thresholds
     defer = tests is not None
     kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues | sk.HistogramSketch) else "categorical"
@@ -190,8 +192,10 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *
         with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf statistics (null in JSON)
             if isinstance(baseline, sk.HistogramSketch):
                 _sketch_numeric_stats(row, baseline, current, t, tests)
+            elif weighted:
+                _weighted_numeric_stats(row, baseline, current, t, tests)
             else:
-                (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t, tests)
+                _numeric_stats(row, baseline, current, t, tests, numeric)
     else:
         cats, bc, cc = st.aligned_shares(baseline, current)
         if bc.sum() and cc.sum():
@@ -202,6 +206,9 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *
                                            st.scaled_counts(cc, current.valid_sample_size)), tests)
             else:
                 _test(row, "chi2_pvalue", (bc, cc), tests)
+            change = cc / cc.sum() - bc / bc.sum()  # the category whose share moved most: the verdict's direction
+            top = int(np.argmax(np.abs(change)))
+            row["_top_mover"] = f"{cats[top]}{'+' if change[top] > 0 else '-'}"
             new = [cats[k] for k in np.flatnonzero((bc == 0) & (cc > 0))]
             gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
@@ -210,9 +217,11 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *
 
 
 def judge(row: dict, thresholds: Thresholds) -> dict:
-    """A row of statistics (its p-values computed) with its verdict and effect."""
+    """A row of statistics (its p-values computed) with its verdict and effect (the categorical top mover, a hint
+    for the verdict's direction, then dropped)."""
     row.update(verdict(row, thresholds))
     row["effect"] = effect(row, thresholds)
+    row.pop("_top_mover", None)
     return row
 
 
@@ -257,21 +266,54 @@ def run_tests(tests: Sequence[tuple[dict, str, tuple]]) -> None:
 
 
 def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSketch, t: Thresholds,
-                   tests: list | None = None) -> None:
+                   tests: list | None = None, known: dict | None = None) -> None:
     a, b = baseline.sorted_values, current.sorted_values
     if not (a.size and b.size):
         return
-    row["psi"] = st.psi_numeric(a, b, bins=t.psi_bins)
+    if known is None:
+        known = {"psi": st.psi_numeric(a, b, bins=t.psi_bins), "wasserstein": st.wasserstein(a, b),
+                 "sd": float(np.std(a, ddof=1)) if a.size > 1 else 0.0,
+                 "below": int(np.searchsorted(b, a[0], side="left")),
+                 "above": int(b.size - np.searchsorted(b, a[-1], side="right")),
+                 "mean_baseline": float(np.mean(a)), "mean_current": float(np.mean(b))}
+    row["psi"] = known["psi"]
     row["ks"] = st.ks_statistic(a, b)
     _test(row, "ks_pvalue", (row["ks"], a.size, b.size), tests)
-    w = st.wasserstein(a, b)
+    w = known["wasserstein"]
     row["wasserstein"] = w
-    sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
+    sd = known["sd"]
     row["wasserstein_norm"] = w / sd if sd > 0 and math.isfinite(sd) else None
-    outside = int(np.searchsorted(b, a[0], side="left")) + int(b.size - np.searchsorted(b, a[-1], side="right"))
+    outside = known["below"] + known["above"]
     denom = b.size + current.n_infinite
     row["out_of_range_share"] = float(outside + current.n_infinite) / denom if denom else None
-    row["mean_baseline"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
+    row["mean_baseline"], row["mean_current"] = known["mean_baseline"], known["mean_current"]
+
+
+def _paired_numeric(reduced: dict, pairs: Sequence[tuple[object, object]], columns: Sequence[str],
+                    bins: int) -> dict[tuple[object, str], dict]:
+    """``_numeric_stats``' inputs for every (baseline day, current day) pair of ``pairs`` and unweighted numeric
+    column at once (``stats.paired_numeric_stats``), by (current day, column); each day's sorted values are one
+    sample however many pairs read them."""
+    index: dict[tuple[object, str], int] = {}
+    samples, base, cur, keys = [], [], [], []
+    for b, d in pairs:
+        for c in columns:
+            for day in (b, d):
+                if (day, c) not in index:
+                    index[day, c] = len(samples)
+                    samples.append(reduced[day][c].sorted_values)
+            base.append(index[b, c])
+            cur.append(index[d, c])
+            keys.append((d, c))
+    stats = st.paired_numeric_stats(samples, np.array(base, np.int64), np.array(cur, np.int64), bins=bins)
+    lists = {k: v.tolist() for k, v in stats.items()}
+    out = {}
+    for p, key in enumerate(keys):
+        known = {k: v[p] for k, v in lists.items()}
+        known["below"], known["above"] = (int(known["below"]), int(known["above"])) \
+            if known["below"] == known["below"] else (0, 0)  # NaN: an empty sample, never read
+        out[key] = known
+    return out
 
 
 def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.WeightedValues, t: Thresholds,
@@ -306,15 +348,6 @@ def _sketch_numeric_stats(row: dict, baseline: sk.HistogramSketch, current: sk.H
     row["wasserstein_norm"] = row["wasserstein"] / sd if sd and math.isfinite(sd) else None
     row["out_of_range_share"] = sk.out_of_range_share(baseline, current)
     row["mean_baseline"], row["mean_current"] = baseline.mean, current.mean
-
-
-def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
-    cats, bc, cc = st.aligned_shares(baseline, current)
-    if not bc.sum() or not cc.sum():
-        return "mix"
-    change = cc / cc.sum() - bc / bc.sum()
-    k = int(np.argmax(np.abs(change)))
-    return f"{cats[k]}{'+' if change[k] > 0 else '-'}"
 
 
 def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, dtype_c, n_b: int, n_c: int) -> dict:
@@ -438,8 +471,9 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         return ({c: reduce_column(fb[c], k, weights=_weights(fb, weight), sample=sample) for c, k in items},
                 {c: reduce_column(fc[c], k, weights=_weights(fc, weight), sample=sample) for c, k in items})
 
-    def work(items: list[tuple[str, str]]) -> list[dict]:
-        return _compare_reduced(items, *reduce(items), t, details=details)
+    def work(items: list[tuple[str, str]]) -> tuple[list[dict], list]:
+        tests: list = []
+        return _compare_reduced(items, *reduce(items), t, details=details, tests=tests), tests
 
     groups = [comparable[k:k + batch] for k in range(0, len(comparable), batch)]
     if n_workers > 1 and len(groups) > 1:
@@ -447,8 +481,10 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
             results = list(pool.map(work, groups))
     else:
         results = [work(g) for g in groups]
-    for group in results:
+    run_tests([test for _, tests in results for test in tests])  # every column's p-values together
+    for group, _ in results:
         for row in group:
+            judge(row, t)
             rows[row["column"]] = row
     table = _rows_frame([rows[c] for c in cols])
     if not details:
@@ -481,13 +517,13 @@ def _comparable(cols: Sequence[str], sb: dict, sc: dict, n_b: int, n_c: int
 
 
 def _compare_reduced(items: Sequence[tuple[str, str]], aggs_b: dict, aggs_c: dict, t: Thresholds, *,
-                     details: bool = False) -> list[dict]:
-    """The drift row of each (column, kind) of ``items`` from the two windows' aggregates of it."""
+                     details: bool = False, tests: list) -> list[dict]:
+    """The drift row of each (column, kind) of ``items`` from the two windows' aggregates of it, without its
+    p-values (their inputs appended to ``tests``) and verdict."""
     out = []
     for c, kind in items:
         ab, ac = aggs_b[c], aggs_c[c]
-        row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
-        row = compare_aggregates_with(c, ab, ac, t, row_extra)
+        row = compare_aggregates(c, ab, ac, t, tests=tests)
         if details:
             row["_dist"] = distribution_rows(c, ab, ac)
             row["_cats"] = category_rows(c, ab, ac) if kind == "categorical" else []
@@ -625,17 +661,6 @@ def _share(part: pl.DataFrame, whole: pl.DataFrame, weight: str | None) -> float
         return part.height / whole.height if whole.height else None
     total = float(whole[weight].cast(pl.Float64).sum())
     return float(part[weight].cast(pl.Float64).sum()) / total if total > 0 else None
-
-
-def compare_aggregates_with(column: str, baseline, current, thresholds: Thresholds, extra: dict) -> dict:
-    """compare_aggregates, with hints (the categorical top mover) available to the verdict."""
-    t = thresholds
-    row = compare_aggregates(column, baseline, current, t)
-    if extra:
-        row.update(extra)
-        row.update(verdict(row, t))
-        row.pop("_top_mover", None)
-    return row
 
 
 _SCHEMA = {
@@ -898,14 +923,13 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
                     checked.add(day)
         reduced = reduce_days(span, "__day", sorted(set(base_days) | set(day_list)), items, weight=weighting.column,
                               sample=weighting.sample_size)
+        exact = [c for c, kind in items if kind == "numeric" and isinstance(reduced[day_list[0]][c], st.NumericSketch)]
+        numeric = _paired_numeric(reduced, list(zip(base_days, day_list)), exact, t.psi_bins) if exact else {}
         tests: list = []
         rows = []
         for d, b in zip(day_list, base_days):
-            for c, kind in items:
-                ab, ac = reduced[b][c], reduced[d][c]
-                row = compare_aggregates(c, ab, ac, t, tests=tests)
-                if kind == "categorical":
-                    row["_top_mover"] = _top_mover(ab, ac)
+            for c, _ in items:
+                row = compare_aggregates(c, reduced[b][c], reduced[d][c], t, tests=tests, numeric=numeric.get((d, c)))
                 rows.append(row)
         run_tests(tests)
         for row in rows:
