@@ -439,12 +439,15 @@ def _weights(frame: pl.DataFrame, weight: str | None) -> pl.Series | None:
 def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
                    thresholds: Thresholds | None = None, workers: int | None = None,
                    batch: int = 4, details: bool = False, weight: str | None = None,
-                   sample: st.SampleSize = "weight_sum") -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+                   sample: st.SampleSize = "weight_sum",
+                   _reduced: dict | None = None) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The drift table (one row per column) of two frames; lazy frames are read a few columns at a time.
 
     With ``details``, also the per-bin distributions (for plots) and per-category shares, as a tuple. With
     ``weight`` (a column of both frames), each row counts by its weight (traffic) instead of once, and the
-    tests count ``sample`` units (``stats.sample_size``).
+    tests count ``sample`` units (``stats.sample_size``). ``_reduced``: the columns of eager frames reduced so
+    far, by frame, shared by calls on the same frames with the same weight (one window compared with several
+    baselines is reduced once).
     """
     t = thresholds or Thresholds()
     if weight:
@@ -465,11 +468,17 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         if path is not None:  # lazy or Spark: the engine reduces, only aggregates reach memory
             return (engine.reduce_columns(baseline, items, path=path),
                     engine.reduce_columns(current, items, path=path))
-        names = [c for c, _ in items]
-        read = [*names, weight] if weight and weight not in names else names
-        fb, fc = _collect(baseline, read), _collect(current, read)
-        return ({c: reduce_column(fb[c], k, weights=_weights(fb, weight), sample=sample) for c, k in items},
-                {c: reduce_column(fc[c], k, weights=_weights(fc, weight), sample=sample) for c, k in items})
+        out = []
+        for frame in (baseline, current):
+            # by the frame's id, the frame kept beside its columns: no other frame takes its id meanwhile
+            known = {} if _reduced is None else _reduced.setdefault(id(frame), (frame, {}))[1]
+            todo = [(c, k) for c, k in items if c not in known]
+            names = [c for c, _ in todo]
+            read = [*names, weight] if weight and weight not in names else names
+            part = _collect(frame, read) if todo else None
+            known.update({c: reduce_column(part[c], k, weights=_weights(part, weight), sample=sample) for c, k in todo})
+            out.append({c: known[c] for c, _ in items})
+        return out[0], out[1]
 
     def work(items: list[tuple[str, str]]) -> tuple[list[dict], list]:
         tests: list = []
@@ -768,7 +777,7 @@ def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] |
                     baseline_window: Window | None = None, current_window: Window | None = None,
                     workers: int | None = None, weight: str | None = None,
                     sample: st.SampleSize | None = None,
-                    segment_columns: Sequence[str] | None = None) -> DriftResult:
+                    segment_columns: Sequence[str] | None = None, _reduced: dict | None = None) -> DriftResult:
     """Drift of every column (and per segment of ``by``, one column) between two frames: a DriftResult.
 
     The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time). With
@@ -784,7 +793,7 @@ def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] |
     by = _segment_column(by, [*_schema(baseline), *_schema(current)]) if by else None
     w, s = weighting.column, weighting.sample_size
     table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True,
-                                       weight=w, sample=s)
+                                       weight=w, sample=s, _reduced=_reduced)
     per_segment = [c for c in cols if c in segment_columns] if segment_columns is not None else cols
     segments = (segment_table(baseline, current, by=by, columns=per_segment, thresholds=t, weight=w, sample=s)
                 if by and per_segment else None)
@@ -814,6 +823,7 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
     cur = lf.filter(current.contains(ts)).collect()
     results = {}
     abnormal = {}
+    reduced: dict = {}  # each window's columns reduced once, whichever comparisons read them
     for k, w in enumerate(baselines):
         label = w.label or f"baseline_{k + 1}"
         aligned = is_calendar_aligned(current, w)
@@ -821,22 +831,24 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
         base = lf.filter(pred).collect()
         results[label] = compare_windows(base, cur, columns=cols, by=by, thresholds=thresholds,
                                          baseline_window=w, current_window=current, workers=1, weight=weight,
-                                         sample=sample, segment_columns=segment_columns)
+                                         sample=sample, segment_columns=segment_columns, _reduced=reduced)
         if aligned and w.start < current.start:
             abnormal[label] = _abnormal_in_baseline(lf, ts, current, w, base, cur, results[label].columns, thresholds,
-                                                    results[label].weighting)
+                                                    results[label].weighting, reduced)
     return BaselineComparison(current, results, consensus({k: v.columns for k, v in results.items()},
                                                           abnormal=abnormal))
 
 
 def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl.DataFrame, cur: pl.DataFrame,
-                          table: pl.DataFrame, thresholds: Thresholds | None, weighting: Weighting) -> set[str]:
+                          table: pl.DataFrame, thresholds: Thresholds | None, weighting: Weighting,
+                          reduced: dict | None = None) -> set[str]:
     """Flagged columns whose flag the baseline explains: the baseline moved against itself a step earlier, the
     current window moved back against the baseline (the reverse direction), and the current window does not
     share the baseline's move against itself two steps earlier; a step is the whole weeks that cover the
     baseline's offset, so weekdays match. On the day after an incident, yesterday and last week were the
     incident: without this, day over day and week over week call the recovery a shift. (Two weeks ago may have
-    had its own event, a holiday: then only the same move counts against the current window.)"""
+    had its own event, a holiday: then only the same move counts against the current window.) ``reduced``: as
+    ``compare_frames``' (the baseline's and the current window's columns are already reduced)."""
     flagged = table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list()
     if not flagged:
         return set()
@@ -848,10 +860,10 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
     clean = lf.filter(current.shift(-2 * step).contains(ts)).select(read).collect()
     if older.is_empty() or clean.is_empty():
         return set()
-    base_vs_older = compare_frames(older, base.select(read), columns=flagged, thresholds=thresholds, workers=1,
-                                   weight=w, sample=s)
-    cur_vs_clean = compare_frames(clean, cur.select(read), columns=flagged, thresholds=thresholds, workers=1,
-                                  weight=w, sample=s)
+    base_vs_older = compare_frames(older, base, columns=flagged, thresholds=thresholds, workers=1, weight=w,
+                                   sample=s, _reduced=reduced)
+    cur_vs_clean = compare_frames(clean, cur, columns=flagged, thresholds=thresholds, workers=1, weight=w, sample=s,
+                                  _reduced=reduced)
     was = {r["column"]: r for r in base_vs_older.iter_rows(named=True)}
     now = {r["column"]: r for r in cur_vs_clean.iter_rows(named=True)}
     moved = {r["column"]: r["direction"] for r in table.iter_rows(named=True)}
