@@ -159,12 +159,13 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 
 
 def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None,
-                       numeric: dict | None = None) -> dict:
+                       numeric: dict | None = None, categorical: dict | None = None) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None.
 
     With ``tests`` (a list), the p-values are left for ``run_tests`` to compute for many rows at once: each
     test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it).
-    ``numeric``: the pair's ``stats.paired_numeric_stats`` (two sorted samples), computed with other pairs'."""
+    ``numeric``: the pair's ``stats.paired_numeric_stats`` (two sorted samples), computed with other pairs';
+    ``categorical``: the pair's ``_paired_categorical`` (two windows' category counts), likewise."""
     t = thresholds
     defer = tests is not None
     kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues | sk.HistogramSketch) else "categorical"
@@ -197,22 +198,25 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *
             else:
                 _numeric_stats(row, baseline, current, t, tests, numeric)
     else:
-        cats, bc, cc = st.aligned_shares(baseline, current)
+        cats, bc, cc = st.aligned_shares(baseline, current) if categorical is None else categorical["aligned"]
         if bc.sum() and cc.sum():
-            row["psi"] = st.psi_from_counts(bc, cc)
-            row["js"] = st.jensen_shannon(bc, cc)
+            if categorical is None:
+                change = cc / cc.sum() - bc / bc.sum()  # the category whose share moved most: the verdict's direction
+                top = int(np.argmax(np.abs(change)))
+                categorical = {"psi": st.psi_from_counts(bc, cc), "js": st.jensen_shannon(bc, cc),
+                               "top_mover": f"{cats[top]}{'+' if change[top] > 0 else '-'}",
+                               "out_of_range_share": float(cc[bc == 0].sum() / cc.sum())}
+            row["psi"], row["js"] = categorical["psi"], categorical["js"]
             if weighted:  # the test counts units: the weights rescaled to each window's sample size
                 _test(row, "chi2_pvalue", (st.scaled_counts(bc, baseline.valid_sample_size),
                                            st.scaled_counts(cc, current.valid_sample_size)), tests)
             else:
                 _test(row, "chi2_pvalue", (bc, cc), tests)
-            change = cc / cc.sum() - bc / bc.sum()  # the category whose share moved most: the verdict's direction
-            top = int(np.argmax(np.abs(change)))
-            row["_top_mover"] = f"{cats[top]}{'+' if change[top] > 0 else '-'}"
+            row["_top_mover"] = categorical["top_mover"]
             new = [cats[k] for k in np.flatnonzero((bc == 0) & (cc > 0))]
             gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
-            row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
+            row["out_of_range_share"] = categorical["out_of_range_share"]
     return row if defer else judge(row, thresholds)
 
 
@@ -313,6 +317,41 @@ def _paired_numeric(reduced: dict, pairs: Sequence[tuple[object, object]], colum
         known["below"], known["above"] = (int(known["below"]), int(known["above"])) \
             if known["below"] == known["below"] else (0, 0)  # NaN: an empty sample, never read
         out[key] = known
+    return out
+
+
+def _paired_categorical(reduced: dict, pairs: Sequence[tuple[object, object]],
+                        columns: Sequence[str]) -> dict[tuple[object, str], dict]:
+    """``compare_aggregates``' categorical statistics for every (baseline day, current day) pair of ``pairs`` and
+    categorical column of row counts at once, by (current day, column): each pair's counts aligned
+    (``stats.aligned_shares``), the pairs with as many categories stacked, and PSI, JS, the top mover and the share
+    outside the baseline's categories read off each stack in one set of array operations (a stack's row sums are
+    each pair's own sums, to the bit; the counts are integers)."""
+    from scipy import special
+
+    aligned = {(d, c): st.aligned_shares(reduced[b][c], reduced[d][c]) for b, d in pairs for c in columns}
+    by_size: dict[int, list] = {}
+    for key, (cats, bc, cc) in aligned.items():
+        if bc.sum() and cc.sum():  # else no statistic: compare_aggregates leaves them out
+            by_size.setdefault(len(cats), []).append(key)
+    out = {key: {"aligned": value} for key, value in aligned.items()}
+    for keys in by_size.values():
+        b = np.array([aligned[k][1] for k in keys])
+        c = np.array([aligned[k][2] for k in keys])
+        psi = st.psi_terms(b, c).sum(axis=-1)  # psi_from_counts
+        p, q = b.astype(np.float64), c.astype(np.float64)  # jensen_shannon
+        p, q = p / p.sum(axis=-1, keepdims=True), q / q.sum(axis=-1, keepdims=True)
+        m = (p + q) / 2
+        js = (np.sum(special.rel_entr(p, m), axis=-1) + np.sum(special.rel_entr(q, m), axis=-1)) / 2 / math.log(2)
+        js = np.sqrt(np.maximum(js, 0.0))
+        change = c / c.sum(axis=-1, keepdims=True) - b / b.sum(axis=-1, keepdims=True)
+        top = np.argmax(np.abs(change), axis=-1)
+        up = change[np.arange(len(keys)), top] > 0
+        outside = np.where(b == 0, c, 0).sum(axis=-1) / c.sum(axis=-1)
+        for k, key in enumerate(keys):
+            cats = aligned[key][0]
+            out[key].update({"psi": float(psi[k]), "js": float(js[k]), "out_of_range_share": float(outside[k]),
+                             "top_mover": f"{cats[top[k]]}{'+' if up[k] else '-'}"})
     return out
 
 
@@ -937,11 +976,15 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
                               sample=weighting.sample_size)
         exact = [c for c, kind in items if kind == "numeric" and isinstance(reduced[day_list[0]][c], st.NumericSketch)]
         numeric = _paired_numeric(reduced, list(zip(base_days, day_list)), exact, t.psi_bins) if exact else {}
+        counted = [c for c, kind in items if kind == "categorical"
+                   and all(isinstance(reduced[d][c], st.CategoryCounts) for d in reduced)]
+        categorical = _paired_categorical(reduced, list(zip(base_days, day_list)), counted) if counted else {}
         tests: list = []
         rows = []
         for d, b in zip(day_list, base_days):
             for c, _ in items:
-                row = compare_aggregates(c, reduced[b][c], reduced[d][c], t, tests=tests, numeric=numeric.get((d, c)))
+                row = compare_aggregates(c, reduced[b][c], reduced[d][c], t, tests=tests, numeric=numeric.get((d, c)),
+                                         categorical=categorical.get((d, c)))
                 rows.append(row)
         run_tests(tests)
         for row in rows:

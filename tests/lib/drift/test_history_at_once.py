@@ -231,7 +231,7 @@ def test_many_pairs_at_once_are_each_pair_on_any_samples(raw, pairs, bins):
     _same_to_the_bit(st.paired_numeric_stats(samples, base, cur, bins=bins), samples, base, cur, bins)
 
 
-def test_the_history_of_days_with_no_rows_constant_null_and_infinite_values_is_each_pair_of_days():
+def test_the_history_of_days_with_no_rows_constant_null_infinite_values_and_many_levels_is_each_pair_of_days():
     days = [dt.date(2026, 3, 9) + dt.timedelta(days=k) for k in range(9)]  # and the seven days before
     hours = [dt.datetime(2026, 3, 2) + dt.timedelta(hours=h) for h in range(16 * 24) if h % 24 < 20]
     hours = [t for t in hours if t.date() != dt.date(2026, 3, 12)]  # a day without rows
@@ -245,8 +245,12 @@ def test_the_history_of_days_with_no_rows_constant_null_and_infinite_values_is_e
         "one": [float(k) if k % 20 == 0 else None for k in range(n)],  # about one value a day
         "nothing": pl.Series([None] * n, dtype=pl.Float64),  # all null
         "c": rng.choice(["a", "b", "c"], n).tolist(),
+        # forty levels, some only on some days (new and vanished ones): more than eight terms in every sum
+        "many": [f"L{int(v)}" if v < 40 else None for v in rng.integers(0, 42 + np.arange(n) // 200, n)],
+        "few": ["only"] * n,  # one category: chi-squared with no degree of freedom
     })
-    once = drift_history(frame, days=days, columns=["x", "constant", "gappy", "one", "nothing", "c"])
-    pairs = drift_history(frame, days=days, columns=["x", "constant", "gappy", "one", "nothing", "c"], _per_pair=True)
+    columns = ["x", "constant", "gappy", "one", "nothing", "c", "many", "few"]
+    once = drift_history(frame, days=days, columns=columns)
+    pairs = drift_history(frame, days=days, columns=columns, _per_pair=True)
     assert_frame_equal(once.daily, pairs.daily, check_exact=True)
     assert once.daily.filter(pl.col("column") == "nothing")["psi"].null_count() == len(days)
