@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import math
 import statistics
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -283,9 +285,17 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     return float(ks_pvalues(np.array([statistic]), np.array([n]), np.array([m]))[0])
 
 
+_KSTWO_KNOWN: OrderedDict[tuple[float, int], float] = OrderedDict()  # kstwo.sf by (D, n), the latest used last
+_KSTWO_KEEP = 4096
+_KSTWO_LOCK = threading.Lock()
+
+
 def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``ks_pvalue`` of many tests at once (one scipy call per distribution rather than one per test): arrays of
-    statistics and sample sizes; NaN where a sample is empty."""
+    statistics and sample sizes; NaN where a sample is empty.
+
+    ``kstwo.sf`` (up to a few milliseconds a test: its exact sums) is kept for the latest 4,096 (D, n) it was
+    computed for: a drift view compares a day with the day a week before, as its history did just before."""
     from scipy import special
     from scipy import stats as sps
 
@@ -299,7 +309,21 @@ def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarra
     finite = ok & (en <= KS_FINITE_N_LIMIT)
     limit = ok & ~finite
     if finite.any():  # en < 0.5 only when n = m = 1
-        out[finite] = sps.kstwo.sf(d[finite], np.maximum(1, np.round(en[finite])).astype(np.int64))
+        at = np.flatnonzero(finite)
+        keys = list(zip(d[at].tolist(), np.maximum(1, np.round(en[at])).astype(np.int64).tolist()))
+        with _KSTWO_LOCK:
+            known = {k: _KSTWO_KNOWN[k] for k in set(keys) if k in _KSTWO_KNOWN}
+        todo = sorted(set(keys) - set(known))
+        if todo:  # each test's value depends on its own (D, n) only
+            got = sps.kstwo.sf(np.array([k[0] for k in todo]), np.array([k[1] for k in todo], dtype=np.int64))
+            known.update(zip(todo, np.atleast_1d(got).tolist()))
+        out[at] = [known[k] for k in keys]
+        with _KSTWO_LOCK:
+            for k in keys:
+                _KSTWO_KNOWN[k] = known[k]
+                _KSTWO_KNOWN.move_to_end(k)
+            while len(_KSTWO_KNOWN) > _KSTWO_KEEP:
+                _KSTWO_KNOWN.popitem(last=False)
     if limit.any():
         out[limit] = special.kolmogorov(np.sqrt(en[limit]) * d[limit])
     return np.where(ok, np.clip(out, 0.0, 1.0), np.nan)

@@ -254,3 +254,23 @@ def test_the_history_of_days_with_no_rows_constant_null_infinite_values_and_many
     pairs = drift_history(frame, days=days, columns=columns, _per_pair=True)
     assert_frame_equal(once.daily, pairs.daily, check_exact=True)
     assert once.daily.filter(pl.col("column") == "nothing")["psi"].null_count() == len(days)
+
+
+def test_ks_pvalues_kept_from_earlier_calls_are_scipys_to_the_bit_and_bounded():
+    rng = np.random.default_rng(23)
+    d = rng.uniform(0.001, 0.2, 300)
+    n, m = rng.integers(50, 4000, 300), rng.integers(50, 4000, 300)
+    en = np.maximum(1, np.round(n * m / (n + m))).astype(np.int64)
+    direct = sps.kstwo.sf(d, en)
+    st._KSTWO_KNOWN.clear()
+    first = st.ks_pvalues(d[:200], n[:200], m[:200])  # computed
+    again = st.ks_pvalues(d, n, m)  # two thirds kept, a third computed
+    assert first.tobytes() == direct[:200].tobytes() and again.tobytes() == direct.tobytes()
+    keep = st._KSTWO_KEEP
+    try:
+        st._KSTWO_KEEP = 50
+        st.ks_pvalues(d, n, m)
+        assert len(st._KSTWO_KNOWN) == 50
+        assert st.ks_pvalues(d, n, m).tobytes() == direct.tobytes()
+    finally:
+        st._KSTWO_KEEP = keep
