@@ -36,6 +36,9 @@ from __future__ import annotations
 
 import math
 import statistics
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -282,9 +285,17 @@ def ks_pvalue(statistic: float | None, n: int, m: int) -> float | None:
     return float(ks_pvalues(np.array([statistic]), np.array([n]), np.array([m]))[0])
 
 
+_KSTWO_KNOWN: OrderedDict[tuple[float, int], float] = OrderedDict()  # kstwo.sf by (D, n), the latest used last
+_KSTWO_KEEP = 4096
+_KSTWO_LOCK = threading.Lock()
+
+
 def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``ks_pvalue`` of many tests at once (one scipy call per distribution rather than one per test): arrays of
-    statistics and sample sizes; NaN where a sample is empty."""
+    statistics and sample sizes; NaN where a sample is empty.
+
+    ``kstwo.sf`` (up to a few milliseconds a test: its exact sums) is kept for the latest 4,096 (D, n) it was
+    computed for: a drift view compares a day with the day a week before, as its history did just before."""
     from scipy import special
     from scipy import stats as sps
 
@@ -298,7 +309,21 @@ def ks_pvalues(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarra
     finite = ok & (en <= KS_FINITE_N_LIMIT)
     limit = ok & ~finite
     if finite.any():  # en < 0.5 only when n = m = 1
-        out[finite] = sps.kstwo.sf(d[finite], np.maximum(1, np.round(en[finite])).astype(np.int64))
+        at = np.flatnonzero(finite)
+        keys = list(zip(d[at].tolist(), np.maximum(1, np.round(en[at])).astype(np.int64).tolist()))
+        with _KSTWO_LOCK:
+            known = {k: _KSTWO_KNOWN[k] for k in set(keys) if k in _KSTWO_KNOWN}
+        todo = sorted(set(keys) - set(known))
+        if todo:  # each test's value depends on its own (D, n) only
+            got = sps.kstwo.sf(np.array([k[0] for k in todo]), np.array([k[1] for k in todo], dtype=np.int64))
+            known.update(zip(todo, np.atleast_1d(got).tolist()))
+        out[at] = [known[k] for k in keys]
+        with _KSTWO_LOCK:
+            for k in keys:
+                _KSTWO_KNOWN[k] = known[k]
+                _KSTWO_KNOWN.move_to_end(k)
+            while len(_KSTWO_KNOWN) > _KSTWO_KEEP:
+                _KSTWO_KNOWN.popitem(last=False)
     if limit.any():
         out[limit] = special.kolmogorov(np.sqrt(en[limit]) * d[limit])
     return np.where(ok, np.clip(out, 0.0, 1.0), np.nan)
@@ -356,6 +381,114 @@ def _wasserstein(sorted_a: np.ndarray, sorted_b: np.ndarray) -> float:
         part = share * np.abs(a - sorted_b[jl_idx]) + (1.0 / fn - share) * np.abs(a - sorted_b[np.minimum(jl_idx + 1, m - 1)])
         total += float(np.sum(part))
     return total
+
+
+# --------------------------------------------------------------------------- many pairs of samples at once
+
+
+def paired_numeric_stats(samples: Sequence[np.ndarray], baseline: np.ndarray, current: np.ndarray, *,
+                         bins: int = DEFAULT_PSI_BINS, epsilon: float = PSI_EPSILON) -> dict[str, np.ndarray]:
+    """The numeric statistics of many pairs of sorted samples at once: pair ``p`` compares
+    ``samples[baseline[p]]`` (sorted, finite values) with ``samples[current[p]]``.
+
+    Per pair: ``psi`` (``psi_numeric``), ``wasserstein``, ``sd`` (the baseline's ``np.std(ddof=1)``, 0 for one
+    value), ``mean_baseline`` and ``mean_current`` (``np.mean``), ``below`` and ``above`` (the current values below
+    the baseline's smallest and above its largest); NaN where either sample is empty. Each equals its function on
+    the pair alone to the bit: a sample's mean, spread and quantile edges are computed once however many pairs read
+    it, every pair's bin counts and range checks come from one binary search of the stacked samples side by side,
+    and the PSI terms of all pairs with as many bins from one set of array operations. A sample's sums are taken
+    one sample at a time, as numpy's pairwise summation of it (a grouped ``np.add.reduceat`` adds in another order),
+    and the Wasserstein distance one pair at a time (``wasserstein``).
+    """
+    sizes = np.array([s.size for s in samples], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in samples]) if samples else np.empty(0)
+    baseline, current = np.asarray(baseline, dtype=np.int64), np.asarray(current, dtype=np.int64)
+    names = ("psi", "wasserstein", "sd", "mean_baseline", "mean_current", "below", "above")
+    out = {k: np.full(baseline.size, np.nan) for k in names}
+    ok = np.flatnonzero((sizes[baseline] > 0) & (sizes[current] > 0)) if baseline.size else np.empty(0, np.int64)
+    if ok.size == 0:
+        return out
+    bi, ci = baseline[ok], current[ok]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # huge values: inf, as one at a time
+        mean = np.full(sizes.size, np.nan)
+        for k in np.unique(np.concatenate((bi, ci))).tolist():
+            mean[k] = np.add.reduce(samples[k]) / samples[k].size  # np.mean
+        base = np.unique(bi)
+        sd = np.zeros(sizes.size)
+        for k in base[sizes[base] > 1].tolist():  # np.std(ddof=1)
+            dev = samples[k] - mean[k]
+            dev *= dev
+            sd[k] = np.sqrt(np.add.reduce(dev) / (samples[k].size - 1))
+        out["sd"][ok], out["mean_baseline"][ok], out["mean_current"][ok] = sd[bi], mean[bi], mean[ci]
+        edges, n_edges = _stacked_quantile_edges(values, starts, sizes, base, bins)
+        row = np.searchsorted(base, bi)  # each pair's baseline row of ``edges``
+        width = edges.shape[1]
+        # one binary search: the pairs' edges in their baseline and current samples, and the current samples'
+        # values outside the baseline's range (left of its first value, right of its last)
+        pair_edges = edges[row]
+        first, last = values[starts[bi]], values[starts[bi + 1] - 1]
+        queries = np.concatenate((pair_edges.ravel(), pair_edges.ravel(), first, last))
+        sample = np.concatenate((np.repeat(bi, width), np.repeat(ci, width), ci, ci))
+        right = np.ones(queries.size, dtype=bool)
+        right[2 * bi.size * width:(2 * width + 1) * bi.size] = False  # below the first value: side="left"
+        found = _stacked_searchsorted(values, starts[sample], starts[sample + 1], queries, right) - starts[sample]
+        cum_b, cum_c, at_first, at_last = np.split(found, np.cumsum([bi.size * width, bi.size * width, bi.size]))
+        out["below"][ok] = at_first
+        out["above"][ok] = sizes[ci] - at_last
+        cum_b, cum_c = cum_b.reshape(bi.size, width), cum_c.reshape(bi.size, width)
+        psi = np.empty(ok.size)
+        edges_of_pair = n_edges[row]
+        for e in np.unique(edges_of_pair).tolist():  # psi_from_counts: pairs with as many bins summed together
+            at = np.flatnonzero(edges_of_pair == e)
+            counts = [np.diff(np.concatenate((np.zeros((at.size, 1), np.int64), cum[at, :e],
+                                               sizes[which[at]][:, None]), axis=1))
+                      for cum, which in ((cum_b, bi), (cum_c, ci))]
+            psi[at] = psi_terms(*counts, epsilon=epsilon).sum(axis=-1)
+        out["psi"][ok] = psi
+        # Wasserstein a pair at a time: its O(n + m) steps on two samples in cache are cheaper than every pair's
+        # steps as one set of arrays (three times slower on two weeks of 3,400-row days: memory traffic)
+        out["wasserstein"][ok] = [wasserstein(samples[b], samples[c]) for b, c in zip(bi.tolist(), ci.tolist())]
+    return out
+
+
+def _stacked_quantile_edges(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, which: np.ndarray,
+                            bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """``quantile_edges`` of the stacked samples ``which`` (non-empty), a row each: the distinct edges first, in
+    order (then padding), and how many there are."""
+    if bins < 2:
+        return np.empty((which.size, 0)), np.zeros(which.size, dtype=np.int64)
+    n = sizes[which][:, None]
+    pos = (np.arange(1, bins) / bins)[None, :] * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    a, b = values[starts[which][:, None] + lo], values[starts[which][:, None] + hi]
+    edges = np.sort(np.where(frac == 0, a, a + (b - a) * frac), axis=1)
+    keep = np.ones(edges.shape, dtype=bool)  # np.unique: equal values once, NaN (from inf - inf) once
+    nan = np.isnan(edges)
+    keep[:, 1:] = (edges[:, 1:] != edges[:, :-1]) & ~(nan[:, 1:] & nan[:, :-1])
+    order = np.argsort(~keep, axis=1, kind="stable")  # the kept edges first, in order
+    return np.take_along_axis(edges, order, axis=1), keep.sum(axis=1)
+
+
+def _stacked_searchsorted(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, queries: np.ndarray,
+                          right: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(values[lo:hi], query, side)`` + lo for every query at once (each its own sorted slice of
+    finite values; ``right``: side="right", else "left"): one binary search on every slice side by side. A NaN
+    query sorts after every value, as numpy sorts it."""
+    lo, hi = lo.copy(), hi.copy()
+    nan = np.isnan(queries)
+    top = max(values.size - 1, 0)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) >> 1
+        x = values[np.minimum(mid, top)]
+        go = active & (np.where(right, x <= queries, x < queries) | nan)
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(active & ~go, mid, hi)
 
 
 # --------------------------------------------------------------------------- weighted samples

@@ -158,11 +158,14 @@ def _cast_kind(dtype: pl.DataType | None) -> str | None:
 # --------------------------------------------------------------------------- one column
 
 
-def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None) -> dict:
+def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *, tests: list | None = None,
+                       numeric: dict | None = None, categorical: dict | None = None) -> dict:
     """Every statistic and the verdict for one column from its two aggregates. Missing stats are None.
 
     With ``tests`` (a list), the p-values are left for ``run_tests`` to compute for many rows at once: each
-    test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it)."""
+    test's inputs are appended to it, and the row comes back without its verdict (``judge`` gives it).
+    ``numeric``: the pair's ``stats.paired_numeric_stats`` (two sorted samples), computed with other pairs';
+    ``categorical``: the pair's ``_paired_categorical`` (two windows' category counts), likewise."""
     t = thresholds
     defer = tests is not None
     kind = "numeric" if isinstance(baseline, st.NumericSketch | st.WeightedValues | sk.HistogramSketch) else "categorical"
@@ -190,29 +193,39 @@ def compare_aggregates(column: str, baseline, current, thresholds: Thresholds, *
         with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf statistics (null in JSON)
             if isinstance(baseline, sk.HistogramSketch):
                 _sketch_numeric_stats(row, baseline, current, t, tests)
+            elif weighted:
+                _weighted_numeric_stats(row, baseline, current, t, tests)
             else:
-                (_weighted_numeric_stats if weighted else _numeric_stats)(row, baseline, current, t, tests)
+                _numeric_stats(row, baseline, current, t, tests, numeric)
     else:
-        cats, bc, cc = st.aligned_shares(baseline, current)
+        cats, bc, cc = st.aligned_shares(baseline, current) if categorical is None else categorical["aligned"]
         if bc.sum() and cc.sum():
-            row["psi"] = st.psi_from_counts(bc, cc)
-            row["js"] = st.jensen_shannon(bc, cc)
+            if categorical is None:
+                change = cc / cc.sum() - bc / bc.sum()  # the category whose share moved most: the verdict's direction
+                top = int(np.argmax(np.abs(change)))
+                categorical = {"psi": st.psi_from_counts(bc, cc), "js": st.jensen_shannon(bc, cc),
+                               "top_mover": f"{cats[top]}{'+' if change[top] > 0 else '-'}",
+                               "out_of_range_share": float(cc[bc == 0].sum() / cc.sum())}
+            row["psi"], row["js"] = categorical["psi"], categorical["js"]
             if weighted:  # the test counts units: the weights rescaled to each window's sample size
                 _test(row, "chi2_pvalue", (st.scaled_counts(bc, baseline.valid_sample_size),
                                            st.scaled_counts(cc, current.valid_sample_size)), tests)
             else:
                 _test(row, "chi2_pvalue", (bc, cc), tests)
+            row["_top_mover"] = categorical["top_mover"]
             new = [cats[k] for k in np.flatnonzero((bc == 0) & (cc > 0))]
             gone = [cats[k] for k in np.flatnonzero((bc > 0) & (cc == 0))]
             row["new_categories"], row["vanished_categories"] = new[:20], gone[:20]
-            row["out_of_range_share"] = float(cc[bc == 0].sum() / cc.sum())
+            row["out_of_range_share"] = categorical["out_of_range_share"]
     return row if defer else judge(row, thresholds)
 
 
 def judge(row: dict, thresholds: Thresholds) -> dict:
-    """A row of statistics (its p-values computed) with its verdict and effect."""
+    """A row of statistics (its p-values computed) with its verdict and effect (the categorical top mover, a hint
+    for the verdict's direction, then dropped)."""
     row.update(verdict(row, thresholds))
     row["effect"] = effect(row, thresholds)
+    row.pop("_top_mover", None)
     return row
 
 
@@ -257,21 +270,89 @@ def run_tests(tests: Sequence[tuple[dict, str, tuple]]) -> None:
 
 
 def _numeric_stats(row: dict, baseline: st.NumericSketch, current: st.NumericSketch, t: Thresholds,
-                   tests: list | None = None) -> None:
+                   tests: list | None = None, known: dict | None = None) -> None:
     a, b = baseline.sorted_values, current.sorted_values
     if not (a.size and b.size):
         return
-    row["psi"] = st.psi_numeric(a, b, bins=t.psi_bins)
+    if known is None:
+        known = {"psi": st.psi_numeric(a, b, bins=t.psi_bins), "wasserstein": st.wasserstein(a, b),
+                 "sd": float(np.std(a, ddof=1)) if a.size > 1 else 0.0,
+                 "below": int(np.searchsorted(b, a[0], side="left")),
+                 "above": int(b.size - np.searchsorted(b, a[-1], side="right")),
+                 "mean_baseline": float(np.mean(a)), "mean_current": float(np.mean(b))}
+    row["psi"] = known["psi"]
     row["ks"] = st.ks_statistic(a, b)
     _test(row, "ks_pvalue", (row["ks"], a.size, b.size), tests)
-    w = st.wasserstein(a, b)
+    w = known["wasserstein"]
     row["wasserstein"] = w
-    sd = float(np.std(a, ddof=1)) if a.size > 1 else 0.0
+    sd = known["sd"]
     row["wasserstein_norm"] = w / sd if sd > 0 and math.isfinite(sd) else None
-    outside = int(np.searchsorted(b, a[0], side="left")) + int(b.size - np.searchsorted(b, a[-1], side="right"))
+    outside = known["below"] + known["above"]
     denom = b.size + current.n_infinite
     row["out_of_range_share"] = float(outside + current.n_infinite) / denom if denom else None
-    row["mean_baseline"], row["mean_current"] = float(np.mean(a)), float(np.mean(b))
+    row["mean_baseline"], row["mean_current"] = known["mean_baseline"], known["mean_current"]
+
+
+def _paired_numeric(reduced: dict, pairs: Sequence[tuple[object, object]], columns: Sequence[str],
+                    bins: int) -> dict[tuple[object, str], dict]:
+    """``_numeric_stats``' inputs for every (baseline day, current day) pair of ``pairs`` and unweighted numeric
+    column at once (``stats.paired_numeric_stats``), by (current day, column); each day's sorted values are one
+    sample however many pairs read them."""
+    index: dict[tuple[object, str], int] = {}
+    samples, base, cur, keys = [], [], [], []
+    for b, d in pairs:
+        for c in columns:
+            for day in (b, d):
+                if (day, c) not in index:
+                    index[day, c] = len(samples)
+                    samples.append(reduced[day][c].sorted_values)
+            base.append(index[b, c])
+            cur.append(index[d, c])
+            keys.append((d, c))
+    stats = st.paired_numeric_stats(samples, np.array(base, np.int64), np.array(cur, np.int64), bins=bins)
+    lists = {k: v.tolist() for k, v in stats.items()}
+    out = {}
+    for p, key in enumerate(keys):
+        known = {k: v[p] for k, v in lists.items()}
+        known["below"], known["above"] = (int(known["below"]), int(known["above"])) \
+            if known["below"] == known["below"] else (0, 0)  # NaN: an empty sample, never read
+        out[key] = known
+    return out
+
+
+def _paired_categorical(reduced: dict, pairs: Sequence[tuple[object, object]],
+                        columns: Sequence[str]) -> dict[tuple[object, str], dict]:
+    """``compare_aggregates``' categorical statistics for every (baseline day, current day) pair of ``pairs`` and
+    categorical column of row counts at once, by (current day, column): each pair's counts aligned
+    (``stats.aligned_shares``), the pairs with as many categories stacked, and PSI, JS, the top mover and the share
+    outside the baseline's categories read off each stack in one set of array operations (a stack's row sums are
+    each pair's own sums, to the bit; the counts are integers)."""
+    from scipy import special
+
+    aligned = {(d, c): st.aligned_shares(reduced[b][c], reduced[d][c]) for b, d in pairs for c in columns}
+    by_size: dict[int, list] = {}
+    for key, (cats, bc, cc) in aligned.items():
+        if bc.sum() and cc.sum():  # else no statistic: compare_aggregates leaves them out
+            by_size.setdefault(len(cats), []).append(key)
+    out = {key: {"aligned": value} for key, value in aligned.items()}
+    for keys in by_size.values():
+        b = np.array([aligned[k][1] for k in keys])
+        c = np.array([aligned[k][2] for k in keys])
+        psi = st.psi_terms(b, c).sum(axis=-1)  # psi_from_counts
+        p, q = b.astype(np.float64), c.astype(np.float64)  # jensen_shannon
+        p, q = p / p.sum(axis=-1, keepdims=True), q / q.sum(axis=-1, keepdims=True)
+        m = (p + q) / 2
+        js = (np.sum(special.rel_entr(p, m), axis=-1) + np.sum(special.rel_entr(q, m), axis=-1)) / 2 / math.log(2)
+        js = np.sqrt(np.maximum(js, 0.0))
+        change = c / c.sum(axis=-1, keepdims=True) - b / b.sum(axis=-1, keepdims=True)
+        top = np.argmax(np.abs(change), axis=-1)
+        up = change[np.arange(len(keys)), top] > 0
+        outside = np.where(b == 0, c, 0).sum(axis=-1) / c.sum(axis=-1)
+        for k, key in enumerate(keys):
+            cats = aligned[key][0]
+            out[key].update({"psi": float(psi[k]), "js": float(js[k]), "out_of_range_share": float(outside[k]),
+                             "top_mover": f"{cats[top[k]]}{'+' if up[k] else '-'}"})
+    return out
 
 
 def _weighted_numeric_stats(row: dict, baseline: st.WeightedValues, current: st.WeightedValues, t: Thresholds,
@@ -306,15 +387,6 @@ def _sketch_numeric_stats(row: dict, baseline: sk.HistogramSketch, current: sk.H
     row["wasserstein_norm"] = row["wasserstein"] / sd if sd and math.isfinite(sd) else None
     row["out_of_range_share"] = sk.out_of_range_share(baseline, current)
     row["mean_baseline"], row["mean_current"] = baseline.mean, current.mean
-
-
-def _top_mover(baseline: st.CategoryCounts, current: st.CategoryCounts) -> str:
-    cats, bc, cc = st.aligned_shares(baseline, current)
-    if not bc.sum() or not cc.sum():
-        return "mix"
-    change = cc / cc.sum() - bc / bc.sum()
-    k = int(np.argmax(np.abs(change)))
-    return f"{cats[k]}{'+' if change[k] > 0 else '-'}"
 
 
 def _mismatch_row(column: str, kind_b: str | None, kind_c: str | None, dtype_b, dtype_c, n_b: int, n_c: int) -> dict:
@@ -406,12 +478,15 @@ def _weights(frame: pl.DataFrame, weight: str | None) -> pl.Series | None:
 def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | None = None,
                    thresholds: Thresholds | None = None, workers: int | None = None,
                    batch: int = 4, details: bool = False, weight: str | None = None,
-                   sample: st.SampleSize = "weight_sum") -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+                   sample: st.SampleSize = "weight_sum",
+                   _reduced: dict | None = None) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The drift table (one row per column) of two frames; lazy frames are read a few columns at a time.
 
     With ``details``, also the per-bin distributions (for plots) and per-category shares, as a tuple. With
     ``weight`` (a column of both frames), each row counts by its weight (traffic) instead of once, and the
-    tests count ``sample`` units (``stats.sample_size``).
+    tests count ``sample`` units (``stats.sample_size``). ``_reduced``: the columns of eager frames reduced so
+    far, by frame, shared by calls on the same frames with the same weight (one window compared with several
+    baselines is reduced once).
     """
     t = thresholds or Thresholds()
     if weight:
@@ -432,14 +507,21 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
         if path is not None:  # lazy or Spark: the engine reduces, only aggregates reach memory
             return (engine.reduce_columns(baseline, items, path=path),
                     engine.reduce_columns(current, items, path=path))
-        names = [c for c, _ in items]
-        read = [*names, weight] if weight and weight not in names else names
-        fb, fc = _collect(baseline, read), _collect(current, read)
-        return ({c: reduce_column(fb[c], k, weights=_weights(fb, weight), sample=sample) for c, k in items},
-                {c: reduce_column(fc[c], k, weights=_weights(fc, weight), sample=sample) for c, k in items})
+        out = []
+        for frame in (baseline, current):
+            # by the frame's id, the frame kept beside its columns: no other frame takes its id meanwhile
+            known = {} if _reduced is None else _reduced.setdefault(id(frame), (frame, {}))[1]
+            todo = [(c, k) for c, k in items if c not in known]
+            names = [c for c, _ in todo]
+            read = [*names, weight] if weight and weight not in names else names
+            part = _collect(frame, read) if todo else None
+            known.update({c: reduce_column(part[c], k, weights=_weights(part, weight), sample=sample) for c, k in todo})
+            out.append({c: known[c] for c, _ in items})
+        return out[0], out[1]
 
-    def work(items: list[tuple[str, str]]) -> list[dict]:
-        return _compare_reduced(items, *reduce(items), t, details=details)
+    def work(items: list[tuple[str, str]]) -> tuple[list[dict], list]:
+        tests: list = []
+        return _compare_reduced(items, *reduce(items), t, details=details, tests=tests), tests
 
     groups = [comparable[k:k + batch] for k in range(0, len(comparable), batch)]
     if n_workers > 1 and len(groups) > 1:
@@ -447,8 +529,10 @@ def compare_frames(baseline: Frame, current: Frame, *, columns: Sequence[str] | 
             results = list(pool.map(work, groups))
     else:
         results = [work(g) for g in groups]
-    for group in results:
+    run_tests([test for _, tests in results for test in tests])  # every column's p-values together
+    for group, _ in results:
         for row in group:
+            judge(row, t)
             rows[row["column"]] = row
     table = _rows_frame([rows[c] for c in cols])
     if not details:
@@ -481,13 +565,13 @@ def _comparable(cols: Sequence[str], sb: dict, sc: dict, n_b: int, n_c: int
 
 
 def _compare_reduced(items: Sequence[tuple[str, str]], aggs_b: dict, aggs_c: dict, t: Thresholds, *,
-                     details: bool = False) -> list[dict]:
-    """The drift row of each (column, kind) of ``items`` from the two windows' aggregates of it."""
+                     details: bool = False, tests: list) -> list[dict]:
+    """The drift row of each (column, kind) of ``items`` from the two windows' aggregates of it, without its
+    p-values (their inputs appended to ``tests``) and verdict."""
     out = []
     for c, kind in items:
         ab, ac = aggs_b[c], aggs_c[c]
-        row_extra = {"_top_mover": _top_mover(ab, ac)} if kind == "categorical" else {}
-        row = compare_aggregates_with(c, ab, ac, t, row_extra)
+        row = compare_aggregates(c, ab, ac, t, tests=tests)
         if details:
             row["_dist"] = distribution_rows(c, ab, ac)
             row["_cats"] = category_rows(c, ab, ac) if kind == "categorical" else []
@@ -627,17 +711,6 @@ def _share(part: pl.DataFrame, whole: pl.DataFrame, weight: str | None) -> float
     return float(part[weight].cast(pl.Float64).sum()) / total if total > 0 else None
 
 
-def compare_aggregates_with(column: str, baseline, current, thresholds: Thresholds, extra: dict) -> dict:
-    """compare_aggregates, with hints (the categorical top mover) available to the verdict."""
-    t = thresholds
-    row = compare_aggregates(column, baseline, current, t)
-    if extra:
-        row.update(extra)
-        row.update(verdict(row, t))
-        row.pop("_top_mover", None)
-    return row
-
-
 _SCHEMA = {
     "column": pl.String, "kind": pl.String, "status": pl.String, "severity": pl.Float64, "direction": pl.String,
     "reasons": pl.String, "reason_codes": pl.List(pl.String), "effect": pl.Float64, "psi": pl.Float64, "ks": pl.Float64, "ks_pvalue": pl.Float64, "wasserstein": pl.Float64,
@@ -743,7 +816,7 @@ def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] |
                     baseline_window: Window | None = None, current_window: Window | None = None,
                     workers: int | None = None, weight: str | None = None,
                     sample: st.SampleSize | None = None,
-                    segment_columns: Sequence[str] | None = None) -> DriftResult:
+                    segment_columns: Sequence[str] | None = None, _reduced: dict | None = None) -> DriftResult:
     """Drift of every column (and per segment of ``by``, one column) between two frames: a DriftResult.
 
     The frames are the two windows' rows (eager or lazy; lazy ones are read a few columns at a time). With
@@ -759,7 +832,7 @@ def compare_windows(baseline: Frame, current: Frame, *, columns: Sequence[str] |
     by = _segment_column(by, [*_schema(baseline), *_schema(current)]) if by else None
     w, s = weighting.column, weighting.sample_size
     table, dist, cats = compare_frames(baseline, current, columns=cols, thresholds=t, workers=workers, details=True,
-                                       weight=w, sample=s)
+                                       weight=w, sample=s, _reduced=_reduced)
     per_segment = [c for c in cols if c in segment_columns] if segment_columns is not None else cols
     segments = (segment_table(baseline, current, by=by, columns=per_segment, thresholds=t, weight=w, sample=s)
                 if by and per_segment else None)
@@ -789,6 +862,7 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
     cur = lf.filter(current.contains(ts)).collect()
     results = {}
     abnormal = {}
+    reduced: dict = {}  # each window's columns reduced once, whichever comparisons read them
     for k, w in enumerate(baselines):
         label = w.label or f"baseline_{k + 1}"
         aligned = is_calendar_aligned(current, w)
@@ -796,22 +870,24 @@ def compare_baselines(frame: Frame, *, current: Window, baselines: Sequence[Wind
         base = lf.filter(pred).collect()
         results[label] = compare_windows(base, cur, columns=cols, by=by, thresholds=thresholds,
                                          baseline_window=w, current_window=current, workers=1, weight=weight,
-                                         sample=sample, segment_columns=segment_columns)
+                                         sample=sample, segment_columns=segment_columns, _reduced=reduced)
         if aligned and w.start < current.start:
             abnormal[label] = _abnormal_in_baseline(lf, ts, current, w, base, cur, results[label].columns, thresholds,
-                                                    results[label].weighting)
+                                                    results[label].weighting, reduced)
     return BaselineComparison(current, results, consensus({k: v.columns for k, v in results.items()},
                                                           abnormal=abnormal))
 
 
 def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl.DataFrame, cur: pl.DataFrame,
-                          table: pl.DataFrame, thresholds: Thresholds | None, weighting: Weighting) -> set[str]:
+                          table: pl.DataFrame, thresholds: Thresholds | None, weighting: Weighting,
+                          reduced: dict | None = None) -> set[str]:
     """Flagged columns whose flag the baseline explains: the baseline moved against itself a step earlier, the
     current window moved back against the baseline (the reverse direction), and the current window does not
     share the baseline's move against itself two steps earlier; a step is the whole weeks that cover the
     baseline's offset, so weekdays match. On the day after an incident, yesterday and last week were the
     incident: without this, day over day and week over week call the recovery a shift. (Two weeks ago may have
-    had its own event, a holiday: then only the same move counts against the current window.)"""
+    had its own event, a holiday: then only the same move counts against the current window.) ``reduced``: as
+    ``compare_frames``' (the baseline's and the current window's columns are already reduced)."""
     flagged = table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list()
     if not flagged:
         return set()
@@ -823,10 +899,10 @@ def _abnormal_in_baseline(lf: pl.LazyFrame, ts: str, current, baseline, base: pl
     clean = lf.filter(current.shift(-2 * step).contains(ts)).select(read).collect()
     if older.is_empty() or clean.is_empty():
         return set()
-    base_vs_older = compare_frames(older, base.select(read), columns=flagged, thresholds=thresholds, workers=1,
-                                   weight=w, sample=s)
-    cur_vs_clean = compare_frames(clean, cur.select(read), columns=flagged, thresholds=thresholds, workers=1,
-                                  weight=w, sample=s)
+    base_vs_older = compare_frames(older, base, columns=flagged, thresholds=thresholds, workers=1, weight=w,
+                                   sample=s, _reduced=reduced)
+    cur_vs_clean = compare_frames(clean, cur, columns=flagged, thresholds=thresholds, workers=1, weight=w, sample=s,
+                                  _reduced=reduced)
     was = {r["column"]: r for r in base_vs_older.iter_rows(named=True)}
     now = {r["column"]: r for r in cur_vs_clean.iter_rows(named=True)}
     moved = {r["column"]: r["direction"] for r in table.iter_rows(named=True)}
@@ -898,14 +974,17 @@ def drift_history(frame: Frame, *, days: Sequence, vs: str = "week_over_week", t
                     checked.add(day)
         reduced = reduce_days(span, "__day", sorted(set(base_days) | set(day_list)), items, weight=weighting.column,
                               sample=weighting.sample_size)
+        exact = [c for c, kind in items if kind == "numeric" and isinstance(reduced[day_list[0]][c], st.NumericSketch)]
+        numeric = _paired_numeric(reduced, list(zip(base_days, day_list)), exact, t.psi_bins) if exact else {}
+        counted = [c for c, kind in items if kind == "categorical"
+                   and all(isinstance(reduced[d][c], st.CategoryCounts) for d in reduced)]
+        categorical = _paired_categorical(reduced, list(zip(base_days, day_list)), counted) if counted else {}
         tests: list = []
         rows = []
         for d, b in zip(day_list, base_days):
-            for c, kind in items:
-                ab, ac = reduced[b][c], reduced[d][c]
-                row = compare_aggregates(c, ab, ac, t, tests=tests)
-                if kind == "categorical":
-                    row["_top_mover"] = _top_mover(ab, ac)
+            for c, _ in items:
+                row = compare_aggregates(c, reduced[b][c], reduced[d][c], t, tests=tests, numeric=numeric.get((d, c)),
+                                         categorical=categorical.get((d, c)))
                 rows.append(row)
         run_tests(tests)
         for row in rows:

@@ -9,6 +9,9 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from hypothesis.extra import numpy as hnp
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
 
@@ -142,3 +145,132 @@ def test_the_ks_statistic_from_one_merge_is_the_one_searched_at_every_value_and_
         searched = st._ks_exact_at(a, b, np.concatenate((st._distinct(a), st._distinct(b))))
         assert st.ks_statistic(a, b) == searched
         assert st.ks_statistic(a, b) == pytest.approx(sps.ks_2samp(a, b).statistic, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- many pairs of samples at once
+
+
+def _one_pair(a: np.ndarray, b: np.ndarray, bins: int) -> dict | None:
+    """What the drift table reads of one pair of sorted samples, one function at a time."""
+    if not (a.size and b.size):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return {"psi": st.psi_numeric(a, b, bins=bins), "wasserstein": st.wasserstein(a, b),
+                "sd": float(np.std(a, ddof=1)) if a.size > 1 else 0.0, "mean_baseline": float(np.mean(a)),
+                "mean_current": float(np.mean(b)), "below": int(np.searchsorted(b, a[0], side="left")),
+                "above": int(b.size - np.searchsorted(b, a[-1], side="right"))}
+
+
+def _same_to_the_bit(got: dict[str, np.ndarray], samples: list[np.ndarray], base, cur, bins: int) -> None:
+    for p, (i, j) in enumerate(zip(base, cur)):
+        one = _one_pair(samples[i], samples[j], bins)
+        for name, values in got.items():
+            if one is None:
+                assert np.isnan(values[p]), (p, name)
+            else:
+                assert np.float64(values[p]).tobytes() == np.float64(one[name]).tobytes(), (p, name, values[p], one[name])
+
+
+def _hand_psi(a: np.ndarray, b: np.ndarray, bins: int) -> float:
+    """PSI written out: numpy's linear quantiles of the baseline as edges (each once), shares floored at 1e-4."""
+    edges = np.unique(np.quantile(a, np.arange(1, bins) / bins))
+    pa = np.array([np.sum(a <= edges[0]), *[np.sum((a > lo) & (a <= hi)) for lo, hi in zip(edges, edges[1:])],
+                   np.sum(a > edges[-1])]) / a.size
+    pb = np.array([np.sum(b <= edges[0]), *[np.sum((b > lo) & (b <= hi)) for lo, hi in zip(edges, edges[1:])],
+                   np.sum(b > edges[-1])]) / b.size
+    pa, pb = np.maximum(pa, 1e-4), np.maximum(pb, 1e-4)
+    return float(np.sum((pb - pa) * np.log(pb / pa)))
+
+
+def test_many_pairs_at_once_are_each_pair_to_the_bit_and_scipys():
+    rng = np.random.default_rng(17)
+    samples = [np.sort(x) for x in (
+        rng.normal(0, 1, 3400), rng.normal(0.3, 1.2, 3350), rng.normal(0, 1, 3400),  # a day, the next, n == m
+        np.round(rng.normal(5, 2, 900)),  # ties
+        np.full(50, 2.5),  # a constant day: one edge, no spread
+        np.array([7.0]),  # one row
+        np.empty(0),  # an empty (or all-null) day
+        rng.choice([-0.0, 0.0, 1.0], 40),  # signed zeros
+        rng.normal(0, 1, 200) * 10.0 ** rng.integers(-30, 30, 200),  # every magnitude
+        rng.choice([-1.7e308, 1.7e308, 0.0, 3.0], 30),  # near the float limit: scaled Wasserstein, inf edges
+        rng.exponential(1.0, 140_000),  # more steps than one chunk of the Wasserstein sum
+    )]
+    k = len(samples)
+    base = np.array([i for i in range(k) for _ in range(k)])
+    cur = np.array([j for _ in range(k) for j in range(k)])
+    for bins in (10, 4, 1):
+        got = st.paired_numeric_stats(samples, base, cur, bins=bins)
+        _same_to_the_bit(got, samples, base, cur, bins)
+    got = st.paired_numeric_stats(samples, base, cur)
+    for p, (i, j) in enumerate(zip(base, cur)):
+        a, b = samples[i], samples[j]
+        if not (a.size and b.size) or max(abs(a).max(), abs(b).max()) > 1e300:
+            continue
+        assert got["wasserstein"][p] == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-9, abs=1e-12)
+        assert got["psi"][p] == pytest.approx(_hand_psi(a, b, 10), rel=1e-12, abs=1e-15)
+        assert got["mean_current"][p] == pytest.approx(np.sum(b) / b.size, rel=1e-12)
+        if a.size > 1:
+            assert got["sd"][p] == pytest.approx(np.sqrt(np.sum((a - a.mean()) ** 2) / (a.size - 1)), rel=1e-12)
+        assert got["below"][p] == np.sum(b < a[0]) and got["above"][p] == np.sum(b > a[-1])
+    none = st.paired_numeric_stats([], np.empty(0, np.int64), np.empty(0, np.int64))
+    assert all(v.size == 0 for v in none.values())
+
+
+finite = hs.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hnp.arrays(np.float64, hs.integers(0, 60), elements=finite | hs.sampled_from([0.0, -0.0, 1.0])),
+                min_size=1, max_size=6),
+       hs.lists(hs.tuples(hs.integers(0, 5), hs.integers(0, 5)), max_size=12), hs.integers(1, 12))
+def test_many_pairs_at_once_are_each_pair_on_any_samples(raw, pairs, bins):
+    samples = [st.numeric_sketch(x).sorted_values for x in raw]
+    pairs = [(i % len(samples), j % len(samples)) for i, j in pairs]
+    base = np.array([i for i, _ in pairs], dtype=np.int64)
+    cur = np.array([j for _, j in pairs], dtype=np.int64)
+    _same_to_the_bit(st.paired_numeric_stats(samples, base, cur, bins=bins), samples, base, cur, bins)
+
+
+def test_the_history_of_days_with_no_rows_constant_null_infinite_values_and_many_levels_is_each_pair_of_days():
+    days = [dt.date(2026, 3, 9) + dt.timedelta(days=k) for k in range(9)]  # and the seven days before
+    hours = [dt.datetime(2026, 3, 2) + dt.timedelta(hours=h) for h in range(16 * 24) if h % 24 < 20]
+    hours = [t for t in hours if t.date() != dt.date(2026, 3, 12)]  # a day without rows
+    rng = np.random.default_rng(8)
+    n = len(hours)
+    frame = pl.DataFrame({
+        "ts": hours,
+        "x": rng.normal(0, 1, n),
+        "constant": np.full(n, 4.0),
+        "gappy": [None if k % 3 == 0 else (float("inf") if k % 17 == 0 else float(rng.normal())) for k in range(n)],
+        "one": [float(k) if k % 20 == 0 else None for k in range(n)],  # about one value a day
+        "nothing": pl.Series([None] * n, dtype=pl.Float64),  # all null
+        "c": rng.choice(["a", "b", "c"], n).tolist(),
+        # forty levels, some only on some days (new and vanished ones): more than eight terms in every sum
+        "many": [f"L{int(v)}" if v < 40 else None for v in rng.integers(0, 42 + np.arange(n) // 200, n)],
+        "few": ["only"] * n,  # one category: chi-squared with no degree of freedom
+    })
+    columns = ["x", "constant", "gappy", "one", "nothing", "c", "many", "few"]
+    once = drift_history(frame, days=days, columns=columns)
+    pairs = drift_history(frame, days=days, columns=columns, _per_pair=True)
+    assert_frame_equal(once.daily, pairs.daily, check_exact=True)
+    assert once.daily.filter(pl.col("column") == "nothing")["psi"].null_count() == len(days)
+
+
+def test_ks_pvalues_kept_from_earlier_calls_are_scipys_to_the_bit_and_bounded():
+    rng = np.random.default_rng(23)
+    d = rng.uniform(0.001, 0.2, 300)
+    n, m = rng.integers(50, 4000, 300), rng.integers(50, 4000, 300)
+    en = np.maximum(1, np.round(n * m / (n + m))).astype(np.int64)
+    direct = sps.kstwo.sf(d, en)
+    st._KSTWO_KNOWN.clear()
+    first = st.ks_pvalues(d[:200], n[:200], m[:200])  # computed
+    again = st.ks_pvalues(d, n, m)  # two thirds kept, a third computed
+    assert first.tobytes() == direct[:200].tobytes() and again.tobytes() == direct.tobytes()
+    keep = st._KSTWO_KEEP
+    try:
+        st._KSTWO_KEEP = 50
+        st.ks_pvalues(d, n, m)
+        assert len(st._KSTWO_KNOWN) == 50
+        assert st.ks_pvalues(d, n, m).tobytes() == direct.tobytes()
+    finally:
+        st._KSTWO_KEEP = keep
