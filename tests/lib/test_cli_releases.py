@@ -63,6 +63,14 @@ def test_releases_live_refuses_overlapping_releases(sample_dir, tmp_path):
     assert code == 2 and "overlapping releases" in err and "config-2026-10-26b" in err
 
 
+def test_releases_live_names_the_missing_releases_table(tmp_path):
+    (tmp_path / "log.csv").write_text("event_ts,lead_score,won\n2026-03-01T00:00:00Z,0.4,1\n"
+                                      "2026-03-01T01:00:00Z,0.2,0\n")
+    code, _, err = run("releases", "live", "--data", str(tmp_path))
+    assert code == 2 and "no releases table found" in err and "decisions" in err
+    assert "no contract tables found" not in err
+
+
 @pytest.mark.slow
 def test_canary_exits_1_on_rollback_with_the_contract_keys(sample_dir):
     code, doc, _ = run("canary", "--data", str(sample_dir), "--control", "v1.9", "--candidate", "v2.0", "--by", "geo")
