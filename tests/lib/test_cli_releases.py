@@ -71,6 +71,29 @@ def test_releases_live_names_the_missing_releases_table(tmp_path):
     assert "no contract tables found" not in err
 
 
+def test_canary_default_policy_leaves_out_gates_the_table_cannot_judge(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    ts = [dt.datetime(2026, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m)) for m in np.sort(rng.integers(0, 6 * 1440, n))]
+    score = rng.uniform(0.05, 0.6, n)
+    pl.DataFrame({"ts": ts, "score": score, "label": (rng.random(n) < score).astype(int),
+                  "model_version": rng.choice(["m1", "m2"], n)}).write_parquet(tmp_path / "decisions.parquet")
+    code, doc, err = run("canary", "--data", str(tmp_path), "--control", "m1", "--candidate", "m2")
+    assert code in (0, 1), err
+    assert "cpa" not in {s["gate"] for s in doc["segments"]} and "conversion_rate" in {s["gate"] for s in doc["segments"]}
+    assert any("'cpa'" in n and "spend" in n and "left out" in n for n in doc["notes"])
+    policy = tmp_path / "rollout.toml"
+    policy.write_text('[[gate]]\nname = "cpa"\nmetric = "cpa"\ncomparison = "release"\nthreshold = 0.1\n'
+                      'direction = "above"\nwindow = "48h"\naction = "rollback"\n')
+    code, _, err = run("canary", "--data", str(tmp_path), "--control", "m1", "--candidate", "m2", "--policy", str(policy))
+    assert code == 2 and "'spend'" in err and "__arm" not in err
+
+
 @pytest.mark.slow
 def test_canary_exits_1_on_rollback_with_the_contract_keys(sample_dir):
     code, doc, _ = run("canary", "--data", str(sample_dir), "--control", "v1.9", "--candidate", "v2.0", "--by", "geo")
