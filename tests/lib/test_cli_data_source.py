@@ -103,3 +103,13 @@ def test_drift_scans_a_folder_table_past_the_memory_budget(sample_dir, monkeypat
             assert col["psi_low"] <= want["psi"] <= col["psi_high"]
         else:
             assert same(col, want)
+
+
+def test_input_with_foreign_column_names_says_how_to_map_them(tmp_path):
+    pl.DataFrame({"Zeitpunkt": ["2026-06-01T02:00:00+02:00", "2026-06-08T02:00:00+02:00"], "Markt": ["AT", "AT"],
+                  "Kaeufe": [3, 4], "Kosten_EUR": [10.0, 12.0]}).write_csv(tmp_path / "export.csv")
+    code, _, err = run(["impact", "--input", str(tmp_path / "export.csv"), "--baseline", "2026-06-01/2026-06-02",
+                        "--current", "2026-06-08/2026-06-09", "--by", "Markt"])
+    assert code == 2 and err.count("\n") == 1
+    assert "export.csv" in err and "'conversions'" in err and "driftdesk map --data DIR --write" in err
+    assert "--data DIR --table kpis" in err

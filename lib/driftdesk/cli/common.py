@@ -155,8 +155,17 @@ def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dic
         return table.frame, table.source
     if contract:
         from driftdesk.engine.scan import read_contract_table
+        from driftdesk.errors import ContractError
 
-        return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
+        try:
+            return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
+        except ContractError as exc:
+            if mapping or not any(v.rule == "required column missing" for v in exc.violations):
+                raise
+            raise ContractError(f"{exc} --input reads a file under its own column names: to map them, put the "
+                                "file in a folder, save the mapping with `driftdesk map --data DIR --write` (or "
+                                "write driftdesk.toml) and pass --data DIR --table "
+                                f"{args.table}", exc.violations) from None
     from driftdesk.io import scan_table
 
     return scan_table(args.input), str(args.input)
