@@ -78,3 +78,28 @@ def test_installed_entry_point_works(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"]
+
+
+def test_overview_table_shows_each_layers_whole_note(tmp_path):
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 16), "1h", closed="left", eager=True,
+                           time_zone="UTC")
+    halved = (ts.dt.date() == dt.date(2026, 9, 15)).to_numpy()  # the last day converts half as often
+    pl.DataFrame({"ts": ts, "geo": "US", "clicks": 100, "impressions": 1000, "spend": 50.0,
+                  "conversions": [2 if h else 4 for h in halved]}).write_parquet(tmp_path / "kpis.parquet")
+    outputs = {}
+    for fmt in ("json", "table"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["overview", "--data", str(tmp_path), "--format", fmt]) == 0
+        outputs[fmt] = out.getvalue()
+    doc = json.loads(outputs["json"])
+    business = next(r for r in doc["layers"] if r["layer"] == "business")
+    assert business["status"] == "alert" and len(business["note"]) > 40
+    assert business["note"] in outputs["table"] and doc["answer"] in outputs["table"]
+    assert "shape:" not in outputs["table"] and "…" not in outputs["table"]
