@@ -113,3 +113,31 @@ def test_input_with_foreign_column_names_says_how_to_map_them(tmp_path):
     assert code == 2 and err.count("\n") == 1
     assert "export.csv" in err and "'conversions'" in err and "driftdesk map --data DIR --write" in err
     assert "--data DIR --table kpis" in err
+
+
+def test_drift_of_two_csv_files_leaves_their_text_timestamps_out_as_parquet_datetimes_are(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    paths = {}
+    for name, start in (("baseline", dt.datetime(2026, 5, 1)), ("current", dt.datetime(2026, 5, 8))):
+        n = 600
+        ts = [start + dt.timedelta(minutes=int(m)) for m in np.sort(rng.integers(0, 7 * 1440, n))]
+        frame = pl.DataFrame({"ts": ts, "score": rng.random(n), "geo": rng.choice(["US", "DE"], n)})
+        frame.with_columns(pl.col("ts").dt.replace_time_zone("UTC").dt.convert_time_zone("Etc/GMT-2")
+                           .dt.strftime("%Y-%m-%dT%H:%M:%S%:z")).write_csv(tmp_path / f"{name}.csv")
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+        paths[name] = tmp_path / name
+    docs = {}
+    for ext in ("csv", "parquet"):
+        code, doc, err = run(["drift", "--baseline", f"{paths['baseline']}.{ext}", "--current",
+                              f"{paths['current']}.{ext}"])
+        assert code == 0, err
+        docs[ext] = doc
+    assert sorted(c["column"] for c in docs["csv"]["columns"]) == ["geo", "score"]
+    assert same(docs["csv"]["columns"], docs["parquet"]["columns"]) and docs["csv"]["status"] == "ok"
+    code, doc, _ = run(["drift", "--baseline", f"{paths['baseline']}.csv", "--current", f"{paths['current']}.csv",
+                        "--columns", "ts"])
+    assert code == 0 and [c["column"] for c in doc["columns"]] == ["ts"]  # named on purpose: compared as asked
