@@ -131,3 +131,25 @@ def test_incident_in_a_folder_without_an_incident_log_says_so(sample_dir, tmp_pa
         shutil.copy(sample_dir / name, tmp_path / name)
     code, _, err = run("incident", "--data", str(tmp_path), "--id", "INC-a")
     assert code == 2 and "no incident log" in err and "the log is empty" not in err
+
+
+def test_incident_table_without_releases_says_none_was_recorded(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(1)
+    n = 12000
+    ts = [dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m)) for m in np.sort(rng.integers(0, 14 * 1440, n))]
+    score = rng.random(n)
+    pl.DataFrame({"ts": ts, "score": score, "label": (rng.random(n) < score).astype(int),
+                  "region": rng.choice(["north", "south"], n), "age_days": rng.exponential(5, n)}).write_parquet(
+        tmp_path / "decisions.parquet")
+    (tmp_path / "incidents.csv").write_text("incident_id,start,end,layer,severity,segment,cause\n"
+                                            "INC-1,2026-03-10T06:00:00Z,2026-03-10T16:00:00Z,model,P2,region=north,x\n")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["incident", "--data", str(tmp_path), "--id", "INC-1", "--format", "table"])
+    assert code == 0, err.getvalue()
+    assert "live at the start: no release recorded" in out.getvalue() and "None" not in out.getvalue()
