@@ -141,3 +141,28 @@ def test_drift_of_two_csv_files_leaves_their_text_timestamps_out_as_parquet_date
     code, doc, _ = run(["drift", "--baseline", f"{paths['baseline']}.csv", "--current", f"{paths['current']}.csv",
                         "--columns", "ts"])
     assert code == 0 and [c["column"] for c in doc["columns"]] == ["ts"]  # named on purpose: compared as asked
+
+
+def test_a_folders_role_column_can_be_named_as_the_user_wrote_it(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    n = 4000
+    prob = rng.uniform(0.05, 0.6, n)
+    pl.DataFrame({"when": [dt.datetime(2026, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m))
+                           for m in np.sort(rng.integers(0, 6 * 1440, n))],
+                  "prob": prob, "bought": (rng.random(n) < prob).astype(int),
+                  "modell": rng.choice(["m1", "m2"], n)}).write_parquet(tmp_path / "scores.parquet")
+    (tmp_path / "driftdesk.toml").write_text('[mapping.decisions]\nfile = "scores.parquet"\nts = "when"\n'
+                                             'score = "prob"\nlabel = "bought"\nmodel_version = "modell"\n')
+    code, own, err = run(["calibration", "--data", str(tmp_path), "--by", "modell"])
+    assert code == 0, err
+    assert "--by modell: the column of the role model_version" in err
+    code, role, _ = run(["calibration", "--data", str(tmp_path), "--by", "model_version"])
+    assert code == 0 and same(own, role)
+    code, doc, err = run(["drift", "--data", str(tmp_path), "--baseline", "2026-06-01/2026-06-04", "--current",
+                          "2026-06-04/2026-06-07", "--columns", "prob,modell"])
+    assert code == 0, err
+    assert sorted(c["column"] for c in doc["columns"]) == ["model_version", "score"]

@@ -14,6 +14,7 @@ from driftdesk.cli.common import (
     format_arg,
     load_folder,
     num,
+    own_names,
     split_cols,
 )
 from driftdesk.errors import DriftdeskError
@@ -28,6 +29,7 @@ def cmd_canary(args: argparse.Namespace) -> int:
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "
                              f"{', '.join(sorted(dataset.tables)) or 'none'})")
+    own_names(args, table)
     start = parse_timestamp(args.start) if args.start else None
     end = parse_timestamp(args.end) if args.end else None
     judge = judge_rollout

@@ -44,6 +44,9 @@ def _windows(args: argparse.Namespace):
     table = load_folder(args, scan=True).get(args.table)  # a row table past the memory budget is scanned
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
+    from driftdesk.cli.common import own_names
+
+    own_names(args, table)
     from driftdesk.drift.view import TRAFFIC_WEIGHTS
 
     lf = engine.lazy(table.frame)
