@@ -113,6 +113,14 @@ def test_input_with_foreign_column_names_says_how_to_map_them(tmp_path):
     assert code == 2 and err.count("\n") == 1
     assert "export.csv" in err and "'conversions'" in err and "driftdesk map --data DIR --write" in err
     assert "--data DIR --table kpis" in err
+    assert '[mapping.kpis] file = "export.csv"' in err
+    (tmp_path / "driftdesk.toml").write_text('[mapping.kpis]\nfile = "export.csv"\nts = "Zeitpunkt"\n'
+                                             'conversions = "Kaeufe"\nspend = "Kosten_EUR"\n')
+    window_args = ["--baseline", "2026-06-01/2026-06-02", "--current", "2026-06-08/2026-06-09", "--by", "Markt"]
+    code, by_file, err = run(["impact", "--input", str(tmp_path / "export.csv"), *window_args])
+    assert code == 0, err
+    code, by_folder, _ = run(["impact", "--data", str(tmp_path), *window_args])
+    assert same(by_file, by_folder) and by_file["total"]["baseline"] == 10.0 / 3
 
 
 def test_drift_of_two_csv_files_leaves_their_text_timestamps_out_as_parquet_datetimes_are(tmp_path):

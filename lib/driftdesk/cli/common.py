@@ -179,18 +179,24 @@ def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dic
         own_names(args, table)
         return table.frame, table.source
     if contract:
+        from pathlib import Path
+
         from driftdesk.engine.scan import read_contract_table
         from driftdesk.errors import ContractError
+        from driftdesk.gates.evaluate import remembered_mappings
 
+        if mapping is None:  # the driftdesk.toml beside the file, if it maps this file to the table
+            mapping = remembered_mappings(Path(args.input)).get(args.table)
         try:
             return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
         except ContractError as exc:
             if mapping or not any(v.rule == "required column missing" for v in exc.violations):
                 raise
-            raise ContractError(f"{exc} --input reads a file under its own column names: to map them, put the "
-                                "file in a folder, save the mapping with `driftdesk map --data DIR --write` (or "
-                                "write driftdesk.toml) and pass --data DIR --table "
-                                f"{args.table}", exc.violations) from None
+            name = Path(args.input).name
+            raise ContractError(f"{exc} --input reads a file under its own column names unless the driftdesk.toml "
+                                f"beside it maps them ([mapping.{args.table}] file = \"{name}\", then each role = "
+                                "its column; `driftdesk map --data DIR --write` proposes one, DIR the file's folder); "
+                                f"or pass --data DIR --table {args.table}", exc.violations) from None
     from driftdesk.io import scan_table
 
     return scan_table(args.input), str(args.input)
