@@ -162,3 +162,21 @@ def write_csv_folder(root: Path, frame: pl.DataFrame, *, by: str = "event_time",
         part.write_csv(path, separator=separator, decimal_comma=decimal_comma)
         files.append(path)
     return files
+
+
+def write_ungateable_folder(folder):
+    """A decisions log with no feature column (nothing a starter gate watches) and an incident log."""
+    from driftdesk.contract import load_dataset
+
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(3)
+    n = 3000
+    minutes = np.sort(rng.integers(0, 14 * 1440, n))
+    score = rng.random(n)
+    pl.DataFrame({"ts": [dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m)) for m in minutes],
+                  "score": score, "label": (rng.random(n) < score).astype(int),
+                  "region": rng.choice(["north", "south"], n)}).write_parquet(folder / "decisions.parquet")
+    (folder / "incidents.csv").write_text("incident_id,start,end,layer,severity,segment,cause\n"
+                                          "INC-1,2026-03-10T06:00:00Z,2026-03-10T16:00:00Z,model,P2,region=north,x\n")
+    return load_dataset(folder)
+

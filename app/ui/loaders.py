@@ -491,7 +491,7 @@ def rollout_of(source: str, *, control: str, candidate: str, by: Sequence[str]) 
 
 
 @st.cache_resource(max_entries=8, show_spinner="Replaying the gate policy on history…")
-def _incident_alerts(source: str, version: float, adopted: str) -> tuple[Policy, str, BacktestResult]:
+def _incident_alerts(source: str, version: float, adopted: str) -> tuple[Policy, str, BacktestResult | None]:
     """The alerts' policy and its backtest (the same for every incident of the log; the gates' values come from
     the caches above, shared with the Gates page). Never mutated."""
     return incident_alerts(load_source(source), values_of=values_of(source))

@@ -530,7 +530,8 @@ class CalibrationComparison:
         if b["ece"] is None or c["ece"] is None:
             which = "baseline" if b["ece"] is None else "current"
             return f"Calibration cannot be compared: no labelled rows in the {which} window."
-        direction = "worse" if c["ece"] > b["ece"] else "better" if c["ece"] < b["ece"] else "unchanged"
+        shown = _score(b["ece"]), _score(c["ece"])  # a change too small to show is not called worse or better
+        direction = ("unchanged" if shown[0] == shown[1] else "worse" if c["ece"] > b["ece"] else "better")
         over = "over" if c["mean_score"] > c["observed_rate"] else "under"
         text = ""
         worst = self.largest_rise

@@ -684,6 +684,9 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
             problems.append(str(exc))
     if problems:
         raise ContractError("\n".join(problems))
+    if not found and tables and proposal.tables:
+        raise InputFileError(f"{folder}: no {' or '.join(tables)} table found; the folder has "
+                             f"{', '.join(sorted(proposal.tables))}")
     if not found:
         why = " ".join(proposal.notes)
         raise InputFileError(f"{folder}: no contract tables found (files of kpis, decisions, llm_calls, ... as Parquet, "

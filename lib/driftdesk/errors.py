@@ -27,6 +27,10 @@ class PolicyError(DriftdeskError):
     """A gate policy file or form is invalid."""
 
 
+class NothingToGateError(DriftdeskError):
+    """The data has no table or column a starter gate can watch, so no gate policy can be made for it."""
+
+
 class ReleaseError(DriftdeskError):
     """A release manifest or the releases table is invalid, or a release id is unknown."""
 

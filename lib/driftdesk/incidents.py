@@ -38,7 +38,7 @@ import polars as pl
 
 from driftdesk.contract import Dataset
 from driftdesk.engine import height, is_spark, schema, where_between, where_equal, window_sums
-from driftdesk.errors import DriftdeskError
+from driftdesk.errors import DriftdeskError, NothingToGateError
 from driftdesk.format import format_value
 from driftdesk.gates.policy import Policy, load_policy
 from driftdesk.jsonsafe import iso_utc, jsonable
@@ -81,8 +81,11 @@ def incident_policy(folder: str | Path | None, *, policies: str | Path | None = 
     if dataset is not None and folder is not None:
         from driftdesk.gates.view import opening_policy
 
-        opening = opening_policy(dataset, folder, adopted=adopted.load() if adopted else None,
-                                 adopted_label=adopted_label, values_of=values_of)
+        try:
+            opening = opening_policy(dataset, folder, adopted=adopted.load() if adopted else None,
+                                     adopted_label=adopted_label, values_of=values_of)
+        except NothingToGateError as exc:  # the incident is still read: what changed, scope, severity
+            return NO_GATES, f"no gate policy: {exc}"
         return opening.policy, {
             "adopted": adopted_label, "folder": "the data folder's policy.toml (no policy has been adopted)",
             "starter": "a starter policy generated from the data (no policy adopted, no policy.toml that fits it)",
@@ -97,13 +100,20 @@ def incident_policy(folder: str | Path | None, *, policies: str | Path | None = 
             "driftdesk's default policy (no policy adopted, none in the data folder)")
 
 
-def incident_alerts(ds: Dataset, *, values_of: ValuesOf | None = None) -> tuple[Policy, str, BacktestResult]:
+NO_GATES = Policy(gates=(), name="no gates")  # the data has nothing a gate can watch: the view has no alerts
+
+
+def incident_alerts(ds: Dataset, *,
+                    values_of: ValuesOf | None = None) -> tuple[Policy, str, BacktestResult | None]:
     """The policy the alerts come from (``incident_policy`` of the dataset's folder), where it came from, and its
     backtest on ``ds`` against the incident log: the part of ``incident_view`` every incident of the log shares, for
-    a caller that keeps it (``values_of`` as in ``driftdesk.gates.backtest.policy_values``)."""
+    a caller that keeps it (``values_of`` as in ``driftdesk.gates.backtest.policy_values``); no backtest when no
+    gate can be made for the data (``NO_GATES``)."""
     from driftdesk.gates.backtest import backtest_policy, incidents_of, policy_values, prepare_incidents
 
     policy, source = incident_policy(ds.folder, dataset=ds, values_of=values_of)
+    if policy is NO_GATES:
+        return policy, source, None
     log = prepare_incidents(incidents_of(ds)).frame
     return policy, source, backtest_policy(ds, policy, incidents=log,
                                            values=policy_values(ds, policy, values_of=values_of))
@@ -202,9 +212,10 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
         policy, policy_source = incident_policy(ds.folder, dataset=ds)
     log = prepare_incidents(incidents if incidents is not None else incidents_of(ds)).frame
     inc = find_incident(log, incident_id)
-    if backtest is None:
+    if backtest is None and policy is not NO_GATES:
         backtest = backtest_policy(ds, policy, incidents=log)
-    matched = _matched(backtest, incident_id)
+    alerts = backtest.alerts if backtest is not None else pl.DataFrame(schema=_NO_ALERTS)
+    matched = alerts.filter(pl.col("incident_ids").str.contains(incident_id, literal=True))
     start, end = inc["start"], inc["end"] or inc["start"]
     asked = matched["ts"].min() if matched.height else start
     span = Window(start - dt.timedelta(hours=hours_before), max(end, asked) + dt.timedelta(hours=24), "incident")
@@ -213,22 +224,26 @@ def incident_view(ds: Dataset, incident_id: str, *, incidents: pl.DataFrame | No
     if not releases.height:
         notes.append("no releases table: what was live and which release to roll back are unknown")
     changed = _changes(ds, releases, start - dt.timedelta(hours=hours_before), asked)
-    gates = _gate_table(backtest, matched, start)
+    gates = _gate_table(backtest, matched, start) if backtest is not None else pl.DataFrame(schema=_NO_GATE_ROWS)
+    if backtest is None:
+        notes.append(policy_source)
     rollout = (_canary(ds, releases, start - dt.timedelta(hours=hours_before), end, notes, canaries)
                if judge_canary else None)
     evidence, suggested = _severity(ds, inc, releases, changed, matched)
     view = IncidentView(
         incident=inc, asked_at=asked, span=span, policy_source=policy_source, policy_name=policy.name,
-        alerts=backtest.alerts.filter(span.contains("ts")), releases=releases.filter(span.contains("ts")),
+        alerts=alerts.filter(span.contains("ts")), releases=releases.filter(span.contains("ts")),
         live=live_at(releases, start), changes=changed, gates=gates, evidence=evidence,
         severity_suggested=suggested, checklist=pl.DataFrame(schema={"step": pl.String, "answer": pl.String}),
         rollout=rollout, notes=tuple(notes))
     return _with_checklist(view, releases)
 
 
-def _matched(backtest: BacktestResult, incident_id: str) -> pl.DataFrame:
-    """The backtest's alerts matched to the incident."""
-    return backtest.alerts.filter(pl.col("incident_ids").str.contains(incident_id, literal=True))
+_NO_ALERTS = {"ts": pl.Datetime("us"), "gate": pl.String, "metric": pl.String, "segment": pl.String,
+              "value": pl.Float64, "threshold": pl.Float64, "action": pl.String, "matched": pl.Boolean,
+              "incident_ids": pl.String}
+_NO_GATE_ROWS = {"gate": pl.String, "metric": pl.String, "action": pl.String, "caught": pl.Boolean,
+                 "first_alert": pl.Datetime("us"), "delay_hours": pl.Float64, "segment": pl.String}
 
 
 def _drift_windows(asked: dt.datetime) -> tuple[Window, Window]:

@@ -428,6 +428,9 @@ def read_otlp(path: str | Path, *, attributes: Mapping[str, str | Sequence[str]]
     if unique.height < spans.height:
         notes.append(f"{spans.height - unique.height} span(s) without an id or exported twice were read once or not "
                      "at all")
+    if not unique.height:
+        raise InputFileError(f"{path}: {spans.height} span(s) but none has a span id (spanId, with its traceId): "
+                             "spans cannot be told apart or joined to their parents without one")
     members, lineage = _calls_of(unique)
     if not members.height:
         raise InputFileError(f"{path}: {spans.height} span(s) but none is a GenAI span (none has {OPERATION}, "

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from app_helpers import open_page, texts
 
-from foreign_data import foreign_kpis, write_csv_folder, write_part_file_folder
+from foreign_data import foreign_kpis, write_csv_folder, write_part_file_folder, write_ungateable_folder
 
 
 def test_folders_of_part_files_are_tables_on_the_data_page_and_every_page_reads_them(tmp_path: Path):
@@ -80,3 +80,10 @@ def test_a_part_file_written_deep_in_a_table_folder_reloads_the_data(tmp_path: P
     partition = next((folder / "ads_export").glob("date=*"))
     os.utime(partition, (before + 60, before + 60))  # as writing a part file there sets it
     assert folder_mtime(folder) == before + 60
+
+
+def test_the_incidents_page_reads_an_incident_of_data_no_gate_can_watch(tmp_path: Path):
+    ds = write_ungateable_folder(tmp_path / "data")
+    at = open_page("app_pages/incidents.py", data=ds.folder)
+    assert not at.error, [e.value for e in at.error]
+    assert "no gate policy" in texts(at) and "The first 30 minutes" in texts(at)

@@ -363,3 +363,16 @@ def test_the_series_windows_are_shaded_as_plotlys_add_vrect_shades_them():
         expected.add_vrect(x0=w.start, x1=w.end, fillcolor=BAND.get(name, "rgba(31, 119, 180, 0.12)"), line_width=0,
                            annotation_text=name, annotation_position="top left")
     assert fig.to_dict() == expected.to_dict()
+
+
+def test_summary_does_not_call_a_change_too_small_to_show_worse_or_better():
+    rng = np.random.default_rng(4)
+    n = 5000
+    s = rng.uniform(0.01, 0.98, n)
+    y = (rng.random(n) < s).astype(int)
+    frame = pl.concat([pl.DataFrame({"ts": [T0] * n, "score": s, "label": y}),
+                       pl.DataFrame({"ts": [T0 + dt.timedelta(days=7)] * n, "score": s + 1e-7, "label": y})])
+    cmp = compare_calibration(frame, baseline="2026-03-01T00:00/2026-03-04T00:00",
+                              current="2026-03-08T00:00/2026-03-11T00:00")
+    assert cmp.change["ece"] != 0 and abs(cmp.change["ece"]) < 5e-5
+    assert ": unchanged;" in cmp.summary and "worse" not in cmp.summary and "better" not in cmp.summary

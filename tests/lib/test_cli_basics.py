@@ -78,3 +78,52 @@ def test_installed_entry_point_works(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"]
+
+
+def test_overview_table_shows_each_layers_whole_note(tmp_path):
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 16), "1h", closed="left", eager=True,
+                           time_zone="UTC")
+    halved = (ts.dt.date() == dt.date(2026, 9, 15)).to_numpy()  # the last day converts half as often
+    pl.DataFrame({"ts": ts, "geo": "US", "clicks": 100, "impressions": 1000, "spend": 50.0,
+                  "conversions": [2 if h else 4 for h in halved]}).write_parquet(tmp_path / "kpis.parquet")
+    outputs = {}
+    for fmt in ("json", "table"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["overview", "--data", str(tmp_path), "--format", fmt]) == 0
+        outputs[fmt] = out.getvalue()
+    doc = json.loads(outputs["json"])
+    business = next(r for r in doc["layers"] if r["layer"] == "business")
+    assert business["status"] == "alert" and len(business["note"]) > 40
+    assert business["note"] in outputs["table"] and doc["answer"] in outputs["table"]
+    assert "shape:" not in outputs["table"] and "…" not in outputs["table"]
+
+
+def test_llm_table_says_the_regressions_and_shows_every_group_whole(tmp_path):
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    n = 2000  # per window; validator failures 1% before, 6% after for one model (a rise beyond noise)
+    ts = [dt.datetime(2026, 4, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=5 * i) for i in range(2 * n)]
+    ok = [not ((i % 100 == 0) if i < n else (i % 100 < 6)) for i in range(2 * n)]
+    pl.DataFrame({"ts": ts, "model": "a-model-with-a-rather-long-name", "validator_ok": ok, "cost": 0.002,
+                  "latency_ms": 800.0, "output_tokens": 150}).write_parquet(tmp_path / "llm_calls.parquet")
+    middle = ts[n].strftime("%Y-%m-%dT%H:%M")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["llm", "--data", str(tmp_path), "--by", "model", "--baseline", f"2026-04-01T00:00/{middle}",
+                     "--current", f"{middle}/2026-04-30T00:00", "--format", "table"])
+    text = out.getvalue()
+    assert code == 0 and "shape:" not in text and "…" not in text
+    assert "regression: validator failure rate rose from 1.00% to 6.00%" in text
+    rows = [line for line in text.splitlines() if line.startswith("a-model-with-a-rat")]
+    assert len(rows) == 2 and all(" 2000 " in r for r in rows) and "6.0%" in rows[1]

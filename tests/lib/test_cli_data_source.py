@@ -103,3 +103,100 @@ def test_drift_scans_a_folder_table_past_the_memory_budget(sample_dir, monkeypat
             assert col["psi_low"] <= want["psi"] <= col["psi_high"]
         else:
             assert same(col, want)
+
+
+def test_input_with_foreign_column_names_says_how_to_map_them(tmp_path):
+    pl.DataFrame({"Zeitpunkt": ["2026-06-01T02:00:00+02:00", "2026-06-08T02:00:00+02:00"], "Markt": ["AT", "AT"],
+                  "Kaeufe": [3, 4], "Kosten_EUR": [10.0, 12.0]}).write_csv(tmp_path / "export.csv")
+    code, _, err = run(["impact", "--input", str(tmp_path / "export.csv"), "--baseline", "2026-06-01/2026-06-02",
+                        "--current", "2026-06-08/2026-06-09", "--by", "Markt"])
+    assert code == 2 and err.count("\n") == 1
+    assert "export.csv" in err and "'conversions'" in err and "driftdesk map --data DIR --write" in err
+    assert "--data DIR --table kpis" in err
+    assert '[mapping.kpis] file = "export.csv"' in err
+    (tmp_path / "driftdesk.toml").write_text('[mapping.kpis]\nfile = "export.csv"\nts = "Zeitpunkt"\n'
+                                             'conversions = "Kaeufe"\nspend = "Kosten_EUR"\n')
+    window_args = ["--baseline", "2026-06-01/2026-06-02", "--current", "2026-06-08/2026-06-09", "--by", "Markt"]
+    code, by_file, err = run(["impact", "--input", str(tmp_path / "export.csv"), *window_args])
+    assert code == 0, err
+    code, by_folder, _ = run(["impact", "--data", str(tmp_path), *window_args])
+    assert same(by_file, by_folder) and by_file["total"]["baseline"] == 10.0 / 3
+
+
+def test_drift_of_two_csv_files_leaves_their_text_timestamps_out_as_parquet_datetimes_are(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    paths = {}
+    for name, start in (("baseline", dt.datetime(2026, 5, 1)), ("current", dt.datetime(2026, 5, 8))):
+        n = 600
+        ts = [start + dt.timedelta(minutes=int(m)) for m in np.sort(rng.integers(0, 7 * 1440, n))]
+        frame = pl.DataFrame({"ts": ts, "score": rng.random(n), "geo": rng.choice(["US", "DE"], n)})
+        frame.with_columns(pl.col("ts").dt.replace_time_zone("UTC").dt.convert_time_zone("Etc/GMT-2")
+                           .dt.strftime("%Y-%m-%dT%H:%M:%S%:z")).write_csv(tmp_path / f"{name}.csv")
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+        paths[name] = tmp_path / name
+    docs = {}
+    for ext in ("csv", "parquet"):
+        code, doc, err = run(["drift", "--baseline", f"{paths['baseline']}.{ext}", "--current",
+                              f"{paths['current']}.{ext}"])
+        assert code == 0, err
+        docs[ext] = doc
+    assert sorted(c["column"] for c in docs["csv"]["columns"]) == ["geo", "score"]
+    assert same(docs["csv"]["columns"], docs["parquet"]["columns"]) and docs["csv"]["status"] == "ok"
+    code, doc, _ = run(["drift", "--baseline", f"{paths['baseline']}.csv", "--current", f"{paths['current']}.csv",
+                        "--columns", "ts"])
+    assert code == 0 and [c["column"] for c in doc["columns"]] == ["ts"]  # named on purpose: compared as asked
+
+
+def test_a_folders_role_column_can_be_named_as_the_user_wrote_it(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    n = 4000
+    prob = rng.uniform(0.05, 0.6, n)
+    pl.DataFrame({"when": [dt.datetime(2026, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m))
+                           for m in np.sort(rng.integers(0, 6 * 1440, n))],
+                  "prob": prob, "bought": (rng.random(n) < prob).astype(int),
+                  "modell": rng.choice(["m1", "m2"], n)}).write_parquet(tmp_path / "scores.parquet")
+    (tmp_path / "driftdesk.toml").write_text('[mapping.decisions]\nfile = "scores.parquet"\nts = "when"\n'
+                                             'score = "prob"\nlabel = "bought"\nmodel_version = "modell"\n')
+    code, own, err = run(["calibration", "--data", str(tmp_path), "--by", "modell"])
+    assert code == 0, err
+    assert "--by modell: the column of the role model_version" in err
+    code, role, _ = run(["calibration", "--data", str(tmp_path), "--by", "model_version"])
+    assert code == 0 and same(own, role)
+    code, doc, err = run(["drift", "--data", str(tmp_path), "--baseline", "2026-06-01/2026-06-04", "--current",
+                          "2026-06-04/2026-06-07", "--columns", "prob,modell"])
+    assert code == 0, err
+    assert sorted(c["column"] for c in doc["columns"]) == ["model_version", "score"]
+
+
+def test_gates_check_reads_a_file_through_the_mapping_beside_it(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(9)
+    n = 2000
+    age = rng.exponential(5, n)
+    age[:100] = np.nan  # 5% missing
+    pl.DataFrame({"event_ts": [dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=10 * i) for i in range(n)],
+                  "lead_score": rng.random(n), "age_days": age}).write_parquet(tmp_path / "log.parquet")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[gate]]\nname = "nulls"\nmetric = "null_rate:age_days"\ncomparison = "absolute"\n'
+                      'threshold = 0.1\ndirection = "above"\nwindow = "6h"\naction = "notify"\n')
+    args = ["gates", "check", "--policy", str(policy), "--baseline", str(tmp_path / "log.parquet"),
+            "--candidate", str(tmp_path / "log.parquet")]
+    code, _, err = run(args)
+    assert code == 2 and "'ts'" in err  # no mapping yet: the file's own names fit no table
+    (tmp_path / "driftdesk.toml").write_text('[mapping.decisions]\nfile = "log.parquet"\nts = "event_ts"\n'
+                                             'score = "lead_score"\nfeatures = ["age_days"]\n')
+    code, doc, err = run(args)
+    assert code == 0, err
+    gate = doc["gates"][0]
+    assert gate["passed"] and abs(gate["value"] - 100 / n) < 1e-12

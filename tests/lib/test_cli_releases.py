@@ -63,6 +63,37 @@ def test_releases_live_refuses_overlapping_releases(sample_dir, tmp_path):
     assert code == 2 and "overlapping releases" in err and "config-2026-10-26b" in err
 
 
+def test_releases_live_names_the_missing_releases_table(tmp_path):
+    (tmp_path / "log.csv").write_text("event_ts,lead_score,won\n2026-03-01T00:00:00Z,0.4,1\n"
+                                      "2026-03-01T01:00:00Z,0.2,0\n")
+    code, _, err = run("releases", "live", "--data", str(tmp_path))
+    assert code == 2 and "no releases table found" in err and "decisions" in err
+    assert "no contract tables found" not in err
+
+
+def test_canary_default_policy_leaves_out_gates_the_table_cannot_judge(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    ts = [dt.datetime(2026, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m)) for m in np.sort(rng.integers(0, 6 * 1440, n))]
+    score = rng.uniform(0.05, 0.6, n)
+    pl.DataFrame({"ts": ts, "score": score, "label": (rng.random(n) < score).astype(int),
+                  "model_version": rng.choice(["m1", "m2"], n)}).write_parquet(tmp_path / "decisions.parquet")
+    code, doc, err = run("canary", "--data", str(tmp_path), "--control", "m1", "--candidate", "m2")
+    assert code in (0, 1), err
+    assert "cpa" not in {s["gate"] for s in doc["segments"]} and "conversion_rate" in {s["gate"] for s in doc["segments"]}
+    assert any("'cpa'" in n and "spend" in n and "left out" in n for n in doc["notes"])
+    policy = tmp_path / "rollout.toml"
+    policy.write_text('[[gate]]\nname = "cpa"\nmetric = "cpa"\ncomparison = "release"\nthreshold = 0.1\n'
+                      'direction = "above"\nwindow = "48h"\naction = "rollback"\n')
+    code, _, err = run("canary", "--data", str(tmp_path), "--control", "m1", "--candidate", "m2", "--policy", str(policy))
+    assert code == 2 and "'spend'" in err and "__arm" not in err
+
+
 @pytest.mark.slow
 def test_canary_exits_1_on_rollback_with_the_contract_keys(sample_dir):
     code, doc, _ = run("canary", "--data", str(sample_dir), "--control", "v1.9", "--candidate", "v2.0", "--by", "geo")
@@ -100,3 +131,25 @@ def test_incident_in_a_folder_without_an_incident_log_says_so(sample_dir, tmp_pa
         shutil.copy(sample_dir / name, tmp_path / name)
     code, _, err = run("incident", "--data", str(tmp_path), "--id", "INC-a")
     assert code == 2 and "no incident log" in err and "the log is empty" not in err
+
+
+def test_incident_table_without_releases_says_none_was_recorded(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(1)
+    n = 12000
+    ts = [dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(m)) for m in np.sort(rng.integers(0, 14 * 1440, n))]
+    score = rng.random(n)
+    pl.DataFrame({"ts": ts, "score": score, "label": (rng.random(n) < score).astype(int),
+                  "region": rng.choice(["north", "south"], n), "age_days": rng.exponential(5, n)}).write_parquet(
+        tmp_path / "decisions.parquet")
+    (tmp_path / "incidents.csv").write_text("incident_id,start,end,layer,severity,segment,cause\n"
+                                            "INC-1,2026-03-10T06:00:00Z,2026-03-10T16:00:00Z,model,P2,region=north,x\n")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["incident", "--data", str(tmp_path), "--id", "INC-1", "--format", "table"])
+    assert code == 0, err.getvalue()
+    assert "live at the start: no release recorded" in out.getvalue() and "None" not in out.getvalue()

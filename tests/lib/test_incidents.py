@@ -170,3 +170,17 @@ def test_a_canary_that_cannot_be_judged_is_a_note_once_for_the_log(history, poli
     args = {"incidents": log, "policy": policy[0], "policy_source": policy[1], "backtest": backtest}
     kept, alone = incident_view(moved, "INC-c", canaries=canaries, **args), incident_view(moved, "INC-c", **args)
     assert kept.rollout is None and kept.notes == alone.notes and canaries["model-v2.0-canary"] in kept.notes
+
+
+def test_an_incident_is_read_when_no_gate_can_be_made_for_the_data(tmp_path):
+    from foreign_data import write_ungateable_folder
+
+    ds = write_ungateable_folder(tmp_path / "data")
+    policy, source = incident_policy(ds.folder, dataset=ds)
+    assert policy.gates == () and "no table a starter gate can watch" in source
+    view = incident_view(ds, "INC-1")
+    assert view.gates.height == 0 and view.alerts.height == 0 and not view.caught
+    assert any("no gate policy" in n for n in view.notes)
+    assert view.checklist.height >= 3 and view.severity_suggested in SEVERITIES
+    doc = json.loads(json.dumps(view.to_dict(), default=str))
+    assert doc["gates"] == [] and doc["incident"]["incident_id"] == "INC-1"

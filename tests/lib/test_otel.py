@@ -309,3 +309,19 @@ def test_a_folder_with_an_otlp_export_loads_it_as_llm_calls(producer, tmp_path):
     calls = dataset["llm_calls"].frame
     assert calls.height == 3 and calls["index_version"].to_list() == ["idx-2026-10"] * 3
     assert any("settings.json" in note for note in dataset.notes)
+
+
+def test_spans_without_ids_are_named_as_such_not_as_missing_genai_attributes(tmp_path):
+    from driftdesk.otel import read_otlp
+
+    span = {"name": "chat", "startTimeUnixNano": "1780000000000000000", "endTimeUnixNano": "1780000001000000000",
+            "attributes": [{"key": "gen_ai.request.model", "value": {"stringValue": "m"}}]}
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    with pytest.raises(InputFileError, match="none has a span id") as info:
+        read_otlp(path)
+    assert "none is a GenAI span" not in str(info.value)
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {**span, "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331"}]}]}]}))
+    frame, report = read_otlp(path)
+    assert frame.height == 1 and frame["model"].to_list() == ["m"]

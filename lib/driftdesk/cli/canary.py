@@ -14,6 +14,7 @@ from driftdesk.cli.common import (
     format_arg,
     load_folder,
     num,
+    own_names,
     split_cols,
 )
 from driftdesk.errors import DriftdeskError
@@ -28,14 +29,31 @@ def cmd_canary(args: argparse.Namespace) -> int:
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "
                              f"{', '.join(sorted(dataset.tables)) or 'none'})")
+    own_names(args, table)
     start = parse_timestamp(args.start) if args.start else None
     end = parse_timestamp(args.end) if args.end else None
     judge = judge_rollout
     if args.engine == "spark":  # Spark reduces the arms' rows to the sums, cells and values the judge reads
         from driftdesk.engine.spark.rollout import judge_on_spark as judge
-    result = judge(table.frame, control=args.control, candidate=args.candidate, policy=args.policy,
+    policy, left_out = args.policy, []
+    if policy is None:  # the default policy, fitted to the table as the Rollouts page fits it
+        from dataclasses import replace
+
+        from driftdesk.rollout.judge import default_rollout_policy, judgeable_gates
+
+        policy = default_rollout_policy()
+        frame = table.frame
+        names = list(frame.collect_schema().names() if hasattr(frame, "collect_schema") else frame.columns)
+        usable, left_out = judgeable_gates(names, policy)
+        if not usable:
+            raise DriftdeskError(f"{table.source}: no gate of the rollout policy {policy.name} can be judged on this "
+                                 f"table: {'; '.join(left_out)}")
+        policy = replace(policy, gates=usable)
+    result = judge(table.frame, control=args.control, candidate=args.candidate, policy=policy,
                    by=split_cols(args.by) or None, arm=args.arm, segments=table.segments,
                    start=start, end=end, source=table.source)
+    if left_out:
+        result = replace(result, notes=(*result.notes, *left_out))
     doc = result.to_dict()
     lines = [f"{args.candidate} vs {args.control} ({result.arm_column}) under {result.policy.name}: "
              f"{result.decision.upper()}" + (f" at {doc['decided_at']}" if doc["decided_at"] else ""),

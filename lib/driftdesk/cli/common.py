@@ -81,6 +81,30 @@ def load_folder(args: argparse.Namespace, *, scan: bool = False):
     return dataset
 
 
+def own_names(args: argparse.Namespace, table) -> None:
+    """A folder's table carries each role's column under the role's name (``model_version``); a user may still name
+    it as their file and driftdesk.toml do (``--by modell``): such a name in ``--by``, ``--columns``, ``--arm`` or
+    ``--weight`` is read as its role's, and said on stderr."""
+    frame = table.frame
+    present = set(frame.collect_schema().names() if hasattr(frame, "collect_schema") else frame.columns)
+    renames = {col: role for role, col in table.mapping.items()
+               if isinstance(col, str) and col and col != role and col not in present and role in present}
+    if not renames:
+        return
+    for attr in ("by", "columns", "arm", "weight"):
+        value = getattr(args, attr, None)
+        if not value:
+            continue
+        names = split_cols(value)
+        if not any(n in renames for n in names):
+            continue
+        for n in names:
+            if n in renames:
+                note(f"--{attr} {n}: the column of the role {renames[n]}, read as {renames[n]}")
+        new = [renames.get(n, n) for n in names]
+        setattr(args, attr, new if isinstance(value, list) else ",".join(new))
+
+
 class RenamedOption(argparse.Action):
     """An old option name kept as an alias of its new one: stores into the new option and says so on stderr."""
 
@@ -152,11 +176,27 @@ def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dic
 
             found = ", ".join(sorted(dataset.tables)) or "none"
             raise InputFileError(f"{args.data}: no {args.table} table in this folder (tables found: {found})")
+        own_names(args, table)
         return table.frame, table.source
     if contract:
-        from driftdesk.engine.scan import read_contract_table
+        from pathlib import Path
 
-        return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
+        from driftdesk.engine.scan import read_contract_table
+        from driftdesk.errors import ContractError
+        from driftdesk.gates.evaluate import remembered_mappings
+
+        if mapping is None:  # the driftdesk.toml beside the file, if it maps this file to the table
+            mapping = remembered_mappings(Path(args.input)).get(args.table)
+        try:
+            return read_contract_table(args.input, args.table, mapping=mapping), str(args.input)
+        except ContractError as exc:
+            if mapping or not any(v.rule == "required column missing" for v in exc.violations):
+                raise
+            name = Path(args.input).name
+            raise ContractError(f"{exc} --input reads a file under its own column names unless the driftdesk.toml "
+                                f"beside it maps them ([mapping.{args.table}] file = \"{name}\", then each role = "
+                                "its column; `driftdesk map --data DIR --write` proposes one, DIR the file's folder); "
+                                f"or pass --data DIR --table {args.table}", exc.violations) from None
     from driftdesk.io import scan_table
 
     return scan_table(args.input), str(args.input)

@@ -33,7 +33,9 @@ def _windows(args: argparse.Namespace):
             raise DriftdeskError("--engine spark reads --baseline and --current as Parquet files or folders, not --data")
         return spark.read_parquet(args.baseline), spark.read_parquet(args.current), None
     if not args.data:
-        return scan_table(args.baseline), scan_table(args.current), None
+        baseline, current = scan_table(args.baseline), scan_table(args.current)
+        times = _text_times(baseline, keep=split_cols(args.columns)) & _text_times(current, keep=())
+        return _as_times(baseline, times), _as_times(current, times), None
     from driftdesk import engine
     from driftdesk.cli.common import load_folder
     from driftdesk.errors import DriftdeskError
@@ -42,6 +44,9 @@ def _windows(args: argparse.Namespace):
     table = load_folder(args, scan=True).get(args.table)  # a row table past the memory budget is scanned
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
+    from driftdesk.cli.common import own_names
+
+    own_names(args, table)
     from driftdesk.drift.view import TRAFFIC_WEIGHTS
 
     lf = engine.lazy(table.frame)
@@ -49,6 +54,31 @@ def _windows(args: argparse.Namespace):
     weight = next((c for c in TRAFFIC_WEIGHTS if c in columns), None) if args.table == "kpis" else None
     return (*(rows_in_window(lf, Window.parse(text, label), name=label, source=table.source)
               for text, label in ((args.baseline, "baseline"), (args.current, "current"))), weight)
+
+
+def _text_times(lf, *, keep, rows: int = 1000) -> set[str]:
+    """The text columns of a file whose first ``rows`` values are all timestamps (a CSV's time column), except those
+    named in ``keep``: they are times, not categories, and are left out of the comparison as a Parquet file's
+    datetime columns are (otherwise every new hour would be a new category)."""
+    import polars as pl
+
+    from driftdesk.timestamps import parse_text_timestamps
+
+    text = [c for c, t in lf.collect_schema().items() if t == pl.String and c not in keep]
+    if not text:
+        return set()
+    checks = []
+    for c in text:
+        parsed, _, blank = parse_text_timestamps(c)
+        checks.append(((parsed.is_not_null() | blank).all() & (~blank).any()).alias(c))
+    found = lf.head(rows).select(checks).collect().row(0, named=True)
+    return {c for c, ok in found.items() if ok}
+
+
+def _as_times(lf, times: set[str]):
+    from driftdesk.timestamps import parse_text_timestamps
+
+    return lf.with_columns(parse_text_timestamps(c)[0].alias(c) for c in sorted(times)) if times else lf
 
 
 def cmd_drift(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
     lines = [f"{inc['incident_id']} ({inc['layer']}, {inc['segment'] or 'all'}): {inc['cause']}",
              f"severity logged {doc['severity_logged']}, suggested {doc['severity_suggested']}; alerts from "
              f"{doc['policy_source']}",
-             f"live at the start: {doc['live_release']['release_id']}",
+             f"live at the start: {doc['live_release']['release_id'] or 'no release recorded (no releases table, or none before the start)'}",
              *[f"  {r['step']} {r['answer']}" for r in doc["checklist"]],
              f"{'gate':<24} {'caught':<7} {'delay h':>8}"]
     lines += [f"{g['gate'][:24]:<24} {'yes' if g['caught'] else 'no':<7} {num(g['delay_hours'], 1):>8}"

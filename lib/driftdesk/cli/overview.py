@@ -15,8 +15,13 @@ def cmd_overview(args: argparse.Namespace) -> int:
     for line in effective_calendar(dataset).notes:
         note(line)
     result = overview(dataset, day=args.day, span_days=args.span)
-    table = f"{result.day.isoformat()} vs the same hours a day and a week earlier\n{result.layers}"
-    emit(result.to_dict(), args.format, table)
+    doc = result.to_dict()
+    lines = [f"{result.day.isoformat()} vs the same hours a day and a week earlier",
+             *([doc["answer"]] if doc.get("answer") else []),
+             f"{'layer':<9} {'table':<12} {'status':<16} {'alerts':>6} {'warnings':>8}  note"]
+    lines += [f"{r['layer']:<9} {r['table']:<12} {r['status']:<16} {r['alerts']:>6} {r['warnings']:>8}  {r['note']}"
+              for r in doc["layers"]]
+    emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
 
 

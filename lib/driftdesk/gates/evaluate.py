@@ -36,10 +36,19 @@ from driftdesk.jsonsafe import jsonable
 _TABLE_ORDER = ("decisions", "kpis", "service", "llm_calls")
 
 
+def remembered_mappings(path: Path) -> dict[str, dict]:
+    """The role mappings the driftdesk.toml beside a file remembers for that file (``file = "<its name>"``)."""
+    from driftdesk.contract import read_settings
+
+    settings = read_settings(path.parent)
+    return {t: m for t, m in settings.mappings.items() if settings.files.get(t) == path.name}
+
+
 class FileTables:
     """One file seen as whichever contract table a metric needs (validated on first use, then cached). Read whole
     on polars within the memory budget; else ``frame`` is the raw rows (a lazy scan, or on Spark) and each table is
-    read by the engine (``driftdesk.engine.dataset``)."""
+    read by the engine (``driftdesk.engine.dataset``). A table the driftdesk.toml beside the file maps to it is
+    read through that mapping, as the folder would be."""
 
     def __init__(self, path: str | Path, *, engine: str = "polars"):
         from driftdesk.engine.scan import scanned
@@ -56,19 +65,22 @@ class FileTables:
             self.frame = scan_table(self.path)
         self._tables: dict[str, object] = {}
         self.problems: dict[str, str] = {}
+        self.mappings = remembered_mappings(self.path)
 
     def get(self, name: str):
         if name not in self._tables and not self.whole:
             from driftdesk.engine.dataset import read_table_on
 
             try:
-                self._tables[name] = read_table_on(self.path, name, engine=self.engine)
+                self._tables[name] = read_table_on(self.path, name, engine=self.engine,
+                                                   mapping=self.mappings.get(name))
             except (ContractError, InputFileError, engine.MemoryBudgetError) as exc:  # not this table (or not whole)
                 self._tables[name] = None
                 self.problems[name] = str(exc)[:300]
         if name not in self._tables:
             try:
-                table, violations = validate_frame(self.frame, name, source=str(self.path))
+                table, violations = validate_frame(self.frame, name, source=str(self.path),
+                                                   mapping=self.mappings.get(name))
             except ContractError as exc:  # e.g. a required column of that table is missing: not this table
                 table, violations = None, []
                 self.problems[name] = str(exc)[:300]

@@ -47,7 +47,7 @@ from functools import partial
 import numpy as np
 import polars as pl
 
-from driftdesk.errors import DriftdeskError
+from driftdesk.errors import DriftdeskError, NothingToGateError
 from driftdesk.gates.backtest import ValuesOf, gate_values_of, values_key
 from driftdesk.gates.metrics import gate_metric, required_columns
 from driftdesk.gates.policy import Gate, Policy, validate_policy
@@ -258,7 +258,7 @@ def starter_policy(ds, *, values_of: ValuesOf | None = None, name: str = STARTER
                      "evaluations": None, "median": None, "quantile": None, "threshold": check.threshold,
                      "rule": "release check: the sample policy's rule of thumb (no history to read a spread from)"})
     if not gates:
-        raise DriftdeskError("the data has no table a starter gate can watch (decisions with feature columns, kpis, "
+        raise NothingToGateError("the data has no table a starter gate can watch (decisions with feature columns, kpis, "
                              "service, llm_calls or golden_runs)" + (f": {'; '.join(notes)}" if notes else ""))
     description = ("Generated from the data's tables and columns; each threshold is the median plus twice the "
                    f"distance to its {QUANTILE * 100:.0f}th percentile over history (driftdesk.gates.starter)")

@@ -556,10 +556,11 @@ def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregate
     by_cols = by_columns(by, names) if by is not None else None
     seg_cols = tuple(segments) or tuple(c for c, t in units.schema.items()
                                         if t == pl.String and c not in (*ARM_COLUMNS, column, "__arm"))
+    visible = [n for n in names if n != "__arm"]  # the arm label is internal: never offered as a column
     for c in [*(by_cols or ()), *(c for g in policy.gates for c in (g.by or ()))]:
         if c not in names:
-            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {names}")
-    metrics = {g.name: rollout_metric(g.metric, names, context=f"rollout gate {g.name!r}")
+            raise DriftdeskError(f"{source}: no segment column {c!r}; the table has {visible}")
+    metrics = {g.name: rollout_metric(g.metric, visible, context=f"rollout gate {g.name!r}")
                for g in policy.gates}
     value_units = {g.name: (metrics[g.name].unit, change_unit(metrics[g.name], relative=g.change == "relative"))
                    for g in policy.gates}
@@ -978,14 +979,22 @@ def _judgeable_gates(frame: pl.DataFrame, policy: Policy, *, control: str,
     """The policy's gates whose metric this table has the columns for, and a note for each one left out: another
     advertiser's decisions may have no spend or revenue, and the other gates can still judge the rollout."""
     try:
-        columns = rollout_units(frame.head(0), column=arm_column(frame, control, candidate, None), control=control,
-                                candidate=candidate).columns  # the columns only: no pass over the rows
+        arm_column(frame, control, candidate, None)
     except DriftdeskError:
         return policy.gates, []  # judge_rollout says what is wrong with the arms
+    return judgeable_gates(frame.columns, policy)
+
+
+def judgeable_gates(columns: Sequence[str], policy: Policy) -> tuple[tuple[Gate, ...], list[str]]:
+    """``_judgeable_gates`` on a table's column names only (any engine's table): the gates whose metric the unit
+    table (``rollout_units``: ``clicks`` and ``conversions`` derived where missing) has the columns for, and a note
+    for each one left out."""
+    empty = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    units = rollout_units(empty, column=columns[0], control="", candidate=" ").columns if columns else []
     usable, left_out = [], []
     for gate in policy.gates:
         try:
-            rollout_metric(gate.metric, columns, context=f"rollout gate {gate.name!r}")
+            rollout_metric(gate.metric, units, context=f"rollout gate {gate.name!r}")
         except PolicyError as exc:
             left_out.append(f"{str(exc).split('; the table has')[0]}: this gate is left out")
         else:
