@@ -180,3 +180,27 @@ def write_ungateable_folder(folder):
                                           "INC-1,2026-03-10T06:00:00Z,2026-03-10T16:00:00Z,model,P2,region=north,x\n")
     return load_dataset(folder)
 
+
+
+GAP_DAYS = (dt.date(2026, 6, 9), dt.date(2026, 6, 10), dt.date(2026, 6, 11))  # the export has no rows on these
+
+
+def write_gap_folder(folder: Path) -> Path:
+    """A kpis export with a gap of three days: five-minute rows per ``Markt`` (DE, AT) from 2026-06-01 to 2026-06-21
+    under the exporter's names (``Zeitpunkt``, ``Einblendungen``, ``Klicks``, ``Kaeufe``, ``Kosten_EUR``, ``Kanal``), nothing on
+    ``GAP_DAYS``; a ``driftdesk.toml`` maps the names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(11)
+    ts = pl.datetime_range(dt.datetime(2026, 6, 1), dt.datetime(2026, 6, 22), "5m", closed="left", eager=True)
+    grid = pl.DataFrame({"Zeitpunkt": ts}).join(pl.DataFrame({"Markt": ["DE", "AT"]}), how="cross")
+    grid = grid.filter(~pl.col("Zeitpunkt").dt.date().is_in(GAP_DAYS))
+    n = grid.height
+    frame = grid.with_columns(Einblendungen=pl.Series(rng.integers(80, 120, n)),
+                              Klicks=pl.Series(rng.integers(2, 9, n)), Kaeufe=pl.Series(rng.integers(0, 3, n)),
+                              Kosten_EUR=pl.Series(rng.gamma(20, 0.1, n)),
+                              Kanal=pl.Series(rng.choice(["Suche", "Social"], n)))
+    frame.with_columns(pl.col("Zeitpunkt").dt.strftime("%Y-%m-%d %H:%M:%S")).write_csv(folder / "export_juni.csv")
+    (folder / "driftdesk.toml").write_text(
+        '[mapping.kpis]\nfile = "export_juni.csv"\nts = "Zeitpunkt"\nimpressions = "Einblendungen"\n'
+        'clicks = "Klicks"\nconversions = "Kaeufe"\nspend = "Kosten_EUR"\nsegments = ["Markt", "Kanal"]\n')
+    return folder

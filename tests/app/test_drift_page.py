@@ -152,3 +152,18 @@ def test_the_first_drift_history_computes_the_days_before_too_and_only_the_first
     kept.history(day[6:7], compute, first=day[1:7])  # days kept: only the one asked
     assert asked == [day[0:5], day[6:7]]
     assert set(kept._days) == {*day[1:5], day[6]}  # the oldest day computed ahead, never asked, went first
+
+
+def test_a_day_after_a_gap_names_the_baseline_it_could_not_judge_and_the_days_without_data(tmp_path):
+    from foreign_data import write_gap_folder
+
+    folder = write_gap_folder(tmp_path / "export")
+    at = open_page(PAGE, data=str(folder), table="kpis", day="2026-06-12")
+    page = texts(at)
+    assert "Could not judge day over day: no data on 11 Jun." in page
+    assert "against day over day" not in page
+    rows = table_rows(at)
+    assert all(r["status_day_over_day"] == "not_enough_data" for r in rows)
+    assert all(r["no_data"] == "30 May – 7 Jun, 9 Jun – 11 Jun" for r in rows)
+    # the sparkline cell needs numbers: a day without data is drawn at 0, named under "no data"
+    assert all(len(r["history"]) == 14 and all(v is not None for v in r["history"]) for r in rows)

@@ -55,14 +55,19 @@ def render_drift(view: DriftView, *, column: str, vs: str, statistic: str) -> No
 
 
 def render_severity(view: DriftView) -> None:
-    severity = view.severity_table().with_columns(
-        pl.col("status").replace_strict(STATUS_WORD, default=pl.col("status")).alias("status")).rename(
-        {"status": "verdict"})
+    # a day without rows has no effect (null): the sparkline cell cannot draw a gap, so it draws such a day at 0 and
+    # the "no data" column names those days
+    severity = view.severity_table().join(view.history_gaps(), on="column", how="left").with_columns(
+        pl.col("status").replace_strict(STATUS_WORD, default=pl.col("status")).alias("status"),
+        pl.col("history").list.eval(pl.element().fill_null(0.0)),
+        pl.col("no_data").fill_null("")).rename({"status": "verdict"})
     peak = max([1.0, *[max(h) for h in severity["history"].drop_nulls().to_list() if h]])
+    gaps = [c for c in ("no_data",) if severity["no_data"].str.len_chars().max()]
     first = baseline_label(view.vs[0])
     statuses = [f"status_{k}" for k in view.vs]
     # the verdict and why on the page; the statistics behind it below, so each table fits the page's width
-    table(severity.select("column", "verdict", "strength", *statuses, "history", "effect", "why"), units=STATISTIC_UNITS,
+    table(severity.select("column", "verdict", "strength", *statuses, "history", *gaps, "effect", "why"),
+          units=STATISTIC_UNITS,
           height=min(36 * (severity.height + 1) + 4, 640), column_config={
               **LABELS,
               "effect": st.column_config.NumberColumn("effect vs threshold",
@@ -70,7 +75,11 @@ def render_severity(view: DriftView) -> None:
               "history": st.column_config.LineChartColumn(
                   f"last {HISTORY_DAYS} days", y_min=0.0, y_max=peak,
                   help="Effect size per day vs the same weekday a week earlier, as a multiple of its alert threshold "
-                       "(one scale for every row: a bump that reaches the top crossed the threshold)"),
+                       "(one scale for every row: a bump that reaches the top crossed the threshold); a day "
+                       "without rows, or whose baseline day had none, is drawn at 0 and named under no data"),
+              "no_data": st.column_config.TextColumn(
+                  "no data", help=f"Days of the last {HISTORY_DAYS} without rows, or whose baseline day had none: "
+                                  "no effect was measured on them"),
               **{s: st.column_config.TextColumn(baseline_label(s.removeprefix("status_"))) for s in statuses},
               "why": st.column_config.TextColumn("why", width="large"),
           })

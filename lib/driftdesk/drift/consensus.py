@@ -57,9 +57,9 @@ def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_
         elif a != b and statuses[a] in FLAGGED and statuses[b] in FLAGGED:
             strength = ("strong" if data_layer else "consistent") if agree else "mixed"
             status = worst_status if agree else WARN
-        elif flagged and a != b and statuses[b] in FLAGGED:
+        elif flagged and a != b and statuses[b] in FLAGGED and statuses[a] != NOT_ENOUGH_DATA:
             strength, status = "persisting", WARN  # unlike last week, like yesterday: began before yesterday
-        elif flagged and a != b and statuses[a] in FLAGGED:
+        elif flagged and a != b and statuses[a] in FLAGGED and statuses[b] != NOT_ENOUGH_DATA:
             strength, status = "calendar", OK  # unlike yesterday, like last week: the weekly pattern
         elif flagged:
             strength = "single" if a != b else ("strong" if data_layer else "consistent")
@@ -78,13 +78,23 @@ def consensus(tables: dict[str, pl.DataFrame], *, pair: tuple[str, str] = ("day_
 
 
 def consensus_sentence(table: pl.DataFrame, reasons: dict[str, str] | None = None,
-                       labels: tuple[str, ...] = ("day_over_day", "week_over_week")) -> str:
-    """The consensus in one sentence, naming which of its conditions hold."""
+                       labels: tuple[str, ...] = ("day_over_day", "week_over_week"),
+                       unjudged: dict[str, str] | None = None) -> str:
+    """The consensus in one sentence, naming which of its conditions hold.
+
+    ``unjudged`` maps a baseline label to why no column could be judged against it (no rows on its day): the
+    sentence names those baselines and why, and claims no shift only against the others."""
     reasons = reasons or {}
-    names = " and ".join(baseline_label(lab) for lab in labels)
+    unjudged = {lab: why for lab, why in (unjudged or {}).items() if lab in labels}
+    judged = [lab for lab in labels if lab not in unjudged]
+    names = " and ".join(baseline_label(lab) for lab in judged)
+    gaps = ("; ".join(f"{baseline_label(lab)}: {why}" for lab, why in unjudged.items())
+            if len(set(unjudged.values())) > 1 or len(unjudged) == 1 else next(iter(unjudged.values()), ""))
+    note = f" Could not judge {gaps}." if unjudged else ""
     if table.is_empty() or table.filter(pl.col("status").is_in(FLAGGED)).is_empty():
-        if not table.is_empty() and (table["status"] == NOT_ENOUGH_DATA).all():
-            return f"Not enough data to compare against {names}."
+        if not judged or (not table.is_empty() and (table["status"] == NOT_ENOUGH_DATA).all()):
+            every = " and ".join(baseline_label(lab) for lab in labels)
+            return f"Not enough data to compare against {every}" + (f" ({gaps})." if unjudged else ".")
         cal = table.filter(pl.col("strength") == "calendar")["column"].to_list() if "strength" in table.columns else []
         tail = (f" Day over day alone moves {', '.join(cal[:4])}, as on the same weekday last week: calendar, not drift."
                 if cal else "")
@@ -96,7 +106,7 @@ def consensus_sentence(table: pl.DataFrame, reasons: dict[str, str] | None = Non
                      f"{' and '.join(baseline_label(b) for b in which)} baseline only because that baseline was itself "
                      f"abnormal (unlike the week before it, while the current window is like its own two weeks "
                      f"earlier): a recovery, not drift.")
-        return f"No column shifted beyond the thresholds against {names}.{tail}"
+        return f"No column shifted beyond the thresholds against {names}.{tail}{note}"
     top = table.filter(pl.col("status").is_in(FLAGGED)).row(0, named=True)
     others = [c for c in table.filter(pl.col("status").is_in(FLAGGED))["column"].to_list() if c != top["column"]]
     why = f" ({reasons[top['column']]})" if reasons.get(top["column"]) else ""
@@ -113,7 +123,8 @@ def consensus_sentence(table: pl.DataFrame, reasons: dict[str, str] | None = Non
         text = (f"Persisting shift in {col}{why}: week over week flags it but day over day does not, so it began "
                 f"before yesterday and is still there.")
     else:
-        text = f"Weak signal in {col}{why}: only {top['flagged_by']} flags it."
+        by = " and ".join(baseline_label(lab) for lab in top["flagged_by"].split(", ") if lab)
+        text = f"Weak signal in {col}{why}: only {by} flags it."
     if others:
         text += f" Also flagged: {', '.join(others[:5])}{'…' if len(others) > 5 else ''}."
-    return text
+    return text + note

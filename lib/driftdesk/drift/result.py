@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from driftdesk.drift.thresholds import DEPRECATED_THRESHOLDS, Thresholds
 from driftdesk.jsonsafe import jsonable
 from driftdesk.metrics import METRICS
 from driftdesk.stats import SampleSize
-from driftdesk.status import FLAGGED, worst
+from driftdesk.status import FLAGGED, NOT_ENOUGH_DATA, worst
 from driftdesk.windows import Window, baseline_label
 
 CONTRACT_KEYS = ("column", "kind", "psi", "ks", "ks_pvalue", "wasserstein", "js", "chi2_pvalue",
@@ -26,6 +27,22 @@ DEPRECATED_KEYS: dict[str, str] = {
     "share_reference": "share_baseline",
     **DEPRECATED_THRESHOLDS,
 }
+
+
+def _days_of(window: Window) -> str:
+    """A window in words for a sentence: "on 11 Jun" (one whole day), "from 4 Jun to 10 Jun" (whole days), else its
+    ISO range."""
+    def day(d: dt.date) -> str:
+        return f"{d.day} {d:%b}" + ("" if d.year == window.end.year else f" {d.year}")
+
+    midnight = dt.time(0)
+    if window.start.timetz().replace(tzinfo=None) == midnight and window.end.timetz().replace(tzinfo=None) == midnight:
+        last = (window.end - dt.timedelta(days=1)).date()
+        if last == window.start.date():
+            return f"on {day(last)}"
+        if last > window.start.date():
+            return f"from {day(window.start.date())} to {day(last)}"
+    return f"in {window.iso()}"
 
 
 def _count_measures() -> frozenset[str]:
@@ -180,7 +197,23 @@ class BaselineComparison:
             for r in res.columns.iter_rows(named=True):
                 if r["status"] in FLAGGED and r["column"] not in reasons:
                     reasons[r["column"]] = r["reasons"]
-        return consensus_sentence(self.consensus, reasons, tuple(self.results))
+        return consensus_sentence(self.consensus, reasons, tuple(self.results), self.unjudged())
+
+    def unjudged(self) -> dict[str, str]:
+        """The baselines against which no column could be judged (every column ``not_enough_data``), each with why:
+        no rows in the baseline or the current window (named by its days), or too few rows."""
+        out: dict[str, str] = {}
+        for label, res in self.results.items():
+            cols = res.columns
+            if cols.is_empty() or not (cols["status"] == NOT_ENOUGH_DATA).all():
+                continue
+            if not cols["n_current"].max() and res.current is not None:
+                out[label] = f"no data {_days_of(res.current)}, the current window"
+            elif not cols["n_baseline"].max() and res.baseline is not None:
+                out[label] = f"no data {_days_of(res.baseline)}"
+            else:
+                out[label] = str(cols["reasons"][0])
+        return out
 
     def to_frame(self) -> pl.DataFrame:
         """Consensus per column joined with every baseline's main statistics (suffix = baseline label)."""

@@ -144,7 +144,7 @@ def verdict(row: dict, t: Thresholds) -> dict:
                             "new_categories", "new_categories"))
     if not signals:
         empty = not row["n_valid_baseline"] and not row["n_valid_current"]
-        return {"status": OK, "severity": rank(OK) + min(effect(row, t), 9.99) / 10, "direction": "none",
+        return {"status": OK, "severity": rank(OK) + min(effect(row, t) or 0.0, 9.99) / 10, "direction": "none",
                 "reason_codes": ["missing_in_both" if empty else "no_shift"],
                 "reasons": "all values missing in both windows" if empty else "no shift beyond thresholds"}
     signals.sort(key=lambda s: (rank(s[0]), s[1]), reverse=True)
@@ -153,9 +153,12 @@ def verdict(row: dict, t: Thresholds) -> dict:
             "reasons": "; ".join(s[2] for s in signals), "reason_codes": [s[3] for s in signals]}
 
 
-def effect(row: dict, t: Thresholds) -> float:
+def effect(row: dict, t: Thresholds) -> float | None:
     """The largest effect size as a multiple of its alert threshold (1.0 = at the threshold): null-rate change,
-    PSI, JS. Unit-free, so columns of any kind share one scale (and one sparkline)."""
-    parts = [abs(row["null_rate_change"] or 0.0) / t.null_rate_alert, (row["psi"] or 0.0) / t.psi_alert,
-             (row["js"] or 0.0) / t.js_alert]
-    return float(max(parts))
+    PSI, JS. Unit-free, so columns of any kind share one scale (and one sparkline). None when none of them could
+    be computed (a window without rows): no effect was measured, which is not an effect of 0."""
+    parts = [None if row["null_rate_change"] is None else abs(row["null_rate_change"]) / t.null_rate_alert,
+             None if row["psi"] is None else row["psi"] / t.psi_alert,
+             None if row["js"] is None else row["js"] / t.js_alert]
+    known = [p for p in parts if p is not None]
+    return float(max(known)) if known else None

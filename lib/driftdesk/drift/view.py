@@ -106,11 +106,12 @@ class DriftView:
 
     def severity_table(self) -> pl.DataFrame:
         """One row per column, most severe first: its status overall and per baseline, the consensus strength, the
-        effect per day over the last days (``history``, oldest first; 0 where it could not be computed), the first
+        effect per day over the last days (``history``, oldest first; null on a day that or its baseline had no rows:
+        a gap, not an effect of 0), the first
         baseline's statistics, and ``why``: the findings per baseline (quiet reasons left out, by reason code)."""
         cmp = self.comparison
         spark = (self.history.daily.sort("day").group_by("column", maintain_order=True)
-                 .agg(pl.col("effect").fill_null(0.0).alias("history")))
+                 .agg(pl.col("effect").alias("history")))
         first = next(iter(cmp.results.values()))
         stats = first.columns.select("column", "kind", "effect", *STATISTICS)
         findings = ~pl.col("reason_codes").list.eval(pl.element().is_in(QUIET_CODES)).list.all()
@@ -122,6 +123,25 @@ class DriftView:
                .join(why, on="column", how="left"))
         return out.select("column", "status", "strength", *[f"status_{k}" for k in cmp.results], "history", "effect",
                           "kind", *STATISTICS, "why")
+
+    def history_gaps(self) -> pl.DataFrame:
+        """Per column (every column of the history), the days of the history without an effect (the day or its
+        baseline had no rows) as runs of days in words ("30 May – 2 Jun, 9 Jun"); empty when every day has one."""
+        daily = self.history.daily.select("column", "day", "effect").sort("column", "day", maintain_order=True)
+        gaps = daily.filter(pl.col("effect").is_null()).with_columns(
+            run=((pl.col("day") - pl.col("day").shift(1)).over("column") != pl.duration(days=1)).fill_null(True)
+            .cum_sum().over("column"))
+        runs = gaps.group_by("column", "run").agg(first=pl.col("day").min(), last=pl.col("day").max()).sort(
+            "column", "first")
+
+        def words(day: pl.Expr) -> pl.Expr:
+            return pl.format("{} {}", day.dt.day(), day.dt.strftime("%b"))
+
+        text = pl.when(pl.col("first") == pl.col("last")).then(words(pl.col("first"))).otherwise(
+            pl.format("{} – {}", words(pl.col("first")), words(pl.col("last"))))
+        found = runs.group_by("column", maintain_order=True).agg(text.str.join(", ").alias("no_data"))
+        every = daily.select("column").unique(maintain_order=True)
+        return every.join(found, on="column", how="left").with_columns(pl.col("no_data").fill_null(""))
 
     def largest_mover(self, column: str, vs: str) -> str | None:
         """The category of a text column whose share moved most against baseline ``vs``, in a sentence."""

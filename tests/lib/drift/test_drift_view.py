@@ -89,7 +89,7 @@ def test_the_views_numbers_equal_the_direct_calls(offset, by, vs):
         assert row["status"] == cons["status"]
         for kind in vs:
             assert row[f"status_{kind}"] == cons[f"status_{kind}"]
-        spark = history.daily.filter(pl.col("column") == row["column"]).sort("day")["effect"].fill_null(0.0)
+        spark = history.daily.filter(pl.col("column") == row["column"]).sort("day")["effect"]
         assert row["history"] == spark.to_list()
     json.dumps(view.to_dict(), allow_nan=False)
 
