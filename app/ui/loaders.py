@@ -459,7 +459,7 @@ def gates_view_of(source: str, *, policy: Policy, gate: str, compare: Sequence[t
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _rollout_gate(source: str, version: float, control: str, candidate: str, gate: str, keys: tuple[str, ...],
-                  start: dt.datetime, end: dt.datetime, every: int,
+                  start: dt.datetime, end: dt.datetime, every: int, level: tuple,
                   _compute: Callable[[], list[dict]]) -> list[dict]:
     """One rollout gate's evaluations in one segmentation over one span (keyed by the gate's own text): another
     choice of segment columns replays only the segmentations not seen before."""
@@ -471,10 +471,10 @@ def rollout_memo(source: str, *, control: str, candidate: str) -> Memo:
     cache above, keyed by the data's version, the arms and everything the evaluations depend on."""
     version = stamp(source)
 
-    def memo(gate: Gate, keys: tuple[str, ...], span: Window, every: int,
+    def memo(gate: Gate, keys: tuple[str, ...], span: Window, every: int, level: tuple,
              compute: Callable[[], list[dict]]) -> list[dict]:
         return _rollout_gate(source, version, control, candidate, repr(gate), keys, span.start, span.end, every,
-                             compute)
+                             level, compute)
 
     return memo
 

@@ -596,7 +596,7 @@ def postmortem_markdown(view: IncidentView, figures: dict[str, str]) -> str:
         r = view.rollout
         out += ["## The canary", "", f"The rollout policy ({r['policy']}) judged {r['candidate']} against "
                 f"{r['control']}: **{r['decision']}**" + (f" at {iso_utc(r['decided_at'])}, "
-                f"{r['hours_after_canary_start']:.0f} h into the canary" if r["decided_at"] else "")
+                f"{r['hours_after_canary_start']:.0f} h after the canary started" if r["decided_at"] else "")
                 + (f", segments {', '.join(r['segments'])}" if r["segments"] else "") + ".", ""]
     if view.notes:
         out += ["## Notes", "", *[f"- {n}" for n in view.notes], ""]

@@ -62,7 +62,7 @@ def test_the_kept_incident_view_is_the_librarys_and_the_backtest_is_computed_onc
         assert kept.incident["incident_id"] == incident
     assert len(backtests) == len(canaries) == 1  # the log's canaries judged once, for every incident
     canary = loaders.incident_of("sample", "INC-c").rollout
-    assert (canary["decision"], canary["segments"]) == ("rollback", ["geo=DE"])
+    assert (canary["decision"], canary["segments"][0]) == ("rollback", "geo=DE")
 
 
 def close(a, b) -> bool:

@@ -14,9 +14,9 @@ def test_the_default_view_is_the_latest_canary_and_rolls_back_on_de():
     assert at.title[0].value == "Rollouts"
     assert (at.selectbox(key="control").value, at.selectbox(key="candidate").value) == ("v1.9", "v2.0")
     body = texts(at)
-    assert "**Roll back** at 2026-10-06 06:00 UTC" in body and "geo=DE" in body
+    assert "**Roll back** at 2026-10-08 00:00 UTC" in body and "geo=DE" in body
     banner = at.error[0].value
-    assert banner.count("2026-10-06") == 1 and "06:00:00" not in banner  # the decision's time, once, as people write it
+    assert banner.count("2026-10-08") == 1 and "00:00:00" not in banner  # the decision's time, once, as people write it
     assert len(at.dataframe[0].value) > 0
 
 

@@ -65,7 +65,7 @@ def _render_canary(rollout: dict | None) -> None:
         st.caption("No model canary took traffic around this incident.")
         return
     r = rollout
-    when = (f" at {r['decided_at']:%Y-%m-%d %H:%M} UTC, {_hours(r['hours_after_canary_start'])} into the canary"
+    when = (f" at {r['decided_at']:%Y-%m-%d %H:%M} UTC, {_hours(r['hours_after_canary_start'])} after the canary started"
             if r["decided_at"] else "")
     segments = f"; segments: {md(', '.join(r['segments']))}" if r["segments"] else ""
     st.markdown(f"The rollout policy judged the canary {md(r['release_id'])} ({md(r['candidate'])} vs "

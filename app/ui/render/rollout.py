@@ -38,14 +38,24 @@ def rollout_table(result: RolloutResult) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict.fromkeys(SEGMENT_COLUMNS, pl.String))
 
 
+def _intervals(result: RolloutResult) -> str:
+    """How sure each interval is: the rollout's false rollback rate split across its comparisons, or one level."""
+    levels = result.segments["level"].drop_nulls() if "level" in result.segments.columns else pl.Series([], dtype=pl.Float64)
+    if result.correction != "bonferroni" or not levels.len():
+        return f"Intervals: {format_value(result.confidence, 'rate')}"
+    low, high = levels.min(), levels.max()
+    shown = f"{low:.4%}" if low == high else f"{low:.4%} to {high:.4%}"
+    return (f"Intervals: {shown}, a {format_value(1 - result.confidence, 'rate')} chance of a false rollback (or "
+            "pause) over the whole rollout split across its gates, segments and evaluations")
+
+
 def render_rollout(result: RolloutResult) -> None:
     """The Rollouts page body."""
     when = f" at {result.decided_at:%Y-%m-%d %H:%M} UTC" if result.decided_at else ""
     DECISION_BOX[result.decision](f"**{DECISION_WORDS[result.decision]}**{when}: {md(result.reason)}")
     st.caption(f"{md(result.candidate)} vs {md(result.control)} (column {md(result.arm_column)}) under the rollout "
                f"policy {md(result.policy.name)}, {result.span.start:%Y-%m-%d %H:%M} → {result.span.end:%Y-%m-%d %H:%M} "
-               f"UTC. Intervals: {format_value(result.confidence, 'rate')}; a breach is beyond the threshold and "
-               "beyond the noise.")
+               f"UTC. {_intervals(result)}; a breach is beyond the threshold and beyond the noise.")
     for note in result.notes:
         st.warning(md(note))
     st.plotly_chart(result.to_figure(), width="stretch", key="rollout_figure")

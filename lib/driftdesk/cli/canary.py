@@ -51,7 +51,7 @@ def cmd_canary(args: argparse.Namespace) -> int:
         policy = replace(policy, gates=usable)
     result = judge(table.frame, control=args.control, candidate=args.candidate, policy=policy,
                    by=split_cols(args.by) or None, arm=args.arm, segments=table.segments,
-                   start=start, end=end, source=table.source)
+                   start=start, end=end, source=table.source, correction=args.correction)
     if left_out:
         result = replace(result, notes=(*result.notes, *left_out))
     doc = result.to_dict()
@@ -80,6 +80,10 @@ def register(sub) -> None:
     p.add_argument("--policy", help="rollout policy file (TOML; default: driftdesk's rollout policy)")
     p.add_argument("--start", help="judge from this time (ISO 8601; default: the candidate's first row)")
     p.add_argument("--end", help="judge until this time (default: the candidate's last row)")
+    p.add_argument("--correction", choices=("bonferroni", "none"), default="bonferroni",
+                   help="how the 5%% false rollback rate is kept over the rollout's looks, segments and gates: "
+                   "bonferroni (default) splits it across them; none judges every comparison at 95%% (more false "
+                   "rollbacks the longer the rollout)")
     engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_canary)

@@ -7,7 +7,10 @@ hours of the rollout, per segment (its ``by`` columns; without ``by``, each segm
 and all traffic), with ``min_sample`` per arm. Decisions, most severe first:
 
 * ``rollback``: a gate whose action is rollback is in breach (beyond its threshold and beyond the noise) in any
-  segment with enough data, ``consecutive`` evaluations in a row;
+  segment with enough data, ``consecutive`` evaluations in a row. "Beyond the noise" is judged for the whole
+  rollout: the error rate ``1 - confidence`` is split across the action's gates and segmentations, the segments and
+  the gate's evaluations over the span (``comparison_level``), so identical arms are rolled back with a chance of at
+  most ``1 - confidence`` however long the rollout and however many segments;
 * ``pause_for_review``: the same for a gate whose action is pause_for_review (quality: calibration, score
   distribution, latency, cost);
 * ``continue``: something was judged and nothing above happened (notify gates are reported, not acted on);
@@ -77,8 +80,50 @@ SEGMENT_SCHEMA = {
     "ts": pl.Datetime("us"), "gate": pl.String, "action": pl.String, "segment": pl.String, "metric": pl.String,
     "control": pl.Float64, "candidate": pl.Float64, "change": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
     "p_value": pl.Float64, "n_control": pl.Float64, "n_candidate": pl.Float64, "threshold": pl.Float64,
-    "verdict": pl.String, "note": pl.String,
+    "verdict": pl.String, "note": pl.String, "level": pl.Float64,
 }
+CORRECTIONS = ("bonferroni", "none")
+Level = float | Callable[[int], float]  # a comparison's confidence, or of the number of segments it is judged among
+
+
+def _level(confidence: Level, n_segments: int) -> float:
+    return confidence(max(n_segments, 1)) if callable(confidence) else confidence
+
+
+def comparison_level(confidence: float, *, comparisons: int, looks: int, segments: int) -> float:
+    """The confidence of one segment's interval (or one KS test) under the Bonferroni correction of a rollout: the
+    error rate ``1 - confidence`` (the chance of a false rollback over the whole rollout, and of a false pause) is
+    split equally across the ``comparisons`` (gate, segmentation) pairs of an action (all traffic, and each segment
+    column, for every gate that rolls back), then across that gate's ``looks`` (its evaluations over the rollout)
+    and the ``segments`` of the segmentation: ``1 - (1 - confidence) / (comparisons * looks * segments)``. The shares
+    add up to the rate, so whatever the correlation of overlapping windows and segments, the chance that any
+    comparison of a rollout with no real change is a breach, let alone ``consecutive`` in a row, is at most
+    ``1 - confidence`` (Boole's inequality)."""
+    return 1 - (1 - confidence) / (comparisons * looks * segments)
+
+
+def _levels(plan: Sequence[tuple[int, Gate, tuple[str, ...]]], span: Window, times: Sequence[dt.datetime],
+            confidence: float, correction: str) -> dict[tuple[int, tuple[str, ...]], tuple[Level, tuple]]:
+    """Each (gate, segmentation)'s comparison level (of its number of segments) and what it depends on (a memo's
+    key): ``comparison_level`` over the rollout's planned looks, or ``confidence`` as it is (``correction="none"``:
+    every comparison at that level, the false alarm rate then grows with looks, segments and gates)."""
+    if correction not in CORRECTIONS:
+        raise DriftdeskError(f"unknown correction {correction!r}: one of {list(CORRECTIONS)}")
+    if correction == "none":
+        return {(i, keys): (confidence, ("none", confidence)) for i, _, keys in plan}
+    per_action: dict[str, int] = {}
+    for _, gate, _ in plan:
+        per_action[gate.action] = per_action.get(gate.action, 0) + 1
+    out = {}
+    for i, gate, keys in plan:
+        looks = max(len(_gate_window_list(gate, span, times)), 1)
+        out[(i, keys)] = (partial(_split_level, confidence, per_action[gate.action], looks),
+                          ("bonferroni", confidence, per_action[gate.action], looks))
+    return out
+
+
+def _split_level(confidence: float, comparisons: int, looks: int, segments: int) -> float:
+    return comparison_level(confidence, comparisons=comparisons, looks=looks, segments=segments)
 
 
 def default_rollout_policy() -> Policy:
@@ -228,7 +273,7 @@ def _distribution_rows(units: pl.DataFrame, metric: RolloutMetric,
 
 
 def _distribution_windows(arms: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                          windows: Sequence[Window], *, confidence: float) -> list[Callable[[], list[dict]]]:
+                          windows: Sequence[Window], *, confidence: Level) -> list[Callable[[], list[dict]]]:
     """``_distribution_rows`` in every window from one reduction of the arms (``ArmAggregates.reduce("values")``):
     each arm's distinct values with their counts per interval, added over a window's intervals (or its histogram
     sketch's bins, merged), then compared by ``compare_distribution_aggregates``; the segments of a window are
@@ -239,6 +284,7 @@ def _distribution_windows(arms: ArmAggregates, gate: Gate, metric: RolloutMetric
     exact = "value" in reduced.columns
     found = reduced.select(keys).rows() if keys else [()] * reduced.height
     segments = sorted(set(found), key=lambda k: tuple(str(v) for v in k))
+    confidence = _level(confidence, len(segments))
     index = {seg: i for i, seg in enumerate(segments)}
     code = np.array([index[k] for k in found], dtype=np.int64)
     group = 2 * code + (reduced["__arm"] == ARMS[1]).to_numpy()
@@ -316,6 +362,7 @@ class RolloutResult:
     notes: tuple[str, ...] = ()
     units: dict[str, tuple[str, str]] = field(default_factory=dict)  # gate -> units of its values and of its change
     deferred: tuple[tuple[int, tuple], ...] = ()  # (row of ``replayed``, what to draw): ECE intervals, KS p-values
+    correction: str = "bonferroni"  # how ``confidence`` (of the whole rollout) is split across comparisons
 
     @cached_property
     def evaluations(self) -> pl.DataFrame:
@@ -341,7 +388,8 @@ class RolloutResult:
         return jsonable({
             "decision": self.decision, "decided_at": self.decided_at, "reason": self.reason,
             "control": self.control, "candidate": self.candidate, "arm_column": self.arm_column,
-            "policy": self.policy.name, "confidence": self.confidence, "span": self.span.to_dict(),
+            "policy": self.policy.name, "confidence": self.confidence, "correction": self.correction,
+            "span": self.span.to_dict(),
             "segments": self.segments.select(*seg_cols, *[c for c in SEGMENT_SCHEMA if c != "ts"]),
             "timeline": self.timeline, "notes": list(self.notes),
         })
@@ -424,15 +472,23 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                   by: str | Sequence[str] | None = None, arm: str | None = None, segments: Sequence[str] = (),
                   start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
                   ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
-                  interval_of: IntervalOf | None = None, decision_only: bool = False) -> RolloutResult:
+                  interval_of: IntervalOf | None = None, decision_only: bool = False,
+                  correction: str = "bonferroni") -> RolloutResult:
     """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
     the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
 
     ``by`` overrides every gate's segment columns; ``segments`` are the table's segment columns, judged one at a
     time for a gate without ``by`` (default: the string columns that are not the arm column). ``memo(gate, keys,
-    span, every, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) over the
-    rollout's ``span`` at an evaluation step of ``every`` hours, returning ``compute()`` or what it returned before
-    for the same table, arms and arguments.
+    span, every, level, compute)``: a caller's cache of one gate's evaluations in one segmentation (``keys``) over
+    the rollout's ``span`` at an evaluation step of ``every`` hours, its comparisons at ``level`` (a tuple that
+    tells what their confidence depends on), returning ``compute()`` or what it returned before for the same
+    table, arms and arguments.
+    ``confidence``: the chance that a rollout with no real change is not rolled back (nor paused) by chance.
+    ``correction``: how it is kept over the rollout's many comparisons: ``"bonferroni"`` (default) splits the error
+    rate ``1 - confidence`` across the gates of an action, their segments and their evaluations over the span
+    (``comparison_level``; each row's ``level``), so the longer the span the wider each interval: judge a live
+    rollout with ``end`` = its planned end to keep its looks fixed; ``"none"`` judges every comparison at
+    ``confidence`` (the false rollback rate then grows with looks, segments and gates).
     ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
     decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
     ``decision_only``: for a caller that reads the decision, its time, reason and verdicts only: the replay ends at
@@ -452,7 +508,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
         return rows, rows.control_rows(span)
     return _judged(arms, in_span, control=control, candidate=candidate, policy=policy, by=by, segments=segments,
                    start=start, end=end, confidence=confidence, ts=ts, source=source, memo=memo,
-                   interval_of=interval_of, decision_only=decision_only)
+                   interval_of=interval_of, decision_only=decision_only, correction=correction)
 
 
 class ArmAggregates(Protocol):
@@ -523,7 +579,8 @@ def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, polic
                      by: str | Sequence[str] | None = None, segments: Sequence[str] = (),
                      start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
                      ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
-                     interval_of: IntervalOf | None = None, decision_only: bool = False) -> RolloutResult:
+                     interval_of: IntervalOf | None = None, decision_only: bool = False,
+                  correction: str = "bonferroni") -> RolloutResult:
     """``judge_rollout`` from the arms' aggregates instead of their rows (``ArmAggregates``: an engine that keeps
     the rows, such as Spark, reduces them per interval, arm, segment, cell or value): the same replay, comparisons
     and decision from the same sums (to the last bits an order of additions can change), and the same PSI and KS
@@ -534,7 +591,7 @@ def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, polic
         return arms, arms.control_rows(span)
     result = _judged(arms, in_span, control=control, candidate=candidate, policy=policy, by=by, segments=segments,
                      start=start, end=end, confidence=confidence, ts=ts, source=source, memo=memo,
-                     interval_of=interval_of, decision_only=decision_only)
+                     interval_of=interval_of, decision_only=decision_only, correction=correction)
     return replace(result, notes=(*result.notes, *dict.fromkeys(arms.notes))) if arms.notes else result
 
 
@@ -547,7 +604,7 @@ def require_time(columns: Sequence[str], ts: str, source: str) -> None:
 def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregates, int]], *, control: str,
             candidate: str, policy: Policy, by, segments, start: dt.datetime | None, end: dt.datetime | None,
             confidence: float, ts: str, source: str, memo: Memo | None, interval_of: IntervalOf | None,
-            decision_only: bool) -> RolloutResult:
+            decision_only: bool, correction: str = "bonferroni") -> RolloutResult:
     """The judgement of ``judge_rollout`` and ``judge_aggregates`` once the arms are known: the rollout's span
     (``rollout_span`` of the candidate's times, ``start`` and ``end``), ``in_span(span)`` the units in it and the
     control's rows there."""
@@ -571,7 +628,7 @@ def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregate
         notes.append(f"no control traffic ({column} = {control}) between {span.start.isoformat()} and "
                      f"{span.end.isoformat()}: nothing can be judged")
     evals, deferred = _replay(units, policy, metrics, span, seg_cols, by_cols, ts=ts, confidence=confidence,
-                              memo=memo, stop_at_rollback=decision_only)
+                              memo=memo, stop_at_rollback=decision_only, correction=correction)
     timeline = _decide(evals, policy)
     decision, decided_at, reason = _final(timeline, evals, policy)
     if decision_only and decision == "rollback":  # rows are in time order: those up to the decision lead
@@ -586,7 +643,7 @@ def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregate
     cols = [c for c in dict.fromkeys([*(by_cols or ()), *seg_cols]) if c in evals.columns]
     return RolloutResult(control, candidate, column, policy, span, decision, decided_at, reason,
                          at.select(*SEGMENT_SCHEMA, *cols), timeline, evals, tuple(cols), confidence, tuple(notes),
-                         value_units, tuple(d for d in deferred if d[0] not in shown))
+                         value_units, tuple(d for d in deferred if d[0] not in shown), correction)
 
 
 def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Policy, by, arm: str | None,
@@ -620,7 +677,7 @@ def _narrowed(frame: pl.LazyFrame, *, control: str, candidate: str, policy: Poli
     return collect(rows.filter(rollout_span(first, last, start, end).contains(ts)))
 
 
-Memo = Callable[[Gate, tuple[str, ...], Window, int, Callable[[], list[dict]]], list[dict]]
+Memo = Callable[[Gate, tuple[str, ...], Window, int, tuple, Callable[[], list[dict]]], list[dict]]
 Cells = tuple[np.ndarray, np.ndarray, np.ndarray]
 IntervalOf = Callable[[Cells, Cells, bool, float], tuple[float | None, float | None]]
 Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with their interval, by window edges
@@ -628,8 +685,8 @@ Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with thei
 
 def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
-            memo: Memo | None = None,
-            stop_at_rollback: bool = False) -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
+            memo: Memo | None = None, stop_at_rollback: bool = False,
+            correction: str = "bonferroni") -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
     """Every evaluation of every gate in every segmentation over the rollout, in time order (then gate, then
     segmentation), and what is left to draw ((row, deferred) pairs, ``_settled``). One gate's evaluations in one
     segmentation depend on nothing else, so ``memo`` may keep them. ``stop_at_rollback`` (without ``memo``)
@@ -642,14 +699,16 @@ def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetr
     units.prepare((REDUCTIONS[metrics[gate.name].kind], metrics[gate.name],  # every reduction to come, lazily
                    sorted({e for w in windows for e in (w.start, w.end)}), keys)
                   for _, gate, keys in plan if (windows := _gate_window_list(gate, span, times)))
+    levels = _levels(plan, span, times, confidence, correction)
     if stop_at_rollback and memo is None:
-        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, confidence=confidence)
+        times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, levels=levels)
     else:
         for index, gate, keys in plan:
-            def compute(gate=gate, keys=keys) -> list[dict]:
+            def compute(gate=gate, keys=keys, level=levels[(index, keys)][0]) -> list[dict]:
                 return _gate_evaluations(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                         confidence=confidence)
-            rows = memo(gate, keys, span, every, compute) if memo is not None else compute()
+                                         confidence=level)
+            rows = (memo(gate, keys, span, every, levels[(index, keys)][1], compute) if memo is not None
+                    else compute())
             at = by_time[(index, keys)]
             for row in rows:
                 at.setdefault(row["ts"], []).append(row)
@@ -665,12 +724,12 @@ def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetr
 def _replay_until_rollback(units: ArmAggregates, plan: Sequence[tuple[int, Gate, tuple[str, ...]]],
                            by_time: dict[tuple, dict[dt.datetime, list[dict]]], metrics: dict[str, RolloutMetric],
                            span: Window, times: Sequence[dt.datetime], *, ts: str,
-                           confidence: float) -> list[dt.datetime]:
+                           levels: dict[tuple[int, tuple[str, ...]], tuple[Level, tuple]]) -> list[dt.datetime]:
     """Fill ``by_time`` time by time (each gate's sums reduced once, its windows compared when reached) until a
     rollback gate has been in breach in a segment ``consecutive`` evaluations in a row, as ``_decide`` counts them;
     the times evaluated. What comes after a rollback cannot change the rollout's decision."""
     windows = {(index, keys): dict(_gate_windows(units, gate, metrics[gate.name], keys, span, times, ts=ts,
-                                                 confidence=confidence)) for index, gate, keys in plan}
+                                                 confidence=levels[(index, keys)][0])) for index, gate, keys in plan}
     runs: dict[tuple[str, str], int] = {}
     for n, t in enumerate(times):
         rollback = False
@@ -696,7 +755,7 @@ def _gate_window_list(gate: Gate, span: Window, times: Sequence[dt.datetime]) ->
 
 def _gate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
                   span: Window, times: Sequence[dt.datetime], *, ts: str,
-                  confidence: float) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
+                  confidence: Level) -> list[tuple[dt.datetime, Callable[[], list[dict]]]]:
     """One gate's windows in one segmentation at its own times (every ``gate.every_hours``, and the end), each as
     (its end, a function that compares the arms in it): the sums are reduced here, once, and each window's
     comparisons made when asked for."""
@@ -710,6 +769,7 @@ def _gate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys:
         starts = ordered[ts].search_sorted(pl.Series([w.start for w in windows], dtype=units.schema[ts]), "left")
         ends = ordered[ts].search_sorted(pl.Series([w.end for w in windows], dtype=units.schema[ts]), "left")
         rows_of = _distribution_rows(ordered, metric, keys)
+        confidence = _level(confidence, ordered.select(keys).n_unique() if keys else 1)
 
         def compare(a: int, b: int) -> list[dict]:
             return _settled(rows_of(a, b), gate, metric, confidence)
@@ -725,7 +785,7 @@ def _gate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys:
 
 def _gate_evaluations(units: ArmAggregates, gate: Gate, metric: RolloutMetric,
                       keys: tuple[str, ...], span: Window, times: Sequence[dt.datetime], *, ts: str,
-                      confidence: float) -> list[dict]:
+                      confidence: Level) -> list[dict]:
     """One gate's evaluations in one segmentation at its own times (every ``gate.every_hours``, and the end)."""
     return [row for _, evaluate in _gate_windows(units, gate, metric, keys, span, times, ts=ts, confidence=confidence)
             for row in evaluate()]
@@ -780,19 +840,21 @@ def _part_sums(units: pl.DataFrame, edges: Sequence[dt.datetime], keys: list[str
 
 
 def _evaluate_windows(units: ArmAggregates, gate: Gate, metric: RolloutMetric, keys: tuple[str, ...],
-                      windows: Sequence[Window], *, confidence: float) -> list[Callable[[], list[dict]]]:
+                      windows: Sequence[Window], *, confidence: Level) -> list[Callable[[], list[dict]]]:
     """``evaluate_window`` in every window of a ratio, rate, mean or calibration metric, from one reduction: a
     function per window that compares the arms in it."""
     relative = gate.change == "relative"
     if metric.kind == "calibration":
         ids, sums = _window_sums(units, windows, keys, "cells", metric, ["count", "score_sum", "score_sq"])
         cells_in = _cell_arrays(ids, keys)
+        confidence = _level(confidence, ids.select(keys).n_unique() if keys else 1)
 
         def calibrate(w: int) -> list[dict]:
             return _calibration_rows(cells_in(sums[w]), gate, metric, keys, confidence=confidence)
         return [partial(calibrate, w) for w in range(len(windows))]
     names = [e.meta.output_name() for e in part_sums_exprs(metric)]
     ids, sums = _window_sums(units, windows, keys, "sums", metric, names)
+    confidence = _level(confidence, ids.select(keys).n_unique() if keys else 1)
     groups = ids.height  # every window's groups one after the other, as one frame
     frame = ids.select(pl.all().gather(np.tile(np.arange(groups), len(windows)))).with_columns(
         pl.Series("__window", np.repeat(np.arange(len(windows), dtype=np.int64), groups)),
@@ -826,7 +888,7 @@ def _calibration_rows(cells: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray,
             metric, arms["control"], arms["candidate"], relative=relative)):
         row = {"segment": _segment_name(keys, seg), **dict(zip(keys, seg)), **compared}
         if row["change"] is not None:
-            row[DEFERRED] = ("ece", cell["control"], cell["candidate"], relative)
+            row[DEFERRED] = ("ece", cell["control"], cell["candidate"], relative, confidence)
         rows.append(row)
     return _settled(rows, gate, metric, confidence)
 
@@ -859,14 +921,14 @@ def _draws(deferred: Sequence[tuple], confidence: float,
             _, statistic, n, m = what
             out[i] = {"p_value": ks_pvalue(statistic, n, m)}
         elif interval_of is not None:
-            _, control, candidate, relative = what
-            low, high = interval_of(control, candidate, relative, confidence)
+            control, candidate, relative = what[1:4]
+            low, high = interval_of(control, candidate, relative, what[4] if len(what) > 4 else confidence)
             out[i] = {"ci_low": low, "ci_high": high}
-        else:
-            ece.setdefault(what[3], []).append(i)
-    for relative, rows in ece.items():
+        else:  # the level the comparison was judged at (a row of a replay carries it)
+            ece.setdefault((what[3], what[4] if len(what) > 4 else confidence), []).append(i)
+    for (relative, level), rows in ece.items():
         arms = [tuple(np.stack([deferred[i][side][part] for i in rows]) for part in range(3)) for side in (1, 2)]
-        for i, (low, high) in zip(rows, ece_change_intervals(*arms, relative=relative, confidence=confidence)):
+        for i, (low, high) in zip(rows, ece_change_intervals(*arms, relative=relative, confidence=level)):
             out[i] = {"ci_low": low, "ci_high": high}
     return out
 
@@ -915,6 +977,7 @@ def _with_verdicts(rows: list[dict], gate: Gate, metric: RolloutMetric, confiden
     """Each segment's comparison with its sample's name, verdict and note."""
     for row in rows:
         row["sample"] = metric.sample
+        row["level"] = confidence
         row["verdict"], row["note"] = verdict(row, gate, confidence=confidence)
     return rows
 

@@ -29,6 +29,16 @@ def run(*args: str) -> tuple[int, dict]:
     return code, json.loads(out.getvalue())
 
 
+def rounded(doc):
+    """A JSON document with its floats to 12 significant digits: the streaming engine adds a scan's rows in another
+    order than the table read whole, which can change an interval's last bits."""
+    if isinstance(doc, dict):
+        return {k: rounded(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [rounded(v) for v in doc]
+    return float(f"{doc:.12g}") if isinstance(doc, float) else doc
+
+
 @pytest.fixture(scope="module")
 def decisions(sample_dir) -> pl.DataFrame:
     return pl.read_parquet(sample_dir / "decisions.parquet")
@@ -44,7 +54,7 @@ def test_canary_and_incident_on_a_scan_answer_as_read_whole(sample_dir, monkeypa
     want = run(*args)
     monkeypatch.setenv(engine.BUDGET_ENV, "1M")
     assert isinstance(read_contract_table(sample_dir / "decisions.parquet", "decisions"), pl.LazyFrame)
-    assert run(*args) == want
+    assert rounded(run(*args)) == rounded(want)
     if command[0] == "incident":
         assert want[1]["rollout"]["decision"] == "rollback"  # the canary was judged on the scan too
 
@@ -56,7 +66,7 @@ def test_the_narrowed_scan_reads_only_the_replay_columns_and_rows(decisions):
         poisoned.select("not_needed").collect()
     kw = {"control": "v1.9", "candidate": "v2.0", "segments": ("geo", "device")}
     got = judge_rollout(poisoned, **kw)
-    assert got.to_dict() == judge_rollout(decisions, **kw).to_dict()
+    assert rounded(got.to_dict()) == rounded(judge_rollout(decisions, **kw).to_dict())
 
     policy = default_rollout_policy()
     narrowed = _narrowed(poisoned, policy=policy, by=None, arm=None, start=None, end=None, ts="ts", **kw)

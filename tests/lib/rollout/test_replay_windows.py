@@ -101,7 +101,7 @@ def test_every_evaluation_equals_the_figures_of_its_rows():
 def test_intervals_and_verdicts_equal_the_window_by_window_path():
     frame = small_rollout()
     policy = parse_policy(POLICY)
-    result = judge_rollout(frame, control="old", candidate="new", policy=policy, segments=["geo"])
+    result = judge_rollout(frame, control="old", candidate="new", policy=policy, segments=["geo"], correction="none")
     units = rollout_units(frame, column="model_version", control="old", candidate="new")
     for lo, hi in windows(result):
         part = units.filter((pl.col("ts") >= lo) & (pl.col("ts") < hi))

@@ -31,26 +31,27 @@ def test_a_table_no_gate_can_judge_is_a_clear_error(tmp_path):
 
 
 def test_a_gate_evaluations_kept_by_the_caller_give_the_same_judgement(sample_dataset):
-    """A memo of one gate's evaluations per segmentation (the app's cache): a second view with other segment columns
-    replays only the segmentations it has not seen, and every view equals the one replayed from scratch."""
+    """A memo of one gate's evaluations per segmentation (the app's cache): a view asked again replays nothing, a
+    view with other segment columns replays its segmentations at their own level (the error rate is split over
+    fewer segmentations), and every view equals the one replayed from scratch."""
     from polars.testing import assert_frame_equal
 
     kept: dict = {}
     computed: list = []
 
-    def memo(gate, keys, span, every, compute):
-        key = (repr(gate), keys, span, every)
+    def memo(gate, keys, span, every, level, compute):
+        key = (repr(gate), keys, span, every, level)
         if key not in kept:
             computed.append(keys)
             kept[key] = compute()
         return kept[key]
 
-    for by in (None, ["geo"], ["geo", "device"]):
+    for by in (None, ["geo"], ["geo", "device"], None, ["geo"]):
         shared = rollout_view(sample_dataset, control="v1.9", candidate="v2.0", by=by, memo=memo)
         alone = rollout_view(sample_dataset, control="v1.9", candidate="v2.0", by=by)
         assert_frame_equal(shared.evaluations, alone.evaluations)
         assert_frame_equal(shared.timeline, alone.timeline)
         assert (shared.decision, shared.decided_at, shared.reason) == (alone.decision, alone.decided_at, alone.reason)
     gates = len(default_rollout_policy().gates)
-    assert computed.count(("geo",)) == gates  # the default view's per-geo evaluations served the by=geo view
+    assert computed.count(("geo",)) == 2 * gates  # the default view's and the by=geo view's, each once
     assert computed.count(("geo", "device")) == gates
