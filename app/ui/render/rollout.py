@@ -44,7 +44,7 @@ def _intervals(result: RolloutResult) -> str:
     if result.correction != "bonferroni" or not levels.len():
         return f"Intervals: {format_value(result.confidence, 'rate')}"
     low, high = levels.min(), levels.max()
-    shown = f"{low:.4%}" if low == high else f"{low:.4%} to {high:.4%}"
+    shown = format_value(low, "rate") + ("" if low == high else f" to {format_value(high, 'rate')}")
     return (f"Intervals: {shown}, a {format_value(1 - result.confidence, 'rate')} chance of a false rollback (or "
             "pause) over the whole rollout split across its gates, segments and evaluations")
 
