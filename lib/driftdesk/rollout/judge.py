@@ -83,6 +83,9 @@ SEGMENT_SCHEMA = {
     "verdict": pl.String, "note": pl.String, "level": pl.Float64,
 }
 CORRECTIONS = ("bonferroni", "none")
+# a rollout's looks are counted over at least a week, so a live rollout judged on its first days uses the levels it
+# will have after a week: the chance of a false rollback stays 1 - confidence as its data grows (up to that week)
+PLANNED_HOURS = 7 * 24
 Level = float | Callable[[int], float]  # a comparison's confidence, or of the number of segments it is judged among
 
 
@@ -116,7 +119,8 @@ def _levels(plan: Sequence[tuple[int, Gate, tuple[str, ...]]], span: Window, tim
         per_action[gate.action] = per_action.get(gate.action, 0) + 1
     out = {}
     for i, gate, keys in plan:
-        looks = max(len(_gate_window_list(gate, span, times)), 1)
+        planned = -(-PLANNED_HOURS // gate.every_hours)  # the looks of a rollout of PLANNED_HOURS at least
+        looks = max(len(_gate_window_list(gate, span, times)), planned, 1)
         out[(i, keys)] = (partial(_split_level, confidence, per_action[gate.action], looks),
                           ("bonferroni", confidence, per_action[gate.action], looks))
     return out
@@ -486,8 +490,9 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     ``confidence``: the chance that a rollout with no real change is not rolled back (nor paused) by chance.
     ``correction``: how it is kept over the rollout's many comparisons: ``"bonferroni"`` (default) splits the error
     rate ``1 - confidence`` across the gates of an action, their segments and their evaluations over the span
-    (``comparison_level``; each row's ``level``), so the longer the span the wider each interval: judge a live
-    rollout with ``end`` = its planned end to keep its looks fixed; ``"none"`` judges every comparison at
+    (``comparison_level``; each row's ``level``), so the longer the span the wider each interval (its looks are
+    counted over ``PLANNED_HOURS`` at least, so a live rollout keeps its levels through its first week);
+    ``"none"`` judges every comparison at
     ``confidence`` (the false rollback rate then grows with looks, segments and gates).
     ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
     decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.

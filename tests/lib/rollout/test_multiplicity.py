@@ -32,6 +32,21 @@ def arms(seed: int, *, days: int = 4, per_day: int = 2000, shift: float = 0.0) -
                          "geo": rng.choice(["AT", "CH"], n), "spend": rng.gamma(3, 1.0, n)})
 
 
+def test_a_live_rollout_is_judged_at_the_levels_of_its_planned_week():
+    """Judged on its first day, then on its first six, a rollout's comparisons keep one level (its looks are those
+    of a week), so what it decided on day one stands as data arrives; past a week the looks are the span's."""
+    frame = arms(1, days=10).with_columns(decision=pl.lit(1))
+
+    def levels(days: int) -> set[float]:
+        result = judge_rollout(frame, control="m1", candidate="m2", segments=["geo"],
+                               end=T0 + dt.timedelta(days=days))
+        return set(result.evaluations.filter(pl.col("segment") == "geo=AT")["level"].drop_nulls().to_list())
+
+    first, six, ten = levels(1), levels(6), levels(10)
+    assert first == six and len(first) >= 1
+    assert max(ten) > max(six)  # ten days hold more looks than the planned week: each comparison gets less
+
+
 def test_the_level_of_one_comparison_by_hand():
     # 3 rollback gates judged over all traffic and per geo (6 comparisons), 16 looks, 2 geos: 0.05 / 192
     assert comparison_level(0.95, comparisons=6, looks=16, segments=2) == pytest.approx(1 - 0.05 / 192)
@@ -39,8 +54,9 @@ def test_the_level_of_one_comparison_by_hand():
 
 
 def test_each_comparison_is_judged_at_its_share_of_the_error_rate():
-    """One rollback gate every 12 hours over 96 hours (8 looks), over all traffic and per geo (2 comparisons, 2
-    geos): all traffic at 1 - 0.05 / 16, each geo at 1 - 0.05 / 32; ``correction="none"`` keeps 0.95."""
+    """One rollback gate every 12 hours over 96 hours, its looks counted over the planned week (14 looks), over all
+    traffic and per geo (2 comparisons, 2 geos): all traffic at 1 - 0.05 / 28, each geo at 1 - 0.05 / 56;
+    ``correction="none"`` keeps 0.95."""
     policy = parse_policy('[[gate]]\nname = "cr"\nmetric = "cr"\ncomparison = "release"\nchange = "relative"\n'
                           'threshold = -0.2\ndirection = "below"\nwindow = "48h"\nevery = "12h"\nconsecutive = 2\n'
                           'min_sample = 50\naction = "rollback"\n', source="test")
@@ -48,8 +64,8 @@ def test_each_comparison_is_judged_at_its_share_of_the_error_rate():
     result = judge_rollout(frame, control="m1", candidate="m2", policy=policy, segments=["geo"],
                            end=T0 + dt.timedelta(hours=96))
     levels = dict(result.evaluations.group_by("segment").agg(pl.col("level").unique()).iter_rows())
-    assert levels == {"all": [pytest.approx(1 - 0.05 / 16)], "geo=AT": [pytest.approx(1 - 0.05 / 32)],
-                      "geo=CH": [pytest.approx(1 - 0.05 / 32)]}
+    assert levels == {"all": [pytest.approx(1 - 0.05 / 28)], "geo=AT": [pytest.approx(1 - 0.05 / 56)],
+                      "geo=CH": [pytest.approx(1 - 0.05 / 56)]}
     # a wider interval at that level: the z of a two-sided interval, as scipy gives it, against the row's own
     row = result.evaluations.filter(pl.col("segment") == "geo=AT").row(-1, named=True)
     plain = judge_rollout(frame, control="m1", candidate="m2", policy=policy, segments=["geo"],
