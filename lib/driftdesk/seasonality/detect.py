@@ -133,10 +133,7 @@ def _fit_group(members: list[PreparedSeries], key: tuple, config: DetectConfig, 
     history decomposed around those events."""
     _, step, n, periods, scale = key
     use_log = scale == "log"
-    values = np.stack([s.model_grid().values for s in members])
-    offset = np.array([s.log_offset for s in members])[:, None]
-    work = to_working(values, scale, offset)
-    cal = np.stack([s.calendar for s in members])
+    values, offset, work, cal = _group_arrays(members, scale)
     scan = scans.scan_of([s.key for s in members], key, work, cal, config) if scans is not None else None
     if scan is None:
         scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=use_log, scale=scale)
@@ -177,6 +174,14 @@ def _counts_residuals(values: np.ndarray, expected: np.ndarray, counts: np.ndarr
     noise of counts is as wide at every level, where on the log scale it widens whenever the level falls."""
     out = to_working(values, "sqrt") - to_working(expected, "sqrt")
     return np.where(counts[:, None], out, np.nan)
+
+
+def _group_arrays(members: Sequence[PreparedSeries], scale: str) -> tuple[np.ndarray, ...]:
+    """A group's values on the model's grid, their log offsets, the values on the working scale and the calendar
+    masks, a row per series: what its causal scan reads."""
+    values = np.stack([s.model_grid().values for s in members])
+    offset = np.array([s.log_offset for s in members])[:, None]
+    return values, offset, to_working(values, scale, offset), np.stack([s.calendar for s in members])
 
 
 def _variance_events(scan: CausalScan, work: np.ndarray, cal: np.ndarray, step: dt.timedelta,
@@ -262,9 +267,7 @@ def shared_scans(frame: Frame, *, ts: str = "ts", value: str = "value", by: str 
     rows: dict[tuple, tuple[_Scanned, int]] = {}
     for key, members in group_series(series, config).items():
         _, step, _, periods, scale = key
-        offset = np.array([s.log_offset for s in members])[:, None]
-        work = to_working(np.stack([s.model_grid().values for s in members]), scale, offset)
-        cal = np.stack([s.calendar for s in members])
+        _, _, work, cal = _group_arrays(members, scale)
         scan = causal_scan(work, cal, step=step, periods=periods, config=config, log=scale == "log", scale=scale)
         scanned = _Scanned(key, config, scan, work, cal)
         for i, s in enumerate(members):
