@@ -23,6 +23,8 @@ class DetectConfig:
     cusum_k: float = 0.75
     cusum_h: float = 18.0
     clip_z: float = 3.5
+    # anomalies in a row, one side, that are a change (hourly model); on finer data also hours in a row, each
+    # beyond anomaly_z, that are an anomaly though no point beats the record (``fine``)
     persist_steps: int = 6
     block_k: float = 0.5
     block_h: float = 5.0

@@ -305,7 +305,8 @@ def _series_outcome(s: PreparedSeries, fit: _GroupFit, idx: int, config: DetectC
                                  scale=fit.scale, offset=float(fit.offset[idx]), sigma=fit.sigma[idx],
                                  model_flags=flags, calendar=s.calendar, day_steps=steps_per_day(fit.step),
                                  anomaly_z=config.anomaly_z, causal=causal, counts=s.counts,
-                                 record_days=config.record_days)
+                                 record_days=config.record_days, persist_steps=config.persist_steps,
+                                 cycles=fit.periods)
         flags = arrays.pop("flag")
         drifts = [_finer(d, k) for d in drifts]
         variances = [_finer(v, k) for v in variances]

@@ -10,9 +10,11 @@ day: the largest score of the last ``record_days``, and once twice that span (+1
 daily maximum of it (see ``rate_threshold``: either way about one alert in record_days + 1 days at most on a quiet
 series, whatever its noise looks like; the second one is not set by a single burst). An hour is judged the same
 way from its points taken together (its total for counts, else its mean, against theirs expected), so a burst
-spread over an hour is seen though no point of it stands out; its flag lands on the hour's last point. Drift flags come from the hourly model: in causal mode a point
-carries the flags of the last hour completed by it (an hour's mean is only known once the hour is over), so no flag
-reads a later point.
+spread over an hour is seen though no point of it stands out; its flag lands on the hour's last point. So is a
+burst that lasts: ``persist_steps`` hours in a row each beyond ``anomaly_z`` on one side, though none beats the
+record (one set by a bigger burst last week would otherwise hide a day-long one this week). Drift flags come from
+the hourly model: in causal mode a point carries the flags of the last hour completed by it (an hour's mean is
+only known once the hour is over), so no flag reads a later point.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ RECORD_RANK = 2  # the record is the 2nd-largest daily maximum of 2 (RECORD_DAYS
 def full_resolution(values: np.ndarray, k: int, *, level_w: np.ndarray, seasonal_w: np.ndarray,
                     scale: str, offset: float, sigma: np.ndarray, model_flags: np.ndarray, calendar: np.ndarray,
                     day_steps: int, anomaly_z: float, causal: bool, counts: bool,
-                    record_days: float = RECORD_DAYS) -> dict[str, np.ndarray]:
+                    record_days: float = RECORD_DAYS, persist_steps: int = 6,
+                    cycles: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
     """trend, seasonal, resid, score and flag per point of a series whose model steps are k points each.
     ``level_w``, ``seasonal_w`` and ``sigma`` per model step on the working ``scale`` (``scales``; ``offset``
     the log scale's), ``model_flags`` and ``calendar`` per model step; ``counts``: the series holds counts
@@ -51,7 +54,7 @@ def full_resolution(values: np.ndarray, k: int, *, level_w: np.ndarray, seasonal
                              day=k * day_steps, z=anomaly_z, causal=causal, counts=counts, record_days=record_days)
     hour_anomaly = _hour_anomalies(values, expected, offset, sigma, k, ~calendar & np.isfinite(sigma) if causal
                                    else ~calendar, day_steps=day_steps, z=anomaly_z, causal=causal, counts=counts,
-                                   record_days=record_days)
+                                   record_days=record_days, persist_steps=persist_steps, cycles=cycles)
     point = np.arange(n)
     done = (point + 1) // k - 1 if causal else hour  # the model step whose flag a point may carry
     carried = np.where(done >= 0, model_flags[np.clip(done, 0, None)], NORMAL)
@@ -80,7 +83,7 @@ def _judged(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray, of
 
 def _hour_anomalies(values: np.ndarray, expected: np.ndarray, offset: float | None, sigma: np.ndarray, k: int,
                     ok: np.ndarray, *, day_steps: int, z: float, causal: bool, counts: bool,
-                    record_days: float) -> np.ndarray:
+                    record_days: float, persist_steps: int, cycles: tuple[int, ...]) -> np.ndarray:
     """Per model step (hour): its points taken together are an anomaly. The hour's total (counts) or mean against
     the total or mean of its points' expected values, judged like a point, on the same stabilised scale and
     record rule: a burst spread over an hour, each point of it unremarkable, is one anomaly, and a noisy hour at
@@ -98,9 +101,23 @@ def _hour_anomalies(values: np.ndarray, expected: np.ndarray, offset: float | No
         e_h = np.where(present, e, 0.0).sum(axis=1) / (1.0 if counts else cnt)
     v_h, e_h = np.where(cnt > 0, v_h, np.nan), np.where(cnt > 0, e_h, np.nan)
     e_w = np.log(np.maximum(e_h, 0.0) + offset) if offset is not None else e_h
-    _, anomaly = _judged(v_h, e_h, e_w, offset, np.nan_to_num(sigma, nan=0.0), ok & (cnt > 0), day=day_steps, z=z,
-                         causal=causal, counts=counts, record_days=record_days)
-    return anomaly
+    score, anomaly = _judged(v_h, e_h, e_w, offset, np.nan_to_num(sigma, nan=0.0), ok & (cnt > 0), day=day_steps,
+                             z=z, causal=causal, counts=counts, record_days=record_days)
+    return anomaly | sustained(score, z, persist_steps, cycles)
+
+
+def sustained(score: np.ndarray, z: float, steps: int, cycles: tuple[int, ...] = ()) -> np.ndarray:
+    """True from the ``steps``-th of a run of scores beyond ``z`` on one side (a missing score ends a run): an
+    excursion that lasts, though no single score of it beats the record (a burst smaller than last week's)."""
+    a = np.nan_to_num(score)
+    side = np.where(np.abs(a) >= z, np.sign(a), 0.0)
+    recurring = np.zeros(side.size, dtype=bool)
+    for p in cycles:  # the same excursion one cycle earlier: the cycle, not a burst (a weekend before weeks are modelled)
+        recurring[p:] |= (side[p:] != 0) & (side[p:] == side[:-p])
+    side = np.where(recurring, 0.0, side)
+    i = np.arange(side.size)
+    start = np.maximum.accumulate(np.where(np.r_[True, side[1:] != side[:-1]], i, 0))
+    return (side != 0) & (i - start + 1 >= steps)
 
 
 def _stabilised(values: np.ndarray, expected: np.ndarray, expected_w: np.ndarray, offset: float | None,
