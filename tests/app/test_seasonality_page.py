@@ -80,4 +80,4 @@ def test_another_metric_shows_that_metrics_figures(sample_dataset):
                                  columns=segment_columns(sample_dataset, "kpis"))
         shown_table = at.dataframe[-1].value
         assert list(shown_table["segment"]) == every.verdicts["segment"].to_list()
-        assert list(shown_table["status"]) == every.verdicts["status"].to_list()
+        assert list(shown_table["status"]) == every.shown()["status"].to_list()

@@ -43,4 +43,4 @@ def render_segment_verdicts(verdicts: SegmentVerdicts) -> None:
     for column, message in verdicts.errors:
         st.warning(md(f"{column}: {message}"))
     if verdicts.verdicts.height:
-        table(verdicts.verdicts)
+        table(verdicts.shown())

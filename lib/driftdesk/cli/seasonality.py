@@ -76,6 +76,7 @@ def _calendar_file(args: argparse.Namespace):
 
 def cmd_seasonality(args: argparse.Namespace) -> int:
     from driftdesk.seasonality import DetectConfig, detect
+    from driftdesk.seasonality.verdicts import shown_status
 
     frame, ts, value, by, source, calendar, why_empty, counts = _series_input(args)
     result = detect(frame, ts=ts, value=value, by=by or None, periods=args.period or None,
@@ -91,7 +92,9 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
     doc = result.to_dict()
     mode = "causal" if args.causal else "batch"
     lines = [f"seasonality ({mode}): {len(verdicts)} series, {len(doc['events'])} events"]
-    for v in verdicts:
+    # the status as it reads beside its sentence (JSON keeps the status: a series without a clear pattern is
+    # "seasonal" there, "no clear pattern" here)
+    for v in result.verdicts.with_columns(shown_status()).to_dicts():
         name = ", ".join(f"{c}={v[c]}" for c in result.by) or value
         lines.append(f"  {name}: {v['status']}: {v['verdict']}")
     if doc["events"]:

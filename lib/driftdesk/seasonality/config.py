@@ -66,8 +66,9 @@ class DetectConfig:
     log: bool | str = "auto"  # model strictly positive series on the log scale
     # values are counts of events per step (tweets per 5 minutes, clicks per hour): their noise grows as the
     # square root of the level, so finer-than-hourly counts are modelled and their points judged on the
-    # square-root scale. "auto": non-negative whole numbers over the warm-up; a measurement in whole units
-    # (latency in milliseconds) looks the same, so say counts=False for one
+    # square-root scale. "auto": the warm-up's rows are non-negative whole numbers (before duplicates or a regridded
+    # step's rows are combined: their mean is still a count); a measurement in whole units (latency in
+    # milliseconds) looks the same, so say counts=False for one
     counts: bool | str = "auto"
     # alerts: a run of abnormal flags within episode_hours of the last one of its kind continues that episode
     # (no new alert); at most alert_budget new episodes alert per series in any 7 days (None: no budget)

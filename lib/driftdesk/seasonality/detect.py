@@ -360,6 +360,10 @@ def _notes_sentence(s: PreparedSeries, fit: _GroupFit, idx: int, counts: Episode
     """What the verdict adds about the input and the alerts: duplicates combined, regridding, the model on
     hourly means, the warm-up, episodes and the alert budget."""
     notes = list(s.grid.notes.sentences(s.grid.step))
+    combined = s.grid.notes.duplicate_rows or s.grid.notes.combined_rows
+    if combined and s.declared_counts is None and s.counts:
+        notes.append(f"judged as counts on its rows before they were combined (whole numbers): the "
+                     f"{s.grid.notes.rule} of a step's counts is still a count, not a measurement")
     if s.per_model_step > 1:
         of_counts = " of counts, on their square roots" if fit.scale == "sqrt" else ""
         notes.append(f"modelled on hourly means{of_counts}, points judged {describe_step(s.grid.step)}")

@@ -8,6 +8,13 @@ spacing rounded to a round step), values combined within each step and empty ste
 null values are NaN on the grid (filled later for fitting, never scored); long gaps are reported as data breaks.
 ``strict=True`` refuses duplicates and irregular spacing instead (with a few offending rows, and a hint when they
 look like a daylight-saving change in local-time input).
+
+Counts (events per step) are combined by the same rule, and whether a series holds counts is judged on its rows
+before combining (``Grid.whole``): the mean of two rows of one step, 3 and 4, is 3.5 and still a count. The
+regridded step is the rows' typical spacing, so each row counts about one step's events: jitter puts two rows in
+one step and leaves the next empty, a gap. Their mean is the step's count; their sum would hold two steps' events
+in one (a point near +100% beside a gap, and a level biased up, as gaps are not zeros). ``duplicates="sum"`` is
+for rows that split one step's events between them (shards of one counter).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from driftdesk.errors import DriftdeskError
+from driftdesk.seasonality.scales import is_counts
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -88,9 +96,20 @@ class Grid:
     n_rows: int
     notes: GridNotes = GridNotes()
     known_pos: np.ndarray | None = None  # per row (input order); None: every row is its step's end (row_pos)
+    # per step: every finite row combined into it was a non-negative whole number (True for a step without rows),
+    # so whether a series holds counts is judged on its rows, not on their means
+    whole: np.ndarray | None = None
 
     def known_positions(self) -> np.ndarray:
         return self.row_pos if self.known_pos is None else self.known_pos
+
+    def holds_counts(self, steps: int) -> bool:
+        """Its first ``steps`` steps hold a value and every row in them is a non-negative whole number (events
+        counted per step): judged on the rows, so the mean of two counts (3.5) leaves a series of counts counts."""
+        head = self.values[:steps]
+        if self.whole is None:
+            return is_counts(head)
+        return bool(np.isfinite(head).any() and self.whole[:steps].all())
 
     @property
     def n(self) -> int:
@@ -310,6 +329,13 @@ def _combine(pos: np.ndarray, values: np.ndarray, n: int, rule: str) -> np.ndarr
     return out
 
 
+def _whole_steps(pos: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per step: no finite row in it is negative or fractional."""
+    ok = np.isfinite(values)
+    bad = ok & ((values < 0) | (values != np.round(values)))
+    return np.bincount(pos[bad], minlength=n)[:n] == 0
+
+
 def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, label: str = "",
             step: dt.timedelta | None = None, duplicates: str = "mean", strict: bool = False) -> Grid:
     """Put one series (numpy datetime64 timestamps, float values in input order) on its regular grid: rows that
@@ -372,7 +398,7 @@ def to_grid(ts_values: np.ndarray, values: np.ndarray, *, ts: str, source: str, 
         regridded=regrid, off_step_rows=off,
         combined_rows=int((per_step[per_step > 1] - 1).sum()) - len(repeated) if regrid else 0,
         empty_steps=int((per_step == 0).sum()) if regrid else 0, calendar=unit)
-    return Grid(start.astype(dt.datetime), step, grid, pos, len(pos), notes, known)
+    return Grid(start.astype(dt.datetime), step, grid, pos, len(pos), notes, known, _whole_steps(pos, v, n))
 
 
 def gaps(grid: Grid, *, min_steps: int = 1) -> list[tuple[int, int]]:

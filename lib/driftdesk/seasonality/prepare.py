@@ -27,7 +27,6 @@ from driftdesk.seasonality.grid import (
     value_expr,
 )
 from driftdesk.seasonality.result import RESULT_COLUMNS
-from driftdesk.seasonality.scales import is_counts
 from driftdesk.seasonality.verdicts import too_short_sentence
 from driftdesk.segments import by_columns
 
@@ -57,12 +56,13 @@ class PreparedSeries:
 
     @property
     def counts(self) -> bool:
-        """The series holds counts, judged on its warm-up at full resolution only (as the log scale is), so a
-        later value cannot change how earlier points were judged; or as declared (``DetectConfig.counts``)."""
+        """The series holds counts, judged on the rows of its warm-up before they were combined into steps (a
+        later value cannot change how earlier points were judged, as for the log scale); or as declared
+        (``DetectConfig.counts``)."""
         if self.declared_counts is not None:
             return self.declared_counts
         head = warmup_steps(self.periods, self.model_grid().step) * self.per_model_step
-        return is_counts(self.grid.values[:head])
+        return self.grid.holds_counts(head)
 
 
 def as_frame(frame: Frame) -> pl.DataFrame:

@@ -98,10 +98,12 @@ class SeasonalityResult:
         return seasonality_figure(self.series(**key))
 
     def _repr_html_(self) -> str:
+        from driftdesk.seasonality.verdicts import shown_status
+
         rows = "".join(
             f"<tr><td>{html.escape(' / '.join(str(r[c]) for c in self.by) or 'series')}</td>"
             f"<td>{html.escape(str(r['status']))}</td><td>{html.escape(str(r['verdict']))}</td></tr>"
-            for r in self.verdicts.head(50).to_dicts()
+            for r in self.verdicts.head(50).with_columns(shown_status()).to_dicts()
         )
         mode = "causal" if self.causal else "batch"
         return (f"<p><b>Seasonality</b> ({mode}): {self.verdicts.height} series, {self.events.height} events</p>"

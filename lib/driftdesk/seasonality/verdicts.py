@@ -2,7 +2,10 @@
 
 Status, in order of precedence: ``empty`` (no values), ``too_short``, ``constant``, ``data_break`` (a gap
 of at least ``break_days``), ``drift`` (a level shift or trend change), ``anomaly`` (one-off points),
-``seasonal`` (a repeating pattern and nothing else).
+``variance_change``, ``seasonal`` (nothing but the expected: the calendar's pattern, if any). The statuses are
+JSON values consumers key on, so ``seasonal`` stays the status of a series with no clear pattern (its sentence
+says so, with its seasonal strength); where the status is shown beside the sentence (the CLI's table, the pages)
+it reads ``no clear pattern`` instead (``shown_status``), so no line says "seasonal: no clear seasonal pattern".
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
+import polars as pl
 
 from driftdesk.seasonality.grid import DAY, Grid, period_words, span_words
 from driftdesk.seasonality.scales import from_working
@@ -30,6 +34,23 @@ VERDICT_KINDS: tuple[str, ...] = ("drift", "data_break", "anomaly", "variance_ch
                                   "too_short", "empty")
 
 EVENT_KINDS = ("level_shift", "trend_change", "anomaly", "data_break")
+# how ``seasonal`` reads beside the sentence of a series without a clear pattern
+NO_CLEAR_PATTERN = "no clear pattern"
+
+
+def clear_pattern(periods: Sequence[int], strength: float | None) -> bool:
+    """Whether a series' periods make a pattern worth the word: it has periods, and they explain at least
+    ``MIN_STRENGTH`` of its detrended variation (or too few cycles are detrended to tell: unknown is not weak)."""
+    return bool(len(periods)) and not (strength is not None and np.isfinite(strength) and strength < MIN_STRENGTH)
+
+
+def shown_status() -> pl.Expr:
+    """A verdicts frame's status as people read it beside the sentence: ``seasonal`` without a clear pattern
+    (``clear_pattern`` on the ``periods`` and ``seasonal_strength`` columns) reads ``no clear pattern``; every
+    other status is itself. JSON keeps the status."""
+    weak = (pl.col("periods").fill_null("") == "") | (pl.col("seasonal_strength").fill_nan(None) < MIN_STRENGTH)
+    return (pl.when((pl.col("status") == "seasonal") & weak.fill_null(False)).then(pl.lit(NO_CLEAR_PATTERN))
+            .otherwise(pl.col("status")).alias("status"))
 
 
 def when(value: dt.datetime, step: dt.timedelta) -> str:
@@ -191,7 +212,7 @@ def status_and_sentence(grid: Grid | None, *, periods: Sequence[int], dropped: S
         cycles = " + ".join(period_words(p, step) for p in periods)
         if not cycles:
             parts.append("no seasonal period fits, no drift")
-        elif np.isfinite(strength) and strength < MIN_STRENGTH:
+        elif not clear_pattern(periods, strength):
             parts.append(f"no clear seasonal pattern ({cycles} explain {strength:.0%} of the detrended variation), "
                          f"no drift")
         else:
@@ -207,4 +228,5 @@ def too_short_sentence(period: int, step: dt.timedelta, n: int) -> str:
             f"{span_words(2 * period, step)}, have {span_words(n, step)}")
 
 
-__all__ = ["EVENT_KINDS", "DRIFT", "merge_alarms", "anomaly_events", "drift_flags", "status_and_sentence"]
+__all__ = ["EVENT_KINDS", "DRIFT", "NO_CLEAR_PATTERN", "anomaly_events", "clear_pattern", "drift_flags", "merge_alarms",
+           "shown_status", "status_and_sentence"]

@@ -35,7 +35,7 @@ from driftdesk.seasonality.series import (
     segment_options,
     series_metric,
 )
-from driftdesk.seasonality.verdicts import VERDICT_KINDS
+from driftdesk.seasonality.verdicts import VERDICT_KINDS, shown_status
 
 SEASONALITY_TABLES = ("kpis", "service")  # hourly tables with a metric per hour
 SERVICE_METRICS = ("latency_p99_ms", "latency_p95_ms", "latency_p50_ms", "requests", "errors", "timeouts", "queue_depth")
@@ -346,7 +346,7 @@ class SegmentVerdicts:
     metric: str
     mode: Mode
     columns: tuple[str, ...]
-    verdicts: pl.DataFrame  # segment, status, verdict
+    verdicts: pl.DataFrame  # segment, status, verdict, periods, seasonal_strength
     errors: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -361,15 +361,21 @@ class SegmentVerdicts:
     def to_frame(self) -> pl.DataFrame:
         return self.verdicts
 
+    def shown(self) -> pl.DataFrame:
+        """The table people read: segment, status as it reads beside the sentence (``verdicts.shown_status``),
+        verdict."""
+        return self.verdicts.select("segment", shown_status(), "verdict")
+
     def to_dict(self) -> dict:
         return jsonable({"table": self.table, "metric": self.metric, "mode": self.mode, "columns": list(self.columns),
                          "verdicts": self.verdicts, "errors": dict(self.errors)})
 
     def _repr_html_(self) -> str:
-        return self.verdicts._repr_html_()
+        return self.shown()._repr_html_()
 
 
-VERDICT_SCHEMA = {"segment": pl.String, "status": pl.String, "verdict": pl.String}
+VERDICT_SCHEMA = {"segment": pl.String, "status": pl.String, "verdict": pl.String, "periods": pl.String,
+                  "seasonal_strength": pl.Float64}
 
 
 def _ordered(verdicts: pl.DataFrame) -> pl.DataFrame:
@@ -394,7 +400,7 @@ def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = 
             errors.append((col, str(exc)))
             continue
         parts.append(res.verdicts.select(pl.format("{}={}", pl.lit(col), pl.col(col).cast(pl.String)).alias("segment"),
-                                         "status", "verdict"))
+                                         "status", "verdict", "periods", "seasonal_strength"))
         if progress is not None:
             progress((i + 1) / len(cols), f"{col}: {res.verdicts.height} series decomposed")
     verdicts = pl.concat(parts) if parts else pl.DataFrame(schema=VERDICT_SCHEMA)

@@ -113,3 +113,21 @@ def test_a_metric_too_thin_to_read_says_so_and_what_to_try(sample_dir, tmp_path,
     assert "points have fewer than" in err and "conversions behind them" in err and "--every 1d" in err
     # the same folder read per day has enough behind each point for a verdict
     assert main(["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "cpa", "--every", "1d"]) == 0
+
+
+def test_the_table_never_reads_seasonal_beside_no_clear_pattern(tmp_path, capsys):
+    """JSON keeps the status consumers key on ("seasonal" for both); the table for people shows a series without a
+    clear pattern as such."""
+    noise = 100 + np.random.default_rng(11).normal(0, 5, 24 * 42)
+    frame = pl.concat([hourly(noise, seg="noise"), hourly(seasonal_series(42, seed=1), seg="cycle")])
+    path = tmp_path / "s.csv"
+    frame.write_csv(path)
+    args = ["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--by", "seg"]
+    assert main([*args, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [v["status"] for v in doc["verdicts"]] == ["seasonal", "seasonal"]
+    assert main([*args, "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "seg=noise: no clear pattern: no clear seasonal pattern (daily + weekly explain" in out
+    assert "seg=cycle: seasonal: seasonal pattern (daily + weekly), no drift" in out
+    assert "seasonal: no clear" not in out

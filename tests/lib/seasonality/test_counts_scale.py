@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -117,3 +117,80 @@ def test_a_later_fraction_does_not_change_how_earlier_counts_were_judged():
     n = len(y) - 12  # every complete hour before the changed one
     assert a["flag"][:n].to_list() == b["flag"][:n].to_list()
     np.testing.assert_allclose(a["score"][:n].fill_null(np.nan).to_numpy(), b["score"][:n].fill_null(np.nan).to_numpy())
+
+
+def _jittered_counts(days: int, rate: float, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """5-minute Poisson counts (a daily cycle around ``rate``) stamped up to 1.5 minutes off their step, with 2% of
+    the rows exported twice: duplicates combined by mean, jitter regridded, both making fractions of counts."""
+    y = _counts(days, rate, seed)
+    rng = np.random.default_rng(seed + 100)
+    minutes = np.arange(y.size) * 5.0 + rng.uniform(-1.5, 1.5, y.size)
+    frame = pl.DataFrame({"ts": [T0 + dt.timedelta(minutes=float(m)) for m in minutes], "value": y})
+    return pl.concat([frame, frame.sample(fraction=0.02, seed=seed)]), y
+
+
+def test_counts_are_judged_on_the_rows_before_they_are_combined():
+    from driftdesk.seasonality.grid import to_grid
+
+    ts = np.array(["2026-03-02T00:00", "2026-03-02T00:00", "2026-03-02T01:00"], dtype="datetime64[us]")
+
+    def grid(values, rule="mean"):
+        return to_grid(ts, np.array(values, dtype=float), ts="ts", source="t", duplicates=rule)
+
+    assert grid([3, 4, 5]).values.tolist() == [3.5, 5.0]  # by hand: the mean of 3 and 4
+    assert grid([3, 4, 5]).holds_counts(2)  # 3.5 is the mean of two counts
+    assert not grid([3, 4.5, 5], "first").holds_counts(2)  # the row "first" leaves out is no count
+    assert not grid([3, -1, 5], "last").holds_counts(2)
+    assert grid([3, 4, 5], "sum").values.tolist() == [7.0, 5.0]  # an explicit rule is kept
+    assert not grid([np.nan, np.nan, 5]).holds_counts(1)  # no value in the first step: nothing to judge
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_small_counts_combined_by_mean_stay_counts_and_a_zero_is_no_minus_100_percent_anomaly(seed):
+    frame, y = _jittered_counts(28, 3.0, seed)
+    result = detect(frame, causal=True)
+    v = result.verdicts.row(0, named=True)
+    assert "of counts, on their square roots" in v["verdict"]
+    assert "judged as counts on its rows before they were combined (whole numbers): the mean of" in v["verdict"]
+    assert v["duplicate_rows"] > 0 and v["regridded"]
+    points = result.points
+    zeros = points.filter(pl.col("value") == 0)
+    assert zeros.height > 100  # mean ~3 at 5 minutes: zeros are common, and none is an anomaly
+    assert zeros["flag"].to_list() == ["normal"] * zeros.height
+    anomalies = result.events.filter(pl.col("kind") == "anomaly")
+    assert anomalies.filter(pl.col("magnitude") <= -0.99).height == 0
+
+
+def test_counts_with_duplicates_summed_on_request_stay_counts():
+    frame, _ = _jittered_counts(9, 3.0, 2)
+    v = detect(frame, causal=True, duplicates="sum").verdicts.row(0, named=True)
+    assert "of counts, on their square roots" in v["verdict"]
+    assert "combined (sum)" in v["verdict"] and "the sum of a step's counts is still a count" in v["verdict"]
+
+
+def test_a_measurement_with_decimals_is_not_counts_however_it_is_combined():
+    """Latency in milliseconds with decimals, duplicated and jittered: judged as it was, a measurement on logs
+    (the same bits as saying counts=False), with no word about counts."""
+    frame, _ = _jittered_counts(10, 3.0, 3)
+    rng = np.random.default_rng(8)
+    latency = frame.with_columns(value=pl.Series(np.round(np.exp(rng.normal(np.log(120), 0.2, frame.height)), 1)))
+    auto = detect(latency, causal=True)
+    declared = detect(latency, causal=True, config=DetectConfig(counts=False))
+    assert "counts" not in auto.verdicts["verdict"][0]
+    np.testing.assert_array_equal(auto.points["score"].fill_null(np.nan).to_numpy(),
+                                  declared.points["score"].fill_null(np.nan).to_numpy())
+    assert auto.points["flag"].to_list() == declared.points["flag"].to_list()
+
+
+@settings(max_examples=3, deadline=None)
+@given(cut=st.floats(0.3, 0.95))
+def test_jittered_counts_never_look_ahead(cut):
+    frame, _ = _jittered_counts(10, 3.0, 4)
+    t_cut = frame["ts"].sort()[int(cut * (frame.height - 1))]
+    full = detect(frame, causal=True).points
+    part = detect(frame.filter(pl.col("ts") <= t_cut), causal=True).points
+    a = full.filter(pl.col("ts") <= t_cut).sort("ts", maintain_order=True)
+    b = part.filter(pl.col("ts") <= t_cut).sort("ts", maintain_order=True)
+    assert a["flag"].to_list() == b["flag"].to_list()
+    np.testing.assert_allclose(a["score"].fill_null(np.nan).to_numpy(), b["score"].fill_null(np.nan).to_numpy(),
+                               rtol=1e-9, atol=1e-9)

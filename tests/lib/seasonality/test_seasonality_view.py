@@ -117,6 +117,22 @@ def test_segment_verdicts_equal_detect_per_column_drift_first():
     json.dumps(result.to_dict(), allow_nan=False)
 
 
+def test_the_segment_table_shows_a_series_without_a_clear_pattern_as_such():
+    """The every-segment table is what people read: a segment whose periods explain little of it (or that has no
+    period) reads 'no clear pattern' beside its sentence; the verdicts keep the status and the strength."""
+    frame = pl.DataFrame({"segment": ["geo=A", "geo=B", "geo=C", "geo=D"],
+                          "status": ["seasonal", "seasonal", "drift", "seasonal"],
+                          "verdict": ["no clear seasonal pattern (daily + weekly explain 3% ...), no drift",
+                                      "seasonal pattern (daily + weekly), no drift", "level shift of +20% since 3 Oct",
+                                      "no seasonal period fits, no drift"],
+                          "periods": ["24, 168", "24, 168", "24, 168", ""],
+                          "seasonal_strength": [0.03, 0.6, 0.02, None]})
+    verdicts = SegmentVerdicts("kpis", "cpa", "batch", ("geo",), frame)
+    assert verdicts.shown().columns == ["segment", "status", "verdict"]
+    assert verdicts.shown()["status"].to_list() == ["no clear pattern", "seasonal", "drift", "no clear pattern"]
+    assert verdicts.verdicts["status"].to_list() == frame["status"].to_list()
+
+
 def test_a_column_that_cannot_be_decomposed_is_reported_not_raised():
     seen = []
     result = segment_verdicts(dataset(), table="kpis", metric="cpa", columns=["geo", "nowhere"],

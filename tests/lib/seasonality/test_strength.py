@@ -97,3 +97,57 @@ def test_a_five_minute_series_names_its_cycles_in_days():
     y = 100 + 25 * np.sin(2 * np.pi * i / 288) + rng.normal(0, 5, i.size)
     v = detect(_frame(y, minutes=5), causal=True).verdicts.row(0, named=True)
     assert "seasonal pattern (daily + weekly)" in v["verdict"] and "step" not in v["verdict"].split("[")[0]
+
+
+def _reference_strength(x: np.ndarray, period: int) -> float:
+    """statsmodels: detrended by seasonal_decompose's moving average, adjusted R^2 on position dummies."""
+    h = np.arange(x.size)
+    detrended = x - seasonal_decompose(x, period=period).trend
+    ok = np.isfinite(detrended)
+    dummies = (h[ok, None] % period == np.arange(period)[None, :]).astype(float)
+    return max(0.0, sm.OLS(detrended[ok], dummies).fit().rsquared_adj)
+
+
+@pytest.mark.parametrize(("amplitude", "shown"), [(0.0, "no clear pattern"), (2.5, "no clear pattern"),
+                                                  (4.0, "seasonal"), (25.0, "seasonal")])
+@pytest.mark.parametrize("causal", [False, True])
+def test_status_and_sentence_agree_where_they_are_shown_together(amplitude, shown, causal):
+    """Noise, a weak daily cycle (about 5% of the variation), a modest one (18%) and a clear one: the JSON status stays 'seasonal' (consumers key on it), the
+    strength is statsmodels', and the status as shown beside the sentence never says 'seasonal' next to 'no clear
+    seasonal pattern'."""
+    from driftdesk.seasonality import DetectConfig
+    from driftdesk.seasonality.verdicts import shown_status
+
+    h = np.arange(24 * 42)
+    x = 100 + amplitude * np.sin(2 * np.pi * h / 24) + np.random.default_rng(11).normal(0, 5, h.size)
+    result = detect(_frame(x), causal=causal, config=DetectConfig(log=False))  # strength on the values themselves
+    v = result.verdicts.with_columns(shown_status().alias("shown")).row(0, named=True)
+    assert v["status"] == "seasonal"
+    assert v["seasonal_strength"] == pytest.approx(_reference_strength(x, 168), abs=1e-9)
+    assert v["shown"] == shown
+    if shown == "seasonal":
+        assert v["seasonal_strength"] >= MIN_STRENGTH and v["verdict"].startswith("seasonal pattern (daily + weekly)")
+    else:
+        assert v["seasonal_strength"] < MIN_STRENGTH and (amplitude == 0 or v["seasonal_strength"] > 0.01)
+        assert v["verdict"].startswith("no clear seasonal pattern (daily + weekly explain")
+    assert "seasonal: no clear" not in result._repr_html_().replace("</td><td>", ": ")
+
+
+def test_a_series_without_a_period_reads_no_clear_pattern():
+    from driftdesk.seasonality.verdicts import NO_CLEAR_PATTERN, shown_status
+
+    years = pl.DataFrame({"ts": [dt.datetime(1900 + i, 1, 1) for i in range(60)],
+                          "value": np.random.default_rng(2).normal(50, 3, 60)})
+    v = detect(years).verdicts.with_columns(shown_status().alias("shown")).row(0, named=True)
+    assert (v["status"], v["shown"], v["periods"]) == ("seasonal", NO_CLEAR_PATTERN, "")
+    assert v["verdict"].startswith("no seasonal period fits, no drift")
+
+
+def test_other_statuses_read_as_themselves():
+    from driftdesk.seasonality.verdicts import shown_status
+
+    frame = pl.DataFrame({"status": ["drift", "anomaly", "seasonal", "seasonal", "too_short"],
+                          "periods": ["24, 168", "24, 168", "24, 168", "24, 168", ""],
+                          "seasonal_strength": [0.01, None, None, 0.5, None]})
+    assert frame.select(shown_status())["status"].to_list() == ["drift", "anomaly", "seasonal", "seasonal",
+                                                                  "too_short"]
