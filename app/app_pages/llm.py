@@ -2,9 +2,9 @@
 
 URL parameters (all optional, bad values fall back to defaults): by (model | prompt_version | index_version |
 feature), end (last day of the current window, YYYY-MM-DD), days (its length; the baseline is the same length
-right before), metric (of the trend chart), budget (daily budget in USD, 0 = none), asof (the hour of the last day
-the budget burn is read at, HH:00, or latest), golden_baseline and golden_candidate (the golden releases
-compared case by case).
+right before), metric (of the trend chart), budget (daily budget in the data's currency, 0 = none), asof (the
+hour of the last day the budget burn is read at, HH:00, or latest), golden_baseline and golden_candidate (the
+golden releases compared case by case).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import streamlit as st
 
 from driftdesk.budget import AS_OF_CHOICES, as_of_hour
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import currency_in_effect
 from driftdesk.llm import TREND_METRICS, golden_pair, golden_releases, llm_groupings
 from driftdesk.windows import day_range
 from ui import params
@@ -41,7 +42,7 @@ windows = window_controls(*days, (c2, c3), vs=False, day_choices=LENGTHS)
 metric: str = c4.selectbox("Trend metric", TREND_METRICS, key=params.METRIC, bind="query-params",
                            help="A metric name as in the CLI and gate policies (validator_failure_rate: share of "
                                 "calls whose output failed the validator).")
-budget: float = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
+budget: float = c5.number_input(f"Daily budget ({currency_in_effect()})", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
                                 bind="query-params",
                                 help="Optional (0 = none). When set, the daily cost chart shows the budget burned.")
 golden = golden_releases(dataset)

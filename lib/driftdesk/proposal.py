@@ -653,10 +653,13 @@ class FolderProposal:
     def to_dict(self) -> dict:
         return jsonable({"folder": self.folder, "files": [f.to_dict() for f in self.files], "notes": list(self.notes)})
 
-    def to_toml(self, *, calendar: Mapping | None = None, read: Mapping | None = None) -> str:
+    def to_toml(self, *, calendar: Mapping | None = None, read: Mapping | None = None,
+                currency: str | None = None) -> str:
         """The proposal as driftdesk.toml: one ``[mapping.<table>]`` per loaded file, with its file and roles (and
-        a ``[calendar]`` and a ``[read]`` section when given)."""
+        a ``[calendar]`` and a ``[read]`` section, and the money's ``currency`` other than USD, when given)."""
         lines = [f"# driftdesk.toml proposed for {' '.join(self.folder.splitlines())}"]
+        if currency and currency != "USD":
+            lines.append(f"currency = {toml_value(currency)}")
         for table, f in sorted(self.tables.items()):
             lines += ["", f"# {' '.join(f.name.splitlines())}: {table}, {f.level} confidence ({f.confidence:.2f})",
                       *(f"#   {' '.join(r.splitlines())}" for r in f.reasons), f"[mapping.{table}]",

@@ -29,8 +29,17 @@ from driftdesk.cli import (
     releases,
     seasonality,
 )
-from driftdesk.cli.common import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, Parser, one_line, silence_stdout
+from driftdesk.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    Parser,
+    data_currency,
+    one_line,
+    silence_stdout,
+)
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import money_in
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
@@ -49,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _log_progress_to_stderr()
     try:
-        return int(args.func(args) or 0)
+        with money_in(data_currency(args)):  # every amount the command writes is in the data's currency
+            return int(args.func(args) or 0)
     except DriftdeskError as exc:
         return _bad_input(str(exc))
     except BrokenPipeError:  # the reader of stdout went away (| head): nothing left to say

@@ -28,7 +28,7 @@ def cmd_gates_backtest(args: argparse.Namespace) -> int:
         lines.append(f"{inc['incident_id'][:10]:<10} {inc['start']:<20} {'yes' if inc['caught'] else 'NO':<7} "
                      f"{num(inc['delay_hours'], 1):>8}  {inc['caught_by'] or ''}")
     lines += [f"note: {n}" for n in result.notes]
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
@@ -45,7 +45,7 @@ def cmd_gates_check(args: argparse.Namespace) -> int:
     for g in doc["gates"]:
         lines.append(f"{g['name'][:28]:<28} {g['status']:<20} {num(g['value'], 4):>10} {g['threshold']:>10.4g}  "
                      f"{g['action']} {g['segment'] or ''} {g['reason'] or ''}")
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
 
 

@@ -39,7 +39,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
               for g in doc["gates"]]
     if "export" in doc:
         lines += [f"wrote {f}" for f in doc["export"]["files"]] + [f"note: {n}" for n in doc["export"]["notes"]]
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
