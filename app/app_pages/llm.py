@@ -13,12 +13,11 @@ import streamlit as st
 
 from driftdesk.budget import AS_OF_CHOICES, as_of_hour
 from driftdesk.errors import DriftdeskError
-from driftdesk.format import currency_in_effect
 from driftdesk.llm import TREND_METRICS, golden_pair, golden_releases, llm_groupings
 from driftdesk.windows import day_range
 from ui import params
 from ui.data import current_source
-from ui.loaders import llm_view_of, require_table
+from ui.loaders import currency_of, llm_view_of, require_table
 from ui.pickers import window_controls
 from ui.render import render_llm, show_error
 
@@ -42,7 +41,7 @@ windows = window_controls(*days, (c2, c3), vs=False, day_choices=LENGTHS)
 metric: str = c4.selectbox("Trend metric", TREND_METRICS, key=params.METRIC, bind="query-params",
                            help="A metric name as in the CLI and gate policies (validator_failure_rate: share of "
                                 "calls whose output failed the validator).")
-budget: float = c5.number_input(f"Daily budget ({currency_in_effect()})", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
+budget: float = c5.number_input(f"Daily budget ({currency_of(source)})", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
                                 bind="query-params",
                                 help="Optional (0 = none). When set, the daily cost chart shows the budget burned.")
 golden = golden_releases(dataset)

@@ -132,7 +132,7 @@ def difference_unit(unit: str) -> str:
     return DIFFERENCE_UNITS.get(unit, unit)
 
 
-UNIT_WORDS = {"usd": "money", "rate": "percent", "pp": "percentage points", "change": "percent change",
+UNIT_WORDS = {"rate": "percent", "pp": "percentage points", "change": "percent change",
               "ms": "milliseconds", "tokens": "tokens", "count": "count", "ratio": "ratio", "score": "score",
               "p_value": "p-value"}
 

@@ -86,4 +86,4 @@ def register(sub) -> None:
                    "rollbacks the longer the rollout)")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_canary)
+    p.set_defaults(func=cmd_canary, money=True)

@@ -82,7 +82,7 @@ def register(sub) -> None:
                    "(default: the policy's grace)")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_gates_backtest)
+    p.set_defaults(func=cmd_gates_backtest, money=True)
     p = gates.add_parser("check", help="a release gate: exit 1 when a gate fails on the candidate vs the baseline")
     p.add_argument("--policy", required=True, help="policy file (TOML)")
     p.add_argument("--baseline", required=True, help="baseline table file or folder")
@@ -92,7 +92,7 @@ def register(sub) -> None:
     p.add_argument("--candidate-release", metavar="ID", help="only the candidate's rows of this release_id")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_gates_check)
+    p.set_defaults(func=cmd_gates_check, money=True)
     p = gates.add_parser("starter", help="a starter policy from the data's own tables and columns, thresholds read "
                          "from each metric's normal spread (TOML)")
     p.add_argument("--data", required=True, metavar="DIR", help="the folder of your table files (any names)")

@@ -56,4 +56,4 @@ def register(sub) -> None:
     p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_impact)
+    p.set_defaults(func=cmd_impact, money=True)

@@ -52,4 +52,4 @@ def register(sub) -> None:
     p.add_argument("--export", metavar="DIR", help="write the postmortem (Markdown, PNG figures, JSON) into DIR")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_incident)
+    p.set_defaults(func=cmd_incident, money=True)

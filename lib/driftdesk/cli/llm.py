@@ -54,4 +54,4 @@ def register(sub) -> None:
     p.add_argument("--current", help="current window START/END (ISO 8601, UTC)")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_llm)
+    p.set_defaults(func=cmd_llm, money=True)

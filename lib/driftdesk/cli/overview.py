@@ -33,4 +33,4 @@ def register(sub) -> None:
     holidays_arg(p)
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_overview)
+    p.set_defaults(func=cmd_overview, money=True)

@@ -128,4 +128,4 @@ def register(sub) -> None:
     p.add_argument("--calendar", help="holidays / promotions (a file with a date column, optional segment): not drift")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_seasonality)
+    p.set_defaults(func=cmd_seasonality, money=True)
