@@ -22,7 +22,7 @@ import polars as pl
 from driftdesk.errors import ContractError, DriftdeskError, InputFileError
 from driftdesk.format import DEFAULT_CURRENCY, currency_code
 from driftdesk.io import collect_table, table_format
-from driftdesk.proposal import FolderProposal, propose_folder, toml_value
+from driftdesk.proposal import FolderProposal, currency_lines, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
     COMPONENTS,
@@ -534,6 +534,7 @@ class FolderSettings:
 
     def to_toml(self) -> str:
         lines = currency_lines(self.currency)
+        lines += [""] if lines else []
         for table, roles in sorted(self.mappings.items()):
             lines.append(f"[mapping.{table}]")
             if table in self.files:
@@ -598,17 +599,6 @@ def read_settings(folder: str | Path) -> FolderSettings:
     except DriftdeskError as exc:
         raise ContractError(str(exc)) from None
     return FolderSettings(mappings, files, dict(calendar), dict(read), currency)
-
-
-def currency_lines(currency: str | None) -> list[str]:
-    """The top-level ``currency = "EUR"`` line of a driftdesk.toml (before any section, as TOML needs); none for
-    the default, so a folder in dollars reads as before."""
-    return [f"currency = {toml_value(currency)}", ""] if currency and currency != DEFAULT_CURRENCY else []
-
-
-def read_currency(folder: str | Path) -> str:
-    """The currency a folder's driftdesk.toml declares (USD without one); a bad code or file is a ContractError."""
-    return read_settings(folder).currency
 
 
 def read_mappings(folder: str | Path) -> dict[str, dict]:

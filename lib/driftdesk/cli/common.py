@@ -68,7 +68,7 @@ def data_currency(args: argparse.Namespace) -> str:
     ISO 4217's three letters stops the command with the file and the value."""
     from pathlib import Path
 
-    from driftdesk.contract import MAPPING_FILE, read_currency
+    from driftdesk.contract import MAPPING_FILE, read_settings
 
     folder = getattr(args, "data", None)
     if not folder:
@@ -78,7 +78,7 @@ def data_currency(args: argparse.Namespace) -> str:
             return DEFAULT_CURRENCY
     if not Path(folder).is_dir():
         return DEFAULT_CURRENCY  # the command itself says the folder is missing
-    return read_currency(folder)
+    return read_settings(folder).currency
 
 
 def money_header(name: str) -> str:
