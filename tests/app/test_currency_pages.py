@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, no_exception, open_page, shown_cells, texts
+from app_helpers import app_module, make_app, no_exception, open_page, shown_cells, texts
 from streamlit.testing.v1 import AppTest
 
 from driftdesk.contract import MAPPING_FILE
+from driftdesk.format import format_value, money_in
 from driftdesk.paths import sample_data_dir
 
 needs_sample = pytest.mark.skipif(not (sample_data_dir() / "kpis.parquet").exists(), reason="sample data not generated")
@@ -79,3 +81,13 @@ def test_a_bad_currency_is_a_message_naming_the_file_and_the_value(tmp_path: Pat
         at = make_app(data=str(folder)).switch_page(f"app_pages/{page}.py").run()
         no_exception(at)
         assert f"{path}: currency: 'Euro' is not a currency code" in texts(at), page
+
+
+def test_a_deferred_download_is_built_in_the_runs_currency():
+    """Streamlit builds a deferred download (the postmortem export) on a server thread, outside the page run."""
+    later = app_module("ui.render.text").later
+    with money_in("EUR"):
+        job = later(format_value, 1.5, "usd")
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(job).result() == "€1.50"
+        assert pool.submit(format_value, 1.5, "usd").result() == "$1.50"  # what it would be without ``later``
