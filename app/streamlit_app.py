@@ -4,7 +4,8 @@ To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). O
 are rewritten before a page runs (`upgrade_query_params()`, see ui/params.py). The `data` URL parameter is
 carried across pages by `carry_data_param()`, the chosen day by `carry_day()`; link to a page with
 `st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more. An error no page
-caught is shown on the page by `show_failure()` (ui/failures.py), never as a traceback.
+caught is shown on the page by `show_failure()` (ui/failures.py), never as a traceback. Money is formatted in the
+data's currency (`currency` in its driftdesk.toml) for the whole run: `money_in(currency_of(source))`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from driftdesk.format import money_in
+
 APP_DIR = Path(__file__).resolve().parent
 if str(APP_DIR) not in sys.path:
     sys.path.insert(0, str(APP_DIR))
@@ -21,6 +24,7 @@ if str(APP_DIR) not in sys.path:
 from ui.carry import carry_day  # noqa: E402
 from ui.data import carry_data_param  # noqa: E402
 from ui.failures import PAGE_FAILURES, show_failure  # noqa: E402
+from ui.loaders import currency_of  # noqa: E402
 from ui.params import upgrade_query_params  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402
 
@@ -44,11 +48,12 @@ try:  # every error becomes a message on the page (ui/failures.py); st.stop and 
     upgrade_query_params()  # after navigation, so the rerun it may ask for stays on the page the link names
     source = carry_data_param()
     carry_day(page.url_path or "overview")
-    try:
-        render_sidebar(source)
-    except PAGE_FAILURES as exc:  # the page still runs and says what is wrong with the data
-        with st.sidebar:
-            show_failure(exc, page="sidebar")
-    page.run()
+    with money_in(currency_of(source)):  # every amount on the page, in its sentences and charts: the data's currency
+        try:
+            render_sidebar(source)
+        except PAGE_FAILURES as exc:  # the page still runs and says what is wrong with the data
+            with st.sidebar:
+                show_failure(exc, page="sidebar")
+        page.run()
 except PAGE_FAILURES as exc:
     show_failure(exc, page=page.url_path)

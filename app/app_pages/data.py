@@ -116,6 +116,8 @@ if proposal is not None and proposal.tables and not readonly:
         remember(folder, proposal.remembered_form())
 render_contract(report, dataset, summary_of(source) if dataset is not None else None, problem)
 if dataset is not None:
+    st.caption(f":material/payments: Money (spend, revenue, cost) is shown in {md(dataset.currency)}: a line "
+               f"`currency = \"EUR\"` (any ISO 4217 code) at the top of {MAPPING_FILE} sets it; USD without one.")
     render_calendar(calendar_of(source))
 
 # ---------------------------------------------------------------- correct one table: its file and its columns

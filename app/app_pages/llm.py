@@ -2,9 +2,9 @@
 
 URL parameters (all optional, bad values fall back to defaults): by (model | prompt_version | index_version |
 feature), end (last day of the current window, YYYY-MM-DD), days (its length; the baseline is the same length
-right before), metric (of the trend chart), budget (daily budget in USD, 0 = none), asof (the hour of the last day
-the budget burn is read at, HH:00, or latest), golden_baseline and golden_candidate (the golden releases
-compared case by case).
+right before), metric (of the trend chart), budget (daily budget in the data's currency, 0 = none), asof (the
+hour of the last day the budget burn is read at, HH:00, or latest), golden_baseline and golden_candidate (the
+golden releases compared case by case).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from driftdesk.llm import TREND_METRICS, golden_pair, golden_releases, llm_group
 from driftdesk.windows import day_range
 from ui import params
 from ui.data import current_source
-from ui.loaders import llm_view_of, require_table
+from ui.loaders import currency_of, llm_view_of, require_table
 from ui.pickers import window_controls
 from ui.render import render_llm, show_error
 
@@ -41,7 +41,7 @@ windows = window_controls(*days, (c2, c3), vs=False, day_choices=LENGTHS)
 metric: str = c4.selectbox("Trend metric", TREND_METRICS, key=params.METRIC, bind="query-params",
                            help="A metric name as in the CLI and gate policies (validator_failure_rate: share of "
                                 "calls whose output failed the validator).")
-budget: float = c5.number_input("Daily budget (USD)", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
+budget: float = c5.number_input(f"Daily budget ({currency_of(source)})", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
                                 bind="query-params",
                                 help="Optional (0 = none). When set, the daily cost chart shows the budget burned.")
 golden = golden_releases(dataset)

@@ -37,6 +37,7 @@ from driftdesk.drift.result import DriftHistory
 from driftdesk.drift.view import DriftView, combine_history, drift_history_of, drift_view, recent_days
 from driftdesk.errors import DriftdeskError
 from driftdesk.folder import FolderReport, inspect_folder
+from driftdesk.format import DEFAULT_CURRENCY
 from driftdesk.gates.backtest import BacktestResult, ValuesOf, values_key
 from driftdesk.gates.engine import GateValues, gate_values
 from driftdesk.gates.metrics import MetricComponents, metric_components
@@ -99,6 +100,13 @@ def try_load(source: str) -> tuple[Dataset | None, str | None]:
         return load_source(source), None
     except DriftdeskError as exc:
         return None, str(exc)
+
+
+def currency_of(source: str) -> str:
+    """The ISO 4217 code of the source's money (``currency`` in its driftdesk.toml); USD while the data cannot load
+    (the page and the Data page say why)."""
+    dataset, _ = try_load(source)
+    return dataset.currency if dataset is not None else DEFAULT_CURRENCY
 
 
 def current_dataset(source: str) -> Dataset | None:

@@ -61,7 +61,7 @@ DELAY = "delay"  # label delay in days
 MIN_CONV = "min_conv"  # conversions below which a segment is flagged
 
 # LLM
-BUDGET = "budget"  # daily budget in USD for the burn chart (0 = none)
+BUDGET = "budget"  # daily budget (in the data's currency) for the burn chart (0 = none)
 AS_OF = "asof"  # when on the window's last day the budget burn is read: HH:00 (01:00-24:00) or latest
 GOLDEN_BASELINE = "golden_baseline"  # the golden release the candidate is compared with, case by case
 GOLDEN_CANDIDATE = "golden_candidate"  # the golden release compared with the baseline

@@ -73,7 +73,7 @@ CONSECUTIVE = Bound("consecutive", 1, 1_000)  # a gate's breaches in a row
 GATES = Bound("the number of gates", 1, 100)  # in one policy
 BY_COLUMNS = Bound("the number of segment columns", 0, 8)  # one ``by``
 MIN_COUNT = Bound("a minimum count", 0, 1e15, integer=False)  # min_conversions, min_sample, min_rows
-AMOUNT = Bound("an amount", 0, 1e15, integer=False)  # a daily budget in USD
+AMOUNT = Bound("an amount", 0, 1e15, integer=False)  # a daily budget, in the data's currency
 SAMPLE_DAYS = Bound("--days", 14, MAX_DAYS)  # the sample's length: two weekly cycles at least
 SAMPLE_SCALE = Bound("--scale", 1, 1_000)  # the sample's row multiplier
 SEED = Bound("--seed", 0, 2**32 - 1)

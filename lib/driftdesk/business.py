@@ -449,7 +449,7 @@ def _fmt(value: float, metric: str) -> str:
 
 
 def effect_unit(metric: str) -> str:
-    """The unit the metric's changes and effects are written in: a rate's in percentage points, CPA's in dollars."""
+    """The unit the metric's changes and effects are written in: a rate's in percentage points, CPA's in the data's currency."""
     return difference_unit(get_metric(metric, "kpis").unit)
 
 

@@ -19,9 +19,10 @@ from typing import Literal
 
 import polars as pl
 
-from driftdesk.errors import ContractError, InputFileError
+from driftdesk.errors import ContractError, DriftdeskError, InputFileError
+from driftdesk.format import DEFAULT_CURRENCY, currency_code
 from driftdesk.io import collect_table, table_format
-from driftdesk.proposal import FolderProposal, propose_folder, toml_value
+from driftdesk.proposal import FolderProposal, currency_lines, propose_folder, toml_value
 from driftdesk.tables import (  # noqa: F401  (the contract's specs, re-exported: importers read them from here)
     CASE_KINDS,
     COMPONENTS,
@@ -490,13 +491,15 @@ class Dataset:
     """Every contract table found in a folder, validated. Missing optional tables are simply absent.
 
     ``notes`` say which files were not loaded and why (each names the file and what to do); ``calendar`` is the
-    folder's ``[calendar]`` section (public holidays, retail events: see ``driftdesk.calendars``).
+    folder's ``[calendar]`` section (public holidays, retail events: see ``driftdesk.calendars``); ``currency`` the
+    ISO 4217 code its money is in (format inside ``driftdesk.format.money_in(dataset.currency)``).
     """
 
     folder: str
     tables: dict[str, Table]
     notes: tuple[str, ...] = ()
     calendar: Mapping = field(default_factory=dict)
+    currency: str = DEFAULT_CURRENCY
 
     def __getitem__(self, name: str) -> Table:
         if name not in self.tables:
@@ -519,16 +522,19 @@ class FolderSettings:
     """What a folder's driftdesk.toml remembers: per table its file and the role of each column, and the calendar.
 
     ``[mapping.<table>]`` maps roles to column names (``file`` names the file holding the table; a role set to
-    ``""`` has no column on purpose); ``[calendar]`` sets public holidays and retail events.
+    ``""`` has no column on purpose); ``[calendar]`` sets public holidays and retail events; ``currency`` (a
+    top-level key, ISO 4217, USD when absent) is what the money (spend, revenue, cost) is in.
     """
 
     mappings: dict[str, dict] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     calendar: dict = field(default_factory=dict)
     read: dict = field(default_factory=dict)  # how text files are read: [read] encoding (driftdesk.io)
+    currency: str = DEFAULT_CURRENCY
 
     def to_toml(self) -> str:
-        lines = []
+        lines = currency_lines(self.currency)
+        lines += [""] if lines else []
         for table, roles in sorted(self.mappings.items()):
             lines.append(f"[mapping.{table}]")
             if table in self.files:
@@ -588,7 +594,11 @@ def read_settings(folder: str | Path) -> FolderSettings:
     calendar = doc.get("calendar", {})
     if not isinstance(calendar, dict):
         raise ContractError(f"{path}: [calendar] must be a table of settings (holidays, events, prime_day)")
-    return FolderSettings(mappings, files, dict(calendar), dict(read))
+    try:
+        currency = currency_code(doc.get("currency", DEFAULT_CURRENCY), where=f"{path}: currency")
+    except DriftdeskError as exc:
+        raise ContractError(str(exc)) from None
+    return FolderSettings(mappings, files, dict(calendar), dict(read), currency)
 
 
 def read_mappings(folder: str | Path) -> dict[str, dict]:
@@ -627,7 +637,7 @@ def write_mappings(folder: str | Path, mappings: Mapping[str, Mapping_]) -> Path
         kept = FolderSettings()
     files = {t: roles["file"] for t, roles in mappings.items() if isinstance(roles.get("file"), str)}
     roles = {t: {r: c for r, c in m.items() if r != "file"} for t, m in mappings.items()}
-    return write_settings(folder, FolderSettings(roles, files, kept.calendar, kept.read))
+    return write_settings(folder, replace(kept, mappings=roles, files=files))
 
 
 def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
@@ -645,7 +655,7 @@ def remember_tables(folder: str | Path, tables: Mapping[str, Mapping]) -> Path:
             files[table] = str(given["file"])
         else:
             files.pop(table, None)
-    return write_settings(folder, FolderSettings(mappings, files, settings.calendar, settings.read))
+    return write_settings(folder, replace(settings, mappings=mappings, files=files))
 
 
 def _proposal(folder: Path, settings: FolderSettings) -> FolderProposal:
@@ -670,8 +680,7 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
         raise InputFileError(f"{folder}: no such folder")
     settings = read_settings(folder)
     if mappings is not None:
-        settings = FolderSettings({t: dict(m) for t, m in mappings.items()}, settings.files, settings.calendar,
-                                  settings.read)
+        settings = replace(settings, mappings={t: dict(m) for t, m in mappings.items()})
     proposal = _proposal(folder, settings)
     found: dict[str, Table] = {}
     problems: list[str] = []
@@ -694,4 +703,5 @@ def load_dataset(folder: str | Path, *, mappings: Mapping[str, Mapping_] | None 
     calendar = dict(settings.calendar)
     if holidays is not None:
         calendar["holidays"] = holidays
-    return Dataset(str(folder), {t: found[t] for t in TABLES if t in found}, proposal.notes, calendar)
+    return Dataset(str(folder), {t: found[t] for t in TABLES if t in found}, proposal.notes, calendar,
+                   settings.currency)

@@ -6,6 +6,12 @@ differences as "pp", relative changes with a sign, p-values as "< 0.001", counts
 unit (an effect, a change): a signed amount of money, percentage points for a rate. ``axis_format(unit)`` is the
 same format as a plotly tick format, so a chart's axis agrees with its labels.
 
+Money is written in the data's currency: a folder declares it once (``currency = "EUR"`` in its driftdesk.toml,
+``Dataset.currency``) and each face formats inside ``money_in(dataset.currency)`` (the app for each page run, the
+CLI for each command, a notebook in a ``with`` block), so every amount, sentence, axis and export below it reads in
+that currency without each function taking it. Like ``decimal.localcontext`` it is a context variable: one
+session's currency never leaks into another's thread. An explicit ``currency=`` still wins.
+
 Precision follows the size of the number, never hiding it: at least two significant digits below the usual
 decimals (a rate of 0.0004 is 0.04%, a CPA of 0.00042 is $0.00042, an effect of -0.00031 on a rate is
 -0.031 pp), a rate that is not exactly 0 or 1 never prints as 0% or 100%, and values beyond ±1e15 switch to three
@@ -14,8 +20,14 @@ significant digits.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Literal
+
+from driftdesk.errors import DriftdeskError
 
 FormatUnit = Literal["usd", "rate", "ms", "count", "ratio", "score", "tokens", "pp", "change", "p_value"]
 MISSING = "–"
@@ -25,13 +37,49 @@ _MOST_DECIMALS = 6
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
 # the unit of a difference of two values: a difference of two rates is percentage points, not a rate
 DIFFERENCE_UNITS = {"rate": "pp", "pp": "pp", "change": "change"}
+DEFAULT_CURRENCY = "USD"
+_CURRENCY: ContextVar[str] = ContextVar("driftdesk_currency", default=DEFAULT_CURRENCY)
+_CODE = re.compile(r"[A-Za-z]{3}")
+
+
+def currency_code(value: object, *, where: str = "currency") -> str:
+    """An ISO 4217 currency code as written in settings ("eur" -> "EUR"); anything but three letters is refused
+    with a message naming ``where`` and the value. Codes without a symbol here print after the amount (1,234 CHF).
+
+    >>> currency_code("eur"), currency_code("CHF")
+    ('EUR', 'CHF')
+    """
+    if not isinstance(value, str) or not _CODE.fullmatch(value.strip()):
+        raise DriftdeskError(f"{where}: {value!r} is not a currency code; write the three-letter ISO 4217 code of the "
+                             "data's money, e.g. \"USD\", \"EUR\", \"GBP\", \"JPY\" (the default is \"USD\")")
+    return value.strip().upper()
+
+
+def currency_in_effect() -> str:
+    """The currency money is written in here: the innermost ``money_in``, else USD."""
+    return _CURRENCY.get()
+
+
+@contextlib.contextmanager
+def money_in(currency: str) -> Iterator[str]:
+    """Write every amount of money formatted inside the block in ``currency`` (a checked ISO 4217 code).
+
+    >>> with money_in("EUR"):
+    ...     format_value(1234.5, "usd"), axis_format("usd")["tickprefix"]
+    ('€1,234', '€')
+    """
+    token = _CURRENCY.set(currency_code(currency))
+    try:
+        yield _CURRENCY.get()
+    finally:
+        _CURRENCY.reset(token)
 
 
 def format_value(value: float | int | None, unit: FormatUnit | str, *, signed: bool = False,
-                 currency: str = "USD") -> str:
+                 currency: str | None = None) -> str:
     """A value as a reader expects it in a sentence: $0.0031, 2.9%, +1.2 pp, +14%, < 0.001, 1,234, 812 ms.
 
-    Units: ``usd`` (money; ``currency`` another ISO code); ``rate`` (a share, 0.029 -> 2.9%); ``pp`` (a difference
+    Units: ``usd`` (money, in ``currency``, by default the one in effect: ``money_in``); ``rate`` (a share, 0.029 -> 2.9%); ``pp`` (a difference
     of two shares, 0.012 -> +1.2 pp); ``change`` (a relative change, 0.14 -> +14%, 0.004 -> +0.4%); ``p_value``;
     ``count``; ``ms``; ``tokens``; ``ratio`` (ROAS 3.45); ``score``. An unknown unit prints the plain number.
     ``signed`` writes a + before a positive amount (pp and change always carry their sign).
@@ -50,7 +98,7 @@ def format_value(value: float | int | None, unit: FormatUnit | str, *, signed: b
     if math.isinf(v):
         return (sign or ("-" if v < 0 else "")) + "∞"
     if unit == "usd":
-        return _signed(_money(v, currency), sign)
+        return _signed(_money(v, currency or currency_in_effect()), sign)
     if unit == "rate":
         return _signed(_percent(v), sign)
     if unit == "pp":
@@ -70,7 +118,7 @@ def format_value(value: float | int | None, unit: FormatUnit | str, *, signed: b
     return sign + _number(v, _decimals(v, 2))
 
 
-def format_difference(value: float | int | None, unit: FormatUnit | str, *, currency: str = "USD") -> str:
+def format_difference(value: float | int | None, unit: FormatUnit | str, *, currency: str | None = None) -> str:
     """The difference of two values of ``unit``, signed: a rate's in percentage points, money as +$1.20.
 
     >>> format_difference(-0.0008, "rate"), format_difference(1.5, "usd"), format_difference(-0.25, "ratio")
@@ -84,20 +132,28 @@ def difference_unit(unit: str) -> str:
     return DIFFERENCE_UNITS.get(unit, unit)
 
 
-UNIT_WORDS = {"usd": "dollars", "rate": "percent", "pp": "percentage points", "change": "percent change",
+UNIT_WORDS = {"rate": "percent", "pp": "percentage points", "change": "percent change",
               "ms": "milliseconds", "tokens": "tokens", "count": "count", "ratio": "ratio", "score": "score",
               "p_value": "p-value"}
 
 
+MONEY_WORDS = {"USD": "dollars", "EUR": "euros", "GBP": "pounds", "JPY": "yen", "INR": "rupees", "BRL": "reais"}
+
+
 def unit_words(unit: str) -> str:
-    """What a unit is, in words, for an axis title or a column's help ('percentage points')."""
+    """What a unit is, in words, for an axis title or a column's help ('percentage points'; money in the currency
+    in effect: 'dollars', 'euros', or its code)."""
+    if unit == "usd":
+        code = currency_in_effect()
+        return MONEY_WORDS.get(code, code)
     return UNIT_WORDS.get(unit, unit)
 
 
-def axis_format(unit: str, *, signed: bool = False, span: float | None = None) -> dict:
-    """Plotly axis settings that print ticks as ``format_value`` prints the unit (percent for a rate, a currency
-    prefix for money, ' pp' for percentage points). ``span`` (the axis range, in the values' own scale) sets
-    enough decimals for neighbouring ticks to differ."""
+def axis_format(unit: str, *, signed: bool = False, span: float | None = None, currency: str | None = None) -> dict:
+    """Plotly axis settings that print ticks as ``format_value`` prints the unit (percent for a rate, the currency
+    for money, ' pp' for percentage points). ``span`` (the axis range, in the values' own scale) sets
+    enough decimals for neighbouring ticks to differ. Money other than dollars is a tick prefix (€) or suffix
+    (CHF): plotly's own ``$`` format knows only its locale's currency."""
     plus = "+" if signed or unit in ("pp", "change") else ""
     percent = unit in ("rate", "change")
     if span is not None and span > 0 and math.isfinite(span):
@@ -110,7 +166,12 @@ def axis_format(unit: str, *, signed: bool = False, span: float | None = None) -
     if unit == "pp":
         return {"tickformat": f"{plus}.{digits}~f", "ticksuffix": " pp"}
     if unit == "usd":
-        return {"tickformat": f"{plus}$,.{digits}~f"}
+        code = (currency or currency_in_effect()).upper()
+        if code == "USD":
+            return {"tickformat": f"{plus}$,.{digits}~f"}
+        symbol = CURRENCY_SYMBOLS.get(code)
+        affix = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {code}"}
+        return {"tickformat": f"{plus},.{digits}~f", **affix}
     if unit in ("ms", "tokens"):
         return {"tickformat": f",.{digits}~f", "ticksuffix": f" {unit}"}
     return {"tickformat": f"{plus},.{digits}~f"}

@@ -39,7 +39,7 @@ import polars as pl
 from driftdesk.contract import Dataset
 from driftdesk.engine import height, is_spark, schema, where_between, where_equal, window_sums
 from driftdesk.errors import DriftdeskError, NothingToGateError
-from driftdesk.format import format_value
+from driftdesk.format import currency_in_effect, format_value
 from driftdesk.gates.policy import Policy, load_policy
 from driftdesk.jsonsafe import iso_utc, jsonable
 from driftdesk.paths import as_file_name
@@ -622,7 +622,7 @@ def export_postmortem(view: IncidentView, folder: str | Path) -> dict:
         if notes:
             md += "\n## Export notes\n\n" + "".join(f"- {n}\n" for n in notes)
         (tmp / f"{stem}-postmortem.md").write_text(md, encoding="utf-8")
-        (tmp / f"{stem}.json").write_text(json.dumps({**view.to_dict(), "export_notes": notes}, indent=2,
+        (tmp / f"{stem}.json").write_text(json.dumps({**view.to_dict(), "currency": currency_in_effect(), "export_notes": notes}, indent=2,
                                                      allow_nan=False), encoding="utf-8")
         written = []
         for path in sorted(tmp.iterdir()):

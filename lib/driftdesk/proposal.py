@@ -43,7 +43,7 @@ from typing import Literal
 import polars as pl
 
 from driftdesk.errors import DriftdeskError
-from driftdesk.format import format_value
+from driftdesk.format import DEFAULT_CURRENCY, format_value
 from driftdesk.io import FOLDER_FORMATS, SUFFIXES, scan_table
 from driftdesk.jsonsafe import jsonable
 from driftdesk.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Role, TableSpec
@@ -653,10 +653,12 @@ class FolderProposal:
     def to_dict(self) -> dict:
         return jsonable({"folder": self.folder, "files": [f.to_dict() for f in self.files], "notes": list(self.notes)})
 
-    def to_toml(self, *, calendar: Mapping | None = None, read: Mapping | None = None) -> str:
+    def to_toml(self, *, calendar: Mapping | None = None, read: Mapping | None = None,
+                currency: str | None = None) -> str:
         """The proposal as driftdesk.toml: one ``[mapping.<table>]`` per loaded file, with its file and roles (and
-        a ``[calendar]`` and a ``[read]`` section when given)."""
+        a ``[calendar]`` and a ``[read]`` section, and the money's ``currency`` other than USD, when given)."""
         lines = [f"# driftdesk.toml proposed for {' '.join(self.folder.splitlines())}"]
+        lines += currency_lines(currency)
         for table, f in sorted(self.tables.items()):
             lines += ["", f"# {' '.join(f.name.splitlines())}: {table}, {f.level} confidence ({f.confidence:.2f})",
                       *(f"#   {' '.join(r.splitlines())}" for r in f.reasons), f"[mapping.{table}]",
@@ -673,6 +675,12 @@ class FolderProposal:
 
     def _repr_html_(self) -> str:
         return f"<p><b>{html.escape(self.folder)}</b></p>" + self.to_frame()._repr_html_()
+
+
+def currency_lines(currency: str | None) -> list[str]:
+    """The top-level ``currency = "EUR"`` line of a driftdesk.toml (it must come before any section); none for the
+    default, so a folder in dollars is written as before."""
+    return [f"currency = {toml_string(currency)}"] if currency and currency != DEFAULT_CURRENCY else []
 
 
 def toml_string(value: str) -> str:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from driftdesk.format import MISSING, format_value
 from driftdesk.incidents import IncidentView, postmortem_archive
-from ui.render.text import md, table
+from ui.render.text import later, md, table
 
 SEVERITY_HELP = ("From the evidence, by the first rule that holds: P0 wrong predictions to more than half the traffic, "
                  "P1 a KPI down more than 20%, P2 drift with 5-20% degradation, P3 drift without impact.")
@@ -54,7 +54,7 @@ def render_incident(view: IncidentView) -> None:
         _render_canary(view.rollout)
     for note in view.notes:
         st.caption(md(note))
-    st.download_button("Export the postmortem (Markdown, PNG figures, JSON)", data=lambda: postmortem_archive(view),
+    st.download_button("Export the postmortem (Markdown, PNG figures, JSON)", data=later(postmortem_archive, view),
                        file_name=f"{inc['incident_id']}-postmortem.zip", mime="application/zip",
                        icon=":material/download:", on_click="ignore")
 

@@ -8,9 +8,11 @@ markdown element, and tables show them as plain cells. Numbers are formatted by 
 
 from __future__ import annotations
 
+import contextvars
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import TypeVar
 
 import polars as pl
 import streamlit as st
@@ -20,6 +22,7 @@ from driftdesk.format import format_value
 from driftdesk.status import ALERT, MISSING, NOT_ENOUGH_DATA, OK, WARN
 from driftdesk.windows import Window, baseline_label, overlap_note
 
+T = TypeVar("T")
 # markdown (and Streamlit's directives: :red[..], :material/x:, $latex$) is interpreted at these characters
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:&])")
 
@@ -32,6 +35,12 @@ STATUS_BADGE = {
 }
 STATUS_DOT = {OK: ":green[●]", WARN: ":orange[●]", ALERT: ":red[●]", NOT_ENOUGH_DATA: ":gray[○]", MISSING: ":gray[○]"}
 STATUS_WORD = {ALERT: "ALERT", WARN: "warn", OK: "ok", NOT_ENOUGH_DATA: "not enough data", MISSING: "no table"}
+
+
+def later(fn: Callable[..., T], *args) -> Callable[[], T]:
+    """``fn(*args)`` to be run later, as this page run would run it: a deferred download is built on a server thread,
+    outside the run, where the data's currency (``driftdesk.format.money_in``) would otherwise fall back to USD."""
+    return partial(contextvars.copy_context().run, fn, *args)
 
 
 def md(text: object) -> str:

@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 a gate failed, 2 bad input (one line on stderr). JSON k
 wrong, the command never ends in a traceback and never exits 1 for anything but a failed gate (``main``); a
 closed pipe (``driftdesk ... | head``) ends quietly.
 Each command lives in a module of this package with a ``register(subparsers)`` function; adding a command is a
-module and one entry in ``COMMANDS``.
+module and one entry in ``COMMANDS``. A command that writes amounts of money sets ``money=True`` in its defaults
+(its amounts are then in the currency its data's driftdesk.toml declares) and passes ``money=True`` to ``emit``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,17 @@ from driftdesk.cli import (
     releases,
     seasonality,
 )
-from driftdesk.cli.common import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, Parser, one_line, silence_stdout
+from driftdesk.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    Parser,
+    data_currency,
+    one_line,
+    silence_stdout,
+)
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import DEFAULT_CURRENCY, money_in
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE_FAILED", "EXIT_OK", "build_parser", "main"]
 
@@ -49,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _log_progress_to_stderr()
     try:
-        return int(args.func(args) or 0)
+        # a command that writes money (``money=True`` in its defaults) writes it in its data's currency
+        with money_in(data_currency(args) if getattr(args, "money", False) else DEFAULT_CURRENCY):
+            return int(args.func(args) or 0)
     except DriftdeskError as exc:
         return _bad_input(str(exc))
     except BrokenPipeError:  # the reader of stdout went away (| head): nothing left to say

@@ -64,7 +64,7 @@ def cmd_canary(args: argparse.Namespace) -> int:
         lines.append(f"{s['gate'][:16]:<16} {s['segment'][:22]:<22} {num(s['control']):>10} {num(s['candidate']):>10} "
                      f"{num(s['change'], 3):>9} {ci:>21}  {s['verdict']}" + (f" ({s['note']})" if s["note"] else ""))
     lines += [f"note: {n}" for n in result.notes]
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_GATE_FAILED if result.decision == "rollback" else EXIT_OK
 
 
@@ -86,4 +86,4 @@ def register(sub) -> None:
                    "rollbacks the longer the rollout)")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_canary)
+    p.set_defaults(func=cmd_canary, money=True)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from driftdesk.format import DEFAULT_CURRENCY, currency_in_effect
 from driftdesk.jsonsafe import jsonable
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -19,9 +20,12 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"driftdesk: {message}\n")
 
 
-def emit(doc: dict, fmt: str, table: str | None = None) -> None:
+def emit(doc: dict, fmt: str, table: str | None = None, *, money: bool = False) -> None:
     """Print a result: strict JSON (no NaN) or a human table. A closed pipe (``| head``) ends the output quietly and
-    the command still exits with its own code (a failed gate stays 1)."""
+    the command still exits with its own code (a failed gate stays 1). ``money``: the result carries amounts of
+    money (numbers in the JSON), so its JSON says which ``currency`` they are in."""
+    if money:
+        doc = {**doc, "currency": currency_in_effect()}
     text = json.dumps(jsonable(doc), indent=2, allow_nan=False) if fmt == "json" or table is None else table
     try:
         print(text)
@@ -56,6 +60,30 @@ def note(text: str) -> None:
 def deprecated(text: str) -> None:
     """One line on stderr for an old option or value that still works."""
     note(text)
+
+
+def data_currency(args: argparse.Namespace) -> str:
+    """The currency of the data a command reads, as its driftdesk.toml declares it: the folder's (``--data``), else
+    the one beside the file (``--input``, a release gate's ``--candidate``); USD without one. A code that is not
+    ISO 4217's three letters stops the command with the file and the value."""
+    from pathlib import Path
+
+    from driftdesk.contract import MAPPING_FILE, read_settings
+
+    folder = getattr(args, "data", None)
+    if not folder:
+        files = [getattr(args, name, None) for name in ("input", "candidate")]
+        folder = next((Path(f).parent for f in files if isinstance(f, str) and f), None)
+        if folder is None or not (folder / MAPPING_FILE).is_file():
+            return DEFAULT_CURRENCY
+    if not Path(folder).is_dir():
+        return DEFAULT_CURRENCY  # the command itself says the folder is missing
+    return read_settings(folder).currency
+
+
+def money_header(name: str) -> str:
+    """A table column of money named with its currency ("cost EUR"), as the numbers under it are plain."""
+    return f"{name} {currency_in_effect()}"
 
 
 def holidays_arg(p: argparse.ArgumentParser) -> None:

@@ -28,7 +28,7 @@ def cmd_gates_backtest(args: argparse.Namespace) -> int:
         lines.append(f"{inc['incident_id'][:10]:<10} {inc['start']:<20} {'yes' if inc['caught'] else 'NO':<7} "
                      f"{num(inc['delay_hours'], 1):>8}  {inc['caught_by'] or ''}")
     lines += [f"note: {n}" for n in result.notes]
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
@@ -45,7 +45,7 @@ def cmd_gates_check(args: argparse.Namespace) -> int:
     for g in doc["gates"]:
         lines.append(f"{g['name'][:28]:<28} {g['status']:<20} {num(g['value'], 4):>10} {g['threshold']:>10.4g}  "
                      f"{g['action']} {g['segment'] or ''} {g['reason'] or ''}")
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
 
 
@@ -82,7 +82,7 @@ def register(sub) -> None:
                    "(default: the policy's grace)")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_gates_backtest)
+    p.set_defaults(func=cmd_gates_backtest, money=True)
     p = gates.add_parser("check", help="a release gate: exit 1 when a gate fails on the candidate vs the baseline")
     p.add_argument("--policy", required=True, help="policy file (TOML)")
     p.add_argument("--baseline", required=True, help="baseline table file or folder")
@@ -92,7 +92,7 @@ def register(sub) -> None:
     p.add_argument("--candidate-release", metavar="ID", help="only the candidate's rows of this release_id")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_gates_check)
+    p.set_defaults(func=cmd_gates_check, money=True)
     p = gates.add_parser("starter", help="a starter policy from the data's own tables and columns, thresholds read "
                          "from each metric's normal spread (TOML)")
     p.add_argument("--data", required=True, metavar="DIR", help="the folder of your table files (any names)")

@@ -10,6 +10,7 @@ from driftdesk.cli.common import (
     emit,
     engine_arg,
     format_arg,
+    money_header,
     num,
     read_source,
     source_args,
@@ -20,6 +21,7 @@ from driftdesk.errors import DriftdeskError
 
 def cmd_impact(args: argparse.Namespace) -> int:
     from driftdesk.business import segment_impact
+    from driftdesk.metrics import get_metric
 
     by = split_cols(args.by)
     if not by:
@@ -29,15 +31,17 @@ def cmd_impact(args: argparse.Namespace) -> int:
                             min_conversions=args.min_conversions, source=source)
     doc = result.to_dict()
     t = doc["total"]
+    unit = get_metric(args.metric, "kpis").unit
+    total = money_header(f"total {args.metric}") if unit == "usd" else f"total {args.metric}"
     lines = [result.summary,
-             f"total {args.metric}: baseline {num(t['baseline'])}  current {num(t['current'])}  change {num(t['change'])}"
+             f"{total}: baseline {num(t['baseline'])}  current {num(t['current'])}  change {num(t['change'])}"
              + (f"  ({t['note']})" if t["note"] else ""),
              f"{' '.join(by):<24} {'baseline':>10} {'current':>10} {'change':>10} {'mix':>10} {'rate':>10}  note"]
     for sg in doc["segments"]:
         name = " ".join(str(sg[c]) for c in by)
         lines.append(f"{name:<24} {num(sg['baseline']):>10} {num(sg['current']):>10} {num(sg['change']):>10} "
                      f"{num(sg['mix_effect']):>10} {num(sg['rate_effect']):>10}  {sg['note'] or ''}")
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
@@ -52,4 +56,4 @@ def register(sub) -> None:
     p.add_argument("--min-conversions", type=float, default=30, help="below this a segment is flagged 'too few conversions'")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_impact)
+    p.set_defaults(func=cmd_impact, money=True)

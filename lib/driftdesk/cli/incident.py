@@ -39,7 +39,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
               for g in doc["gates"]]
     if "export" in doc:
         lines += [f"wrote {f}" for f in doc["export"]["files"]] + [f"note: {n}" for n in doc["export"]["notes"]]
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
@@ -52,4 +52,4 @@ def register(sub) -> None:
     p.add_argument("--export", metavar="DIR", help="write the postmortem (Markdown, PNG figures, JSON) into DIR")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_incident)
+    p.set_defaults(func=cmd_incident, money=True)

@@ -10,6 +10,7 @@ from driftdesk.cli.common import (
     emit,
     engine_arg,
     format_arg,
+    money_header,
     num,
     pct,
     read_source,
@@ -27,7 +28,7 @@ def cmd_llm(args: argparse.Namespace) -> int:
     current = Window.parse(args.current, "current") if args.current else None
     result = compare_calls(calls, by=split_cols(args.by), baseline=baseline, current=current)
     doc = result.to_dict()
-    emit(doc, args.format, "\n".join(_table(doc, result.summary() if baseline and current else [])))
+    emit(doc, args.format, "\n".join(_table(doc, result.summary() if baseline and current else [])), money=True)
 
 
 def _table(doc: dict, regressions: list[str]) -> list[str]:
@@ -35,12 +36,12 @@ def _table(doc: dict, regressions: list[str]) -> list[str]:
     keys = [*doc["by"], *(["window"] if any("window" in g for g in doc["groups"]) else [])]
     lines = [f"regression: {r}" for r in regressions] or (["no regression"] if "comparison" in doc else [])
     lines.append(" ".join(f"{k[:18]:<18}" for k in keys) + f" {'calls':>8} {'val fail':>9} {'refusal':>8} "
-                 f"{'p95 ms':>9} {'tok out':>8} {'cost/call':>10} {'cost':>10}")
+                 f"{'p95 ms':>9} {'tok out':>8} {money_header('cost/call'):>13} {money_header('cost'):>10}")
     for g in doc["groups"]:
         lines.append(" ".join(f"{str(g[k])[:18]:<18}" for k in keys) + f" {g['calls']:>8} "
                      f"{pct(g['validator_failure_rate']):>9} {pct(g['refusal_rate']):>8} "
                      f"{num(g['latency_p95_ms'], 0):>9} {num(g['tokens_out_mean'], 1):>8} "
-                     f"{num(g['cost_per_call'], 5):>10} {num(g['cost_total'], 2):>10}")
+                     f"{num(g['cost_per_call'], 5):>13} {num(g['cost_total'], 2):>10}")
     return lines
     return EXIT_OK
 
@@ -53,4 +54,4 @@ def register(sub) -> None:
     p.add_argument("--current", help="current window START/END (ISO 8601, UTC)")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_llm)
+    p.set_defaults(func=cmd_llm, money=True)

@@ -22,7 +22,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     calendar = dict(settings.calendar)
     if args.holidays is not None:
         calendar["holidays"] = args.holidays
-    text = proposal.to_toml(calendar=calendar, read=settings.read)
+    text = proposal.to_toml(calendar=calendar, read=settings.read, currency=settings.currency)
     for line in proposal.notes:
         note(f"not loaded: {line}")
     if args.write:

@@ -21,7 +21,7 @@ def cmd_overview(args: argparse.Namespace) -> int:
              f"{'layer':<9} {'table':<12} {'status':<16} {'alerts':>6} {'warnings':>8}  note"]
     lines += [f"{r['layer']:<9} {r['table']:<12} {r['status']:<16} {r['alerts']:>6} {r['warnings']:>8}  {r['note']}"
               for r in doc["layers"]]
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
@@ -33,4 +33,4 @@ def register(sub) -> None:
     holidays_arg(p)
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_overview)
+    p.set_defaults(func=cmd_overview, money=True)

@@ -103,7 +103,7 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
             mag = f"{e['magnitude'] * 100:+.1f}%" if e["magnitude"] is not None else "-"
             name = ", ".join(f"{c}={e[c]}" for c in result.by)
             lines.append(f"{e['start']:<22} {e['end']:<22} {e['kind']:<13} {e['direction'] or '-':<5} {mag:>9}  {name}")
-    emit(doc, args.format, "\n".join(lines))
+    emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK
 
 
@@ -131,4 +131,4 @@ def register(sub) -> None:
     p.add_argument("--calendar", help="holidays / promotions (a file with a date column, optional segment): not drift")
     engine_arg(p)
     format_arg(p)
-    p.set_defaults(func=cmd_seasonality)
+    p.set_defaults(func=cmd_seasonality, money=True)

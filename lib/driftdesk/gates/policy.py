@@ -356,7 +356,7 @@ def _budget(raw: dict, family: str, comparison: str, where: str) -> tuple[tuple[
         raise PolicyError(f"{where}: a budget burn counts from 00:00 UTC each day; remove window")
     value = raw.get("budget")
     if value is None:
-        raise PolicyError(f"{where}: a budget_burn gate needs budget = <USD per day>, or a table per segment value "
+        raise PolicyError(f"{where}: a budget_burn gate needs budget = <amount per day, in the data's currency>, or a table per segment value "
                           "like budget = { ad_copy = 40.0 }")
     table = value if isinstance(value, dict) else {ANY_SEGMENT: value}
     if not table:
@@ -365,7 +365,7 @@ def _budget(raw: dict, family: str, comparison: str, where: str) -> tuple[tuple[
     for key, amount in table.items():
         label = "budget" if key == ANY_SEGMENT else f"budget.{key}"
         if isinstance(amount, bool) or not isinstance(amount, int | float) or amount != amount:
-            raise PolicyError(f"{where}: {label} must be a number (USD per day), got {amount!r}")
+            raise PolicyError(f"{where}: {label} must be a number (an amount per day, in the data's currency), got {amount!r}")
         if not 0 < amount < float("inf"):
             raise PolicyError(f"{where}: {label} must be a positive amount per day, got {amount!r} (a budget of zero "
                               "would be spent by the first call)")

@@ -7,7 +7,7 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from driftdesk.format import format_value
+from driftdesk.format import axis_format, format_value
 
 
 def burn_figure(burn, group: str | None = None) -> go.Figure:
@@ -37,5 +37,5 @@ def burn_figure(burn, group: str | None = None) -> go.Figure:
     fig.update_layout(title=f"Budget burn on {burn.day} (UTC), as of {burn.as_of:%H:%M}", height=360,
                       margin={"t": 60, "b": 30, "l": 10, "r": 10}, legend={"orientation": "h", "y": -0.15},
                       xaxis={"range": [dt.datetime.combine(burn.day, dt.time()), day_end]},
-                      yaxis={"tickprefix": "$", "rangemode": "tozero"})
+                      yaxis={**axis_format("usd"), "rangemode": "tozero"})
     return fig
