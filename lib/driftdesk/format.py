@@ -15,7 +15,12 @@ session's currency never leaks into another's thread. An explicit ``currency=`` 
 Precision follows the size of the number, never hiding it: at least two significant digits below the usual
 decimals (a rate of 0.0004 is 0.04%, a CPA of 0.00042 is $0.00042, an effect of -0.00031 on a rate is
 -0.031 pp), a rate that is not exactly 0 or 1 never prints as 0% or 100%, and values beyond ±1e15 switch to three
-significant digits.
+significant digits. The usual decimals of money are its currency's ISO 4217 minor units (¥1,235 and ¥12 in whole
+yen, 5.500 BHD in fils), so a fraction of a yen (an LLM call's cost) still reads ¥0.42, not ¥0.
+
+Chart axes of money other than dollars cannot agree with sentences through a plotly format alone (``axis_format``
+says why): they list their ticks where they can go below zero and their range is known, else write the code after
+the number (-1.2 EUR) rather than a sign after the symbol.
 """
 
 from __future__ import annotations
@@ -191,14 +196,14 @@ def axis_format(unit: str, *, signed: bool = False, span: float | None = None, c
         if symbol and not signed and (extent is None or min(extent) >= 0):
             return {"tickformat": f",.{digits}~f", "tickprefix": symbol}
         if symbol and extent is not None and all(map(math.isfinite, extent)) and extent[1] > extent[0]:
-            return money_ticks(extent, code, signed=signed)
+            return _money_ticks(extent, code, signed=signed)
         return {"tickformat": f"{plus},.{digits}~f", "ticksuffix": f" {code}"}
     if unit in ("ms", "tokens"):
         return {"tickformat": f",.{digits}~f", "ticksuffix": f" {unit}"}
     return {"tickformat": f"{plus},.{digits}~f"}
 
 
-def money_ticks(extent: tuple[float, float], currency: str, *, signed: bool = False, count: int = 5) -> dict:
+def _money_ticks(extent: tuple[float, float], currency: str, *, signed: bool = False, count: int = 5) -> dict:
     """About ``count`` round ticks over ``extent`` (steps of 1, 2, 2.5 or 5 times a power of ten), each written as
     a sentence writes the amount: sign, symbol, the currency's decimals below 1,000 (-€1.50, +€0.50 when
     ``signed``, €0.00, ¥1,000), more where the step is finer (€0.0002)."""
