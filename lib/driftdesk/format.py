@@ -172,7 +172,7 @@ def axis_format(unit: str, *, signed: bool = False, span: float | None = None, c
     Money other than dollars cannot be a plotly format: plotly's ``$`` writes its locale's currency (set per chart
     in its config, not in the figure), and a tick prefix goes before the sign ("€-1.2" where sentences write
     "-€1.20"). So an axis of euros that stays at or above zero has the prefix (€20); one that can go below zero
-    or carries signs lists its ticks (``tickvals``/``ticktext``, written sign first: -€1.2, +€0.5) when
+    or carries signs lists its ticks (``tickvals``/``ticktext``, written sign first: -€1.20, +€0.50) when
     ``extent`` says its range, else writes the code after the number (-1.2 EUR), as for codes without a symbol
     (CHF) -- never the symbol after a sign."""
     plus = "+" if signed or unit in ("pp", "change") else ""
