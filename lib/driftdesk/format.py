@@ -15,7 +15,12 @@ session's currency never leaks into another's thread. An explicit ``currency=`` 
 Precision follows the size of the number, never hiding it: at least two significant digits below the usual
 decimals (a rate of 0.0004 is 0.04%, a CPA of 0.00042 is $0.00042, an effect of -0.00031 on a rate is
 -0.031 pp), a rate that is not exactly 0 or 1 never prints as 0% or 100%, and values beyond ±1e15 switch to three
-significant digits.
+significant digits. The usual decimals of money are its currency's ISO 4217 minor units (¥1,235 and ¥12 in whole
+yen, 5.500 BHD in fils), so a fraction of a yen (an LLM call's cost) still reads ¥0.42, not ¥0.
+
+Chart axes of money other than dollars cannot agree with sentences through a plotly format alone (``axis_format``
+says why): they list their ticks where they can go below zero and their range is known, else write the code after
+the number (-1.2 EUR) rather than a sign after the symbol.
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ _HUGE = 1e15
 _MOST_DECIMALS = 6
 # currency code -> symbol written before the amount; any other code is written after it ("1,234 CHF")
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
+# ISO 4217 minor units (decimals of the currency's smallest coin) where they are not two, from the standard's
+# current code list (List One, maintained by SIX for ISO): yen and won have no cents, a dinar has 1,000 fils
+MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
+                     "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
 # the unit of a difference of two values: a difference of two rates is percentage points, not a rate
 DIFFERENCE_UNITS = {"rate": "pp", "pp": "pp", "change": "change"}
 DEFAULT_CURRENCY = "USD"
@@ -149,13 +162,23 @@ def unit_words(unit: str) -> str:
     return UNIT_WORDS.get(unit, unit)
 
 
-def axis_format(unit: str, *, signed: bool = False, span: float | None = None, currency: str | None = None) -> dict:
+def axis_format(unit: str, *, signed: bool = False, span: float | None = None, currency: str | None = None,
+                extent: tuple[float, float] | None = None) -> dict:
     """Plotly axis settings that print ticks as ``format_value`` prints the unit (percent for a rate, the currency
     for money, ' pp' for percentage points). ``span`` (the axis range, in the values' own scale) sets
-    enough decimals for neighbouring ticks to differ. Money other than dollars is a tick prefix (€) or suffix
-    (CHF): plotly's own ``$`` format knows only its locale's currency."""
+    enough decimals for neighbouring ticks to differ; ``extent`` (low, high) is the range a chart fixes (a colour
+    bar's, a padded axis'), from which ``span`` follows when not given.
+
+    Money other than dollars cannot be a plotly format: plotly's ``$`` writes its locale's currency (set per chart
+    in its config, not in the figure), and a tick prefix goes before the sign ("€-1.2" where sentences write
+    "-€1.20"). So an axis of euros that stays at or above zero has the prefix (€20); one that can go below zero
+    or carries signs lists its ticks (``tickvals``/``ticktext``, written sign first: -€1.20, +€0.50) when
+    ``extent`` says its range, else writes the code after the number (-1.2 EUR), as for codes without a symbol
+    (CHF) -- never the symbol after a sign."""
     plus = "+" if signed or unit in ("pp", "change") else ""
     percent = unit in ("rate", "change")
+    if span is None and extent is not None:
+        span = extent[1] - extent[0]
     if span is not None and span > 0 and math.isfinite(span):
         step = span / 5 * (100 if percent else 1)
         digits = min(_MOST_DECIMALS, max(0, math.ceil(-math.log10(step)) + 1))
@@ -170,11 +193,37 @@ def axis_format(unit: str, *, signed: bool = False, span: float | None = None, c
         if code == "USD":
             return {"tickformat": f"{plus}$,.{digits}~f"}
         symbol = CURRENCY_SYMBOLS.get(code)
-        affix = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {code}"}
-        return {"tickformat": f"{plus},.{digits}~f", **affix}
+        if symbol and not signed and (extent is None or min(extent) >= 0):
+            return {"tickformat": f",.{digits}~f", "tickprefix": symbol}
+        if symbol and extent is not None and all(map(math.isfinite, extent)) and extent[1] > extent[0]:
+            return _money_ticks(extent, code, signed=signed)
+        return {"tickformat": f"{plus},.{digits}~f", "ticksuffix": f" {code}"}
     if unit in ("ms", "tokens"):
         return {"tickformat": f",.{digits}~f", "ticksuffix": f" {unit}"}
     return {"tickformat": f"{plus},.{digits}~f"}
+
+
+def _money_ticks(extent: tuple[float, float], currency: str, *, signed: bool = False, count: int = 5) -> dict:
+    """About ``count`` round ticks over ``extent`` (steps of 1, 2, 2.5 or 5 times a power of ten), each written as
+    a sentence writes the amount: sign, symbol, the currency's decimals below 1,000 (-€1.50, +€0.50 when
+    ``signed``, €0.00, ¥1,000), more where the step is finer (€0.0002)."""
+    code = currency.upper()
+    symbol = CURRENCY_SYMBOLS.get(code)
+    low, high = sorted(extent)
+    raw = (high - low) / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if round(step / power, 6) == 2.5 else 0)
+    if max(abs(low), abs(high)) < 1000:
+        decimals = max(decimals, minor_units(code))
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    values = [round(i * step, decimals + 2) + 0.0 for i in range(first, last + 1)]
+    texts = []
+    for v in values:
+        amount = f"{abs(v):,.{decimals}f}"
+        sign = "-" if v < 0 else "+" if signed and v > 0 else ""
+        texts.append(sign + (f"{symbol}{amount}" if symbol else f"{amount} {code}"))
+    return {"tickmode": "array", "tickvals": values, "ticktext": texts}
 
 
 def axis_scale(unit: str) -> float:
@@ -196,8 +245,16 @@ def _decimals(v: float, usual: int) -> int:
     return min(_MOST_DECIMALS, max(usual, 1 - math.floor(math.log10(a))))
 
 
+def minor_units(currency: str) -> int:
+    """How many decimals an amount of ``currency`` is written with (ISO 4217): 2 for most, 0 for yen and won, 3 for
+    the dinars of Bahrain, Kuwait, ..."""
+    return MINOR_UNITS.get(currency.upper(), 2)
+
+
 def _money(v: float, currency: str) -> str:
-    """Whole above 1,000, cents above 0.10, two significant digits below (LLM calls cost fractions of a cent)."""
+    """Whole from 1,000; in the currency's minor unit (cents, or whole yen) from ten of them ($0.10, ¥10, 0.010 BHD);
+    below, two decimals more, and two significant digits when smaller still (LLM calls cost fractions of a cent,
+    and of a yen: ¥0.42, $0.0031)."""
     sign, a = ("-" if v < 0 else ""), abs(v)
     code = currency.upper()
     symbol = CURRENCY_SYMBOLS.get(code)
@@ -205,7 +262,8 @@ def _money(v: float, currency: str) -> str:
         tiny = f"{10.0 ** -_MOST_DECIMALS:.{_MOST_DECIMALS}f}"
         amount = f"{symbol}{tiny}" if symbol else f"{tiny} {code}"
         return f"{'> -' if v < 0 else '< '}{amount}"
-    digits = _number(a, 0 if a >= 1000 else 2 if a >= 0.1 or a == 0 else _decimals(a, 4))
+    minor = minor_units(code)
+    digits = _number(a, 0 if a >= 1000 else minor if a >= 10.0 ** (1 - minor) or a == 0 else _decimals(a, minor + 2))
     return sign + (f"{symbol}{digits}" if symbol else f"{digits} {code}")
 
 

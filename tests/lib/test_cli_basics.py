@@ -127,3 +127,41 @@ def test_llm_table_says_the_regressions_and_shows_every_group_whole(tmp_path):
     assert "regression: validator failure rate rose from 1.00% to 6.00%" in text
     rows = [line for line in text.splitlines() if line.startswith("a-model-with-a-rat")]
     assert len(rows) == 2 and all(" 2000 " in r for r in rows) and "6.0%" in rows[1]
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["llm", "--by", "prompt_version"], 0),
+    (["llm", "--by", "prompt_version", "--baseline", "2026-09-28T00:00/2026-10-05T00:00",
+      "--current", "2026-10-05T00:00/2026-10-12T00:00"], 0),
+    (["overview"], 0),
+])
+def test_a_command_returns_its_exit_code_not_none(sample_dir, args, code):
+    """The command function itself returns the code (``main`` would turn a forgotten None into 0 and hide it)."""
+    import contextlib
+    import io
+
+    from driftdesk.cli import build_parser
+    from driftdesk.format import money_in
+
+    ns = build_parser().parse_args([args[0], "--data", str(sample_dir), *args[1:], "--format", "json"])
+    with contextlib.redirect_stdout(io.StringIO()) as out, money_in("USD"):
+        returned = ns.func(ns)
+    assert returned == code and isinstance(returned, int) and json.loads(out.getvalue())
+
+
+def test_every_command_function_ends_by_returning_its_code():
+    """No command ends on an expression (its code would be None): the last statement of each ``cmd_*`` is a return
+    (or a raise)."""
+    import ast
+
+    import driftdesk.cli as cli
+
+    found = 0
+    for path in sorted(Path(cli.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("cmd_"):
+                found += 1
+                last = node.body[-1]
+                assert isinstance(last, ast.Raise) or (isinstance(last, ast.Return) and last.value is not None), (
+                    f"{path.name}: {node.name} does not end by returning its exit code")
+    assert found >= 15

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,6 +31,7 @@ from driftdesk.format import (
     currency_in_effect,
     format_difference,
     format_value,
+    minor_units,
     money_in,
     unit_words,
 )
@@ -202,3 +206,125 @@ def test_the_postmortem_export_says_its_currency(eur_folder: Path, tmp_path: Pat
     assert code == 0 and json.loads(out)["currency"] == "EUR"
     exported = json.loads((tmp_path / "INC-c.json").read_text(encoding="utf-8"))
     assert exported["currency"] == "EUR"
+
+
+# --------------------------------------------------------------------------- minor units (ISO 4217)
+
+
+@pytest.mark.parametrize(("value", "currency", "text"), [
+    (1234.56, "JPY", "¥1,235"), (123.456, "JPY", "¥123"), (12.5001, "JPY", "¥13"), (10, "JPY", "¥10"),
+    (5.5, "JPY", "¥5.50"), (0.42, "JPY", "¥0.42"), (0.05, "JPY", "¥0.050"), (0, "JPY", "¥0"),
+    (-0.42, "JPY", "-¥0.42"), (-1234.56, "JPY", "-¥1,235"), (1e-7, "JPY", "< ¥0.000001"),
+    (1234.56, "KRW", "1,235 KRW"), (98.7, "KRW", "99 KRW"), (0.42, "KRW", "0.42 KRW"),
+    (123.4567, "BHD", "123.457 BHD"), (5.5, "BHD", "5.500 BHD"), (0.0042, "BHD", "0.00420 BHD"),
+    (1234.5678, "KWD", "1,235 KWD"), (0.00042, "OMR", "0.00042 OMR"),
+    (12.3456, "CLF", "12.3456 CLF"),
+    (123.456, "USD", "$123.46"), (0.05, "USD", "$0.0500"), (0.42, "EUR", "€0.42"),  # two decimals as before
+])
+def test_money_has_its_currencys_decimals(value, currency, text):
+    assert format_value(value, "usd", currency=currency) == text
+
+
+def test_a_signed_amount_of_yen_keeps_the_sign_before_the_symbol():
+    assert format_difference(1234.56, "usd", currency="JPY") == "+¥1,235"
+    assert format_difference(-0.42, "usd", currency="jpy") == "-¥0.42"
+    with money_in("JPY"):
+        assert format_value(22.8, "usd") == "¥23"
+
+
+@given(st.sampled_from(["USD", "EUR", "JPY", "KRW", "ISK", "BHD", "KWD", "TND", "CLF"]),
+       st.floats(min_value=-999.99, max_value=999.99, allow_nan=False))
+def test_from_ten_minor_units_to_1000_an_amount_has_exactly_the_minor_units(code, value):
+    """ISO 4217's minor units: ten yen and up print whole, ten fils (0.010 BHD) and up with three decimals; the
+    number read back is the value rounded to them."""
+    minor = minor_units(code)
+    if abs(value) < 10.0 ** (1 - minor):
+        return
+    text = format_value(value, "usd", currency=code)
+    number = re.search(r"[\d,]+(\.\d+)?", text)
+    decimals = len(number.group(1)) - 1 if number.group(1) else 0
+    assert decimals == minor
+    assert float(number.group(0).replace(",", "")) == pytest.approx(abs(value), abs=0.5 * 10.0 ** -minor + 1e-12)
+    assert text.startswith("-") == (value < 0 and float(number.group(0).replace(",", "")) != 0)
+
+
+@given(st.sampled_from(["USD", "JPY", "BHD"]), st.floats(min_value=1e-6, max_value=1.0))
+def test_below_ten_minor_units_an_amount_keeps_two_significant_digits(code, value):
+    """Never hide the number: a fraction of a yen reads as such (¥0.42), not as ¥0."""
+    if value >= 10.0 ** (1 - minor_units(code)):
+        return
+    text = format_value(value, "usd", currency=code)
+    shown = float(re.search(r"\d[\d,]*\.\d+", text).group(0).replace(",", ""))
+    assert shown == pytest.approx(value, rel=0.05)
+
+
+def test_the_minor_units_table_is_iso_4217s():
+    """The codes whose minor unit is not 2 in ISO 4217 (current list): spot checks from the standard."""
+    assert [minor_units(c) for c in ("JPY", "KRW", "ISK", "CLP", "VND", "XOF")] == [0] * 6
+    assert [minor_units(c) for c in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")] == [3] * 7
+    assert [minor_units(c) for c in ("USD", "EUR", "GBP", "CHF", "INR", "CNY", "eur")] == [2] * 7
+    assert minor_units("CLF") == 4 and minor_units("XYZ") == 2  # a code ISO does not list: two decimals
+
+
+# --------------------------------------------------------------------------- chart axes agree with sentences
+
+
+def test_a_euro_axis_that_goes_below_zero_lists_its_ticks_sign_first():
+    """(-1.3, 0.7): a fifth of the span is 0.4, the next round step 0.5: ticks -1, -0.5, 0, 0.5 in cents."""
+    ticks = axis_format("usd", currency="EUR", extent=(-1.3, 0.7))
+    assert ticks == {"tickmode": "array", "tickvals": [-1.0, -0.5, 0.0, 0.5],
+                     "ticktext": ["-€1.00", "-€0.50", "€0.00", "€0.50"]}
+    signed = axis_format("usd", currency="EUR", extent=(-1.3, 0.7), signed=True)
+    assert signed["ticktext"] == ["-€1.00", "-€0.50", "€0.00", "+€0.50"]
+    assert [format_difference(v, "usd", currency="EUR") for v in (-1, -0.5, 0.5)] == ["-€1.00", "-€0.50", "+€0.50"]
+    # yen: a fifth of 3,700 is 740, the next round step 1,000; whole yen
+    assert axis_format("usd", currency="JPY", extent=(-2500, 1200))["ticktext"] == ["-¥2,000", "-¥1,000", "¥0",
+                                                                                   "¥1,000"]
+    # 2.5 steps need one more decimal than their power of ten: a fifth of 1.2 is 0.24, step 0.25
+    assert axis_format("usd", currency="GBP", extent=(0.0, 1.2), signed=True)["ticktext"] == [
+        "£0.00", "+£0.25", "+£0.50", "+£0.75", "+£1.00"]
+
+
+def test_a_euro_axis_at_or_above_zero_keeps_plotlys_own_format_with_a_prefix():
+    with money_in("EUR"):
+        assert axis_format("usd", extent=(18.0, 24.0)) == {"tickformat": ",.1~f", "tickprefix": "€"}
+        assert axis_format("usd")["tickprefix"] == "€"  # a level of money (a cost, a CPA) is not below zero
+        # signed, range unknown: the code after the number (-1.2 EUR), never "€-1.2"
+        assert axis_format("usd", signed=True) == {"tickformat": "+,.4~f", "ticksuffix": " EUR"}
+    # dollars: plotly's $ writes -$1.2; a fifth of the span 2 is 0.4, ceil(-log10 0.4) + 1 = 2 decimals
+    assert axis_format("usd", extent=(-1.3, 0.7)) == {"tickformat": "$,.2~f"}
+
+
+@given(st.sampled_from(["EUR", "GBP", "JPY", "INR", "BRL"]),
+       st.floats(min_value=-1e6, max_value=1e6), st.floats(min_value=1e-4, max_value=1e6), st.booleans())
+def test_every_listed_tick_reads_as_a_sentence_writes_its_amount(code, low, width, signed):
+    ticks = axis_format("usd", currency=code, extent=(low, low + width), signed=signed)
+    if "tickvals" not in ticks:
+        assert low >= 0 and not signed and ticks["tickprefix"]
+        return
+    vals, texts = ticks["tickvals"], ticks["ticktext"]
+    assert 2 <= len(vals) <= 11 and vals == sorted(vals) and len(set(texts)) == len(texts)
+    assert all(low - 1e-9 * width <= v <= low + width + 1e-9 * width for v in vals)
+    symbol = {"EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}[code]
+    for v, text in zip(vals, texts):
+        sign = "-" if v < 0 else "+" if signed and v > 0 else ""
+        assert text.startswith(sign + symbol)  # the sign before the symbol, as in -€1.20
+        assert float(text[len(sign + symbol):].replace(",", "")) == pytest.approx(abs(v), abs=1e-9 * width)
+
+
+def test_the_impact_charts_in_euros_write_no_sign_after_the_symbol():
+    from driftdesk.business import segment_impact
+    from driftdesk.viz.business import impact_waterfall, segment_heatmap
+
+    t0 = dt.datetime(2026, 3, 2)
+    rows = [{"ts": t0 + dt.timedelta(days=7 * w), "geo": geo, "spend": spend, "conversions": 100.0,
+             "revenue": 3000.0, "clicks": 2000.0, "impressions": 20000.0}
+            for w, us, de in ((0, 2000.0, 2000.0), (1, 1800.0, 3000.0)) for geo, spend in (("US", us), ("DE", de))]
+    result = segment_impact(pl.DataFrame(rows), baseline="2026-03-02T00:00/2026-03-09T00:00",
+                            current="2026-03-09T00:00/2026-03-16T00:00", by="geo", min_conversions=0)
+    with money_in("EUR"):
+        bar = segment_heatmap(result).data[0].colorbar
+        axis = impact_waterfall(result).layout.yaxis
+    # US -€1.00 (CPA 20 -> 18 on half the conversions), DE +€5.00: a colour bar from -5 to 5 in ticks of 2
+    assert list(bar.ticktext) == ["-€4.00", "-€2.00", "€0.00", "€2.00", "€4.00"]
+    assert axis.tickprefix == "€" and axis.range[0] > 0  # CPAs of 20 to 24: a level, at the prefix

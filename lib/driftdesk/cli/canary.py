@@ -13,11 +13,11 @@ from driftdesk.cli.common import (
     engine_arg,
     format_arg,
     load_folder,
-    num,
     own_names,
     split_cols,
 )
 from driftdesk.errors import DriftdeskError
+from driftdesk.format import format_value
 
 
 def cmd_canary(args: argparse.Namespace) -> int:
@@ -58,11 +58,14 @@ def cmd_canary(args: argparse.Namespace) -> int:
     lines = [f"{args.candidate} vs {args.control} ({result.arm_column}) under {result.policy.name}: "
              f"{result.decision.upper()}" + (f" at {doc['decided_at']}" if doc["decided_at"] else ""),
              result.reason,
-             f"{'gate':<16} {'segment':<22} {'control':>10} {'candidate':>10} {'change':>9} {'interval':>21}  verdict"]
-    for s in doc["segments"]:
-        ci = f"[{num(s['ci_low'], 3)}, {num(s['ci_high'], 3)}]" if s["ci_low"] is not None else "-"
-        lines.append(f"{s['gate'][:16]:<16} {s['segment'][:22]:<22} {num(s['control']):>10} {num(s['candidate']):>10} "
-                     f"{num(s['change'], 3):>9} {ci:>21}  {s['verdict']}" + (f" ({s['note']})" if s["note"] else ""))
+             f"{'gate':<16} {'segment':<22} {'control':>11} {'candidate':>11} {'change':>10} {'interval':>23}  verdict"]
+    for s in doc["segments"]:  # each row in its gate's units, as the Rollouts page writes it: gates mix units
+        value_unit, change_unit = result.unit(s["gate"])
+        ci = (f"[{format_value(s['ci_low'], change_unit)}, {format_value(s['ci_high'], change_unit)}]"
+              if s["ci_low"] is not None and s["ci_high"] is not None else "-")
+        lines.append(f"{s['gate'][:16]:<16} {s['segment'][:22]:<22} {format_value(s['control'], value_unit):>11} "
+                     f"{format_value(s['candidate'], value_unit):>11} {format_value(s['change'], change_unit):>10} "
+                     f"{ci:>23}  {s['verdict']}" + (f" ({s['note']})" if s["note"] else ""))
     lines += [f"note: {n}" for n in result.notes]
     emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_GATE_FAILED if result.decision == "rollback" else EXIT_OK

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from driftdesk.cli.common import EXIT_GATE_FAILED, EXIT_OK, Parser, emit, engine_arg, format_arg, note, num
+from driftdesk.format import format_value
 
 
 def cmd_gates_backtest(args: argparse.Namespace) -> int:
@@ -41,12 +42,27 @@ def cmd_gates_check(args: argparse.Namespace) -> int:
     doc = result.to_dict()
     warned = f" with {result.warnings.height} warning(s)" if result.warnings.height else ""
     lines = [f"release gate {result.policy.name}: {'PASSED' if result.passed else 'FAILED'}{warned}",
-             f"{'gate':<28} {'status':<20} {'value':>10} {'threshold':>10}  action / segment / reason"]
-    for g in doc["gates"]:
-        lines.append(f"{g['name'][:28]:<28} {g['status']:<20} {num(g['value'], 4):>10} {g['threshold']:>10.4g}  "
-                     f"{g['action']} {g['segment'] or ''} {g['reason'] or ''}")
+             f"{'gate':<28} {'status':<20} {'value':>11} {'threshold':>11}  action / segment / reason"]
+    units = {gate.name: _gate_unit(gate) for gate in result.policy.gates}
+    for g in doc["gates"]:  # each gate in its own unit (a relative change, a rate, money): one table mixes them
+        unit = units.get(g["name"], "score")
+        lines.append(f"{g['name'][:28]:<28} {g['status']:<20} {format_value(g['value'], unit):>11} "
+                     f"{format_value(g['threshold'], unit):>11}  {g['action']} {g['segment'] or ''} {g['reason'] or ''}")
     emit(doc, args.format, "\n".join(lines), money=True)
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
+
+
+def _gate_unit(gate) -> str:
+    """How a gate's value and threshold read: the unit the backtest writes its threshold in (a relative change, pp,
+    a rate), else the metric's own (money, ms, a count of flipped cases) where it has one; a PSI stays a score."""
+    from driftdesk.gates.backtest import threshold_unit
+    from driftdesk.gates.metrics import gate_metric
+    from driftdesk.metrics import find_metric
+
+    unit = threshold_unit(gate)
+    spec = gate_metric(gate.metric)
+    metric = find_metric(spec.family) if unit == "score" else None
+    return metric.unit if metric is not None else unit
 
 
 def cmd_gates_starter(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ def cmd_llm(args: argparse.Namespace) -> int:
     result = compare_calls(calls, by=split_cols(args.by), baseline=baseline, current=current)
     doc = result.to_dict()
     emit(doc, args.format, "\n".join(_table(doc, result.summary() if baseline and current else [])), money=True)
+    return EXIT_OK
 
 
 def _table(doc: dict, regressions: list[str]) -> list[str]:
@@ -43,7 +44,6 @@ def _table(doc: dict, regressions: list[str]) -> list[str]:
                      f"{num(g['latency_p95_ms'], 0):>9} {num(g['tokens_out_mean'], 1):>8} "
                      f"{num(g['cost_per_call'], 5):>13} {num(g['cost_total'], 2):>10}")
     return lines
-    return EXIT_OK
 
 
 def register(sub) -> None:

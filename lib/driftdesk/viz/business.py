@@ -87,7 +87,7 @@ def impact_waterfall(result, top: int = 8) -> go.Figure:
     pad = (hi - lo) * 0.25 or abs(hi) * 0.05 or 1.0
     fig.update_layout(title=f"{label}: mix and rate effects by segment",
                       yaxis={"title": f"{label} ({unit_words(unit)})", "range": [lo - pad, hi + pad],
-                             **axis_format(unit, span=hi - lo + 2 * pad)},
+                             **axis_format(unit, extent=(lo - pad, hi + pad))},
                       showlegend=False, height=480, margin={"t": 60, "l": 70, "r": 20, "b": 130})
     return fig
 
@@ -127,7 +127,7 @@ def segment_heatmap(result, value: str = "contribution") -> go.Figure:
     fig.add_trace(go.Heatmap(z=z, x=short_labels(xs, lines=2), y=short_labels(ys, lines=2),
                              text=text, texttemplate="" if crowded else "%{text}", colorscale=colors, zmin=-bound,
                              zmax=bound,
-                             colorbar={"title": {"text": unit_words(unit)}, **axis_format(unit, span=2 * bound)},
+                             colorbar={"title": {"text": unit_words(unit)}, **axis_format(unit, extent=(-bound, bound))},
                              hovertemplate=f"{plain(rows_col)}=%{{y}}" + (f" {plain(cols_col)}=%{{x}}" if cols_col else "")
                              + "<br>%{text}<extra></extra>"))
     fig.update_layout(title=f"Contribution to the {_label(result.metric)} change",
