@@ -62,8 +62,10 @@ def _directions(windows: Windows) -> np.ndarray:
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
+@functools.lru_cache(maxsize=16)
 def _tail(windows: Windows, *, draws: int = DRAWS, seed: int = SEED):
-    """``c -> P(max_i |Z_i| > c)`` (ALOE, common random numbers for every ``c``)."""
+    """``c -> P(max_i |Z_i| > c)`` (ALOE, common random numbers for every ``c``), kept per pattern of looks: another
+    ``alpha`` (another number of segments) only solves for its ``c``."""
     w = _directions(windows)
     n, d = w.shape
     rng = np.random.default_rng(seed)
@@ -95,7 +97,7 @@ def look_boundary(alpha: float, windows: Windows) -> float:
 
     def gap(c: float) -> float:
         return math.log(sum(t(c) for t in tails)) - math.log(alpha)
-    return float(optimize.brentq(gap, low, high, xtol=1e-7))
+    return float(optimize.brentq(gap, low, high, xtol=1e-6))
 
 
 def look_level(alpha: float, *, window_hours: int, every_hours: int, looks: int) -> float:
