@@ -117,6 +117,8 @@ def overlap_level(confidence: float, *, comparisons: int, segments: int, window_
     ``every_hours``) is a breach by chance, their statistics correlated by the hours their windows share
     (``driftdesk.rollout.looks.look_level``). Overlapping looks are fewer independent chances than looks, so each
     interval is narrower than Bonferroni's (never wider) and the rate over the rollout is the same."""
+    if not 0 < confidence < 1:
+        raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
     return look_level((1 - confidence) / (comparisons * segments), window_hours=window_hours,
                       every_hours=every_hours, looks=looks)
 

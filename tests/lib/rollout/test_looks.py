@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from driftdesk.errors import DriftdeskError
 from driftdesk.rollout.judge import comparison_level, overlap_level
 from driftdesk.rollout.looks import look_boundary, look_correlation, look_level, look_windows
 
@@ -83,3 +84,8 @@ def test_more_looks_than_a_chunk_add_their_chunks_tails():
     windows = look_windows(window_hours=48, every_hours=6, looks=200)
     c = look_boundary(0.001, windows)
     assert look_boundary(0.001, windows[:128]) < c < stats.norm.isf(0.001 / 400)
+
+
+def test_a_confidence_outside_0_to_1_is_a_clear_message():
+    with pytest.raises(DriftdeskError, match="confidence must be between 0 and 1"):
+        overlap_level(1.0, comparisons=1, segments=1, window_hours=48, every_hours=6, looks=28)
