@@ -102,6 +102,14 @@ def test_canary_exits_1_on_rollback_with_the_contract_keys(sample_dir):
     row = doc["segments"][0]
     assert {"geo", "metric", "control", "candidate", "change", "ci_low", "ci_high", "verdict"} <= set(row)
     assert {s["segment"] for s in doc["segments"] if s["verdict"] == "breach" and s["action"] == "rollback"} == {"geo=DE"}
+    assert doc["correction"] == "overlap"
+    # the Bonferroni split of the looks still answers as before: the same decision, wider intervals on ratio gates
+    code, split, _ = run("canary", "--data", str(sample_dir), "--control", "v1.9", "--candidate", "v2.0", "--by", "geo",
+                         "--correction", "bonferroni")
+    assert code == 1 and (split["correction"], split["decided_at"]) == ("bonferroni", doc["decided_at"])
+    level = {(s["gate"], s["segment"]): s["level"] for s in doc["segments"]}
+    assert all(s["level"] > level[(s["gate"], s["segment"])] for s in split["segments"] if s["gate"] == "cpa")
+    assert all(s["level"] == level[(s["gate"], s["segment"])] for s in split["segments"] if s["gate"] == "ece")
 
 
 def test_canary_with_an_unknown_version_exits_2(sample_dir):

@@ -41,12 +41,14 @@ def rollout_table(result: RolloutResult) -> pl.DataFrame:
 def _intervals(result: RolloutResult) -> str:
     """How sure each interval is: the rollout's false rollback rate split across its comparisons, or one level."""
     levels = result.segments["level"].drop_nulls() if "level" in result.segments.columns else pl.Series([], dtype=pl.Float64)
-    if result.correction != "bonferroni" or not levels.len():
+    if result.correction == "none" or not levels.len():
         return f"Intervals: {format_value(result.confidence, 'rate')}"
     low, high = levels.min(), levels.max()
     shown = format_value(low, "rate") + ("" if low == high else f" to {format_value(high, 'rate')}")
+    how = ("split across its gates and segments and held over each gate's overlapping evaluations"
+           if result.correction == "overlap" else "split across its gates, segments and evaluations")
     return (f"Intervals: {shown}, a {format_value(1 - result.confidence, 'rate')} chance of a false rollback (or "
-            "pause) over the whole rollout split across its gates, segments and evaluations")
+            f"pause) over the whole rollout {how}")
 
 
 def render_rollout(result: RolloutResult) -> None:

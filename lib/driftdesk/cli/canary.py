@@ -83,10 +83,12 @@ def register(sub) -> None:
     p.add_argument("--policy", help="rollout policy file (TOML; default: driftdesk's rollout policy)")
     p.add_argument("--start", help="judge from this time (ISO 8601; default: the candidate's first row)")
     p.add_argument("--end", help="judge until this time (default: the candidate's last row)")
-    p.add_argument("--correction", choices=("bonferroni", "none"), default="bonferroni",
+    p.add_argument("--correction", choices=("overlap", "bonferroni", "none"), default="overlap",
                    help="how the 5%% false rollback rate is kept over the rollout's looks, segments and gates: "
-                   "bonferroni (default) splits it across them; none judges every comparison at 95%% (more false "
-                   "rollbacks the longer the rollout)")
+                   "overlap (default) splits it across gates and segments and holds each share over a gate's looks "
+                   "together, correlated by the hours their windows share (ECE and PSI gates: split across looks "
+                   "too); bonferroni splits it across looks as well (wider intervals, later rollbacks); none judges "
+                   "every comparison at 95%% (more false rollbacks the longer the rollout)")
     engine_arg(p)
     format_arg(p)
     p.set_defaults(func=cmd_canary, money=True)

@@ -8,9 +8,10 @@ and all traffic), with ``min_sample`` per arm. Decisions, most severe first:
 
 * ``rollback``: a gate whose action is rollback is in breach (beyond its threshold and beyond the noise) in any
   segment with enough data, ``consecutive`` evaluations in a row. "Beyond the noise" is judged for the whole
-  rollout: the error rate ``1 - confidence`` is split across the action's gates and segmentations, the segments and
-  the gate's evaluations over the span (``comparison_level``), so identical arms are rolled back with a chance of at
-  most ``1 - confidence`` however long the rollout and however many segments;
+  rollout: the error rate ``1 - confidence`` is split across the action's gates and segmentations and the segments,
+  and each share held over the gate's evaluations over the span, which overlap (``overlap_level``; or split
+  across them, ``comparison_level``), so identical arms are rolled back with a chance of at most ``1 - confidence``
+  however long the rollout and however many segments;
 * ``pause_for_review``: the same for a gate whose action is pause_for_review (quality: calibration, score
   distribution, latency, cost);
 * ``continue``: something was judged and nothing above happened (notify gates are reported, not acted on);
@@ -67,6 +68,7 @@ from driftdesk.rollout.compare import (
     sum_exprs,
     verdict,
 )
+from driftdesk.rollout.looks import look_level
 from driftdesk.segments import by_columns
 from driftdesk.stats import ks_pvalue
 from driftdesk.windows import Window
@@ -82,10 +84,12 @@ SEGMENT_SCHEMA = {
     "p_value": pl.Float64, "n_control": pl.Float64, "n_candidate": pl.Float64, "threshold": pl.Float64,
     "verdict": pl.String, "note": pl.String, "level": pl.Float64,
 }
-CORRECTIONS = ("bonferroni", "none")
+CORRECTIONS = ("overlap", "bonferroni", "none")
 # a rollout's looks are counted over at least a week, so a live rollout judged on its first days uses the levels it
 # will have after a week: the chance of a false rollback stays 1 - confidence as its data grows (up to that week)
 PLANNED_HOURS = 7 * 24
+# statistics that are, to first order, sums over the window's rows: their looks' correlation is the windows' overlap
+LINEAR_KINDS = ("ratio", "rate", "mean")
 Level = float | Callable[[int], float]  # a comparison's confidence, or of the number of segments it is judged among
 
 
@@ -105,11 +109,28 @@ def comparison_level(confidence: float, *, comparisons: int, looks: int, segment
     return 1 - (1 - confidence) / (comparisons * looks * segments)
 
 
-def _levels(plan: Sequence[tuple[int, Gate, tuple[str, ...]]], span: Window, times: Sequence[dt.datetime],
-            confidence: float, correction: str) -> dict[tuple[int, tuple[str, ...]], tuple[Level, tuple]]:
+def overlap_level(confidence: float, *, comparisons: int, segments: int, window_hours: int, every_hours: int,
+                  looks: int) -> float:
+    """The confidence of one segment's interval under the ``"overlap"`` correction: the error rate is split across
+    the ``comparisons`` and the ``segments`` as by ``comparison_level``, and each share ``(1 - confidence) /
+    (comparisons * segments)`` is the chance that any of the gate's ``looks`` (windows of ``window_hours`` every
+    ``every_hours``) is a breach by chance, their statistics correlated by the hours their windows share
+    (``driftdesk.rollout.looks.look_level``). Overlapping looks are fewer independent chances than looks, so each
+    interval is narrower than Bonferroni's (never wider) and the rate over the rollout is the same."""
+    if not 0 < confidence < 1:
+        raise DriftdeskError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
+    return look_level((1 - confidence) / (comparisons * segments), window_hours=window_hours,
+                      every_hours=every_hours, looks=looks)
+
+
+def _levels(plan: Sequence[tuple[int, Gate, tuple[str, ...]]], kinds: Mapping[str, str], span: Window,
+            times: Sequence[dt.datetime], confidence: float,
+            correction: str) -> dict[tuple[int, tuple[str, ...]], tuple[Level, tuple]]:
     """Each (gate, segmentation)'s comparison level (of its number of segments) and what it depends on (a memo's
-    key): ``comparison_level`` over the rollout's planned looks, or ``confidence`` as it is (``correction="none"``:
-    every comparison at that level, the false alarm rate then grows with looks, segments and gates)."""
+    key): over the rollout's planned looks, ``overlap_level`` (``correction="overlap"``, for a gate on a ratio, rate
+    or mean: ``kinds`` by gate name; an ECE or a KS statistic is no sum over rows, and its looks keep Bonferroni's
+    split) or ``comparison_level`` (``"bonferroni"``); or ``confidence`` as it is (``"none"``: every comparison at
+    that level, the false alarm rate then grows with looks, segments and gates)."""
     if correction not in CORRECTIONS:
         raise DriftdeskError(f"unknown correction {correction!r}: one of {list(CORRECTIONS)}")
     if correction == "none":
@@ -121,13 +142,25 @@ def _levels(plan: Sequence[tuple[int, Gate, tuple[str, ...]]], span: Window, tim
     for i, gate, keys in plan:
         planned = -(-PLANNED_HOURS // gate.every_hours)  # the looks of a rollout of PLANNED_HOURS at least
         looks = max(len(_gate_window_list(gate, span, times)), planned, 1)
-        out[(i, keys)] = (partial(_split_level, confidence, per_action[gate.action], looks),
-                          ("bonferroni", confidence, per_action[gate.action], looks))
+        comparisons = per_action[gate.action]
+        if correction == "overlap" and kinds[gate.name] in LINEAR_KINDS:
+            out[(i, keys)] = (partial(_overlap_level, confidence, comparisons, gate.window_hours, gate.every_hours,
+                                      looks),
+                              ("overlap", confidence, comparisons, gate.window_hours, gate.every_hours, looks))
+        else:
+            out[(i, keys)] = (partial(_split_level, confidence, comparisons, looks),
+                              ("bonferroni", confidence, comparisons, looks))
     return out
 
 
 def _split_level(confidence: float, comparisons: int, looks: int, segments: int) -> float:
     return comparison_level(confidence, comparisons=comparisons, looks=looks, segments=segments)
+
+
+def _overlap_level(confidence: float, comparisons: int, window_hours: int, every_hours: int, looks: int,
+                   segments: int) -> float:
+    return overlap_level(confidence, comparisons=comparisons, segments=segments, window_hours=window_hours,
+                         every_hours=every_hours, looks=looks)
 
 
 def default_rollout_policy() -> Policy:
@@ -366,7 +399,7 @@ class RolloutResult:
     notes: tuple[str, ...] = ()
     units: dict[str, tuple[str, str]] = field(default_factory=dict)  # gate -> units of its values and of its change
     deferred: tuple[tuple[int, tuple], ...] = ()  # (row of ``replayed``, what to draw): ECE intervals, KS p-values
-    correction: str = "bonferroni"  # how ``confidence`` (of the whole rollout) is split across comparisons
+    correction: str = "overlap"  # how ``confidence`` (of the whole rollout) is split across comparisons
 
     @cached_property
     def evaluations(self) -> pl.DataFrame:
@@ -477,7 +510,7 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
                   start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
                   ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
                   interval_of: IntervalOf | None = None, decision_only: bool = False,
-                  correction: str = "bonferroni") -> RolloutResult:
+                  correction: str = "overlap") -> RolloutResult:
     """Judge ``candidate`` against ``control`` under ``policy`` (default: ``default_rollout_policy()``) and replay
     the decision over the rollout, from the candidate's first row to its last (or ``start`` / ``end``).
 
@@ -488,12 +521,14 @@ def judge_rollout(frame: pl.DataFrame | pl.LazyFrame, *, control: str, candidate
     tells what their confidence depends on), returning ``compute()`` or what it returned before for the same
     table, arms and arguments.
     ``confidence``: the chance that a rollout with no real change is not rolled back (nor paused) by chance.
-    ``correction``: how it is kept over the rollout's many comparisons: ``"bonferroni"`` (default) splits the error
-    rate ``1 - confidence`` across the gates of an action, their segments and their evaluations over the span
+    ``correction``: how it is kept over the rollout's many comparisons: ``"bonferroni"`` splits the error rate
+    ``1 - confidence`` across the gates of an action, their segments and their evaluations over the span
     (``comparison_level``; each row's ``level``), so the longer the span the wider each interval (its looks are
     counted over ``PLANNED_HOURS`` at least, so a live rollout keeps its levels through its first week);
-    ``"none"`` judges every comparison at
-    ``confidence`` (the false rollback rate then grows with looks, segments and gates).
+    ``"overlap"`` (default) splits it across gates and segments alike, and gives each share to all of a gate's
+    looks at once, their statistics correlated by the hours their windows share (``overlap_level``; for ratios,
+    rates and means; ECE and PSI gates keep Bonferroni's split of their looks); ``"none"`` judges every comparison
+    at ``confidence`` (the false rollback rate then grows with looks, segments and gates).
     ``interval_of(control, candidate, relative, confidence)``: a caller's cache of the ECE intervals drawn for the
     decision's segments, ``ece_change_interval`` of the same cells or what it returned before for them.
     ``decision_only``: for a caller that reads the decision, its time, reason and verdicts only: the replay ends at
@@ -585,7 +620,7 @@ def judge_aggregates(arms: ArmAggregates, *, control: str, candidate: str, polic
                      start: dt.datetime | None = None, end: dt.datetime | None = None, confidence: float = 0.95,
                      ts: str = "ts", source: str = "decisions", memo: Memo | None = None,
                      interval_of: IntervalOf | None = None, decision_only: bool = False,
-                  correction: str = "bonferroni") -> RolloutResult:
+                  correction: str = "overlap") -> RolloutResult:
     """``judge_rollout`` from the arms' aggregates instead of their rows (``ArmAggregates``: an engine that keeps
     the rows, such as Spark, reduces them per interval, arm, segment, cell or value): the same replay, comparisons
     and decision from the same sums (to the last bits an order of additions can change), and the same PSI and KS
@@ -609,7 +644,7 @@ def require_time(columns: Sequence[str], ts: str, source: str) -> None:
 def _judged(units: ArmAggregates, in_span: Callable[[Window], tuple[ArmAggregates, int]], *, control: str,
             candidate: str, policy: Policy, by, segments, start: dt.datetime | None, end: dt.datetime | None,
             confidence: float, ts: str, source: str, memo: Memo | None, interval_of: IntervalOf | None,
-            decision_only: bool, correction: str = "bonferroni") -> RolloutResult:
+            decision_only: bool, correction: str = "overlap") -> RolloutResult:
     """The judgement of ``judge_rollout`` and ``judge_aggregates`` once the arms are known: the rollout's span
     (``rollout_span`` of the candidate's times, ``start`` and ``end``), ``in_span(span)`` the units in it and the
     control's rows there."""
@@ -691,7 +726,7 @@ Parts = dict[tuple[dt.datetime, ...], pl.DataFrame]  # a replay's rows with thei
 def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetric], span: Window,
             seg_cols: Sequence[str], by_cols: Sequence[str] | None, *, ts: str, confidence: float,
             memo: Memo | None = None, stop_at_rollback: bool = False,
-            correction: str = "bonferroni") -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
+            correction: str = "overlap") -> tuple[pl.DataFrame, tuple[tuple[int, tuple], ...]]:
     """Every evaluation of every gate in every segmentation over the rollout, in time order (then gate, then
     segmentation), and what is left to draw ((row, deferred) pairs, ``_settled``). One gate's evaluations in one
     segmentation depend on nothing else, so ``memo`` may keep them. ``stop_at_rollback`` (without ``memo``)
@@ -704,7 +739,7 @@ def _replay(units: ArmAggregates, policy: Policy, metrics: dict[str, RolloutMetr
     units.prepare((REDUCTIONS[metrics[gate.name].kind], metrics[gate.name],  # every reduction to come, lazily
                    sorted({e for w in windows for e in (w.start, w.end)}), keys)
                   for _, gate, keys in plan if (windows := _gate_window_list(gate, span, times)))
-    levels = _levels(plan, span, times, confidence, correction)
+    levels = _levels(plan, {name: m.kind for name, m in metrics.items()}, span, times, confidence, correction)
     if stop_at_rollback and memo is None:
         times = _replay_until_rollback(units, plan, by_time, metrics, span, times, ts=ts, levels=levels)
     else:

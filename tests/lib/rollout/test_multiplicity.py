@@ -1,5 +1,6 @@
 """A rollout judged many times, in many segments, under several gates: the error rate ``1 - confidence`` is split
-(Bonferroni) across them, so identical arms are rarely rolled back, while a real regression still is."""
+across gates and segments and held over each gate's overlapping looks (or split across them too, Bonferroni), so
+identical arms are rarely rolled back, while a real regression still is."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from scipy import stats
 from driftdesk.errors import DriftdeskError
 from driftdesk.gates.policy import parse_policy
 from driftdesk.rollout import judge_rollout
-from driftdesk.rollout.judge import comparison_level
+from driftdesk.rollout.judge import comparison_level, overlap_level
 
 T0 = dt.datetime(2026, 6, 1)
 
@@ -62,7 +63,7 @@ def test_each_comparison_is_judged_at_its_share_of_the_error_rate():
                           'min_sample = 50\naction = "rollback"\n', source="test")
     frame = arms(0).filter(pl.col("ts") < T0 + dt.timedelta(hours=96)).with_columns(decision=pl.lit(1))
     result = judge_rollout(frame, control="m1", candidate="m2", policy=policy, segments=["geo"],
-                           end=T0 + dt.timedelta(hours=96))
+                           end=T0 + dt.timedelta(hours=96), correction="bonferroni")
     levels = dict(result.evaluations.group_by("segment").agg(pl.col("level").unique()).iter_rows())
     assert levels == {"all": [pytest.approx(1 - 0.05 / 28)], "geo=AT": [pytest.approx(1 - 0.05 / 56)],
                       "geo=CH": [pytest.approx(1 - 0.05 / 56)]}
@@ -74,13 +75,23 @@ def test_each_comparison_is_judged_at_its_share_of_the_error_rate():
     assert same["level"] == 0.95 and same["change"] == pytest.approx(row["change"])
     assert row["ci_low"] < same["ci_low"] and row["ci_high"] > same["ci_high"]
     assert result.to_dict()["correction"] == "bonferroni" and plain.to_dict()["confidence"] == 0.95
+    # the default holds each share (0.05 / 2 over all traffic, 0.05 / 4 per geo) over the 14 looks together
+    overlap = judge_rollout(frame, control="m1", candidate="m2", policy=policy, segments=["geo"],
+                            end=T0 + dt.timedelta(hours=96))
+    levels = dict(overlap.evaluations.group_by("segment").agg(pl.col("level").unique()).iter_rows())
+    by_hand = {n: overlap_level(0.95, comparisons=2, segments=n, window_hours=48, every_hours=12, looks=14)
+               for n in (1, 2)}
+    assert levels == {"all": [by_hand[1]], "geo=AT": [by_hand[2]], "geo=CH": [by_hand[2]]}
+    assert 1 - 0.05 / 2 < by_hand[1] < 1 - 0.05 / 28 and 1 - 0.05 / 4 < by_hand[2] < 1 - 0.05 / 56
+    narrower = overlap.evaluations.filter(pl.col("segment") == "geo=AT").row(-1, named=True)
+    assert row["ci_low"] < narrower["ci_low"] < same["ci_low"] and overlap.to_dict()["correction"] == "overlap"
     with pytest.raises(DriftdeskError, match="unknown correction 'holm'"):
         judge_rollout(frame, control="m1", candidate="m2", policy=policy, segments=["geo"], correction="holm")
 
 
 def test_identical_arms_are_rarely_rolled_back():
     """40 A/A rollouts of 4 days (2,000 rows a day, two geos) under the default policy: at most 3 roll back. At the
-    stated rate of 5% the expected count is 2 (the Bonferroni split keeps the rate at or below it); a pointwise 95%
+    stated rate of 5% the expected count is 2 (the overlap correction keeps the rate at or below it); a pointwise 95%
     interval judged every 6 hours rolled back about 4 in 10 of these (16 of these 40), and 3 or fewer of 40 at a
     rate of 0.4 has a binomial probability below 1e-5."""
     assert stats.binom.cdf(3, 40, 0.4) < 1e-5
@@ -91,9 +102,27 @@ def test_identical_arms_are_rarely_rolled_back():
 
 def test_a_real_regression_is_still_rolled_back():
     """The candidate's outcomes 30% below its scores (calibration off by 30%, beyond the 20% threshold; CPA 43%
-    up) are rolled back within its first two days, in every one of 5 rollouts."""
+    up) are rolled back within its first two days, in every one of 5 rollouts, and never later than under the
+    Bonferroni split (narrower intervals breach whenever the wider ones do)."""
     for seed in range(5):
         result = judge_rollout(arms(seed, shift=-0.3), control="m1", candidate="m2", segments=["geo"],
                                decision_only=True)
         assert result.decision == "rollback"
         assert result.decided_at <= T0 + dt.timedelta(hours=48)
+        split = judge_rollout(arms(seed, shift=-0.3), control="m1", candidate="m2", segments=["geo"],
+                              decision_only=True, correction="bonferroni")
+        assert split.decision == "rollback" and result.decided_at <= split.decided_at
+
+
+def test_ece_and_psi_gates_keep_bonferronis_split_of_their_looks():
+    """An ECE or a KS statistic is no sum over the window's rows, so the hours two windows share do not give their
+    correlation: under the overlap correction their looks keep Bonferroni's split, the ratio gates do not."""
+    result = judge_rollout(arms(0, days=2).with_columns(decision=pl.lit(1)), control="m1", candidate="m2",
+                           segments=["geo"])
+    level = dict(result.evaluations.filter(pl.col("segment") == "all").group_by("gate")
+                 .agg(pl.col("level").first()).iter_rows())
+    # the default policy: 3 rollback gates and 2 pause gates, each over all traffic and per geo; 28 looks a week
+    assert level["ece"] == pytest.approx(comparison_level(0.95, comparisons=4, looks=28, segments=1))
+    assert level["score_shift"] == level["ece"]
+    assert level["calibration"] == overlap_level(0.95, comparisons=6, segments=1, window_hours=48, every_hours=6,
+                                                 looks=28)
