@@ -35,7 +35,9 @@ def _windows(args: argparse.Namespace):
     if not args.data:
         baseline, current = scan_table(args.baseline), scan_table(args.current)
         times = _text_times(baseline, keep=split_cols(args.columns)) & _text_times(current, keep=())
-        return _as_times(baseline, times), _as_times(current, times), None
+        baseline, current = _as_times(baseline, times), _as_times(current, times)
+        return (_without_values_as_null(baseline, other=current), _without_values_as_null(current, other=baseline),
+                None)
     from driftdesk import engine
     from driftdesk.cli.common import load_folder
     from driftdesk.errors import DriftdeskError
@@ -73,6 +75,21 @@ def _text_times(lf, *, keep, rows: int = 1000) -> set[str]:
         checks.append(((parsed.is_not_null() | blank).all() & (~blank).any()).alias(c))
     found = lf.head(rows).select(checks).collect().row(0, named=True)
     return {c for c, ok in found.items() if ok}
+
+
+def _without_values_as_null(lf, *, other):
+    """``lf`` with its text columns that hold no value typed as null where ``other`` types them otherwise: a CSV
+    reader types a column without values (a header-only export, a column left empty) as text, and no value is no
+    evidence of a type, so the comparison reads missing values (a null rate, too few rows), not a type change."""
+    import polars as pl
+
+    theirs = other.collect_schema()
+    text = [c for c, t in lf.collect_schema().items() if t == pl.String and c in theirs and theirs[c] != pl.String]
+    if not text:
+        return lf
+    filled = lf.select(pl.col(text).is_not_null().any()).collect().row(0, named=True)
+    empty = [c for c, any_value in filled.items() if not any_value]
+    return lf.with_columns(pl.lit(None, dtype=pl.Null).alias(c) for c in empty) if empty else lf
 
 
 def _as_times(lf, times: set[str]):
