@@ -127,3 +127,33 @@ def test_llm_table_says_the_regressions_and_shows_every_group_whole(tmp_path):
     assert "regression: validator failure rate rose from 1.00% to 6.00%" in text
     rows = [line for line in text.splitlines() if line.startswith("a-model-with-a-rat")]
     assert len(rows) == 2 and all(" 2000 " in r for r in rows) and "6.0%" in rows[1]
+
+
+def test_table_output_writes_huge_numbers_in_three_significant_digits(tmp_path):
+    """A spend of 1e300 (a unit mix-up in an export) is a number of 300 digits in fixed notation: the table writes
+    values beyond 1e15 as 1.41e+301, as the library's formats do, and the JSON keeps the full value."""
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 15), "1h", closed="left", eager=True,
+                           time_zone="UTC")
+    kpis = pl.DataFrame({"ts": ts}).join(pl.DataFrame({"geo": ["US", "DE"]}), how="cross").with_columns(
+        conversions=pl.when(pl.col("geo") == "US").then(10).otherwise(5),
+        spend=pl.when(pl.col("ts").dt.day() < 8).then(1e300).otherwise(2e300))
+    kpis.write_parquet(tmp_path / "kpis.parquet")
+    outputs = {}
+    for fmt in ("json", "table"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["impact", "--input", str(tmp_path / "kpis.parquet"), "--baseline",
+                         "2026-09-01T00:00/2026-09-08T00:00", "--current", "2026-09-08T00:00/2026-09-15T00:00",
+                         "--by", "geo", "--format", fmt]) == 0
+        outputs[fmt] = out.getvalue()
+    total = json.loads(outputs["json"])["total"]
+    assert total["baseline"] == pytest.approx(168 * 2e300 / (168 * 15))  # CPA: spend over conversions, by hand
+    lines = outputs["table"].splitlines()
+    assert max(len(line) for line in lines) < 200, max(lines, key=len)[:300]
+    assert f"baseline {total['baseline']:.3g}  current {total['current']:.3g}" in outputs["table"]

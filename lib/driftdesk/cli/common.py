@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -217,18 +218,29 @@ def spark_source(args: argparse.Namespace, *, contract: bool = True, mapping: di
     return table, table.source
 
 
+HUGE = 1e15  # beyond this a fixed-point number is too long to read: three significant digits instead
+
+
+def _fixed(value: float | None, digits: int, suffix: str = "") -> str | None:
+    """``value`` with ``digits`` decimals, or in three significant digits beyond ``HUGE`` (a spend of 1e300 would
+    otherwise print 300 digits); None, NaN and inf are None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return f"{value:.{digits}f}{suffix}" if abs(value) < HUGE else f"{value:.3g}{suffix}"
+
+
 def pct(value) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    return _fixed(None if value is None else 100 * value, 1, "%") or "-"
 
 
 def stat(value) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    return _fixed(value, 3) or "-"
 
 
 def pval(value) -> str:
-    return "-" if value is None else f"{value:.1e}"
+    return "-" if value is None or not math.isfinite(value) else f"{value:.1e}"
 
 
 def num(value, digits: int = 4) -> str:
     """A number for a human table; undefined values say so instead of printing NaN or inf."""
-    return "undefined" if value is None else f"{value:.{digits}f}"
+    return _fixed(value, digits) or "undefined"

@@ -13,6 +13,7 @@ from driftdesk.cli.common import (
     format_arg,
     holidays_arg,
     load_folder,
+    pct,
     source_args,
     split_cols,
 )
@@ -97,7 +98,8 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
     if doc["events"]:
         lines.append(f"{'start':<22} {'end':<22} {'kind':<13} {'dir':<5} {'magnitude':>9}  series")
         for e in doc["events"]:
-            mag = f"{e['magnitude'] * 100:+.1f}%" if e["magnitude"] is not None else "-"
+            mag = pct(e["magnitude"])
+            mag = f"+{mag}" if e["magnitude"] is not None and e["magnitude"] > 0 else mag
             name = ", ".join(f"{c}={e[c]}" for c in result.by)
             lines.append(f"{e['start']:<22} {e['end']:<22} {e['kind']:<13} {e['direction'] or '-':<5} {mag:>9}  {name}")
     emit(doc, args.format, "\n".join(lines))
