@@ -88,7 +88,8 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
     unusable = [v for v in verdicts if v["status"] in ("empty", "too_short")]
     if verdicts and len(unusable) == len(verdicts):
         why, more = unusable[0]["verdict"], why_empty()
-        raise DriftdeskError(f"{source}: column {value!r}: {why}" + (f". {more}" if more else ""))
+        what = f"metric {args.metric!r}" if args.data else f"column {value!r}"  # the name the user gave
+        raise DriftdeskError(f"{source}: {what}: {why}" + (f". {more}" if more else ""))
     doc = result.to_dict()
     mode = "causal" if args.causal else "batch"
     lines = [f"seasonality ({mode}): {len(verdicts)} series, {len(doc['events'])} events"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -113,3 +114,14 @@ def test_a_metric_too_thin_to_read_says_so_and_what_to_try(sample_dir, tmp_path,
     assert "points have fewer than" in err and "conversions behind them" in err and "--every 1d" in err
     # the same folder read per day has enough behind each point for a verdict
     assert main(["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "cpa", "--every", "1d"]) == 0
+
+
+def test_a_series_too_short_names_the_metric_asked_for(sample_dir, tmp_path, capsys):
+    """With --data the series is built from --metric: a refusal names that metric, not the built column 'value'
+    that no file of the user's has."""
+    kpis = pl.read_parquet(sample_dir / "kpis.parquet")
+    kpis.filter(pl.col("ts") < kpis["ts"].min() + dt.timedelta(days=5)).write_parquet(tmp_path / "kpis.parquet")
+    code = main(["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "spend", "--every", "1d"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "metric 'spend'" in err[0] and "'value'" not in err[0], err[0]
