@@ -65,18 +65,19 @@ def holidays_arg(p: argparse.ArgumentParser) -> None:
                    "countries of a geo / country segment, the default) or none; overrides driftdesk.toml")
 
 
-def load_folder(args: argparse.Namespace, *, scan: bool = False):
+def load_folder(args: argparse.Namespace, *, scan: bool = False, tables: list[str] | None = None):
     """The dataset of ``--data`` (with ``--holidays`` if the command has it); files left out are noted on stderr.
     ``scan``: a row table past the memory budget is scanned lazily, or read on Spark with ``--engine spark`` (for
-    commands that reduce lazy frames or Spark tables)."""
+    commands that reduce lazy frames or Spark tables). ``tables``: only these are read and checked, for a command
+    that reads one table (another file's contract violation is not its concern)."""
     from driftdesk.contract import load_dataset
     from driftdesk.engine.dataset import load_dataset_on
 
     holidays = getattr(args, "holidays", None)
     if scan:
-        dataset = load_dataset_on(args.data, getattr(args, "engine", "polars"), holidays=holidays)
+        dataset = load_dataset_on(args.data, getattr(args, "engine", "polars"), holidays=holidays, tables=tables)
     else:
-        dataset = load_dataset(args.data, holidays=holidays)
+        dataset = load_dataset(args.data, holidays=holidays, tables=tables)
     for line in dataset.notes:
         note(f"not loaded: {line}")
     return dataset
@@ -170,7 +171,7 @@ def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dic
     if getattr(args, "engine", "polars") == "spark":
         return spark_source(args, contract=contract, mapping=mapping)
     if args.data:
-        dataset = load_folder(args, scan=True)
+        dataset = load_folder(args, scan=True, tables=[args.table])
         table = dataset.get(args.table)
         if table is None:
             from driftdesk.errors import InputFileError

@@ -43,7 +43,7 @@ def _windows(args: argparse.Namespace):
     from driftdesk.errors import DriftdeskError
     from driftdesk.windows import Window, rows_in_window
 
-    table = load_folder(args, scan=True).get(args.table)  # a row table past the memory budget is scanned
+    table = load_folder(args, scan=True, tables=[args.table]).get(args.table)  # a row table past the memory budget is scanned
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
     from driftdesk.cli.common import own_names
