@@ -21,11 +21,11 @@ from driftdesk.errors import DriftdeskError
 
 
 def _series_input(args: argparse.Namespace):
-    """(frame, ts, value, by, source, calendar, why_empty, counts): a file's rows as they are (``--input``), or a folder's table turned into
-    a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa [--by geo]``);
-    ``why_empty()`` adds, when no series can be judged, that most points had too little volume behind them;
-    ``counts`` is ``--counts``, except that a registry metric that cannot count events (a ratio, a mean, a
-    quantile) is never modelled as counts under "auto"."""
+    """(frame, ts, value, by, source, calendar, thin, counts): a file's rows as they are (``--input``), or a folder's
+    table turned into a metric series with the registry, as the app does (``--data DIR --table kpis --metric cpa
+    [--by geo]``); ``thin`` (``LowVolume`` or None) says how many points had too little volume behind them to be
+    read and were left out; ``counts`` is ``--counts``, except that a registry metric that cannot count events (a
+    ratio, a mean, a quantile) is never modelled as counts under "auto"."""
     counts = {"auto": "auto", "yes": True, "no": False}[args.counts]
     by = split_cols(args.by)
     if args.data:
@@ -48,14 +48,8 @@ def _series_input(args: argparse.Namespace):
         # the folder's calendar (its table, public holidays, retail events) unless --calendar names a file
         calendar = _calendar_file(args) or effective_calendar(dataset, holidays=args.holidays).for_series(by)
 
-        def why_empty() -> str:
-            thin = low_volume(table.frame, args.metric, by=by or None, every=every)
-            if thin is None or not thin.mostly:
-                return ""
-            return (f"{thin.sentence} Try a longer step (--every 1d) or fewer segments, so each point has "
-                    f"enough {thin.column} behind it.")
-
-        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar, why_empty, counts
+        thin = low_volume(table.frame, args.metric, by=by or None, every=every)
+        return series, "ts", "value", by, f"{table.source} ({args.metric} per {every})", calendar, thin, counts
     if args.engine == "spark":
         raise DriftdeskError("--engine spark reduces a folder's table of rows (--data DIR --metric NAME); --input "
                              "FILE is read as a series as it is, on this machine")
@@ -66,7 +60,7 @@ def _series_input(args: argparse.Namespace):
         raise DriftdeskError("--input FILE needs --ts COL and --value COL")
     from driftdesk.io import read_table
 
-    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args), lambda: "", counts
+    return read_table(args.input), args.ts, args.value, by, str(args.input), _calendar_file(args), None, counts
 
 
 def _calendar_file(args: argparse.Namespace):
@@ -78,7 +72,7 @@ def _calendar_file(args: argparse.Namespace):
 def cmd_seasonality(args: argparse.Namespace) -> int:
     from driftdesk.seasonality import DetectConfig, detect
 
-    frame, ts, value, by, source, calendar, why_empty, counts = _series_input(args)
+    frame, ts, value, by, source, calendar, thin, counts = _series_input(args)
     result = detect(frame, ts=ts, value=value, by=by or None, periods=args.period or None,
                     causal=args.causal, calendar=calendar, source=source, duplicates=args.duplicates,
                     strict=args.strict, config=DetectConfig(counts=counts))
@@ -86,16 +80,21 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
         print(f"driftdesk: {note}", file=sys.stderr)
     verdicts = result.verdicts.to_dicts()
     unusable = [v for v in verdicts if v["status"] in ("empty", "too_short")]
+    # most points left out for too little volume: what is left says little either way (the app's headline says so)
+    advice = (f"{thin.sentence} Try a longer step (--every 1d) or fewer segments, so each point has enough "
+              f"{thin.column} behind it." if thin is not None and thin.mostly else "")
     if verdicts and len(unusable) == len(verdicts):
-        why, more = unusable[0]["verdict"], why_empty()
         what = f"metric {args.metric!r}" if args.data else f"column {value!r}"  # the name the user gave
-        raise DriftdeskError(f"{source}: {what}: {why}" + (f". {more}" if more else ""))
-    doc = result.to_dict()
+        raise DriftdeskError(f"{source}: {what}: {unusable[0]['verdict']}" + (f". {advice}" if advice else ""))
+    if advice:
+        print(f"driftdesk: {advice}", file=sys.stderr)
+    doc = {**result.to_dict(), "low_volume": thin.sentence if thin is not None else None}
     mode = "causal" if args.causal else "batch"
     lines = [f"seasonality ({mode}): {len(verdicts)} series, {len(doc['events'])} events"]
     for v in verdicts:
-        name = ", ".join(f"{c}={v[c]}" for c in result.by) or value
-        lines.append(f"  {name}: {v['status']}: {v['verdict']}")
+        name = ", ".join(f"{c}={v[c]}" for c in result.by) or args.metric or value
+        lines.append(f"  {name}: not enough data. {thin.sentence}" if advice and not result.by else  # one series
+                     f"  {name}: {v['status']}: {v['verdict']}")
     if doc["events"]:
         lines.append(f"{'start':<22} {'end':<22} {'kind':<13} {'dir':<5} {'magnitude':>9}  series")
         for e in doc["events"]:

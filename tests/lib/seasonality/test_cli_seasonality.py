@@ -125,3 +125,27 @@ def test_a_series_too_short_names_the_metric_asked_for(sample_dir, tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "metric 'spend'" in err[0] and "'value'" not in err[0], err[0]
+
+
+def test_a_series_mostly_too_thin_to_read_is_not_called_constant(tmp_path, capsys):
+    """Hourly CPA with about 16 conversions an hour: every hour but one is below the 30 conversions a reading needs
+    and is left out. The one hour left is no 'constant' series: the answer says not enough data and why, as the
+    app's headline does, on stderr, in the table and in the JSON."""
+    rng = np.random.default_rng(2)
+    ts = pl.datetime_range(dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 28), "1h", closed="left", eager=True,
+                           time_zone="UTC")
+    conversions = rng.poisson(16, len(ts))
+    conversions[30] = 40  # the one hour with enough behind it
+    pl.DataFrame({"ts": ts, "clicks": 200, "conversions": conversions,
+                  "spend": rng.gamma(50, 1, len(ts))}).write_parquet(tmp_path / "kpis.parquet")
+    args = ["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "cpa"]
+    assert main([*args, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    thin = int((conversions < 30).sum())
+    assert sum(p["value"] is not None for p in doc["points"]) == len(ts) - thin == 1
+    sentence = f"{thin} of {len(ts)} points have fewer than 30 conversions behind them"
+    assert sentence in doc["low_volume"] and sentence in captured.err and "--every 1d" in captured.err
+    assert main([*args, "--format", "table"]) == 0
+    table = capsys.readouterr().out
+    assert "  cpa: not enough data" in table and "constant" not in table
