@@ -157,3 +157,12 @@ def test_table_output_writes_huge_numbers_in_three_significant_digits(tmp_path):
     lines = outputs["table"].splitlines()
     assert max(len(line) for line in lines) < 200, max(lines, key=len)[:300]
     assert f"baseline {total['baseline']:.3g}  current {total['current']:.3g}" in outputs["table"]
+
+
+def test_python_dash_m_driftdesk_is_the_command(tmp_path):
+    """Without the console script on PATH (a virtualenv not activated), ``python -m driftdesk`` runs the CLI."""
+    env = {**os.environ, "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    proc = subprocess.run([sys.executable, "-m", "driftdesk", "sample", "--out", str(tmp_path), "--days", "14",
+                           "--format", "json"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["files"]
