@@ -291,6 +291,19 @@ def test_an_all_empty_label_column_means_no_labels_yet():
     assert res.metrics["n"] == 0 and res.counts["n_unlabeled"] == 2
 
 
+def test_a_score_column_without_values_is_read_as_missing_scores_not_as_text():
+    """A CSV reader types a column without any value as text: a header-only export is an empty table (as the same
+    table in Parquet), and an export whose scores went empty names the rows missing a score."""
+    typed = pl.DataFrame({"score": [], "label": []}, schema={"score": pl.Float64, "label": pl.Int64})
+    header_only = pl.DataFrame({"score": [], "label": []}, schema={"score": pl.String, "label": pl.String})
+    assert calibration_curve(header_only, bins=4).to_dict() == calibration_curve(typed, bins=4).to_dict()
+    emptied = pl.DataFrame({"score": [None, None], "label": [0, 1]}, schema={"score": pl.String, "label": pl.Int64})
+    with pytest.raises(DriftdeskError, match="missing score: every row needs a predicted probability — 2 rows"):
+        calibration_curve(emptied, bins=4)
+    with pytest.raises(DriftdeskError, match="score column 'score' must be numeric, found String"):
+        calibration_curve(pl.DataFrame({"score": ["high", None], "label": [0, 1]}), bins=4)
+
+
 def test_text_timestamps_are_refused():
     df = pl.DataFrame({"ts": ["2026-03-02"], "score": [0.2], "label": [1]})
     with pytest.raises(DriftdeskError, match="must be a timestamp"):
