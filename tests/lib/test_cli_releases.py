@@ -53,6 +53,15 @@ def test_releases_live(sample_dir):
     assert [(c["role"], c["release_id"]) for c in model] == [("live", "model-v1.9"), ("canary", "model-v2.0-canary")]
 
 
+def test_releases_live_before_the_first_release_says_so(sample_dir):
+    code, doc, _ = run("releases", "live", "--data", str(sample_dir), "--at", "2020-01-01T00:00")
+    assert code == 0 and doc["release_id"] is None and doc["components"] == []
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["releases", "live", "--data", str(sample_dir), "--at", "2020-01-01T00:00"]) == 0
+    assert "no release before this moment" in out.getvalue() and "None" not in out.getvalue()
+
+
 def test_releases_live_refuses_overlapping_releases(sample_dir, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
