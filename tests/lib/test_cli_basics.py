@@ -166,3 +166,27 @@ def test_python_dash_m_driftdesk_is_the_command(tmp_path):
                            "--format", "json"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"]
+
+
+def test_a_group_without_a_value_reads_as_missing_in_tables(tmp_path):
+    """Calls whose prompt_version is empty are a group of their own: JSON null, and '(missing)' in the table for
+    people rather than Python's None."""
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    ts = [dt.datetime(2026, 4, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i) for i in range(300)]
+    pl.DataFrame({"ts": ts, "prompt_version": [None if i % 3 == 0 else "v1" for i in range(300)],
+                  "latency_ms": 800.0}).write_parquet(tmp_path / "llm_calls.parquet")
+    outputs = {}
+    for fmt in ("json", "table"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["llm", "--data", str(tmp_path), "--by", "prompt_version", "--format", fmt]) == 0
+        outputs[fmt] = out.getvalue()
+    groups = {g["prompt_version"]: g["calls"] for g in json.loads(outputs["json"])["groups"]}
+    assert groups == {None: 100, "v1": 200}
+    rows = {line.split()[0]: line.split()[1] for line in outputs["table"].splitlines()[1:]}
+    assert rows == {"(missing)": "100", "v1": "200"} and "None" not in outputs["table"]

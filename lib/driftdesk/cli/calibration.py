@@ -8,6 +8,7 @@ import argparse
 from driftdesk.cli.common import (
     EXIT_OK,
     by_arg,
+    cell,
     emit,
     engine_arg,
     format_arg,
@@ -62,7 +63,7 @@ def _compare(args: argparse.Namespace) -> int:
              f"{'n':<9} {b['n']:>9,} {c['n']:>9,}"]
     if by:
         lines.append(f"{' '.join(by):<24} {'ece_base':>9} {'ece_cur':>9} {'change':>9}")
-        lines += [f"{' '.join(str(r[k]) for k in by):<24} {num(r['ece_baseline']):>9} {num(r['ece_current']):>9} "
+        lines += [f"{' '.join(cell(r[k]) for k in by):<24} {num(r['ece_baseline']):>9} {num(r['ece_current']):>9} "
                   f"{num(r['ece_change']):>9}" for r in result.segments.iter_rows(named=True)]
     emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
@@ -77,7 +78,7 @@ def _table(doc: dict, m: dict, by: list[str]) -> str:
                      f"{num(b['observed_rate']):>9} {num(b['ci_low']):>7} {num(b['ci_high']):>7}")
     if by:
         lines.append(f"{' '.join(by):<24} {'n':>9} {'ece':>7} {'mce':>7} {'brier':>7}")
-        lines += [f"{' '.join(str(r[c]) for c in by):<24} {r['n']:>9,} {num(r['ece']):>7} {num(r['mce']):>7} "
+        lines += [f"{' '.join(cell(r[c]) for c in by):<24} {r['n']:>9,} {num(r['ece']):>7} {num(r['mce']):>7} "
                   f"{num(r['brier']):>7}" for r in doc["segments"].iter_rows(named=True)]
     return "\n".join(lines)
 

@@ -230,6 +230,11 @@ def _fixed(value: float | None, digits: int, suffix: str = "") -> str | None:
     return f"{value:.{digits}f}{suffix}" if abs(value) < HUGE else f"{value:.3g}{suffix}"
 
 
+def cell(value) -> str:
+    """A segment or group value for a human table: a missing one says so (JSON keeps null)."""
+    return "(missing)" if value is None else str(value)
+
+
 def pct(value) -> str:
     return _fixed(None if value is None else 100 * value, 1, "%") or "-"
 
