@@ -64,9 +64,30 @@ def _series_input(args: argparse.Namespace):
 
 
 def _calendar_file(args: argparse.Namespace):
+    """``--calendar``'s rows, with its dates checked here: the detector reads a date it cannot parse as no day, so
+    a file of 05/03/2026 dates would mark nothing, silently."""
+    import polars as pl
+
     from driftdesk.io import read_table
 
-    return read_table(args.calendar) if args.calendar else None
+    if not args.calendar:
+        return None
+    frame = read_table(args.calendar)
+    if "date" not in frame.columns:
+        raise DriftdeskError(f"{args.calendar}: a calendar needs a 'date' column (YYYY-MM-DD, one row per day, an "
+                             f"optional segment such as geo=US); it has {', '.join(frame.columns)}")
+    if frame.schema["date"] == pl.String:
+        text = pl.col("date").str.strip_chars()
+        bad = frame.with_row_index("row", offset=1).filter(
+            (text != "") & text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_null())
+        if bad.height:
+            rows = "; ".join(f"row {r}: {v!r}" for r, v in bad.select("row", "date").head(3).iter_rows())
+            raise DriftdeskError(f"{args.calendar}: column 'date': {bad.height} row{'s' if bad.height != 1 else ''} "
+                                 f"not a date as YYYY-MM-DD, e.g. {rows}")
+    elif not (frame.schema["date"] == pl.Date or isinstance(frame.schema["date"], pl.Datetime)):
+        raise DriftdeskError(f"{args.calendar}: column 'date' must hold dates (YYYY-MM-DD), found "
+                             f"{frame.schema['date']}")
+    return frame
 
 
 def cmd_seasonality(args: argparse.Namespace) -> int:

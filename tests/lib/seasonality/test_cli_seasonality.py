@@ -149,3 +149,23 @@ def test_a_series_mostly_too_thin_to_read_is_not_called_constant(tmp_path, capsy
     assert main([*args, "--format", "table"]) == 0
     table = capsys.readouterr().out
     assert "  cpa: not enough data" in table and "constant" not in table
+
+
+def test_a_calendar_file_it_cannot_read_is_named_not_ignored(tmp_path, capsys):
+    """A --calendar whose dates are not ISO (01/09/2026) would mark no day at all, silently: the file, its column
+    and the rows are named instead; a file without a date column is named too."""
+    path = tmp_path / "s.csv"
+    hourly(seasonal_series(21, seed=1)).write_csv(path)
+    calendar = tmp_path / "Feiertage.csv"
+    calendar.write_text("date,name\n2026-03-05,ok\n05/03/2026,Karneval\n06/03/2026,Karneval\n")
+    args = ["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--calendar", str(calendar)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(calendar) in err[0] and "column 'date'" in err[0]
+    assert "2 rows" in err[0] and "row 2: '05/03/2026'" in err[0] and "YYYY-MM-DD" in err[0]
+    calendar.write_text("day,name\n2026-03-05,x\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(calendar) in err and "'date' column" in err and "it has day, name" in err
+    calendar.write_text("date,name\n2026-03-05,x\n")
+    assert main(args) == 0
