@@ -100,13 +100,21 @@ def _as_times(lf, times: set[str]):
 
 def cmd_drift(args: argparse.Namespace) -> int:
     from driftdesk.drift import Thresholds, compare_windows
+    from driftdesk.errors import DriftdeskError
     from driftdesk.status import FLAGGED, rank
 
     baseline, current, default_weight = _windows(args)
     by = split_cols(args.by)
     weight = default_weight if args.weight is None else (None if args.weight == "rows" else args.weight)
-    result = compare_windows(baseline, current, columns=split_cols(args.columns) or None, by=by or None,
-                             thresholds=Thresholds(min_rows=args.min_rows), weight=weight, sample=args.sample_size)
+    try:
+        result = compare_windows(baseline, current, columns=split_cols(args.columns) or None, by=by or None,
+                                 thresholds=Thresholds(min_rows=args.min_rows), weight=weight,
+                                 sample=args.sample_size)
+    except DriftdeskError as exc:
+        if args.data:  # the folder's windows are named by the table's source already
+            raise
+        # two files: the comparison speaks of the baseline and current windows, the reader needs the files
+        raise DriftdeskError(f"--baseline {args.baseline}, --current {args.current}: {exc}") from exc
     doc = result.to_dict()
     lines = [f"drift: {doc['status']}" + (f" ({result.weighting.description})" if weight else ""),
              f"{'column':<20} {'kind':<11} {'status':<15} {'psi':>7} {'ks':>7} {'ks_p':>8} {'w/sd':>7} {'js':>7} "

@@ -124,3 +124,15 @@ def test_a_csv_column_without_values_is_missing_data_not_a_type_change(files, tm
     assert doc["status"] == "not_enough_data"
     assert {c["column"]: c["reason_codes"] for c in doc["columns"]} == dict.fromkeys(["x", "c", "seg"],
                                                                                      ["not_enough_rows"])
+
+
+def test_a_problem_inside_the_comparison_names_both_files(files, tmp_path, capsys):
+    """A weight with negative values, or a column neither file has: the line names the two files compared."""
+    ref, cur = files
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--weight", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--baseline {ref}" in err and f"--current {cur}" in err
+    assert "weight column 'x' of the baseline window" in err and "negative" in err
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--columns", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert f"--baseline {ref}" in err and "unknown column(s) ['nope']" in err
