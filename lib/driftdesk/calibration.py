@@ -107,7 +107,8 @@ def check_scores_labels(frame: Frame, *, score: str = "score", label: str | None
     for col in [score, *([label] if label else [])]:
         if col not in schema:
             raise DriftdeskError(f"{source}: no column {col!r}; columns are {list(schema)}")
-    if not (schema[score].is_numeric()):
+    # a column without any value has no type (a CSV reader calls it text): its rows are missing scores
+    if not schema[score].is_numeric() and lf.select(pl.col(score).is_not_null().any()).pipe(collect).item():
         raise DriftdeskError(f"{source}: score column {score!r} must be numeric, found {schema[score]}")
     s = pl.col(score).cast(pl.Float64)
     rules = [

@@ -480,10 +480,11 @@ def load_table(path: str | Path, table: str, *, mapping: Mapping_ | None = None)
     return replace(result, warnings=tuple(v for v in violations if v.severity == "warning"))
 
 
-def find_table_file(folder: str | Path, table: str) -> Path | None:
-    """The file holding a table in a folder: the one driftdesk.toml names, else the one its content fits best."""
+def find_table_file(folder: str | Path, table: str) -> tuple[Path, Mapping_] | None:
+    """The file holding a table in a folder and its role mapping: the file and columns driftdesk.toml names, else
+    the file its content fits best with the columns proposed from it (what ``load_dataset`` reads it with)."""
     from_folder = _proposal(Path(folder), read_settings(folder)).tables.get(table)
-    return Path(from_folder.path) if from_folder is not None else None
+    return (Path(from_folder.path), from_folder.mapping()) if from_folder is not None else None
 
 
 @dataclass(frozen=True)

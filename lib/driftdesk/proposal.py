@@ -585,8 +585,8 @@ def propose_file(path: str | Path, *, table: str | None = None, remembered: Mapp
     if not ranked:
         needs = "; ".join(f"{t} needs {', '.join(TABLES[t].required)}" for t in ("kpis", "decisions", "llm_calls"))
         note = (f"{name} matches no table: its columns ({', '.join(columns[:12])}) fill no table's required roles "
-                f"({needs}, ...).{unread_times(profiles)} Choose its table on the Data page, or leave it out of the "
-                "folder.")
+                f"({needs}, ...).{unread_times(profiles)} Choose its table on the Data page or in driftdesk.toml "
+                f"([mapping.TABLE] file = \"{name}\", then each role = its column), or leave it out of the folder.")
         return FileProposal(path, None, 0.0, (), note=note, **base)
     best = ranked[0][0]
     if remembered.get(best):

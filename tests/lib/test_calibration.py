@@ -269,6 +269,25 @@ def test_cli_calibration_json(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "label other than 0/1" in err and "row 2" in err
 
 
+def test_cli_label_delay_reads_a_csvs_text_timestamps_with_offsets(tmp_path, capsys):
+    """A CSV writes times as text ("2026-03-02T01:00:00-08:00"): --label-delay reads them as the UTC times they
+    are, the same answer as the Parquet file of the same rows (it refused: 'must be a timestamp, found String')."""
+    rows = scored(3000, seed=8).rename({"ts": "scored_at", "score": "p", "label": "y"})
+    rows.write_parquet(tmp_path / "rows.parquet")
+    rows.with_columns(pl.col("scored_at").dt.replace_time_zone("UTC").dt.convert_time_zone("America/Los_Angeles")
+                      .dt.strftime("%Y-%m-%dT%H:%M:%S%:z")).write_csv(tmp_path / "rows.csv")
+    docs = []
+    for name in ("rows.parquet", "rows.csv"):
+        assert main(["calibration", "--input", str(tmp_path / name), "--score", "p", "--label", "y", "--ts",
+                     "scored_at", "--label-delay", "2d", "--by", "seg", "--format", "json"]) == 0, capsys.readouterr().err
+        docs.append(json.loads(capsys.readouterr().out))
+    parquet, csv = docs
+    immature = int((rows["scored_at"] > rows["scored_at"].max() - dt.timedelta(days=2)).sum())  # by hand
+    assert parquet["n_immature"] == csv["n_immature"] == immature > 0
+    assert csv["ece"] == pytest.approx(parquet["ece"], rel=1e-12) and csv["bins"] == parquet["bins"]
+    assert [s["n"] for s in csv["segments"]] == [s["n"] for s in parquet["segments"]]
+
+
 @pytest.mark.skipif(not (sample_data_dir() / "decisions.parquet").exists(), reason="sample data not generated")
 def test_sample_incident_c_is_a_calibration_jump_for_v2():
     from driftdesk.contract import load_table
@@ -289,6 +308,19 @@ def test_an_all_empty_label_column_means_no_labels_yet():
     df = pl.DataFrame({"score": [0.1, 0.5], "label": [None, None]}, schema={"score": pl.Float64, "label": pl.String})
     res = calibration_curve(df, bins=3)
     assert res.metrics["n"] == 0 and res.counts["n_unlabeled"] == 2
+
+
+def test_a_score_column_without_values_is_read_as_missing_scores_not_as_text():
+    """A CSV reader types a column without any value as text: a header-only export is an empty table (as the same
+    table in Parquet), and an export whose scores went empty names the rows missing a score."""
+    typed = pl.DataFrame({"score": [], "label": []}, schema={"score": pl.Float64, "label": pl.Int64})
+    header_only = pl.DataFrame({"score": [], "label": []}, schema={"score": pl.String, "label": pl.String})
+    assert calibration_curve(header_only, bins=4).to_dict() == calibration_curve(typed, bins=4).to_dict()
+    emptied = pl.DataFrame({"score": [None, None], "label": [0, 1]}, schema={"score": pl.String, "label": pl.Int64})
+    with pytest.raises(DriftdeskError, match="missing score: every row needs a predicted probability — 2 rows"):
+        calibration_curve(emptied, bins=4)
+    with pytest.raises(DriftdeskError, match="score column 'score' must be numeric, found String"):
+        calibration_curve(pl.DataFrame({"score": ["high", None], "label": [0, 1]}), bins=4)
 
 
 def test_text_timestamps_are_refused():

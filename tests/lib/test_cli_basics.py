@@ -165,3 +165,66 @@ def test_every_command_function_ends_by_returning_its_code():
                 assert isinstance(last, ast.Raise) or (isinstance(last, ast.Return) and last.value is not None), (
                     f"{path.name}: {node.name} does not end by returning its exit code")
     assert found >= 15
+
+
+def test_table_output_writes_huge_numbers_in_three_significant_digits(tmp_path):
+    """A spend of 1e300 (a unit mix-up in an export) is a number of 300 digits in fixed notation: the table writes
+    values beyond 1e15 as 1.41e+301, as the library's formats do, and the JSON keeps the full value."""
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 15), "1h", closed="left", eager=True,
+                           time_zone="UTC")
+    kpis = pl.DataFrame({"ts": ts}).join(pl.DataFrame({"geo": ["US", "DE"]}), how="cross").with_columns(
+        conversions=pl.when(pl.col("geo") == "US").then(10).otherwise(5),
+        spend=pl.when(pl.col("ts").dt.day() < 8).then(1e300).otherwise(2e300))
+    kpis.write_parquet(tmp_path / "kpis.parquet")
+    outputs = {}
+    for fmt in ("json", "table"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["impact", "--input", str(tmp_path / "kpis.parquet"), "--baseline",
+                         "2026-09-01T00:00/2026-09-08T00:00", "--current", "2026-09-08T00:00/2026-09-15T00:00",
+                         "--by", "geo", "--format", fmt]) == 0
+        outputs[fmt] = out.getvalue()
+    total = json.loads(outputs["json"])["total"]
+    assert total["baseline"] == pytest.approx(168 * 2e300 / (168 * 15))  # CPA: spend over conversions, by hand
+    lines = outputs["table"].splitlines()
+    assert max(len(line) for line in lines) < 200, max(lines, key=len)[:300]
+    assert f"baseline {total['baseline']:.3g}  current {total['current']:.3g}" in outputs["table"]
+
+
+def test_python_dash_m_driftdesk_is_the_command(tmp_path):
+    """Without the console script on PATH (a virtualenv not activated), ``python -m driftdesk`` runs the CLI."""
+    env = {**os.environ, "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    proc = subprocess.run([sys.executable, "-m", "driftdesk", "sample", "--out", str(tmp_path), "--days", "14",
+                           "--format", "json"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["files"]
+
+
+def test_a_group_without_a_value_reads_as_missing_in_tables(tmp_path):
+    """Calls whose prompt_version is empty are a group of their own: JSON null, and '(missing)' in the table for
+    people rather than Python's None."""
+    import contextlib
+    import datetime as dt
+    import io
+
+    from driftdesk.cli import main
+
+    ts = [dt.datetime(2026, 4, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i) for i in range(300)]
+    pl.DataFrame({"ts": ts, "prompt_version": [None if i % 3 == 0 else "v1" for i in range(300)],
+                  "latency_ms": 800.0}).write_parquet(tmp_path / "llm_calls.parquet")
+    outputs = {}
+    for fmt in ("json", "table"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["llm", "--data", str(tmp_path), "--by", "prompt_version", "--format", fmt]) == 0
+        outputs[fmt] = out.getvalue()
+    groups = {g["prompt_version"]: g["calls"] for g in json.loads(outputs["json"])["groups"]}
+    assert groups == {None: 100, "v1": 200}
+    rows = {line.split()[0]: line.split()[1] for line in outputs["table"].splitlines()[1:]}
+    assert rows == {"(missing)": "100", "v1": "200"} and "None" not in outputs["table"]

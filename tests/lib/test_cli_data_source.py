@@ -73,7 +73,7 @@ def test_drift_compares_two_windows_of_a_folder_table(sample_dir, tmp_path):
 
 def test_missing_table_and_empty_window_are_bad_input(sample_dir, tmp_path):
     code, _, err = run(["llm", "--data", str(sample_dir), "--table", "nope"])
-    assert code == 2 and "no nope table" in err and "tables found" in err and err.count("\n") == 1
+    assert code == 2 and "no nope table" in err and "the folder has calendar, decisions" in err and err.count("\n") == 1
     code, _, err = run(["drift", "--data", str(sample_dir), "--baseline", "2030-01-01T00:00/2030-01-02T00:00",
                         "--current", DURING_C])
     assert code == 2 and "baseline window" in err and "has no rows" in err
@@ -200,3 +200,18 @@ def test_gates_check_reads_a_file_through_the_mapping_beside_it(tmp_path):
     assert code == 0, err
     gate = doc["gates"][0]
     assert gate["passed"] and abs(gate["value"] - 100 / n) < 1e-12
+
+
+def test_a_command_that_reads_one_table_is_not_stopped_by_another_files_violation(sample_dir, tmp_path):
+    """llm --data reads llm_calls: a kpis export with a repeated (ts, segment) row is that table's problem, said
+    by the commands that read kpis, and the LLM answer is the same as from the llm_calls file alone."""
+    (tmp_path / "llm_calls.parquet").write_bytes((sample_dir / "llm_calls.parquet").read_bytes())
+    kpis = pl.read_parquet(sample_dir / "kpis.parquet")
+    pl.concat([kpis, kpis.head(1)]).write_parquet(tmp_path / "kpis.parquet")
+    code, doc, err = run(["llm", "--data", str(tmp_path), "--by", "prompt_version"])
+    assert code == 0, err
+    _, by_file, _ = run(["llm", "--input", str(sample_dir / "llm_calls.parquet"), "--by", "prompt_version"])
+    assert same(without_source(doc), without_source(by_file))
+    code, _, err = run(["impact", "--data", str(tmp_path), "--baseline", BEFORE_C, "--current", DURING_C,
+                        "--by", "geo"])
+    assert code == 2 and "kpis.parquet" in err and "duplicate key" in err

@@ -105,3 +105,19 @@ def test_an_unknown_holiday_country_is_named_and_the_rest_still_answers(foreign)
     code, out, err = run(["overview", "--data", str(foreign.folder), "--holidays", "US,XX", "--format", "json"])
     assert code == 0 and "'XX'" in err
     assert json.loads(out)["day"] == "2026-12-06"
+
+
+def test_a_file_that_fits_no_table_is_told_how_to_map_it_in_driftdesk_toml(tmp_path):
+    """A CLI user has no Data page: the note on a file whose columns fill no table's roles says how driftdesk.toml
+    maps it, and a mapping written that way loads it."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    times = pl.datetime_range(pl.datetime(2026, 9, 1), pl.datetime(2026, 9, 3), "1h", eager=True, time_zone="UTC")
+    pl.DataFrame({"zeit": times, "wahrsch": 0.3, "kauf": 1}).write_parquet(folder / "bewertungen.parquet")
+    code, _, err = run(["map", "--data", str(folder)])
+    assert code == 0
+    assert "bewertungen.parquet matches no table" in err
+    assert '[mapping.TABLE] file = "bewertungen.parquet", then each role = its column' in err
+    (folder / MAPPING_FILE).write_text('[mapping.decisions]\nfile = "bewertungen.parquet"\nts = "zeit"\n'
+                                       'score = "wahrsch"\nlabel = "kauf"\n')
+    assert load_dataset(folder)["decisions"].frame.height == times.len()

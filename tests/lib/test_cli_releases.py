@@ -53,6 +53,15 @@ def test_releases_live(sample_dir):
     assert [(c["role"], c["release_id"]) for c in model] == [("live", "model-v1.9"), ("canary", "model-v2.0-canary")]
 
 
+def test_releases_live_before_the_first_release_says_so(sample_dir):
+    code, doc, _ = run("releases", "live", "--data", str(sample_dir), "--at", "2020-01-01T00:00")
+    assert code == 0 and doc["release_id"] is None and doc["components"] == []
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["releases", "live", "--data", str(sample_dir), "--at", "2020-01-01T00:00"]) == 0
+    assert "no release before this moment" in out.getvalue() and "None" not in out.getvalue()
+
+
 def test_releases_live_refuses_overlapping_releases(sample_dir, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
@@ -141,7 +150,12 @@ def test_incident_in_a_folder_without_an_incident_log_says_so(sample_dir, tmp_pa
     assert code == 2 and "no incident log" in err and "the log is empty" not in err
 
 
-def test_incident_table_without_releases_says_none_was_recorded(tmp_path):
+@pytest.mark.parametrize("log", [
+    "incident_id,start,end,layer,severity,segment,cause\n"
+    "INC-1,2026-03-10T06:00:00Z,2026-03-10T16:00:00Z,model,P2,region=north,x\n",
+    "incident_id,start\nINC-1,2026-03-10T06:00:00Z\n",  # a log of ids and starts only: no layer, no cause
+], ids=["whole log", "ids and starts only"])
+def test_incident_table_without_releases_says_none_was_recorded(tmp_path, log):
     import datetime as dt
 
     import numpy as np
@@ -154,8 +168,7 @@ def test_incident_table_without_releases_says_none_was_recorded(tmp_path):
     pl.DataFrame({"ts": ts, "score": score, "label": (rng.random(n) < score).astype(int),
                   "region": rng.choice(["north", "south"], n), "age_days": rng.exponential(5, n)}).write_parquet(
         tmp_path / "decisions.parquet")
-    (tmp_path / "incidents.csv").write_text("incident_id,start,end,layer,severity,segment,cause\n"
-                                            "INC-1,2026-03-10T06:00:00Z,2026-03-10T16:00:00Z,model,P2,region=north,x\n")
+    (tmp_path / "incidents.csv").write_text(log)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["incident", "--data", str(tmp_path), "--id", "INC-1", "--format", "table"])

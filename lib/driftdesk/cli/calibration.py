@@ -8,6 +8,7 @@ import argparse
 from driftdesk.cli.common import (
     EXIT_OK,
     by_arg,
+    cell,
     emit,
     engine_arg,
     format_arg,
@@ -24,16 +25,30 @@ def cmd_calibration(args: argparse.Namespace) -> int:
 
     if args.baseline or args.current:
         return _compare(args)
-    frame, source = read_source(args, contract=False)
-    result = calibration_curve(frame, score=args.score, label=args.label, bins=args.bins, strategy=args.strategy,
-                               ts=args.ts, label_delay=args.label_delay, source=source)
+    if args.label_delay:  # times are read: a file's text timestamps (a CSV's, with offsets) through the contract
+        frame, source, score, label, ts = _timed_rows(args)
+    else:
+        (frame, source), score, label, ts = read_source(args, contract=False), args.score, args.label, args.ts
+    result = calibration_curve(frame, score=score, label=label, bins=args.bins, strategy=args.strategy,
+                               ts=ts, label_delay=args.label_delay, source=source)
     doc = result.to_dict()
     by = split_cols(args.by)
     if by:
-        doc["segments"] = calibration_by_segment(frame, by=by, score=args.score, label=args.label, edges=result.edges,
-                                                 ts=args.ts, label_delay=args.label_delay, source=source)
+        doc["segments"] = calibration_by_segment(frame, by=by, score=score, label=label, edges=result.edges,
+                                                 ts=ts, label_delay=args.label_delay, source=source)
     emit(doc, args.format, _table(doc, result.metrics, by))
     return EXIT_OK
+
+
+def _timed_rows(args: argparse.Namespace):
+    """(frame, source, score, label, ts) for an answer that reads times (windows, a label delay): a folder's table
+    as it is, or an --input file read through the contract under the options' column names, so text timestamps
+    (with offsets) become UTC times."""
+    if args.data:
+        frame, source = read_source(args)
+        return frame, source, args.score, args.label, args.ts
+    frame, source = read_source(args, mapping={"ts": args.ts, "score": args.score, "label": args.label})
+    return frame, source, "score", "label", "ts"
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -42,12 +57,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     if not (args.baseline and args.current):
         raise DriftdeskError("--baseline and --current go together: two windows START/END to compare")
-    if args.data:
-        frame, source = read_source(args)
-        score, label, ts = args.score, args.label, args.ts
-    else:  # read through the contract, so text timestamps (with offsets) become UTC times
-        frame, source = read_source(args, mapping={"ts": args.ts, "score": args.score, "label": args.label})
-        score, label, ts = "score", "label", "ts"
+    frame, source, score, label, ts = _timed_rows(args)
     by = split_cols(args.by)
     result = compare_calibration(frame, baseline=args.baseline, current=args.current, by=by or None, score=score,
                                  label=label, ts=ts, bins=args.bins, strategy=args.strategy,
@@ -62,7 +72,7 @@ def _compare(args: argparse.Namespace) -> int:
              f"{'n':<9} {b['n']:>9,} {c['n']:>9,}"]
     if by:
         lines.append(f"{' '.join(by):<24} {'ece_base':>9} {'ece_cur':>9} {'change':>9}")
-        lines += [f"{' '.join(str(r[k]) for k in by):<24} {num(r['ece_baseline']):>9} {num(r['ece_current']):>9} "
+        lines += [f"{' '.join(cell(r[k]) for k in by):<24} {num(r['ece_baseline']):>9} {num(r['ece_current']):>9} "
                   f"{num(r['ece_change']):>9}" for r in result.segments.iter_rows(named=True)]
     emit(doc, args.format, "\n".join(lines))
     return EXIT_OK
@@ -77,7 +87,7 @@ def _table(doc: dict, m: dict, by: list[str]) -> str:
                      f"{num(b['observed_rate']):>9} {num(b['ci_low']):>7} {num(b['ci_high']):>7}")
     if by:
         lines.append(f"{' '.join(by):<24} {'n':>9} {'ece':>7} {'mce':>7} {'brier':>7}")
-        lines += [f"{' '.join(str(r[c]) for c in by):<24} {r['n']:>9,} {num(r['ece']):>7} {num(r['mce']):>7} "
+        lines += [f"{' '.join(cell(r[c]) for c in by):<24} {r['n']:>9,} {num(r['ece']):>7} {num(r['mce']):>7} "
                   f"{num(r['brier']):>7}" for r in doc["segments"].iter_rows(named=True)]
     return "\n".join(lines)
 

@@ -24,7 +24,7 @@ def cmd_canary(args: argparse.Namespace) -> int:
     from driftdesk.rollout import judge_rollout
     from driftdesk.windows import parse_timestamp
 
-    dataset = load_folder(args, scan=True)
+    dataset = load_folder(args, scan=True, tables=[args.table])
     table = dataset.get(args.table)
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder (tables found: "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -92,18 +93,19 @@ def holidays_arg(p: argparse.ArgumentParser) -> None:
                    "countries of a geo / country segment, the default) or none; overrides driftdesk.toml")
 
 
-def load_folder(args: argparse.Namespace, *, scan: bool = False):
+def load_folder(args: argparse.Namespace, *, scan: bool = False, tables: list[str] | None = None):
     """The dataset of ``--data`` (with ``--holidays`` if the command has it); files left out are noted on stderr.
     ``scan``: a row table past the memory budget is scanned lazily, or read on Spark with ``--engine spark`` (for
-    commands that reduce lazy frames or Spark tables)."""
+    commands that reduce lazy frames or Spark tables). ``tables``: only these are read and checked, for a command
+    that reads one table (another file's contract violation is not its concern)."""
     from driftdesk.contract import load_dataset
     from driftdesk.engine.dataset import load_dataset_on
 
     holidays = getattr(args, "holidays", None)
     if scan:
-        dataset = load_dataset_on(args.data, getattr(args, "engine", "polars"), holidays=holidays)
+        dataset = load_dataset_on(args.data, getattr(args, "engine", "polars"), holidays=holidays, tables=tables)
     else:
-        dataset = load_dataset(args.data, holidays=holidays)
+        dataset = load_dataset(args.data, holidays=holidays, tables=tables)
     for line in dataset.notes:
         note(f"not loaded: {line}")
     return dataset
@@ -197,7 +199,7 @@ def read_source(args: argparse.Namespace, *, contract: bool = True, mapping: dic
     if getattr(args, "engine", "polars") == "spark":
         return spark_source(args, contract=contract, mapping=mapping)
     if args.data:
-        dataset = load_folder(args, scan=True)
+        dataset = load_folder(args, scan=True, tables=[args.table])
         table = dataset.get(args.table)
         if table is None:
             from driftdesk.errors import InputFileError
@@ -245,18 +247,34 @@ def spark_source(args: argparse.Namespace, *, contract: bool = True, mapping: di
     return table, table.source
 
 
+HUGE = 1e15  # beyond this a fixed-point number is too long to read: three significant digits instead
+
+
+def _fixed(value: float | None, digits: int, suffix: str = "") -> str | None:
+    """``value`` with ``digits`` decimals, or in three significant digits beyond ``HUGE`` (a spend of 1e300 would
+    otherwise print 300 digits); None, NaN and inf are None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return f"{value:.{digits}f}{suffix}" if abs(value) < HUGE else f"{value:.3g}{suffix}"
+
+
+def cell(value) -> str:
+    """A segment or group value for a human table: a missing one says so (JSON keeps null)."""
+    return "(missing)" if value is None else str(value)
+
+
 def pct(value) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    return _fixed(None if value is None else 100 * value, 1, "%") or "-"
 
 
 def stat(value) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    return _fixed(value, 3) or "-"
 
 
 def pval(value) -> str:
-    return "-" if value is None else f"{value:.1e}"
+    return "-" if value is None or not math.isfinite(value) else f"{value:.1e}"
 
 
 def num(value, digits: int = 4) -> str:
     """A number for a human table; undefined values say so instead of printing NaN or inf."""
-    return "undefined" if value is None else f"{value:.{digits}f}"
+    return _fixed(value, digits) or "undefined"

@@ -35,13 +35,15 @@ def _windows(args: argparse.Namespace):
     if not args.data:
         baseline, current = scan_table(args.baseline), scan_table(args.current)
         times = _text_times(baseline, keep=split_cols(args.columns)) & _text_times(current, keep=())
-        return _as_times(baseline, times), _as_times(current, times), None
+        baseline, current = _as_times(baseline, times), _as_times(current, times)
+        return (_without_values_as_null(baseline, other=current), _without_values_as_null(current, other=baseline),
+                None)
     from driftdesk import engine
     from driftdesk.cli.common import load_folder
     from driftdesk.errors import DriftdeskError
     from driftdesk.windows import Window, rows_in_window
 
-    table = load_folder(args, scan=True).get(args.table)  # a row table past the memory budget is scanned
+    table = load_folder(args, scan=True, tables=[args.table]).get(args.table)  # a row table past the memory budget is scanned
     if table is None:
         raise DriftdeskError(f"{args.data}: no {args.table} table in this folder")
     from driftdesk.cli.common import own_names
@@ -75,6 +77,21 @@ def _text_times(lf, *, keep, rows: int = 1000) -> set[str]:
     return {c for c, ok in found.items() if ok}
 
 
+def _without_values_as_null(lf, *, other):
+    """``lf`` with its text columns that hold no value typed as null where ``other`` types them otherwise: a CSV
+    reader types a column without values (a header-only export, a column left empty) as text, and no value is no
+    evidence of a type, so the comparison reads missing values (a null rate, too few rows), not a type change."""
+    import polars as pl
+
+    theirs = other.collect_schema()
+    text = [c for c, t in lf.collect_schema().items() if t == pl.String and c in theirs and theirs[c] != pl.String]
+    if not text:
+        return lf
+    filled = lf.select(pl.col(text).is_not_null().any()).collect().row(0, named=True)
+    empty = [c for c, any_value in filled.items() if not any_value]
+    return lf.with_columns(pl.lit(None, dtype=pl.Null).alias(c) for c in empty) if empty else lf
+
+
 def _as_times(lf, times: set[str]):
     from driftdesk.timestamps import parse_text_timestamps
 
@@ -83,13 +100,21 @@ def _as_times(lf, times: set[str]):
 
 def cmd_drift(args: argparse.Namespace) -> int:
     from driftdesk.drift import Thresholds, compare_windows
+    from driftdesk.errors import DriftdeskError
     from driftdesk.status import FLAGGED, rank
 
     baseline, current, default_weight = _windows(args)
     by = split_cols(args.by)
     weight = default_weight if args.weight is None else (None if args.weight == "rows" else args.weight)
-    result = compare_windows(baseline, current, columns=split_cols(args.columns) or None, by=by or None,
-                             thresholds=Thresholds(min_rows=args.min_rows), weight=weight, sample=args.sample_size)
+    try:
+        result = compare_windows(baseline, current, columns=split_cols(args.columns) or None, by=by or None,
+                                 thresholds=Thresholds(min_rows=args.min_rows), weight=weight,
+                                 sample=args.sample_size)
+    except DriftdeskError as exc:
+        if args.data:  # the folder's windows are named by the table's source already
+            raise
+        # two files: the comparison speaks of the baseline and current windows, the reader needs the files
+        raise DriftdeskError(f"--baseline {args.baseline}, --current {args.current}: {exc}") from exc
     doc = result.to_dict()
     lines = [f"drift: {doc['status']}" + (f" ({result.weighting.description})" if weight else ""),
              f"{'column':<20} {'kind':<11} {'status':<15} {'psi':>7} {'ks':>7} {'ks_p':>8} {'w/sd':>7} {'js':>7} "

@@ -7,6 +7,7 @@ import argparse
 from driftdesk.cli.common import (
     EXIT_OK,
     by_arg,
+    cell,
     emit,
     engine_arg,
     format_arg,
@@ -38,7 +39,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
              + (f"  ({t['note']})" if t["note"] else ""),
              f"{' '.join(by):<24} {'baseline':>10} {'current':>10} {'change':>10} {'mix':>10} {'rate':>10}  note"]
     for sg in doc["segments"]:
-        name = " ".join(str(sg[c]) for c in by)
+        name = " ".join(cell(sg[c]) for c in by)
         lines.append(f"{name:<24} {num(sg['baseline']):>10} {num(sg['current']):>10} {num(sg['change']):>10} "
                      f"{num(sg['mix_effect']):>10} {num(sg['rate_effect']):>10}  {sg['note'] or ''}")
     emit(doc, args.format, "\n".join(lines), money=True)

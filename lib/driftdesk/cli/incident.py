@@ -29,8 +29,9 @@ def cmd_incident(args: argparse.Namespace) -> int:
     if args.export:
         doc["export"] = export_postmortem(view, args.export)
     inc = doc["incident"]
-    lines = [f"{inc['incident_id']} ({inc['layer']}, {inc['segment'] or 'all'}): {inc['cause']}",
-             f"severity logged {doc['severity_logged']}, suggested {doc['severity_suggested']}; alerts from "
+    lines = [f"{inc['incident_id']} ({inc['layer'] or 'layer not logged'}, {inc['segment'] or 'all'}): "
+             f"{inc['cause'] or 'no cause logged'}",
+             f"severity logged {doc['severity_logged'] or 'none'}, suggested {doc['severity_suggested']}; alerts from "
              f"{doc['policy_source']}",
              f"live at the start: {doc['live_release']['release_id'] or 'no release recorded (no releases table, or none before the start)'}",
              *[f"  {r['step']} {r['answer']}" for r in doc["checklist"]],

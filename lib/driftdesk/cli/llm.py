@@ -7,6 +7,7 @@ import argparse
 from driftdesk.cli.common import (
     EXIT_OK,
     by_arg,
+    cell,
     emit,
     engine_arg,
     format_arg,
@@ -39,7 +40,7 @@ def _table(doc: dict, regressions: list[str]) -> list[str]:
     lines.append(" ".join(f"{k[:18]:<18}" for k in keys) + f" {'calls':>8} {'val fail':>9} {'refusal':>8} "
                  f"{'p95 ms':>9} {'tok out':>8} {money_header('cost/call'):>13} {money_header('cost'):>10}")
     for g in doc["groups"]:
-        lines.append(" ".join(f"{str(g[k])[:18]:<18}" for k in keys) + f" {g['calls']:>8} "
+        lines.append(" ".join(f"{cell(g[k])[:18]:<18}" for k in keys) + f" {g['calls']:>8} "
                      f"{pct(g['validator_failure_rate']):>9} {pct(g['refusal_rate']):>8} "
                      f"{num(g['latency_p95_ms'], 0):>9} {num(g['tokens_out_mean'], 1):>8} "
                      f"{num(g['cost_per_call'], 5):>13} {num(g['cost_total'], 2):>10}")

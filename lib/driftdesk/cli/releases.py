@@ -41,7 +41,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     at = parse_timestamp(args.at) if args.at else dt.datetime.now(dt.UTC).replace(tzinfo=None)
     state = live_at(table.frame, at)
     doc = state.to_dict()
-    lines = [f"live at {doc['at']}: latest release {doc['release_id']} (manifest {doc['manifest']['release_id']})"]
+    latest = doc["release_id"] or "none: no release before this moment"
+    lines = [f"live at {doc['at']}: latest release {latest} (manifest {doc['manifest']['release_id']})"]
     lines += [f"  {c['component']:<13} {c['role']:<7} {c['release_id']:<34} {c['version'] or '':<20} since {c['since']}"
               + (f"  ({c['traffic_share']:.0%} of traffic)" if c["traffic_share"] < 1 else "")
               for c in doc["components"]]

@@ -376,12 +376,13 @@ def load_history(folder, *, engine: str | None = None) -> tuple[object, pl.DataF
     folder = Path(folder)
     wanted = [t for t in TABLES if t != "incidents"]
     ds = load_dataset(folder, tables=wanted) if engine is None else load_dataset_on(folder, engine, tables=wanted)
-    path = find_table_file(folder, "incidents")
-    if path is None:
+    found = find_table_file(folder, "incidents")
+    if found is None:
         return ds, None
+    path, mapping = found
     if scan_table(path).head(1).collect().height == 0:
         return ds, pl.DataFrame()
-    return ds, load_table(path, "incidents").frame
+    return ds, load_table(path, "incidents", mapping=mapping).frame
 
 
 def incidents_of(ds) -> pl.DataFrame | None:

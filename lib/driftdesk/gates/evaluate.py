@@ -120,8 +120,15 @@ class ReleaseTables:
         self.inputs, self.release = inputs, release
         known = _release_ids(inputs)
         if release not in known:
-            raise PolicyError(f"the {role} release {release!r} is in no table of the {role} (releases there: "
-                              f"{', '.join(sorted(known)[:20]) or 'none, no table has a release_id column'})")
+            if isinstance(inputs, FileTables) or any("release_id" in engine.schema(t.frame)
+                                                     for n, t in inputs.tables.items() if n not in _LOGS):
+                raise PolicyError(f"the {role} release {release!r} is in no table of the {role} (releases there: "
+                                  f"{', '.join(sorted(known)[:20]) or 'none, no table has a release_id column'})")
+            rows = ", ".join(n for n in inputs.tables if n not in _LOGS) or "none"
+            raise PolicyError(f"the {role} release {release!r}: no table of rows of the {role} has a release_id "
+                              f"column ({rows}), so one release's rows cannot be told from another's (a releases "
+                              "log lists releases, it holds none of their rows); add a release_id column to the "
+                              "rows, or pass each release's rows as its own file or folder")
 
     @property
     def problems(self) -> dict[str, str]:
@@ -144,8 +151,13 @@ def _has_rows(frame) -> bool:
     return engine.collect(frame.head(1)).height > 0
 
 
+_LOGS = ("releases", "incidents", "calendar")  # tables that name releases or days, not rows of a release
+
+
 def _release_ids(inputs) -> set[str]:
-    frames = [inputs.frame] if isinstance(inputs, FileTables) else [t.frame for t in inputs.tables.values()]
+    """The release ids of the rows: a releases log names releases that may have no rows here."""
+    frames = [inputs.frame] if isinstance(inputs, FileTables) else [t.frame for n, t in inputs.tables.items()
+                                                                     if n not in _LOGS]
     return {r for f in frames if "release_id" in engine.schema(f) for r in distinct_texts(f, "release_id")}
 
 

@@ -60,6 +60,8 @@ ON_FAIL: tuple[str, ...] = ("block", "warn")
 ANY_SEGMENT = "*"  # the budget key of a single budget for every segment
 _DURATION = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
 _NAME = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+# a gate's name may carry its segment column's own name, in any script (cpa_by_地域); it never becomes a path
+_GATE_NAME = re.compile(r"^[\w.:\-]+$")
 
 
 def parse_hours(text: Any, *, where: str, field_name: str, allow_zero: bool = False) -> int:
@@ -277,7 +279,7 @@ def _read_gate(raw: Any, *, index: int, source: str) -> tuple[Gate, tuple[str, .
     if unknown:
         raise PolicyError(f"{where}: unknown field(s) {unknown}; a gate has {sorted(_GATE_KEYS)}")
     name = raw.get("name", f"gate_{index + 1}")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _GATE_NAME.match(name):
         raise PolicyError(f"{where}: name must be letters, digits, '_', '-', '.' or ':', got {name!r}")
     metric = raw.get("metric")
     if not isinstance(metric, str):

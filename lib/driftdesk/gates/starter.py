@@ -114,8 +114,9 @@ def _span_days(table) -> float:
 
 
 def _name(*parts: str) -> str:
-    """A gate name from column names, which may hold any character: the rest becomes '_'."""
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", "_".join(parts)).strip("_") or "gate"
+    """A gate name from column names, which may hold any character: letters and digits of any script, '.' and '-'
+    are kept (a segment named 地域 stays readable), the rest becomes '_'."""
+    return re.sub(r"[^\w.\-]+", "_", "_".join(parts)).strip("_") or "gate"
 
 
 def _has(table, metric: str) -> bool:

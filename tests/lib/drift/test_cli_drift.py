@@ -100,3 +100,39 @@ def test_reason_codes_travel_beside_the_prose(files, capsys):
     assert cols["x"]["reason_codes"] == ["distribution_shift"]
     assert cols["c"]["reason_codes"] == ["no_shift"]
     assert all(code in REASON_CODES for c in cols.values() for code in c["reason_codes"])
+
+
+def test_a_csv_column_without_values_is_missing_data_not_a_type_change(files, tmp_path, capsys):
+    """A CSV reader types a column without any value as text: an export whose x went empty (or a header-only
+    export) has no values, so its drift is the null rate (or too few rows), never 'type changed' (an alert that
+    failed a --fail-on alert gate on an empty baseline)."""
+    ref, cur = files
+    rows = pl.read_csv(cur)
+    empty_x = tmp_path / "empty_x.csv"
+    rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("x")).write_csv(empty_x)
+    assert pl.read_csv(empty_x).schema["x"] == pl.String  # the reader's guess this test is about
+    assert main(["drift", "--baseline", str(ref), "--current", str(empty_x), "--format", "json"]) == 0
+    cols = {c["column"]: c for c in json.loads(capsys.readouterr().out)["columns"]}
+    assert cols["x"]["kind"] == "numeric" and cols["x"]["status"] == "alert"
+    assert cols["x"]["reason_codes"] == ["null_rate_up"]
+    assert (cols["x"]["null_rate_baseline"], cols["x"]["null_rate_current"]) == (0.0, 1.0)
+    header_only = tmp_path / "header_only.csv"
+    header_only.write_text("x,c,seg\n")
+    assert main(["drift", "--baseline", str(header_only), "--current", str(ref), "--fail-on", "alert",
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "not_enough_data"
+    assert {c["column"]: c["reason_codes"] for c in doc["columns"]} == dict.fromkeys(["x", "c", "seg"],
+                                                                                     ["not_enough_rows"])
+
+
+def test_a_problem_inside_the_comparison_names_both_files(files, tmp_path, capsys):
+    """A weight with negative values, or a column neither file has: the line names the two files compared."""
+    ref, cur = files
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--weight", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--baseline {ref}" in err and f"--current {cur}" in err
+    assert "weight column 'x' of the baseline window" in err and "negative" in err
+    assert main(["drift", "--baseline", str(ref), "--current", str(cur), "--columns", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert f"--baseline {ref}" in err and "unknown column(s) ['nope']" in err

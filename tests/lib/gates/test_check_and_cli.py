@@ -234,3 +234,37 @@ def test_cli_reads_an_old_metric_name_with_one_line_on_stderr(tmp_path):
     assert new[1] == "" and new[0]["notes"] == []
     assert old[1].count("\n") == 1 and "'output_tokens_mean' is deprecated" in old[1]
     assert len(old[0]["notes"]) == 1
+
+
+FOREIGN_LOG = ("id,began,ended,area,sev,seg,why\n"
+               "X-1,2026-09-14T00:00:00Z,2026-09-21T00:00:00Z,business,P2,geo=BR,partner campaign\n")
+STANDARD_LOG = ("incident_id,start,end,layer,severity,segment,cause\n"
+                "X-1,2026-09-14T00:00:00Z,2026-09-21T00:00:00Z,business,P2,geo=BR,partner campaign\n")
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["proposed", "driftdesk.toml"])
+def test_cli_backtest_reads_an_incident_log_under_its_own_column_names(sample_dir, tmp_path, capsys, remembered):
+    """The log's columns are mapped as the rest of the folder is (proposed from content, or remembered in
+    driftdesk.toml): the backtest scores the same incidents as with the contract's own names."""
+    policy = tmp_path / "p.toml"
+    policy.write_text('[[gate]]\nname = "cpa_geo"\nmetric = "cpa"\nby = ["geo"]\ncomparison = "week_over_week"\n'
+                      'threshold = 0.3\nwindow = "1d"\n')
+    docs = []
+    for name, log in (("standard", STANDARD_LOG), ("foreign", FOREIGN_LOG)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "kpis.parquet").write_bytes((sample_dir / "kpis.parquet").read_bytes())
+        (folder / ("outages.csv" if name == "foreign" else "incidents.csv")).write_text(log)
+        if remembered and name == "foreign":
+            (folder / "driftdesk.toml").write_text(
+                '[mapping.incidents]\nfile = "outages.csv"\nincident_id = "id"\nstart = "began"\nend = "ended"\n'
+                'layer = "area"\nseverity = "sev"\nsegment = "seg"\ncause = "why"\n')
+        code = main(["gates", "backtest", "--policy", str(policy), "--data", str(folder), "--format", "json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        docs.append(json.loads(out))
+    standard, foreign = docs
+    assert [(i["incident_id"], i["start"], i["layer"], i["severity"]) for i in foreign["incidents"]] == \
+        [("X-1", "2026-09-14T00:00:00Z", "business", "P2")]
+    if remembered:  # every column named, so the same incident as under the contract's names
+        assert foreign["incidents"] == standard["incidents"] and foreign["recall"] == standard["recall"]

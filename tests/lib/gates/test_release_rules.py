@@ -219,3 +219,28 @@ def test_bad_budgets_are_named(text, message):
 def test_a_budget_on_another_metric_is_refused():
     with pytest.raises(PolicyError, match="budget belongs to a budget_burn"):
         parse_policy('[[gate]]\nmetric = "cost_per_call"\nthreshold = 1\nbudget = 5\n')
+
+
+def test_a_release_only_in_the_release_log_has_no_rows_to_check(tmp_path, capsys):
+    """The releases log lists model-v2, but no table of rows carries a release_id: the check says that the rows
+    cannot be told apart by release (it said no gate applies), and a release id the log lacks is still unknown."""
+    import datetime as dt
+
+    from driftdesk.cli import main
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    ts = [dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=5 * i) for i in range(n)]
+    score = rng.random(n)
+    pl.DataFrame({"ts": ts, "score": score, "label": (rng.random(n) < score).astype(int),
+                  "age_days": rng.exponential(5, n)}).write_parquet(tmp_path / "decisions.parquet")
+    (tmp_path / "releases.csv").write_text("ts,release_id,component,version\n"
+                                           "2026-03-01T00:00:00Z,model-v1,model,v1\n"
+                                           "2026-03-08T00:00:00Z,model-v2,model,v2\n")
+    policy = tmp_path / "p.toml"
+    policy.write_text('[[gate]]\nmetric = "null_rate:age_days"\ncomparison = "absolute"\nthreshold = 0.1\n')
+    args = ["gates", "check", "--policy", str(policy), "--baseline", str(tmp_path), "--candidate", str(tmp_path),
+            "--baseline-release", "model-v1", "--candidate-release", "model-v2"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no table of rows of the baseline has a release_id column (decisions)" in err[0], err

@@ -143,6 +143,19 @@ def test_five_minute_data_with_odd_segment_names(tmp_path):
     _replays(ds, starter_policy(ds).policy)
 
 
+def test_segments_named_in_another_script_keep_their_names_in_the_gates(tmp_path):
+    """Gate names keep letters of any script: segments 地域 and デバイス give cpa_by_地域 and cpa_by_デバイス, not
+    cpa_by and cpa_by_2, which say nothing of the segment; the policy's TOML reads back the same."""
+    frame = _short_kpis(16)
+    frame = frame.with_columns(pl.Series("地域", np.where(np.arange(frame.height) % 2 == 0, "東京", "大阪")),
+                               pl.Series("デバイス", np.where(np.arange(frame.height) % 3 == 0, "PC", "スマホ")))
+    frame.write_parquet(tmp_path / "kpis.parquet")
+    starter = starter_policy(load_dataset(tmp_path))
+    names = [g.name for g in starter.policy.gates]
+    assert names[:2] == ["cpa_by_地域", "cpa_by_デバイス"]
+    assert [g.name for g in parse_policy(starter.to_toml()).gates] == names
+
+
 def test_too_little_history_is_said_and_nothing_to_gate_is_an_error():
     ds = dataset(kpis=kpis_frame(np.full(30, 100.0), np.full(30, 10.0)))  # 30 hours
     with pytest.raises(DriftdeskError, match="too few for a change against the day before"):

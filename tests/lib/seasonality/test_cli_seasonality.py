@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -131,3 +132,58 @@ def test_the_table_never_reads_seasonal_beside_no_clear_pattern(tmp_path, capsys
     assert "seg=noise: no clear pattern: no clear seasonal pattern (daily + weekly explain" in out
     assert "seg=cycle: seasonal: seasonal pattern (daily + weekly), no drift" in out
     assert "seasonal: no clear" not in out
+
+
+def test_a_series_too_short_names_the_metric_asked_for(sample_dir, tmp_path, capsys):
+    """With --data the series is built from --metric: a refusal names that metric, not the built column 'value'
+    that no file of the user's has."""
+    kpis = pl.read_parquet(sample_dir / "kpis.parquet")
+    kpis.filter(pl.col("ts") < kpis["ts"].min() + dt.timedelta(days=5)).write_parquet(tmp_path / "kpis.parquet")
+    code = main(["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "spend", "--every", "1d"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "metric 'spend'" in err[0] and "'value'" not in err[0], err[0]
+
+
+def test_a_series_mostly_too_thin_to_read_is_not_called_constant(tmp_path, capsys):
+    """Hourly CPA with about 16 conversions an hour: every hour but one is below the 30 conversions a reading needs
+    and is left out. The one hour left is no 'constant' series: the answer says not enough data and why, as the
+    app's headline does, on stderr, in the table and in the JSON."""
+    rng = np.random.default_rng(2)
+    ts = pl.datetime_range(dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 28), "1h", closed="left", eager=True,
+                           time_zone="UTC")
+    conversions = rng.poisson(16, len(ts))
+    conversions[30] = 40  # the one hour with enough behind it
+    pl.DataFrame({"ts": ts, "clicks": 200, "conversions": conversions,
+                  "spend": rng.gamma(50, 1, len(ts))}).write_parquet(tmp_path / "kpis.parquet")
+    args = ["seasonality", "--data", str(tmp_path), "--table", "kpis", "--metric", "cpa"]
+    assert main([*args, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    thin = int((conversions < 30).sum())
+    assert sum(p["value"] is not None for p in doc["points"]) == len(ts) - thin == 1
+    sentence = f"{thin} of {len(ts)} points have fewer than 30 conversions behind them"
+    assert sentence in doc["low_volume"] and sentence in captured.err and "--every 1d" in captured.err
+    assert main([*args, "--format", "table"]) == 0
+    table = capsys.readouterr().out
+    assert "  cpa: not enough data" in table and "constant" not in table
+
+
+def test_a_calendar_file_it_cannot_read_is_named_not_ignored(tmp_path, capsys):
+    """A --calendar whose dates are not ISO (01/09/2026) would mark no day at all, silently: the file, its column
+    and the rows are named instead; a file without a date column is named too."""
+    path = tmp_path / "s.csv"
+    hourly(seasonal_series(21, seed=1)).write_csv(path)
+    calendar = tmp_path / "Feiertage.csv"
+    calendar.write_text("date,name\n2026-03-05,ok\n05/03/2026,Karneval\n06/03/2026,Karneval\n")
+    args = ["seasonality", "--input", str(path), "--ts", "ts", "--value", "value", "--calendar", str(calendar)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(calendar) in err[0] and "column 'date'" in err[0]
+    assert "2 rows" in err[0] and "row 2: '05/03/2026'" in err[0] and "YYYY-MM-DD" in err[0]
+    calendar.write_text("day,name\n2026-03-05,x\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(calendar) in err and "'date' column" in err and "it has day, name" in err
+    calendar.write_text("date,name\n2026-03-05,x\n")
+    assert main(args) == 0
