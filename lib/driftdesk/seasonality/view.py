@@ -96,7 +96,7 @@ def _calendar(dataset: Dataset, columns: Sequence[str] = (), calendar: Calendar 
 @dataclass(frozen=True)
 class SeasonalityView:
     """One metric of one segment: the series, its decomposition, flags, events and verdict, and one ``day`` against
-    the day before and the week before (summed for volumes, averaged for rates: ``how``)."""
+    the day before and the week before (each day the metric over its rows: a total for volumes, ``how``)."""
 
     table: str
     metric: str
@@ -141,7 +141,7 @@ class SeasonalityView:
         if self.comparison is None or self.day is None:
             return []
         t = self.comparison.totals
-        word = "total" if self.how == "sum" else "mean"
+        word = "total" if self.how == "sum" else "whole day"
         return [
             (f"{self.day:%a %d %b} ({word})", format_value(t["current"], self.unit), None),
             ("vs day before", format_value(t["day_over_day"], self.unit),
@@ -331,7 +331,8 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
     if series.height:
         last = (series["ts"].max() - dt.timedelta(hours=23)).date()
         day = min(max(day or last, series["ts"].min().date()), last)
-        comparison = compare_day(series, day, how=how)
+        comparison = compare_day(series, day, how=how,
+                                 daily=metric_series(frame, metric, where=where, every="1d"))
     return SeasonalityView(table, metric, described.label, segment or ALL_TRAFFIC, mode, series, result,
                            day if comparison is not None else None, comparison, how, described.unit,
                            low_volume(frame, metric, where=where))
