@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from app_helpers import no_exception, open_page, shown, texts
+import polars as pl
+from app_helpers import hourly_kpis, no_exception, open_page, shown, texts
 
 from driftdesk.paths import sample_data_dir
 
@@ -81,3 +82,20 @@ def test_another_metric_shows_that_metrics_figures(sample_dataset):
         shown_table = at.dataframe[-1].value
         assert list(shown_table["segment"]) == every.verdicts["segment"].to_list()
         assert list(shown_table["status"]) == every.verdicts["status"].to_list()
+
+
+def test_a_gap_in_the_data_reads_as_a_dash_in_the_events_not_none(tmp_path):
+    """A data break has no magnitude: the browser draws a missing cell as the table's placeholder ("None" unless
+    told), so the events table names "–"."""
+    folder = tmp_path / "gap"
+    folder.mkdir()
+    kpis = (hourly_kpis(days=28).with_columns(conversions=4.0 + (pl.col("ts").dt.hour() * 7 + pl.col("ts").dt.day()) % 5)
+            .filter(~pl.col("ts").dt.day().is_between(10, 13)))
+    kpis.write_parquet(folder / "kpis.parquet")
+    at = open_page(PAGE, data=str(folder), metric="conversions")
+    assert "data break" in shown(at.subheader[0].value)
+    events = at.dataframe[0]
+    assert events.value["kind"].tolist() == ["data_break"] and events.value["magnitude"].isna().all()
+    assert events.proto.placeholder == "–"
+    for frame in at.dataframe:
+        assert frame.proto.placeholder == "–"
