@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import polars as pl
+import pytest
 from app_helpers import hourly_kpis, no_exception, open_page, shown, texts
 
 from driftdesk.paths import sample_data_dir
