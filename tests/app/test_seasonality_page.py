@@ -99,3 +99,18 @@ def test_a_gap_in_the_data_reads_as_a_dash_in_the_events_not_none(tmp_path):
     assert events.proto.placeholder == "–"
     for frame in at.dataframe:
         assert frame.proto.placeholder == "–"
+
+
+def test_a_day_in_a_gap_of_the_data_says_why_its_cards_read_a_dash(tmp_path):
+    folder = tmp_path / "gap_day"
+    folder.mkdir()
+    kpis = (hourly_kpis(days=28).with_columns(conversions=4.0 + (pl.col("ts").dt.hour() * 7 + pl.col("ts").dt.day()) % 5)
+            .filter(~pl.col("ts").dt.day().is_between(10, 13)))
+    kpis.write_parquet(folder / "kpis.parquet")
+    at = open_page(PAGE, data=str(folder), metric="conversions", day="2026-09-12")
+    assert [m.value for m in at.metric][:2] == ["–", "–"] and at.metric[2].value != "–"
+    assert "–: no data on Sat 12 Sep or the day before (a gap in the data)." in texts(at)
+    at = open_page(PAGE, data=str(folder), metric="conversions", day="2026-09-20")
+    assert "–: no data on the week before (a gap in the data)." in texts(at)
+    at = open_page(PAGE, data=str(folder), metric="conversions", day="2026-09-25")
+    assert "a gap in the data" not in texts(at) and "–" not in [m.value for m in at.metric]

@@ -19,6 +19,8 @@ def render_seasonality(view: SeasonalityView) -> None:
     st.caption(md(view.details) + " Shaded orange: drift events; shaded blue: calendar days.")
     for col, (label, value, change) in zip(st.columns(3), view.day_totals()):
         col.metric(label, value, change, delta_color="off", border=True, height="stretch")
+    if view.day_note:
+        st.caption(md(view.day_note))
     left, right = st.columns([3, 2])
     with left:
         if view.decomposed:

@@ -150,6 +150,21 @@ class SeasonalityView:
              _change(t["change_vs_week_over_week"])),
         ]
 
+    @property
+    def day_note(self) -> str | None:
+        """Why a card of ``day_totals`` reads "–": the data has no row that day (a gap), or too few events behind
+        the metric to read it; None when every card has a value."""
+        if self.comparison is None or self.day is None:
+            return None
+        days = {"current": (self.day, f"{self.day:%a %d %b}"), "day_over_day": (self.day - dt.timedelta(days=1),
+                "the day before"), "week_over_week": (self.day - dt.timedelta(days=7), "the week before")}
+        seen = set(self.series["ts"].dt.date().unique().to_list())
+        gaps = [name for key, (day, name) in days.items() if self.comparison.totals[key] is None and day not in seen]
+        thin = [name for key, (day, name) in days.items() if self.comparison.totals[key] is None and day in seen]
+        parts = ([f"no data on {' or '.join(gaps)} (a gap in the data)"] if gaps else []) + (
+            [f"too little data on {' or '.join(thin)} to read {self.label}"] if thin else [])
+        return "–: " + "; ".join(parts) + "." if parts else None
+
     def to_frame(self) -> pl.DataFrame:
         return self.result.points
 
