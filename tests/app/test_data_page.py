@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from app_helpers import hourly_kpis, no_exception, open_page, texts
+from app_helpers import hourly_kpis, no_exception, open_page, shown, texts
 
 from driftdesk.contract import MAPPING_FILE, load_dataset, read_mappings, read_settings
 from driftdesk.paths import state_dir
@@ -287,3 +287,11 @@ def test_an_absurdly_long_or_unknown_data_source_is_one_plain_message():
     at = open_page(PAGE, data="upload:0123456789abcdef")
     errors = " ".join(e.value for e in at.error)
     assert "no upload" in errors and str(state_dir()) not in errors
+
+
+def test_a_folder_is_named_once_at_the_top(kpis_folder: Path):
+    at = open_page(PAGE, data=str(kpis_folder))
+    top = at.markdown[0].value
+    assert top.count("kpis") == 1, top  # "Showing /…/kpis_only", not "Showing /…/kpis_only — /…/kpis_only"
+    at = open_page(PAGE, data="sample")
+    assert "Sample advertiser (bundled)" in shown(at.markdown[0].value) and "sample_data" in shown(at.markdown[0].value)
