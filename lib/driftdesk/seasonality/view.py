@@ -127,9 +127,12 @@ class SeasonalityView:
     def details(self) -> str:
         """How the series was read: periods, points, mode and the anomaly threshold."""
         v = self.verdict
-        return (f"Periods {v['periods'] or 'none'} (steps of one hour: 24 = daily, 168 = weekly) · "
-                f"{format_value(v['n_points'], 'count')} points · {self.mode} mode · anomaly |score| ≥ "
-                f"{format_value(self.result.config['anomaly_z'], 'count')}." + (f" {self.low_volume.sentence}" if self.low_volume else ""))
+        periods = (f"Periods {v['periods']} (steps of one hour: 24 = daily, 168 = weekly)" if v["periods"]
+                   else "No daily or weekly period fitted")
+        said = self.low_volume is not None and self.headline.endswith(self.low_volume.sentence)  # not twice
+        return (f"{periods} · {format_value(v['n_points'], 'count')} points · {self.mode} mode · anomaly |score| ≥ "
+                f"{format_value(self.result.config['anomaly_z'], 'count')}."
+                + (f" {self.low_volume.sentence}" if self.low_volume and not said else ""))
 
     @property
     def decomposed(self) -> bool:

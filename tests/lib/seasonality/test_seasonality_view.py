@@ -200,3 +200,13 @@ def test_a_segment_column_named_like_a_result_column_is_not_offered():
     assert seasonality_segments(ds, "kpis") == ["All traffic", "geo=DE", "geo=US"]
     verdicts = segment_verdicts(ds, table="kpis", metric="cpa")
     assert verdicts.to_frame()["segment"].to_list() and not verdicts.errors
+
+
+def test_a_series_with_too_few_events_says_so_once_and_names_no_period_as_none():
+    """Five-minute points with about five conversions each: every CPA point is below the minimum count."""
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 15), "5m", closed="left", eager=True)
+    kpis = pl.DataFrame({"ts": ts, "clicks": 60.0, "conversions": 5.0, "spend": 100.0})
+    view = seasonality_view(Dataset("synthetic", {"kpis": Table("kpis", kpis, "synthetic")}), table="kpis", metric="cpa")
+    assert "not enough data" in view.headline and view.low_volume.sentence in view.headline
+    assert view.low_volume.sentence not in view.details
+    assert view.details.startswith("No daily or weekly period fitted · ") and "none" not in view.details
