@@ -114,3 +114,18 @@ def test_a_day_in_a_gap_of_the_data_says_why_its_cards_read_a_dash(tmp_path):
     assert "–: no data on the week before (a gap in the data)." in texts(at)
     at = open_page(PAGE, data=str(folder), metric="conversions", day="2026-09-25")
     assert "a gap in the data" not in texts(at) and "–" not in [m.value for m in at.metric]
+
+
+def test_five_minute_points_too_thin_for_a_cpa_say_so_and_draw_no_empty_chart(tmp_path):
+    """Every five-minute point has five conversions: the CPA series is left out whole; the page says why instead of
+    calling the rows null, draws no empty hour-by-hour chart, and still reads the whole day's CPA."""
+    folder = tmp_path / "five_minutes"
+    folder.mkdir()
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 15), "5m", closed="left", eager=True)
+    pl.DataFrame({"ts": ts, "clicks": 60.0, "conversions": 5.0, "spend": 100.0}).write_parquet(folder / "kpis.parquet")
+    at = open_page(PAGE, data=str(folder), metric="cpa")
+    page = texts(at)
+    assert "Nothing to draw: every point has fewer than 30 conversions behind it." in page
+    assert "null or not finite" not in " ".join(i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    assert at.metric[0].value == "$20.00"

@@ -26,9 +26,9 @@ def render_seasonality(view: SeasonalityView) -> None:
         if view.decomposed:
             st.plotly_chart(view.to_figure(), width="stretch", key="decomposition")
         else:
-            st.info(md(view.verdict["verdict"]))
+            st.info(md(view.undrawn))
     with right:
-        if view.comparison is not None:
+        if view.hours_drawable:
             st.plotly_chart(view.comparison.to_figure(), width="stretch", key="comparison")
         st.caption("Day over day compares with yesterday's same hours; week over week with the same weekday, which "
                    "already carries the weekly pattern, so a gap only there is rarely 'just Monday'.")

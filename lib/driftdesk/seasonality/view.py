@@ -135,6 +135,22 @@ class SeasonalityView:
                 + (f" {self.low_volume.sentence}" if self.low_volume and not said else ""))
 
     @property
+    def undrawn(self) -> str:
+        """Why there is no decomposition to draw, in words: the verdict's, except a series whose every point was
+        left out for too little volume (the verdict would call its points null, which the data's rows are not)."""
+        if self.low_volume is not None and self.low_volume.thin == self.low_volume.total:
+            return (f"Nothing to draw: every point has fewer than {format_value(self.low_volume.least, 'count')} "
+                    f"{self.low_volume.column} behind it. Choose a volume metric or a larger segment.")
+        return self.verdict["verdict"]
+
+    @property
+    def hours_drawable(self) -> bool:
+        """Whether the hour-by-hour comparison of the day has any value to draw."""
+        frame = self.comparison.frame if self.comparison is not None else None
+        return frame is not None and any(frame[c].drop_nulls().len() for c in ("current", "day_over_day",
+                                                                                "week_over_week"))
+
+    @property
     def decomposed(self) -> bool:
         """Whether there is a decomposition to draw (not too short, empty or constant)."""
         return self.verdict["status"] not in ("too_short", "empty", "constant")

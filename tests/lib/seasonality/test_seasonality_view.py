@@ -210,3 +210,7 @@ def test_a_series_with_too_few_events_says_so_once_and_names_no_period_as_none()
     assert "not enough data" in view.headline and view.low_volume.sentence in view.headline
     assert view.low_volume.sentence not in view.details
     assert view.details.startswith("No daily or weekly period fitted · ") and "none" not in view.details
+    assert view.undrawn == ("Nothing to draw: every point has fewer than 30 conversions behind it. Choose a volume "
+                            "metric or a larger segment.")
+    assert not view.hours_drawable  # no hour of the day has a CPA to draw
+    assert view.day_totals()[0][1] == "$20.00"  # the whole day has enough: 288 x 100 / (288 x 5)
