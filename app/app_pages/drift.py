@@ -19,7 +19,7 @@ from driftdesk.windows import Window, day_range
 from ui import params
 from ui.data import current_source
 from ui.loaders import current_dataset, drift_view_of
-from ui.pickers import day_input
+from ui.pickers import day_input, example_window
 from ui.render import md, render_drift, show_error
 
 BASELINES = ("day_over_day", "week_over_week", "custom", "last_release", "pinned")
@@ -51,9 +51,9 @@ kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_ov
                        help="Day over day and week over week keep the same hours and weekday; a custom range is "
                             "filtered to the current day's weekday.")
 custom = c4.text_input("Custom baseline range (START/END, UTC)", key=params.CUSTOM, bind="query-params",
-                       placeholder="2026-08-03T00:00/2026-08-10T00:00", disabled="custom" not in kinds)
+                       placeholder=example_window(day), disabled="custom" not in kinds)
 pinned = c4.text_input("Pinned reference (START/END, UTC)", key=params.PINNED, bind="query-params",
-                       placeholder="2026-09-28T00:00/2026-10-05T00:00", disabled="pinned" not in kinds,
+                       placeholder=example_window(day), disabled="pinned" not in kinds,
                        help="A known-good window; last_release places one before the release live on the day.")
 if not kinds:
     st.info("Choose at least one baseline.")

@@ -193,3 +193,12 @@ def test_a_single_segment_folder_draws_its_most_severe_column_first_not_its_cons
     at.date_input(key="day").set_value(dt.date(2026, 9, 12)).run()
     no_exception(at)
     assert at.selectbox(key="column").value == "geo"
+
+
+def test_the_example_windows_lie_in_the_data_shown(kpis_folder):
+    """Someone else's data, another season: the example typed in grey is the week before the day, not a fixed date."""
+    at = open_page(PAGE, data=str(kpis_folder), day="2026-09-12")
+    assert at.text_input(key="custom").placeholder == "2026-09-05T00:00/2026-09-12T00:00"
+    assert at.text_input(key="pinned").placeholder == "2026-09-05T00:00/2026-09-12T00:00"
+    overview = open_page("app_pages/overview.py", data=str(kpis_folder), day="2026-09-12", known_good="pinned")
+    assert overview.text_input(key="pinned").placeholder == "2026-09-05T00:00/2026-09-12T00:00"
