@@ -129,3 +129,15 @@ def test_five_minute_points_too_thin_for_a_cpa_say_so_and_draw_no_empty_chart(tm
     assert "null or not finite" not in " ".join(i.value for i in at.info)
     assert not at.get("plotly_chart")
     assert at.metric[0].value == "$20.00"
+
+
+def test_a_segment_too_thin_for_its_cpa_is_not_called_null_in_every_segment(tmp_path):
+    folder = tmp_path / "thin_segment"
+    folder.mkdir()
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 15), "1h", closed="left", eager=True)
+    pl.DataFrame({"ts": ts, "geo": "IN", "clicks": 60.0, "conversions": 5.0, "spend": 100.0}).write_parquet(
+        folder / "kpis.parquet")
+    at = open_page(PAGE, data=str(folder), metric="cpa")
+    segments = at.dataframe[-1].value
+    assert segments["segment"].tolist() == ["geo=IN"] and segments["status"].tolist() == ["empty"]
+    assert segments["verdict"].tolist() == ["no point to read: each has fewer than 30 conversions behind it, or no value"]

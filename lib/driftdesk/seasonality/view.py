@@ -433,4 +433,9 @@ def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = 
         if progress is not None:
             progress((i + 1) / len(cols), f"{col}: {res.verdicts.height} series decomposed")
     verdicts = pl.concat(parts) if parts else pl.DataFrame(schema=VERDICT_SCHEMA)
+    least = series_metric(dataset[table].frame, metric).min_count
+    if least is not None:  # a series emptied by the low-volume rule: its rows are not null, its points too thin
+        verdicts = verdicts.with_columns(pl.when(pl.col("status") == "empty").then(pl.lit(
+            f"no point to read: each has fewer than {format_value(least[1], 'count')} {least[0]} behind it, or no "
+            "value")).otherwise(pl.col("verdict")).alias("verdict"))
     return SegmentVerdicts(table, metric, mode, tuple(cols), _ordered(verdicts), tuple(errors))
