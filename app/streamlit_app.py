@@ -1,6 +1,7 @@
 """driftdesk app: page config, navigation and the shared sidebar. Pages live in app_pages/.
 
-To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem). Old spellings of URL parameters
+To add a page: one `st.Page(...)` line in PAGES (url_path == the file's stem; the Overview is at the root and at
+/overview). Old spellings of URL parameters
 are rewritten before a page runs (`upgrade_query_params()`, see ui/params.py). The `data` URL parameter is
 carried across pages by `carry_data_param()`, the chosen day by `carry_day()`; link to a page with
 `st.page_link("app_pages/x.py", query_params={"data": current_source()})` if you want to keep more. An error no page
@@ -31,7 +32,7 @@ from ui.sidebar import render_sidebar  # noqa: E402
 st.set_page_config(page_title="driftdesk", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="home", default=True),
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", url_path="data"),
     st.Page("app_pages/drift.py", title="Drift", icon=":material/difference:", url_path="drift"),
     st.Page("app_pages/calibration.py", title="Calibration", icon=":material/target:", url_path="calibration"),
@@ -41,6 +42,8 @@ PAGES = [
     st.Page("app_pages/gates.py", title="Gates", icon=":material/rule:", url_path="gates"),
     st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/call_split:", url_path="rollouts"),
     st.Page("app_pages/incidents.py", title="Incidents", icon=":material/emergency:", url_path="incidents"),
+    # the Overview is served at the root; /overview, the path a reader types after seeing the others, opens it too
+    st.Page("app_pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
 ]
 
 page = st.navigation(PAGES)

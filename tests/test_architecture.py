@@ -202,3 +202,12 @@ def test_every_cache_is_in_the_loaders():
                  for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"st\.cache_(data|resource)", text)]
     assert not offenders, f"cached calls live in app/ui/loaders.py: {offenders}"
+
+
+def test_every_table_goes_through_the_one_table_renderer():
+    """st.dataframe draws a missing cell as "None" unless told its placeholder: ui.render.text.table tells it."""
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted(APP.rglob("*.py"))
+                 if path != APP / "ui" / "render" / "text.py"
+                 for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(r"st\.(dataframe|data_editor|table)\(", text)]
+    assert not offenders, f"tables are drawn by ui.render.text.table: {offenders}"

@@ -56,7 +56,8 @@ except DriftdeskError as exc:  # a link naming a folder this server does not rea
     show_error(exc)
 readonly = folder is None or is_sample(source)
 if folder is not None:
-    st.markdown(f"Showing **{md(source_label(source))}** — {md(folder)}")
+    label = source_label(source)
+    st.markdown(f"Showing **{md(label)}**" + (f" — {md(folder)}" if label != str(folder) else ""))
 
 # ---------------------------------------------------------------- choose the data
 sample_tab, folder_tab, upload_tab = st.tabs(["Sample", "Folder", "Upload"], default=source_kind(source), key=params.SOURCE,

@@ -13,13 +13,13 @@ import datetime as dt
 
 import streamlit as st
 
-from driftdesk.drift.view import DRIFT_TABLES, drift_columns, drift_segments, drift_weights
+from driftdesk.drift.view import DRIFT_TABLES, drift_segments, drift_weights
 from driftdesk.errors import DriftdeskError
 from driftdesk.windows import Window, day_range
 from ui import params
 from ui.data import current_source
 from ui.loaders import current_dataset, drift_view_of
-from ui.pickers import day_input
+from ui.pickers import day_input, example_window
 from ui.render import md, render_drift, show_error
 
 BASELINES = ("day_over_day", "week_over_week", "custom", "last_release", "pinned")
@@ -51,9 +51,9 @@ kinds = c3.multiselect("Baselines", BASELINES, default=["day_over_day", "week_ov
                        help="Day over day and week over week keep the same hours and weekday; a custom range is "
                             "filtered to the current day's weekday.")
 custom = c4.text_input("Custom baseline range (START/END, UTC)", key=params.CUSTOM, bind="query-params",
-                       placeholder="2026-08-03T00:00/2026-08-10T00:00", disabled="custom" not in kinds)
+                       placeholder=example_window(day), disabled="custom" not in kinds)
 pinned = c4.text_input("Pinned reference (START/END, UTC)", key=params.PINNED, bind="query-params",
-                       placeholder="2026-09-28T00:00/2026-10-05T00:00", disabled="pinned" not in kinds,
+                       placeholder=example_window(day), disabled="pinned" not in kinds,
                        help="A known-good window; last_release places one before the release live on the day.")
 if not kinds:
     st.info("Choose at least one baseline.")
@@ -67,7 +67,6 @@ for kind, text in (("custom", custom), ("pinned", pinned)):
             st.stop()
 
 d1, d2, d3, d4 = st.columns(4)
-column: str = d1.selectbox("Column", drift_columns(dataset, table), key=params.COLUMN, bind="query-params")
 by: str = d2.selectbox("Segment drill-down by", [NO_SEGMENT, *drift_segments(dataset, table)], key=params.BY,
                        bind="query-params")
 vs: str = d3.selectbox("Distribution against", [k for k in BASELINES if k in kinds], key=params.VS,
@@ -79,10 +78,14 @@ weight: str = (st.selectbox("Each row counts by", weights, key=params.WEIGHT, bi
                                  "whose share of impressions moved even when its number of rows did not.")
                if len(weights) > 1 else weights[0])
 
-try:
+try:  # every column, most severe first: the one drawn by default is the one most worth a look
     view = drift_view_of(source, table=table, day=day, vs=kinds, custom=custom if "custom" in kinds else None,
-                         by=None if by == NO_SEGMENT else by, pinned=pinned if "pinned" in kinds else None,
-                         weight=weight, column=column)
+                         by=None, pinned=pinned if "pinned" in kinds else None, weight=weight)
+    column: str = d1.selectbox("Column", view.columns_by_severity, key=params.COLUMN, bind="query-params",
+                               help="Most severe first.")
+    if by != NO_SEGMENT:
+        view = drift_view_of(source, table=table, day=day, vs=kinds, custom=custom if "custom" in kinds else None,
+                             by=by, pinned=pinned if "pinned" in kinds else None, weight=weight, column=column)
 except DriftdeskError as exc:
     show_error(exc)
     st.stop()

@@ -32,7 +32,14 @@ from ui import params
 from ui.data import current_source, source_folder
 from ui.loaders import current_dataset, gates_view_of, opening_of
 from ui.render import md, show_error
-from ui.render.gates import render_backtest, render_comparison, render_history, render_opening, render_sweep
+from ui.render.gates import (
+    render_backtest,
+    render_comparison,
+    render_history,
+    render_opening,
+    render_rules,
+    render_sweep,
+)
 
 WINDOWS = ("1h", "2h", "3h", "6h", "12h", "24h", "48h", "72h", "7d")
 STEPS = ("1h", "6h", "1d")
@@ -91,7 +98,7 @@ def _pick_gate() -> None:
 
 # ---------------------------------------------------------------- the gates, and a form for one of them
 st.subheader(f"Policy {md(policy.name)}")
-st.dataframe([{"gate": g.name, "rule": g.describe()} for g in policy.gates], hide_index=True, width="stretch")
+render_rules(policy)
 
 top = st.columns([2, 1, 1, 1])
 selected = top[0].selectbox("Gate to edit and sweep", names, index=gate_index, key=f"gate_pick_{form_id}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from driftdesk.bounds import AMOUNT
 from driftdesk.budget import AS_OF_CHOICES, as_of_hour
 from driftdesk.errors import DriftdeskError
 from driftdesk.llm import TREND_METRICS, golden_pair, golden_releases, llm_groupings
@@ -41,7 +42,8 @@ windows = window_controls(*days, (c2, c3), vs=False, day_choices=LENGTHS)
 metric: str = c4.selectbox("Trend metric", TREND_METRICS, key=params.METRIC, bind="query-params",
                            help="A metric name as in the CLI and gate policies (validator_failure_rate: share of "
                                 "calls whose output failed the validator).")
-budget: float = c5.number_input(f"Daily budget ({currency_of(source)})", min_value=0.0, value=0.0, step=10.0, key=params.BUDGET,
+budget: float = c5.number_input(f"Daily budget ({currency_of(source)})", min_value=float(AMOUNT.low),
+                                max_value=float(AMOUNT.high), value=0.0, step=10.0, key=params.BUDGET,
                                 bind="query-params",
                                 help="Optional (0 = none). When set, the daily cost chart shows the budget burned.")
 golden = golden_releases(dataset)

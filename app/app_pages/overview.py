@@ -45,7 +45,7 @@ known_good: str = good_col.selectbox(
     "Also against a known-good baseline", (NO_KNOWN_GOOD, *KNOWN_GOOD_KINDS), key=params.KNOWN_GOOD,
     bind="query-params", help="last_release: the same hours, whole weeks back, before the release live on the day; "
                               "pinned: a window you pin. A break that lasts for weeks still shows against it.")
-pinned = pinned_control(good_col) if known_good == "pinned" else None
+pinned = pinned_control(good_col, day=day) if known_good == "pinned" else None
 try:
     result = overview_of(source, day=day, span_days=span, known_good=None if known_good == NO_KNOWN_GOOD else known_good,
                          pinned=pinned)

@@ -62,10 +62,17 @@ def source_folder(source: str) -> Path:
         key = source.removeprefix(UPLOAD_PREFIX)
         if not _UPLOAD_ID.match(key):
             raise not_allowed(source)
-        return uploads_root() / safe_name(key, what="upload id")
-    folder = inside_roots(source, data_roots())
-    if folder is None or not folder.is_dir():
-        raise not_allowed(source)
+        folder = uploads_root() / safe_name(key, what="upload id")
+        if not folder.is_dir():  # the message names no server path
+            raise PathError(f"no upload {key!r} on this server: it may have been removed. Upload the files again "
+                            "on the Data page.")
+        return folder
+    try:
+        folder = inside_roots(source, data_roots())
+        if folder is None or not folder.is_dir():
+            raise not_allowed(source)
+    except OSError:  # a name too long for the file system, a folder that cannot be listed
+        raise not_allowed(source) from None
     return folder
 
 

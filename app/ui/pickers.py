@@ -29,7 +29,6 @@ BASELINE_KINDS = ("week_over_week", "previous_period", "day_over_day", *KNOWN_GO
 BASELINE_HELP = ("week_over_week: the same days one week earlier; previous_period: the window of the same length "
                  "right before; day_over_day: the same hours one day earlier; last_release: the same days, whole weeks "
                  "back, before the release live at the window's end (known good); pinned: a reference window you pin")
-PINNED_PLACEHOLDER = "2026-09-28T00:00/2026-10-05T00:00"
 FIXED_BASELINE_HELP = "The baseline is the window of the same length right before it."
 
 
@@ -62,7 +61,7 @@ def window_controls(first: dt.date, last: dt.date, slots: Sequence, *, vs: bool 
     if vs:
         kind = slots[2].selectbox("Compared with", BASELINE_KINDS, index=BASELINE_KINDS.index(default_vs),
                                   key=params.VS, bind="query-params", help=BASELINE_HELP)
-    pinned = pinned_control(slots[2]) if kind == "pinned" else None
+    pinned = pinned_control(slots[2], day=end) if kind == "pinned" else None
     return WindowChoice(end, days, kind, pinned)
 
 
@@ -85,10 +84,15 @@ def day_input(slot, label: str, *, first: dt.date, last: dt.date, value: dt.date
                            bind="query-params", format="YYYY-MM-DD", help=help)
 
 
-def pinned_control(slot, *, label: str = "Pinned reference (START/END, UTC)") -> str:
-    """The pinned reference window typed into ``slot`` (bound to the URL as ``pinned``); text that is not a window
-    is a message on the page, and the page stops."""
-    text = slot.text_input(label, key=params.PINNED, bind="query-params", placeholder=PINNED_PLACEHOLDER,
+def example_window(day: dt.date) -> str:
+    """The week before ``day`` as START/END text: an example of a window that lies in the data shown, whoever's."""
+    return f"{(day - dt.timedelta(days=7)).isoformat()}T00:00/{day.isoformat()}T00:00"
+
+
+def pinned_control(slot, *, day: dt.date, label: str = "Pinned reference (START/END, UTC)") -> str:
+    """The pinned reference window typed into ``slot`` (bound to the URL as ``pinned``; the example shown is the
+    week before ``day``); text that is not a window is a message on the page, and the page stops."""
+    text = slot.text_input(label, key=params.PINNED, bind="query-params", placeholder=example_window(day),
                            help="A window you know was good; a break that lasts for weeks still shows against it.")
     try:
         Window.parse(text or "")

@@ -136,6 +136,17 @@ def _partition_series(values: list[str | None]) -> pl.Series:
 FOLDER_FORMATS = ("parquet", "csv")  # the formats a folder of part files is read in, one table per folder
 
 
+def inside(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path``, its links followed, lies in ``folder`` (the folder itself or below). A data folder's files
+    are its own: a link in it leading elsewhere on the server is not read, so a server that reads only the folders
+    its operator allowed never reads (nor quotes in an error) a file outside them."""
+    try:
+        real, root = Path(path).resolve(), Path(folder).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+    return real == root or root in real.parents
+
+
 def folder_files(path: str | Path) -> tuple[str, list[Path]]:
     """(format, files) of a folder read as one table: its Parquet files (a dataset as Spark, pyarrow or Hive write
     it, or ``kpis/part-*.parquet``) or its CSV files (``kpis/2026-11-01.csv``, ``exports/date=2026-11-01/kpis.csv``),
@@ -150,7 +161,7 @@ def folder_files(path: str | Path) -> tuple[str, list[Path]]:
     partitioned, beside = set(), set()  # formats of the files in key=value folders; the files beside them
     for f in sorted(path.rglob("*")):
         fmt = SUFFIXES.get(f.suffix.lower())
-        if fmt in found and not _skipped(relative := f.relative_to(path)) and f.is_file():
+        if fmt in found and not _skipped(relative := f.relative_to(path)) and f.is_file() and inside(f, path):
             found[fmt].append(f)
             if len(relative.parts) == 1:
                 beside.add(f)

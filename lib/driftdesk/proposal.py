@@ -44,7 +44,7 @@ import polars as pl
 
 from driftdesk.errors import DriftdeskError
 from driftdesk.format import DEFAULT_CURRENCY, format_value
-from driftdesk.io import FOLDER_FORMATS, SUFFIXES, scan_table
+from driftdesk.io import FOLDER_FORMATS, SUFFIXES, inside, scan_table
 from driftdesk.jsonsafe import jsonable
 from driftdesk.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Role, TableSpec
 from driftdesk.timestamps import epoch_unit, parse_text_timestamps
@@ -716,11 +716,12 @@ def _skipped(relative: Path) -> bool:
 
 def data_files(folder: str | Path) -> list[Path]:
     """What a folder holds that driftdesk can read as tables, sorted by name: its files (by extension) and its
-    folders of Parquet or CSV files (each one table), hidden and ``_`` entries left out. A folder whose data sits in
+    folders of Parquet or CSV files (each one table), hidden and ``_`` entries and links leading out of the folder
+    (``io.inside``) left out. A folder whose data sits in
     ``key=value`` partition folders (``date=2026-11-01/part-0.parquet``, ``date=2026-11-01/kpis.csv``) is itself
     one table, named "."."""
     folder = Path(folder)
-    entries = [p for p in folder.iterdir() if not _skipped(Path(p.name))]
+    entries = [p for p in folder.iterdir() if not _skipped(Path(p.name)) and inside(p, folder)]
     partitions = [p for p in entries if p.is_dir() and "=" in p.name and _table_folder(p)]
     found = [p for p in entries if p not in partitions and (
         (p.is_file() and p.suffix.lower() in SUFFIXES) or (p.is_dir() and _table_folder(p)))]
@@ -746,6 +747,10 @@ def propose_folder(folder: str | Path, *, mappings: Mapping[str, Mapping] | None
         f"driftdesk.toml names {name!r} as the {table} table, but the folder has no such file; {table} is proposed "
         "from the other files")) for table, name in (files or {}).items() if name not in pinned)
     paths = data_files(folder)
+    notes += tuple(FileProposal(str(p), None, 0.0, (), note=(
+        f"{p.name} is a link to a file or folder outside {folder.name or folder}: not read (the folder's own files "
+        "are; copy it in instead)")) for p in sorted(folder.iterdir())
+        if not _skipped(Path(p.name)) and p.is_symlink() and not inside(p, folder))
     proposals = {}
     elsewhere = set(pinned.values())
     for path in paths:

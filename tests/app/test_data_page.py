@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from app_helpers import hourly_kpis, no_exception, open_page, texts
+from app_helpers import hourly_kpis, no_exception, open_page, shown, texts
 
 from driftdesk.contract import MAPPING_FILE, load_dataset, read_mappings, read_settings
 from driftdesk.paths import state_dir
@@ -257,3 +257,41 @@ def test_a_csv_with_another_delimiter_just_loads(tmp_path: Path):
     hourly_kpis(days=2).write_csv(tmp_path / "kpis.csv", separator=";")
     at = open_page(PAGE, data=str(tmp_path))
     assert "Every table meets the data contract." in texts(at)
+
+
+def test_a_file_linked_from_outside_the_allowed_folders_is_not_read(tmp_path: Path, tmp_path_factory):
+    """A link inside an allowed folder leading out of it: its file is neither loaded nor quoted, and the page says
+    which entry was left out and why."""
+    import os
+
+    outside = Path(tmp_path_factory.getbasetemp()).parent / f"outside-links-{os.getpid()}"
+    outside.mkdir(exist_ok=True)
+    secret = outside / "scores.csv"
+    pl.DataFrame({"ts": ["2026-09-01T00:00:00Z"] * 3, "secret_column": ["s1", "s2", "s3"],
+                  "score": [0.1, 0.2, 0.3]}).write_csv(secret)
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    hourly_kpis(days=3).write_parquet(folder / "kpis.parquet")
+    (folder / "decisions.csv").symlink_to(secret)
+    at = open_page(PAGE, data=str(folder))
+    page = texts(at) + "".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "secret_column" not in page and "s1" not in page
+    assert "decisions.csv is a link to a file or folder outside linked: not read" in page
+    loaded = frame_with(at, "rows")
+    assert list(loaded["table"]) == ["kpis"]
+
+
+def test_an_absurdly_long_or_unknown_data_source_is_one_plain_message():
+    at = open_page("app_pages/overview.py", data="/tmp/" + "a" * 5000)
+    assert any("is not a data folder this server can open" in e.value for e in at.error)
+    at = open_page(PAGE, data="upload:0123456789abcdef")
+    errors = " ".join(e.value for e in at.error)
+    assert "no upload" in errors and str(state_dir()) not in errors
+
+
+def test_a_folder_is_named_once_at_the_top(kpis_folder: Path):
+    at = open_page(PAGE, data=str(kpis_folder))
+    top = at.markdown[0].value
+    assert top.count("kpis") == 1, top  # "Showing /…/kpis_only", not "Showing /…/kpis_only — /…/kpis_only"
+    at = open_page(PAGE, data="sample")
+    assert "Sample advertiser (bundled)" in shown(at.markdown[0].value) and "sample_data" in shown(at.markdown[0].value)

@@ -167,3 +167,38 @@ def test_a_day_after_a_gap_names_the_baseline_it_could_not_judge_and_the_days_wi
     assert all(r["no_data"] == "30 May – 7 Jun, 9 Jun – 11 Jun" for r in rows)
     # the sparkline cell needs numbers: a day without data is drawn at 0, named under "no data"
     assert all(len(r["history"]) == 14 and all(v is not None for v in r["history"]) for r in rows)
+
+
+def test_a_single_segment_folder_draws_its_most_severe_column_first_not_its_constant_segment(tmp_path):
+    """One market in the whole file: its segment column cannot move, so it is not what the page draws first; the
+    columns are ordered by status, then by effect against the threshold (largest first), and the Column picker
+    follows that order; a chosen column stays chosen on another day."""
+    import polars as pl
+    from app_helpers import hourly_kpis
+
+    folder = tmp_path / "one_market"
+    folder.mkdir()
+    kpis = hourly_kpis(days=15).filter(pl.col("geo") == "US").with_columns(
+        clicks=100.0 + (pl.col("ts").dt.hour() * 13 + pl.col("ts").dt.day() * 7) % 40,
+        spend=50.0 + pl.col("ts").dt.day() * (pl.col("ts").dt.hour() % 3))
+    kpis.write_parquet(folder / "kpis.parquet")
+    at = open_page(PAGE, data=str(folder))
+    rows = table_rows(at)
+    assert rows[0]["column"] != "geo" and at.selectbox(key="column").value == rows[0]["column"]
+    assert at.selectbox(key="column").options == [r["column"] for r in rows]
+    for verdict in {r["verdict"] for r in rows}:
+        effects = [r["effect"] for r in rows if r["verdict"] == verdict]
+        assert effects == sorted(effects, reverse=True), verdict
+    at.selectbox(key="column").set_value("geo").run()
+    at.date_input(key="day").set_value(dt.date(2026, 9, 12)).run()
+    no_exception(at)
+    assert at.selectbox(key="column").value == "geo"
+
+
+def test_the_example_windows_lie_in_the_data_shown(kpis_folder):
+    """Someone else's data, another season: the example typed in grey is the week before the day, not a fixed date."""
+    at = open_page(PAGE, data=str(kpis_folder), day="2026-09-12")
+    assert at.text_input(key="custom").placeholder == "2026-09-05T00:00/2026-09-12T00:00"
+    assert at.text_input(key="pinned").placeholder == "2026-09-05T00:00/2026-09-12T00:00"
+    overview = open_page("app_pages/overview.py", data=str(kpis_folder), day="2026-09-12", known_good="pinned")
+    assert overview.text_input(key="pinned").placeholder == "2026-09-05T00:00/2026-09-12T00:00"

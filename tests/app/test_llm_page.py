@@ -68,3 +68,10 @@ def test_flipped_golden_cases_with_their_kinds():
     assert known["case_id"].tolist() == ["case-098"] and known["flip"].tolist() == ["pass_to_fail"]
     kinds = next(d.value for d in at.dataframe if "pass_rate_candidate" in d.value.columns)
     assert kinds["case_kind"].tolist() == ["all", "known_failure", "adversarial", "edge", "happy"]
+
+
+def test_a_budget_past_its_bound_in_a_link_falls_back_to_none_and_the_page_still_shows():
+    """Like every other out-of-range value in a URL: the control's default, not an error in place of the page."""
+    at = open_page("app_pages/llm.py", data="sample", budget="1e308")
+    assert at.number_input(key="budget").value == 0.0
+    assert not at.error and "Golden set" in texts(at)

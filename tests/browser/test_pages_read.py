@@ -149,3 +149,12 @@ def test_an_overview_card_opens_the_page_that_explains_it_on_the_same_day(app_ur
     url = query(page.url)
     assert url.get("end") == "2026-08-27" and url.get("days") == "1", url
     assert shown_day(page, "Window ends on (UTC)") == "2026-08-27"
+
+
+def test_the_overview_opens_at_overview_too_without_a_page_not_found(app_url, screen):
+    """Every other page has its name as its path: a reader who types /overview gets the Overview and its day, not a
+    'Page not found' dialog over it."""
+    page = screen
+    open_page(page, f"{app_url}/overview?data=sample&day=2026-08-27", "Status of 2026-08-27", timeout_ms=240_000)
+    assert "Page not found" not in page.inner_text("body")
+    assert query(page.url).get("day") == "2026-08-27"

@@ -77,9 +77,15 @@ def render_comparison(view: GatesView) -> None:
         rows.append(row)
     st.markdown("**The proposal beside " + " and ".join(md(label) for label in labels[1:]) + "**"
                 if len(labels) > 1 else "**The proposal's figures**")
-    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    table(pl.DataFrame(rows))
     if not view.has_incidents:
         st.caption("Recall, precision, delays and incidents caught need an incidents table; alerts per week does not.")
+
+
+def render_rules(policy) -> None:
+    """Each gate of the policy and its rule in words."""
+    table(pl.DataFrame({"gate": [g.name for g in policy.gates], "rule": [g.describe() for g in policy.gates]},
+                       schema={"gate": pl.String, "rule": pl.String}))
 
 
 def render_backtest(view: GatesView) -> None:

@@ -19,14 +19,16 @@ def render_seasonality(view: SeasonalityView) -> None:
     st.caption(md(view.details) + " Shaded orange: drift events; shaded blue: calendar days.")
     for col, (label, value, change) in zip(st.columns(3), view.day_totals()):
         col.metric(label, value, change, delta_color="off", border=True, height="stretch")
+    if view.day_note:
+        st.caption(md(view.day_note))
     left, right = st.columns([3, 2])
     with left:
         if view.decomposed:
             st.plotly_chart(view.to_figure(), width="stretch", key="decomposition")
         else:
-            st.info(md(view.verdict["verdict"]))
+            st.info(md(view.undrawn))
     with right:
-        if view.comparison is not None:
+        if view.hours_drawable:
             st.plotly_chart(view.comparison.to_figure(), width="stretch", key="comparison")
         st.caption("Day over day compares with yesterday's same hours; week over week with the same weekday, which "
                    "already carries the weekly pattern, so a gap only there is rarely 'just Monday'.")

@@ -98,7 +98,8 @@ def table(frame: pl.DataFrame, *, units: Mapping[str, str] | None = None, column
     formats |= {c: partial(_cell, unit="") for c, t in frame.schema.items()  # a missing number never reads "None"
                 if t.is_numeric() and c not in formats and frame[c].null_count()}
     data = _styled(frame, formats) if formats else frame
-    st.dataframe(data, hide_index=True, width="stretch", column_config=config, **kwargs)
+    # the browser draws a missing cell as its own placeholder ("None" by default), whatever text the Styler gives
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config, placeholder=MISSING_TEXT, **kwargs)
 
 
 def _styled(frame: pl.DataFrame, formats: Mapping):

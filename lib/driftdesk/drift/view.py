@@ -23,7 +23,7 @@ from driftdesk.errors import DriftdeskError
 from driftdesk.format import format_value
 from driftdesk.jsonsafe import jsonable
 from driftdesk.quality import QualityResult, quality_report
-from driftdesk.status import FLAGGED, OK
+from driftdesk.status import FLAGGED, OK, STATUS, rank
 from driftdesk.windows import Window, baselines_for
 
 DRIFT_TABLES = ("decisions", "kpis", "llm_calls")  # the tables whose columns drift compares
@@ -105,7 +105,8 @@ class DriftView:
         return QUALITY_VS if QUALITY_VS in self.comparison.results else self.vs[0]
 
     def severity_table(self) -> pl.DataFrame:
-        """One row per column, most severe first: its status overall and per baseline, the consensus strength, the
+        """One row per column, most severe first (by status, then by effect against the threshold, largest first):
+        its status overall and per baseline, the consensus strength, the
         effect per day over the last days (``history``, oldest first; null on a day that or its baseline had no rows:
         a gap, not an effect of 0), the first
         baseline's statistics, and ``why``: the findings per baseline (quiet reasons left out, by reason code)."""
@@ -121,8 +122,17 @@ class DriftView:
         why = reasons.group_by("column", maintain_order=True).agg(pl.col("why").str.join(" · "))
         out = (cmp.consensus.join(spark, on="column", how="left").join(stats, on="column", how="left")
                .join(why, on="column", how="left"))
-        return out.select("column", "status", "strength", *[f"status_{k}" for k in cmp.results], "history", "effect",
-                          "kind", *STATISTICS, "why")
+        order = pl.col("status").replace_strict({s: rank(s) for s in STATUS}, default=-1, return_dtype=pl.Int8)
+        return out.sort(order, pl.col("effect").cast(pl.Float64).fill_nan(None), "column", descending=[True, True, False],
+                        nulls_last=True, maintain_order=True).select(
+            "column", "status", "strength", *[f"status_{k}" for k in cmp.results], "history", "effect", "kind",
+            *STATISTICS, "why")
+
+    @property
+    def columns_by_severity(self) -> list[str]:
+        """Every column compared, most severe first (a status, then the effect against its threshold): what the
+        page draws first is the column most worth a look, not the table's first column."""
+        return self.severity_table()["column"].to_list()
 
     def history_gaps(self) -> pl.DataFrame:
         """Per column (every column of the history), the days of the history without an effect (the day or its

@@ -35,9 +35,11 @@ class DayComparison:
 
 
 def compare_day(series: pl.DataFrame, day: dt.date, *, ts: str = "ts", value: str = "value",
-                how: str = "mean") -> DayComparison:
+                how: str = "mean", daily: pl.DataFrame | None = None) -> DayComparison:
     """``series`` (ts, value) on ``day`` (UTC) against day-over-day and week-over-week, aligned by hour.
-    ``how`` summarises each day: 'sum' for volumes, 'mean' for rates."""
+    ``how`` summarises each day from its hours: 'sum' for volumes, 'mean' for rates. ``daily`` (ts at midnight
+    UTC, value), when given, is each day's own value instead: the metric over the day's rows, which for a ratio
+    (a day's CPA is its spend over its conversions) or a percentile is not the mean of its hours."""
     current = Window.day(day)
     parts = []
     for win in (current, day_over_day(current), week_over_week(current)):
@@ -54,6 +56,10 @@ def compare_day(series: pl.DataFrame, day: dt.date, *, ts: str = "ts", value: st
     # a day without a value (a gap in the data) has no total: not a sum of 0
     totals = frame.select(pl.when(pl.col(c).count() > 0).then(agg(c)).alias(c)
                           for c in ("current", "day_over_day", "week_over_week")).row(0, named=True)
+    if daily is not None:
+        days = dict(zip(daily[ts].dt.date().to_list(), daily[value].to_list(), strict=True))
+        totals = {(win.label or "current"): days.get(win.start.date())
+                  for win in (current, day_over_day(current), week_over_week(current))}
     for k in ("day_over_day", "week_over_week"):
         base = totals[k]
         totals[f"change_vs_{k}"] = (totals["current"] - base) / abs(base) if base not in (None, 0) and totals["current"] is not None else None

@@ -96,7 +96,7 @@ def _calendar(dataset: Dataset, columns: Sequence[str] = (), calendar: Calendar 
 @dataclass(frozen=True)
 class SeasonalityView:
     """One metric of one segment: the series, its decomposition, flags, events and verdict, and one ``day`` against
-    the day before and the week before (summed for volumes, averaged for rates: ``how``)."""
+    the day before and the week before (each day the metric over its rows: a total for volumes, ``how``)."""
 
     table: str
     metric: str
@@ -127,9 +127,28 @@ class SeasonalityView:
     def details(self) -> str:
         """How the series was read: periods, points, mode and the anomaly threshold."""
         v = self.verdict
-        return (f"Periods {v['periods'] or 'none'} (steps of one hour: 24 = daily, 168 = weekly) · "
-                f"{format_value(v['n_points'], 'count')} points · {self.mode} mode · anomaly |score| ≥ "
-                f"{format_value(self.result.config['anomaly_z'], 'count')}." + (f" {self.low_volume.sentence}" if self.low_volume else ""))
+        periods = (f"Periods {v['periods']} (steps of one hour: 24 = daily, 168 = weekly)" if v["periods"]
+                   else "No daily or weekly period fitted")
+        said = self.low_volume is not None and self.headline.endswith(self.low_volume.sentence)  # not twice
+        return (f"{periods} · {format_value(v['n_points'], 'count')} points · {self.mode} mode · anomaly |score| ≥ "
+                f"{format_value(self.result.config['anomaly_z'], 'count')}."
+                + (f" {self.low_volume.sentence}" if self.low_volume and not said else ""))
+
+    @property
+    def undrawn(self) -> str:
+        """Why there is no decomposition to draw, in words: the verdict's, except a series whose every point was
+        left out for too little volume (the verdict would call its points null, which the data's rows are not)."""
+        if self.low_volume is not None and self.low_volume.thin == self.low_volume.total:
+            return (f"Nothing to draw: every point has fewer than {format_value(self.low_volume.least, 'count')} "
+                    f"{self.low_volume.column} behind it. Choose a volume metric or a larger segment.")
+        return self.verdict["verdict"]
+
+    @property
+    def hours_drawable(self) -> bool:
+        """Whether the hour-by-hour comparison of the day has any value to draw."""
+        frame = self.comparison.frame if self.comparison is not None else None
+        return frame is not None and any(frame[c].drop_nulls().len() for c in ("current", "day_over_day",
+                                                                                "week_over_week"))
 
     @property
     def decomposed(self) -> bool:
@@ -141,7 +160,7 @@ class SeasonalityView:
         if self.comparison is None or self.day is None:
             return []
         t = self.comparison.totals
-        word = "total" if self.how == "sum" else "mean"
+        word = "total" if self.how == "sum" else "whole day"
         return [
             (f"{self.day:%a %d %b} ({word})", format_value(t["current"], self.unit), None),
             ("vs day before", format_value(t["day_over_day"], self.unit),
@@ -149,6 +168,21 @@ class SeasonalityView:
             ("vs week before", format_value(t["week_over_week"], self.unit),
              _change(t["change_vs_week_over_week"])),
         ]
+
+    @property
+    def day_note(self) -> str | None:
+        """Why a card of ``day_totals`` reads "–": the data has no row that day (a gap), or too few events behind
+        the metric to read it; None when every card has a value."""
+        if self.comparison is None or self.day is None:
+            return None
+        days = {"current": (self.day, f"{self.day:%a %d %b}"), "day_over_day": (self.day - dt.timedelta(days=1),
+                "the day before"), "week_over_week": (self.day - dt.timedelta(days=7), "the week before")}
+        seen = set(self.series["ts"].dt.date().unique().to_list())
+        gaps = [name for key, (day, name) in days.items() if self.comparison.totals[key] is None and day not in seen]
+        thin = [name for key, (day, name) in days.items() if self.comparison.totals[key] is None and day in seen]
+        parts = ([f"no data on {' or '.join(gaps)} (a gap in the data)"] if gaps else []) + (
+            [f"too little data on {' or '.join(thin)} to read {self.label}"] if thin else [])
+        return "–: " + "; ".join(parts) + "." if parts else None
 
     def to_frame(self) -> pl.DataFrame:
         return self.result.points
@@ -331,7 +365,8 @@ def seasonality_view(dataset: Dataset, *, table: str, metric: str, segment: str 
     if series.height:
         last = (series["ts"].max() - dt.timedelta(hours=23)).date()
         day = min(max(day or last, series["ts"].min().date()), last)
-        comparison = compare_day(series, day, how=how)
+        comparison = compare_day(series, day, how=how,
+                                 daily=metric_series(frame, metric, where=where, every="1d"))
     return SeasonalityView(table, metric, described.label, segment or ALL_TRAFFIC, mode, series, result,
                            day if comparison is not None else None, comparison, how, described.unit,
                            low_volume(frame, metric, where=where))
@@ -404,4 +439,9 @@ def segment_verdicts(dataset: Dataset, *, table: str, metric: str, mode: Mode = 
         if progress is not None:
             progress((i + 1) / len(cols), f"{col}: {res.verdicts.height} series decomposed")
     verdicts = pl.concat(parts) if parts else pl.DataFrame(schema=VERDICT_SCHEMA)
+    least = series_metric(dataset[table].frame, metric).min_count
+    if least is not None:  # a series emptied by the low-volume rule: its rows are not null, its points too thin
+        verdicts = verdicts.with_columns(pl.when(pl.col("status") == "empty").then(pl.lit(
+            f"no point to read: each has fewer than {format_value(least[1], 'count')} {least[0]} behind it, or no "
+            "value")).otherwise(pl.col("verdict")).alias("verdict"))
     return SegmentVerdicts(table, metric, mode, tuple(cols), _ordered(verdicts), tuple(errors))

@@ -77,8 +77,35 @@ def test_the_views_numbers_equal_the_direct_calls(metric, segment, offset):
     assert view.how == how
     comparison = compare_day(series, view.day, how=how)
     assert_frame_equal(view.comparison.frame, comparison.frame)
-    assert view.comparison.totals == comparison.totals
+    rows = ds["kpis"].frame.filter(pl.col("geo") == "DE") if where else ds["kpis"].frame
+    for key, lag in (("current", 0), ("day_over_day", 1), ("week_over_week", 7)):  # the day's own rows, by hand
+        got, want = view.comparison.totals[key], day_value(rows, metric, view.day - dt.timedelta(days=lag))
+        assert (got is None) == (want is None) and (want is None or got == pytest.approx(want, rel=1e-9)), key
     json.dumps(view.to_dict(), allow_nan=False)
+
+
+RATIOS = {"cpa": ("spend", "conversions"), "cr": ("conversions", "clicks"), "conversions": ("conversions", None)}
+
+
+def day_value(rows: pl.DataFrame, metric: str, day: dt.date) -> float | None:
+    """The metric over one UTC day's rows: a sum, or a ratio of the day's sums."""
+    rows = rows.filter(pl.col("ts").dt.date() == day)
+    num, den = RATIOS[metric]
+    return None if rows.height == 0 else rows[num].sum() / (rows[den].sum() if den else 1)
+
+
+def test_a_days_cpa_is_its_spend_over_its_conversions_not_the_mean_of_its_hours():
+    """A quiet night hour with a high CPA weighs by its conversions, as in the Overview's CPA of the same day."""
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 10), "1h", closed="left", eager=True)
+    night = ts.dt.hour() < 6
+    kpis = pl.DataFrame({"ts": ts, "clicks": pl.Series(np.where(night, 2000.0, 20000.0)),
+                         "conversions": pl.Series(np.where(night, 40.0, 1000.0)),
+                         "spend": pl.Series(np.where(night, 4000.0, 20000.0))})
+    ds = Dataset("synthetic", {"kpis": Table("kpis", kpis, "synthetic")})
+    day = dt.date(2026, 9, 8)
+    view = seasonality_view(ds, table="kpis", metric="cpa", day=day)
+    assert view.comparison.totals["current"] == pytest.approx((6 * 4000 + 18 * 20000) / (6 * 40 + 18 * 1000))
+    assert view.day_totals()[0][:2] == ("Tue 08 Sep (whole day)", "$21.05")  # 384,000 / 18,240; hours' mean $47.50
 
 
 def test_the_shift_reads_as_drift_in_its_segment_and_the_sentences_use_the_unit():
@@ -189,3 +216,17 @@ def test_a_segment_column_named_like_a_result_column_is_not_offered():
     assert seasonality_segments(ds, "kpis") == ["All traffic", "geo=DE", "geo=US"]
     verdicts = segment_verdicts(ds, table="kpis", metric="cpa")
     assert verdicts.to_frame()["segment"].to_list() and not verdicts.errors
+
+
+def test_a_series_with_too_few_events_says_so_once_and_names_no_period_as_none():
+    """Five-minute points with about five conversions each: every CPA point is below the minimum count."""
+    ts = pl.datetime_range(dt.datetime(2026, 9, 1), dt.datetime(2026, 9, 15), "5m", closed="left", eager=True)
+    kpis = pl.DataFrame({"ts": ts, "clicks": 60.0, "conversions": 5.0, "spend": 100.0})
+    view = seasonality_view(Dataset("synthetic", {"kpis": Table("kpis", kpis, "synthetic")}), table="kpis", metric="cpa")
+    assert "not enough data" in view.headline and view.low_volume.sentence in view.headline
+    assert view.low_volume.sentence not in view.details
+    assert view.details.startswith("No daily or weekly period fitted · ") and "none" not in view.details
+    assert view.undrawn == ("Nothing to draw: every point has fewer than 30 conversions behind it. Choose a volume "
+                            "metric or a larger segment.")
+    assert not view.hours_drawable  # no hour of the day has a CPA to draw
+    assert view.day_totals()[0][1] == "$20.00"  # the whole day has enough: 288 x 100 / (288 x 5)
