@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from seasonality_helpers import assert_no_look_ahead
 
 from driftdesk.seasonality import SeasonalityError, detect
 from driftdesk.seasonality.grid import to_grid
@@ -163,16 +164,7 @@ def test_a_runaway_series_raises_episodes_within_the_budget():
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut=st.floats(0.3, 0.95))
 def test_causal_flags_never_look_ahead(kind, cut):
-    frame = kinds()[kind]
-    t_cut = frame["ts"].sort()[int(cut * (frame.height - 1))]  # a row's own time: the tightest cut
-    full = detect(frame, causal=True).points
-    part = detect(frame.filter(pl.col("ts") <= t_cut), causal=True).points
-    # every row up to the cut itself, a regridded one too: it shows the last step complete at its time
-    a = full.filter(pl.col("ts") <= t_cut).sort("ts", maintain_order=True)
-    b = part.filter(pl.col("ts") <= t_cut).sort("ts", maintain_order=True)
-    assert a["flag"].to_list() == b["flag"].to_list()
-    np.testing.assert_allclose(a["score"].fill_null(np.nan).to_numpy(), b["score"].fill_null(np.nan).to_numpy(),
-                               rtol=1e-9, atol=1e-9)
+    assert_no_look_ahead(kinds()[kind], cut)
 
 
 def test_a_regridded_step_is_shown_only_once_it_is_complete():
