@@ -36,7 +36,7 @@ from driftdesk.errors import DriftdeskError
 
 FormatUnit = Literal["usd", "rate", "ms", "count", "ratio", "score", "tokens", "pp", "change", "p_value"]
 MISSING = "–"
-_HUGE = 1e15
+HUGE = 1e15  # beyond this a fixed-point number is too long to read: three significant digits instead
 _MOST_DECIMALS = 6
 # currency code -> symbol written before the amount; any other code is written after it ("1,234 CHF")
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
@@ -268,13 +268,13 @@ def _money(v: float, currency: str) -> str:
 
 
 def _number(v: float, decimals: int) -> str:
-    return f"{v:,.{decimals}f}" if abs(v) < _HUGE else f"{v:.3g}"
+    return f"{v:,.{decimals}f}" if abs(v) < HUGE else f"{v:.3g}"
 
 
 def _percent(v: float, *, suffix: str = "%", least: int | None = None) -> str:
     """100 x v with a precision that shows the number: one decimal from 10% (``least`` decimals if given), else two
     significant digits; a share that is not exactly 0 or 1 keeps enough decimals not to read as 0% or 100%."""
-    if abs(v) >= _HUGE:
+    if abs(v) >= HUGE:
         return f"{_hundredfold(v)}{suffix}"
     p = 100 * v + 0.0  # + 0.0 turns -0.0 into 0.0
     decimals = _decimals(p, least if least is not None else (1 if abs(v) >= 0.1 or v == 0 else 2))

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from driftdesk.format import DEFAULT_CURRENCY, currency_in_effect
+from driftdesk.format import DEFAULT_CURRENCY, HUGE, currency_in_effect
 from driftdesk.jsonsafe import jsonable
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -245,9 +245,6 @@ def spark_source(args: argparse.Namespace, *, contract: bool = True, mapping: di
     else:
         table = spark.read_parquet(args.input)
     return table, table.source
-
-
-HUGE = 1e15  # beyond this a fixed-point number is too long to read: three significant digits instead
 
 
 def _fixed(value: float | None, digits: int, suffix: str = "") -> str | None:
